@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// `npm test`: builds the workspace (some tests run the built services as real processes), then
+// every test in one Jest run against PostgreSQL and NATS. Tests create and drop their own
+// databases, NATS subjects and JetStream streams; servers this script had to start are stopped.
+const { spawnSync } = require('node:child_process');
+const path = require('node:path');
+const { ensureInfrastructure, stopStartedInfrastructure } = require('./infrastructure');
+
+const root = path.resolve(__dirname, '..');
+
+function run(command, args) {
+  return spawnSync(command, args, { stdio: 'inherit', env: process.env, cwd: root }).status ?? 1;
+}
+
+async function main() {
+  await ensureInfrastructure({ quiet: true });
+  let status = run(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'tsconfig.build.json']);
+  if (status !== 0) {
+    console.error('build failed: tests not run');
+    process.stdout.write('\ntests: 0 passed, 1 failed\n');
+  } else {
+    status = run(process.execPath, [require.resolve('jest/bin/jest'), '--maxWorkers=2', ...process.argv.slice(2)]);
+  }
+  await stopStartedInfrastructure();
+  process.exit(status);
+}
+
+main().catch(async (error) => {
+  console.error(error.message);
+  await stopStartedInfrastructure().catch(() => undefined);
+  process.exit(1);
+});
