@@ -1,0 +1,145 @@
+/**
+ * Commands the gateway sends to the achievements service (NATS pattern
+ * PATTERNS.achievementsCommands) and the one query it answers there. Every request acts for
+ * the calling app (meta.app_id): achievements are per app, their keys unique inside it. Each
+ * request's meta carries command_id (dedupe) and, for commands, the body carries the request
+ * hash that lets the service refuse a reused idempotency key.
+ *
+ * The field rules live here, once: the gateway's DTOs and the service's decide() check with
+ * the same functions, so "valid at the gateway" and "valid in the service" cannot drift apart.
+ */
+import type { AchievementReward } from '../events/achievements';
+
+/** An achievement key: unique per app. */
+export const ACHIEVEMENT_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+export const MAX_ACHIEVEMENT_NAME_LENGTH = 100;
+export const MAX_ACHIEVEMENT_DESCRIPTION_LENGTH = 500;
+export const MAX_ICON_URL_LENGTH = 2048;
+/** Largest goal: progress is a plain integer, far inside a JSON number's exact range. */
+export const MAX_GOAL = 1_000_000_000;
+
+export function isAchievementKey(value: unknown): value is string {
+  return typeof value === 'string' && ACHIEVEMENT_KEY_PATTERN.test(value);
+}
+
+/** A name: 1-100 characters with at least one that is not white space. */
+export function isAchievementName(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= MAX_ACHIEVEMENT_NAME_LENGTH && /\S/.test(value);
+}
+
+/** An absolute http(s) URL of at most 2048 characters, with a host and no white space or control character. */
+export function isIconUrl(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ICON_URL_LENGTH) return false;
+  // The URL parser would silently strip these; a stored URL must be exactly what was checked.
+  if (/[\s\u0000-\u001f\u007f]/.test(value)) return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** A goal: an integer from 1 (a plain unlock) to 10^9. */
+export function isGoal(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 && value <= MAX_GOAL;
+}
+
+/** An increment of progress: a positive integer (beyond the goal it just reaches the goal). */
+export function isProgressIncrement(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1;
+}
+
+/** An absolute progress: a non-negative integer (beyond the goal it just reaches the goal). */
+export function isProgressValue(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+export interface RegisterAchievement {
+  type: 'RegisterAchievement';
+  key: string;
+  name: string;
+  description: string | null;
+  icon_url: string | null;
+  goal: number;
+  hidden: boolean;
+  reward: AchievementReward | null;
+}
+
+/** What PATCH may change; goal and reward are fixed once registered (progress and payouts rely on them). */
+export interface AchievementChanges {
+  name?: string;
+  description?: string | null;
+  icon_url?: string | null;
+  hidden?: boolean;
+}
+
+export interface UpdateAchievement {
+  type: 'UpdateAchievement';
+  key: string;
+  changes: AchievementChanges;
+}
+
+/** Exactly one of `increment` and `set`. */
+export interface RecordProgress {
+  type: 'RecordProgress';
+  key: string;
+  user_id: string;
+  increment?: number;
+  set?: number;
+}
+
+/** Sets the user's progress to the goal. */
+export interface Unlock {
+  type: 'Unlock';
+  key: string;
+  user_id: string;
+}
+
+export type AchievementCommand = RegisterAchievement | UpdateAchievement | RecordProgress | Unlock;
+export type AchievementCommandType = AchievementCommand['type'];
+
+/** Answered from the achievement's own stream: exact, read-your-writes. */
+export interface GetAchievement {
+  type: 'GetAchievement';
+  key: string;
+}
+
+export type AchievementQuery = GetAchievement;
+
+export interface AchievementCommandBody {
+  command: AchievementCommand;
+  /** SHA-256 of what the client sent (method, path, body): same key + other body = reuse. Null: no dedupe. */
+  request_hash: string | null;
+}
+
+export interface AchievementQueryBody {
+  query: AchievementQuery;
+}
+
+/** What travels on PATTERNS.achievementsCommands: a command (answered with a CommandReply) or a query. */
+export type AchievementRequestBody = AchievementCommandBody | AchievementQueryBody;
+
+// ---- replies -------------------------------------------------------------------------------
+
+export interface AchievementReply {
+  app_id: string;
+  key: string;
+  name: string;
+  description: string | null;
+  icon_url: string | null;
+  goal: number;
+  hidden: boolean;
+  reward: AchievementReward | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ProgressReply {
+  key: string;
+  user_id: string;
+  progress: number;
+  goal: number;
+  unlocked: boolean;
+  unlocked_at: string | null;
+}

@@ -1,0 +1,340 @@
+/**
+ * Request bodies and response shapes of the Achievements API (API.md, "Achievements"). The
+ * checks are the functions of commands/achievements.ts that the achievements service's
+ * decide() runs again, so the gateway and the service agree on every rule.
+ */
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  buildMessage,
+  IsBoolean,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  ValidateBy,
+  ValidateIf,
+  ValidateNested,
+  type ValidationArguments,
+  type ValidationOptions,
+} from 'class-validator';
+import {
+  ACHIEVEMENT_KEY_PATTERN,
+  isAchievementName,
+  isGoal,
+  isIconUrl,
+  isProgressIncrement,
+  isProgressValue,
+  MAX_ACHIEVEMENT_DESCRIPTION_LENGTH,
+  MAX_ACHIEVEMENT_NAME_LENGTH,
+  MAX_GOAL,
+  MAX_ICON_URL_LENGTH,
+} from '../commands/achievements';
+import { AmountField, CurrencyField, UserIdField } from './fields';
+
+const TIME = { type: 'string', format: 'date-time' } as const;
+const EXACT = 'JSON string of digits, so it stays exact at any size';
+
+// ---- validators ----------------------------------------------------------------------------
+
+export function IsAchievementName(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isAchievementName',
+      validator: {
+        validate: (value) => isAchievementName(value),
+        defaultMessage: buildMessage(
+          (each) => `${each}$property must be a string of 1-${MAX_ACHIEVEMENT_NAME_LENGTH} characters, not blank`,
+          options,
+        ),
+      },
+    },
+    options,
+  );
+}
+
+export function IsIconUrl(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isIconUrl',
+      validator: {
+        validate: (value) => isIconUrl(value),
+        defaultMessage: buildMessage(
+          (each) => `${each}$property must be an http or https URL of at most ${MAX_ICON_URL_LENGTH} characters`,
+          options,
+        ),
+      },
+    },
+    options,
+  );
+}
+
+export function IsGoal(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isGoal',
+      validator: {
+        validate: (value) => isGoal(value),
+        defaultMessage: buildMessage((each) => `${each}$property must be an integer from 1 to ${MAX_GOAL}`, options),
+      },
+    },
+    options,
+  );
+}
+
+type ProgressKind = 'increment' | 'set';
+
+/** Why a progress body's `increment`/`set` pair is wrong, or null: exactly one, of the right kind. */
+function progressProblem(kind: ProgressKind, body: Record<string, unknown>): string | null {
+  const other: ProgressKind = kind === 'increment' ? 'set' : 'increment';
+  const value = body[kind];
+  if (value === undefined) {
+    return body[other] === undefined ? 'exactly one of increment or set is required' : null;
+  }
+  if (body[other] !== undefined) return 'give either increment or set, not both';
+  if (kind === 'increment') return isProgressIncrement(value) ? null : 'increment must be a positive integer';
+  return isProgressValue(value) ? null : 'set must be a non-negative integer';
+}
+
+/** `increment` or `set` of a progress report: exactly one of the two, each its own kind of integer. */
+function ProgressValueField(kind: ProgressKind): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional(
+      kind === 'increment'
+        ? {
+            type: 'integer',
+            minimum: 1,
+            description: 'adds to the progress (give this or set); progress stops at the goal',
+            example: 1,
+          }
+        : {
+            type: 'integer',
+            minimum: 0,
+            description:
+              'sets the progress (give this or increment); it never goes back: a lower value changes nothing, ' +
+              'a higher one than the goal reaches the goal',
+            example: 10,
+          },
+    ),
+    ValidateBy({
+      name: 'progressValue',
+      validator: {
+        validate: (_value, args?: ValidationArguments) => progressProblem(kind, (args?.object ?? {}) as Record<string, unknown>) === null,
+        defaultMessage: (args?: ValidationArguments) =>
+          progressProblem(kind, (args?.object ?? {}) as Record<string, unknown>) ?? `${kind} is not valid`,
+      },
+    }),
+  );
+}
+
+function KeyField(): PropertyDecorator {
+  return applyDecorators(
+    ApiProperty({
+      description: 'the achievement, unique within the app',
+      pattern: ACHIEVEMENT_KEY_PATTERN.source,
+      minLength: 1,
+      maxLength: 64,
+      example: 'first_blackjack',
+    }),
+    IsString(),
+    Matches(ACHIEVEMENT_KEY_PATTERN, { message: 'key must be 1-64 characters of [A-Za-z0-9_.:-]' }),
+  );
+}
+
+function NameField(required: boolean): PropertyDecorator {
+  const doc = {
+    type: 'string',
+    minLength: 1,
+    maxLength: MAX_ACHIEVEMENT_NAME_LENGTH,
+    example: 'Natural 21',
+  } as const;
+  return applyDecorators(
+    required ? ApiProperty(doc) : ApiPropertyOptional(doc),
+    // Present means a real name: null is not "no name" but a mistake.
+    ...(required ? [] : [ValidateIf((body: { name?: unknown }) => body.name !== undefined)]),
+    IsAchievementName(),
+  );
+}
+
+function AchievementDescriptionField(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({
+      type: 'string',
+      maxLength: MAX_ACHIEVEMENT_DESCRIPTION_LENGTH,
+      nullable: true,
+      example: 'Win a hand of blackjack with your first two cards',
+    }),
+    IsOptional(),
+    IsString(),
+    MaxLength(MAX_ACHIEVEMENT_DESCRIPTION_LENGTH),
+  );
+}
+
+function IconUrlField(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({
+      type: 'string',
+      format: 'uri',
+      maxLength: MAX_ICON_URL_LENGTH,
+      nullable: true,
+      description: 'an http or https URL',
+      example: 'https://cdn.example.com/badges/natural-21.png',
+    }),
+    IsOptional(),
+    IsIconUrl(),
+  );
+}
+
+function HiddenField(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({
+      type: 'boolean',
+      default: false,
+      description: "a hidden achievement shows in a user's badges only once unlocked",
+    }),
+    ValidateIf((body: { hidden?: unknown }) => body.hidden !== undefined),
+    IsBoolean(),
+  );
+}
+
+// ---- requests ------------------------------------------------------------------------------
+
+/** Paid once, from the app's house account, when a user unlocks the achievement. */
+export class AchievementRewardDto {
+  @AmountField()
+  amount!: string | number;
+
+  @CurrencyField()
+  currency?: string;
+}
+
+export class RegisterAchievementDto {
+  @KeyField()
+  key!: string;
+
+  @NameField(true)
+  name!: string;
+
+  @AchievementDescriptionField()
+  description?: string | null;
+
+  @IconUrlField()
+  icon_url?: string | null;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_GOAL,
+    default: 1,
+    description: 'progress that unlocks the achievement; 1 means a plain unlock',
+    example: 100,
+  })
+  @ValidateIf((body: { goal?: unknown }) => body.goal !== undefined)
+  @IsGoal()
+  goal?: number;
+
+  @HiddenField()
+  hidden?: boolean;
+
+  @ApiPropertyOptional({ type: AchievementRewardDto, nullable: true, description: 'credited once per user on unlock' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => AchievementRewardDto)
+  reward?: AchievementRewardDto | null;
+}
+
+/** Goal and reward are fixed once registered: progress and payouts already rely on them. */
+export class UpdateAchievementDto {
+  @NameField(false)
+  name?: string;
+
+  @AchievementDescriptionField()
+  description?: string | null;
+
+  @IconUrlField()
+  icon_url?: string | null;
+
+  @HiddenField()
+  hidden?: boolean;
+}
+
+export class RecordProgressDto {
+  @UserIdField()
+  user_id!: string | number;
+
+  @ProgressValueField('increment')
+  increment?: number;
+
+  @ProgressValueField('set')
+  set?: number;
+}
+
+export class UnlockAchievementDto {
+  @UserIdField()
+  user_id!: string | number;
+}
+
+// ---- responses -----------------------------------------------------------------------------
+
+export class AchievementRewardView {
+  @ApiProperty({ description: `amount, ${EXACT}`, example: '250' }) amount!: string;
+  @ApiProperty({ example: 'coins' }) currency!: string;
+}
+
+export class AchievementView {
+  @ApiProperty({ example: 'app_1' }) app_id!: string;
+  @ApiProperty({ example: 'first_blackjack' }) key!: string;
+  @ApiProperty({ example: 'Natural 21' }) name!: string;
+  @ApiProperty({ type: 'string', nullable: true, example: 'Win a hand with your first two cards' }) description!: string | null;
+  @ApiProperty({ type: 'string', nullable: true, example: 'https://cdn.example.com/badges/natural-21.png' })
+  icon_url!: string | null;
+  @ApiProperty({ example: 1 }) goal!: number;
+  @ApiProperty({ example: false }) hidden!: boolean;
+  @ApiProperty({ type: AchievementRewardView, nullable: true }) reward!: AchievementRewardView | null;
+  @ApiProperty({ ...TIME }) created_at!: string;
+  @ApiProperty({ ...TIME }) updated_at!: string;
+}
+
+export class AchievementList {
+  @ApiProperty({ type: [AchievementView], description: "every achievement of the calling app (hidden ones too), by key" })
+  data!: AchievementView[];
+}
+
+export class ProgressView {
+  @ApiProperty({ example: 'first_blackjack' }) key!: string;
+  @ApiProperty({ example: '169015299834642432' }) user_id!: string;
+  @ApiProperty({ example: 40 }) progress!: number;
+  @ApiProperty({ example: 100 }) goal!: number;
+  @ApiProperty({ example: false }) unlocked!: boolean;
+  @ApiProperty({ ...TIME, nullable: true, example: null }) unlocked_at!: string | null;
+}
+
+export class UserAchievementView {
+  @ApiProperty({ example: 'app_1' }) app_id!: string;
+  @ApiProperty({ example: 'first_blackjack' }) key!: string;
+  @ApiProperty({ example: 'Natural 21' }) name!: string;
+  @ApiProperty({ type: 'string', nullable: true }) description!: string | null;
+  @ApiProperty({ type: 'string', nullable: true }) icon_url!: string | null;
+  @ApiProperty({ example: 1 }) progress!: number;
+  @ApiProperty({ example: 1 }) goal!: number;
+  @ApiProperty({ example: true }) unlocked!: boolean;
+  @ApiProperty({ ...TIME, nullable: true }) unlocked_at!: string | null;
+}
+
+export class UserAchievementList {
+  @ApiProperty({ example: '169015299834642432' }) user_id!: string;
+  @ApiProperty({
+    type: [UserAchievementView],
+    description: "every app's achievements with this user's progress; a hidden one only once unlocked",
+  })
+  data!: UserAchievementView[];
+}
+
+export class AchievementStatsView {
+  @ApiProperty({ example: 'first_blackjack' }) key!: string;
+  @ApiProperty({ description: 'users whose progress is above zero', example: 120 }) users_with_progress!: number;
+  @ApiProperty({ description: 'users who unlocked it', example: 30 }) unlocked_count!: number;
+  @ApiProperty({ description: 'unlocked_count / users_with_progress (0 when nobody has progress)', example: 0.25 })
+  unlock_rate!: number;
+}

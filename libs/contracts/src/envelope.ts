@@ -1,0 +1,32 @@
+/**
+ * The envelope every domain event travels in: in the event store, on the analytics feed and in
+ * replays. Positions are decimal strings on the wire because they are 64-bit and JSON numbers
+ * are not; inside a process they are bigints (see RecordedEvent in @coffer/event-store).
+ */
+export interface EventMetadata {
+  /** Version of the event's `data` schema; readers upcast older versions. */
+  schema_version: number;
+  /** Follows one request from the gateway through NATS to every event it caused. */
+  correlation_id: string;
+  /** Id of the command (or event) that caused this event. */
+  causation_id: string | null;
+  /** The registered app whose API key caused the event (null for admin and system actions). */
+  app_id: string | null;
+  /** The API key that caused the event, so any transaction traces back to its key. */
+  key_id?: string | null;
+  [extra: string]: unknown;
+}
+
+export interface EventEnvelope<Type extends string = string, Data = unknown> {
+  id: string;
+  type: Type;
+  stream: string;
+  stream_position: string;
+  global_position: string;
+  occurred_at: string;
+  data: Data;
+  metadata: EventMetadata;
+}
+
+/** The bounded context an event type belongs to; it names the analytics subject. */
+export type EventContext = 'ledger' | 'achievements';

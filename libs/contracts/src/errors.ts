@@ -1,0 +1,35 @@
+/** Stable machine-readable error codes of the public API (API.md, "Errors"), with their HTTP status. */
+export const ERROR_STATUS = {
+  VALIDATION_FAILED: 400,
+  MALFORMED_JSON: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  EVENT_NOT_OPEN: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  INSUFFICIENT_FUNDS: 422,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  RATE_LIMITED: 429,
+  /** A fault of ours, never of the request: logged with its stack, answered without internals. */
+  INTERNAL: 500,
+  UNAVAILABLE: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
+}
+
+/** A refusal a service sends back over NATS instead of throwing across the wire. */
+export interface Refusal {
+  ok: false;
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export function refusal(code: ErrorCode, message: string, details?: Record<string, unknown>): Refusal {
+  return details ? { ok: false, code, message, details } : { ok: false, code, message };
+}

@@ -1,0 +1,32 @@
+/**
+ * What travels over NATS request/reply. Every request carries the metadata that ends up on the
+ * events it causes, so a correlation id follows a request from the gateway to the event store.
+ */
+import type { Refusal } from './errors';
+
+export interface RequestMeta {
+  correlation_id: string;
+  /** Unique per logical command; a retry after a timeout reuses it so the ledger can dedupe. */
+  command_id: string;
+  app_id: string | null;
+  key_id: string | null;
+}
+
+export interface Request<Body> {
+  meta: RequestMeta;
+  body: Body;
+}
+
+export interface Accepted<Result> {
+  ok: true;
+  result: Result;
+}
+
+export type Reply<Result> = Accepted<Result> | Refusal;
+
+export interface HealthReply {
+  service: string;
+  instance: string;
+  status: 'ok';
+  role?: string;
+}

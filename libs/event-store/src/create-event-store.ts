@@ -1,0 +1,25 @@
+import type { EventStore } from './port';
+import { PostgresEventStore } from './postgres/postgres-event-store';
+
+export interface EventStoreConfig {
+  /** PostgreSQL connection string: the store's default home. */
+  databaseUrl: string;
+  /** When set (`esdb://…`), EventStoreDB is the store instead of PostgreSQL. */
+  eventStoreUrl?: string;
+  /** PostgreSQL schema of the store (default `coffer_es`). */
+  schema?: string;
+  poolSize?: number;
+}
+
+/** Picks the adapter by configuration: EVENTSTORE_URL set means EventStoreDB, else PostgreSQL. */
+export async function createEventStore(config: EventStoreConfig): Promise<EventStore> {
+  if (config.eventStoreUrl) {
+    const { EventStoreDbEventStore } = await import('./esdb/esdb-event-store');
+    return EventStoreDbEventStore.connect(config.eventStoreUrl);
+  }
+  return PostgresEventStore.connect({
+    connectionString: config.databaseUrl,
+    schema: config.schema,
+    poolSize: config.poolSize,
+  });
+}

@@ -1,0 +1,5 @@
+export * from './envelope';
+export * from './errors';
+export * from './port';
+export { PostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store';
+export { createEventStore, type EventStoreConfig } from './create-event-store';

@@ -1,0 +1,99 @@
+/**
+ * The event store port. Two adapters implement it (PostgreSQL, the default, and EventStoreDB)
+ * and one contract suite (test/contract-suite.ts) holds both to the same behaviour.
+ *
+ * Positions: `streamPosition` counts from 0 inside a stream; `globalPosition` orders every
+ * event of the store. Subscribers receive events in globalPosition order, each exactly once,
+ * with no gap even when writers commit out of order.
+ */
+import type { EventMetadata } from '@coffer/contracts';
+
+/** What a writer expects of the stream before its append (optimistic concurrency). */
+export type ExpectedRevision =
+  | bigint // the stream's last event is at exactly this position
+  | 'no_stream' // the stream must not exist yet
+  | 'stream_exists' // the stream must have at least one event
+  | 'any'; // no check
+
+export interface NewEvent<Data = unknown> {
+  /** Unique in the whole store (UUID). */
+  id: string;
+  type: string;
+  data: Data;
+  metadata: EventMetadata;
+}
+
+export interface RecordedEvent<Data = unknown> {
+  id: string;
+  type: string;
+  stream: string;
+  streamPosition: bigint;
+  globalPosition: bigint;
+  occurredAt: Date;
+  data: Data;
+  metadata: EventMetadata;
+}
+
+export interface AppendRequest {
+  stream: string;
+  events: NewEvent[];
+  expectedRevision: ExpectedRevision;
+}
+
+export interface AppendResult {
+  stream: string;
+  /** Position of the last event written to the stream. */
+  nextExpectedRevision: bigint;
+  /** Global position of the last event written. */
+  lastGlobalPosition: bigint;
+}
+
+export interface ReadStreamOptions {
+  direction?: 'forwards' | 'backwards';
+  /** Inclusive start; defaults to the first (forwards) or last (backwards) event. */
+  fromRevision?: bigint;
+  maxCount?: number;
+}
+
+export interface ReadAllOptions {
+  /** Exclusive checkpoint: events strictly after it are returned. Omit to start at the beginning. */
+  after?: bigint;
+  maxCount?: number;
+  /** Leave out events whose type starts with `$` (system events). Default true. */
+  excludeSystemEvents?: boolean;
+}
+
+export type EventHandler = (events: RecordedEvent[]) => Promise<void>;
+
+export interface SubscribeOptions {
+  /** Exclusive checkpoint; omit to start at the beginning of the store. */
+  after?: bigint;
+  /** Largest batch handed to the handler at once. */
+  batchSize?: number;
+  /** Only events of these types (others still advance the position). */
+  eventTypes?: readonly string[];
+}
+
+/** A live subscription to every event. The handler is called with one batch at a time, in order. */
+export interface Subscription {
+  /** Position of the last event handed to the handler (and awaited). */
+  readonly position: bigint | undefined;
+  /** Resolves when the subscription stops; rejects with the handler's or reader's error. */
+  readonly done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface EventStore {
+  readonly kind: 'postgres' | 'eventstoredb';
+  /** Whether appendMany across several streams is atomic (PostgreSQL yes, EventStoreDB no). */
+  readonly supportsMultiStreamAppend: boolean;
+  append(stream: string, events: NewEvent[], expectedRevision?: ExpectedRevision): Promise<AppendResult>;
+  /** Appends to several streams in one transaction: all or nothing. */
+  appendMany(requests: AppendRequest[]): Promise<AppendResult[]>;
+  readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /** Position of the newest event a reader can see now (undefined on an empty store). */
+  headPosition(): Promise<bigint | undefined>;
+  subscribeToAll(handler: EventHandler, options?: SubscribeOptions): Subscription;
+  close(): Promise<void>;
+}

@@ -1,0 +1,288 @@
+import { Pool, type PoolClient, type PoolConfig } from 'pg';
+import { DuplicateEventIdError, WrongExpectedRevisionError } from '../errors';
+import type {
+  AppendRequest,
+  AppendResult,
+  EventHandler,
+  EventStore,
+  ExpectedRevision,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+} from '../port';
+import { AppendListener } from './append-listener';
+import { POSITIONS_PER_TRANSACTION, quoteIdentifier, schemaStatements } from './schema';
+import { PollingSubscription } from './polling-subscription';
+
+export interface PostgresEventStoreOptions {
+  connectionString: string;
+  /** Schema holding the store's tables (default `coffer_es`). */
+  schema?: string;
+  /** Connections the store may open for appends and reads. */
+  poolSize?: number;
+}
+
+interface EventRow {
+  global_position: string;
+  event_id: string;
+  stream: string;
+  stream_position: string;
+  type: string;
+  data: unknown;
+  metadata: RecordedEvent['metadata'];
+  occurred_at: Date;
+}
+
+const COLUMNS = 'global_position, event_id, stream, stream_position, type, data, metadata, occurred_at';
+const DEFAULT_READ_BATCH = 1000;
+
+export class PostgresEventStore implements EventStore {
+  readonly kind = 'postgres' as const;
+  readonly supportsMultiStreamAppend = true;
+  private readonly table: string;
+  private readonly streamsTable: string;
+  private readonly listener: AppendListener;
+  private readonly subscriptions = new Set<PollingSubscription>();
+
+  private constructor(
+    private readonly pool: Pool,
+    readonly schema: string,
+    connectionString: string,
+  ) {
+    const s = quoteIdentifier(schema);
+    this.table = `${s}.events`;
+    this.streamsTable = `${s}.streams`;
+    this.listener = new AppendListener(connectionString, schema);
+  }
+
+  /** Connects and creates the schema if it is missing. */
+  static async connect(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
+    const schema = options.schema ?? 'coffer_es';
+    const config: PoolConfig = { connectionString: options.connectionString, max: options.poolSize ?? 10 };
+    const pool = new Pool(config);
+    pool.on('error', () => undefined); // an idle client's error surfaces on its next query
+    const store = new PostgresEventStore(pool, schema, options.connectionString);
+    await store.ensureSchema();
+    return store;
+  }
+
+  private async ensureSchema(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // Services start together: serialise the DDL so concurrent CREATE ... IF NOT EXISTS cannot race.
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`coffer-event-store:${this.schema}`]);
+      for (const statement of schemaStatements(this.schema)) await client.query(statement);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async append(stream: string, events: NewEvent[], expectedRevision: ExpectedRevision = 'any'): Promise<AppendResult> {
+    const [result] = await this.appendMany([{ stream, events, expectedRevision }]);
+    return result;
+  }
+
+  async appendMany(requests: AppendRequest[]): Promise<AppendResult[]> {
+    const total = requests.reduce((sum, request) => sum + request.events.length, 0);
+    if (requests.length === 0 || requests.some((request) => request.events.length === 0)) {
+      throw new RangeError('an append needs at least one event per stream');
+    }
+    if (total > POSITIONS_PER_TRANSACTION) {
+      throw new RangeError(`at most ${POSITIONS_PER_TRANSACTION} events per append, got ${total}`);
+    }
+    if (requests.length === 1) {
+      // One statement is one transaction: a single round trip for the common case.
+      return [await this.appendStatement(this.pool, requests[0], 0)];
+    }
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const results: AppendResult[] = [];
+      let offset = 0;
+      for (const request of requests) {
+        results.push(await this.appendStatement(client, request, offset));
+        offset += request.events.length;
+      }
+      await client.query('COMMIT');
+      return results;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * Checks and advances the stream's revision and inserts its events in one statement. When the
+   * revision check fails the revision CTE yields no row, so nothing is inserted.
+   */
+  private async appendStatement(
+    db: Pool | PoolClient,
+    { stream, events, expectedRevision }: AppendRequest,
+    indexOffset: number,
+  ): Promise<AppendResult> {
+    const n = events.length;
+    const revisionCte = this.revisionCte(expectedRevision);
+    const sql = `
+      WITH rev AS (${revisionCte}),
+           tx AS (SELECT pg_current_xact_id()::text::bigint * ${POSITIONS_PER_TRANSACTION} AS base)
+      INSERT INTO ${this.table} (global_position, event_id, stream, stream_position, type, data, metadata)
+      SELECT tx.base + $3::bigint + e.ordinality - 1, e.id, $1, rev.previous + e.ordinality,
+             e.type, e.data, e.metadata
+        FROM rev, tx,
+             unnest($4::uuid[], $5::text[], $6::jsonb[], $7::jsonb[]) WITH ORDINALITY
+               AS e(id, type, data, metadata, ordinality)
+      RETURNING global_position, stream_position`;
+    const params: unknown[] = [
+      stream,
+      n,
+      indexOffset,
+      events.map((event) => event.id),
+      events.map((event) => event.type),
+      events.map((event) => JSON.stringify(event.data)),
+      events.map((event) => JSON.stringify(event.metadata)),
+    ];
+    if (typeof expectedRevision === 'bigint') params.push(expectedRevision.toString());
+    let rows: Array<{ global_position: string; stream_position: string }>;
+    try {
+      ({ rows } = await db.query(sql, params));
+    } catch (error) {
+      throw translateError(error, events);
+    }
+    if (rows.length === 0) {
+      throw new WrongExpectedRevisionError(stream, expectedRevision, await this.currentRevision(db, stream));
+    }
+    let last = rows[0];
+    for (const row of rows) if (BigInt(row.global_position) > BigInt(last.global_position)) last = row;
+    return {
+      stream,
+      nextExpectedRevision: BigInt(last.stream_position),
+      lastGlobalPosition: BigInt(last.global_position),
+    };
+  }
+
+  /** A CTE yielding one row `previous` (the revision before the append) only when the check passes. */
+  private revisionCte(expected: ExpectedRevision): string {
+    const t = this.streamsTable;
+    switch (expected) {
+      case 'no_stream':
+        return `INSERT INTO ${t} (stream, revision) VALUES ($1, $2::bigint - 1)
+                ON CONFLICT (stream) DO NOTHING RETURNING -1::bigint AS previous`;
+      case 'any':
+        return `INSERT INTO ${t} (stream, revision) VALUES ($1, $2::bigint - 1)
+                ON CONFLICT (stream) DO UPDATE SET revision = ${t}.revision + $2::bigint
+                RETURNING revision - $2::bigint AS previous`;
+      case 'stream_exists':
+        return `UPDATE ${t} SET revision = revision + $2::bigint WHERE stream = $1
+                RETURNING revision - $2::bigint AS previous`;
+      default:
+        return `UPDATE ${t} SET revision = revision + $2::bigint WHERE stream = $1 AND revision = $8::bigint
+                RETURNING revision - $2::bigint AS previous`;
+    }
+  }
+
+  private async currentRevision(db: Pool | PoolClient, stream: string): Promise<bigint | 'no_stream'> {
+    const { rows } = await db.query(`SELECT revision FROM ${this.streamsTable} WHERE stream = $1`, [stream]);
+    return rows.length ? BigInt(rows[0].revision) : 'no_stream';
+  }
+
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const backwards = options.direction === 'backwards';
+    const params: unknown[] = [stream, options.maxCount ?? 2 ** 31 - 1];
+    let from = '';
+    if (options.fromRevision !== undefined) {
+      params.push(options.fromRevision.toString());
+      from = backwards ? 'AND stream_position <= $3' : 'AND stream_position >= $3';
+    }
+    const { rows } = await this.pool.query<EventRow>(
+      `SELECT ${COLUMNS} FROM ${this.table} WHERE stream = $1 ${from}
+       ORDER BY stream_position ${backwards ? 'DESC' : 'ASC'} LIMIT $2`,
+      params,
+    );
+    return rows.map(toRecorded);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    const { events } = await this.readVisible(options.after, options.maxCount ?? DEFAULT_READ_BATCH);
+    return options.excludeSystemEvents === false ? events : events.filter((event) => !event.type.startsWith('$'));
+  }
+
+  /**
+   * Events after `after` that no running transaction can still precede. `blocked` says that
+   * newer events are already committed but wait behind a transaction still running, so the
+   * caller should look again soon (that transaction may roll back and never notify).
+   */
+  async readVisible(after: bigint | undefined, maxCount: number): Promise<{ events: RecordedEvent[]; blocked: boolean }> {
+    const { rows } = await this.pool.query<EventRow & { horizon: string }>(
+      `WITH horizon AS (
+         SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint * ${POSITIONS_PER_TRANSACTION} AS below)
+       SELECT ${COLUMNS}, horizon.below AS horizon
+         FROM horizon LEFT JOIN LATERAL (
+           SELECT ${COLUMNS} FROM ${this.table}
+            WHERE global_position > $1 AND global_position < horizon.below
+            ORDER BY global_position LIMIT $2) e ON true`,
+      [(after ?? -1n).toString(), maxCount],
+    );
+    const horizon = rows.length ? BigInt(rows[0].horizon) : 0n;
+    const events = rows.filter((row) => row.global_position !== null).map(toRecorded);
+    if (events.length === maxCount) return { events, blocked: false };
+    const last = events.length ? events[events.length - 1].globalPosition : (after ?? -1n);
+    const waiting = await this.pool.query(
+      `SELECT 1 FROM ${this.table} WHERE global_position >= $1 AND global_position > $2 LIMIT 1`,
+      [horizon.toString(), last.toString()],
+    );
+    return { events, blocked: (waiting.rowCount ?? 0) > 0 };
+  }
+
+  async headPosition(): Promise<bigint | undefined> {
+    const { rows } = await this.pool.query(
+      `SELECT max(global_position) AS head FROM ${this.table}
+        WHERE global_position < pg_snapshot_xmin(pg_current_snapshot())::text::bigint * ${POSITIONS_PER_TRANSACTION}`,
+    );
+    return rows[0].head === null ? undefined : BigInt(rows[0].head);
+  }
+
+  subscribeToAll(handler: EventHandler, options: SubscribeOptions = {}): Subscription {
+    const subscription = new PollingSubscription(this, this.listener, handler, options);
+    this.subscriptions.add(subscription);
+    subscription.done.finally(() => this.subscriptions.delete(subscription)).catch(() => undefined);
+    return subscription;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.subscriptions].map((subscription) => subscription.stop()));
+    await this.listener.close();
+    await this.pool.end();
+  }
+}
+
+function toRecorded(row: EventRow): RecordedEvent {
+  return {
+    id: row.event_id,
+    type: row.type,
+    stream: row.stream,
+    streamPosition: BigInt(row.stream_position),
+    globalPosition: BigInt(row.global_position),
+    occurredAt: row.occurred_at,
+    data: row.data,
+    metadata: row.metadata,
+  };
+}
+
+function translateError(error: unknown, events: NewEvent[]): unknown {
+  const pgError = error as { code?: string; constraint?: string; detail?: string };
+  if (pgError.code === '23505' && pgError.constraint?.endsWith('event_id_key')) {
+    const id = /\(event_id\)=\(([^)]+)\)/.exec(pgError.detail ?? '')?.[1] ?? events[0]?.id ?? 'unknown';
+    return new DuplicateEventIdError(id);
+  }
+  return error;
+}

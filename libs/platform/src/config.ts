@@ -1,0 +1,94 @@
+/**
+ * The configuration every service reads from its environment (API.md, "Running it"), checked
+ * at start: a service with a bad variable refuses to start and says which one and why.
+ */
+import { userInfo } from 'node:os';
+import { DEFAULT_NATS_PREFIX, DEFAULT_REALM } from '@coffer/contracts';
+
+export interface CofferConfig {
+  port: number;
+  databaseUrl: string;
+  natsUrl: string;
+  eventStoreUrl: string | undefined;
+  adminToken: string | undefined;
+  eventTimeoutSeconds: number;
+  natsPrefix: string;
+  realm: string;
+  /** Longest wait for a NATS reply before the gateway answers 503. */
+  requestTimeoutMs: number;
+  /** Sustained requests per second each app may make at the gateway (bursts up to twice that). */
+  rateLimitPerSecond: number;
+  logLevel: LogLevel;
+}
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): CofferConfig {
+  const problems: string[] = [];
+  const read = <T>(name: string, fallback: T, parse: (raw: string) => T | string): T => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const parsed = parse(raw.trim());
+    if (typeof parsed === 'string' && parsed.startsWith('!')) {
+      problems.push(`${name} ${parsed.slice(1)} (got ${JSON.stringify(raw)})`);
+      return fallback;
+    }
+    return parsed as T;
+  };
+  const integer = (min: number, max: number) => (raw: string) =>
+    /^\d+$/.test(raw) && Number(raw) >= min && Number(raw) <= max
+      ? Number(raw)
+      : `!must be an integer from ${min} to ${max}`;
+  const url = (protocols: string[], what: string) => (raw: string) => {
+    try {
+      const parsed = new URL(raw.split(',')[0]);
+      return protocols.includes(parsed.protocol) ? raw : `!must be ${what}`;
+    } catch {
+      return `!must be ${what}`;
+    }
+  };
+  const token = (raw: string) => (/^[A-Za-z0-9_-]{1,64}$/.test(raw) ? raw : '!must be 1-64 characters of [A-Za-z0-9_-]');
+
+  const config: CofferConfig = {
+    port: read('PORT', 3000, integer(1, 65535)),
+    databaseUrl: withDefaultUser(
+      read('DATABASE_URL', 'postgres://127.0.0.1:5432/coffer', url(['postgres:', 'postgresql:'], 'a postgres:// URL')),
+    ),
+    natsUrl: read('NATS_URL', 'nats://127.0.0.1:4222', url(['nats:', 'tls:', 'ws:', 'wss:'], 'a nats:// URL')),
+    eventStoreUrl: read<string | undefined>(
+      'EVENTSTORE_URL',
+      undefined,
+      url(['esdb:', 'esdb+discover:', 'kurrentdb:', 'kdb:'], 'an esdb:// connection string'),
+    ),
+    adminToken: read<string | undefined>('COFFER_ADMIN_TOKEN', undefined, (raw) =>
+      raw.length >= 16 ? raw : '!must be at least 16 characters',
+    ),
+    eventTimeoutSeconds: read('COFFER_EVENT_TIMEOUT_SECONDS', 60, integer(1, 86400)),
+    natsPrefix: read('COFFER_NATS_PREFIX', DEFAULT_NATS_PREFIX, token),
+    realm: read('COFFER_REALM', DEFAULT_REALM, token),
+    requestTimeoutMs: read('COFFER_REQUEST_TIMEOUT_MS', 5000, integer(100, 120000)),
+    rateLimitPerSecond: read('COFFER_RATE_LIMIT_PER_SECOND', 500, integer(1, 1000000)),
+    logLevel: read<LogLevel>('LOG_LEVEL', 'info', (raw) =>
+      (LOG_LEVELS as readonly string[]).includes(raw) ? (raw as LogLevel) : `!must be one of ${LOG_LEVELS.join(', ')}`,
+    ),
+  };
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+/** libpq's habit: a URL without a user means the OS user. The pg driver needs it said. */
+export function withDefaultUser(databaseUrl: string): string {
+  const parsed = new URL(databaseUrl);
+  if (!parsed.username) parsed.username = process.env.PGUSER ?? userInfo().username;
+  return parsed.toString();
+}

@@ -1,0 +1,95 @@
+/**
+ * NestJS's NATS transport, with subjects resolved from patterns (`ledger.{realm}.commands`) by
+ * COFFER_NATS_PREFIX and the realm, so instances and test runs never hear each other.
+ */
+import { ClientNats, ServerNats, type NatsOptions } from '@nestjs/microservices';
+import type { Msg, NatsError, Subscription } from 'nats';
+import { subjectOf } from '@coffer/contracts';
+
+export interface SubjectScope {
+  prefix: string;
+  realm: string;
+}
+
+type NatsClientOptions = NonNullable<NatsOptions['options']>;
+
+export class ScopedNatsServer extends ServerNats {
+  private readonly scopedSubscriptions = new Map<string, Subscription>();
+  private readonly gated = new Set<string>();
+  private gateOpen = false;
+  private connection: Parameters<ServerNats['bindEvents']>[0] | undefined;
+  private inFlight = 0;
+
+  constructor(
+    private readonly natsOptions: NatsClientOptions & { gracePeriodMs?: number },
+    private readonly scope: SubjectScope,
+  ) {
+    super({ ...natsOptions, gracefulShutdown: false });
+  }
+
+  /**
+   * Patterns subscribed only while the gate is open: a hot standby must not be in the queue
+   * group of the writer's commands, or NATS would hand it half of them.
+   */
+  gate(...patterns: string[]): void {
+    for (const pattern of patterns) this.gated.add(pattern);
+  }
+
+  openGate(): void {
+    this.gateOpen = true;
+    if (this.connection) this.subscribeAll(this.connection);
+  }
+
+  closeGate(): void {
+    this.gateOpen = false;
+    for (const pattern of this.gated) {
+      this.scopedSubscriptions.get(pattern)?.unsubscribe();
+      this.scopedSubscriptions.delete(pattern);
+    }
+  }
+
+  override bindEvents(client: Parameters<ServerNats['bindEvents']>[0]): void {
+    this.connection = client;
+    this.subscribeAll(client);
+  }
+
+  // Subscribe to the scoped subject but dispatch by the pattern handlers were declared with.
+  private subscribeAll(client: Parameters<ServerNats['bindEvents']>[0]): void {
+    for (const [pattern, handler] of this.messageHandlers) {
+      if (this.scopedSubscriptions.has(pattern) || (this.gated.has(pattern) && !this.gateOpen)) continue;
+      const subject = subjectOf(pattern, this.scope.prefix, this.scope.realm);
+      const dispatch = this.getMessageHandler(pattern).bind(this);
+      const subscription = client.subscribe(subject, {
+        queue: handler.extras?.queue ?? this.natsOptions.queue,
+        callback: (error: NatsError | null, message: Msg) => {
+          this.inFlight++;
+          void Promise.resolve(dispatch(error, message)).finally(() => this.inFlight--);
+        },
+      });
+      this.scopedSubscriptions.set(pattern, subscription);
+    }
+  }
+
+  /** Graceful: stop taking requests, let the ones in flight answer (bounded), then disconnect. */
+  override async close(): Promise<void> {
+    for (const subscription of this.scopedSubscriptions.values()) subscription.unsubscribe();
+    this.scopedSubscriptions.clear();
+    this.connection = undefined;
+    const deadline = Date.now() + (this.natsOptions.gracePeriodMs ?? 5000);
+    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    await super.close();
+  }
+}
+
+export class ScopedNatsClient extends ClientNats {
+  constructor(
+    options: NatsClientOptions,
+    private readonly scope: SubjectScope,
+  ) {
+    super(options);
+  }
+
+  protected override normalizePattern(pattern: unknown): string {
+    return subjectOf(super.normalizePattern(pattern as string), this.scope.prefix, this.scope.realm);
+  }
+}
