@@ -1,0 +1,496 @@
+import type { LedgerCommand } from '@coffer/contracts';
+import { balanceOf } from './state';
+import { dueEvents } from './decide';
+import { houseAccount, TREASURY, userAccount } from './accounts';
+import {
+  ADMIN,
+  apiKeyIssued,
+  apiKeyRevoked,
+  appRegistered,
+  apply,
+  at,
+  COINS,
+  credit,
+  debit,
+  eventClosed,
+  eventExpired,
+  eventOpened,
+  eventPinged,
+  eventsOf,
+  expectEvents,
+  expectRefusal,
+  given,
+  grant,
+  granted,
+  iso,
+  pending,
+  posted,
+  SNOWFLAKE,
+  transactionData,
+  transfer,
+  transferred,
+  withMetadata,
+} from './given-when-then.test-helpers';
+
+const app1 = appRegistered('app_1');
+const app2 = appRegistered('app_2');
+
+describe('decide: finance events', () => {
+  it('opens an event with the next id, expiring now + timeout', () => {
+    expectEvents(given(app1).when({ type: 'OpenEvent', description: 'round 1' }), [
+      {
+        type: 'EventOpened',
+        data: { event_id: 1, app_id: 'app_1', description: 'round 1', opened_at: iso(0), expires_at: iso(60) },
+      },
+    ]);
+  });
+
+  it('gives increasing event ids, whatever app opened the earlier ones', () => {
+    const state = given(app1, app2, eventOpened(1, 'app_1'), eventOpened(2, 'app_2'), eventClosed(1, []));
+    const [opened] = eventsOf(state.when({ type: 'OpenEvent', description: null }, { app_id: 'app_2' }));
+    expect(opened).toMatchObject({ type: 'EventOpened', data: { event_id: 3, app_id: 'app_2' } });
+  });
+
+  it('uses the configured timeout for the deadline', () => {
+    const [opened] = eventsOf(given(app1).when({ type: 'OpenEvent', description: null }, { eventTimeoutSeconds: 5 }));
+    expect(opened.data).toMatchObject({ expires_at: iso(5) });
+  });
+
+  it('refuses a description longer than 500 characters', () => {
+    expectRefusal(given(app1).when({ type: 'OpenEvent', description: 'x'.repeat(501) }), 'VALIDATION_FAILED');
+  });
+
+  it('a ping extends the deadline to now + timeout', () => {
+    expectEvents(given(app1, eventOpened(1)).when({ type: 'PingEvent', event_id: 1 }, { now: at(45) }), [
+      { type: 'EventPinged', data: { event_id: 1, pinged_at: iso(45), expires_at: iso(105) } },
+    ]);
+  });
+
+  it('a pinged event is still open after its first deadline', () => {
+    const state = given(app1, eventOpened(1), eventPinged(1, 50));
+    expectEvents(state.when({ type: 'PingEvent', event_id: 1 }, { now: at(100) }), [
+      { type: 'EventPinged', data: { event_id: 1, pinged_at: iso(100), expires_at: iso(160) } },
+    ]);
+  });
+
+  describe.each<[string, (event_id: number) => LedgerCommand]>([
+    ['ping', (event_id) => ({ type: 'PingEvent', event_id })],
+    ['close', (event_id) => ({ type: 'CloseEvent', event_id })],
+    ['post', (event_id) => credit('alice', '5', event_id)],
+  ])('%s', (_name, on) => {
+    const command = on(1);
+
+    it('on a closed event is refused EVENT_NOT_OPEN', () => {
+      expectRefusal(given(app1, eventOpened(1), eventClosed(1, [], 10)).when(command, { now: at(20) }), 'EVENT_NOT_OPEN', {
+        status: 'closed',
+      });
+    });
+
+    it('on an expired event is refused EVENT_NOT_OPEN', () => {
+      expectRefusal(given(app1, eventOpened(1), eventExpired(1, [], 60)).when(command, { now: at(61) }), 'EVENT_NOT_OPEN', {
+        status: 'expired',
+      });
+    });
+
+    it('on an open event past its deadline, not yet swept, is refused EVENT_NOT_OPEN', () => {
+      const state = given(app1, eventOpened(1));
+      expectRefusal(state.when(command, { now: at(60) }), 'EVENT_NOT_OPEN', { status: 'expired' });
+      expectRefusal(state.when(command, { now: at(3600) }), 'EVENT_NOT_OPEN', { status: 'expired' });
+    });
+
+    it('one millisecond before the deadline still works', () => {
+      const decision = given(app1, eventOpened(1)).when(command, { now: new Date(at(60).getTime() - 1) });
+      expect(decision.kind).toBe('events');
+    });
+
+    it("on another app's event is refused NOT_FOUND (even once closed)", () => {
+      expectRefusal(given(app1, app2, eventOpened(1, 'app_2')).when(command), 'NOT_FOUND');
+      expectRefusal(given(app1, app2, eventOpened(1, 'app_2'), eventClosed(1, [])).when(command), 'NOT_FOUND');
+    });
+
+    it('on an unknown event is refused NOT_FOUND', () => {
+      expectRefusal(given(app1, eventOpened(1)).when(on(7)), 'NOT_FOUND');
+      expectRefusal(given(app1).when(command), 'NOT_FOUND');
+    });
+  });
+
+  it('close posts exactly the pending transactions of the event', () => {
+    const state = given(
+      app1,
+      granted(1, 'alice', 100),
+      eventOpened(1),
+      eventOpened(2),
+      pending(2, 1, 'debit', 'alice', 30),
+      pending(3, 2, 'credit', 'bob', 7),
+      pending(4, 1, 'credit', 'bob', 12),
+      posted(5, 'credit', 'carol', 1),
+    );
+    expectEvents(state.when({ type: 'CloseEvent', event_id: 1 }, { now: at(10) }), [
+      { type: 'EventClosed', data: { event_id: 1, closed_at: iso(10), posted_transaction_ids: [2, 4] } },
+    ]);
+  });
+
+  it('closing an event without transactions posts nothing', () => {
+    expectEvents(given(app1, eventOpened(1)).when({ type: 'CloseEvent', event_id: 1 }), [
+      { type: 'EventClosed', data: { event_id: 1, closed_at: iso(0), posted_transaction_ids: [] } },
+    ]);
+  });
+});
+
+describe('decide: transactions', () => {
+  it('a transaction inside an open event is pending, with the next transaction id', () => {
+    expectEvents(given(app1, granted(1, 'alice', 100), eventOpened(1)).when(debit('alice', '40', 1), { now: at(3) }), [
+      { type: 'TransactionPending', data: transactionData(2, 'debit', 'alice', 40, 1, { seconds: 3 }) },
+    ]);
+  });
+
+  it('a transaction without an event is posted at once', () => {
+    expectEvents(given(app1).when(credit(SNOWFLAKE, '25')), [
+      { type: 'TransactionPosted', data: transactionData(1, 'credit', SNOWFLAKE, 25, null) },
+    ]);
+  });
+
+  it('a pending debit reduces the available balance at once', () => {
+    const state = given(app1, granted(1, 'alice', 100), eventOpened(1), pending(2, 1, 'debit', 'alice', 70));
+    expectRefusal(state.when(debit('alice', '31', 1)), 'INSUFFICIENT_FUNDS', {
+      available: '30',
+      requested: '31',
+      currency: COINS,
+    });
+    // also outside the event, and for transfers
+    expectRefusal(state.when(debit('alice', '31')), 'INSUFFICIENT_FUNDS', { available: '30', requested: '31', currency: COINS });
+    expectRefusal(state.when(transfer('alice', 'bob', '31')), 'INSUFFICIENT_FUNDS');
+    // exactly the rest is fine
+    expect(eventsOf(state.when(debit('alice', '30', 1)))[0].type).toBe('TransactionPending');
+  });
+
+  it('a pending credit is not spendable until the event closes', () => {
+    const history = [app1, eventOpened(1), pending(1, 1, 'credit', 'alice', 50)];
+    expectRefusal(given(...history).when(debit('alice', '50', 1)), 'INSUFFICIENT_FUNDS', {
+      available: '0',
+      requested: '50',
+      currency: COINS,
+    });
+    expectRefusal(given(...history).when(debit('alice', '1')), 'INSUFFICIENT_FUNDS');
+    expectRefusal(given(...history).when(transfer('alice', 'bob', '1')), 'INSUFFICIENT_FUNDS');
+
+    expectEvents(given(...history, eventClosed(1, [1], 5)).when(debit('alice', '50')), [
+      { type: 'TransactionPosted', data: transactionData(2, 'debit', 'alice', 50, null) },
+    ]);
+  });
+
+  it('an expired credit never becomes spendable', () => {
+    const state = given(app1, eventOpened(1), pending(1, 1, 'credit', 'alice', 50), eventExpired(1, [1]));
+    expectRefusal(state.when(debit('alice', '1')), 'INSUFFICIENT_FUNDS', { available: '0', requested: '1', currency: COINS });
+  });
+
+  it('an overdraft is refused and leaves nothing behind', () => {
+    const state = given(app1, granted(1, 'alice', 10));
+    const before = JSON.stringify([...state.balances].map(([k, b]) => [k, `${b.posted}/${b.pendingDebit}/${b.pendingCredit}`]));
+    const decision = state.when(debit('alice', '11'));
+    expectRefusal(decision, 'INSUFFICIENT_FUNDS', { available: '10', requested: '11', currency: COINS });
+    // decide is pure: no balance was created or touched, no id consumed
+    expect(JSON.stringify([...state.balances].map(([k, b]) => [k, `${b.posted}/${b.pendingDebit}/${b.pendingCredit}`]))).toBe(before);
+    expect(state.balances.has(`${houseAccount('app_1')}|${COINS}`)).toBe(false);
+    expect(state.nextTransactionId).toBe(2);
+  });
+
+  it('funds are per currency', () => {
+    const state = given(app1, granted(1, 'alice', 100, { currency: 'gems' }));
+    expectRefusal(state.when(debit('alice', '1')), 'INSUFFICIENT_FUNDS', { available: '0', requested: '1', currency: COINS });
+    expect(state.when(debit('alice', '100', null, 'gems')).kind).toBe('events');
+  });
+
+  it("the house account may go negative: an app credits users without funds of its own", () => {
+    const state = given(app1);
+    apply(state, state.when(credit('alice', '1000000000000000000')));
+    apply(state, state.when(credit('bob', '5')));
+    expect(balanceOf(state, houseAccount('app_1'), COINS).posted).toBe(-1_000_000_000_000_000_005n);
+    expect(balanceOf(state, userAccount('alice'), COINS).posted).toBe(10n ** 18n);
+  });
+
+  it('a debit goes to the calling app’s house account', () => {
+    const [event] = eventsOf(given(app1, app2, granted(1, 'alice', 9)).when(debit('alice', '9'), { app_id: 'app_2' }));
+    expect(event.data).toMatchObject({ debit_account: 'user:alice', credit_account: 'house:app_2', app_id: 'app_2' });
+  });
+
+  describe('validation', () => {
+    const state = given(app1, granted(1, 'alice', 10n ** 18n), eventOpened(1));
+    it.each([
+      ['amount 0', debit('alice', '0')],
+      ['a negative amount', debit('alice', '-5')],
+      ['a fractional amount', debit('alice', '1.5')],
+      ['an amount above 10^18', debit('alice', '1000000000000000001')],
+      ['an amount of 20 digits', credit('alice', '10000000000000000000')],
+      ['an amount with a leading zero', credit('alice', '05')],
+      ['an amount that is not a number', credit('alice', 'ten')],
+      ['an empty amount', credit('alice', '')],
+      ['an upper-case currency', credit('alice', '5', null, 'COINS')],
+      ['an empty currency', credit('alice', '5', null, '')],
+      ['a currency with a dash', credit('alice', '5', null, 'gold-bars')],
+      ['a user id with a space', credit('bad user', '5')],
+      ['an empty user id', credit('', '5')],
+      ['a 65-character user id', credit('u'.repeat(65), '5')],
+      ['a transfer to an invalid user', transfer('alice', 'not/valid', '5')],
+      ['a transfer from an invalid user', transfer('not valid', 'alice', '5')],
+      ['a grant to an invalid user', grant('x|y', '5')],
+      ['a pending transaction with a bad amount', credit('alice', '0', 1)],
+      ['a description over 500 characters', { ...credit('alice', '5'), description: 'd'.repeat(501) } as LedgerCommand],
+    ])('refuses %s with VALIDATION_FAILED', (_name, command) => {
+      const context = command.type === 'Grant' ? ADMIN : {};
+      expectRefusal(state.when(command, context), 'VALIDATION_FAILED');
+    });
+
+    it('accepts the limits: 10^18, a 64-character id, a snowflake id', () => {
+      expect(state.when(credit('alice', '1000000000000000000')).kind).toBe('events');
+      expect(state.when(credit('u'.repeat(64), '1')).kind).toBe('events');
+      expect(state.when(transfer('alice', SNOWFLAKE, '1000000000000000000')).kind).toBe('events');
+    });
+
+    it('keeps a huge amount exact', () => {
+      const [event] = eventsOf(state.when(debit('alice', '999999999999999999')));
+      expect(event.data).toMatchObject({ amount: '999999999999999999' });
+    });
+  });
+});
+
+describe('decide: transfers', () => {
+  it('posts at once and moves the money between the two wallets', () => {
+    const state = given(app1, granted(1, 'alice', 100));
+    const decision = state.when(transfer('alice', SNOWFLAKE, '40'));
+    expectEvents(decision, [transferred(2, 'alice', SNOWFLAKE, 40)]);
+    apply(state, decision);
+    expect(balanceOf(state, userAccount('alice'), COINS)).toEqual({ posted: 60n, pendingDebit: 0n, pendingCredit: 0n });
+    expect(balanceOf(state, userAccount(SNOWFLAKE), COINS)).toEqual({ posted: 40n, pendingDebit: 0n, pendingCredit: 0n });
+  });
+
+  it('refuses a transfer to oneself', () => {
+    expectRefusal(given(app1, granted(1, 'alice', 100)).when(transfer('alice', 'alice', '1')), 'VALIDATION_FAILED');
+  });
+
+  it('refuses an overdraft with the available amount', () => {
+    expectRefusal(given(app1, granted(1, 'alice', 100)).when(transfer('alice', 'bob', '101')), 'INSUFFICIENT_FUNDS', {
+      available: '100',
+      requested: '101',
+      currency: COINS,
+    });
+  });
+
+  it('is a finance command: the admin cannot transfer', () => {
+    expectRefusal(given(app1, granted(1, 'alice', 100)).when(transfer('alice', 'bob', '1'), ADMIN), 'FORBIDDEN');
+  });
+});
+
+describe('decide: grants and admin commands', () => {
+  it('a grant from the admin is posted from the treasury', () => {
+    expectEvents(given().when(grant('alice', '500', 'gems'), ADMIN), [granted(1, 'alice', 500, { currency: 'gems' })]);
+  });
+
+  it('the treasury may go negative', () => {
+    const state = given();
+    apply(state, state.when(grant('alice', '7'), ADMIN));
+    expect(balanceOf(state, TREASURY, COINS).posted).toBe(-7n);
+  });
+
+  it('an app may not grant, register apps or manage keys', () => {
+    const state = given(app1, apiKeyIssued('app_1', 'k1'));
+    expectRefusal(state.when(grant('alice', '5')), 'FORBIDDEN');
+    expectRefusal(state.when({ type: 'RegisterApp', name: 'x', key_id: 'k9', key_hash: 'h' }), 'FORBIDDEN');
+    expectRefusal(state.when({ type: 'IssueApiKey', app_id: 'app_1', key_id: 'k9', key_hash: 'h' }), 'FORBIDDEN');
+    expectRefusal(state.when({ type: 'RevokeApiKey', app_id: 'app_1', key_id: 'k1' }), 'FORBIDDEN');
+  });
+
+  it.each<[string, LedgerCommand]>([
+    ['OpenEvent', { type: 'OpenEvent', description: null }],
+    ['PingEvent', { type: 'PingEvent', event_id: 1 }],
+    ['CloseEvent', { type: 'CloseEvent', event_id: 1 }],
+    ['PostTransaction', credit('alice', '5')],
+    ['Transfer', transfer('alice', 'bob', '5')],
+  ])('the admin (no app) may not send %s', (_name, command) => {
+    expectRefusal(given(app1, granted(1, 'alice', 10), eventOpened(1)).when(command, ADMIN), 'FORBIDDEN');
+  });
+
+  it('RegisterApp gives app_1, app_2, … with its first key', () => {
+    const state = given();
+    expectEvents(state.when({ type: 'RegisterApp', name: '  Poker  ', key_id: 'k1', key_hash: 'h1' }, ADMIN), [
+      { type: 'AppRegistered', data: { app_id: 'app_1', name: 'Poker', registered_at: iso(0) } },
+      { type: 'ApiKeyIssued', data: { app_id: 'app_1', key_id: 'k1', key_hash: 'h1', issued_at: iso(0) } },
+    ]);
+    apply(state, state.when({ type: 'RegisterApp', name: 'Poker', key_id: 'k1', key_hash: 'h1' }, ADMIN));
+    const [second] = eventsOf(state.when({ type: 'RegisterApp', name: 'Dice', key_id: 'k2', key_hash: 'h2' }, ADMIN));
+    expect(second.data).toMatchObject({ app_id: 'app_2', name: 'Dice' });
+    apply(state, state.when({ type: 'RegisterApp', name: 'Dice', key_id: 'k2', key_hash: 'h2' }, ADMIN));
+    expect([...state.apps.keys()]).toEqual(['app_1', 'app_2']);
+  });
+
+  it('RegisterApp refuses an empty or too long name and a key id in use', () => {
+    const state = given(app1, apiKeyIssued('app_1', 'k1'));
+    expectRefusal(state.when({ type: 'RegisterApp', name: '   ', key_id: 'k2', key_hash: 'h' }, ADMIN), 'VALIDATION_FAILED');
+    expectRefusal(state.when({ type: 'RegisterApp', name: 'n'.repeat(101), key_id: 'k2', key_hash: 'h' }, ADMIN), 'VALIDATION_FAILED');
+    expectRefusal(state.when({ type: 'RegisterApp', name: 'ok', key_id: 'k1', key_hash: 'h' }, ADMIN), 'VALIDATION_FAILED');
+  });
+
+  it('IssueApiKey adds a key to an existing app', () => {
+    expectEvents(given(app1).when({ type: 'IssueApiKey', app_id: 'app_1', key_id: 'k2', key_hash: 'h2' }, ADMIN), [
+      { type: 'ApiKeyIssued', data: { app_id: 'app_1', key_id: 'k2', key_hash: 'h2', issued_at: iso(0) } },
+    ]);
+  });
+
+  it('IssueApiKey for an unknown app is refused NOT_FOUND', () => {
+    expectRefusal(given(app1).when({ type: 'IssueApiKey', app_id: 'app_2', key_id: 'k2', key_hash: 'h' }, ADMIN), 'NOT_FOUND');
+  });
+
+  it('IssueApiKey refuses a key id already used (by any app)', () => {
+    const state = given(app1, app2, apiKeyIssued('app_1', 'k1'));
+    expectRefusal(state.when({ type: 'IssueApiKey', app_id: 'app_2', key_id: 'k1', key_hash: 'h' }, ADMIN), 'VALIDATION_FAILED');
+  });
+
+  it('RevokeApiKey revokes once; the second time is NOT_FOUND', () => {
+    const history = [app1, apiKeyIssued('app_1', 'k1')];
+    const revoke: LedgerCommand = { type: 'RevokeApiKey', app_id: 'app_1', key_id: 'k1' };
+    expectEvents(given(...history).when(revoke, { ...ADMIN, now: at(5) }), [apiKeyRevoked('app_1', 'k1', 5)]);
+    expectRefusal(given(...history, apiKeyRevoked('app_1', 'k1', 5)).when(revoke, ADMIN), 'NOT_FOUND');
+  });
+
+  it("RevokeApiKey of an unknown key, or of another app's key, is NOT_FOUND", () => {
+    const state = given(app1, app2, apiKeyIssued('app_1', 'k1'));
+    expectRefusal(state.when({ type: 'RevokeApiKey', app_id: 'app_1', key_id: 'nope' }, ADMIN), 'NOT_FOUND');
+    expectRefusal(state.when({ type: 'RevokeApiKey', app_id: 'app_2', key_id: 'k1' }, ADMIN), 'NOT_FOUND');
+  });
+});
+
+describe('decide: idempotency', () => {
+  const first = transactionData(1, 'credit', 'alice', 5, null);
+  const history = [app1, withMetadata({ type: 'TransactionPosted', data: first }, 'cmd-1', 'hash-a')];
+
+  it('the same command id with the same request hash replays the first reply', () => {
+    const decision = given(...history).when(credit('alice', '5'), { command_id: 'cmd-1', request_hash: 'hash-a', now: at(30) });
+    expect(decision).toEqual({
+      kind: 'replay',
+      decided: {
+        request_hash: 'hash-a',
+        position: '',
+        reply: {
+          transaction_id: 1,
+          event_id: null,
+          user_id: 'alice',
+          type: 'credit',
+          amount: '5',
+          currency: COINS,
+          status: 'posted',
+          description: null,
+          created_at: iso(0),
+        },
+      },
+    });
+  });
+
+  it('replays even when deciding again would now be refused', () => {
+    const state = given(
+      app1,
+      granted(1, 'alice', 5),
+      withMetadata({ type: 'TransactionPosted', data: transactionData(2, 'debit', 'alice', 5, null) }, 'cmd-1', 'hash-a'),
+    );
+    const decision = state.when(debit('alice', '5'), { command_id: 'cmd-1', request_hash: 'hash-a' });
+    expect(decision.kind).toBe('replay');
+  });
+
+  it('a replay of a multi-event command merges the replies of its events', () => {
+    const state = given(
+      withMetadata(appRegistered('app_1', 'Poker'), 'reg-1', 'h'),
+      withMetadata(apiKeyIssued('app_1', 'k1'), 'reg-1', 'h'),
+    );
+    const decision = state.when({ type: 'RegisterApp', name: 'Poker', key_id: 'k1', key_hash: 'hash-of-k1' }, {
+      ...ADMIN,
+      command_id: 'reg-1',
+      request_hash: 'h',
+    });
+    if (decision.kind !== 'replay') throw new Error(`expected a replay, got ${decision.kind}`);
+    expect(decision.decided.reply).toMatchObject({ app_id: 'app_1', name: 'Poker', key_id: 'k1', created_at: iso(0) });
+  });
+
+  it('the same command id with another request hash is refused IDEMPOTENCY_KEY_REUSED', () => {
+    expectRefusal(
+      given(...history).when(credit('alice', '6'), { command_id: 'cmd-1', request_hash: 'hash-b' }),
+      'IDEMPOTENCY_KEY_REUSED',
+    );
+  });
+
+  it('a command without a request hash is never deduplicated', () => {
+    // sent again without a hash, the same command id is decided afresh
+    expectEvents(given(...history).when(credit('alice', '5'), { command_id: 'cmd-1', request_hash: null }), [
+      { type: 'TransactionPosted', data: { ...first, transaction_id: 2 } },
+    ]);
+    // and a command decided without a hash is not remembered at all
+    const unhashed = given(app1, withMetadata({ type: 'TransactionPosted', data: first }, 'cmd-2', null));
+    expect(unhashed.commands.has('cmd-2')).toBe(false);
+    expect(unhashed.when(credit('alice', '5'), { command_id: 'cmd-2', request_hash: 'hash-a' }).kind).toBe('events');
+  });
+
+  it('another command id is decided afresh', () => {
+    expect(given(...history).when(credit('alice', '5'), { command_id: 'cmd-9', request_hash: 'hash-a' }).kind).toBe('events');
+  });
+});
+
+describe('decide: expiry (system commands)', () => {
+  const history = [
+    app1,
+    granted(1, 'alice', 100),
+    eventOpened(1),
+    eventOpened(2),
+    pending(2, 1, 'debit', 'alice', 40),
+    pending(3, 2, 'credit', 'bob', 5),
+    pending(4, 1, 'credit', 'bob', 9),
+  ];
+
+  it('ExpireEvent past the deadline voids exactly the pending transactions of that event', () => {
+    expectEvents(given(...history).when({ type: 'ExpireEvent', event_id: 1 }, { now: at(61), app_id: null }), [
+      { type: 'EventExpired', data: { event_id: 1, expired_at: iso(61), voided_transaction_ids: [2, 4] } },
+    ]);
+  });
+
+  it('ExpireEvent at exactly the deadline expires the event', () => {
+    expect(eventsOf(given(...history).when({ type: 'ExpireEvent', event_id: 2 }, { now: at(60), app_id: null }))).toHaveLength(1);
+  });
+
+  it('ExpireEvent is a no-op before the deadline', () => {
+    expectEvents(given(...history).when({ type: 'ExpireEvent', event_id: 1 }, { now: at(59), app_id: null }), []);
+  });
+
+  it('ExpireEvent is a no-op before a pinged deadline', () => {
+    expectEvents(given(...history, eventPinged(1, 30)).when({ type: 'ExpireEvent', event_id: 1 }, { now: at(89), app_id: null }), []);
+  });
+
+  it('ExpireEvent is a no-op on a closed, already expired or unknown event', () => {
+    const closed = given(...history, eventClosed(1, [2, 4], 10), eventExpired(2, [3], 60));
+    expectEvents(closed.when({ type: 'ExpireEvent', event_id: 1 }, { now: at(500), app_id: null }), []);
+    expectEvents(closed.when({ type: 'ExpireEvent', event_id: 2 }, { now: at(500), app_id: null }), []);
+    expectEvents(closed.when({ type: 'ExpireEvent', event_id: 99 }, { now: at(500), app_id: null }), []);
+  });
+
+  it('dueEvents lists only open events past their deadline', () => {
+    const state = given(
+      app1,
+      app2,
+      eventOpened(1), // deadline 60
+      eventOpened(2, 'app_2', 10), // deadline 70
+      eventOpened(3, 'app_1', 0),
+      eventClosed(3, []), // closed
+      eventOpened(4, 'app_1', 0),
+      eventExpired(4, []), // expired
+      eventOpened(5, 'app_1', 0),
+      eventPinged(5, 30), // deadline 90
+    );
+    expect(dueEvents(state, at(59))).toEqual([]);
+    expect(dueEvents(state, at(60))).toEqual([1]);
+    expect(dueEvents(state, at(75)).sort()).toEqual([1, 2]);
+    expect(dueEvents(state, at(1000)).sort()).toEqual([1, 2, 5]);
+  });
+
+  it('StartTerm starts the next term', () => {
+    expectEvents(given({ type: 'WriterTermStarted', data: { term: 3, instance_id: 'a', started_at: iso(-10) } }).when(
+      { type: 'StartTerm', instance_id: 'b' },
+      { app_id: null },
+    ), [{ type: 'WriterTermStarted', data: { term: 4, instance_id: 'b', started_at: iso(0) } }]);
+  });
+});

@@ -1,0 +1,265 @@
+/**
+ * decide(state, command, context): the ledger's rules. Pure: time and ids come in with the
+ * context or from the state's counters, so the same inputs always give the same events.
+ */
+import {
+  CURRENCY_PATTERN,
+  parseAmount,
+  parseUserId,
+  refusal,
+  type LedgerCommand,
+  type LedgerEvent,
+  type Refusal,
+  type TransactionData,
+} from '@coffer/contracts';
+import { available, houseAccount, isUserAccount, TREASURY, userAccount } from './accounts';
+import { balanceOf } from './state';
+import type { DecidedCommand, FinanceEventState, LedgerState } from './state';
+
+/** Commands only the ledger itself issues: expiry sweeps and taking over the stream. */
+export type SystemCommand = { type: 'ExpireEvent'; event_id: number } | { type: 'StartTerm'; instance_id: string };
+
+export interface DecideContext {
+  now: Date;
+  eventTimeoutSeconds: number;
+  command_id: string;
+  /** The calling app, or null for the admin and the ledger itself. */
+  app_id: string | null;
+  request_hash: string | null;
+}
+
+export type Decision =
+  | { kind: 'events'; events: LedgerEvent[] }
+  | { kind: 'replay'; decided: DecidedCommand }
+  | { kind: 'refused'; refusal: Refusal };
+
+const events = (...list: LedgerEvent[]): Decision => ({ kind: 'events', events: list });
+const refuse = (...args: Parameters<typeof refusal>): Decision => ({ kind: 'refused', refusal: refusal(...args) });
+
+export function decide(state: LedgerState, command: LedgerCommand | SystemCommand, context: DecideContext): Decision {
+  if (context.request_hash) {
+    const decided = state.commands.get(context.command_id);
+    if (decided) {
+      return decided.request_hash === context.request_hash
+        ? { kind: 'replay', decided }
+        : refuse('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request');
+    }
+  }
+  const now = context.now.toISOString();
+  switch (command.type) {
+    case 'StartTerm':
+      return events({
+        type: 'WriterTermStarted',
+        data: { term: state.term + 1, instance_id: command.instance_id, started_at: now },
+      });
+    case 'ExpireEvent':
+      return expire(state, command.event_id, context.now);
+    case 'RegisterApp':
+    case 'IssueApiKey':
+    case 'RevokeApiKey':
+    case 'Grant':
+      if (context.app_id !== null) return refuse('FORBIDDEN', 'only the admin may do this');
+      return decideAdmin(state, command, now);
+    default:
+      if (context.app_id === null) return refuse('FORBIDDEN', 'finance commands need an app key');
+      return decideFinance(state, command, context.app_id, context);
+  }
+}
+
+function decideAdmin(
+  state: LedgerState,
+  command: Extract<LedgerCommand, { type: 'RegisterApp' | 'IssueApiKey' | 'RevokeApiKey' | 'Grant' }>,
+  now: string,
+): Decision {
+  switch (command.type) {
+    case 'RegisterApp': {
+      const name = command.name.trim();
+      if (!name || name.length > 100) return refuse('VALIDATION_FAILED', 'name must be 1-100 characters');
+      if (state.keyOwners.has(command.key_id)) return refuse('VALIDATION_FAILED', 'key_id already exists');
+      const app_id = `app_${state.nextAppNumber}`;
+      return events(
+        { type: 'AppRegistered', data: { app_id, name, registered_at: now } },
+        { type: 'ApiKeyIssued', data: { app_id, key_id: command.key_id, key_hash: command.key_hash, issued_at: now } },
+      );
+    }
+    case 'IssueApiKey':
+      if (!state.apps.has(command.app_id)) return refuse('NOT_FOUND', `app ${command.app_id} does not exist`);
+      if (state.keyOwners.has(command.key_id)) return refuse('VALIDATION_FAILED', 'key_id already exists');
+      return events({
+        type: 'ApiKeyIssued',
+        data: { app_id: command.app_id, key_id: command.key_id, key_hash: command.key_hash, issued_at: now },
+      });
+    case 'RevokeApiKey': {
+      const key = state.apps.get(command.app_id)?.keys.get(command.key_id);
+      if (!key) return refuse('NOT_FOUND', `key ${command.key_id} of app ${command.app_id} does not exist`);
+      if (key.revoked_at) return refuse('NOT_FOUND', `key ${command.key_id} is already revoked`);
+      return events({ type: 'ApiKeyRevoked', data: { app_id: command.app_id, key_id: command.key_id, revoked_at: now } });
+    }
+    case 'Grant':
+      return transaction(state, {
+        kind: 'grant',
+        app_id: null,
+        event_id: null,
+        user: command.user_id,
+        debit: TREASURY,
+        creditUser: command.user_id,
+        amount: command.amount,
+        currency: command.currency,
+        description: command.description,
+        now,
+      });
+  }
+}
+
+function decideFinance(
+  state: LedgerState,
+  command: Extract<LedgerCommand, { type: 'OpenEvent' | 'PingEvent' | 'CloseEvent' | 'PostTransaction' | 'Transfer' }>,
+  appId: string,
+  context: DecideContext,
+): Decision {
+  const now = context.now.toISOString();
+  const deadline = new Date(context.now.getTime() + context.eventTimeoutSeconds * 1000).toISOString();
+  switch (command.type) {
+    case 'OpenEvent':
+      if (command.description !== null && command.description.length > 500) {
+        return refuse('VALIDATION_FAILED', 'description must be at most 500 characters');
+      }
+      return events({
+        type: 'EventOpened',
+        data: { event_id: state.nextEventId, app_id: appId, description: command.description, opened_at: now, expires_at: deadline },
+      });
+    case 'PingEvent': {
+      const open = openEvent(state, command.event_id, appId, context.now);
+      if ('kind' in open) return open;
+      return events({ type: 'EventPinged', data: { event_id: open.event_id, pinged_at: now, expires_at: deadline } });
+    }
+    case 'CloseEvent': {
+      const open = openEvent(state, command.event_id, appId, context.now);
+      if ('kind' in open) return open;
+      return events({
+        type: 'EventClosed',
+        data: { event_id: open.event_id, closed_at: now, posted_transaction_ids: [...open.pending] },
+      });
+    }
+    case 'PostTransaction': {
+      if (command.event_id !== null) {
+        const open = openEvent(state, command.event_id, appId, context.now);
+        if ('kind' in open) return open;
+      }
+      const house = houseAccount(appId);
+      const credit = command.kind === 'credit';
+      return transaction(state, {
+        kind: command.kind,
+        app_id: appId,
+        event_id: command.event_id,
+        user: command.user_id,
+        debit: credit ? house : userAccount(command.user_id),
+        creditUser: credit ? command.user_id : null,
+        creditAccount: credit ? undefined : house,
+        amount: command.amount,
+        currency: command.currency,
+        description: command.description,
+        now,
+      });
+    }
+    case 'Transfer':
+      if (command.from_user_id === command.to_user_id) {
+        return refuse('VALIDATION_FAILED', 'from_user_id and to_user_id must differ');
+      }
+      return transaction(state, {
+        kind: 'transfer',
+        app_id: appId,
+        event_id: null,
+        user: command.from_user_id,
+        debit: userAccount(command.from_user_id),
+        creditUser: command.to_user_id,
+        amount: command.amount,
+        currency: command.currency,
+        description: command.description,
+        now,
+      });
+  }
+}
+
+interface TransactionIntent {
+  kind: TransactionData['kind'];
+  app_id: string | null;
+  event_id: number | null;
+  user: string;
+  debit: string;
+  /** The user credited, or null when the credit goes to `creditAccount`. */
+  creditUser: string | null;
+  creditAccount?: string;
+  amount: string;
+  currency: string;
+  description: string | null;
+  now: string;
+}
+
+/** Checks amount, ids and funds, then records the transaction: pending inside an event, else posted. */
+function transaction(state: LedgerState, intent: TransactionIntent): Decision {
+  const amount = parseAmount(intent.amount);
+  if (amount === null) return refuse('VALIDATION_FAILED', 'amount must be a positive integer of at most 10^18');
+  if (!CURRENCY_PATTERN.test(intent.currency)) return refuse('VALIDATION_FAILED', 'currency is not valid');
+  if (parseUserId(intent.user) === null || (intent.creditUser !== null && parseUserId(intent.creditUser) === null)) {
+    return refuse('VALIDATION_FAILED', 'user_id is not valid');
+  }
+  if (intent.description !== null && intent.description.length > 500) {
+    return refuse('VALIDATION_FAILED', 'description must be at most 500 characters');
+  }
+  if (isUserAccount(intent.debit)) {
+    const funds = available(balanceOf(state, intent.debit, intent.currency));
+    if (funds < amount) {
+      return refuse('INSUFFICIENT_FUNDS', 'the balance available does not cover this amount', {
+        available: funds.toString(),
+        requested: amount.toString(),
+        currency: intent.currency,
+      });
+    }
+  }
+  const data: TransactionData = {
+    transaction_id: state.nextTransactionId,
+    event_id: intent.event_id,
+    app_id: intent.app_id,
+    kind: intent.kind,
+    user_id: intent.user,
+    debit_account: intent.debit,
+    credit_account: intent.creditUser !== null ? userAccount(intent.creditUser) : (intent.creditAccount as string),
+    amount: amount.toString(),
+    currency: intent.currency,
+    description: intent.description,
+    created_at: intent.now,
+  };
+  return events(intent.event_id === null ? { type: 'TransactionPosted', data } : { type: 'TransactionPending', data });
+}
+
+/** The caller's event, open and not past its deadline; another app's event does not exist for it. */
+function openEvent(state: LedgerState, eventId: number, appId: string, now: Date): FinanceEventState | Decision {
+  const finance = state.events.get(eventId);
+  if (!finance || finance.app_id !== appId) return refuse('NOT_FOUND', `event ${eventId} does not exist`);
+  if (finance.status !== 'open' || now.getTime() >= finance.expires_at_ms) {
+    return refuse('EVENT_NOT_OPEN', `event ${eventId} is ${finance.status === 'open' ? 'expired' : finance.status}`, {
+      status: finance.status === 'open' ? 'expired' : finance.status,
+    });
+  }
+  return finance;
+}
+
+function expire(state: LedgerState, eventId: number, now: Date): Decision {
+  const finance = state.events.get(eventId);
+  if (!finance || finance.status !== 'open' || now.getTime() < finance.expires_at_ms) return events();
+  return events({
+    type: 'EventExpired',
+    data: { event_id: eventId, expired_at: now.toISOString(), voided_transaction_ids: [...finance.pending] },
+  });
+}
+
+/** Open events whose deadline has passed at `now`: the writer expires them. */
+export function dueEvents(state: LedgerState, now: Date): number[] {
+  const due: number[] = [];
+  for (const id of state.openEvents) {
+    const finance = state.events.get(id);
+    if (finance && now.getTime() >= finance.expires_at_ms) due.push(id);
+  }
+  return due;
+}

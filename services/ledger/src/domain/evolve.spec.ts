@@ -1,0 +1,366 @@
+import type { BalanceReply, FinanceEventDetails, Reply } from '@coffer/contracts';
+import { houseAccount, TREASURY, userAccount } from './accounts';
+import { evolve } from './evolve';
+import { answer, balanceOfUser } from './queries';
+import { restore, snapshot } from './snapshot';
+import { balanceOf } from './state';
+import {
+  ADMIN,
+  apiKeyIssued,
+  apiKeyRevoked,
+  appRegistered,
+  apply,
+  at,
+  COINS,
+  credit,
+  debit,
+  eventClosed,
+  eventExpired,
+  eventOpened,
+  eventPinged,
+  given,
+  granted,
+  iso,
+  pending,
+  posted,
+  SNOWFLAKE,
+  transferred,
+  when,
+  withMetadata,
+} from './given-when-then.test-helpers';
+
+const app1 = appRegistered('app_1');
+const app2 = appRegistered('app_2');
+
+const bal = (posted: bigint, pendingDebit = 0n, pendingCredit = 0n) => ({ posted, pendingDebit, pendingCredit });
+
+function ok<T>(reply: Reply<unknown>): T {
+  if (!reply.ok) throw new Error(`expected an answer, got ${reply.code}`);
+  return reply.result as T;
+}
+
+describe('evolve: balances', () => {
+  const history = [
+    app1,
+    granted(1, 'alice', 100),
+    eventOpened(1),
+    pending(2, 1, 'debit', 'alice', 30),
+    pending(3, 1, 'credit', 'bob', 50),
+  ];
+
+  it('pending transactions move pending amounts, not posted ones', () => {
+    const state = given(...history);
+    expect(balanceOf(state, userAccount('alice'), COINS)).toEqual(bal(100n, 30n, 0n));
+    expect(balanceOf(state, userAccount('bob'), COINS)).toEqual(bal(0n, 0n, 50n));
+    expect(balanceOf(state, houseAccount('app_1'), COINS)).toEqual(bal(0n, 50n, 30n));
+    expect(balanceOf(state, TREASURY, COINS)).toEqual(bal(-100n));
+  });
+
+  it('close posts what the event took and gave', () => {
+    const state = given(...history, eventClosed(1, [2, 3], 10));
+    expect(balanceOf(state, userAccount('alice'), COINS)).toEqual(bal(70n));
+    expect(balanceOf(state, userAccount('bob'), COINS)).toEqual(bal(50n));
+    expect(balanceOf(state, houseAccount('app_1'), COINS)).toEqual(bal(-20n));
+    expect(state.pendingTransactions.size).toBe(0);
+    expect(state.openEvents.has(1)).toBe(false);
+  });
+
+  it('expiry gives back exactly what the event took and keeps nothing it gave', () => {
+    const state = given(...history, eventExpired(1, [2, 3]));
+    expect(balanceOf(state, userAccount('alice'), COINS)).toEqual(bal(100n)); // the debit is returned
+    expect(balanceOf(state, userAccount('bob'), COINS)).toEqual(bal(0n)); // the credit never arrives
+    expect(balanceOf(state, houseAccount('app_1'), COINS)).toEqual(bal(0n));
+    expect(balanceOf(state, TREASURY, COINS)).toEqual(bal(-100n));
+    expect(state.pendingTransactions.size).toBe(0);
+    expect(state.openEvents.has(1)).toBe(false);
+  });
+
+  it('expiry through decide: the user credited inside ends with nothing, the user debited gets it back', () => {
+    const state = given(app1, granted(1, 'alice', 100));
+    apply(state, state.when({ type: 'OpenEvent', description: null }));
+    apply(state, state.when(debit('alice', '60', 1), { now: at(1) }));
+    apply(state, state.when(credit(SNOWFLAKE, '1000000000000000000', 1), { now: at(2) }));
+    expect(balanceOfUser(state, 'alice').balances).toEqual([
+      { currency: COINS, available: '40', posted: '100', pending_debit: '60', pending_credit: '0' },
+    ]);
+    apply(state, state.when({ type: 'ExpireEvent', event_id: 1 }, { now: at(60), app_id: null }));
+    expect(balanceOfUser(state, 'alice').balances).toEqual([
+      { currency: COINS, available: '100', posted: '100', pending_debit: '0', pending_credit: '0' },
+    ]);
+    expect(balanceOfUser(state, SNOWFLAKE).balances).toEqual([
+      { currency: COINS, available: '0', posted: '0', pending_debit: '0', pending_credit: '0' },
+    ]);
+  });
+
+  it('an event settles only its own transactions', () => {
+    const state = given(
+      app1,
+      app2,
+      granted(1, 'alice', 100),
+      eventOpened(1, 'app_1'),
+      eventOpened(2, 'app_2'),
+      pending(2, 1, 'debit', 'alice', 10),
+      pending(3, 2, 'debit', 'alice', 20, { app_id: 'app_2' }),
+      eventClosed(1, [2], 5),
+    );
+    expect(balanceOf(state, userAccount('alice'), COINS)).toEqual(bal(90n, 20n, 0n));
+    expect([...state.pendingTransactions.keys()]).toEqual([3]);
+    evolve(state, eventExpired(2, [3]));
+    expect(balanceOf(state, userAccount('alice'), COINS)).toEqual(bal(90n));
+    expect(balanceOf(state, houseAccount('app_1'), COINS)).toEqual(bal(10n));
+    expect(balanceOf(state, houseAccount('app_2'), COINS)).toEqual(bal(0n));
+  });
+
+  it('transfers and posted credits/debits move posted balances at once', () => {
+    const state = given(app1, posted(1, 'credit', 'alice', 50), transferred(2, 'alice', 'bob', 20), posted(3, 'debit', 'bob', 5));
+    expect(balanceOf(state, userAccount('alice'), COINS)).toEqual(bal(30n));
+    expect(balanceOf(state, userAccount('bob'), COINS)).toEqual(bal(15n));
+    expect(balanceOf(state, houseAccount('app_1'), COINS)).toEqual(bal(-45n));
+  });
+
+  it('keeps counters ahead of every id seen', () => {
+    const state = given(app1, app2, eventOpened(7), granted(41, 'alice', 1));
+    expect(state.nextAppNumber).toBe(3);
+    expect(state.nextEventId).toBe(8);
+    expect(state.nextTransactionId).toBe(42);
+    expect(state.revision).toBe(3n);
+  });
+
+  it('remembers the reply of a command sent with a request hash, with its position', () => {
+    const state = given(app1);
+    evolve(state, {
+      ...withMetadata(posted(1, 'credit', 'alice', 5), 'cmd-1', 'h'),
+      streamPosition: 10n,
+      globalPosition: 1234n,
+    });
+    expect(state.revision).toBe(10n);
+    expect(state.commands.get('cmd-1')).toEqual({
+      request_hash: 'h',
+      position: '1234',
+      reply: expect.objectContaining({ transaction_id: 1, status: 'posted', amount: '5' }),
+    });
+  });
+});
+
+describe('evolve: invariants', () => {
+  const history = [app1, granted(1, 'alice', 100), eventOpened(1), pending(2, 1, 'debit', 'alice', 30)];
+
+  it('settling an event twice throws', () => {
+    const state = given(...history, eventClosed(1, [2]));
+    expect(() => evolve(state, eventClosed(1, []))).toThrow('ledger invariant violated');
+    expect(() => evolve(state, eventExpired(1, []))).toThrow('ledger invariant violated');
+  });
+
+  it('settling other transactions than the pending ones throws', () => {
+    expect(() => evolve(given(...history), eventClosed(1, []))).toThrow('ledger invariant violated');
+    expect(() => evolve(given(...history), eventClosed(1, [3]))).toThrow('ledger invariant violated');
+    expect(() => evolve(given(...history), eventExpired(1, [2, 2]))).toThrow('ledger invariant violated');
+  });
+
+  it('posting an overdraft of a user wallet throws', () => {
+    expect(() => given(...history, posted(3, 'debit', 'alice', 71))).toThrow('ledger invariant violated');
+  });
+
+  it('settling or pinging an unknown event throws', () => {
+    expect(() => given(app1, eventClosed(9, []))).toThrow('ledger invariant violated');
+    expect(() => given(app1, eventPinged(9, 10))).toThrow('ledger invariant violated');
+  });
+
+  it('a pending transaction of an unknown event throws', () => {
+    expect(() => given(app1, pending(1, 9, 'credit', 'alice', 1))).toThrow('ledger invariant violated');
+  });
+
+  it('a key of an unknown app, or revoking an unknown key, throws', () => {
+    expect(() => given(apiKeyIssued('app_1', 'k1'))).toThrow('ledger invariant violated');
+    expect(() => given(app1, apiKeyRevoked('app_1', 'k1'))).toThrow('ledger invariant violated');
+  });
+});
+
+describe('queries', () => {
+  it('GetBalance lists every currency of the wallet with available = posted − pending debit', () => {
+    const state = given(
+      app1,
+      granted(1, 'alice', 100),
+      granted(2, 'alice', '1000000000000000000', { currency: 'gems' }),
+      eventOpened(1),
+      pending(3, 1, 'debit', 'alice', 30),
+      pending(4, 1, 'credit', 'alice', 12),
+    );
+    const reply = ok<BalanceReply>(answer(state, { type: 'GetBalance', user_id: 'alice' }, ''));
+    expect(reply.user_id).toBe('alice');
+    expect(reply.balances).toEqual([
+      { currency: COINS, available: '70', posted: '100', pending_debit: '30', pending_credit: '12' },
+      { currency: 'gems', available: '1000000000000000000', posted: '1000000000000000000', pending_debit: '0', pending_credit: '0' },
+    ]);
+  });
+
+  it('GetBalance of an unknown user has no lines', () => {
+    expect(ok<BalanceReply>(answer(given(app1), { type: 'GetBalance', user_id: SNOWFLAKE }, ''))).toEqual({
+      user_id: SNOWFLAKE,
+      balances: [],
+    });
+  });
+
+  it('GetBalance does not mistake a user for a house account with a similar name', () => {
+    const state = given(app1, posted(1, 'credit', 'app_1', 5));
+    expect(ok<BalanceReply>(answer(state, { type: 'GetBalance', user_id: 'app_1' }, '')).balances).toEqual([
+      { currency: COINS, available: '5', posted: '5', pending_debit: '0', pending_credit: '0' },
+    ]);
+  });
+
+  const eventHistory = [
+    app1,
+    app2,
+    granted(1, 'alice', 100),
+    eventOpened(1, 'app_1', 0, 'poker hand'),
+    pending(2, 1, 'debit', 'alice', 30, { seconds: 1 }),
+    pending(3, 1, 'credit', 'bob', 10, { seconds: 2 }),
+    eventPinged(1, 20),
+  ];
+
+  it('GetEvent shows an open event with its pending transactions', () => {
+    const details = ok<FinanceEventDetails>(answer(given(...eventHistory), { type: 'GetEvent', event_id: 1, app_id: 'app_1' }, ''));
+    expect(details).toEqual({
+      event_id: 1,
+      app_id: 'app_1',
+      description: 'poker hand',
+      status: 'open',
+      opened_at: iso(0),
+      last_ping_at: iso(20),
+      expires_at: iso(80),
+      closed_at: null,
+      expired_at: null,
+      transactions: [
+        {
+          transaction_id: 2,
+          event_id: 1,
+          user_id: 'alice',
+          type: 'debit',
+          amount: '30',
+          currency: COINS,
+          status: 'pending',
+          description: null,
+          created_at: iso(1),
+        },
+        expect.objectContaining({ transaction_id: 3, user_id: 'bob', type: 'credit', amount: '10', status: 'pending' }),
+      ],
+    });
+  });
+
+  it('GetEvent shows transactions posted once the event closes', () => {
+    const details = ok<FinanceEventDetails>(
+      answer(given(...eventHistory, eventClosed(1, [2, 3], 30)), { type: 'GetEvent', event_id: 1, app_id: 'app_1' }, ''),
+    );
+    expect(details).toMatchObject({ status: 'closed', closed_at: iso(30), expired_at: null });
+    expect(details.transactions.map((t) => [t.transaction_id, t.status])).toEqual([
+      [2, 'posted'],
+      [3, 'posted'],
+    ]);
+  });
+
+  it('GetEvent shows transactions voided once the event expires', () => {
+    const details = ok<FinanceEventDetails>(
+      answer(given(...eventHistory, eventExpired(1, [2, 3], 80)), { type: 'GetEvent', event_id: 1, app_id: 'app_1' }, ''),
+    );
+    expect(details).toMatchObject({ status: 'expired', expired_at: iso(80), closed_at: null });
+    expect(details.transactions.map((t) => [t.transaction_id, t.status])).toEqual([
+      [2, 'voided'],
+      [3, 'voided'],
+    ]);
+  });
+
+  it("GetEvent: another app's event or an unknown one is NOT_FOUND; the admin sees any", () => {
+    const state = given(...eventHistory);
+    const other = answer(state, { type: 'GetEvent', event_id: 1, app_id: 'app_2' }, '');
+    expect(other).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+    expect(answer(state, { type: 'GetEvent', event_id: 2, app_id: 'app_1' }, '')).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+    expect(ok<FinanceEventDetails>(answer(state, { type: 'GetEvent', event_id: 1, app_id: null }, '')).app_id).toBe('app_1');
+  });
+
+  it('GetEvent returns copies: changing the answer does not change the state', () => {
+    const state = given(...eventHistory);
+    const details = ok<FinanceEventDetails>(answer(state, { type: 'GetEvent', event_id: 1, app_id: 'app_1' }, ''));
+    details.transactions[0].status = 'voided';
+    expect(state.events.get(1)!.transactions[0].status).toBe('pending');
+  });
+
+  it('ListApps and ListApiKeys show apps and keys with revocations', () => {
+    const state = given(app1, apiKeyIssued('app_1', 'k1'), apiKeyIssued('app_1', 'k2', 5), apiKeyRevoked('app_1', 'k1', 9), app2);
+    expect(ok(answer(state, { type: 'ListApps' }, ''))).toEqual({
+      data: [
+        {
+          app_id: 'app_1',
+          name: 'App app_1',
+          created_at: iso(0),
+          keys: [
+            { app_id: 'app_1', key_id: 'k1', created_at: iso(0), revoked_at: iso(9) },
+            { app_id: 'app_1', key_id: 'k2', created_at: iso(5), revoked_at: null },
+          ],
+        },
+        { app_id: 'app_2', name: 'App app_2', created_at: iso(0), keys: [] },
+      ],
+    });
+    expect(ok(answer(state, { type: 'ListApiKeys' }, '77'))).toEqual({
+      keys: [
+        { app_id: 'app_1', key_id: 'k1', key_hash: 'hash-of-k1', revoked: true },
+        { app_id: 'app_1', key_id: 'k2', key_hash: 'hash-of-k2', revoked: false },
+      ],
+      position: '77',
+    });
+  });
+
+  it('a grant through decide shows in the balance at once', () => {
+    const state = given();
+    apply(state, state.when({ type: 'Grant', user_id: SNOWFLAKE, amount: '1000000000000000000', currency: COINS, description: 'welcome' }, ADMIN));
+    expect(balanceOfUser(state, SNOWFLAKE).balances[0]).toMatchObject({ available: '1000000000000000000' });
+  });
+});
+
+describe('snapshot', () => {
+  const history = [
+    app1,
+    apiKeyIssued('app_1', 'k1'),
+    app2,
+    apiKeyRevoked('app_1', 'k1', 3),
+    granted(1, SNOWFLAKE, '1000000000000000000'),
+    granted(2, 'alice', 50, { currency: 'gems' }),
+    eventOpened(1),
+    pending(3, 1, 'debit', SNOWFLAKE, '999999999999999999'),
+    pending(4, 1, 'credit', 'bob', 5),
+    eventOpened(2, 'app_2'),
+    eventClosed(2, [], 4),
+    eventOpened(3, 'app_1', 5),
+    withMetadata(transferred(5, 'alice', 'bob', 10, { currency: 'gems' }), 'cmd-1', 'h1'),
+  ];
+
+  it('survives JSON and restores an equal state, indexes included', () => {
+    const state = given(...history);
+    const restored = restore(JSON.parse(JSON.stringify(snapshot(state))));
+    expect(snapshot(restored)).toEqual(snapshot(state));
+    expect(restored.revision).toBe(state.revision);
+    expect([...restored.openEvents]).toEqual([1, 3]);
+    expect(restored.keyOwners).toEqual(state.keyOwners);
+    expect(restored.currenciesOf).toEqual(state.currenciesOf);
+    expect(balanceOfUser(restored, SNOWFLAKE)).toEqual(balanceOfUser(state, SNOWFLAKE));
+  });
+
+  it('a restored state decides and evolves exactly like the original', () => {
+    const state = given(...history);
+    const restored = restore(JSON.parse(JSON.stringify(snapshot(state))));
+    const close = { type: 'CloseEvent', event_id: 1 } as const;
+    const context = { now: at(10), command_id: 'c', request_hash: null };
+    expect(when(restored, close, context)).toEqual(state.when(close, context));
+    expect(when(restored, debit(SNOWFLAKE, '2'), context)).toMatchObject({ kind: 'refused', refusal: { code: 'INSUFFICIENT_FUNDS' } });
+    expect(when(restored, credit('bob', '1', null, 'gems'), { ...context, command_id: 'cmd-1', request_hash: 'h1' })).toMatchObject({
+      kind: 'replay',
+    });
+    apply(state, state.when(close, context));
+    apply(restored, when(restored, close, context));
+    expect(snapshot(restored)).toEqual(snapshot(state));
+    expect(balanceOf(restored, userAccount(SNOWFLAKE), COINS)).toEqual(bal(1n));
+  });
+
+  it('refuses a snapshot of another version', () => {
+    expect(() => restore({ ...snapshot(given()), version: 99 })).toThrow('unknown ledger snapshot version 99');
+  });
+});

@@ -1,0 +1,190 @@
+/**
+ * evolve(state, event): the only way the ledger's state changes, on the live path and on replay
+ * alike. No I/O, no clock: everything comes from the event.
+ */
+import type { LedgerEvent, TransactionData } from '@coffer/contracts';
+import { available, balanceKey, isUserAccount, type Balance } from './accounts';
+import { eventReply, transactionReply } from './replies';
+import type { LedgerState } from './state';
+
+/** An event as the writer applies it: its metadata links it to the command that caused it. */
+export type AppliedEvent = LedgerEvent & {
+  metadata?: { command_id?: string | null; request_hash?: string | null };
+  streamPosition?: bigint;
+  globalPosition?: bigint;
+};
+
+/** Applies one event; returns what the command that caused it answers (merged over its events). */
+export function evolve(state: LedgerState, event: AppliedEvent): unknown {
+  const reply = apply(state, event);
+  state.revision = event.streamPosition ?? state.revision + 1n;
+  const commandId = event.metadata?.command_id;
+  // Only commands sent with an Idempotency-Key can be asked again; remember just those.
+  if (commandId && event.metadata?.request_hash) {
+    const previous = state.commands.get(commandId);
+    state.commands.set(commandId, {
+      request_hash: event.metadata.request_hash,
+      reply: mergeReplies(previous?.reply, reply),
+      position: event.globalPosition?.toString() ?? previous?.position ?? '',
+    });
+  }
+  return reply;
+}
+
+/** Applies one event and returns what its command answers. */
+function apply(state: LedgerState, event: AppliedEvent): unknown {
+  switch (event.type) {
+    case 'WriterTermStarted':
+      state.term = event.data.term;
+      return { term: event.data.term };
+    case 'AppRegistered': {
+      const { app_id, name, registered_at } = event.data;
+      state.apps.set(app_id, { app_id, name, created_at: registered_at, keys: new Map() });
+      state.nextAppNumber++;
+      return { app_id, name, created_at: registered_at };
+    }
+    case 'ApiKeyIssued': {
+      const { app_id, key_id, key_hash, issued_at } = event.data;
+      mustExist(state.apps.get(app_id), `app ${app_id}`).keys.set(key_id, {
+        key_hash,
+        created_at: issued_at,
+        revoked_at: null,
+      });
+      state.keyOwners.set(key_id, app_id);
+      return { app_id, key_id, created_at: issued_at, revoked_at: null };
+    }
+    case 'ApiKeyRevoked': {
+      const { app_id, key_id, revoked_at } = event.data;
+      const key = mustExist(state.apps.get(app_id)?.keys.get(key_id), `key ${key_id}`);
+      key.revoked_at = revoked_at;
+      return { app_id, key_id, created_at: key.created_at, revoked_at };
+    }
+    case 'EventOpened': {
+      const { event_id, app_id, description, opened_at, expires_at } = event.data;
+      state.events.set(event_id, {
+        event_id,
+        app_id,
+        description,
+        status: 'open',
+        opened_at,
+        last_ping_at: null,
+        expires_at_ms: Date.parse(expires_at),
+        closed_at: null,
+        expired_at: null,
+        pending: [],
+        transactions: [],
+      });
+      state.openEvents.add(event_id);
+      state.nextEventId = Math.max(state.nextEventId, event_id + 1);
+      return eventReply(event_id, 'open', { expires_at });
+    }
+    case 'EventPinged': {
+      const finance = mustExist(state.events.get(event.data.event_id), `event ${event.data.event_id}`);
+      finance.last_ping_at = event.data.pinged_at;
+      finance.expires_at_ms = Date.parse(event.data.expires_at);
+      return eventReply(finance.event_id, 'open', { expires_at: event.data.expires_at });
+    }
+    case 'TransactionPending': {
+      const data = event.data;
+      const amount = BigInt(data.amount);
+      balance(state, data.debit_account, data.currency).pendingDebit += amount;
+      balance(state, data.credit_account, data.currency).pendingCredit += amount;
+      state.pendingTransactions.set(data.transaction_id, data);
+      state.nextTransactionId = Math.max(state.nextTransactionId, data.transaction_id + 1);
+      const reply = transactionReply(data, 'pending');
+      const finance = mustExist(state.events.get(data.event_id ?? -1), `event ${data.event_id}`);
+      finance.pending.push(data.transaction_id);
+      finance.transactions.push({ ...reply });
+      return reply;
+    }
+    case 'TransactionPosted': {
+      const data = event.data;
+      post(state, data, BigInt(data.amount));
+      state.nextTransactionId = Math.max(state.nextTransactionId, data.transaction_id + 1);
+      return transactionReply(data, 'posted');
+    }
+    case 'EventClosed': {
+      const finance = settle(state, event.data.event_id, event.data.posted_transaction_ids, (data, amount) => {
+        balance(state, data.debit_account, data.currency).pendingDebit -= amount;
+        balance(state, data.credit_account, data.currency).pendingCredit -= amount;
+        post(state, data, amount);
+      });
+      finance.status = 'closed';
+      finance.closed_at = event.data.closed_at;
+      markTransactions(finance.transactions, 'posted');
+      return eventReply(finance.event_id, 'closed', { closed_at: event.data.closed_at });
+    }
+    case 'EventExpired': {
+      const finance = settle(state, event.data.event_id, event.data.voided_transaction_ids, (data, amount) => {
+        balance(state, data.debit_account, data.currency).pendingDebit -= amount;
+        balance(state, data.credit_account, data.currency).pendingCredit -= amount;
+      });
+      finance.status = 'expired';
+      finance.expired_at = event.data.expired_at;
+      markTransactions(finance.transactions, 'voided');
+      return eventReply(finance.event_id, 'expired', {});
+    }
+  }
+}
+
+/** Ends an open event: runs `each` for every pending transaction, which must be exactly the listed ones. */
+function settle(
+  state: LedgerState,
+  eventId: number,
+  transactionIds: number[],
+  each: (data: TransactionData, amount: bigint) => void,
+) {
+  const finance = mustExist(state.events.get(eventId), `event ${eventId}`);
+  assert(finance.status === 'open', `event ${eventId} settled twice`);
+  assert(
+    transactionIds.length === finance.pending.length && transactionIds.every((id, i) => id === finance.pending[i]),
+    `event ${eventId}: settled transactions differ from its pending ones`,
+  );
+  for (const id of transactionIds) {
+    const data = mustExist(state.pendingTransactions.get(id), `pending transaction ${id}`);
+    each(data, BigInt(data.amount));
+    state.pendingTransactions.delete(id);
+  }
+  finance.pending = [];
+  state.openEvents.delete(eventId);
+  return finance;
+}
+
+function post(state: LedgerState, data: TransactionData, amount: bigint): void {
+  const from = balance(state, data.debit_account, data.currency);
+  from.posted -= amount;
+  balance(state, data.credit_account, data.currency).posted += amount;
+  // The invariant decide() guarantees: a user wallet never goes below zero.
+  assert(!isUserAccount(data.debit_account) || available(from) >= 0n, `${data.debit_account} overdrawn`);
+}
+
+function markTransactions(transactions: Array<{ status: string }>, status: 'posted' | 'voided'): void {
+  for (const transaction of transactions) if (transaction.status === 'pending') transaction.status = status;
+}
+
+export function balance(state: LedgerState, account: string, currency: string): Balance {
+  const key = balanceKey(account, currency);
+  let found = state.balances.get(key);
+  if (!found) {
+    found = { posted: 0n, pendingDebit: 0n, pendingCredit: 0n };
+    state.balances.set(key, found);
+    let currencies = state.currenciesOf.get(account);
+    if (!currencies) state.currenciesOf.set(account, (currencies = new Set()));
+    currencies.add(currency);
+  }
+  return found;
+}
+
+export function mergeReplies(previous: unknown, next: unknown): unknown {
+  return previous && typeof previous === 'object' ? { ...previous, ...(next as object) } : next;
+}
+
+function mustExist<T>(value: T | undefined, what: string): T {
+  assert(value !== undefined, `${what} does not exist`);
+  return value as T;
+}
+
+/** Invariant broken: the stream or the code is wrong, and writing on would corrupt money. */
+export function assert(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new Error(`ledger invariant violated: ${message}`);
+}

@@ -1,0 +1,285 @@
+/**
+ * Emmett-style given/when/then for the pure ledger domain:
+ *
+ *   given(appRegistered('app_1'), granted(1, 'alice', 100))
+ *     .when({ type: 'Transfer', ... })   // decide() with a fixed default context
+ *   → expectEvents(decision, [...]) / expectRefusal(decision, 'INSUFFICIENT_FUNDS')
+ *
+ * `given` evolves the events into a fresh LedgerState (the same code the writer replays with),
+ * so a scenario's history is exactly what the store would hold. The event builders below make
+ * valid events; transaction ids are explicit because close/expire events name them.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ErrorCode, LedgerCommand, LedgerEvent, TransactionData, TransactionKind } from '@coffer/contracts';
+import { houseAccount, TREASURY, userAccount } from './accounts';
+import { decide, type DecideContext, type Decision, type SystemCommand } from './decide';
+import { evolve, type AppliedEvent } from './evolve';
+import { LedgerState } from './state';
+
+/** The fixed clock of every scenario unless a test says otherwise. */
+export const NOW = new Date('2025-03-01T12:00:00.000Z');
+export const TIMEOUT_SECONDS = 60;
+export const COINS = 'coins';
+export const SNOWFLAKE = '169015299834642432';
+
+/** NOW shifted by `seconds` (may be negative). */
+export const at = (seconds: number): Date => new Date(NOW.getTime() + seconds * 1000);
+export const iso = (seconds = 0): string => at(seconds).toISOString();
+
+export function defaultContext(overrides: Partial<DecideContext> = {}): DecideContext {
+  return {
+    now: NOW,
+    eventTimeoutSeconds: TIMEOUT_SECONDS,
+    app_id: 'app_1',
+    command_id: randomUUID(),
+    request_hash: null,
+    ...overrides,
+  };
+}
+
+/** A LedgerState built from a history, which can be asked to decide a command. */
+export class GivenState extends LedgerState {
+  when(command: LedgerCommand | SystemCommand, context: Partial<DecideContext> = {}): Decision {
+    return when(this, command, context);
+  }
+}
+
+/** Given these events happened (in order)… */
+export function given(...history: AppliedEvent[]): GivenState {
+  const state = new GivenState();
+  for (const event of history) evolve(state, event);
+  return state;
+}
+
+/** …when this command arrives (default context: NOW, 60 s timeout, caller app_1, no Idempotency-Key). */
+export function when(
+  state: LedgerState,
+  command: LedgerCommand | SystemCommand,
+  context: Partial<DecideContext> = {},
+): Decision {
+  return decide(state, command, defaultContext(context));
+}
+
+/** Evolves a decision's events into the state, linked to the command as the writer does. */
+export function apply(state: LedgerState, decision: Decision, context: Partial<DecideContext> = {}): LedgerEvent[] {
+  if (decision.kind !== 'events') throw new Error(`expected events, got ${describe(decision)}`);
+  for (const event of decision.events) {
+    evolve(state, withMetadata(event, context.command_id ?? null, context.request_hash ?? null));
+  }
+  return decision.events;
+}
+
+// ---- then --------------------------------------------------------------------------------------
+
+/** The decision recorded exactly these events (type and data, in order). */
+export function expectEvents(decision: Decision, expected: LedgerEvent[]): void {
+  if (decision.kind !== 'events') throw new Error(`expected events, got ${describe(decision)}`);
+  expect(decision.events.map(({ type, data }) => ({ type, data }))).toEqual(
+    expected.map(({ type, data }) => ({ type, data })),
+  );
+}
+
+/** The decision refused the command with this code (and, when given, these details). */
+export function expectRefusal(decision: Decision, code: ErrorCode, details?: Record<string, unknown>): void {
+  if (decision.kind !== 'refused') throw new Error(`expected refusal ${code}, got ${describe(decision)}`);
+  expect(decision.refusal.code).toBe(code);
+  expect(decision.refusal.ok).toBe(false);
+  expect(typeof decision.refusal.message).toBe('string');
+  if (details) expect(decision.refusal.details).toEqual(details);
+}
+
+/** The events of a decision that must have some (for assertions on their data). */
+export function eventsOf(decision: Decision): LedgerEvent[] {
+  if (decision.kind !== 'events') throw new Error(`expected events, got ${describe(decision)}`);
+  return decision.events;
+}
+
+function describe(decision: Decision): string {
+  switch (decision.kind) {
+    case 'events':
+      return `events [${decision.events.map((e) => e.type).join(', ')}]`;
+    case 'replay':
+      return `replay of ${JSON.stringify(decision.decided.reply)}`;
+    case 'refused':
+      return `refusal ${decision.refusal.code} (${decision.refusal.message})`;
+  }
+}
+
+// ---- event builders ----------------------------------------------------------------------------
+
+export function withMetadata(event: LedgerEvent, command_id: string | null, request_hash: string | null): AppliedEvent {
+  return { ...event, metadata: { command_id, request_hash } } as AppliedEvent;
+}
+
+export function appRegistered(app_id = 'app_1', name = `App ${app_id}`, seconds = 0): LedgerEvent {
+  return { type: 'AppRegistered', data: { app_id, name, registered_at: iso(seconds) } };
+}
+
+export function apiKeyIssued(app_id: string, key_id: string, seconds = 0): LedgerEvent {
+  return { type: 'ApiKeyIssued', data: { app_id, key_id, key_hash: `hash-of-${key_id}`, issued_at: iso(seconds) } };
+}
+
+export function apiKeyRevoked(app_id: string, key_id: string, seconds = 0): LedgerEvent {
+  return { type: 'ApiKeyRevoked', data: { app_id, key_id, revoked_at: iso(seconds) } };
+}
+
+/** An event opened at NOW + `seconds`, expiring TIMEOUT_SECONDS later. */
+export function eventOpened(event_id: number, app_id = 'app_1', seconds = 0, description: string | null = null): LedgerEvent {
+  return {
+    type: 'EventOpened',
+    data: { event_id, app_id, description, opened_at: iso(seconds), expires_at: iso(seconds + TIMEOUT_SECONDS) },
+  };
+}
+
+export function eventPinged(event_id: number, seconds: number): LedgerEvent {
+  return { type: 'EventPinged', data: { event_id, pinged_at: iso(seconds), expires_at: iso(seconds + TIMEOUT_SECONDS) } };
+}
+
+export function eventClosed(event_id: number, posted_transaction_ids: number[], seconds = 0): LedgerEvent {
+  return { type: 'EventClosed', data: { event_id, closed_at: iso(seconds), posted_transaction_ids } };
+}
+
+export function eventExpired(event_id: number, voided_transaction_ids: number[], seconds = TIMEOUT_SECONDS): LedgerEvent {
+  return { type: 'EventExpired', data: { event_id, expired_at: iso(seconds), voided_transaction_ids } };
+}
+
+interface TransactionOptions {
+  app_id?: string;
+  currency?: string;
+  description?: string | null;
+  seconds?: number;
+}
+
+/** The data of an app's credit (house → user) or debit (user → house). */
+export function transactionData(
+  transaction_id: number,
+  kind: Extract<TransactionKind, 'credit' | 'debit'>,
+  user_id: string,
+  amount: bigint | number | string,
+  event_id: number | null,
+  { app_id = 'app_1', currency = COINS, description = null, seconds = 0 }: TransactionOptions = {},
+): TransactionData {
+  return {
+    transaction_id,
+    event_id,
+    app_id,
+    kind,
+    user_id,
+    debit_account: kind === 'credit' ? houseAccount(app_id) : userAccount(user_id),
+    credit_account: kind === 'credit' ? userAccount(user_id) : houseAccount(app_id),
+    amount: amount.toString(),
+    currency,
+    description,
+    created_at: iso(seconds),
+  };
+}
+
+/** A credit or debit inside an open event. */
+export function pending(
+  transaction_id: number,
+  event_id: number,
+  kind: 'credit' | 'debit',
+  user_id: string,
+  amount: bigint | number | string,
+  options?: TransactionOptions,
+): LedgerEvent {
+  return { type: 'TransactionPending', data: transactionData(transaction_id, kind, user_id, amount, event_id, options) };
+}
+
+/** A credit or debit posted at once (no event). */
+export function posted(
+  transaction_id: number,
+  kind: 'credit' | 'debit',
+  user_id: string,
+  amount: bigint | number | string,
+  options?: TransactionOptions,
+): LedgerEvent {
+  return { type: 'TransactionPosted', data: transactionData(transaction_id, kind, user_id, amount, null, options) };
+}
+
+/** The admin granted `amount` from the treasury to a user. */
+export function granted(
+  transaction_id: number,
+  user_id: string,
+  amount: bigint | number | string,
+  { currency = COINS, description = null, seconds = 0 }: Omit<TransactionOptions, 'app_id'> = {},
+): LedgerEvent {
+  return {
+    type: 'TransactionPosted',
+    data: {
+      transaction_id,
+      event_id: null,
+      app_id: null,
+      kind: 'grant',
+      user_id,
+      debit_account: TREASURY,
+      credit_account: userAccount(user_id),
+      amount: amount.toString(),
+      currency,
+      description,
+      created_at: iso(seconds),
+    },
+  };
+}
+
+/** A user-to-user transfer made through an app. */
+export function transferred(
+  transaction_id: number,
+  from: string,
+  to: string,
+  amount: bigint | number | string,
+  { app_id = 'app_1', currency = COINS, description = null, seconds = 0 }: TransactionOptions = {},
+): LedgerEvent {
+  return {
+    type: 'TransactionPosted',
+    data: {
+      transaction_id,
+      event_id: null,
+      app_id,
+      kind: 'transfer',
+      user_id: from,
+      debit_account: userAccount(from),
+      credit_account: userAccount(to),
+      amount: amount.toString(),
+      currency,
+      description,
+      created_at: iso(seconds),
+    },
+  };
+}
+
+// ---- command builders (the shapes the gateway sends) -----------------------------------------
+
+export const credit = (
+  user_id: string,
+  amount: string,
+  event_id: number | null = null,
+  currency = COINS,
+): LedgerCommand => ({ type: 'PostTransaction', user_id, event_id, kind: 'credit', amount, currency, description: null });
+
+export const debit = (
+  user_id: string,
+  amount: string,
+  event_id: number | null = null,
+  currency = COINS,
+): LedgerCommand => ({ type: 'PostTransaction', user_id, event_id, kind: 'debit', amount, currency, description: null });
+
+export const transfer = (from_user_id: string, to_user_id: string, amount: string, currency = COINS): LedgerCommand => ({
+  type: 'Transfer',
+  from_user_id,
+  to_user_id,
+  amount,
+  currency,
+  description: null,
+});
+
+export const grant = (user_id: string, amount: string, currency = COINS): LedgerCommand => ({
+  type: 'Grant',
+  user_id,
+  amount,
+  currency,
+  description: null,
+});
+
+/** Context of an admin command (no calling app). */
+export const ADMIN: Partial<DecideContext> = { app_id: null };

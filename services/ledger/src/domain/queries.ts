@@ -1,0 +1,82 @@
+/** Answers to ledger queries, read from the writer's exact state. */
+import type {
+  ApiKeyEntry,
+  AppsReply,
+  BalanceLine,
+  BalanceReply,
+  FinanceEventDetails,
+  LedgerQuery,
+  Reply,
+} from '@coffer/contracts';
+import { refusal } from '@coffer/contracts';
+import { available, userAccount } from './accounts';
+import type { LedgerState } from './state';
+
+export function answer(state: LedgerState, query: LedgerQuery, position: string): Reply<unknown> {
+  switch (query.type) {
+    case 'GetBalance':
+      return { ok: true, result: balanceOfUser(state, query.user_id) };
+    case 'GetEvent': {
+      const finance = state.events.get(query.event_id);
+      if (!finance || (query.app_id !== null && finance.app_id !== query.app_id)) {
+        return refusal('NOT_FOUND', `event ${query.event_id} does not exist`);
+      }
+      const details: FinanceEventDetails = {
+        event_id: finance.event_id,
+        app_id: finance.app_id,
+        description: finance.description,
+        status: finance.status,
+        opened_at: finance.opened_at,
+        last_ping_at: finance.last_ping_at,
+        expires_at: new Date(finance.expires_at_ms).toISOString(),
+        closed_at: finance.closed_at,
+        expired_at: finance.expired_at,
+        transactions: finance.transactions.map((transaction) => ({ ...transaction })),
+      };
+      return { ok: true, result: details };
+    }
+    case 'ListApiKeys': {
+      const keys: ApiKeyEntry[] = [];
+      for (const app of state.apps.values()) {
+        for (const [key_id, key] of app.keys) {
+          keys.push({ app_id: app.app_id, key_id, key_hash: key.key_hash, revoked: key.revoked_at !== null });
+        }
+      }
+      return { ok: true, result: { keys, position } };
+    }
+    case 'ListApps': {
+      const data: AppsReply['data'] = [...state.apps.values()].map((app) => ({
+        app_id: app.app_id,
+        name: app.name,
+        created_at: app.created_at,
+        keys: [...app.keys].map(([key_id, key]) => ({
+          app_id: app.app_id,
+          key_id,
+          created_at: key.created_at,
+          revoked_at: key.revoked_at,
+        })),
+      }));
+      return { ok: true, result: { data } satisfies AppsReply };
+    }
+    default:
+      return refusal('VALIDATION_FAILED', 'unknown query');
+  }
+}
+
+export function balanceOfUser(state: LedgerState, userId: string): BalanceReply {
+  const prefix = `${userAccount(userId)}|`;
+  const balances: BalanceLine[] = [];
+  // A wallet's currencies are few; a full scan of all balances would not be, so look up by key.
+  for (const currency of state.currenciesOf.get(userAccount(userId)) ?? []) {
+    const balance = state.balances.get(prefix + currency);
+    if (!balance) continue;
+    balances.push({
+      currency,
+      available: available(balance).toString(),
+      posted: balance.posted.toString(),
+      pending_debit: balance.pendingDebit.toString(),
+      pending_credit: balance.pendingCredit.toString(),
+    });
+  }
+  return { user_id: userId, balances };
+}

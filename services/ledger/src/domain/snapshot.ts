@@ -1,0 +1,79 @@
+/**
+ * The writer's state as JSON, so a restart loads a snapshot and replays only the events after
+ * it. bigints become decimal strings; maps become entry lists. restore(snapshot(s)) equals s.
+ */
+import type { TransactionData } from '@coffer/contracts';
+import type { Balance } from './accounts';
+import { LedgerState, type AppState, type DecidedCommand, type FinanceEventState } from './state';
+
+export const SNAPSHOT_VERSION = 1;
+
+export interface LedgerSnapshot {
+  version: number;
+  revision: string;
+  term: number;
+  nextAppNumber: number;
+  nextEventId: number;
+  nextTransactionId: number;
+  apps: Array<Omit<AppState, 'keys'> & { keys: Array<[string, { key_hash: string; created_at: string; revoked_at: string | null }]> }>;
+  balances: Array<[string, string, string, string]>;
+  events: FinanceEventState[];
+  pendingTransactions: TransactionData[];
+  commands: Array<[string, DecidedCommand]>;
+}
+
+/** Shares objects with the live state: serialise it at once (the writer stringifies it on the spot). */
+export function snapshot(state: LedgerState): LedgerSnapshot {
+  return {
+    version: SNAPSHOT_VERSION,
+    revision: state.revision.toString(),
+    term: state.term,
+    nextAppNumber: state.nextAppNumber,
+    nextEventId: state.nextEventId,
+    nextTransactionId: state.nextTransactionId,
+    apps: [...state.apps.values()].map((app) => ({ ...app, keys: [...app.keys] })),
+    balances: [...state.balances].map(([key, b]) => [
+      key,
+      b.posted.toString(),
+      b.pendingDebit.toString(),
+      b.pendingCredit.toString(),
+    ]),
+    events: [...state.events.values()],
+    pendingTransactions: [...state.pendingTransactions.values()],
+    commands: [...state.commands],
+  };
+}
+
+export function restore(snap: LedgerSnapshot): LedgerState {
+  if (snap.version !== SNAPSHOT_VERSION) throw new Error(`unknown ledger snapshot version ${snap.version}`);
+  const state = new LedgerState();
+  state.revision = BigInt(snap.revision);
+  state.term = snap.term;
+  state.nextAppNumber = snap.nextAppNumber;
+  state.nextEventId = snap.nextEventId;
+  state.nextTransactionId = snap.nextTransactionId;
+  for (const app of snap.apps) {
+    state.apps.set(app.app_id, { ...app, keys: new Map(app.keys) });
+    for (const [keyId] of app.keys) state.keyOwners.set(keyId, app.app_id);
+  }
+  for (const [key, posted, pendingDebit, pendingCredit] of snap.balances) {
+    const balance: Balance = { posted: BigInt(posted), pendingDebit: BigInt(pendingDebit), pendingCredit: BigInt(pendingCredit) };
+    state.balances.set(key, balance);
+    const [account, currency] = splitBalanceKey(key);
+    let currencies = state.currenciesOf.get(account);
+    if (!currencies) state.currenciesOf.set(account, (currencies = new Set()));
+    currencies.add(currency);
+  }
+  for (const finance of snap.events) {
+    state.events.set(finance.event_id, finance);
+    if (finance.status === 'open') state.openEvents.add(finance.event_id);
+  }
+  for (const data of snap.pendingTransactions) state.pendingTransactions.set(data.transaction_id, data);
+  for (const [id, decided] of snap.commands) state.commands.set(id, decided);
+  return state;
+}
+
+function splitBalanceKey(key: string): [string, string] {
+  const at = key.lastIndexOf('|');
+  return [key.slice(0, at), key.slice(at + 1)];
+}

@@ -1,0 +1,66 @@
+import type { Refusal, TransactionData, TransactionReply } from '@coffer/contracts';
+import { balanceKey, type Balance } from './accounts';
+
+export interface AppState {
+  app_id: string;
+  name: string;
+  created_at: string;
+  keys: Map<string, { key_hash: string; created_at: string; revoked_at: string | null }>;
+}
+
+export interface FinanceEventState {
+  event_id: number;
+  app_id: string;
+  description: string | null;
+  status: 'open' | 'closed' | 'expired';
+  opened_at: string;
+  last_ping_at: string | null;
+  /** Epoch milliseconds: compared on every expiry sweep. */
+  expires_at_ms: number;
+  closed_at: string | null;
+  expired_at: string | null;
+  /** Ids of the event's transactions still pending (emptied by close or expiry). */
+  pending: number[];
+  transactions: TransactionReply[];
+}
+
+/** What the ledger remembers of a decided command, so a retry gets the first answer. */
+export interface DecidedCommand {
+  request_hash: string | null;
+  reply: unknown;
+  /** Global position of the command's last event, once durable. */
+  position: string;
+  /** The refusal it got, for a command that was refused (answered again on replay). */
+  refusal?: Refusal;
+}
+
+/**
+ * Everything the single writer needs to decide any command exactly, held in memory. Mutated in
+ * place by evolve(): copying maps of millions of accounts per command would cost more than the
+ * decision itself, and only the writer's own loop touches it.
+ */
+export class LedgerState {
+  /** Stream revision the state includes (-1: nothing yet). */
+  revision = -1n;
+  term = 0;
+  nextAppNumber = 1;
+  nextEventId = 1;
+  nextTransactionId = 1;
+  readonly apps = new Map<string, AppState>();
+  readonly keyOwners = new Map<string, string>(); // key_id -> app_id
+  readonly balances = new Map<string, Balance>();
+  /** Currencies each account has a balance in (for balance queries). */
+  readonly currenciesOf = new Map<string, Set<string>>();
+  readonly events = new Map<number, FinanceEventState>();
+  readonly pendingTransactions = new Map<number, TransactionData>();
+  readonly commands = new Map<string, DecidedCommand>();
+  /** Open events, for the expiry sweep. */
+  readonly openEvents = new Set<number>();
+}
+
+const ZERO: Readonly<Balance> = Object.freeze({ posted: 0n, pendingDebit: 0n, pendingCredit: 0n });
+
+/** Reads a balance without creating it (decide must not change the state). */
+export function balanceOf(state: LedgerState, account: string, currency: string): Readonly<Balance> {
+  return state.balances.get(balanceKey(account, currency)) ?? ZERO;
+}

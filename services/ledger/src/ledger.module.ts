@@ -1,0 +1,62 @@
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { EventStore } from '@coffer/event-store';
+import { CoreModule, EVENT_STORE, healthController, type CofferConfig, type JsonLogger, type ScopedNatsServer } from '@coffer/platform';
+import { Leadership } from './writer/leadership';
+import { LedgerController } from './writer/ledger.controller';
+import { LedgerWriter } from './writer/ledger-writer';
+import { SnapshotStore } from './writer/snapshot-store';
+import { LEADERSHIP, LEDGER_TRANSPORT, WriterRole } from './writer/writer-role';
+
+class SnapshotStoreCloser implements OnApplicationShutdown {
+  constructor(@Inject(SnapshotStore) private readonly snapshots: SnapshotStore) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.snapshots.close();
+  }
+}
+
+export interface LedgerTuning {
+  snapshotEvery?: number;
+  maxBatch?: number;
+  sweepIntervalMs?: number;
+  clock?: () => Date;
+}
+
+@Module({})
+export class LedgerModule {
+  static forRoot(config: CofferConfig, logger: JsonLogger, transport: ScopedNatsServer, tuning: LedgerTuning = {}): DynamicModule {
+    let role: WriterRole | undefined;
+    return {
+      module: LedgerModule,
+      imports: [CoreModule.forRoot(config, logger, { eventStore: true })],
+      controllers: [healthController('ledger', () => role?.role), LedgerController],
+      providers: [
+        { provide: LEDGER_TRANSPORT, useValue: transport },
+        { provide: SnapshotStore, useFactory: () => new SnapshotStore(config.databaseUrl) },
+        SnapshotStoreCloser,
+        { provide: LEADERSHIP, useFactory: () => new Leadership(config.databaseUrl, config.realm) },
+        {
+          provide: LedgerWriter,
+          inject: [EVENT_STORE, SnapshotStore],
+          useFactory: (store: EventStore, snapshots: SnapshotStore) =>
+            new LedgerWriter(store, snapshots, logger, {
+              realm: config.realm,
+              eventTimeoutSeconds: config.eventTimeoutSeconds,
+              instanceId: randomUUID(),
+              snapshotEvery: tuning.snapshotEvery ?? 50_000,
+              maxBatch: tuning.maxBatch ?? 1000,
+              sweepIntervalMs: tuning.sweepIntervalMs ?? 100,
+              clock: tuning.clock ?? (() => new Date()),
+            }),
+        },
+        {
+          provide: WriterRole,
+          inject: [LedgerWriter, LEADERSHIP, LEDGER_TRANSPORT],
+          // Built by hand so the health probe can report this instance's role.
+          useFactory: (writer: LedgerWriter, leadership: Leadership, nats: ScopedNatsServer) =>
+            (role = new WriterRole(writer, leadership, nats, logger)),
+        },
+      ],
+    };
+  }
+}

@@ -1,0 +1,324 @@
+import { randomUUID } from 'node:crypto';
+import {
+  EVENT_SCHEMA_VERSIONS,
+  refusal,
+  type CommandReply,
+  type LedgerCommandBody,
+  type LedgerEvent,
+  type LedgerQuery,
+  type Refusal,
+  type Reply,
+  type RequestMeta,
+} from '@coffer/contracts';
+import { WrongExpectedRevisionError, type EventStore, type NewEvent } from '@coffer/event-store';
+import type { JsonLogger } from '@coffer/platform';
+import { decide, dueEvents, type DecideContext, type SystemCommand } from '../domain/decide';
+import { evolve, mergeReplies, type AppliedEvent } from '../domain/evolve';
+import { answer } from '../domain/queries';
+import { restore, snapshot } from '../domain/snapshot';
+import { LedgerState } from '../domain/state';
+import type { SnapshotStore } from './snapshot-store';
+
+export interface LedgerWriterOptions {
+  realm: string;
+  eventTimeoutSeconds: number;
+  instanceId: string;
+  /** Take a snapshot after this many events since the last one. */
+  snapshotEvery: number;
+  /** Most commands decided into one append (group commit). */
+  maxBatch: number;
+  sweepIntervalMs: number;
+  clock: () => Date;
+}
+
+type Work =
+  | { kind: 'command'; command: LedgerCommandBody['command'] | SystemCommand; context: DecideContext; meta: RequestMeta }
+  | { kind: 'query'; query: LedgerQuery };
+
+interface Queued {
+  work: Work;
+  resolve: (reply: Reply<unknown>) => void;
+}
+
+const unavailable = (why: string) => refusal('UNAVAILABLE', `${why}: retry with the same Idempotency-Key`);
+
+/**
+ * The realm's single writer (DESIGN.md, "The ledger"): holds every account and open event in
+ * memory, decides commands one at a time against that exact state, appends each batch's events
+ * in one store round trip, and answers only once the batch is durable. A failed append is
+ * fail-stop: the batch is refused and the state rebuilt from the store.
+ */
+export class LedgerWriter {
+  private state = new LedgerState();
+  private position = '';
+  private queue: Queued[] = [];
+  private draining: Promise<void> | undefined;
+  private leading = false;
+  private sweeper: NodeJS.Timeout | undefined;
+  private readonly expiring = new Set<number>();
+  private snapshotRevision = -1n;
+  private snapshotting: Promise<void> = Promise.resolve();
+  /** Called when another writer took the stream: this one must stop leading. */
+  onFenced: () => void = () => undefined;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly snapshots: SnapshotStore,
+    private readonly logger: JsonLogger,
+    private readonly options: LedgerWriterOptions,
+  ) {}
+
+  get stream(): string {
+    return `ledger-${this.options.realm}`;
+  }
+
+  get isLeading(): boolean {
+    return this.leading;
+  }
+
+  /** Rebuilds the state and fences any older writer by starting a new term on the stream. */
+  async lead(): Promise<void> {
+    await this.rebuild();
+    this.leading = true;
+    const term = await this.submit(this.systemWork({ type: 'StartTerm', instance_id: this.options.instanceId }));
+    if (!term.ok) {
+      this.leading = false;
+      throw new Error(`could not start a writer term: ${term.message}`);
+    }
+    this.sweeper = setInterval(() => this.sweep(), this.options.sweepIntervalMs);
+    this.logger.event('info', 'leading the ledger', {
+      realm: this.options.realm,
+      term: this.state.term,
+      revision: this.state.revision,
+    });
+  }
+
+  /** Stops deciding: finishes the batch in flight, refuses what is still queued. */
+  async stepDown(): Promise<void> {
+    clearInterval(this.sweeper);
+    this.leading = false;
+    await this.draining;
+    for (const item of this.queue.splice(0)) item.resolve(unavailable('the ledger is changing writers'));
+    await this.snapshotting;
+  }
+
+  command(body: LedgerCommandBody, meta: RequestMeta): Promise<Reply<unknown>> {
+    return this.submit({
+      kind: 'command',
+      command: body.command,
+      meta,
+      context: {
+        now: this.options.clock(),
+        eventTimeoutSeconds: this.options.eventTimeoutSeconds,
+        command_id: meta.command_id,
+        app_id: meta.app_id,
+        request_hash: body.request_hash,
+      },
+    });
+  }
+
+  /** Queries wait their turn too, so they see every command acknowledged before them. */
+  query(query: LedgerQuery): Promise<Reply<unknown>> {
+    return this.submit({ kind: 'query', query });
+  }
+
+  private submit(work: Work): Promise<Reply<unknown>> {
+    if (!this.leading) return Promise.resolve(unavailable('this ledger is not the active writer'));
+    return new Promise((resolve) => {
+      this.queue.push({ work, resolve });
+      this.draining ??= this.drain().finally(() => (this.draining = undefined));
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0 && this.leading) {
+      const batch = this.queue.splice(0, this.options.maxBatch);
+      await this.decideBatch(batch);
+    }
+  }
+
+  /** Decides a batch in order, appends its events at once, then answers every item. */
+  private async decideBatch(batch: Queued[]): Promise<void> {
+    const expected = this.state.revision;
+    const events: NewEvent[] = [];
+    const answers: Array<(position: string) => Reply<unknown>> = [];
+    for (const { work } of batch) {
+      if (work.kind === 'query') {
+        const reply = answer(this.state, work.query, this.position);
+        answers.push((position) => patchPosition(reply, position));
+        continue;
+      }
+      if (work.command.type === 'ExpireEvent') work.context.now = this.options.clock();
+      const decision = decide(this.state, work.command, work.context);
+      if (decision.kind === 'refused') {
+        answers.push(() => decision.refusal);
+        this.rememberRefusal(work.context, decision.refusal);
+      } else if (decision.kind === 'replay') {
+        // Read when answering: an original decided earlier in this same batch gets its position only after the append.
+        const { decided } = decision;
+        answers.push(() =>
+          decided.refusal ?? { ok: true, result: { result: decided.reply, position: decided.position, replayed: true } },
+        );
+      } else {
+        let reply: unknown;
+        for (const event of decision.events) {
+          const metadata = this.metadata(event, work.meta, work.context.request_hash);
+          reply = mergeReplies(reply, evolve(this.state, { ...event, metadata }));
+          events.push({ id: randomUUID(), type: event.type, data: event.data, metadata });
+        }
+        answers.push((position) => ({ ok: true, result: { result: reply, position, replayed: false } }));
+      }
+    }
+    if (events.length > 0) {
+      try {
+        const appended = await this.store.append(this.stream, events, expected < 0n ? 'no_stream' : expected);
+        this.position = appended.lastGlobalPosition.toString();
+        this.rememberPositions(batch);
+      } catch (error) {
+        await this.failStop(batch, error);
+        return;
+      }
+    }
+    for (let i = 0; i < batch.length; i++) batch[i].resolve(answers[i](this.position));
+    this.maybeSnapshot();
+  }
+
+  /**
+   * A refused command sent with an Idempotency-Key answers the same refusal when replayed, even
+   * if funds arrived since. Kept in memory (and in snapshots) only: refusals write no events, so
+   * after a restart from events alone a replay is decided afresh.
+   */
+  private rememberRefusal(context: DecideContext, refused: Refusal): void {
+    if (!context.request_hash || refused.code === 'IDEMPOTENCY_KEY_REUSED') return;
+    this.state.commands.set(context.command_id, { request_hash: context.request_hash, reply: null, position: '', refusal: refused });
+  }
+
+  /** Idempotent commands of this batch remember where they landed, for their replays. */
+  private rememberPositions(batch: Queued[]): void {
+    for (const { work } of batch) {
+      if (work.kind !== 'command' || !work.context.request_hash) continue;
+      const decided = this.state.commands.get(work.context.command_id);
+      if (decided && decided.position === '') decided.position = this.position;
+    }
+  }
+
+  private async failStop(batch: Queued[], error: unknown): Promise<void> {
+    for (const item of batch) item.resolve(unavailable('the ledger could not store this batch'));
+    if (error instanceof WrongExpectedRevisionError) {
+      this.logger.event('error', 'fenced: another writer appended to the stream', { error: error.message });
+      this.leading = false;
+      clearInterval(this.sweeper);
+      this.onFenced();
+      return;
+    }
+    this.logger.event('error', 'append failed: rebuilding the state from the store', {
+      error: (error as Error).message,
+    });
+    for (;;) {
+      try {
+        await this.rebuild();
+        return;
+      } catch (rebuildError) {
+        this.logger.event('error', 'rebuild failed, retrying', { error: (rebuildError as Error).message });
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+  }
+
+  /** Loads the newest snapshot (if it matches the stream) and replays the events after it. */
+  async rebuild(): Promise<void> {
+    const started = Date.now();
+    let state = new LedgerState();
+    const snap = await this.snapshots.load(this.options.realm);
+    if (snap) {
+      const [atSnapshot] = await this.store.readStream(this.stream, { fromRevision: BigInt(snap.revision), maxCount: 1 });
+      if (atSnapshot?.streamPosition === BigInt(snap.revision)) {
+        state = restore(snap);
+        this.position = atSnapshot.globalPosition.toString();
+      }
+    }
+    const fromSnapshot = state.revision;
+    const page = 5000;
+    for (;;) {
+      const events = await this.store.readStream(this.stream, { fromRevision: state.revision + 1n, maxCount: page });
+      for (const event of events) {
+        evolve(state, {
+          ...({ type: event.type, data: event.data } as LedgerEvent),
+          metadata: event.metadata as AppliedEvent['metadata'],
+          streamPosition: event.streamPosition,
+          globalPosition: event.globalPosition,
+        });
+        this.position = event.globalPosition.toString();
+      }
+      if (events.length < page) break;
+    }
+    this.state = state;
+    this.snapshotRevision = fromSnapshot;
+    this.expiring.clear();
+    this.logger.event('info', 'ledger state rebuilt', {
+      snapshot_revision: fromSnapshot,
+      revision: state.revision,
+      replayed: (state.revision - fromSnapshot).toString(),
+      ms: Date.now() - started,
+    });
+  }
+
+  /** Expires open events past their deadline, through the queue like any command. */
+  private sweep(): void {
+    if (!this.leading) return;
+    for (const eventId of dueEvents(this.state, this.options.clock())) {
+      if (this.expiring.has(eventId)) continue;
+      this.expiring.add(eventId);
+      void this.submit(this.systemWork({ type: 'ExpireEvent', event_id: eventId })).finally(() =>
+        this.expiring.delete(eventId),
+      );
+    }
+  }
+
+  private maybeSnapshot(): void {
+    if (this.state.revision - this.snapshotRevision < BigInt(this.options.snapshotEvery)) return;
+    const revision = this.state.revision;
+    const json = JSON.stringify(snapshot(this.state));
+    this.snapshotRevision = revision;
+    this.snapshotting = this.snapshotting
+      .then(() => this.snapshots.save(this.options.realm, revision, json))
+      .catch((error: Error) => this.logger.event('warn', 'snapshot not saved', { error: error.message }));
+  }
+
+  private metadata(event: LedgerEvent, meta: RequestMeta, requestHash: string | null) {
+    return {
+      schema_version: EVENT_SCHEMA_VERSIONS[event.type],
+      correlation_id: meta.correlation_id,
+      causation_id: meta.command_id,
+      command_id: meta.command_id,
+      request_hash: requestHash,
+      app_id: meta.app_id,
+      key_id: meta.key_id,
+    };
+  }
+
+  /** A command the ledger gives itself: no app, no idempotency key, its own correlation id. */
+  private systemWork(command: SystemCommand): Work {
+    const id = randomUUID();
+    return {
+      kind: 'command',
+      command,
+      meta: { correlation_id: id, command_id: id, app_id: null, key_id: null },
+      context: {
+        now: this.options.clock(),
+        eventTimeoutSeconds: this.options.eventTimeoutSeconds,
+        command_id: id,
+        app_id: null,
+        request_hash: null,
+      },
+    };
+  }
+}
+
+/** A query answered inside a batch reports the position after that batch. */
+function patchPosition(reply: Reply<unknown>, position: string): Reply<unknown> {
+  if (reply.ok && reply.result && typeof reply.result === 'object' && 'position' in reply.result) {
+    return { ok: true, result: { ...(reply.result as object), position } };
+  }
+  return reply;
+}

@@ -1,0 +1,52 @@
+import { Pool } from 'pg';
+import type { LedgerSnapshot } from '../domain/snapshot';
+
+/** Ledger snapshots in PostgreSQL (whatever the event store): the newest one per realm. */
+export class SnapshotStore {
+  private readonly pool: Pool;
+  private ready: Promise<void> | undefined;
+
+  constructor(databaseUrl: string) {
+    this.pool = new Pool({ connectionString: databaseUrl, max: 2 });
+    this.pool.on('error', () => undefined);
+  }
+
+  private ensureTable(): Promise<void> {
+    this.ready ??= (async () => {
+      await this.pool.query('CREATE SCHEMA IF NOT EXISTS coffer_ledger').catch(ignoreRace);
+      await this.pool
+        .query(
+          `CREATE TABLE IF NOT EXISTS coffer_ledger.snapshots (
+             realm text PRIMARY KEY, revision bigint NOT NULL, taken_at timestamptz NOT NULL, state text NOT NULL)`,
+        )
+        .catch(ignoreRace);
+    })();
+    return this.ready;
+  }
+
+  async load(realm: string): Promise<LedgerSnapshot | undefined> {
+    await this.ensureTable();
+    const { rows } = await this.pool.query('SELECT state FROM coffer_ledger.snapshots WHERE realm = $1', [realm]);
+    return rows.length ? (JSON.parse(rows[0].state) as LedgerSnapshot) : undefined;
+  }
+
+  /** Saves a serialised snapshot unless a newer one is already there. */
+  async save(realm: string, revision: bigint, json: string): Promise<void> {
+    await this.ensureTable();
+    await this.pool.query(
+      `INSERT INTO coffer_ledger.snapshots (realm, revision, taken_at, state) VALUES ($1, $2, now(), $3)
+       ON CONFLICT (realm) DO UPDATE SET revision = excluded.revision, taken_at = excluded.taken_at, state = excluded.state
+       WHERE coffer_ledger.snapshots.revision < excluded.revision`,
+      [realm, revision.toString(), json],
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+/** Two ledgers starting together may both run the DDL: the loser's "already exists" is fine. */
+function ignoreRace(error: { code?: string }): void {
+  if (error.code !== '23505' && error.code !== '42P06' && error.code !== '42P07') throw error;
+}
