@@ -1,0 +1,83 @@
+/**
+ * `npm run coffer -- <command>`: operator commands against the database and event store named
+ * by the same environment as the services (DATABASE_URL, EVENTSTORE_URL).
+ *
+ *   rebuild <projection|all>  replay into fresh read models, swap them in when caught up
+ *   verify                    books balance, and read models equal a fresh fold of the events
+ *   status                    read-model position and lag
+ */
+import { Pool } from 'pg';
+import { createEventStore } from '@coffer/event-store';
+import { configOrExit, ensureDatabase } from '@coffer/platform';
+import { Generations } from '../read-models/generations';
+import { rebuild, status, verify } from '../read-models/operations';
+import { READ_MODEL_TABLES } from '../read-models/schema';
+
+const USAGE = `usage: npm run coffer -- <command>
+  rebuild <projection|all>   projections: all, ${Object.keys(READ_MODEL_TABLES).join(', ')}
+                             (they share one generation: any of them rebuilds them all)
+  verify                     exit 1 with a report if the books or the read models are wrong
+  status                     read-model position and lag against the event store`;
+
+function progressBar(done: number, total: number, started: number): void {
+  const width = 30;
+  const ratio = total ? Math.min(1, done / total) : 1;
+  const filled = Math.round(ratio * width);
+  const rate = Math.round(done / Math.max((Date.now() - started) / 1000, 0.001));
+  process.stderr.write(
+    `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(ratio * 100).toFixed(0).padStart(3)}% ${done}/${total} events, ${rate} events/s`,
+  );
+}
+
+export async function runCli(args: string[]): Promise<number> {
+  const [command, target] = args;
+  if (!command || !['rebuild', 'verify', 'status'].includes(command)) {
+    console.error(USAGE);
+    return 2;
+  }
+  if (command === 'rebuild' && target !== 'all' && !(target in READ_MODEL_TABLES)) {
+    console.error(`unknown projection ${JSON.stringify(target ?? '')}\n${USAGE}`);
+    return 2;
+  }
+  const config = configOrExit('coffer-cli');
+  await ensureDatabase(config.databaseUrl);
+  const store = await createEventStore({ databaseUrl: config.databaseUrl, eventStoreUrl: config.eventStoreUrl });
+  const pool = new Pool({ connectionString: config.databaseUrl, max: 2 });
+  const generations = new Generations(pool);
+  try {
+    if (command === 'rebuild') {
+      const started = Date.now();
+      const result = await rebuild(store, generations, (done, total) => progressBar(done, total, started));
+      process.stderr.write('\n');
+      console.log(
+        `rebuilt read models into generation ${result.generation}: ${result.events} events in ${result.seconds.toFixed(1)} s (${result.eventsPerSecond} events/s), now serving`,
+      );
+      return 0;
+    }
+    if (command === 'verify') {
+      const report = await verify(store, generations);
+      if (report.ok) {
+        console.log(`verify: OK at position ${report.position ?? '(empty)'}: every currency sums to zero and every read model equals a fresh fold`);
+        return 0;
+      }
+      console.log(`verify: FAILED at position ${report.position ?? '(empty)'} with ${report.problems.length} problem(s):`);
+      for (const problem of report.problems) console.log(`  - ${problem}`);
+      return 1;
+    }
+    console.log(JSON.stringify(await status(store, generations), null, 2));
+    return 0;
+  } finally {
+    await store.close();
+    await pool.end();
+  }
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: Error) => {
+      console.error(`coffer: ${error.message}`);
+      process.exit(1);
+    },
+  );
+}

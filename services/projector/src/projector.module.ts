@@ -1,0 +1,68 @@
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { Pool } from 'pg';
+import type { EventStore } from '@coffer/event-store';
+import { CoreModule, EVENT_STORE, healthController, type CofferConfig, type JsonLogger } from '@coffer/platform';
+import { AnalyticsFeed } from './feed/analytics-feed';
+import { Generations } from './read-models/generations';
+import { Projector } from './read-models/projector';
+
+/** Runs the read-model projector and the analytics feed for the life of the service. */
+@Injectable()
+class ProjectorRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(
+    @Inject(Projector) private readonly projector: Projector,
+    @Inject(AnalyticsFeed) private readonly feed: AnalyticsFeed,
+    @Inject(Pool) private readonly pool: Pool,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.projector.start();
+    this.feed.start();
+  }
+
+  // Before the event store closes (CoreModule closes it on shutdown).
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all([this.projector.stop(), this.feed.stop()]);
+    await this.pool.end();
+  }
+}
+
+@Module({})
+export class ProjectorModule {
+  static forRoot(config: CofferConfig, logger: JsonLogger): DynamicModule {
+    return {
+      module: ProjectorModule,
+      imports: [CoreModule.forRoot(config, logger, { eventStore: true })],
+      controllers: [healthController('projector')],
+      providers: [
+        {
+          provide: Pool,
+          useFactory: () => {
+            const pool = new Pool({ connectionString: config.databaseUrl, max: 4 });
+            pool.on('error', () => undefined);
+            return pool;
+          },
+        },
+        { provide: Generations, inject: [Pool], useFactory: (pool: Pool) => new Generations(pool) },
+        {
+          provide: Projector,
+          inject: [EVENT_STORE, Generations],
+          useFactory: (store: EventStore, generations: Generations) => new Projector(store, generations, logger),
+        },
+        {
+          provide: AnalyticsFeed,
+          inject: [EVENT_STORE],
+          useFactory: (store: EventStore) => new AnalyticsFeed(store, config.natsUrl, config.natsPrefix, logger),
+        },
+        ProjectorRunner,
+      ],
+    };
+  }
+}

@@ -1,0 +1,272 @@
+/**
+ * Projects a batch of ledger events into one read-model generation with a handful of set-based
+ * statements (one per table), whatever the batch size: the in-memory deltas of the batch are
+ * summed first, then written with jsonb_populate_recordset. Runs inside the caller's transaction.
+ */
+import type { PoolClient } from 'pg';
+import type { LedgerEvent, TransactionData } from '@coffer/contracts';
+import type { RecordedEvent } from '@coffer/event-store';
+import { projectAchievementEvents } from './achievement-projection';
+import { generationSchema } from './schema';
+
+interface TransactionRow {
+  transaction_id: number;
+  event_id: number | null;
+  app_id: string | null;
+  kind: string;
+  user_id: string;
+  to_user_id: string | null;
+  debit_account: string;
+  credit_account: string;
+  amount: string;
+  currency: string;
+  status: 'pending' | 'posted' | 'voided';
+  description: string | null;
+  created_at: string;
+  settled_at: string | null;
+  global_position: string;
+}
+
+interface AccountDelta {
+  account: string;
+  currency: string;
+  posted: bigint;
+  pending_debit: bigint;
+  pending_credit: bigint;
+}
+
+interface TotalsDelta {
+  day: string;
+  app_id: string;
+  currency: string;
+  minted: bigint;
+  absorbed: bigint;
+  transferred: bigint;
+}
+
+type FinanceEventRow = Record<string, unknown> & { event_id: number };
+
+class BatchDelta {
+  readonly accounts = new Map<string, AccountDelta>();
+  readonly totals = new Map<string, TotalsDelta>();
+  readonly newTransactions = new Map<number, TransactionRow>();
+  readonly settled = new Map<number, { transaction_id: number; status: string; settled_at: string }>();
+  readonly newEvents = new Map<number, FinanceEventRow>();
+  readonly eventUpdates = new Map<number, FinanceEventRow>();
+  readonly apps: Array<Record<string, unknown>> = [];
+  readonly keys: Array<Record<string, unknown>> = [];
+  readonly revokedKeys: Array<{ key_id: string; revoked_at: string }> = [];
+
+  account(account: string, currency: string): AccountDelta {
+    const key = `${account}|${currency}`;
+    let delta = this.accounts.get(key);
+    if (!delta) this.accounts.set(key, (delta = { account, currency, posted: 0n, pending_debit: 0n, pending_credit: 0n }));
+    return delta;
+  }
+
+  /** Posted money by day and app: minted to users, absorbed from them, moved between them. */
+  countPosted(tx: Pick<TransactionRow, 'kind' | 'app_id' | 'currency' | 'amount'>, at: string): void {
+    const day = at.slice(0, 10);
+    const app = tx.app_id ?? '';
+    const key = `${day}|${app}|${tx.currency}`;
+    let delta = this.totals.get(key);
+    if (!delta) {
+      delta = { day, app_id: app, currency: tx.currency, minted: 0n, absorbed: 0n, transferred: 0n };
+      this.totals.set(key, delta);
+    }
+    const amount = BigInt(tx.amount);
+    if (tx.kind === 'debit') delta.absorbed += amount;
+    else if (tx.kind === 'transfer') delta.transferred += amount;
+    else delta.minted += amount;
+  }
+
+  /** Changes to an event: merged into its new row when it was opened in this batch. */
+  updateEvent(eventId: number, fields: Record<string, unknown>): void {
+    const target = this.newEvents.get(eventId) ?? this.eventUpdates.get(eventId);
+    if (target) Object.assign(target, fields);
+    else this.eventUpdates.set(eventId, { event_id: eventId, ...fields });
+  }
+}
+
+export async function projectBatch(client: PoolClient, generation: number, events: RecordedEvent[]): Promise<void> {
+  const s = generationSchema(generation);
+  const delta = new BatchDelta();
+  const earlier = await pendingFromEarlierBatches(client, s, events);
+  for (const recorded of events) {
+    apply(delta, { type: recorded.type, data: recorded.data } as LedgerEvent, recorded, earlier);
+  }
+  await write(client, s, delta);
+  await projectAchievementEvents(client, s, events);
+}
+
+function apply(
+  delta: BatchDelta,
+  event: LedgerEvent,
+  recorded: RecordedEvent,
+  earlier: Map<number, TransactionRow>,
+): void {
+  switch (event.type) {
+    case 'AppRegistered':
+      delta.apps.push({ app_id: event.data.app_id, name: event.data.name, created_at: event.data.registered_at });
+      return;
+    case 'ApiKeyIssued':
+      delta.keys.push({ key_id: event.data.key_id, app_id: event.data.app_id, created_at: event.data.issued_at, revoked_at: null });
+      return;
+    case 'ApiKeyRevoked': {
+      const fresh = delta.keys.find((key) => key.key_id === event.data.key_id);
+      if (fresh) fresh.revoked_at = event.data.revoked_at;
+      else delta.revokedKeys.push({ key_id: event.data.key_id, revoked_at: event.data.revoked_at });
+      return;
+    }
+    case 'EventOpened':
+      delta.newEvents.set(event.data.event_id, {
+        event_id: event.data.event_id,
+        app_id: event.data.app_id,
+        description: event.data.description,
+        status: 'open',
+        opened_at: event.data.opened_at,
+        last_ping_at: null,
+        expires_at: event.data.expires_at,
+        closed_at: null,
+        expired_at: null,
+      });
+      return;
+    case 'EventPinged':
+      delta.updateEvent(event.data.event_id, { last_ping_at: event.data.pinged_at, expires_at: event.data.expires_at });
+      return;
+    case 'TransactionPending':
+    case 'TransactionPosted': {
+      const pending = event.type === 'TransactionPending';
+      const row = transactionRow(event.data, pending ? 'pending' : 'posted', recorded.globalPosition);
+      delta.newTransactions.set(row.transaction_id, row);
+      const amount = BigInt(row.amount);
+      if (pending) {
+        delta.account(row.debit_account, row.currency).pending_debit += amount;
+        delta.account(row.credit_account, row.currency).pending_credit += amount;
+      } else {
+        delta.account(row.debit_account, row.currency).posted -= amount;
+        delta.account(row.credit_account, row.currency).posted += amount;
+        delta.countPosted(row, row.created_at);
+      }
+      return;
+    }
+    case 'EventClosed':
+    case 'EventExpired': {
+      const closed = event.type === 'EventClosed';
+      const at = closed ? event.data.closed_at : event.data.expired_at;
+      const ids = closed ? event.data.posted_transaction_ids : event.data.voided_transaction_ids;
+      for (const id of ids) {
+        const row = delta.newTransactions.get(id) ?? earlier.get(id);
+        if (!row) throw new Error(`read model misses pending transaction ${id}`);
+        const amount = BigInt(row.amount);
+        delta.account(row.debit_account, row.currency).pending_debit -= amount;
+        delta.account(row.credit_account, row.currency).pending_credit -= amount;
+        if (closed) {
+          delta.account(row.debit_account, row.currency).posted -= amount;
+          delta.account(row.credit_account, row.currency).posted += amount;
+          delta.countPosted(row, at);
+        }
+        const status = closed ? 'posted' : 'voided';
+        if (delta.newTransactions.has(id)) Object.assign(row, { status, settled_at: at });
+        else delta.settled.set(id, { transaction_id: id, status, settled_at: at });
+      }
+      delta.updateEvent(event.data.event_id, closed ? { status: 'closed', closed_at: at } : { status: 'expired', expired_at: at });
+      return;
+    }
+    default:
+      return; // not a ledger read-model event (writer terms, other contexts)
+  }
+}
+
+function transactionRow(data: TransactionData, status: TransactionRow['status'], position: bigint): TransactionRow {
+  return {
+    transaction_id: data.transaction_id,
+    event_id: data.event_id,
+    app_id: data.app_id,
+    kind: data.kind,
+    user_id: data.user_id,
+    to_user_id: data.kind === 'transfer' ? data.credit_account.slice('user:'.length) : null,
+    debit_account: data.debit_account,
+    credit_account: data.credit_account,
+    amount: data.amount,
+    currency: data.currency,
+    status,
+    description: data.description,
+    created_at: data.created_at,
+    settled_at: null,
+    global_position: position.toString(),
+  };
+}
+
+/** Pending transactions that events of this batch settle but earlier batches created. */
+async function pendingFromEarlierBatches(
+  client: PoolClient,
+  s: string,
+  events: RecordedEvent[],
+): Promise<Map<number, TransactionRow>> {
+  const ids: number[] = [];
+  for (const event of events) {
+    if (event.type === 'EventClosed') ids.push(...(event.data as { posted_transaction_ids: number[] }).posted_transaction_ids);
+    if (event.type === 'EventExpired') ids.push(...(event.data as { voided_transaction_ids: number[] }).voided_transaction_ids);
+  }
+  if (ids.length === 0) return new Map();
+  const { rows } = await client.query<TransactionRow>(
+    `SELECT transaction_id, debit_account, credit_account, amount::text, currency, kind, app_id
+       FROM ${s}.transactions WHERE transaction_id = ANY($1::bigint[]) AND status = 'pending'`,
+    [ids],
+  );
+  return new Map(rows.map((row) => [Number(row.transaction_id), row]));
+}
+
+const json = (rows: unknown[]) => JSON.stringify(rows, (_key, value) => (typeof value === 'bigint' ? value.toString() : value));
+
+async function write(client: PoolClient, s: string, delta: BatchDelta): Promise<void> {
+  const run = (sql: string, rows: unknown[]) => (rows.length ? client.query(sql, [json(rows)]) : undefined);
+  await run(`INSERT INTO ${s}.apps SELECT * FROM jsonb_populate_recordset(null::${s}.apps, $1)`, delta.apps);
+  await run(`INSERT INTO ${s}.api_keys SELECT * FROM jsonb_populate_recordset(null::${s}.api_keys, $1)`, delta.keys);
+  await run(
+    `UPDATE ${s}.api_keys k SET revoked_at = u.revoked_at
+       FROM jsonb_to_recordset($1) AS u(key_id text, revoked_at timestamptz) WHERE k.key_id = u.key_id`,
+    delta.revokedKeys,
+  );
+  await run(
+    `INSERT INTO ${s}.finance_events SELECT * FROM jsonb_populate_recordset(null::${s}.finance_events, $1)`,
+    [...delta.newEvents.values()],
+  );
+  await run(
+    `UPDATE ${s}.finance_events f SET
+        status = coalesce(u.status, f.status),
+        last_ping_at = coalesce(u.last_ping_at, f.last_ping_at),
+        expires_at = coalesce(u.expires_at, f.expires_at),
+        closed_at = coalesce(u.closed_at, f.closed_at),
+        expired_at = coalesce(u.expired_at, f.expired_at)
+       FROM jsonb_populate_recordset(null::${s}.finance_events, $1) u WHERE f.event_id = u.event_id`,
+    [...delta.eventUpdates.values()],
+  );
+  await run(
+    `INSERT INTO ${s}.transactions SELECT * FROM jsonb_populate_recordset(null::${s}.transactions, $1)`,
+    [...delta.newTransactions.values()],
+  );
+  await run(
+    `UPDATE ${s}.transactions t SET status = u.status, settled_at = u.settled_at
+       FROM jsonb_to_recordset($1) AS u(transaction_id bigint, status text, settled_at timestamptz)
+      WHERE t.transaction_id = u.transaction_id`,
+    [...delta.settled.values()],
+  );
+  await run(
+    `INSERT INTO ${s}.accounts AS a SELECT * FROM jsonb_populate_recordset(null::${s}.accounts, $1)
+       ON CONFLICT (account, currency) DO UPDATE SET
+         posted = a.posted + excluded.posted,
+         pending_debit = a.pending_debit + excluded.pending_debit,
+         pending_credit = a.pending_credit + excluded.pending_credit`,
+    [...delta.accounts.values()],
+  );
+  await run(
+    `INSERT INTO ${s}.daily_totals AS d SELECT * FROM jsonb_populate_recordset(null::${s}.daily_totals, $1)
+       ON CONFLICT (day, app_id, currency) DO UPDATE SET
+         minted = d.minted + excluded.minted,
+         absorbed = d.absorbed + excluded.absorbed,
+         transferred = d.transferred + excluded.transferred`,
+    [...delta.totals.values()],
+  );
+}

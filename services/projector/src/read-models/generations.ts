@@ -1,0 +1,101 @@
+import type { Pool, PoolClient } from 'pg';
+import { generationDdl, generationSchema, META_DDL, META_SCHEMA, viewDdl } from './schema';
+
+const LOCK = 'coffer-read-models';
+
+export interface Checkpoint {
+  position: bigint | undefined;
+  lastEventAt: Date | null;
+  eventsProjected: bigint;
+}
+
+/** Read-model generations in PostgreSQL: which one serves, their checkpoints, creating and swapping. */
+export class Generations {
+  constructor(readonly pool: Pool) {}
+
+  /** Creates the meta table and generation 1 (serving through the views) when missing. */
+  async ensure(): Promise<void> {
+    await this.transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [LOCK]);
+      for (const statement of META_DDL) await client.query(statement);
+      const { rowCount } = await client.query(`SELECT 1 FROM ${META_SCHEMA}.read_models`);
+      if (rowCount) return;
+      for (const statement of generationDdl(1)) await client.query(statement);
+      for (const statement of viewDdl(1)) await client.query(statement);
+      await client.query(`INSERT INTO ${META_SCHEMA}.read_models (active_generation, next_generation) VALUES (1, 2)`);
+    });
+  }
+
+  async active(client: Pool | PoolClient = this.pool): Promise<number> {
+    const { rows } = await client.query(`SELECT active_generation FROM ${META_SCHEMA}.read_models`);
+    return rows[0].active_generation;
+  }
+
+  async checkpoint(generation: number, client: Pool | PoolClient = this.pool): Promise<Checkpoint> {
+    const { rows } = await client.query(
+      `SELECT position, last_event_at, events_projected FROM ${generationSchema(generation)}.checkpoint`,
+    );
+    const position = BigInt(rows[0].position);
+    return {
+      position: position < 0n ? undefined : position,
+      lastEventAt: rows[0].last_event_at,
+      eventsProjected: BigInt(rows[0].events_projected),
+    };
+  }
+
+  async setCheckpoint(client: PoolClient, generation: number, position: bigint, lastEventAt: Date, count: number) {
+    await client.query(
+      `UPDATE ${generationSchema(generation)}.checkpoint
+          SET position = $1, last_event_at = $2, events_projected = events_projected + $3, updated_at = now()`,
+      [position.toString(), lastEventAt, count],
+    );
+  }
+
+  /** A fresh, empty generation that serves nobody yet (for rebuild and verify). */
+  async create(): Promise<number> {
+    return this.transaction(async (client) => {
+      const { rows } = await client.query(
+        `UPDATE ${META_SCHEMA}.read_models SET next_generation = next_generation + 1 RETURNING next_generation - 1 AS g`,
+      );
+      const generation: number = rows[0].g;
+      for (const statement of generationDdl(generation)) await client.query(statement);
+      return generation;
+    });
+  }
+
+  /** Makes `generation` the one readers see; call inside a transaction holding the lock. */
+  async activate(client: PoolClient, generation: number): Promise<void> {
+    for (const statement of viewDdl(generation)) await client.query(statement);
+    await client.query(`UPDATE ${META_SCHEMA}.read_models SET active_generation = $1`, [generation]);
+  }
+
+  async drop(generation: number): Promise<void> {
+    await this.pool.query(`DROP SCHEMA IF EXISTS ${generationSchema(generation)} CASCADE`);
+  }
+
+  /**
+   * Runs `work` in a transaction holding the read-model lock: the live projector takes it for
+   * every batch, so a rebuild's final catch-up and swap cannot interleave with a batch.
+   */
+  async locked<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    return this.transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [LOCK]);
+      return work(client);
+    });
+  }
+
+  async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}

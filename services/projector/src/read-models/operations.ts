@@ -1,0 +1,177 @@
+/**
+ * Operator commands on the read models: rebuild (blue/green), verify (books balance and the
+ * serving models equal a fresh fold of the events) and status (position and lag).
+ */
+import type { PoolClient } from 'pg';
+import type { EventStore } from '@coffer/event-store';
+import { projectBatch } from './batch-projection';
+import type { Generations } from './generations';
+import { generationSchema, READ_MODEL_TABLES, type ReadModelTable } from './schema';
+
+const PAGE = 5000;
+
+export type Progress = (done: number, total: number) => void;
+
+/**
+ * Fills `generation` from its checkpoint up to `until` (inclusive; head when undefined), each
+ * page in its own transaction unless a client is given.
+ */
+async function fill(
+  store: EventStore,
+  generations: Generations,
+  generation: number,
+  options: { until?: bigint; client?: PoolClient; progress?: (count: number) => void },
+): Promise<void> {
+  let { position } = await generations.checkpoint(generation, options.client);
+  for (;;) {
+    let events = await store.readAll({ after: position, maxCount: PAGE });
+    if (options.until !== undefined) events = events.filter((event) => event.globalPosition <= options.until!);
+    if (events.length === 0) return;
+    const last = events[events.length - 1];
+    const write = async (client: PoolClient) => {
+      await projectBatch(client, generation, events);
+      await generations.setCheckpoint(client, generation, last.globalPosition, last.occurredAt, events.length);
+    };
+    if (options.client) await write(options.client);
+    else await generations.transaction(write);
+    position = last.globalPosition;
+    options.progress?.(events.length);
+  }
+}
+
+async function countEvents(store: EventStore): Promise<number> {
+  let count = 0;
+  let after: bigint | undefined;
+  for (;;) {
+    const page = await store.readAll({ after, maxCount: 10000 });
+    count += page.length;
+    if (page.length < 10000) return count;
+    after = page[page.length - 1].globalPosition;
+  }
+}
+
+/**
+ * Replays every event into a new generation while the old one keeps serving, then, holding the
+ * projector's lock, catches up the last events and swaps the views in one transaction.
+ */
+export async function rebuild(store: EventStore, generations: Generations, progress?: Progress) {
+  await generations.ensure();
+  const started = Date.now();
+  const total = await countEvents(store);
+  const generation = await generations.create();
+  let done = 0;
+  const tick = (count: number) => progress?.((done += count), Math.max(total, done));
+  await fill(store, generations, generation, { progress: tick });
+  const previous = await generations.locked(async (client) => {
+    await fill(store, generations, generation, { client, progress: tick });
+    const old = await generations.active(client);
+    await generations.activate(client, generation);
+    return old;
+  });
+  await generations.drop(previous);
+  const seconds = (Date.now() - started) / 1000;
+  return { generation, events: done, seconds, eventsPerSecond: Math.round(done / Math.max(seconds, 0.001)) };
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  position: string | null;
+  problems: string[];
+}
+
+/**
+ * Folds every event into a scratch generation up to the serving generation's checkpoint and
+ * compares each table row by row; also checks that every currency's balances sum to zero.
+ */
+export async function verify(store: EventStore, generations: Generations): Promise<VerifyReport> {
+  await generations.ensure();
+  const scratch = await generations.create();
+  try {
+    const serving = await generations.active();
+    const early = await generations.checkpoint(serving);
+    await fill(store, generations, scratch, { until: early.position });
+    return await generations.locked(async (client) => {
+      const active = await generations.active(client);
+      const { position } = await generations.checkpoint(active, client);
+      await fill(store, generations, scratch, { until: position, client });
+      const problems = [
+        ...(await zeroSum(client, active)),
+        ...(await differences(client, active, scratch)),
+      ];
+      return { ok: problems.length === 0, position: position?.toString() ?? null, problems };
+    });
+  } finally {
+    await generations.drop(scratch);
+  }
+}
+
+async function zeroSum(client: PoolClient, generation: number): Promise<string[]> {
+  const { rows } = await client.query(
+    `SELECT currency, sum(posted)::text AS posted, sum(pending_debit)::text AS pending_debit,
+            sum(pending_credit)::text AS pending_credit
+       FROM ${generationSchema(generation)}.accounts GROUP BY currency ORDER BY currency`,
+  );
+  const problems: string[] = [];
+  for (const row of rows) {
+    if (row.posted !== '0') problems.push(`currency ${row.currency}: posted balances sum to ${row.posted}, not 0`);
+    if (row.pending_debit !== row.pending_credit) {
+      problems.push(`currency ${row.currency}: pending debits ${row.pending_debit} ≠ pending credits ${row.pending_credit}`);
+    }
+  }
+  const negative = await client.query(
+    `SELECT account, currency, (posted - pending_debit)::text AS available
+       FROM ${generationSchema(generation)}.accounts
+      WHERE account LIKE 'user:%' AND posted - pending_debit < 0 LIMIT 10`,
+  );
+  for (const row of negative.rows) problems.push(`${row.account} ${row.currency}: available ${row.available} < 0`);
+  return problems;
+}
+
+async function differences(client: PoolClient, serving: number, fresh: number): Promise<string[]> {
+  const problems: string[] = [];
+  for (const table of Object.keys(READ_MODEL_TABLES) as ReadModelTable[]) {
+    const a = `${generationSchema(serving)}.${table}`;
+    const b = `${generationSchema(fresh)}.${table}`;
+    const keys = READ_MODEL_TABLES[table].join(', ');
+    const { rows } = await client.query(
+      `SELECT 'serving' AS side, * FROM (SELECT * FROM ${a} EXCEPT SELECT * FROM ${b}) x
+       UNION ALL
+       SELECT 'fresh fold' AS side, * FROM (SELECT * FROM ${b} EXCEPT SELECT * FROM ${a}) y
+       ORDER BY ${keys} LIMIT 20`,
+    );
+    for (const row of rows) {
+      const { side, ...values } = row;
+      problems.push(`${table}: row only in the ${side}: ${JSON.stringify(values)}`);
+    }
+  }
+  return problems;
+}
+
+export interface ProjectionStatus {
+  generation: number;
+  position: string | null;
+  head: string | null;
+  behind_events: number;
+  last_event_at: string | null;
+  lag_seconds: number;
+  events_projected: string;
+}
+
+/** Where the serving read models stand against the head of the store. */
+export async function status(store: EventStore, generations: Generations): Promise<ProjectionStatus> {
+  await generations.ensure();
+  const generation = await generations.active();
+  const checkpoint = await generations.checkpoint(generation);
+  const head = await store.headPosition();
+  const behind = await store.readAll({ after: checkpoint.position, maxCount: 100000 });
+  const oldestUnprojected = behind[0]?.occurredAt;
+  return {
+    generation,
+    position: checkpoint.position?.toString() ?? null,
+    head: head?.toString() ?? null,
+    behind_events: behind.length,
+    last_event_at: checkpoint.lastEventAt?.toISOString() ?? null,
+    lag_seconds: oldestUnprojected ? Math.max(0, (Date.now() - oldestUnprojected.getTime()) / 1000) : 0,
+    events_projected: checkpoint.eventsProjected.toString(),
+  };
+}

@@ -1,0 +1,75 @@
+import type { EventStore, RecordedEvent, Subscription } from '@coffer/event-store';
+import type { JsonLogger } from '@coffer/platform';
+import { projectBatch } from './batch-projection';
+import type { Generations } from './generations';
+
+/** The active generation or its checkpoint moved under us (a rebuild swapped): start again from it. */
+class Resync extends Error {}
+
+const RESTART_DELAY_MS = 500;
+
+/**
+ * Keeps the serving read models current: subscribes to the store after the active generation's
+ * checkpoint and writes each batch together with the new checkpoint in one transaction, so a
+ * crash anywhere neither skips nor applies an event twice.
+ */
+export class Projector {
+  private subscription: Subscription | undefined;
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly generations: Generations,
+    private readonly logger: JsonLogger,
+    private readonly batchSize = 1000,
+  ) {}
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    await this.generations.ensure();
+    while (!this.stopped) {
+      try {
+        const generation = await this.generations.active();
+        const { position } = await this.generations.checkpoint(generation);
+        let committed = position;
+        this.subscription = this.store.subscribeToAll(
+          async (events) => {
+            committed = await this.commit(generation, committed, events);
+          },
+          { after: position, batchSize: this.batchSize },
+        );
+        await this.subscription.done;
+      } catch (error) {
+        if (this.stopped) return;
+        if (!(error instanceof Resync)) {
+          this.logger.event('error', 'projection failed, restarting from the checkpoint', {
+            error: (error as Error).message,
+          });
+        }
+        await new Promise((resolve) => setTimeout(resolve, error instanceof Resync ? 0 : RESTART_DELAY_MS));
+      }
+    }
+  }
+
+  private async commit(generation: number, expected: bigint | undefined, events: RecordedEvent[]): Promise<bigint | undefined> {
+    return this.generations.locked(async (client) => {
+      const active = await this.generations.active(client);
+      const { position } = await this.generations.checkpoint(active, client);
+      if (active !== generation || position !== expected) throw new Resync();
+      await projectBatch(client, generation, events);
+      const last = events[events.length - 1];
+      await this.generations.setCheckpoint(client, generation, last.globalPosition, last.occurredAt, events.length);
+      return last.globalPosition;
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.subscription?.stop();
+    await this.loop;
+  }
+}

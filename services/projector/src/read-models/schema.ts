@@ -1,0 +1,127 @@
+/**
+ * Read models live in generations: schema `coffer_rm_<n>` holds one full set of tables and its
+ * checkpoint. Readers use the views in `coffer_read`, which point at the active generation, so
+ * a rebuild fills generation n+1 while n serves, then swaps the views in one transaction.
+ */
+export const META_SCHEMA = 'coffer_meta';
+export const READ_SCHEMA = 'coffer_read';
+export const generationSchema = (generation: number) => `coffer_rm_${generation}`;
+
+/** Tables of one generation, in the order a comparison walks them (with their keys). */
+export const READ_MODEL_TABLES = {
+  accounts: ['account', 'currency'],
+  transactions: ['transaction_id'],
+  finance_events: ['event_id'],
+  apps: ['app_id'],
+  api_keys: ['key_id'],
+  daily_totals: ['day', 'app_id', 'currency'],
+  achievements: ['app_id', 'key'],
+  achievement_progress: ['app_id', 'key', 'user_id'],
+} as const;
+
+export type ReadModelTable = keyof typeof READ_MODEL_TABLES;
+
+export function generationDdl(generation: number): string[] {
+  const s = generationSchema(generation);
+  return [
+    `CREATE SCHEMA ${s}`,
+    `CREATE TABLE ${s}.checkpoint (
+       id boolean PRIMARY KEY DEFAULT true CHECK (id),
+       position bigint NOT NULL,
+       last_event_at timestamptz,
+       events_projected bigint NOT NULL DEFAULT 0,
+       updated_at timestamptz NOT NULL DEFAULT now())`,
+    `INSERT INTO ${s}.checkpoint (position) VALUES (-1)`,
+    `CREATE TABLE ${s}.accounts (
+       account text NOT NULL,
+       currency text NOT NULL,
+       posted numeric(40) NOT NULL DEFAULT 0,
+       pending_debit numeric(40) NOT NULL DEFAULT 0,
+       pending_credit numeric(40) NOT NULL DEFAULT 0,
+       PRIMARY KEY (account, currency))`,
+    `CREATE TABLE ${s}.transactions (
+       transaction_id bigint PRIMARY KEY,
+       event_id bigint,
+       app_id text,
+       kind text NOT NULL,
+       user_id text NOT NULL,
+       to_user_id text,
+       debit_account text NOT NULL,
+       credit_account text NOT NULL,
+       amount numeric(40) NOT NULL,
+       currency text NOT NULL,
+       status text NOT NULL,
+       description text,
+       created_at timestamptz NOT NULL,
+       settled_at timestamptz,
+       global_position bigint NOT NULL)`,
+    `CREATE INDEX ON ${s}.transactions (user_id, transaction_id DESC)`,
+    `CREATE INDEX ON ${s}.transactions (to_user_id, transaction_id DESC) WHERE to_user_id IS NOT NULL`,
+    `CREATE INDEX ON ${s}.transactions (event_id) WHERE event_id IS NOT NULL`,
+    `CREATE INDEX ON ${s}.transactions (app_id, transaction_id DESC)`,
+    `CREATE TABLE ${s}.finance_events (
+       event_id bigint PRIMARY KEY,
+       app_id text NOT NULL,
+       description text,
+       status text NOT NULL,
+       opened_at timestamptz NOT NULL,
+       last_ping_at timestamptz,
+       expires_at timestamptz NOT NULL,
+       closed_at timestamptz,
+       expired_at timestamptz)`,
+    `CREATE TABLE ${s}.apps (app_id text PRIMARY KEY, name text NOT NULL, created_at timestamptz NOT NULL)`,
+    `CREATE TABLE ${s}.api_keys (
+       key_id text PRIMARY KEY, app_id text NOT NULL, created_at timestamptz NOT NULL, revoked_at timestamptz)`,
+    `CREATE TABLE ${s}.daily_totals (
+       day date NOT NULL,
+       app_id text NOT NULL,
+       currency text NOT NULL,
+       minted numeric(40) NOT NULL DEFAULT 0,
+       absorbed numeric(40) NOT NULL DEFAULT 0,
+       transferred numeric(40) NOT NULL DEFAULT 0,
+       PRIMARY KEY (day, app_id, currency))`,
+    `CREATE TABLE ${s}.achievements (
+       app_id text NOT NULL,
+       key text NOT NULL,
+       name text NOT NULL,
+       description text,
+       icon_url text,
+       goal integer NOT NULL,
+       hidden boolean NOT NULL,
+       reward_amount numeric(40),
+       reward_currency text,
+       created_at timestamptz NOT NULL,
+       updated_at timestamptz NOT NULL,
+       PRIMARY KEY (app_id, key))`,
+    `CREATE TABLE ${s}.achievement_progress (
+       app_id text NOT NULL,
+       key text NOT NULL,
+       user_id text NOT NULL,
+       progress integer NOT NULL,
+       unlocked_at timestamptz,
+       reward_transaction_id bigint,
+       updated_at timestamptz NOT NULL,
+       PRIMARY KEY (app_id, key, user_id))`,
+    // A user's badges across every app: GET /users/:user_id/achievements.
+    `CREATE INDEX ON ${s}.achievement_progress (user_id)`,
+  ];
+}
+
+/** Points the reader views at a generation (run inside the swap transaction). */
+export function viewDdl(generation: number): string[] {
+  const s = generationSchema(generation);
+  return [
+    `CREATE SCHEMA IF NOT EXISTS ${READ_SCHEMA}`,
+    ...['checkpoint', ...Object.keys(READ_MODEL_TABLES)].map(
+      (table) => `CREATE OR REPLACE VIEW ${READ_SCHEMA}.${table} AS SELECT * FROM ${s}.${table}`,
+    ),
+  ];
+}
+
+export const META_DDL = [
+  `CREATE SCHEMA IF NOT EXISTS ${META_SCHEMA}`,
+  `CREATE TABLE IF NOT EXISTS ${META_SCHEMA}.read_models (
+     id boolean PRIMARY KEY DEFAULT true CHECK (id),
+     active_generation int NOT NULL,
+     next_generation int NOT NULL)`,
+];

@@ -1,0 +1,184 @@
+import type { INestMicroservice } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Pool } from 'pg';
+import { PostgresEventStore } from '@coffer/event-store';
+import { JsonLogger, loadConfig, startMicroservice } from '@coffer/platform';
+import { createTestDatabase, dropTestStreams, readAllCommitted, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
+import { LedgerTestClient, ok, startLedger } from '../../ledger/test/ledger-harness';
+import { Generations } from '../src/read-models/generations';
+import { rebuild, verify } from '../src/read-models/operations';
+import { ProjectorModule } from '../src/projector.module';
+
+jest.setTimeout(90000);
+
+describe('read models kept by the projector', () => {
+  let database: TestDatabase;
+  let prefix: string;
+  let client: LedgerTestClient;
+  let pool: Pool;
+  let store: PostgresEventStore;
+  const running: INestMicroservice[] = [];
+
+  const startProjector = async () => {
+    const config = loadConfig({
+      DATABASE_URL: database.url,
+      NATS_URL: testNatsUrl(),
+      COFFER_NATS_PREFIX: prefix,
+      LOG_LEVEL: 'error',
+    });
+    const logger = new JsonLogger('projector', 'error');
+    const app = await startMicroservice({ service: 'projector', config, logger, module: () => ProjectorModule.forRoot(config, logger) });
+    running.push(app);
+    return app;
+  };
+
+  beforeEach(async () => {
+    database = await createTestDatabase('projector');
+    prefix = testNatsPrefix('projector');
+    client = new LedgerTestClient(prefix);
+    pool = new Pool({ connectionString: database.url });
+    running.push(await startLedger({ databaseUrl: database.url, prefix }));
+    store = await PostgresEventStore.connect({ connectionString: database.url });
+  });
+
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((app) => app.close()));
+    await client.close();
+    await store.close();
+    await pool.end();
+    await dropTestStreams(prefix);
+    await database.drop();
+  });
+
+  /** A burst of concurrent finance traffic: grants, events with pending debits/credits, closes, transfers. */
+  async function burst(appId: string, users: string[], rounds: number): Promise<void> {
+    await Promise.all(users.map((user) => client.command({ type: 'Grant', user_id: user, amount: '1000', currency: 'coins', description: null })));
+    await Promise.all(
+      Array.from({ length: rounds }, async (_, round) => {
+        const user = users[round % users.length];
+        const event = await client.command({ type: 'OpenEvent', description: `round ${round}` }, { app_id: appId });
+        const event_id = ok(event).result.event_id;
+        const post = (kind: 'credit' | 'debit', amount: string) =>
+          client.command({ type: 'PostTransaction', user_id: user, event_id, kind, amount, currency: 'coins', description: null }, { app_id: appId });
+        await post('debit', String(1 + (round % 7)));
+        await post('credit', String(2 + (round % 5)));
+        if (round % 3 !== 0) await client.command({ type: 'CloseEvent', event_id }, { app_id: appId });
+        await client.command({
+          type: 'Transfer',
+          from_user_id: user,
+          to_user_id: users[(round + 1) % users.length],
+          amount: '1',
+          currency: 'gems',
+          description: null,
+        });
+        await client.command(
+          { type: 'PostTransaction', user_id: user, event_id: null, kind: 'credit', amount: '3', currency: 'gems', description: null },
+          { app_id: appId },
+        );
+      }),
+    );
+  }
+
+  async function caughtUp(): Promise<void> {
+    const head = await store.headPosition();
+    const generations = new Generations(pool);
+    const deadline = Date.now() + 30000;
+    let seen: bigint | undefined | string = 'no read models yet';
+    for (;;) {
+      try {
+        seen = (await generations.checkpoint(await generations.active())).position;
+        if (head === undefined || (typeof seen === 'bigint' && seen >= head)) return;
+      } catch {
+        // not created yet
+      }
+      if (Date.now() > deadline) throw new Error(`projector stuck at ${String(seen)}, head ${String(head)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  const readBalances = async () =>
+    (
+      await pool.query(
+        `SELECT account, currency, posted::text, pending_debit::text, pending_credit::text
+           FROM coffer_read.accounts WHERE account LIKE 'user:%' ORDER BY account, currency`,
+      )
+    ).rows;
+
+  async function ledgerBalances(users: string[]) {
+    const rows: Array<Record<string, string>> = [];
+    for (const user of [...users].sort()) {
+      const reply = ok(await client.query<{ balances: Array<Record<string, string>> }>({ type: 'GetBalance', user_id: user }));
+      for (const line of reply.balances.sort((a, b) => a.currency.localeCompare(b.currency))) {
+        rows.push({ account: `user:${user}`, currency: line.currency, posted: line.posted, pending_debit: line.pending_debit, pending_credit: line.pending_credit });
+      }
+    }
+    return rows;
+  }
+
+  const registerApp = async () =>
+    ok(await client.untilAnswered(() => client.command({ type: 'RegisterApp', name: 'Game', key_id: `key_${randomUUID()}`, key_hash: 'h' }))).result.app_id;
+
+  it('ends equal to the ledger after a burst of concurrent commands, and verify agrees', async () => {
+    const app_id = await registerApp();
+    const users = ['u1', 'u2', '169015299834642432', 'u4'];
+    await startProjector();
+    await burst(app_id, users, 40);
+    await caughtUp();
+    expect(await readBalances()).toEqual(await ledgerBalances(users));
+    const events = await pool.query(`SELECT status, count(*)::int AS n FROM coffer_read.finance_events GROUP BY status ORDER BY status`);
+    expect(events.rows).toEqual([
+      { status: 'closed', n: 26 },
+      { status: 'open', n: 14 },
+    ]);
+    const report = await verify(store, new Generations(pool));
+    expect(report.problems).toEqual([]);
+    expect(report.ok).toBe(true);
+  });
+
+  it('neither skips nor double-applies when the projector dies and restarts mid-stream', async () => {
+    const app_id = await registerApp();
+    const users = ['a', 'b', 'c'];
+    const projector = await startProjector();
+    const load = burst(app_id, users, 30);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    running.splice(running.indexOf(projector), 1);
+    await projector.close();
+    await load;
+    await startProjector();
+    await caughtUp();
+    expect(await readBalances()).toEqual(await ledgerBalances(users));
+    const count = await pool.query('SELECT count(*)::int AS n FROM coffer_read.transactions');
+    const stored = (await readAllCommitted(store)).filter((e) => e.type.startsWith('Transaction')).length;
+    expect(count.rows[0].n).toBe(stored);
+    expect((await verify(store, new Generations(pool))).ok).toBe(true);
+  });
+
+  it('rebuilds into fresh tables while writes continue and ends equal to the live models', async () => {
+    const app_id = await registerApp();
+    const users = ['r1', 'r2', 'r3'];
+    await startProjector();
+    await burst(app_id, users, 20);
+    const during = burst(app_id, users, 20);
+    const result = await rebuild(store, new Generations(pool));
+    await during;
+    await caughtUp();
+    expect(result.generation).toBe(2);
+    expect(await readBalances()).toEqual(await ledgerBalances(users));
+    expect((await verify(store, new Generations(pool))).ok).toBe(true);
+    // The old generation is gone; the views serve the new one.
+    const schemas = await pool.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'coffer_rm_%' ORDER BY 1`);
+    expect(schemas.rows.map((row) => row.nspname)).toEqual(['coffer_rm_2']);
+  });
+
+  it('verify reports a corrupted read-model row and fails', async () => {
+    const app_id = await registerApp();
+    await startProjector();
+    await burst(app_id, ['v1', 'v2'], 6);
+    await caughtUp();
+    await pool.query(`UPDATE coffer_read.accounts SET posted = posted + 1 WHERE account = 'user:v1' AND currency = 'coins'`);
+    const report = await verify(store, new Generations(pool));
+    expect(report.ok).toBe(false);
+    expect(report.problems.join('\n')).toMatch(/coins: posted balances sum to 1, not 0/);
+    expect(report.problems.join('\n')).toMatch(/accounts: row only in the serving: .*user:v1/);
+  });
+});
