@@ -1,0 +1,29 @@
+import { Controller, Get, Inject, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { UserAchievementList } from '@coffer/contracts';
+import { AppAuthGuard } from '../auth/app-auth.guard';
+import { ApiErrors } from '../http/api-docs';
+import { UserIdParam } from '../http/path-params';
+import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
+import { AchievementReads } from './achievement-reads';
+
+@ApiTags('achievements')
+@ApiBearerAuth()
+@ApiErrors('UNAUTHENTICATED', 'RATE_LIMITED', 'UNAVAILABLE')
+@UseGuards(AppAuthGuard, RateLimitGuard)
+@Controller('users')
+export class UserAchievementsController {
+  constructor(@Inject(AchievementReads) private readonly reads: AchievementReads) {}
+
+  @Get(':user_id/achievements')
+  @ApiOperation({
+    summary: "A user's badges across every app",
+    description: "Every app's achievements with the user's progress; a hidden one shows only once unlocked. From the read model.",
+  })
+  @ApiParam({ name: 'user_id', schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' } })
+  @ApiOkResponse({ type: UserAchievementList })
+  @ApiErrors('VALIDATION_FAILED')
+  async list(@UserIdParam('user_id') userId: string): Promise<UserAchievementList> {
+    return { user_id: userId, data: await this.reads.ofUser(userId) };
+  }
+}

@@ -1,0 +1,28 @@
+/** Service replies and read-model rows shaped exactly as API.md shows them. */
+import type { AchievementReply, AchievementView, ProgressReply, ProgressView } from '@coffer/contracts';
+
+export function achievementView(reply: AchievementReply): AchievementView {
+  return {
+    app_id: reply.app_id,
+    key: reply.key,
+    name: reply.name,
+    description: reply.description ?? null,
+    icon_url: reply.icon_url ?? null,
+    goal: reply.goal,
+    hidden: reply.hidden,
+    reward: reply.reward ? { amount: String(reply.reward.amount), currency: reply.reward.currency } : null,
+    created_at: reply.created_at,
+    updated_at: reply.updated_at,
+  };
+}
+
+export function progressView(reply: ProgressReply): ProgressView {
+  return {
+    key: reply.key,
+    user_id: String(reply.user_id),
+    progress: reply.progress,
+    goal: reply.goal,
+    unlocked: reply.unlocked,
+    unlocked_at: reply.unlocked_at ?? null,
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * Start-up and protection of the gateway against a real ledger: the generated admin token,
+ * a gateway that starts before the ledger, and per-app rate limiting.
+ */
+import type { INestMicroservice } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Client } from 'pg';
+import { createHash } from 'node:crypto';
+import { createTestDatabase, testNatsPrefix, type TestDatabase } from '@coffer/testing';
+import { call, startGateway, startLedger, untilServing } from '../gateway.test-helpers';
+import { generateApiKey } from './api-keys';
+
+jest.setTimeout(60000);
+
+describe('gateway start-up and protection', () => {
+  let database: TestDatabase;
+  let stack: { databaseUrl: string; prefix: string };
+  const running: Array<NestFastifyApplication | INestMicroservice> = [];
+  const started = <T extends NestFastifyApplication | INestMicroservice>(app: T): T => {
+    running.push(app);
+    return app;
+  };
+
+  beforeEach(async () => {
+    database = await createTestDatabase('gateway_auth');
+    stack = { databaseUrl: database.url, prefix: testNatsPrefix('gateway_auth') };
+  });
+
+  afterEach(async () => {
+    for (const app of running.splice(0).reverse()) await app.close();
+    await database.drop();
+  });
+
+  it('generates the admin token at the first start, shows it once, keeps only its hash, and answers 503 (never 500) until the ledger is up', async () => {
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const logs: string[][] = [[], []];
+    let gateways: NestFastifyApplication[];
+    let printed: string[];
+    try {
+      // Two gateways start at once on a fresh database: exactly one generates and shows the token.
+      gateways = await Promise.all(logs.map((lines) => startGateway(stack, { COFFER_REQUEST_TIMEOUT_MS: '300' }, lines)));
+      gateways.forEach(started);
+    } finally {
+      printed = stdout.mock.calls.map(([text]) => String(text));
+      stdout.mockRestore();
+    }
+    const shown = logs
+      .flat()
+      .map((line) => JSON.parse(line))
+      .filter((line) => line.msg === 'generated admin token (shown once)');
+    expect(shown).toHaveLength(1);
+    const token = shown[0].admin_token as string;
+    expect(token).toMatch(/^cadm_[A-Za-z0-9_-]{43}$/);
+    expect(printed.filter((text) => text.includes(token))).toHaveLength(1);
+    const [first, second] = gateways;
+
+    const client = new Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query('SELECT name, value FROM coffer_gateway.settings');
+      expect(rows).toEqual([{ name: 'admin_token_sha256', value: createHash('sha256').update(token).digest('hex') }]);
+    } finally {
+      await client.end();
+    }
+
+    // No ledger yet: the token is accepted by both gateways, but nothing can be answered.
+    for (const gateway of [first, second]) {
+      expect((await call(gateway, 'GET', '/admin/apps', { token: token + 'x' })).status).toBe(401);
+      const admin = await call(gateway, 'GET', '/admin/apps', { token });
+      expect({ status: admin.status, code: admin.body.error.code }).toEqual({ status: 503, code: 'UNAVAILABLE' });
+      const app = await call(gateway, 'POST', '/finance/event', { token: generateApiKey() });
+      expect({ status: app.status, code: app.body.error.code }).toEqual({ status: 503, code: 'UNAVAILABLE' });
+    }
+
+    // The ledger comes up: the gateways load the keys in the background and serve.
+    started(await startLedger(stack));
+    const created = await (async () => {
+      for (const deadline = Date.now() + 20000; ; ) {
+        const answer = await call(first, 'POST', '/admin/apps', { token, body: { name: 'Late' } });
+        if (answer.status !== 503 || Date.now() > deadline) return answer;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    expect(created.status).toBe(201);
+    await untilServing(second);
+    expect((await call(second, 'GET', '/finance/balance/someone', { token: created.body.api_key })).status).toBe(200);
+  });
+
+  it('holds each app to COFFER_RATE_LIMIT_PER_SECOND with bursts of twice that, then 429 with Retry-After', async () => {
+    const adminToken = 'rate-limit-admin-token-0123';
+    started(await startLedger(stack));
+    const gateway = started(
+      await startGateway(stack, { COFFER_ADMIN_TOKEN: adminToken, COFFER_RATE_LIMIT_PER_SECOND: '2' }),
+    );
+    await untilServing(gateway);
+    const register = async (name: string) =>
+      (await call(gateway, 'POST', '/admin/apps', { token: adminToken, body: { name } })).body.api_key as string;
+    const [busy, quiet] = [await register('Busy'), await register('Quiet')];
+
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await call(gateway, 'GET', '/finance/balance/u', { token: busy })).status);
+    expect(statuses).toEqual([200, 200, 200, 200]);
+    const limited = await call(gateway, 'GET', '/finance/balance/u', { token: busy });
+    expect(limited.status).toBe(429);
+    expect(limited.body.error).toMatchObject({ code: 'RATE_LIMITED', details: { retry_after_seconds: 1 } });
+    expect(limited.headers['retry-after']).toBe('1');
+
+    expect((await call(gateway, 'GET', '/finance/balance/u', { token: quiet })).status).toBe(200);
+    expect((await call(gateway, 'GET', '/admin/apps', { token: adminToken })).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect((await call(gateway, 'GET', '/finance/balance/u', { token: busy })).status).toBe(200);
+  });
+});

@@ -1,0 +1,53 @@
+import { createParamDecorator, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PATTERNS, type CommandReply, type LedgerCommand, type LedgerCommandBody } from '@coffer/contracts';
+import { BackendClient, type Caller } from '../backend/backend.client';
+import { callerOf } from '../auth/caller';
+import { ReadConsistency } from '../reads/consistency';
+import { commandIdFor, IDEMPOTENCY_HEADER, parseIdempotencyKey, requestHash } from './idempotency';
+
+export const REPLAYED_HEADER = 'idempotent-replayed';
+export const POSITION_HEADER = 'x-coffer-position';
+
+/** What a command route needs from its HTTP exchange: who calls, with which key, and where the headers go. */
+export interface CommandContext {
+  method: string;
+  caller: Caller;
+  idempotencyKey: string | undefined;
+  reply: FastifyReply;
+}
+
+/** Injects the CommandContext; a malformed Idempotency-Key is refused here with 400. */
+export const Command = createParamDecorator((_data: unknown, context: ExecutionContext): CommandContext => {
+  const http = context.switchToHttp();
+  const request = http.getRequest<FastifyRequest>();
+  return {
+    method: request.method,
+    caller: callerOf(request),
+    idempotencyKey: parseIdempotencyKey(request.headers[IDEMPOTENCY_HEADER]),
+    reply: http.getResponse<FastifyReply>(),
+  };
+});
+
+/** Sends commands to the realm's ledger writer and reports their idempotency and position headers. */
+@Injectable()
+export class LedgerCommands {
+  constructor(
+    @Inject(BackendClient) private readonly backend: BackendClient,
+    @Inject(ReadConsistency) private readonly consistency: ReadConsistency,
+  ) {}
+
+  /**
+   * `path` and `body` are what the client asked for (the path with its actual ids, the body as
+   * validated and normalised): their hash is how the ledger recognises a reused key.
+   */
+  async send<Result>(context: CommandContext, path: string, body: unknown, command: LedgerCommand): Promise<CommandReply<Result>> {
+    const envelope: LedgerCommandBody = { command, request_hash: requestHash(context.method, path, body) };
+    const commandId = commandIdFor(context.caller.app_id, context.idempotencyKey);
+    const reply = await this.backend.request<CommandReply<Result>>(PATTERNS.ledgerCommands, envelope, context.caller, commandId);
+    if (reply.replayed) void context.reply.header(REPLAYED_HEADER, 'true');
+    if (reply.position) void context.reply.header(POSITION_HEADER, reply.position);
+    this.consistency.wrote(context.caller.app_id, reply.position);
+    return reply;
+  }
+}

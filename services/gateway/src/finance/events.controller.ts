@@ -1,0 +1,103 @@
+import { Body, Controller, Get, HttpCode, Inject, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import {
+  FinanceEventClosed,
+  FinanceEventOpen,
+  FinanceEventView,
+  OpenEventDto,
+  PATTERNS,
+  ReadQueryDto,
+  type FinanceEventDetails,
+  type FinanceEventReply,
+  type LedgerQuery,
+} from '@coffer/contracts';
+import { AppAuthGuard } from '../auth/app-auth.guard';
+import { CurrentApp, type AppCaller } from '../auth/caller';
+import { BackendClient } from '../backend/backend.client';
+import { Command, LedgerCommands, type CommandContext } from '../commands/ledger-commands';
+import { ApiErrors, ApiIdempotent, COMMAND_RESPONSE_HEADERS } from '../http/api-docs';
+import { descriptionOrNull } from '../http/normalize';
+import { PositiveIdParam } from '../http/path-params';
+import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
+import { ReadConsistency } from '../reads/consistency';
+import { ReadModels } from '../reads/read-models';
+import { closedEventView, eventDetailsView, openEventView } from './views';
+
+const EVENT_ID = { name: 'id', description: 'the finance event', schema: { type: 'integer', minimum: 1 } } as const;
+
+/**
+ * Finance events (seed 000): an app opens one, pings it while its round runs, and closes it to
+ * post every pending transaction; one left without a ping for the timeout expires and is undone.
+ */
+@ApiTags('finance')
+@ApiBearerAuth()
+@ApiErrors('UNAUTHENTICATED', 'RATE_LIMITED', 'UNAVAILABLE')
+@UseGuards(AppAuthGuard, RateLimitGuard)
+@Controller('finance/event')
+export class FinanceEventsController {
+  constructor(
+    @Inject(LedgerCommands) private readonly commands: LedgerCommands,
+    @Inject(BackendClient) private readonly backend: BackendClient,
+    @Inject(ReadModels) private readonly reads: ReadModels,
+    @Inject(ReadConsistency) private readonly consistency: ReadConsistency,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Open a finance event', description: 'The body is optional.' })
+  @ApiIdempotent()
+  @ApiCreatedResponse({ type: FinanceEventOpen, headers: COMMAND_RESPONSE_HEADERS })
+  @ApiErrors('VALIDATION_FAILED', 'IDEMPOTENCY_KEY_REUSED')
+  async open(@Body() body: OpenEventDto, @Command() context: CommandContext): Promise<FinanceEventOpen> {
+    const description = descriptionOrNull(body.description);
+    const { result } = await this.commands.send<FinanceEventReply>(context, '/finance/event', { description }, {
+      type: 'OpenEvent',
+      description,
+    });
+    return openEventView(result);
+  }
+
+  @Post(':id/ping')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Keep a finance event open', description: 'Moves its expiry a full timeout ahead.' })
+  @ApiParam(EVENT_ID)
+  @ApiIdempotent()
+  @ApiOkResponse({ type: FinanceEventOpen, headers: COMMAND_RESPONSE_HEADERS })
+  @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND', 'EVENT_NOT_OPEN', 'IDEMPOTENCY_KEY_REUSED')
+  async ping(@PositiveIdParam('id') eventId: number, @Command() context: CommandContext): Promise<FinanceEventOpen> {
+    const path = `/finance/event/${eventId}/ping`;
+    const { result } = await this.commands.send<FinanceEventReply>(context, path, null, { type: 'PingEvent', event_id: eventId });
+    return openEventView(result);
+  }
+
+  @Post(':id/close')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Close a finance event', description: 'Posts every pending transaction of the event.' })
+  @ApiParam(EVENT_ID)
+  @ApiIdempotent()
+  @ApiOkResponse({ type: FinanceEventClosed, headers: COMMAND_RESPONSE_HEADERS })
+  @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND', 'EVENT_NOT_OPEN', 'IDEMPOTENCY_KEY_REUSED')
+  async close(@PositiveIdParam('id') eventId: number, @Command() context: CommandContext): Promise<FinanceEventClosed> {
+    const path = `/finance/event/${eventId}/close`;
+    const { result } = await this.commands.send<FinanceEventReply>(context, path, null, { type: 'CloseEvent', event_id: eventId });
+    return closedEventView(result);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'A finance event of this app, with its transactions' })
+  @ApiParam(EVENT_ID)
+  @ApiOkResponse({ type: FinanceEventView })
+  @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND')
+  async get(
+    @PositiveIdParam('id') eventId: number,
+    @Query() query: ReadQueryDto,
+    @CurrentApp() app: AppCaller,
+  ): Promise<FinanceEventView> {
+    // Another app's event is a 404 like a missing one: ids reveal nothing.
+    const strong = () => {
+      const ledgerQuery: LedgerQuery = { type: 'GetEvent', event_id: eventId, app_id: app.app_id };
+      return this.backend.request<FinanceEventDetails>(PATTERNS.ledgerQueries, ledgerQuery, app);
+    };
+    const details = await this.consistency.readOrStrong(app.app_id, query, () => this.reads.event(eventId, app.app_id), strong);
+    return eventDetailsView(details);
+  }
+}

@@ -1,0 +1,147 @@
+import { Body, Controller, Get, Inject, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import {
+  BalanceQueryDto,
+  BalanceView,
+  PATTERNS,
+  PostTransactionDto,
+  TransactionsPageView,
+  TransactionsQueryDto,
+  TransactionView,
+  TransferDto,
+  TransferView,
+  type BalanceReply,
+  type LedgerQuery,
+  type PostTransaction,
+  type TransactionReply,
+  type Transfer,
+} from '@coffer/contracts';
+import { AppAuthGuard } from '../auth/app-auth.guard';
+import { CurrentApp, type AppCaller } from '../auth/caller';
+import { BackendClient } from '../backend/backend.client';
+import { Command, LedgerCommands, type CommandContext } from '../commands/ledger-commands';
+import { ApiError } from '../http/api-error';
+import { ApiErrors, ApiIdempotent, COMMAND_RESPONSE_HEADERS } from '../http/api-docs';
+import { currencyOrDefault, descriptionOrNull, exactAmount, exactUserId } from '../http/normalize';
+import { UserIdParam } from '../http/path-params';
+import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
+import { ReadConsistency } from '../reads/consistency';
+import { ReadModels } from '../reads/read-models';
+import { balanceView, transactionView, transferView } from './views';
+
+@ApiTags('finance')
+@ApiBearerAuth()
+@ApiErrors('UNAUTHENTICATED', 'RATE_LIMITED', 'UNAVAILABLE')
+@UseGuards(AppAuthGuard, RateLimitGuard)
+@Controller('finance')
+export class FinanceController {
+  constructor(
+    @Inject(LedgerCommands) private readonly commands: LedgerCommands,
+    @Inject(BackendClient) private readonly backend: BackendClient,
+    @Inject(ReadModels) private readonly reads: ReadModels,
+    @Inject(ReadConsistency) private readonly consistency: ReadConsistency,
+  ) {}
+
+  @Post('transaction')
+  @ApiOperation({
+    summary: "Credit or debit a user against the app's house account",
+    description:
+      'With event_id the transaction is pending until the event closes (a pending debit holds the funds at ' +
+      'once); without, it is posted at once. A debit beyond the available balance changes nothing.',
+  })
+  @ApiIdempotent()
+  @ApiCreatedResponse({ type: TransactionView, headers: COMMAND_RESPONSE_HEADERS })
+  @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND', 'EVENT_NOT_OPEN', 'INSUFFICIENT_FUNDS', 'IDEMPOTENCY_KEY_REUSED')
+  async transaction(@Body() body: PostTransactionDto, @Command() context: CommandContext): Promise<TransactionView> {
+    const request = {
+      user_id: exactUserId(body.user_id),
+      event_id: body.event_id ?? null,
+      type: body.type,
+      amount: exactAmount(body.amount),
+      currency: currencyOrDefault(body.currency),
+      description: descriptionOrNull(body.description),
+    };
+    const { type: kind, ...fields } = request;
+    const command: PostTransaction = { type: 'PostTransaction', kind, ...fields };
+    const { result } = await this.commands.send<TransactionReply>(context, '/finance/transaction', request, command);
+    return transactionView(result);
+  }
+
+  @Post('transfer')
+  @ApiOperation({ summary: 'Move funds from one user to another', description: 'Posted at once.' })
+  @ApiIdempotent()
+  @ApiCreatedResponse({ type: TransferView, headers: COMMAND_RESPONSE_HEADERS })
+  @ApiErrors('VALIDATION_FAILED', 'INSUFFICIENT_FUNDS', 'IDEMPOTENCY_KEY_REUSED')
+  async transfer(@Body() body: TransferDto, @Command() context: CommandContext): Promise<TransferView> {
+    const transfer: Omit<Transfer, 'type'> = {
+      from_user_id: exactUserId(body.from_user_id),
+      to_user_id: exactUserId(body.to_user_id),
+      amount: exactAmount(body.amount),
+      currency: currencyOrDefault(body.currency),
+      description: descriptionOrNull(body.description),
+    };
+    if (transfer.from_user_id === transfer.to_user_id) {
+      throw new ApiError('VALIDATION_FAILED', 'the request is not valid', {
+        fields: { to_user_id: ['to_user_id must differ from from_user_id'] },
+      });
+    }
+    const { result } = await this.commands.send<TransactionReply>(context, '/finance/transfer', transfer, {
+      type: 'Transfer',
+      ...transfer,
+    });
+    return transferView(result);
+  }
+
+  @Get('balance/:user_id')
+  @ApiOperation({
+    summary: "A user's balances, one line per currency",
+    description:
+      'available = posted − pending_debit. An unknown user has no lines (zero everywhere). From the read ' +
+      "models, after this app's own last write (read-your-writes); consistency=strong asks the ledger itself.",
+  })
+  @ApiParam({ name: 'user_id', schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' } })
+  @ApiOkResponse({ type: BalanceView })
+  @ApiErrors('VALIDATION_FAILED')
+  async balance(
+    @UserIdParam('user_id') userId: string,
+    @Query() query: BalanceQueryDto,
+    @CurrentApp() app: AppCaller,
+  ): Promise<BalanceView> {
+    const fromLedger = async () => {
+      const ledgerQuery: LedgerQuery = { type: 'GetBalance', user_id: userId };
+      return this.backend.request<BalanceReply>(PATTERNS.ledgerQueries, ledgerQuery, app);
+    };
+    return balanceView(await this.consistency.readOrStrong(app.app_id, query, () => this.reads.balance(userId), fromLedger));
+  }
+
+  @Get('transactions')
+  @ApiOperation({
+    summary: 'Transactions, newest first',
+    description:
+      "With user_id: that user's transactions across every app (the wallet is shared); without: the app's own. " +
+      'Page with page (1-based) or, stable under new writes, with cursor = the previous next_cursor.',
+  })
+  @ApiOkResponse({ type: TransactionsPageView })
+  @ApiErrors('VALIDATION_FAILED')
+  async transactions(@Query() query: TransactionsQueryDto, @CurrentApp() app: AppCaller): Promise<TransactionsPageView> {
+    if (query.page !== undefined && query.cursor !== undefined) {
+      throw new ApiError('VALIDATION_FAILED', 'the request is not valid', { fields: { cursor: ['use page or cursor, not both'] } });
+    }
+    if (!(await this.consistency.settle(app.app_id, query))) {
+      throw new ApiError('UNAVAILABLE', 'the read models are behind: retry shortly');
+    }
+    const page = await this.reads.transactions({
+      app_id: app.app_id,
+      user_id: query.user_id === undefined ? undefined : exactUserId(query.user_id),
+      event_id: query.event_id,
+      from: query.from ? new Date(query.from) : undefined,
+      to: query.to ? new Date(query.to) : undefined,
+      type: query.type,
+      status: query.status,
+      limit: query.limit ?? 10,
+      page: query.page,
+      before: query.cursor === undefined ? undefined : Number(query.cursor),
+    });
+    return { data: page.data.map(transactionView), next_cursor: page.next_cursor };
+  }
+}

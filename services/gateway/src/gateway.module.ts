@@ -1,0 +1,70 @@
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Pool } from 'pg';
+import { CoreModule, type CofferConfig, type JsonLogger } from '@coffer/platform';
+import { ACHIEVEMENT_CONTROLLERS, ACHIEVEMENT_PROVIDERS } from './achievements/achievements.module';
+import { AdminController } from './admin/admin.controller';
+import { AdminToken } from './auth/admin-token';
+import { ApiKeyRegistry } from './auth/api-key-registry';
+import { BackendClient } from './backend/backend.client';
+import { LedgerCommands } from './commands/ledger-commands';
+import { FinanceController } from './finance/finance.controller';
+import { FinanceEventsController } from './finance/events.controller';
+import { HealthController } from './health/health.controller';
+import { GatewayMetrics } from './metrics/metrics';
+import { MetricsController } from './metrics/metrics.controller';
+import { registerProjectionMetrics } from './metrics/projection-metrics';
+import { RateLimiter } from './rate-limit/token-bucket';
+import { ReadConsistency } from './reads/consistency';
+import { ReadModels } from './reads/read-models';
+import { DB_POOL } from './tokens';
+
+class PoolCloser implements OnApplicationShutdown {
+  constructor(@Inject(DB_POOL) private readonly pool: Pool) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+@Module({})
+export class GatewayModule {
+  static forRoot(config: CofferConfig, logger: JsonLogger, metrics: GatewayMetrics): DynamicModule {
+    return {
+      module: GatewayModule,
+      // The event store is tailed for API key issues and revocations made through any gateway.
+      imports: [CoreModule.forRoot(config, logger, { eventStore: true })],
+      controllers: [
+        HealthController,
+        MetricsController,
+        AdminController,
+        FinanceEventsController,
+        FinanceController,
+        ...ACHIEVEMENT_CONTROLLERS,
+      ],
+      providers: [
+        { provide: GatewayMetrics, useValue: metrics },
+        {
+          provide: DB_POOL,
+          useFactory: () => {
+            const pool = new Pool({ connectionString: config.databaseUrl, max: 10 });
+            pool.on('error', () => undefined); // surfaced by the next query instead
+            return pool;
+          },
+        },
+        PoolCloser,
+        BackendClient,
+        LedgerCommands,
+        ApiKeyRegistry,
+        AdminToken,
+        { provide: RateLimiter, useFactory: () => new RateLimiter(config.rateLimitPerSecond) },
+        ReadModels,
+        ReadConsistency,
+        {
+          provide: 'ProjectionMetrics',
+          inject: [GatewayMetrics, DB_POOL],
+          useFactory: (gatewayMetrics: GatewayMetrics, pool: Pool) => registerProjectionMetrics(gatewayMetrics.registry, pool),
+        },
+        ...ACHIEVEMENT_PROVIDERS,
+      ],
+    };
+  }
+}

@@ -1,0 +1,70 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorBody, ErrorCode } from '@coffer/contracts';
+import type { JsonLogger } from '@coffer/platform';
+import { ApiError } from './api-error';
+
+/**
+ * Codes for errors that reach the filter as a bare status. Nest turns each of Fastify's own
+ * errors (raised while reading the body, before any route runs) into HttpException(message,
+ * status) and drops Fastify's code, so the status is all there is: a 400 there is a body that
+ * could not be read (Content-Length mismatch, empty JSON body). Our validation never throws a
+ * bare 400: it throws ApiError('VALIDATION_FAILED').
+ */
+const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
+  400: 'MALFORMED_JSON',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'NOT_FOUND',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+};
+
+/** Turns any error into `{error: {code, message, details}}`; only our own faults become 500. */
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof HttpException) {
+    const code = HTTP_STATUS_CODES[error.getStatus()];
+    if (code) return new ApiError(code, error.message);
+  }
+  const status = (error as { statusCode?: number }).statusCode;
+  if (status && HTTP_STATUS_CODES[status]) return new ApiError(HTTP_STATUS_CODES[status], (error as Error).message);
+  return new InternalError(error);
+}
+
+/** A fault of ours: logged with its stack, answered without internals. */
+class InternalError extends ApiError {
+  constructor(override readonly cause: unknown) {
+    super('INTERNAL', 'internal error');
+  }
+}
+
+export function sendError(reply: FastifyReply, error: unknown, logger: JsonLogger, request?: FastifyRequest): void {
+  const apiError = toApiError(error);
+  if (apiError instanceof InternalError) {
+    logger.event('error', 'request failed', {
+      method: request?.method,
+      url: request?.url,
+      error: (apiError.cause as Error)?.message,
+      stack: (apiError.cause as Error)?.stack,
+    });
+  }
+  const body: ErrorBody = { error: { code: apiError.code, message: apiError.message } };
+  if (apiError.details) body.error.details = apiError.details;
+  if (apiError.code === 'RATE_LIMITED' && apiError.details?.retry_after_seconds) {
+    void reply.header('retry-after', String(apiError.details.retry_after_seconds));
+  }
+  void reply.status(apiError.status).send(body);
+}
+
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  constructor(private readonly logger: JsonLogger) {}
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    sendError(http.getResponse<FastifyReply>(), error, this.logger, http.getRequest<FastifyRequest>());
+  }
+}

@@ -1,0 +1,63 @@
+import type { Pool } from 'pg';
+import { Gauge, type Registry } from 'prom-client';
+
+interface ProjectionFigures {
+  position: number;
+  projected: number;
+  lagEvents: number;
+  lagSeconds: number;
+}
+
+/** Results younger than this are shared: prom-client collects every gauge of a scrape at once. */
+const SHARE_MS = 250;
+
+/**
+ * Read-model lag and throughput, computed at scrape time from the serving generation's
+ * checkpoint and the PostgreSQL event store (with EventStoreDB as the store, only the
+ * checkpoint-side figures are exported).
+ */
+export function registerProjectionMetrics(registry: Registry, pool: Pool): true {
+  let latest: { at: number; figures: Promise<ProjectionFigures | undefined> } | undefined;
+  const figures = () => {
+    if (!latest || Date.now() - latest.at > SHARE_MS) latest = { at: Date.now(), figures: measure(pool) };
+    return latest.figures;
+  };
+  const gauge = (name: string, help: string, pick: (f: ProjectionFigures) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const measured = await figures();
+        if (measured) this.set(pick(measured));
+      },
+    });
+  gauge('coffer_projection_position', 'Global position of the last event in the read models', (f) => f.position);
+  gauge(
+    'coffer_projection_events_projected',
+    'Events folded into the serving read models since they were built (use rate() for throughput)',
+    (f) => f.projected,
+  );
+  gauge('coffer_projection_lag_events', 'Events in the store not yet in the read models (capped at 100000)', (f) => f.lagEvents);
+  gauge('coffer_projection_lag_seconds', 'Age of the oldest event not yet in the read models (0 when caught up)', (f) => f.lagSeconds);
+  return true;
+}
+
+async function measure(pool: Pool): Promise<ProjectionFigures | undefined> {
+  try {
+    const checkpoint = await pool.query(
+      `SELECT position::text AS exact, position::float8 AS position, events_projected::float8 AS projected
+         FROM coffer_read.checkpoint`,
+    );
+    const { exact, position, projected } = checkpoint.rows[0];
+    const behind = await pool.query(
+      `SELECT count(*)::int AS n, coalesce(extract(epoch FROM now() - min(occurred_at)), 0)::float8 AS age
+         FROM (SELECT occurred_at FROM coffer_es.events WHERE global_position > $1
+                ORDER BY global_position LIMIT 100000) e`,
+      [exact],
+    );
+    return { position, projected, lagEvents: behind.rows[0].n, lagSeconds: behind.rows[0].age };
+  } catch {
+    return undefined; // read models or the PostgreSQL store not there (yet): leave the gauges unset
+  }
+}

@@ -1,0 +1,54 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ReadQueryDto } from '@coffer/contracts';
+import { ApiError } from '../http/api-error';
+import { ReadModels } from './read-models';
+
+/** How long a read waits for the read models before it gives up (or asks the ledger instead). */
+const READ_YOUR_WRITES_TIMEOUT_MS = 2000;
+
+/**
+ * Read-your-writes for apps: the position of each app's last write through this gateway, so its
+ * next read from the read models waits until they include it. Another gateway's writes are seen
+ * via min_position (the X-Coffer-Position a client got back).
+ */
+@Injectable()
+export class ReadConsistency {
+  private readonly lastWrite = new Map<string, bigint>();
+
+  constructor(@Inject(ReadModels) private readonly reads: ReadModels) {}
+
+  wrote(appId: string | null, position: string): void {
+    if (!appId || !position) return;
+    const at = BigInt(position);
+    if (at > (this.lastWrite.get(appId) ?? -1n)) this.lastWrite.set(appId, at);
+  }
+
+  /**
+   * Waits until the read models are fresh enough for this read. Returns false when they did
+   * not catch up in time, so a read that has a strong alternative can take it.
+   */
+  async settle(appId: string, query: ReadQueryDto): Promise<boolean> {
+    const asked = query.min_position !== undefined ? BigInt(query.min_position) : -1n;
+    const own = this.lastWrite.get(appId) ?? -1n;
+    const needed = asked > own ? asked : own;
+    if (needed < 0n) return true;
+    try {
+      await this.reads.waitFor(needed, READ_YOUR_WRITES_TIMEOUT_MS);
+      return true;
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'UNAVAILABLE') return false;
+      throw error;
+    }
+  }
+
+  /** The read models when fresh enough; the ledger when asked for strong reads or when they lag. */
+  async readOrStrong<T>(appId: string, query: ReadQueryDto, read: () => Promise<T>, strong: () => Promise<T>): Promise<T> {
+    if (query.consistency === 'strong') return strong();
+    try {
+      if (await this.settle(appId, query)) return await read();
+    } catch (error) {
+      if (!(error instanceof ApiError && error.code === 'UNAVAILABLE')) throw error;
+    }
+    return strong();
+  }
+}

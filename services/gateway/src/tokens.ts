@@ -1,0 +1,2 @@
+/** Injection tokens of the gateway. */
+export const DB_POOL = Symbol('DbPool');

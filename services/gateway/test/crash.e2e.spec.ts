@@ -1,0 +1,341 @@
+/**
+ * The active ledger is killed (a real SIGKILL, twice) in the middle of a load of debits,
+ * credits and transfers. The BUILT services run as child processes: two ledgers (active and
+ * hot standby), the projector and a gateway on a loopback port. Clients retry a 503 or a lost
+ * connection with the same request and the same Idempotency-Key until they get a definitive
+ * answer; afterwards no acknowledged transaction is lost, none is applied twice, the balances
+ * equal the sum of what was acknowledged, and `coffer verify` finds the books and read models sound.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { createTestDatabase, dropTestStreams, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
+import { http, sleep, type HttpAnswer } from './http-client';
+
+jest.setTimeout(180000);
+
+const ROOT = resolve(__dirname, '../../..');
+const ADMIN_TOKEN = 'crash-admin-token-0123456789';
+const USERS = ['crash-0', 'crash-1', 'crash-2', 'crash-3', 'crash-4', 'crash-5'];
+const GRANT = 100000;
+const OPERATIONS = 300;
+const WORKERS = 8;
+const FIRST_KILL_AT = 100;
+const SECOND_KILL_AT = 200;
+
+/** One child process of ours, with the lines it logged. */
+class Service {
+  readonly lines: string[] = [];
+  exited = false;
+  readonly exit: Promise<void>;
+  private readonly child: ChildProcess;
+
+  constructor(
+    readonly name: string,
+    script: string,
+    env: Record<string, string>,
+  ) {
+    this.child = spawn(process.execPath, [join(ROOT, script)], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.exit = new Promise((done) =>
+      this.child.once('exit', () => {
+        this.exited = true;
+        done();
+      }),
+    );
+    let partial = '';
+    const collect = (chunk: Buffer) => {
+      const text = partial + chunk.toString('utf8');
+      const complete = text.split('\n');
+      partial = complete.pop() ?? '';
+      for (const line of complete) if (line.trim()) this.lines.push(line);
+      if (this.lines.length > 2000) this.lines.splice(0, this.lines.length - 2000);
+    };
+    this.child.stdout!.on('data', collect);
+    this.child.stderr!.on('data', collect);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** The `msg` of every JSON log line, in order. */
+  messages(): string[] {
+    return this.lines.flatMap((line) => {
+      try {
+        return [String(JSON.parse(line).msg)];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** A ledger leads when its last role line is 'leading the ledger' (and it is alive). */
+  get leading(): boolean {
+    const roles = this.messages().filter((msg) => msg === 'leading the ledger' || msg.startsWith('standby') || msg === 'lost the writer role');
+    return !this.exited && roles[roles.length - 1] === 'leading the ledger';
+  }
+
+  async kill(): Promise<void> {
+    if (this.exited || this.pid === undefined) return;
+    this.child.kill('SIGKILL');
+    await this.exit;
+  }
+
+  tail(count = 15): string {
+    return `${this.name} (pid ${this.pid}${this.exited ? ', exited' : ''}):\n  ${this.lines.slice(-count).join('\n  ')}`;
+  }
+}
+
+async function freeLoopbackPort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms: number, services: Service[]): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${services.map((s) => s.tail()).join('\n')}`);
+    await sleep(100);
+  }
+}
+
+interface Operation {
+  index: number;
+  path: string;
+  body: Record<string, unknown>;
+  key: string;
+  /** What the operation does to each user's posted balance once acknowledged. */
+  effects: Record<string, number>;
+}
+
+interface Outcome {
+  operation: Operation;
+  answer: HttpAnswer;
+  attempts: number;
+}
+
+/** A fixed, varied load (a small LCG, so every run sends the same operations). */
+function plan(): Operation[] {
+  let seed = 20251123;
+  const next = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  return Array.from({ length: OPERATIONS }, (_unused, index) => {
+    const amount = 1 + next(100);
+    const user = USERS[next(USERS.length)];
+    const key = `crash-op-${index}-${seed}`;
+    switch (next(3)) {
+      case 0:
+        return { index, key, path: '/finance/transaction', body: { user_id: user, type: 'credit', amount }, effects: { [user]: amount } };
+      case 1:
+        return { index, key, path: '/finance/transaction', body: { user_id: user, type: 'debit', amount: String(amount) }, effects: { [user]: -amount } };
+      default: {
+        const to = USERS[(USERS.indexOf(user) + 1 + next(USERS.length - 1)) % USERS.length];
+        return { index, key, path: '/finance/transfer', body: { from_user_id: user, to_user_id: to, amount }, effects: { [user]: -amount, [to]: amount } };
+      }
+    }
+  });
+}
+
+describe('the active ledger killed mid-load (built services as processes)', () => {
+  let database: TestDatabase;
+  let prefix: string;
+  let base: string;
+  let env: Record<string, string>;
+  const services: Service[] = [];
+  const ledgers: Service[] = [];
+
+  const start = (name: string, script: string, extra: Record<string, string> = {}) => {
+    const service = new Service(name, script, { ...env, ...extra });
+    services.push(service);
+    return service;
+  };
+  const startLedger = (name: string) => {
+    const ledger = start(name, 'services/ledger/dist/main.js', { LOG_LEVEL: 'info' }); // info: its role lines
+    ledgers.push(ledger);
+    return ledger;
+  };
+  const activeLedger = async (): Promise<Service> => {
+    await waitFor('exactly one ledger leading', () => ledgers.filter((ledger) => ledger.leading).length === 1, 30000, services);
+    return ledgers.find((ledger) => ledger.leading)!;
+  };
+
+  beforeAll(async () => {
+    for (const script of ['ledger', 'gateway', 'projector']) {
+      if (!existsSync(join(ROOT, `services/${script}/dist/main.js`))) {
+        throw new Error(`services/${script}/dist/main.js is missing: build first (npx tsc -b tsconfig.build.json; npm test does)`);
+      }
+    }
+    database = await createTestDatabase('gateway_crash');
+    prefix = testNatsPrefix('gateway_crash');
+    const port = await freeLoopbackPort();
+    base = `http://127.0.0.1:${port}`;
+    env = {
+      DATABASE_URL: database.url,
+      NATS_URL: testNatsUrl(),
+      COFFER_NATS_PREFIX: prefix,
+      COFFER_ADMIN_TOKEN: ADMIN_TOKEN,
+      COFFER_REQUEST_TIMEOUT_MS: '3000',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+    };
+    if (!new URL(database.url).username && process.env.PGUSER) env.PGUSER = process.env.PGUSER;
+
+    const first = startLedger('ledger-a');
+    await waitFor('ledger-a to lead', () => first.leading, 30000, services);
+    start('projector', 'services/projector/dist/main.js');
+    start('gateway', 'services/gateway/dist/main.js');
+    await waitFor('GET /ready 200', async () => (await http(base, 'GET', '/ready')).status === 200, 30000, services);
+    const standby = startLedger('ledger-b');
+    await waitFor('ledger-b on standby', () => standby.messages().some((msg) => msg.startsWith('standby')), 30000, services);
+  });
+
+  afterAll(async () => {
+    await Promise.all(services.map((service) => service.kill()));
+    await database?.drop();
+    if (prefix) await dropTestStreams(prefix).catch(() => undefined);
+  });
+
+  it('loses no acknowledged transaction and applies none twice', async () => {
+    /** Sends until a definitive answer: 201 or a 4xx other than 429. */
+    const definitive = async (path: string, body: object, token: string, key: string) => {
+      const deadline = Date.now() + 90000;
+      for (let attempts = 1; ; attempts++) {
+        let answer: HttpAnswer | undefined;
+        try {
+          answer = await http(base, 'POST', path, { token, body, idempotencyKey: key });
+        } catch {
+          // connection refused or reset: the outcome is unknown, so the same request goes again
+        }
+        if (answer && answer.status !== 503 && answer.status !== 429) return { answer, attempts };
+        if (Date.now() > deadline) throw new Error(`no definitive answer for ${key} after ${attempts} attempts`);
+        await sleep(answer?.status === 503 ? 50 : 100);
+      }
+    };
+
+    const registered = await definitive('/admin/apps', { name: 'Crash Casino' }, ADMIN_TOKEN, 'crash-register');
+    expect(registered.answer.status).toBe(201);
+    const apiKey = registered.answer.body.api_key as string;
+    for (const user of USERS) {
+      const granted = await definitive('/admin/grants', { user_id: user, amount: GRANT }, ADMIN_TOKEN, `crash-grant-${user}`);
+      expect(granted.answer.status).toBe(201);
+    }
+
+    const operations = plan();
+    const outcomes: Outcome[] = [];
+    let acknowledged = 0;
+    let next = 0;
+    const worker = async () => {
+      while (next < operations.length) {
+        const operation = operations[next++];
+        const { answer, attempts } = await definitive(operation.path, operation.body, apiKey, operation.key);
+        outcomes.push({ operation, answer, attempts });
+        if (answer.status === 201) acknowledged++;
+      }
+    };
+    const kills: Array<{ name: string; at: number }> = [];
+    let loadDone = false;
+    const chaos = async () => {
+      for (const threshold of [FIRST_KILL_AT, SECOND_KILL_AT]) {
+        while (acknowledged < threshold && !loadDone) await sleep(5);
+        if (loadDone) return;
+        const victim = await activeLedger();
+        kills.push({ name: victim.name, at: acknowledged });
+        await victim.kill();
+        if (threshold === FIRST_KILL_AT) startLedger('ledger-c'); // a new hot standby for the next kill
+      }
+    };
+
+    const chaosDone = chaos();
+    await Promise.all(Array.from({ length: WORKERS }, worker));
+    loadDone = true;
+    await chaosDone;
+
+    // Both kills happened while the load was running, each of the leader at that moment.
+    expect(kills.map((kill) => kill.name)).toEqual(['ledger-a', expect.stringMatching(/^ledger-[bc]$/)]);
+    expect(kills[0].at).toBeLessThan(OPERATIONS);
+    expect(kills[1].at).toBeLessThan(OPERATIONS);
+    expect(outcomes).toHaveLength(OPERATIONS);
+    expect(outcomes.filter((outcome) => outcome.attempts > 1).length).toBeGreaterThan(0); // the failovers were felt
+
+    // Every answer definitive and meaningful: 201, or a refusal that changes nothing.
+    const refused = outcomes.filter((outcome) => outcome.answer.status !== 201);
+    expect(refused.map((outcome) => outcome.answer.body?.error?.code).filter((code) => code !== 'INSUFFICIENT_FUNDS')).toEqual([]);
+    const acked = outcomes.filter((outcome) => outcome.answer.status === 201);
+    expect(acked.length).toBeGreaterThan(SECOND_KILL_AT);
+
+    // No acknowledged transaction shares an id with another.
+    const ackedIds = acked.map((outcome) => outcome.answer.body.transaction_id as number);
+    expect(new Set(ackedIds).size).toBe(ackedIds.length);
+
+    // The ledger's balances are exactly the grants plus what was acknowledged.
+    const expected = Object.fromEntries(USERS.map((user) => [user, GRANT]));
+    for (const { operation } of acked) for (const [user, delta] of Object.entries(operation.effects)) expected[user] += delta;
+    const balanceOf = async (user: string, query: string) => {
+      const answer = await http(base, 'GET', `/finance/balance/${user}${query}`, { token: apiKey });
+      expect(answer.status).toBe(200);
+      return answer.body.balances;
+    };
+    for (const user of USERS) {
+      const posted = String(expected[user]);
+      expect({ user, balances: await balanceOf(user, '?consistency=strong') }).toEqual({
+        user,
+        balances: [{ currency: 'coins', available: posted, posted, pending_debit: '0', pending_credit: '0' }],
+      });
+    }
+
+    // The read models catch up to the same figures, and hold exactly the acknowledged transactions.
+    await waitFor(
+      'the read models to match the ledger',
+      async () => {
+        for (const user of USERS) {
+          const [strong, read] = await Promise.all([balanceOf(user, '?consistency=strong'), balanceOf(user, '')]);
+          if (JSON.stringify(strong) !== JSON.stringify(read)) return false;
+        }
+        return true;
+      },
+      30000,
+      services,
+    );
+    const listed: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: HttpAnswer = await http(base, 'GET', `/finance/transactions?limit=100${cursor ? `&cursor=${cursor}` : ''}`, { token: apiKey });
+      expect(page.status).toBe(200);
+      listed.push(...page.body.data.map((tx: { transaction_id: number }) => tx.transaction_id));
+      cursor = page.body.next_cursor;
+    } while (cursor);
+    expect([...listed].sort((a, b) => a - b)).toEqual([...ackedIds].sort((a, b) => a - b));
+
+    // `coffer verify`: every currency sums to zero and every read model equals a fresh fold.
+    const verify = await new Promise<{ code: number | null; output: string }>((done) => {
+      const child = spawn(process.execPath, [join(ROOT, 'tools/coffer.js'), 'verify'], {
+        cwd: ROOT,
+        env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk) => (output += chunk));
+      child.stderr.on('data', (chunk) => (output += chunk));
+      child.once('exit', (code) => done({ code, output }));
+    });
+    expect({ code: verify.code, output: verify.output }).toEqual({ code: 0, output: expect.stringContaining('verify: OK') });
+  });
+});

@@ -1,0 +1,410 @@
+/**
+ * Malformed and hostile requests over real HTTP, one row each: every one gets its specific 4xx
+ * and stable error code (never a 500), and after all of them no balance and no transaction list
+ * has changed. Every refused body is built around a valid debit, so a check that lets one
+ * through shows up twice: as the wrong status, and as money missing at the end.
+ */
+import { dropTestStreams } from '@coffer/testing';
+import { generateApiKey } from '../src/auth/api-keys';
+import { ADMIN_TOKEN, newIdempotencyKey, Stack, until, type RegisteredApp } from '../src/gateway.test-helpers';
+import { http, listenOnLoopback, type HttpAnswer, type HttpOptions } from './http-client';
+
+jest.setTimeout(120000);
+
+const ALICE = 'hostile-alice'; // granted 100
+const BOB = 'hostile-bob'; // granted 50
+
+interface Context {
+  base: string;
+  app: RegisteredApp;
+  other: RegisteredApp;
+  revokedKey: string;
+  openEvent: number;
+  closedEvent: number;
+  otherAppEvent: number;
+  usedKey: string;
+}
+
+interface Attempt {
+  method: string;
+  path: string;
+  options: HttpOptions;
+}
+
+type Build = (c: Context) => Attempt;
+
+interface Row {
+  name: string;
+  status: number;
+  code: string;
+  /** For VALIDATION_FAILED on a body or query: the field the error must name. */
+  field?: string;
+  build: Build;
+}
+
+const validDebit = { user_id: ALICE, type: 'debit', amount: 1 };
+
+/** POST /finance/transaction with a valid debit of 1 changed by `change` (undefined deletes a field). */
+const transaction =
+  (change: Record<string, unknown>): Build =>
+  (c) => {
+    const body: Record<string, unknown> = { ...validDebit };
+    for (const [key, value] of Object.entries(change)) {
+      if (value === undefined) delete body[key];
+      else body[key] = typeof value === 'function' ? (value as (c: Context) => unknown)(c) : value;
+    }
+    return { method: 'POST', path: '/finance/transaction', options: { token: c.app.api_key, body } };
+  };
+
+/** POST /finance/transaction with this exact body text (numbers a JSON.stringify could not write). */
+const rawTransaction =
+  (text: string | ((c: Context) => string), headers: Record<string, string> = {}): Build =>
+  (c) => ({
+    method: 'POST',
+    path: '/finance/transaction',
+    options: { token: c.app.api_key, body: typeof text === 'string' ? text : text(c), headers },
+  });
+
+const transfer =
+  (body: Record<string, unknown>): Build =>
+  (c) => ({ method: 'POST', path: '/finance/transfer', options: { token: c.app.api_key, body } });
+
+const appCall =
+  (method: string, path: string | ((c: Context) => string), body?: object): Build =>
+  (c) => ({ method, path: typeof path === 'string' ? path : path(c), options: { token: c.app.api_key, body } });
+
+const withAuthorization =
+  (authorization: string | ((c: Context) => string) | null, method = 'POST', path = '/finance/transaction'): Build =>
+  (c) => {
+    const headers: Record<string, string> = {};
+    if (authorization !== null) headers.authorization = typeof authorization === 'string' ? authorization : authorization(c);
+    return { method, path, options: { headers, body: method === 'GET' ? undefined : validDebit } };
+  };
+
+const list = (query: string): Build => appCall('GET', `/finance/transactions?${query}`);
+
+const V = (name: string, field: string | undefined, build: Build): Row => ({ name, status: 400, code: 'VALIDATION_FAILED', field, build });
+
+const rows: Row[] = [
+  // ---- wrong types in a transaction body
+  V('amount as a boolean', 'amount', transaction({ amount: true })),
+  V('amount as an array', 'amount', transaction({ amount: [1] })),
+  V('amount as an object', 'amount', transaction({ amount: { value: 1 } })),
+  V('amount as null', 'amount', transaction({ amount: null })),
+  V('amount as an empty string', 'amount', transaction({ amount: '' })),
+  V('user_id as an object', 'user_id', transaction({ user_id: { id: ALICE } })),
+  V('user_id as a float', 'user_id', transaction({ user_id: 1.5 })),
+  V('user_id as a negative number', 'user_id', transaction({ user_id: -7 })),
+  V('user_id as an empty string', 'user_id', transaction({ user_id: '' })),
+  V('user_id of 65 characters', 'user_id', transaction({ user_id: 'a'.repeat(65) })),
+  V('user_id with spaces', 'user_id', transaction({ user_id: 'hostile alice' })),
+  V("user_id with a '/'", 'user_id', transaction({ user_id: 'hostile/alice' })),
+  V('user_id as null', 'user_id', transaction({ user_id: null })),
+  V("type 'refund'", 'type', transaction({ type: 'refund' })),
+  V("type 'DEBIT' (case matters)", 'type', transaction({ type: 'DEBIT' })),
+  V("event_id as the string 'abc'", 'event_id', transaction({ event_id: 'abc' })),
+  V('event_id 0', 'event_id', transaction({ event_id: 0 })),
+  V('event_id -1', 'event_id', transaction({ event_id: -1 })),
+  V('event_id 1.5', 'event_id', transaction({ event_id: 1.5 })),
+  V('event_id 2^53+2', 'event_id', rawTransaction(`{"user_id": "${ALICE}", "type": "debit", "amount": 1, "event_id": 9007199254740994}`)),
+  V('currency as a number', 'currency', transaction({ currency: 123 })),
+  V('description as an object', 'description', transaction({ description: { text: 'x' } })),
+
+  // ---- amounts
+  V('amount zero', 'amount', transaction({ amount: 0 })),
+  V('a negative amount', 'amount', transaction({ amount: -5 })),
+  V('a negative amount string', 'amount', transaction({ amount: '-5' })),
+  V('a fractional amount 1.5', 'amount', transaction({ amount: 1.5 })),
+  V("a fractional amount string '1.5'", 'amount', transaction({ amount: '1.5' })),
+  V("an exponent string '1e3'", 'amount', transaction({ amount: '1e3' })),
+  V("a hex string '0x10'", 'amount', transaction({ amount: '0x10' })),
+  V('a huge amount 10^19 as a JSON number', 'amount', rawTransaction(`{"user_id": "${ALICE}", "type": "debit", "amount": 10000000000000000000}`)),
+  V("a huge amount '1' followed by 40 zeros", 'amount', transaction({ amount: `1${'0'.repeat(40)}` })),
+  V('an amount of 1e400 (Infinity as a double)', 'amount', rawTransaction(`{"user_id": "${ALICE}", "type": "debit", "amount": 1e400}`)),
+
+  // ---- unknown and missing fields
+  V('an unknown field', 'status', transaction({ status: 'posted' })),
+  V('a missing user_id', 'user_id', transaction({ user_id: undefined })),
+  V('a missing amount', 'amount', transaction({ amount: undefined })),
+  V('a missing type', 'type', transaction({ type: undefined })),
+  V('an empty object', 'amount', appCall('POST', '/finance/transaction', {})),
+  V('a transfer without to_user_id', 'to_user_id', transfer({ from_user_id: BOB, amount: 1 })),
+  V('a transfer with a negative amount string', 'amount', transfer({ from_user_id: BOB, to_user_id: ALICE, amount: '-5' })),
+  V('a transfer from an array of users', 'from_user_id', transfer({ from_user_id: [BOB], to_user_id: ALICE, amount: 1 })),
+  V('a grant with an amount as a boolean', 'amount', (c) => ({
+    method: 'POST',
+    path: '/admin/grants',
+    options: { token: ADMIN_TOKEN, body: { user_id: ALICE, amount: false } },
+  })),
+
+  // ---- events that are not there, not ours, or not open
+  { name: 'a transaction on an unknown event', status: 404, code: 'NOT_FOUND', build: transaction({ event_id: 987654321 }) },
+  { name: 'a ping of an unknown event', status: 404, code: 'NOT_FOUND', build: appCall('POST', '/finance/event/987654321/ping') },
+  {
+    name: "a transaction on another app's event",
+    status: 404,
+    code: 'NOT_FOUND',
+    build: transaction({ event_id: (c: Context) => c.otherAppEvent }),
+  },
+  { name: "a ping of another app's event", status: 404, code: 'NOT_FOUND', build: appCall('POST', (c) => `/finance/event/${c.otherAppEvent}/ping`) },
+  {
+    name: "a strong read of another app's event",
+    status: 404,
+    code: 'NOT_FOUND',
+    build: appCall('GET', (c) => `/finance/event/${c.otherAppEvent}?consistency=strong`),
+  },
+  {
+    name: 'a credit on a closed event',
+    status: 409,
+    code: 'EVENT_NOT_OPEN',
+    build: transaction({ type: 'credit', event_id: (c: Context) => c.closedEvent }),
+  },
+  { name: 'a ping of a closed event', status: 409, code: 'EVENT_NOT_OPEN', build: appCall('POST', (c) => `/finance/event/${c.closedEvent}/ping`) },
+  { name: 'a close of a closed event', status: 409, code: 'EVENT_NOT_OPEN', build: appCall('POST', (c) => `/finance/event/${c.closedEvent}/close`) },
+
+  // ---- money that is not there
+  { name: 'a debit of 101 from 100', status: 422, code: 'INSUFFICIENT_FUNDS', build: transaction({ amount: 101 }) },
+  { name: 'a debit of 10^18', status: 422, code: 'INSUFFICIENT_FUNDS', build: transaction({ amount: '1000000000000000000' }) },
+  {
+    name: 'a pending debit of 101 in an open event',
+    status: 422,
+    code: 'INSUFFICIENT_FUNDS',
+    build: transaction({ amount: 101, event_id: (c: Context) => c.openEvent }),
+  },
+  { name: 'a transfer of 56 from 55', status: 422, code: 'INSUFFICIENT_FUNDS', build: transfer({ from_user_id: BOB, to_user_id: ALICE, amount: 56 }) },
+  { name: 'a debit of an unknown user', status: 422, code: 'INSUFFICIENT_FUNDS', build: transaction({ user_id: 'hostile-nobody' }) },
+
+  // ---- authentication
+  { name: 'no Authorization header', status: 401, code: 'UNAUTHENTICATED', build: withAuthorization(null) },
+  { name: "'Bearer' without a token", status: 401, code: 'UNAUTHENTICATED', build: withAuthorization('Bearer') },
+  { name: 'Basic credentials', status: 401, code: 'UNAUTHENTICATED', build: withAuthorization((c) => `Basic ${Buffer.from(`x:${c.app.api_key}`).toString('base64')}`) },
+  { name: 'a truncated key', status: 401, code: 'UNAUTHENTICATED', build: withAuthorization((c) => `Bearer ${c.app.api_key.slice(0, -1)}`) },
+  { name: 'a key followed by garbage', status: 401, code: 'UNAUTHENTICATED', build: withAuthorization((c) => `Bearer ${c.app.api_key} extra`) },
+  { name: 'a well-formed unknown key', status: 401, code: 'UNAUTHENTICATED', build: withAuthorization(() => `Bearer ${generateApiKey()}`) },
+  { name: 'a revoked key', status: 401, code: 'UNAUTHENTICATED', build: withAuthorization((c) => `Bearer ${c.revokedKey}`) },
+  { name: 'a revoked key on a read', status: 401, code: 'UNAUTHENTICATED', build: withAuthorization((c) => `Bearer ${c.revokedKey}`, 'GET', `/finance/balance/${ALICE}`) },
+  {
+    name: 'an app key on POST /admin/grants',
+    status: 401,
+    code: 'UNAUTHENTICATED',
+    build: (c) => ({ method: 'POST', path: '/admin/grants', options: { token: c.app.api_key, body: { user_id: ALICE, amount: 1000 } } }),
+  },
+  { name: 'an app key on GET /admin/apps', status: 401, code: 'UNAUTHENTICATED', build: appCall('GET', '/admin/apps') },
+  { name: 'the admin token on /finance/transaction', status: 401, code: 'UNAUTHENTICATED', build: withAuthorization(`Bearer ${ADMIN_TOKEN}`) },
+  { name: 'the admin token on /finance/balance', status: 401, code: 'UNAUTHENTICATED', build: withAuthorization(`Bearer ${ADMIN_TOKEN}`, 'GET', `/finance/balance/${ALICE}`) },
+  {
+    name: 'the key in the query string instead of the header',
+    status: 401,
+    code: 'UNAUTHENTICATED',
+    build: (c) => ({ method: 'GET', path: `/finance/balance/${ALICE}?api_key=${c.app.api_key}`, options: {} }),
+  },
+
+  // ---- bodies that are not what they claim, or too big
+  {
+    name: 'a body over 64 KiB',
+    status: 413,
+    code: 'PAYLOAD_TOO_LARGE',
+    build: transaction({ description: 'x'.repeat(70 * 1024) }),
+  },
+  {
+    name: 'a chunked body over 64 KiB without a Content-Length',
+    status: 413,
+    code: 'PAYLOAD_TOO_LARGE',
+    build: (c) => ({
+      method: 'POST',
+      path: '/finance/transaction',
+      options: { token: c.app.api_key, body: { ...validDebit, description: 'y'.repeat(80 * 1024) }, chunkBytes: 8192 },
+    }),
+  },
+  { name: 'a body that is not JSON', status: 400, code: 'MALFORMED_JSON', build: rawTransaction('user_id=hostile-alice&type=debit&amount=1') },
+  { name: 'JSON with a trailing comma', status: 400, code: 'MALFORMED_JSON', build: rawTransaction(`{"user_id": "${ALICE}", "type": "debit", "amount": 1,}`) },
+  {
+    name: 'duplicate JSON keys',
+    status: 400,
+    code: 'MALFORMED_JSON',
+    build: rawTransaction(`{"user_id": "${ALICE}", "type": "debit", "amount": 1, "amount": 100}`),
+  },
+  {
+    name: 'duplicate JSON keys that disagree on the user',
+    status: 400,
+    code: 'MALFORMED_JSON',
+    build: rawTransaction(`{"user_id": "${ALICE}", "type": "debit", "amount": 1, "user_id": "${BOB}"}`),
+  },
+  V('a JSON array as the body', undefined, rawTransaction(JSON.stringify([validDebit]))),
+  V('a JSON string as the body', undefined, rawTransaction('"debit hostile-alice 1"')),
+  V('a JSON number as the body', undefined, rawTransaction('42')),
+  V('JSON null as the body', undefined, rawTransaction('null')),
+  {
+    name: 'a text/plain body',
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    build: rawTransaction(JSON.stringify(validDebit), { 'content-type': 'text/plain' }),
+  },
+  {
+    name: 'a form-encoded body',
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    build: rawTransaction('user_id=hostile-alice&type=debit&amount=1', { 'content-type': 'application/x-www-form-urlencoded' }),
+  },
+  V('invalid UTF-8 in a user id (chunked)', 'user_id', (c) => ({
+    method: 'POST',
+    path: '/finance/transaction',
+    options: {
+      token: c.app.api_key,
+      body: Buffer.concat([Buffer.from('{"user_id": "hostile-'), Buffer.from([0xc3, 0x28]), Buffer.from('", "type": "debit", "amount": 1}')]),
+      chunkBytes: 1024,
+    },
+  })),
+
+  // ---- idempotency keys
+  {
+    name: 'an Idempotency-Key reused for a debit after opening an event',
+    status: 422,
+    code: 'IDEMPOTENCY_KEY_REUSED',
+    build: (c) => ({ method: 'POST', path: '/finance/transaction', options: { token: c.app.api_key, body: validDebit, idempotencyKey: c.usedKey } }),
+  },
+  V('an empty Idempotency-Key', undefined, (c) => ({
+    method: 'POST',
+    path: '/finance/transaction',
+    options: { token: c.app.api_key, body: validDebit, idempotencyKey: '' },
+  })),
+  V('a non-ASCII Idempotency-Key', undefined, (c) => ({
+    method: 'POST',
+    path: '/finance/transaction',
+    options: { token: c.app.api_key, body: validDebit, headers: { 'idempotency-key': Buffer.from('clé', 'latin1').toString('latin1') } },
+  })),
+
+  // ---- query parameters of GET /finance/transactions
+  V('limit 0', 'limit', list('limit=0')),
+  V('limit 101', 'limit', list('limit=101')),
+  V("limit 'x'", 'limit', list('limit=x')),
+  V('limit 2.5', 'limit', list('limit=2.5')),
+  V('page 0', 'page', list('page=0')),
+  V("cursor 'abc'", 'cursor', list('cursor=abc')),
+  V('cursor 0', 'cursor', list('cursor=0')),
+  V("from 'yesterday'", 'from', list('from=yesterday')),
+  V('to 2024-13-45', 'to', list('to=2024-13-45')),
+  V('both page and cursor', 'cursor', list('page=2&cursor=5')),
+  V("a type filter 'refund'", 'type', list('type=refund')),
+  V("a status filter 'done'", 'status', list('status=done')),
+  V('a user_id filter with a space', 'user_id', list('user_id=a%20b')),
+  V('an event_id filter 0', 'event_id', list('event_id=0')),
+  V("an event_id filter 'abc'", 'event_id', list('event_id=abc')),
+  V('min_position -1', 'min_position', list('min_position=-1')),
+  V("consistency 'maybe' on the transaction list", 'consistency', list('consistency=maybe')),
+  V('an unknown query parameter', 'sort', list('sort=asc')),
+
+  // ---- path ids
+  V('event id 1e3 in a ping path', undefined, appCall('POST', '/finance/event/1e3/ping')),
+  V('event id -5 in a close path', undefined, appCall('POST', '/finance/event/-5/close')),
+  V('event id 0x10 in a close path', undefined, appCall('POST', '/finance/event/0x10/close')),
+  V('event id with leading zeros', undefined, appCall('POST', '/finance/event/00012/ping')),
+  V('event id 2^53', undefined, appCall('GET', '/finance/event/9007199254740992')),
+  V("a user id with an encoded '/' in the balance path", undefined, appCall('GET', '/finance/balance/hostile%2Falice')),
+  V('a user id with an encoded space in the balance path', undefined, appCall('GET', '/finance/balance/hostile%20alice')),
+  { name: 'an unknown route', status: 404, code: 'NOT_FOUND', build: appCall('GET', '/finance/everything') },
+  { name: 'DELETE on /finance/transaction', status: 404, code: 'NOT_FOUND', build: appCall('DELETE', '/finance/transaction') },
+];
+
+describe('hostile requests over HTTP', () => {
+  let stack: Stack;
+  const c = {} as Context;
+  const seen: HttpAnswer[] = [];
+
+  const send = (attempt: Attempt) => http(c.base, attempt.method, attempt.path, attempt.options);
+  const ok = async (attempt: Attempt, status: number) => {
+    const answer = await send(attempt);
+    expect({ status: answer.status, body: answer.body }).toEqual({ status, body: expect.anything() });
+    return answer.body;
+  };
+
+  /** Everything a stray write could change: balances (ledger and read models) and transaction lists. */
+  const books = async () => {
+    const get = async (token: string, path: string) => {
+      const answer = await http(c.base, 'GET', path, { token });
+      expect({ path, status: answer.status, body: answer.body }).toEqual({ path, status: 200, body: expect.anything() });
+      return answer.body;
+    };
+    const snapshot: Record<string, unknown> = {};
+    for (const user of [ALICE, BOB, 'hostile-nobody']) {
+      snapshot[`strong ${user}`] = await get(c.app.api_key, `/finance/balance/${user}?consistency=strong`);
+      snapshot[`read model ${user}`] = await get(c.app.api_key, `/finance/balance/${user}`);
+      snapshot[`transactions of ${user}`] = await get(c.app.api_key, `/finance/transactions?user_id=${user}&limit=100`);
+    }
+    snapshot['transactions of the app'] = await get(c.app.api_key, '/finance/transactions?limit=100');
+    snapshot['transactions of the other app'] = await get(c.other.api_key, '/finance/transactions?limit=100');
+    snapshot['open event'] = (await get(c.app.api_key, `/finance/event/${c.openEvent}?consistency=strong`)).transactions;
+    snapshot['closed event'] = (await get(c.app.api_key, `/finance/event/${c.closedEvent}?consistency=strong`)).transactions;
+    return snapshot;
+  };
+  let before: Record<string, unknown>;
+
+  beforeAll(async () => {
+    stack = await Stack.start('gateway_hostile');
+    c.base = await listenOnLoopback(stack.gateway);
+    const admin = (method: string, path: string, body?: object) => ok({ method, path, options: { token: ADMIN_TOKEN, body } }, method === 'DELETE' ? 204 : 201);
+    c.app = await stack.registerApp('Hostile Blackjack');
+    c.other = await stack.registerApp('Hostile Poker');
+
+    const extra = await admin('POST', `/admin/apps/${c.app.app_id}/keys`);
+    await http(c.base, 'DELETE', `/admin/apps/${c.app.app_id}/keys/${extra.key_id}`, { token: ADMIN_TOKEN }).then((answer) =>
+      expect(answer.status).toBe(204),
+    );
+    c.revokedKey = extra.api_key;
+
+    await admin('POST', '/admin/grants', { user_id: ALICE, amount: 100 });
+    await admin('POST', '/admin/grants', { user_id: BOB, amount: 50 });
+    const as = (token: string, method: string, path: string, body?: object, idempotencyKey?: string) =>
+      ok({ method, path, options: { token, body, idempotencyKey } }, method === 'POST' && !/ping|close/.test(path) ? 201 : 200);
+    c.openEvent = (await as(c.app.api_key, 'POST', '/finance/event', { description: 'open round' })).event_id;
+    c.closedEvent = (await as(c.app.api_key, 'POST', '/finance/event', { description: 'closed round' })).event_id;
+    await as(c.app.api_key, 'POST', '/finance/transaction', { user_id: BOB, event_id: c.closedEvent, type: 'credit', amount: 5 });
+    await as(c.app.api_key, 'POST', `/finance/event/${c.closedEvent}/close`);
+    c.otherAppEvent = (await as(c.other.api_key, 'POST', '/finance/event')).event_id;
+    await as(c.other.api_key, 'POST', '/finance/transaction', { user_id: ALICE, event_id: c.otherAppEvent, type: 'credit', amount: 7 });
+    c.usedKey = newIdempotencyKey();
+    await as(c.app.api_key, 'POST', '/finance/event', { description: 'keyed' }, c.usedKey);
+
+    before = await books();
+    expect(before[`strong ${ALICE}`]).toEqual({
+      user_id: ALICE,
+      balances: [{ currency: 'coins', available: '100', posted: '100', pending_debit: '0', pending_credit: '7' }],
+    });
+    expect(before[`strong ${BOB}`]).toMatchObject({ balances: [{ currency: 'coins', available: '55', posted: '55' }] });
+  });
+
+  afterAll(async () => {
+    const prefix = stack?.env.prefix;
+    await stack?.close();
+    if (prefix) await dropTestStreams(prefix).catch(() => undefined);
+  });
+
+  it('has at least 40 rows, each with a distinct name', () => {
+    expect(rows.length).toBeGreaterThanOrEqual(40);
+    expect(new Set(rows.map((row) => row.name)).size).toBe(rows.length);
+  });
+
+  it.each(rows.map((row) => [`${row.status} ${row.code}: ${row.name}`, row] as const))('%s', async (_name, row) => {
+    const answer = await send(row.build(c));
+    seen.push(answer);
+    expect({ status: answer.status, code: answer.body?.error?.code }).toEqual({ status: row.status, code: row.code });
+    expect(answer.body.error.message).toEqual(expect.any(String));
+    expect(answer.headers['content-type']).toMatch(/^application\/json/);
+    if (row.field !== undefined) expect(Object.keys(answer.body.error.details?.fields ?? {})).toContain(row.field);
+  });
+
+  it('answered every row with a 4xx, never a 5xx, and counted none as a server error', async () => {
+    expect(seen).toHaveLength(rows.length);
+    expect(seen.filter((answer) => answer.status < 400 || answer.status >= 500)).toEqual([]);
+    const metrics = await http(c.base, 'GET', '/metrics');
+    expect(metrics.status).toBe(200);
+    const serverErrors = metrics.text.split('\n').filter((line) => /^coffer_http_requests_total\{.*status="5\d\d"/.test(line));
+    expect(serverErrors).toEqual([]);
+  });
+
+  it('left every balance and every transaction list as it was', async () => {
+    // The last rows wrote nothing, but give the read models a moment in case one of them did.
+    const after = await until(books, (now) => JSON.stringify(now) === JSON.stringify(before), 2000);
+    expect(after).toEqual(before);
+  });
+});
