@@ -1,0 +1,103 @@
+import {
+  Inject,
+  Injectable,
+  Module,
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { Pool } from 'pg';
+import type { EventStore } from '@coffer/event-store';
+import { CoreModule, EVENT_STORE, healthController, ScopedNatsClient, type CofferConfig, type JsonLogger } from '@coffer/platform';
+import { LedgerRewardPayer } from './rewards/ledger-payer';
+import { DEFAULT_REACTOR_OPTIONS, RewardReactor, type RewardReactorOptions } from './rewards/reward-reactor';
+import { AchievementsController } from './writer/achievements.controller';
+import { AchievementsWriter, DEFAULT_WRITER_OPTIONS, type AchievementsWriterOptions } from './writer/achievements-writer';
+import { CommandClaims } from './writer/command-claims';
+import { ensureAchievementsSchema } from './writer/database';
+
+export const ACHIEVEMENTS_POOL = Symbol('AchievementsPool');
+export const LEDGER_CLIENT = Symbol('AchievementsLedgerClient');
+
+export interface AchievementsTuning {
+  writer?: Partial<AchievementsWriterOptions>;
+  reactor?: Partial<RewardReactorOptions>;
+}
+
+/** Starts the reward reactor with the service and stops it before the store and pool close. */
+@Injectable()
+class RewardReactorRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(@Inject(RewardReactor) private readonly reactor: RewardReactor) {}
+
+  onApplicationBootstrap(): void {
+    this.reactor.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.reactor.stop();
+  }
+}
+
+/** Closes the pool and the ledger client once Nest has stopped taking messages and the reactor is stopped. */
+@Injectable()
+class ConnectionsCloser implements OnApplicationShutdown {
+  constructor(
+    @Inject(ACHIEVEMENTS_POOL) private readonly pool: Pool,
+    @Inject(LEDGER_CLIENT) private readonly ledger: ScopedNatsClient,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([this.pool.end(), this.ledger.close()]);
+  }
+}
+
+@Module({})
+export class AchievementsModule {
+  static forRoot(config: CofferConfig, logger: JsonLogger, tuning: AchievementsTuning = {}): DynamicModule {
+    return {
+      module: AchievementsModule,
+      imports: [CoreModule.forRoot(config, logger, { eventStore: true })],
+      controllers: [healthController('achievements'), AchievementsController],
+      providers: [
+        {
+          provide: ACHIEVEMENTS_POOL,
+          useFactory: async () => {
+            const pool = new Pool({ connectionString: config.databaseUrl, max: 10 });
+            pool.on('error', () => undefined); // surfaced by the next query instead
+            await ensureAchievementsSchema(pool);
+            return pool;
+          },
+        },
+        {
+          provide: LEDGER_CLIENT,
+          // Connects on first use: the reactor retries while NATS or the ledger is not there yet.
+          useFactory: () =>
+            new ScopedNatsClient(
+              { servers: config.natsUrl.split(','), name: 'coffer-achievements-rewards' },
+              { prefix: config.natsPrefix, realm: config.realm },
+            ),
+        },
+        ConnectionsCloser,
+        { provide: CommandClaims, inject: [ACHIEVEMENTS_POOL], useFactory: (pool: Pool) => new CommandClaims(pool) },
+        {
+          provide: AchievementsWriter,
+          inject: [EVENT_STORE, CommandClaims],
+          useFactory: (store: EventStore, claims: CommandClaims) =>
+            new AchievementsWriter(store, claims, logger, { ...DEFAULT_WRITER_OPTIONS, ...tuning.writer }),
+        },
+        {
+          provide: RewardReactor,
+          inject: [EVENT_STORE, ACHIEVEMENTS_POOL, LEDGER_CLIENT],
+          useFactory: (store: EventStore, pool: Pool, ledger: ScopedNatsClient) =>
+            new RewardReactor(store, pool, new LedgerRewardPayer(ledger, config.requestTimeoutMs), logger, {
+              databaseUrl: config.databaseUrl,
+              ...DEFAULT_REACTOR_OPTIONS,
+              ...tuning.reactor,
+            }),
+        },
+        RewardReactorRunner,
+      ],
+    };
+  }
+}

@@ -1,0 +1,284 @@
+/**
+ * decide(command, state, context): the achievements rules. Pure: time comes in with the
+ * context, ids are derived from the command, so the same inputs always give the same events.
+ *
+ * - keys are unique per app; registering the very same definition again changes nothing;
+ * - goal and reward are fixed once registered (PATCH changes name, description, icon, hidden);
+ * - progress never exceeds the goal and never goes back; reaching the goal unlocks once;
+ * - a command id seen with a request hash answers its first reply again, and refuses another hash.
+ */
+import {
+  AMOUNT_PATTERN,
+  CURRENCY_PATTERN,
+  isAchievementKey,
+  isAchievementName,
+  isGoal,
+  isIconUrl,
+  isProgressIncrement,
+  isProgressValue,
+  MAX_ACHIEVEMENT_DESCRIPTION_LENGTH,
+  parseAmount,
+  parseUserId,
+  refusal,
+  type AchievementChanges,
+  type AchievementCommand,
+  type AchievementEvent,
+  type AchievementReward,
+  type RecordProgress,
+  type RegisterAchievement,
+  type Refusal,
+  type Unlock,
+  type UpdateAchievement,
+} from '@coffer/contracts';
+import type { AchievementDefinition, AchievementState, DecidedCommand, ProgressState } from './state';
+import { unlockIdOf } from './streams';
+
+export interface DecideContext {
+  now: Date;
+  /** The calling app: achievements belong to it. Null (the admin) may not use them. */
+  app_id: string | null;
+  command_id: string;
+  /** Set when the client sent an Idempotency-Key: the command can then be asked again. */
+  request_hash: string | null;
+}
+
+/** The streams a command reads: the definition, and for progress commands the user's progress. */
+export interface DecisionState {
+  achievement: AchievementState;
+  progress?: ProgressState;
+}
+
+export type Decision =
+  | { kind: 'events'; events: AchievementEvent[] }
+  | { kind: 'replay'; decided: DecidedCommand }
+  | { kind: 'refused'; refusal: Refusal };
+
+const events = (...list: AchievementEvent[]): Decision => ({ kind: 'events', events: list });
+const refuse = (...args: Parameters<typeof refusal>): Decision => ({ kind: 'refused', refusal: refusal(...args) });
+
+export function isProgressCommand(command: AchievementCommand): command is RecordProgress | Unlock {
+  return command.type === 'RecordProgress' || command.type === 'Unlock';
+}
+
+export function decide(command: AchievementCommand, state: DecisionState, context: DecideContext): Decision {
+  const invalid = validate(command);
+  if (invalid) return { kind: 'refused', refusal: invalid };
+  if (context.app_id === null) return refuse('FORBIDDEN', 'achievements belong to an app: call with its API key');
+  const progress = isProgressCommand(command) ? requireProgress(state) : undefined;
+  if (context.request_hash) {
+    const decided = (progress ?? state.achievement).commands.get(context.command_id);
+    if (decided) {
+      return decided.request_hash === context.request_hash
+        ? { kind: 'replay', decided }
+        : refuse('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request');
+    }
+  }
+  const now = context.now.toISOString();
+  switch (command.type) {
+    case 'RegisterAchievement':
+      return register(state.achievement.definition, command, context.app_id, now);
+    case 'UpdateAchievement':
+      return update(state.achievement.definition, command, now);
+    case 'RecordProgress':
+    case 'Unlock': {
+      const definition = state.achievement.definition;
+      if (!definition) return notFound(command.key);
+      return recordProgress(definition, requireProgress(state), command, now);
+    }
+  }
+}
+
+function register(existing: AchievementDefinition | null, command: RegisterAchievement, appId: string, now: string): Decision {
+  const wanted = {
+    name: command.name.trim(),
+    description: command.description,
+    icon_url: command.icon_url,
+    goal: command.goal,
+    hidden: command.hidden,
+    reward: command.reward ? { amount: command.reward.amount, currency: command.reward.currency } : null,
+  };
+  if (existing) {
+    // Apps often register their achievements at every start: the same definition is a no-op.
+    if (sameDefinition(existing, wanted)) return events();
+    return refuse('VALIDATION_FAILED', `achievement ${command.key} already exists with another definition`, {
+      fields: { key: ['an achievement with this key already exists in this app'] },
+    });
+  }
+  return events({
+    type: 'AchievementRegistered',
+    data: { app_id: appId, key: command.key, ...wanted, registered_at: now },
+  });
+}
+
+function sameDefinition(
+  existing: AchievementDefinition,
+  wanted: Pick<AchievementDefinition, 'name' | 'description' | 'icon_url' | 'goal' | 'hidden' | 'reward'>,
+): boolean {
+  return (
+    existing.name === wanted.name &&
+    existing.description === wanted.description &&
+    existing.icon_url === wanted.icon_url &&
+    existing.goal === wanted.goal &&
+    existing.hidden === wanted.hidden &&
+    sameReward(existing.reward, wanted.reward)
+  );
+}
+
+function sameReward(a: AchievementReward | null, b: AchievementReward | null): boolean {
+  return a === null || b === null ? a === b : a.amount === b.amount && a.currency === b.currency;
+}
+
+function update(existing: AchievementDefinition | null, command: UpdateAchievement, now: string): Decision {
+  if (!existing) return notFound(command.key);
+  const requested: AchievementChanges = { ...command.changes };
+  if (requested.name !== undefined) requested.name = requested.name.trim();
+  // Only what actually changes is recorded; a PATCH that changes nothing records nothing.
+  const changes: AchievementChanges = {};
+  for (const field of CHANGEABLE) {
+    const value = requested[field];
+    if (value !== undefined && value !== existing[field]) (changes as Record<string, unknown>)[field] = value;
+  }
+  if (Object.keys(changes).length === 0) return events();
+  return events({
+    type: 'AchievementUpdated',
+    data: { app_id: existing.app_id, key: existing.key, changes, updated_at: now },
+  });
+}
+
+function recordProgress(
+  definition: AchievementDefinition,
+  progress: ProgressState,
+  command: RecordProgress | Unlock,
+  now: string,
+): Decision {
+  if (progress.unlocked_at !== null) return events(); // at the goal for good: nothing can change
+  let target: number;
+  if (command.type === 'Unlock') target = definition.goal;
+  else if (command.increment !== undefined) target = progress.progress + command.increment;
+  else target = command.set as number;
+  // Never beyond the goal, never back: a lower `set` changes nothing and answers the current state.
+  const next = Math.min(definition.goal, Math.max(progress.progress, target));
+  if (next === progress.progress) return events();
+  const recorded: AchievementEvent = {
+    type: 'ProgressRecorded',
+    data: { app_id: definition.app_id, key: definition.key, user_id: command.user_id, progress: next, recorded_at: now },
+  };
+  if (next < definition.goal) return events(recorded);
+  return events(recorded, {
+    type: 'AchievementUnlocked',
+    data: {
+      unlock_id: unlockIdOf(definition.app_id, definition.key, command.user_id),
+      app_id: definition.app_id,
+      key: definition.key,
+      user_id: command.user_id,
+      unlocked_at: now,
+      reward: definition.reward ? { ...definition.reward } : null,
+    },
+  });
+}
+
+function requireProgress(state: DecisionState): ProgressState {
+  // The caller's mistake, never the client's: a progress command is decided on its user's stream.
+  if (!state.progress) throw new Error('a progress command needs the progress state of its user');
+  return state.progress;
+}
+
+const notFound = (key: string): Decision => refuse('NOT_FOUND', `achievement ${key} does not exist`);
+
+// ---- validation ----------------------------------------------------------------------------
+
+const CHANGEABLE = ['name', 'description', 'icon_url', 'hidden'] as const;
+
+type Problems = Record<string, string[]>;
+
+/**
+ * Checks a command's fields (they arrive as JSON over NATS): the same rules as the gateway's
+ * DTOs, so a request the gateway let through passes here too. Null when valid.
+ */
+export function validate(command: unknown): Refusal | null {
+  if (typeof command !== 'object' || command === null) return refusal('VALIDATION_FAILED', 'malformed achievements command');
+  const c = command as Record<string, unknown>;
+  const problems: Problems = {};
+  const problem = (field: string, message: string) => (problems[field] ??= []).push(message);
+  if (!isAchievementKey(c.key)) problem('key', 'key must be 1-64 characters of [A-Za-z0-9_.:-]');
+  switch (c.type) {
+    case 'RegisterAchievement':
+      if (!isAchievementName(c.name)) problem('name', 'name must be 1-100 characters, not blank');
+      checkDescription(c.description, problem);
+      checkIconUrl(c.icon_url, problem);
+      if (!isGoal(c.goal)) problem('goal', 'goal must be an integer from 1 to 1000000000');
+      if (typeof c.hidden !== 'boolean') problem('hidden', 'hidden must be a boolean');
+      checkReward(c.reward, problem);
+      break;
+    case 'UpdateAchievement': {
+      const changes = c.changes;
+      if (typeof changes !== 'object' || changes === null || Array.isArray(changes)) {
+        problem('changes', 'changes must be an object');
+        break;
+      }
+      const given = changes as Record<string, unknown>;
+      const fields = Object.keys(given).filter((field) => given[field] !== undefined);
+      const unknown = fields.filter((field) => !(CHANGEABLE as readonly string[]).includes(field));
+      for (const field of unknown) problem(field, `${field} cannot be changed (only ${CHANGEABLE.join(', ')})`);
+      if (fields.length === 0) problem('changes', `give at least one of ${CHANGEABLE.join(', ')}`);
+      if (given.name !== undefined && !isAchievementName(given.name)) problem('name', 'name must be 1-100 characters, not blank');
+      if (given.description !== undefined) checkDescription(given.description, problem);
+      if (given.icon_url !== undefined) checkIconUrl(given.icon_url, problem);
+      if (given.hidden !== undefined && typeof given.hidden !== 'boolean') problem('hidden', 'hidden must be a boolean');
+      break;
+    }
+    case 'RecordProgress':
+      checkUserId(c.user_id, problem);
+      if (c.increment === undefined && c.set === undefined) {
+        problem('increment', 'exactly one of increment or set is required');
+      } else if (c.increment !== undefined && c.set !== undefined) {
+        problem('increment', 'give either increment or set, not both');
+      } else if (c.increment !== undefined && !isProgressIncrement(c.increment)) {
+        problem('increment', 'increment must be a positive integer');
+      } else if (c.set !== undefined && !isProgressValue(c.set)) {
+        problem('set', 'set must be a non-negative integer');
+      }
+      break;
+    case 'Unlock':
+      checkUserId(c.user_id, problem);
+      break;
+    default:
+      return refusal('VALIDATION_FAILED', `unknown achievements command ${JSON.stringify(c.type)}`);
+  }
+  return Object.keys(problems).length ? refusal('VALIDATION_FAILED', 'the command is not valid', { fields: problems }) : null;
+}
+
+type Report = (field: string, message: string) => void;
+
+function checkDescription(value: unknown, problem: Report): void {
+  if (value !== null && (typeof value !== 'string' || value.length > MAX_ACHIEVEMENT_DESCRIPTION_LENGTH)) {
+    problem('description', 'description must be null or a string of at most 500 characters');
+  }
+}
+
+function checkIconUrl(value: unknown, problem: Report): void {
+  if (value !== null && !isIconUrl(value)) problem('icon_url', 'icon_url must be null or an http(s) URL of at most 2048 characters');
+}
+
+function checkReward(value: unknown, problem: Report): void {
+  if (value === null) return;
+  const reward = value as Record<string, unknown> | undefined;
+  if (typeof reward !== 'object' || reward === null) {
+    problem('reward', 'reward must be null or {amount, currency}');
+    return;
+  }
+  // On the wire amounts are canonical decimal strings (no sign, no leading zero), as in money.ts.
+  if (typeof reward.amount !== 'string' || !AMOUNT_PATTERN.test(reward.amount) || parseAmount(reward.amount) === null) {
+    problem('reward.amount', 'reward.amount must be a positive integer of at most 10^18, as a string of digits');
+  }
+  if (typeof reward.currency !== 'string' || !CURRENCY_PATTERN.test(reward.currency)) {
+    problem('reward.currency', 'reward.currency must be 1-32 characters of [a-z0-9_], starting with a letter');
+  }
+}
+
+function checkUserId(value: unknown, problem: Report): void {
+  // Canonical form only: the gateway sends every user id as its string.
+  if (typeof value !== 'string' || parseUserId(value) !== value) {
+    problem('user_id', 'user_id must be a string of 1-64 characters of [A-Za-z0-9_.:-]');
+  }
+}

@@ -1,0 +1,133 @@
+import fc from 'fast-check';
+import { evolveAchievement, evolveProgress } from './evolve';
+import {
+  given,
+  iso,
+  progress,
+  progressed,
+  registered,
+  SNOWFLAKE,
+  unlock,
+  unlocked,
+  updated,
+} from './given-when-then.test-helpers';
+import { AchievementState, ProgressState } from './state';
+import { achievementStream, progressStream, rewardStream, unlockIdOf } from './streams';
+
+describe('evolve', () => {
+  it('folds a definition and its updates, counting the revision', () => {
+    const scenario = given(
+      registered({ description: 'old', reward: { amount: '5', currency: 'coins' } }),
+      updated({ name: 'Renamed', description: null }, 10),
+      updated({ hidden: true }, 20),
+    );
+    expect(scenario.achievement.revision).toBe(2n);
+    expect(scenario.achievement.definition).toEqual({
+      app_id: 'app_1',
+      key: 'first_blackjack',
+      name: 'Renamed',
+      description: null,
+      icon_url: null,
+      goal: 1,
+      hidden: true,
+      reward: { amount: '5', currency: 'coins' },
+      created_at: iso(0),
+      updated_at: iso(20),
+    });
+  });
+
+  it('replaces the definition object on update, so earlier readers keep theirs intact', () => {
+    const state = new AchievementState();
+    evolveAchievement(state, registered());
+    const before = state.definition;
+    evolveAchievement(state, updated({ name: 'New' }));
+    expect(before?.name).toBe('Natural 21');
+    expect(state.definition?.name).toBe('New');
+  });
+
+  it('takes the revision from the stored event when it has one', () => {
+    const state = new ProgressState();
+    evolveProgress(state, { ...progressed('alice', 2), streamPosition: 7n, globalPosition: 99n });
+    expect(state.revision).toBe(7n);
+  });
+
+  it('folds progress and the unlock', () => {
+    const scenario = given(registered({ goal: 3 }), progressed('alice', 1), progressed('alice', 3, 5), unlocked('alice', null, 5));
+    expect(scenario.progress).toMatchObject({ revision: 2n, progress: 3, unlocked_at: iso(5), unlock_id: unlockIdOf('app_1', 'first_blackjack', 'alice') });
+  });
+
+  it('remembers commands sent with a request hash, with the position of their last event', () => {
+    const state = new ProgressState();
+    const metadata = { command_id: 'c1', request_hash: 'h' };
+    evolveProgress(state, { ...progressed('alice', 2), metadata, globalPosition: 10n });
+    evolveProgress(state, { ...unlocked('alice'), metadata, globalPosition: 11n });
+    evolveProgress(state, { ...progressed('bob', 3), metadata: { command_id: 'c2', request_hash: null } });
+    expect([...state.commands]).toEqual([['c1', { request_hash: 'h', reply: { progress: 2, unlocked_at: iso() }, position: '11' }]]);
+  });
+
+  it.each([
+    ['progress that goes back', () => given(registered({ goal: 9 }), progressed('a', 5), progressed('a', 4)), /went from 5 to 4/],
+    ['progress that stays', () => given(registered({ goal: 9 }), progressed('a', 5), progressed('a', 5)), /went from 5 to 5/],
+    ['a second unlock', () => given(registered(), progressed('a', 1), unlocked('a'), unlocked('a')), /unlocked twice/],
+    ['a second registration', () => given(registered(), registered()), /registered twice/],
+    ['an update before the registration', () => given(updated({ name: 'x' })), /before it was registered/],
+  ])('refuses to fold %s (a broken stream)', (_case, build, message) => {
+    expect(build).toThrow(message);
+  });
+
+  it('refuses events of another stream kind', () => {
+    expect(() => evolveAchievement(new AchievementState(), progressed('a', 1))).toThrow(/does not belong/);
+    expect(() => evolveProgress(new ProgressState(), registered())).toThrow(/does not belong/);
+  });
+});
+
+describe('stream names', () => {
+  it('follows achievement-<app>-<key>, progress-<app>-<key>-<user>, reward-<unlock>', () => {
+    expect(achievementStream('app_1', 'first_win')).toBe('achievement-app_1-first_win');
+    expect(progressStream('app_1', 'first_win', SNOWFLAKE)).toBe(`progress-app_1-first_win-${SNOWFLAKE}`);
+    expect(rewardStream('abc')).toBe('reward-abc');
+  });
+
+  it('stays unambiguous when keys and user ids contain the separator', () => {
+    expect(progressStream('app_1', 'a-b', 'c')).not.toBe(progressStream('app_1', 'a', 'b-c'));
+    expect(achievementStream('app_1', 'a-b')).toBe('achievement-app_1-a~b');
+  });
+
+  it('derives one unlock id per (app, key, user)', () => {
+    const id = unlockIdOf('app_1', 'k', 'u');
+    expect(id).toMatch(/^[0-9a-f]{32}$/);
+    expect(unlockIdOf('app_1', 'k', 'u')).toBe(id);
+    expect(new Set([id, unlockIdOf('app_2', 'k', 'u'), unlockIdOf('app_1', 'k2', 'u'), unlockIdOf('app_1', 'k', 'u2')]).size).toBe(4);
+  });
+});
+
+describe('progress rules hold for any sequence of reports', () => {
+  const report = fc.oneof(
+    fc.record({ kind: fc.constant('increment' as const), value: fc.integer({ min: 1, max: 40 }) }),
+    fc.record({ kind: fc.constant('set' as const), value: fc.integer({ min: 0, max: 120 }) }),
+    fc.record({ kind: fc.constant('unlock' as const), value: fc.constant(0) }),
+  );
+
+  it('never exceeds the goal, never goes back, unlocks once exactly when the goal is reached', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 100 }), fc.array(report, { maxLength: 40 }), (goal, reports) => {
+        const scenario = given(registered({ goal, reward: { amount: '7', currency: 'coins' } }));
+        let unlocks = 0;
+        let previous = 0;
+        let expected = 0;
+        for (const r of reports) {
+          const command =
+            r.kind === 'unlock' ? unlock('alice') : progress('alice', r.kind === 'increment' ? { increment: r.value } : { set: r.value });
+          const decision = scenario.then(command);
+          if (decision.kind !== 'events') return false;
+          unlocks += decision.events.filter((event) => event.type === 'AchievementUnlocked').length;
+          expected = Math.min(goal, r.kind === 'unlock' ? goal : r.kind === 'increment' ? expected + r.value : Math.max(expected, r.value));
+          const now = scenario.progress.progress;
+          if (now < previous || now > goal || now !== expected) return false;
+          previous = now;
+        }
+        return unlocks === (previous === goal ? 1 : 0) && (scenario.progress.unlocked_at !== null) === (previous === goal);
+      }),
+    );
+  });
+});

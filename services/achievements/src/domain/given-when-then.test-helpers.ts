@@ -1,0 +1,155 @@
+/**
+ * Given/when/then for the pure achievements domain:
+ *
+ *   given(registered({ goal: 3 }), progressed('alice', 2))
+ *     .when(progress('alice', { increment: 1 }))
+ *   → expectEvents(decision, [progressed('alice', 3), unlocked('alice')])
+ *
+ * `given` folds definition events into the achievement's state and progress events into the
+ * user's progress state, with the same evolve() the writer replays streams with. Builders make
+ * valid events and commands at a fixed clock (NOW, or NOW + seconds).
+ */
+import { randomUUID } from 'node:crypto';
+import type {
+  AchievementChanges,
+  AchievementCommand,
+  AchievementEvent,
+  AchievementReward,
+  ErrorCode,
+  RegisterAchievement,
+} from '@coffer/contracts';
+import { decide, type DecideContext, type Decision } from './decide';
+import { evolveAchievement, evolveProgress, type AppliedEvent } from './evolve';
+import { AchievementState, ProgressState } from './state';
+import { unlockIdOf } from './streams';
+
+export const NOW = new Date('2025-03-01T12:00:00.000Z');
+export const APP = 'app_1';
+export const KEY = 'first_blackjack';
+export const SNOWFLAKE = '169015299834642432';
+
+export const at = (seconds: number): Date => new Date(NOW.getTime() + seconds * 1000);
+export const iso = (seconds = 0): string => at(seconds).toISOString();
+
+export function context(overrides: Partial<DecideContext> = {}): DecideContext {
+  return { now: NOW, app_id: APP, command_id: randomUUID(), request_hash: null, ...overrides };
+}
+
+/** The states a history builds: the definition and one user's progress. */
+export class Scenario {
+  readonly achievement = new AchievementState();
+  readonly progress = new ProgressState();
+
+  /** …when this command arrives (default: at NOW, from app_1, no Idempotency-Key). */
+  when(command: AchievementCommand, overrides: Partial<DecideContext> = {}): Decision {
+    return decide(command, { achievement: this.achievement, progress: this.progress }, context(overrides));
+  }
+
+  /** Folds events into the states as the writer does, linked to a command id and request hash. */
+  record(events: AchievementEvent[], command_id: string | null = null, request_hash: string | null = null): this {
+    for (const event of events) fold(this, { ...event, metadata: { command_id, request_hash } });
+    return this;
+  }
+
+  /** Decides and, when it records events, folds them in (so a scenario can go on). */
+  then(command: AchievementCommand, overrides: Partial<DecideContext> = {}): Decision {
+    const full = context(overrides);
+    const decision = decide(command, { achievement: this.achievement, progress: this.progress }, full);
+    if (decision.kind === 'events') this.record(decision.events, full.command_id, full.request_hash);
+    return decision;
+  }
+}
+
+/** Given these events happened (in order)… */
+export function given(...history: Array<AchievementEvent | AppliedEvent>): Scenario {
+  const scenario = new Scenario();
+  for (const event of history) fold(scenario, event);
+  return scenario;
+}
+
+function fold(scenario: Scenario, event: AppliedEvent): void {
+  if (event.type === 'AchievementRegistered' || event.type === 'AchievementUpdated') evolveAchievement(scenario.achievement, event);
+  else evolveProgress(scenario.progress, event);
+}
+
+// ---- then ------------------------------------------------------------------------------------
+
+export function expectEvents(decision: Decision, expected: AchievementEvent[]): void {
+  if (decision.kind !== 'events') throw new Error(`expected events, got ${describe(decision)}`);
+  expect(decision.events).toEqual(expected);
+}
+
+/** Accepted, and nothing changes: no event. */
+export function expectNoChange(decision: Decision): void {
+  expectEvents(decision, []);
+}
+
+export function expectRefusal(decision: Decision, code: ErrorCode, fields?: string[]): void {
+  if (decision.kind !== 'refused') throw new Error(`expected refusal ${code}, got ${describe(decision)}`);
+  expect(decision.refusal).toMatchObject({ ok: false, code });
+  expect(typeof decision.refusal.message).toBe('string');
+  if (fields) expect(Object.keys((decision.refusal.details?.fields as object) ?? {}).sort()).toEqual([...fields].sort());
+}
+
+function describe(decision: Decision): string {
+  switch (decision.kind) {
+    case 'events':
+      return `events [${decision.events.map((e) => e.type).join(', ')}]`;
+    case 'replay':
+      return `replay of ${JSON.stringify(decision.decided.reply)}`;
+    case 'refused':
+      return `refusal ${decision.refusal.code} (${decision.refusal.message} ${JSON.stringify(decision.refusal.details)})`;
+  }
+}
+
+// ---- commands --------------------------------------------------------------------------------
+
+export function register(fields: Partial<Omit<RegisterAchievement, 'type'>> = {}): RegisterAchievement {
+  return {
+    type: 'RegisterAchievement',
+    key: KEY,
+    name: 'Natural 21',
+    description: null,
+    icon_url: null,
+    goal: 1,
+    hidden: false,
+    reward: null,
+    ...fields,
+  };
+}
+
+export const update = (changes: AchievementChanges, key = KEY): AchievementCommand => ({ type: 'UpdateAchievement', key, changes });
+
+export const progress = (user_id: string, by: { increment?: number; set?: number }, key = KEY): AchievementCommand => ({
+  type: 'RecordProgress',
+  key,
+  user_id,
+  ...by,
+});
+
+export const unlock = (user_id: string, key = KEY): AchievementCommand => ({ type: 'Unlock', key, user_id });
+
+// ---- events ----------------------------------------------------------------------------------
+
+export function registered(
+  fields: Partial<Omit<RegisterAchievement, 'type'>> & { app_id?: string } = {},
+  seconds = 0,
+): AchievementEvent {
+  const { type: _type, ...command } = register(fields);
+  return { type: 'AchievementRegistered', data: { app_id: fields.app_id ?? APP, ...command, registered_at: iso(seconds) } };
+}
+
+export const updated = (changes: AchievementChanges, seconds = 0, key = KEY): AchievementEvent => ({
+  type: 'AchievementUpdated',
+  data: { app_id: APP, key, changes, updated_at: iso(seconds) },
+});
+
+export const progressed = (user_id: string, value: number, seconds = 0, key = KEY): AchievementEvent => ({
+  type: 'ProgressRecorded',
+  data: { app_id: APP, key, user_id, progress: value, recorded_at: iso(seconds) },
+});
+
+export const unlocked = (user_id: string, reward: AchievementReward | null = null, seconds = 0, key = KEY): AchievementEvent => ({
+  type: 'AchievementUnlocked',
+  data: { unlock_id: unlockIdOf(APP, key, user_id), app_id: APP, key, user_id, unlocked_at: iso(seconds), reward },
+});

@@ -1,0 +1,75 @@
+/**
+ * Pays an unlock's reward through the ledger: a posted credit from the app's house account,
+ * sent as PostTransaction with a command id and request hash fixed by the unlock, so however
+ * often it is sent (retries after a timeout, a restart, two reactors) the ledger's dedupe posts
+ * it once and answers every later send with the same transaction.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { firstValueFrom, timeout } from 'rxjs';
+import {
+  PATTERNS,
+  type AchievementUnlocked,
+  type CommandReply,
+  type LedgerCommandBody,
+  type PostTransaction,
+  type Refusal,
+  type Reply,
+  type Request,
+  type RequestMeta,
+  type TransactionReply,
+} from '@coffer/contracts';
+import type { ScopedNatsClient } from '@coffer/platform';
+
+export type Payment =
+  | { kind: 'paid'; transaction_id: number; created_at: string; replayed: boolean }
+  /** Outcome unknown (no answer in time, ledger changing writers): send the same command again. */
+  | { kind: 'retry'; reason: string }
+  /** The ledger refused for good: sending it again would be refused again. */
+  | { kind: 'refused'; refusal: Refusal };
+
+export interface RewardPayer {
+  pay(unlock: AchievementUnlocked, correlationId: string): Promise<Payment>;
+}
+
+export const rewardCommandId = (appId: string, unlockId: string): string => `${appId}:reward:${unlockId}`;
+export const rewardRequestHash = (unlockId: string): string => createHash('sha256').update(unlockId, 'utf8').digest('hex');
+
+export function rewardCommand(unlock: AchievementUnlocked): PostTransaction {
+  if (!unlock.reward) throw new Error(`unlock ${unlock.unlock_id} has no reward`);
+  return {
+    type: 'PostTransaction',
+    user_id: unlock.user_id,
+    event_id: null,
+    kind: 'credit',
+    amount: unlock.reward.amount,
+    currency: unlock.reward.currency,
+    description: `achievement ${unlock.key}`,
+  };
+}
+
+export class LedgerRewardPayer implements RewardPayer {
+  constructor(
+    private readonly client: ScopedNatsClient,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async pay(unlock: AchievementUnlocked, correlationId: string = randomUUID()): Promise<Payment> {
+    const meta: RequestMeta = {
+      correlation_id: correlationId,
+      command_id: rewardCommandId(unlock.app_id, unlock.unlock_id),
+      app_id: unlock.app_id,
+      key_id: null,
+    };
+    const body: LedgerCommandBody = { command: rewardCommand(unlock), request_hash: rewardRequestHash(unlock.unlock_id) };
+    let reply: Reply<CommandReply<TransactionReply>>;
+    try {
+      const request: Request<LedgerCommandBody> = { meta, body };
+      reply = await firstValueFrom(this.client.send<Reply<CommandReply<TransactionReply>>>(PATTERNS.ledgerCommands, request).pipe(timeout(this.timeoutMs)));
+    } catch (error) {
+      return { kind: 'retry', reason: (error as Error).message || (error as Error).name || 'no answer from the ledger' };
+    }
+    if (!reply.ok) return reply.code === 'UNAVAILABLE' ? { kind: 'retry', reason: reply.message } : { kind: 'refused', refusal: reply };
+    const transaction = reply.result.result;
+    return { kind: 'paid', transaction_id: transaction.transaction_id, created_at: transaction.created_at, replayed: reply.result.replayed };
+  }
+}

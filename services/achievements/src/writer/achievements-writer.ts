@@ -1,0 +1,365 @@
+import { randomUUID } from 'node:crypto';
+import {
+  EVENT_SCHEMA_VERSIONS,
+  isAchievementKey,
+  refusal,
+  type AchievementCommand,
+  type AchievementCommandBody,
+  type AchievementEvent,
+  type AchievementQuery,
+  type CommandReply,
+  type EventMetadata,
+  type RecordProgress,
+  type Reply,
+  type RequestMeta,
+  type Unlock,
+} from '@coffer/contracts';
+import { WrongExpectedRevisionError, type EventStore, type NewEvent, type RecordedEvent } from '@coffer/event-store';
+import type { JsonLogger } from '@coffer/platform';
+import { decide, isProgressCommand, validate, type DecideContext, type DecisionState } from '../domain/decide';
+import { evolveAchievement, evolveProgress, type AppliedEvent } from '../domain/evolve';
+import { AchievementState, ProgressState, type DecidedCommand, type ProgressSnapshot } from '../domain/state';
+import { achievementStream, progressStream } from '../domain/streams';
+import { achievementReply, progressReply } from '../domain/views';
+import type { Claim, CommandClaims } from './command-claims';
+import { Lru } from './lru';
+
+export interface AchievementsWriterOptions {
+  clock: () => Date;
+  /** Appends tried for one batch, each after a revision conflict, before answering UNAVAILABLE. */
+  maxAttempts: number;
+  /** Most commands of one stream decided into one append. */
+  maxBatch: number;
+  /** Streams whose folded state stays in memory (least recently used ones are forgotten). */
+  cacheSize: number;
+}
+
+export const DEFAULT_WRITER_OPTIONS: AchievementsWriterOptions = {
+  clock: () => new Date(),
+  maxAttempts: 10,
+  maxBatch: 500,
+  cacheSize: 100_000,
+};
+
+type Answer = Reply<CommandReply<unknown>>;
+
+interface Pending {
+  command: AchievementCommand;
+  context: DecideContext;
+  meta: RequestMeta;
+  resolve: (answer: Answer) => void;
+}
+
+/** How one kind of stream is loaded, kept and answered from, for the shared decide loop. */
+interface StreamKind<S extends AchievementState | ProgressState> {
+  /** The state to decide on (caught up with the store) and what decide() reads. */
+  load(): Promise<{ state: S; view: DecisionState }>;
+  evolve(state: S, event: AppliedEvent): void;
+  /** The reply of a command decided now (events or none), from the state after it. */
+  reply(state: S, view: DecisionState, item: Pending): unknown;
+  /** The reply of a command decided before (replay). */
+  replayed(decided: DecidedCommand, view: DecisionState, item: Pending): unknown;
+  keep(state: S): void;
+  forget(): void;
+}
+
+const unavailable = (why: string) => refusal('UNAVAILABLE', `${why}: retry with the same Idempotency-Key`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const PAGE = 1000;
+
+/**
+ * Decides achievements commands with optimistic concurrency per stream.
+ *
+ * Why OCC and not the ledger's single writer: the ledger's rules span every account (funds,
+ * open events), so one writer holding all of it decides exactly without locks. Here no rule
+ * crosses streams: a definition decides alone, a progress report reads its definition (whose
+ * goal and reward never change) and its own (achievement, user) stream. Contention is per user
+ * and achievement, so two writers rarely touch the same stream at once; each append carries the
+ * revision it decided on and the store refuses it if the stream moved (WrongExpectedRevision),
+ * after which the batch is re-read and re-decided (bounded attempts). The stream revision is the
+ * only fence needed: any number of instances share the load through the NATS queue group, with
+ * no leader, no election and no standby.
+ *
+ * Inside one instance, commands for the same stream queue up in a lane and are decided in
+ * order, each batch in one append (group commit). So a burst for one user and achievement (a
+ * game reporting many increments at once) never conflicts with itself: conflicts, and retries,
+ * happen only when two instances write the same stream at the same moment.
+ *
+ * Folded states are cached (LRU) and caught up with the stream's tail before each decision, so a
+ * decision costs one small read and one append whatever the stream's length.
+ */
+export class AchievementsWriter {
+  private readonly definitions: Lru<string, AchievementState>;
+  private readonly progress: Lru<string, ProgressState>;
+  private readonly lanes = new Map<string, Pending[]>();
+  /** Revision conflicts met (each one re-read and re-decided a batch): for tests and metrics. */
+  conflicts = 0;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly claims: CommandClaims,
+    private readonly logger: JsonLogger,
+    private readonly options: AchievementsWriterOptions = DEFAULT_WRITER_OPTIONS,
+  ) {
+    this.definitions = new Lru(Math.max(1, Math.floor(options.cacheSize / 10)));
+    this.progress = new Lru(options.cacheSize);
+  }
+
+  async command(body: AchievementCommandBody, meta: RequestMeta): Promise<Answer> {
+    const command = body?.command;
+    const invalid = validate(command);
+    if (invalid) return invalid;
+    if (!meta.app_id) return refusal('FORBIDDEN', 'achievements belong to an app: call with its API key');
+    const requestHash = typeof body.request_hash === 'string' && body.request_hash !== '' ? body.request_hash : null;
+    const context: DecideContext = {
+      now: this.options.clock(),
+      app_id: meta.app_id,
+      command_id: meta.command_id,
+      request_hash: requestHash,
+    };
+    let claim: Claim | undefined;
+    try {
+      if (requestHash) {
+        claim = await this.claims.claim(meta.command_id, requestHash);
+        if (claim === 'reused') return refusal('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request');
+      }
+      const answer = await this.submit(command, context, meta);
+      if (requestHash && claim === 'new' && !answer.ok && answer.code !== 'UNAVAILABLE') {
+        await this.claims.release(meta.command_id, requestHash);
+      } else if (requestHash && claim === 'same' && answer.ok && !answer.result.replayed) {
+        await this.claims.confirm(meta.command_id, requestHash);
+      }
+      return answer;
+    } catch (error) {
+      this.logger.event('error', 'achievements command failed', { error: (error as Error).message });
+      return unavailable('the achievements service could not decide this command');
+    }
+  }
+
+  async query(query: AchievementQuery, meta: RequestMeta): Promise<Reply<unknown>> {
+    if (query?.type !== 'GetAchievement') return refusal('VALIDATION_FAILED', 'unknown achievements query');
+    if (!isAchievementKey(query.key)) {
+      return refusal('VALIDATION_FAILED', 'the query is not valid', { fields: { key: ['key must be 1-64 characters of [A-Za-z0-9_.:-]'] } });
+    }
+    if (!meta.app_id) return refusal('FORBIDDEN', 'achievements belong to an app: call with its API key');
+    try {
+      const stream = achievementStream(meta.app_id, query.key);
+      const state = (this.definitions.peek(stream) ?? new AchievementState()).clone();
+      await this.catchUp(stream, state, evolveAchievement);
+      if (!state.definition) return refusal('NOT_FOUND', `achievement ${query.key} does not exist`);
+      this.keepDefinition(stream, state);
+      return { ok: true, result: achievementReply(state.definition) };
+    } catch (error) {
+      this.logger.event('error', 'achievements query failed', { error: (error as Error).message });
+      return unavailable('the achievements service could not read this achievement');
+    }
+  }
+
+  // ---- lanes: one queue per stream, decided in order ------------------------------------------
+
+  private submit(command: AchievementCommand, context: DecideContext, meta: RequestMeta): Promise<Answer> {
+    const appId = context.app_id as string;
+    const stream = isProgressCommand(command)
+      ? progressStream(appId, command.key, command.user_id)
+      : achievementStream(appId, command.key);
+    return new Promise((resolve) => {
+      const lane = this.lanes.get(stream);
+      const item: Pending = { command, context, meta, resolve };
+      if (lane) {
+        lane.push(item);
+        return;
+      }
+      const queue = [item];
+      this.lanes.set(stream, queue);
+      void this.drain(stream, queue);
+    });
+  }
+
+  private async drain(stream: string, queue: Pending[]): Promise<void> {
+    try {
+      while (queue.length > 0) {
+        const batch = queue.splice(0, this.options.maxBatch);
+        const first = batch[0].command;
+        const kind = isProgressCommand(first)
+          ? this.progressKind(stream, batch[0].context.app_id as string, first)
+          : this.achievementKind(stream);
+        await this.decideBatch(stream, batch, kind as StreamKind<AchievementState | ProgressState>);
+      }
+    } catch (error) {
+      // decideBatch answers every item itself; this is a last resort so no request hangs.
+      this.logger.event('error', 'achievements lane failed', { stream, error: (error as Error).message });
+      for (const item of queue.splice(0)) item.resolve(unavailable('the achievements service failed'));
+    } finally {
+      this.lanes.delete(stream);
+    }
+  }
+
+  /**
+   * Decides a batch of one stream's commands in order on its current state, appends all their
+   * events at the revision it was decided on, then answers each. A revision conflict means
+   * another instance wrote the stream meanwhile: re-read, re-decide, try again (bounded).
+   */
+  private async decideBatch<S extends AchievementState | ProgressState>(stream: string, batch: Pending[], kind: StreamKind<S>) {
+    for (let attempt = 1; ; attempt++) {
+      const events: NewEvent[] = [];
+      const answers: Array<(position: string) => Answer> = [];
+      let state: S;
+      try {
+        const loaded = await kind.load();
+        state = loaded.state;
+        const expected = state.revision;
+        for (const item of batch) {
+          const decision = decide(item.command, loaded.view, item.context);
+          if (decision.kind === 'refused') {
+            answers.push(() => decision.refusal);
+          } else if (decision.kind === 'replay') {
+            const { decided } = decision;
+            const reply = kind.replayed(decided, loaded.view, item);
+            answers.push((position) => ({ ok: true, result: { result: reply, position: decided.position || position, replayed: true } }));
+          } else {
+            for (const event of decision.events) {
+              const metadata = this.metadata(event, item);
+              kind.evolve(state, { ...event, metadata: metadata as AppliedEvent['metadata'] });
+              events.push({ id: randomUUID(), type: event.type, data: event.data, metadata });
+            }
+            const reply = kind.reply(state, loaded.view, item);
+            const wrote = decision.events.length > 0;
+            answers.push((position) => ({ ok: true, result: { result: reply, position: wrote ? position : '', replayed: false } }));
+          }
+        }
+        if (events.length === 0) {
+          kind.keep(state);
+          batch.forEach((item, i) => item.resolve(answers[i]('')));
+          return;
+        }
+        const appended = await this.store.append(stream, events, expected < 0n ? 'no_stream' : expected);
+        const position = appended.lastGlobalPosition.toString();
+        this.rememberPositions(state, batch, position);
+        kind.keep(state);
+        batch.forEach((item, i) => item.resolve(answers[i](position)));
+        return;
+      } catch (error) {
+        // The state may hold events that are not durable: forget it, the next load re-reads it.
+        kind.forget();
+        if (error instanceof WrongExpectedRevisionError && attempt < this.options.maxAttempts) {
+          this.conflicts++;
+          await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
+          continue;
+        }
+        const conflict = error instanceof WrongExpectedRevisionError;
+        this.logger.event(conflict ? 'warn' : 'error', conflict ? 'stream kept moving: giving up' : 'could not decide a batch', {
+          stream,
+          attempts: attempt,
+          error: (error as Error).message,
+        });
+        const answer = unavailable(conflict ? 'this achievement is too busy right now' : 'the achievements store failed');
+        for (const item of batch) item.resolve(answer);
+        return;
+      }
+    }
+  }
+
+  /** Commands of this batch that can be asked again remember where their events landed. */
+  private rememberPositions(state: AchievementState | ProgressState, batch: Pending[], position: string): void {
+    for (const { context } of batch) {
+      if (!context.request_hash) continue;
+      const decided = state.commands.get(context.command_id);
+      if (decided && decided.position === '') decided.position = position;
+    }
+  }
+
+  private metadata(event: AchievementEvent, item: Pending): EventMetadata {
+    return {
+      schema_version: EVENT_SCHEMA_VERSIONS[event.type],
+      correlation_id: item.meta.correlation_id,
+      causation_id: item.meta.command_id,
+      command_id: item.meta.command_id,
+      request_hash: item.context.request_hash,
+      app_id: item.meta.app_id,
+      key_id: item.meta.key_id,
+    };
+  }
+
+  // ---- the two kinds of stream ---------------------------------------------------------------
+
+  /**
+   * A definition is decided on a copy: progress lanes read the cached definition concurrently,
+   * and must only ever see what is durable.
+   */
+  private achievementKind(stream: string): StreamKind<AchievementState> {
+    return {
+      load: async () => {
+        const state = (this.definitions.peek(stream) ?? new AchievementState()).clone();
+        await this.catchUp(stream, state, evolveAchievement);
+        return { state, view: { achievement: state } };
+      },
+      evolve: evolveAchievement,
+      reply: (state) => achievementReply(definitionOf(state)),
+      replayed: (decided) => achievementReply(decided.reply as NonNullable<AchievementState['definition']>),
+      keep: (state) => this.keepDefinition(stream, state),
+      forget: () => this.definitions.delete(stream),
+    };
+  }
+
+  /** A user's progress is only read by its own lane: it is decided in place, and forgotten on failure. */
+  private progressKind(stream: string, appId: string, first: RecordProgress | Unlock): StreamKind<ProgressState> {
+    const userId = first.user_id;
+    return {
+      load: async () => {
+        const achievement = await this.definition(appId, first.key);
+        const state = this.progress.get(stream) ?? new ProgressState();
+        this.progress.set(stream, state);
+        await this.catchUp(stream, state, evolveProgress);
+        return { state, view: { achievement, progress: state } };
+      },
+      evolve: evolveProgress,
+      reply: (state, view) => progressReply(definitionOf(view.achievement), userId, state.snapshot()),
+      replayed: (decided, view) => progressReply(definitionOf(view.achievement), userId, decided.reply as ProgressSnapshot),
+      keep: (state) => this.progress.set(stream, state),
+      forget: () => this.progress.delete(stream),
+    };
+  }
+
+  /**
+   * The definition a progress report is decided against. Once registered, an achievement never
+   * disappears and its goal and reward never change, so a cached one is exact for progress.
+   */
+  private async definition(appId: string, key: string): Promise<AchievementState> {
+    const stream = achievementStream(appId, key);
+    const cached = this.definitions.get(stream);
+    if (cached?.definition) return cached;
+    const state = new AchievementState();
+    await this.catchUp(stream, state, evolveAchievement);
+    if (state.definition) this.keepDefinition(stream, state);
+    return state;
+  }
+
+  private keepDefinition(stream: string, state: AchievementState): void {
+    const cached = this.definitions.peek(stream);
+    if (!cached || cached.revision <= state.revision) this.definitions.set(stream, state);
+  }
+
+  /** Folds the events of the stream that the state does not include yet. */
+  private async catchUp<S extends { revision: bigint }>(stream: string, state: S, evolve: (state: S, event: AppliedEvent) => void) {
+    for (;;) {
+      const events = await this.store.readStream(stream, { fromRevision: state.revision + 1n, maxCount: PAGE });
+      for (const event of events) evolve(state, applied(event));
+      if (events.length < PAGE) return;
+    }
+  }
+}
+
+function applied(event: RecordedEvent): AppliedEvent {
+  return {
+    ...({ type: event.type, data: event.data } as AchievementEvent),
+    metadata: event.metadata as AppliedEvent['metadata'],
+    streamPosition: event.streamPosition,
+    globalPosition: event.globalPosition,
+  };
+}
+
+function definitionOf(state: AchievementState): NonNullable<AchievementState['definition']> {
+  // decide() refuses every command on a missing achievement before a reply is built.
+  if (!state.definition) throw new Error('achievements invariant violated: a reply without a definition');
+  return state.definition;
+}

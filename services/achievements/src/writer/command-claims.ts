@@ -1,0 +1,50 @@
+/**
+ * Idempotency keys across streams. A command's own stream remembers it (command id and request
+ * hash in its events' metadata), which makes a retry to the same stream exact under optimistic
+ * concurrency. But one key reused with another body usually names another stream (another
+ * user, another achievement), where that memory cannot be seen. So the first request to use a
+ * command id binds it to its request hash here, before it is decided; a later request with the
+ * same id and another hash is refused (IDEMPOTENCY_KEY_REUSED) whatever stream it targets.
+ *
+ * A binding whose command was refused is released, as the ledger forgets refused commands: the
+ * client may then fix the request and send it with the same key.
+ */
+import type { Pool } from 'pg';
+import { ACHIEVEMENTS_SCHEMA } from './database';
+
+export type Claim = 'new' | 'same' | 'reused';
+
+const TABLE = `${ACHIEVEMENTS_SCHEMA}.commands`;
+
+export class CommandClaims {
+  constructor(private readonly pool: Pool) {}
+
+  /** 'new': this request bound the id; 'same': bound before to this request; 'reused': to another. */
+  async claim(commandId: string, requestHash: string): Promise<Claim> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const inserted = await this.pool.query(
+        `INSERT INTO ${TABLE} (command_id, request_hash) VALUES ($1, $2) ON CONFLICT (command_id) DO NOTHING RETURNING 1`,
+        [commandId, requestHash],
+      );
+      if (inserted.rowCount) return 'new';
+      const { rows } = await this.pool.query<{ request_hash: string }>(`SELECT request_hash FROM ${TABLE} WHERE command_id = $1`, [
+        commandId,
+      ]);
+      if (rows.length) return rows[0].request_hash === requestHash ? 'same' : 'reused';
+      // Released between the two statements: claim again.
+    }
+    throw new Error(`could not claim command ${commandId}`);
+  }
+
+  async release(commandId: string, requestHash: string): Promise<void> {
+    await this.pool.query(`DELETE FROM ${TABLE} WHERE command_id = $1 AND request_hash = $2`, [commandId, requestHash]);
+  }
+
+  /** Binds again (a no-op when bound): a retry that succeeded after the first attempt released it. */
+  async confirm(commandId: string, requestHash: string): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO ${TABLE} (command_id, request_hash) VALUES ($1, $2) ON CONFLICT (command_id) DO NOTHING`,
+      [commandId, requestHash],
+    );
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * The service's own PostgreSQL tables (schema `coffer_achievements`, beside the event store):
+ * the idempotency keys it has bound to a request, and the reward reactor's checkpoint. Neither
+ * is state the domain decides on: the events are the truth.
+ */
+import type { Pool } from 'pg';
+
+export const ACHIEVEMENTS_SCHEMA = 'coffer_achievements';
+
+export const ACHIEVEMENTS_DDL = [
+  `CREATE SCHEMA IF NOT EXISTS ${ACHIEVEMENTS_SCHEMA}`,
+  `CREATE TABLE IF NOT EXISTS ${ACHIEVEMENTS_SCHEMA}.commands (
+     command_id text PRIMARY KEY,
+     request_hash text NOT NULL,
+     claimed_at timestamptz NOT NULL DEFAULT now())`,
+  `CREATE TABLE IF NOT EXISTS ${ACHIEVEMENTS_SCHEMA}.reactor_checkpoint (
+     id boolean PRIMARY KEY DEFAULT true CHECK (id),
+     position bigint NOT NULL,
+     updated_at timestamptz NOT NULL DEFAULT now())`,
+];
+
+/** Creates the schema when missing; instances starting together take turns (advisory lock). */
+export async function ensureAchievementsSchema(pool: Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${ACHIEVEMENTS_SCHEMA}:ddl`]);
+    for (const statement of ACHIEVEMENTS_DDL) await client.query(statement);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

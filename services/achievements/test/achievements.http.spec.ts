@@ -1,0 +1,317 @@
+/**
+ * The Achievements API through HTTP: a real gateway (createGateway), ledger, achievements service
+ * and projector in-process, on a database and NATS prefix of this test's own.
+
+ */
+import type { INestMicroservice } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { connect } from 'nats';
+import { Pool } from 'pg';
+import { subjects } from '@coffer/contracts';
+import { PostgresEventStore } from '@coffer/event-store';
+import { JsonLogger, loadConfig, startMicroservice } from '@coffer/platform';
+import { createTestDatabase, dropTestStreams, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
+import { ADMIN_TOKEN, call, newIdempotencyKey, startGateway, TIME, untilServing, type Answer } from '../../gateway/src/gateway.test-helpers';
+import { startLedger } from '../../ledger/test/ledger-harness';
+import { ProjectorModule } from '../../projector/src/projector.module';
+import { Generations } from '../../projector/src/read-models/generations';
+import { verify } from '../../projector/src/read-models/operations';
+import { eventually, startAchievements } from './achievements-harness';
+
+jest.setTimeout(120000);
+
+const SNOWFLAKE = '169015299834642432'; // above 2^53: a JSON number would round it
+
+describe('Achievements API over HTTP', () => {
+  let database: TestDatabase;
+  let prefix: string;
+  let gateway: NestFastifyApplication;
+  let pool: Pool;
+  let apiKey: string;
+  let appId: string;
+  let otherKey: string;
+  let otherAppId: string;
+  const services: INestMicroservice[] = [];
+
+  const as = (key: string) => (method: string, url: string, body?: object | string, idempotencyKey?: string) =>
+    call(gateway, method, url, { token: key, body, idempotencyKey });
+  let app: ReturnType<typeof as>;
+  let other: ReturnType<typeof as>;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('achievements_http');
+    prefix = testNatsPrefix('achievements_http');
+    const env = { databaseUrl: database.url, prefix };
+    services.push(await startLedger(env));
+    services.push(await startAchievements(env));
+    const config = loadConfig({ DATABASE_URL: database.url, NATS_URL: testNatsUrl(), COFFER_NATS_PREFIX: prefix, LOG_LEVEL: 'error' });
+    const logger = new JsonLogger('projector', 'error');
+    services.push(await startMicroservice({ service: 'projector', config, logger, module: () => ProjectorModule.forRoot(config, logger) }));
+    gateway = await startGateway(env);
+    await untilServing(gateway);
+    pool = new Pool({ connectionString: database.url });
+    const created = await call(gateway, 'POST', '/admin/apps', { token: ADMIN_TOKEN, body: { name: 'Blackjack' } });
+    expect(created.status).toBe(201);
+    ({ api_key: apiKey, app_id: appId } = created.body);
+    const second = await call(gateway, 'POST', '/admin/apps', { token: ADMIN_TOKEN, body: { name: 'Poker' } });
+    ({ api_key: otherKey, app_id: otherAppId } = second.body);
+    app = as(apiKey);
+    other = as(otherKey);
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await Promise.all(services.splice(0).reverse().map((service) => service.close()));
+    await pool?.end();
+    await dropTestStreams(prefix);
+    await database?.drop();
+  });
+
+  const coins = async (userId: string) => {
+    const answer = await app('GET', `/finance/balance/${userId}`);
+    expect(answer.status).toBe(200);
+    return answer.body.balances.find((line: { currency: string }) => line.currency === 'coins')?.posted ?? '0';
+  };
+  const badges = (userId: string) => app('GET', `/users/${userId}/achievements`);
+
+  it('registers, reads, updates, reports progress, unlocks and pays the reward once', async () => {
+    const registered = await app('POST', '/achievements', {
+      key: 'high_roller',
+      name: 'High roller',
+      description: 'Win 10 hands',
+      icon_url: 'https://cdn.example.com/high-roller.png',
+      goal: 10,
+      reward: { amount: '500' },
+    });
+    expect(registered.status).toBe(201);
+    expect(registered.body).toEqual({
+      app_id: appId,
+      key: 'high_roller',
+      name: 'High roller',
+      description: 'Win 10 hands',
+      icon_url: 'https://cdn.example.com/high-roller.png',
+      goal: 10,
+      hidden: false,
+      reward: { amount: '500', currency: 'coins' },
+      created_at: TIME,
+      updated_at: TIME,
+    });
+    expect(registered.headers['x-coffer-position']).toMatch(/^\d+$/);
+
+    const read = await app('GET', '/achievements/high_roller');
+    expect(read).toMatchObject({ status: 200, body: registered.body });
+
+    const patched = await app('PATCH', '/achievements/high_roller', { name: 'High Roller', description: null });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ name: 'High Roller', description: null, goal: 10, reward: { amount: '500' } });
+
+    const step = await app('POST', '/achievements/high_roller/progress', `{"user_id": ${SNOWFLAKE}, "increment": 4}`);
+    expect(step.status).toBe(200);
+    expect(step.body).toEqual({ key: 'high_roller', user_id: SNOWFLAKE, progress: 4, goal: 10, unlocked: false, unlocked_at: null });
+    const lower = await app('POST', '/achievements/high_roller/progress', { user_id: SNOWFLAKE, set: 2 });
+    expect(lower.body).toMatchObject({ progress: 4, unlocked: false });
+    const done = await app('POST', '/achievements/high_roller/progress', { user_id: SNOWFLAKE, set: 99 });
+    expect(done.body).toEqual({ key: 'high_roller', user_id: SNOWFLAKE, progress: 10, goal: 10, unlocked: true, unlocked_at: TIME });
+    const again = await app('POST', '/achievements/high_roller/unlock', { user_id: SNOWFLAKE });
+    expect(again.body).toEqual(done.body);
+
+    await eventually(() => coins(SNOWFLAKE), (posted) => posted === '500');
+    const mine = await eventually(
+      () => badges(SNOWFLAKE),
+      (answer) => answer.body.data?.some((badge: { key: string; unlocked: boolean }) => badge.key === 'high_roller' && badge.unlocked),
+    );
+    expect(mine.body.data).toContainEqual({
+      app_id: appId,
+      key: 'high_roller',
+      name: 'High Roller',
+      description: null,
+      icon_url: 'https://cdn.example.com/high-roller.png',
+      progress: 10,
+      goal: 10,
+      unlocked: true,
+      unlocked_at: done.body.unlocked_at,
+    });
+    await eventually(
+      () => pool.query(`SELECT reward_transaction_id FROM coffer_read.achievement_progress WHERE user_id = $1`, [SNOWFLAKE]),
+      (result) => result.rows[0]?.reward_transaction_id !== null && result.rowCount === 1,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await coins(SNOWFLAKE)).toBe('500');
+  });
+
+  it("lists a user's badges across apps, showing a hidden one only once unlocked", async () => {
+    expect((await app('POST', '/achievements', { key: 'secret', name: 'Secret', hidden: true })).status).toBe(201);
+    expect((await app('POST', '/achievements', { key: 'visible', name: 'Visible', goal: 3 })).status).toBe(201);
+    expect((await other('POST', '/achievements', { key: 'visible', name: 'Poker visible' })).status).toBe(201);
+    expect((await app('POST', '/achievements/visible/progress', { user_id: 'zoe', increment: 1 })).status).toBe(200);
+
+    const before = await eventually(
+      () => badges('zoe'),
+      (answer) => answer.body.data?.some((badge: { key: string; progress: number }) => badge.key === 'visible' && badge.progress === 1),
+    );
+    const keys = (answer: Answer) => answer.body.data.map((badge: { app_id: string; key: string }) => `${badge.app_id}/${badge.key}`);
+    expect(keys(before)).toEqual(expect.arrayContaining([`${appId}/visible`, `${otherAppId}/visible`]));
+    expect(keys(before)).not.toContain(`${appId}/secret`);
+    expect(before.body.data.find((badge: { app_id: string }) => badge.app_id === otherAppId)).toMatchObject({ progress: 0, unlocked: false });
+
+    expect((await app('POST', '/achievements/secret/unlock', { user_id: 'zoe' })).status).toBe(200);
+    const after = await eventually(() => badges('zoe'), (answer) => keys(answer).includes(`${appId}/secret`));
+    expect(after.body.data.find((badge: { key: string }) => badge.key === 'secret')).toMatchObject({ progress: 1, goal: 1, unlocked: true });
+    expect(keys(await badges('nobody-else'))).not.toContain(`${appId}/secret`);
+
+    const list = await eventually(() => app('GET', '/achievements'), (answer) => answer.body.data?.length >= 3);
+    expect(list.body.data.map((a: { key: string }) => a.key)).toEqual(expect.arrayContaining(['secret', 'visible']));
+    expect(list.body.data.every((a: { app_id: string }) => a.app_id === appId)).toBe(true);
+  });
+
+  it('counts stats per app: users with progress, unlocks and their rate', async () => {
+    expect((await app('POST', '/achievements', { key: 'streak', name: 'Streak', goal: 2 })).status).toBe(201);
+    expect(await app('GET', '/achievements/streak/stats')).toMatchObject({
+      status: 200,
+      body: { key: 'streak', users_with_progress: 0, unlocked_count: 0, unlock_rate: 0 },
+    });
+    for (const user of ['s1', 's2', 's3', 's4']) {
+      expect((await app('POST', '/achievements/streak/progress', { user_id: user, increment: 1 })).status).toBe(200);
+    }
+    expect((await app('POST', '/achievements/streak/unlock', { user_id: 's1' })).status).toBe(200);
+    const stats = await eventually(() => app('GET', '/achievements/streak/stats'), (answer) => answer.body.unlocked_count === 1);
+    expect(stats.body).toEqual({ key: 'streak', users_with_progress: 4, unlocked_count: 1, unlock_rate: 0.25 });
+    expect((await other('GET', '/achievements/streak/stats')).status).toBe(404);
+    expect((await other('GET', '/achievements/streak')).status).toBe(404);
+  });
+
+  it('replays an Idempotency-Key with the first answer and refuses it with another body', async () => {
+    expect((await app('POST', '/achievements', { key: 'clicks', name: 'Clicks', goal: 100 })).status).toBe(201);
+    const key = newIdempotencyKey();
+    const first = await app('POST', '/achievements/clicks/progress', { user_id: 'ida', increment: 5 }, key);
+    expect(first.status).toBe(200);
+    const retry = await app('POST', '/achievements/clicks/progress', { user_id: 'ida', increment: 5 }, key);
+    expect(retry.status).toBe(200);
+    expect(retry.body).toEqual(first.body);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    const reused = await app('POST', '/achievements/clicks/progress', { user_id: 'ida', increment: 6 }, key);
+    expect(reused).toMatchObject({ status: 422, body: { error: { code: 'IDEMPOTENCY_KEY_REUSED' } } });
+    const elsewhere = await app('POST', '/achievements/clicks/progress', { user_id: 'jack', increment: 5 }, key);
+    expect(elsewhere).toMatchObject({ status: 422, body: { error: { code: 'IDEMPOTENCY_KEY_REUSED' } } });
+    const now = await app('POST', '/achievements/clicks/progress', { user_id: 'ida', set: 0 });
+    expect(now.body.progress).toBe(5);
+  });
+
+  describe('refuses malformed requests with 4xx and a stable code', () => {
+    const long = 'x'.repeat(70 * 1024);
+    const cases: Array<[string, string, string, (object | string)?, Record<string, string>?, number?, string?]> = [
+      // [name, method, url, body, headers, status, code]
+      ['no API key', 'POST', '/achievements', { key: 'k', name: 'n' }, { authorization: '' }, 401, 'UNAUTHENTICATED'],
+      ['malformed JSON', 'POST', '/achievements', '{"key": "k", "name": ', undefined, 400, 'MALFORMED_JSON'],
+      ['a key with a space', 'POST', '/achievements', { key: 'a b', name: 'n' }],
+      ['a key of 65 characters', 'POST', '/achievements', { key: 'k'.repeat(65), name: 'n' }],
+      ['no name', 'POST', '/achievements', { key: 'k' }],
+      ['a blank name', 'POST', '/achievements', { key: 'k', name: '   ' }],
+      ['a name of 101 characters', 'POST', '/achievements', { key: 'k', name: 'n'.repeat(101) }],
+      ['a description of 501 characters', 'POST', '/achievements', { key: 'k', name: 'n', description: 'd'.repeat(501) }],
+      ['a javascript: icon URL', 'POST', '/achievements', { key: 'k', name: 'n', icon_url: 'javascript:alert(1)' }],
+      ['an ftp icon URL', 'POST', '/achievements', { key: 'k', name: 'n', icon_url: 'ftp://example.com/a.png' }],
+      ['an icon URL of 2049 characters', 'POST', '/achievements', { key: 'k', name: 'n', icon_url: `https://e.com/${'x'.repeat(2035)}` }],
+      ['goal 0', 'POST', '/achievements', { key: 'k', name: 'n', goal: 0 }],
+      ['a fractional goal', 'POST', '/achievements', { key: 'k', name: 'n', goal: 1.5 }],
+      ['a goal as a string', 'POST', '/achievements', { key: 'k', name: 'n', goal: '5' }],
+      ['a goal above 10^9', 'POST', '/achievements', { key: 'k', name: 'n', goal: 1_000_000_001 }],
+      ['a null goal', 'POST', '/achievements', { key: 'k', name: 'n', goal: null }],
+      ['hidden as a string', 'POST', '/achievements', { key: 'k', name: 'n', hidden: 'yes' }],
+      ['a zero reward', 'POST', '/achievements', { key: 'k', name: 'n', reward: { amount: 0 } }],
+      ['a reward above 10^18', 'POST', '/achievements', { key: 'k', name: 'n', reward: { amount: '1000000000000000001' } }],
+      ['a reward in an invalid currency', 'POST', '/achievements', { key: 'k', name: 'n', reward: { amount: 1, currency: 'GOLD' } }],
+      ['a reward with an unknown field', 'POST', '/achievements', { key: 'k', name: 'n', reward: { amount: 1, bonus: 2 } }],
+      ['a reward that is not an object', 'POST', '/achievements', { key: 'k', name: 'n', reward: 100 }],
+      ['an unknown field', 'POST', '/achievements', { key: 'k', name: 'n', points: 10 }],
+      ['the same key with another definition', 'POST', '/achievements', { key: 'taken', name: 'Other name' }],
+      ['progress with both increment and set', 'POST', '/achievements/taken/progress', { user_id: 'u', increment: 1, set: 2 }],
+      ['progress with neither increment nor set', 'POST', '/achievements/taken/progress', { user_id: 'u' }],
+      ['increment 0', 'POST', '/achievements/taken/progress', { user_id: 'u', increment: 0 }],
+      ['a negative set', 'POST', '/achievements/taken/progress', { user_id: 'u', set: -1 }],
+      ['an increment as a string', 'POST', '/achievements/taken/progress', { user_id: 'u', increment: '1' }],
+      ['no user id', 'POST', '/achievements/taken/progress', { increment: 1 }],
+      ['a user id with a space', 'POST', '/achievements/taken/progress', { user_id: 'a b', increment: 1 }],
+      ['a negative user id', 'POST', '/achievements/taken/unlock', '{"user_id": -5}'],
+      ['an unlock with no body', 'POST', '/achievements/taken/unlock'],
+      ['progress on a key that does not exist', 'POST', '/achievements/missing/progress', { user_id: 'u', increment: 1 }, undefined, 404, 'NOT_FOUND'],
+      ['a malformed key in the path', 'GET', '/achievements/bad%20key'],
+      ['a key of 65 characters in the path', 'POST', `/achievements/${'k'.repeat(65)}/unlock`, { user_id: 'u' }],
+      ['a PATCH of the goal', 'PATCH', '/achievements/taken', { goal: 5 }],
+      ['a PATCH with nothing to change', 'PATCH', '/achievements/taken', {}],
+      ['a PATCH of the name to null', 'PATCH', '/achievements/taken', { name: null }],
+      ['a PATCH of a key that does not exist', 'PATCH', '/achievements/missing', { name: 'x' }, undefined, 404, 'NOT_FOUND'],
+      ['badges of a malformed user id', 'GET', '/users/a%20b/achievements'],
+      ['an Idempotency-Key of 256 characters', 'POST', '/achievements/taken/unlock', { user_id: 'u' }, { 'idempotency-key': 'i'.repeat(256) }],
+      ['a body over 64 KiB', 'POST', '/achievements', { key: 'k', name: 'n', description: long }, undefined, 413, 'PAYLOAD_TOO_LARGE'],
+    ];
+
+    it(`answers each of the ${cases.length} with its 4xx, and nothing is recorded`, async () => {
+      expect(cases.length).toBeGreaterThanOrEqual(15);
+      expect((await app('POST', '/achievements', { key: 'taken', name: 'Taken', goal: 5 })).status).toBe(201);
+      for (const [name, method, url, body, headers, status = 400, code = 'VALIDATION_FAILED'] of cases) {
+        const answer = await call(gateway, method, url, {
+          token: headers?.authorization === '' ? undefined : apiKey,
+          body,
+          headers: Object.fromEntries(Object.entries(headers ?? {}).filter(([header]) => header !== 'authorization')),
+        });
+        expect({ name, status: answer.status, code: answer.body?.error?.code }).toEqual({ name, status, code });
+        expect(answer.status).toBeLessThan(500);
+      }
+      const taken = await app('GET', '/achievements/taken');
+      expect(taken.body).toMatchObject({ name: 'Taken', goal: 5, hidden: false });
+      const { rows } = await pool.query(
+        `SELECT count(*)::int AS n FROM coffer_es.events WHERE stream LIKE 'progress-%' AND data->>'key' IN ('taken', 'missing')`,
+      );
+      expect(rows[0].n).toBe(0);
+    });
+  });
+
+  it('documents every achievements route in the OpenAPI document (/docs)', async () => {
+    const answer = await call(gateway, 'GET', '/docs/openapi.json');
+    expect(answer.status).toBe(200);
+    const paths = answer.body.paths as Record<string, Record<string, unknown>>;
+    expect(Object.keys(paths['/achievements']).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(paths['/achievements/{key}']).sort()).toEqual(['get', 'patch']);
+    expect(Object.keys(paths['/achievements/{key}/progress'])).toEqual(['post']);
+    expect(Object.keys(paths['/achievements/{key}/unlock'])).toEqual(['post']);
+    expect(Object.keys(paths['/achievements/{key}/stats'])).toEqual(['get']);
+    expect(Object.keys(paths['/users/{user_id}/achievements'])).toEqual(['get']);
+    const schemas = answer.body.components.schemas;
+    expect(Object.keys(schemas.RecordProgressDto.properties).sort()).toEqual(['increment', 'set', 'user_id']);
+    expect(schemas.RegisterAchievementDto.required.sort()).toEqual(['key', 'name']);
+  });
+
+  it('keeps read models equal to a fresh fold of the events, and publishes achievements events on JetStream', async () => {
+    const store = await PostgresEventStore.connect({ connectionString: database.url });
+    const generations = new Generations(pool);
+    try {
+      const head = await store.headPosition();
+      await eventually(
+        () => pool.query('SELECT position FROM coffer_read.checkpoint'),
+        (result) => BigInt(result.rows[0].position) >= (head ?? -1n),
+      );
+      const report = await verify(store, generations);
+      expect(report).toMatchObject({ ok: true, problems: [] });
+      const { rows } = await pool.query('SELECT count(*)::int AS n FROM coffer_read.achievement_progress');
+      expect(rows[0].n).toBeGreaterThan(5);
+    } finally {
+      await store.close();
+    }
+
+    const nc = await connect({ servers: testNatsUrl() });
+    try {
+      const jsm = await nc.jetstreamManager();
+      const s = subjects(prefix);
+      for (const type of ['AchievementRegistered', 'AchievementUpdated', 'ProgressRecorded', 'AchievementUnlocked', 'RewardGranted']) {
+        const message = await eventually(
+          () => jsm.streams.getMessage(s.eventsStream, { last_by_subj: s.event('achievements', type) }).catch(() => null),
+          (found) => found !== null,
+        );
+        expect(message?.json<{ type: string }>().type).toBe(type);
+      }
+    } finally {
+      await nc.close();
+    }
+  });
+});

@@ -1,0 +1,413 @@
+/**
+ * The achievements service end to end over NATS and PostgreSQL, beside a real ledger: each test
+ * on a database and NATS prefix of its own.
+ */
+import type { INestMicroservice } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Pool } from 'pg';
+import type { AchievementRegistered, AchievementUnlocked, ProgressReply, RewardGranted } from '@coffer/contracts';
+import { PostgresEventStore } from '@coffer/event-store';
+import { JsonLogger } from '@coffer/platform';
+import { createTestDatabase, readAllCommitted, testNatsPrefix, type TestDatabase } from '@coffer/testing';
+import { LedgerTestClient, ok, startLedger } from '../../ledger/test/ledger-harness';
+import { progressStream, rewardStream, unlockIdOf } from '../src/domain/streams';
+import { AchievementsWriter, DEFAULT_WRITER_OPTIONS } from '../src/writer/achievements-writer';
+import { CommandClaims } from '../src/writer/command-claims';
+import { ensureAchievementsSchema } from '../src/writer/database';
+import { accepted, AchievementsTestClient, eventually, startAchievements } from './achievements-harness';
+
+jest.setTimeout(90000);
+
+describe('achievements service over NATS and PostgreSQL', () => {
+  let database: TestDatabase;
+  let prefix: string;
+  let client: AchievementsTestClient;
+  let ledger: LedgerTestClient;
+  let store: PostgresEventStore;
+  let pool: Pool;
+  const running: INestMicroservice[] = [];
+
+  const env = () => ({ databaseUrl: database.url, prefix });
+  const start = async () => {
+    const app = await startAchievements(env());
+    running.push(app);
+    return app;
+  };
+  const stop = async (app: INestMicroservice) => {
+    running.splice(running.indexOf(app), 1);
+    await app.close();
+  };
+  const startTheLedger = async () => {
+    const app = await startLedger(env());
+    running.push(app);
+    return app;
+  };
+
+  beforeEach(async () => {
+    database = await createTestDatabase('achievements');
+    prefix = testNatsPrefix('achievements');
+    client = new AchievementsTestClient(prefix);
+    ledger = new LedgerTestClient(prefix);
+    store = await PostgresEventStore.connect({ connectionString: database.url });
+    pool = new Pool({ connectionString: database.url });
+  });
+
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((app) => app.close()));
+    await client.close();
+    await ledger.close();
+    await store.close();
+    await pool.end();
+    await database.drop();
+  });
+
+  const registerApp = async () =>
+    ok(await ledger.untilAnswered(() => ledger.command({ type: 'RegisterApp', name: 'Game', key_id: `key_${randomUUID()}`, key_hash: randomUUID() })))
+      .result.app_id as string;
+
+  const registerAchievement = async (app_id: string, fields: Partial<AchievementRegistered> = {}) =>
+    accepted(
+      await client.untilAnswered(() =>
+        client.command(
+          {
+            type: 'RegisterAchievement',
+            key: 'first_win',
+            name: 'First win',
+            description: null,
+            icon_url: null,
+            goal: 1,
+            hidden: false,
+            reward: null,
+            ...fields,
+          },
+          { app_id },
+        ),
+      ),
+    ).result;
+
+  const coins = async (user_id: string) => {
+    const reply = ok(await ledger.query<{ balances: Array<Record<string, string>> }>({ type: 'GetBalance', user_id }));
+    return reply.balances.find((line) => line.currency === 'coins')?.posted ?? '0';
+  };
+
+  const eventsOfType = async (type: string) => (await readAllCommitted(store)).filter((event) => event.type === type);
+
+  it('applies 40 concurrent increments of one user exactly: progress 40 of 100, one event each', async () => {
+    await start();
+    const app_id = 'app_1';
+    await registerAchievement(app_id, { key: 'grinder', goal: 100 });
+    const replies = await Promise.all(
+      Array.from({ length: 40 }, () => client.command({ type: 'RecordProgress', key: 'grinder', user_id: 'alice', increment: 1 }, { app_id })),
+    );
+    expect(replies.every((reply) => reply.ok)).toBe(true);
+    const progresses = replies.map((reply) => accepted(reply).result.progress as number).sort((a, b) => a - b);
+    expect(progresses).toEqual(Array.from({ length: 40 }, (_, i) => i + 1)); // each saw its own increment
+    const events = await store.readStream(progressStream(app_id, 'grinder', 'alice'));
+    expect(events.map((event) => (event.data as { progress: number }).progress)).toEqual(progresses);
+    const final = accepted(await client.command({ type: 'RecordProgress', key: 'grinder', user_id: 'alice', set: 0 }, { app_id }));
+    expect(final.result).toEqual({ key: 'grinder', user_id: 'alice', progress: 40, goal: 100, unlocked: false, unlocked_at: null });
+    expect(final.position).toBe(''); // a lower set records nothing
+  });
+
+  it('stays exact with two instances racing on one stream (optimistic concurrency) and unlocks once', async () => {
+    await start();
+    await start();
+    const app_id = 'app_1';
+    await registerAchievement(app_id, { key: 'race', goal: 50, reward: { amount: '5', currency: 'coins' } });
+    const replies = await Promise.all(
+      Array.from({ length: 80 }, () => client.command({ type: 'RecordProgress', key: 'race', user_id: 'bob', increment: 1 }, { app_id })),
+    );
+    expect(replies.filter((reply) => !reply.ok)).toEqual([]);
+    const stream = await store.readStream(progressStream(app_id, 'race', 'bob'));
+    expect(stream.filter((event) => event.type === 'ProgressRecorded')).toHaveLength(50);
+    expect(stream.filter((event) => event.type === 'AchievementUnlocked')).toHaveLength(1);
+    const answers = replies.map((reply) => accepted(reply).result as ProgressReply);
+    expect(answers.filter((answer) => answer.progress === 50)).toHaveLength(31); // the 50th and the 30 after it
+    expect(new Set(answers.filter((answer) => answer.unlocked).map((answer) => answer.unlocked_at)).size).toBe(1);
+  });
+
+  it('pays an unlock reward exactly once across a restart of the service', async () => {
+    await startTheLedger();
+    const app_id = await registerApp();
+    const first = await start();
+    await registerAchievement(app_id, { key: 'jackpot', reward: { amount: '250', currency: 'coins' } });
+    const unlocked = accepted(await client.command({ type: 'Unlock', key: 'jackpot', user_id: 'carol' }, { app_id }));
+    expect(unlocked.result).toMatchObject({ progress: 1, goal: 1, unlocked: true });
+    await stop(first); // right after the unlock: the reward may or may not be paid yet
+
+    await start();
+    const unlockId = unlockIdOf(app_id, 'jackpot', 'carol');
+    await eventually(() => store.readStream(rewardStream(unlockId)), (events) => events.length === 1);
+    expect(await coins('carol')).toBe('250');
+
+    // Unlocking again changes nothing, and another restart pays nothing more.
+    const again = accepted(await client.command({ type: 'Unlock', key: 'jackpot', user_id: 'carol' }, { app_id }));
+    expect(again).toMatchObject({ position: '', replayed: false, result: { unlocked: true, unlocked_at: unlocked.result.unlocked_at } });
+    await stop(running[running.length - 1]);
+    await start();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await coins('carol')).toBe('250');
+    const grants = await eventsOfType('RewardGranted');
+    expect(grants).toHaveLength(1);
+    const posted = (await eventsOfType('TransactionPosted')).filter((event) => (event.data as { description: string }).description === 'achievement jackpot');
+    expect(posted).toHaveLength(1);
+    expect(grants[0].data).toEqual({
+      unlock_id: unlockId,
+      app_id,
+      key: 'jackpot',
+      user_id: 'carol',
+      transaction_id: (posted[0].data as { transaction_id: number }).transaction_id,
+      amount: '250',
+      currency: 'coins',
+      granted_at: (posted[0].data as { created_at: string }).created_at,
+    } satisfies RewardGranted);
+    expect(posted[0].data).toMatchObject({ kind: 'credit', app_id, debit_account: `house:${app_id}`, credit_account: 'user:carol' });
+    expect(posted[0].metadata).toMatchObject({ command_id: `${app_id}:reward:${unlockId}`, app_id });
+    const { rows } = await pool.query('SELECT position FROM coffer_achievements.reactor_checkpoint');
+    const unlockEvent = (await eventsOfType('AchievementUnlocked'))[0];
+    expect(BigInt(rows[0].position)).toBeGreaterThanOrEqual(unlockEvent.globalPosition);
+  });
+
+  it('holds a reward while the ledger is away and pays it once the ledger answers', async () => {
+    await start();
+    const app_id = 'app_7';
+    await registerAchievement(app_id, { key: 'patient', goal: 2, reward: { amount: '40', currency: 'coins' } });
+    accepted(await client.command({ type: 'RecordProgress', key: 'patient', user_id: 'dave', set: 2 }, { app_id }));
+    await new Promise((resolve) => setTimeout(resolve, 800)); // the reactor retries meanwhile
+    expect(await store.readStream(rewardStream(unlockIdOf(app_id, 'patient', 'dave')))).toHaveLength(0);
+
+    await startTheLedger();
+    await eventually(() => store.readStream(rewardStream(unlockIdOf(app_id, 'patient', 'dave'))), (events) => events.length === 1);
+    expect(await coins('dave')).toBe('40');
+    expect(await eventsOfType('RewardGranted')).toHaveLength(1);
+  });
+
+  it('answers a retried command id with its first reply and refuses the key with another body, on any stream', async () => {
+    await start();
+    const app_id = 'app_1';
+    await registerAchievement(app_id, { key: 'steps', goal: 10 });
+    const send = (user_id: string, increment: number, requestHash: string) =>
+      client.command({ type: 'RecordProgress', key: 'steps', user_id, increment }, { app_id }, { commandId: `${app_id}:k1`, requestHash });
+    const first = accepted(await send('erin', 3, 'hash-a'));
+    expect(first).toMatchObject({ replayed: false, result: { progress: 3 } });
+    accepted(await client.command({ type: 'RecordProgress', key: 'steps', user_id: 'erin', increment: 2 }, { app_id }));
+
+    const retry = accepted(await send('erin', 3, 'hash-a'));
+    expect(retry).toEqual({ ...first, replayed: true });
+    expect(await send('erin', 4, 'hash-b')).toMatchObject({ ok: false, code: 'IDEMPOTENCY_KEY_REUSED' });
+    // Another user is another stream: the key is still bound to its first request.
+    expect(await send('frank', 3, 'hash-c')).toMatchObject({ ok: false, code: 'IDEMPOTENCY_KEY_REUSED' });
+    const events = await store.readStream(progressStream(app_id, 'steps', 'erin'));
+    expect(events.map((event) => (event.data as { progress: number }).progress)).toEqual([3, 5]);
+    expect(events[0].metadata).toMatchObject({ command_id: `${app_id}:k1`, request_hash: 'hash-a', app_id, schema_version: 1 });
+
+    // A refused command does not bind its key: fixed and sent again with the same key, it goes through.
+    const missing = await client.command({ type: 'Unlock', key: 'nope', user_id: 'erin' }, { app_id }, { commandId: `${app_id}:k2`, requestHash: 'h1' });
+    expect(missing).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+    const fixed = await client.command({ type: 'Unlock', key: 'steps', user_id: 'erin' }, { app_id }, { commandId: `${app_id}:k2`, requestHash: 'h2' });
+    expect(accepted(fixed).result).toMatchObject({ progress: 10, unlocked: true });
+  });
+
+  it('answers GetAchievement from the stream, and keeps achievements apart per app', async () => {
+    await start();
+    const registered = await registerAchievement('app_1', { key: 'shared_key', name: 'One', hidden: true });
+    expect(registered).toMatchObject({ app_id: 'app_1', key: 'shared_key', name: 'One', hidden: true, goal: 1, reward: null });
+    await registerAchievement('app_2', { key: 'shared_key', name: 'Two' });
+    const updated = accepted(await client.command({ type: 'UpdateAchievement', key: 'shared_key', changes: { name: 'Uno' } }, { app_id: 'app_1' }));
+    expect(updated.result).toMatchObject({ name: 'Uno', created_at: registered.created_at });
+    expect(accepted(await client.query({ type: 'GetAchievement', key: 'shared_key' }, { app_id: 'app_1' }))).toMatchObject({ name: 'Uno' });
+    expect(accepted(await client.query({ type: 'GetAchievement', key: 'shared_key' }, { app_id: 'app_2' }))).toMatchObject({ name: 'Two' });
+    expect(await client.query({ type: 'GetAchievement', key: 'other' }, { app_id: 'app_1' })).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+    const again = await client.command(
+      { type: 'RegisterAchievement', key: 'shared_key', name: 'Two', description: null, icon_url: null, goal: 3, hidden: false, reward: null },
+      { app_id: 'app_2' },
+    );
+    expect(again).toMatchObject({ ok: false, code: 'VALIDATION_FAILED', details: { fields: { key: [expect.any(String)] } } });
+  });
+
+  describe('malformed requests are refused with 4xx codes, and change nothing', () => {
+    const app = { app_id: 'app_1' };
+    const good = { type: 'RecordProgress', key: 'k', user_id: 'u', increment: 1 };
+    const cases: Array<[string, () => Promise<unknown>, string]> = [];
+    const command = (name: string, body: Record<string, unknown>, code = 'VALIDATION_FAILED', caller: { app_id: string | null } = app) =>
+      cases.push([name, () => client.command(body, caller), code]);
+    const raw = (name: string, message: unknown) => cases.push([name, () => client.raw(message), 'VALIDATION_FAILED']);
+
+    raw('a message with no meta', { body: { command: good, request_hash: null } });
+    raw('a message with no body', { meta: { correlation_id: 'c', command_id: 'x', app_id: 'app_1', key_id: null } });
+    raw('a body that is neither command nor query', { meta: { correlation_id: 'c', command_id: 'x', app_id: 'app_1', key_id: null }, body: { nope: 1 } });
+    command('an unknown command type', { type: 'DeleteAchievement', key: 'k' });
+    command('a key that is not a string', { type: 'RecordProgress', key: ['k'], user_id: 'u', increment: 1 });
+    command('a key of 65 characters', { ...good, key: 'k'.repeat(65) });
+    command('a key with a slash', { ...good, key: 'a/b' });
+    command('a user id with a space', { ...good, user_id: 'a b' });
+    command('a user id given as a number', { ...good, user_id: 42 });
+    command('increment 0', { ...good, increment: 0 });
+    command('both increment and set', { ...good, set: 3 });
+    command('neither increment nor set', { type: 'RecordProgress', key: 'k', user_id: 'u' });
+    command('a negative set', { type: 'RecordProgress', key: 'k', user_id: 'u', set: -2 });
+    command('a registration without a name', { type: 'RegisterAchievement', key: 'k', description: null, icon_url: null, goal: 1, hidden: false, reward: null });
+    command('a goal of 0', { type: 'RegisterAchievement', key: 'k', name: 'n', description: null, icon_url: null, goal: 0, hidden: false, reward: null });
+    command('a file: icon URL', { type: 'RegisterAchievement', key: 'k', name: 'n', description: null, icon_url: 'file:///etc/passwd', goal: 1, hidden: false, reward: null });
+    command('a reward of -5', { type: 'RegisterAchievement', key: 'k', name: 'n', description: null, icon_url: null, goal: 1, hidden: false, reward: { amount: '-5', currency: 'coins' } });
+    command('an update of the goal', { type: 'UpdateAchievement', key: 'k', changes: { goal: 9 } });
+    command('an admin (no app) reporting progress', good, 'FORBIDDEN', { app_id: null });
+    command('progress on an achievement that does not exist', good, 'NOT_FOUND');
+
+    it(`refuses all ${cases.length} of them`, async () => {
+      await start();
+      await client.untilAnswered(() => client.query({ type: 'GetAchievement', key: 'probe' }, app));
+      expect(cases.length).toBeGreaterThanOrEqual(15);
+      for (const [name, send, code] of cases) {
+        const reply = (await send()) as { ok: boolean; code?: string };
+        expect({ name, ok: reply.ok, code: reply.code }).toEqual({ name, ok: false, code });
+      }
+      expect((await readAllCommitted(store)).filter((event) => !event.type.startsWith('$'))).toEqual([]);
+    });
+  });
+
+  describe('optimistic concurrency between writers', () => {
+    /** A writer whose next append to a progress stream first lets `interfere` write that stream. */
+    function racingWriter(interfere: () => Promise<unknown>, maxAttempts = DEFAULT_WRITER_OPTIONS.maxAttempts) {
+      let armed = true;
+      const racing = new Proxy(store, {
+        get(target, property) {
+          if (property === 'append') {
+            return async (stream: string, ...rest: unknown[]) => {
+              if (armed && stream.startsWith('progress-')) {
+                armed = false;
+                await interfere();
+              }
+              return (target.append as (...args: unknown[]) => unknown).call(target, stream, ...rest);
+            };
+          }
+          const value = Reflect.get(target, property);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      return new AchievementsWriter(racing, new CommandClaims(pool), new JsonLogger('test', 'error'), { ...DEFAULT_WRITER_OPTIONS, maxAttempts });
+    }
+    const meta = (command_id: string = randomUUID()) => ({ correlation_id: command_id, command_id, app_id: 'app_1', key_id: null });
+    const increment = (by: number) => ({ command: { type: 'RecordProgress' as const, key: 'occ', user_id: 'hana', increment: by }, request_hash: null });
+
+    beforeEach(async () => {
+      await ensureAchievementsSchema(pool);
+      const setup = new AchievementsWriter(store, new CommandClaims(pool), new JsonLogger('test', 'error'));
+      accepted(
+        await setup.command(
+          { command: { type: 'RegisterAchievement', key: 'occ', name: 'OCC', description: null, icon_url: null, goal: 100, hidden: false, reward: null }, request_hash: null },
+          meta(),
+        ),
+      );
+    });
+
+    it('re-reads and re-decides when another writer appended first, so no increment is lost', async () => {
+      const other = new AchievementsWriter(store, new CommandClaims(pool), new JsonLogger('test', 'error'));
+      const writer = racingWriter(() => other.command(increment(5), meta()));
+      const reply = accepted(await writer.command(increment(2), meta()));
+      expect(writer.conflicts).toBe(1);
+      expect(reply.result).toMatchObject({ progress: 7 }); // decided again on top of the other writer's 5
+      const events = await store.readStream(progressStream('app_1', 'occ', 'hana'));
+      expect(events.map((event) => (event.data as { progress: number }).progress)).toEqual([5, 7]);
+    });
+
+    it('answers UNAVAILABLE when its attempts run out, and the retry with the same key applies once', async () => {
+      const other = new AchievementsWriter(store, new CommandClaims(pool), new JsonLogger('test', 'error'));
+      const writer = racingWriter(() => other.command(increment(5), meta()), 1);
+      const body = { ...increment(2), request_hash: 'same-body' };
+      expect(await writer.command(body, meta('app_1:retry-me'))).toMatchObject({ ok: false, code: 'UNAVAILABLE' });
+      const retried = accepted(await writer.command(body, meta('app_1:retry-me')));
+      expect(retried).toMatchObject({ replayed: false, result: { progress: 7 } });
+      const replayed = accepted(await other.command(body, meta('app_1:retry-me')));
+      expect(replayed).toEqual({ ...retried, replayed: true });
+      const events = await store.readStream(progressStream('app_1', 'occ', 'hana'));
+      expect(events.map((event) => (event.data as { progress: number }).progress)).toEqual([5, 7]);
+    });
+  });
+
+  describe('the reward reactor, crashed at the worst moments', () => {
+    /** Unlocks with the writer itself (no service, so no other reactor), as app_1. */
+    async function unlockWithReward(user_id: string): Promise<AchievementUnlocked> {
+      await ensureAchievementsSchema(pool);
+      const writer = new AchievementsWriter(store, new CommandClaims(pool), new JsonLogger('test', 'error'), DEFAULT_WRITER_OPTIONS);
+      const meta = (id: string) => ({ correlation_id: id, command_id: id, app_id: 'app_1', key_id: null });
+      accepted(
+        await writer.command(
+          {
+            command: { type: 'RegisterAchievement', key: 'gold', name: 'Gold', description: null, icon_url: null, goal: 1, hidden: false, reward: { amount: '99', currency: 'coins' } },
+            request_hash: null,
+          },
+          meta(randomUUID()),
+        ),
+      );
+      accepted(await writer.command({ command: { type: 'Unlock', key: 'gold', user_id }, request_hash: null }, meta(randomUUID())));
+      return (await eventsOfType('AchievementUnlocked'))[0].data as AchievementUnlocked;
+    }
+
+    it('pays once when it dies after the ledger posted the credit but before RewardGranted', async () => {
+      const { RewardReactor } = await import('../src/rewards/reward-reactor');
+      const { LedgerRewardPayer } = await import('../src/rewards/ledger-payer');
+      const { ScopedNatsClient } = await import('@coffer/platform');
+      const { testNatsUrl } = await import('@coffer/testing');
+      await startTheLedger();
+      await ledger.untilAnswered(() => ledger.query({ type: 'ListApps' }));
+      const unlock = await unlockWithReward('gina');
+      const nats = new ScopedNatsClient({ servers: testNatsUrl() }, { prefix, realm: 'default' });
+      const payer = new LedgerRewardPayer(nats, 2000);
+      const logger = new JsonLogger('reactor', 'error');
+      const options = { batchSize: 10, retryMs: 20, maxRetryMs: 100 };
+      try {
+        // 1. Pays for real, then hangs as if the process froze before recording: then it is stopped.
+        let paid!: () => void;
+        const paidOnce = new Promise<void>((resolve) => (paid = resolve));
+        const dying = new RewardReactor(store, pool, {
+          pay: async (u, c) => {
+            const payment = await payer.pay(u, c);
+            expect(payment).toMatchObject({ kind: 'paid', replayed: false });
+            paid();
+            return new Promise(() => undefined);
+          },
+        }, logger, options);
+        dying.start();
+        await paidOnce;
+        await dying.stop();
+        expect(await coins('gina')).toBe('99');
+        expect(await store.readStream(rewardStream(unlock.unlock_id))).toHaveLength(0);
+
+        // 2. Its successor loses the ledger's first answer (a timeout) and sends again.
+        const payments: string[] = [];
+        let lostOne = false;
+        const successor = new RewardReactor(store, pool, {
+          pay: async (u, c) => {
+            const payment = await payer.pay(u, c);
+            payments.push(`${payment.kind}${payment.kind === 'paid' && payment.replayed ? ' (replayed)' : ''}`);
+            if (!lostOne) {
+              lostOne = true;
+              return { kind: 'retry', reason: 'timed out' };
+            }
+            return payment;
+          },
+        }, logger, options);
+        successor.start();
+        await eventually(() => store.readStream(rewardStream(unlock.unlock_id)), (events) => events.length === 1);
+        await successor.stop();
+        expect(payments).toEqual(['paid (replayed)', 'paid (replayed)']);
+        expect(successor.granted).toBe(1);
+
+        // 3. A third one, started from a checkpoint before the unlock, finds it granted and pays nothing.
+        await pool.query('DELETE FROM coffer_achievements.reactor_checkpoint');
+        let calls = 0;
+        const third = new RewardReactor(store, pool, { pay: async () => ((calls += 1), { kind: 'retry', reason: 'unused' }) }, logger, options);
+        third.start();
+        await eventually(() => pool.query('SELECT position FROM coffer_achievements.reactor_checkpoint'), (result) => result.rowCount === 1);
+        await third.stop();
+        expect(calls).toBe(0);
+        expect(await coins('gina')).toBe('99');
+        expect(await eventsOfType('RewardGranted')).toHaveLength(1);
+        expect((await store.readStream(rewardStream(unlock.unlock_id)))[0].data).toMatchObject({ unlock_id: unlock.unlock_id, amount: '99' });
+      } finally {
+        await nats.close();
+      }
+    });
+  });
+});
