@@ -95,13 +95,36 @@ describe('PostgreSQL event store specifics', () => {
     const aborted = new Client({ connectionString: database.url });
     await aborted.connect();
     await aborted.query('BEGIN');
-    await aborted.query('SELECT pg_current_xact_id()');
+    const doomed = newEvent('Doomed');
+    await aborted.query(
+      `INSERT INTO specifics.events (global_position, event_id, stream, stream_position, type, data, metadata)
+       VALUES (pg_current_xact_id()::text::bigint * ${POSITIONS_PER_TRANSACTION}, $1, 'doomed', 0, 'Doomed', '{}', $2)`,
+      [doomed.id, JSON.stringify(doomed.metadata)],
+    );
     await store.append(uniqueStream(), [newEvent('AfterAbort')]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(seen).toEqual([]);
     await aborted.query('ROLLBACK');
     await aborted.end();
     await eventually(() => seen.length === 1, 'the event behind the aborted transaction');
     await subscription.stop();
     expect(seen[0].type).toBe('AfterAbort');
+  });
+
+  it('does not hold readers back behind a running transaction that never appends', async () => {
+    // Read-model batches, idempotency rows and other databases' work all hold transaction ids;
+    // only appenders can still fill a gap, so only they set the horizon (horizon.ts).
+    const bystander = new Client({ connectionString: database.url });
+    await bystander.connect();
+    await bystander.query('CREATE TABLE IF NOT EXISTS bystander (n int)');
+    await bystander.query('BEGIN');
+    await bystander.query('INSERT INTO bystander VALUES (1)');
+    const before = await store.headPosition();
+    const written = await store.append(uniqueStream(), [newEvent('Passing')]);
+    const read = await store.readAll({ after: before });
+    await bystander.query('ROLLBACK');
+    await bystander.end();
+    expect(read.map((event) => event.globalPosition)).toContain(written.lastGlobalPosition);
   });
 
   it('refuses an append with no events', async () => {

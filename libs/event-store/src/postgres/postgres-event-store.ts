@@ -14,6 +14,7 @@ import type {
   Subscription,
 } from '../port';
 import { AppendListener } from './append-listener';
+import { horizonQuery } from './horizon';
 import { POSITIONS_PER_TRANSACTION, quoteIdentifier, schemaStatements } from './schema';
 import { PollingSubscription } from './polling-subscription';
 
@@ -46,6 +47,7 @@ export class PostgresEventStore implements EventStore {
   private readonly streamsTable: string;
   private readonly listener: AppendListener;
   private readonly subscriptions = new Set<PollingSubscription>();
+  private readonly horizonSql: string;
 
   private constructor(
     private readonly pool: Pool,
@@ -55,6 +57,7 @@ export class PostgresEventStore implements EventStore {
     const s = quoteIdentifier(schema);
     this.table = `${s}.events`;
     this.streamsTable = `${s}.streams`;
+    this.horizonSql = horizonQuery(this.table, this.streamsTable);
     this.listener = new AppendListener(connectionString, schema);
   }
 
@@ -222,31 +225,32 @@ export class PostgresEventStore implements EventStore {
    * caller should look again soon (that transaction may roll back and never notify).
    */
   async readVisible(after: bigint | undefined, maxCount: number): Promise<{ events: RecordedEvent[]; blocked: boolean }> {
-    const { rows } = await this.pool.query<EventRow & { horizon: string }>(
-      `WITH horizon AS (
-         SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint * ${POSITIONS_PER_TRANSACTION} AS below)
-       SELECT ${COLUMNS}, horizon.below AS horizon
-         FROM horizon LEFT JOIN LATERAL (
-           SELECT ${COLUMNS} FROM ${this.table}
-            WHERE global_position > $1 AND global_position < horizon.below
-            ORDER BY global_position LIMIT $2) e ON true`,
-      [(after ?? -1n).toString(), maxCount],
+    const horizon = await this.horizon();
+    const { rows } = await this.pool.query<EventRow & { waiting: boolean }>(
+      `SELECT ${COLUMNS}, false AS waiting FROM (
+         SELECT ${COLUMNS} FROM ${this.table}
+          WHERE global_position > $1 AND global_position < $2
+          ORDER BY global_position LIMIT $3) e
+       UNION ALL
+       SELECT null, null, null, null, null, null, null, null, true
+        WHERE EXISTS (SELECT 1 FROM ${this.table} WHERE global_position >= $2)`,
+      [(after ?? -1n).toString(), horizon.toString(), maxCount],
     );
-    const horizon = rows.length ? BigInt(rows[0].horizon) : 0n;
-    const events = rows.filter((row) => row.global_position !== null).map(toRecorded);
-    if (events.length === maxCount) return { events, blocked: false };
-    const last = events.length ? events[events.length - 1].globalPosition : (after ?? -1n);
-    const waiting = await this.pool.query(
-      `SELECT 1 FROM ${this.table} WHERE global_position >= $1 AND global_position > $2 LIMIT 1`,
-      [horizon.toString(), last.toString()],
-    );
-    return { events, blocked: (waiting.rowCount ?? 0) > 0 };
+    const events = rows.filter((row) => !row.waiting).map(toRecorded);
+    return { events, blocked: rows.length > events.length && events.length < maxCount };
+  }
+
+  /** See horizon.ts: a statement of its own, run before the read that relies on it. */
+  private async horizon(): Promise<bigint> {
+    const { rows } = await this.pool.query<{ below: string }>(this.horizonSql);
+    return BigInt(rows[0].below);
   }
 
   async headPosition(): Promise<bigint | undefined> {
+    const horizon = await this.horizon();
     const { rows } = await this.pool.query(
-      `SELECT max(global_position) AS head FROM ${this.table}
-        WHERE global_position < pg_snapshot_xmin(pg_current_snapshot())::text::bigint * ${POSITIONS_PER_TRANSACTION}`,
+      `SELECT max(global_position) AS head FROM ${this.table} WHERE global_position < $1`,
+      [horizon.toString()],
     );
     return rows[0].head === null ? undefined : BigInt(rows[0].head);
   }

@@ -4,9 +4,9 @@
  * The gap problem: a bigserial position is handed out at insert but becomes visible at commit,
  * so a reader can see position 11 before a slower writer commits 10 and skip 10 forever. Here
  * every row's global position is `xid * 65536 + index in its transaction`, and readers only see
- * rows whose transaction id is below the oldest transaction still running
- * (`pg_snapshot_xmin(pg_current_snapshot())`). Every transaction below that horizon has ended,
- * so no row can ever appear below a position a reader has passed: gap-free, in a fixed order.
+ * rows whose transaction id is below the oldest appending transaction still running (the
+ * horizon, horizon.ts). Every append below that horizon has ended, so no row can ever appear
+ * below a position a reader has passed: gap-free, in a fixed order.
  */
 export const POSITIONS_PER_TRANSACTION = 65536;
 
