@@ -6,3 +6,4 @@ export * from './events';
 export * from './messages';
 export * from './money';
 export * from './subjects';
+export * from './read-models';

@@ -1,6 +1,7 @@
 import type { INestMicroservice } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
+import { READ_CHECKPOINT_CHANNEL } from '@coffer/contracts';
 import { PostgresEventStore } from '@coffer/event-store';
 import { JsonLogger, loadConfig, startMicroservice } from '@coffer/platform';
 import { createTestDatabase, dropTestStreams, readAllCommitted, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
@@ -10,6 +11,14 @@ import { rebuild, verify } from '../src/read-models/operations';
 import { ProjectorModule } from '../src/projector.module';
 
 jest.setTimeout(90000);
+
+async function until(predicate: () => boolean, what: string, ms = 10000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 describe('read models kept by the projector', () => {
   let database: TestDatabase;
@@ -121,9 +130,18 @@ describe('read models kept by the projector', () => {
   it('ends equal to the ledger after a burst of concurrent commands, and verify agrees', async () => {
     const app_id = await registerApp();
     const users = ['u1', 'u2', '169015299834642432', 'u4'];
+    // Readers waiting for read-your-writes hear each committed batch (READ_CHECKPOINT_CHANNEL).
+    const listener = new Client({ connectionString: database.url });
+    await listener.connect();
+    const announced: bigint[] = [];
+    listener.on('notification', (message) => announced.push(BigInt(message.payload ?? '-1')));
+    await listener.query(`LISTEN ${READ_CHECKPOINT_CHANNEL}`);
     await startProjector();
     await burst(app_id, users, 40);
     await caughtUp();
+    const checkpoint = (await pool.query('SELECT position::text AS position FROM coffer_read.checkpoint')).rows[0].position;
+    await until(() => announced.includes(BigInt(checkpoint)), 'the announcement of the last batch');
+    await listener.end();
     expect(await readBalances()).toEqual(await ledgerBalances(users));
     const events = await pool.query(`SELECT status, count(*)::int AS n FROM coffer_read.finance_events GROUP BY status ORDER BY status`);
     expect(events.rows).toEqual([

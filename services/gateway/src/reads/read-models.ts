@@ -1,7 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Pool } from 'pg';
 import type { BalanceReply, FinanceEventDetails, TransactionReply } from '@coffer/contracts';
+import { CONFIG, type CofferConfig } from '@coffer/platform';
 import { ApiError } from '../http/api-error';
+import { CheckpointWatcher } from './checkpoint-watcher';
 import { DB_POOL } from '../tokens';
 
 export interface TransactionFilter {
@@ -22,12 +24,25 @@ export interface TransactionFilter {
 const TRANSACTION_COLUMNS = `transaction_id, event_id, app_id, kind, user_id, to_user_id, amount::text AS amount,
   currency, status, description, created_at`;
 
-const WAIT_STEP_MS = 5;
-
 /** Queries on the read models (the `coffer_read` views of the serving generation). */
 @Injectable()
-export class ReadModels {
-  constructor(@Inject(DB_POOL) private readonly pool: Pool) {}
+export class ReadModels implements OnModuleInit, OnApplicationShutdown {
+  readonly checkpoint: CheckpointWatcher;
+
+  constructor(
+    @Inject(DB_POOL) private readonly pool: Pool,
+    @Inject(CONFIG) config: CofferConfig,
+  ) {
+    this.checkpoint = new CheckpointWatcher(config.databaseUrl, () => this.position());
+  }
+
+  onModuleInit(): Promise<void> {
+    return this.checkpoint.onModuleInit();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.checkpoint.onApplicationShutdown();
+  }
 
   /** Before the projector's first start the views do not exist: that is "not ready", not a fault. */
   private async query(sql: string, params: unknown[] = []) {
@@ -121,15 +136,10 @@ export class ReadModels {
    * X-Coffer-Position of a command's response), or answers UNAVAILABLE after `timeoutMs`.
    */
   async waitFor(position: bigint, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while ((await this.position().catch(() => -1n)) < position) {
-      if (Date.now() > deadline) {
-        throw new ApiError('UNAVAILABLE', 'the read models have not reached that position yet: retry, or ask for consistency=strong', {
-          min_position: position.toString(),
-        });
-      }
-      await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
-    }
+    if (await this.checkpoint.reached(position, timeoutMs).catch(() => false)) return;
+    throw new ApiError('UNAVAILABLE', 'the read models have not reached that position yet: retry, or ask for consistency=strong', {
+      min_position: position.toString(),
+    });
   }
 }
 

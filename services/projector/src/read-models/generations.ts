@@ -1,3 +1,4 @@
+import { READ_CHECKPOINT_CHANNEL } from '@coffer/contracts';
 import type { Pool, PoolClient } from 'pg';
 import { generationDdl, generationSchema, META_DDL, META_SCHEMA, viewDdl } from './schema';
 
@@ -43,10 +44,16 @@ export class Generations {
     };
   }
 
-  async setCheckpoint(client: PoolClient, generation: number, position: bigint, lastEventAt: Date, count: number) {
+  /**
+   * Moves a generation's checkpoint inside the transaction that wrote its rows. `announce` is
+   * for the serving generation only: it tells readers waiting for read-your-writes, at commit,
+   * on READ_CHECKPOINT_CHANNEL (a generation still being rebuilt serves nobody, so it is silent).
+   */
+  async setCheckpoint(client: PoolClient, generation: number, position: bigint, lastEventAt: Date, count: number, announce = false) {
     await client.query(
       `UPDATE ${generationSchema(generation)}.checkpoint
-          SET position = $1, last_event_at = $2, events_projected = events_projected + $3, updated_at = now()`,
+          SET position = $1, last_event_at = $2, events_projected = events_projected + $3, updated_at = now()
+       ${announce ? `RETURNING pg_notify('${READ_CHECKPOINT_CHANNEL}', position::text)` : ''}`,
       [position.toString(), lastEventAt, count],
     );
   }

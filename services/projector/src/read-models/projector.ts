@@ -62,7 +62,7 @@ export class Projector {
       if (active !== generation || position !== expected) throw new Resync();
       await projectBatch(client, generation, events);
       const last = events[events.length - 1];
-      await this.generations.setCheckpoint(client, generation, last.globalPosition, last.occurredAt, events.length);
+      await this.generations.setCheckpoint(client, generation, last.globalPosition, last.occurredAt, events.length, true);
       return last.globalPosition;
     });
   }
