@@ -72,6 +72,12 @@ export interface SubscribeOptions {
   batchSize?: number;
   /** Only events of these types (others still advance the position). */
   eventTypes?: readonly string[];
+  /**
+   * Coalesces wake-ups: at most one read per this many milliseconds while events trickle in
+   * (each append would otherwise cost every subscriber a read). Latency for fewer queries;
+   * default 10. A full batch is always followed by the next read at once.
+   */
+  minReadIntervalMs?: number;
 }
 
 /** A live subscription to every event. The handler is called with one batch at a time, in order. */

@@ -11,15 +11,26 @@ export class AppendListener {
   private connecting: Promise<void> | undefined;
   private waiters = new Set<() => void>();
   private closed = false;
+  /** Counts notifications, so a reader can tell whether one came while it was reading. */
+  private notifications = 0;
 
   constructor(
     private readonly connectionString: string,
     private readonly schema: string,
   ) {}
 
-  /** Resolves at the next append notification or after `timeoutMs`, whichever comes first. */
-  async wait(timeoutMs: number): Promise<void> {
+  /** The notification count now: pass it to `wait` to not miss one that arrives meanwhile. */
+  get sequence(): number {
+    return this.notifications;
+  }
+
+  /**
+   * Resolves at the next append notification or after `timeoutMs`, whichever comes first; at
+   * once if a notification came after `since` (a `sequence` read before the caller's last read).
+   */
+  async wait(timeoutMs: number, since?: number): Promise<void> {
     this.ensureConnected();
+    if (since !== undefined && since !== this.notifications) return;
     await new Promise<void>((resolve) => {
       const wake = () => {
         clearTimeout(timer);
@@ -49,7 +60,10 @@ export class AppendListener {
 
   private async connect(): Promise<void> {
     const client = new Client({ connectionString: this.connectionString });
-    client.on('notification', () => this.wakeAll());
+    client.on('notification', () => {
+      this.notifications++;
+      this.wakeAll();
+    });
     client.on('error', () => this.drop(client));
     client.on('end', () => this.drop(client));
     try {
@@ -61,6 +75,7 @@ export class AppendListener {
       }
       this.client = client;
       // Anything appended while we were not listening must not wait for the poll interval.
+      this.notifications++;
       this.wakeAll();
     } catch {
       await client.end().catch(() => undefined);

@@ -2,7 +2,15 @@ import type { EventHandler, RecordedEvent, SubscribeOptions, Subscription } from
 import type { AppendListener } from './append-listener';
 
 interface VisibleReader {
-  readVisible(after: bigint | undefined, maxCount: number): Promise<{ events: RecordedEvent[]; blocked: boolean }>;
+  readVisible(after: bigint | undefined, maxCount: number, types?: readonly string[]): Promise<VisibleRead>;
+}
+
+export interface VisibleRead {
+  events: RecordedEvent[];
+  /** Newer events are committed but wait behind an appender still running: look again soon. */
+  blocked: boolean;
+  /** Every event up to here was read (or filtered out by type): the next read starts after it. */
+  through: bigint | undefined;
 }
 
 /** Longest wait without a notification (covers a lost LISTEN connection). */
@@ -10,6 +18,7 @@ const IDLE_POLL_MS = 1000;
 /** Re-read delay while newer events wait behind a transaction still running. */
 const BLOCKED_POLL_MS = 5;
 const RETRY_AFTER_ERROR_MS = 500;
+const DEFAULT_MIN_READ_INTERVAL_MS = 10;
 
 /**
  * Reads every visible event after the checkpoint in batches, hands each batch to the handler
@@ -17,7 +26,9 @@ const RETRY_AFTER_ERROR_MS = 500;
  * caught up.
  */
 export class PollingSubscription implements Subscription {
+  /** Where the next read starts: may be past the last event when a type filter skipped some. */
   private current: bigint | undefined;
+  private lastRead: bigint | undefined;
   private stopped = false;
   readonly done: Promise<void>;
 
@@ -28,21 +39,27 @@ export class PollingSubscription implements Subscription {
     private readonly options: SubscribeOptions,
   ) {
     this.current = options.after;
+    this.lastRead = options.after;
     this.done = this.run();
   }
 
+  /** The last event read (handed to the handler); reading itself goes on from `current`. */
   get position(): bigint | undefined {
-    return this.current;
+    return this.lastRead;
   }
 
   private async run(): Promise<void> {
     const batchSize = this.options.batchSize ?? 500;
-    const types = this.options.eventTypes ? new Set(this.options.eventTypes) : undefined;
+    const minInterval = this.options.minReadIntervalMs ?? DEFAULT_MIN_READ_INTERVAL_MS;
+    // Filtered in SQL: a subscriber to a few types neither fetches nor decodes the rest.
+    const types = this.options.eventTypes ? [...this.options.eventTypes] : undefined;
     await this.listener.ready();
     while (!this.stopped) {
-      let read: { events: RecordedEvent[]; blocked: boolean };
+      const sequence = this.listener.sequence;
+      const readAt = Date.now();
+      let read: VisibleRead;
       try {
-        read = await this.reader.readVisible(this.current, batchSize);
+        read = await this.reader.readVisible(this.current, batchSize, types);
       } catch (error) {
         if (this.stopped) return;
         // The database may be restarting: keep the checkpoint and try again.
@@ -50,14 +67,15 @@ export class PollingSubscription implements Subscription {
         continue;
       }
       if (this.stopped) return;
-      const { events, blocked } = read;
-      if (events.length > 0) {
-        const wanted = events.filter((event) => !event.type.startsWith('$') && (!types || types.has(event.type)));
-        if (wanted.length > 0) await this.handler(wanted);
-        this.current = events[events.length - 1].globalPosition;
-        if (events.length === batchSize) continue;
-      }
-      await this.listener.wait(blocked ? BLOCKED_POLL_MS : IDLE_POLL_MS);
+      const { events, blocked, through } = read;
+      const wanted = events.filter((event) => !event.type.startsWith('$'));
+      if (wanted.length > 0) await this.handler(wanted);
+      if (events.length > 0) this.lastRead = events[events.length - 1].globalPosition;
+      if (through !== undefined && (this.current === undefined || through > this.current)) this.current = through;
+      if (events.length === batchSize) continue;
+      await this.listener.wait(blocked ? BLOCKED_POLL_MS : IDLE_POLL_MS, sequence);
+      const early = readAt + minInterval - Date.now();
+      if (early > 0 && !this.stopped) await new Promise((resolve) => setTimeout(resolve, early));
     }
   }
 

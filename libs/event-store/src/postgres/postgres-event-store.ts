@@ -16,7 +16,7 @@ import type {
 import { AppendListener } from './append-listener';
 import { horizonQuery } from './horizon';
 import { POSITIONS_PER_TRANSACTION, quoteIdentifier, schemaStatements } from './schema';
-import { PollingSubscription } from './polling-subscription';
+import { PollingSubscription, type VisibleRead } from './polling-subscription';
 
 export interface PostgresEventStoreOptions {
   connectionString: string;
@@ -224,20 +224,26 @@ export class PostgresEventStore implements EventStore {
    * newer events are already committed but wait behind a transaction still running, so the
    * caller should look again soon (that transaction may roll back and never notify).
    */
-  async readVisible(after: bigint | undefined, maxCount: number): Promise<{ events: RecordedEvent[]; blocked: boolean }> {
+  async readVisible(after: bigint | undefined, maxCount: number, types?: readonly string[]): Promise<VisibleRead> {
     const horizon = await this.horizon();
+    const params: unknown[] = [(after ?? -1n).toString(), horizon.toString(), maxCount];
+    const byType = types ? `AND type = ANY($${params.push(types)})` : '';
     const { rows } = await this.pool.query<EventRow & { waiting: boolean }>(
       `SELECT ${COLUMNS}, false AS waiting FROM (
          SELECT ${COLUMNS} FROM ${this.table}
-          WHERE global_position > $1 AND global_position < $2
+          WHERE global_position > $1 AND global_position < $2 ${byType}
           ORDER BY global_position LIMIT $3) e
        UNION ALL
        SELECT null, null, null, null, null, null, null, null, true
         WHERE EXISTS (SELECT 1 FROM ${this.table} WHERE global_position >= $2)`,
-      [(after ?? -1n).toString(), horizon.toString(), maxCount],
+      params,
     );
     const events = rows.filter((row) => !row.waiting).map(toRecorded);
-    return { events, blocked: rows.length > events.length && events.length < maxCount };
+    if (events.length === maxCount) return { events, blocked: false, through: events[events.length - 1].globalPosition };
+    // Fewer than asked: everything below the horizon has been seen.
+    const below = horizon - 1n;
+    const through = after !== undefined && after > below ? after : below < 0n ? after : below;
+    return { events, blocked: rows.length > events.length, through };
   }
 
   /** See horizon.ts: a statement of its own, run before the read that relies on it. */

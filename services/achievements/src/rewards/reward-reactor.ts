@@ -91,6 +91,7 @@ export class RewardReactor {
           after,
           batchSize: this.options.batchSize,
           eventTypes: ['AchievementUnlocked'],
+          minReadIntervalMs: 25,
         });
         this.subscription = subscription;
         try {

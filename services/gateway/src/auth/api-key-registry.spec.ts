@@ -64,7 +64,7 @@ describe('ApiKeyRegistry', () => {
 
     expect(await registry.lookup(live.apiKey)).toEqual({ app_id: 'app_1', key_id: 'key_a' });
     expect(await registry.lookup(revoked.apiKey)).toBeNull();
-    expect(store.options).toEqual({ after: 41n, eventTypes: ['ApiKeyIssued', 'ApiKeyRevoked'] });
+    expect(store.options).toMatchObject({ after: 41n, eventTypes: ['ApiKeyIssued', 'ApiKeyRevoked'] });
   });
 
   it('tails from the beginning of an empty store', async () => {
