@@ -100,6 +100,8 @@ export interface EventStore {
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /** Position of the newest event a reader can see now (undefined on an empty store). */
   headPosition(): Promise<bigint | undefined>;
+  /** How many events the store holds, where the store can say so cheaply (progress bars). */
+  countEvents?(): Promise<number>;
   subscribeToAll(handler: EventHandler, options?: SubscribeOptions): Subscription;
   close(): Promise<void>;
 }

@@ -22,22 +22,25 @@ import { POSITIONS_PER_TRANSACTION } from './schema';
  *   lock and its transaction-id lock, so it is listed and the horizon is at or below it.
  * - X got its id before the snapshot and ended before `pg_locks` is read: it ended before the
  *   caller's next statement, whose snapshot therefore sees its events if it committed.
+ * One scan of `pg_locks` (it copies the whole lock table), grouped by transaction.
  * Transaction ids in `pg_locks` are 32-bit; they are widened with the epoch of `xmax` (every
  * running id lies within 2^31 below it).
  */
 export function horizonQuery(eventsTable: string, streamsTable: string): string {
   return `
     WITH snapshot AS (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax),
+         locks AS MATERIALIZED (SELECT * FROM pg_locks),
          appending AS (
-           SELECT DISTINCT t.transactionid::text::bigint AS xid
-             FROM pg_locks r
-             JOIN pg_locks t ON t.locktype = 'transactionid' AND t.virtualtransaction = r.virtualtransaction
-            WHERE r.locktype = 'relation'
-              AND r.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-              AND r.relation IN ('${eventsTable}'::regclass, '${streamsTable}'::regclass)),
+           SELECT max(transactionid::text::bigint) FILTER (WHERE locktype = 'transactionid') AS xid
+             FROM locks
+            GROUP BY virtualtransaction
+           HAVING bool_or(locktype = 'relation'
+                          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                          AND relation IN ('${eventsTable}'::regclass, '${streamsTable}'::regclass))),
          widened AS (
            SELECT CASE WHEN (s.xmax >> 32 << 32) + a.xid >= s.xmax THEN (s.xmax >> 32 << 32) + a.xid - 4294967296
                        ELSE (s.xmax >> 32 << 32) + a.xid END AS xid
-             FROM appending a, snapshot s)
+             FROM appending a, snapshot s
+            WHERE a.xid IS NOT NULL)
     SELECT (least((SELECT xmax FROM snapshot), (SELECT min(xid) FROM widened)) * ${POSITIONS_PER_TRANSACTION})::text AS below`;
 }

@@ -252,6 +252,11 @@ export class PostgresEventStore implements EventStore {
     return BigInt(rows[0].below);
   }
 
+  async countEvents(): Promise<number> {
+    const { rows } = await this.pool.query(`SELECT count(*)::bigint AS n FROM ${this.table}`);
+    return Number(rows[0].n);
+  }
+
   async headPosition(): Promise<bigint | undefined> {
     const horizon = await this.horizon();
     const { rows } = await this.pool.query(

@@ -23,12 +23,23 @@ async function fill(
   options: { until?: bigint; client?: PoolClient; progress?: (count: number) => void },
 ): Promise<void> {
   let { position } = await generations.checkpoint(generation, options.client);
+  const page = async (after: bigint | undefined) => {
+    const events = await store.readAll({ after, maxCount: PAGE });
+    return options.until === undefined ? events : events.filter((event) => event.globalPosition <= options.until!);
+  };
+  // Reading the next page overlaps writing this one: the store and the read models are
+  // different work for PostgreSQL, and a rebuild is otherwise half idle waiting on each.
+  let next = page(position);
   for (;;) {
-    let events = await store.readAll({ after: position, maxCount: PAGE });
-    if (options.until !== undefined) events = events.filter((event) => event.globalPosition <= options.until!);
+    const events = await next;
     if (events.length === 0) return;
     const last = events[events.length - 1];
+    next = page(last.globalPosition);
+    next.catch(() => undefined); // awaited on the next turn; not unhandled if this write fails
     const write = async (client: PoolClient) => {
+      // A generation being filled serves nobody and is rebuilt from the events after a crash,
+      // so its pages need not wait for the WAL flush.
+      if (!options.client) await client.query('SET LOCAL synchronous_commit = off');
       await projectBatch(client, generation, events);
       await generations.setCheckpoint(client, generation, last.globalPosition, last.occurredAt, events.length);
     };
@@ -40,6 +51,7 @@ async function fill(
 }
 
 async function countEvents(store: EventStore): Promise<number> {
+  if (store.countEvents) return store.countEvents();
   let count = 0;
   let after: bigint | undefined;
   for (;;) {
