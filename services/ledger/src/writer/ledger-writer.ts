@@ -126,7 +126,19 @@ export class LedgerWriter {
     if (!this.leading) return Promise.resolve(unavailable('this ledger is not the active writer'));
     return new Promise((resolve) => {
       this.queue.push({ work, resolve });
-      this.draining ??= this.drain().finally(() => (this.draining = undefined));
+      this.kick();
+    });
+  }
+
+  /**
+   * Starts the drain loop unless it runs. Work queued after the loop saw an empty queue but
+   * before its promise settled would otherwise wait for the next submit: the loop looks again.
+   */
+  private kick(): void {
+    if (this.draining) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
+      if (this.queue.length > 0 && this.leading) this.kick();
     });
   }
 
