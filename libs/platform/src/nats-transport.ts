@@ -48,6 +48,15 @@ export class ScopedNatsServer extends ServerNats {
     }
   }
 
+  /**
+   * Our subscriptions dispatch by the exact pattern a handler was declared with, so the lookup
+   * is a map get. Nest's own first tries `JSON.parse` on the pattern, which throws for every
+   * plain-string pattern: 9% of the ledger's CPU under load went to those exceptions.
+   */
+  override getHandlerByPattern(pattern: string) {
+    return this.messageHandlers.get(pattern) ?? super.getHandlerByPattern(pattern);
+  }
+
   override bindEvents(client: Parameters<ServerNats['bindEvents']>[0]): void {
     this.connection = client;
     this.subscribeAll(client);

@@ -37,6 +37,9 @@ export class BackendClient implements OnModuleInit, OnApplicationShutdown {
       servers: this.config.natsUrl.split(','),
       name: 'coffer-gateway',
       maxReconnectAttempts: -1,
+      // No stack trace captured per request (4% of the gateway's CPU): a timeout is answered
+      // as UNAVAILABLE with the pattern, which says all a trace would.
+      noAsyncTraces: true,
     });
   }
 
