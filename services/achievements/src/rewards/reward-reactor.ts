@@ -91,7 +91,7 @@ export class RewardReactor {
           after,
           batchSize: this.options.batchSize,
           eventTypes: ['AchievementUnlocked'],
-          minReadIntervalMs: 25,
+          minReadIntervalMs: 100, // rewards are paid asynchronously anyway
         });
         this.subscription = subscription;
         try {

@@ -125,7 +125,7 @@ export class ApiKeyRegistry implements OnApplicationBootstrap, BeforeApplication
     const subscription = this.store.subscribeToAll(async (events) => events.forEach((event) => this.apply(event)), {
       after,
       eventTypes: KEY_EVENTS,
-      minReadIntervalMs: 25, // a revocation lands on every gateway within tens of milliseconds
+      minReadIntervalMs: 50, // a revocation lands on every gateway within tens of milliseconds
     });
     this.subscription = subscription;
     subscription.done.catch((error: unknown) => {

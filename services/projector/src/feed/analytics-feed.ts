@@ -47,7 +47,7 @@ export class AnalyticsFeed {
       try {
         await this.connect();
         const after = await this.lastPublished();
-        this.subscription = this.store.subscribeToAll((events) => this.publish(events), { after, batchSize: 500, minReadIntervalMs: 25 });
+        this.subscription = this.store.subscribeToAll((events) => this.publish(events), { after, batchSize: 500, minReadIntervalMs: 50 });
         await this.subscription.done;
       } catch (error) {
         if (this.stopped) return;
