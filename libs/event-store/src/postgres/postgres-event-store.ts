@@ -227,6 +227,9 @@ export class PostgresEventStore implements EventStore {
   async readVisible(after: bigint | undefined, maxCount: number, types?: readonly string[]): Promise<VisibleRead> {
     const horizon = await this.horizon();
     const params: unknown[] = [(after ?? -1n).toString(), horizon.toString(), maxCount];
+    // "Is anything held back?" asks for the newest position (one step down the primary key), not
+    // EXISTS (… >= $2): on a table that grew since it was last analyzed the planner expects
+    // most rows to match and scans the whole table in sequence, finding none (0.4 s at 1 M events).
     const byType = types ? `AND type = ANY($${params.push(types)})` : '';
     const { rows } = await this.pool.query<EventRow & { waiting: boolean }>(
       `SELECT ${COLUMNS}, false AS waiting FROM (
@@ -235,7 +238,7 @@ export class PostgresEventStore implements EventStore {
           ORDER BY global_position LIMIT $3) e
        UNION ALL
        SELECT null, null, null, null, null, null, null, null, true
-        WHERE EXISTS (SELECT 1 FROM ${this.table} WHERE global_position >= $2)`,
+        WHERE (SELECT max(global_position) FROM ${this.table}) >= $2`,
       params,
     );
     const events = rows.filter((row) => !row.waiting).map(toRecorded);

@@ -1,6 +1,6 @@
 import { READ_CHECKPOINT_CHANNEL } from '@coffer/contracts';
 import type { Pool, PoolClient } from 'pg';
-import { generationDdl, generationSchema, META_DDL, META_SCHEMA, viewDdl } from './schema';
+import { generationDdl, generationSchema, META_DDL, META_SCHEMA, readerIndexDdl, viewDdl } from './schema';
 
 const LOCK = 'coffer-read-models';
 
@@ -21,7 +21,7 @@ export class Generations {
       for (const statement of META_DDL) await client.query(statement);
       const { rowCount } = await client.query(`SELECT 1 FROM ${META_SCHEMA}.read_models`);
       if (rowCount) return;
-      for (const statement of generationDdl(1)) await client.query(statement);
+      for (const statement of [...generationDdl(1), ...readerIndexDdl(1)]) await client.query(statement);
       for (const statement of viewDdl(1)) await client.query(statement);
       await client.query(`INSERT INTO ${META_SCHEMA}.read_models (active_generation, next_generation) VALUES (1, 2)`);
     });
@@ -58,7 +58,10 @@ export class Generations {
     );
   }
 
-  /** A fresh, empty generation that serves nobody yet (for rebuild and verify). */
+  /**
+   * A fresh, empty generation that serves nobody yet (for rebuild and verify), without the
+   * reader-only indexes: `indexForReaders` adds them before it may serve.
+   */
   async create(): Promise<number> {
     return this.transaction(async (client) => {
       const { rows } = await client.query(
@@ -68,6 +71,10 @@ export class Generations {
       for (const statement of generationDdl(generation)) await client.query(statement);
       return generation;
     });
+  }
+
+  async indexForReaders(generation: number): Promise<void> {
+    for (const statement of readerIndexDdl(generation)) await this.pool.query(statement);
   }
 
   /** Makes `generation` the one readers see; call inside a transaction holding the lock. */

@@ -74,6 +74,7 @@ export async function rebuild(store: EventStore, generations: Generations, progr
   let done = 0;
   const tick = (count: number) => progress?.((done += count), Math.max(total, done));
   await fill(store, generations, generation, { progress: tick });
+  await generations.indexForReaders(generation);
   const previous = await generations.locked(async (client) => {
     await fill(store, generations, generation, { client, progress: tick });
     const old = await generations.active(client);

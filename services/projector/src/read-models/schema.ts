@@ -55,10 +55,7 @@ export function generationDdl(generation: number): string[] {
        created_at timestamptz NOT NULL,
        settled_at timestamptz,
        global_position bigint NOT NULL)`,
-    `CREATE INDEX ON ${s}.transactions (user_id, transaction_id DESC)`,
-    `CREATE INDEX ON ${s}.transactions (to_user_id, transaction_id DESC) WHERE to_user_id IS NOT NULL`,
     `CREATE INDEX ON ${s}.transactions (event_id) WHERE event_id IS NOT NULL`,
-    `CREATE INDEX ON ${s}.transactions (app_id, transaction_id DESC)`,
     `CREATE TABLE ${s}.finance_events (
        event_id bigint PRIMARY KEY,
        app_id text NOT NULL,
@@ -102,8 +99,23 @@ export function generationDdl(generation: number): string[] {
        reward_transaction_id bigint,
        updated_at timestamptz NOT NULL,
        PRIMARY KEY (app_id, key, user_id))`,
+  ];
+}
+
+/**
+ * Indexes only readers use (the projection itself never looks rows up by them). A rebuild fills
+ * a generation without them and builds each once at the end, instead of maintaining four extra
+ * indexes row by row through the whole replay.
+ */
+export function readerIndexDdl(generation: number): string[] {
+  const s = generationSchema(generation);
+  return [
+    // GET /finance/transactions: a user's side of transactions and transfers, an app's own.
+    `CREATE INDEX IF NOT EXISTS transactions_user ON ${s}.transactions (user_id, transaction_id DESC)`,
+    `CREATE INDEX IF NOT EXISTS transactions_to_user ON ${s}.transactions (to_user_id, transaction_id DESC) WHERE to_user_id IS NOT NULL`,
+    `CREATE INDEX IF NOT EXISTS transactions_app ON ${s}.transactions (app_id, transaction_id DESC)`,
     // A user's badges across every app: GET /users/:user_id/achievements.
-    `CREATE INDEX ON ${s}.achievement_progress (user_id)`,
+    `CREATE INDEX IF NOT EXISTS achievement_progress_user ON ${s}.achievement_progress (user_id)`,
   ];
 }
 
