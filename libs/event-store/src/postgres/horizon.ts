@@ -9,9 +9,9 @@ import { POSITIONS_PER_TRANSACTION } from './schema';
  * transaction on the server (a projector's read-model batch, another database's work) would
  * hold readers back, and under load subscribers would spend their time re-polling behind
  * transactions that never append. So only transactions that can append count: those holding a
- * lock on this store's `events` or `streams` table. An append statement locks both tables when
- * it is parsed, before it executes and is given its transaction id, and keeps the locks until
- * the transaction ends.
+ * write lock (RowExclusiveLock or stronger; plain reads take weaker ones) on this store's
+ * `events` or `streams` table. An append statement locks both tables when it is parsed, before
+ * it executes and is given its transaction id, and keeps the locks until the transaction ends.
  *
  * Why this is exact, given that `pg_locks` is live while a snapshot is fixed: the caller runs
  * this query first and reads events in a later statement (a later snapshot). Take any appending
@@ -35,6 +35,7 @@ export function horizonQuery(eventsTable: string, streamsTable: string): string 
              FROM locks
             GROUP BY virtualtransaction
            HAVING bool_or(locktype = 'relation'
+                          AND mode NOT IN ('AccessShareLock', 'RowShareLock')
                           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
                           AND relation IN ('${eventsTable}'::regclass, '${streamsTable}'::regclass))),
          widened AS (
