@@ -1,4 +1,3 @@
-import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -9,6 +8,7 @@ import { ApiError } from './http/api-error';
 import { CORRELATION_HEADER, CorrelationInterceptor, correlationIdOf } from './http/correlation.interceptor';
 import { ErrorFilter } from './http/error-filter';
 import { BODY_LIMIT_BYTES, registerLosslessJson } from './http/lossless-json';
+import { SyncValidationPipe } from './http/sync-validation.pipe';
 import { GatewayModule } from './gateway.module';
 import { GatewayMetrics } from './metrics/metrics';
 
@@ -34,7 +34,7 @@ export async function createGateway(config: CofferConfig, logger: JsonLogger): P
   app.useGlobalFilters(new ErrorFilter(logger));
   app.useGlobalInterceptors(new CorrelationInterceptor());
   app.useGlobalPipes(
-    new ValidationPipe({
+    new SyncValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,
       transform: true,
