@@ -8,7 +8,7 @@ import { projectBatch } from './batch-projection';
 import type { Generations } from './generations';
 import { generationSchema, READ_MODEL_TABLES, type ReadModelTable } from './schema';
 
-const PAGE = 5000;
+const PAGE = 20000;
 
 export type Progress = (done: number, total: number) => void;
 
