@@ -3,9 +3,9 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { ensureDatabase, type CofferConfig, type JsonLogger } from '@coffer/platform';
+import { ensureDatabase, runWithCorrelation, type CofferConfig, type JsonLogger } from '@coffer/platform';
 import { ApiError } from './http/api-error';
-import { CORRELATION_HEADER, CorrelationInterceptor, correlationIdOf } from './http/correlation.interceptor';
+import { CORRELATION_HEADER, correlationIdOf } from './http/correlation';
 import { ErrorFilter } from './http/error-filter';
 import { BODY_LIMIT_BYTES, registerLosslessJson } from './http/lossless-json';
 import { SyncValidationPipe } from './http/sync-validation.pipe';
@@ -32,7 +32,6 @@ export async function createGateway(config: CofferConfig, logger: JsonLogger): P
   instrument(fastify, metrics);
 
   app.useGlobalFilters(new ErrorFilter(logger));
-  app.useGlobalInterceptors(new CorrelationInterceptor());
   app.useGlobalPipes(
     new SyncValidationPipe({
       whitelist: true,
@@ -63,8 +62,13 @@ export async function createGateway(config: CofferConfig, logger: JsonLogger): P
 
 /** Request counts and latencies by route template (never by raw URL: ids would explode the labels). */
 function instrument(fastify: FastifyInstance, metrics: GatewayMetrics): void {
-  fastify.addHook('onRequest', async (request, reply) => {
-    void reply.header(CORRELATION_HEADER, correlationIdOf(request));
+  // The rest of the request runs inside its correlation context, so every log line and NATS
+  // request carries it. A Fastify hook rather than a Nest interceptor: an interceptor costs an
+  // AsyncResource.bind and an rxjs pipeline per request (a tenth of the gateway's CPU).
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const correlationId = correlationIdOf(request);
+    void reply.header(CORRELATION_HEADER, correlationId);
+    runWithCorrelation(correlationId, done);
   });
   fastify.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';

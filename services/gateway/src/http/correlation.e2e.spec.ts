@@ -1,5 +1,6 @@
 import { PostgresEventStore } from '@coffer/event-store';
-import { call, Stack } from '../gateway.test-helpers';
+import { ADMIN_TOKEN, call, Stack } from '../gateway.test-helpers';
+import { http, listenOnLoopback } from '../../test/http-client';
 
 jest.setTimeout(60000);
 
@@ -30,6 +31,27 @@ describe('correlation ids', () => {
         app_id: app.app_id,
         key_id: app.key_id,
       });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('survive reading a request body from a real socket, sent in chunks', async () => {
+    // The body arrives in later socket events: the context must outlive body parsing.
+    const base = await listenOnLoopback(stack.gateway);
+    const granted = await http(base, 'POST', '/admin/grants', {
+      token: ADMIN_TOKEN,
+      body: { user_id: 'traced-user', amount: 5, description: 'a grant in chunks' },
+      chunkBytes: 7,
+      headers: { 'x-correlation-id': 'trace-grant-chunked' },
+    });
+    expect(granted.status).toBe(201);
+    expect(granted.headers['x-correlation-id']).toBe('trace-grant-chunked');
+    const store = await PostgresEventStore.connect({ connectionString: stack.env.databaseUrl });
+    try {
+      const events = await store.readStream('ledger-default');
+      const grant = events.find((event) => (event.data as { description?: string }).description === 'a grant in chunks');
+      expect(grant?.metadata).toMatchObject({ correlation_id: 'trace-grant-chunked' });
     } finally {
       await store.close();
     }
