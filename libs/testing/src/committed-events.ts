@@ -4,10 +4,10 @@ interface VisibleReader<E> {
 }
 
 /**
- * Every event committed so far, for assertions. `readAll` only hands out events below the
- * cluster's oldest running transaction (the gap rule), so a transaction open in any database of
- * the server, such as another test worker's, can hold fresh events back for a moment; this waits
- * until none is held back instead of asserting on a partial read.
+ * Every event committed so far, for assertions. `readAll` only hands out events below the oldest
+ * append still running (the gap rule, libs/event-store/src/postgres/horizon.ts), so an append in
+ * flight can hold fresh events back for a moment; this waits until none is held back instead of
+ * asserting on a partial read.
  */
 export async function readAllCommitted<E>(store: VisibleReader<E>, timeoutMs = 20000): Promise<E[]> {
   const deadline = Date.now() + timeoutMs;
