@@ -3,7 +3,7 @@ import type { INestMicroservice } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
 import { JsonLogger, loadConfig, startMicroservice } from '@coffer/platform';
-import { createTestDatabase, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
+import { createTestDatabase, dropTestStreams, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
 import { LedgerModule } from '../../ledger/src/ledger.module';
 import { ProjectorModule } from '../../projector/src/projector.module';
 import { generateApiKey } from './auth/api-keys';
@@ -153,10 +153,12 @@ export class Stack {
     return created.body as RegisteredApp;
   }
 
+  /** Stops the services, then drops what the test made: its database and its feed's JetStream stream. */
   async close(): Promise<void> {
     await this.gateway.close();
     await this.projector.close();
     await this.ledger.close();
     await this.database.drop();
+    await dropTestStreams(this.env.prefix);
   }
 }

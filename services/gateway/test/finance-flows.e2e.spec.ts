@@ -128,9 +128,7 @@ describe('finance flows over HTTP (default event timeout)', () => {
   });
 
   afterAll(async () => {
-    const prefix = stack?.env.prefix;
-    await stack?.close();
-    if (prefix) await dropTestStreams(prefix).catch(() => undefined);
+    await stack?.close(); // drops its database and JetStream stream too
   });
 
   describe('races for the last coins', () => {
