@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EventMetadata } from '@coffer/contracts';
+import { eventually } from '@coffer/testing';
 import { WrongExpectedRevisionError } from '../src/errors';
 import type { EventStore, NewEvent, RecordedEvent } from '../src/port';
 
@@ -23,15 +24,6 @@ export function events(count: number, type = 'Tested'): NewEvent[] {
 
 export function uniqueStream(label = 'stream'): string {
   return `${label}-${randomUUID()}`;
-}
-
-/** Waits until `predicate` holds, polling; fails with `what` after `ms`. */
-export async function eventually(predicate: () => boolean | Promise<boolean>, what: string, ms = 20000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /**

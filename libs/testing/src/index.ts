@@ -1,3 +1,4 @@
 export * from './test-database';
 export * from './test-nats';
 export * from './committed-events';
+export * from './eventually';

@@ -4,21 +4,13 @@ import { Client, Pool } from 'pg';
 import { READ_CHECKPOINT_CHANNEL } from '@coffer/contracts';
 import { PostgresEventStore } from '@coffer/event-store';
 import { JsonLogger, loadConfig, startMicroservice } from '@coffer/platform';
-import { createTestDatabase, dropTestStreams, readAllCommitted, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
+import { createTestDatabase, dropTestStreams, eventually, readAllCommitted, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
 import { LedgerTestClient, ok, startLedger } from '../../ledger/test/ledger-harness';
 import { Generations } from '../src/read-models/generations';
 import { rebuild, verify } from '../src/read-models/operations';
 import { ProjectorModule } from '../src/projector.module';
 
 jest.setTimeout(90000);
-
-async function until(predicate: () => boolean, what: string, ms = 10000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('read models kept by the projector', () => {
   let database: TestDatabase;
@@ -140,7 +132,7 @@ describe('read models kept by the projector', () => {
     await burst(app_id, users, 40);
     await caughtUp();
     const checkpoint = (await pool.query('SELECT position::text AS position FROM coffer_read.checkpoint')).rows[0].position;
-    await until(() => announced.includes(BigInt(checkpoint)), 'the announcement of the last batch');
+    await eventually(() => announced.includes(BigInt(checkpoint)), 'the announcement of the last batch', 10000);
     await listener.end();
     expect(await readBalances()).toEqual(await ledgerBalances(users));
     const events = await pool.query(`SELECT status, count(*)::int AS n FROM coffer_read.finance_events GROUP BY status ORDER BY status`);

@@ -1,8 +1,8 @@
 import { Client } from 'pg';
-import { createTestDatabase, readAllCommitted, type TestDatabase } from '@coffer/testing';
+import { createTestDatabase, eventually, readAllCommitted, type TestDatabase } from '@coffer/testing';
 import { DuplicateEventIdError } from '../errors';
 import type { RecordedEvent } from '../port';
-import { eventually, events, newEvent, runEventStoreContract, uniqueStream } from '../../test/contract-suite';
+import { events, newEvent, runEventStoreContract, uniqueStream } from '../../test/contract-suite';
 import { PostgresEventStore } from './postgres-event-store';
 import { POSITIONS_PER_TRANSACTION } from './schema';
 
