@@ -251,9 +251,9 @@ export class PostgresEventStore implements EventStore {
     );
     const events = rows.filter((row) => !row.waiting).map(toRecorded);
     if (events.length === maxCount) return { events, blocked: false, through: events[events.length - 1].globalPosition };
-    // Fewer than asked: everything below the horizon has been seen.
+    // Fewer than asked: the scan reached just below the horizon (unless the caller was already there).
     const below = horizon - 1n;
-    const through = after !== undefined && after > below ? after : below < 0n ? after : below;
+    const through = below < 0n || (after !== undefined && after >= below) ? after : below;
     return { events, blocked: rows.length > events.length, through };
   }
 

@@ -27,11 +27,11 @@ describe('CheckpointWatcher (read-your-writes without polling per request)', () 
     await db.connect();
     await db.query('CREATE TABLE checkpoint (position bigint NOT NULL); INSERT INTO checkpoint VALUES (10)');
     watcher = new CheckpointWatcher(database.url, stored);
-    await watcher.onModuleInit();
+    await watcher.start();
   });
 
   afterAll(async () => {
-    await watcher.onApplicationShutdown();
+    await watcher.close();
     await db.end();
     await database.drop();
   });

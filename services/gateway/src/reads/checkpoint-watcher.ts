@@ -29,13 +29,9 @@ export class CheckpointWatcher {
     private readonly readPosition: () => Promise<bigint>,
   ) {}
 
-  /** Nest lifecycle: listening starts with the module; a database that is down is retried. */
-  async onModuleInit(): Promise<void> {
+  /** Starts listening; a database that is down is retried in the background. */
+  async start(): Promise<void> {
     await this.listen().catch(() => this.reconnectLater());
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.close();
   }
 
   /** The highest position seen; refreshed from the database when `refresh` is set. */

@@ -37,11 +37,11 @@ export class ReadModels implements OnModuleInit, OnApplicationShutdown {
   }
 
   onModuleInit(): Promise<void> {
-    return this.checkpoint.onModuleInit();
+    return this.checkpoint.start();
   }
 
   onApplicationShutdown(): Promise<void> {
-    return this.checkpoint.onApplicationShutdown();
+    return this.checkpoint.close();
   }
 
   /** Before the projector's first start the views do not exist: that is "not ready", not a fault. */
