@@ -18,6 +18,7 @@
 //   --baseline-pool=N    the baseline's pg pool size (default 20: its best on 2 cores)
 //   --profile            run the services with --cpu-prof; the report lists where their CPU went
 //   --quiet-wait=S       wait up to S s (default 120) for other work on the machine to calm down
+//   --keep-database      leave Coffer's database (and its 1 M-event store) for profiling; the log names it
 //   --skip-baseline --skip-coffer --skip-rebuild --no-build
 'use strict';
 
@@ -56,7 +57,7 @@ function readFlags(argv) {
   const known = [
     'quick', 'duration', 'warmup', 'concurrency', 'users', 'zipf', 'apps', 'rebuild-events', 'fill-budget',
     'idempotency-keys', 'baseline-pool', 'skip-baseline', 'skip-coffer', 'skip-rebuild', 'no-build', 'profile',
-    'quiet-wait', 'fill',
+    'quiet-wait', 'fill', 'keep-database',
   ];
   for (const name of Object.keys(flags)) if (!known.includes(name)) throw new Error(`unknown flag --${name}`);
   const quick = Boolean(flags.quick);
@@ -85,6 +86,7 @@ function readFlags(argv) {
     skipCoffer: Boolean(flags['skip-coffer']),
     skipRebuild: Boolean(flags['skip-rebuild']),
     build: !flags['no-build'],
+    keepDatabase: Boolean(flags['keep-database']),
   };
 }
 
@@ -295,13 +297,17 @@ async function startCoffer(ctx) {
   return coffer;
 }
 
-async function stopCoffer(coffer) {
+async function stopCoffer(coffer, { keepDatabase = false } = {}) {
   coffer.guard.disarm();
   // The gateway first (no new requests), the writer last.
   for (const name of ['gateway', 'achievements', 'projector', 'ledger']) {
     if (coffer.services[name]) await sys.stopProcess(coffer.services[name]);
   }
-  await sys.dropDatabase(coffer.database).catch(() => {});
+  if (keepDatabase) {
+    sys.owned.databases.delete(coffer.database); // not dropped by the final clean-up either
+    log(`coffer: kept database ${coffer.databaseUrl} (drop it yourself when done)`);
+  }
+  else await sys.dropDatabase(coffer.database).catch(() => {});
   await sys.deleteStreams(coffer.natsUrl, coffer.prefix).catch(() => {});
   sys.owned.streams = sys.owned.streams.filter((s) => s.prefix !== coffer.prefix);
 }
@@ -344,7 +350,7 @@ async function runCoffer(opts, ctx) {
     out.error = error.message;
     throw Object.assign(error, { partial: out });
   } finally {
-    await stopCoffer(coffer);
+    await stopCoffer(coffer, { keepDatabase: opts.keepDatabase });
     // Profiles are written when the services exit.
     if (opts.profile && out.load) out.load.profiles = summarizeProfiles(coffer.profileDir, out.load.monotonic.from, out.load.monotonic.to);
   }
