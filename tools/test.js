@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: builds the workspace (some tests run the built services as real processes), then
+// `npm test`: builds the workspace (some tests run the built services as real processes), type-
+// checks the tests (Jest runs them through swc, which strips types unchecked), then runs
 // every test in one Jest run against PostgreSQL and NATS. Tests create and drop their own
 // databases, NATS subjects and JetStream streams; servers this script had to start are stopped.
 const { spawnSync } = require('node:child_process');
@@ -14,9 +15,11 @@ function run(command, args) {
 
 async function main() {
   await ensureInfrastructure({ quiet: true });
-  let status = run(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'tsconfig.build.json']);
+  const tsc = require.resolve('typescript/bin/tsc');
+  let status = run(process.execPath, [tsc, '-b', 'tsconfig.build.json']);
+  if (status === 0) status = run(process.execPath, [tsc, '-p', 'tsconfig.tests.json']);
   if (status !== 0) {
-    console.error('build failed: tests not run');
+    console.error('build or type check failed: tests not run');
     process.stdout.write('\ntests: 0 passed, 1 failed\n');
   } else {
     status = run(process.execPath, [require.resolve('jest/bin/jest'), '--maxWorkers=2', ...process.argv.slice(2)]);
