@@ -2,7 +2,7 @@
 // HTTP takes over an hour on 2 cores (the gateway and NATS hops cost far more than deciding), so
 // this child process runs Coffer's own LedgerWriter (services/ledger/dist) in-process against the
 // same event store and snapshot table, while the ledger service is stopped: the same decide/
-// evolve, the same group-committed appends, the same snapshots every 50,000 events — only the
+// evolve, the same group-committed appends, the same snapshots (every DEFAULT_SNAPSHOT_EVERY events) — only the
 // gateway and NATS are skipped. The events are exactly what the service would have written for
 // these commands. If the writer's module cannot be loaded (its API moved), the child says so and
 // the bench falls back to growing the store through HTTP.
@@ -18,13 +18,13 @@ const { zipf, userId } = require('./load');
 const repo = path.resolve(__dirname, '..');
 
 function loadWriter() {
-  const { LedgerWriter } = require(path.join(repo, 'services/ledger/dist/writer/ledger-writer.js'));
+  const { LedgerWriter, DEFAULT_SNAPSHOT_EVERY } = require(path.join(repo, 'services/ledger/dist/writer/ledger-writer.js'));
   const { SnapshotStore } = require(path.join(repo, 'services/ledger/dist/writer/snapshot-store.js'));
   const { createEventStore } = require(path.join(repo, 'libs/event-store/dist/index.js'));
   if (typeof LedgerWriter !== 'function' || typeof SnapshotStore !== 'function' || typeof createEventStore !== 'function') {
     throw new Error('services/ledger/dist no longer exports LedgerWriter/SnapshotStore as the loader expects');
   }
-  return { LedgerWriter, SnapshotStore, createEventStore };
+  return { LedgerWriter, SnapshotStore, createEventStore, snapshotEvery: DEFAULT_SNAPSHOT_EVERY };
 }
 
 // The writer logs through this: warnings and errors only, like LOG_LEVEL=warn.
@@ -35,14 +35,14 @@ const logger = {
 };
 
 async function run(config, control) {
-  const { LedgerWriter, SnapshotStore, createEventStore } = loadWriter();
+  const { LedgerWriter, SnapshotStore, createEventStore, snapshotEvery } = loadWriter();
   const store = await createEventStore({ databaseUrl: config.databaseUrl });
   const snapshots = new SnapshotStore(config.databaseUrl);
   const writer = new LedgerWriter(store, snapshots, logger, {
     realm: config.realm,
     eventTimeoutSeconds: config.eventTimeoutSeconds,
     instanceId: randomUUID(),
-    snapshotEvery: 50_000, // the service's default
+    snapshotEvery, // the service's default
     maxBatch: 1000, // the service's default
     sweepIntervalMs: 100,
     clock: () => new Date(),

@@ -4,7 +4,7 @@ import type { EventStore } from '@coffer/event-store';
 import { CoreModule, EVENT_STORE, healthController, type CofferConfig, type JsonLogger, type ScopedNatsServer } from '@coffer/platform';
 import { Leadership } from './writer/leadership';
 import { LedgerController } from './writer/ledger.controller';
-import { LedgerWriter } from './writer/ledger-writer';
+import { DEFAULT_SNAPSHOT_EVERY, LedgerWriter } from './writer/ledger-writer';
 import { SnapshotStore } from './writer/snapshot-store';
 import { LEADERSHIP, LEDGER_TRANSPORT, WriterRole } from './writer/writer-role';
 
@@ -38,16 +38,19 @@ export class LedgerModule {
         {
           provide: LedgerWriter,
           inject: [EVENT_STORE, SnapshotStore],
-          useFactory: (store: EventStore, snapshots: SnapshotStore) =>
-            new LedgerWriter(store, snapshots, logger, {
+          useFactory: (store: EventStore, snapshots: SnapshotStore) => {
+            const writer = new LedgerWriter(store, snapshots, logger, {
               realm: config.realm,
               eventTimeoutSeconds: config.eventTimeoutSeconds,
               instanceId: randomUUID(),
-              snapshotEvery: tuning.snapshotEvery ?? 50_000,
+              snapshotEvery: tuning.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY,
               maxBatch: tuning.maxBatch ?? 1000,
               sweepIntervalMs: tuning.sweepIntervalMs ?? 100,
               clock: tuning.clock ?? (() => new Date()),
-            }),
+            });
+            void writer.prefetchSnapshot();
+            return writer;
+          },
         },
         {
           provide: WriterRole,

@@ -167,6 +167,23 @@ export interface FinanceEventDetails {
   transactions: TransactionReply[];
 }
 
+/**
+ * GetEvent's answer for a closed or expired event: the ledger keeps only its owner and ending,
+ * and its details (final from then on) are in the read models once they reach `position`.
+ */
+export interface SettledEventPointer {
+  settled: true;
+  event_id: number;
+  status: 'closed' | 'expired';
+  position: string;
+}
+
+export type GetEventReply = FinanceEventDetails | SettledEventPointer;
+
+export function isSettledEventPointer(reply: GetEventReply): reply is SettledEventPointer {
+  return (reply as SettledEventPointer).settled === true;
+}
+
 export interface ApiKeyEntry {
   app_id: string;
   key_id: string;

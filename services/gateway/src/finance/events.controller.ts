@@ -7,8 +7,9 @@ import {
   OpenEventDto,
   PATTERNS,
   ReadQueryDto,
-  type FinanceEventDetails,
+  isSettledEventPointer,
   type FinanceEventReply,
+  type GetEventReply,
   type LedgerQuery,
 } from '@coffer/contracts';
 import { AppAuthGuard } from '../auth/app-auth.guard';
@@ -93,11 +94,15 @@ export class FinanceEventsController {
     @CurrentApp() app: AppCaller,
   ): Promise<FinanceEventView> {
     // Another app's event is a 404 like a missing one: ids reveal nothing.
-    const strong = () => {
+    const fromReadModels = () => this.reads.event(eventId, app.app_id);
+    const strong = async () => {
       const ledgerQuery: LedgerQuery = { type: 'GetEvent', event_id: eventId, app_id: app.app_id };
-      return this.backend.request<FinanceEventDetails>(PATTERNS.ledgerQueries, ledgerQuery, app);
+      const reply = await this.backend.request<GetEventReply>(PATTERNS.ledgerQueries, ledgerQuery, app);
+      // The ledger keeps only open events in full; a settled one is final, and exact in the
+      // read models from the position it names on.
+      return isSettledEventPointer(reply) ? this.consistency.readFrom(reply.position, fromReadModels) : reply;
     };
-    const details = await this.consistency.readOrStrong(app.app_id, query, () => this.reads.event(eventId, app.app_id), strong);
+    const details = await this.consistency.readOrStrong(app.app_id, query, fromReadModels, strong);
     return eventDetailsView(details);
   }
 }

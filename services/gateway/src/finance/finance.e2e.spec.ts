@@ -78,6 +78,22 @@ describe('gateway Finance API', () => {
       expect(again.status).toBe(409);
       expect(again.body.error.code).toBe('EVENT_NOT_OPEN');
     });
+
+    it('answers a strong read of an open event from the ledger, of a settled one from the read models it points to', async () => {
+      const { body: opened } = await finance('POST', '/finance/event', { description: 'strong' });
+      const posted = await finance('POST', '/finance/transaction', { user_id: 'strong-reader', event_id: opened.event_id, type: 'credit', amount: 3 });
+      const open = await finance('GET', `/finance/event/${opened.event_id}?consistency=strong`);
+      expect(open.status).toBe(200);
+      expect(open.body).toMatchObject({ event_id: opened.event_id, status: 'open', description: 'strong', closed_at: null });
+      expect(open.body.transactions).toEqual([expect.objectContaining({ transaction_id: posted.body.transaction_id, status: 'pending' })]);
+
+      expect((await finance('POST', `/finance/event/${opened.event_id}/close`)).status).toBe(200);
+      const settled = await finance('GET', `/finance/event/${opened.event_id}?consistency=strong`);
+      expect(settled.status).toBe(200);
+      expect(settled.body).toMatchObject({ event_id: opened.event_id, status: 'closed', description: 'strong', closed_at: TIME });
+      expect(settled.body.transactions).toEqual([expect.objectContaining({ transaction_id: posted.body.transaction_id, status: 'posted' })]);
+      expect(Object.keys(settled.body)).not.toContain('settled');
+    });
   });
 
   describe('money', () => {

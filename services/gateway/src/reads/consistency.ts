@@ -41,6 +41,12 @@ export class ReadConsistency {
     }
   }
 
+  /** Reads the read models once they include `position` (UNAVAILABLE when they do not in time). */
+  async readFrom<T>(position: string, read: () => Promise<T>): Promise<T> {
+    await this.reads.waitFor(BigInt(position), READ_YOUR_WRITES_TIMEOUT_MS);
+    return read();
+  }
+
   /** The read models when fresh enough; the ledger when asked for strong reads or when they lag. */
   async readOrStrong<T>(appId: string, query: ReadQueryDto, read: () => Promise<T>, strong: () => Promise<T>): Promise<T> {
     if (query.consistency === 'strong') return strong();

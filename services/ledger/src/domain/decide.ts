@@ -235,19 +235,21 @@ function transaction(state: LedgerState, intent: TransactionIntent): Decision {
 
 /** The caller's event, open and not past its deadline; another app's event does not exist for it. */
 function openEvent(state: LedgerState, eventId: number, appId: string, now: Date): FinanceEventState | Decision {
-  const finance = state.events.get(eventId);
-  if (!finance || finance.app_id !== appId) return refuse('NOT_FOUND', `event ${eventId} does not exist`);
-  if (finance.status !== 'open' || now.getTime() >= finance.expires_at_ms) {
-    return refuse('EVENT_NOT_OPEN', `event ${eventId} is ${finance.status === 'open' ? 'expired' : finance.status}`, {
-      status: finance.status === 'open' ? 'expired' : finance.status,
-    });
+  const finance = state.openEvents.get(eventId);
+  if (finance?.app_id === appId) {
+    if (now.getTime() < finance.expires_at_ms) return finance;
+    return refuse('EVENT_NOT_OPEN', `event ${eventId} is expired`, { status: 'expired' });
   }
-  return finance;
+  const settled = state.settledEvents.get(eventId);
+  if (settled?.app_id === appId) {
+    return refuse('EVENT_NOT_OPEN', `event ${eventId} is ${settled.status}`, { status: settled.status });
+  }
+  return refuse('NOT_FOUND', `event ${eventId} does not exist`);
 }
 
 function expire(state: LedgerState, eventId: number, now: Date): Decision {
-  const finance = state.events.get(eventId);
-  if (!finance || finance.status !== 'open' || now.getTime() < finance.expires_at_ms) return events();
+  const finance = state.openEvents.get(eventId);
+  if (!finance || now.getTime() < finance.expires_at_ms) return events();
   return events({
     type: 'EventExpired',
     data: { event_id: eventId, expired_at: now.toISOString(), voided_transaction_ids: [...finance.pending] },
@@ -257,9 +259,8 @@ function expire(state: LedgerState, eventId: number, now: Date): Decision {
 /** Open events whose deadline has passed at `now`: the writer expires them. */
 export function dueEvents(state: LedgerState, now: Date): number[] {
   const due: number[] = [];
-  for (const id of state.openEvents) {
-    const finance = state.events.get(id);
-    if (finance && now.getTime() >= finance.expires_at_ms) due.push(id);
+  for (const finance of state.openEvents.values()) {
+    if (now.getTime() >= finance.expires_at_ms) due.push(finance.event_id);
   }
   return due;
 }

@@ -63,6 +63,7 @@ describe('evolve: balances', () => {
     expect(balanceOf(state, houseAccount('app_1'), COINS)).toEqual(bal(-20n));
     expect(state.pendingTransactions.size).toBe(0);
     expect(state.openEvents.has(1)).toBe(false);
+    expect(state.settledEvents.get(1)).toEqual({ app_id: 'app_1', status: 'closed' });
   });
 
   it('expiry gives back exactly what the event took and keeps nothing it gave', () => {
@@ -73,6 +74,7 @@ describe('evolve: balances', () => {
     expect(balanceOf(state, TREASURY, COINS)).toEqual(bal(-100n));
     expect(state.pendingTransactions.size).toBe(0);
     expect(state.openEvents.has(1)).toBe(false);
+    expect(state.settledEvents.get(1)).toEqual({ app_id: 'app_1', status: 'expired' });
   });
 
   it('expiry through decide: the user credited inside ends with nothing, the user debited gets it back', () => {
@@ -247,26 +249,23 @@ describe('queries', () => {
     });
   });
 
-  it('GetEvent shows transactions posted once the event closes', () => {
-    const details = ok<FinanceEventDetails>(
-      answer(given(...eventHistory, eventClosed(1, [2, 3], 30)), { type: 'GetEvent', event_id: 1, app_id: 'app_1' }, ''),
-    );
-    expect(details).toMatchObject({ status: 'closed', closed_at: iso(30), expired_at: null });
-    expect(details.transactions.map((t) => [t.transaction_id, t.status])).toEqual([
-      [2, 'posted'],
-      [3, 'posted'],
-    ]);
+  it('GetEvent points a settled event to the read models, from the position asked at on', () => {
+    const closed = answer(given(...eventHistory, eventClosed(1, [2, 3], 30)), { type: 'GetEvent', event_id: 1, app_id: 'app_1' }, '77');
+    expect(ok(closed)).toEqual({ settled: true, event_id: 1, status: 'closed', position: '77' });
+    const expired = answer(given(...eventHistory, eventExpired(1, [2, 3], 80)), { type: 'GetEvent', event_id: 1, app_id: null }, '78');
+    expect(ok(expired)).toEqual({ settled: true, event_id: 1, status: 'expired', position: '78' });
   });
 
-  it('GetEvent shows transactions voided once the event expires', () => {
-    const details = ok<FinanceEventDetails>(
-      answer(given(...eventHistory, eventExpired(1, [2, 3], 80)), { type: 'GetEvent', event_id: 1, app_id: 'app_1' }, ''),
-    );
-    expect(details).toMatchObject({ status: 'expired', expired_at: iso(80), closed_at: null });
-    expect(details.transactions.map((t) => [t.transaction_id, t.status])).toEqual([
-      [2, 'voided'],
-      [3, 'voided'],
-    ]);
+  it("GetEvent: another app's settled event is NOT_FOUND too", () => {
+    const state = given(...eventHistory, eventClosed(1, [2, 3], 30));
+    expect(answer(state, { type: 'GetEvent', event_id: 1, app_id: 'app_2' }, '')).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+  });
+
+  it('a settled event leaves nothing of its details in the state', () => {
+    const state = given(...eventHistory, eventClosed(1, [2, 3], 30));
+    expect(state.openEvents.size).toBe(0);
+    expect(state.pendingTransactions.size).toBe(0);
+    expect(JSON.stringify(snapshot(state))).not.toContain('poker hand');
   });
 
   it("GetEvent: another app's event or an unknown one is NOT_FOUND; the admin sees any", () => {
@@ -281,7 +280,7 @@ describe('queries', () => {
     const state = given(...eventHistory);
     const details = ok<FinanceEventDetails>(answer(state, { type: 'GetEvent', event_id: 1, app_id: 'app_1' }, ''));
     details.transactions[0].status = 'voided';
-    expect(state.events.get(1)!.transactions[0].status).toBe('pending');
+    expect(state.openEvents.get(1)!.transactions[0].status).toBe('pending');
   });
 
   it('ListApps and ListApiKeys show apps and keys with revocations', () => {
@@ -338,7 +337,8 @@ describe('snapshot', () => {
     const restored = restore(JSON.parse(JSON.stringify(snapshot(state))));
     expect(snapshot(restored)).toEqual(snapshot(state));
     expect(restored.revision).toBe(state.revision);
-    expect([...restored.openEvents]).toEqual([1, 3]);
+    expect([...restored.openEvents.keys()]).toEqual([1, 3]);
+    expect(restored.settledEvents).toEqual(state.settledEvents);
     expect(restored.keyOwners).toEqual(state.keyOwners);
     expect(restored.currenciesOf).toEqual(state.currenciesOf);
     expect(balanceOfUser(restored, SNOWFLAKE)).toEqual(balanceOfUser(state, SNOWFLAKE));

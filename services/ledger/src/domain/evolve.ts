@@ -5,7 +5,7 @@
 import type { LedgerEvent, TransactionData } from '@coffer/contracts';
 import { available, balanceKey, isUserAccount, type Balance } from './accounts';
 import { eventReply, transactionReply } from './replies';
-import type { LedgerState } from './state';
+import { settledRecord, type LedgerState } from './state';
 
 /** An event as the writer applies it: its metadata links it to the command that caused it. */
 export type AppliedEvent = LedgerEvent & {
@@ -61,25 +61,22 @@ function apply(state: LedgerState, event: AppliedEvent): unknown {
     }
     case 'EventOpened': {
       const { event_id, app_id, description, opened_at, expires_at } = event.data;
-      state.events.set(event_id, {
+      assert(!state.openEvents.has(event_id) && !state.settledEvents.has(event_id), `event ${event_id} opened twice`);
+      state.openEvents.set(event_id, {
         event_id,
         app_id,
         description,
-        status: 'open',
         opened_at,
         last_ping_at: null,
         expires_at_ms: Date.parse(expires_at),
-        closed_at: null,
-        expired_at: null,
         pending: [],
         transactions: [],
       });
-      state.openEvents.add(event_id);
       state.nextEventId = Math.max(state.nextEventId, event_id + 1);
       return eventReply(event_id, 'open', { expires_at });
     }
     case 'EventPinged': {
-      const finance = mustExist(state.events.get(event.data.event_id), `event ${event.data.event_id}`);
+      const finance = mustExist(state.openEvents.get(event.data.event_id), `open event ${event.data.event_id}`);
       finance.last_ping_at = event.data.pinged_at;
       finance.expires_at_ms = Date.parse(event.data.expires_at);
       return eventReply(finance.event_id, 'open', { expires_at: event.data.expires_at });
@@ -92,7 +89,7 @@ function apply(state: LedgerState, event: AppliedEvent): unknown {
       state.pendingTransactions.set(data.transaction_id, data);
       state.nextTransactionId = Math.max(state.nextTransactionId, data.transaction_id + 1);
       const reply = transactionReply(data, 'pending');
-      const finance = mustExist(state.events.get(data.event_id ?? -1), `event ${data.event_id}`);
+      const finance = mustExist(state.openEvents.get(data.event_id ?? -1), `open event ${data.event_id}`);
       finance.pending.push(data.transaction_id);
       finance.transactions.push({ ...reply });
       return reply;
@@ -109,9 +106,7 @@ function apply(state: LedgerState, event: AppliedEvent): unknown {
         balance(state, data.credit_account, data.currency).pendingCredit -= amount;
         post(state, data, amount);
       });
-      finance.status = 'closed';
-      finance.closed_at = event.data.closed_at;
-      markTransactions(finance.transactions, 'posted');
+      state.settledEvents.set(finance.event_id, settledRecord(finance.app_id, 'closed'));
       return eventReply(finance.event_id, 'closed', { closed_at: event.data.closed_at });
     }
     case 'EventExpired': {
@@ -119,23 +114,24 @@ function apply(state: LedgerState, event: AppliedEvent): unknown {
         balance(state, data.debit_account, data.currency).pendingDebit -= amount;
         balance(state, data.credit_account, data.currency).pendingCredit -= amount;
       });
-      finance.status = 'expired';
-      finance.expired_at = event.data.expired_at;
-      markTransactions(finance.transactions, 'voided');
+      state.settledEvents.set(finance.event_id, settledRecord(finance.app_id, 'expired'));
       return eventReply(finance.event_id, 'expired', {});
     }
   }
 }
 
-/** Ends an open event: runs `each` for every pending transaction, which must be exactly the listed ones. */
+/**
+ * Ends an open event: runs `each` for every pending transaction, which must be exactly the listed
+ * ones, and takes the event out of the open ones (the caller records how it ended).
+ */
 function settle(
   state: LedgerState,
   eventId: number,
   transactionIds: number[],
   each: (data: TransactionData, amount: bigint) => void,
 ) {
-  const finance = mustExist(state.events.get(eventId), `event ${eventId}`);
-  assert(finance.status === 'open', `event ${eventId} settled twice`);
+  const finance = state.openEvents.get(eventId);
+  assert(finance !== undefined, `event ${eventId} ${state.settledEvents.has(eventId) ? 'settled twice' : 'does not exist'}`);
   assert(
     transactionIds.length === finance.pending.length && transactionIds.every((id, i) => id === finance.pending[i]),
     `event ${eventId}: settled transactions differ from its pending ones`,
@@ -145,7 +141,6 @@ function settle(
     each(data, BigInt(data.amount));
     state.pendingTransactions.delete(id);
   }
-  finance.pending = [];
   state.openEvents.delete(eventId);
   return finance;
 }
@@ -156,10 +151,6 @@ function post(state: LedgerState, data: TransactionData, amount: bigint): void {
   balance(state, data.credit_account, data.currency).posted += amount;
   // The invariant decide() guarantees: a user wallet never goes below zero.
   assert(!isUserAccount(data.debit_account) || available(from) >= 0n, `${data.debit_account} overdrawn`);
-}
-
-function markTransactions(transactions: Array<{ status: string }>, status: 'posted' | 'voided'): void {
-  for (const transaction of transactions) if (transaction.status === 'pending') transaction.status = status;
 }
 
 export function balance(state: LedgerState, account: string, currency: string): Balance {

@@ -5,6 +5,7 @@ import type {
   BalanceLine,
   BalanceReply,
   FinanceEventDetails,
+  GetEventReply,
   LedgerQuery,
   Reply,
 } from '@coffer/contracts';
@@ -16,25 +17,8 @@ export function answer(state: LedgerState, query: LedgerQuery, position: string)
   switch (query.type) {
     case 'GetBalance':
       return { ok: true, result: balanceOfUser(state, query.user_id) };
-    case 'GetEvent': {
-      const finance = state.events.get(query.event_id);
-      if (!finance || (query.app_id !== null && finance.app_id !== query.app_id)) {
-        return refusal('NOT_FOUND', `event ${query.event_id} does not exist`);
-      }
-      const details: FinanceEventDetails = {
-        event_id: finance.event_id,
-        app_id: finance.app_id,
-        description: finance.description,
-        status: finance.status,
-        opened_at: finance.opened_at,
-        last_ping_at: finance.last_ping_at,
-        expires_at: new Date(finance.expires_at_ms).toISOString(),
-        closed_at: finance.closed_at,
-        expired_at: finance.expired_at,
-        transactions: finance.transactions.map((transaction) => ({ ...transaction })),
-      };
-      return { ok: true, result: details };
-    }
+    case 'GetEvent':
+      return eventOf(state, query.event_id, query.app_id, position);
     case 'ListApiKeys': {
       const keys: ApiKeyEntry[] = [];
       for (const app of state.apps.values()) {
@@ -61,6 +45,34 @@ export function answer(state: LedgerState, query: LedgerQuery, position: string)
     default:
       return refusal('VALIDATION_FAILED', 'unknown query');
   }
+}
+
+/**
+ * An open event in full; a settled one as a pointer to the read models, which hold it from
+ * `position` (the writer's position now, at or after its settlement) on.
+ */
+function eventOf(state: LedgerState, eventId: number, appId: string | null, position: string): Reply<GetEventReply> {
+  const finance = state.openEvents.get(eventId);
+  if (finance && (appId === null || finance.app_id === appId)) {
+    const details: FinanceEventDetails = {
+      event_id: finance.event_id,
+      app_id: finance.app_id,
+      description: finance.description,
+      status: 'open',
+      opened_at: finance.opened_at,
+      last_ping_at: finance.last_ping_at,
+      expires_at: new Date(finance.expires_at_ms).toISOString(),
+      closed_at: null,
+      expired_at: null,
+      transactions: finance.transactions.map((transaction) => ({ ...transaction })),
+    };
+    return { ok: true, result: details };
+  }
+  const settled = state.settledEvents.get(eventId);
+  if (settled && (appId === null || settled.app_id === appId)) {
+    return { ok: true, result: { settled: true, event_id: eventId, status: settled.status, position } };
+  }
+  return refusal('NOT_FOUND', `event ${eventId} does not exist`);
 }
 
 export function balanceOfUser(state: LedgerState, userId: string): BalanceReply {

@@ -4,9 +4,10 @@
  */
 import type { TransactionData } from '@coffer/contracts';
 import type { Balance } from './accounts';
-import { LedgerState, type AppState, type DecidedCommand, type FinanceEventState } from './state';
+import { LedgerState, settledRecord, type AppState, type DecidedCommand, type FinanceEventState, type SettledEvent } from './state';
 
-export const SNAPSHOT_VERSION = 1;
+/** 2: settled events as id lists per app and ending (1 held every event in full). */
+export const SNAPSHOT_VERSION = 2;
 
 export interface LedgerSnapshot {
   version: number;
@@ -17,7 +18,9 @@ export interface LedgerSnapshot {
   nextTransactionId: number;
   apps: Array<Omit<AppState, 'keys'> & { keys: Array<[string, { key_hash: string; created_at: string; revoked_at: string | null }]> }>;
   balances: Array<[string, string, string, string]>;
-  events: FinanceEventState[];
+  openEvents: FinanceEventState[];
+  /** [app_id, status, event ids]: the bulk of a long-lived ledger's events, kept small. */
+  settledEvents: Array<[string, SettledEvent['status'], number[]]>;
   pendingTransactions: TransactionData[];
   commands: Array<[string, DecidedCommand]>;
 }
@@ -38,14 +41,30 @@ export function snapshot(state: LedgerState): LedgerSnapshot {
       b.pendingDebit.toString(),
       b.pendingCredit.toString(),
     ]),
-    events: [...state.events.values()],
+    openEvents: [...state.openEvents.values()],
+    settledEvents: settledIdLists(state),
     pendingTransactions: [...state.pendingTransactions.values()],
     commands: [...state.commands],
   };
 }
 
+function settledIdLists(state: LedgerState): LedgerSnapshot['settledEvents'] {
+  const lists = new Map<SettledEvent, number[]>();
+  for (const [id, record] of state.settledEvents) {
+    let ids = lists.get(record);
+    if (!ids) lists.set(record, (ids = []));
+    ids.push(id);
+  }
+  return [...lists].map(([record, ids]) => [record.app_id, record.status, ids]);
+}
+
+/** Whether restore() reads this snapshot; a writer that cannot replays the whole stream instead. */
+export function isReadableSnapshot(snap: { version?: unknown }): snap is LedgerSnapshot {
+  return snap.version === SNAPSHOT_VERSION;
+}
+
 export function restore(snap: LedgerSnapshot): LedgerState {
-  if (snap.version !== SNAPSHOT_VERSION) throw new Error(`unknown ledger snapshot version ${snap.version}`);
+  if (!isReadableSnapshot(snap)) throw new Error(`unknown ledger snapshot version ${(snap as { version: unknown }).version}`);
   const state = new LedgerState();
   state.revision = BigInt(snap.revision);
   state.term = snap.term;
@@ -64,9 +83,10 @@ export function restore(snap: LedgerSnapshot): LedgerState {
     if (!currencies) state.currenciesOf.set(account, (currencies = new Set()));
     currencies.add(currency);
   }
-  for (const finance of snap.events) {
-    state.events.set(finance.event_id, finance);
-    if (finance.status === 'open') state.openEvents.add(finance.event_id);
+  for (const finance of snap.openEvents) state.openEvents.set(finance.event_id, finance);
+  for (const [app_id, status, ids] of snap.settledEvents) {
+    const record = settledRecord(app_id, status);
+    for (const id of ids) state.settledEvents.set(id, record);
   }
   for (const data of snap.pendingTransactions) state.pendingTransactions.set(data.transaction_id, data);
   for (const [id, decided] of snap.commands) state.commands.set(id, decided);

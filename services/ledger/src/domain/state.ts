@@ -8,20 +8,28 @@ export interface AppState {
   keys: Map<string, { key_hash: string; created_at: string; revoked_at: string | null }>;
 }
 
+/** An open finance event: everything deciding its pings, transactions, close and expiry needs. */
 export interface FinanceEventState {
   event_id: number;
   app_id: string;
   description: string | null;
-  status: 'open' | 'closed' | 'expired';
   opened_at: string;
   last_ping_at: string | null;
   /** Epoch milliseconds: compared on every expiry sweep. */
   expires_at_ms: number;
-  closed_at: string | null;
-  expired_at: string | null;
-  /** Ids of the event's transactions still pending (emptied by close or expiry). */
+  /** Ids of the event's transactions still pending, in the order they were posted. */
   pending: number[];
   transactions: TransactionReply[];
+}
+
+/**
+ * What the ledger keeps of a closed or expired event: whose it is and how it ended, enough to
+ * refuse further commands on it. Its details and transactions never change again and live in
+ * the read models; keeping them here would grow the writer's memory and snapshots without end.
+ */
+export interface SettledEvent {
+  app_id: string;
+  status: 'closed' | 'expired';
 }
 
 /** What the ledger remembers of a decided command, so a retry gets the first answer. */
@@ -51,11 +59,23 @@ export class LedgerState {
   readonly balances = new Map<string, Balance>();
   /** Currencies each account has a balance in (for balance queries). */
   readonly currenciesOf = new Map<string, Set<string>>();
-  readonly events = new Map<number, FinanceEventState>();
+  readonly openEvents = new Map<number, FinanceEventState>();
+  readonly settledEvents = new Map<number, SettledEvent>();
   readonly pendingTransactions = new Map<number, TransactionData>();
   readonly commands = new Map<string, DecidedCommand>();
-  /** Open events, for the expiry sweep. */
-  readonly openEvents = new Set<number>();
+}
+
+/**
+ * The settled-event records, one object per app and ending: settled events are most of all the
+ * events ever opened, and a shared record costs only the map entry.
+ */
+const settledRecords = new Map<string, SettledEvent>();
+
+export function settledRecord(app_id: string, status: SettledEvent['status']): SettledEvent {
+  const key = `${status}|${app_id}`;
+  let record = settledRecords.get(key);
+  if (!record) settledRecords.set(key, (record = Object.freeze({ app_id, status })));
+  return record;
 }
 
 const ZERO: Readonly<Balance> = Object.freeze({ posted: 0n, pendingDebit: 0n, pendingCredit: 0n });

@@ -15,7 +15,7 @@ import type { JsonLogger } from '@coffer/platform';
 import { decide, dueEvents, type DecideContext, type SystemCommand } from '../domain/decide';
 import { evolve, mergeReplies, type AppliedEvent } from '../domain/evolve';
 import { answer } from '../domain/queries';
-import { restore, snapshot } from '../domain/snapshot';
+import { isReadableSnapshot, restore, snapshot, type LedgerSnapshot } from '../domain/snapshot';
 import { LedgerState } from '../domain/state';
 import type { SnapshotStore } from './snapshot-store';
 
@@ -40,6 +40,13 @@ interface Queued {
   resolve: (reply: Reply<unknown>) => void;
 }
 
+/**
+ * Events between snapshots. A cold start replays at most this many after loading the newest one
+ * (about 20 µs each); snapshots are small since settled events are kept as ids only (6.5 MB at
+ * 1 M events), so taking one every 20,000 events costs the writer a few tens of ms.
+ */
+export const DEFAULT_SNAPSHOT_EVERY = 20_000;
+
 const unavailable = (why: string) => refusal('UNAVAILABLE', `${why}: retry with the same Idempotency-Key`);
 
 /**
@@ -58,6 +65,7 @@ export class LedgerWriter {
   private readonly expiring = new Set<number>();
   private snapshotRevision = -1n;
   private snapshotting: Promise<void> = Promise.resolve();
+  private prefetched: Promise<LedgerSnapshot | undefined> | undefined;
   /** Called when another writer took the stream: this one must stop leading. */
   onFenced: () => void = () => undefined;
 
@@ -237,11 +245,40 @@ export class LedgerWriter {
     }
   }
 
+  /**
+   * Starts loading the newest snapshot while the service boots (NATS, the writer lock), so a
+   * cold start does not wait for both one after the other. The first rebuild takes it. Resolves
+   * once loaded (or failed).
+   */
+  prefetchSnapshot(): Promise<void> {
+    const loading = this.snapshots.load(this.options.realm);
+    this.prefetched = loading;
+    // Nobody need wait for it; a failed prefetch is simply loaded again by the rebuild.
+    return loading.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  /** The prefetched snapshot while it is still the newest (a standby may wait long), else a fresh load. */
+  private async newestSnapshot(): Promise<LedgerSnapshot | undefined> {
+    const early = this.prefetched;
+    this.prefetched = undefined;
+    const snap = await early?.catch(() => undefined);
+    if (snap && (await this.snapshots.newestRevision(this.options.realm)) === BigInt(snap.revision)) return snap;
+    return this.snapshots.load(this.options.realm);
+  }
+
   /** Loads the newest snapshot (if it matches the stream) and replays the events after it. */
   async rebuild(): Promise<void> {
     const started = Date.now();
     let state = new LedgerState();
-    const snap = await this.snapshots.load(this.options.realm);
+    let snap = await this.newestSnapshot();
+    if (snap && !isReadableSnapshot(snap)) {
+      // Written by another version of the ledger: the events are the truth, so replay them all.
+      this.logger.event('warn', 'ignoring a ledger snapshot of another version', { version: (snap as { version: unknown }).version });
+      snap = undefined;
+    }
     if (snap) {
       const [atSnapshot] = await this.store.readStream(this.stream, { fromRevision: BigInt(snap.revision), maxCount: 1 });
       if (atSnapshot?.streamPosition === BigInt(snap.revision)) {

@@ -24,10 +24,18 @@ export class SnapshotStore {
     return this.ready;
   }
 
+  /** The newest snapshot as stored: one of another ledger version is the caller's to refuse. */
   async load(realm: string): Promise<LedgerSnapshot | undefined> {
     await this.ensureTable();
     const { rows } = await this.pool.query('SELECT state FROM coffer_ledger.snapshots WHERE realm = $1', [realm]);
     return rows.length ? (JSON.parse(rows[0].state) as LedgerSnapshot) : undefined;
+  }
+
+  /** The revision of the newest snapshot, without loading it. */
+  async newestRevision(realm: string): Promise<bigint | undefined> {
+    await this.ensureTable();
+    const { rows } = await this.pool.query('SELECT revision::text FROM coffer_ledger.snapshots WHERE realm = $1', [realm]);
+    return rows.length ? BigInt(rows[0].revision) : undefined;
   }
 
   /** Saves a serialised snapshot unless a newer one is already there. */
