@@ -4,6 +4,7 @@ import { connect, type NatsConnection } from 'nats';
 import { subjectOf, type Reply, type Request, type RequestMeta } from '@coffer/contracts';
 import { CONFIG, currentCorrelationId, type CofferConfig } from '@coffer/platform';
 import { ApiError } from '../http/api-error';
+import { ReplyInbox } from './reply-inbox';
 
 export type Caller = Pick<RequestMeta, 'app_id' | 'key_id'>;
 
@@ -21,14 +22,15 @@ interface NestReplyPacket<Answer> {
  * answer in time is UNAVAILABLE: its outcome is unknown, so the client retries with the same
  * Idempotency-Key and the ledger's command-id dedupe makes the retry safe.
  *
- * It speaks NestJS's packet format (`{pattern, data, id}` → `{id, response | err}`) over the
- * connection's one multiplexed reply inbox. `ClientNats.send` subscribes and unsubscribes a
- * fresh inbox per request: two extra protocol messages and a subscription object on the
- * hottest path of the system (a profile showed it as the gateway's largest NATS cost).
+ * It speaks NestJS's packet format (`{pattern, data, id}` → `{id, response | err}`) over one
+ * multiplexed reply inbox (ReplyInbox). `ClientNats.send` subscribes and unsubscribes a fresh
+ * inbox per request: two extra protocol messages and a subscription object on the hottest path
+ * of the system (a profile showed it as the gateway's largest NATS cost).
  */
 @Injectable()
 export class BackendClient implements OnModuleInit, OnApplicationShutdown {
   private connection: NatsConnection | undefined;
+  private inbox: ReplyInbox | undefined;
   /** Requests waiting for this event-loop turn's end, to leave in one socket write. */
   private departing: Array<() => void> = [];
 
@@ -43,10 +45,12 @@ export class BackendClient implements OnModuleInit, OnApplicationShutdown {
       // as UNAVAILABLE with the pattern, which says all a trace would.
       noAsyncTraces: true,
     });
+    this.inbox = new ReplyInbox(this.connection);
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.connection?.drain().catch(() => undefined);
+    this.inbox?.close();
   }
 
   /** Sends one request and returns its result, or throws the refusal as an ApiError. */
@@ -87,7 +91,7 @@ export class BackendClient implements OnModuleInit, OnApplicationShutdown {
     const subject = subjectOf(pattern, this.config.natsPrefix, this.config.realm);
     const packet = JSON.stringify({ pattern, data: message, id: randomUUID() });
     await this.nextDeparture();
-    const answer = await this.nats().request(subject, Buffer.from(packet), { timeout: timeoutMs });
+    const answer = await this.replies().request(subject, Buffer.from(packet), timeoutMs);
     const decoded = JSON.parse(Buffer.from(answer.data).toString('utf8')) as NestReplyPacket<Answer>;
     if (decoded.err !== undefined && decoded.err !== null) throw new Error(`the service failed: ${JSON.stringify(decoded.err)}`);
     return decoded.response as Answer;
@@ -109,6 +113,11 @@ export class BackendClient implements OnModuleInit, OnApplicationShutdown {
         for (const go of leaving) go();
       });
     });
+  }
+
+  private replies(): ReplyInbox {
+    if (!this.inbox) throw new Error('the NATS connection is not open yet');
+    return this.inbox;
   }
 
   private nats(): NatsConnection {
