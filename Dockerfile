@@ -43,6 +43,7 @@ RUN npm prune --omit=dev --no-audit --no-fund \
       cp "$workspace/package.json" "/prod/$workspace/" && \
       if [ -d "$workspace/dist" ]; then cp -R "$workspace/dist" "/prod/$workspace/"; fi; \
     done \
+ && mkdir -p /prod/libs/contracts/http && cp libs/contracts/http/package.json /prod/libs/contracts/http/ \
  && find /prod -name '*.tsbuildinfo' -delete \
  && cp tools/healthcheck.js /prod/tools/ \
  && for service in gateway ledger achievements projector; do \

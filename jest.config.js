@@ -25,7 +25,10 @@ module.exports = {
     [`/node_modules/(${esmOnly.join('|')})/.+\\.js$`]: ['@swc/jest', swcJs],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
-  moduleNameMapper: { '^@coffer/([a-z-]+)$': '<rootDir>/libs/$1/src' },
+  moduleNameMapper: {
+    '^@coffer/contracts/http$': '<rootDir>/libs/contracts/src/dto',
+    '^@coffer/([a-z-]+)$': '<rootDir>/libs/$1/src',
+  },
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/'],
   setupFiles: ['reflect-metadata'],
   testTimeout: 60000,

@@ -1,5 +1,5 @@
+// The REST API's DTO classes are not exported here: import them from '@coffer/contracts/http'.
 export * from './commands';
-export * from './dto';
 export * from './envelope';
 export * from './errors';
 export * from './events';

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import type { AchievementReply, AchievementStatsView, UserAchievementView } from '@coffer/contracts';
+import type { AchievementReply } from '@coffer/contracts';
+import type { AchievementStatsView, UserAchievementView } from '@coffer/contracts/http';
 import { ApiError } from '../http/api-error';
 import { DB_POOL } from '../tokens';
 

@@ -1,6 +1,13 @@
 import { Body, Controller, Get, HttpCode, Inject, Patch, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import {
+  type AchievementChanges,
+  type AchievementReply,
+  type ProgressReply,
+  type RecordProgress,
+  type RegisterAchievement,
+} from '@coffer/contracts';
+import {
   AchievementList,
   AchievementStatsView,
   AchievementView,
@@ -9,12 +16,7 @@ import {
   RegisterAchievementDto,
   UnlockAchievementDto,
   UpdateAchievementDto,
-  type AchievementChanges,
-  type AchievementReply,
-  type ProgressReply,
-  type RecordProgress,
-  type RegisterAchievement,
-} from '@coffer/contracts';
+} from '@coffer/contracts/http';
 import { AppAuthGuard } from '../auth/app-auth.guard';
 import { CurrentApp, type AppCaller } from '../auth/caller';
 import { Command, type CommandContext } from '../commands/ledger-commands';

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { UserAchievementList } from '@coffer/contracts';
+import { UserAchievementList } from '@coffer/contracts/http';
 import { AppAuthGuard } from '../auth/app-auth.guard';
 import { ApiErrors } from '../http/api-docs';
 import { UserIdParam } from '../http/path-params';

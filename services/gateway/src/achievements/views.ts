@@ -1,5 +1,6 @@
 /** Service replies and read-model rows shaped exactly as API.md shows them. */
-import type { AchievementReply, AchievementView, ProgressReply, ProgressView } from '@coffer/contracts';
+import type { AchievementReply, ProgressReply } from '@coffer/contracts';
+import type { AchievementView, ProgressView } from '@coffer/contracts/http';
 
 export function achievementView(reply: AchievementReply): AchievementView {
   return {

@@ -9,13 +9,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import {
-  ApiKeyCreated,
-  AppCreated,
-  AppList,
-  CreateAppDto,
-  GrantDto,
   PATTERNS,
-  TransactionView,
   type AppReply,
   type AppsReply,
   type Grant,
@@ -23,6 +17,7 @@ import {
   type LedgerQuery,
   type TransactionReply,
 } from '@coffer/contracts';
+import { ApiKeyCreated, AppCreated, AppList, CreateAppDto, GrantDto, TransactionView } from '@coffer/contracts/http';
 import { AdminGuard } from '../auth/admin.guard';
 import { ApiKeyRegistry } from '../auth/api-key-registry';
 import { generateApiKey, generateKeyId, sha256Hex } from '../auth/api-keys';

@@ -1,4 +1,5 @@
-import type { AppList, AppsReply } from '@coffer/contracts';
+import type { AppsReply } from '@coffer/contracts';
+import type { AppList } from '@coffer/contracts/http';
 
 /** GET /admin/apps as API.md shows it: each app with its keys (never their hashes). */
 export function appListView(reply: AppsReply): AppList {

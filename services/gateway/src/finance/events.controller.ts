@@ -1,17 +1,19 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import {
-  FinanceEventClosed,
-  FinanceEventOpen,
-  FinanceEventView,
-  OpenEventDto,
   PATTERNS,
-  ReadQueryDto,
   isSettledEventPointer,
   type FinanceEventReply,
   type GetEventReply,
   type LedgerQuery,
 } from '@coffer/contracts';
+import {
+  FinanceEventClosed,
+  FinanceEventOpen,
+  FinanceEventView,
+  OpenEventDto,
+  ReadQueryDto,
+} from '@coffer/contracts/http';
 import { AppAuthGuard } from '../auth/app-auth.guard';
 import { CurrentApp, type AppCaller } from '../auth/caller';
 import { BackendClient } from '../backend/backend.client';

@@ -1,21 +1,23 @@
 import { Body, Controller, Get, Inject, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import {
-  BalanceQueryDto,
-  BalanceView,
   PATTERNS,
-  PostTransactionDto,
-  TransactionsPageView,
-  TransactionsQueryDto,
-  TransactionView,
-  TransferDto,
-  TransferView,
   type BalanceReply,
   type LedgerQuery,
   type PostTransaction,
   type TransactionReply,
   type Transfer,
 } from '@coffer/contracts';
+import {
+  BalanceQueryDto,
+  BalanceView,
+  PostTransactionDto,
+  TransactionsPageView,
+  TransactionsQueryDto,
+  TransactionView,
+  TransferDto,
+  TransferView,
+} from '@coffer/contracts/http';
 import { AppAuthGuard } from '../auth/app-auth.guard';
 import { CurrentApp, type AppCaller } from '../auth/caller';
 import { BackendClient } from '../backend/backend.client';

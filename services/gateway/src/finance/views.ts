@@ -2,18 +2,15 @@
  * Ledger replies shaped as API.md shows them: exactly its fields, user ids and amounts as
  * strings (exact at any size), whatever else the ledger's reply carries.
  */
+import type { BalanceReply, FinanceEventDetails, FinanceEventReply, TransactionReply } from '@coffer/contracts';
 import type {
-  BalanceReply,
   BalanceView,
   FinanceEventClosed,
-  FinanceEventDetails,
   FinanceEventOpen,
-  FinanceEventReply,
   FinanceEventView,
-  TransactionReply,
   TransactionView,
   TransferView,
-} from '@coffer/contracts';
+} from '@coffer/contracts/http';
 
 export function transactionView(tx: TransactionReply): TransactionView {
   return {

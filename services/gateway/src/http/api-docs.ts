@@ -1,7 +1,8 @@
 /** OpenAPI decorators shared by the routes, so /docs says the same thing everywhere. */
 import { applyDecorators } from '@nestjs/common';
 import { ApiHeader, ApiResponse } from '@nestjs/swagger';
-import { ERROR_STATUS, ErrorResponse, type ErrorCode } from '@coffer/contracts';
+import { ERROR_STATUS, type ErrorCode } from '@coffer/contracts';
+import { ErrorResponse } from '@coffer/contracts/http';
 
 /** The Idempotency-Key request header and the headers a command's response carries. */
 export function ApiIdempotent(): MethodDecorator & ClassDecorator {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ReadQueryDto } from '@coffer/contracts';
+import type { ReadQueryDto } from '@coffer/contracts/http';
 import { ApiError } from '../http/api-error';
 import { ReadModels } from './read-models';
 
