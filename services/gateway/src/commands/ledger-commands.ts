@@ -42,7 +42,10 @@ export class LedgerCommands {
    * validated and normalised): their hash is how the ledger recognises a reused key.
    */
   async send<Result>(context: CommandContext, path: string, body: unknown, command: LedgerCommand): Promise<CommandReply<Result>> {
-    const envelope: LedgerCommandBody = { command, request_hash: requestHash(context.method, path, body) };
+    // Without a key the command can never be asked again (its id is random), so it carries no
+    // hash: the ledger remembers only commands that have one, for their retries.
+    const hash = context.idempotencyKey === undefined ? null : requestHash(context.method, path, body);
+    const envelope: LedgerCommandBody = { command, request_hash: hash };
     const commandId = commandIdFor(context.caller.app_id, context.idempotencyKey);
     const reply = await this.backend.request<CommandReply<Result>>(PATTERNS.ledgerCommands, envelope, context.caller, commandId);
     if (reply.replayed) void context.reply.header(REPLAYED_HEADER, 'true');
