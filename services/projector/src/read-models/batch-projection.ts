@@ -2,10 +2,11 @@
  * Projects a batch of ledger events into one read-model generation with a handful of set-based
  * statements (one per table), whatever the batch size: the in-memory deltas of the batch are
  * summed first, then written with jsonb_populate_recordset. Runs inside the caller's transaction.
+ * A rebuild folds the whole store with one delta instead (Replay).
  */
 import type { PoolClient } from 'pg';
 import type { LedgerEvent, TransactionData } from '@coffer/contracts';
-import type { RecordedEvent } from '@coffer/event-store';
+import type { ReplayedEvent } from '@coffer/event-store';
 import { projectAchievementEvents } from './achievement-projection';
 import { generationSchema } from './schema';
 
@@ -80,6 +81,17 @@ class BatchDelta {
     else delta.minted += amount;
   }
 
+  /**
+   * Takes out the transactions and finance events that no later event changes (settled; closed
+   * or expired), leaving those still pending or open.
+   */
+  takeSettled(): { transactions: TransactionRow[]; events: FinanceEventRow[] } {
+    return {
+      transactions: take(this.newTransactions, (row) => row.status !== 'pending'),
+      events: take(this.newEvents, (row) => row.status !== 'open'),
+    };
+  }
+
   /** Changes to an event: merged into its new row when it was opened in this batch. */
   updateEvent(eventId: number, fields: Record<string, unknown>): void {
     const target = this.newEvents.get(eventId) ?? this.eventUpdates.get(eventId);
@@ -88,7 +100,17 @@ class BatchDelta {
   }
 }
 
-export async function projectBatch(client: PoolClient, generation: number, events: RecordedEvent[]): Promise<void> {
+function take<Row>(rows: Map<number, Row>, wanted: (row: Row) => boolean): Row[] {
+  const taken: Row[] = [];
+  for (const [id, row] of rows) {
+    if (!wanted(row)) continue;
+    taken.push(row);
+    rows.delete(id);
+  }
+  return taken;
+}
+
+export async function projectBatch(client: PoolClient, generation: number, events: ReplayedEvent[]): Promise<void> {
   const s = generationSchema(generation);
   const delta = new BatchDelta();
   const earlier = await pendingFromEarlierBatches(client, s, events);
@@ -99,11 +121,49 @@ export async function projectBatch(client: PoolClient, generation: number, event
   await projectAchievementEvents(client, s, events);
 }
 
+/** Nothing comes from earlier batches in a replay: its delta holds every pending transaction. */
+const NONE_EARLIER: ReadonlyMap<number, TransactionRow> = new Map();
+
+/**
+ * A rebuild's fold of the store into an empty generation, page by page, with one delta kept
+ * across pages: a pending transaction or an open finance event stays in memory until it is
+ * settled or closed, so each row is inserted once, in its final state, and nothing is read back
+ * (the live projector's UPDATEs and pendingFromEarlierBatches lookups were most of a rebuild's
+ * statements). Balances, daily totals, apps and keys are written by `finish`. A page's write
+ * owns its rows (the delta no longer holds them), so it may run while the next page is folded.
+ */
+export class Replay {
+  private readonly delta = new BatchDelta();
+  private readonly schema: string;
+
+  constructor(generation: number) {
+    this.schema = generationSchema(generation);
+  }
+
+  /** Folds a page of events; returns the write of its rows that no later event changes. */
+  fold(events: ReplayedEvent[]): (client: PoolClient) => Promise<void> {
+    for (const recorded of events) {
+      apply(this.delta, { type: recorded.type, data: recorded.data } as LedgerEvent, recorded, NONE_EARLIER);
+    }
+    const settled = this.delta.takeSettled();
+    return async (client) => {
+      await insertFinanceEvents(client, this.schema, settled.events);
+      await insertTransactions(client, this.schema, settled.transactions);
+      await projectAchievementEvents(client, this.schema, events);
+    };
+  }
+
+  /** Writes what the pages left: pending transactions, open finance events, sums, apps and keys. */
+  async finish(client: PoolClient): Promise<void> {
+    await write(client, this.schema, this.delta);
+  }
+}
+
 function apply(
   delta: BatchDelta,
   event: LedgerEvent,
-  recorded: RecordedEvent,
-  earlier: Map<number, TransactionRow>,
+  recorded: ReplayedEvent,
+  earlier: ReadonlyMap<number, TransactionRow>,
 ): void {
   switch (event.type) {
     case 'AppRegistered':
@@ -202,7 +262,7 @@ function transactionRow(data: TransactionData, status: TransactionRow['status'],
 async function pendingFromEarlierBatches(
   client: PoolClient,
   s: string,
-  events: RecordedEvent[],
+  events: ReplayedEvent[],
 ): Promise<Map<number, TransactionRow>> {
   const ids: number[] = [];
   for (const event of events) {
@@ -218,22 +278,33 @@ async function pendingFromEarlierBatches(
   return new Map(rows.map((row) => [Number(row.transaction_id), row]));
 }
 
+/** Sums are bigints in memory; JSON carries them as strings, which numeric columns take exactly. */
 const json = (rows: unknown[]) => JSON.stringify(rows, (_key, value) => (typeof value === 'bigint' ? value.toString() : value));
 
+function run(client: PoolClient, sql: string, rows: unknown[]) {
+  return rows.length ? client.query(sql, [json(rows)]) : undefined;
+}
+
+async function insertFinanceEvents(client: PoolClient, s: string, rows: FinanceEventRow[]): Promise<void> {
+  await run(client, `INSERT INTO ${s}.finance_events SELECT * FROM jsonb_populate_recordset(null::${s}.finance_events, $1)`, rows);
+}
+
+async function insertTransactions(client: PoolClient, s: string, rows: TransactionRow[]): Promise<void> {
+  await run(client, `INSERT INTO ${s}.transactions SELECT * FROM jsonb_populate_recordset(null::${s}.transactions, $1)`, rows);
+}
+
 async function write(client: PoolClient, s: string, delta: BatchDelta): Promise<void> {
-  const run = (sql: string, rows: unknown[]) => (rows.length ? client.query(sql, [json(rows)]) : undefined);
-  await run(`INSERT INTO ${s}.apps SELECT * FROM jsonb_populate_recordset(null::${s}.apps, $1)`, delta.apps);
-  await run(`INSERT INTO ${s}.api_keys SELECT * FROM jsonb_populate_recordset(null::${s}.api_keys, $1)`, delta.keys);
+  await run(client, `INSERT INTO ${s}.apps SELECT * FROM jsonb_populate_recordset(null::${s}.apps, $1)`, delta.apps);
+  await run(client, `INSERT INTO ${s}.api_keys SELECT * FROM jsonb_populate_recordset(null::${s}.api_keys, $1)`, delta.keys);
   await run(
+    client,
     `UPDATE ${s}.api_keys k SET revoked_at = u.revoked_at
        FROM jsonb_to_recordset($1) AS u(key_id text, revoked_at timestamptz) WHERE k.key_id = u.key_id`,
     delta.revokedKeys,
   );
+  await insertFinanceEvents(client, s, [...delta.newEvents.values()]);
   await run(
-    `INSERT INTO ${s}.finance_events SELECT * FROM jsonb_populate_recordset(null::${s}.finance_events, $1)`,
-    [...delta.newEvents.values()],
-  );
-  await run(
+    client,
     `UPDATE ${s}.finance_events f SET
         status = coalesce(u.status, f.status),
         last_ping_at = coalesce(u.last_ping_at, f.last_ping_at),
@@ -243,17 +314,16 @@ async function write(client: PoolClient, s: string, delta: BatchDelta): Promise<
        FROM jsonb_populate_recordset(null::${s}.finance_events, $1) u WHERE f.event_id = u.event_id`,
     [...delta.eventUpdates.values()],
   );
+  await insertTransactions(client, s, [...delta.newTransactions.values()]);
   await run(
-    `INSERT INTO ${s}.transactions SELECT * FROM jsonb_populate_recordset(null::${s}.transactions, $1)`,
-    [...delta.newTransactions.values()],
-  );
-  await run(
+    client,
     `UPDATE ${s}.transactions t SET status = u.status, settled_at = u.settled_at
        FROM jsonb_to_recordset($1) AS u(transaction_id bigint, status text, settled_at timestamptz)
       WHERE t.transaction_id = u.transaction_id`,
     [...delta.settled.values()],
   );
   await run(
+    client,
     `INSERT INTO ${s}.accounts AS a SELECT * FROM jsonb_populate_recordset(null::${s}.accounts, $1)
        ON CONFLICT (account, currency) DO UPDATE SET
          posted = a.posted + excluded.posted,
@@ -262,6 +332,7 @@ async function write(client: PoolClient, s: string, delta: BatchDelta): Promise<
     [...delta.accounts.values()],
   );
   await run(
+    client,
     `INSERT INTO ${s}.daily_totals AS d SELECT * FROM jsonb_populate_recordset(null::${s}.daily_totals, $1)
        ON CONFLICT (day, app_id, currency) DO UPDATE SET
          minted = d.minted + excluded.minted,
