@@ -67,10 +67,10 @@ async function fill(
 }
 
 /**
- * Folds every event so far into the empty `generation` with one Replay. Each page's rows are
- * written while the next page is read and folded, one write at a time; the checkpoint moves
- * only at the end, with the rows the pages left, so the generation matches it from then on
- * (a crash before leaves a generation nobody uses: a rebuild starts a new one).
+ * Folds every event so far into `generation`, empty and without lookup keys, with one Replay.
+ * Each page's rows are written while the next page is read and folded, one write at a time;
+ * the checkpoint moves only at the end, with the rows the pages left, so the generation matches
+ * it from then on (a crash before leaves a generation nobody uses: a rebuild starts a new one).
  */
 async function replay(
   store: EventStore,
@@ -97,6 +97,7 @@ async function replay(
     count += events.length;
   }
   await writing;
+  await generations.addLookupKeys(generation);
   if (!last) return;
   const { globalPosition, occurredAt } = last;
   await inTransaction(async (client) => {
@@ -130,7 +131,7 @@ export async function rebuild(
   await generations.ensure();
   const started = Date.now();
   const total = await countEvents(store);
-  const generation = await generations.create();
+  const generation = await generations.create({ lookupKeys: false });
   let done = 0;
   const tick = (count: number) => progress?.((done += count), Math.max(total, done));
   await replay(store, generations, generation, { pageSize, progress: tick });
