@@ -8,6 +8,7 @@ import type { PoolClient } from 'pg';
 import type { LedgerEvent, TransactionData } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
 import { projectAchievementEvents } from './achievement-projection';
+import { copyRows } from './copy';
 import { generationSchema } from './schema';
 
 interface TransactionRow {
@@ -28,6 +29,24 @@ interface TransactionRow {
   global_position: string;
 }
 
+const TRANSACTION_COLUMNS: Array<keyof TransactionRow> = [
+  'transaction_id',
+  'event_id',
+  'app_id',
+  'kind',
+  'user_id',
+  'to_user_id',
+  'debit_account',
+  'credit_account',
+  'amount',
+  'currency',
+  'status',
+  'description',
+  'created_at',
+  'settled_at',
+  'global_position',
+];
+
 interface AccountDelta {
   account: string;
   currency: string;
@@ -46,6 +65,18 @@ interface TotalsDelta {
 }
 
 type FinanceEventRow = Record<string, unknown> & { event_id: number };
+
+const FINANCE_EVENT_COLUMNS = [
+  'event_id',
+  'app_id',
+  'description',
+  'status',
+  'opened_at',
+  'last_ping_at',
+  'expires_at',
+  'closed_at',
+  'expired_at',
+];
 
 class BatchDelta {
   readonly accounts = new Map<string, AccountDelta>();
@@ -129,8 +160,10 @@ const NONE_EARLIER: ReadonlyMap<number, TransactionRow> = new Map();
  * across pages: a pending transaction or an open finance event stays in memory until it is
  * settled or closed, so each row is inserted once, in its final state, and nothing is read back
  * (the live projector's UPDATEs and pendingFromEarlierBatches lookups were most of a rebuild's
- * statements). Balances, daily totals, apps and keys are written by `finish`. A page's write
- * owns its rows (the delta no longer holds them), so it may run while the next page is folded.
+ * statements). Pages COPY their rows into tables without lookup keys (Generations.create);
+ * balances, daily totals, apps and keys are written by `finish`, after addLookupKeys. A page's
+ * write owns its rows (the delta no longer holds them), so it may run while the next page is
+ * folded.
  */
 export class Replay {
   private readonly delta = new BatchDelta();
@@ -147,8 +180,8 @@ export class Replay {
     }
     const settled = this.delta.takeSettled();
     return async (client) => {
-      await insertFinanceEvents(client, this.schema, settled.events);
-      await insertTransactions(client, this.schema, settled.transactions);
+      await copyRows(client, `${this.schema}.finance_events`, FINANCE_EVENT_COLUMNS, settled.events);
+      await copyRows(client, `${this.schema}.transactions`, TRANSACTION_COLUMNS, settled.transactions);
       await projectAchievementEvents(client, this.schema, events);
     };
   }
@@ -285,14 +318,6 @@ function run(client: PoolClient, sql: string, rows: unknown[]) {
   return rows.length ? client.query(sql, [json(rows)]) : undefined;
 }
 
-async function insertFinanceEvents(client: PoolClient, s: string, rows: FinanceEventRow[]): Promise<void> {
-  await run(client, `INSERT INTO ${s}.finance_events SELECT * FROM jsonb_populate_recordset(null::${s}.finance_events, $1)`, rows);
-}
-
-async function insertTransactions(client: PoolClient, s: string, rows: TransactionRow[]): Promise<void> {
-  await run(client, `INSERT INTO ${s}.transactions SELECT * FROM jsonb_populate_recordset(null::${s}.transactions, $1)`, rows);
-}
-
 async function write(client: PoolClient, s: string, delta: BatchDelta): Promise<void> {
   await run(client, `INSERT INTO ${s}.apps SELECT * FROM jsonb_populate_recordset(null::${s}.apps, $1)`, delta.apps);
   await run(client, `INSERT INTO ${s}.api_keys SELECT * FROM jsonb_populate_recordset(null::${s}.api_keys, $1)`, delta.keys);
@@ -302,7 +327,11 @@ async function write(client: PoolClient, s: string, delta: BatchDelta): Promise<
        FROM jsonb_to_recordset($1) AS u(key_id text, revoked_at timestamptz) WHERE k.key_id = u.key_id`,
     delta.revokedKeys,
   );
-  await insertFinanceEvents(client, s, [...delta.newEvents.values()]);
+  await run(
+    client,
+    `INSERT INTO ${s}.finance_events SELECT * FROM jsonb_populate_recordset(null::${s}.finance_events, $1)`,
+    [...delta.newEvents.values()],
+  );
   await run(
     client,
     `UPDATE ${s}.finance_events f SET
@@ -314,7 +343,11 @@ async function write(client: PoolClient, s: string, delta: BatchDelta): Promise<
        FROM jsonb_populate_recordset(null::${s}.finance_events, $1) u WHERE f.event_id = u.event_id`,
     [...delta.eventUpdates.values()],
   );
-  await insertTransactions(client, s, [...delta.newTransactions.values()]);
+  await run(
+    client,
+    `INSERT INTO ${s}.transactions SELECT * FROM jsonb_populate_recordset(null::${s}.transactions, $1)`,
+    [...delta.newTransactions.values()],
+  );
   await run(
     client,
     `UPDATE ${s}.transactions t SET status = u.status, settled_at = u.settled_at
