@@ -79,7 +79,8 @@ const FINANCE_EVENT_COLUMNS = [
 ];
 
 class BatchDelta {
-  readonly accounts = new Map<string, AccountDelta>();
+  /** By currency, then account: no key string built per lookup (millions in a rebuild). */
+  readonly accounts = new Map<string, Map<string, AccountDelta>>();
   readonly totals = new Map<string, TotalsDelta>();
   readonly newTransactions = new Map<number, TransactionRow>();
   readonly settled = new Map<number, { transaction_id: number; status: string; settled_at: string }>();
@@ -90,9 +91,10 @@ class BatchDelta {
   readonly revokedKeys: Array<{ key_id: string; revoked_at: string }> = [];
 
   account(account: string, currency: string): AccountDelta {
-    const key = `${account}|${currency}`;
-    let delta = this.accounts.get(key);
-    if (!delta) this.accounts.set(key, (delta = { account, currency, posted: 0n, pending_debit: 0n, pending_credit: 0n }));
+    let byAccount = this.accounts.get(currency);
+    if (!byAccount) this.accounts.set(currency, (byAccount = new Map()));
+    let delta = byAccount.get(account);
+    if (!delta) byAccount.set(account, (delta = { account, currency, posted: 0n, pending_debit: 0n, pending_credit: 0n }));
     return delta;
   }
 
@@ -252,11 +254,13 @@ function apply(
         const row = delta.newTransactions.get(id) ?? earlier.get(id);
         if (!row) throw new Error(`read model misses pending transaction ${id}`);
         const amount = BigInt(row.amount);
-        delta.account(row.debit_account, row.currency).pending_debit -= amount;
-        delta.account(row.credit_account, row.currency).pending_credit -= amount;
+        const debit = delta.account(row.debit_account, row.currency);
+        const credit = delta.account(row.credit_account, row.currency);
+        debit.pending_debit -= amount;
+        credit.pending_credit -= amount;
         if (closed) {
-          delta.account(row.debit_account, row.currency).posted -= amount;
-          delta.account(row.credit_account, row.currency).posted += amount;
+          debit.posted -= amount;
+          credit.posted += amount;
           delta.countPosted(row, at);
         }
         const status = closed ? 'posted' : 'voided';
@@ -362,7 +366,7 @@ async function write(client: PoolClient, s: string, delta: BatchDelta): Promise<
          posted = a.posted + excluded.posted,
          pending_debit = a.pending_debit + excluded.pending_debit,
          pending_credit = a.pending_credit + excluded.pending_credit`,
-    [...delta.accounts.values()],
+    [...delta.accounts.values()].flatMap((byAccount) => [...byAccount.values()]),
   );
   await run(
     client,
