@@ -47,7 +47,12 @@ interface ReplayRow {
 }
 
 const COLUMNS = ['global_position', 'event_id', 'stream', 'stream_position', 'type', 'data', 'metadata', 'occurred_at'];
-const REPLAY_COLUMNS = ['global_position', 'type', 'data', 'floor(extract(epoch FROM occurred_at) * 1000)::bigint AS occurred_ms'];
+const REPLAY_COLUMNS = [
+  'global_position',
+  'type',
+  'data',
+  'floor(extract(epoch FROM occurred_at) * 1000)::bigint AS occurred_ms',
+];
 const DEFAULT_READ_BATCH = 1000;
 
 export class PostgresEventStore implements EventStore {
@@ -238,7 +243,8 @@ export class PostgresEventStore implements EventStore {
   }
 
   async readAllForReplay(options: ReadAllOptions = {}): Promise<ReplayedEvent[]> {
-    const { events } = await this.readVisibleAs(REPLAY_COLUMNS, toReplayed, options.after, options.maxCount ?? DEFAULT_READ_BATCH);
+    const maxCount = options.maxCount ?? DEFAULT_READ_BATCH;
+    const { events } = await this.readVisibleAs(REPLAY_COLUMNS, toReplayed, options.after, maxCount);
     return withoutSystemEvents(events, options);
   }
 

@@ -23,7 +23,12 @@ function field(value: unknown): string {
 }
 
 /** Inserts `rows` into `table`, each row's `columns` in that order. */
-export async function copyRows<Row>(client: PoolClient, table: string, columns: ReadonlyArray<keyof Row & string>, rows: Row[]): Promise<void> {
+export async function copyRows<Row>(
+  client: PoolClient,
+  table: string,
+  columns: ReadonlyArray<keyof Row & string>,
+  rows: Row[],
+): Promise<void> {
   if (rows.length === 0) return;
   let text = '';
   for (const row of rows) text += columns.map((column) => field(row[column])).join('\t') + '\n';

@@ -24,7 +24,11 @@ interface PageOptions {
  * one: the store and the read models are different work for PostgreSQL, and a replay is
  * otherwise half idle waiting on each.
  */
-async function* pages(store: EventStore, after: bigint | undefined, { until, size = PAGE }: PageOptions = {}): AsyncGenerator<ReplayedEvent[]> {
+async function* pages(
+  store: EventStore,
+  after: bigint | undefined,
+  { until, size = PAGE }: PageOptions = {},
+): AsyncGenerator<ReplayedEvent[]> {
   const read = async (from: bigint | undefined) => {
     const events = await store.readAllForReplay({ after: from, maxCount: size });
     return until === undefined ? events : events.filter((event) => event.globalPosition <= until);
