@@ -34,6 +34,12 @@ export interface RecordedEvent<Data = unknown> {
   metadata: EventMetadata;
 }
 
+/**
+ * What folding every event into a model needs of it: no id, stream or metadata, which an
+ * adapter may then neither fetch nor decode (they are half of a ledger event's bytes).
+ */
+export type ReplayedEvent<Data = unknown> = Pick<RecordedEvent<Data>, 'type' | 'data' | 'globalPosition' | 'occurredAt'>;
+
 export interface AppendRequest {
   stream: string;
   events: NewEvent[];
@@ -98,6 +104,8 @@ export interface EventStore {
   appendMany(requests: AppendRequest[]): Promise<AppendResult[]>;
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /** The events readAll returns, cut to what a replay (rebuilding read models) needs. */
+  readAllForReplay(options?: ReadAllOptions): Promise<ReplayedEvent[]>;
   /** Position of the newest event a reader can see now (undefined on an empty store). */
   headPosition(): Promise<bigint | undefined>;
   /** How many events the store holds, where the store can say so cheaply (progress bars). */

@@ -168,20 +168,41 @@ describe('read models kept by the projector', () => {
     const users = ['r1', 'r2', 'r3'];
     await startProjector();
     await burst(app_id, users, 20);
+    // Text that COPY must escape, in a finance event and in one of its transactions.
+    const awkward = 'tab\there, line\nbreak, back\\slash, \\N, ünïcødé';
+    const event = await client.command({ type: 'OpenEvent', description: awkward }, { app_id });
+    const event_id = ok(event).result.event_id;
+    await client.command({ type: 'PostTransaction', user_id: 'r1', event_id, kind: 'credit', amount: '5', currency: 'coins', description: awkward }, { app_id });
+    await client.command({ type: 'CloseEvent', event_id }, { app_id });
     const during = burst(app_id, users, 20);
-    const result = await rebuild(store, new Generations(pool));
+    // Small pages: pending transactions and open events are carried across many of them.
+    const result = await rebuild(store, new Generations(pool), { pageSize: 7 });
     await during;
     await caughtUp();
     expect(result.generation).toBe(2);
     expect(await readBalances()).toEqual(await ledgerBalances(users));
     expect((await verify(store, new Generations(pool))).ok).toBe(true);
+    const texts = await pool.query(
+      `SELECT description FROM coffer_read.finance_events WHERE event_id = $1
+       UNION ALL SELECT description FROM coffer_read.transactions WHERE event_id = $1`,
+      [event_id],
+    );
+    expect(texts.rows).toEqual([{ description: awkward }, { description: awkward }]);
     // The old generation is gone; the views serve the new one.
     const schemas = await pool.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'coffer_rm_%' ORDER BY 1`);
     expect(schemas.rows.map((row) => row.nspname)).toEqual(['coffer_rm_2']);
-    // Filled without the reader-only indexes, it serves with them.
+    // Filled without the reader-only indexes and the lookup keys, it serves with them.
     const indexes = await pool.query(`SELECT indexname FROM pg_indexes WHERE schemaname = 'coffer_rm_2' ORDER BY 1`);
     expect(indexes.rows.map((row) => row.indexname)).toEqual(
-      expect.arrayContaining(['achievement_progress_user', 'transactions_app', 'transactions_to_user', 'transactions_user']),
+      expect.arrayContaining([
+        'achievement_progress_user',
+        'transactions_app',
+        'transactions_to_user',
+        'transactions_user',
+        'transactions_pkey',
+        'transactions_event_id_idx',
+        'finance_events_pkey',
+      ]),
     );
   });
 

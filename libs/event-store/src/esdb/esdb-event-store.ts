@@ -31,6 +31,7 @@ import type {
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  ReplayedEvent,
   SubscribeOptions,
   Subscription,
 } from '../port';
@@ -110,6 +111,11 @@ export class EventStoreDbEventStore implements EventStore {
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     const keep = options.excludeSystemEvents === false ? () => true : isUserEvent;
     return this.scanAll(FORWARDS, options.after, options.maxCount ?? DEFAULT_READ_BATCH, keep);
+  }
+
+  /** The client always reads whole events: a full event is also a replayed one. */
+  async readAllForReplay(options: ReadAllOptions = {}): Promise<ReplayedEvent[]> {
+    return this.readAll(options);
   }
 
   async headPosition(): Promise<bigint | undefined> {

@@ -5,8 +5,8 @@ interface VisibleReader {
   readVisible(after: bigint | undefined, maxCount: number, types?: readonly string[]): Promise<VisibleRead>;
 }
 
-export interface VisibleRead {
-  events: RecordedEvent[];
+export interface VisibleRead<Event = RecordedEvent> {
+  events: Event[];
   /** Newer events are committed but wait behind an appender still running: look again soon. */
   blocked: boolean;
   /** Every event up to here was read (or filtered out by type): the next read starts after it. */

@@ -47,7 +47,7 @@ export async function runCli(args: string[]): Promise<number> {
   try {
     if (command === 'rebuild') {
       const started = Date.now();
-      const result = await rebuild(store, generations, (done, total) => progressBar(done, total, started));
+      const result = await rebuild(store, generations, { progress: (done, total) => progressBar(done, total, started) });
       process.stderr.write('\n');
       console.log(
         `rebuilt read models into generation ${result.generation}: ${result.events} events in ${result.seconds.toFixed(1)} s (${result.eventsPerSecond} events/s), now serving`,

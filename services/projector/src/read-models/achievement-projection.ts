@@ -10,7 +10,7 @@
  */
 import type { PoolClient } from 'pg';
 import type { AchievementChanges, AchievementEvent } from '@coffer/contracts';
-import type { RecordedEvent } from '@coffer/event-store';
+import type { ReplayedEvent } from '@coffer/event-store';
 
 interface AchievementRow {
   app_id: string;
@@ -51,7 +51,7 @@ interface ProgressDelta {
 
 const rowKey = (...parts: string[]) => JSON.stringify(parts);
 
-export async function projectAchievementEvents(client: PoolClient, schemaName: string, events: RecordedEvent[]): Promise<void> {
+export async function projectAchievementEvents(client: PoolClient, schemaName: string, events: ReplayedEvent[]): Promise<void> {
   const registered = new Map<string, AchievementRow>();
   const changed = new Map<string, AchievementChange>();
   const progress = new Map<string, ProgressDelta>();

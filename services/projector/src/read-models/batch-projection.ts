@@ -2,11 +2,13 @@
  * Projects a batch of ledger events into one read-model generation with a handful of set-based
  * statements (one per table), whatever the batch size: the in-memory deltas of the batch are
  * summed first, then written with jsonb_populate_recordset. Runs inside the caller's transaction.
+ * A rebuild folds the whole store with one delta instead (Replay).
  */
 import type { PoolClient } from 'pg';
 import type { LedgerEvent, TransactionData } from '@coffer/contracts';
-import type { RecordedEvent } from '@coffer/event-store';
+import type { ReplayedEvent } from '@coffer/event-store';
 import { projectAchievementEvents } from './achievement-projection';
+import { copyRows } from './copy';
 import { generationSchema } from './schema';
 
 interface TransactionRow {
@@ -27,6 +29,24 @@ interface TransactionRow {
   global_position: string;
 }
 
+const TRANSACTION_COLUMNS: Array<keyof TransactionRow> = [
+  'transaction_id',
+  'event_id',
+  'app_id',
+  'kind',
+  'user_id',
+  'to_user_id',
+  'debit_account',
+  'credit_account',
+  'amount',
+  'currency',
+  'status',
+  'description',
+  'created_at',
+  'settled_at',
+  'global_position',
+];
+
 interface AccountDelta {
   account: string;
   currency: string;
@@ -46,8 +66,21 @@ interface TotalsDelta {
 
 type FinanceEventRow = Record<string, unknown> & { event_id: number };
 
+const FINANCE_EVENT_COLUMNS = [
+  'event_id',
+  'app_id',
+  'description',
+  'status',
+  'opened_at',
+  'last_ping_at',
+  'expires_at',
+  'closed_at',
+  'expired_at',
+];
+
 class BatchDelta {
-  readonly accounts = new Map<string, AccountDelta>();
+  /** By currency, then account: no key string built per lookup (millions in a rebuild). */
+  readonly accounts = new Map<string, Map<string, AccountDelta>>();
   readonly totals = new Map<string, TotalsDelta>();
   readonly newTransactions = new Map<number, TransactionRow>();
   readonly settled = new Map<number, { transaction_id: number; status: string; settled_at: string }>();
@@ -58,9 +91,10 @@ class BatchDelta {
   readonly revokedKeys: Array<{ key_id: string; revoked_at: string }> = [];
 
   account(account: string, currency: string): AccountDelta {
-    const key = `${account}|${currency}`;
-    let delta = this.accounts.get(key);
-    if (!delta) this.accounts.set(key, (delta = { account, currency, posted: 0n, pending_debit: 0n, pending_credit: 0n }));
+    let byAccount = this.accounts.get(currency);
+    if (!byAccount) this.accounts.set(currency, (byAccount = new Map()));
+    let delta = byAccount.get(account);
+    if (!delta) byAccount.set(account, (delta = { account, currency, posted: 0n, pending_debit: 0n, pending_credit: 0n }));
     return delta;
   }
 
@@ -80,6 +114,17 @@ class BatchDelta {
     else delta.minted += amount;
   }
 
+  /**
+   * Takes out the transactions and finance events that no later event changes (settled; closed
+   * or expired), leaving those still pending or open.
+   */
+  takeSettled(): { transactions: TransactionRow[]; events: FinanceEventRow[] } {
+    return {
+      transactions: take(this.newTransactions, (row) => row.status !== 'pending'),
+      events: take(this.newEvents, (row) => row.status !== 'open'),
+    };
+  }
+
   /** Changes to an event: merged into its new row when it was opened in this batch. */
   updateEvent(eventId: number, fields: Record<string, unknown>): void {
     const target = this.newEvents.get(eventId) ?? this.eventUpdates.get(eventId);
@@ -88,7 +133,17 @@ class BatchDelta {
   }
 }
 
-export async function projectBatch(client: PoolClient, generation: number, events: RecordedEvent[]): Promise<void> {
+function take<Row>(rows: Map<number, Row>, wanted: (row: Row) => boolean): Row[] {
+  const taken: Row[] = [];
+  for (const [id, row] of rows) {
+    if (!wanted(row)) continue;
+    taken.push(row);
+    rows.delete(id);
+  }
+  return taken;
+}
+
+export async function projectBatch(client: PoolClient, generation: number, events: ReplayedEvent[]): Promise<void> {
   const s = generationSchema(generation);
   const delta = new BatchDelta();
   const earlier = await pendingFromEarlierBatches(client, s, events);
@@ -99,11 +154,51 @@ export async function projectBatch(client: PoolClient, generation: number, event
   await projectAchievementEvents(client, s, events);
 }
 
+/** Nothing comes from earlier batches in a replay: its delta holds every pending transaction. */
+const NONE_EARLIER: ReadonlyMap<number, TransactionRow> = new Map();
+
+/**
+ * A rebuild's fold of the store into an empty generation, page by page, with one delta kept
+ * across pages: a pending transaction or an open finance event stays in memory until it is
+ * settled or closed, so each row is inserted once, in its final state, and nothing is read back
+ * (the live projector's UPDATEs and pendingFromEarlierBatches lookups were most of a rebuild's
+ * statements). Pages COPY their rows into tables without lookup keys (Generations.create);
+ * balances, daily totals, apps and keys are written by `finish`, after addLookupKeys. A page's
+ * write owns its rows (the delta no longer holds them), so it may run while the next page is
+ * folded.
+ */
+export class Replay {
+  private readonly delta = new BatchDelta();
+  private readonly schema: string;
+
+  constructor(generation: number) {
+    this.schema = generationSchema(generation);
+  }
+
+  /** Folds a page of events; returns the write of its rows that no later event changes. */
+  fold(events: ReplayedEvent[]): (client: PoolClient) => Promise<void> {
+    for (const recorded of events) {
+      apply(this.delta, { type: recorded.type, data: recorded.data } as LedgerEvent, recorded, NONE_EARLIER);
+    }
+    const settled = this.delta.takeSettled();
+    return async (client) => {
+      await copyRows(client, `${this.schema}.finance_events`, FINANCE_EVENT_COLUMNS, settled.events);
+      await copyRows(client, `${this.schema}.transactions`, TRANSACTION_COLUMNS, settled.transactions);
+      await projectAchievementEvents(client, this.schema, events);
+    };
+  }
+
+  /** Writes what the pages left: pending transactions, open finance events, sums, apps and keys. */
+  async finish(client: PoolClient): Promise<void> {
+    await write(client, this.schema, this.delta);
+  }
+}
+
 function apply(
   delta: BatchDelta,
   event: LedgerEvent,
-  recorded: RecordedEvent,
-  earlier: Map<number, TransactionRow>,
+  recorded: ReplayedEvent,
+  earlier: ReadonlyMap<number, TransactionRow>,
 ): void {
   switch (event.type) {
     case 'AppRegistered':
@@ -159,11 +254,13 @@ function apply(
         const row = delta.newTransactions.get(id) ?? earlier.get(id);
         if (!row) throw new Error(`read model misses pending transaction ${id}`);
         const amount = BigInt(row.amount);
-        delta.account(row.debit_account, row.currency).pending_debit -= amount;
-        delta.account(row.credit_account, row.currency).pending_credit -= amount;
+        const debit = delta.account(row.debit_account, row.currency);
+        const credit = delta.account(row.credit_account, row.currency);
+        debit.pending_debit -= amount;
+        credit.pending_credit -= amount;
         if (closed) {
-          delta.account(row.debit_account, row.currency).posted -= amount;
-          delta.account(row.credit_account, row.currency).posted += amount;
+          debit.posted -= amount;
+          credit.posted += amount;
           delta.countPosted(row, at);
         }
         const status = closed ? 'posted' : 'voided';
@@ -202,7 +299,7 @@ function transactionRow(data: TransactionData, status: TransactionRow['status'],
 async function pendingFromEarlierBatches(
   client: PoolClient,
   s: string,
-  events: RecordedEvent[],
+  events: ReplayedEvent[],
 ): Promise<Map<number, TransactionRow>> {
   const ids: number[] = [];
   for (const event of events) {
@@ -218,22 +315,29 @@ async function pendingFromEarlierBatches(
   return new Map(rows.map((row) => [Number(row.transaction_id), row]));
 }
 
+/** Sums are bigints in memory; JSON carries them as strings, which numeric columns take exactly. */
 const json = (rows: unknown[]) => JSON.stringify(rows, (_key, value) => (typeof value === 'bigint' ? value.toString() : value));
 
+function run(client: PoolClient, sql: string, rows: unknown[]) {
+  return rows.length ? client.query(sql, [json(rows)]) : undefined;
+}
+
 async function write(client: PoolClient, s: string, delta: BatchDelta): Promise<void> {
-  const run = (sql: string, rows: unknown[]) => (rows.length ? client.query(sql, [json(rows)]) : undefined);
-  await run(`INSERT INTO ${s}.apps SELECT * FROM jsonb_populate_recordset(null::${s}.apps, $1)`, delta.apps);
-  await run(`INSERT INTO ${s}.api_keys SELECT * FROM jsonb_populate_recordset(null::${s}.api_keys, $1)`, delta.keys);
+  await run(client, `INSERT INTO ${s}.apps SELECT * FROM jsonb_populate_recordset(null::${s}.apps, $1)`, delta.apps);
+  await run(client, `INSERT INTO ${s}.api_keys SELECT * FROM jsonb_populate_recordset(null::${s}.api_keys, $1)`, delta.keys);
   await run(
+    client,
     `UPDATE ${s}.api_keys k SET revoked_at = u.revoked_at
        FROM jsonb_to_recordset($1) AS u(key_id text, revoked_at timestamptz) WHERE k.key_id = u.key_id`,
     delta.revokedKeys,
   );
   await run(
+    client,
     `INSERT INTO ${s}.finance_events SELECT * FROM jsonb_populate_recordset(null::${s}.finance_events, $1)`,
     [...delta.newEvents.values()],
   );
   await run(
+    client,
     `UPDATE ${s}.finance_events f SET
         status = coalesce(u.status, f.status),
         last_ping_at = coalesce(u.last_ping_at, f.last_ping_at),
@@ -244,24 +348,28 @@ async function write(client: PoolClient, s: string, delta: BatchDelta): Promise<
     [...delta.eventUpdates.values()],
   );
   await run(
+    client,
     `INSERT INTO ${s}.transactions SELECT * FROM jsonb_populate_recordset(null::${s}.transactions, $1)`,
     [...delta.newTransactions.values()],
   );
   await run(
+    client,
     `UPDATE ${s}.transactions t SET status = u.status, settled_at = u.settled_at
        FROM jsonb_to_recordset($1) AS u(transaction_id bigint, status text, settled_at timestamptz)
       WHERE t.transaction_id = u.transaction_id`,
     [...delta.settled.values()],
   );
   await run(
+    client,
     `INSERT INTO ${s}.accounts AS a SELECT * FROM jsonb_populate_recordset(null::${s}.accounts, $1)
        ON CONFLICT (account, currency) DO UPDATE SET
          posted = a.posted + excluded.posted,
          pending_debit = a.pending_debit + excluded.pending_debit,
          pending_credit = a.pending_credit + excluded.pending_credit`,
-    [...delta.accounts.values()],
+    [...delta.accounts.values()].flatMap((byAccount) => [...byAccount.values()]),
   );
   await run(
+    client,
     `INSERT INTO ${s}.daily_totals AS d SELECT * FROM jsonb_populate_recordset(null::${s}.daily_totals, $1)
        ON CONFLICT (day, app_id, currency) DO UPDATE SET
          minted = d.minted + excluded.minted,

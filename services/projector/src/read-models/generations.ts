@@ -1,6 +1,6 @@
 import { READ_CHECKPOINT_CHANNEL } from '@coffer/contracts';
 import type { Pool, PoolClient } from 'pg';
-import { generationDdl, generationSchema, META_DDL, META_SCHEMA, readerIndexDdl, viewDdl } from './schema';
+import { generationDdl, generationSchema, lookupKeyDdl, META_DDL, META_SCHEMA, readerIndexDdl, viewDdl } from './schema';
 
 const LOCK = 'coffer-read-models';
 
@@ -60,17 +60,22 @@ export class Generations {
 
   /**
    * A fresh, empty generation that serves nobody yet (for rebuild and verify), without the
-   * reader-only indexes: `indexForReaders` adds them before it may serve.
+   * reader-only indexes: `indexForReaders` adds them before it may serve. Without `lookupKeys`
+   * (for a replay) `addLookupKeys` must add those before the live projection may write to it.
    */
-  async create(): Promise<number> {
+  async create(options: { lookupKeys?: boolean } = {}): Promise<number> {
     return this.transaction(async (client) => {
       const { rows } = await client.query(
         `UPDATE ${META_SCHEMA}.read_models SET next_generation = next_generation + 1 RETURNING next_generation - 1 AS g`,
       );
       const generation: number = rows[0].g;
-      for (const statement of generationDdl(generation)) await client.query(statement);
+      for (const statement of generationDdl(generation, options)) await client.query(statement);
       return generation;
     });
+  }
+
+  async addLookupKeys(generation: number): Promise<void> {
+    for (const statement of lookupKeyDdl(generation)) await this.pool.query(statement);
   }
 
   async indexForReaders(generation: number): Promise<void> {

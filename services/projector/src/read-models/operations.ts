@@ -3,8 +3,8 @@
  * serving models equal a fresh fold of the events) and status (position and lag).
  */
 import type { PoolClient } from 'pg';
-import type { EventStore } from '@coffer/event-store';
-import { projectBatch } from './batch-projection';
+import type { EventStore, ReplayedEvent } from '@coffer/event-store';
+import { projectBatch, Replay } from './batch-projection';
 import type { Generations } from './generations';
 import { generationSchema, READ_MODEL_TABLES, type ReadModelTable } from './schema';
 
@@ -12,9 +12,41 @@ const PAGE = 20000;
 
 export type Progress = (done: number, total: number) => void;
 
+interface PageOptions {
+  /** Last event wanted (inclusive); the head when undefined. */
+  until?: bigint;
+  /** Events per page (PAGE unless a test wants many small pages). */
+  size?: number;
+}
+
 /**
- * Fills `generation` from its checkpoint up to `until` (inclusive; head when undefined), each
- * page in its own transaction unless a client is given.
+ * Pages of the events after `after`. Reading the next page overlaps the caller's work on this
+ * one: the store and the read models are different work for PostgreSQL, and a replay is
+ * otherwise half idle waiting on each.
+ */
+async function* pages(
+  store: EventStore,
+  after: bigint | undefined,
+  { until, size = PAGE }: PageOptions = {},
+): AsyncGenerator<ReplayedEvent[]> {
+  const read = async (from: bigint | undefined) => {
+    const events = await store.readAllForReplay({ after: from, maxCount: size });
+    return until === undefined ? events : events.filter((event) => event.globalPosition <= until);
+  };
+  let next = read(after);
+  for (;;) {
+    const events = await next;
+    if (events.length === 0) return;
+    next = read(events[events.length - 1].globalPosition);
+    next.catch(() => undefined); // awaited on the next turn; not unhandled if the caller fails first
+    yield events;
+  }
+}
+
+/**
+ * Fills `generation` from its checkpoint up to `until` (inclusive; head when undefined) the way
+ * the live projector does, batch by batch, each page in its own transaction unless a client is
+ * given.
  */
 async function fill(
   store: EventStore,
@@ -22,20 +54,9 @@ async function fill(
   generation: number,
   options: { until?: bigint; client?: PoolClient; progress?: (count: number) => void },
 ): Promise<void> {
-  let { position } = await generations.checkpoint(generation, options.client);
-  const page = async (after: bigint | undefined) => {
-    const events = await store.readAll({ after, maxCount: PAGE });
-    return options.until === undefined ? events : events.filter((event) => event.globalPosition <= options.until!);
-  };
-  // Reading the next page overlaps writing this one: the store and the read models are
-  // different work for PostgreSQL, and a rebuild is otherwise half idle waiting on each.
-  let next = page(position);
-  for (;;) {
-    const events = await next;
-    if (events.length === 0) return;
+  const { position } = await generations.checkpoint(generation, options.client);
+  for await (const events of pages(store, position, { until: options.until })) {
     const last = events[events.length - 1];
-    next = page(last.globalPosition);
-    next.catch(() => undefined); // awaited on the next turn; not unhandled if this write fails
     const write = async (client: PoolClient) => {
       // A generation being filled serves nobody and is rebuilt from the events after a crash,
       // so its pages need not wait for the WAL flush.
@@ -45,9 +66,48 @@ async function fill(
     };
     if (options.client) await write(options.client);
     else await generations.transaction(write);
-    position = last.globalPosition;
     options.progress?.(events.length);
   }
+}
+
+/**
+ * Folds every event so far into `generation`, empty and without lookup keys, with one Replay.
+ * Each page's rows are written while the next page is read and folded, one write at a time;
+ * the checkpoint moves only at the end, with the rows the pages left, so the generation matches
+ * it from then on (a crash before leaves a generation nobody uses: a rebuild starts a new one).
+ */
+async function replay(
+  store: EventStore,
+  generations: Generations,
+  generation: number,
+  options: { pageSize?: number; progress: (count: number) => void },
+): Promise<void> {
+  const folding = new Replay(generation);
+  let writing: Promise<void> = Promise.resolve();
+  let last: ReplayedEvent | undefined;
+  let count = 0;
+  // Nobody reads a generation being replayed and a crash abandons it: no waiting for WAL flushes.
+  const inTransaction = (write: (client: PoolClient) => Promise<void>) =>
+    generations.transaction(async (client) => {
+      await client.query('SET LOCAL synchronous_commit = off');
+      await write(client);
+    });
+  for await (const events of pages(store, undefined, { size: options.pageSize })) {
+    const write = folding.fold(events);
+    await writing;
+    writing = inTransaction(write).then(() => options.progress(events.length));
+    writing.catch(() => undefined); // awaited on the next turn; not unhandled if reading fails first
+    last = events[events.length - 1];
+    count += events.length;
+  }
+  await writing;
+  await generations.addLookupKeys(generation);
+  if (!last) return;
+  const { globalPosition, occurredAt } = last;
+  await inTransaction(async (client) => {
+    await folding.finish(client);
+    await generations.setCheckpoint(client, generation, globalPosition, occurredAt, count);
+  });
 }
 
 async function countEvents(store: EventStore): Promise<number> {
@@ -64,16 +124,21 @@ async function countEvents(store: EventStore): Promise<number> {
 
 /**
  * Replays every event into a new generation while the old one keeps serving, then, holding the
- * projector's lock, catches up the last events and swaps the views in one transaction.
+ * projector's lock, catches up the last events as the live projector would and swaps the views
+ * in one transaction.
  */
-export async function rebuild(store: EventStore, generations: Generations, progress?: Progress) {
+export async function rebuild(
+  store: EventStore,
+  generations: Generations,
+  { progress, pageSize }: { progress?: Progress; pageSize?: number } = {},
+) {
   await generations.ensure();
   const started = Date.now();
   const total = await countEvents(store);
-  const generation = await generations.create();
+  const generation = await generations.create({ lookupKeys: false });
   let done = 0;
   const tick = (count: number) => progress?.((done += count), Math.max(total, done));
-  await fill(store, generations, generation, { progress: tick });
+  await replay(store, generations, generation, { pageSize, progress: tick });
   await generations.indexForReaders(generation);
   const previous = await generations.locked(async (client) => {
     await fill(store, generations, generation, { client, progress: tick });

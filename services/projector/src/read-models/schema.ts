@@ -21,7 +21,11 @@ export const READ_MODEL_TABLES = {
 
 export type ReadModelTable = keyof typeof READ_MODEL_TABLES;
 
-export function generationDdl(generation: number): string[] {
+/**
+ * A generation's tables. Without `lookupKeys` the two tables a replay fills in bulk come without
+ * the keys the live projection looks their rows up by (see lookupKeyDdl).
+ */
+export function generationDdl(generation: number, { lookupKeys = true } = {}): string[] {
   const s = generationSchema(generation);
   return [
     `CREATE SCHEMA ${s}`,
@@ -40,7 +44,7 @@ export function generationDdl(generation: number): string[] {
        pending_credit numeric(40) NOT NULL DEFAULT 0,
        PRIMARY KEY (account, currency))`,
     `CREATE TABLE ${s}.transactions (
-       transaction_id bigint PRIMARY KEY,
+       transaction_id bigint NOT NULL,
        event_id bigint,
        app_id text,
        kind text NOT NULL,
@@ -55,9 +59,8 @@ export function generationDdl(generation: number): string[] {
        created_at timestamptz NOT NULL,
        settled_at timestamptz,
        global_position bigint NOT NULL)`,
-    `CREATE INDEX ON ${s}.transactions (event_id) WHERE event_id IS NOT NULL`,
     `CREATE TABLE ${s}.finance_events (
-       event_id bigint PRIMARY KEY,
+       event_id bigint NOT NULL,
        app_id text NOT NULL,
        description text,
        status text NOT NULL,
@@ -99,6 +102,21 @@ export function generationDdl(generation: number): string[] {
        reward_transaction_id bigint,
        updated_at timestamptz NOT NULL,
        PRIMARY KEY (app_id, key, user_id))`,
+    ...(lookupKeys ? lookupKeyDdl(generation) : []),
+  ];
+}
+
+/**
+ * Keys the live projection finds transactions and finance events by (to settle or ping them).
+ * A replay finds nothing in the tables, so a rebuild adds these after its bulk inserts: one sort
+ * each instead of an index entry per inserted row (a third of PostgreSQL's work in a rebuild).
+ */
+export function lookupKeyDdl(generation: number): string[] {
+  const s = generationSchema(generation);
+  return [
+    `ALTER TABLE ${s}.transactions ADD PRIMARY KEY (transaction_id)`,
+    `CREATE INDEX ON ${s}.transactions (event_id) WHERE event_id IS NOT NULL`,
+    `ALTER TABLE ${s}.finance_events ADD PRIMARY KEY (event_id)`,
   ];
 }
 
