@@ -50,6 +50,9 @@ describe('Achievements API over HTTP', () => {
     gateway = await startGateway(env);
     await untilServing(gateway);
     pool = new Pool({ connectionString: database.url });
+    // The database is dropped WITH (FORCE) after each test: a connection still closing then gets
+    // a FATAL, which a pool without a listener would throw as an unhandled 'error' event.
+    pool.on('error', () => undefined);
     const created = await call(gateway, 'POST', '/admin/apps', { token: ADMIN_TOKEN, body: { name: 'Blackjack' } });
     expect(created.status).toBe(201);
     ({ api_key: apiKey, app_id: appId } = created.body);

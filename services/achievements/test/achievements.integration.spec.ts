@@ -50,6 +50,9 @@ describe('achievements service over NATS and PostgreSQL', () => {
     ledger = new LedgerTestClient(prefix);
     store = await PostgresEventStore.connect({ connectionString: database.url });
     pool = new Pool({ connectionString: database.url });
+    // The database is dropped WITH (FORCE) after each test: a connection still closing then gets
+    // a FATAL, which a pool without a listener would throw as an unhandled 'error' event.
+    pool.on('error', () => undefined);
   });
 
   afterEach(async () => {

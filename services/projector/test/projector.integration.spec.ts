@@ -38,6 +38,9 @@ describe('read models kept by the projector', () => {
     prefix = testNatsPrefix('projector');
     client = new LedgerTestClient(prefix);
     pool = new Pool({ connectionString: database.url });
+    // The database is dropped WITH (FORCE) after each test: a connection still closing then gets
+    // a FATAL, which a pool without a listener would throw as an unhandled 'error' event.
+    pool.on('error', () => undefined);
     running.push(await startLedger({ databaseUrl: database.url, prefix }));
     store = await PostgresEventStore.connect({ connectionString: database.url });
   });
