@@ -38,13 +38,15 @@ describe('LedgerWriter queue', () => {
     // The command arrives while the loop that answered the writer's term is still winding
     // down: it once waited for the next submit, so a quiet ledger left a lone request hanging.
     await writer.lead();
+    let timer: NodeJS.Timeout | undefined;
     const reply = await Promise.race([
       writer.command(
         { command: { type: 'OpenEvent', description: 'alone' }, request_hash: null },
         { correlation_id: randomUUID(), command_id: randomUUID(), app_id: 'app_1', key_id: null },
       ),
-      new Promise((resolve) => setTimeout(() => resolve('no answer within 5 s'), 5000)),
+      new Promise((resolve) => (timer = setTimeout(() => resolve('no answer within 5 s'), 5000))),
     ]);
+    clearTimeout(timer); // a pending 5 s timer would keep Jest's worker alive after the suite
     expect(reply).toMatchObject({ ok: true, result: { result: { event_id: 1, status: 'open' } } });
   });
 });
