@@ -10,6 +10,7 @@ export type DomainEventType = LedgerEventType | AchievementEventType;
 /** Current schema version of each event type; every event is written with it in its metadata. */
 export const EVENT_SCHEMA_VERSIONS: Record<DomainEventType, number> = {
   WriterTermStarted: 1,
+  CommandRefused: 1,
   AppRegistered: 1,
   ApiKeyIssued: 1,
   ApiKeyRevoked: 1,

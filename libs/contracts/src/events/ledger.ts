@@ -6,6 +6,8 @@
  * `amount` from `debit_account` to `credit_account` (double entry): an account's balance is
  * its credits minus its debits, so per currency all balances sum to zero.
  */
+import type { ErrorCode } from '../errors';
+
 export type AccountId = string;
 export type TransactionKind = 'credit' | 'debit' | 'transfer' | 'grant';
 
@@ -89,8 +91,21 @@ export interface WriterTermStarted {
   started_at: string;
 }
 
+/**
+ * The ledger refused a command sent with an Idempotency-Key. Recorded so that a retry with the
+ * same key and body gets this refusal again, also after a restart and even if the state has
+ * changed since (funds arrived): API.md's "returns the first response again". The command's id
+ * and request hash are in the metadata. Refusals of commands without a key write nothing.
+ */
+export interface CommandRefused {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
 export interface LedgerEventMap {
   WriterTermStarted: WriterTermStarted;
+  CommandRefused: CommandRefused;
   AppRegistered: AppRegistered;
   ApiKeyIssued: ApiKeyIssued;
   ApiKeyRevoked: ApiKeyRevoked;

@@ -233,6 +233,17 @@ function transaction(state: LedgerState, intent: TransactionIntent): Decision {
   return events(intent.event_id === null ? { type: 'TransactionPosted', data } : { type: 'TransactionPending', data });
 }
 
+/**
+ * The event that records a refusal, for a command sent with an Idempotency-Key: its retries get
+ * the same refusal, after a restart too. A reused key's refusal is not recorded (the key belongs
+ * to the first request), and a command without a key is never asked again.
+ */
+export function recordedRefusal(refused: Refusal, context: Pick<DecideContext, 'request_hash'>): LedgerEvent | null {
+  if (!context.request_hash || refused.code === 'IDEMPOTENCY_KEY_REUSED') return null;
+  const data = { code: refused.code, message: refused.message };
+  return { type: 'CommandRefused', data: refused.details ? { ...data, details: refused.details } : data };
+}
+
 /** The caller's event, open and not past its deadline; another app's event does not exist for it. */
 function openEvent(state: LedgerState, eventId: number, appId: string, now: Date): FinanceEventState | Decision {
   const finance = state.openEvents.get(eventId);

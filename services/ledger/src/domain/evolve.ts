@@ -2,7 +2,7 @@
  * evolve(state, event): the only way the ledger's state changes, on the live path and on replay
  * alike. No I/O, no clock: everything comes from the event.
  */
-import type { LedgerEvent, TransactionData } from '@coffer/contracts';
+import { refusal, type LedgerEvent, type TransactionData } from '@coffer/contracts';
 import { available, balanceKey, isUserAccount, type Balance } from './accounts';
 import { eventReply, transactionReply } from './replies';
 import { settledRecord, type LedgerState } from './state';
@@ -22,11 +22,14 @@ export function evolve(state: LedgerState, event: AppliedEvent): unknown {
   // Only commands sent with an Idempotency-Key can be asked again; remember just those.
   if (commandId && event.metadata?.request_hash) {
     const previous = state.commands.get(commandId);
-    state.commands.set(commandId, {
-      request_hash: event.metadata.request_hash,
-      reply: mergeReplies(previous?.reply, reply),
-      position: event.globalPosition?.toString() ?? previous?.position ?? '',
-    });
+    const request_hash = event.metadata.request_hash;
+    const position = event.globalPosition?.toString() ?? previous?.position ?? '';
+    state.commands.set(
+      commandId,
+      event.type === 'CommandRefused'
+        ? { request_hash, reply: null, position, refusal: refusal(event.data.code, event.data.message, event.data.details) }
+        : { request_hash, reply: mergeReplies(previous?.reply, reply), position },
+    );
   }
   return reply;
 }
@@ -37,6 +40,8 @@ function apply(state: LedgerState, event: AppliedEvent): unknown {
     case 'WriterTermStarted':
       state.term = event.data.term;
       return { term: event.data.term };
+    case 'CommandRefused':
+      return undefined; // changes nothing but the command's record (see evolve)
     case 'AppRegistered': {
       const { app_id, name, registered_at } = event.data;
       state.apps.set(app_id, { app_id, name, created_at: registered_at, keys: new Map() });

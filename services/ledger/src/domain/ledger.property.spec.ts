@@ -5,9 +5,9 @@
  * money invariants after every step, and the live state must equal a fresh fold of the log.
  */
 import fc from 'fast-check';
-import { MAX_AMOUNT, parseAmount, type LedgerCommand, type LedgerEvent } from '@coffer/contracts';
+import { MAX_AMOUNT, parseAmount, type LedgerCommand, type LedgerEvent, type Refusal } from '@coffer/contracts';
 import { available, isUserAccount } from './accounts';
-import { decide, dueEvents, type DecideContext, type SystemCommand } from './decide';
+import { decide, dueEvents, recordedRefusal, type DecideContext, type SystemCommand } from './decide';
 import { evolve, type AppliedEvent } from './evolve';
 import { restore, snapshot } from './snapshot';
 import { balanceOf, LedgerState } from './state';
@@ -155,8 +155,8 @@ class Run {
   private counter = 0;
   /** Commands sent with an Idempotency-Key, to retry later. */
   readonly sent: Sent[] = [];
-  /** The reply first remembered for each command id decided with a request hash. */
-  readonly firstReplies = new Map<string, { request_hash: string; reply: unknown }>();
+  /** What was first remembered for each command id decided with a request hash: a reply or a refusal. */
+  readonly firstReplies = new Map<string, { request_hash: string; reply: unknown; refusal?: Refusal }>();
 
   constructor() {
     // Two apps exist from the start, so most finance commands have a real caller.
@@ -205,7 +205,10 @@ class Run {
     const known = request_hash ? this.firstReplies.get(command_id) : undefined;
     if (known) {
       if (known.request_hash === request_hash) {
-        expect(decision).toEqual({ kind: 'replay', decided: expect.objectContaining({ request_hash, reply: known.reply }) });
+        // the first answer again, a refusal included, whatever changed since
+        const first = known.refusal ? { refusal: known.refusal } : { reply: known.reply };
+        expect(decision).toEqual({ kind: 'replay', decided: expect.objectContaining({ request_hash, ...first }) });
+        if (known.refusal) see('refusal replayed');
       } else {
         expect(decision.kind === 'refused' && decision.refusal.code).toBe('IDEMPOTENCY_KEY_REUSED');
       }
@@ -220,6 +223,15 @@ class Run {
       expect(['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND', 'EVENT_NOT_OPEN', 'INSUFFICIENT_FUNDS']).toContain(
         decision.refusal.code,
       );
+      // As the writer does: a refusal of a command with a key is recorded, so retries get it again.
+      const recorded = recordedRefusal(decision.refusal, context);
+      expect(recorded !== null).toBe(request_hash !== null);
+      if (recorded && request_hash) {
+        this.evolve(recorded, command_id, request_hash);
+        expect(this.state.commands.get(command_id)?.refusal).toEqual(decision.refusal);
+        this.firstReplies.set(command_id, { request_hash, reply: null, refusal: decision.refusal });
+        if (command.type !== 'ExpireEvent' && command.type !== 'StartTerm') this.sent.push({ command, caller, command_id, request_hash });
+      }
       return;
     }
     if (decision.kind !== 'events') return;
@@ -497,6 +509,7 @@ describe('ledger properties', () => {
       'PostTransaction:NOT_FOUND',
       'PostTransaction:VALIDATION_FAILED',
       'PostTransaction:replay',
+      'refusal replayed',
       'PostTransaction:IDEMPOTENCY_KEY_REUSED',
       'PingEvent:events',
       'PingEvent:EVENT_NOT_OPEN',

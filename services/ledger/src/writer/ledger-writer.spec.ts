@@ -105,6 +105,30 @@ describe('LedgerWriter start-up from snapshots', () => {
     expect(lastRebuild()).toMatchObject({ snapshot_revision: '-1' });
   });
 
+  it('refuses a retried command with a key the same way after a restart, though funds arrived since', async () => {
+    const first = writer(50_000);
+    await first.lead();
+    await grant(first, 'carol', '5');
+    const debit = (to: LedgerWriter) =>
+      to.command(
+        {
+          command: { type: 'PostTransaction', user_id: 'carol', event_id: null, kind: 'debit', amount: '10', currency: 'coins', description: null },
+          request_hash: 'hash-of-the-request',
+        },
+        { correlation_id: randomUUID(), command_id: 'app_1:key-1', app_id: 'app_1', key_id: null },
+      );
+    const refused = await debit(first);
+    expect(refused).toMatchObject({ ok: false, code: 'INSUFFICIENT_FUNDS' });
+    await grant(first, 'carol', '100');
+    await first.stepDown();
+    expect((await store.readStream(first.stream)).map((event) => event.type)).toContain('CommandRefused');
+
+    const next = writer(50_000); // no snapshot: the state comes from the events alone
+    await next.lead();
+    expect(await debit(next)).toEqual(refused);
+    expect(await postedOf(next, 'carol')).toBe('105');
+  });
+
   it('takes a newer snapshot than the one it prefetched while it waited as a standby', async () => {
     const first = writer(2);
     await first.lead();

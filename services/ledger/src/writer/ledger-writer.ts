@@ -12,7 +12,7 @@ import {
 } from '@coffer/contracts';
 import { WrongExpectedRevisionError, type EventStore, type NewEvent } from '@coffer/event-store';
 import type { JsonLogger } from '@coffer/platform';
-import { decide, dueEvents, type DecideContext, type SystemCommand } from '../domain/decide';
+import { decide, dueEvents, recordedRefusal, type DecideContext, type SystemCommand } from '../domain/decide';
 import { evolve, mergeReplies, type AppliedEvent } from '../domain/evolve';
 import { answer } from '../domain/queries';
 import { isReadableSnapshot, restore, snapshot, type LedgerSnapshot } from '../domain/snapshot';
@@ -31,9 +31,14 @@ export interface LedgerWriterOptions {
   clock: () => Date;
 }
 
-type Work =
-  | { kind: 'command'; command: LedgerCommandBody['command'] | SystemCommand; context: DecideContext; meta: RequestMeta }
-  | { kind: 'query'; query: LedgerQuery };
+interface CommandWork {
+  kind: 'command';
+  command: LedgerCommandBody['command'] | SystemCommand;
+  context: DecideContext;
+  meta: RequestMeta;
+}
+
+type Work = CommandWork | { kind: 'query'; query: LedgerQuery };
 
 interface Queued {
   work: Work;
@@ -171,8 +176,10 @@ export class LedgerWriter {
       if (work.command.type === 'ExpireEvent') work.context.now = this.options.clock();
       const decision = decide(this.state, work.command, work.context);
       if (decision.kind === 'refused') {
+        // Recorded for a command with an Idempotency-Key: then answered, like any event, once durable.
+        const recorded = recordedRefusal(decision.refusal, work.context);
+        if (recorded) this.apply(recorded, work, events);
         answers.push(() => decision.refusal);
-        this.rememberRefusal(work.context, decision.refusal);
       } else if (decision.kind === 'replay') {
         // Read when answering: an original decided earlier in this same batch gets its position only after the append.
         const { decided } = decision;
@@ -181,11 +188,7 @@ export class LedgerWriter {
         );
       } else {
         let reply: unknown;
-        for (const event of decision.events) {
-          const metadata = this.metadata(event, work.meta, work.context.request_hash);
-          reply = mergeReplies(reply, evolve(this.state, { ...event, metadata }));
-          events.push({ id: randomUUID(), type: event.type, data: event.data, metadata });
-        }
+        for (const event of decision.events) reply = mergeReplies(reply, this.apply(event, work, events));
         answers.push((position) => ({ ok: true, result: { result: reply, position, replayed: false } }));
       }
     }
@@ -203,14 +206,11 @@ export class LedgerWriter {
     this.maybeSnapshot();
   }
 
-  /**
-   * A refused command sent with an Idempotency-Key answers the same refusal when replayed, even
-   * if funds arrived since. Kept in memory (and in snapshots) only: refusals write no events, so
-   * after a restart from events alone a replay is decided afresh.
-   */
-  private rememberRefusal(context: DecideContext, refused: Refusal): void {
-    if (!context.request_hash || refused.code === 'IDEMPOTENCY_KEY_REUSED') return;
-    this.state.commands.set(context.command_id, { request_hash: context.request_hash, reply: null, position: '', refusal: refused });
+  /** Evolves the state by a decided event and queues it for this batch's append; returns its reply. */
+  private apply(event: LedgerEvent, work: CommandWork, events: NewEvent[]): unknown {
+    const metadata = this.metadata(event, work.meta, work.context.request_hash);
+    events.push({ id: randomUUID(), type: event.type, data: event.data, metadata });
+    return evolve(this.state, { ...event, metadata });
   }
 
   /** Idempotent commands of this batch remember where they landed, for their replays. */
