@@ -58,13 +58,16 @@ function settledIdLists(state: LedgerState): LedgerSnapshot['settledEvents'] {
   return [...lists].map(([record, ids]) => [record.app_id, record.status, ids]);
 }
 
+/** A snapshot as stored: possibly written by another version of the ledger. */
+export type StoredSnapshot = Pick<LedgerSnapshot, 'revision'> & { version: unknown };
+
 /** Whether restore() reads this snapshot; a writer that cannot replays the whole stream instead. */
-export function isReadableSnapshot(snap: { version?: unknown }): snap is LedgerSnapshot {
+export function isReadableSnapshot(snap: StoredSnapshot): snap is LedgerSnapshot {
   return snap.version === SNAPSHOT_VERSION;
 }
 
 export function restore(snap: LedgerSnapshot): LedgerState {
-  if (!isReadableSnapshot(snap)) throw new Error(`unknown ledger snapshot version ${(snap as { version: unknown }).version}`);
+  if (snap.version !== SNAPSHOT_VERSION) throw new Error(`unknown ledger snapshot version ${snap.version}`);
   const state = new LedgerState();
   state.revision = BigInt(snap.revision);
   state.term = snap.term;

@@ -15,7 +15,7 @@ import type { JsonLogger } from '@coffer/platform';
 import { decide, dueEvents, recordedRefusal, type DecideContext, type SystemCommand } from '../domain/decide';
 import { evolve, mergeReplies, type AppliedEvent } from '../domain/evolve';
 import { answer } from '../domain/queries';
-import { isReadableSnapshot, restore, snapshot, type LedgerSnapshot } from '../domain/snapshot';
+import { isReadableSnapshot, restore, snapshot, type StoredSnapshot } from '../domain/snapshot';
 import { LedgerState } from '../domain/state';
 import type { SnapshotStore } from './snapshot-store';
 
@@ -70,7 +70,7 @@ export class LedgerWriter {
   private readonly expiring = new Set<number>();
   private snapshotRevision = -1n;
   private snapshotting: Promise<void> = Promise.resolve();
-  private prefetched: Promise<LedgerSnapshot | undefined> | undefined;
+  private prefetched: Promise<StoredSnapshot | undefined> | undefined;
   /** Called when another writer took the stream: this one must stop leading. */
   onFenced: () => void = () => undefined;
 
@@ -261,7 +261,7 @@ export class LedgerWriter {
   }
 
   /** The prefetched snapshot while it is still the newest (a standby may wait long), else a fresh load. */
-  private async newestSnapshot(): Promise<LedgerSnapshot | undefined> {
+  private async newestSnapshot(): Promise<StoredSnapshot | undefined> {
     const early = this.prefetched;
     this.prefetched = undefined;
     const snap = await early?.catch(() => undefined);
@@ -276,7 +276,7 @@ export class LedgerWriter {
     let snap = await this.newestSnapshot();
     if (snap && !isReadableSnapshot(snap)) {
       // Written by another version of the ledger: the events are the truth, so replay them all.
-      this.logger.event('warn', 'ignoring a ledger snapshot of another version', { version: (snap as { version: unknown }).version });
+      this.logger.event('warn', 'ignoring a ledger snapshot of another version', { version: snap.version });
       snap = undefined;
     }
     if (snap) {

@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import type { LedgerSnapshot } from '../domain/snapshot';
+import type { StoredSnapshot } from '../domain/snapshot';
 
 /** Ledger snapshots in PostgreSQL (whatever the event store): the newest one per realm. */
 export class SnapshotStore {
@@ -25,10 +25,10 @@ export class SnapshotStore {
   }
 
   /** The newest snapshot as stored: one of another ledger version is the caller's to refuse. */
-  async load(realm: string): Promise<LedgerSnapshot | undefined> {
+  async load(realm: string): Promise<StoredSnapshot | undefined> {
     await this.ensureTable();
     const { rows } = await this.pool.query('SELECT state FROM coffer_ledger.snapshots WHERE realm = $1', [realm]);
-    return rows.length ? (JSON.parse(rows[0].state) as LedgerSnapshot) : undefined;
+    return rows.length ? (JSON.parse(rows[0].state) as StoredSnapshot) : undefined;
   }
 
   /** The revision of the newest snapshot, without loading it. */
