@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 
 /** The server tests run against: DATABASE_URL's server (its database name is replaced). */
 export function testServerUrl(): URL {
@@ -13,6 +13,8 @@ export function testServerUrl(): URL {
 export interface TestDatabase {
   url: string;
   name: string;
+  /** A pool on this database (the caller ends it), safe to leave open while drop() forces connections closed. */
+  pool(): Pool;
   drop(): Promise<void>;
 }
 
@@ -27,6 +29,13 @@ export async function createTestDatabase(label = 'test'): Promise<TestDatabase> 
   return {
     url: url.toString(),
     name,
+    pool: () => {
+      const pool = new Pool({ connectionString: url.toString() });
+      // drop() forces connections closed: one still closing then gets a FATAL, which a pool
+      // without a listener would throw as an unhandled 'error' event into the next test.
+      pool.on('error', () => undefined);
+      return pool;
+    },
     drop: async () => {
       await withClient(admin.toString(), (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
     },

@@ -6,7 +6,7 @@
 import type { INestMicroservice } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { connect } from 'nats';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { subjects } from '@coffer/contracts';
 import { PostgresEventStore } from '@coffer/event-store';
 import { JsonLogger, loadConfig, startMicroservice } from '@coffer/platform';
@@ -49,10 +49,7 @@ describe('Achievements API over HTTP', () => {
     services.push(await startMicroservice({ service: 'projector', config, logger, module: () => ProjectorModule.forRoot(config, logger) }));
     gateway = await startGateway(env);
     await untilServing(gateway);
-    pool = new Pool({ connectionString: database.url });
-    // The database is dropped WITH (FORCE) after each test: a connection still closing then gets
-    // a FATAL, which a pool without a listener would throw as an unhandled 'error' event.
-    pool.on('error', () => undefined);
+    pool = database.pool();
     const created = await call(gateway, 'POST', '/admin/apps', { token: ADMIN_TOKEN, body: { name: 'Blackjack' } });
     expect(created.status).toBe(201);
     ({ api_key: apiKey, app_id: appId } = created.body);

@@ -4,7 +4,7 @@
  */
 import type { INestMicroservice } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import type { AchievementRegistered, AchievementUnlocked, ProgressReply, RewardGranted } from '@coffer/contracts';
 import { PostgresEventStore } from '@coffer/event-store';
 import { JsonLogger } from '@coffer/platform';
@@ -49,10 +49,7 @@ describe('achievements service over NATS and PostgreSQL', () => {
     client = new AchievementsTestClient(prefix);
     ledger = new LedgerTestClient(prefix);
     store = await PostgresEventStore.connect({ connectionString: database.url });
-    pool = new Pool({ connectionString: database.url });
-    // The database is dropped WITH (FORCE) after each test: a connection still closing then gets
-    // a FATAL, which a pool without a listener would throw as an unhandled 'error' event.
-    pool.on('error', () => undefined);
+    pool = database.pool();
   });
 
   afterEach(async () => {

@@ -1,6 +1,6 @@
 import type { INestMicroservice } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { Client, Pool } from 'pg';
+import { Client, type Pool } from 'pg';
 import { READ_CHECKPOINT_CHANNEL } from '@coffer/contracts';
 import { PostgresEventStore } from '@coffer/event-store';
 import { JsonLogger, loadConfig, startMicroservice } from '@coffer/platform';
@@ -37,10 +37,7 @@ describe('read models kept by the projector', () => {
     database = await createTestDatabase('projector');
     prefix = testNatsPrefix('projector');
     client = new LedgerTestClient(prefix);
-    pool = new Pool({ connectionString: database.url });
-    // The database is dropped WITH (FORCE) after each test: a connection still closing then gets
-    // a FATAL, which a pool without a listener would throw as an unhandled 'error' event.
-    pool.on('error', () => undefined);
+    pool = database.pool();
     running.push(await startLedger({ databaseUrl: database.url, prefix }));
     store = await PostgresEventStore.connect({ connectionString: database.url });
   });
