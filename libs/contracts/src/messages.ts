@@ -10,6 +10,12 @@ export interface RequestMeta {
   command_id: string;
   app_id: string | null;
   key_id: string | null;
+  /**
+   * When the sender stops waiting (epoch milliseconds): after it, the sender has answered 503,
+   * so a command still queued must not be applied (the caller was told its outcome is unknown
+   * and will retry with the same key, or not at all).
+   */
+  deadline_epoch_ms: number;
 }
 
 export interface Request<Body> {

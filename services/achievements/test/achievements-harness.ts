@@ -61,13 +61,14 @@ export class AchievementsTestClient {
       command_id: options.commandId ?? randomUUID(),
       app_id: caller.app_id,
       key_id: null,
+      deadline_epoch_ms: Date.now() + 10000,
     };
     return this.raw({ meta, body: { command, request_hash: options.requestHash ?? null } });
   }
 
   query<R = any>(query: AchievementQuery, caller: { app_id: string | null }): Promise<Reply<R>> {
     const id = randomUUID();
-    const meta: RequestMeta = { correlation_id: id, command_id: id, app_id: caller.app_id, key_id: null };
+    const meta: RequestMeta = { correlation_id: id, command_id: id, app_id: caller.app_id, key_id: null, deadline_epoch_ms: Date.now() + 10000 };
     return this.raw({ meta, body: { query } });
   }
 

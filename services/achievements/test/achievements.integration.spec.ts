@@ -287,7 +287,7 @@ describe('achievements service over NATS and PostgreSQL', () => {
       });
       return new AchievementsWriter(racing, new CommandClaims(pool), new JsonLogger('test', 'error'), { ...DEFAULT_WRITER_OPTIONS, maxAttempts });
     }
-    const meta = (command_id: string = randomUUID()) => ({ correlation_id: command_id, command_id, app_id: 'app_1', key_id: null });
+    const meta = (command_id: string = randomUUID()) => ({ correlation_id: command_id, command_id, app_id: 'app_1', key_id: null, deadline_epoch_ms: Date.now() + 10_000 });
     const increment = (by: number) => ({ command: { type: 'RecordProgress' as const, key: 'occ', user_id: 'hana', increment: by }, request_hash: null });
 
     beforeEach(async () => {
@@ -330,7 +330,7 @@ describe('achievements service over NATS and PostgreSQL', () => {
     async function unlockWithReward(user_id: string): Promise<AchievementUnlocked> {
       await ensureAchievementsSchema(pool);
       const writer = new AchievementsWriter(store, new CommandClaims(pool), new JsonLogger('test', 'error'), DEFAULT_WRITER_OPTIONS);
-      const meta = (id: string) => ({ correlation_id: id, command_id: id, app_id: 'app_1', key_id: null });
+      const meta = (id: string) => ({ correlation_id: id, command_id: id, app_id: 'app_1', key_id: null, deadline_epoch_ms: Date.now() + 10_000 });
       accepted(
         await writer.command(
           {

@@ -52,6 +52,7 @@ export class LedgerTestClient {
       command_id: options.commandId ?? randomUUID(),
       app_id: caller.app_id,
       key_id: null,
+      deadline_epoch_ms: Date.now() + (options.timeoutMs ?? 10000),
     };
     return firstValueFrom(
       this.client
@@ -62,7 +63,7 @@ export class LedgerTestClient {
 
   async query<R = any>(query: LedgerQuery): Promise<Reply<R>> {
     const id = randomUUID();
-    const meta: RequestMeta = { correlation_id: id, command_id: id, app_id: null, key_id: null };
+    const meta: RequestMeta = { correlation_id: id, command_id: id, app_id: null, key_id: null, deadline_epoch_ms: Date.now() + 10000 };
     return firstValueFrom(this.client.send(PATTERNS.ledgerQueries, { meta, body: query }).pipe(timeout(10000)));
   }
 

@@ -59,6 +59,7 @@ export class LedgerRewardPayer implements RewardPayer {
       command_id: rewardCommandId(unlock.app_id, unlock.unlock_id),
       app_id: unlock.app_id,
       key_id: null,
+      deadline_epoch_ms: Date.now() + this.timeoutMs,
     };
     const body: LedgerCommandBody = { command: rewardCommand(unlock), request_hash: rewardRequestHash(unlock.unlock_id) };
     let reply: Reply<CommandReply<TransactionReply>>;

@@ -63,7 +63,7 @@ export class BackendClient implements OnModuleInit, OnApplicationShutdown {
   ): Promise<Result> {
     let reply: Reply<Result>;
     try {
-      reply = await this.send<Reply<Result>>(pattern, { meta: this.meta(caller, commandId), body }, timeoutMs);
+      reply = await this.send<Reply<Result>>(pattern, { meta: this.meta(caller, commandId, timeoutMs), body }, timeoutMs);
     } catch {
       throw new ApiError('UNAVAILABLE', 'the service did not answer in time: retry with the same Idempotency-Key', {
         pattern,
@@ -80,11 +80,16 @@ export class BackendClient implements OnModuleInit, OnApplicationShutdown {
 
   /** Raw request for probes whose answer is not a Reply envelope (health). */
   async probe<Answer>(pattern: string, timeoutMs: number): Promise<Answer> {
-    return this.send<Answer>(pattern, { meta: this.meta(SYSTEM, randomUUID()), body: null }, timeoutMs);
+    return this.send<Answer>(pattern, { meta: this.meta(SYSTEM, randomUUID(), timeoutMs), body: null }, timeoutMs);
   }
 
-  private meta(caller: Caller, commandId: string): RequestMeta {
-    return { correlation_id: currentCorrelationId() ?? randomUUID(), command_id: commandId, ...caller };
+  private meta(caller: Caller, commandId: string, timeoutMs: number): RequestMeta {
+    return {
+      correlation_id: currentCorrelationId() ?? randomUUID(),
+      command_id: commandId,
+      ...caller,
+      deadline_epoch_ms: Date.now() + timeoutMs,
+    };
   }
 
   private async send<Answer>(pattern: string, message: Request<unknown>, timeoutMs: number): Promise<Answer> {

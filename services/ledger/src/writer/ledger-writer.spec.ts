@@ -42,7 +42,7 @@ describe('LedgerWriter queue', () => {
     const reply = await Promise.race([
       writer.command(
         { command: { type: 'OpenEvent', description: 'alone' }, request_hash: null },
-        { correlation_id: randomUUID(), command_id: randomUUID(), app_id: 'app_1', key_id: null },
+        { correlation_id: randomUUID(), command_id: randomUUID(), app_id: 'app_1', key_id: null, deadline_epoch_ms: Date.now() + 10_000 },
       ),
       new Promise((resolve) => (timer = setTimeout(() => resolve('no answer within 5 s'), 5000))),
     ]);
@@ -67,7 +67,7 @@ describe('LedgerWriter start-up from snapshots', () => {
   const grant = (to: LedgerWriter, user_id: string, amount: string) =>
     to.command(
       { command: { type: 'Grant', user_id, amount, currency: 'coins', description: null }, request_hash: null },
-      { correlation_id: randomUUID(), command_id: randomUUID(), app_id: null, key_id: null },
+      { correlation_id: randomUUID(), command_id: randomUUID(), app_id: null, key_id: null, deadline_epoch_ms: Date.now() + 10_000 },
     );
   const postedOf = async (from: LedgerWriter, user_id: string) => {
     const reply = (await from.query({ type: 'GetBalance', user_id })) as { ok: true; result: { balances: Array<{ posted: string }> } };
@@ -115,7 +115,7 @@ describe('LedgerWriter start-up from snapshots', () => {
           command: { type: 'PostTransaction', user_id: 'carol', event_id: null, kind: 'debit', amount: '10', currency: 'coins', description: null },
           request_hash: 'hash-of-the-request',
         },
-        { correlation_id: randomUUID(), command_id: 'app_1:key-1', app_id: 'app_1', key_id: null },
+        { correlation_id: randomUUID(), command_id: 'app_1:key-1', app_id: 'app_1', key_id: null, deadline_epoch_ms: Date.now() + 10_000 },
       );
     const refused = await debit(first);
     expect(refused).toMatchObject({ ok: false, code: 'INSUFFICIENT_FUNDS' });

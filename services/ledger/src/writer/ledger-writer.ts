@@ -352,7 +352,8 @@ export class LedgerWriter {
     return {
       kind: 'command',
       command,
-      meta: { correlation_id: id, command_id: id, app_id: null, key_id: null },
+      // Nobody waits on it over NATS, so nothing can have given up on it.
+      meta: { correlation_id: id, command_id: id, app_id: null, key_id: null, deadline_epoch_ms: Number.POSITIVE_INFINITY },
       context: {
         now: this.options.clock(),
         eventTimeoutSeconds: this.options.eventTimeoutSeconds,
