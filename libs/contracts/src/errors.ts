@@ -10,6 +10,8 @@ export const ERROR_STATUS = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   INSUFFICIENT_FUNDS: 422,
   IDEMPOTENCY_KEY_REUSED: 422,
+  /** A bound of the system (a named limit) would be exceeded: the details name it and its value. */
+  LIMIT_EXCEEDED: 422,
   RATE_LIMITED: 429,
   /** A fault of ours, never of the request: logged with its stack, answered without internals. */
   INTERNAL: 500,

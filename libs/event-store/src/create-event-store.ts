@@ -1,5 +1,5 @@
 import type { EventStore } from './port';
-import { PostgresEventStore } from './postgres/postgres-event-store';
+import { PostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store';
 
 export interface EventStoreConfig {
   /** PostgreSQL connection string: the store's default home. */
@@ -9,6 +9,8 @@ export interface EventStoreConfig {
   /** PostgreSQL schema of the store (default `coffer_es`). */
   schema?: string;
   poolSize?: number;
+  /** Builds the PostgreSQL store's pool (bounded statements and waits); plain `new Pool` when unset. */
+  createPool?: PostgresEventStoreOptions['createPool'];
 }
 
 /** Picks the adapter by configuration: EVENTSTORE_URL set means EventStoreDB, else PostgreSQL. */
@@ -21,5 +23,6 @@ export async function createEventStore(config: EventStoreConfig): Promise<EventS
     connectionString: config.databaseUrl,
     schema: config.schema,
     poolSize: config.poolSize,
+    createPool: config.createPool,
   });
 }

@@ -12,6 +12,16 @@ describe('configuration', () => {
       natsPrefix: 'coffer',
       realm: 'default',
       logLevel: 'info',
+      idempotencyRetentionHours: 72,
+      pgStatementTimeoutMs: 10000,
+      pgPoolWaitMs: 5000,
+      httpHeadersTimeoutMs: 10000,
+      httpRequestTimeoutMs: 30000,
+      httpKeepAliveTimeoutMs: 5000,
+      httpIdleTimeoutMs: 60000,
+      httpMaxConnections: 10000,
+      addressRateLimitPerSecond: 100,
+      authFailureLimitPerSecond: 20,
     });
     expect(new URL(config.databaseUrl).pathname).toBe('/coffer');
     expect(new URL(config.databaseUrl).username).not.toBe('');
@@ -72,5 +82,46 @@ describe('configuration', () => {
       expect(problems).toContain(name);
     }
     expect(problems).toContain('(got "70000")');
+  });
+
+  it('reads the limits, and refuses HTTP timeouts that contradict each other', () => {
+    const config = loadConfig({
+      COFFER_IDEMPOTENCY_RETENTION_HOURS: '24',
+      COFFER_PG_STATEMENT_TIMEOUT_MS: '2500',
+      COFFER_PG_POOL_WAIT_MS: '1500',
+      COFFER_HTTP_HEADERS_TIMEOUT_MS: '2000',
+      COFFER_HTTP_REQUEST_TIMEOUT_MS: '2000',
+      COFFER_HTTP_KEEP_ALIVE_TIMEOUT_MS: '1000',
+      COFFER_HTTP_IDLE_TIMEOUT_MS: '5001',
+      COFFER_HTTP_MAX_CONNECTIONS: '3',
+      COFFER_ADDRESS_RATE_LIMIT_PER_SECOND: '7',
+      COFFER_AUTH_FAILURE_LIMIT_PER_SECOND: '2',
+    });
+    expect(config).toMatchObject({
+      idempotencyRetentionHours: 24,
+      pgStatementTimeoutMs: 2500,
+      pgPoolWaitMs: 1500,
+      httpHeadersTimeoutMs: 2000,
+      httpRequestTimeoutMs: 2000,
+      httpKeepAliveTimeoutMs: 1000,
+      httpIdleTimeoutMs: 5001,
+      httpMaxConnections: 3,
+      addressRateLimitPerSecond: 7,
+      authFailureLimitPerSecond: 2,
+    });
+    const problemsOf = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+    };
+    expect(problemsOf({ COFFER_HTTP_HEADERS_TIMEOUT_MS: '2001', COFFER_HTTP_REQUEST_TIMEOUT_MS: '2000' })).toEqual([
+      'COFFER_HTTP_HEADERS_TIMEOUT_MS must not exceed COFFER_HTTP_REQUEST_TIMEOUT_MS',
+    ]);
+    expect(problemsOf({ COFFER_HTTP_IDLE_TIMEOUT_MS: '5000' })).toEqual(['COFFER_HTTP_IDLE_TIMEOUT_MS must exceed COFFER_REQUEST_TIMEOUT_MS']);
+    expect(problemsOf({ COFFER_IDEMPOTENCY_RETENTION_HOURS: '0' })[0]).toContain('COFFER_IDEMPOTENCY_RETENTION_HOURS');
+    expect(problemsOf({ COFFER_HTTP_MAX_CONNECTIONS: '0' })[0]).toContain('COFFER_HTTP_MAX_CONNECTIONS');
   });
 });

@@ -4,6 +4,7 @@
  */
 import { userInfo } from 'node:os';
 import { DEFAULT_NATS_PREFIX, DEFAULT_REALM } from '@coffer/contracts';
+import { DEFAULT_POOL_BOUNDS } from './pool';
 
 export interface CofferConfig {
   port: number;
@@ -18,6 +19,26 @@ export interface CofferConfig {
   requestTimeoutMs: number;
   /** Sustained requests per second each app may make at the gateway (bursts up to twice that). */
   rateLimitPerSecond: number;
+  /** Requests without credentials per second from one address (bursts up to twice that). */
+  addressRateLimitPerSecond: number;
+  /** Failed authentications per second from one address (bursts up to twice that). */
+  authFailureLimitPerSecond: number;
+  /** How long a command sent with an Idempotency-Key is remembered for its retries. */
+  idempotencyRetentionHours: number;
+  /** Longest a PostgreSQL statement may run (each service's pools; a rebuild sets its own). */
+  pgStatementTimeoutMs: number;
+  /** Longest wait for a connection from a PostgreSQL pool (connecting included). */
+  pgPoolWaitMs: number;
+  /** HTTP: longest time for a client to send its request headers. */
+  httpHeadersTimeoutMs: number;
+  /** HTTP: longest time for a client to send its whole request (headers and body). */
+  httpRequestTimeoutMs: number;
+  /** HTTP: how long an idle keep-alive connection stays open between requests. */
+  httpKeepAliveTimeoutMs: number;
+  /** HTTP: a connection with no traffic either way for this long is closed. */
+  httpIdleTimeoutMs: number;
+  /** HTTP: connections open at once; more are closed as they arrive. */
+  httpMaxConnections: number;
   logLevel: LogLevel;
 }
 
@@ -78,10 +99,28 @@ export function loadConfig(env: Env = process.env): CofferConfig {
     realm: read('COFFER_REALM', DEFAULT_REALM, token),
     requestTimeoutMs: read('COFFER_REQUEST_TIMEOUT_MS', 5000, integer(100, 120000)),
     rateLimitPerSecond: read('COFFER_RATE_LIMIT_PER_SECOND', 500, integer(1, 1000000)),
+    addressRateLimitPerSecond: read('COFFER_ADDRESS_RATE_LIMIT_PER_SECOND', 100, integer(1, 1000000)),
+    authFailureLimitPerSecond: read('COFFER_AUTH_FAILURE_LIMIT_PER_SECOND', 20, integer(1, 1000000)),
+    idempotencyRetentionHours: read('COFFER_IDEMPOTENCY_RETENTION_HOURS', 72, integer(1, 8760)),
+    pgStatementTimeoutMs: read('COFFER_PG_STATEMENT_TIMEOUT_MS', DEFAULT_POOL_BOUNDS.statementTimeoutMs, integer(100, 3600000)),
+    pgPoolWaitMs: read('COFFER_PG_POOL_WAIT_MS', DEFAULT_POOL_BOUNDS.poolWaitMs, integer(100, 600000)),
+    httpHeadersTimeoutMs: read('COFFER_HTTP_HEADERS_TIMEOUT_MS', 10000, integer(100, 600000)),
+    httpRequestTimeoutMs: read('COFFER_HTTP_REQUEST_TIMEOUT_MS', 30000, integer(100, 600000)),
+    httpKeepAliveTimeoutMs: read('COFFER_HTTP_KEEP_ALIVE_TIMEOUT_MS', 5000, integer(100, 600000)),
+    httpIdleTimeoutMs: read('COFFER_HTTP_IDLE_TIMEOUT_MS', 60000, integer(100, 3600000)),
+    httpMaxConnections: read('COFFER_HTTP_MAX_CONNECTIONS', 10000, integer(1, 1000000)),
     logLevel: read<LogLevel>('LOG_LEVEL', 'info', (raw) =>
       (LOG_LEVELS as readonly string[]).includes(raw) ? (raw as LogLevel) : `!must be one of ${LOG_LEVELS.join(', ')}`,
     ),
   };
+  // Node refuses a headers timeout longer than the request's, and a connection closed for
+  // silence while its request waits for the ledger would lose the answer.
+  if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
+    problems.push('COFFER_HTTP_HEADERS_TIMEOUT_MS must not exceed COFFER_HTTP_REQUEST_TIMEOUT_MS');
+  }
+  if (config.httpIdleTimeoutMs <= config.requestTimeoutMs) {
+    problems.push('COFFER_HTTP_IDLE_TIMEOUT_MS must exceed COFFER_REQUEST_TIMEOUT_MS');
+  }
   if (problems.length) throw new ConfigError(problems);
   return config;
 }

@@ -6,6 +6,7 @@ import { createEventStore, type EventStore } from '@coffer/event-store';
 import type { CofferConfig } from './config';
 import { runWithCorrelation } from './correlation';
 import { JsonLogger } from './logger';
+import { createPool, poolBoundsOf } from './pool';
 import { CONFIG, EVENT_STORE, LOGGER } from './tokens';
 
 /** Closes the event store after Nest has stopped taking messages. */
@@ -56,7 +57,11 @@ export class CoreModule {
         {
           provide: EVENT_STORE,
           useFactory: () =>
-            createEventStore({ databaseUrl: config.databaseUrl, eventStoreUrl: config.eventStoreUrl }),
+            createEventStore({
+              databaseUrl: config.databaseUrl,
+              eventStoreUrl: config.eventStoreUrl,
+              createPool: (settings) => createPool(settings, poolBoundsOf(config)),
+            }),
         },
         EventStoreCloser,
       );

@@ -4,5 +4,7 @@ export * from './core.module';
 export * from './correlation';
 export * from './database';
 export * from './logger';
+export * from './lru';
 export * from './nats-transport';
+export * from './pool';
 export * from './tokens';

@@ -1,6 +1,6 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { Pool } from 'pg';
-import { CoreModule, type CofferConfig, type JsonLogger } from '@coffer/platform';
+import type { Pool } from 'pg';
+import { CoreModule, createPool, poolBoundsOf, type CofferConfig, type JsonLogger } from '@coffer/platform';
 import { ACHIEVEMENT_CONTROLLERS, ACHIEVEMENT_PROVIDERS } from './achievements/achievements.module';
 import { AdminController } from './admin/admin.controller';
 import { AdminToken } from './auth/admin-token';
@@ -44,11 +44,7 @@ export class GatewayModule {
         { provide: GatewayMetrics, useValue: metrics },
         {
           provide: DB_POOL,
-          useFactory: () => {
-            const pool = new Pool({ connectionString: config.databaseUrl, max: 10 });
-            pool.on('error', () => undefined); // surfaced by the next query instead
-            return pool;
-          },
+          useFactory: () => createPool({ connectionString: config.databaseUrl, max: 10 }, poolBoundsOf(config)),
         },
         PoolCloser,
         BackendClient,

@@ -1,7 +1,7 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { EventStore } from '@coffer/event-store';
-import { CoreModule, EVENT_STORE, healthController, type CofferConfig, type JsonLogger, type ScopedNatsServer } from '@coffer/platform';
+import { CoreModule, EVENT_STORE, healthController, poolBoundsOf, type CofferConfig, type JsonLogger, type ScopedNatsServer } from '@coffer/platform';
 import { Leadership } from './writer/leadership';
 import { LedgerController } from './writer/ledger.controller';
 import { DEFAULT_SNAPSHOT_EVERY, LedgerWriter } from './writer/ledger-writer';
@@ -32,7 +32,7 @@ export class LedgerModule {
       controllers: [healthController('ledger', () => role?.role), LedgerController],
       providers: [
         { provide: LEDGER_TRANSPORT, useValue: transport },
-        { provide: SnapshotStore, useFactory: () => new SnapshotStore(config.databaseUrl) },
+        { provide: SnapshotStore, useFactory: () => new SnapshotStore(config.databaseUrl, poolBoundsOf(config)) },
         SnapshotStoreCloser,
         { provide: LEADERSHIP, useFactory: () => new Leadership(config.databaseUrl, config.realm) },
         {

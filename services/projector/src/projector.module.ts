@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { Pool } from 'pg';
 import type { EventStore } from '@coffer/event-store';
-import { CoreModule, EVENT_STORE, healthController, type CofferConfig, type JsonLogger } from '@coffer/platform';
+import { CoreModule, createPool, EVENT_STORE, healthController, poolBoundsOf, type CofferConfig, type JsonLogger } from '@coffer/platform';
 import { AnalyticsFeed } from './feed/analytics-feed';
 import { Generations } from './read-models/generations';
 import { Projector } from './read-models/projector';
@@ -44,11 +44,7 @@ export class ProjectorModule {
       providers: [
         {
           provide: Pool,
-          useFactory: () => {
-            const pool = new Pool({ connectionString: config.databaseUrl, max: 4 });
-            pool.on('error', () => undefined);
-            return pool;
-          },
+          useFactory: () => createPool({ connectionString: config.databaseUrl, max: 4 }, poolBoundsOf(config)),
         },
         { provide: Generations, inject: [Pool], useFactory: (pool: Pool) => new Generations(pool) },
         {

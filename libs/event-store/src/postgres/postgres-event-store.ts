@@ -25,6 +25,11 @@ export interface PostgresEventStoreOptions {
   schema?: string;
   /** Connections the store may open for appends and reads. */
   poolSize?: number;
+  /**
+   * Builds the pool from the store's settings: the services pass their bounded pool factory
+   * (statement timeout, pool wait) so the store's pool is bounded like every other.
+   */
+  createPool?: (config: PoolConfig) => Pool;
 }
 
 interface EventRow {
@@ -88,7 +93,7 @@ export class PostgresEventStore implements EventStore {
       // the whole cost of a rebuild page): on these connections it may not.
       options: '-c enable_seqscan=off -c enable_sort=off',
     };
-    const pool = new Pool(config);
+    const pool = options.createPool ? options.createPool(config) : new Pool(config);
     pool.on('error', () => undefined); // an idle client's error surfaces on its next query
     const store = new PostgresEventStore(pool, schema, options.connectionString);
     await store.ensureSchema();

@@ -15,14 +15,13 @@ import {
   type Unlock,
 } from '@coffer/contracts';
 import { WrongExpectedRevisionError, type EventStore, type NewEvent, type RecordedEvent } from '@coffer/event-store';
-import type { JsonLogger } from '@coffer/platform';
+import { Lru, type JsonLogger } from '@coffer/platform';
 import { decide, isProgressCommand, validate, type DecideContext, type DecisionState } from '../domain/decide';
 import { evolveAchievement, evolveProgress, type AppliedEvent } from '../domain/evolve';
 import { AchievementState, ProgressState, type DecidedCommand, type ProgressSnapshot } from '../domain/state';
 import { achievementStream, progressStream } from '../domain/streams';
 import { achievementReply, progressReply } from '../domain/views';
 import type { Claim, CommandClaims } from './command-claims';
-import { Lru } from './lru';
 
 export interface AchievementsWriterOptions {
   clock: () => Date;

@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorBody, ErrorCode } from '@coffer/contracts';
-import type { JsonLogger } from '@coffer/platform';
+import { isDatabaseTimeout, type JsonLogger } from '@coffer/platform';
 import { ApiError } from './api-error';
 
 /**
@@ -31,6 +31,9 @@ export function toApiError(error: unknown): ApiError {
   }
   const status = (error as { statusCode?: number }).statusCode;
   if (status && HTTP_STATUS_CODES[status]) return new ApiError(HTTP_STATUS_CODES[status], (error as Error).message);
+  if (isDatabaseTimeout(error)) {
+    return new ApiError('UNAVAILABLE', 'the database is too busy to answer in time: retry shortly', { retry_after_seconds: 1 });
+  }
   return new InternalError(error);
 }
 
@@ -53,7 +56,8 @@ export function sendError(reply: FastifyReply, error: unknown, logger: JsonLogge
   }
   const body: ErrorBody = { error: { code: apiError.code, message: apiError.message } };
   if (apiError.details) body.error.details = apiError.details;
-  if (apiError.code === 'RATE_LIMITED' && apiError.details?.retry_after_seconds) {
+  // A refusal that says when to come back (a rate limit, a full queue, a slow dependency) says it in the header too.
+  if ((apiError.code === 'RATE_LIMITED' || apiError.code === 'UNAVAILABLE') && apiError.details?.retry_after_seconds) {
     void reply.header('retry-after', String(apiError.details.retry_after_seconds));
   }
   void reply.status(apiError.status).send(body);

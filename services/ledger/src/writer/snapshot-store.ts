@@ -1,4 +1,5 @@
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
+import { createPool, DEFAULT_POOL_BOUNDS, type PoolBounds } from '@coffer/platform';
 import type { StoredSnapshot } from '../domain/snapshot';
 
 /** Ledger snapshots in PostgreSQL (whatever the event store): the newest one per realm. */
@@ -6,9 +7,8 @@ export class SnapshotStore {
   private readonly pool: Pool;
   private ready: Promise<void> | undefined;
 
-  constructor(databaseUrl: string) {
-    this.pool = new Pool({ connectionString: databaseUrl, max: 2 });
-    this.pool.on('error', () => undefined);
+  constructor(databaseUrl: string, bounds: PoolBounds = DEFAULT_POOL_BOUNDS) {
+    this.pool = createPool({ connectionString: databaseUrl, max: 2 }, bounds);
   }
 
   private ensureTable(): Promise<void> {

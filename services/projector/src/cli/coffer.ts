@@ -6,9 +6,8 @@
  *   verify                    books balance, and read models equal a fresh fold of the events
  *   status                    read-model position and lag
  */
-import { Pool } from 'pg';
 import { createEventStore } from '@coffer/event-store';
-import { configOrExit, ensureDatabase } from '@coffer/platform';
+import { configOrExit, createPool, ensureDatabase, type PoolBounds } from '@coffer/platform';
 import { Generations } from '../read-models/generations';
 import { rebuild, status, verify } from '../read-models/operations';
 import { READ_MODEL_TABLES } from '../read-models/schema';
@@ -18,6 +17,12 @@ const USAGE = `usage: npm run coffer -- <command>
                              (they share one generation: any of them rebuilds them all)
   verify                     exit 1 with a report if the books or the read models are wrong
   status                     read-model position and lag against the event store`;
+
+/**
+ * A rebuild or verify reads every event and builds whole tables and their indexes: statements
+ * the services' timeout would cut short. They still get a bound, so a stuck one ends.
+ */
+export const OPERATIONS_STATEMENT_TIMEOUT_MS = 3_600_000;
 
 function progressBar(done: number, total: number, started: number): void {
   const width = 30;
@@ -41,8 +46,13 @@ export async function runCli(args: string[]): Promise<number> {
   }
   const config = configOrExit('coffer-cli');
   await ensureDatabase(config.databaseUrl);
-  const store = await createEventStore({ databaseUrl: config.databaseUrl, eventStoreUrl: config.eventStoreUrl });
-  const pool = new Pool({ connectionString: config.databaseUrl, max: 2 });
+  const bounds: PoolBounds = { statementTimeoutMs: OPERATIONS_STATEMENT_TIMEOUT_MS, poolWaitMs: config.pgPoolWaitMs };
+  const store = await createEventStore({
+    databaseUrl: config.databaseUrl,
+    eventStoreUrl: config.eventStoreUrl,
+    createPool: (settings) => createPool(settings, bounds),
+  });
+  const pool = createPool({ connectionString: config.databaseUrl, max: 2 }, bounds);
   const generations = new Generations(pool);
   try {
     if (command === 'rebuild') {
