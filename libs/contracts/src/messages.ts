@@ -4,6 +4,16 @@
  */
 import type { Refusal } from './errors';
 
+/** The longest a sender may wait for a reply (COFFER_REQUEST_TIMEOUT_MS at most). */
+export const MAX_REQUEST_TIMEOUT_MS = 120_000;
+/** How far apart the clocks of a sender and a service may be, for deadlines set on one and read on the other. */
+export const DEADLINE_CLOCK_SKEW_MS = 30_000;
+/**
+ * The furthest ahead a request's deadline may lie. A service remembers the ids of recent
+ * commands until their deadline, so this bounds that memory whatever a sender claims.
+ */
+export const MAX_DEADLINE_AHEAD_MS = MAX_REQUEST_TIMEOUT_MS + DEADLINE_CLOCK_SKEW_MS;
+
 export interface RequestMeta {
   correlation_id: string;
   /** Unique per logical command; a retry after a timeout reuses it so the ledger can dedupe. */

@@ -3,7 +3,7 @@
  * at start: a service with a bad variable refuses to start and says which one and why.
  */
 import { userInfo } from 'node:os';
-import { DEFAULT_NATS_PREFIX, DEFAULT_REALM } from '@coffer/contracts';
+import { DEFAULT_NATS_PREFIX, DEFAULT_REALM, MAX_REQUEST_TIMEOUT_MS } from '@coffer/contracts';
 import { DEFAULT_POOL_BOUNDS } from './pool';
 
 export interface CofferConfig {
@@ -97,7 +97,7 @@ export function loadConfig(env: Env = process.env): CofferConfig {
     eventTimeoutSeconds: read('COFFER_EVENT_TIMEOUT_SECONDS', 60, integer(1, 86400)),
     natsPrefix: read('COFFER_NATS_PREFIX', DEFAULT_NATS_PREFIX, token),
     realm: read('COFFER_REALM', DEFAULT_REALM, token),
-    requestTimeoutMs: read('COFFER_REQUEST_TIMEOUT_MS', 5000, integer(100, 120000)),
+    requestTimeoutMs: read('COFFER_REQUEST_TIMEOUT_MS', 5000, integer(100, MAX_REQUEST_TIMEOUT_MS)),
     rateLimitPerSecond: read('COFFER_RATE_LIMIT_PER_SECOND', 500, integer(1, 1000000)),
     addressRateLimitPerSecond: read('COFFER_ADDRESS_RATE_LIMIT_PER_SECOND', 100, integer(1, 1000000)),
     authFailureLimitPerSecond: read('COFFER_AUTH_FAILURE_LIMIT_PER_SECOND', 20, integer(1, 1000000)),

@@ -20,6 +20,7 @@ export interface LedgerTuning {
   maxBatch?: number;
   sweepIntervalMs?: number;
   clock?: () => Date;
+  maxQueued?: number;
 }
 
 @Module({})
@@ -47,6 +48,8 @@ export class LedgerModule {
               maxBatch: tuning.maxBatch ?? 1000,
               sweepIntervalMs: tuning.sweepIntervalMs ?? 100,
               clock: tuning.clock ?? (() => new Date()),
+              idempotencyRetentionMs: config.idempotencyRetentionHours * 3_600_000,
+              maxQueued: tuning.maxQueued,
             });
             void writer.prefetchSnapshot();
             return writer;

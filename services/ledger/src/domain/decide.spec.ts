@@ -1,6 +1,7 @@
-import type { LedgerCommand } from '@coffer/contracts';
-import { balanceOf } from './state';
-import { dueEvents } from './decide';
+import { MAX_DEADLINE_AHEAD_MS, type LedgerCommand } from '@coffer/contracts';
+import { evolve } from './evolve';
+import { balanceOf, DEFAULT_IDEMPOTENCY_RETENTION_MS } from './state';
+import { dueEvents, MAX_PENDING_TRANSACTIONS_PER_EVENT } from './decide';
 import { houseAccount, TREASURY, userAccount } from './accounts';
 import {
   ADMIN,
@@ -20,6 +21,7 @@ import {
   expectEvents,
   expectRefusal,
   given,
+  GivenState,
   grant,
   granted,
   iso,
@@ -370,6 +372,7 @@ describe('decide: idempotency', () => {
       decided: {
         request_hash: 'hash-a',
         position: '',
+        remembered_until_ms: at(0).getTime() + DEFAULT_IDEMPOTENCY_RETENTION_MS,
         reply: {
           transaction_id: 1,
           event_id: null,
@@ -416,19 +419,122 @@ describe('decide: idempotency', () => {
     );
   });
 
-  it('a command without a request hash is never deduplicated', () => {
-    // sent again without a hash, the same command id is decided afresh
+  it('a command id sent again without a request hash is not a retry of a keyed command', () => {
     expectEvents(given(...history).when(credit('alice', '5'), { command_id: 'cmd-1', request_hash: null }), [
       { type: 'TransactionPosted', data: { ...first, transaction_id: 2 } },
     ]);
-    // and a command decided without a hash is not remembered at all
-    const unhashed = given(app1, withMetadata({ type: 'TransactionPosted', data: first }, 'cmd-2', null));
-    expect(unhashed.commands.has('cmd-2')).toBe(false);
-    expect(unhashed.when(credit('alice', '5'), { command_id: 'cmd-2', request_hash: 'hash-a' }).kind).toBe('events');
+    // and events from before deadlines were stamped leave a command without a key unremembered
+    const unstamped = given(app1, withMetadata({ type: 'TransactionPosted', data: first }, 'cmd-2', null));
+    expect(unstamped.recentCommands.has('cmd-2')).toBe(false);
+    expect(unstamped.when(credit('alice', '5'), { command_id: 'cmd-2', request_hash: 'hash-a' }).kind).toBe('events');
   });
 
   it('another command id is decided afresh', () => {
     expect(given(...history).when(credit('alice', '5'), { command_id: 'cmd-9', request_hash: 'hash-a' }).kind).toBe('events');
+  });
+});
+
+describe('decide: how long commands are remembered', () => {
+  const RETENTION = DEFAULT_IDEMPOTENCY_RETENTION_MS;
+  const decidedAt = at(0).getTime();
+  const keyed = withMetadata({ type: 'TransactionPosted', data: transactionData(1, 'credit', 'alice', 5, null) }, 'app_1:k', 'hash-a', {
+    decided_at_epoch_ms: decidedAt,
+    deadline_epoch_ms: decidedAt + 5000,
+  });
+  const retryAfter = (ms: number) => ({ command_id: 'app_1:k', request_hash: 'hash-a', now: new Date(decidedAt + ms) });
+
+  it('a retry with the key one millisecond before the retention window ends gets the first answer', () => {
+    expect(given(app1, keyed).when(credit('alice', '5'), retryAfter(RETENTION - 1)).kind).toBe('replay');
+  });
+
+  it('a retry with the key when the window has ended is decided afresh (a second transaction)', () => {
+    expectEvents(given(app1, keyed).when(credit('alice', '5'), retryAfter(RETENTION)), [
+      { type: 'TransactionPosted', data: transactionData(2, 'credit', 'alice', 5, null, { seconds: RETENTION / 1000 }) },
+    ]);
+  });
+
+  it('once the window has ended, the same key with another body is a new command, not a reused key', () => {
+    const state = given(app1, keyed);
+    expect(state.when(credit('alice', '6'), { ...retryAfter(RETENTION), request_hash: 'hash-b' }).kind).toBe('events');
+  });
+
+  it('the window is the ledger\'s setting (COFFER_IDEMPOTENCY_RETENTION_HOURS)', () => {
+    const state = new GivenState(3_600_000);
+    for (const event of [app1, keyed]) evolve(state, event);
+    expect(state.when(credit('alice', '5'), retryAfter(3_599_999)).kind).toBe('replay');
+    expect(state.when(credit('alice', '5'), retryAfter(3_600_000)).kind).toBe('events');
+  });
+
+  describe('without an Idempotency-Key, until the deadline its sender gave', () => {
+    const DEADLINE_MS = 5000;
+    const unkeyed = withMetadata({ type: 'TransactionPosted', data: transactionData(1, 'credit', 'alice', 5, null) }, 'cmd-uuid', null, {
+      decided_at_epoch_ms: decidedAt,
+      deadline_epoch_ms: decidedAt + DEADLINE_MS,
+    });
+    const resend = (ms: number) => ({ command_id: 'cmd-uuid', request_hash: null, now: new Date(decidedAt + ms) });
+
+    it('the same command sent again before its deadline (a resend to a new writer, a captured copy) gets the first answer', () => {
+      const decision = given(app1, unkeyed).when(credit('alice', '5'), resend(DEADLINE_MS - 1));
+      expect(decision).toMatchObject({ kind: 'replay', decided: { request_hash: null, reply: { transaction_id: 1, amount: '5' } } });
+    });
+
+    it('a refusal was never recorded for it: the same id is decided again (it cannot have had an effect)', () => {
+      expect(given(app1).when(credit('alice', '5'), resend(1)).kind).toBe('events');
+    });
+
+    it('at its deadline it is forgotten (the writer drops a command that arrives past its deadline anyway)', () => {
+      expect(given(app1, unkeyed).when(credit('alice', '5'), resend(DEADLINE_MS)).kind).toBe('events');
+    });
+
+    it('is remembered at most MAX_DEADLINE_AHEAD_MS, whatever deadline the command claimed', () => {
+      const far = withMetadata({ type: 'TransactionPosted', data: transactionData(1, 'credit', 'alice', 5, null) }, 'cmd-far', null, {
+        decided_at_epoch_ms: decidedAt,
+        deadline_epoch_ms: decidedAt + 10 * MAX_DEADLINE_AHEAD_MS,
+      });
+      const state = given(app1, far);
+      expect(state.recentCommands.get('cmd-far')?.remembered_until_ms).toBe(decidedAt + MAX_DEADLINE_AHEAD_MS);
+      const again = (ms: number) => ({ command_id: 'cmd-far', request_hash: null, now: new Date(decidedAt + ms) });
+      expect(state.when(credit('alice', '5'), again(MAX_DEADLINE_AHEAD_MS - 1)).kind).toBe('replay');
+      expect(state.when(credit('alice', '5'), again(MAX_DEADLINE_AHEAD_MS)).kind).toBe('events');
+    });
+
+    it('a keyed command is not answered from the memory of commands without a key, nor the other way', () => {
+      const state = given(app1, unkeyed);
+      expect(state.when(credit('alice', '5'), { ...resend(1), request_hash: 'hash-a' }).kind).toBe('events');
+      expect(given(app1, keyed).when(credit('alice', '5'), { ...retryAfter(1), request_hash: null }).kind).toBe('events');
+    });
+  });
+});
+
+describe('decide: pending transactions per event', () => {
+  /** Event 1 of app_1 with `count` pending credits to alice. */
+  const eventWithPending = (count: number) => {
+    const state = given(app1, eventOpened(1));
+    for (let id = 1; id <= count; id++) evolve(state, pending(id, 1, 'credit', 'alice', 1));
+    return state;
+  };
+
+  it(`accepts the ${MAX_PENDING_TRANSACTIONS_PER_EVENT}th pending transaction of an event`, () => {
+    const [event] = eventsOf(eventWithPending(MAX_PENDING_TRANSACTIONS_PER_EVENT - 1).when(credit('alice', '1', 1)));
+    expect(event).toMatchObject({ type: 'TransactionPending', data: { transaction_id: MAX_PENDING_TRANSACTIONS_PER_EVENT } });
+  });
+
+  it('refuses one more with LIMIT_EXCEEDED, naming the limit', () => {
+    const full = eventWithPending(MAX_PENDING_TRANSACTIONS_PER_EVENT);
+    expectRefusal(full.when(credit('alice', '1', 1)), 'LIMIT_EXCEEDED', {
+      limit: 'pending_transactions_per_event',
+      maximum: MAX_PENDING_TRANSACTIONS_PER_EVENT,
+    });
+    expectRefusal(full.when(debit('alice', '1', 1)), 'LIMIT_EXCEEDED');
+  });
+
+  it('a full event still closes, posting all of them, and other events and direct posts are not limited by it', () => {
+    const full = eventWithPending(MAX_PENDING_TRANSACTIONS_PER_EVENT);
+    const [closed] = eventsOf(full.when({ type: 'CloseEvent', event_id: 1 }));
+    expect(closed.type === 'EventClosed' && closed.data.posted_transaction_ids.length).toBe(MAX_PENDING_TRANSACTIONS_PER_EVENT);
+    expect(full.when(credit('alice', '1')).kind).toBe('events');
+    evolve(full, eventOpened(2));
+    expect(full.when(credit('alice', '1', 2)).kind).toBe('events');
   });
 });
 

@@ -13,8 +13,15 @@ import {
   type TransactionData,
 } from '@coffer/contracts';
 import { available, houseAccount, isUserAccount, TREASURY, userAccount } from './accounts';
-import { balanceOf } from './state';
+import { balanceOf, rememberedCommand } from './state';
 import type { DecidedCommand, FinanceEventState, LedgerState } from './state';
+
+/**
+ * The most transactions one finance event may hold pending. Close and expiry settle them all in
+ * one event, and the event's state is in the writer's memory and every snapshot: a game that
+ * needs more opens another event.
+ */
+export const MAX_PENDING_TRANSACTIONS_PER_EVENT = 10_000;
 
 /** Commands only the ledger itself issues: expiry sweeps and taking over the stream. */
 export type SystemCommand = { type: 'ExpireEvent'; event_id: number } | { type: 'StartTerm'; instance_id: string };
@@ -37,13 +44,13 @@ const events = (...list: LedgerEvent[]): Decision => ({ kind: 'events', events: 
 const refuse = (...args: Parameters<typeof refusal>): Decision => ({ kind: 'refused', refusal: refusal(...args) });
 
 export function decide(state: LedgerState, command: LedgerCommand | SystemCommand, context: DecideContext): Decision {
-  if (context.request_hash) {
-    const decided = state.commands.get(context.command_id);
-    if (decided) {
-      return decided.request_hash === context.request_hash
-        ? { kind: 'replay', decided }
-        : refuse('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request');
-    }
+  // A command id seen before answers its first answer: for a key's retention window, or (no key) until its deadline.
+  const keyed = Boolean(context.request_hash);
+  const decided = rememberedCommand(state, context.command_id, keyed, context.now.getTime());
+  if (decided) {
+    return !keyed || decided.request_hash === context.request_hash
+      ? { kind: 'replay', decided }
+      : refuse('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request');
   }
   const now = context.now.toISOString();
   switch (command.type) {
@@ -145,6 +152,12 @@ function decideFinance(
       if (command.event_id !== null) {
         const open = openEvent(state, command.event_id, appId, context.now);
         if ('kind' in open) return open;
+        if (open.pending.length >= MAX_PENDING_TRANSACTIONS_PER_EVENT) {
+          return refuse('LIMIT_EXCEEDED', `event ${open.event_id} holds ${MAX_PENDING_TRANSACTIONS_PER_EVENT} pending transactions, the most one event may: close it and open another`, {
+            limit: 'pending_transactions_per_event',
+            maximum: MAX_PENDING_TRANSACTIONS_PER_EVENT,
+          });
+        }
       }
       const house = houseAccount(appId);
       const credit = command.kind === 'credit';

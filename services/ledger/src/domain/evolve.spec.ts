@@ -3,7 +3,7 @@ import { houseAccount, TREASURY, userAccount } from './accounts';
 import { evolve } from './evolve';
 import { answer, balanceOfUser } from './queries';
 import { restore, snapshot } from './snapshot';
-import { balanceOf } from './state';
+import { balanceOf, DEFAULT_IDEMPOTENCY_RETENTION_MS } from './state';
 import {
   ADMIN,
   apiKeyIssued,
@@ -19,6 +19,7 @@ import {
   eventOpened,
   eventPinged,
   given,
+  GivenState,
   granted,
   iso,
   pending,
@@ -140,7 +141,76 @@ describe('evolve: balances', () => {
       request_hash: 'h',
       position: '1234',
       reply: expect.objectContaining({ transaction_id: 1, status: 'posted', amount: '5' }),
+      remembered_until_ms: at(0).getTime() + DEFAULT_IDEMPOTENCY_RETENTION_MS,
     });
+  });
+});
+
+describe('evolve: remembered commands are forgotten by event time', () => {
+  const RETENTION_MS = 60_000;
+  const stamped = (event: Parameters<typeof withMetadata>[0], command_id: string, request_hash: string | null, seconds: number, deadlineSeconds = seconds + 5) =>
+    withMetadata(event, command_id, request_hash, {
+      decided_at_epoch_ms: at(seconds).getTime(),
+      deadline_epoch_ms: at(deadlineSeconds).getTime(),
+    });
+  const fresh = () => {
+    const state = new GivenState(RETENTION_MS);
+    evolve(state, app1);
+    return state;
+  };
+
+  it('prunes a keyed record at the first event at or after its window ends, not before', () => {
+    const state = fresh();
+    evolve(state, stamped(posted(1, 'credit', 'alice', 1), 'app_1:a', 'h', 0));
+    evolve(state, stamped(posted(2, 'credit', 'alice', 1), 'other', null, 59.999));
+    expect(state.commands.has('app_1:a')).toBe(true);
+    evolve(state, stamped(posted(3, 'credit', 'alice', 1), 'other-2', null, 60));
+    expect(state.commands.has('app_1:a')).toBe(false);
+    expect(state.clockMs).toBe(at(60).getTime());
+  });
+
+  it('prunes a record without a key at the first event at or after its deadline', () => {
+    const state = fresh();
+    evolve(state, stamped(posted(1, 'credit', 'alice', 1), 'cmd-1', null, 0, 5));
+    evolve(state, stamped(posted(2, 'credit', 'alice', 1), 'app_1:b', 'h', 4.999));
+    expect([...state.recentCommands.keys()]).toEqual(['cmd-1']);
+    evolve(state, stamped(posted(3, 'credit', 'alice', 1), 'app_1:c', 'h', 5));
+    expect([...state.recentCommands.keys()]).toEqual([]);
+  });
+
+  it('holds only the commands of the last window: a steady stream keeps it at rate × window', () => {
+    const state = fresh();
+    // one keyed and one unkeyed command per second for ten minutes
+    for (let second = 0; second < 600; second++) {
+      evolve(state, stamped(posted(2 * second + 1, 'credit', 'alice', 1), `app_1:${second}`, 'h', second));
+      evolve(state, stamped(posted(2 * second + 2, 'credit', 'alice', 1), `cmd-${second}`, null, second + 0.5, second + 5.5));
+    }
+    expect(state.commands.size).toBe(RETENTION_MS / 1000);
+    expect(state.recentCommands.size).toBe(5);
+  });
+
+  it("uses the time in an event's data when its metadata has none (events written before decision times were)", () => {
+    const state = fresh();
+    evolve(state, withMetadata(posted(1, 'credit', 'alice', 1, { seconds: 10 }), 'app_1:old', 'h'));
+    expect(state.commands.get('app_1:old')?.remembered_until_ms).toBe(at(10).getTime() + RETENTION_MS);
+    expect(state.clockMs).toBe(at(10).getTime());
+  });
+
+  it('does not remember the ledger\'s own commands (no deadline) or commands past their deadline', () => {
+    const state = fresh();
+    evolve(state, withMetadata(eventOpened(1), 'system-1', null, { decided_at_epoch_ms: at(0).getTime(), deadline_epoch_ms: null }));
+    evolve(state, stamped(posted(1, 'credit', 'alice', 1), 'late', null, 10, 10));
+    expect(state.recentCommands.size).toBe(0);
+  });
+
+  it('a snapshot keeps the clock and both memories, and restores them in their order', () => {
+    const state = fresh();
+    evolve(state, stamped(posted(1, 'credit', 'alice', 1), 'app_1:a', 'h', 1));
+    evolve(state, stamped(posted(2, 'credit', 'alice', 1), 'cmd-1', null, 2));
+    const restored = restore(JSON.parse(JSON.stringify(snapshot(state))), RETENTION_MS);
+    expect(restored.clockMs).toBe(state.clockMs);
+    expect([...restored.commands]).toEqual([...state.commands]);
+    expect([...restored.recentCommands]).toEqual([...state.recentCommands]);
   });
 });
 

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { ErrorCode, LedgerCommand, LedgerEvent, TransactionData, TransactionKind } from '@coffer/contracts';
 import { houseAccount, TREASURY, userAccount } from './accounts';
 import { decide, type DecideContext, type Decision, type SystemCommand } from './decide';
-import { evolve, type AppliedEvent } from './evolve';
+import { evolve, type AppliedEvent, type CommandMetadata } from './evolve';
 import { LedgerState } from './state';
 
 /** The fixed clock of every scenario unless a test says otherwise. */
@@ -107,8 +107,17 @@ function describe(decision: Decision): string {
 
 // ---- event builders ----------------------------------------------------------------------------
 
-export function withMetadata(event: LedgerEvent, command_id: string | null, request_hash: string | null): AppliedEvent {
-  return { ...event, metadata: { command_id, request_hash } } as AppliedEvent;
+/**
+ * The event as caused by a command. Without `times` it is an event as written before the writer
+ * stamped decision times and deadlines (its time is then the one in its data).
+ */
+export function withMetadata(
+  event: LedgerEvent,
+  command_id: string | null,
+  request_hash: string | null,
+  times: Pick<CommandMetadata, 'decided_at_epoch_ms' | 'deadline_epoch_ms'> = {},
+): AppliedEvent {
+  return { ...event, metadata: { command_id, request_hash, ...times } } as AppliedEvent;
 }
 
 export function appRegistered(app_id = 'app_1', name = `App ${app_id}`, seconds = 0): LedgerEvent {

@@ -1,11 +1,14 @@
 /**
  * Property test of the whole domain: random command sequences (apps, users, two currencies,
  * valid and invalid amounts up to 10^18, existing and unknown events, clock jumps past the
- * timeout with expiry sweeps, restarts from a JSON snapshot, idempotent retries) must keep the
- * money invariants after every step, and the live state must equal a fresh fold of the log.
+ * timeout with expiry sweeps, restarts from a JSON snapshot, idempotent retries, resends of
+ * commands without a key before their deadline, time jumping past the idempotency window) must
+ * keep the money invariants after every step, and the live state must equal a fresh fold of
+ * the log: forgetting old commands happens by event time, so a replay forgets exactly as the
+ * live ledger did.
  */
 import fc from 'fast-check';
-import { MAX_AMOUNT, parseAmount, type LedgerCommand, type LedgerEvent, type Refusal } from '@coffer/contracts';
+import { MAX_AMOUNT, MAX_DEADLINE_AHEAD_MS, parseAmount, type LedgerCommand, type LedgerEvent, type Refusal } from '@coffer/contracts';
 import { available, isUserAccount } from './accounts';
 import { decide, dueEvents, recordedRefusal, type DecideContext, type SystemCommand } from './decide';
 import { evolve, type AppliedEvent } from './evolve';
@@ -14,6 +17,11 @@ import { balanceOf, LedgerState } from './state';
 import { NOW, SNOWFLAKE, TIMEOUT_SECONDS } from './given-when-then.test-helpers';
 
 // ---- generators --------------------------------------------------------------------------------
+
+/** The idempotency window of these runs: short, so time often jumps past it. */
+const RETENTION_MS = 600_000;
+/** How long the sender of a command waits (its deadline is now + this). */
+const DEADLINE_MS = 5_000;
 
 const USERS = ['alice', 'bob', SNOWFLAKE, 'u.x:1-2'];
 const BAD_USERS = ['bad user', '', 'x|y'];
@@ -80,7 +88,8 @@ type Step =
   | { t: 'sweep' }
   | { t: 'restart' }
   | { t: 'startTerm' }
-  | { t: 'retry'; pick: number; tamper: boolean };
+  | { t: 'retry'; pick: number; tamper: boolean }
+  | { t: 'resend'; pick: number };
 
 const keyId = fc.constantFrom('key_a', 'key_b', 'key_c', 'key_d', 'key_e');
 const step: fc.Arbitrary<Step> = fc.oneof(
@@ -120,7 +129,11 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     fc.record({
       t: fc.constant('advance' as const),
       // mostly a few seconds; sometimes past the timeout (then swept, or left for later)
-      seconds: fc.oneof(w(3, fc.integer({ min: 0, max: 15 })), w(1, fc.integer({ min: TIMEOUT_SECONDS, max: 300 }))),
+      seconds: fc.oneof(
+        w(6, fc.integer({ min: 0, max: 15 })),
+        w(2, fc.integer({ min: TIMEOUT_SECONDS, max: 300 })),
+        w(1, fc.integer({ min: RETENTION_MS / 1000 - 5, max: (2 * RETENTION_MS) / 1000 })),
+      ),
       sweep: fc.boolean(),
     }),
   ),
@@ -128,6 +141,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   w(2, fc.constant({ t: 'restart' as const })),
   w(1, fc.constant({ t: 'startTerm' as const })),
   w(2, fc.record({ t: fc.constant('retry' as const), pick: fc.nat(), tamper: fc.boolean() })),
+  w(2, fc.record({ t: fc.constant('resend' as const), pick: fc.nat() })),
 );
 
 /** A cheap assertion for the hot loop (expect() per balance per step is slow). */
@@ -141,7 +155,7 @@ interface Sent {
   command: LedgerCommand;
   caller: string | null;
   command_id: string;
-  request_hash: string;
+  request_hash: string | null;
 }
 
 /** How often each outcome was reached over the whole property run (to check the generators). */
@@ -149,14 +163,16 @@ const seen = new Map<string, number>();
 const see = (label: string) => seen.set(label, (seen.get(label) ?? 0) + 1);
 
 class Run {
-  state = new LedgerState();
+  state = new LedgerState(RETENTION_MS);
   readonly log: AppliedEvent[] = [];
   now = NOW;
   private counter = 0;
   /** Commands sent with an Idempotency-Key, to retry later. */
   readonly sent: Sent[] = [];
-  /** What was first remembered for each command id decided with a request hash: a reply or a refusal. */
-  readonly firstReplies = new Map<string, { request_hash: string; reply: unknown; refusal?: Refusal }>();
+  /** What was first remembered for each command id decided with a request hash: a reply or a refusal, and until when. */
+  readonly firstReplies = new Map<string, { request_hash: string; reply: unknown; refusal?: Refusal; until: number }>();
+  /** Commands without a key that had an effect, with their reply and deadline, to resend. */
+  readonly unkeyed: Array<Sent & { reply: unknown; deadline: number }> = [];
 
   constructor() {
     // Two apps exist from the start, so most finance commands have a real caller.
@@ -189,10 +205,12 @@ class Run {
   }
 
   /** Decides a command the way the writer does, and checks the decision against the rules. */
-  send(command: LedgerCommand | SystemCommand, caller: string | null, key: string | null, hashOverride?: string): void {
-    const command_id = key ? `${caller ?? 'admin'}/${key}` : `cmd-${++this.counter}`;
+  send(command: LedgerCommand | SystemCommand, caller: string | null, key: string | null, hashOverride?: string, resentId?: string): void {
+    const command_id = resentId ?? (key ? `${caller ?? 'admin'}/${key}` : `cmd-${++this.counter}`);
     const request_hash = key ? (hashOverride ?? JSON.stringify(command)) : null;
     const context = this.context(caller, command_id, request_hash);
+    const system = command.type === 'ExpireEvent' || command.type === 'StartTerm';
+    const times = { decided_at_epoch_ms: this.now.getTime(), deadline_epoch_ms: system ? null : this.now.getTime() + DEADLINE_MS };
 
     const before = JSON.stringify(snapshot(this.state));
     const expected = this.oracle(command, caller);
@@ -202,7 +220,17 @@ class Run {
     // The Idempotency-Key comes first: a known key replays or is refused as reused.
     see(`${command.type}:${decision.kind === 'refused' ? decision.refusal.code : decision.kind}`);
     if (decision.kind === 'events' && decision.events.some((e) => e.type === 'TransactionPending')) see('pending');
-    const known = request_hash ? this.firstReplies.get(command_id) : undefined;
+    const remembered = request_hash ? this.firstReplies.get(command_id) : undefined;
+    // After the retention window the key is forgotten: the command is decided afresh.
+    const known = remembered && this.now.getTime() < remembered.until ? remembered : undefined;
+    if (remembered && !known) see('retried after the window');
+    if (resentId) {
+      // Resent before its deadline (the writer drops it after): the first answer, never a second effect.
+      const first = this.unkeyed.find((sent) => sent.command_id === resentId)!;
+      expect(decision).toEqual({ kind: 'replay', decided: expect.objectContaining({ request_hash: null, reply: first.reply }) });
+      see('resent before its deadline');
+      return;
+    }
     if (known) {
       if (known.request_hash === request_hash) {
         // the first answer again, a refusal included, whatever changed since
@@ -227,27 +255,31 @@ class Run {
       const recorded = recordedRefusal(decision.refusal, context);
       expect(recorded !== null).toBe(request_hash !== null);
       if (recorded && request_hash) {
-        this.evolve(recorded, command_id, request_hash);
+        this.evolve(recorded, command_id, request_hash, times);
         expect(this.state.commands.get(command_id)?.refusal).toEqual(decision.refusal);
-        this.firstReplies.set(command_id, { request_hash, reply: null, refusal: decision.refusal });
+        this.firstReplies.set(command_id, { request_hash, reply: null, refusal: decision.refusal, until: this.now.getTime() + RETENTION_MS });
         if (command.type !== 'ExpireEvent' && command.type !== 'StartTerm') this.sent.push({ command, caller, command_id, request_hash });
       }
       return;
     }
     if (decision.kind !== 'events') return;
-    for (const event of decision.events) this.evolve(event, command_id, request_hash);
+    for (const event of decision.events) this.evolve(event, command_id, request_hash, times);
     if (request_hash && decision.events.length > 0) {
-      const remembered = this.state.commands.get(command_id);
-      expect(remembered?.request_hash).toBe(request_hash);
-      this.firstReplies.set(command_id, { request_hash, reply: JSON.parse(JSON.stringify(remembered!.reply)) });
-      if (command.type !== 'ExpireEvent' && command.type !== 'StartTerm') {
-        this.sent.push({ command, caller, command_id, request_hash });
-      }
+      const decided = this.state.commands.get(command_id);
+      expect(decided?.request_hash).toBe(request_hash);
+      const until = this.now.getTime() + RETENTION_MS;
+      this.firstReplies.set(command_id, { request_hash, reply: JSON.parse(JSON.stringify(decided!.reply)), until });
+      if (!system) this.sent.push({ command, caller, command_id, request_hash });
+    } else if (!system && decision.events.length > 0) {
+      const decided = this.state.recentCommands.get(command_id);
+      expect(decided?.remembered_until_ms).toBe(times.deadline_epoch_ms);
+      const reply = JSON.parse(JSON.stringify(decided!.reply));
+      this.unkeyed.push({ command: command as LedgerCommand, caller, command_id, request_hash: null, reply, deadline: times.deadline_epoch_ms! });
     }
   }
 
-  evolve(event: LedgerEvent, command_id: string | null, request_hash: string | null): void {
-    const applied: AppliedEvent = { ...event, metadata: { command_id, request_hash } } as AppliedEvent;
+  evolve(event: LedgerEvent, command_id: string | null, request_hash: string | null, times: AppliedEvent['metadata'] = {}): void {
+    const applied: AppliedEvent = { ...event, metadata: { command_id, request_hash, ...times } } as AppliedEvent;
     evolve(this.state, applied);
     this.log.push(applied);
   }
@@ -299,7 +331,7 @@ class Run {
       if (decision.kind !== 'events') return;
       expect(decision.events[0].data).toMatchObject({ event_id, voided_transaction_ids: pendingIds });
       see(pendingIds.length > 0 ? 'expired with voids' : 'expired empty');
-      for (const event of decision.events) this.evolve(event, null, null);
+      for (const event of decision.events) this.evolve(event, null, null, { decided_at_epoch_ms: this.now.getTime(), deadline_epoch_ms: null });
       expect(this.state.settledEvents.get(event_id)?.status).toBe('expired');
     }
     expect(dueEvents(this.state, this.now)).toEqual([]);
@@ -312,7 +344,7 @@ class Run {
   restart(): void {
     const json = JSON.stringify(snapshot(this.state));
     if (this.state.openEvents.size > 0 && this.state.pendingTransactions.size > 0) see('restart with pending');
-    this.state = restore(JSON.parse(json));
+    this.state = restore(JSON.parse(json), RETENTION_MS);
     expect(JSON.stringify(snapshot(this.state))).toBe(json);
   }
 
@@ -402,7 +434,15 @@ class Run {
         const sent = this.sent[step.pick % this.sent.length];
         const key = sent.command_id.slice(sent.command_id.indexOf('/') + 1);
         // Same key and body: the first reply again. Same key, other body: refused as reused.
-        return this.send(sent.command, sent.caller, key, step.tamper ? `${sent.request_hash}+tampered` : sent.request_hash);
+        return this.send(sent.command, sent.caller, key, step.tamper ? `${sent.request_hash}+tampered` : sent.request_hash!);
+      }
+      case 'resend': {
+        // A command without a key sent again with its id (a gateway resending it after a takeover,
+        // or a captured copy): before its deadline only, since the writer drops it after.
+        const live = this.unkeyed.filter((sent) => this.now.getTime() < sent.deadline);
+        if (live.length === 0) return;
+        const sent = live[step.pick % live.length];
+        return this.send(sent.command, sent.caller, null, undefined, sent.command_id);
       }
     }
   }
@@ -459,11 +499,21 @@ class Run {
       listed += finance.pending.length;
     }
     must(listed === state.pendingTransactions.size, `open events list ${listed} of ${state.pendingTransactions.size} pending transactions`);
+
+    // remembered commands: none outlives its bound, and the oldest is always one still remembered
+    for (const [memory, bound] of [[state.commands, RETENTION_MS], [state.recentCommands, MAX_DEADLINE_AHEAD_MS]] as const) {
+      for (const decided of memory.values()) {
+        must(decided.remembered_until_ms <= state.clockMs + bound, `a command remembered until ${decided.remembered_until_ms}`);
+      }
+      const oldest = memory.values().next().value;
+      must(oldest === undefined || oldest.remembered_until_ms > state.clockMs, 'an expired command was not forgotten');
+    }
+    if (this.log.length > 0 && state.commands.size < this.firstReplies.size) see('forgotten after the window');
   }
 
   /** The live state equals a fresh fold of every event it wrote. */
   checkReplay(): void {
-    const rebuilt = new LedgerState();
+    const rebuilt = new LedgerState(RETENTION_MS);
     for (const event of this.log) evolve(rebuilt, event);
     expect(snapshot(rebuilt)).toEqual(snapshot(this.state));
     // the indexes snapshots leave out agree too
@@ -523,6 +573,9 @@ describe('ledger properties', () => {
       'IssueApiKey:NOT_FOUND',
       'RevokeApiKey:events',
       'RevokeApiKey:NOT_FOUND',
+      'retried after the window',
+      'forgotten after the window',
+      'resent before its deadline',
     ]) {
       expect([label, (seen.get(label) ?? 0) > 0]).toEqual([label, true]);
     }

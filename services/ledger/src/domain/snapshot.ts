@@ -6,8 +6,12 @@ import type { TransactionData } from '@coffer/contracts';
 import type { Balance } from './accounts';
 import { LedgerState, settledRecord, type AppState, type DecidedCommand, type FinanceEventState, type SettledEvent } from './state';
 
-/** 2: settled events as id lists per app and ending (1 held every event in full). */
-export const SNAPSHOT_VERSION = 2;
+/**
+ * 3: remembered commands expire (each has its end), commands without a key are remembered until
+ * their deadline, and the event clock they expire by is kept.
+ * 2: settled events as id lists per app and ending (1 held every event in full).
+ */
+export const SNAPSHOT_VERSION = 3;
 
 export interface LedgerSnapshot {
   version: number;
@@ -16,6 +20,7 @@ export interface LedgerSnapshot {
   nextAppNumber: number;
   nextEventId: number;
   nextTransactionId: number;
+  clockMs: number;
   apps: Array<Omit<AppState, 'keys'> & { keys: Array<[string, { key_hash: string; created_at: string; revoked_at: string | null }]> }>;
   balances: Array<[string, string, string, string]>;
   openEvents: FinanceEventState[];
@@ -23,6 +28,7 @@ export interface LedgerSnapshot {
   settledEvents: Array<[string, SettledEvent['status'], number[]]>;
   pendingTransactions: TransactionData[];
   commands: Array<[string, DecidedCommand]>;
+  recentCommands: Array<[string, DecidedCommand]>;
 }
 
 /** Shares objects with the live state: serialise it at once (the writer stringifies it on the spot). */
@@ -34,6 +40,7 @@ export function snapshot(state: LedgerState): LedgerSnapshot {
     nextAppNumber: state.nextAppNumber,
     nextEventId: state.nextEventId,
     nextTransactionId: state.nextTransactionId,
+    clockMs: state.clockMs,
     apps: [...state.apps.values()].map((app) => ({ ...app, keys: [...app.keys] })),
     balances: [...state.balances].map(([key, b]) => [
       key,
@@ -45,6 +52,7 @@ export function snapshot(state: LedgerState): LedgerSnapshot {
     settledEvents: settledIdLists(state),
     pendingTransactions: [...state.pendingTransactions.values()],
     commands: [...state.commands],
+    recentCommands: [...state.recentCommands],
   };
 }
 
@@ -66,14 +74,16 @@ export function isReadableSnapshot(snap: StoredSnapshot): snap is LedgerSnapshot
   return snap.version === SNAPSHOT_VERSION;
 }
 
-export function restore(snap: LedgerSnapshot): LedgerState {
+/** The retention window is the running ledger's setting, not the snapshot's: records keep the ends they were given. */
+export function restore(snap: LedgerSnapshot, idempotencyRetentionMs?: number): LedgerState {
   if (snap.version !== SNAPSHOT_VERSION) throw new Error(`unknown ledger snapshot version ${snap.version}`);
-  const state = new LedgerState();
+  const state = new LedgerState(idempotencyRetentionMs);
   state.revision = BigInt(snap.revision);
   state.term = snap.term;
   state.nextAppNumber = snap.nextAppNumber;
   state.nextEventId = snap.nextEventId;
   state.nextTransactionId = snap.nextTransactionId;
+  state.clockMs = snap.clockMs;
   for (const app of snap.apps) {
     state.apps.set(app.app_id, { ...app, keys: new Map(app.keys) });
     for (const [keyId] of app.keys) state.keyOwners.set(keyId, app.app_id);
@@ -93,6 +103,7 @@ export function restore(snap: LedgerSnapshot): LedgerState {
   }
   for (const data of snap.pendingTransactions) state.pendingTransactions.set(data.transaction_id, data);
   for (const [id, decided] of snap.commands) state.commands.set(id, decided);
+  for (const [id, decided] of snap.recentCommands) state.recentCommands.set(id, decided);
   return state;
 }
 

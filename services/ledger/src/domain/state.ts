@@ -32,7 +32,13 @@ export interface SettledEvent {
   status: 'closed' | 'expired';
 }
 
-/** What the ledger remembers of a decided command, so a retry gets the first answer. */
+/**
+ * What the ledger remembers of a decided command, so a retry gets the first answer: a command
+ * sent with an Idempotency-Key (request_hash set) for the retention window, one without a key
+ * until its sender's deadline (a resend of it in flight, or a captured copy, is never applied
+ * twice). Both are forgotten by event time, so a replay of the stream forgets exactly as the
+ * live writer did.
+ */
 export interface DecidedCommand {
   request_hash: string | null;
   reply: unknown;
@@ -40,7 +46,12 @@ export interface DecidedCommand {
   position: string;
   /** The refusal it got, for a command that was refused (answered again on replay). */
   refusal?: Refusal;
+  /** Event time (epoch ms) from which it is forgotten: a command sent again then is decided afresh. */
+  remembered_until_ms: number;
 }
+
+/** How long the ledger remembers a command sent with an Idempotency-Key (COFFER_IDEMPOTENCY_RETENTION_HOURS). */
+export const DEFAULT_IDEMPOTENCY_RETENTION_MS = 72 * 3_600_000;
 
 /**
  * Everything the single writer needs to decide any command exactly, held in memory. Mutated in
@@ -50,6 +61,8 @@ export interface DecidedCommand {
 export class LedgerState {
   /** Stream revision the state includes (-1: nothing yet). */
   revision = -1n;
+  /** The latest event time folded (epoch ms): the clock by which remembered commands are forgotten. */
+  clockMs = 0;
   term = 0;
   nextAppNumber = 1;
   nextEventId = 1;
@@ -62,7 +75,18 @@ export class LedgerState {
   readonly openEvents = new Map<number, FinanceEventState>();
   readonly settledEvents = new Map<number, SettledEvent>();
   readonly pendingTransactions = new Map<number, TransactionData>();
+  /** Commands sent with an Idempotency-Key, in the order they were decided. */
   readonly commands = new Map<string, DecidedCommand>();
+  /** Commands sent without a key, until their deadline, in the order they were decided. */
+  readonly recentCommands = new Map<string, DecidedCommand>();
+
+  constructor(readonly idempotencyRetentionMs: number = DEFAULT_IDEMPOTENCY_RETENTION_MS) {}
+}
+
+/** The command's record while it is remembered at `nowMs` (an expired one not yet pruned counts as forgotten). */
+export function rememberedCommand(state: LedgerState, commandId: string, keyed: boolean, nowMs: number): DecidedCommand | undefined {
+  const decided = (keyed ? state.commands : state.recentCommands).get(commandId);
+  return decided && nowMs < decided.remembered_until_ms ? decided : undefined;
 }
 
 /**

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { MAX_DEADLINE_AHEAD_MS } from '@coffer/contracts';
 import { PostgresEventStore } from '@coffer/event-store';
 import { JsonLogger } from '@coffer/platform';
 import { createTestDatabase, type TestDatabase } from '@coffer/testing';
-import { LedgerWriter } from './ledger-writer';
+import { LedgerWriter, QUEUE_FULL_RETRY_AFTER_SECONDS, type LedgerWriterOptions } from './ledger-writer';
 import { SnapshotStore } from './snapshot-store';
 
 const OPTIONS = {
@@ -145,5 +147,133 @@ describe('LedgerWriter start-up from snapshots', () => {
     await standby.lead();
     expect(await postedOf(standby, 'bob')).toBe('43');
     expect(lastRebuild()).toMatchObject({ snapshot_revision: String(newest) });
+  });
+});
+
+describe('LedgerWriter limits', () => {
+  let database: TestDatabase;
+  let store: PostgresEventStore;
+  let snapshots: SnapshotStore;
+  const writers: LedgerWriter[] = [];
+
+  const writer = (options: Partial<LedgerWriterOptions> = {}) => {
+    const created = new LedgerWriter(store, snapshots, new JsonLogger('ledger', 'error'), { ...OPTIONS, instanceId: randomUUID(), ...options });
+    writers.push(created);
+    return created;
+  };
+  const meta = (deadline_epoch_ms: number, command_id: string = randomUUID()) => ({
+    correlation_id: randomUUID(),
+    command_id,
+    app_id: null,
+    key_id: null,
+    deadline_epoch_ms,
+  });
+  const grant = (to: LedgerWriter, user_id: string, amount: string, deadline = Date.now() + 10_000, command_id?: string) =>
+    to.command({ command: { type: 'Grant', user_id, amount, currency: 'coins', description: null }, request_hash: null }, meta(deadline, command_id));
+  const postedOf = async (from: LedgerWriter, user_id: string) => {
+    const reply = (await from.query({ type: 'GetBalance', user_id })) as { ok: true; result: { balances: Array<{ posted: string }> } };
+    return reply.result.balances[0]?.posted ?? '0';
+  };
+  /** Holds the event store's table, so the writer's next append waits (a slow or stuck store). */
+  const blockAppends = async () => {
+    const client = new Client({ connectionString: database.url });
+    await client.connect();
+    await client.query('BEGIN');
+    await client.query('LOCK TABLE coffer_es.events IN ACCESS EXCLUSIVE MODE');
+    return async () => {
+      await client.query('ROLLBACK');
+      await client.end();
+    };
+  };
+  const grantedIn = async (commandId: string) =>
+    (await store.readStream(writers[0].stream)).filter((event) => event.metadata.command_id === commandId).length;
+
+  beforeEach(async () => {
+    database = await createTestDatabase('ledger_writer_limits');
+    store = await PostgresEventStore.connect({ connectionString: database.url });
+    snapshots = new SnapshotStore(database.url);
+  });
+
+  afterEach(async () => {
+    for (const each of writers.splice(0)) await each.stepDown();
+    await store.close();
+    await snapshots.close();
+    await database.drop();
+  });
+
+  it('drops a queued command whose deadline passed while the writer was stuck: its caller was told 503', async () => {
+    const ledger = writer();
+    await ledger.lead();
+    const unblock = await blockAppends();
+    const inFlight = grant(ledger, 'alice', '1');
+    const expiring = randomUUID();
+    const late = grant(ledger, 'alice', '10', Date.now() + 300, expiring);
+    const patient = grant(ledger, 'alice', '100');
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await unblock();
+    expect(await inFlight).toMatchObject({ ok: true });
+    expect(await late).toMatchObject({ ok: false, code: 'UNAVAILABLE' });
+    expect(await patient).toMatchObject({ ok: true });
+    expect(await postedOf(ledger, 'alice')).toBe('101');
+    expect(await grantedIn(expiring)).toBe(0);
+  });
+
+  it('decides a command whose deadline is a millisecond ahead when its turn comes, and drops one whose deadline is now', async () => {
+    const now = Date.now();
+    const ledger = writer({ clock: () => new Date(now) });
+    await ledger.lead();
+    expect(await grant(ledger, 'bob', '1', now + 1)).toMatchObject({ ok: true });
+    expect(await grant(ledger, 'bob', '2', now)).toMatchObject({ ok: false, code: 'UNAVAILABLE' });
+    expect(await postedOf(ledger, 'bob')).toBe('1');
+  });
+
+  it('refuses a deadline further ahead than MAX_DEADLINE_AHEAD_MS, or none, and takes one exactly that far', async () => {
+    const now = Date.now();
+    const ledger = writer({ clock: () => new Date(now) });
+    await ledger.lead();
+    expect(await grant(ledger, 'carol', '1', now + MAX_DEADLINE_AHEAD_MS)).toMatchObject({ ok: true });
+    expect(await grant(ledger, 'carol', '1', now + MAX_DEADLINE_AHEAD_MS + 1)).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
+    expect(await grant(ledger, 'carol', '1', Number.NaN)).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
+    const missing = { ...meta(0), deadline_epoch_ms: undefined } as unknown as ReturnType<typeof meta>;
+    const command = { command: { type: 'Grant' as const, user_id: 'carol', amount: '1', currency: 'coins', description: null }, request_hash: null };
+    expect(await ledger.command(command, missing)).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
+    expect(await postedOf(ledger, 'carol')).toBe('1');
+  });
+
+  it('queues at most maxQueued behind the batch in flight, and refuses one more at once with a retry hint', async () => {
+    const ledger = writer({ maxQueued: 3 });
+    await ledger.lead();
+    const unblock = await blockAppends();
+    const inFlight = grant(ledger, 'dave', '1');
+    const queued = [grant(ledger, 'dave', '2'), grant(ledger, 'dave', '3'), grant(ledger, 'dave', '4')];
+    const refused = await grant(ledger, 'dave', '1000');
+    expect(refused).toEqual({
+      ok: false,
+      code: 'UNAVAILABLE',
+      message: expect.stringContaining('too much work queued'),
+      details: { retry_after_seconds: QUEUE_FULL_RETRY_AFTER_SECONDS, max_queued: 3 },
+    });
+    await unblock();
+    for (const reply of [await inFlight, ...(await Promise.all(queued))]) expect(reply).toMatchObject({ ok: true });
+    expect(await postedOf(ledger, 'dave')).toBe('10');
+  });
+
+  it('answers a command without a key sent again before its deadline with its first answer, also on a writer rebuilt from the stream', async () => {
+    const first = writer({ snapshotEvery: 2 });
+    await first.lead();
+    const id = randomUUID();
+    const deadline = Date.now() + 60_000;
+    const original = await grant(first, 'erin', '5', deadline, id);
+    expect(original).toMatchObject({ ok: true, result: { replayed: false } });
+    const again = await grant(first, 'erin', '5', deadline, id);
+    expect(again).toEqual({ ok: true, result: { ...(original as { result: object }).result, replayed: true } });
+    await grant(first, 'erin', '1'); // past the snapshot interval: the next writer starts from a snapshot
+    await first.stepDown();
+
+    const next = writer({ snapshotEvery: 2 }); // the standby taking over, as the gateway resends to it
+    await next.lead();
+    expect(await grant(next, 'erin', '5', deadline, id)).toEqual(again);
+    expect(await postedOf(next, 'erin')).toBe('6');
+    expect(await grantedIn(id)).toBe(1);
   });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   EVENT_SCHEMA_VERSIONS,
+  MAX_DEADLINE_AHEAD_MS,
   refusal,
   type CommandReply,
   type LedgerCommandBody,
@@ -16,7 +17,7 @@ import { decide, dueEvents, recordedRefusal, type DecideContext, type SystemComm
 import { evolve, mergeReplies, type AppliedEvent } from '../domain/evolve';
 import { answer } from '../domain/queries';
 import { isReadableSnapshot, restore, snapshot, type StoredSnapshot } from '../domain/snapshot';
-import { LedgerState } from '../domain/state';
+import { DEFAULT_IDEMPOTENCY_RETENTION_MS, LedgerState } from '../domain/state';
 import type { SnapshotStore } from './snapshot-store';
 
 export interface LedgerWriterOptions {
@@ -29,6 +30,10 @@ export interface LedgerWriterOptions {
   maxBatch: number;
   sweepIntervalMs: number;
   clock: () => Date;
+  /** How long a command sent with an Idempotency-Key is remembered (COFFER_IDEMPOTENCY_RETENTION_HOURS). */
+  idempotencyRetentionMs?: number;
+  /** Most work waiting behind the batch in flight (MAX_QUEUED_COMMANDS unless a test says otherwise). */
+  maxQueued?: number;
 }
 
 interface CommandWork {
@@ -52,7 +57,17 @@ interface Queued {
  */
 export const DEFAULT_SNAPSHOT_EVERY = 20_000;
 
-const unavailable = (why: string) => refusal('UNAVAILABLE', `${why}: retry with the same Idempotency-Key`);
+/**
+ * The most commands and queries waiting for the writer. Beyond what it decides within a
+ * sender's timeout, waiting only turns into a 503 later and holds memory meanwhile: refusing at
+ * once (503 with a retry hint) sheds the load while the queue drains.
+ */
+export const MAX_QUEUED_COMMANDS = 10_000;
+/** What a refusal for a full queue tells its caller to wait before trying again. */
+export const QUEUE_FULL_RETRY_AFTER_SECONDS = 1;
+
+const unavailable = (why: string, details?: Record<string, unknown>) =>
+  refusal('UNAVAILABLE', `${why}: retry with the same Idempotency-Key`, details);
 
 /**
  * The realm's single writer (DESIGN.md, "The ledger"): holds every account and open event in
@@ -61,7 +76,7 @@ const unavailable = (why: string) => refusal('UNAVAILABLE', `${why}: retry with 
  * fail-stop: the batch is refused and the state rebuilt from the store.
  */
 export class LedgerWriter {
-  private state = new LedgerState();
+  private state: LedgerState;
   private position = '';
   private queue: Queued[] = [];
   private draining: Promise<void> | undefined;
@@ -79,7 +94,13 @@ export class LedgerWriter {
     private readonly snapshots: SnapshotStore,
     private readonly logger: JsonLogger,
     private readonly options: LedgerWriterOptions,
-  ) {}
+  ) {
+    this.state = this.emptyState();
+  }
+
+  private emptyState(): LedgerState {
+    return new LedgerState(this.options.idempotencyRetentionMs ?? DEFAULT_IDEMPOTENCY_RETENTION_MS);
+  }
 
   get stream(): string {
     return `ledger-${this.options.realm}`;
@@ -116,6 +137,13 @@ export class LedgerWriter {
   }
 
   command(body: LedgerCommandBody, meta: RequestMeta): Promise<Reply<unknown>> {
+    const deadline = meta.deadline_epoch_ms;
+    // The deadline bounds how long the command's id is remembered: it must be there, and near.
+    if (typeof deadline !== 'number' || !Number.isFinite(deadline) || deadline > this.options.clock().getTime() + MAX_DEADLINE_AHEAD_MS) {
+      return Promise.resolve(
+        refusal('VALIDATION_FAILED', `deadline_epoch_ms must be a time at most ${MAX_DEADLINE_AHEAD_MS} ms ahead`, { deadline_epoch_ms: deadline ?? null }),
+      );
+    }
     return this.submit({
       kind: 'command',
       command: body.command,
@@ -137,6 +165,12 @@ export class LedgerWriter {
 
   private submit(work: Work): Promise<Reply<unknown>> {
     if (!this.leading) return Promise.resolve(unavailable('this ledger is not the active writer'));
+    const maxQueued = this.options.maxQueued ?? MAX_QUEUED_COMMANDS;
+    if (this.queue.length >= maxQueued) {
+      return Promise.resolve(
+        unavailable('the ledger has too much work queued', { retry_after_seconds: QUEUE_FULL_RETRY_AFTER_SECONDS, max_queued: maxQueued }),
+      );
+    }
     return new Promise((resolve) => {
       this.queue.push({ work, resolve });
       this.kick();
@@ -167,10 +201,16 @@ export class LedgerWriter {
     const expected = this.state.revision;
     const events: NewEvent[] = [];
     const answers: Array<(position: string) => Reply<unknown>> = [];
+    const nowMs = this.options.clock().getTime();
     for (const { work } of batch) {
       if (work.kind === 'query') {
         const reply = answer(this.state, work.query, this.position);
         answers.push((position) => patchPosition(reply, position));
+        continue;
+      }
+      if (work.meta.deadline_epoch_ms <= nowMs) {
+        // Its sender has answered 503 already: deciding it now would apply what its caller was told failed.
+        answers.push(() => unavailable('the command waited past its deadline and was not applied'));
         continue;
       }
       if (work.command.type === 'ExpireEvent') work.context.now = this.options.clock();
@@ -208,16 +248,17 @@ export class LedgerWriter {
 
   /** Evolves the state by a decided event and queues it for this batch's append; returns its reply. */
   private apply(event: LedgerEvent, work: CommandWork, events: NewEvent[]): unknown {
-    const metadata = this.metadata(event, work.meta, work.context.request_hash);
+    const metadata = this.metadata(event, work);
     events.push({ id: randomUUID(), type: event.type, data: event.data, metadata });
     return evolve(this.state, { ...event, metadata });
   }
 
-  /** Idempotent commands of this batch remember where they landed, for their replays. */
+  /** Remembered commands of this batch remember where they landed, for their replays. */
   private rememberPositions(batch: Queued[]): void {
     for (const { work } of batch) {
-      if (work.kind !== 'command' || !work.context.request_hash) continue;
-      const decided = this.state.commands.get(work.context.command_id);
+      if (work.kind !== 'command') continue;
+      const memory = work.context.request_hash ? this.state.commands : this.state.recentCommands;
+      const decided = memory.get(work.context.command_id);
       if (decided && decided.position === '') decided.position = this.position;
     }
   }
@@ -272,7 +313,7 @@ export class LedgerWriter {
   /** Loads the newest snapshot (if it matches the stream) and replays the events after it. */
   async rebuild(): Promise<void> {
     const started = Date.now();
-    let state = new LedgerState();
+    let state = this.emptyState();
     let snap = await this.newestSnapshot();
     if (snap && !isReadableSnapshot(snap)) {
       // Written by another version of the ledger: the events are the truth, so replay them all.
@@ -282,7 +323,7 @@ export class LedgerWriter {
     if (snap) {
       const [atSnapshot] = await this.store.readStream(this.stream, { fromRevision: BigInt(snap.revision), maxCount: 1 });
       if (atSnapshot?.streamPosition === BigInt(snap.revision)) {
-        state = restore(snap);
+        state = restore(snap, state.idempotencyRetentionMs);
         this.position = atSnapshot.globalPosition.toString();
       }
     }
@@ -334,15 +375,18 @@ export class LedgerWriter {
       .catch((error: Error) => this.logger.event('warn', 'snapshot not saved', { error: error.message }));
   }
 
-  private metadata(event: LedgerEvent, meta: RequestMeta, requestHash: string | null) {
+  /** The decision time and deadline go with the events, so a rebuild or a standby remembers what this writer remembers. */
+  private metadata(event: LedgerEvent, { meta, context }: CommandWork) {
     return {
       schema_version: EVENT_SCHEMA_VERSIONS[event.type],
       correlation_id: meta.correlation_id,
       causation_id: meta.command_id,
       command_id: meta.command_id,
-      request_hash: requestHash,
+      request_hash: context.request_hash,
       app_id: meta.app_id,
       key_id: meta.key_id,
+      decided_at_epoch_ms: context.now.getTime(),
+      deadline_epoch_ms: Number.isFinite(meta.deadline_epoch_ms) ? meta.deadline_epoch_ms : null,
     };
   }
 
