@@ -14,6 +14,7 @@ import { LedgerRewardPayer } from './rewards/ledger-payer';
 import { DEFAULT_REACTOR_OPTIONS, RewardReactor, type RewardReactorOptions } from './rewards/reward-reactor';
 import { AchievementsController } from './writer/achievements.controller';
 import { AchievementsWriter, DEFAULT_WRITER_OPTIONS, type AchievementsWriterOptions } from './writer/achievements-writer';
+import { AchievementQuota } from './writer/achievement-quota';
 import { CommandClaims } from './writer/command-claims';
 import { ensureAchievementsSchema } from './writer/database';
 
@@ -36,6 +37,35 @@ class RewardReactorRunner implements OnApplicationBootstrap, BeforeApplicationSh
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.reactor.stop();
+  }
+}
+
+const ACHIEVEMENTS_RETENTION_MS = Symbol('AchievementsIdempotencyRetentionMs');
+
+/** How often bindings of idempotency keys older than the window are deleted. */
+export const CLAIMS_PRUNE_INTERVAL_MS = 60_000;
+
+/** Deletes expired idempotency bindings now and then; a failed round is simply tried again at the next. */
+@Injectable()
+class ClaimsPruner implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    @Inject(CommandClaims) private readonly claims: CommandClaims,
+    @Inject(ACHIEVEMENTS_RETENTION_MS) private readonly retentionMs: number,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const prune = () => (this.running = this.claims.prune(this.retentionMs).catch(() => undefined));
+    prune();
+    this.timer = setInterval(prune, CLAIMS_PRUNE_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
   }
 }
 
@@ -79,11 +109,14 @@ export class AchievementsModule {
         },
         ConnectionsCloser,
         { provide: CommandClaims, inject: [ACHIEVEMENTS_POOL], useFactory: (pool: Pool) => new CommandClaims(pool) },
+        { provide: AchievementQuota, inject: [ACHIEVEMENTS_POOL], useFactory: (pool: Pool) => new AchievementQuota(pool) },
+        { provide: ACHIEVEMENTS_RETENTION_MS, useValue: config.idempotencyRetentionHours * 3_600_000 },
+        ClaimsPruner,
         {
           provide: AchievementsWriter,
-          inject: [EVENT_STORE, CommandClaims],
-          useFactory: (store: EventStore, claims: CommandClaims) =>
-            new AchievementsWriter(store, claims, logger, { ...DEFAULT_WRITER_OPTIONS, ...tuning.writer }),
+          inject: [EVENT_STORE, CommandClaims, AchievementQuota, ACHIEVEMENTS_RETENTION_MS],
+          useFactory: (store: EventStore, claims: CommandClaims, quota: AchievementQuota, idempotencyRetentionMs: number) =>
+            new AchievementsWriter(store, claims, quota, logger, { ...DEFAULT_WRITER_OPTIONS, idempotencyRetentionMs, ...tuning.writer }),
         },
         {
           provide: RewardReactor,

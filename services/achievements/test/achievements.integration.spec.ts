@@ -10,8 +10,11 @@ import { PostgresEventStore } from '@coffer/event-store';
 import { JsonLogger } from '@coffer/platform';
 import { createTestDatabase, readAllCommitted, testNatsPrefix, type TestDatabase } from '@coffer/testing';
 import { LedgerTestClient, ok, startLedger } from '../../ledger/test/ledger-harness';
-import { progressStream, rewardStream, unlockIdOf } from '../src/domain/streams';
-import { AchievementsWriter, DEFAULT_WRITER_OPTIONS } from '../src/writer/achievements-writer';
+import { achievementStream, progressStream, rewardStream, unlockIdOf } from '../src/domain/streams';
+import { MAX_DEADLINE_AHEAD_MS } from '@coffer/contracts';
+import { MAX_ACHIEVEMENTS_PER_APP } from '../src/writer/achievement-quota';
+import { AchievementsWriter, DEFAULT_WRITER_OPTIONS, QUEUE_FULL_RETRY_AFTER_SECONDS } from '../src/writer/achievements-writer';
+import { AchievementQuota } from '../src/writer/achievement-quota';
 import { CommandClaims } from '../src/writer/command-claims';
 import { ensureAchievementsSchema } from '../src/writer/database';
 import { accepted, AchievementsTestClient, eventually, startAchievements } from './achievements-harness';
@@ -285,14 +288,14 @@ describe('achievements service over NATS and PostgreSQL', () => {
           return typeof value === 'function' ? value.bind(target) : value;
         },
       });
-      return new AchievementsWriter(racing, new CommandClaims(pool), new JsonLogger('test', 'error'), { ...DEFAULT_WRITER_OPTIONS, maxAttempts });
+      return new AchievementsWriter(racing, new CommandClaims(pool), new AchievementQuota(pool), new JsonLogger('test', 'error'), { ...DEFAULT_WRITER_OPTIONS, maxAttempts });
     }
     const meta = (command_id: string = randomUUID()) => ({ correlation_id: command_id, command_id, app_id: 'app_1', key_id: null, deadline_epoch_ms: Date.now() + 10_000 });
     const increment = (by: number) => ({ command: { type: 'RecordProgress' as const, key: 'occ', user_id: 'hana', increment: by }, request_hash: null });
 
     beforeEach(async () => {
       await ensureAchievementsSchema(pool);
-      const setup = new AchievementsWriter(store, new CommandClaims(pool), new JsonLogger('test', 'error'));
+      const setup = new AchievementsWriter(store, new CommandClaims(pool), new AchievementQuota(pool), new JsonLogger('test', 'error'));
       accepted(
         await setup.command(
           { command: { type: 'RegisterAchievement', key: 'occ', name: 'OCC', description: null, icon_url: null, goal: 100, hidden: false, reward: null }, request_hash: null },
@@ -302,7 +305,7 @@ describe('achievements service over NATS and PostgreSQL', () => {
     });
 
     it('re-reads and re-decides when another writer appended first, so no increment is lost', async () => {
-      const other = new AchievementsWriter(store, new CommandClaims(pool), new JsonLogger('test', 'error'));
+      const other = new AchievementsWriter(store, new CommandClaims(pool), new AchievementQuota(pool), new JsonLogger('test', 'error'));
       const writer = racingWriter(() => other.command(increment(5), meta()));
       const reply = accepted(await writer.command(increment(2), meta()));
       expect(writer.conflicts).toBe(1);
@@ -312,7 +315,7 @@ describe('achievements service over NATS and PostgreSQL', () => {
     });
 
     it('answers UNAVAILABLE when its attempts run out, and the retry with the same key applies once', async () => {
-      const other = new AchievementsWriter(store, new CommandClaims(pool), new JsonLogger('test', 'error'));
+      const other = new AchievementsWriter(store, new CommandClaims(pool), new AchievementQuota(pool), new JsonLogger('test', 'error'));
       const writer = racingWriter(() => other.command(increment(5), meta()), 1);
       const body = { ...increment(2), request_hash: 'same-body' };
       expect(await writer.command(body, meta('app_1:retry-me'))).toMatchObject({ ok: false, code: 'UNAVAILABLE' });
@@ -329,7 +332,7 @@ describe('achievements service over NATS and PostgreSQL', () => {
     /** Unlocks with the writer itself (no service, so no other reactor), as app_1. */
     async function unlockWithReward(user_id: string): Promise<AchievementUnlocked> {
       await ensureAchievementsSchema(pool);
-      const writer = new AchievementsWriter(store, new CommandClaims(pool), new JsonLogger('test', 'error'), DEFAULT_WRITER_OPTIONS);
+      const writer = new AchievementsWriter(store, new CommandClaims(pool), new AchievementQuota(pool), new JsonLogger('test', 'error'), DEFAULT_WRITER_OPTIONS);
       const meta = (id: string) => ({ correlation_id: id, command_id: id, app_id: 'app_1', key_id: null, deadline_epoch_ms: Date.now() + 10_000 });
       accepted(
         await writer.command(
@@ -408,6 +411,127 @@ describe('achievements service over NATS and PostgreSQL', () => {
       } finally {
         await nats.close();
       }
+    });
+  });
+
+  describe('limits of the writer', () => {
+    const writer = (options: Partial<typeof DEFAULT_WRITER_OPTIONS> = {}) =>
+      new AchievementsWriter(store, new CommandClaims(pool), new AchievementQuota(pool), new JsonLogger('test', 'error'), {
+        ...DEFAULT_WRITER_OPTIONS,
+        ...options,
+      });
+    const meta = (app_id = 'app_1', deadline_epoch_ms = Date.now() + 10_000, command_id: string = randomUUID()) => ({
+      correlation_id: command_id,
+      command_id,
+      app_id,
+      key_id: null,
+      deadline_epoch_ms,
+    });
+    const definition = (key: string) => ({
+      command: { type: 'RegisterAchievement' as const, key, name: key, description: null, icon_url: null, goal: 100, hidden: false, reward: null },
+      request_hash: null,
+    });
+    const increment = (by: number) => ({ command: { type: 'RecordProgress' as const, key: 'lim', user_id: 'ivy', increment: by }, request_hash: null });
+    /** Holds the event store's table, so the writer's reads and appends wait (a slow or stuck store). */
+    const blockTheStore = async () => {
+      const holder = database.pool();
+      const client = await holder.connect();
+      await client.query('BEGIN');
+      await client.query('LOCK TABLE coffer_es.events IN ACCESS EXCLUSIVE MODE');
+      return async () => {
+        await client.query('ROLLBACK');
+        client.release();
+        await holder.end();
+      };
+    };
+    const progressOf = async () =>
+      (await store.readStream(progressStream('app_1', 'lim', 'ivy'))).map((event) => (event.data as { progress: number }).progress);
+
+    beforeEach(async () => {
+      await ensureAchievementsSchema(pool);
+      accepted(await writer().command(definition('lim'), meta()));
+    });
+
+    it('drops a queued command whose deadline passed while the store was stuck: its caller was told 503', async () => {
+      const lanes = writer();
+      const unblock = await blockTheStore();
+      const inFlight = lanes.command(increment(1), meta());
+      const late = lanes.command(increment(10), meta('app_1', Date.now() + 300));
+      const patient = lanes.command(increment(20), meta());
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      await unblock();
+      expect(await inFlight).toMatchObject({ ok: true });
+      expect(await late).toMatchObject({ ok: false, code: 'UNAVAILABLE' });
+      expect(await patient).toMatchObject({ ok: true });
+      expect(await progressOf()).toEqual([1, 21]);
+    });
+
+    it('refuses a deadline further ahead than MAX_DEADLINE_AHEAD_MS and takes one exactly that far', async () => {
+      const now = Date.now();
+      const fixed = writer({ clock: () => new Date(now) });
+      expect(await fixed.command(increment(1), meta('app_1', now + MAX_DEADLINE_AHEAD_MS))).toMatchObject({ ok: true });
+      expect(await fixed.command(increment(1), meta('app_1', now + MAX_DEADLINE_AHEAD_MS + 1))).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
+      expect(await fixed.command(increment(1), meta('app_1', now))).toMatchObject({ ok: false, code: 'UNAVAILABLE' });
+      expect(await progressOf()).toEqual([1]);
+    });
+
+    it('holds at most maxQueued commands in its lanes, and refuses one more at once with a retry hint', async () => {
+      const lanes = writer({ maxQueued: 2 });
+      const unblock = await blockTheStore();
+      const inFlight = lanes.command(increment(1), meta());
+      const queued = [lanes.command(increment(2), meta()), lanes.command(increment(3), meta())];
+      expect(await lanes.command(increment(1000), meta())).toEqual({
+        ok: false,
+        code: 'UNAVAILABLE',
+        message: expect.stringContaining('too much work queued'),
+        details: { retry_after_seconds: QUEUE_FULL_RETRY_AFTER_SECONDS, max_queued: 2 },
+      });
+      await unblock();
+      for (const reply of [await inFlight, ...(await Promise.all(queued))]) expect(reply).toMatchObject({ ok: true });
+      expect((await progressOf()).at(-1)).toBe(6);
+    });
+
+    it(`lets an app define ${MAX_ACHIEVEMENTS_PER_APP} achievements and refuses one more, while the ones it has register again`, async () => {
+      const quota = writer();
+      // 'lim' (beforeEach) is the first; register the rest, a few at a time.
+      for (let from = 1; from < MAX_ACHIEVEMENTS_PER_APP; from += 50) {
+        const keys = Array.from({ length: Math.min(50, MAX_ACHIEVEMENTS_PER_APP - from) }, (_, i) => `k${from + i}`);
+        for (const reply of await Promise.all(keys.map((key) => quota.command(definition(key), meta())))) accepted(reply);
+      }
+      const refused = await quota.command(definition('one-too-many'), meta());
+      expect(refused).toMatchObject({
+        ok: false,
+        code: 'LIMIT_EXCEEDED',
+        details: { limit: 'achievements_per_app', maximum: MAX_ACHIEVEMENTS_PER_APP },
+      });
+      expect(await store.readStream(achievementStream('app_1', 'one-too-many'))).toEqual([]);
+      accepted(await quota.command(definition('k999'), meta())); // registered at every start: still fine
+      accepted(await quota.command(definition('one-too-many'), meta('app_2'))); // another app has its own places
+    });
+
+    it('gives a definition registered before places were kept a place when it is registered again, even with none left', async () => {
+      const quota = writer();
+      await pool.query(
+        `INSERT INTO coffer_achievements.definitions (app_id, key) SELECT 'app_1', 'filler-' || n FROM generate_series(1, $1) n`,
+        [MAX_ACHIEVEMENTS_PER_APP],
+      );
+      await pool.query(`DELETE FROM coffer_achievements.definitions WHERE key = 'lim'`); // as if 'lim' predated places
+      accepted(await quota.command(definition('lim'), meta()));
+      const { rowCount } = await pool.query(`SELECT 1 FROM coffer_achievements.definitions WHERE app_id = 'app_1' AND key = 'lim'`);
+      expect(rowCount).toBe(1);
+      expect(await quota.command(definition('new-one'), meta())).toMatchObject({ ok: false, code: 'LIMIT_EXCEEDED' });
+    });
+
+    it('prunes idempotency bindings older than the window, and only those', async () => {
+      const claims = new CommandClaims(pool);
+      const WINDOW_MS = 72 * 3_600_000;
+      expect(await claims.claim('app_1:old', 'h1')).toBe('new');
+      expect(await claims.claim('app_1:recent', 'h2')).toBe('new');
+      await pool.query(`UPDATE coffer_achievements.commands SET claimed_at = now() - interval '72 hours' - interval '1 second' WHERE command_id = 'app_1:old'`);
+      await pool.query(`UPDATE coffer_achievements.commands SET claimed_at = now() - interval '72 hours' + interval '1 minute' WHERE command_id = 'app_1:recent'`);
+      expect(await claims.prune(WINDOW_MS)).toBe(1);
+      expect(await claims.claim('app_1:old', 'another-body')).toBe('new'); // forgotten: a new command
+      expect(await claims.claim('app_1:recent', 'another-body')).toBe('reused');
     });
   });
 });

@@ -7,6 +7,7 @@ import {
   given,
   iso,
   KEY,
+  NOW,
   progress,
   progressed,
   register,
@@ -17,7 +18,7 @@ import {
   update,
   updated,
 } from './given-when-then.test-helpers';
-import { AchievementState, ProgressState } from './state';
+import { AchievementState, DEFAULT_IDEMPOTENCY_RETENTION_MS, ProgressState } from './state';
 import { unlockIdOf } from './streams';
 
 const COINS_250 = { amount: '250', currency: 'coins' };
@@ -258,7 +259,22 @@ describe('idempotency keys (command id + request hash)', () => {
     expect(scenario.progress.progress).toBe(8);
 
     const retry = scenario.when(progress('alice', { increment: 3 }), { command_id: 'app_1:k1', request_hash: 'h1' });
-    expect(retry).toEqual({ kind: 'replay', decided: { request_hash: 'h1', reply: { progress: 3, unlocked_at: null }, position: '' } });
+    expect(retry).toEqual({
+      kind: 'replay',
+      decided: { request_hash: 'h1', reply: { progress: 3, unlocked_at: null }, position: '', remembered_until_ms: NOW.getTime() + DEFAULT_IDEMPOTENCY_RETENTION_MS },
+    });
+  });
+
+  it('answers a retry one millisecond before the idempotency window ends, and decides one at its end afresh', () => {
+    const scenario = given(registered({ goal: 10 }));
+    scenario.then(progress('alice', { increment: 3 }), { command_id: 'app_1:k1', request_hash: 'h1' });
+    const retryAt = (ms: number) => ({ command_id: 'app_1:k1', request_hash: 'h1', now: new Date(NOW.getTime() + ms) });
+    expect(scenario.when(progress('alice', { increment: 3 }), retryAt(DEFAULT_IDEMPOTENCY_RETENTION_MS - 1)).kind).toBe('replay');
+    expectEvents(scenario.when(progress('alice', { increment: 3 }), retryAt(DEFAULT_IDEMPOTENCY_RETENTION_MS)), [
+      progressed('alice', 6, DEFAULT_IDEMPOTENCY_RETENTION_MS / 1000),
+    ]);
+    // and once the window has ended the key may carry another request
+    expect(scenario.when(progress('alice', { increment: 4 }), { ...retryAt(DEFAULT_IDEMPOTENCY_RETENTION_MS), request_hash: 'h2' }).kind).toBe('events');
   });
 
   it('remembers the reply after all of a command’s events (progress and unlock)', () => {

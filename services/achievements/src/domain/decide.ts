@@ -30,7 +30,7 @@ import {
   type Unlock,
   type UpdateAchievement,
 } from '@coffer/contracts';
-import type { AchievementDefinition, AchievementState, DecidedCommand, ProgressState } from './state';
+import { rememberedCommand, type AchievementDefinition, type AchievementState, type DecidedCommand, type ProgressState } from './state';
 import { unlockIdOf } from './streams';
 
 export interface DecideContext {
@@ -66,7 +66,7 @@ export function decide(command: AchievementCommand, state: DecisionState, contex
   if (context.app_id === null) return refuse('FORBIDDEN', 'achievements belong to an app: call with its API key');
   const progress = isProgressCommand(command) ? requireProgress(state) : undefined;
   if (context.request_hash) {
-    const decided = (progress ?? state.achievement).commands.get(context.command_id);
+    const decided = rememberedCommand<unknown>(progress ?? state.achievement, context.command_id, context.now.getTime());
     if (decided) {
       return decided.request_hash === context.request_hash
         ? { kind: 'replay', decided }

@@ -1,8 +1,10 @@
 import fc from 'fast-check';
 import { evolveAchievement, evolveProgress } from './evolve';
 import {
+  at,
   given,
   iso,
+  NOW,
   progress,
   progressed,
   registered,
@@ -11,7 +13,7 @@ import {
   unlocked,
   updated,
 } from './given-when-then.test-helpers';
-import { AchievementState, ProgressState } from './state';
+import { AchievementState, DEFAULT_IDEMPOTENCY_RETENTION_MS, ProgressState } from './state';
 import { achievementStream, progressStream, rewardStream, unlockIdOf } from './streams';
 
 describe('evolve', () => {
@@ -62,7 +64,28 @@ describe('evolve', () => {
     evolveProgress(state, { ...progressed('alice', 2), metadata, globalPosition: 10n });
     evolveProgress(state, { ...unlocked('alice'), metadata, globalPosition: 11n });
     evolveProgress(state, { ...progressed('bob', 3), metadata: { command_id: 'c2', request_hash: null } });
-    expect([...state.commands]).toEqual([['c1', { request_hash: 'h', reply: { progress: 2, unlocked_at: iso() }, position: '11' }]]);
+    expect([...state.commands]).toEqual([
+      ['c1', { request_hash: 'h', reply: { progress: 2, unlocked_at: iso() }, position: '11', remembered_until_ms: NOW.getTime() + DEFAULT_IDEMPOTENCY_RETENTION_MS }],
+    ]);
+  });
+
+  it("forgets a remembered command at the first event of its stream at or after its window's end, not before", () => {
+    const WINDOW_MS = 60_000;
+    const state = new ProgressState(WINDOW_MS);
+    const decidedAt = (seconds: number) => ({ command_id: `c${seconds}`, request_hash: 'h', decided_at_epoch_ms: at(seconds).getTime() });
+    evolveProgress(state, { ...progressed('alice', 1), metadata: decidedAt(0) });
+    evolveProgress(state, { ...progressed('alice', 2, 59.999), metadata: decidedAt(59.999) });
+    expect([...state.commands.keys()]).toEqual(['c0', 'c59.999']);
+    evolveProgress(state, { ...progressed('alice', 3, 60), metadata: decidedAt(60) });
+    expect([...state.commands.keys()]).toEqual(['c59.999', 'c60']);
+    expect(state.clockMs).toBe(at(60).getTime());
+  });
+
+  it('takes the time of an event written before decision times were stamped from its data', () => {
+    const state = new AchievementState(60_000);
+    evolveAchievement(state, { ...registered({}, 30), metadata: { command_id: 'r', request_hash: 'h' } });
+    expect(state.commands.get('r')?.remembered_until_ms).toBe(at(30).getTime() + 60_000);
+    expect(state.clone()).toEqual(state);
   });
 
   it.each([

@@ -45,9 +45,12 @@ export class Scenario {
     return decide(command, { achievement: this.achievement, progress: this.progress }, context(overrides));
   }
 
-  /** Folds events into the states as the writer does, linked to a command id and request hash. */
-  record(events: AchievementEvent[], command_id: string | null = null, request_hash: string | null = null): this {
-    for (const event of events) fold(this, { ...event, metadata: { command_id, request_hash } });
+  /**
+   * Folds events into the states as the writer does, linked to a command id and request hash
+   * (and the time it was decided, which the writer stamps; without it the event's own time counts).
+   */
+  record(events: AchievementEvent[], command_id: string | null = null, request_hash: string | null = null, decided_at_epoch_ms?: number): this {
+    for (const event of events) fold(this, { ...event, metadata: { command_id, request_hash, decided_at_epoch_ms } });
     return this;
   }
 
@@ -55,7 +58,7 @@ export class Scenario {
   then(command: AchievementCommand, overrides: Partial<DecideContext> = {}): Decision {
     const full = context(overrides);
     const decision = decide(command, { achievement: this.achievement, progress: this.progress }, full);
-    if (decision.kind === 'events') this.record(decision.events, full.command_id, full.request_hash);
+    if (decision.kind === 'events') this.record(decision.events, full.command_id, full.request_hash, full.now.getTime());
     return decision;
   }
 }

@@ -10,6 +10,26 @@ export interface DecidedCommand<Reply = unknown> {
   reply: Reply;
   /** Global position of the command's last event ('' until its append is durable). */
   position: string;
+  /** Event time (epoch ms) from which it is forgotten: a retry then is decided afresh. */
+  remembered_until_ms: number;
+}
+
+/** How long a command sent with an Idempotency-Key is remembered (COFFER_IDEMPOTENCY_RETENTION_HOURS). */
+export const DEFAULT_IDEMPOTENCY_RETENTION_MS = 72 * 3_600_000;
+
+/** What every stream's state has: its revision, its clock, and the commands it remembers. */
+interface StreamMemory<Reply> {
+  revision: bigint;
+  /** The latest event time folded (epoch ms): remembered commands are forgotten by it. */
+  clockMs: number;
+  readonly idempotencyRetentionMs: number;
+  readonly commands: Map<string, DecidedCommand<Reply>>;
+}
+
+/** The command's record while it is remembered at `nowMs` (one past its window counts as forgotten). */
+export function rememberedCommand<Reply>(state: StreamMemory<Reply>, commandId: string, nowMs: number): DecidedCommand<Reply> | undefined {
+  const decided = state.commands.get(commandId);
+  return decided && nowMs < decided.remembered_until_ms ? decided : undefined;
 }
 
 export interface AchievementDefinition {
@@ -26,16 +46,20 @@ export interface AchievementDefinition {
 }
 
 /** Stream `achievement-<app_id>-<key>`: the definition (null until registered). */
-export class AchievementState {
+export class AchievementState implements StreamMemory<AchievementDefinition> {
   /** Stream revision the state includes (-1: the stream does not exist). */
   revision = -1n;
+  clockMs = 0;
   definition: AchievementDefinition | null = null;
   readonly commands = new Map<string, DecidedCommand<AchievementDefinition>>();
 
+  constructor(readonly idempotencyRetentionMs: number = DEFAULT_IDEMPOTENCY_RETENTION_MS) {}
+
   /** A copy to decide on: the original stays as it was until the copy's events are durable. */
   clone(): AchievementState {
-    const copy = new AchievementState();
+    const copy = new AchievementState(this.idempotencyRetentionMs);
     copy.revision = this.revision;
+    copy.clockMs = this.clockMs;
     copy.definition = this.definition; // replaced, never mutated, by evolve
     for (const [id, decided] of this.commands) copy.commands.set(id, { ...decided });
     return copy;
@@ -49,12 +73,15 @@ export interface ProgressSnapshot {
 }
 
 /** Stream `progress-<app_id>-<key>-<user_id>`: one user's progress on one achievement. */
-export class ProgressState {
+export class ProgressState implements StreamMemory<ProgressSnapshot> {
   revision = -1n;
+  clockMs = 0;
   progress = 0;
   unlocked_at: string | null = null;
   unlock_id: string | null = null;
   readonly commands = new Map<string, DecidedCommand<ProgressSnapshot>>();
+
+  constructor(readonly idempotencyRetentionMs: number = DEFAULT_IDEMPOTENCY_RETENTION_MS) {}
 
   snapshot(): ProgressSnapshot {
     return { progress: this.progress, unlocked_at: this.unlocked_at };

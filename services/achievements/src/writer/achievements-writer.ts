@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   EVENT_SCHEMA_VERSIONS,
   isAchievementKey,
+  MAX_DEADLINE_AHEAD_MS,
   refusal,
   type AchievementCommand,
   type AchievementCommandBody,
@@ -18,9 +19,10 @@ import { WrongExpectedRevisionError, type EventStore, type NewEvent, type Record
 import { Lru, type JsonLogger } from '@coffer/platform';
 import { decide, isProgressCommand, validate, type DecideContext, type DecisionState } from '../domain/decide';
 import { evolveAchievement, evolveProgress, type AppliedEvent } from '../domain/evolve';
-import { AchievementState, ProgressState, type DecidedCommand, type ProgressSnapshot } from '../domain/state';
+import { AchievementState, DEFAULT_IDEMPOTENCY_RETENTION_MS, ProgressState, type DecidedCommand, type ProgressSnapshot } from '../domain/state';
 import { achievementStream, progressStream } from '../domain/streams';
 import { achievementReply, progressReply } from '../domain/views';
+import { MAX_ACHIEVEMENTS_PER_APP, type AchievementQuota } from './achievement-quota';
 import type { Claim, CommandClaims } from './command-claims';
 
 export interface AchievementsWriterOptions {
@@ -31,13 +33,28 @@ export interface AchievementsWriterOptions {
   maxBatch: number;
   /** Streams whose folded state stays in memory (least recently used ones are forgotten). */
   cacheSize: number;
+  /** How long a command sent with an Idempotency-Key is remembered (COFFER_IDEMPOTENCY_RETENTION_HOURS). */
+  idempotencyRetentionMs: number;
+  /** Most commands waiting in all lanes together, behind the batches in flight. */
+  maxQueued: number;
 }
+
+/**
+ * The most commands waiting in the lanes. Beyond what the store takes within a sender's
+ * timeout, waiting only turns into a 503 later and holds memory meanwhile (a lane per stream):
+ * refusing at once (503 with a retry hint) sheds the load while the lanes drain.
+ */
+export const MAX_QUEUED_COMMANDS = 10_000;
+/** What a refusal for full lanes tells its caller to wait before trying again. */
+export const QUEUE_FULL_RETRY_AFTER_SECONDS = 1;
 
 export const DEFAULT_WRITER_OPTIONS: AchievementsWriterOptions = {
   clock: () => new Date(),
   maxAttempts: 10,
   maxBatch: 500,
   cacheSize: 100_000,
+  idempotencyRetentionMs: DEFAULT_IDEMPOTENCY_RETENTION_MS,
+  maxQueued: MAX_QUEUED_COMMANDS,
 };
 
 type Answer = Reply<CommandReply<unknown>>;
@@ -62,7 +79,8 @@ interface StreamKind<S extends AchievementState | ProgressState> {
   forget(): void;
 }
 
-const unavailable = (why: string) => refusal('UNAVAILABLE', `${why}: retry with the same Idempotency-Key`);
+const unavailable = (why: string, details?: Record<string, unknown>) =>
+  refusal('UNAVAILABLE', `${why}: retry with the same Idempotency-Key`, details);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const PAGE = 1000;
 
@@ -91,12 +109,15 @@ export class AchievementsWriter {
   private readonly definitions: Lru<string, AchievementState>;
   private readonly progress: Lru<string, ProgressState>;
   private readonly lanes = new Map<string, Pending[]>();
+  /** Commands in the lanes, not yet taken into a batch. */
+  private queued = 0;
   /** Revision conflicts met (each one re-read and re-decided a batch): for tests and metrics. */
   conflicts = 0;
 
   constructor(
     private readonly store: EventStore,
     private readonly claims: CommandClaims,
+    private readonly quota: AchievementQuota,
     private readonly logger: JsonLogger,
     private readonly options: AchievementsWriterOptions = DEFAULT_WRITER_OPTIONS,
   ) {
@@ -109,6 +130,12 @@ export class AchievementsWriter {
     const invalid = validate(command);
     if (invalid) return invalid;
     if (!meta.app_id) return refusal('FORBIDDEN', 'achievements belong to an app: call with its API key');
+    const deadline = meta.deadline_epoch_ms;
+    if (typeof deadline !== 'number' || !Number.isFinite(deadline) || deadline > this.options.clock().getTime() + MAX_DEADLINE_AHEAD_MS) {
+      return refusal('VALIDATION_FAILED', `deadline_epoch_ms must be a time at most ${MAX_DEADLINE_AHEAD_MS} ms ahead`, {
+        deadline_epoch_ms: deadline ?? null,
+      });
+    }
     const requestHash = typeof body.request_hash === 'string' && body.request_hash !== '' ? body.request_hash : null;
     const context: DecideContext = {
       now: this.options.clock(),
@@ -122,7 +149,8 @@ export class AchievementsWriter {
         claim = await this.claims.claim(meta.command_id, requestHash);
         if (claim === 'reused') return refusal('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request');
       }
-      const answer = await this.submit(command, context, meta);
+      const full = command.type === 'RegisterAchievement' ? await this.quotaRefusal(meta.app_id, command.key) : null;
+      const answer = full ?? (await this.submit(command, context, meta));
       if (requestHash && claim === 'new' && !answer.ok && answer.code !== 'UNAVAILABLE') {
         await this.claims.release(meta.command_id, requestHash);
       } else if (requestHash && claim === 'same' && answer.ok && !answer.result.replayed) {
@@ -143,7 +171,7 @@ export class AchievementsWriter {
     if (!meta.app_id) return refusal('FORBIDDEN', 'achievements belong to an app: call with its API key');
     try {
       const stream = achievementStream(meta.app_id, query.key);
-      const state = (this.definitions.peek(stream) ?? new AchievementState()).clone();
+      const state = (this.definitions.peek(stream) ?? this.newAchievementState()).clone();
       await this.catchUp(stream, state, evolveAchievement);
       if (!state.definition) return refusal('NOT_FOUND', `achievement ${query.key} does not exist`);
       this.keepDefinition(stream, state);
@@ -154,9 +182,34 @@ export class AchievementsWriter {
     }
   }
 
+  /**
+   * LIMIT_EXCEEDED when the app holds MAX_ACHIEVEMENTS_PER_APP achievements and this key is not
+   * one of them. A definition registered before places were kept is in its stream: it takes one.
+   */
+  private async quotaRefusal(appId: string, key: string): Promise<Answer | null> {
+    if (await this.quota.reserve(appId, key)) return null;
+    if ((await this.definition(appId, key)).definition) {
+      await this.quota.adopt(appId, key);
+      return null;
+    }
+    return refusal('LIMIT_EXCEEDED', `an app may define at most ${MAX_ACHIEVEMENTS_PER_APP} achievements`, {
+      limit: 'achievements_per_app',
+      maximum: MAX_ACHIEVEMENTS_PER_APP,
+    });
+  }
+
   // ---- lanes: one queue per stream, decided in order ------------------------------------------
 
   private submit(command: AchievementCommand, context: DecideContext, meta: RequestMeta): Promise<Answer> {
+    if (this.queued >= this.options.maxQueued) {
+      return Promise.resolve(
+        unavailable('the achievements service has too much work queued', {
+          retry_after_seconds: QUEUE_FULL_RETRY_AFTER_SECONDS,
+          max_queued: this.options.maxQueued,
+        }),
+      );
+    }
+    this.queued++;
     const appId = context.app_id as string;
     const stream = isProgressCommand(command)
       ? progressStream(appId, command.key, command.user_id)
@@ -177,7 +230,10 @@ export class AchievementsWriter {
   private async drain(stream: string, queue: Pending[]): Promise<void> {
     try {
       while (queue.length > 0) {
-        const batch = queue.splice(0, this.options.maxBatch);
+        const taken = queue.splice(0, this.options.maxBatch);
+        this.queued -= taken.length;
+        const batch = this.withinDeadline(taken);
+        if (batch.length === 0) continue;
         const first = batch[0].command;
         const kind = isProgressCommand(first)
           ? this.progressKind(stream, batch[0].context.app_id as string, first)
@@ -187,10 +243,25 @@ export class AchievementsWriter {
     } catch (error) {
       // decideBatch answers every item itself; this is a last resort so no request hangs.
       this.logger.event('error', 'achievements lane failed', { stream, error: (error as Error).message });
-      for (const item of queue.splice(0)) item.resolve(unavailable('the achievements service failed'));
+      const left = queue.splice(0);
+      this.queued -= left.length;
+      for (const item of left) item.resolve(unavailable('the achievements service failed'));
     } finally {
       this.lanes.delete(stream);
     }
+  }
+
+  /**
+   * Answers the commands whose sender has stopped waiting (it answered 503: deciding them now
+   * would apply what their caller was told failed) and returns the others, in order.
+   */
+  private withinDeadline(batch: Pending[]): Pending[] {
+    const nowMs = this.options.clock().getTime();
+    return batch.filter((item) => {
+      if (item.meta.deadline_epoch_ms > nowMs) return true;
+      item.resolve(unavailable('the command waited past its deadline and was not applied'));
+      return false;
+    });
   }
 
   /**
@@ -276,6 +347,7 @@ export class AchievementsWriter {
       request_hash: item.context.request_hash,
       app_id: item.meta.app_id,
       key_id: item.meta.key_id,
+      decided_at_epoch_ms: item.context.now.getTime(),
     };
   }
 
@@ -288,7 +360,7 @@ export class AchievementsWriter {
   private achievementKind(stream: string): StreamKind<AchievementState> {
     return {
       load: async () => {
-        const state = (this.definitions.peek(stream) ?? new AchievementState()).clone();
+        const state = (this.definitions.peek(stream) ?? this.newAchievementState()).clone();
         await this.catchUp(stream, state, evolveAchievement);
         return { state, view: { achievement: state } };
       },
@@ -306,7 +378,7 @@ export class AchievementsWriter {
     return {
       load: async () => {
         const achievement = await this.definition(appId, first.key);
-        const state = this.progress.get(stream) ?? new ProgressState();
+        const state = this.progress.get(stream) ?? new ProgressState(this.options.idempotencyRetentionMs);
         this.progress.set(stream, state);
         await this.catchUp(stream, state, evolveProgress);
         return { state, view: { achievement, progress: state } };
@@ -327,10 +399,14 @@ export class AchievementsWriter {
     const stream = achievementStream(appId, key);
     const cached = this.definitions.get(stream);
     if (cached?.definition) return cached;
-    const state = new AchievementState();
+    const state = this.newAchievementState();
     await this.catchUp(stream, state, evolveAchievement);
     if (state.definition) this.keepDefinition(stream, state);
     return state;
+  }
+
+  private newAchievementState(): AchievementState {
+    return new AchievementState(this.options.idempotencyRetentionMs);
   }
 
   private keepDefinition(stream: string, state: AchievementState): void {

@@ -7,7 +7,9 @@
  * same id and another hash is refused (IDEMPOTENCY_KEY_REUSED) whatever stream it targets.
  *
  * A binding whose command was refused is released, as the ledger forgets refused commands: the
- * client may then fix the request and send it with the same key.
+ * client may then fix the request and send it with the same key. A binding is kept for the
+ * idempotency window (COFFER_IDEMPOTENCY_RETENTION_HOURS) and then pruned, as the streams forget
+ * the command then too: the key may be used again, for any request.
  */
 import type { Pool } from 'pg';
 import { ACHIEVEMENTS_SCHEMA } from './database';
@@ -15,6 +17,9 @@ import { ACHIEVEMENTS_SCHEMA } from './database';
 export type Claim = 'new' | 'same' | 'reused';
 
 const TABLE = `${ACHIEVEMENTS_SCHEMA}.commands`;
+
+/** Bindings deleted per statement when pruning: each statement stays short, whatever the backlog. */
+export const CLAIMS_PRUNED_PER_STATEMENT = 10_000;
 
 export class CommandClaims {
   constructor(private readonly pool: Pool) {}
@@ -38,6 +43,20 @@ export class CommandClaims {
 
   async release(commandId: string, requestHash: string): Promise<void> {
     await this.pool.query(`DELETE FROM ${TABLE} WHERE command_id = $1 AND request_hash = $2`, [commandId, requestHash]);
+  }
+
+  /** Deletes the bindings older than the window (by the database's clock); answers how many. */
+  async prune(retentionMs: number): Promise<number> {
+    let pruned = 0;
+    for (;;) {
+      const { rowCount } = await this.pool.query(
+        `DELETE FROM ${TABLE} WHERE command_id IN (
+           SELECT command_id FROM ${TABLE} WHERE claimed_at <= now() - make_interval(secs => $1::double precision / 1000) LIMIT $2)`,
+        [retentionMs, CLAIMS_PRUNED_PER_STATEMENT],
+      );
+      pruned += rowCount ?? 0;
+      if ((rowCount ?? 0) < CLAIMS_PRUNED_PER_STATEMENT) return pruned;
+    }
   }
 
   /** Binds again (a no-op when bound): a retry that succeeded after the first attempt released it. */

@@ -1,7 +1,8 @@
 /**
  * The service's own PostgreSQL tables (schema `coffer_achievements`, beside the event store):
- * the idempotency keys it has bound to a request, and the reward reactor's checkpoint. Neither
- * is state the domain decides on: the events are the truth.
+ * the idempotency keys it has bound to a request, the achievement keys each app holds (its
+ * quota), and the reward reactor's checkpoint. None is state the domain decides on: the events
+ * are the truth.
  */
 import type { Pool } from 'pg';
 
@@ -13,6 +14,12 @@ export const ACHIEVEMENTS_DDL = [
      command_id text PRIMARY KEY,
      request_hash text NOT NULL,
      claimed_at timestamptz NOT NULL DEFAULT now())`,
+  `CREATE INDEX IF NOT EXISTS commands_claimed_at ON ${ACHIEVEMENTS_SCHEMA}.commands (claimed_at)`,
+  `CREATE TABLE IF NOT EXISTS ${ACHIEVEMENTS_SCHEMA}.definitions (
+     app_id text NOT NULL,
+     key text NOT NULL,
+     reserved_at timestamptz NOT NULL DEFAULT now(),
+     PRIMARY KEY (app_id, key))`,
   `CREATE TABLE IF NOT EXISTS ${ACHIEVEMENTS_SCHEMA}.reactor_checkpoint (
      id boolean PRIMARY KEY DEFAULT true CHECK (id),
      position bigint NOT NULL,
