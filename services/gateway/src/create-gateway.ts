@@ -2,15 +2,24 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { ensureDatabase, runWithCorrelation, type CofferConfig, type JsonLogger } from '@coffer/platform';
 import { ApiError } from './http/api-error';
 import { CORRELATION_HEADER, correlationIdOf } from './http/correlation';
-import { ErrorFilter } from './http/error-filter';
+import { ErrorFilter, sendError } from './http/error-filter';
 import { BODY_LIMIT_BYTES, registerLosslessJson } from './http/lossless-json';
 import { SyncValidationPipe } from './http/sync-validation.pipe';
 import { GatewayModule } from './gateway.module';
 import { GatewayMetrics } from './metrics/metrics';
+import { AddressLimits } from './rate-limit/address-limits';
+
+/**
+ * How often Node looks for connections past their headers or request timeout: a slow client is
+ * cut off at most this long after its timeout (Node's default, 30 s, would let a slowloris hold
+ * a socket half a minute longer than configured).
+ */
+export const HTTP_TIMEOUTS_CHECKED_EVERY_MS = 1000;
 
 /** Builds the gateway (not yet listening): shared by main.ts and the tests. */
 export async function createGateway(config: CofferConfig, logger: JsonLogger): Promise<NestFastifyApplication> {
@@ -21,15 +30,23 @@ export async function createGateway(config: CofferConfig, logger: JsonLogger): P
     genReqId: () => randomUUID(),
     trustProxy: false,
     return503OnClosing: true,
+    // Every socket has a deadline: to send its headers, its whole request, to stay silent, to idle between requests.
+    http: { headersTimeout: config.httpHeadersTimeoutMs, connectionsCheckingInterval: HTTP_TIMEOUTS_CHECKED_EVERY_MS },
+    requestTimeout: config.httpRequestTimeoutMs,
+    connectionTimeout: config.httpIdleTimeoutMs,
+    keepAliveTimeout: config.httpKeepAliveTimeoutMs,
   });
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, logger, metrics), adapter, {
     bodyParser: false,
     logger,
     abortOnError: false,
   });
+  // Beyond this many open sockets Node closes new ones as they arrive, before reading a byte.
+  (app.getHttpServer() as Server).maxConnections = config.httpMaxConnections;
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   registerLosslessJson(fastify);
   instrument(fastify, metrics);
+  limitByAddress(fastify, app.get(AddressLimits), logger);
 
   app.useGlobalFilters(new ErrorFilter(logger));
   app.useGlobalPipes(
@@ -58,6 +75,25 @@ export async function createGateway(config: CofferConfig, logger: JsonLogger): P
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
   return app;
+}
+
+/** Routes that take no credentials: whatever a request to them carries, it is counted as unauthenticated. */
+const PUBLIC_ROUTE = /^\/(health|ready|metrics|docs)(\/|$)/;
+
+/**
+ * Before routing to a controller: a request without credentials (or to a public or unknown
+ * route) takes from its address's bucket; one with credentials is refused while its address's
+ * failed authentications have used up theirs (the guards count the failures).
+ */
+function limitByAddress(fastify: FastifyInstance, limits: AddressLimits, logger: JsonLogger): void {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const route = request.routeOptions.url;
+    const withCredentials = route !== undefined && !PUBLIC_ROUTE.test(route) && request.headers.authorization !== undefined;
+    const verdict = withCredentials ? limits.mayAuthenticate(request.ip) : limits.admitUnauthenticated(request.ip);
+    if (verdict.allowed) return done();
+    const why = withCredentials ? 'too many failed authentications from this address' : 'too many requests without credentials from this address';
+    sendError(reply, new ApiError('RATE_LIMITED', `${why}: slow down`, { retry_after_seconds: verdict.retryAfterSeconds }), logger, request);
+  });
 }
 
 /** Request counts and latencies by route template (never by raw URL: ids would explode the labels). */

@@ -13,6 +13,7 @@ import { HealthController } from './health/health.controller';
 import { GatewayMetrics } from './metrics/metrics';
 import { MetricsController } from './metrics/metrics.controller';
 import { registerProjectionMetrics } from './metrics/projection-metrics';
+import { AddressLimits } from './rate-limit/address-limits';
 import { RateLimiter } from './rate-limit/token-bucket';
 import { ReadConsistency } from './reads/consistency';
 import { ReadModels } from './reads/read-models';
@@ -52,6 +53,14 @@ export class GatewayModule {
         ApiKeyRegistry,
         AdminToken,
         { provide: RateLimiter, useFactory: () => new RateLimiter(config.rateLimitPerSecond) },
+        {
+          provide: AddressLimits,
+          useFactory: () =>
+            new AddressLimits({
+              unauthenticatedPerSecond: config.addressRateLimitPerSecond,
+              authFailuresPerSecond: config.authFailureLimitPerSecond,
+            }),
+        },
         ReadModels,
         ReadConsistency,
         {

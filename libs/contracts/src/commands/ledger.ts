@@ -139,7 +139,8 @@ export type LedgerQuery =
   | { type: 'GetBalance'; user_id: string }
   | { type: 'GetEvent'; event_id: number; app_id: string | null }
   | { type: 'ListApiKeys' }
-  | { type: 'ListApps' };
+  /** A page of the apps in the order they were registered: after app `after`, at most `limit`. */
+  | { type: 'ListApps'; after?: string; limit?: number };
 
 export interface BalanceLine {
   currency: string;
@@ -199,4 +200,9 @@ export interface ApiKeysReply {
 
 export interface AppsReply {
   data: Array<{ app_id: string; name: string; created_at: string; keys: KeyReply[] }>;
+  /** The last app of this page when more follow, else null. */
+  next_cursor: string | null;
 }
+
+/** The most apps one ListApps answer holds. */
+export const MAX_APPS_PER_PAGE = 100;

@@ -297,8 +297,10 @@ export class AchievementView {
 }
 
 export class AchievementList {
-  @ApiProperty({ type: [AchievementView], description: "every achievement of the calling app (hidden ones too), by key" })
+  @ApiProperty({ type: [AchievementView], description: "the calling app's achievements (hidden ones too), by key" })
   data!: AchievementView[];
+  @ApiProperty({ type: 'string', nullable: true, description: 'pass as cursor for the next page; null on the last' })
+  next_cursor!: string | null;
 }
 
 export class ProgressView {
@@ -326,9 +328,11 @@ export class UserAchievementList {
   @ApiProperty({ example: '169015299834642432' }) user_id!: string;
   @ApiProperty({
     type: [UserAchievementView],
-    description: "every app's achievements with this user's progress; a hidden one only once unlocked",
+    description: "every app's achievements with this user's progress, by app and key; a hidden one only once unlocked",
   })
   data!: UserAchievementView[];
+  @ApiProperty({ type: 'string', nullable: true, description: 'pass as cursor for the next page; null on the last' })
+  next_cursor!: string | null;
 }
 
 export class AchievementStatsView {

@@ -66,7 +66,7 @@ const POSITION_PATTERN = /^(0|[1-9][0-9]{0,18})$/;
  * A query-string integer: only plain decimal digits become a number. `1e3`, `0x10` or `1.0`
  * stay strings and fail @IsInt, as path ids do (Number() would quietly accept them).
  */
-const DecimalInteger = () => Transform(({ value }) => (typeof value === 'string' && /^[0-9]{1,16}$/.test(value) ? Number(value) : value));
+export const DecimalInteger = () => Transform(({ value }) => (typeof value === 'string' && /^[0-9]{1,16}$/.test(value) ? Number(value) : value));
 
 /**
  * How fresh a read must be. Reads come from the read models, which follow the ledger within

@@ -4,3 +4,4 @@ export * from './finance.dto';
 export * from './responses';
 export * from './validators';
 export * from './achievements.dto';
+export * from './paging.dto';

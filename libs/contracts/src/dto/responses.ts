@@ -23,7 +23,9 @@ export class AppSummary {
 }
 
 export class AppList {
-  @ApiProperty({ type: [AppSummary] }) data!: AppSummary[];
+  @ApiProperty({ type: [AppSummary], description: 'in the order they were registered' }) data!: AppSummary[];
+  @ApiProperty({ type: 'string', nullable: true, description: 'pass as cursor for the next page; null on the last' })
+  next_cursor!: string | null;
 }
 
 export class ApiKeyCreated {

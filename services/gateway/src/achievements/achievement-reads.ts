@@ -26,15 +26,16 @@ export class AchievementReads {
     }
   }
 
-  /** Every achievement of the app, hidden ones too (they are its own), by key. */
-  async list(appId: string): Promise<AchievementReply[]> {
+  /** A page of the app's achievements, hidden ones too (they are its own), by key, after the key `after`. */
+  async list(appId: string, limit: number, after?: string): Promise<Page<AchievementReply>> {
     const { rows } = await this.query(
       `SELECT app_id, key, name, description, icon_url, goal, hidden, reward_amount::text AS reward_amount,
               reward_currency, created_at, updated_at
-         FROM coffer_read.achievements WHERE app_id = $1 ORDER BY key COLLATE "C"`,
-      [appId],
+         FROM coffer_read.achievements WHERE app_id = $1 AND key COLLATE "C" > $2
+        ORDER BY key COLLATE "C" LIMIT $3`,
+      [appId, after ?? '', limit + 1],
     );
-    return rows.map((row) => ({
+    return page(rows, limit, (row) => row.key, (row) => ({
       app_id: row.app_id,
       key: row.key,
       name: row.name,
@@ -48,17 +49,22 @@ export class AchievementReads {
     }));
   }
 
-  /** Every app's achievements with the user's progress; a hidden one only once the user unlocked it. */
-  async ofUser(userId: string): Promise<UserAchievementView[]> {
+  /**
+   * A page of every app's achievements with the user's progress, by app and key, after the
+   * cursor `<app_id>/<key>`; a hidden one only once the user unlocked it.
+   */
+  async ofUser(userId: string, limit: number, after?: string): Promise<Page<UserAchievementView>> {
+    const [afterApp, afterKey] = after === undefined ? ['', ''] : after.split('/');
     const { rows } = await this.query(
       `SELECT a.app_id, a.key, a.name, a.description, a.icon_url, coalesce(p.progress, 0) AS progress, a.goal, p.unlocked_at
          FROM coffer_read.achievements a
          LEFT JOIN coffer_read.achievement_progress p ON p.app_id = a.app_id AND p.key = a.key AND p.user_id = $1
-        WHERE NOT a.hidden OR p.unlocked_at IS NOT NULL
-        ORDER BY a.app_id COLLATE "C", a.key COLLATE "C"`,
-      [userId],
+        WHERE (NOT a.hidden OR p.unlocked_at IS NOT NULL)
+          AND (a.app_id COLLATE "C" > $2 OR (a.app_id = $2 AND a.key COLLATE "C" > $3))
+        ORDER BY a.app_id COLLATE "C", a.key COLLATE "C" LIMIT $4`,
+      [userId, afterApp, afterKey, limit + 1],
     );
-    return rows.map((row) => ({
+    return page(rows, limit, (row) => `${row.app_id}/${row.key}`, (row) => ({
       app_id: row.app_id,
       key: row.key,
       name: row.name,
@@ -84,6 +90,18 @@ export class AchievementReads {
     if (!row.known) return null;
     return statsView(key, Number(row.users_with_progress), Number(row.unlocked_count));
   }
+}
+
+export interface Page<T> {
+  data: T[];
+  /** The cursor of the last item when more follow, else null. */
+  next_cursor: string | null;
+}
+
+/** `rows` were read with one row more than the page holds: that one says whether another page follows. */
+function page<T>(rows: Array<Record<string, any>>, limit: number, cursorOf: (row: Record<string, any>) => string, view: (row: Record<string, any>) => T): Page<T> {
+  const shown = rows.slice(0, limit);
+  return { data: shown.map(view), next_cursor: rows.length > limit ? cursorOf(shown[shown.length - 1]) : null };
 }
 
 export function statsView(key: string, usersWithProgress: number, unlockedCount: number): AchievementStatsView {

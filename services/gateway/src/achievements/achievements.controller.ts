@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Patch, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import {
   type AchievementChanges,
@@ -9,6 +9,7 @@ import {
 } from '@coffer/contracts';
 import {
   AchievementList,
+  AchievementListQueryDto,
   AchievementStatsView,
   AchievementView,
   ProgressView,
@@ -16,6 +17,7 @@ import {
   RegisterAchievementDto,
   UnlockAchievementDto,
   UpdateAchievementDto,
+  MAX_LIST_LIMIT,
 } from '@coffer/contracts/http';
 import { AppAuthGuard } from '../auth/app-auth.guard';
 import { CurrentApp, type AppCaller } from '../auth/caller';
@@ -73,10 +75,12 @@ export class AchievementsController {
   }
 
   @Get()
-  @ApiOperation({ summary: "The app's achievements", description: 'Hidden ones too; from the read model, by key.' })
+  @ApiOperation({ summary: "The app's achievements", description: 'Hidden ones too; from the read model, by key, a page at a time.' })
   @ApiOkResponse({ type: AchievementList })
-  async list(@CurrentApp() app: AppCaller): Promise<AchievementList> {
-    return { data: (await this.reads.list(app.app_id)).map(achievementView) };
+  @ApiErrors('VALIDATION_FAILED')
+  async list(@Query() query: AchievementListQueryDto, @CurrentApp() app: AppCaller): Promise<AchievementList> {
+    const page = await this.reads.list(app.app_id, query.limit ?? MAX_LIST_LIMIT, query.cursor);
+    return { data: page.data.map(achievementView), next_cursor: page.next_cursor };
   }
 
   @Get(':key')

@@ -1,6 +1,6 @@
-import { Controller, Get, Inject, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { UserAchievementList } from '@coffer/contracts/http';
+import { MAX_LIST_LIMIT, UserAchievementList, UserAchievementListQueryDto } from '@coffer/contracts/http';
 import { AppAuthGuard } from '../auth/app-auth.guard';
 import { ApiErrors } from '../http/api-docs';
 import { UserIdParam } from '../http/path-params';
@@ -23,7 +23,8 @@ export class UserAchievementsController {
   @ApiParam({ name: 'user_id', schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' } })
   @ApiOkResponse({ type: UserAchievementList })
   @ApiErrors('VALIDATION_FAILED')
-  async list(@UserIdParam('user_id') userId: string): Promise<UserAchievementList> {
-    return { user_id: userId, data: await this.reads.ofUser(userId) };
+  async list(@UserIdParam('user_id') userId: string, @Query() query: UserAchievementListQueryDto): Promise<UserAchievementList> {
+    const page = await this.reads.ofUser(userId, query.limit ?? MAX_LIST_LIMIT, query.cursor);
+    return { user_id: userId, ...page };
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Query, UseGuards } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -17,7 +17,7 @@ import {
   type LedgerQuery,
   type TransactionReply,
 } from '@coffer/contracts';
-import { ApiKeyCreated, AppCreated, AppList, CreateAppDto, GrantDto, TransactionView } from '@coffer/contracts/http';
+import { ApiKeyCreated, AppCreated, AppList, AppListQueryDto, CreateAppDto, GrantDto, MAX_LIST_LIMIT, TransactionView } from '@coffer/contracts/http';
 import { AdminGuard } from '../auth/admin.guard';
 import { ApiKeyRegistry } from '../auth/api-key-registry';
 import { generateApiKey, generateKeyId, sha256Hex } from '../auth/api-keys';
@@ -66,10 +66,11 @@ export class AdminController {
   }
 
   @Get('apps')
-  @ApiOperation({ summary: 'List the registered apps and their keys' })
+  @ApiOperation({ summary: 'List the registered apps and their keys', description: 'In the order they were registered, a page at a time.' })
   @ApiOkResponse({ type: AppList })
-  async listApps(): Promise<AppList> {
-    const query: LedgerQuery = { type: 'ListApps' };
+  @ApiErrors('VALIDATION_FAILED')
+  async listApps(@Query() page: AppListQueryDto): Promise<AppList> {
+    const query: LedgerQuery = { type: 'ListApps', after: page.cursor, limit: page.limit ?? MAX_LIST_LIMIT };
     return appListView(await this.backend.request<AppsReply>(PATTERNS.ledgerQueries, query, ADMIN_CALLER));
   }
 

@@ -10,5 +10,6 @@ export function appListView(reply: AppsReply): AppList {
       created_at: app.created_at,
       keys: app.keys.map((key) => ({ key_id: key.key_id, created_at: key.created_at, revoked_at: key.revoked_at ?? null })),
     })),
+    next_cursor: reply.next_cursor ?? null,
   };
 }

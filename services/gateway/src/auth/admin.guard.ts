@@ -1,6 +1,7 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { ApiError } from '../http/api-error';
+import { AddressLimits } from '../rate-limit/address-limits';
 import { AdminToken } from './admin-token';
 import { bearerToken } from './api-keys';
 import { ADMIN_CALLER } from './caller';
@@ -8,12 +9,16 @@ import { ADMIN_CALLER } from './caller';
 /** /admin/*: the admin token only (an app's API key is refused like any wrong token). */
 @Injectable()
 export class AdminGuard implements CanActivate {
-  constructor(@Inject(AdminToken) private readonly adminToken: AdminToken) {}
+  constructor(
+    @Inject(AdminToken) private readonly adminToken: AdminToken,
+    @Inject(AddressLimits) private readonly limits: AddressLimits,
+  ) {}
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const token = bearerToken(request.headers.authorization);
     if (token === null || !this.adminToken.matches(token)) {
+      this.limits.authenticationFailed(request.ip);
       throw new ApiError('UNAUTHENTICATED', 'the admin token is missing or wrong: Authorization: Bearer <admin token>');
     }
     request.caller = ADMIN_CALLER;

@@ -11,6 +11,7 @@ import {
 import {
   BalanceQueryDto,
   BalanceView,
+  MAX_OFFSET_PAGING_ROWS,
   PostTransactionDto,
   TransactionsPageView,
   TransactionsQueryDto,
@@ -121,13 +122,20 @@ export class FinanceController {
     summary: 'Transactions, newest first',
     description:
       "With user_id: that user's transactions across every app (the wallet is shared); without: the app's own. " +
-      'Page with page (1-based) or, stable under new writes, with cursor = the previous next_cursor.',
+      'Page with page (1-based; page × limit at most 10,000) or, stable under new writes and at any depth, with ' +
+      'cursor = the previous next_cursor.',
   })
   @ApiOkResponse({ type: TransactionsPageView })
   @ApiErrors('VALIDATION_FAILED')
   async transactions(@Query() query: TransactionsQueryDto, @CurrentApp() app: AppCaller): Promise<TransactionsPageView> {
     if (query.page !== undefined && query.cursor !== undefined) {
       throw new ApiError('VALIDATION_FAILED', 'the request is not valid', { fields: { cursor: ['use page or cursor, not both'] } });
+    }
+    const limit = query.limit ?? 10;
+    if (query.page !== undefined && query.page * limit > MAX_OFFSET_PAGING_ROWS) {
+      throw new ApiError('VALIDATION_FAILED', 'the request is not valid', {
+        fields: { page: [`page × limit must be at most ${MAX_OFFSET_PAGING_ROWS}: page deeper with cursor (each page's next_cursor)`] },
+      });
     }
     if (!(await this.consistency.settle(app.app_id, query))) {
       throw new ApiError('UNAVAILABLE', 'the read models are behind: retry shortly');
@@ -140,7 +148,7 @@ export class FinanceController {
       to: query.to ? new Date(query.to) : undefined,
       type: query.type,
       status: query.status,
-      limit: query.limit ?? 10,
+      limit,
       page: query.page,
       before: query.cursor === undefined ? undefined : Number(query.cursor),
     });

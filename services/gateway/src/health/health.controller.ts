@@ -5,13 +5,22 @@ import type { Pool } from 'pg';
 import { PATTERNS, type HealthReply } from '@coffer/contracts';
 import { BackendClient } from '../backend/backend.client';
 import { DB_POOL } from '../tokens';
+import { CachedCheck, READY_CACHE_MS } from './cached-check';
 
 const PROBE_TIMEOUT_MS = 1000;
 type Check = 'ok' | string;
 
+interface Readiness {
+  ready: boolean;
+  checks: Record<string, Check>;
+}
+
 @ApiTags('operations')
 @Controller()
 export class HealthController {
+  /** Probes share one check per READY_CACHE_MS, so a flood of them cannot load the dependencies. */
+  readonly readiness = new CachedCheck(() => this.checkDependencies(), READY_CACHE_MS);
+
   constructor(
     @Inject(DB_POOL) private readonly pool: Pool,
     @Inject(BackendClient) private readonly backend: BackendClient,
@@ -25,10 +34,16 @@ export class HealthController {
   }
 
   @Get('ready')
-  @ApiOperation({ summary: 'Readiness: the database, NATS and the ledger answer' })
+  @ApiOperation({ summary: 'Readiness: the database, NATS and the ledger answer', description: 'Checked at most once a second; probes in between get that answer.' })
   @ApiOkResponse({ schema: { example: { status: 'ready', checks: { database: 'ok', nats: 'ok', ledger: 'ok' } } } })
   @ApiServiceUnavailableResponse({ description: 'a dependency does not answer; checks says which' })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<{ status: string; checks: Record<string, Check> }> {
+    const { ready, checks } = await this.readiness.get();
+    if (!ready) void reply.status(503);
+    return { status: ready ? 'ready' : 'unavailable', checks };
+  }
+
+  private async checkDependencies(): Promise<Readiness> {
     const [database, nats, ledger] = await Promise.all([
       this.check(async () => {
         await this.pool.query('SELECT 1');
@@ -40,9 +55,7 @@ export class HealthController {
       }),
     ]);
     const checks = { database, nats, ledger };
-    const ready = Object.values(checks).every((check) => check === 'ok');
-    if (!ready) void reply.status(503);
-    return { status: ready ? 'ready' : 'unavailable', checks };
+    return { ready: Object.values(checks).every((check) => check === 'ok'), checks };
   }
 
   private async check(probe: () => Promise<void>): Promise<Check> {

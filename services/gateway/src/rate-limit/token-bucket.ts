@@ -17,13 +17,17 @@ export class TokenBucket {
 
   /** Takes a token: 0 when granted, else the whole seconds to wait before one is there (≥ 1). */
   take(nowMs: number): number {
+    const wait = this.peek(nowMs);
+    if (wait === 0) this.tokens -= 1;
+    return wait;
+  }
+
+  /** Like take, without taking: 0 when a token is there, else the whole seconds to wait (≥ 1). */
+  peek(nowMs: number): number {
     const elapsed = Math.max(0, nowMs - this.updatedAt) / 1000;
     this.tokens = Math.min(this.capacity, this.tokens + elapsed * this.ratePerSecond);
-    this.updatedAt = nowMs;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return 0;
-    }
+    this.updatedAt = Math.max(this.updatedAt, nowMs);
+    if (this.tokens >= 1) return 0;
     return Math.max(1, Math.ceil((1 - this.tokens) / this.ratePerSecond));
   }
 }

@@ -9,7 +9,7 @@ import type {
   LedgerQuery,
   Reply,
 } from '@coffer/contracts';
-import { refusal } from '@coffer/contracts';
+import { MAX_APPS_PER_PAGE, refusal } from '@coffer/contracts';
 import { available, userAccount } from './accounts';
 import type { LedgerState } from './state';
 
@@ -29,7 +29,12 @@ export function answer(state: LedgerState, query: LedgerQuery, position: string)
       return { ok: true, result: { keys, position } };
     }
     case 'ListApps': {
-      const data: AppsReply['data'] = [...state.apps.values()].map((app) => ({
+      // Apps are numbered in the order they were registered, which is the map's order.
+      const after = query.after === undefined ? 0 : appNumber(query.after);
+      const limit = Math.max(1, Math.min(query.limit ?? MAX_APPS_PER_PAGE, MAX_APPS_PER_PAGE));
+      const page = [...state.apps.values()].filter((app) => appNumber(app.app_id) > after).slice(0, limit + 1);
+      const more = page.length > limit;
+      const data: AppsReply['data'] = page.slice(0, limit).map((app) => ({
         app_id: app.app_id,
         name: app.name,
         created_at: app.created_at,
@@ -40,7 +45,7 @@ export function answer(state: LedgerState, query: LedgerQuery, position: string)
           revoked_at: key.revoked_at,
         })),
       }));
-      return { ok: true, result: { data } satisfies AppsReply };
+      return { ok: true, result: { data, next_cursor: more ? data[data.length - 1].app_id : null } satisfies AppsReply };
     }
     default:
       return refusal('VALIDATION_FAILED', 'unknown query');
@@ -73,6 +78,12 @@ function eventOf(state: LedgerState, eventId: number, appId: string | null, posi
     return { ok: true, result: { settled: true, event_id: eventId, status: settled.status, position } };
   }
   return refusal('NOT_FOUND', `event ${eventId} does not exist`);
+}
+
+/** The number in `app_<n>` (0 for anything else, which sorts first). */
+function appNumber(appId: string): number {
+  const number = /^app_([1-9][0-9]{0,15})$/.exec(appId)?.[1];
+  return number === undefined ? 0 : Number(number);
 }
 
 export function balanceOfUser(state: LedgerState, userId: string): BalanceReply {
