@@ -164,6 +164,47 @@ describe('Achievements API over HTTP', () => {
     expect(list.body.data.every((a: { app_id: string }) => a.app_id === appId)).toBe(true);
   });
 
+  it('pages every list with limit and next_cursor, to the last page', async () => {
+    for (const key of ['p1', 'p2', 'p3', 'p4', 'p5']) expect((await other('POST', '/achievements', { key, name: key })).status).toBe(201);
+    const full = await eventually(() => other('GET', '/achievements'), (answer) => answer.body.data?.length >= 6);
+    expect(full.body.next_cursor).toBeNull();
+    const walk = async (first: string, next: (cursor: string) => string) => {
+      const pages: string[][] = [];
+      let answer = await other('GET', first);
+      for (;;) {
+        expect(answer.status).toBe(200);
+        pages.push(answer.body.data.map((item: { app_id: string; key: string }) => `${item.app_id}/${item.key}`));
+        if (answer.body.next_cursor === null) return pages;
+        answer = await other('GET', next(answer.body.next_cursor));
+      }
+    };
+    const byTwo = await walk('/achievements?limit=2', (cursor) => `/achievements?limit=2&cursor=${cursor}`);
+    expect(byTwo.map((page) => page.length)).toEqual([2, 2, 2]);
+    expect(byTwo.flat()).toEqual(full.body.data.map((item: { app_id: string; key: string }) => `${item.app_id}/${item.key}`));
+
+    const badgesOfAll = (await other('GET', '/users/paula/achievements')).body;
+    expect(badgesOfAll.next_cursor).toBeNull();
+    const oneByOne = await walk('/users/paula/achievements?limit=1', (cursor) => `/users/paula/achievements?limit=1&cursor=${encodeURIComponent(cursor)}`);
+    expect(oneByOne.flat()).toEqual(badgesOfAll.data.map((item: { app_id: string; key: string }) => `${item.app_id}/${item.key}`));
+    expect(oneByOne.every((page) => page.length === 1)).toBe(true);
+
+    const apps = await call(gateway, 'GET', '/admin/apps?limit=1', { token: ADMIN_TOKEN });
+    expect(apps).toMatchObject({ status: 200, body: { data: [{ app_id: appId }], next_cursor: appId } });
+    const second = await call(gateway, 'GET', `/admin/apps?limit=1&cursor=${appId}`, { token: ADMIN_TOKEN });
+    expect(second).toMatchObject({ status: 200, body: { data: [{ app_id: otherAppId }], next_cursor: null } });
+
+    for (const [url, token] of [
+      ['/achievements?limit=101', otherKey],
+      ['/achievements?cursor=a%20b', otherKey],
+      ['/users/paula/achievements?limit=0', otherKey],
+      ['/users/paula/achievements?cursor=p1', otherKey],
+      ['/admin/apps?limit=101', ADMIN_TOKEN],
+      ['/admin/apps?cursor=bob', ADMIN_TOKEN],
+    ]) {
+      expect([url, (await call(gateway, 'GET', url, { token })).body.error?.code]).toEqual([url, 'VALIDATION_FAILED']);
+    }
+  });
+
   it('counts stats per app: users with progress, unlocks and their rate', async () => {
     expect((await app('POST', '/achievements', { key: 'streak', name: 'Streak', goal: 2 })).status).toBe(201);
     expect(await app('GET', '/achievements/streak/stats')).toMatchObject({

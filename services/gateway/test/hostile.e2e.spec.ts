@@ -292,6 +292,15 @@ const rows: Row[] = [
   V('min_position -1', 'min_position', list('min_position=-1')),
   V("consistency 'maybe' on the transaction list", 'consistency', list('consistency=maybe')),
   V('an unknown query parameter', 'sort', list('sort=asc')),
+  V('page 101 × limit 100: offset paging beyond 10,000 rows', 'page', list('page=101&limit=100')),
+  V('page 1001 at the default limit of 10', 'page', list('page=1001')),
+
+  // ---- every other list is paged too
+  V('limit 101 on the achievements list', 'limit', appCall('GET', '/achievements?limit=101')),
+  V('a cursor that is no achievement key on the achievements list', 'cursor', appCall('GET', '/achievements?cursor=a%20b')),
+  V("limit 101 on a user's badges", 'limit', appCall('GET', `/users/${ALICE}/achievements?limit=101`)),
+  V("a cursor without its app on a user's badges", 'cursor', appCall('GET', `/users/${ALICE}/achievements?cursor=first_win`)),
+  V('limit 101 on the admin list of apps', 'limit', () => ({ method: 'GET', path: '/admin/apps?limit=101', options: { token: ADMIN_TOKEN } })),
 
   // ---- path ids
   V('event id 1e3 in a ping path', undefined, appCall('POST', '/finance/event/1e3/ping')),

@@ -17,6 +17,8 @@ export interface HttpOptions {
   idempotencyKey?: string;
   /** Sends the body with Transfer-Encoding: chunked in pieces of this many bytes, without a Content-Length. */
   chunkBytes?: number;
+  /** The client's own address (any 127.x.y.z on loopback): requests from several addresses without a network. */
+  localAddress?: string;
 }
 
 export interface HttpAnswer {
@@ -53,7 +55,7 @@ export function http(base: string, method: string, path: string, options: HttpOp
   return new Promise((resolve, reject) => {
     let answered = false;
     const request = httpRequest(
-      { host: url.hostname, port: url.port, method, path: `${url.pathname}${url.search}`, headers, agent: false },
+      { host: url.hostname, port: url.port, method, path: `${url.pathname}${url.search}`, headers, agent: false, localAddress: options.localAddress },
       (response) => {
         answered = true;
         const chunks: Buffer[] = [];
