@@ -10,7 +10,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { MAX_OFFSET_PAGING_ROWS } from '@coffer/contracts/http';
 import { generateApiKey } from '../src/auth/api-keys';
 import { HTTP_TIMEOUTS_CHECKED_EVERY_MS } from '../src/create-gateway';
-import { ADMIN_TOKEN, call, Stack, startGateway, untilServing, type RegisteredApp } from '../src/gateway.test-helpers';
+import { ADMIN_TOKEN, call, Stack, startGateway, until, untilServing, type RegisteredApp } from '../src/gateway.test-helpers';
 import { HealthController } from '../src/health/health.controller';
 import { http, listenOnLoopback, sleep } from './http-client';
 
@@ -194,6 +194,53 @@ describe('gateway limits over real sockets', () => {
     it('never limits an authenticated client by its address', async () => {
       for (let i = 0; i < 20; i++) expect((await http(base, 'GET', '/finance/balance/alice', { token: app.api_key, localAddress: '127.0.0.31' })).status).toBe(200);
     });
+  });
+
+  it('answers 503 with Retry-After, not a hang or a 500, when a statement outlives its timeout or a pool has no connection in time', async () => {
+    const STATEMENT_TIMEOUT_MS = 400;
+    const gateway = await startGateway(stack.env, {
+      COFFER_ADMIN_TOKEN: ADMIN_TOKEN,
+      COFFER_PG_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),
+      COFFER_PG_POOL_WAIT_MS: '200',
+    });
+    gateways.push(gateway);
+    await untilServing(gateway);
+    const list = () => call(gateway, 'GET', '/finance/transactions?limit=1', { token: app.api_key });
+    // the projector's read models may still be in the making when this test runs first
+    const first = await until(list, (answer) => answer.status === 200, 10_000);
+    expect({ status: first.status, body: first.body }).toEqual({ status: 200, body: expect.anything() });
+    const holder = stack.database.pool();
+    const client = await holder.connect();
+    const lock = async () => {
+      await client.query('BEGIN');
+      await client.query('LOCK TABLE coffer_read.transactions IN ACCESS EXCLUSIVE MODE');
+    };
+    try {
+      // held for less than the timeout: the read waits for it and is served
+      await lock();
+      const waiting = list();
+      await sleep(STATEMENT_TIMEOUT_MS / 4);
+      await client.query('ROLLBACK');
+      expect((await waiting).status).toBe(200);
+
+      // held longer: the 10 reads that got a connection time out, the 2 that did not get one give up waiting
+      await lock();
+      const started = Date.now();
+      const answers = await Promise.all(Array.from({ length: 12 }, () => list()));
+      expect(Date.now() - started).toBeLessThan(STATEMENT_TIMEOUT_MS + 2000);
+      for (const answer of answers) {
+        expect({ status: answer.status, code: answer.body.error.code, retryAfter: answer.headers['retry-after'] }).toEqual({
+          status: 503,
+          code: 'UNAVAILABLE',
+          retryAfter: '1',
+        });
+      }
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+      await holder.end();
+    }
+    expect((await list()).status).toBe(200);
   });
 
   it('checks readiness at most once a second, however many probes arrive', async () => {
