@@ -1,4 +1,4 @@
-import type { BalanceReply, FinanceEventDetails, Reply } from '@coffer/contracts';
+import { MAX_APPS_PER_PAGE, type AppsReply, type BalanceReply, type FinanceEventDetails, type Reply } from '@coffer/contracts';
 import { houseAccount, TREASURY, userAccount } from './accounts';
 import { evolve } from './evolve';
 import { answer, balanceOfUser } from './queries';
@@ -368,6 +368,7 @@ describe('queries', () => {
         },
         { app_id: 'app_2', name: 'App app_2', created_at: iso(0), keys: [] },
       ],
+      next_cursor: null,
     });
     expect(ok(answer(state, { type: 'ListApiKeys' }, '77'))).toEqual({
       keys: [
@@ -376,6 +377,22 @@ describe('queries', () => {
       ],
       position: '77',
     });
+  });
+
+  it(`ListApps answers a page of at most MAX_APPS_PER_PAGE apps after a cursor, in the order they were registered`, () => {
+    const state = given();
+    for (let n = 1; n <= MAX_APPS_PER_PAGE + 1; n++) evolve(state, appRegistered(`app_${n}`));
+    const names = (reply: unknown) => (reply as AppsReply).data.map((app) => app.app_id);
+    const full = ok<AppsReply>(answer(state, { type: 'ListApps' }, ''));
+    expect(full.data).toHaveLength(MAX_APPS_PER_PAGE);
+    expect(full.next_cursor).toBe(`app_${MAX_APPS_PER_PAGE}`);
+    expect(ok<AppsReply>(answer(state, { type: 'ListApps', after: full.next_cursor!, limit: 5 }, ''))).toMatchObject({
+      data: [{ app_id: `app_${MAX_APPS_PER_PAGE + 1}` }],
+      next_cursor: null,
+    });
+    const two = ok<AppsReply>(answer(state, { type: 'ListApps', after: 'app_9', limit: 2 }, ''));
+    expect([names(two), two.next_cursor]).toEqual([['app_10', 'app_11'], 'app_11']);
+    expect(names(ok(answer(state, { type: 'ListApps', limit: 1000 }, '')))).toHaveLength(MAX_APPS_PER_PAGE);
   });
 
   it('a grant through decide shows in the balance at once', () => {
