@@ -14,6 +14,12 @@ export const DEADLINE_CLOCK_SKEW_MS = 30_000;
  */
 export const MAX_DEADLINE_AHEAD_MS = MAX_REQUEST_TIMEOUT_MS + DEADLINE_CLOCK_SKEW_MS;
 
+/**
+ * How long a command sent with an Idempotency-Key is remembered for its retries, unless
+ * COFFER_IDEMPOTENCY_RETENTION_HOURS says otherwise. A retry after it is decided afresh.
+ */
+export const DEFAULT_IDEMPOTENCY_RETENTION_MS = 72 * 3_600_000;
+
 export interface RequestMeta {
   correlation_id: string;
   /** Unique per logical command; a retry after a timeout reuses it so the ledger can dedupe. */

@@ -3,7 +3,7 @@
  * at start: a service with a bad variable refuses to start and says which one and why.
  */
 import { userInfo } from 'node:os';
-import { DEFAULT_NATS_PREFIX, DEFAULT_REALM, MAX_REQUEST_TIMEOUT_MS } from '@coffer/contracts';
+import { DEFAULT_IDEMPOTENCY_RETENTION_MS, DEFAULT_NATS_PREFIX, DEFAULT_REALM, MAX_REQUEST_TIMEOUT_MS } from '@coffer/contracts';
 import { DEFAULT_POOL_BOUNDS } from './pool';
 
 export interface CofferConfig {
@@ -101,7 +101,7 @@ export function loadConfig(env: Env = process.env): CofferConfig {
     rateLimitPerSecond: read('COFFER_RATE_LIMIT_PER_SECOND', 500, integer(1, 1000000)),
     addressRateLimitPerSecond: read('COFFER_ADDRESS_RATE_LIMIT_PER_SECOND', 100, integer(1, 1000000)),
     authFailureLimitPerSecond: read('COFFER_AUTH_FAILURE_LIMIT_PER_SECOND', 20, integer(1, 1000000)),
-    idempotencyRetentionHours: read('COFFER_IDEMPOTENCY_RETENTION_HOURS', 72, integer(1, 8760)),
+    idempotencyRetentionHours: read('COFFER_IDEMPOTENCY_RETENTION_HOURS', DEFAULT_IDEMPOTENCY_RETENTION_MS / 3_600_000, integer(1, 8760)),
     pgStatementTimeoutMs: read('COFFER_PG_STATEMENT_TIMEOUT_MS', DEFAULT_POOL_BOUNDS.statementTimeoutMs, integer(100, 3600000)),
     pgPoolWaitMs: read('COFFER_PG_POOL_WAIT_MS', DEFAULT_POOL_BOUNDS.poolWaitMs, integer(100, 600000)),
     httpHeadersTimeoutMs: read('COFFER_HTTP_HEADERS_TIMEOUT_MS', 10000, integer(100, 600000)),

@@ -18,7 +18,8 @@ import {
   update,
   updated,
 } from './given-when-then.test-helpers';
-import { AchievementState, DEFAULT_IDEMPOTENCY_RETENTION_MS, ProgressState } from './state';
+import { DEFAULT_IDEMPOTENCY_RETENTION_MS } from '@coffer/contracts';
+import { AchievementState, ProgressState } from './state';
 import { unlockIdOf } from './streams';
 
 const COINS_250 = { amount: '250', currency: 'coins' };

@@ -13,7 +13,8 @@ import {
   unlocked,
   updated,
 } from './given-when-then.test-helpers';
-import { AchievementState, DEFAULT_IDEMPOTENCY_RETENTION_MS, ProgressState } from './state';
+import { DEFAULT_IDEMPOTENCY_RETENTION_MS } from '@coffer/contracts';
+import { AchievementState, ProgressState } from './state';
 import { achievementStream, progressStream, rewardStream, unlockIdOf } from './streams';
 
 describe('evolve', () => {

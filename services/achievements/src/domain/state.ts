@@ -2,7 +2,7 @@
  * State of the two kinds of stream the service decides on. Each is folded from its own stream
  * only (evolve), so a command's decision reads exactly the streams it may write.
  */
-import type { AchievementReward } from '@coffer/contracts';
+import { DEFAULT_IDEMPOTENCY_RETENTION_MS, type AchievementReward } from '@coffer/contracts';
 
 /** What the service remembers of a decided command, so a retry gets the first answer. */
 export interface DecidedCommand<Reply = unknown> {
@@ -13,9 +13,6 @@ export interface DecidedCommand<Reply = unknown> {
   /** Event time (epoch ms) from which it is forgotten: a retry then is decided afresh. */
   remembered_until_ms: number;
 }
-
-/** How long a command sent with an Idempotency-Key is remembered (COFFER_IDEMPOTENCY_RETENTION_HOURS). */
-export const DEFAULT_IDEMPOTENCY_RETENTION_MS = 72 * 3_600_000;
 
 /** What every stream's state has: its revision, its clock, and the commands it remembers. */
 interface StreamMemory<Reply> {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  DEFAULT_IDEMPOTENCY_RETENTION_MS,
   EVENT_SCHEMA_VERSIONS,
   isAchievementKey,
   MAX_DEADLINE_AHEAD_MS,
@@ -19,7 +20,7 @@ import { WrongExpectedRevisionError, type EventStore, type NewEvent, type Record
 import { Lru, type JsonLogger } from '@coffer/platform';
 import { decide, isProgressCommand, validate, type DecideContext, type DecisionState } from '../domain/decide';
 import { evolveAchievement, evolveProgress, type AppliedEvent } from '../domain/evolve';
-import { AchievementState, DEFAULT_IDEMPOTENCY_RETENTION_MS, ProgressState, type DecidedCommand, type ProgressSnapshot } from '../domain/state';
+import { AchievementState, ProgressState, type DecidedCommand, type ProgressSnapshot } from '../domain/state';
 import { achievementStream, progressStream } from '../domain/streams';
 import { achievementReply, progressReply } from '../domain/views';
 import { MAX_ACHIEVEMENTS_PER_APP, type AchievementQuota } from './achievement-quota';

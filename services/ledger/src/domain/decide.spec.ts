@@ -1,6 +1,6 @@
-import { MAX_DEADLINE_AHEAD_MS, type LedgerCommand } from '@coffer/contracts';
+import { DEFAULT_IDEMPOTENCY_RETENTION_MS, MAX_DEADLINE_AHEAD_MS, type LedgerCommand } from '@coffer/contracts';
 import { evolve } from './evolve';
-import { balanceOf, DEFAULT_IDEMPOTENCY_RETENTION_MS } from './state';
+import { balanceOf } from './state';
 import { dueEvents, MAX_PENDING_TRANSACTIONS_PER_EVENT } from './decide';
 import { houseAccount, TREASURY, userAccount } from './accounts';
 import {

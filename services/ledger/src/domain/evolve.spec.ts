@@ -1,9 +1,9 @@
-import { MAX_APPS_PER_PAGE, type AppsReply, type BalanceReply, type FinanceEventDetails, type Reply } from '@coffer/contracts';
+import { DEFAULT_IDEMPOTENCY_RETENTION_MS, MAX_APPS_PER_PAGE, type AppsReply, type BalanceReply, type FinanceEventDetails, type Reply } from '@coffer/contracts';
 import { houseAccount, TREASURY, userAccount } from './accounts';
 import { evolve } from './evolve';
 import { answer, balanceOfUser } from './queries';
 import { restore, snapshot } from './snapshot';
-import { balanceOf, DEFAULT_IDEMPOTENCY_RETENTION_MS } from './state';
+import { balanceOf } from './state';
 import {
   ADMIN,
   apiKeyIssued,

@@ -1,4 +1,4 @@
-import type { Refusal, TransactionData, TransactionReply } from '@coffer/contracts';
+import { DEFAULT_IDEMPOTENCY_RETENTION_MS, type Refusal, type TransactionData, type TransactionReply } from '@coffer/contracts';
 import { balanceKey, type Balance } from './accounts';
 
 export interface AppState {
@@ -49,9 +49,6 @@ export interface DecidedCommand {
   /** Event time (epoch ms) from which it is forgotten: a command sent again then is decided afresh. */
   remembered_until_ms: number;
 }
-
-/** How long the ledger remembers a command sent with an Idempotency-Key (COFFER_IDEMPOTENCY_RETENTION_HOURS). */
-export const DEFAULT_IDEMPOTENCY_RETENTION_MS = 72 * 3_600_000;
 
 /**
  * Everything the single writer needs to decide any command exactly, held in memory. Mutated in

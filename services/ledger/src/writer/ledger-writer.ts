@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  DEFAULT_IDEMPOTENCY_RETENTION_MS,
   EVENT_SCHEMA_VERSIONS,
   MAX_DEADLINE_AHEAD_MS,
   refusal,
@@ -17,7 +18,7 @@ import { decide, dueEvents, recordedRefusal, type DecideContext, type SystemComm
 import { evolve, mergeReplies, type AppliedEvent } from '../domain/evolve';
 import { answer } from '../domain/queries';
 import { isReadableSnapshot, restore, snapshot, type StoredSnapshot } from '../domain/snapshot';
-import { DEFAULT_IDEMPOTENCY_RETENTION_MS, LedgerState } from '../domain/state';
+import { LedgerState } from '../domain/state';
 import type { SnapshotStore } from './snapshot-store';
 
 export interface LedgerWriterOptions {
