@@ -56,7 +56,8 @@ async function run(config, control) {
     const commandId = randomUUID();
     const reply = await writer.command(
       { command, request_hash: null },
-      { correlation_id: commandId, command_id: commandId, app_id: app.app_id, key_id: app.key_id ?? null },
+      // As the gateway does: the writer refuses a command without a deadline (it bounds how long the id is remembered).
+      { correlation_id: commandId, command_id: commandId, app_id: app.app_id, key_id: app.key_id ?? null, deadline_epoch_ms: Date.now() + 5000 },
     );
     stats.commands++;
     if (!reply.ok) stats.refused[reply.code] = (stats.refused[reply.code] || 0) + 1;
