@@ -6,3 +6,4 @@ export * from './database';
 export * from './logger';
 export * from './nats-transport';
 export * from './tokens';
+export * from './resilience';

@@ -5,6 +5,7 @@
 import { ClientNats, ServerNats, type NatsOptions } from '@nestjs/microservices';
 import type { Msg, NatsError, Subscription } from 'nats';
 import { subjectOf } from '@coffer/contracts';
+import { NATS_RECONNECT_OPTIONS } from './resilience';
 
 export interface SubjectScope {
   prefix: string;
@@ -95,7 +96,7 @@ export class ScopedNatsClient extends ClientNats {
     options: NatsClientOptions,
     private readonly scope: SubjectScope,
   ) {
-    super(options);
+    super({ ...NATS_RECONNECT_OPTIONS, ...options });
   }
 
   protected override normalizePattern(pattern: unknown): string {

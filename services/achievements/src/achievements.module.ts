@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import { Pool } from 'pg';
 import type { EventStore } from '@coffer/event-store';
-import { CoreModule, EVENT_STORE, healthController, ScopedNatsClient, type CofferConfig, type JsonLogger } from '@coffer/platform';
+import { CoreModule, EVENT_STORE, guardPool, healthController, ScopedNatsClient, type CofferConfig, type JsonLogger } from '@coffer/platform';
 import { LedgerRewardPayer } from './rewards/ledger-payer';
 import { DEFAULT_REACTOR_OPTIONS, RewardReactor, type RewardReactorOptions } from './rewards/reward-reactor';
 import { AchievementsController } from './writer/achievements.controller';
@@ -63,8 +63,7 @@ export class AchievementsModule {
         {
           provide: ACHIEVEMENTS_POOL,
           useFactory: async () => {
-            const pool = new Pool({ connectionString: config.databaseUrl, max: 10 });
-            pool.on('error', () => undefined); // surfaced by the next query instead
+            const pool = guardPool(new Pool({ connectionString: config.databaseUrl, max: 10 })); // surfaced by the next query instead
             await ensureAchievementsSchema(pool);
             return pool;
           },

@@ -1,6 +1,6 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { Pool } from 'pg';
-import { CoreModule, type CofferConfig, type JsonLogger } from '@coffer/platform';
+import { CoreModule, guardPool, type CofferConfig, type JsonLogger } from '@coffer/platform';
 import { ACHIEVEMENT_CONTROLLERS, ACHIEVEMENT_PROVIDERS } from './achievements/achievements.module';
 import { AdminController } from './admin/admin.controller';
 import { AdminToken } from './auth/admin-token';
@@ -45,9 +45,8 @@ export class GatewayModule {
         {
           provide: DB_POOL,
           useFactory: () => {
-            const pool = new Pool({ connectionString: config.databaseUrl, max: 10 });
-            pool.on('error', () => undefined); // surfaced by the next query instead
-            return pool;
+            // Errors are surfaced by the queries that meet them (503 while the database is away).
+            return guardPool(new Pool({ connectionString: config.databaseUrl, max: 10 }));
           },
         },
         PoolCloser,

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { Pool } from 'pg';
 import type { EventStore } from '@coffer/event-store';
-import { CoreModule, EVENT_STORE, healthController, type CofferConfig, type JsonLogger } from '@coffer/platform';
+import { CoreModule, EVENT_STORE, guardPool, healthController, type CofferConfig, type JsonLogger } from '@coffer/platform';
 import { AnalyticsFeed } from './feed/analytics-feed';
 import { Generations } from './read-models/generations';
 import { Projector } from './read-models/projector';
@@ -45,9 +45,8 @@ export class ProjectorModule {
         {
           provide: Pool,
           useFactory: () => {
-            const pool = new Pool({ connectionString: config.databaseUrl, max: 4 });
-            pool.on('error', () => undefined);
-            return pool;
+            // The projector's loop retries what fails while the database is away.
+            return guardPool(new Pool({ connectionString: config.databaseUrl, max: 4 }));
           },
         },
         { provide: Generations, inject: [Pool], useFactory: (pool: Pool) => new Generations(pool) },

@@ -89,7 +89,12 @@ export class PostgresEventStore implements EventStore {
       options: '-c enable_seqscan=off -c enable_sort=off',
     };
     const pool = new Pool(config);
-    pool.on('error', () => undefined); // an idle client's error surfaces on its next query
+    // An idle client's error surfaces on its next query. pg-pool listens on idle clients only:
+    // a checked-out client (a transaction) whose server goes away would emit 'error' with nobody
+    // listening and kill the process, so every client gets a listener for its whole life (its
+    // query in flight still rejects, and a client no longer queryable is discarded on release).
+    pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const store = new PostgresEventStore(pool, schema, options.connectionString);
     await store.ensureSchema();
     return store;

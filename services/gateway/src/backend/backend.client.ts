@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } fro
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import { subjectOf, type Reply, type Request, type RequestMeta } from '@coffer/contracts';
-import { CONFIG, currentCorrelationId, type CofferConfig } from '@coffer/platform';
+import { CONFIG, currentCorrelationId, NATS_RECONNECT_OPTIONS, type CofferConfig } from '@coffer/platform';
 import { ApiError } from '../http/api-error';
 import { ReplyInbox } from './reply-inbox';
 
@@ -40,7 +40,7 @@ export class BackendClient implements OnModuleInit, OnApplicationShutdown {
     this.connection = await connect({
       servers: this.config.natsUrl.split(','),
       name: 'coffer-gateway',
-      maxReconnectAttempts: -1,
+      ...NATS_RECONNECT_OPTIONS,
       // No stack trace captured per request (4% of the gateway's CPU): a timeout is answered
       // as UNAVAILABLE with the pattern, which says all a trace would.
       noAsyncTraces: true,

@@ -1,4 +1,5 @@
 import { Pool } from 'pg';
+import { guardPool } from '@coffer/platform';
 import type { StoredSnapshot } from '../domain/snapshot';
 
 /** Ledger snapshots in PostgreSQL (whatever the event store): the newest one per realm. */
@@ -7,8 +8,7 @@ export class SnapshotStore {
   private ready: Promise<void> | undefined;
 
   constructor(databaseUrl: string) {
-    this.pool = new Pool({ connectionString: databaseUrl, max: 2 });
-    this.pool.on('error', () => undefined);
+    this.pool = guardPool(new Pool({ connectionString: databaseUrl, max: 2 }));
   }
 
   private ensureTable(): Promise<void> {
@@ -20,7 +20,11 @@ export class SnapshotStore {
              realm text PRIMARY KEY, revision bigint NOT NULL, taken_at timestamptz NOT NULL, state text NOT NULL)`,
         )
         .catch(ignoreRace);
-    })();
+    })().catch((error: unknown) => {
+      // Tried again by the next caller: a database that was away at the first try comes back.
+      this.ready = undefined;
+      throw error;
+    });
     return this.ready;
   }
 

@@ -8,7 +8,7 @@
  */
 import { Pool } from 'pg';
 import { createEventStore } from '@coffer/event-store';
-import { configOrExit, ensureDatabase } from '@coffer/platform';
+import { configOrExit, ensureDatabase, guardPool } from '@coffer/platform';
 import { Generations } from '../read-models/generations';
 import { rebuild, status, verify } from '../read-models/operations';
 import { READ_MODEL_TABLES } from '../read-models/schema';
@@ -42,7 +42,7 @@ export async function runCli(args: string[]): Promise<number> {
   const config = configOrExit('coffer-cli');
   await ensureDatabase(config.databaseUrl);
   const store = await createEventStore({ databaseUrl: config.databaseUrl, eventStoreUrl: config.eventStoreUrl });
-  const pool = new Pool({ connectionString: config.databaseUrl, max: 2 });
+  const pool = guardPool(new Pool({ connectionString: config.databaseUrl, max: 2 })); // a lost connection fails the command, not the process
   const generations = new Generations(pool);
   try {
     if (command === 'rebuild') {
