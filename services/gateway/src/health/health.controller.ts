@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import type { Pool } from 'pg';
 import { PATTERNS, type HealthReply } from '@coffer/contracts';
 import { BackendClient } from '../backend/backend.client';
+import { RETRY_AFTER_SECONDS } from '../http/dependency-outage';
 import { DB_POOL } from '../tokens';
 
 const PROBE_TIMEOUT_MS = 1000;
@@ -41,7 +42,7 @@ export class HealthController {
     ]);
     const checks = { database, nats, ledger };
     const ready = Object.values(checks).every((check) => check === 'ok');
-    if (!ready) void reply.status(503);
+    if (!ready) void reply.status(503).header('retry-after', String(RETRY_AFTER_SECONDS));
     return { status: ready ? 'ready' : 'unavailable', checks };
   }
 

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorBody, ErrorCode } from '@coffer/contracts';
 import type { JsonLogger } from '@coffer/platform';
 import { ApiError } from './api-error';
+import { dependencyOutage, RETRY_AFTER_SECONDS } from './dependency-outage';
 
 /**
  * Codes for errors that reach the filter as a bare status. Nest turns each of Fastify's own
@@ -31,7 +32,7 @@ export function toApiError(error: unknown): ApiError {
   }
   const status = (error as { statusCode?: number }).statusCode;
   if (status && HTTP_STATUS_CODES[status]) return new ApiError(HTTP_STATUS_CODES[status], (error as Error).message);
-  return new InternalError(error);
+  return dependencyOutage(error) ?? new InternalError(error);
 }
 
 /** A fault of ours: logged with its stack, answered without internals. */
@@ -56,6 +57,8 @@ export function sendError(reply: FastifyReply, error: unknown, logger: JsonLogge
   if (apiError.code === 'RATE_LIMITED' && apiError.details?.retry_after_seconds) {
     void reply.header('retry-after', String(apiError.details.retry_after_seconds));
   }
+  // Every 503 says when to try again (its own wait when it knows one).
+  if (apiError.status === 503) void reply.header('retry-after', String(apiError.details?.retry_after_seconds ?? RETRY_AFTER_SECONDS));
   void reply.status(apiError.status).send(body);
 }
 
