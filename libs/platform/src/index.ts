@@ -7,3 +7,4 @@ export * from './logger';
 export * from './nats-transport';
 export * from './tokens';
 export * from './resilience';
+export * from './writer-directory';

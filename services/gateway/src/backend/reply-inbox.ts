@@ -9,6 +9,9 @@ interface Waiting {
 /** Why a request got no answer: nobody listens on the subject, or nobody answered in time. */
 export class NoAnswer extends Error {}
 
+/** The server said at once that nobody listens on the subject (a writer that is gone, or none yet). */
+export class NoResponders extends NoAnswer {}
+
 /**
  * Request/reply over one wildcard inbox subscription, answers matched by the last subject token.
  *
@@ -60,7 +63,7 @@ export class ReplyInbox {
     if (!waiting) return; // answered after its deadline
     this.waiting.delete(token);
     // The server's own "no responders" status: an empty message with header code 503.
-    if (msg.data.length === 0 && msg.headers?.code === 503) waiting.reject(new NoAnswer(`nobody listens on ${msg.subject}`));
+    if (msg.data.length === 0 && msg.headers?.code === 503) waiting.reject(new NoResponders(`nobody listens on ${msg.subject}`));
     else waiting.resolve(msg);
   }
 
