@@ -5,9 +5,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { sleep } from './http-client';
+
+export { freeLoopbackPort } from '@coffer/testing';
 
 export const ROOT = resolve(__dirname, '../../..');
 
@@ -100,17 +101,6 @@ export class Service {
   tail(count = 15): string {
     return `${this.name} (pid ${this.pid}${this.exited ? ', exited' : ''}):\n  ${this.lines.slice(-count).join('\n  ')}`;
   }
-}
-
-export async function freeLoopbackPort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
 }
 
 export async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms: number, services: Service[]): Promise<void> {

@@ -1,4 +1,4 @@
-import { createInbox, type Msg, type NatsConnection, type NatsError, type Subscription } from 'nats';
+import { createInbox, Events, type Msg, type NatsConnection, type NatsError, type Subscription } from 'nats';
 
 interface Waiting {
   resolve: (msg: Msg) => void;
@@ -26,6 +26,12 @@ export class ReplyInbox {
   private readonly subscription: Subscription;
   private readonly sweeper: NodeJS.Timeout;
   private sent = 0;
+  /**
+   * False from a disconnect until the reconnect. nats.js empties its outgoing buffer at every
+   * reconnect attempt, so a request published meanwhile would be lost and wait out its timeout:
+   * it is refused at once instead (nothing was sent, so retrying it is safe).
+   */
+  private connected = true;
 
   constructor(
     private readonly connection: NatsConnection,
@@ -34,9 +40,11 @@ export class ReplyInbox {
     this.subscription = connection.subscribe(`${this.prefix}*`, { callback: (error, msg) => this.deliver(error, msg) });
     this.sweeper = setInterval(() => this.expire(Date.now()), sweepMs);
     this.sweeper.unref();
+    void this.followStatus();
   }
 
   request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Msg> {
+    if (!this.connected) return Promise.reject(new NoAnswer('not connected to NATS: nothing was sent'));
     const token = (this.sent++).toString(36);
     return new Promise<Msg>((resolve, reject) => {
       this.waiting.set(token, { resolve, reject, deadline: Date.now() + timeoutMs });
@@ -54,6 +62,13 @@ export class ReplyInbox {
     this.subscription.unsubscribe();
     for (const waiting of this.waiting.values()) waiting.reject(new NoAnswer('the connection to NATS is closing'));
     this.waiting.clear();
+  }
+
+  private async followStatus(): Promise<void> {
+    for await (const status of this.connection.status()) {
+      if (status.type === Events.Disconnect) this.connected = false;
+      else if (status.type === Events.Reconnect) this.connected = true;
+    }
   }
 
   private deliver(error: NatsError | null, msg: Msg): void {
