@@ -101,6 +101,10 @@ describe('a frozen, then a killed, active ledger under load (built services as p
   };
   const leadingSince = (ledger: Service, after: number): Record<string, any> | undefined =>
     ledger.records().find((record) => record.msg === 'leading the ledger' && Date.parse(record.time) >= after);
+  const resent = async () => {
+    const metrics = await http(base, 'GET', '/metrics');
+    return Number(/^coffer_ledger_requests_resent (\d+)$/m.exec(metrics.text)?.[1]);
+  };
   const balanceOf = (user: string) => http(base, 'GET', `/finance/balance/${user}?consistency=strong`, { token: apiKey });
 
   beforeAll(async () => {
@@ -138,6 +142,7 @@ describe('a frozen, then a killed, active ledger under load (built services as p
     const [frozen, standby] = ledgers;
     const load = new GrantLoad(base, 'frozen-user', 'freeze');
     await waitFor('some grants', () => load.acknowledged >= 20, 20000, services);
+    const resentBefore = await resent();
 
     const faultAt = Date.now();
     frozen.freeze();
@@ -158,6 +163,8 @@ describe('a frozen, then a killed, active ledger under load (built services as p
     expect(measured.longest_in_flight_wait_ms).toBeLessThan(RESUME_BOUND_MS);
     expect(measured.first_write_after_fault_ms).toBeLessThan(RESUME_BOUND_MS);
     expect(measured.unavailable).toBe(0);
+    // What waited on the frozen writer was sent again to its successor by the gateway, not by the clients.
+    expect((await resent()) - resentBefore).toBeGreaterThanOrEqual(measured.in_flight_at_fault);
     // The frozen writer never decided again after waking: nothing it had queued reached the books
     // twice or behind the new writer's back, and after waking it only followed.
     const woke = frozen.records().filter((record) => Date.parse(record.time) >= faultAt).map((record) => record.msg);
