@@ -1,5 +1,5 @@
 import type { NatsConnection, Subscription } from 'nats';
-import { PATTERNS, subjectOf, WRITER_ROUTED_PATTERNS, type WriterAnnouncement } from '@coffer/contracts';
+import { PATTERNS, subjectOf, WRITER_ROUTED_PATTERNS, writerPattern, type WriterAnnouncement } from '@coffer/contracts';
 import type { SubjectScope } from './nats-transport';
 
 /**
@@ -23,8 +23,6 @@ interface TermWatcher {
   notify: () => void;
 }
 
-const INSTANCE = /^[A-Za-z0-9_-]{1,64}$/;
-
 /**
  * Which ledger writer is active, as it announces itself on PATTERNS.ledgerWriter. Senders
  * address it on its own subject rather than the shared one: a frozen writer stays in the shared
@@ -34,6 +32,8 @@ const INSTANCE = /^[A-Za-z0-9_-]{1,64}$/;
 export class WriterDirectory {
   private term = -1;
   private instance: string | undefined;
+  /** Each routed pattern's own pattern at the announced writer, built once per term (not per request). */
+  private own = new Map<string, string>();
   private heardAt = Number.NEGATIVE_INFINITY;
   private readonly watchers = new Set<TermWatcher>();
   private readonly subscription: Subscription;
@@ -55,11 +55,9 @@ export class WriterDirectory {
 
   /** The announced writer's own pattern while it is heard from, else the shared pattern. */
   route(pattern: string): WriterRoute {
-    if (!this.instance || !this.routes(pattern) || this.now() - this.heardAt > WRITER_SILENCE_MS) {
-      return { pattern, term: undefined };
-    }
-    // writerPattern without its token check: the instance was checked when it was heard.
-    return { pattern: `${pattern}.${this.instance}`, term: this.term };
+    const own = this.own.get(pattern);
+    if (own === undefined || this.now() - this.heardAt > WRITER_SILENCE_MS) return { pattern, term: undefined };
+    return { pattern: own, term: this.term };
   }
 
   /** The newest term heard (-1: none yet). */
@@ -101,12 +99,22 @@ export class WriterDirectory {
       return;
     }
     const { term, instance } = announcement;
-    if (!Number.isSafeInteger(term) || typeof instance !== 'string' || !INSTANCE.test(instance)) return;
+    if (!Number.isSafeInteger(term) || typeof instance !== 'string') return;
     if (term! < this.term || (term === this.term && instance !== this.instance)) return; // an older writer, late
-    this.heardAt = this.now();
-    if (term === this.term) return;
+    if (term === this.term) {
+      this.heardAt = this.now();
+      return;
+    }
+    let own: Map<string, string>;
+    try {
+      own = new Map(WRITER_ROUTED_PATTERNS.map((pattern) => [pattern, writerPattern(pattern, instance)]));
+    } catch {
+      return; // not a subject token: it could name another subject
+    }
     this.term = term!;
     this.instance = instance;
+    this.own = own;
+    this.heardAt = this.now();
     for (const watcher of [...this.watchers]) {
       if (watcher.term >= this.term) continue;
       this.watchers.delete(watcher);

@@ -43,6 +43,7 @@ export class Projector {
         }
         const generation = await this.generations.active();
         const { position } = await this.generations.checkpoint(generation);
+        if (this.stopped) return; // stop() came while we read: it had no subscription to stop yet
         let committed = position;
         this.subscription = this.store.subscribeToAll(
           async (events) => {
