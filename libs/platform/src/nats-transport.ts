@@ -60,7 +60,7 @@ export class ScopedNatsServer extends ServerNats {
     for (const subscription of this.ownSubscriptions.splice(0)) subscription.unsubscribe();
   }
 
-  /** Publishes on a pattern's subject; false while not connected (nothing is sent). */
+  /** Publishes on a pattern's subject (dropped by nats.js while it reconnects); false once closed. */
   publish(pattern: string, data: Uint8Array): boolean {
     if (!this.connection || this.connection.isClosed()) return false;
     this.connection.publish(subjectOf(pattern, this.scope.prefix, this.scope.realm), data);

@@ -59,10 +59,6 @@ export class LedgerRewardPayer implements RewardPayer {
     private readonly scope?: SubjectScope,
   ) {}
 
-  close(): void {
-    this.directory?.close();
-  }
-
   async pay(unlock: AchievementUnlocked, correlationId: string = randomUUID()): Promise<Payment> {
     const meta: RequestMeta = {
       correlation_id: correlationId,

@@ -26,7 +26,9 @@ function isStatementTimeout(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === '57014';
 }
 
-/** nats.js errors are NatsError with a code such as CONNECTION_CLOSED, DISCONNECT or TIMEOUT. */
+/** nats.js's codes for a connection that is down or a request nobody answered (others are our own faults). */
+const NATS_OUTAGE_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_DRAINING', 'CONNECTION_REFUSED', 'DISCONNECT', 'TIMEOUT', '503']);
+
 function isNatsFailure(error: unknown): boolean {
-  return error instanceof Error && error.name === 'NatsError';
+  return error instanceof Error && error.name === 'NatsError' && NATS_OUTAGE_CODES.has(String((error as { code?: unknown }).code));
 }
