@@ -46,6 +46,16 @@ export interface Accepted<Result> {
 
 export type Reply<Result> = Accepted<Result> | Refusal;
 
+/**
+ * Published by the active ledger writer on PATTERNS.ledgerWriter. `term` is the writer term it
+ * started on the realm's stream (WriterTermStarted): a higher term is a newer writer, and senders
+ * move their commands to it.
+ */
+export interface WriterAnnouncement {
+  term: number;
+  instance: string;
+}
+
 export interface HealthReply {
   service: string;
   instance: string;

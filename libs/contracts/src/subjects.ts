@@ -26,8 +26,22 @@ export const PATTERNS = {
   ledgerCommands: 'ledger.{realm}.commands',
   ledgerQueries: 'ledger.{realm}.queries',
   achievementsCommands: 'achievements.{realm}.commands',
+  /** The active ledger writer says who it is (WriterAnnouncement), a few times a second and on taking over. */
+  ledgerWriter: 'ledger.{realm}.writer',
   health: (service: string) => `health.${service}`,
 } as const;
+
+/**
+ * The patterns a ledger writer also answers on its own subject while it is active, so a sender
+ * that heard its announcement reaches that writer alone: the shared subject's queue group may
+ * still hold a frozen writer, which NATS notices only after minutes.
+ */
+export const WRITER_ROUTED_PATTERNS: readonly string[] = [PATTERNS.ledgerCommands, PATTERNS.ledgerQueries];
+
+/** One writer's own pattern for a routed pattern: `ledger.{realm}.commands.<instance>`. */
+export function writerPattern(pattern: string, instance: string): string {
+  return `${pattern}.${assertSubjectToken(instance, 'writer instance')}`;
+}
 
 export function subjectOf(pattern: string, prefix: string, realm: string = DEFAULT_REALM): string {
   return `${prefix}.${pattern.replace('{realm}', assertSubjectToken(realm, 'realm'))}`;

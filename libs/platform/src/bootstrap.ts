@@ -4,6 +4,7 @@ import { loadConfig, ConfigError, type CofferConfig } from './config';
 import { ensureDatabase } from './database';
 import { JsonLogger } from './logger';
 import { ScopedNatsServer } from './nats-transport';
+import { NATS_RECONNECT_OPTIONS } from './resilience';
 
 /** Reads and checks the configuration, or prints every problem and exits (exit code 78, EX_CONFIG). */
 export function configOrExit(service: string, env: Record<string, string | undefined> = process.env): CofferConfig {
@@ -29,13 +30,16 @@ export interface MicroserviceBoot {
  * load), graceful shutdown on SIGTERM (unsubscribe, let in-flight handlers answer, then close).
  */
 export async function startMicroservice({ service, config, logger, module }: MicroserviceBoot): Promise<INestMicroservice> {
-  await ensureDatabase(config.databaseUrl);
+  await ensureDatabase(config.databaseUrl, {
+    onWait: (error, attempt) => attempt === 1 && logger.event('warn', 'waiting for PostgreSQL', { error: error.message }),
+  });
   const strategy = new ScopedNatsServer(
     {
       servers: config.natsUrl.split(','),
       name: `coffer-${service}`,
       queue: service,
       gracePeriodMs: 5000,
+      ...NATS_RECONNECT_OPTIONS,
     },
     { prefix: config.natsPrefix, realm: config.realm },
   );

@@ -1,13 +1,40 @@
 import { Client } from 'pg';
+import { isDatabaseUnavailable, retryDelayMs, sleep } from './resilience';
 
-/** Creates the database named in `databaseUrl` if it is missing (API.md: "created if missing"). */
-export async function ensureDatabase(databaseUrl: string): Promise<void> {
+export interface EnsureDatabaseOptions {
+  /**
+   * Called while the server is away (down, restarting) before each wait: a service passes it
+   * and waits for ever, so one started during a PostgreSQL restart comes up when the database
+   * is back. Without it (the CLI) the first failure is thrown.
+   */
+  onWait?: (error: Error, attempt: number) => void;
+}
+
+/**
+ * Creates the database named in `databaseUrl` if it is missing (API.md: "created if missing").
+ * Any error other than the server being away (bad credentials, no permission) is thrown at once.
+ */
+export async function ensureDatabase(databaseUrl: string, { onWait }: EnsureDatabaseOptions = {}): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await createIfMissing(databaseUrl);
+      return;
+    } catch (error) {
+      if (!onWait || !isDatabaseUnavailable(error)) throw error;
+      onWait(error as Error, attempt);
+      await sleep(retryDelayMs(attempt));
+    }
+  }
+}
+
+async function createIfMissing(databaseUrl: string): Promise<void> {
   const target = new URL(databaseUrl);
   const name = decodeURIComponent(target.pathname.slice(1));
   if (!name) throw new Error('DATABASE_URL names no database');
   const maintenance = new URL(databaseUrl);
   maintenance.pathname = '/postgres';
   const client = new Client({ connectionString: maintenance.toString() });
+  client.on('error', () => undefined); // the query in flight rejects with it
   await client.connect();
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
@@ -18,6 +45,6 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
       });
     }
   } finally {
-    await client.end();
+    await client.end().catch(() => undefined);
   }
 }

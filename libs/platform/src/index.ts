@@ -8,3 +8,5 @@ export * from './lru';
 export * from './nats-transport';
 export * from './pool';
 export * from './tokens';
+export * from './resilience';
+export * from './writer-directory';

@@ -4,7 +4,8 @@
  */
 import { ClientNats, ServerNats, type NatsOptions } from '@nestjs/microservices';
 import type { Msg, NatsError, Subscription } from 'nats';
-import { subjectOf } from '@coffer/contracts';
+import { subjectOf, writerPattern } from '@coffer/contracts';
+import { NATS_RECONNECT_OPTIONS } from './resilience';
 
 export interface SubjectScope {
   prefix: string;
@@ -17,6 +18,9 @@ export class ScopedNatsServer extends ServerNats {
   private readonly scopedSubscriptions = new Map<string, Subscription>();
   private readonly gated = new Set<string>();
   private gateOpen = false;
+  /** While the gate is open: the token of this instance's own subjects (see openGate). */
+  private ownToken: string | undefined;
+  private readonly ownSubscriptions: Subscription[] = [];
   private connection: Parameters<ServerNats['bindEvents']>[0] | undefined;
   private inFlight = 0;
 
@@ -35,17 +39,32 @@ export class ScopedNatsServer extends ServerNats {
     for (const pattern of patterns) this.gated.add(pattern);
   }
 
-  openGate(): void {
+  /**
+   * Joins the gated patterns' subjects; with `ownToken`, also each one's own subject of this
+   * instance (`<subject>.<ownToken>`, no queue group), where senders that heard it announced
+   * reach it alone.
+   */
+  openGate(ownToken?: string): void {
     this.gateOpen = true;
+    this.ownToken = ownToken;
     if (this.connection) this.subscribeAll(this.connection);
   }
 
   closeGate(): void {
     this.gateOpen = false;
+    this.ownToken = undefined;
     for (const pattern of this.gated) {
       this.scopedSubscriptions.get(pattern)?.unsubscribe();
       this.scopedSubscriptions.delete(pattern);
     }
+    for (const subscription of this.ownSubscriptions.splice(0)) subscription.unsubscribe();
+  }
+
+  /** Publishes on a pattern's subject (dropped by nats.js while it reconnects); false once closed. */
+  publish(pattern: string, data: Uint8Array): boolean {
+    if (!this.connection || this.connection.isClosed()) return false;
+    this.connection.publish(subjectOf(pattern, this.scope.prefix, this.scope.realm), data);
+    return true;
   }
 
   /**
@@ -68,14 +87,16 @@ export class ScopedNatsServer extends ServerNats {
       if (this.scopedSubscriptions.has(pattern) || (this.gated.has(pattern) && !this.gateOpen)) continue;
       const subject = subjectOf(pattern, this.scope.prefix, this.scope.realm);
       const dispatch = this.getMessageHandler(pattern).bind(this);
-      const subscription = client.subscribe(subject, {
-        queue: handler.extras?.queue ?? this.natsOptions.queue,
-        callback: (error: NatsError | null, message: Msg) => {
-          this.inFlight++;
-          void Promise.resolve(dispatch(error, message)).finally(() => this.inFlight--);
-        },
-      });
+      const callback = (error: NatsError | null, message: Msg) => {
+        this.inFlight++;
+        void Promise.resolve(dispatch(error, message)).finally(() => this.inFlight--);
+      };
+      const subscription = client.subscribe(subject, { queue: handler.extras?.queue ?? this.natsOptions.queue, callback });
       this.scopedSubscriptions.set(pattern, subscription);
+      if (this.gated.has(pattern) && this.ownToken) {
+        const own = subjectOf(writerPattern(pattern, this.ownToken), this.scope.prefix, this.scope.realm);
+        this.ownSubscriptions.push(client.subscribe(own, { callback }));
+      }
     }
   }
 
@@ -83,6 +104,7 @@ export class ScopedNatsServer extends ServerNats {
   override async close(): Promise<void> {
     for (const subscription of this.scopedSubscriptions.values()) subscription.unsubscribe();
     this.scopedSubscriptions.clear();
+    for (const subscription of this.ownSubscriptions.splice(0)) subscription.unsubscribe();
     this.connection = undefined;
     const deadline = Date.now() + (this.natsOptions.gracePeriodMs ?? 5000);
     while (this.inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -95,7 +117,7 @@ export class ScopedNatsClient extends ClientNats {
     options: NatsClientOptions,
     private readonly scope: SubjectScope,
   ) {
-    super(options);
+    super({ ...NATS_RECONNECT_OPTIONS, ...options });
   }
 
   protected override normalizePattern(pattern: unknown): string {

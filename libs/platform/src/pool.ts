@@ -6,6 +6,7 @@
  */
 import { Pool, type PoolConfig } from 'pg';
 import type { CofferConfig } from './config';
+import { guardPool } from './resilience';
 
 export interface PoolBounds {
   statementTimeoutMs: number;
@@ -29,8 +30,8 @@ export function createPool(settings: PoolSettings, bounds: PoolBounds): Pool {
     statement_timeout: bounds.statementTimeoutMs,
     connectionTimeoutMillis: bounds.poolWaitMs,
   });
-  pool.on('error', () => undefined); // an idle client's error surfaces on its next query
-  return pool;
+  // Errors surface on the queries that meet them; a client's own 'error' must not kill the process.
+  return guardPool(pool);
 }
 
 /**

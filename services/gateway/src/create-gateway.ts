@@ -23,7 +23,9 @@ export const HTTP_TIMEOUTS_CHECKED_EVERY_MS = 1000;
 
 /** Builds the gateway (not yet listening): shared by main.ts and the tests. */
 export async function createGateway(config: CofferConfig, logger: JsonLogger): Promise<NestFastifyApplication> {
-  await ensureDatabase(config.databaseUrl);
+  await ensureDatabase(config.databaseUrl, {
+    onWait: (error, attempt) => attempt === 1 && logger.event('warn', 'waiting for PostgreSQL', { error: error.message }),
+  });
   const metrics = new GatewayMetrics();
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,

@@ -68,6 +68,14 @@ export class GatewayModule {
           inject: [GatewayMetrics, DB_POOL],
           useFactory: (gatewayMetrics: GatewayMetrics, pool: Pool) => registerProjectionMetrics(gatewayMetrics.registry, pool),
         },
+        {
+          provide: 'ResendMetrics',
+          inject: [GatewayMetrics, BackendClient],
+          useFactory: (gatewayMetrics: GatewayMetrics, backend: BackendClient) => {
+            gatewayMetrics.countResends(() => backend.resent);
+            return true;
+          },
+        },
         ...ACHIEVEMENT_PROVIDERS,
       ],
     };

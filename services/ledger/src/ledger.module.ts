@@ -2,11 +2,11 @@ import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '
 import { randomUUID } from 'node:crypto';
 import type { EventStore } from '@coffer/event-store';
 import { CoreModule, EVENT_STORE, healthController, poolBoundsOf, type CofferConfig, type JsonLogger, type ScopedNatsServer } from '@coffer/platform';
-import { Leadership } from './writer/leadership';
 import { LedgerController } from './writer/ledger.controller';
 import { DEFAULT_SNAPSHOT_EVERY, LedgerWriter } from './writer/ledger-writer';
 import { SnapshotStore } from './writer/snapshot-store';
-import { LEADERSHIP, LEDGER_TRANSPORT, WriterRole } from './writer/writer-role';
+import { DEFAULT_LEASE_TIMING, WriterLease, type LeaseTiming } from './writer/writer-lease';
+import { LEDGER_TRANSPORT, WRITER_LEASE, WriterRole } from './writer/writer-role';
 
 class SnapshotStoreCloser implements OnApplicationShutdown {
   constructor(@Inject(SnapshotStore) private readonly snapshots: SnapshotStore) {}
@@ -21,12 +21,14 @@ export interface LedgerTuning {
   sweepIntervalMs?: number;
   clock?: () => Date;
   maxQueued?: number;
+  lease?: LeaseTiming;
 }
 
 @Module({})
 export class LedgerModule {
   static forRoot(config: CofferConfig, logger: JsonLogger, transport: ScopedNatsServer, tuning: LedgerTuning = {}): DynamicModule {
     let role: WriterRole | undefined;
+    const instanceId = randomUUID();
     return {
       module: LedgerModule,
       imports: [CoreModule.forRoot(config, logger, { eventStore: true })],
@@ -35,7 +37,10 @@ export class LedgerModule {
         { provide: LEDGER_TRANSPORT, useValue: transport },
         { provide: SnapshotStore, useFactory: () => new SnapshotStore(config.databaseUrl, poolBoundsOf(config)) },
         SnapshotStoreCloser,
-        { provide: LEADERSHIP, useFactory: () => new Leadership(config.databaseUrl, config.realm) },
+        {
+          provide: WRITER_LEASE,
+          useFactory: () => new WriterLease(config.databaseUrl, config.realm, instanceId, tuning.lease ?? DEFAULT_LEASE_TIMING),
+        },
         {
           provide: LedgerWriter,
           inject: [EVENT_STORE, SnapshotStore],
@@ -43,7 +48,7 @@ export class LedgerModule {
             const writer = new LedgerWriter(store, snapshots, logger, {
               realm: config.realm,
               eventTimeoutSeconds: config.eventTimeoutSeconds,
-              instanceId: randomUUID(),
+              instanceId,
               snapshotEvery: tuning.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY,
               maxBatch: tuning.maxBatch ?? 1000,
               sweepIntervalMs: tuning.sweepIntervalMs ?? 100,
@@ -57,10 +62,10 @@ export class LedgerModule {
         },
         {
           provide: WriterRole,
-          inject: [LedgerWriter, LEADERSHIP, LEDGER_TRANSPORT],
+          inject: [LedgerWriter, WRITER_LEASE, LEDGER_TRANSPORT],
           // Built by hand so the health probe can report this instance's role.
-          useFactory: (writer: LedgerWriter, leadership: Leadership, nats: ScopedNatsServer) =>
-            (role = new WriterRole(writer, leadership, nats, logger)),
+          useFactory: (writer: LedgerWriter, lease: WriterLease, nats: ScopedNatsServer) =>
+            (role = new WriterRole(writer, lease, nats, logger, instanceId)),
         },
       ],
     };

@@ -1,14 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect, JSONCodec } from 'nats';
 import type { EventEnvelope } from '@coffer/contracts';
 import { PostgresEventStore, type NewEvent } from '@coffer/event-store';
 import { JsonLogger } from '@coffer/platform';
-import { createTestDatabase, dropTestStreams, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
+import { createTestDatabase, dropTestStreams, PrivateNats, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
 import { AnalyticsFeed } from '../src/feed/analytics-feed';
 
 jest.setTimeout(60000);
@@ -131,54 +126,3 @@ describe('analytics feed on JetStream', () => {
     }
   });
 });
-
-/** A nats-server of the test's own (JetStream on, file store), so it can be killed and restarted. */
-class PrivateNats {
-  private process: ChildProcess | undefined;
-
-  private constructor(
-    readonly port: number,
-    private readonly dir: string,
-  ) {}
-
-  get url(): string {
-    return `nats://127.0.0.1:${this.port}`;
-  }
-
-  static async start(): Promise<PrivateNats> {
-    const server = new PrivateNats(await freePort(), mkdtempSync(join(tmpdir(), 'coffer-nats-')));
-    await server.restart();
-    return server;
-  }
-
-  async restart(): Promise<void> {
-    const binary = ['/usr/sbin/nats-server', '/usr/local/bin/nats-server', '/usr/bin/nats-server'].find(existsSync) ?? 'nats-server';
-    this.process = spawn(binary, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.dir], { stdio: 'ignore' });
-    await until('the private NATS server', async () => {
-      const nc = await connect({ servers: this.url, timeout: 500 });
-      await nc.close();
-      return true;
-    });
-  }
-
-  async kill(): Promise<void> {
-    const exited = new Promise((resolve) => this.process?.once('exit', resolve));
-    this.process?.kill('SIGKILL');
-    await exited;
-  }
-
-  async stop(): Promise<void> {
-    if (this.process && this.process.exitCode === null && this.process.signalCode === null) await this.kill();
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}

@@ -93,8 +93,13 @@ export class PostgresEventStore implements EventStore {
       // the whole cost of a rebuild page): on these connections it may not.
       options: '-c enable_seqscan=off -c enable_sort=off',
     };
+    // An idle client's error surfaces on its next query. pg-pool listens on idle clients only:
+    // a checked-out client (a transaction) whose server goes away would emit 'error' with nobody
+    // listening and kill the process, so every client gets a listener for its whole life (its
+    // query in flight still rejects, and a client no longer queryable is discarded on release).
     const pool = options.createPool ? options.createPool(config) : new Pool(config);
-    pool.on('error', () => undefined); // an idle client's error surfaces on its next query
+    pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const store = new PostgresEventStore(pool, schema, options.connectionString);
     await store.ensureSchema();
     return store;

@@ -18,7 +18,7 @@ import {
   type RequestMeta,
   type TransactionReply,
 } from '@coffer/contracts';
-import type { ScopedNatsClient } from '@coffer/platform';
+import { WriterDirectory, type ScopedNatsClient, type SubjectScope } from '@coffer/platform';
 
 export type Payment =
   | { kind: 'paid'; transaction_id: number; created_at: string; replayed: boolean }
@@ -47,10 +47,16 @@ export function rewardCommand(unlock: AchievementUnlocked): PostTransaction {
   };
 }
 
+const SUPERSEDED = Symbol('superseded');
+
 export class LedgerRewardPayer implements RewardPayer {
+  private directory: WriterDirectory | undefined;
+
+  /** With `scope`, payments go to the announced ledger writer (see WriterDirectory), else to the shared subject. */
   constructor(
     private readonly client: ScopedNatsClient,
     private readonly timeoutMs: number,
+    private readonly scope?: SubjectScope,
   ) {}
 
   async pay(unlock: AchievementUnlocked, correlationId: string = randomUUID()): Promise<Payment> {
@@ -62,15 +68,33 @@ export class LedgerRewardPayer implements RewardPayer {
       deadline_epoch_ms: Date.now() + this.timeoutMs,
     };
     const body: LedgerCommandBody = { command: rewardCommand(unlock), request_hash: rewardRequestHash(unlock.unlock_id) };
-    let reply: Reply<CommandReply<TransactionReply>>;
+    let reply: Reply<CommandReply<TransactionReply>> | typeof SUPERSEDED;
     try {
       const request: Request<LedgerCommandBody> = { meta, body };
-      reply = await firstValueFrom(this.client.send<Reply<CommandReply<TransactionReply>>>(PATTERNS.ledgerCommands, request).pipe(timeout(this.timeoutMs)));
+      const directory = await this.writers();
+      const route = directory?.route(PATTERNS.ledgerCommands) ?? { pattern: PATTERNS.ledgerCommands, term: undefined };
+      const sent = firstValueFrom(this.client.send<Reply<CommandReply<TransactionReply>>>(route.pattern, request).pipe(timeout(this.timeoutMs)));
+      // A new writer took over while this waited (the one addressed may be frozen): the reactor
+      // sends it again at once, to the new writer, with the same command id.
+      reply = await (directory && route.term !== undefined
+        ? new Promise<typeof reply>((resolve, reject) => {
+            const cancel = directory.onNewerTerm(route.term!, () => resolve(SUPERSEDED));
+            sent.then(resolve, reject).finally(cancel);
+          })
+        : sent);
     } catch (error) {
       return { kind: 'retry', reason: (error as Error).message || (error as Error).name || 'no answer from the ledger' };
     }
+    if (reply === SUPERSEDED) return { kind: 'retry', reason: 'a new ledger writer took over' };
     if (!reply.ok) return reply.code === 'UNAVAILABLE' ? { kind: 'retry', reason: reply.message } : { kind: 'refused', refusal: reply };
     const transaction = reply.result.result;
     return { kind: 'paid', transaction_id: transaction.transaction_id, created_at: transaction.created_at, replayed: reply.result.replayed };
+  }
+
+  /** Listens for writer announcements once the client is connected (it connects on first use). */
+  private async writers(): Promise<WriterDirectory | undefined> {
+    if (!this.scope) return undefined;
+    this.directory ??= new WriterDirectory(await this.client.connect(), this.scope);
+    return this.directory;
   }
 }

@@ -1,10 +1,11 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
-import { subjectOf, type Reply, type Request, type RequestMeta } from '@coffer/contracts';
-import { CONFIG, currentCorrelationId, type CofferConfig } from '@coffer/platform';
+import { type Reply, type Request, type RequestMeta } from '@coffer/contracts';
+import { CONFIG, currentCorrelationId, NATS_RECONNECT_OPTIONS, WriterDirectory, type CofferConfig } from '@coffer/platform';
 import { ApiError } from '../http/api-error';
 import { ReplyInbox } from './reply-inbox';
+import { WriterRouting } from './writer-routing';
 
 export type Caller = Pick<RequestMeta, 'app_id' | 'key_id'>;
 
@@ -31,6 +32,8 @@ interface NestReplyPacket<Answer> {
 export class BackendClient implements OnModuleInit, OnApplicationShutdown {
   private connection: NatsConnection | undefined;
   private inbox: ReplyInbox | undefined;
+  private directory: WriterDirectory | undefined;
+  private routing: WriterRouting | undefined;
   /** Requests waiting for this event-loop turn's end, to leave in one socket write. */
   private departing: Array<() => void> = [];
 
@@ -40,15 +43,24 @@ export class BackendClient implements OnModuleInit, OnApplicationShutdown {
     this.connection = await connect({
       servers: this.config.natsUrl.split(','),
       name: 'coffer-gateway',
-      maxReconnectAttempts: -1,
+      ...NATS_RECONNECT_OPTIONS,
       // No stack trace captured per request (4% of the gateway's CPU): a timeout is answered
       // as UNAVAILABLE with the pattern, which says all a trace would.
       noAsyncTraces: true,
     });
     this.inbox = new ReplyInbox(this.connection);
+    const scope = { prefix: this.config.natsPrefix, realm: this.config.realm };
+    this.directory = new WriterDirectory(this.connection, scope);
+    this.routing = new WriterRouting(this.directory, scope);
+  }
+
+  /** Ledger requests sent again to a new writer after a takeover. */
+  get resent(): number {
+    return this.routing?.resent ?? 0;
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.directory?.close();
     await this.connection?.drain().catch(() => undefined);
     this.inbox?.close();
   }
@@ -93,10 +105,13 @@ export class BackendClient implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async send<Answer>(pattern: string, message: Request<unknown>, timeoutMs: number): Promise<Answer> {
-    const subject = subjectOf(pattern, this.config.natsPrefix, this.config.realm);
-    const packet = JSON.stringify({ pattern, data: message, id: randomUUID() });
+    const packet = Buffer.from(JSON.stringify({ pattern, data: message, id: randomUUID() }));
     await this.nextDeparture();
-    const answer = await this.replies().request(subject, Buffer.from(packet), timeoutMs);
+    // Ledger requests go to the active writer and follow a takeover (WriterRouting); every
+    // (re)send of the same bytes goes through this one call.
+    const answer = await this.route().deliver(pattern, timeoutMs, (subject, remainingMs) =>
+      this.replies().request(subject, packet, remainingMs),
+    );
     const decoded = JSON.parse(Buffer.from(answer.data).toString('utf8')) as NestReplyPacket<Answer>;
     if (decoded.err !== undefined && decoded.err !== null) throw new Error(`the service failed: ${JSON.stringify(decoded.err)}`);
     return decoded.response as Answer;
@@ -118,6 +133,11 @@ export class BackendClient implements OnModuleInit, OnApplicationShutdown {
         for (const go of leaving) go();
       });
     });
+  }
+
+  private route(): WriterRouting {
+    if (!this.routing) throw new Error('the NATS connection is not open yet');
+    return this.routing;
   }
 
   private replies(): ReplyInbox {

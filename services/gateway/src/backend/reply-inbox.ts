@@ -1,4 +1,4 @@
-import { createInbox, type Msg, type NatsConnection, type NatsError, type Subscription } from 'nats';
+import { createInbox, Events, type Msg, type NatsConnection, type NatsError, type Subscription } from 'nats';
 
 interface Waiting {
   resolve: (msg: Msg) => void;
@@ -8,6 +8,9 @@ interface Waiting {
 
 /** Why a request got no answer: nobody listens on the subject, or nobody answered in time. */
 export class NoAnswer extends Error {}
+
+/** The server said at once that nobody listens on the subject (a writer that is gone, or none yet). */
+export class NoResponders extends NoAnswer {}
 
 /**
  * Request/reply over one wildcard inbox subscription, answers matched by the last subject token.
@@ -23,6 +26,12 @@ export class ReplyInbox {
   private readonly subscription: Subscription;
   private readonly sweeper: NodeJS.Timeout;
   private sent = 0;
+  /**
+   * False from a disconnect until the reconnect. nats.js empties its outgoing buffer at every
+   * reconnect attempt, so a request published meanwhile would be lost and wait out its timeout:
+   * it is refused at once instead (nothing was sent, so retrying it is safe).
+   */
+  private connected = true;
 
   constructor(
     private readonly connection: NatsConnection,
@@ -31,9 +40,11 @@ export class ReplyInbox {
     this.subscription = connection.subscribe(`${this.prefix}*`, { callback: (error, msg) => this.deliver(error, msg) });
     this.sweeper = setInterval(() => this.expire(Date.now()), sweepMs);
     this.sweeper.unref();
+    void this.followStatus();
   }
 
   request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Msg> {
+    if (!this.connected) return Promise.reject(new NoAnswer('not connected to NATS: nothing was sent'));
     const token = (this.sent++).toString(36);
     return new Promise<Msg>((resolve, reject) => {
       this.waiting.set(token, { resolve, reject, deadline: Date.now() + timeoutMs });
@@ -53,6 +64,13 @@ export class ReplyInbox {
     this.waiting.clear();
   }
 
+  private async followStatus(): Promise<void> {
+    for await (const status of this.connection.status()) {
+      if (status.type === Events.Disconnect) this.connected = false;
+      else if (status.type === Events.Reconnect) this.connected = true;
+    }
+  }
+
   private deliver(error: NatsError | null, msg: Msg): void {
     if (error) return; // the subscription ends only with the connection; close() answers the rest
     const token = msg.subject.slice(this.prefix.length);
@@ -60,7 +78,7 @@ export class ReplyInbox {
     if (!waiting) return; // answered after its deadline
     this.waiting.delete(token);
     // The server's own "no responders" status: an empty message with header code 503.
-    if (msg.data.length === 0 && msg.headers?.code === 503) waiting.reject(new NoAnswer(`nobody listens on ${msg.subject}`));
+    if (msg.data.length === 0 && msg.headers?.code === 503) waiting.reject(new NoResponders(`nobody listens on ${msg.subject}`));
     else waiting.resolve(msg);
   }
 

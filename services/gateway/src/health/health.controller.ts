@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import type { Pool } from 'pg';
 import { PATTERNS, type HealthReply } from '@coffer/contracts';
 import { BackendClient } from '../backend/backend.client';
+import { RETRY_AFTER_SECONDS } from '../http/dependency-outage';
 import { DB_POOL } from '../tokens';
 import { CachedCheck, READY_CACHE_MS } from './cached-check';
 
@@ -39,7 +40,7 @@ export class HealthController {
   @ApiServiceUnavailableResponse({ description: 'a dependency does not answer; checks says which' })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<{ status: string; checks: Record<string, Check> }> {
     const { ready, checks } = await this.readiness.get();
-    if (!ready) void reply.status(503);
+    if (!ready) void reply.status(503).header('retry-after', String(RETRY_AFTER_SECONDS));
     return { status: ready ? 'ready' : 'unavailable', checks };
   }
 

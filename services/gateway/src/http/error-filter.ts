@@ -1,8 +1,9 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorBody, ErrorCode } from '@coffer/contracts';
-import { isDatabaseTimeout, type JsonLogger } from '@coffer/platform';
+import type { JsonLogger } from '@coffer/platform';
 import { ApiError } from './api-error';
+import { dependencyOutage, RETRY_AFTER_SECONDS } from './dependency-outage';
 
 /**
  * Codes for errors that reach the filter as a bare status. Nest turns each of Fastify's own
@@ -31,10 +32,7 @@ export function toApiError(error: unknown): ApiError {
   }
   const status = (error as { statusCode?: number }).statusCode;
   if (status && HTTP_STATUS_CODES[status]) return new ApiError(HTTP_STATUS_CODES[status], (error as Error).message);
-  if (isDatabaseTimeout(error)) {
-    return new ApiError('UNAVAILABLE', 'the database is too busy to answer in time: retry shortly', { retry_after_seconds: 1 });
-  }
-  return new InternalError(error);
+  return dependencyOutage(error) ?? new InternalError(error);
 }
 
 /** A fault of ours: logged with its stack, answered without internals. */
@@ -56,9 +54,11 @@ export function sendError(reply: FastifyReply, error: unknown, logger: JsonLogge
   }
   const body: ErrorBody = { error: { code: apiError.code, message: apiError.message } };
   if (apiError.details) body.error.details = apiError.details;
-  // A refusal that says when to come back (a rate limit, a full queue, a slow dependency) says it in the header too.
-  if ((apiError.code === 'RATE_LIMITED' || apiError.code === 'UNAVAILABLE') && apiError.details?.retry_after_seconds) {
-    void reply.header('retry-after', String(apiError.details.retry_after_seconds));
+  // A refusal that says when to come back (a rate limit, a full queue) says it in the header too,
+  // and every 503 says it: its own wait when it knows one, else the usual one.
+  const retryAfterSeconds = apiError.details?.retry_after_seconds ?? (apiError.status === 503 ? RETRY_AFTER_SECONDS : undefined);
+  if (retryAfterSeconds !== undefined && (apiError.code === 'RATE_LIMITED' || apiError.status === 503)) {
+    void reply.header('retry-after', String(retryAfterSeconds));
   }
   void reply.status(apiError.status).send(body);
 }

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The gateway's Prometheus registry: one per app instance, so tests can boot several. */
 export class GatewayMetrics {
@@ -19,5 +19,17 @@ export class GatewayMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'coffer_gateway_' });
+  }
+
+  /** Ledger requests sent again to a new writer after a takeover, read at scrape time. */
+  countResends(resent: () => number): void {
+    new Gauge({
+      name: 'coffer_ledger_requests_resent',
+      help: 'Ledger requests this gateway sent again to a new writer after a takeover (a counter: use rate())',
+      registers: [this.registry],
+      collect() {
+        this.set(resent());
+      },
+    });
   }
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  contextOf,
   DEFAULT_IDEMPOTENCY_RETENTION_MS,
   EVENT_SCHEMA_VERSIONS,
   MAX_DEADLINE_AHEAD_MS,
@@ -12,8 +13,14 @@ import {
   type Reply,
   type RequestMeta,
 } from '@coffer/contracts';
-import { WrongExpectedRevisionError, type EventStore, type NewEvent } from '@coffer/event-store';
-import type { JsonLogger } from '@coffer/platform';
+import {
+  WrongExpectedRevisionError,
+  type EventStore,
+  type NewEvent,
+  type RecordedEvent,
+  type Subscription,
+} from '@coffer/event-store';
+import { retryDelayMs, sleep, type JsonLogger } from '@coffer/platform';
 import { decide, dueEvents, recordedRefusal, type DecideContext, type SystemCommand } from '../domain/decide';
 import { evolve, mergeReplies, type AppliedEvent } from '../domain/evolve';
 import { answer } from '../domain/queries';
@@ -67,6 +74,19 @@ export const MAX_QUEUED_COMMANDS = 10_000;
 /** What a refusal for a full queue tells its caller to wait before trying again. */
 export const QUEUE_FULL_RETRY_AFTER_SECONDS = 1;
 
+/** Events read per page when replaying the stream. */
+const REPLAY_PAGE_EVENTS = 5000;
+/**
+ * A standby reads the stream's new events at most this often: at a takeover it then has at most
+ * this much to read itself (a few hundred events at full load, a few ms), and at rest it costs
+ * the database a handful of reads a second rather than one per append.
+ */
+export const STANDBY_READ_INTERVAL_MS = 100;
+
+const LEDGER_EVENT_TYPES = Object.keys(EVENT_SCHEMA_VERSIONS).filter(
+  (type) => contextOf(type as keyof typeof EVENT_SCHEMA_VERSIONS) === 'ledger',
+);
+
 const unavailable = (why: string, details?: Record<string, unknown>) =>
   refusal('UNAVAILABLE', `${why}: retry with the same Idempotency-Key`, details);
 
@@ -87,6 +107,13 @@ export class LedgerWriter {
   private snapshotRevision = -1n;
   private snapshotting: Promise<void> = Promise.resolve();
   private prefetched: Promise<StoredSnapshot | undefined> | undefined;
+  /** Whether the state was ever rebuilt from the store (a standby then keeps it current). */
+  private warm = false;
+  private tail: Subscription | undefined;
+  private following: Promise<void> | undefined;
+  private followStopped = false;
+  /** Asked before every batch while leading: false once this writer's lease may have lapsed. */
+  private mayDecide: () => boolean = () => true;
   /** Called when another writer took the stream: this one must stop leading. */
   onFenced: () => void = () => undefined;
 
@@ -111,9 +138,28 @@ export class LedgerWriter {
     return this.leading;
   }
 
-  /** Rebuilds the state and fences any older writer by starting a new term on the stream. */
-  async lead(): Promise<void> {
-    await this.rebuild();
+  get term(): number {
+    return this.state.term;
+  }
+
+  /** The stream revision the state includes. */
+  get revision(): bigint {
+    return this.state.revision;
+  }
+
+  /**
+   * Takes over: brings the state up to the stream's end (a standby that followed it reads only
+   * the last few events; otherwise it rebuilds) and fences any older writer by starting a new
+   * term at that revision. From then on every batch first asks `mayDecide` (the lease).
+   */
+  async lead(mayDecide: () => boolean = () => true): Promise<void> {
+    const started = performance.now();
+    await this.stopFollowing();
+    if (!(await this.matchesStore())) await this.rebuild();
+    const caughtUp = await this.replay(this.state);
+    if (caughtUp.position !== undefined) this.position = caughtUp.position;
+    this.mayDecide = mayDecide;
+    this.expiring.clear();
     this.leading = true;
     const term = await this.submit(this.systemWork({ type: 'StartTerm', instance_id: this.options.instanceId }));
     if (!term.ok) {
@@ -125,13 +171,83 @@ export class LedgerWriter {
       realm: this.options.realm,
       term: this.state.term,
       revision: this.state.revision,
+      caught_up_events: caughtUp.count,
+      takeover_ms: Math.round(performance.now() - started),
     });
   }
 
-  /** Stops deciding: finishes the batch in flight, refuses what is still queued. */
+  /**
+   * Standby: keeps the state current by tailing the stream (events appended by the active
+   * writer), so that taking over reads only what the tail has not delivered yet. A state that
+   * does not match the store (decisions of a batch whose append failed) is rebuilt first.
+   */
+  follow(): void {
+    if (this.following || this.leading) return;
+    this.followStopped = false;
+    this.following = this.runTail().finally(() => (this.following = undefined));
+  }
+
+  private async runTail(): Promise<void> {
+    for (let attempt = 1; !this.followStopped; attempt++) {
+      try {
+        if (!(await this.matchesStore())) await this.rebuild();
+        if (this.followStopped) return;
+        this.tail = this.store.subscribeToAll((events) => this.applyTail(events), {
+          after: this.position === '' ? undefined : BigInt(this.position),
+          eventTypes: LEDGER_EVENT_TYPES,
+          minReadIntervalMs: STANDBY_READ_INTERVAL_MS,
+        });
+        await this.tail.done;
+        if (this.followStopped) return;
+      } catch (error) {
+        if (this.followStopped) return;
+        this.logger.event(attempt === 1 ? 'warn' : 'debug', 'standby could not follow the stream: retrying', {
+          error: (error as Error).message,
+          attempt,
+        });
+        await sleep(retryDelayMs(attempt));
+      }
+    }
+  }
+
+  private async applyTail(events: RecordedEvent[]): Promise<void> {
+    for (const event of events) {
+      if (event.stream !== this.stream || event.streamPosition <= this.state.revision) continue;
+      if (event.streamPosition === this.state.revision + 1n) {
+        evolveRecorded(this.state, event);
+        this.position = event.globalPosition.toString();
+        continue;
+      }
+      // Not the next event (cannot happen in one stream's global order): read the stream itself.
+      const caughtUp = await this.replay(this.state);
+      if (caughtUp.position !== undefined) this.position = caughtUp.position;
+    }
+  }
+
+  private async stopFollowing(): Promise<void> {
+    this.followStopped = true;
+    await this.tail?.stop();
+    await this.following;
+    this.tail = undefined;
+  }
+
+  /**
+   * Whether the state is exactly a prefix of the stream: it was built from the store, and the
+   * event at its revision is the last one it appended or read (a batch whose append failed
+   * leaves decisions in memory that the stream does not hold).
+   */
+  private async matchesStore(): Promise<boolean> {
+    if (!this.warm) return false;
+    if (this.state.revision < 0n) return true;
+    const [atRevision] = await this.store.readStream(this.stream, { fromRevision: this.state.revision, maxCount: 1 });
+    return atRevision?.streamPosition === this.state.revision && atRevision.globalPosition.toString() === this.position;
+  }
+
+  /** Stops deciding (and following): finishes the batch in flight, refuses what is still queued. */
   async stepDown(): Promise<void> {
     clearInterval(this.sweeper);
     this.leading = false;
+    await this.stopFollowing();
     await this.draining;
     for (const item of this.queue.splice(0)) item.resolve(unavailable('the ledger is changing writers'));
     await this.snapshotting;
@@ -192,6 +308,7 @@ export class LedgerWriter {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0 && this.leading) {
+      if (!this.mayDecide()) return this.lapse();
       const batch = this.queue.splice(0, this.options.maxBatch);
       await this.decideBatch(batch);
     }
@@ -264,6 +381,17 @@ export class LedgerWriter {
     }
   }
 
+  /**
+   * This writer's lease may have run out (it was frozen, or could not renew): a successor may be
+   * deciding already, so it decides nothing more. Its role sees the lost lease and steps down.
+   */
+  private lapse(): void {
+    this.logger.event('warn', 'the writer lease may have lapsed: deciding nothing more');
+    this.leading = false;
+    clearInterval(this.sweeper);
+    for (const item of this.queue.splice(0)) item.resolve(unavailable('the ledger is changing writers'));
+  }
+
   private async failStop(batch: Queued[], error: unknown): Promise<void> {
     for (const item of batch) item.resolve(unavailable('the ledger could not store this batch'));
     if (error instanceof WrongExpectedRevisionError) {
@@ -315,6 +443,7 @@ export class LedgerWriter {
   async rebuild(): Promise<void> {
     const started = Date.now();
     let state = this.emptyState();
+    let position = '';
     let snap = await this.newestSnapshot();
     if (snap && !isReadableSnapshot(snap)) {
       // Written by another version of the ledger: the events are the truth, so replay them all.
@@ -325,25 +454,14 @@ export class LedgerWriter {
       const [atSnapshot] = await this.store.readStream(this.stream, { fromRevision: BigInt(snap.revision), maxCount: 1 });
       if (atSnapshot?.streamPosition === BigInt(snap.revision)) {
         state = restore(snap, state.idempotencyRetentionMs);
-        this.position = atSnapshot.globalPosition.toString();
+        position = atSnapshot.globalPosition.toString();
       }
     }
     const fromSnapshot = state.revision;
-    const page = 5000;
-    for (;;) {
-      const events = await this.store.readStream(this.stream, { fromRevision: state.revision + 1n, maxCount: page });
-      for (const event of events) {
-        evolve(state, {
-          ...({ type: event.type, data: event.data } as LedgerEvent),
-          metadata: event.metadata as AppliedEvent['metadata'],
-          streamPosition: event.streamPosition,
-          globalPosition: event.globalPosition,
-        });
-        this.position = event.globalPosition.toString();
-      }
-      if (events.length < page) break;
-    }
+    const replayed = await this.replay(state);
     this.state = state;
+    this.position = replayed.position ?? position;
+    this.warm = true;
     this.snapshotRevision = fromSnapshot;
     this.expiring.clear();
     this.logger.event('info', 'ledger state rebuilt', {
@@ -352,6 +470,19 @@ export class LedgerWriter {
       replayed: (state.revision - fromSnapshot).toString(),
       ms: Date.now() - started,
     });
+  }
+
+  /** Evolves `state` by the stream's events after its revision; says how many and the last one's global position. */
+  private async replay(state: LedgerState): Promise<{ count: number; position: string | undefined }> {
+    let count = 0;
+    let position: string | undefined;
+    for (;;) {
+      const events = await this.store.readStream(this.stream, { fromRevision: state.revision + 1n, maxCount: REPLAY_PAGE_EVENTS });
+      for (const event of events) evolveRecorded(state, event);
+      count += events.length;
+      if (events.length > 0) position = events[events.length - 1].globalPosition.toString();
+      if (events.length < REPLAY_PAGE_EVENTS) return { count, position };
+    }
   }
 
   /** Expires open events past their deadline, through the queue like any command. */
@@ -408,6 +539,16 @@ export class LedgerWriter {
       },
     };
   }
+}
+
+/** Applies an event as the store holds it (replay and standby alike). */
+function evolveRecorded(state: LedgerState, event: RecordedEvent): void {
+  evolve(state, {
+    ...({ type: event.type, data: event.data } as LedgerEvent),
+    metadata: event.metadata as AppliedEvent['metadata'],
+    streamPosition: event.streamPosition,
+    globalPosition: event.globalPosition,
+  });
 }
 
 /** A query answered inside a batch reports the position after that batch. */

@@ -20,7 +20,11 @@ export class SnapshotStore {
              realm text PRIMARY KEY, revision bigint NOT NULL, taken_at timestamptz NOT NULL, state text NOT NULL)`,
         )
         .catch(ignoreRace);
-    })();
+    })().catch((error: unknown) => {
+      // Tried again by the next caller: a database that was away at the first try comes back.
+      this.ready = undefined;
+      throw error;
+    });
     return this.ready;
   }
 

@@ -1,12 +1,10 @@
 import type { EventStore, RecordedEvent, Subscription } from '@coffer/event-store';
-import type { JsonLogger } from '@coffer/platform';
+import { retryDelayMs, sleep, type JsonLogger } from '@coffer/platform';
 import { projectBatch } from './batch-projection';
 import type { Generations } from './generations';
 
 /** The active generation or its checkpoint moved under us (a rebuild swapped): start again from it. */
 class Resync extends Error {}
-
-const RESTART_DELAY_MS = 500;
 
 /**
  * Keeps the serving read models current: subscribes to the store after the active generation's
@@ -29,16 +27,28 @@ export class Projector {
     this.loop = this.run();
   }
 
+  /**
+   * Never ends but by stop(): whatever fails (the database restarting, a batch refused) is
+   * logged and the loop starts again from the checkpoint, after a bounded wait that grows while
+   * the failures go on (RETRY_MAX_DELAY_MS: caught up within about a second of the database's return).
+   */
   private async run(): Promise<void> {
-    await this.generations.ensure();
+    let ensured = false;
+    let failures = 0;
     while (!this.stopped) {
       try {
+        if (!ensured) {
+          await this.generations.ensure();
+          ensured = true;
+        }
         const generation = await this.generations.active();
         const { position } = await this.generations.checkpoint(generation);
+        if (this.stopped) return; // stop() came while we read: it had no subscription to stop yet
         let committed = position;
         this.subscription = this.store.subscribeToAll(
           async (events) => {
             committed = await this.commit(generation, committed, events);
+            failures = 0;
           },
           // Fewer, larger batches: each costs a transaction of ~8 statements whatever its size;
           // 25 ms keeps read-your-writes waits well inside the 250 ms lag budget.
@@ -47,12 +57,17 @@ export class Projector {
         await this.subscription.done;
       } catch (error) {
         if (this.stopped) return;
-        if (!(error instanceof Resync)) {
-          this.logger.event('error', 'projection failed, restarting from the checkpoint', {
-            error: (error as Error).message,
-          });
+        if (error instanceof Resync) {
+          failures = 0;
+          continue;
         }
-        await new Promise((resolve) => setTimeout(resolve, error instanceof Resync ? 0 : RESTART_DELAY_MS));
+        failures++;
+        // Every failure while the database is away would say the same: the first one is enough.
+        this.logger.event(failures === 1 ? 'error' : 'debug', 'projection failed, restarting from the checkpoint', {
+          error: (error as Error).message,
+          attempt: failures,
+        });
+        await sleep(retryDelayMs(failures));
       }
     }
   }

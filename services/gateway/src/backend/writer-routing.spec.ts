@@ -1,0 +1,146 @@
+import { connect, type Msg, type NatsConnection } from 'nats';
+import { PATTERNS, subjectOf, writerPattern } from '@coffer/contracts';
+import { WriterDirectory } from '@coffer/platform';
+import { testNatsPrefix, testNatsUrl } from '@coffer/testing';
+import { NoAnswer, ReplyInbox } from './reply-inbox';
+import { WriterRouting } from './writer-routing';
+
+describe('WriterRouting over a real NATS server', () => {
+  let client: NatsConnection;
+  let writers: NatsConnection;
+  let inbox: ReplyInbox;
+  let directory: WriterDirectory;
+  let routing: WriterRouting;
+  let scope: { prefix: string; realm: string };
+  const text = (data: Uint8Array) => Buffer.from(data).toString('utf8');
+  const ownSubject = (instance: string) => subjectOf(writerPattern(PATTERNS.ledgerCommands, instance), scope.prefix, scope.realm);
+  const announce = async (term: number, instance: string) => {
+    writers.publish(subjectOf(PATTERNS.ledgerWriter, scope.prefix, scope.realm), Buffer.from(JSON.stringify({ term, instance })));
+    await writers.flush();
+    await client.flush();
+  };
+  /** A writer that answers `re:<request> from <name>`, or never answers (frozen). */
+  const writer = async (instance: string, answers = true) => {
+    const received: string[] = [];
+    const subscription = writers.subscribe(ownSubject(instance), {
+      callback: (_error, msg: Msg) => {
+        received.push(text(msg.data));
+        if (answers) msg.respond(Buffer.from(`re:${text(msg.data)} from ${instance}`));
+      },
+    });
+    await writers.flush();
+    return { received, subscription };
+  };
+  const send = (body: string, timeoutMs = 5000) =>
+    routing.deliver(PATTERNS.ledgerCommands, timeoutMs, (subject, remainingMs) => inbox.request(subject, Buffer.from(body), remainingMs));
+
+  beforeEach(async () => {
+    client = await connect({ servers: testNatsUrl() });
+    writers = await connect({ servers: testNatsUrl() });
+    scope = { prefix: testNatsPrefix('routing'), realm: 'default' };
+    inbox = new ReplyInbox(client, 20);
+    directory = new WriterDirectory(client, scope);
+    routing = new WriterRouting(directory, scope);
+    await client.flush();
+  });
+
+  afterEach(async () => {
+    directory.close();
+    inbox.close();
+    await client.close();
+    await writers.close();
+  });
+
+  it('sends to the announced writer alone, not to the shared subject', async () => {
+    const shared: string[] = [];
+    writers.subscribe(subjectOf(PATTERNS.ledgerCommands, scope.prefix, scope.realm), { callback: (_e, msg) => shared.push(text(msg.data)) });
+    const active = await writer('writer-1');
+    await announce(1, 'writer-1');
+    expect(text((await send('grant')).data)).toBe('re:grant from writer-1');
+    expect(active.received).toEqual(['grant']);
+    expect(shared).toEqual([]);
+  });
+
+  it('resends what waits on a frozen writer to its successor as soon as the successor is announced', async () => {
+    const frozen = await writer('writer-1', false);
+    await announce(1, 'writer-1');
+    const started = Date.now();
+    const answer = send('grant-7');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const successor = await writer('writer-2');
+    await announce(2, 'writer-2');
+    expect(text((await answer).data)).toBe('re:grant-7 from writer-2');
+    expect(Date.now() - started).toBeLessThan(1000);
+    // The same bytes went to both: the same command id, so the ledger answers it once.
+    expect(frozen.received).toEqual(['grant-7']);
+    expect(successor.received).toEqual(['grant-7']);
+    expect(routing.resent).toBe(1);
+  });
+
+  it('waits for a successor when the writer addressed is gone (no responders), then resends', async () => {
+    const gone = await writer('writer-1');
+    await announce(1, 'writer-1');
+    gone.subscription.unsubscribe();
+    await writers.flush();
+    const answer = send('grant-8');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await writer('writer-2');
+    await announce(2, 'writer-2');
+    expect(text((await answer).data)).toBe('re:grant-8 from writer-2');
+  });
+
+  it('gives up at the deadline when no successor comes', async () => {
+    const gone = await writer('writer-1');
+    await announce(1, 'writer-1');
+    gone.subscription.unsubscribe();
+    await writers.flush();
+    const started = Date.now();
+    await expect(send('grant-9', 300)).rejects.toBeInstanceOf(NoAnswer);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+  });
+
+  it('ignores an announcement of an older term (a frozen writer waking up) and anything malformed', async () => {
+    await writer('writer-2');
+    await announce(2, 'writer-2');
+    await writer('writer-1');
+    await announce(1, 'writer-1');
+    writers.publish(subjectOf(PATTERNS.ledgerWriter, scope.prefix, scope.realm), Buffer.from('{"term":9,"instance":"a.b"}'));
+    writers.publish(subjectOf(PATTERNS.ledgerWriter, scope.prefix, scope.realm), Buffer.from('not json'));
+    await writers.flush();
+    await client.flush();
+    expect(text((await send('grant')).data)).toBe('re:grant from writer-2');
+    expect(directory.currentTerm).toBe(2);
+  });
+
+  it('uses the shared subject before any writer was heard of, and never resends what it sent there', async () => {
+    const shared: string[] = [];
+    writers.subscribe(subjectOf(PATTERNS.ledgerCommands, scope.prefix, scope.realm), { callback: (_e, msg) => shared.push(text(msg.data)) });
+    await writers.flush();
+    const answer = send('grant-10', 400);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await writer('writer-1');
+    await announce(1, 'writer-1');
+    await expect(answer).rejects.toBeInstanceOf(NoAnswer);
+    expect(shared).toEqual(['grant-10']);
+    expect(routing.resent).toBe(0);
+  });
+
+  it('goes back to the shared subject once the announced writer has been silent for WRITER_SILENCE_MS', async () => {
+    const shared: string[] = [];
+    writers.subscribe(subjectOf(PATTERNS.ledgerCommands, scope.prefix, scope.realm), {
+      callback: (_e, msg) => {
+        shared.push(text(msg.data));
+        msg.respond(Buffer.from('re: from the shared subject'));
+      },
+    });
+    let now = 1_000_000;
+    directory.now = () => now;
+    await writer('writer-1');
+    await announce(1, 'writer-1'); // heard at 1_000_000
+    now += 2000; // at the limit: still the writer
+    expect(text((await send('a')).data)).toBe('re:a from writer-1');
+    now += 1; // one beyond: the shared subject
+    expect(text((await send('b')).data)).toBe('re: from the shared subject');
+    expect(shared).toEqual(['b']);
+  });
+});

@@ -1,0 +1,203 @@
+/**
+ * A frozen (SIGSTOP) and then a killed (SIGKILL) active ledger, under a steady load of grants
+ * through a real gateway: the BUILT services run as child processes (two ledgers, a gateway).
+ * The standby takes the writer lease within about a second of the active writer's last renewal,
+ * catches up from the stream it followed, and announces itself; the gateway resends what was in
+ * flight to it (same command id), so no request waits out its 5 s timeout and none gets a 503.
+ * The frozen ledger, continued, decides nothing more and goes back to standby.
+ */
+import { createTestDatabase, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
+import { http, sleep } from './http-client';
+import { assertBuilt, freeLoopbackPort, Service, waitFor } from './processes';
+
+jest.setTimeout(120000);
+
+const ADMIN_TOKEN = 'failover-admin-token-0123456789';
+const REQUEST_TIMEOUT_MS = 5000;
+const WORKERS = 4;
+/** A takeover is about one lease (1 s) after the last renewal; the request timeout is 5 s. */
+const TAKEOVER_BOUND_MS = 2000;
+/** Writes resume (every request in flight at the fault is answered) well before the request timeout. */
+const RESUME_BOUND_MS = 2500;
+
+interface Attempt {
+  sentAt: number;
+  answeredAt: number;
+  status: number;
+}
+
+/** Grants of 1 coin to one user, each with a key of its own, by WORKERS clients that retry a 503 with the same key. */
+class GrantLoad {
+  readonly attempts: Attempt[] = [];
+  acknowledged = 0;
+  private running = true;
+  private next = 0;
+  private readonly done: Promise<void[]>;
+
+  constructor(
+    private readonly base: string,
+    private readonly user: string,
+    private readonly label: string,
+  ) {
+    this.done = Promise.all(Array.from({ length: WORKERS }, () => this.worker()));
+  }
+
+  private async worker(): Promise<void> {
+    while (this.running) {
+      const key = `${this.label}-${this.next++}`;
+      for (;;) {
+        const sentAt = Date.now();
+        const answer = await http(this.base, 'POST', '/admin/grants', {
+          token: ADMIN_TOKEN,
+          idempotencyKey: key,
+          body: { user_id: this.user, amount: 1 },
+        }).catch(() => undefined);
+        this.attempts.push({ sentAt, answeredAt: Date.now(), status: answer?.status ?? 0 });
+        if (answer?.status === 201) {
+          this.acknowledged++;
+          break;
+        }
+        await sleep(50);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.done;
+  }
+
+  /** How the load fared around a fault at `faultAt`. */
+  around(faultAt: number) {
+    const spanning = this.attempts.filter((attempt) => attempt.sentAt <= faultAt && attempt.answeredAt > faultAt);
+    const after = this.attempts.filter((attempt) => attempt.sentAt >= faultAt && attempt.status === 201);
+    return {
+      in_flight_at_fault: spanning.length,
+      longest_in_flight_wait_ms: Math.max(0, ...spanning.map((attempt) => attempt.answeredAt - faultAt)),
+      first_write_after_fault_ms: after.length ? Math.min(...after.map((attempt) => attempt.answeredAt)) - faultAt : undefined,
+      slowest_answer_ms: Math.max(...this.attempts.map((attempt) => attempt.answeredAt - attempt.sentAt)),
+      unavailable: this.attempts.filter((attempt) => attempt.status !== 201).length,
+    };
+  }
+}
+
+describe('a frozen, then a killed, active ledger under load (built services as processes)', () => {
+  let database: TestDatabase;
+  let base: string;
+  let apiKey: string;
+  let env: Record<string, string>;
+  const services: Service[] = [];
+  const ledgers: Service[] = [];
+
+  const start = (name: string, script: string, extra: Record<string, string> = {}) => {
+    const service = new Service(name, script, { ...env, ...extra });
+    services.push(service);
+    return service;
+  };
+  const startLedger = (name: string) => {
+    const ledger = start(name, 'services/ledger/dist/main.js', { LOG_LEVEL: 'info' }); // info: its role lines
+    ledgers.push(ledger);
+    return ledger;
+  };
+  const leadingSince = (ledger: Service, after: number): Record<string, any> | undefined =>
+    ledger.records().find((record) => record.msg === 'leading the ledger' && Date.parse(record.time) >= after);
+  const resent = async () => {
+    const metrics = await http(base, 'GET', '/metrics');
+    return Number(/^coffer_ledger_requests_resent (\d+)$/m.exec(metrics.text)?.[1]);
+  };
+  const balanceOf = (user: string) => http(base, 'GET', `/finance/balance/${user}?consistency=strong`, { token: apiKey });
+
+  beforeAll(async () => {
+    assertBuilt('ledger', 'gateway');
+    database = await createTestDatabase('gateway_failover');
+    const port = await freeLoopbackPort();
+    base = `http://127.0.0.1:${port}`;
+    env = {
+      DATABASE_URL: database.url,
+      NATS_URL: testNatsUrl(),
+      COFFER_NATS_PREFIX: testNatsPrefix('gateway_failover'),
+      COFFER_ADMIN_TOKEN: ADMIN_TOKEN,
+      COFFER_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+    };
+    if (!new URL(database.url).username && process.env.PGUSER) env.PGUSER = process.env.PGUSER;
+    const first = startLedger('ledger-a');
+    await waitFor('ledger-a to lead', () => first.leading, 30000, services);
+    start('gateway', 'services/gateway/dist/main.js');
+    await waitFor('GET /ready 200', async () => (await http(base, 'GET', '/ready')).status === 200, 30000, services);
+    const app = await http(base, 'POST', '/admin/apps', { token: ADMIN_TOKEN, idempotencyKey: 'failover-app', body: { name: 'Failover' } });
+    expect(app.status).toBe(201);
+    apiKey = app.body.api_key;
+    const standby = startLedger('ledger-b');
+    await waitFor('ledger-b on standby', () => standby.messages().some((msg) => msg.startsWith('standby')), 30000, services);
+  });
+
+  afterAll(async () => {
+    await Promise.all(services.map((service) => service.kill()));
+    await database?.drop();
+  });
+
+  it('replaces a frozen writer within about a second, resends what was in flight, and fences the frozen one when it wakes', async () => {
+    const [frozen, standby] = ledgers;
+    const load = new GrantLoad(base, 'frozen-user', 'freeze');
+    await waitFor('some grants', () => load.acknowledged >= 20, 20000, services);
+    const resentBefore = await resent();
+
+    const faultAt = Date.now();
+    frozen.freeze();
+    await waitFor('ledger-b to lead', () => leadingSince(standby, faultAt) !== undefined, 10000, services);
+    const takeover = leadingSince(standby, faultAt)!;
+    await waitFor('writes through ledger-b', () => load.attempts.some((a) => a.sentAt > Date.parse(takeover.time) && a.status === 201), 10000, services);
+
+    frozen.thaw();
+    // It wakes with its lease long gone: it decides nothing more, and follows the stream again.
+    await waitFor('ledger-a back on standby', () => !frozen.leading && frozen.messages().includes('lost the writer role'), 10000, services);
+    const thawedAt = Date.now();
+    await sleep(500);
+    await load.stop();
+
+    const measured = { fault: 'SIGSTOP of the active ledger', takeover_after_fault_ms: Date.parse(takeover.time) - faultAt, takeover_ms: takeover.takeover_ms, caught_up_events: takeover.caught_up_events, ...load.around(faultAt) };
+    process.stdout.write(`failover measurement: ${JSON.stringify(measured)}\n`);
+    expect(measured.takeover_after_fault_ms).toBeLessThan(TAKEOVER_BOUND_MS);
+    expect(measured.longest_in_flight_wait_ms).toBeLessThan(RESUME_BOUND_MS);
+    expect(measured.first_write_after_fault_ms).toBeLessThan(RESUME_BOUND_MS);
+    expect(measured.unavailable).toBe(0);
+    // What waited on the frozen writer was sent again to its successor by the gateway, not by the clients.
+    expect((await resent()) - resentBefore).toBeGreaterThanOrEqual(measured.in_flight_at_fault);
+    // The frozen writer never decided again after waking: nothing it had queued reached the books
+    // twice or behind the new writer's back, and after waking it only followed.
+    const woke = frozen.records().filter((record) => Date.parse(record.time) >= faultAt).map((record) => record.msg);
+    expect(woke).not.toContain('leading the ledger');
+    expect(frozen.records().some((record) => Date.parse(record.time) >= thawedAt && record.msg === 'leading the ledger')).toBe(false);
+    const balance = await balanceOf('frozen-user');
+    expect(balance.status).toBe(200);
+    expect(balance.body.balances).toEqual([expect.objectContaining({ posted: String(load.acknowledged) })]);
+  });
+
+  it('answers the commands in flight on a killed writer through its successor, well before the request timeout', async () => {
+    const active = ledgers.find((ledger) => ledger.leading)!;
+    const standby = ledgers.find((ledger) => ledger !== active && !ledger.exited)!;
+    await waitFor('a warm standby', () => standby.messages().slice(-3).some((msg) => msg.startsWith('standby')), 10000, services);
+    const load = new GrantLoad(base, 'killed-user', 'kill');
+    await waitFor('some grants', () => load.acknowledged >= 20, 20000, services);
+
+    const faultAt = Date.now();
+    await active.kill();
+    await waitFor('the standby to lead', () => leadingSince(standby, faultAt) !== undefined, 10000, services);
+    const takeover = leadingSince(standby, faultAt)!;
+    await waitFor('writes through the new writer', () => load.attempts.some((a) => a.sentAt > Date.parse(takeover.time) && a.status === 201), 10000, services);
+    await sleep(500);
+    await load.stop();
+
+    const measured = { fault: 'SIGKILL of the active ledger', takeover_after_fault_ms: Date.parse(takeover.time) - faultAt, takeover_ms: takeover.takeover_ms, caught_up_events: takeover.caught_up_events, ...load.around(faultAt) };
+    process.stdout.write(`failover measurement: ${JSON.stringify(measured)}\n`);
+    expect(measured.in_flight_at_fault).toBeGreaterThan(0);
+    expect(measured.takeover_after_fault_ms).toBeLessThan(TAKEOVER_BOUND_MS);
+    expect(measured.longest_in_flight_wait_ms).toBeLessThan(RESUME_BOUND_MS);
+    expect(measured.unavailable).toBe(0);
+    const balance = await balanceOf('killed-user');
+    expect(balance.status).toBe(200);
+    expect(balance.body.balances).toEqual([expect.objectContaining({ posted: String(load.acknowledged) })]);
+  });
+});
