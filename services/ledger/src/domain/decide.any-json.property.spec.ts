@@ -63,8 +63,26 @@ const fieldValue = fc.oneof(
   { weight: 2, arbitrary: anyJson },
   { weight: 1, arbitrary: deep },
 );
+/** A valid command of each type, so that changing a field or two of it reaches past validation. */
+const VALID = [
+  { type: 'RegisterApp', name: 'Poker', key_id: 'k2', key_hash: 'h2' },
+  { type: 'IssueApiKey', app_id: 'app_1', key_id: 'k3', key_hash: 'h3' },
+  { type: 'RevokeApiKey', app_id: 'app_1', key_id: 'k1' },
+  { type: 'OpenEvent', description: 'round 1' },
+  { type: 'PingEvent', event_id: 1 },
+  { type: 'CloseEvent', event_id: 1 },
+  { type: 'PostTransaction', user_id: 'alice', event_id: null, kind: 'debit', amount: '1', currency: 'coins', description: 'bet' },
+  { type: 'Transfer', from_user_id: 'alice', to_user_id: SNOWFLAKE, amount: '1', currency: 'coins', description: null },
+  { type: 'Grant', user_id: 'bob', amount: '10', currency: 'gems', description: null },
+];
 const commandLike = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ type: fc.constantFrom(...COMMAND_TYPES), ...Object.fromEntries(FIELDS.map((f) => [f, fieldValue])) }, { requiredKeys: ['type'] }) },
+  {
+    weight: 6,
+    arbitrary: fc
+      .tuple(fc.constantFrom(...VALID), fc.dictionary(fc.constantFrom(...FIELDS, 'type'), fieldValue, { maxKeys: 2 }))
+      .map(([valid, overrides]) => ({ ...valid, ...overrides })),
+  },
+  { weight: 2, arbitrary: fc.record({ type: fc.constantFrom(...COMMAND_TYPES), ...Object.fromEntries(FIELDS.map((f) => [f, fieldValue])) }, { requiredKeys: ['type'] }) },
   { weight: 1, arbitrary: anyJson },
   { weight: 1, arbitrary: deep },
 );
