@@ -1,5 +1,5 @@
 import { Pool, type PoolClient, type PoolConfig } from 'pg';
-import { DuplicateEventIdError, WrongExpectedRevisionError } from '../errors';
+import { ContentRefusedError, DuplicateEventIdError, WrongExpectedRevisionError } from '../errors';
 import type {
   AppendRequest,
   AppendResult,
@@ -353,11 +353,22 @@ function toReplayed(row: ReplayRow): ReplayedEvent {
   };
 }
 
+/**
+ * SQLSTATEs that refuse an append's content, never the store: class 22 (data exception: 22P05
+ * U+0000 in jsonb, 22P02 a lone surrogate escape, 22021 a NUL in text, 22003 a number out of
+ * range) and 54000 (a value beyond a size limit).
+ */
+const CONTENT_REFUSED = /^(22...|54000)$/;
+
 function translateError(error: unknown, events: NewEvent[]): unknown {
-  const pgError = error as { code?: string; constraint?: string; detail?: string };
+  const pgError = error as { code?: string; constraint?: string; detail?: string; message?: string };
   if (pgError.code === '23505' && pgError.constraint?.endsWith('event_id_key')) {
     const id = /\(event_id\)=\(([^)]+)\)/.exec(pgError.detail ?? '')?.[1] ?? events[0]?.id ?? 'unknown';
     return new DuplicateEventIdError(id);
+  }
+  if (pgError.code && CONTENT_REFUSED.test(pgError.code)) {
+    // PostgreSQL's message names the rule; its detail and context may quote the content.
+    return new ContentRefusedError(`PostgreSQL ${pgError.code}: ${pgError.message}`);
   }
   return error;
 }
