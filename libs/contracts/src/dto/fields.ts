@@ -87,7 +87,7 @@ export function DescriptionField(example = 'test transaction'): PropertyDecorato
 /** A time filter of a query (values/time.ts). */
 export function TimeField(description: string, example: string): PropertyDecorator {
   return applyDecorators(
-    ApiPropertyOptional({ type: 'string', format: 'date-time', description: `${description}: ${TIME_RULE}`, example }),
+    ApiPropertyOptional({ type: 'string', description: `${description}: ${TIME_RULE}`, example }),
     IsOptional(),
     IsTime(),
   );
