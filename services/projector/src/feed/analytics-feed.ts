@@ -57,6 +57,8 @@ export class AnalyticsFeed {
         await this.ensureQuarantine();
         await this.connect();
         const after = await this.lastPublished();
+        // Stopped while starting: a subscription made now would have nobody to stop it.
+        if (this.stopped) return;
         this.subscription = this.store.subscribeToAll((events) => this.publish(events), { after, batchSize: 500, minReadIntervalMs: 50 });
         await this.subscription.done;
       } catch (error) {
