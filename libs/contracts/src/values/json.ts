@@ -1,7 +1,7 @@
 /**
  * The shape of JSON we take in (API.md, "Conventions"): nested at most 32 levels. Deeper
- * structures serve no request of ours and cost a recursive reader stack, or a validator and a
- * canonical hash time, in proportion to their depth.
+ * structures serve no request of ours, and every recursive reader of a body (the JSON parser,
+ * the validator, the canonical request hash) spends stack and time in proportion to its depth.
  */
 import { textProblem } from './text';
 

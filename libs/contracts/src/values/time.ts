@@ -33,7 +33,3 @@ export function parseTime(value: unknown): Date | null {
   const offsetMinutes = sign ? (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om)) : 0;
   return new Date(utc.getTime() - offsetMinutes * 60_000);
 }
-
-export function isTime(value: unknown): value is string {
-  return parseTime(value) !== null;
-}

@@ -354,11 +354,18 @@ function toReplayed(row: ReplayRow): ReplayedEvent {
 }
 
 /**
- * SQLSTATEs that refuse an append's content, never the store: class 22 (data exception: 22P05
- * U+0000 in jsonb, 22P02 a lone surrogate escape, 22021 a NUL in text, 22003 a number out of
- * range) and 54000 (a value beyond a size limit).
+ * SQLSTATEs that refuse an append's content, never the store: class 22 (data exception) and
+ * 54000 (a value beyond a size limit). The reason is named by condition only: PostgreSQL's
+ * message may quote the value (`value "…" is out of range`), and a refusal must never carry it.
  */
 const CONTENT_REFUSED = /^(22...|54000)$/;
+const CONDITIONS: Record<string, string> = {
+  '22P05': 'U+0000 in JSON (untranslatable character)',
+  '22P02': 'invalid JSON, such as a lone surrogate (invalid text representation)',
+  '22021': 'a character not in UTF-8, such as U+0000 in text',
+  '22003': 'a number out of range',
+  '54000': 'a value beyond a size limit',
+};
 
 function translateError(error: unknown, events: NewEvent[]): unknown {
   const pgError = error as { code?: string; constraint?: string; detail?: string; message?: string };
@@ -367,8 +374,7 @@ function translateError(error: unknown, events: NewEvent[]): unknown {
     return new DuplicateEventIdError(id);
   }
   if (pgError.code && CONTENT_REFUSED.test(pgError.code)) {
-    // PostgreSQL's message names the rule; its detail and context may quote the content.
-    return new ContentRefusedError(`PostgreSQL ${pgError.code}: ${pgError.message}`);
+    return new ContentRefusedError(`PostgreSQL ${pgError.code}: ${CONDITIONS[pgError.code] ?? 'a data exception'}`);
   }
   return error;
 }

@@ -33,6 +33,7 @@ export class AnalyticsFeed {
   /** The stream's last sequence as of our last acknowledged publish (or the restart). */
   private lastSequence = 0;
   private loop: Promise<void> | undefined;
+  private quarantineReady = false;
   private readonly subjects: Subjects;
   published = 0;
 
@@ -68,8 +69,6 @@ export class AnalyticsFeed {
       }
     }
   }
-
-  private quarantineReady = false;
 
   private async ensureQuarantine(): Promise<void> {
     if (!this.quarantineReady) await ensureQuarantine(this.pool);
