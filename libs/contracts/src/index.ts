@@ -6,4 +6,5 @@ export * from './events';
 export * from './messages';
 export * from './money';
 export * from './subjects';
+export * from './values';
 export * from './read-models';

@@ -24,3 +24,17 @@ export class DuplicateEventIdError extends Error {
 export class UnsupportedOperationError extends Error {
   override readonly name = 'UnsupportedOperationError';
 }
+
+/**
+ * The store refused what an append carries, not the append: a value it cannot hold (U+0000 or a
+ * lone surrogate in a string, a number or a size beyond its limits). The store itself is fine
+ * and the same content would be refused again, so a writer refuses the command that produced it
+ * and goes on; any other error of an append is a fault of the store. `reason` names the rule
+ * broken, never the offending value.
+ */
+export class ContentRefusedError extends Error {
+  override readonly name = 'ContentRefusedError';
+  constructor(readonly reason: string) {
+    super(`the event store refused the content of this append: ${reason}`);
+  }
+}

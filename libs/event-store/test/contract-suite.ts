@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventMetadata } from '@coffer/contracts';
 import { eventually } from '@coffer/testing';
-import { WrongExpectedRevisionError } from '../src/errors';
+import { ContentRefusedError, WrongExpectedRevisionError } from '../src/errors';
 import type { EventStore, NewEvent, RecordedEvent } from '../src/port';
 
 export function newEvent(type = 'Tested', data: Record<string, unknown> = {}): NewEvent {
@@ -85,6 +85,25 @@ export function runEventStoreContract(name: string, connect: () => Promise<Event
         const [read] = await store.readStream(stream);
         expect(read.data).toEqual(data);
         expect(read.type).toBe('Exact');
+      });
+    });
+
+    describe('content the store cannot hold', () => {
+      it.each<[string, (event: NewEvent) => NewEvent]>([
+        ['U+0000 in data', (event) => ({ ...event, data: { description: 'a\u0000b' } })],
+        ['a lone surrogate in data', (event) => ({ ...event, data: { name: 'n\ud800' } })],
+        ['a lone surrogate in a key', (event) => ({ ...event, data: { ['k\udc00']: 1 } })],
+        ['U+0000 in metadata', (event) => ({ ...event, metadata: { ...event.metadata, correlation_id: 'c\u0000' } })],
+      ])('refuses %s as content, writes nothing of the append, and takes the next one', async (_case, poison) => {
+        const stream = uniqueStream('poison');
+        await store.append(stream, events(1), 'no_stream');
+        const refused = store.append(stream, [newEvent('Good'), poison(newEvent('Poisoned'))], 0n);
+        await expect(refused).rejects.toBeInstanceOf(ContentRefusedError);
+        // The reason names the rule, never the content.
+        await expect(refused).rejects.toThrow(/^the event store refused the content of this append: [^\u0000\ud800-\udfff]*$/);
+        expect(await store.readStream(stream)).toHaveLength(1);
+        const next = await store.append(stream, [newEvent('AfterPoison')], 0n);
+        expect(next.nextExpectedRevision).toBe(1n);
       });
     });
 

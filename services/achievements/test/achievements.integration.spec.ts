@@ -328,6 +328,37 @@ describe('achievements service over NATS and PostgreSQL', () => {
     });
   });
 
+  describe('a command whose events the store cannot hold', () => {
+    it('is refused alone with a 4xx, and the other commands of its batch are appended', async () => {
+      await ensureAchievementsSchema(pool);
+      const lines: Array<Record<string, unknown>> = [];
+      const writer = new AchievementsWriter(store, new CommandClaims(pool), new AchievementQuota(pool), new JsonLogger('test', 'info', (line) => lines.push(JSON.parse(line))));
+      const meta = (correlation_id: string = randomUUID()) => ({ correlation_id, command_id: randomUUID(), app_id: 'app_1', key_id: null, deadline_epoch_ms: Date.now() + 10_000 });
+      const increment = (by: number) => ({ command: { type: 'RecordProgress' as const, key: 'steps', user_id: 'ivan', increment: by }, request_hash: null });
+      accepted(
+        await writer.command(
+          { command: { type: 'RegisterAchievement', key: 'steps', name: 'Steps', description: null, icon_url: null, goal: 100, hidden: false, reward: null }, request_hash: null },
+          meta(),
+        ),
+      );
+      // The first opens the stream's lane; the next two queue behind it and are decided as one batch.
+      // Decide checks every field of a command: the poison is in the correlation id, which only the
+      // event metadata carries (the NATS controller refuses it; a caller inside the process gets here).
+      const [first, poisoned, good] = await Promise.all([
+        writer.command(increment(1), meta()),
+        writer.command(increment(2), meta('corr\u0000elation')),
+        writer.command(increment(3), meta()),
+      ]);
+      expect(lines).toContainEqual(expect.objectContaining({ msg: 'the store refused a batch for its content: appending its commands one at a time', commands: 2 }));
+      expect(accepted(first).result).toMatchObject({ progress: 1 });
+      expect(poisoned).toMatchObject({ ok: false, code: 'VALIDATION_FAILED', message: 'the event store cannot hold what this command would record' });
+      expect(accepted(good).result).toMatchObject({ progress: 4 });
+      const events = await store.readStream(progressStream('app_1', 'steps', 'ivan'));
+      expect(events.map((event) => (event.data as { progress: number }).progress)).toEqual([1, 4]);
+      expect(lines.filter((line) => line.level === 'error')).toEqual([]);
+    });
+  });
+
   describe('the reward reactor, crashed at the worst moments', () => {
     /** Unlocks with the writer itself (no service, so no other reactor), as app_1. */
     async function unlockWithReward(user_id: string): Promise<AchievementUnlocked> {

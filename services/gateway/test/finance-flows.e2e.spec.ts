@@ -176,6 +176,34 @@ describe('finance flows over HTTP (default event timeout)', () => {
     });
   });
 
+  describe('a poisoned command', () => {
+    it("fails alone, among other apps' commands sent at the same moment, and its retries fail the same", async () => {
+      const [dice, cards, poisoner] = [await appClient('Poison Dice'), await appClient('Poison Cards'), await appClient('Poisoner')];
+      await grant('poison-user', 1000);
+      const poisonKey = newIdempotencyKey();
+      const poisoned = () =>
+        poisoner.send('POST', '/finance/transaction', { user_id: 'poison-user', type: 'debit', amount: 1, description: 'a\u0000b' }, poisonKey);
+      const good = (client: Client, i: number) =>
+        client.send('POST', '/finance/transaction', { user_id: 'poison-user', type: i % 2 ? 'debit' : 'credit', amount: 1 + i, description: `round ${i}` }, newIdempotencyKey());
+      const answers = await Promise.all([
+        ...Array.from({ length: 10 }, (_, i) => good(dice, i)),
+        poisoned(),
+        ...Array.from({ length: 10 }, (_, i) => good(cards, i)),
+        poisoned(),
+      ]);
+      const refused = answers.filter((answer) => answer.status !== 201);
+      expect(refused.map((answer) => [answer.status, answer.body.error.code, Object.keys(answer.body.error.details.fields)])).toEqual([
+        [400, 'VALIDATION_FAILED', ['description']],
+        [400, 'VALIDATION_FAILED', ['description']],
+      ]);
+      expect(answers.filter((answer) => answer.status === 201)).toHaveLength(20);
+      const again = await poisoned();
+      expect({ status: again.status, body: again.body }).toEqual({ status: refused[0].status, body: refused[0].body });
+      // Each good debit of 2, 4, … 10 and credit of 1, 3, … 9 landed, from both apps: 1000 + 2 × (25 − 30).
+      expect(await dice.coins('poison-user', '?consistency=strong')).toEqual(line(990));
+    });
+  });
+
   describe('GET /finance/transactions', () => {
     let lister: Client;
     let neighbour: Client;

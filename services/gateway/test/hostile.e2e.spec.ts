@@ -38,6 +38,8 @@ interface Row {
   code: string;
   /** For VALIDATION_FAILED on a body or query: the field the error must name. */
   field?: string;
+  /** What the error's message must say, where the code alone does not tell which rule refused. */
+  message?: RegExp;
   build: Build;
 }
 
@@ -84,6 +86,10 @@ const list = (query: string): Build => appCall('GET', `/finance/transactions?${q
 
 const V = (name: string, field: string | undefined, build: Build): Row => ({ name, status: 400, code: 'VALIDATION_FAILED', field, build });
 
+/** A body nested `depth` levels: a debit of 1 whose `extra` field holds the other levels of arrays. */
+const nestedBody = (depth: number) => rawTransaction(`{"user_id": "${ALICE}", "type": "debit", "amount": 1, "extra": ${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`);
+const TOO_DEEP = /nested deeper than 32 levels/;
+
 const rows: Row[] = [
   // ---- wrong types in a transaction body
   V('amount as a boolean', 'amount', transaction({ amount: true })),
@@ -108,6 +114,30 @@ const rows: Row[] = [
   V('event_id 2^53+2', 'event_id', rawTransaction(`{"user_id": "${ALICE}", "type": "debit", "amount": 1, "event_id": 9007199254740994}`)),
   V('currency as a number', 'currency', transaction({ currency: 123 })),
   V('description as an object', 'description', transaction({ description: { text: 'x' } })),
+
+  // ---- free text (API.md: well-formed Unicode, no control characters but tab and newline, at most its length)
+  V('NUL in a description', 'description', transaction({ description: 'a\u0000b' })),
+  V('a lone surrogate in a description', 'description', transaction({ description: 'a\ud800b' })),
+  V('a C1 control (U+0085) in a description', 'description', transaction({ description: 'a\u0085b' })),
+  V('a C1 control (U+009B) in a transfer description', 'description', transfer({ from_user_id: BOB, to_user_id: ALICE, amount: 1, description: '\u009b31m' })),
+  V('a description of 501 characters', 'description', transaction({ description: 'x'.repeat(501) })),
+  {
+    // At its limit the description passes (500 characters, an emoji counting as one): the debit is then refused for its own reason.
+    name: 'a description of exactly 500 characters (emoji) on a debit of 101 from 100',
+    status: 422,
+    code: 'INSUFFICIENT_FUNDS',
+    build: transaction({ amount: 101, description: '🎰'.repeat(500) }),
+  },
+  V('NUL in an event description', 'description', appCall('POST', '/finance/event', { description: 'round\u0000' })),
+  V('NUL in an achievement name', 'name', appCall('POST', '/achievements', { key: 'hostile', name: 'n\u0000' })),
+  V('a lone surrogate in an achievement description', 'description', appCall('POST', '/achievements', { key: 'hostile', name: 'n', description: '\udc00' })),
+  V('a C1 control in an app name', 'name', () => ({ method: 'POST', path: '/admin/apps', options: { token: ADMIN_TOKEN, body: { name: 'Poker\u0085' } } })),
+
+  // ---- nesting (API.md: at most 32 levels)
+  V('a body nested 32 levels (refused for its unknown field, not its depth)', 'extra', nestedBody(32)),
+  { ...V('a body nested 33 levels', undefined, nestedBody(33)), message: TOO_DEEP },
+  { ...V('a body nested 3,000 levels', undefined, nestedBody(3000)), message: TOO_DEEP },
+  { ...V('a body of 3,000 nested objects', undefined, rawTransaction(`${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}`)), message: TOO_DEEP },
 
   // ---- amounts
   V('amount zero', 'amount', transaction({ amount: 0 })),
@@ -283,6 +313,10 @@ const rows: Row[] = [
   V('cursor 0', 'cursor', list('cursor=0')),
   V("from 'yesterday'", 'from', list('from=yesterday')),
   V('to 2024-13-45', 'to', list('to=2024-13-45')),
+  V('from 2026-W01 (an ISO week)', 'from', list('from=2026-W01')),
+  V('from 2026-334 (an ordinal date)', 'from', list('from=2026-334')),
+  V('to without an offset', 'to', list('to=2026-11-30T12:00:00')),
+  V('from year 0000', 'from', list('from=0000-01-01')),
   V('both page and cursor', 'cursor', list('page=2&cursor=5')),
   V("a type filter 'refund'", 'type', list('type=refund')),
   V("a status filter 'done'", 'status', list('status=done')),
@@ -397,6 +431,8 @@ describe('hostile requests over HTTP', () => {
     expect(answer.body.error.message).toEqual(expect.any(String));
     expect(answer.headers['content-type']).toMatch(/^application\/json/);
     if (row.field !== undefined) expect(Object.keys(answer.body.error.details?.fields ?? {})).toContain(row.field);
+    if (row.message !== undefined) expect(answer.body.error.message).toMatch(row.message);
+    else expect(answer.body.error.message).not.toMatch(TOO_DEEP);
   });
 
   it('answered every row with a 4xx, never a 5xx, and counted none as a server error', async () => {

@@ -54,8 +54,8 @@ export class ProjectorModule {
         },
         {
           provide: AnalyticsFeed,
-          inject: [EVENT_STORE],
-          useFactory: (store: EventStore) => new AnalyticsFeed(store, config.natsUrl, config.natsPrefix, logger),
+          inject: [EVENT_STORE, Pool],
+          useFactory: (store: EventStore, pool: Pool) => new AnalyticsFeed(store, config.natsUrl, config.natsPrefix, logger, pool),
         },
         ProjectorRunner,
       ],

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { connect, JSONCodec } from 'nats';
+import type { Pool } from 'pg';
 import type { EventEnvelope } from '@coffer/contracts';
 import { PostgresEventStore, type NewEvent } from '@coffer/event-store';
 import { JsonLogger } from '@coffer/platform';
@@ -58,16 +59,19 @@ function expectExactlyOnceInOrder(published: EventEnvelope[], written: string[])
 describe('analytics feed on JetStream', () => {
   let database: TestDatabase;
   let store: PostgresEventStore;
+  let pool: Pool;
   let prefix: string;
 
   beforeEach(async () => {
     database = await createTestDatabase('feed');
     store = await PostgresEventStore.connect({ connectionString: database.url });
+    pool = database.pool();
     prefix = testNatsPrefix('feed');
   });
 
   afterEach(async () => {
     await store.close();
+    await pool.end();
     await database.drop();
   });
 
@@ -82,12 +86,12 @@ describe('analytics feed on JetStream', () => {
     };
     await write(20);
     const stream = `${prefix.toUpperCase()}_EVENTS`;
-    let feed = new AnalyticsFeed(store, testNatsUrl(), prefix, logger);
+    let feed = new AnalyticsFeed(store, testNatsUrl(), prefix, logger, pool);
     feed.start();
     await until('the first events', async () => (await streamContents(testNatsUrl(), stream)).length === 40);
     await feed.stop();
     await write(15);
-    feed = new AnalyticsFeed(store, testNatsUrl(), prefix, logger);
+    feed = new AnalyticsFeed(store, testNatsUrl(), prefix, logger, pool);
     feed.start();
     await write(5);
     await until('every event', async () => (await streamContents(testNatsUrl(), stream)).length >= written.length);
@@ -95,6 +99,27 @@ describe('analytics feed on JetStream', () => {
     const published = await streamContents(testNatsUrl(), stream);
     expectExactlyOnceInOrder(published, written);
     expect(published[0]).toMatchObject({ type: 'EventOpened', stream: 'ledger-0', stream_position: '0', data: { i: 0 } });
+    await dropTestStreams(prefix);
+  });
+
+  it('quarantines an event no NATS message can carry, and publishes the events around it in order', async () => {
+    const nc = await connect({ servers: testNatsUrl() });
+    const maxPayload = nc.info!.max_payload;
+    await nc.close();
+    const huge: NewEvent = { ...posted(1), data: { description: 'x'.repeat(maxPayload) } };
+    const before = [posted(0)];
+    const after = [posted(2), posted(3)];
+    await store.append('ledger-default', before);
+    await store.append('ledger-default', [huge]);
+    await store.append('ledger-default', after);
+    const stream = `${prefix.toUpperCase()}_EVENTS`;
+    const feed = new AnalyticsFeed(store, testNatsUrl(), prefix, logger, pool);
+    feed.start();
+    await until('the events around it', async () => (await streamContents(testNatsUrl(), stream)).length === 3);
+    await feed.stop();
+    expectExactlyOnceInOrder(await streamContents(testNatsUrl(), stream), [...before, ...after].map((event) => event.id));
+    const { rows } = await pool.query('SELECT consumer, event_id, type, error FROM coffer_meta.quarantine');
+    expect(rows).toEqual([{ consumer: 'feed', event_id: huge.id, type: 'TransactionPosted', error: expect.stringMatching(/exceeds the \d+ bytes a NATS message may carry/) }]);
     await dropTestStreams(prefix);
   });
 
@@ -109,7 +134,7 @@ describe('analytics feed on JetStream', () => {
           await store.append('ledger-default', [event]);
         }
       };
-      const feed = new AnalyticsFeed(store, nats.url, prefix, logger);
+      const feed = new AnalyticsFeed(store, nats.url, prefix, logger, pool);
       feed.start();
       await write(30);
       const stream = `${prefix.toUpperCase()}_EVENTS`;

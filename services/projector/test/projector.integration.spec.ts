@@ -2,12 +2,12 @@ import type { INestMicroservice } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Client, type Pool } from 'pg';
 import { READ_CHECKPOINT_CHANNEL } from '@coffer/contracts';
-import { PostgresEventStore } from '@coffer/event-store';
+import { PostgresEventStore, type NewEvent } from '@coffer/event-store';
 import { JsonLogger, loadConfig, startMicroservice } from '@coffer/platform';
 import { createTestDatabase, dropTestStreams, eventually, readAllCommitted, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
 import { LedgerTestClient, ok, startLedger } from '../../ledger/test/ledger-harness';
 import { Generations } from '../src/read-models/generations';
-import { rebuild, verify } from '../src/read-models/operations';
+import { rebuild, status, verify } from '../src/read-models/operations';
 import { ProjectorModule } from '../src/projector.module';
 
 jest.setTimeout(90000);
@@ -204,6 +204,73 @@ describe('read models kept by the projector', () => {
         'finance_events_pkey',
       ]),
     );
+  });
+
+  describe('events the read models cannot take', () => {
+    /** A posted credit of `amount` to `user` from a house account, appended straight to the store (no ledger). */
+    const credit = (transaction_id: number, user: string, amount: string): NewEvent => ({
+      id: randomUUID(),
+      type: 'TransactionPosted',
+      data: {
+        transaction_id,
+        event_id: null,
+        app_id: 'app_x',
+        kind: 'credit',
+        user_id: user,
+        debit_account: 'house:app_x',
+        credit_account: `user:${user}`,
+        amount,
+        currency: 'coins',
+        description: null,
+        created_at: '2026-11-30T12:00:00.000Z',
+      },
+      metadata: { schema_version: 1, correlation_id: randomUUID(), causation_id: null, app_id: 'app_x' },
+    });
+    const quarantineRows = async () =>
+      (await pool.query('SELECT consumer, event_id, global_position::text, type, error FROM coffer_meta.quarantine ORDER BY global_position')).rows;
+
+    it('are quarantined, counted and reported by verify, while every good event of their batch is projected', async () => {
+      const app_id = await registerApp();
+      await startProjector();
+      await burst(app_id, ['q1', 'q2'], 4);
+      await caughtUp();
+      // One append, so one batch: good events around an amount that is no number (the fold
+      // throws) and one too large for its numeric(40) column (PostgreSQL refuses it).
+      const notANumber = credit(900_002, 'q-bad', 'lots');
+      const tooLarge = credit(900_003, 'q-big', '9'.repeat(45));
+      await store.append('poison-test', [credit(900_001, 'q-good', '7'), notANumber, tooLarge, credit(900_004, 'q-good', '8')]);
+      await client.command({ type: 'Grant', user_id: 'q1', amount: '5', currency: 'coins', description: null });
+      await caughtUp();
+
+      const good = await pool.query(`SELECT transaction_id::int FROM coffer_read.transactions WHERE user_id = 'q-good' ORDER BY 1`);
+      expect(good.rows.map((row) => row.transaction_id)).toEqual([900_001, 900_004]);
+      const balances = await readBalances();
+      expect(balances.filter((row) => row.account !== 'user:q-good')).toEqual(await ledgerBalances(['q1', 'q2']));
+      expect(balances.find((row) => row.account === 'user:q-good')).toMatchObject({ posted: '15' });
+      const stored = await store.readStream('poison-test');
+      expect(await quarantineRows()).toEqual([
+        { consumer: 'read-models:1', event_id: notANumber.id, global_position: stored[1].globalPosition.toString(), type: 'TransactionPosted', error: expect.stringMatching(/^UnprojectableEventError: .*BigInt/) },
+        { consumer: 'read-models:1', event_id: tooLarge.id, global_position: stored[2].globalPosition.toString(), type: 'TransactionPosted', error: expect.stringMatching(/numeric field overflow/) },
+      ]);
+      expect((await status(store, new Generations(pool))).quarantined).toEqual({ read_models: 2, feed: 0 });
+
+      const report = await verify(store, new Generations(pool));
+      expect(report.ok).toBe(false);
+      expect(report.problems).toEqual([
+        expect.stringMatching(new RegExp(`^quarantined by the read models: event ${notANumber.id} at position ${stored[1].globalPosition} \\(TransactionPosted\\)`)),
+        expect.stringMatching(new RegExp(`^quarantined by the read models: event ${tooLarge.id} at position ${stored[2].globalPosition} \\(TransactionPosted\\)`)),
+      ]);
+
+      // A rebuild meets them too: it goes the projector's way, quarantines them in its own
+      // generation (with their ids, though a replay reads none), and the old list goes with the old generation.
+      const result = await rebuild(store, new Generations(pool), { pageSize: 5 });
+      await caughtUp();
+      expect((await quarantineRows()).map((row) => [row.consumer, row.event_id])).toEqual([
+        [`read-models:${result.generation}`, notANumber.id],
+        [`read-models:${result.generation}`, tooLarge.id],
+      ]);
+      expect((await verify(store, new Generations(pool))).problems).toHaveLength(2);
+    });
   });
 
   it('verify reports a corrupted read-model row and fails', async () => {

@@ -9,6 +9,7 @@
  * the same functions, so "valid at the gateway" and "valid in the service" cannot drift apart.
  */
 import type { AchievementReward } from '../events/achievements';
+import { isText } from '../values/text';
 
 /** An achievement key: unique per app. */
 export const ACHIEVEMENT_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -22,16 +23,21 @@ export function isAchievementKey(value: unknown): value is string {
   return typeof value === 'string' && ACHIEVEMENT_KEY_PATTERN.test(value);
 }
 
-/** A name: 1-100 characters with at least one that is not white space. */
+/** A name: text (values/text.ts) of 1-100 characters with at least one that is not white space. */
 export function isAchievementName(value: unknown): value is string {
-  return typeof value === 'string' && value.length <= MAX_ACHIEVEMENT_NAME_LENGTH && /\S/.test(value);
+  return isText(value, MAX_ACHIEVEMENT_NAME_LENGTH) && /\S/.test(value);
 }
 
-/** An absolute http(s) URL of at most 2048 characters, with a host and no white space or control character. */
+/** A description: null, or text (values/text.ts) of at most 500 characters. */
+export function isAchievementDescription(value: unknown): value is string | null {
+  return value === null || isText(value, MAX_ACHIEVEMENT_DESCRIPTION_LENGTH);
+}
+
+/** An absolute http(s) URL: text of at most 2048 characters, with a host and no white space. */
 export function isIconUrl(value: unknown): value is string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ICON_URL_LENGTH) return false;
+  if (!isText(value, MAX_ICON_URL_LENGTH) || value.length === 0) return false;
   // The URL parser would silently strip these; a stored URL must be exactly what was checked.
-  if (/[\s\u0000-\u001f\u007f]/.test(value)) return false;
+  if (/\s/.test(value)) return false;
   try {
     const url = new URL(value);
     return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname.length > 0;

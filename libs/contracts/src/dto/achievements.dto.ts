@@ -12,7 +12,6 @@ import {
   IsOptional,
   IsString,
   Matches,
-  MaxLength,
   ValidateBy,
   ValidateIf,
   ValidateNested,
@@ -31,7 +30,8 @@ import {
   MAX_GOAL,
   MAX_ICON_URL_LENGTH,
 } from '../commands/achievements';
-import { AmountField, CurrencyField, UserIdField } from './fields';
+import { TEXT_RULE, textSchema } from '../values/text';
+import { AmountField, CurrencyField, TextField, UserIdField } from './fields';
 
 const TIME = { type: 'string', format: 'date-time' } as const;
 const EXACT = 'JSON string of digits, so it stays exact at any size';
@@ -45,7 +45,7 @@ export function IsAchievementName(options?: ValidationOptions): PropertyDecorato
       validator: {
         validate: (value) => isAchievementName(value),
         defaultMessage: buildMessage(
-          (each) => `${each}$property must be a string of 1-${MAX_ACHIEVEMENT_NAME_LENGTH} characters, not blank`,
+          (each) => `${each}$property must be text of 1-${MAX_ACHIEVEMENT_NAME_LENGTH} characters, not blank (${TEXT_RULE})`,
           options,
         ),
       },
@@ -61,7 +61,7 @@ export function IsIconUrl(options?: ValidationOptions): PropertyDecorator {
       validator: {
         validate: (value) => isIconUrl(value),
         defaultMessage: buildMessage(
-          (each) => `${each}$property must be an http or https URL of at most ${MAX_ICON_URL_LENGTH} characters`,
+          (each) => `${each}$property must be an http or https URL of at most ${MAX_ICON_URL_LENGTH} characters (${TEXT_RULE})`,
           options,
         ),
       },
@@ -144,11 +144,10 @@ function KeyField(): PropertyDecorator {
 
 function NameField(required: boolean): PropertyDecorator {
   const doc = {
-    type: 'string',
-    minLength: 1,
-    maxLength: MAX_ACHIEVEMENT_NAME_LENGTH,
+    ...textSchema(MAX_ACHIEVEMENT_NAME_LENGTH, 1),
+    description: `${TEXT_RULE}, not blank`,
     example: 'Natural 21',
-  } as const;
+  };
   return applyDecorators(
     required ? ApiProperty(doc) : ApiPropertyOptional(doc),
     // Present means a real name: null is not "no name" but a mistake.
@@ -158,27 +157,20 @@ function NameField(required: boolean): PropertyDecorator {
 }
 
 function AchievementDescriptionField(): PropertyDecorator {
-  return applyDecorators(
-    ApiPropertyOptional({
-      type: 'string',
-      maxLength: MAX_ACHIEVEMENT_DESCRIPTION_LENGTH,
-      nullable: true,
-      example: 'Win a hand of blackjack with your first two cards',
-    }),
-    IsOptional(),
-    IsString(),
-    MaxLength(MAX_ACHIEVEMENT_DESCRIPTION_LENGTH),
-  );
+  return TextField({
+    maxLength: MAX_ACHIEVEMENT_DESCRIPTION_LENGTH,
+    nullable: true,
+    example: 'Win a hand of blackjack with your first two cards',
+  });
 }
 
 function IconUrlField(): PropertyDecorator {
   return applyDecorators(
     ApiPropertyOptional({
-      type: 'string',
+      ...textSchema(MAX_ICON_URL_LENGTH),
       format: 'uri',
-      maxLength: MAX_ICON_URL_LENGTH,
       nullable: true,
-      description: 'an http or https URL',
+      description: `an http or https URL, ${TEXT_RULE}`,
       example: 'https://cdn.example.com/badges/natural-21.png',
     }),
     IsOptional(),

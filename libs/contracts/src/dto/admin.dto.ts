@@ -1,11 +1,9 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsString, Length, Matches } from 'class-validator';
-import { AmountField, CurrencyField, DescriptionField, UserIdField } from './fields';
+import { Matches } from 'class-validator';
+import { MAX_APP_NAME_LENGTH } from '../commands/ledger';
+import { AmountField, CurrencyField, DescriptionField, TextField, UserIdField } from './fields';
 
 export class CreateAppDto {
-  @ApiProperty({ description: 'name of the game or app', minLength: 1, maxLength: 100, example: 'Blackjack' })
-  @IsString()
-  @Length(1, 100)
+  @TextField({ maxLength: MAX_APP_NAME_LENGTH, minLength: 1, required: true, description: 'name of the game or app', example: 'Blackjack' })
   @Matches(/\S/, { message: 'name must not be blank' })
   name!: string;
 }

@@ -4,11 +4,14 @@
  */
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsOptional, Matches } from 'class-validator';
+import { MAX_DESCRIPTION_LENGTH } from '../commands/ledger';
 import { CURRENCY_PATTERN, DEFAULT_CURRENCY } from '../money';
-import { IsAmount, IsUserId } from './validators';
+import { TEXT_RULE, textSchema } from '../values/text';
+import { TIME_RULE } from '../values/time';
+import { IsAmount, IsText, IsTime, IsUserId } from './validators';
 
-export const MAX_DESCRIPTION_LENGTH = 500;
+export { MAX_DESCRIPTION_LENGTH };
 
 export function UserIdField(description = 'the user (an opaque id)'): PropertyDecorator {
   return applyDecorators(
@@ -54,11 +57,38 @@ export function CurrencyField(): PropertyDecorator {
   );
 }
 
-export function DescriptionField(example = 'test transaction'): PropertyDecorator {
+/** Free text (values/text.ts): its schema says the rule, its validator checks it. */
+export function TextField(options: {
+  maxLength: number;
+  minLength?: number;
+  required?: boolean;
+  nullable?: boolean;
+  description?: string;
+  example?: string;
+}): PropertyDecorator {
+  const { maxLength, minLength = 0, required = false, nullable = false, description, example } = options;
+  const doc = {
+    ...textSchema(maxLength, minLength),
+    nullable,
+    description: `${description ? `${description}: ` : ''}${TEXT_RULE}, at most ${maxLength} characters`,
+    example,
+  };
   return applyDecorators(
-    ApiPropertyOptional({ type: 'string', maxLength: MAX_DESCRIPTION_LENGTH, nullable: true, example }),
+    required ? ApiProperty(doc) : ApiPropertyOptional(doc),
+    ...(required ? [] : [IsOptional()]),
+    IsText(maxLength, { nullable }),
+  );
+}
+
+export function DescriptionField(example = 'test transaction'): PropertyDecorator {
+  return TextField({ maxLength: MAX_DESCRIPTION_LENGTH, nullable: true, example });
+}
+
+/** A time filter of a query (values/time.ts). */
+export function TimeField(description: string, example: string): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ type: 'string', description: `${description}: ${TIME_RULE}`, example }),
     IsOptional(),
-    IsString(),
-    MaxLength(MAX_DESCRIPTION_LENGTH),
+    IsTime(),
   );
 }

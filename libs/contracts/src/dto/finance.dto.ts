@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, Matches, Max, Min } from 'class-validator';
-import { AmountField, CurrencyField, DescriptionField, UserIdField } from './fields';
+import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { AmountField, CurrencyField, DescriptionField, TimeField, UserIdField } from './fields';
 import { IsPositiveId, IsUserId } from './validators';
 
 /** The body is optional: seed 000 opens an event with no body and no content type. */
@@ -109,14 +109,10 @@ export class TransactionsQueryDto extends ReadQueryDto {
   @IsPositiveId()
   event_id?: number;
 
-  @ApiPropertyOptional({ description: 'created at or after (ISO-8601)', example: '2026-11-01T00:00:00Z' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
+  @TimeField('created at or after', '2026-11-01T00:00:00Z')
   from?: string;
 
-  @ApiPropertyOptional({ description: 'created before (ISO-8601)', example: '2026-12-01T00:00:00Z' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
+  @TimeField('created before', '2026-12-01T00:00:00Z')
   to?: string;
 
   @ApiPropertyOptional({ enum: TRANSACTION_KINDS })

@@ -1,7 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
-import { GrantDto } from './admin.dto';
-import { OpenEventDto, PostTransactionDto, TransferDto } from './finance.dto';
+import { CreateAppDto, GrantDto } from './admin.dto';
+import { OpenEventDto, PostTransactionDto, TransactionsQueryDto, TransferDto } from './finance.dto';
 import { IsAmount, IsPositiveId, IsUserId } from './validators';
 
 class Probe {
@@ -128,6 +128,49 @@ describe('request bodies', () => {
       expect(await failedFields(PostTransactionDto, { user_id: 'u', type: 'credit', amount: 1, event_id })).toEqual([
         'event_id',
       ]);
+    }
+  });
+});
+
+describe('free text and times (values/)', () => {
+  const debit = { user_id: 'u1', type: 'debit', amount: 1 };
+
+  it.each([
+    ['NUL', 'a\u0000b'],
+    ['a lone surrogate', '\ud800'],
+    ['a C1 control', 'a\u0085b'],
+    ['a carriage return', 'a\r\nb'],
+    ['501 characters', 'x'.repeat(501)],
+  ])('refuses a description with %s, in every body that takes one', async (_case, description) => {
+    expect(await failedFields(PostTransactionDto, { ...debit, description })).toEqual(['description']);
+    expect(await failedFields(TransferDto, { from_user_id: 'a', to_user_id: 'b', amount: 1, description })).toEqual(['description']);
+    expect(await failedFields(GrantDto, { user_id: 'u1', amount: 1, description })).toEqual(['description']);
+    expect(await failedFields(OpenEventDto, { description })).toEqual(['description']);
+  });
+
+  it('takes a description of exactly 500 characters, counting an emoji as one', async () => {
+    expect(await failedFields(PostTransactionDto, { ...debit, description: '🎰'.repeat(500) })).toEqual([]);
+    expect(await failedFields(PostTransactionDto, { ...debit, description: 'tab\tand\nnewline' })).toEqual([]);
+  });
+
+  it('says what the text rule is', async () => {
+    const errors = await validate(plainToInstance(PostTransactionDto, { ...debit, description: 'a\u0000' }) as object);
+    expect(errors.flatMap((error) => Object.values(error.constraints ?? {}))).toEqual([
+      'description must be null or text of at most 500 characters (well-formed Unicode with no control characters other than tab and newline)',
+    ]);
+  });
+
+  it('refuses an app name that is not text, blank or too long', async () => {
+    expect(await failedFields(CreateAppDto, { name: 'Blackjack 🂡' })).toEqual([]);
+    for (const name of ['n\u0000', '\udfff', ' \t', 'n'.repeat(101), 5]) {
+      expect(await failedFields(CreateAppDto, { name })).toEqual(['name']);
+    }
+  });
+
+  it('takes RFC 3339 times in the transaction list and refuses anything else', async () => {
+    expect(await failedFields(TransactionsQueryDto, { from: '2026-11-30', to: '2026-11-30T12:00:00+01:00' })).toEqual([]);
+    for (const from of ['2026-W01', 'yesterday', '2026-13-45', '0000-01-01', '2026-11-30T12:00:00']) {
+      expect(await failedFields(TransactionsQueryDto, { from })).toEqual(['from']);
     }
   });
 });

@@ -5,6 +5,9 @@
  */
 import { buildMessage, ValidateBy, type ValidationOptions } from 'class-validator';
 import { parseAmount, parseUserId } from '../money';
+import { isPositiveId } from '../values/id';
+import { isText, textMessage } from '../values/text';
+import { parseTime, TIME_RULE } from '../values/time';
 
 /** Largest id a JSON number holds exactly: event and transaction ids stay below it. */
 export const MAX_ID = Number.MAX_SAFE_INTEGER;
@@ -46,11 +49,6 @@ export function IsAmount(options?: ValidationOptions): PropertyDecorator {
   );
 }
 
-/** A positive integer that a JSON number holds exactly (event and transaction ids). */
-export function isPositiveId(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1;
-}
-
 export function IsPositiveId(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
@@ -58,6 +56,39 @@ export function IsPositiveId(options?: ValidationOptions): PropertyDecorator {
       validator: {
         validate: (value) => isPositiveId(value),
         defaultMessage: buildMessage((each) => `${each}$property must be a positive integer below 2^53`, options),
+      },
+    },
+    options,
+  );
+}
+
+/**
+ * Free text of at most `maxLength` characters (values/text.ts): the one rule for every name,
+ * description and label. With `nullable`, null passes too (leave it to IsOptional otherwise).
+ */
+export function IsText(maxLength: number, options?: ValidationOptions & { nullable?: boolean }): PropertyDecorator {
+  const nullable = options?.nullable ?? false;
+  return ValidateBy(
+    {
+      name: 'isText',
+      constraints: [maxLength],
+      validator: {
+        validate: (value) => (nullable && value === null) || isText(value, maxLength),
+        defaultMessage: buildMessage((each) => `${each}${textMessage('$property', maxLength, { nullable })}`, options),
+      },
+    },
+    options,
+  );
+}
+
+/** A time in a request (values/time.ts): RFC 3339 date-time or full-date, nothing else. */
+export function IsTime(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isTime',
+      validator: {
+        validate: (value) => parseTime(value) !== null,
+        defaultMessage: buildMessage((each) => `${each}$property must be ${TIME_RULE}`, options),
       },
     },
     options,

@@ -2,6 +2,8 @@ import { Readable } from 'node:stream';
 import {
   ANY,
   END,
+  InvalidArgumentError,
+  MaxAppendSizeExceededError,
   NO_STREAM,
   START,
   STREAM_EXISTS,
@@ -14,7 +16,7 @@ import {
   type ReadPosition,
 } from '@eventstore/db-client';
 import { runEventStoreContract } from '../../test/contract-suite';
-import { UnsupportedOperationError, WrongExpectedRevisionError } from '../errors';
+import { ContentRefusedError, UnsupportedOperationError, WrongExpectedRevisionError } from '../errors';
 import type { EventMetadata } from '@coffer/contracts';
 import type { ExpectedRevision, NewEvent, RecordedEvent } from '../port';
 import { EventStoreDbEventStore, type EsdbClient } from './esdb-event-store';
@@ -158,6 +160,25 @@ describe('EventStoreDbEventStore (mocked client)', () => {
       const append = store.append('account-1', [newEvent('e1')], 2n);
       await expect(append).rejects.toBeInstanceOf(WrongExpectedRevisionError);
       await expect(append).rejects.toMatchObject({ stream: 'account-1', expected: 2n, actual });
+    });
+
+    it.each([
+      ['U+0000', { description: 'a\u0000b' }],
+      ['a lone surrogate', { nested: [{ name: 'n\ud800' }] }],
+    ])('refuses %s as content without calling the client, as the PostgreSQL store does', async (_case, data) => {
+      const { fake, store } = fakeClient();
+      const append = store.append('account-1', [newEvent('e1'), { ...newEvent('e2'), data }]);
+      await expect(append).rejects.toBeInstanceOf(ContentRefusedError);
+      expect(fake.appendToStream).not.toHaveBeenCalled();
+    });
+
+    it.each([
+      ['an append over its maximum size', MaxAppendSizeExceededError.fromMaxAppendSize(1024)],
+      ['an argument the client cannot send', new InvalidArgumentError('bad argument')],
+    ])('translates the refusal of %s to ContentRefusedError', async (_case, failure) => {
+      const { fake, store } = fakeClient();
+      fake.appendToStream.mockRejectedValueOnce(failure);
+      await expect(store.append('account-1', [newEvent('e1')])).rejects.toBeInstanceOf(ContentRefusedError);
     });
 
     it('passes other client errors through unchanged', async () => {

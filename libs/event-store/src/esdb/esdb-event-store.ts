@@ -4,6 +4,8 @@ import {
   END,
   EventStoreDBClient,
   FORWARDS,
+  InvalidArgumentError,
+  MaxAppendSizeExceededError,
   NO_STREAM,
   START,
   STREAM_EXISTS,
@@ -20,7 +22,8 @@ import {
   type ReadPosition,
   type RecordedEvent as EsdbRecordedEvent,
 } from '@eventstore/db-client';
-import { UnsupportedOperationError, WrongExpectedRevisionError } from '../errors';
+import { unstorableContent } from '../content';
+import { ContentRefusedError, UnsupportedOperationError, WrongExpectedRevisionError } from '../errors';
 import type {
   AppendRequest,
   AppendResult,
@@ -64,6 +67,9 @@ export class EventStoreDbEventStore implements EventStore {
   async append(stream: string, events: NewEvent[], expectedRevision: ExpectedRevision = 'any'): Promise<AppendResult> {
     // ESDB accepts an empty append; the PostgreSQL adapter does not, and the port keeps one behaviour.
     if (events.length === 0) throw new RangeError('an append needs at least one event per stream');
+    // EventStoreDB would store these; PostgreSQL (and so the read models) cannot: refused alike.
+    const unstorable = unstorableContent(events);
+    if (unstorable) throw new ContentRefusedError(unstorable);
     const data = events.map((event) => jsonEvent({ ...event, data: event.data as JSONType }));
     try {
       const options = { expectedRevision: toEsdbRevision(expectedRevision) };
@@ -74,10 +80,7 @@ export class EventStoreDbEventStore implements EventStore {
         lastGlobalPosition: result.position?.commit ?? UNKNOWN_POSITION,
       };
     } catch (error) {
-      if (!(error instanceof WrongExpectedVersionError)) throw error;
-      const actual = error.actualVersion; // undefined when the server sent no detail
-      const known = typeof actual === 'bigint' || actual === NO_STREAM;
-      throw new WrongExpectedRevisionError(stream, expectedRevision, known ? actual : 'unknown');
+      throw translateAppendError(error, stream, expectedRevision);
     }
   }
 
@@ -254,6 +257,24 @@ class EsdbSubscription implements Subscription {
     this.source.destroy();
     await this.done.catch(() => undefined);
   }
+}
+
+/**
+ * The port's errors for what the client throws on an append: a revision conflict, or content the
+ * server or the client refuses (too large an append, an argument it cannot send). The rest is a
+ * fault of the store and passes through.
+ */
+function translateAppendError(error: unknown, stream: string, expectedRevision: ExpectedRevision): unknown {
+  if (error instanceof WrongExpectedVersionError) {
+    const actual = error.actualVersion; // undefined when the server sent no detail
+    const known = typeof actual === 'bigint' || actual === NO_STREAM;
+    return new WrongExpectedRevisionError(stream, expectedRevision, known ? actual : 'unknown');
+  }
+  if (error instanceof MaxAppendSizeExceededError) {
+    return new ContentRefusedError(`EventStoreDB: the append exceeds its ${error.maxAppendSize} bytes`);
+  }
+  if (error instanceof InvalidArgumentError) return new ContentRefusedError('EventStoreDB: an invalid argument');
+  return error;
 }
 
 /** The port's revision kinds, spelled as the client spells them. */

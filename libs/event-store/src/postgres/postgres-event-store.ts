@@ -1,5 +1,5 @@
 import { Pool, type PoolClient, type PoolConfig } from 'pg';
-import { DuplicateEventIdError, WrongExpectedRevisionError } from '../errors';
+import { ContentRefusedError, DuplicateEventIdError, WrongExpectedRevisionError } from '../errors';
 import type {
   AppendRequest,
   AppendResult,
@@ -363,11 +363,28 @@ function toReplayed(row: ReplayRow): ReplayedEvent {
   };
 }
 
+/**
+ * SQLSTATEs that refuse an append's content, never the store: class 22 (data exception) and
+ * 54000 (a value beyond a size limit). The reason is named by condition only: PostgreSQL's
+ * message may quote the value (`value "…" is out of range`), and a refusal must never carry it.
+ */
+const CONTENT_REFUSED = /^(22...|54000)$/;
+const CONDITIONS: Record<string, string> = {
+  '22P05': 'U+0000 in JSON (untranslatable character)',
+  '22P02': 'invalid JSON, such as a lone surrogate (invalid text representation)',
+  '22021': 'a character not in UTF-8, such as U+0000 in text',
+  '22003': 'a number out of range',
+  '54000': 'a value beyond a size limit',
+};
+
 function translateError(error: unknown, events: NewEvent[]): unknown {
-  const pgError = error as { code?: string; constraint?: string; detail?: string };
+  const pgError = error as { code?: string; constraint?: string; detail?: string; message?: string };
   if (pgError.code === '23505' && pgError.constraint?.endsWith('event_id_key')) {
     const id = /\(event_id\)=\(([^)]+)\)/.exec(pgError.detail ?? '')?.[1] ?? events[0]?.id ?? 'unknown';
     return new DuplicateEventIdError(id);
+  }
+  if (pgError.code && CONTENT_REFUSED.test(pgError.code)) {
+    return new ContentRefusedError(`PostgreSQL ${pgError.code}: ${CONDITIONS[pgError.code] ?? 'a data exception'}`);
   }
   return error;
 }

@@ -10,6 +10,7 @@
 import {
   AMOUNT_PATTERN,
   CURRENCY_PATTERN,
+  isAchievementDescription,
   isAchievementKey,
   isAchievementName,
   isGoal,
@@ -17,9 +18,13 @@ import {
   isProgressIncrement,
   isProgressValue,
   MAX_ACHIEVEMENT_DESCRIPTION_LENGTH,
+  MAX_ACHIEVEMENT_NAME_LENGTH,
+  MAX_ICON_URL_LENGTH,
   parseAmount,
   parseUserId,
   refusal,
+  TEXT_RULE,
+  textMessage,
   type AchievementChanges,
   type AchievementCommand,
   type AchievementEvent,
@@ -191,19 +196,24 @@ const CHANGEABLE = ['name', 'description', 'icon_url', 'hidden'] as const;
 
 type Problems = Record<string, string[]>;
 
+const NAME_RULE = `name must be text of 1-${MAX_ACHIEVEMENT_NAME_LENGTH} characters, not blank (${TEXT_RULE})`;
+
 /**
- * Checks a command's fields (they arrive as JSON over NATS): the same rules as the gateway's
- * DTOs, so a request the gateway let through passes here too. Null when valid.
+ * Checks a command's fields (they arrive as JSON over NATS, maybe not from the gateway): the
+ * same rules as the gateway's DTOs, so a request the gateway let through passes here too, and
+ * decide() is total over any JSON. Messages name fields, never echo values. Null when valid.
  */
 export function validate(command: unknown): Refusal | null {
-  if (typeof command !== 'object' || command === null) return refusal('VALIDATION_FAILED', 'malformed achievements command');
+  if (typeof command !== 'object' || command === null || Array.isArray(command)) {
+    return refusal('VALIDATION_FAILED', 'malformed achievements command');
+  }
   const c = command as Record<string, unknown>;
   const problems: Problems = {};
   const problem = (field: string, message: string) => (problems[field] ??= []).push(message);
   if (!isAchievementKey(c.key)) problem('key', 'key must be 1-64 characters of [A-Za-z0-9_.:-]');
   switch (c.type) {
     case 'RegisterAchievement':
-      if (!isAchievementName(c.name)) problem('name', 'name must be 1-100 characters, not blank');
+      if (!isAchievementName(c.name)) problem('name', NAME_RULE);
       checkDescription(c.description, problem);
       checkIconUrl(c.icon_url, problem);
       if (!isGoal(c.goal)) problem('goal', 'goal must be an integer from 1 to 1000000000');
@@ -218,10 +228,13 @@ export function validate(command: unknown): Refusal | null {
       }
       const given = changes as Record<string, unknown>;
       const fields = Object.keys(given).filter((field) => given[field] !== undefined);
-      const unknown = fields.filter((field) => !(CHANGEABLE as readonly string[]).includes(field));
-      for (const field of unknown) problem(field, `${field} cannot be changed (only ${CHANGEABLE.join(', ')})`);
+      for (const field of fields.filter((name) => !(CHANGEABLE as readonly string[]).includes(name))) {
+        // A field name is echoed only when it is a plain name: any key may arrive over NATS.
+        const named = /^[a-z_]{1,32}$/.test(field) ? field : 'changes';
+        problem(named, `${named === 'changes' ? 'a field' : field} cannot be changed (only ${CHANGEABLE.join(', ')})`);
+      }
       if (fields.length === 0) problem('changes', `give at least one of ${CHANGEABLE.join(', ')}`);
-      if (given.name !== undefined && !isAchievementName(given.name)) problem('name', 'name must be 1-100 characters, not blank');
+      if (given.name !== undefined && !isAchievementName(given.name)) problem('name', NAME_RULE);
       if (given.description !== undefined) checkDescription(given.description, problem);
       if (given.icon_url !== undefined) checkIconUrl(given.icon_url, problem);
       if (given.hidden !== undefined && typeof given.hidden !== 'boolean') problem('hidden', 'hidden must be a boolean');
@@ -243,7 +256,7 @@ export function validate(command: unknown): Refusal | null {
       checkUserId(c.user_id, problem);
       break;
     default:
-      return refusal('VALIDATION_FAILED', `unknown achievements command ${JSON.stringify(c.type)}`);
+      return refusal('VALIDATION_FAILED', 'unknown achievements command type');
   }
   return Object.keys(problems).length ? refusal('VALIDATION_FAILED', 'the command is not valid', { fields: problems }) : null;
 }
@@ -251,13 +264,15 @@ export function validate(command: unknown): Refusal | null {
 type Report = (field: string, message: string) => void;
 
 function checkDescription(value: unknown, problem: Report): void {
-  if (value !== null && (typeof value !== 'string' || value.length > MAX_ACHIEVEMENT_DESCRIPTION_LENGTH)) {
-    problem('description', 'description must be null or a string of at most 500 characters');
+  if (!isAchievementDescription(value)) {
+    problem('description', textMessage('description', MAX_ACHIEVEMENT_DESCRIPTION_LENGTH, { nullable: true }));
   }
 }
 
 function checkIconUrl(value: unknown, problem: Report): void {
-  if (value !== null && !isIconUrl(value)) problem('icon_url', 'icon_url must be null or an http(s) URL of at most 2048 characters');
+  if (value !== null && !isIconUrl(value)) {
+    problem('icon_url', `icon_url must be null or an http(s) URL of at most ${MAX_ICON_URL_LENGTH} characters (${TEXT_RULE})`);
+  }
 }
 
 function checkReward(value: unknown, problem: Report): void {

@@ -16,7 +16,7 @@ import {
   type RequestMeta,
   type Unlock,
 } from '@coffer/contracts';
-import { WrongExpectedRevisionError, type EventStore, type NewEvent, type RecordedEvent } from '@coffer/event-store';
+import { ContentRefusedError, WrongExpectedRevisionError, type EventStore, type NewEvent, type RecordedEvent } from '@coffer/event-store';
 import { Lru, type JsonLogger } from '@coffer/platform';
 import { decide, isProgressCommand, validate, type DecideContext, type DecisionState } from '../domain/decide';
 import { evolveAchievement, evolveProgress, type AppliedEvent } from '../domain/evolve';
@@ -312,6 +312,10 @@ export class AchievementsWriter {
       } catch (error) {
         // The state may hold events that are not durable: forget it, the next load re-reads it.
         kind.forget();
+        if (error instanceof ContentRefusedError) {
+          await this.isolatePoison(stream, batch, kind, error);
+          return;
+        }
         if (error instanceof WrongExpectedRevisionError && attempt < this.options.maxAttempts) {
           this.conflicts++;
           await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
@@ -328,6 +332,38 @@ export class AchievementsWriter {
         return;
       }
     }
+  }
+
+  /**
+   * The store refused the batch's append for its content: one command decided something the
+   * store cannot hold (decide's value rules should make that impossible). Decided and appended
+   * again one command at a time, the poisoned one is found by its own append and refused alone,
+   * with a 4xx naming the rule, never the content; the others are appended and answered as
+   * usual. Its claim is released like any refusal's, and a retry is refused the same way.
+   */
+  private async isolatePoison<S extends AchievementState | ProgressState>(
+    stream: string,
+    batch: Pending[],
+    kind: StreamKind<S>,
+    refused: ContentRefusedError,
+  ): Promise<void> {
+    if (batch.length > 1) {
+      this.logger.event('warn', 'the store refused a batch for its content: appending its commands one at a time', {
+        stream,
+        commands: batch.length,
+        reason: refused.reason,
+      });
+      for (const item of batch) await this.decideBatch(stream, [item], kind);
+      return;
+    }
+    this.logger.event('warn', 'refused a command whose events the store cannot hold', {
+      stream,
+      command_id: batch[0].meta.command_id,
+      reason: refused.reason,
+    });
+    batch[0].resolve(
+      refusal('VALIDATION_FAILED', 'the event store cannot hold what this command would record', { reason: refused.reason }),
+    );
   }
 
   /** Commands of this batch that can be asked again remember where their events landed. */

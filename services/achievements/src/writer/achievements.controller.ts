@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { PATTERNS, refusal, type AchievementRequestBody, type Reply, type Request } from '@coffer/contracts';
+import { isId, isRequestMeta, PATTERNS, refusal, type AchievementRequestBody, type Reply, type Request } from '@coffer/contracts';
 import { runWithCorrelation } from '@coffer/platform';
 import { AchievementsWriter } from './achievements-writer';
 
@@ -23,13 +23,13 @@ function isRequest(value: unknown): value is Request<AchievementRequestBody> {
   const request = value as Request<AchievementRequestBody> | undefined;
   const meta = request?.meta;
   const body = request?.body as unknown;
+  // The ids and the request hash land in event metadata: they follow the value rules too.
+  const requestHash = (body as { request_hash?: unknown } | null)?.request_hash;
   return (
-    typeof meta?.command_id === 'string' &&
-    meta.command_id !== '' &&
-    typeof meta.correlation_id === 'string' &&
-    (meta.app_id === null || typeof meta.app_id === 'string') &&
+    isRequestMeta(meta) &&
     typeof body === 'object' &&
     body !== null &&
-    ('query' in body || 'command' in body)
+    ('query' in body || 'command' in body) &&
+    (requestHash === undefined || requestHash === null || requestHash === '' || isId(requestHash))
   );
 }

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Inject, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import {
+  parseTime,
   PATTERNS,
   type BalanceReply,
   type LedgerQuery,
@@ -144,8 +145,8 @@ export class FinanceController {
       app_id: app.app_id,
       user_id: query.user_id === undefined ? undefined : exactUserId(query.user_id),
       event_id: query.event_id,
-      from: query.from ? new Date(query.from) : undefined,
-      to: query.to ? new Date(query.to) : undefined,
+      from: query.from === undefined ? undefined : validatedTime(query.from),
+      to: query.to === undefined ? undefined : validatedTime(query.to),
       type: query.type,
       status: query.status,
       limit,
@@ -154,4 +155,11 @@ export class FinanceController {
     });
     return { data: page.data.map(transactionView), next_cursor: page.next_cursor };
   }
+}
+
+/** A time the query DTO validated (IsTime): the same rule reads it, so both agree on the instant. */
+function validatedTime(value: string): Date {
+  const time = parseTime(value);
+  if (time === null) throw new Error(`time ${value} reached a handler unvalidated`);
+  return time;
 }

@@ -1,5 +1,6 @@
 import { parse } from 'lossless-json';
 import type { FastifyInstance } from 'fastify';
+import { jsonTextTooDeep, MAX_JSON_DEPTH } from '@coffer/contracts';
 import { ApiError } from './api-error';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -25,8 +26,22 @@ function refuseProtoKeys(key: string, value: unknown): unknown {
   return value;
 }
 
+/**
+ * Checked on the text before parsing: lossless-json's parser recurses once per level, so a body
+ * of 64 KiB of brackets would overflow the stack (a RangeError, a 500) before any rule saw it;
+ * and nothing of ours nests deeper than a few levels. The scan is one pass, no allocation.
+ */
+function refuseDeepNesting(text: string): void {
+  if (jsonTextTooDeep(text)) {
+    throw new ApiError('VALIDATION_FAILED', `request body is nested deeper than ${MAX_JSON_DEPTH} levels`, {
+      max_depth: MAX_JSON_DEPTH,
+    });
+  }
+}
+
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') return undefined;
+  refuseDeepNesting(text);
   try {
     return parse(text, refuseProtoKeys, parseNumber);
   } catch (error) {

@@ -40,7 +40,33 @@ export function registerProjectionMetrics(registry: Registry, pool: Pool): true 
   );
   gauge('coffer_projection_lag_events', 'Events in the store not yet in the read models (capped at 100000)', (f) => f.lagEvents);
   gauge('coffer_projection_lag_seconds', 'Age of the oldest event not yet in the read models (0 when caught up)', (f) => f.lagSeconds);
+  new Gauge({
+    name: 'coffer_quarantined_events',
+    help: 'Events set aside because a reader cannot take them, by reader (read_models: the serving generation; feed): verify fails while any is',
+    labelNames: ['consumer'] as const,
+    registers: [registry],
+    async collect() {
+      const counts = await quarantinedCounts(pool);
+      if (!counts) return;
+      this.set({ consumer: 'read_models' }, counts.read_models);
+      this.set({ consumer: 'feed' }, counts.feed);
+    },
+  });
   return true;
+}
+
+/** See services/projector/src/quarantine.ts. */
+async function quarantinedCounts(pool: Pool): Promise<{ read_models: number; feed: number } | undefined> {
+  try {
+    const { rows } = await pool.query(
+      `SELECT count(*) FILTER (WHERE q.consumer = 'read-models:' || m.active_generation)::int AS read_models,
+              count(*) FILTER (WHERE q.consumer = 'feed')::int AS feed
+         FROM coffer_meta.quarantine q, coffer_meta.read_models m`,
+    );
+    return rows[0];
+  } catch {
+    return undefined; // not created yet (no projector has started): leave the gauge unset
+  }
 }
 
 async function measure(pool: Pool): Promise<ProjectionFigures | undefined> {

@@ -3,9 +3,7 @@
  * context or from the state's counters, so the same inputs always give the same events.
  */
 import {
-  CURRENCY_PATTERN,
   parseAmount,
-  parseUserId,
   refusal,
   type LedgerCommand,
   type LedgerEvent,
@@ -15,6 +13,7 @@ import {
 import { available, houseAccount, isUserAccount, TREASURY, userAccount } from './accounts';
 import { balanceOf, rememberedCommand } from './state';
 import type { DecidedCommand, FinanceEventState, LedgerState } from './state';
+import { commandProblem } from './validate';
 
 /**
  * The most transactions one finance event may hold pending. Close and expiry settle them all in
@@ -43,6 +42,10 @@ export type Decision =
 const events = (...list: LedgerEvent[]): Decision => ({ kind: 'events', events: list });
 const refuse = (...args: Parameters<typeof refusal>): Decision => ({ kind: 'refused', refusal: refusal(...args) });
 
+/**
+ * Total over any JSON: `command` arrives over NATS and is checked field by field (validate.ts)
+ * before anything reads it, so what is not a well-formed command is refused, never thrown on.
+ */
 export function decide(state: LedgerState, command: LedgerCommand | SystemCommand, context: DecideContext): Decision {
   // A command id seen before answers its first answer: for a key's retention window, or (no key) until its deadline.
   const keyed = Boolean(context.request_hash);
@@ -52,6 +55,8 @@ export function decide(state: LedgerState, command: LedgerCommand | SystemComman
       ? { kind: 'replay', decided }
       : refuse('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request');
   }
+  const invalid = commandProblem(command);
+  if (invalid) return { kind: 'refused', refusal: invalid };
   const now = context.now.toISOString();
   switch (command.type) {
     case 'StartTerm':
@@ -81,7 +86,6 @@ function decideAdmin(
   switch (command.type) {
     case 'RegisterApp': {
       const name = command.name.trim();
-      if (!name || name.length > 100) return refuse('VALIDATION_FAILED', 'name must be 1-100 characters');
       if (state.keyOwners.has(command.key_id)) return refuse('VALIDATION_FAILED', 'key_id already exists');
       const app_id = `app_${state.nextAppNumber}`;
       return events(
@@ -128,9 +132,6 @@ function decideFinance(
   const deadline = new Date(context.now.getTime() + context.eventTimeoutSeconds * 1000).toISOString();
   switch (command.type) {
     case 'OpenEvent':
-      if (command.description !== null && command.description.length > 500) {
-        return refuse('VALIDATION_FAILED', 'description must be at most 500 characters');
-      }
       return events({
         type: 'EventOpened',
         data: { event_id: state.nextEventId, app_id: appId, description: command.description, opened_at: now, expires_at: deadline },
@@ -209,17 +210,9 @@ interface TransactionIntent {
   now: string;
 }
 
-/** Checks amount, ids and funds, then records the transaction: pending inside an event, else posted. */
+/** Checks funds (the fields were checked by validate.ts), then records the transaction: pending inside an event, else posted. */
 function transaction(state: LedgerState, intent: TransactionIntent): Decision {
-  const amount = parseAmount(intent.amount);
-  if (amount === null) return refuse('VALIDATION_FAILED', 'amount must be a positive integer of at most 10^18');
-  if (!CURRENCY_PATTERN.test(intent.currency)) return refuse('VALIDATION_FAILED', 'currency is not valid');
-  if (parseUserId(intent.user) === null || (intent.creditUser !== null && parseUserId(intent.creditUser) === null)) {
-    return refuse('VALIDATION_FAILED', 'user_id is not valid');
-  }
-  if (intent.description !== null && intent.description.length > 500) {
-    return refuse('VALIDATION_FAILED', 'description must be at most 500 characters');
-  }
+  const amount = parseAmount(intent.amount) as bigint;
   if (isUserAccount(intent.debit)) {
     const funds = available(balanceOf(state, intent.debit, intent.currency));
     if (funds < amount) {

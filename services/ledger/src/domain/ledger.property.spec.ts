@@ -291,9 +291,21 @@ class Run {
   private oracle(command: LedgerCommand | SystemCommand, caller: string | null): string | undefined {
     const adminOnly = ['RegisterApp', 'IssueApiKey', 'RevokeApiKey', 'Grant'];
     if (command.type === 'ExpireEvent' || command.type === 'StartTerm') return 'events';
+    const eventId = command.type === 'PingEvent' || command.type === 'CloseEvent' || command.type === 'PostTransaction' ? command.event_id : null;
+    // Fields are checked before anything else (a command is JSON from NATS until then).
+    if (eventId !== null && !(Number.isSafeInteger(eventId) && eventId >= 1)) return 'VALIDATION_FAILED';
+    if (command.type === 'PostTransaction' || command.type === 'Transfer' || command.type === 'Grant') {
+      const users = command.type === 'Transfer' ? [command.from_user_id, command.to_user_id] : [command.user_id];
+      const wellFormed =
+        /^[1-9][0-9]*$/.test(command.amount) &&
+        parseAmount(command.amount) !== null &&
+        /^[a-z][a-z0-9_]{0,31}$/.test(command.currency) &&
+        users.every((id) => /^[A-Za-z0-9_.:-]{1,64}$/.test(id));
+      if (!wellFormed) return 'VALIDATION_FAILED';
+    }
+    if (command.type === 'OpenEvent' && command.description !== null && command.description.length > 500) return 'VALIDATION_FAILED';
     if (adminOnly.includes(command.type) !== (caller === null)) return 'FORBIDDEN';
 
-    const eventId = command.type === 'PingEvent' || command.type === 'CloseEvent' || command.type === 'PostTransaction' ? command.event_id : null;
     if (eventId !== null) {
       const finance = this.state.openEvents.get(eventId);
       const settled = this.state.settledEvents.get(eventId);
@@ -304,13 +316,7 @@ class Run {
     if (command.type !== 'PostTransaction' && command.type !== 'Transfer') return undefined;
 
     const transfer = command.type === 'Transfer';
-    const users = transfer ? [command.from_user_id, command.to_user_id] : [command.user_id];
-    const valid =
-      parseAmount(command.amount) !== null &&
-      /^[a-z][a-z0-9_]{0,31}$/.test(command.currency) &&
-      users.every((id) => /^[A-Za-z0-9_.:-]{1,64}$/.test(id)) &&
-      !(transfer && command.from_user_id === command.to_user_id);
-    if (!valid) return 'VALIDATION_FAILED';
+    if (transfer && command.from_user_id === command.to_user_id) return 'VALIDATION_FAILED';
 
     const debited = transfer ? command.from_user_id : command.kind === 'debit' ? command.user_id : null;
     if (debited === null) return 'events'; // a credit comes from the house, which may go negative

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { MAX_DEADLINE_AHEAD_MS } from '@coffer/contracts';
+import { MAX_DEADLINE_AHEAD_MS, type LedgerCommandBody, type RequestMeta } from '@coffer/contracts';
 import { PostgresEventStore } from '@coffer/event-store';
 import { JsonLogger } from '@coffer/platform';
 import { createTestDatabase, type TestDatabase } from '@coffer/testing';
@@ -275,5 +275,88 @@ describe('LedgerWriter limits', () => {
     expect(await grant(next, 'erin', '5', deadline, id)).toEqual(again);
     expect(await postedOf(next, 'erin')).toBe('6');
     expect(await grantedIn(id)).toBe(1);
+  });
+});
+
+describe('LedgerWriter with a command the store cannot hold', () => {
+  let database: TestDatabase;
+  let store: PostgresEventStore;
+  let snapshots: SnapshotStore;
+  let writer: LedgerWriter;
+  const lines: Array<Record<string, unknown>> = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase('ledger_writer_poison');
+    store = await PostgresEventStore.connect({ connectionString: database.url });
+    snapshots = new SnapshotStore(database.url);
+    const logger = new JsonLogger('ledger', 'info', (line) => lines.push(JSON.parse(line)));
+    writer = new LedgerWriter(store, snapshots, logger, { ...OPTIONS, instanceId: randomUUID() });
+    await writer.lead();
+  });
+
+  afterAll(async () => {
+    await writer.stepDown();
+    await store.close();
+    await snapshots.close();
+    await database.drop();
+  });
+
+  const meta = (app_id: string | null, overrides: Partial<RequestMeta> = {}): RequestMeta => ({
+    correlation_id: randomUUID(),
+    command_id: randomUUID(),
+    app_id,
+    key_id: null,
+    deadline_epoch_ms: Date.now() + 10_000,
+    ...overrides,
+  });
+  const balance = async (user_id: string) => {
+    const reply = (await writer.query({ type: 'GetBalance', user_id })) as { ok: true; result: { balances: Array<{ posted: string }> } };
+    return reply.result.balances[0]?.posted ?? '0';
+  };
+
+  it("refuses the poisoned command alone with a 4xx, appends the rest of its batch, and answers its retries the same", async () => {
+    // Decide checks every field of a command, so the poison here is in what it does not read:
+    // the request's correlation id, which lands in the metadata of the command's events. The
+    // NATS controller refuses such a request; a caller inside the process reaches the writer.
+    const poisoned = {
+      body: {
+        command: { type: 'PostTransaction', user_id: 'alice', event_id: null, kind: 'debit', amount: '1', currency: 'coins', description: null },
+        request_hash: 'hash-of-the-poisoned-request',
+      } as LedgerCommandBody,
+      meta: meta('app_2', { command_id: 'app_2:poisoned-key', correlation_id: 'corr\u0000elation' }),
+    };
+    const grant = writer.command({ command: { type: 'Grant', user_id: 'alice', amount: '100', currency: 'coins', description: null }, request_hash: null }, meta(null));
+    // Submitted while the grant's append is in flight: decided together into the next batch.
+    const [credit, refused, transfer] = await Promise.all([
+      writer.command(
+        { command: { type: 'PostTransaction', user_id: 'bob', event_id: null, kind: 'credit', amount: '5', currency: 'coins', description: 'win' }, request_hash: null },
+        meta('app_1'),
+      ),
+      writer.command(poisoned.body, poisoned.meta),
+      writer.command(
+        { command: { type: 'Transfer', from_user_id: 'alice', to_user_id: 'carol', amount: '3', currency: 'coins', description: null }, request_hash: null },
+        meta('app_3'),
+      ),
+    ]);
+    expect(await grant).toMatchObject({ ok: true });
+    expect(lines).toContainEqual(expect.objectContaining({ msg: 'the store refused a batch for its content: appending its commands one at a time', commands: 3 }));
+
+    expect(credit).toMatchObject({ ok: true, result: { result: { type: 'credit', amount: '5', status: 'posted' } } });
+    expect(transfer).toMatchObject({ ok: true, result: { result: { type: 'transfer', amount: '3' } } });
+    expect(refused).toMatchObject({ ok: false, code: 'VALIDATION_FAILED', message: 'the event store cannot hold what this command would record' });
+    expect([await balance('alice'), await balance('bob'), await balance('carol')]).toEqual(['97', '5', '3']);
+
+    // Recorded without the poison, so a retry gets the same refusal and the store is not tried again.
+    const events = await store.readStream(writer.stream);
+    const record = events.find((event) => event.metadata.command_id === 'app_2:poisoned-key');
+    expect(record).toMatchObject({ type: 'CommandRefused', data: { code: 'VALIDATION_FAILED' } });
+    expect(JSON.stringify({ data: record?.data, metadata: record?.metadata })).not.toMatch(/\\u0000|\u0000/);
+    const retry = await writer.command(poisoned.body, poisoned.meta);
+    expect(retry).toEqual(refused);
+    expect(await store.readStream(writer.stream)).toHaveLength(events.length);
+
+    // Never fail-stop: the writer kept leading and no batch was refused as a store fault.
+    expect(writer.isLeading).toBe(true);
+    expect(lines.filter((line) => line.level === 'error')).toEqual([]);
   });
 });

@@ -3,7 +3,10 @@ import {
   contextOf,
   DEFAULT_IDEMPOTENCY_RETENTION_MS,
   EVENT_SCHEMA_VERSIONS,
+  isId,
+  isText,
   MAX_DEADLINE_AHEAD_MS,
+  MAX_REQUEST_ID_LENGTH,
   refusal,
   type CommandReply,
   type LedgerCommandBody,
@@ -14,6 +17,7 @@ import {
   type RequestMeta,
 } from '@coffer/contracts';
 import {
+  ContentRefusedError,
   WrongExpectedRevisionError,
   type EventStore,
   type NewEvent,
@@ -94,7 +98,8 @@ const unavailable = (why: string, details?: Record<string, unknown>) =>
  * The realm's single writer (DESIGN.md, "The ledger"): holds every account and open event in
  * memory, decides commands one at a time against that exact state, appends each batch's events
  * in one store round trip, and answers only once the batch is durable. A failed append is
- * fail-stop: the batch is refused and the state rebuilt from the store.
+ * fail-stop: the batch is refused and the state rebuilt from the store; except when the store
+ * refused the batch's content, which is one command's failure (isolatePoison).
  */
 export class LedgerWriter {
   private state: LedgerState;
@@ -356,7 +361,8 @@ export class LedgerWriter {
         this.position = appended.lastGlobalPosition.toString();
         this.rememberPositions(batch);
       } catch (error) {
-        await this.failStop(batch, error);
+        if (error instanceof ContentRefusedError) await this.isolatePoison(batch, expected, error);
+        else await this.failStop(batch, error);
         return;
       }
     }
@@ -390,6 +396,86 @@ export class LedgerWriter {
     this.leading = false;
     clearInterval(this.sweeper);
     for (const item of this.queue.splice(0)) item.resolve(unavailable('the ledger is changing writers'));
+  }
+
+  /**
+   * The store refused the batch's append for its content: one command decided something the
+   * store cannot hold (decide's value rules should make that impossible; this keeps it one
+   * command's failure if they ever miss something). The state holds the batch, which is not
+   * durable, so it is rebuilt, and the batch is decided and appended again one command at a
+   * time: the poisoned command is found by its own append and refused alone, the others are
+   * appended and answered as usual. Only a fault of the store stays fail-stop. Rare, so simple:
+   * a rebuild per poisoned command, and the common path pays nothing.
+   */
+  private async isolatePoison(batch: Queued[], expected: bigint, refused: ContentRefusedError): Promise<void> {
+    const term = this.state.term;
+    try {
+      await this.rebuild();
+    } catch (error) {
+      await this.failStop(batch, error);
+      return;
+    }
+    if (this.state.term !== term) {
+      // The stream has another writer's term: appending on from the rebuilt state would write past its fence.
+      await this.failStop(batch, new WrongExpectedRevisionError(this.stream, expected, this.state.revision));
+      return;
+    }
+    if (batch.length === 1) {
+      await this.refusePoisoned(batch[0], refused);
+      return;
+    }
+    this.logger.event('warn', 'the store refused a batch for its content: appending its commands one at a time', {
+      commands: batch.length,
+      reason: refused.reason,
+    });
+    for (const item of batch) {
+      if (this.leading && this.mayDecide()) await this.decideBatch([item]);
+      else item.resolve(unavailable('the ledger is changing writers'));
+    }
+  }
+
+  /**
+   * Refuses the one command whose events the store cannot hold, with a 4xx that names the rule
+   * and never the content. With an Idempotency-Key it is recorded (CommandRefused carries code,
+   * message and reason only), so its retries get the same refusal without trying the store again.
+   */
+  private async refusePoisoned(item: Queued, refused: ContentRefusedError): Promise<void> {
+    const { work } = item;
+    if (work.kind !== 'command') {
+      item.resolve(unavailable('the ledger could not answer this query')); // a query appends nothing: never the poison
+      return;
+    }
+    const answer = refusal('VALIDATION_FAILED', 'the event store cannot hold what this command would record', {
+      reason: refused.reason,
+    });
+    this.logger.event('warn', 'refused a command whose events the store cannot hold', {
+      command_id: work.meta.command_id,
+      reason: refused.reason,
+    });
+    const recorded = storableIds(work) ? recordedRefusal(answer, work.context) : null;
+    if (recorded) {
+      const events: NewEvent[] = [];
+      const expected = this.state.revision;
+      this.apply(recorded, { ...work, meta: withoutUnstorableIds(work.meta) }, events);
+      try {
+        const appended = await this.store.append(this.stream, events, expected < 0n ? 'no_stream' : expected);
+        this.position = appended.lastGlobalPosition.toString();
+        this.rememberPositions([item]);
+      } catch (error) {
+        // Refused again, for what no rule here foresaw: answered, not recorded.
+        if (!(error instanceof ContentRefusedError)) {
+          await this.failStop([item], error);
+          return;
+        }
+        try {
+          await this.rebuild();
+        } catch (rebuildError) {
+          await this.failStop([item], rebuildError);
+          return;
+        }
+      }
+    }
+    item.resolve(answer);
   }
 
   private async failStop(batch: Queued[], error: unknown): Promise<void> {
@@ -549,6 +635,22 @@ function evolveRecorded(state: LedgerState, event: RecordedEvent): void {
     streamPosition: event.streamPosition,
     globalPosition: event.globalPosition,
   });
+}
+
+/** Whether the ids a refusal is remembered by (command id, request hash) can be stored at all. */
+function storableIds(work: CommandWork): boolean {
+  return isText(work.meta.command_id, MAX_REQUEST_ID_LENGTH) && (work.context.request_hash === null || isId(work.context.request_hash));
+}
+
+/**
+ * The request's meta with every id that breaks the value rules dropped: the controller refuses
+ * such requests, but the refusal of a poisoned command must never carry the poison into its
+ * event, whoever called.
+ */
+function withoutUnstorableIds(meta: RequestMeta): RequestMeta {
+  const id = (value: string | null) => (value !== null && isId(value) ? value : null);
+  const correlation = isText(meta.correlation_id, MAX_REQUEST_ID_LENGTH) ? meta.correlation_id : meta.command_id;
+  return { ...meta, correlation_id: correlation, app_id: id(meta.app_id), key_id: id(meta.key_id) };
 }
 
 /** A query answered inside a batch reports the position after that batch. */

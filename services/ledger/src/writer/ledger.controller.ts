@@ -1,6 +1,15 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { PATTERNS, refusal, type LedgerCommandBody, type LedgerQuery, type Reply, type Request } from '@coffer/contracts';
+import {
+  isId,
+  isRequestMeta,
+  PATTERNS,
+  refusal,
+  type LedgerCommandBody,
+  type LedgerQuery,
+  type Reply,
+  type Request,
+} from '@coffer/contracts';
 import { runWithCorrelation } from '@coffer/platform';
 import { LedgerWriter } from './ledger-writer';
 
@@ -11,7 +20,7 @@ export class LedgerController {
 
   @MessagePattern(PATTERNS.ledgerCommands)
   command(@Payload() request: Request<LedgerCommandBody>): Promise<Reply<unknown>> {
-    if (!isRequest(request) || !request.body?.command?.type) {
+    if (!isRequest(request) || !isCommandBody(request.body)) {
       return Promise.resolve(refusal('VALIDATION_FAILED', 'malformed ledger command'));
     }
     return runWithCorrelation(request.meta.correlation_id, () => this.writer.command(request.body, request.meta));
@@ -27,6 +36,22 @@ export class LedgerController {
 }
 
 function isRequest(value: unknown): value is Request<unknown> {
-  const meta = (value as Request<unknown>)?.meta;
-  return typeof meta?.command_id === 'string' && typeof meta?.correlation_id === 'string';
+  return typeof value === 'object' && value !== null && isRequestMeta((value as Request<unknown>).meta);
+}
+
+/** Commands the ledger gives itself (expiry, a new writer term): never obeyed from NATS. */
+const SYSTEM_COMMANDS: ReadonlySet<unknown> = new Set(['ExpireEvent', 'StartTerm']);
+
+/**
+ * The command's fields are decide()'s to check; its envelope is checked here. The request hash
+ * lands in event metadata, so it follows the value rules too.
+ */
+function isCommandBody(body: unknown): body is LedgerCommandBody {
+  const { command, request_hash } = (body ?? {}) as Partial<LedgerCommandBody>;
+  return (
+    typeof command === 'object' &&
+    command !== null &&
+    !SYSTEM_COMMANDS.has((command as { type?: unknown }).type) &&
+    (request_hash === null || isId(request_hash))
+  );
 }

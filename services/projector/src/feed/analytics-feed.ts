@@ -1,9 +1,13 @@
 import { connect, JSONCodec, RetentionPolicy, StorageType, type JetStreamClient, type NatsConnection } from 'nats';
+import type { Pool } from 'pg';
 import { contextOf, isDomainEventType, subjects, type DomainEventType, type Subjects } from '@coffer/contracts';
 import { toEnvelope, type EventStore, type RecordedEvent, type Subscription } from '@coffer/event-store';
 import type { JsonLogger } from '@coffer/platform';
+import { ensureQuarantine, FEED_CONSUMER, quarantine } from '../quarantine';
 
 const RETRY_MS = 500;
+/** Room left in a NATS message for the headers a JetStream publish adds (message id, expected sequence). */
+const HEADER_ROOM_BYTES = 1024;
 const codec = JSONCodec();
 
 /**
@@ -17,6 +21,9 @@ const codec = JSONCodec();
  * expects the stream's last sequence to be the one before it (Nats-Expected-Last-Sequence), so
  * if any message fails, every later one is refused by the server rather than stored out of
  * order; the batch then fails and publishing resumes after the stream's real last message.
+ *
+ * An event no NATS message can carry (larger than the server's max_payload) would stop the
+ * feed on it for ever: it is quarantined instead (../quarantine.ts), and the feed goes on.
  */
 export class AnalyticsFeed {
   private nc: NatsConnection | undefined;
@@ -26,6 +33,7 @@ export class AnalyticsFeed {
   /** The stream's last sequence as of our last acknowledged publish (or the restart). */
   private lastSequence = 0;
   private loop: Promise<void> | undefined;
+  private quarantineReady = false;
   private readonly subjects: Subjects;
   published = 0;
 
@@ -34,6 +42,8 @@ export class AnalyticsFeed {
     private readonly natsUrl: string,
     prefix: string,
     private readonly logger: JsonLogger,
+    /** Where unpublishable events are quarantined. */
+    private readonly pool: Pool,
   ) {
     this.subjects = subjects(prefix);
   }
@@ -45,8 +55,11 @@ export class AnalyticsFeed {
   private async run(): Promise<void> {
     while (!this.stopped) {
       try {
+        await this.ensureQuarantine();
         await this.connect();
         const after = await this.lastPublished();
+        // Stopped while starting: a subscription made now would have nobody to stop it.
+        if (this.stopped) return;
         this.subscription = this.store.subscribeToAll((events) => this.publish(events), { after, batchSize: 500, minReadIntervalMs: 50 });
         await this.subscription.done;
       } catch (error) {
@@ -55,6 +68,11 @@ export class AnalyticsFeed {
         await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
       }
     }
+  }
+
+  private async ensureQuarantine(): Promise<void> {
+    if (!this.quarantineReady) await ensureQuarantine(this.pool);
+    this.quarantineReady = true;
   }
 
   private async connect(): Promise<void> {
@@ -95,10 +113,27 @@ export class AnalyticsFeed {
   }
 
   private async publish(events: RecordedEvent[]): Promise<void> {
-    const domain = events.filter((event): event is RecordedEvent & { type: DomainEventType } => isDomainEventType(event.type));
+    const messages: Array<{ event: RecordedEvent & { type: DomainEventType }; data: Uint8Array }> = [];
+    for (const event of events) {
+      if (!isDomainEventType(event.type)) continue;
+      const data = codec.encode(toEnvelope(event));
+      const limit = (this.nc?.info?.max_payload ?? Number.POSITIVE_INFINITY) - HEADER_ROOM_BYTES;
+      if (data.length <= limit) {
+        messages.push({ event: event as RecordedEvent & { type: DomainEventType }, data });
+        continue;
+      }
+      const error = new Error(`its message of ${data.length} bytes exceeds the ${limit} bytes a NATS message may carry here`);
+      await quarantine(this.pool, FEED_CONSUMER, event, error);
+      this.logger.event('error', 'quarantined an event the analytics feed cannot publish', {
+        event_id: event.id,
+        position: event.globalPosition.toString(),
+        type: event.type,
+        error: error.message,
+      });
+    }
     const base = this.lastSequence;
-    const acks = domain.map((event, i) =>
-      this.js!.publish(this.subjects.event(contextOf(event.type), event.type), codec.encode(toEnvelope(event)), {
+    const acks = messages.map(({ event, data }, i) =>
+      this.js!.publish(this.subjects.event(contextOf(event.type), event.type), data, {
         msgID: event.id,
         expect: { lastSequence: base + i },
         timeout: 5000,
@@ -111,7 +146,7 @@ export class AnalyticsFeed {
       const ack = (result as PromiseFulfilledResult<{ seq: number }>).value;
       if (ack.seq !== ++this.lastSequence) throw new Error(`feed out of step: stored at ${ack.seq}, expected ${this.lastSequence}`);
     }
-    this.published += domain.length;
+    this.published += messages.length;
   }
 
   async stop(): Promise<void> {

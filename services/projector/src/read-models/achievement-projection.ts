@@ -11,6 +11,7 @@
 import type { PoolClient } from 'pg';
 import type { AchievementChanges, AchievementEvent } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
+import { folding } from '../quarantine';
 
 interface AchievementRow {
   app_id: string;
@@ -67,58 +68,61 @@ export async function projectAchievementEvents(client: PoolClient, schemaName: s
     return delta;
   };
 
-  for (const recorded of events) {
-    const event = { type: recorded.type, data: recorded.data } as AchievementEvent;
-    switch (event.type) {
-      case 'AchievementRegistered': {
-        const { app_id, key, name, description, icon_url, goal, hidden, reward, registered_at } = event.data;
-        registered.set(rowKey(app_id, key), {
-          app_id,
-          key,
-          name,
-          description,
-          icon_url,
-          goal,
-          hidden,
-          reward_amount: reward?.amount ?? null,
-          reward_currency: reward?.currency ?? null,
-          created_at: registered_at,
-          updated_at: registered_at,
-        });
-        break;
-      }
-      case 'AchievementUpdated': {
-        const { app_id, key, changes, updated_at } = event.data;
-        const id = rowKey(app_id, key);
-        const fresh = registered.get(id);
-        if (fresh) {
-          Object.assign(fresh, pick(changes), { updated_at });
-        } else {
-          const earlier = changed.get(id);
-          changed.set(id, { app_id, key, changes: { ...earlier?.changes, ...pick(changes) }, updated_at });
+  // What the fold throws is an event's fault, never the database's (../quarantine.ts).
+  folding(() => {
+    for (const recorded of events) {
+      const event = { type: recorded.type, data: recorded.data } as AchievementEvent;
+      switch (event.type) {
+        case 'AchievementRegistered': {
+          const { app_id, key, name, description, icon_url, goal, hidden, reward, registered_at } = event.data;
+          registered.set(rowKey(app_id, key), {
+            app_id,
+            key,
+            name,
+            description,
+            icon_url,
+            goal,
+            hidden,
+            reward_amount: reward?.amount ?? null,
+            reward_currency: reward?.currency ?? null,
+            created_at: registered_at,
+            updated_at: registered_at,
+          });
+          break;
         }
-        break;
+        case 'AchievementUpdated': {
+          const { app_id, key, changes, updated_at } = event.data;
+          const id = rowKey(app_id, key);
+          const fresh = registered.get(id);
+          if (fresh) {
+            Object.assign(fresh, pick(changes), { updated_at });
+          } else {
+            const earlier = changed.get(id);
+            changed.set(id, { app_id, key, changes: { ...earlier?.changes, ...pick(changes) }, updated_at });
+          }
+          break;
+        }
+        case 'ProgressRecorded': {
+          const { app_id, key, user_id, progress: value, recorded_at } = event.data;
+          const delta = progressOf(app_id, key, user_id, recorded_at);
+          delta.progress = Math.max(delta.progress, value);
+          break;
+        }
+        case 'AchievementUnlocked': {
+          const { app_id, key, user_id, unlocked_at } = event.data;
+          progressOf(app_id, key, user_id, unlocked_at).unlocked_at = unlocked_at;
+          break;
+        }
+        case 'RewardGranted': {
+          const { app_id, key, user_id, transaction_id, granted_at } = event.data;
+          progressOf(app_id, key, user_id, granted_at).reward_transaction_id = transaction_id;
+          break;
+        }
+        default:
+          break; // not an achievements event
       }
-      case 'ProgressRecorded': {
-        const { app_id, key, user_id, progress: value, recorded_at } = event.data;
-        const delta = progressOf(app_id, key, user_id, recorded_at);
-        delta.progress = Math.max(delta.progress, value);
-        break;
-      }
-      case 'AchievementUnlocked': {
-        const { app_id, key, user_id, unlocked_at } = event.data;
-        progressOf(app_id, key, user_id, unlocked_at).unlocked_at = unlocked_at;
-        break;
-      }
-      case 'RewardGranted': {
-        const { app_id, key, user_id, transaction_id, granted_at } = event.data;
-        progressOf(app_id, key, user_id, granted_at).reward_transaction_id = transaction_id;
-        break;
-      }
-      default:
-        break; // not an achievements event
     }
-  }
+  });
 
   const s = schemaName;
   const run = (sql: string, rows: unknown[]) => (rows.length ? client.query(sql, [JSON.stringify(rows)]) : undefined);

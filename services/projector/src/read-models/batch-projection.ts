@@ -7,6 +7,7 @@
 import type { PoolClient } from 'pg';
 import type { LedgerEvent, TransactionData } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
+import { folding } from '../quarantine';
 import { projectAchievementEvents } from './achievement-projection';
 import { copyRows } from './copy';
 import { generationSchema } from './schema';
@@ -143,16 +144,24 @@ function take<Row>(rows: Map<number, Row>, wanted: (row: Row) => boolean): Row[]
   return taken;
 }
 
+/**
+ * Fails with UnprojectableEventError when an event's data is not what its type promises, with a
+ * PostgreSQL data exception when a value does not fit its column, and otherwise only for a
+ * fault of the database: the caller quarantines by that difference (../quarantine.ts).
+ */
 export async function projectBatch(client: PoolClient, generation: number, events: ReplayedEvent[]): Promise<void> {
   const s = generationSchema(generation);
   const delta = new BatchDelta();
-  const earlier = await pendingFromEarlierBatches(client, s, events);
-  for (const recorded of events) {
-    apply(delta, { type: recorded.type, data: recorded.data } as LedgerEvent, recorded, earlier);
-  }
+  const earlier = await pendingFromEarlierBatches(client, s, folding(() => settledIds(events)));
+  folding(() => {
+    for (const recorded of events) {
+      apply(delta, { type: recorded.type, data: recorded.data } as LedgerEvent, recorded, earlier);
+    }
+  });
   await write(client, s, delta);
   await projectAchievementEvents(client, s, events);
 }
+
 
 /** Nothing comes from earlier batches in a replay: its delta holds every pending transaction. */
 const NONE_EARLIER: ReadonlyMap<number, TransactionRow> = new Map();
@@ -177,9 +186,11 @@ export class Replay {
 
   /** Folds a page of events; returns the write of its rows that no later event changes. */
   fold(events: ReplayedEvent[]): (client: PoolClient) => Promise<void> {
-    for (const recorded of events) {
-      apply(this.delta, { type: recorded.type, data: recorded.data } as LedgerEvent, recorded, NONE_EARLIER);
-    }
+    folding(() => {
+      for (const recorded of events) {
+        apply(this.delta, { type: recorded.type, data: recorded.data } as LedgerEvent, recorded, NONE_EARLIER);
+      }
+    });
     const settled = this.delta.takeSettled();
     return async (client) => {
       await copyRows(client, `${this.schema}.finance_events`, FINANCE_EVENT_COLUMNS, settled.events);
@@ -295,17 +306,18 @@ function transactionRow(data: TransactionData, status: TransactionRow['status'],
   };
 }
 
-/** Pending transactions that events of this batch settle but earlier batches created. */
-async function pendingFromEarlierBatches(
-  client: PoolClient,
-  s: string,
-  events: ReplayedEvent[],
-): Promise<Map<number, TransactionRow>> {
+/** The transactions that events of this batch settle. */
+function settledIds(events: ReplayedEvent[]): number[] {
   const ids: number[] = [];
   for (const event of events) {
     if (event.type === 'EventClosed') ids.push(...(event.data as { posted_transaction_ids: number[] }).posted_transaction_ids);
     if (event.type === 'EventExpired') ids.push(...(event.data as { voided_transaction_ids: number[] }).voided_transaction_ids);
   }
+  return ids;
+}
+
+/** Pending transactions that events of this batch settle but earlier batches created. */
+async function pendingFromEarlierBatches(client: PoolClient, s: string, ids: number[]): Promise<Map<number, TransactionRow>> {
   if (ids.length === 0) return new Map();
   const { rows } = await client.query<TransactionRow>(
     `SELECT transaction_id, debit_account, credit_account, amount::text, currency, kind, app_id

@@ -1,5 +1,6 @@
 import { READ_CHECKPOINT_CHANNEL } from '@coffer/contracts';
 import type { Pool, PoolClient } from 'pg';
+import { QUARANTINE_DDL, QUARANTINE_TABLE, readModelsConsumer } from '../quarantine';
 import { generationDdl, generationSchema, lookupKeyDdl, META_DDL, META_SCHEMA, readerIndexDdl, viewDdl } from './schema';
 
 const LOCK = 'coffer-read-models';
@@ -18,7 +19,7 @@ export class Generations {
   async ensure(): Promise<void> {
     await this.transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [LOCK]);
-      for (const statement of META_DDL) await client.query(statement);
+      for (const statement of [...META_DDL, ...QUARANTINE_DDL]) await client.query(statement);
       const { rowCount } = await client.query(`SELECT 1 FROM ${META_SCHEMA}.read_models`);
       if (rowCount) return;
       for (const statement of [...generationDdl(1), ...readerIndexDdl(1)]) await client.query(statement);
@@ -88,8 +89,12 @@ export class Generations {
     await client.query(`UPDATE ${META_SCHEMA}.read_models SET active_generation = $1`, [generation]);
   }
 
+  /** Drops a generation with the events it quarantined: they were its own, not the store's. */
   async drop(generation: number): Promise<void> {
-    await this.pool.query(`DROP SCHEMA IF EXISTS ${generationSchema(generation)} CASCADE`);
+    await this.transaction(async (client) => {
+      await client.query(`DROP SCHEMA IF EXISTS ${generationSchema(generation)} CASCADE`);
+      await client.query(`DELETE FROM ${QUARANTINE_TABLE} WHERE consumer = $1`, [readModelsConsumer(generation)]);
+    });
   }
 
   /**

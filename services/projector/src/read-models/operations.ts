@@ -4,8 +4,10 @@
  */
 import type { PoolClient } from 'pg';
 import type { EventStore, ReplayedEvent } from '@coffer/event-store';
+import { FEED_CONSUMER, isEventFault, quarantined, readModelsConsumer } from '../quarantine';
 import { projectBatch, Replay } from './batch-projection';
 import type { Generations } from './generations';
+import { projectEventByEvent, type ProjectedEvent } from './isolation';
 import { generationSchema, READ_MODEL_TABLES, type ReadModelTable } from './schema';
 
 const PAGE = 20000;
@@ -55,19 +57,66 @@ async function fill(
   options: { until?: bigint; client?: PoolClient; progress?: (count: number) => void },
 ): Promise<void> {
   const { position } = await generations.checkpoint(generation, options.client);
+  let before = position;
   for await (const events of pages(store, position, { until: options.until })) {
     const last = events[events.length - 1];
-    const write = async (client: PoolClient) => {
+    // As the live projector does (projector.ts): a page that fails for an event's content is
+    // projected again event by event, and what fails alone is quarantined.
+    const isolating = (client: PoolClient) => projectEventByEvent(client, generation, events, idReader(store, events, before));
+    const write = async (client: PoolClient, project: (client: PoolClient) => Promise<unknown>) => {
       // A generation being filled serves nobody and is rebuilt from the events after a crash,
       // so its pages need not wait for the WAL flush.
       if (!options.client) await client.query('SET LOCAL synchronous_commit = off');
-      await projectBatch(client, generation, events);
+      await project(client);
       await generations.setCheckpoint(client, generation, last.globalPosition, last.occurredAt, events.length);
     };
-    if (options.client) await write(options.client);
-    else await generations.transaction(write);
+    const batch = (client: PoolClient) => projectBatch(client, generation, events);
+    if (options.client) {
+      await inSavepoint(options.client, (client) => write(client, batch), (client) => write(client, isolating));
+    } else {
+      await inTransactions(generations, (client) => write(client, batch), (client) => write(client, isolating));
+    }
     options.progress?.(events.length);
+    before = last.globalPosition;
   }
+}
+
+/** Runs `first` in a transaction; if it fails for an event's content, runs `instead` in another. */
+async function inTransactions(generations: Generations, first: (client: PoolClient) => Promise<void>, instead: (client: PoolClient) => Promise<void>) {
+  try {
+    await generations.transaction(first);
+  } catch (error) {
+    if (!isEventFault(error)) throw error;
+    await generations.transaction(instead);
+  }
+}
+
+/** Runs `first` inside the caller's transaction; if it fails for an event's content, undoes it and runs `instead`. */
+async function inSavepoint(client: PoolClient, first: (client: PoolClient) => Promise<void>, instead: (client: PoolClient) => Promise<void>) {
+  await client.query('SAVEPOINT page');
+  try {
+    await first(client);
+    await client.query('RELEASE SAVEPOINT page');
+  } catch (error) {
+    if (!isEventFault(error)) throw error;
+    await client.query('ROLLBACK TO SAVEPOINT page');
+    await instead(client);
+  }
+}
+
+/**
+ * The id of an event of `events` (read for a replay, without ids), for its quarantine record:
+ * read again with its id, as the first event after the one before it (`before` for the first).
+ * Only quarantined events are looked up, so a replay pays nothing for it.
+ */
+function idReader(store: EventStore, events: ReplayedEvent[], before: bigint | undefined) {
+  return async (event: ProjectedEvent): Promise<string | undefined> => {
+    if (event.id) return event.id;
+    const index = events.indexOf(event);
+    const after = index > 0 ? events[index - 1].globalPosition : before;
+    const [read] = await store.readAll({ after, maxCount: 1 });
+    return read?.globalPosition === event.globalPosition ? read.id : undefined;
+  };
 }
 
 /**
@@ -135,10 +184,20 @@ export async function rebuild(
   await generations.ensure();
   const started = Date.now();
   const total = await countEvents(store);
-  const generation = await generations.create({ lookupKeys: false });
+  let generation = await generations.create({ lookupKeys: false });
   let done = 0;
   const tick = (count: number) => progress?.((done += count), Math.max(total, done));
-  await replay(store, generations, generation, { pageSize, progress: tick });
+  try {
+    await replay(store, generations, generation, { pageSize, progress: tick });
+  } catch (error) {
+    await generations.drop(generation);
+    if (!isEventFault(error)) throw error;
+    // The replay folds the whole store at once and cannot set one event aside: an event it
+    // cannot take sends the rebuild the live projector's way, page by page, quarantining it.
+    generation = await generations.create();
+    done = 0;
+    await fill(store, generations, generation, { progress: tick });
+  }
   await generations.indexForReaders(generation);
   const previous = await generations.locked(async (client) => {
     await fill(store, generations, generation, { client, progress: tick });
@@ -175,6 +234,11 @@ export async function verify(store: EventStore, generations: Generations): Promi
       const problems = [
         ...(await zeroSum(client, active)),
         ...(await differences(client, active, scratch)),
+        ...(await quarantined(client, [readModelsConsumer(active), FEED_CONSUMER])).map(
+          (event) =>
+            `quarantined by the ${event.consumer === FEED_CONSUMER ? 'analytics feed' : 'read models'}: event ${event.event_id ?? '(id unknown)'} ` +
+            `at position ${event.global_position} (${event.type}): ${event.error}`,
+        ),
       ];
       return { ok: problems.length === 0, position: position?.toString() ?? null, problems };
     });
@@ -227,6 +291,8 @@ async function differences(client: PoolClient, serving: number, fresh: number): 
 
 export interface ProjectionStatus {
   generation: number;
+  /** Events set aside by the serving read models and by the feed (verify lists them). */
+  quarantined: { read_models: number; feed: number };
   position: string | null;
   head: string | null;
   behind_events: number;
@@ -243,8 +309,13 @@ export async function status(store: EventStore, generations: Generations): Promi
   const head = await store.headPosition();
   const behind = await store.readAll({ after: checkpoint.position, maxCount: 100000 });
   const oldestUnprojected = behind[0]?.occurredAt;
+  const set = await quarantined(generations.pool, [readModelsConsumer(generation), FEED_CONSUMER]);
   return {
     generation,
+    quarantined: {
+      read_models: set.filter((event) => event.consumer !== FEED_CONSUMER).length,
+      feed: set.filter((event) => event.consumer === FEED_CONSUMER).length,
+    },
     position: checkpoint.position?.toString() ?? null,
     head: head?.toString() ?? null,
     behind_events: behind.length,

@@ -1,7 +1,10 @@
+import type { PoolClient } from 'pg';
 import type { EventStore, RecordedEvent, Subscription } from '@coffer/event-store';
 import { retryDelayMs, sleep, type JsonLogger } from '@coffer/platform';
+import { isEventFault } from '../quarantine';
 import { projectBatch } from './batch-projection';
 import type { Generations } from './generations';
+import { projectEventByEvent } from './isolation';
 
 /** The active generation or its checkpoint moved under us (a rebuild swapped): start again from it. */
 class Resync extends Error {}
@@ -72,12 +75,40 @@ export class Projector {
     }
   }
 
+  /**
+   * Projects a batch with its checkpoint. A batch that fails for an event's content is projected
+   * again event by event in a new transaction, quarantining what fails alone (isolation.ts): one
+   * bad event never stops the read models, and the common path pays nothing for it.
+   */
   private async commit(generation: number, expected: bigint | undefined, events: RecordedEvent[]): Promise<bigint | undefined> {
+    try {
+      return await this.commitWith(generation, expected, events, (client) => projectBatch(client, generation, events));
+    } catch (error) {
+      if (!isEventFault(error)) throw error;
+      return this.commitWith(generation, expected, events, async (client) => {
+        for (const { event, error: why } of await projectEventByEvent(client, generation, events)) {
+          this.logger.event('error', 'quarantined an event the read models cannot take', {
+            event_id: event.id,
+            position: event.globalPosition.toString(),
+            type: event.type,
+            error: (why as Error).message,
+          });
+        }
+      });
+    }
+  }
+
+  private async commitWith(
+    generation: number,
+    expected: bigint | undefined,
+    events: RecordedEvent[],
+    project: (client: PoolClient) => Promise<void>,
+  ): Promise<bigint | undefined> {
     return this.generations.locked(async (client) => {
       const active = await this.generations.active(client);
       const { position } = await this.generations.checkpoint(active, client);
       if (active !== generation || position !== expected) throw new Resync();
-      await projectBatch(client, generation, events);
+      await project(client);
       const last = events[events.length - 1];
       await this.generations.setCheckpoint(client, generation, last.globalPosition, last.occurredAt, events.length, true);
       return last.globalPosition;

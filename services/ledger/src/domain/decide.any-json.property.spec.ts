@@ -1,0 +1,173 @@
+/**
+ * decide() is total over any JSON: a command reaches the ledger as JSON over NATS, possibly not
+ * from the gateway, with wrong types, missing or extra fields, hostile text or deep nesting.
+ * Whatever it is given, decide never throws, and everything it decides into the store (events,
+ * and the refusal a keyed command records) passes the value rules; the events also evolve.
+ */
+import fc from 'fast-check';
+import {
+  AMOUNT_PATTERN,
+  isAppName,
+  isDescription,
+  isId,
+  jsonValueProblem,
+  parseUserId,
+  type LedgerEvent,
+} from '@coffer/contracts';
+import { decide, recordedRefusal, type Decision } from './decide';
+import { evolve } from './evolve';
+import {
+  apiKeyIssued,
+  appRegistered,
+  defaultContext,
+  eventOpened,
+  given,
+  granted,
+  pending,
+  SNOWFLAKE,
+  withMetadata,
+} from './given-when-then.test-helpers';
+
+const COMMAND_TYPES = [
+  'RegisterApp',
+  'IssueApiKey',
+  'RevokeApiKey',
+  'OpenEvent',
+  'PingEvent',
+  'CloseEvent',
+  'PostTransaction',
+  'Transfer',
+  'Grant',
+  'ExpireEvent',
+  'StartTerm',
+] as const;
+const FIELDS = ['name', 'key_id', 'key_hash', 'app_id', 'description', 'event_id', 'user_id', 'kind', 'amount', 'currency', 'from_user_id', 'to_user_id', 'instance_id'];
+
+/** Strings a store or a reader chokes on, and strings just past a field's limits. */
+const hostileText = fc.oneof(
+  fc.constantFrom('a\u0000b', '\ud800', 'x\udfff', '\u0085', '\u009f', '\u007f', 'a\r\nb', '\u001b[2J', 'd'.repeat(501), 'n'.repeat(101), '', ' '),
+  fc.string({ unit: fc.char16bits(), maxLength: 12 }),
+);
+/** Values each field takes when it is right, so that decide gets past validation often. */
+const plausible = fc.constantFrom<unknown>('app_1', 'k1', 'alice', SNOWFLAKE, 'credit', 'debit', '1', '15', 'coins', 'gems', 1, 2, null, 'A name', 'a description');
+const anyJson = fc.jsonValue({ maxDepth: 6 });
+/** Nesting far past the 32 levels JSON may have. */
+const deep = fc.integer({ min: 30, max: 3000 }).map((depth) => {
+  let value: unknown = 'core';
+  for (let i = 0; i < depth; i++) value = i % 2 ? [value] : { nested: value };
+  return value;
+});
+const fieldValue = fc.oneof(
+  { weight: 6, arbitrary: plausible },
+  { weight: 3, arbitrary: hostileText },
+  { weight: 2, arbitrary: anyJson },
+  { weight: 1, arbitrary: deep },
+);
+/** A valid command of each type, so that changing a field or two of it reaches past validation. */
+const VALID = [
+  { type: 'RegisterApp', name: 'Poker', key_id: 'k2', key_hash: 'h2' },
+  { type: 'IssueApiKey', app_id: 'app_1', key_id: 'k3', key_hash: 'h3' },
+  { type: 'RevokeApiKey', app_id: 'app_1', key_id: 'k1' },
+  { type: 'OpenEvent', description: 'round 1' },
+  { type: 'PingEvent', event_id: 1 },
+  { type: 'CloseEvent', event_id: 1 },
+  { type: 'PostTransaction', user_id: 'alice', event_id: null, kind: 'debit', amount: '1', currency: 'coins', description: 'bet' },
+  { type: 'Transfer', from_user_id: 'alice', to_user_id: SNOWFLAKE, amount: '1', currency: 'coins', description: null },
+  { type: 'Grant', user_id: 'bob', amount: '10', currency: 'gems', description: null },
+];
+const commandLike = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc
+      .tuple(fc.constantFrom(...VALID), fc.dictionary(fc.constantFrom(...FIELDS, 'type'), fieldValue, { maxKeys: 2 }))
+      .map(([valid, overrides]) => ({ ...valid, ...overrides })),
+  },
+  { weight: 2, arbitrary: fc.record({ type: fc.constantFrom(...COMMAND_TYPES), ...Object.fromEntries(FIELDS.map((f) => [f, fieldValue])) }, { requiredKeys: ['type'] }) },
+  { weight: 1, arbitrary: anyJson },
+  { weight: 1, arbitrary: deep },
+);
+const context = fc.record({
+  app_id: fc.constantFrom('app_1', null),
+  request_hash: fc.constantFrom(null, 'hash-1'),
+  command_id: fc.constantFrom('c1', 'c2'),
+});
+
+/** A ledger with an app and its key, a funded user and an open event with a pending debit. */
+const history = () =>
+  given(appRegistered('app_1'), apiKeyIssued('app_1', 'k1'), granted(1, 'alice', 100), eventOpened(1), pending(2, 1, 'debit', 'alice', 5));
+
+/** What the value rules ask of each kind of event beyond plain JSON text. */
+function eventProblem(event: LedgerEvent): string | null {
+  const general = jsonValueProblem(event.data);
+  if (general) return general;
+  switch (event.type) {
+    case 'AppRegistered':
+      return isAppName(event.data.name) && isId(event.data.app_id) ? null : 'app name or id';
+    case 'ApiKeyIssued':
+      return isId(event.data.key_id) && isId(event.data.key_hash) ? null : 'key id or hash';
+    case 'EventOpened':
+      return isDescription(event.data.description) ? null : 'description';
+    case 'TransactionPending':
+    case 'TransactionPosted': {
+      const data = event.data;
+      const users = [data.user_id, ...[data.debit_account, data.credit_account].filter((a) => a.startsWith('user:')).map((a) => a.slice(5))];
+      if (!users.every((user) => parseUserId(user) === user)) return 'user id';
+      return AMOUNT_PATTERN.test(data.amount) && isDescription(data.description) ? null : 'amount or description';
+    }
+    default:
+      return null;
+  }
+}
+
+function checkDecision(decision: Decision, keyed: { request_hash: string | null }): void {
+  if (decision.kind === 'refused') {
+    expect(jsonValueProblem(decision.refusal)).toBeNull();
+    const recorded = recordedRefusal(decision.refusal, keyed);
+    if (recorded) expect(jsonValueProblem(recorded.data)).toBeNull();
+    return;
+  }
+  if (decision.kind !== 'events') return;
+  for (const event of decision.events) expect({ type: event.type, problem: eventProblem(event) }).toEqual({ type: event.type, problem: null });
+}
+
+describe('ledger decide over any JSON', () => {
+  it('never throws, and decides only events and refusals that pass the value rules', () => {
+    const seen = new Set<string>();
+    fc.assert(
+      fc.property(commandLike, context, (command, ctx) => {
+        const state = history();
+        const decision = decide(state, command as never, defaultContext(ctx));
+        seen.add(decision.kind === 'refused' ? decision.refusal.code : decision.kind);
+        checkDecision(decision, ctx);
+        if (decision.kind === 'events') {
+          for (const event of decision.events) evolve(state, withMetadata(event, ctx.command_id, ctx.request_hash));
+        }
+      }),
+      { numRuns: 3000 },
+    );
+    // The generators reach past validation, not only into it.
+    expect([...seen].sort()).toEqual(expect.arrayContaining(['VALIDATION_FAILED', 'events']));
+  });
+
+  it.each([
+    ['a number for a string', { type: 'PostTransaction', user_id: 5, event_id: null, kind: 'credit', amount: '1', currency: 'coins', description: null }],
+    ['an object for an amount', { type: 'Grant', user_id: 'alice', amount: { value: '1' }, currency: 'coins', description: null }],
+    ['a number for an amount', { type: 'Grant', user_id: 'alice', amount: 1, currency: 'coins', description: null }],
+    ['missing fields', { type: 'Transfer' }],
+    ['extra nesting', { type: 'OpenEvent', description: [['x']] }],
+    ['a name that is a number', { type: 'RegisterApp', name: 7, key_id: 'k2', key_hash: 'h' }],
+    ['NUL in a description', { type: 'OpenEvent', description: 'a\u0000b' }],
+    ['a lone surrogate in an app name', { type: 'RegisterApp', name: 'n\ud800', key_id: 'k2', key_hash: 'h' }],
+    ['a C1 control in a transfer description', { type: 'Transfer', from_user_id: 'alice', to_user_id: 'bob', amount: '1', currency: 'coins', description: '\u0085' }],
+    ['an array', ['PostTransaction']],
+    ['null', null],
+    ['a string', 'Grant'],
+    ['an unknown type', { type: 'MintMoney' }],
+    ['a type that is an object', { type: { toString: 'Grant' } }],
+  ])('refuses %s with VALIDATION_FAILED, whoever sends it', (_case, command) => {
+    for (const app_id of ['app_1', null]) {
+      const decision = decide(history(), command as never, defaultContext({ app_id }));
+      expect(decision.kind === 'refused' && decision.refusal.code).toBe('VALIDATION_FAILED');
+    }
+  });
+});
