@@ -29,10 +29,12 @@ class Traffic {
 
   /** Counts by kind of answer among those that arrived in [from, to). */
   countBetween(from, to) {
-    const counts = { requests: 0, ok: 0, status_503: 0, status_500: 0, other_5xx: 0, status_429: 0, other_4xx: 0, no_answer: 0, by_route: {} };
+    const counts = { requests: 0, ok: 0, status_503: 0, status_500: 0, other_5xx: 0, status_429: 0, other_4xx: 0, no_answer: 0, slowest_write_ms: 0, by_route: {} };
     for (const a of this.answers) {
       if (a.t < from || a.t >= to) continue;
       counts.requests++;
+      // What one client waited for one answer: a request stuck on a dead or frozen backend shows here.
+      if (a.write) counts.slowest_write_ms = Math.max(counts.slowest_write_ms, Math.round(a.t - a.sent));
       const bucket =
         a.status === 0
           ? 'no_answer'

@@ -10,12 +10,18 @@ const path = require('node:path');
 const { spawn, spawnSync } = require('node:child_process');
 const { Client } = require('pg');
 
-const PG_BIN = '/usr/lib/postgresql/15/bin';
-const NATS_SERVER = '/usr/sbin/nats-server';
+// Debian's PostgreSQL 15 and nats-server 2.9, where this project's machines have them; else PATH.
+const PG_BIN = findDir('initdb', ['/usr/lib/postgresql/15/bin']);
+const NATS_SERVER = path.join(findDir('nats-server', ['/usr/sbin']), 'nats-server');
 const DB_OS_USER = 'postgres'; // PostgreSQL refuses to run as root
 const SERVER_START_TIMEOUT_MS = 60_000;
 const PROBE_INTERVAL_MS = 25; // how finely "the server is back" is timed
 const NATS_STOP_TIMEOUT_MS = 5_000;
+
+function findDir(binary, preferred) {
+  const dirs = [...preferred, ...(process.env.PATH || '').split(path.delimiter).filter(Boolean)];
+  return dirs.find((dir) => fs.existsSync(path.join(dir, binary))) ?? preferred[0];
+}
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const now = () => performance.timeOrigin + performance.now();

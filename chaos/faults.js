@@ -18,7 +18,7 @@ const now = () => performance.timeOrigin + performance.now();
 function serviceFor(ctx, name) {
   if (name === 'active-ledger' || name === 'standby-ledger') {
     const active = ctx.supervisor.activeLedger();
-    if (!active) throw new Error('no single ledger says it leads: cannot tell the active from the standby');
+    if (!active) throw new Error('no ledger says it leads: cannot tell the active from the standby');
     return name === 'active-ledger' ? active : ctx.supervisor.ledgers().find((ledger) => ledger !== active);
   }
   return ctx.supervisor.get(name);

@@ -11,15 +11,45 @@ const seconds = (ms) => (ms === null || ms === undefined ? '–' : (ms / 1000).t
 const cell = (text) => String(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function tableRow(t) {
-  if (!t.traffic) return `| ${t.trial} | ${t.fault} | – | – | – | – | – | – | – | – | – | – | – | – | ❌ ${cell(t.failures.join('; '))} |`;
+  if (!t.traffic) return `| ${t.trial} | ${t.fault} |${' – |'.repeat(13)} ❌ ${cell(t.failures.join('; '))} |`;
   const resumed = `${seconds(t.writes_resumed_ms)}${t.ref_is_back ? ` (${seconds(t.writes_resumed_after_ref_ms)} after back)` : ''}`;
   const target = t.target_ms === null ? '–' : `≤ ${seconds(t.target_ms)}${t.target_met ? ' ✅' : ' ❌'}`;
   const fivexx = `${fmt(t.traffic.status_503)} / ${fmt(t.traffic.status_500 + t.traffic.other_5xx)}`;
   return (
     `| ${t.trial} | ${t.fault} | ${resumed} | ${target} | ${seconds(t.achievement_writes_resumed_ms)} | ${seconds(t.read_models_caught_up_ms)} | ` +
     `${fmt(t.ops.acknowledged)} | ${fmt(t.ops.unknown)} | ${fmt(t.counts.lost)} | ${fmt(t.counts.doubled)} | ${fmt(t.counts.phantom)} | ` +
-    `${fmt(t.counts.wrong + t.counts.unsettled)} | ${fivexx} | ${fmt(t.traffic.no_answer)} | ${t.verify.ok ? '✅' : '❌'} ${t.ok ? '**pass**' : '**FAIL**'} |`
+    `${fmt(t.counts.wrong + t.counts.unsettled)} | ${fivexx} | ${fmt(t.traffic.no_answer)} | ${seconds(t.traffic.slowest_write_ms)} | ${t.verify.ok ? '✅' : '❌'} ${t.ok ? '**pass**' : '**FAIL**'} |`
   );
+}
+
+/** One line per fault over its rounds: sums, and the worst recovery. */
+function summaryTable(results) {
+  const byFault = new Map();
+  for (const t of results.trials) {
+    if (!byFault.has(t.fault)) byFault.set(t.fault, []);
+    byFault.get(t.fault).push(t);
+  }
+  const worst = (list, field) => (list.some((t) => t[field] === null || t[field] === undefined) ? null : Math.max(...list.map((t) => t[field])));
+  const sum = (list, read) => list.reduce((total, t) => total + (t.traffic ? read(t) : 0), 0);
+  const rows = [...byFault].map(([fault, list]) => {
+    const ran = list.filter((t) => t.traffic);
+    const target = list[0].target_ms;
+    const resumed = worst(ran, 'writes_resumed_ms');
+    const afterBack = ran.some((t) => t.ref_is_back) ? ` (${seconds(worst(ran, 'writes_resumed_after_ref_ms'))})` : '';
+    const met = ran.length && ran.every((t) => t.target_met !== false);
+    return (
+      `| ${fault} | ${list.filter((t) => t.ok).length} / ${list.length} | ${seconds(resumed)}${afterBack} | ${target === null ? '–' : `≤ ${seconds(target)} ${met ? '✅' : '❌'}`} | ` +
+      `${seconds(worst(ran, 'read_models_caught_up_ms'))} | ${fmt(sum(ran, (t) => t.ops.acknowledged))} | ${fmt(sum(ran, (t) => t.ops.unknown))} | ` +
+      `${fmt(sum(ran, (t) => t.counts.lost))} | ${fmt(sum(ran, (t) => t.counts.doubled))} | ${fmt(sum(ran, (t) => t.counts.phantom))} | ` +
+      `${fmt(sum(ran, (t) => t.counts.wrong + t.counts.unsettled))} | ${fmt(sum(ran, (t) => t.traffic.status_503))} / ${fmt(sum(ran, (t) => t.traffic.status_500 + t.traffic.other_5xx))} | ` +
+      `${seconds(ran.length ? Math.max(...ran.map((t) => t.traffic.slowest_write_ms)) : null)} | ${ran.length && ran.every((t) => t.verify.ok) ? '✅' : '❌'} |`
+    );
+  });
+  return [
+    '| fault | passed | writes resumed, worst (s) | target (s) | read models caught up, worst (s) | acknowledged | unknown | lost | doubled | phantom | wrong | 5xx: 503 / other | slowest answer (s) | verify |',
+    '| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...rows,
+  ];
 }
 
 function markdown(results) {
@@ -41,10 +71,15 @@ function markdown(results) {
     'Times in seconds from the injection ("after back": from the moment the stopped server accepted connections again). ' +
       '*Writes resumed* = first acknowledged ledger write whose attempt was sent after the fault (or after "back"); *read models* = ' +
       "their checkpoint reached that write's position. *Wrong* = there once but not as acknowledged, balances, unsettled events or rewards. " +
-      '5xx = 503 / other 5xx answers (all routes, fault window); *no answer* = timeouts and refused or broken connections.',
+      '5xx = 503 / other 5xx answers (all routes, from the injection until the last client stopped); *no answer* = timeouts and refused or ' +
+      'broken connections; *slowest answer* = the longest one write attempt waited for its answer in that window.',
     '',
-    '| # | fault | writes resumed (s) | target (s) | achievements resumed (s) | read models caught up (s) | acknowledged | unknown | lost | doubled | phantom | wrong | 5xx: 503 / other | no answer | verify, result |',
-    '| ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...summaryTable(results),
+    '',
+    'Each trial:',
+    '',
+    '| # | fault | writes resumed (s) | target (s) | achievements resumed (s) | read models caught up (s) | acknowledged | unknown | lost | doubled | phantom | wrong | 5xx: 503 / other | no answer | slowest answer (s) | verify, result |',
+    '| ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     ...results.trials.map(tableRow),
     '',
   ];
@@ -77,9 +112,9 @@ function markdown(results) {
     if ((t.anomalies ?? []).length > 10) lines.push(`- … ${t.anomalies.length - 10} more in the JSON`);
     const evidence = Object.entries(t.evidence ?? {});
     if (evidence.length) {
-      lines.push('- services logged (warnings and errors, first of each, ms after the injection):');
+      lines.push('- services logged (warnings, errors and ledger roles; first of each, ms after the injection):');
       for (const [service, groups] of evidence) {
-        for (const g of groups.slice(0, 4)) lines.push(`  - ${service} +${g.at_ms} ms ×${g.count}: \`${cell(g.first.slice(0, 240))}\``);
+        for (const g of groups) lines.push(`  - ${service} +${g.at_ms} ms ×${g.count}: \`${cell(g.first.slice(0, 240))}\``);
       }
     }
     lines.push('');
@@ -113,4 +148,4 @@ function writeReport(results, dir, stamp, latestDir) {
   return { markdown: text, paths };
 }
 
-module.exports = { writeReport, markdown };
+module.exports = { writeReport, markdown, summaryTable };

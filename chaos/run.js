@@ -21,7 +21,7 @@ const path = require('node:path');
 const { randomBytes } = require('node:crypto');
 const { spawnSync } = require('node:child_process');
 const { startCluster, freePort } = require('./cluster');
-const { Supervisor } = require('./supervisor');
+const { Supervisor, LEDGER_ROLE_LINES } = require('./supervisor');
 const { HttpClient, Traffic } = require('./client');
 const { Model, setUp, defineAchievements, startLoad } = require('./workload');
 const { Db, checkpoint, waitForQuiet, readModels, throughApi } = require('./observe');
@@ -43,6 +43,7 @@ const STEADY_MS = 2_000; // load after recovery, to see it hold
 const RECOVERY_DEADLINE_MS = 30_000; // after the fault is over: not recovered by then is a failure
 const QUIET_TIMEOUT_MS = EVENT_TIMEOUT_SECONDS * 1000 + 15_000;
 const RECOVERY_POLL_MS = 20;
+const EVIDENCE_GROUPS_COUNT = 6; // per service and trial, besides every change of a ledger's role
 const SERVICES = [
   ['ledger-a', 'services/ledger/dist/main.js'],
   ['ledger-b', 'services/ledger/dist/main.js'],
@@ -111,9 +112,9 @@ async function waitHealthy(ctx, timeoutMs) {
   let why = '';
   while (now() < deadline) {
     const services = ctx.supervisor.all();
-    const roles = ctx.supervisor.ledgers().map((ledger) => ledger.role());
+    const roles = ctx.supervisor.ledgers().map((ledger) => `${ledger.name} ${ledger.role()?.role ?? 'silent'}`);
     if (services.some((s) => !s.alive || s.frozen)) why = `not running: ${services.filter((s) => !s.alive || s.frozen).map((s) => s.name).join(', ')}`;
-    else if (roles.filter((r) => r === 'active').length !== 1 || !roles.includes('standby')) why = `ledger roles ${roles.join('/')}`;
+    else if (!ctx.supervisor.activeLedger() || ctx.supervisor.ledgers().some((l) => !l.role())) why = `ledger roles: ${roles.join(', ')}`;
     else {
       const ready = await ctx.client.request('GET', '/ready', { route: 'GET /ready' });
       if (ready.status === 200) return { ok: true, ms: Math.round(now() - (deadline - timeoutMs)) };
@@ -160,17 +161,20 @@ function machineBusy() {
   return { busy: v.slice(0, 8).reduce((a, b) => a + b, 0) - v[3] - (v[4] || 0), total: v.slice(0, 8).reduce((a, b) => a + b, 0) };
 }
 
-/** Warnings and errors the services logged in the window, grouped by message: the evidence. */
+/** Warnings, errors and role changes the services logged in the window, grouped by message: the evidence. */
 function evidence(ctx, from, to) {
   const out = {};
   for (const service of ctx.supervisor.all()) {
     const groups = new Map();
-    for (const line of service.troubleLines(from, to)) {
+    for (const line of service.evidenceLines(from, to)) {
       const msg = line.json ? String(line.json.msg) : line.text.slice(0, 120);
       if (!groups.has(msg)) groups.set(msg, { msg, count: 0, first: line.text.slice(0, 400), at_ms: Math.round(line.t - from) });
       groups.get(msg).count++;
     }
-    if (groups.size) out[service.name] = [...groups.values()].sort((a, b) => a.at_ms - b.at_ms).slice(0, 8);
+    const all = [...groups.values()].sort((a, b) => a.at_ms - b.at_ms);
+    const others = all.filter((g) => !(g.msg in LEDGER_ROLE_LINES)).slice(0, EVIDENCE_GROUPS_COUNT);
+    const kept = all.filter((g) => g.msg in LEDGER_ROLE_LINES || others.includes(g));
+    if (kept.length) out[service.name] = kept;
   }
   return out;
 }
@@ -216,8 +220,9 @@ async function runTrial(ctx, trial, fault) {
   result.target_met = resumedAll === null ? false : target === null ? null : resumedAll - injection.ref <= target;
   if (!recovery.complete) result.failures.push(`did not recover within ${RECOVERY_DEADLINE_MS / 1000} s after the fault ended (writes ${recovery.resumed.ledger ? 'resumed' : 'never resumed'}, achievements ${recovery.resumed.achievements ? 'resumed' : 'never resumed'}, read models ${recovery.caughtUpAt ? 'caught up' : 'never caught up'})`);
   else if (result.target_met === false) result.failures.push(`writes resumed ${result.writes_resumed_after_ref_ms} ms after ${injection.ref_is_back ? 'the server came back' : 'the fault'}, target ${target} ms`);
-  result.traffic = ctx.traffic.countBetween(injection.injected, loadStopping);
-  result.traffic_ms = round(loadStopping - injection.injected);
+  // Until the last client stopped: an answer a dead or frozen backend held back still belongs to the fault.
+  result.traffic = ctx.traffic.countBetween(injection.injected, loadStopped);
+  result.traffic_ms = round(loadStopped - injection.injected);
   result.load_stop_ms = round(loadStopped - loadStopping);
 
   const ops = ctx.model.opsOfTrial(trial);

@@ -129,12 +129,12 @@ class Service {
     this.frozen = false;
   }
 
-  /** The role this ledger last logged, or null (not a ledger, not running, nothing said yet). */
+  /** The role this ledger last logged, with when: {role, t}, or null (not running, nothing said yet). */
   role() {
     if (!this.child) return null;
     for (let i = this.lines.length - 1; i >= 0 && this.lines[i].t >= this.startedAt; i--) {
       const role = LEDGER_ROLE_LINES[this.lines[i].json?.msg];
-      if (role) return role;
+      if (role) return { role, t: this.lines[i].t };
     }
     return null;
   }
@@ -156,9 +156,9 @@ class Service {
     });
   }
 
-  /** Warnings and errors it logged in [from, to): the evidence of what a fault did to it. */
-  troubleLines(from, to) {
-    return this.lines.filter((line) => line.t >= from && line.t < to && isTrouble(line));
+  /** Warnings, errors and changes of role it logged in [from, to): the evidence of what a fault did to it. */
+  evidenceLines(from, to) {
+    return this.lines.filter((line) => line.t >= from && line.t < to && isEvidence(line));
   }
 
   async stop() {
@@ -191,11 +191,11 @@ class Service {
   }
 }
 
-/** A warn or error JSON line, or anything that is not JSON (a crash's stack trace). */
-function isTrouble(line) {
+/** A warn or error JSON line, a ledger's change of role, or anything that is not JSON (a crash's stack trace). */
+function isEvidence(line) {
   if (line.text.startsWith('--- chaos:')) return false;
   if (!line.json) return line.text.trim() !== '';
-  return ['warn', 'error', 'fatal'].includes(String(line.json.level));
+  return ['warn', 'error', 'fatal'].includes(String(line.json.level)) || String(line.json.msg) in LEDGER_ROLE_LINES;
 }
 
 class Supervisor {
@@ -223,10 +223,17 @@ class Supervisor {
     return this.all().filter((service) => service.name.startsWith('ledger'));
   }
 
-  /** The ledger that says it leads, when exactly one does. */
+  /**
+   * The ledger leading now: of those whose last role line says they lead, the one that said so
+   * last (a writer that was replaced without noticing, e.g. while frozen, still says it leads
+   * until it notices; the stream's fencing, not its log, is what stops it).
+   */
   activeLedger() {
-    const active = this.ledgers().filter((ledger) => ledger.role() === 'active');
-    return active.length === 1 ? active[0] : null;
+    const leading = this.ledgers()
+      .map((ledger) => ({ ledger, role: ledger.role() }))
+      .filter(({ role }) => role?.role === 'active')
+      .sort((a, b) => b.role.t - a.role.t);
+    return leading[0]?.ledger ?? null;
   }
 
   async stopAll() {
@@ -241,4 +248,4 @@ class Supervisor {
   }
 }
 
-module.exports = { Supervisor, RESTART_DELAY_MS, RESTART_DELAY_MAX_MS };
+module.exports = { Supervisor, LEDGER_ROLE_LINES, RESTART_DELAY_MS, RESTART_DELAY_MAX_MS };
