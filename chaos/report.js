@@ -98,10 +98,15 @@ function markdown(results) {
       const routes = Object.entries(t.traffic.by_route).sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, v]) => `${k} ×${v}`);
       if (routes.length) lines.push(`- non-2xx answers: ${routes.join(', ')}`);
       const refusals = Object.entries(t.ops.refusals).map(([k, v]) => `${k} ×${v}`);
-      if (refusals.length) lines.push(`- refusals (definitive 4xx): ${refusals.join(', ')}${t.unexpected_refusals ? ` — **${t.unexpected_refusals} unexpected**` : ''}`);
+      if (refusals.length) lines.push(`- refusals (definitive 4xx): ${refusals.join(', ')}${t.ops.unexpected_refusals ? ` — **${t.ops.unexpected_refusals} unexpected**` : ''}`);
       const open = t.events_open_at_injection ?? {};
       lines.push(`- finance events open at the injection: ${Object.values(open).reduce((a, b) => a + b, 0)} (afterwards closed ${open.closed ?? 0}, expired ${open.expired ?? 0})`);
       lines.push(`- events closed / expired so far: ${t.stats.events_closed} / ${t.stats.events_expired}; unknown ops so far: ${t.stats.unknown}, of them found applied: ${t.stats.unknown_applied}; quiet after ${JSON.stringify(t.quiet)}`);
+    }
+    if (t.ledger_roles_after) {
+      const when = (ms) => (ms === null ? '' : ms < 0 ? ` since ${seconds(-ms)} s before the injection` : ` since ${seconds(ms)} s after it`);
+      const roles = t.ledger_roles_after.map((r) => `${r.service} ${r.role ?? 'silent'}${when(r.said_at_ms)}`);
+      lines.push(`- ledgers once the load stopped: ${roles.join(', ')}`);
     }
     for (const exit of t.exits ?? []) {
       if (exit.planned) continue;
@@ -125,7 +130,8 @@ function markdown(results) {
   for (const t of results.self_test ?? []) {
     lines.push(`- ${t.detected === null ? '–' : t.detected ? '✅' : '❌'} ${t.mutation} → ${t.expected}${t.detected === null ? ` (${t.found})` : ''}${t.found?.length && t.detected ? `: ${cell(t.found[0])}` : ''}`);
   }
-  if (results.sabotage) {
+  if (results.sabotage?.error) lines.push(`- ❌ the read-model corruption could not be tried: ${cell(results.sabotage.error)}`);
+  else if (results.sabotage) {
     const sab = results.sabotage;
     lines.push(`- ${sab.ok ? '✅' : '❌'} ${sab.corrupted}: verify ${sab.verify_failed ? 'failed as it must' : '**passed**'} (${cell(sab.verify_output.join(' '))}); checker: ${cell(sab.checker_found[0] ?? 'nothing found')}`);
   }

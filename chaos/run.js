@@ -53,6 +53,7 @@ const SERVICES = [
 ];
 const APP_NAMES = ['Blackjack', 'Slots', 'Trivia'];
 const FAILING_TYPES = ['lost', 'doubled', 'phantom', 'wrong', 'unsettled'];
+const EXPECTED_REFUSALS = ['INSUFFICIENT_FUNDS', 'EVENT_NOT_OPEN']; // what a busy bank and an expired round answer
 
 // ---------------------------------------------------------------- flags
 
@@ -182,10 +183,9 @@ function evidence(ctx, from, to) {
 const round = (value) => (value === null || value === undefined ? null : Math.round(value));
 
 async function runTrial(ctx, trial, fault) {
-  const name = fault.name;
   const target = faults.targetOf(fault);
-  const result = { trial, fault: name, injected: faults.describe(fault), target_ms: target, failures: [] };
-  log(`trial ${trial}: ${name}`);
+  const result = { trial, fault: fault.name, injected: faults.describe(fault), target_ms: target, failures: [] };
+  log(`trial ${trial}: ${fault.name}`);
   const healthy = await waitHealthy(ctx, HEALTHY_TIMEOUT_MS);
   if (!healthy.ok) {
     result.failures.push(`not healthy before the fault: ${healthy.why}`);
@@ -195,80 +195,110 @@ async function runTrial(ctx, trial, fault) {
   await defineAchievements(ctx, trial);
   const cpuBefore = machineBusy();
   result.loadavg_1m = os.loadavg()[0];
-  const load = startLoad(ctx, trial, ctx.opts.vus);
+  const load = (ctx.load = startLoad(ctx, trial, ctx.opts.vus));
   await sleep(WARMUP_MS);
 
   const injection = await faults.inject(ctx, fault);
-  const deadline = Math.max(injection.ref, injection.restored) + RECOVERY_DEADLINE_MS;
-  const recovery = await measureRecovery(ctx, injection.ref, deadline);
+  const recovery = await measureRecovery(ctx, injection.ref, Math.max(injection.ref, injection.restored) + RECOVERY_DEADLINE_MS);
   await sleep(STEADY_MS);
   const loadStopping = now();
   await load.stop();
   const loadStopped = now();
   const cpuAfter = machineBusy();
   result.machine_busy_cores = Number(((cpuAfter.busy - cpuBefore.busy) / ((cpuAfter.total - cpuBefore.total) / os.cpus().length)).toFixed(2));
-
-  const from = (t) => (t === undefined || t === null ? null : round(t - injection.injected));
-  result.outage_ms = round(injection.restored - injection.injected);
-  result.ref_after_injection_ms = from(injection.ref);
-  result.ref_is_back = injection.ref_is_back;
-  result.writes_resumed_ms = from(recovery.resumed.ledger);
-  result.achievement_writes_resumed_ms = from(recovery.resumed.achievements);
-  result.read_models_caught_up_ms = from(recovery.caughtUpAt);
-  const resumedAll = recovery.resumed.ledger && recovery.resumed.achievements ? Math.max(recovery.resumed.ledger, recovery.resumed.achievements) : null;
-  result.writes_resumed_after_ref_ms = resumedAll === null ? null : round(resumedAll - injection.ref);
-  result.target_met = resumedAll === null ? false : target === null ? null : resumedAll - injection.ref <= target;
-  if (!recovery.complete) result.failures.push(`did not recover within ${RECOVERY_DEADLINE_MS / 1000} s after the fault ended (writes ${recovery.resumed.ledger ? 'resumed' : 'never resumed'}, achievements ${recovery.resumed.achievements ? 'resumed' : 'never resumed'}, read models ${recovery.caughtUpAt ? 'caught up' : 'never caught up'})`);
-  else if (result.target_met === false) result.failures.push(`writes resumed ${result.writes_resumed_after_ref_ms} ms after ${injection.ref_is_back ? 'the server came back' : 'the fault'}, target ${target} ms`);
+  Object.assign(result, recoveryResult(injection, recovery, target, result.failures));
   // Until the last client stopped: an answer a dead or frozen backend held back still belongs to the fault.
   result.traffic = ctx.traffic.countBetween(injection.injected, loadStopped);
-  result.traffic_ms = round(loadStopped - injection.injected);
   result.load_stop_ms = round(loadStopped - loadStopping);
-
   const ops = ctx.model.opsOfTrial(trial);
-  result.ops = {
-    sent: ops.length,
-    acknowledged: ops.filter((op) => op.outcome === 'acked').length,
-    refused: ops.filter((op) => op.outcome === 'refused').length,
-    unknown: ops.filter((op) => op.outcome === 'unknown').length,
-    refusals: countBy(ops.filter((op) => op.outcome === 'refused'), (op) => `${op.route} ${op.status} ${op.code}`),
-  };
-  result.unexpected_refusals = ops.filter((op) => op.outcome === 'refused' && !['INSUFFICIENT_FUNDS', 'EVENT_NOT_OPEN'].includes(op.code)).length;
+  result.ops = opsSummary(ops, result.failures);
 
   const quiet = await waitForQuiet(ctx.db, ctx.natsUrl, ctx.domainTypes, QUIET_TIMEOUT_MS);
   result.quiet = quiet.steps;
   for (const what of quiet.pending) result.failures.push(`not quiet after ${QUIET_TIMEOUT_MS / 1000} s: ${what}`);
-
-  const observed = await readModels(ctx.db);
-  const trialTransactionIds = ops.map((op) => op.reply?.transaction_id).filter((id) => typeof id === 'number');
-  const since = trialTransactionIds.length ? Math.min(...trialTransactionIds) : Number.MAX_SAFE_INTEGER;
-  observed.api = await throughApi(ctx.client, ctx.model, trial, since);
+  Object.assign(result, await checkTrial(ctx, trial, ops, result.failures));
   result.events_open_at_injection = await eventsOpenAt(ctx.db, injection.injected);
-  const checked = check(ctx.model, observed);
-  ctx.lastObserved = observed;
-  const fresh = checked.anomalies.filter((a) => !ctx.reported.has(a.key));
-  for (const a of fresh) ctx.reported.add(a.key);
-  result.anomalies = fresh;
-  result.counts = Object.fromEntries(FAILING_TYPES.map((type) => [type, fresh.filter((a) => a.type === type).length]));
-  result.stats = checked.stats;
-  for (const type of FAILING_TYPES) if (result.counts[type]) result.failures.push(`${result.counts[type]} ${type}`);
 
-  result.verify = await runVerify(ctx.env);
-  if (!result.verify.ok) result.failures.push(`verify failed: ${result.verify.output.split('\n').slice(0, 3).join(' | ')}`);
-
-  const trialEnd = now();
   result.exits = ctx.supervisor.all().flatMap((s) =>
-    s.exits.filter((e) => e.t >= injection.injected && e.t < trialEnd).map((e) => ({ service: s.name, at_ms: round(e.t - injection.injected), code: e.code, signal: e.signal, planned: e.planned, last_lines: e.planned ? [] : e.last_lines })),
+    s.exits
+      .filter((e) => e.t >= injection.injected)
+      .map((e) => ({ service: s.name, at_ms: round(e.t - injection.injected), code: e.code, signal: e.signal, planned: e.planned, last_lines: e.planned ? [] : e.last_lines })),
   );
   result.evidence = evidence(ctx, injection.injected, loadStopped);
+  result.ledger_roles_after = ctx.supervisor.ledgers().map((ledger) => {
+    const role = ledger.role();
+    return { service: ledger.name, role: role?.role ?? null, said_at_ms: role ? round(role.t - injection.injected) : null };
+  });
   result.ok = result.failures.length === 0;
   log(
-    `trial ${trial} ${result.ok ? 'ok' : 'FAILED'}: ${name}: writes resumed ${result.writes_resumed_ms ?? '–'} ms (${result.writes_resumed_after_ref_ms ?? '–'} after ref, target ${target ?? '–'}), ` +
+    `trial ${trial} ${result.ok ? 'ok' : 'FAILED'}: ${fault.name}: writes resumed ${result.writes_resumed_ms ?? '–'} ms ` +
+      `(${result.writes_resumed_after_ref_ms ?? '–'} after ${result.ref_is_back ? 'back' : 'the fault'}, target ${target ?? '–'}), ` +
       `read models ${result.read_models_caught_up_ms ?? '–'} ms, ${result.ops.acknowledged} acked, ${result.ops.unknown} unknown, ` +
       `503s ${result.traffic.status_503}, 500s ${result.traffic.status_500}, no answer ${result.traffic.no_answer}` +
       (result.failures.length ? `\n    ${result.failures.join('\n    ')}` : ''),
   );
   return result;
+}
+
+/** Recovery times from the injection, and against the target (from the fault, or from "back"). */
+function recoveryResult(injection, recovery, target, failures) {
+  const from = (t) => (t === undefined || t === null ? null : round(t - injection.injected));
+  const { ledger, achievements } = recovery.resumed;
+  const resumed = ledger && achievements ? Math.max(ledger, achievements) : null;
+  const out = {
+    outage_ms: round(injection.restored - injection.injected),
+    ref_after_injection_ms: from(injection.ref),
+    ref_is_back: injection.ref_is_back,
+    writes_resumed_ms: from(ledger),
+    achievement_writes_resumed_ms: from(achievements),
+    read_models_caught_up_ms: from(recovery.caughtUpAt),
+    writes_resumed_after_ref_ms: resumed === null ? null : round(resumed - injection.ref),
+    target_met: resumed === null ? false : target === null ? null : resumed - injection.ref <= target,
+  };
+  if (!recovery.complete) {
+    const said = (done, yes, no) => (done ? yes : no);
+    failures.push(
+      `did not recover within ${RECOVERY_DEADLINE_MS / 1000} s after the fault ended (writes ${said(ledger, 'resumed', 'never resumed')}, ` +
+        `achievements ${said(achievements, 'resumed', 'never resumed')}, read models ${said(recovery.caughtUpAt, 'caught up', 'never caught up')})`,
+    );
+  } else if (out.target_met === false) {
+    failures.push(`writes resumed ${out.writes_resumed_after_ref_ms} ms after ${injection.ref_is_back ? 'the server came back' : 'the fault'}, target ${target} ms`);
+  }
+  return out;
+}
+
+function opsSummary(ops, failures) {
+  const refused = ops.filter((op) => op.outcome === 'refused');
+  // The clients send only well-formed requests: any other definitive refusal told one of them a wrong "no".
+  const unexpected = refused.filter((op) => !EXPECTED_REFUSALS.includes(op.code));
+  if (unexpected.length) failures.push(`${unexpected.length} unexpected refusals, e.g. ${unexpected[0].route} ${unexpected[0].status} ${unexpected[0].code}`);
+  return {
+    sent: ops.length,
+    acknowledged: ops.filter((op) => op.outcome === 'acked').length,
+    refused: refused.length,
+    unknown: ops.filter((op) => op.outcome === 'unknown').length,
+    refusals: countBy(refused, (op) => `${op.route} ${op.status} ${op.code}`),
+    unexpected_refusals: unexpected.length,
+  };
+}
+
+/**
+ * The read models and the API against the whole model (every trial so far); anomalies are
+ * reported once, by the first trial after which they were seen. Then `coffer verify`.
+ */
+async function checkTrial(ctx, trial, ops, failures) {
+  const observed = await readModels(ctx.db);
+  const ids = ops.map((op) => op.reply?.transaction_id).filter((id) => typeof id === 'number');
+  observed.api = await throughApi(ctx.client, ctx.model, trial, ids.length ? Math.min(...ids) : Number.MAX_SAFE_INTEGER);
+  ctx.lastObserved = observed;
+  const checked = check(ctx.model, observed);
+  const fresh = checked.anomalies.filter((a) => !ctx.reported.has(a.key));
+  for (const a of fresh) ctx.reported.add(a.key);
+  const counts = Object.fromEntries(FAILING_TYPES.map((type) => [type, fresh.filter((a) => a.type === type).length]));
+  for (const type of FAILING_TYPES) if (counts[type]) failures.push(`${counts[type]} ${type}`);
+  const verify = await runVerify(ctx.env);
+  if (!verify.ok) failures.push(`verify failed: ${verify.output.split('\n').slice(0, 3).join(' | ')}`);
+  return { anomalies: fresh, counts, stats: checked.stats, verify };
 }
 
 /** Finance events open at that moment, and how they ended: the faults must land on open rounds. */
@@ -347,7 +377,11 @@ async function main() {
     trials: [],
   };
   for (let i = 0; i < schedule.length; i++) {
-    const result = await runTrial(ctx, i + 1, schedule[i]);
+    const result = await runTrial(ctx, i + 1, schedule[i]).catch(async (error) => {
+      log(`trial ${i + 1} could not finish: ${error.stack || error.message}`);
+      await ctx.load?.stop(); // its clients give up within their retry bound
+      return { trial: i + 1, fault: schedule[i].name, injected: faults.describe(schedule[i]), ok: false, abort: true, failures: [`the trial could not finish: ${error.message}`] };
+    });
     results.trials.push(result);
     if (result.abort) {
       log('the system did not come back to health: the remaining faults are not run');
@@ -360,7 +394,7 @@ async function main() {
   // read model must fail both verify and the balance check.
   if (ctx.lastObserved) {
     results.self_test = selfTest(model, ctx.lastObserved);
-    results.sabotage = await sabotageProof(ctx, check, readModels);
+    results.sabotage = await sabotageProof(ctx, check, readModels).catch((error) => ({ ok: false, error: error.message }));
   }
   results.finished_at = new Date().toISOString();
   results.minutes = Number(((now() - started) / 60000).toFixed(1));
