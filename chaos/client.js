@@ -147,4 +147,4 @@ class HttpClient {
   }
 }
 
-module.exports = { HttpClient, Traffic, REQUEST_TIMEOUT_MS, WRITE_RETRY_BOUND_MS, BACKOFF_BASE_MS, BACKOFF_MAX_MS };
+module.exports = { HttpClient, Traffic, WRITE_RETRY_BOUND_MS };

@@ -247,4 +247,4 @@ async function stopCluster(cluster) {
   fs.rmSync(cluster.dir, { recursive: true, force: true });
 }
 
-module.exports = { startCluster, freePort, tail };
+module.exports = { startCluster, freePort };

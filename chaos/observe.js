@@ -203,4 +203,4 @@ async function throughApi(client, model, trial, sinceTransactionId) {
   return { balances, events, listings, since_transaction_id: sinceTransactionId };
 }
 
-module.exports = { Db, checkpoint, storeHead, waitFor, waitForQuiet, feedState, readModels, throughApi };
+module.exports = { Db, checkpoint, waitForQuiet, readModels, throughApi };

@@ -154,4 +154,4 @@ function writeReport(results, dir, stamp, latestDir) {
   return { markdown: text, paths };
 }
 
-module.exports = { writeReport, markdown, summaryTable };
+module.exports = { writeReport };

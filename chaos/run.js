@@ -21,9 +21,9 @@ const path = require('node:path');
 const { randomBytes } = require('node:crypto');
 const { spawnSync } = require('node:child_process');
 const { startCluster, freePort } = require('./cluster');
-const { Supervisor, LEDGER_ROLE_LINES } = require('./supervisor');
-const { HttpClient, Traffic } = require('./client');
-const { Model, setUp, defineAchievements, startLoad } = require('./workload');
+const { Supervisor, LEDGER_ROLE_LINES, RESTART_DELAY_MS } = require('./supervisor');
+const { HttpClient, Traffic, WRITE_RETRY_BOUND_MS } = require('./client');
+const { Model, setUp, defineAchievements, startLoad, PROBE_INTERVAL_MS } = require('./workload');
 const { Db, checkpoint, waitForQuiet, readModels, throughApi } = require('./observe');
 const { check, selfTest } = require('./checker');
 const faults = require('./faults');
@@ -369,9 +369,10 @@ async function main() {
       nats_outage_ms: faults.NATS_OUTAGE_MS,
       postgres_outage_ms: faults.POSTGRES_OUTAGE_MS,
       freeze_ms: faults.FREEZE_MS,
-      restart_delay_ms: require('./supervisor').RESTART_DELAY_MS,
+      restart_delay_ms: RESTART_DELAY_MS,
+      write_retry_bound_ms: WRITE_RETRY_BOUND_MS,
       virtual_users: opts.vus,
-      probe_interval_ms: require('./workload').PROBE_INTERVAL_MS,
+      probe_interval_ms: PROBE_INTERVAL_MS,
     },
     logs: path.relative(repo, logDir),
     trials: [],
@@ -404,6 +405,10 @@ async function main() {
   results.summary = { passed, failed, harness_proven: !harnessBroken };
   const keepLatest = !opts.quick && !opts.only;
   const files = writeReport(results, resultsDir, stamp, keepLatest ? path.join(__dirname, 'latest') : null);
+  // The model and the last observed state, so the checker can be run again on them offline.
+  const statePath = path.join(resultsDir, `chaos-${stamp}.state.json`);
+  fs.writeFileSync(statePath, JSON.stringify({ ops: model.ops, apps: model.apps, users: model.users, observed: ctx.lastObserved ?? null }));
+  files.paths.push(statePath);
   process.stdout.write(`\n${files.markdown}\n`);
   log(`wrote ${files.paths.map((p) => path.relative(repo, p)).join(', ')}`);
   return results.summary;

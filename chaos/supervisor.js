@@ -248,4 +248,4 @@ class Supervisor {
   }
 }
 
-module.exports = { Supervisor, LEDGER_ROLE_LINES, RESTART_DELAY_MS, RESTART_DELAY_MAX_MS };
+module.exports = { Supervisor, LEDGER_ROLE_LINES, RESTART_DELAY_MS };

@@ -276,4 +276,4 @@ function startLoad(ctx, trial, virtualUsers) {
   };
 }
 
-module.exports = { Model, setUp, defineAchievements, startLoad, writeClass, CURRENCIES, USERS_COUNT, PROBE_INTERVAL_MS };
+module.exports = { Model, setUp, defineAchievements, startLoad, PROBE_INTERVAL_MS };
