@@ -92,7 +92,7 @@ function markdown(results) {
   lines.push('## What each fault did', '');
   for (const t of results.trials) {
     lines.push(`### ${t.trial}. ${t.fault} — ${t.ok ? 'pass' : 'FAIL'}`, '');
-    lines.push(`Injected: ${t.injected}.${t.machine_busy_cores !== undefined ? ` Machine: ${t.machine_busy_cores} of ${m.cpus} cores busy during the trial, load average ${t.loadavg_1m?.toFixed(2)} at its start.` : ''}`);
+    lines.push(`Injected: ${t.injected}.${t.machine_busy_cores !== undefined ? ` Machine: ${t.machine_busy_cores} of ${m.cpus} cores busy during the trial (this harness and its clients ${t.harness_cores}), load average ${t.loadavg_1m?.toFixed(2)} at its start.` : ''}`);
     for (const failure of t.failures) lines.push(`- ❌ ${failure}`);
     if (t.traffic) {
       const routes = Object.entries(t.traffic.by_route).sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, v]) => `${k} ×${v}`);

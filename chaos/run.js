@@ -194,6 +194,8 @@ async function runTrial(ctx, trial, fault) {
   }
   await defineAchievements(ctx, trial);
   const cpuBefore = machineBusy();
+  const harnessBefore = process.cpuUsage();
+  const wallBefore = now();
   result.loadavg_1m = os.loadavg()[0];
   const load = (ctx.load = startLoad(ctx, trial, ctx.opts.vus));
   await sleep(WARMUP_MS);
@@ -206,6 +208,8 @@ async function runTrial(ctx, trial, fault) {
   const loadStopped = now();
   const cpuAfter = machineBusy();
   result.machine_busy_cores = Number(((cpuAfter.busy - cpuBefore.busy) / ((cpuAfter.total - cpuBefore.total) / os.cpus().length)).toFixed(2));
+  const harness = process.cpuUsage(harnessBefore);
+  result.harness_cores = Number(((harness.user + harness.system) / 1000 / (loadStopped - wallBefore)).toFixed(2)); // the clients' share of it
   Object.assign(result, recoveryResult(injection, recovery, target, result.failures));
   // Until the last client stopped: an answer a dead or frozen backend held back still belongs to the fault.
   result.traffic = ctx.traffic.countBetween(injection.injected, loadStopped);

@@ -13,7 +13,7 @@ const repo = path.resolve(__dirname, '..');
 const now = () => performance.timeOrigin + performance.now();
 
 const RESTART_DELAY_MS = 500; // Docker starts at 100 ms; half a second keeps a crash loop cheap on two cores
-const RESTART_DELAY_MAX_MS = 4_000;
+const RESTART_DELAY_MAX_MS = 2_000; // lower than Docker's minute: the harness times recoveries, and a long backoff would be timed instead
 const STABLE_AFTER_MS = 10_000; // a process up this long resets the restart delay
 const STOP_GRACE_MS = 5_000;
 const LINES_KEPT_COUNT = 4_000; // per service, for evidence and for the role lines of the ledgers
