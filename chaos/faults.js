@@ -1,7 +1,8 @@
-// The faults, one at a time and then together. Each action injects at once and resolves when
-// its part of the outage is over, with `ref`: the moment the recovery target counts from (a
-// kill or a freeze: the injection itself, since a standby or a restart must take over; NATS
-// and PostgreSQL: the moment they accept connections again, as issue 10 states its targets).
+// The faults, one at a time and then together. Each action injects at once, says its `ref` as
+// soon as it is known (the moment the recovery target counts from: a kill or a freeze, the
+// injection itself, since a standby or a restart must take over; NATS and PostgreSQL, the moment
+// they accept connections again, as issue 10 states its targets), and resolves when its part of
+// the outage is over (a freeze: at SIGCONT, long after the system should have recovered).
 'use strict';
 
 const NATS_OUTAGE_MS = 3_000;
@@ -28,50 +29,54 @@ const ACTIONS = {
   kill: {
     target: (name) => (name.endsWith('ledger') ? WRITE_RESUME_TARGET_MS : null),
     describe: (name) => `kill -9 ${name}`,
-    async inject(ctx, name) {
+    async inject(ctx, name, onRef) {
       const service = serviceFor(ctx, name);
       const at = now();
       service.kill();
+      onRef(at, false);
       ctx.log(`  kill -9 ${service.name} (${name}, pid ${service.pid ?? 'gone'})`);
-      return { ref: at, restored: at, detail: service.name };
+      return { restored: at, detail: service.name };
     },
   },
   freeze: {
     target: () => WRITE_RESUME_TARGET_MS,
     describe: (name) => `SIGSTOP ${name} ${FREEZE_MS / 1000} s`,
-    async inject(ctx, name) {
+    async inject(ctx, name, onRef) {
       const service = serviceFor(ctx, name);
       const at = now();
       service.freeze();
+      onRef(at, false);
       ctx.log(`  SIGSTOP ${service.name} (${name}) for ${FREEZE_MS / 1000} s`);
       await sleep(FREEZE_MS);
       service.thaw();
       ctx.log(`  SIGCONT ${service.name}`);
-      return { ref: at, restored: now(), detail: service.name };
+      return { restored: now(), detail: service.name };
     },
   },
   nats: {
     target: () => WRITE_RESUME_TARGET_MS,
     describe: (how) => `NATS ${how === 'kill' ? 'kill -9' : 'restart'} (${NATS_OUTAGE_MS / 1000} s down)`,
-    async inject(ctx, how) {
+    async inject(ctx, how, onRef) {
       await ctx.cluster.nats.stop(how === 'kill' ? 'SIGKILL' : 'SIGTERM');
       ctx.log(`  nats-server stopped (${how === 'kill' ? 'SIGKILL' : 'SIGTERM'})`);
       await sleep(NATS_OUTAGE_MS);
       const back = await ctx.cluster.nats.start();
+      onRef(back, true);
       ctx.log(`  nats-server back`);
-      return { ref: back, restored: back, back: true, detail: how };
+      return { restored: back, detail: how };
     },
   },
   postgres: {
     target: () => WRITE_RESUME_TARGET_MS,
     describe: () => `PostgreSQL immediate stop (${POSTGRES_OUTAGE_MS / 1000} s down)`,
-    async inject(ctx) {
+    async inject(ctx, _how, onRef) {
       await ctx.cluster.postgres.stopImmediately();
       ctx.log('  pg_ctl stop -m immediate');
       await sleep(POSTGRES_OUTAGE_MS);
       const back = await ctx.cluster.postgres.start();
+      onRef(back, true);
       ctx.log('  PostgreSQL back');
-      return { ref: back, restored: back, back: true, detail: 'immediate' };
+      return { restored: back, detail: 'immediate' };
     },
   },
 };
@@ -120,21 +125,31 @@ function targetOf(f) {
 const describe = (f) => f.actions.map((action) => ACTIONS[action.type].describe(action.arg)).join(' + ');
 
 /**
- * Injects every action of the fault at the same moment. Resolves with {injected, ref (the last
- * action's), ref_is_back (a server coming back), restored, actions}. Ledger roles are resolved to processes before anything is touched, so "active"
- * means active at the injection, whatever the other actions do.
+ * Injects every action of the fault at the same moment. Returns {injected, ref, done}: `ref`
+ * resolves with {ref, ref_is_back} once every action said its ref (the last one counts),
+ * `done` with {restored, actions} once every part of the outage is over. Ledger roles are
+ * resolved to processes before anything is touched, so "active" means active at the injection.
  */
-async function inject(ctx, f) {
+function inject(ctx, f) {
   const targets = f.actions.map((action) => (action.arg.endsWith('-ledger') ? serviceFor(ctx, action.arg).name : action.arg));
+  const refs = f.actions.map(() => {
+    let said;
+    const promise = new Promise((resolve) => (said = (t, back) => resolve({ t, back })));
+    return { promise, said };
+  });
   const injected = now();
-  const results = await Promise.all(f.actions.map((action, i) => ACTIONS[action.type].inject(ctx, targets[i])));
-  const last = results.reduce((a, b) => (b.ref > a.ref ? b : a));
+  const done = Promise.all(f.actions.map((action, i) => ACTIONS[action.type].inject(ctx, targets[i], refs[i].said)));
+  const allRefs = Promise.all(refs.map((r) => r.promise)).then((list) => {
+    const last = list.reduce((a, b) => (b.t > a.t ? b : a));
+    return { ref: last.t, ref_is_back: last.back };
+  });
   return {
     injected,
-    ref: last.ref,
-    ref_is_back: Boolean(last.back),
-    restored: Math.max(...results.map((r) => r.restored)),
-    actions: results.map((r, i) => ({ ...f.actions[i], service: r.detail })),
+    ref: Promise.race([allRefs, done.then(() => allRefs)]), // an action that fails rejects this too
+    done: done.then((results) => ({
+      restored: Math.max(...results.map((r) => r.restored)),
+      actions: results.map((r, i) => ({ ...f.actions[i], service: r.detail })),
+    })),
   };
 }
 

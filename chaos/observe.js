@@ -22,7 +22,7 @@ class Db {
 
   async query(sql, params) {
     if (!this.client) {
-      const client = new Client({ connectionString: this.url, connectionTimeoutMillis: 2000, statement_timeout: 30_000 });
+      const client = new Client({ connectionString: this.url, connectionTimeoutMillis: 2000, statement_timeout: 30_000, query_timeout: 35_000 });
       client.on('error', () => {
         if (this.client === client) this.client = null;
       });

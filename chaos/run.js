@@ -131,7 +131,7 @@ async function waitHealthy(ctx, timeoutMs) {
 /**
  * When writes resumed: the first acknowledgement, per class of write, of an attempt sent at or
  * after `ref`; and when the read models caught up: their checkpoint reached the position of the
- * first such ledger write. Bounded by `deadline`.
+ * first such ledger write. Bounded by `deadline()` (Infinity while the fault is still going on).
  */
 async function measureRecovery(ctx, ref, deadline) {
   const resumed = {};
@@ -139,13 +139,13 @@ async function measureRecovery(ctx, ref, deadline) {
   let position = null;
   let scanned = 0;
   const classes = ['ledger', 'achievements'];
-  while (now() < deadline) {
+  while (now() < deadline()) {
     const acks = ctx.model.acks;
     for (; scanned < acks.length; scanned++) {
       const ack = acks[scanned];
-      if (ack.sent < ref || resumed[ack.class]) continue;
-      resumed[ack.class] = ack.t;
-      if (ack.class === 'ledger') position = ack.position === null ? null : BigInt(ack.position);
+      if (ack.sent < ref) continue;
+      resumed[ack.class] ??= ack.t;
+      if (ack.class === 'ledger' && position === null && ack.position !== null) position = BigInt(ack.position);
     }
     if (position !== null && caughtUpAt === null) {
       const seen = await checkpoint(ctx.db);
@@ -200,8 +200,16 @@ async function runTrial(ctx, trial, fault) {
   const load = (ctx.load = startLoad(ctx, trial, ctx.opts.vus));
   await sleep(WARMUP_MS);
 
-  const injection = await faults.inject(ctx, fault);
-  const recovery = await measureRecovery(ctx, injection.ref, Math.max(injection.ref, injection.restored) + RECOVERY_DEADLINE_MS);
+  const injecting = faults.inject(ctx, fault);
+  const { ref, ref_is_back } = await injecting.ref;
+  // Measured while the outage may still go on (a frozen writer is thawed only after 8 s); the
+  // deadline is known once every part of it is over.
+  let deadline = Infinity;
+  const measuring = measureRecovery(ctx, ref, () => deadline);
+  const { restored } = await injecting.done;
+  deadline = Math.max(ref, restored) + RECOVERY_DEADLINE_MS;
+  const recovery = await measuring;
+  const injection = { injected: injecting.injected, ref, ref_is_back, restored };
   await sleep(STEADY_MS);
   const loadStopping = now();
   await load.stop();
