@@ -6,7 +6,8 @@
 // measure recovery, stop the load, wait until the system is quiet, and check that every
 // acknowledged op is there exactly once, nothing refused or unasked is, every balance equals the
 // acknowledged movements, and `coffer verify` passes. Writes chaos/results/chaos-<ts>.{json,md}
-// (a full run also chaos/latest/) and exits 1 when any fault failed.
+// (a full run also chaos/latest/), the model and last state for offline re-checks
+// (chaos-<ts>.state.json), and exits 1 when any fault failed or a check could not be shown to fail.
 //
 //   --quick         one round of each fault and two combinations (a few minutes; CI runs this)
 //   --rounds=N      rounds of the single faults in a full run (default 3)

@@ -16,7 +16,8 @@ const RESTART_DELAY_MS = 500; // Docker starts at 100 ms; half a second keeps a 
 const RESTART_DELAY_MAX_MS = 2_000; // lower than Docker's minute: the harness times recoveries, and a long backoff would be timed instead
 const STABLE_AFTER_MS = 10_000; // a process up this long resets the restart delay
 const STOP_GRACE_MS = 5_000;
-const LINES_KEPT_COUNT = 4_000; // per service, for evidence and for the role lines of the ledgers
+const LINES_KEPT_COUNT = 4_000;
+const LAST_LINES_COUNT = 8; // of a process that exited by itself, for the report // per service, for evidence and for the role lines of the ledgers
 
 /** What a ledger's last role line says it is (the ledger logs each change of role). */
 const LEDGER_ROLE_LINES = {
@@ -100,7 +101,7 @@ class Service {
       signal,
       planned,
       uptime_ms: Math.round(now() - this.startedAt),
-      last_lines: this.lines.filter((line) => line.t >= this.startedAt).slice(-8).map((line) => line.text.slice(0, 400)),
+      last_lines: lastWords(this.lines.filter((line) => line.t >= this.startedAt)),
     };
     this.exits.push(exit);
     this.note(`--- chaos: exited (${signal || `code ${code}`})${planned ? ' as the fault planned' : ''}`);
@@ -189,6 +190,14 @@ class Service {
       this.child?.kill('SIGKILL');
     } catch {}
   }
+}
+
+/** The last lines a process wrote, with the one naming the error of a crash even when its stack trace is longer. */
+function lastWords(lines) {
+  const tail = lines.slice(-LAST_LINES_COUNT);
+  const cause = lines.find((line) => !line.json && /^[A-Za-z]*Error\b/.test(line.text)); // "Error: Connection terminated …"
+  const kept = cause && !tail.includes(cause) ? [cause, ...tail] : tail;
+  return kept.map((line) => line.text.slice(0, 400));
 }
 
 /** A warn or error JSON line, a ledger's change of role, or anything that is not JSON (a crash's stack trace). */
