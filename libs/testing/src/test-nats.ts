@@ -23,3 +23,14 @@ export async function dropTestStreams(prefix: string): Promise<void> {
     await nc.close();
   }
 }
+
+let serviceKey: string | undefined;
+
+/**
+ * The COFFER_SERVICE_KEY of this test process: the services a harness starts and the clients
+ * that play the gateway sign with it. Random per process, so no key in the repository is valid.
+ */
+export function testServiceKey(): string {
+  serviceKey ??= `test:${randomBytes(32).toString('base64url')}`;
+  return serviceKey;
+}

@@ -2,7 +2,14 @@ import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } fro
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import { subjectOf, type Reply, type Request, type RequestMeta } from '@coffer/contracts';
-import { CONFIG, currentCorrelationId, type CofferConfig } from '@coffer/platform';
+import {
+  CONFIG,
+  currentCorrelationId,
+  loadServiceKeys,
+  natsConnectionOptions,
+  ServiceKeyring,
+  type CofferConfig,
+} from '@coffer/platform';
 import { ApiError } from '../http/api-error';
 import { ReplyInbox } from './reply-inbox';
 
@@ -31,21 +38,25 @@ interface NestReplyPacket<Answer> {
 export class BackendClient implements OnModuleInit, OnApplicationShutdown {
   private connection: NatsConnection | undefined;
   private inbox: ReplyInbox | undefined;
+  /** Every request is signed as the gateway (request-signature.ts): the services obey nothing else. */
+  private keys: ServiceKeyring | undefined;
   /** Requests waiting for this event-loop turn's end, to leave in one socket write. */
   private departing: Array<() => void> = [];
 
   constructor(@Inject(CONFIG) private readonly config: CofferConfig) {}
 
   async onModuleInit(): Promise<void> {
+    this.keys = new ServiceKeyring(await loadServiceKeys(this.config));
+    const options = natsConnectionOptions(this.config);
     this.connection = await connect({
-      servers: this.config.natsUrl.split(','),
+      ...options,
       name: 'coffer-gateway',
       maxReconnectAttempts: -1,
       // No stack trace captured per request (4% of the gateway's CPU): a timeout is answered
       // as UNAVAILABLE with the pattern, which says all a trace would.
       noAsyncTraces: true,
     });
-    this.inbox = new ReplyInbox(this.connection);
+    this.inbox = new ReplyInbox(this.connection, undefined, options.inboxPrefix);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -94,9 +105,10 @@ export class BackendClient implements OnModuleInit, OnApplicationShutdown {
 
   private async send<Answer>(pattern: string, message: Request<unknown>, timeoutMs: number): Promise<Answer> {
     const subject = subjectOf(pattern, this.config.natsPrefix, this.config.realm);
-    const packet = JSON.stringify({ pattern, data: message, id: randomUUID() });
+    const packet = Buffer.from(JSON.stringify({ pattern, data: message, id: randomUUID() }));
+    const signature = this.signer().signedHeaders('gateway', subject, packet);
     await this.nextDeparture();
-    const answer = await this.replies().request(subject, Buffer.from(packet), timeoutMs);
+    const answer = await this.replies().request(subject, packet, timeoutMs, signature);
     const decoded = JSON.parse(Buffer.from(answer.data).toString('utf8')) as NestReplyPacket<Answer>;
     if (decoded.err !== undefined && decoded.err !== null) throw new Error(`the service failed: ${JSON.stringify(decoded.err)}`);
     return decoded.response as Answer;
@@ -118,6 +130,11 @@ export class BackendClient implements OnModuleInit, OnApplicationShutdown {
         for (const go of leaving) go();
       });
     });
+  }
+
+  private signer(): ServiceKeyring {
+    if (!this.keys) throw new Error('the service keys are not loaded yet');
+    return this.keys;
   }
 
   private replies(): ReplyInbox {

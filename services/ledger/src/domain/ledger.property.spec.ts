@@ -18,6 +18,8 @@ import { NOW, SNOWFLAKE, TIMEOUT_SECONDS } from './given-when-then.test-helpers'
 const USERS = ['alice', 'bob', SNOWFLAKE, 'u.x:1-2'];
 const BAD_USERS = ['bad user', '', 'x|y'];
 const APPS = ['app_1', 'app_2'];
+/** The key each app is registered with, and calls with unless a step says another app's. */
+const BOOT_KEYS: Record<string, string> = { app_1: 'boot_1', app_2: 'boot_2' };
 
 /** A weighted choice for fc.oneof. */
 const w = <T>(weight: number, arbitrary: fc.Arbitrary<T>) => ({ weight, arbitrary });
@@ -50,6 +52,9 @@ const grantAmount = fc.oneof(
 const eventRef = fc.oneof(w(5, fc.constant('mine' as const)), w(1, fc.integer({ min: 1, max: 12 })));
 const appCaller = fc.oneof(w(10, fc.constantFrom('app_1', 'app_1', 'app_2')), w(1, fc.constant(null)));
 const adminCaller = fc.oneof(w(6, fc.constant(null)), w(1, fc.constantFrom(...APPS)));
+/** The API key a finance command comes with: the caller's own, or (rarely) another app's. */
+type ApiKeyChoice = 'own' | 'other';
+const apiKey = fc.oneof(w(20, fc.constant<ApiKeyChoice>('own')), w(1, fc.constant<ApiKeyChoice>('other')));
 /** An Idempotency-Key (scoped to the caller), or none. */
 const key = fc.option(
   fc.integer({ min: 1, max: 30 }).map((n) => `k${n}`),
@@ -59,11 +64,12 @@ const description = fc.oneof(w(10, fc.constant(null)), w(2, fc.string({ maxLengt
 
 type EventRef = 'mine' | number;
 type Step =
-  | { t: 'open'; caller: string | null; key: string | null; description: string | null }
-  | { t: 'ping' | 'close'; caller: string | null; key: string | null; event: EventRef }
+  | { t: 'open'; caller: string | null; apiKey: ApiKeyChoice; key: string | null; description: string | null }
+  | { t: 'ping' | 'close'; caller: string | null; apiKey: ApiKeyChoice; key: string | null; event: EventRef }
   | {
       t: 'post';
       caller: string | null;
+      apiKey: ApiKeyChoice;
       key: string | null;
       kind: 'credit' | 'debit';
       user: string;
@@ -71,7 +77,7 @@ type Step =
       currency: string;
       event: EventRef | null;
     }
-  | { t: 'transfer'; caller: string | null; key: string | null; from: string; to: string; amount: AmountSpec; currency: string }
+  | { t: 'transfer'; caller: string | null; apiKey: ApiKeyChoice; key: string | null; from: string; to: string; amount: AmountSpec; currency: string }
   | { t: 'grant'; caller: string | null; key: string | null; user: string; amount: string; currency: string }
   | { t: 'register'; name: string; keyId: string }
   | { t: 'issueKey'; app: string; keyId: string }
@@ -84,14 +90,15 @@ type Step =
 
 const keyId = fc.constantFrom('key_a', 'key_b', 'key_c', 'key_d', 'key_e');
 const step: fc.Arbitrary<Step> = fc.oneof(
-  w(7, fc.record({ t: fc.constant('open' as const), caller: appCaller, key, description })),
-  w(2, fc.record({ t: fc.constant('ping' as const), caller: appCaller, key, event: eventRef })),
-  w(3, fc.record({ t: fc.constant('close' as const), caller: appCaller, key, event: eventRef })),
+  w(7, fc.record({ t: fc.constant('open' as const), caller: appCaller, apiKey, key, description })),
+  w(2, fc.record({ t: fc.constant('ping' as const), caller: appCaller, apiKey, key, event: eventRef })),
+  w(3, fc.record({ t: fc.constant('close' as const), caller: appCaller, apiKey, key, event: eventRef })),
   w(
     14,
     fc.record({
       t: fc.constant('post' as const),
       caller: appCaller,
+      apiKey,
       key,
       kind: fc.constantFrom('credit' as const, 'debit' as const),
       user,
@@ -102,7 +109,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   ),
   w(
     5,
-    fc.record({ t: fc.constant('transfer' as const), caller: appCaller, key, from: user, to: user, amount: amountSpec, currency }),
+    fc.record({ t: fc.constant('transfer' as const), caller: appCaller, apiKey, key, from: user, to: user, amount: amountSpec, currency }),
   ),
   w(5, fc.record({ t: fc.constant('grant' as const), caller: adminCaller, key, user, amount: grantAmount, currency })),
   w(1, fc.record({ t: fc.constant('register' as const), name: fc.constantFrom('Poker', 'Dice', ' ', 'Slots'), keyId })),
@@ -140,6 +147,7 @@ function must(condition: boolean, message: string): void {
 interface Sent {
   command: LedgerCommand;
   caller: string | null;
+  apiKey: ApiKeyChoice;
   command_id: string;
   request_hash: string;
 }
@@ -184,24 +192,34 @@ class Run {
     return latestOpen || latest;
   }
 
-  context(caller: string | null, command_id: string, request_hash: string | null): DecideContext {
-    return { now: this.now, eventTimeoutSeconds: TIMEOUT_SECONDS, app_id: caller, command_id, request_hash };
+  /** The gateway's context (the ledger's own for its system commands), with the key the step chose. */
+  context(command: LedgerCommand | SystemCommand, caller: string | null, apiKey: ApiKeyChoice, command_id: string, request_hash: string | null): DecideContext {
+    const system = command.type === 'ExpireEvent' || command.type === 'StartTerm';
+    const keyOwner = apiKey === 'own' ? caller : APPS.find((app) => app !== caller)!;
+    const key_id = caller === null ? null : (BOOT_KEYS[keyOwner!] ?? null);
+    return { now: this.now, eventTimeoutSeconds: TIMEOUT_SECONDS, sender: system ? 'ledger' : 'gateway', app_id: caller, key_id, command_id, request_hash };
   }
 
   /** Decides a command the way the writer does, and checks the decision against the rules. */
-  send(command: LedgerCommand | SystemCommand, caller: string | null, key: string | null, hashOverride?: string): void {
+  send(command: LedgerCommand | SystemCommand, caller: string | null, key: string | null, hashOverride?: string, apiKey: ApiKeyChoice = 'own'): void {
     const command_id = key ? `${caller ?? 'admin'}/${key}` : `cmd-${++this.counter}`;
     const request_hash = key ? (hashOverride ?? JSON.stringify(command)) : null;
-    const context = this.context(caller, command_id, request_hash);
+    const context = this.context(command, caller, apiKey, command_id, request_hash);
 
     const before = JSON.stringify(snapshot(this.state));
-    const expected = this.oracle(command, caller);
+    const expected = this.oracle(command, caller, context.key_id);
     const decision = decide(this.state, command, context);
     expect(JSON.stringify(snapshot(this.state))).toBe(before); // decide never changes the state
 
-    // The Idempotency-Key comes first: a known key replays or is refused as reused.
     see(`${command.type}:${decision.kind === 'refused' ? decision.refusal.code : decision.kind}`);
     if (decision.kind === 'events' && decision.events.some((e) => e.type === 'TransactionPending')) see('pending');
+    // Who may ask comes first, a replay included; the answer is about the caller, so it is not recorded.
+    if (expected === 'FORBIDDEN' || expected === 'UNAUTHENTICATED') {
+      expect(decision.kind === 'refused' && decision.refusal.code).toBe(expected);
+      expect(decision.kind === 'refused' && recordedRefusal(decision.refusal, context)).toBeNull();
+      return;
+    }
+    // Then the Idempotency-Key: a known key replays or is refused as reused.
     const known = request_hash ? this.firstReplies.get(command_id) : undefined;
     if (known) {
       if (known.request_hash === request_hash) {
@@ -220,7 +238,7 @@ class Run {
       expect(decision.kind === 'refused' ? decision.refusal.code : decision.kind).toBe(expected);
     }
     if (decision.kind === 'refused') {
-      expect(['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND', 'EVENT_NOT_OPEN', 'INSUFFICIENT_FUNDS']).toContain(
+      expect(['VALIDATION_FAILED', 'NOT_FOUND', 'EVENT_NOT_OPEN', 'INSUFFICIENT_FUNDS']).toContain(
         decision.refusal.code,
       );
       // As the writer does: a refusal of a command with a key is recorded, so retries get it again.
@@ -230,7 +248,7 @@ class Run {
         this.evolve(recorded, command_id, request_hash);
         expect(this.state.commands.get(command_id)?.refusal).toEqual(decision.refusal);
         this.firstReplies.set(command_id, { request_hash, reply: null, refusal: decision.refusal });
-        if (command.type !== 'ExpireEvent' && command.type !== 'StartTerm') this.sent.push({ command, caller, command_id, request_hash });
+        if (command.type !== 'ExpireEvent' && command.type !== 'StartTerm') this.sent.push({ command, caller, apiKey, command_id, request_hash });
       }
       return;
     }
@@ -241,7 +259,7 @@ class Run {
       expect(remembered?.request_hash).toBe(request_hash);
       this.firstReplies.set(command_id, { request_hash, reply: JSON.parse(JSON.stringify(remembered!.reply)) });
       if (command.type !== 'ExpireEvent' && command.type !== 'StartTerm') {
-        this.sent.push({ command, caller, command_id, request_hash });
+        this.sent.push({ command, caller, apiKey, command_id, request_hash });
       }
     }
   }
@@ -254,12 +272,16 @@ class Run {
 
   /**
    * What an independent reading of the rules expects for the checks that need no deep state:
-   * the caller's rights, the event's existence and openness, and the funds of a debited user.
+   * the caller's rights and key, the event's existence and openness, and the funds of a debited user.
    */
-  private oracle(command: LedgerCommand | SystemCommand, caller: string | null): string | undefined {
+  private oracle(command: LedgerCommand | SystemCommand, caller: string | null, keyId: string | null): string | undefined {
     const adminOnly = ['RegisterApp', 'IssueApiKey', 'RevokeApiKey', 'Grant'];
     if (command.type === 'ExpireEvent' || command.type === 'StartTerm') return 'events';
     if (adminOnly.includes(command.type) !== (caller === null)) return 'FORBIDDEN';
+    if (caller !== null) {
+      const key = keyId === null ? undefined : this.state.apps.get(caller)?.keys.get(keyId);
+      if (!key || key.revoked_at !== null) return 'UNAUTHENTICATED';
+    }
 
     const eventId = command.type === 'PingEvent' || command.type === 'CloseEvent' || command.type === 'PostTransaction' ? command.event_id : null;
     if (eventId !== null) {
@@ -294,7 +316,8 @@ class Run {
     for (const event_id of dueEvents(this.state, this.now)) {
       const before = this.state.openEvents.get(event_id)!;
       const pendingIds = [...before.pending];
-      const decision = decide(this.state, { type: 'ExpireEvent', event_id }, this.context(null, `sweep-${++this.counter}`, null));
+      const sweep = { type: 'ExpireEvent', event_id } as const;
+      const decision = decide(this.state, sweep, this.context(sweep, null, 'own', `sweep-${++this.counter}`, null));
       expect(decision.kind === 'events' && decision.events.map((e) => e.type)).toEqual(['EventExpired']);
       if (decision.kind !== 'events') return;
       expect(decision.events[0].data).toMatchObject({ event_id, voided_transaction_ids: pendingIds });
@@ -326,14 +349,14 @@ class Run {
     const ref = (event: EventRef) => (event === 'mine' ? this.latestEventOf('caller' in step ? step.caller : null) : event);
     switch (step.t) {
       case 'open':
-        return this.send({ type: 'OpenEvent', description: step.description }, step.caller, step.key);
+        return this.send({ type: 'OpenEvent', description: step.description }, step.caller, step.key, undefined, step.apiKey);
       case 'ping':
-        return this.send({ type: 'PingEvent', event_id: ref(step.event) }, step.caller, step.key);
+        return this.send({ type: 'PingEvent', event_id: ref(step.event) }, step.caller, step.key, undefined, step.apiKey);
       case 'close': {
         const event_id = ref(step.event);
         const pendingBefore = [...(this.state.openEvents.get(event_id)?.pending ?? [])];
         const wasOpen = this.state.openEvents.has(event_id);
-        this.send({ type: 'CloseEvent', event_id }, step.caller, step.key);
+        this.send({ type: 'CloseEvent', event_id }, step.caller, step.key, undefined, step.apiKey);
         const after = this.state.settledEvents.get(event_id);
         if (wasOpen && after?.status === 'closed') {
           // close posts exactly what was pending
@@ -357,6 +380,8 @@ class Run {
           },
           step.caller,
           step.key,
+          undefined,
+          step.apiKey,
         );
       case 'transfer':
         return this.send(
@@ -370,6 +395,8 @@ class Run {
           },
           step.caller,
           step.key,
+          undefined,
+          step.apiKey,
         );
       case 'grant':
         return this.send(
@@ -402,7 +429,7 @@ class Run {
         const sent = this.sent[step.pick % this.sent.length];
         const key = sent.command_id.slice(sent.command_id.indexOf('/') + 1);
         // Same key and body: the first reply again. Same key, other body: refused as reused.
-        return this.send(sent.command, sent.caller, key, step.tamper ? `${sent.request_hash}+tampered` : sent.request_hash);
+        return this.send(sent.command, sent.caller, key, step.tamper ? `${sent.request_hash}+tampered` : sent.request_hash, sent.apiKey);
       }
     }
   }
@@ -519,6 +546,7 @@ describe('ledger properties', () => {
       'Grant:events',
       'Grant:FORBIDDEN',
       'OpenEvent:FORBIDDEN',
+      'PostTransaction:UNAUTHENTICATED',
       'RegisterApp:events',
       'IssueApiKey:NOT_FOUND',
       'RevokeApiKey:events',

@@ -35,14 +35,20 @@ describe('LedgerWriter queue', () => {
   });
 
   it('answers a lone command submitted as the previous batch finishes (nothing else queued)', async () => {
-    // The command arrives while the loop that answered the writer's term is still winding
+    // The command arrives while the loop that answered the previous command is still winding
     // down: it once waited for the next submit, so a quiet ledger left a lone request hanging.
     await writer.lead();
+    await writer.command(
+      { command: { type: 'RegisterApp', name: 'Game', key_id: 'key-1', key_hash: 'h' }, request_hash: null },
+      { correlation_id: randomUUID(), command_id: randomUUID(), app_id: null, key_id: null, deadline_epoch_ms: Date.now() + 10_000 },
+      'gateway',
+    );
     let timer: NodeJS.Timeout | undefined;
     const reply = await Promise.race([
       writer.command(
         { command: { type: 'OpenEvent', description: 'alone' }, request_hash: null },
-        { correlation_id: randomUUID(), command_id: randomUUID(), app_id: 'app_1', key_id: null, deadline_epoch_ms: Date.now() + 10_000 },
+        { correlation_id: randomUUID(), command_id: randomUUID(), app_id: 'app_1', key_id: 'key-1', deadline_epoch_ms: Date.now() + 10_000 },
+        'gateway',
       ),
       new Promise((resolve) => (timer = setTimeout(() => resolve('no answer within 5 s'), 5000))),
     ]);
@@ -68,6 +74,7 @@ describe('LedgerWriter start-up from snapshots', () => {
     to.command(
       { command: { type: 'Grant', user_id, amount, currency: 'coins', description: null }, request_hash: null },
       { correlation_id: randomUUID(), command_id: randomUUID(), app_id: null, key_id: null, deadline_epoch_ms: Date.now() + 10_000 },
+      'gateway',
     );
   const postedOf = async (from: LedgerWriter, user_id: string) => {
     const reply = (await from.query({ type: 'GetBalance', user_id })) as { ok: true; result: { balances: Array<{ posted: string }> } };
@@ -108,6 +115,11 @@ describe('LedgerWriter start-up from snapshots', () => {
   it('refuses a retried command with a key the same way after a restart, though funds arrived since', async () => {
     const first = writer(50_000);
     await first.lead();
+    await first.command(
+      { command: { type: 'RegisterApp', name: 'Game', key_id: 'key-1', key_hash: 'h' }, request_hash: null },
+      { correlation_id: randomUUID(), command_id: randomUUID(), app_id: null, key_id: null, deadline_epoch_ms: Date.now() + 10_000 },
+      'gateway',
+    );
     await grant(first, 'carol', '5');
     const debit = (to: LedgerWriter) =>
       to.command(
@@ -115,7 +127,8 @@ describe('LedgerWriter start-up from snapshots', () => {
           command: { type: 'PostTransaction', user_id: 'carol', event_id: null, kind: 'debit', amount: '10', currency: 'coins', description: null },
           request_hash: 'hash-of-the-request',
         },
-        { correlation_id: randomUUID(), command_id: 'app_1:key-1', app_id: 'app_1', key_id: null, deadline_epoch_ms: Date.now() + 10_000 },
+        { correlation_id: randomUUID(), command_id: 'app_1:key-1', app_id: 'app_1', key_id: 'key-1', deadline_epoch_ms: Date.now() + 10_000 },
+        'gateway',
       );
     const refused = await debit(first);
     expect(refused).toMatchObject({ ok: false, code: 'INSUFFICIENT_FUNDS' });

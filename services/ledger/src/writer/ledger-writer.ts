@@ -12,7 +12,7 @@ import {
 } from '@coffer/contracts';
 import { WrongExpectedRevisionError, type EventStore, type NewEvent } from '@coffer/event-store';
 import type { JsonLogger } from '@coffer/platform';
-import { decide, dueEvents, recordedRefusal, type DecideContext, type SystemCommand } from '../domain/decide';
+import { decide, dueEvents, recordedRefusal, type CommandSender, type DecideContext, type SystemCommand } from '../domain/decide';
 import { evolve, mergeReplies, type AppliedEvent } from '../domain/evolve';
 import { answer } from '../domain/queries';
 import { isReadableSnapshot, restore, snapshot, type StoredSnapshot } from '../domain/snapshot';
@@ -115,7 +115,8 @@ export class LedgerWriter {
     await this.snapshotting;
   }
 
-  command(body: LedgerCommandBody, meta: RequestMeta): Promise<Reply<unknown>> {
+  /** `sender`: whose signature the NATS door checked (never the ledger: it does not sign). */
+  command(body: LedgerCommandBody, meta: RequestMeta, sender: Exclude<CommandSender, 'ledger'>): Promise<Reply<unknown>> {
     return this.submit({
       kind: 'command',
       command: body.command,
@@ -124,7 +125,9 @@ export class LedgerWriter {
         now: this.options.clock(),
         eventTimeoutSeconds: this.options.eventTimeoutSeconds,
         command_id: meta.command_id,
+        sender,
         app_id: meta.app_id,
+        key_id: meta.key_id,
         request_hash: body.request_hash,
       },
     });
@@ -358,7 +361,9 @@ export class LedgerWriter {
         now: this.options.clock(),
         eventTimeoutSeconds: this.options.eventTimeoutSeconds,
         command_id: id,
+        sender: 'ledger',
         app_id: null,
+        key_id: null,
         request_hash: null,
       },
     };

@@ -1,7 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
+import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
 import { PATTERNS, refusal, type LedgerCommandBody, type LedgerQuery, type Reply, type Request } from '@coffer/contracts';
-import { runWithCorrelation } from '@coffer/platform';
+import { runWithCorrelation, senderOf } from '@coffer/platform';
 import { LedgerWriter } from './ledger-writer';
 
 /** NATS adapter of the writer: commands and queries in, replies out. Nothing is decided here. */
@@ -10,11 +10,12 @@ export class LedgerController {
   constructor(@Inject(LedgerWriter) private readonly writer: LedgerWriter) {}
 
   @MessagePattern(PATTERNS.ledgerCommands)
-  command(@Payload() request: Request<LedgerCommandBody>): Promise<Reply<unknown>> {
+  command(@Payload() request: Request<LedgerCommandBody>, @Ctx() context: NatsContext): Promise<Reply<unknown>> {
     if (!isRequest(request) || !request.body?.command?.type) {
       return Promise.resolve(refusal('VALIDATION_FAILED', 'malformed ledger command'));
     }
-    return runWithCorrelation(request.meta.correlation_id, () => this.writer.command(request.body, request.meta));
+    const sender = senderOf(context);
+    return runWithCorrelation(request.meta.correlation_id, () => this.writer.command(request.body, request.meta, sender));
   }
 
   @MessagePattern(PATTERNS.ledgerQueries)
