@@ -54,11 +54,10 @@ export async function startMicroservice({ service, config, logger, module }: Mic
   if (config.metricsPort !== undefined) {
     collectDefaultMetrics({ register: registry, prefix: `coffer_${service}_` });
     const metrics = await serveMetrics(registry, config.metricsPort);
-    const close = app.close.bind(app);
-    app.close = async () => {
-      await close();
+    strategy.closeWith(async () => {
+      metrics.closeAllConnections(); // a scraper's keep-alive connection would hold close() open
       await new Promise((resolve) => metrics.close(resolve));
-    };
+    });
   }
   logger.event('info', `${service} started`, {
     nats: withoutPasswords(config.natsUrl),

@@ -45,6 +45,7 @@ export class ScopedNatsServer extends ServerNats {
   private gateOpen = false;
   private connection: Parameters<ServerNats['bindEvents']>[0] | undefined;
   private inFlight = 0;
+  private readonly closers: Array<() => Promise<void>> = [];
 
   constructor(
     private readonly natsOptions: NatsClientOptions & { gracePeriodMs?: number },
@@ -134,6 +135,11 @@ export class ScopedNatsServer extends ServerNats {
     }
   }
 
+  /** Something that lives as long as the service (its metrics endpoint), closed after NATS. */
+  closeWith(closer: () => Promise<void>): void {
+    this.closers.push(closer);
+  }
+
   /** Graceful: stop taking requests, let the ones in flight answer (bounded), then disconnect. */
   override async close(): Promise<void> {
     for (const subscription of this.scopedSubscriptions.values()) subscription.unsubscribe();
@@ -142,6 +148,7 @@ export class ScopedNatsServer extends ServerNats {
     const deadline = Date.now() + (this.natsOptions.gracePeriodMs ?? 5000);
     while (this.inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     await super.close();
+    for (const closer of this.closers.splice(0)) await closer();
   }
 }
 

@@ -11,6 +11,10 @@ export interface LedgerEnv {
   databaseUrl: string;
   prefix: string;
   eventTimeoutSeconds?: number;
+  /** A port for its Prometheus endpoint (COFFER_METRICS_PORT). */
+  metricsPort?: number;
+  /** Collects its log lines from `warn` up (otherwise only errors are logged, to nowhere). */
+  logs?: string[];
 }
 
 export function ledgerConfig(env: LedgerEnv): CofferConfig {
@@ -20,13 +24,15 @@ export function ledgerConfig(env: LedgerEnv): CofferConfig {
     COFFER_NATS_PREFIX: env.prefix,
     COFFER_EVENT_TIMEOUT_SECONDS: String(env.eventTimeoutSeconds ?? 60),
     COFFER_SERVICE_KEY: testServiceKey(),
+    COFFER_METRICS_PORT: env.metricsPort === undefined ? undefined : String(env.metricsPort),
     LOG_LEVEL: 'error',
   });
 }
 
 export async function startLedger(env: LedgerEnv, tuning: LedgerTuning = {}): Promise<INestMicroservice> {
   const config = ledgerConfig(env);
-  const logger = new JsonLogger('ledger', 'error');
+  const logs = env.logs;
+  const logger = logs ? new JsonLogger('ledger', 'warn', (line) => logs.push(line)) : new JsonLogger('ledger', 'error');
   return startMicroservice({
     service: 'ledger',
     config,
