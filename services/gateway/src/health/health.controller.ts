@@ -3,18 +3,27 @@ import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } f
 import type { FastifyReply } from 'fastify';
 import type { Pool } from 'pg';
 import { PATTERNS, type HealthReply } from '@coffer/contracts';
+import { LOGGER, type JsonLogger } from '@coffer/platform';
 import { BackendClient } from '../backend/backend.client';
 import { DB_POOL } from '../tokens';
 
 const PROBE_TIMEOUT_MS = 1000;
-type Check = 'ok' | string;
+/**
+ * What /ready says of a dependency: never its error text (anyone may ask, and a driver's message
+ * names hosts, users, subjects). The reason is logged for the operators, once per change.
+ */
+type Check = 'ok' | 'unavailable';
 
 @ApiTags('operations')
 @Controller()
 export class HealthController {
+  /** The reason each failing check last logged. */
+  private readonly failing = new Map<string, string>();
+
   constructor(
     @Inject(DB_POOL) private readonly pool: Pool,
     @Inject(BackendClient) private readonly backend: BackendClient,
+    @Inject(LOGGER) private readonly logger: JsonLogger,
   ) {}
 
   @Get('health')
@@ -27,14 +36,16 @@ export class HealthController {
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: the database, NATS and the ledger answer' })
   @ApiOkResponse({ schema: { example: { status: 'ready', checks: { database: 'ok', nats: 'ok', ledger: 'ok' } } } })
-  @ApiServiceUnavailableResponse({ description: 'a dependency does not answer; checks says which' })
+  @ApiServiceUnavailableResponse({
+    description: "a dependency does not answer; checks says which (`unavailable`: the reason is in the gateway's log)",
+  })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<{ status: string; checks: Record<string, Check> }> {
     const [database, nats, ledger] = await Promise.all([
-      this.check(async () => {
+      this.check('database', async () => {
         await this.pool.query('SELECT 1');
       }),
-      this.check(() => this.backend.roundTrip()),
-      this.check(async () => {
+      this.check('nats', () => this.backend.roundTrip()),
+      this.check('ledger', async () => {
         const answer = await this.backend.probe<HealthReply>(PATTERNS.health('ledger'), PROBE_TIMEOUT_MS);
         if (answer.status !== 'ok') throw new Error('ledger is not ok');
       }),
@@ -45,12 +56,18 @@ export class HealthController {
     return { status: ready ? 'ready' : 'unavailable', checks };
   }
 
-  private async check(probe: () => Promise<void>): Promise<Check> {
+  private async check(name: string, probe: () => Promise<void>): Promise<Check> {
     try {
       await probe();
+      this.failing.delete(name);
       return 'ok';
     } catch (error) {
-      return (error as Error).message || (error as Error).name;
+      const reason = (error as Error).message || (error as Error).name;
+      if (this.failing.get(name) !== reason) {
+        this.failing.set(name, reason);
+        this.logger.event('warn', 'not ready', { check: name, error: reason });
+      }
+      return 'unavailable';
     }
   }
 }
