@@ -59,7 +59,7 @@ export class ProjectorModule {
         {
           provide: AnalyticsFeed,
           inject: [EVENT_STORE],
-          useFactory: (store: EventStore) => new AnalyticsFeed(store, config.natsUrl, config.natsPrefix, logger),
+          useFactory: (store: EventStore) => new AnalyticsFeed(store, config, config.natsPrefix, logger),
         },
         ProjectorRunner,
       ],

@@ -87,12 +87,12 @@ describe('analytics feed on JetStream', () => {
     };
     await write(20);
     const stream = `${prefix.toUpperCase()}_EVENTS`;
-    let feed = new AnalyticsFeed(store, testNatsUrl(), prefix, logger);
+    let feed = new AnalyticsFeed(store, { natsUrl: testNatsUrl() }, prefix, logger);
     feed.start();
     await until('the first events', async () => (await streamContents(testNatsUrl(), stream)).length === 40);
     await feed.stop();
     await write(15);
-    feed = new AnalyticsFeed(store, testNatsUrl(), prefix, logger);
+    feed = new AnalyticsFeed(store, { natsUrl: testNatsUrl() }, prefix, logger);
     feed.start();
     await write(5);
     await until('every event', async () => (await streamContents(testNatsUrl(), stream)).length >= written.length);
@@ -114,7 +114,7 @@ describe('analytics feed on JetStream', () => {
           await store.append('ledger-default', [event]);
         }
       };
-      const feed = new AnalyticsFeed(store, nats.url, prefix, logger);
+      const feed = new AnalyticsFeed(store, { natsUrl: nats.url }, prefix, logger);
       feed.start();
       await write(30);
       const stream = `${prefix.toUpperCase()}_EVENTS`;

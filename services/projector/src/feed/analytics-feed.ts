@@ -1,7 +1,7 @@
 import { connect, JSONCodec, RetentionPolicy, StorageType, type JetStreamClient, type NatsConnection } from 'nats';
 import { contextOf, isDomainEventType, subjects, type DomainEventType, type Subjects } from '@coffer/contracts';
 import { toEnvelope, type EventStore, type RecordedEvent, type Subscription } from '@coffer/event-store';
-import type { JsonLogger } from '@coffer/platform';
+import { natsConnectionOptions, type JsonLogger, type NatsEndpoint } from '@coffer/platform';
 
 const RETRY_MS = 500;
 const codec = JSONCodec();
@@ -31,7 +31,7 @@ export class AnalyticsFeed {
 
   constructor(
     private readonly store: EventStore,
-    private readonly natsUrl: string,
+    private readonly nats: NatsEndpoint,
     prefix: string,
     private readonly logger: JsonLogger,
   ) {
@@ -60,7 +60,7 @@ export class AnalyticsFeed {
   private async connect(): Promise<void> {
     if (this.nc && !this.nc.isClosed()) return;
     this.nc = await connect({
-      servers: this.natsUrl.split(','),
+      ...natsConnectionOptions(this.nats),
       name: 'coffer-analytics-feed',
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
