@@ -3,7 +3,7 @@
  * COFFER_NATS_PREFIX and the realm, so instances and test runs never hear each other.
  */
 import { ClientNats, NatsContext, ServerNats, type NatsOptions } from '@nestjs/microservices';
-import type { Msg, NatsError, Subscription } from 'nats';
+import type { Msg, MsgHdrs, NatsError, Subscription } from 'nats';
 import { subjectOf, type ServiceSender } from '@coffer/contracts';
 import type { RequestDoor } from './request-door';
 import type { RequestSigner } from './request-signature';
@@ -177,7 +177,7 @@ class SigningSerializer {
     private readonly subjectOf: (pattern: string) => string,
   ) {}
 
-  serialize(packet: { pattern: string; data: unknown; id?: string }): { data: Uint8Array; headers: ReturnType<RequestSigner['keys']['signedHeaders']> } {
+  serialize(packet: { pattern: string; data: unknown; id?: string }): { data: Uint8Array; headers: MsgHdrs } {
     const data = Buffer.from(JSON.stringify(packet), 'utf8');
     return { data, headers: this.signer.keys.signedHeaders(this.signer.sender, this.subjectOf(packet.pattern), data) };
   }

@@ -93,7 +93,7 @@ export class RequestDoor {
     this.lastLoggedAt.set(reason, now);
     const alsoRefused = this.unlogged.get(reason) ?? 0;
     this.unlogged.delete(reason);
-    this.logger.event('warn', 'refused a NATS request: not from a trusted sender', {
+    this.logger.event('warn', 'refused a NATS request at the door', {
       subject,
       reason,
       ...(alsoRefused > 0 ? { refused_since_last_line: alsoRefused } : {}),

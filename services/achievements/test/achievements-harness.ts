@@ -11,7 +11,7 @@ import {
   type RequestMeta,
 } from '@coffer/contracts';
 import { JsonLogger, loadConfig, ScopedNatsClient, ServiceKeyring, startMicroservice, type CofferConfig } from '@coffer/platform';
-import { testNatsUrl, testServiceKey } from '@coffer/testing';
+import { testNatsUrl, testServiceKey, testServiceKeys } from '@coffer/testing';
 import { AchievementsModule, type AchievementsTuning } from '../src/achievements.module';
 
 export interface AchievementsEnv {
@@ -49,7 +49,7 @@ export class AchievementsTestClient {
   private readonly client: ScopedNatsClient;
 
   constructor(prefix: string) {
-    const keys = new ServiceKeyring(achievementsConfig({ databaseUrl: 'postgres://unused/x', prefix }).serviceKeys!);
+    const keys = new ServiceKeyring(testServiceKeys());
     this.client = new ScopedNatsClient({ servers: testNatsUrl() }, { prefix, realm: 'default' }, { sender: 'gateway', keys });
   }
 

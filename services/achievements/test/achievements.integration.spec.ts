@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { AchievementRegistered, AchievementUnlocked, ProgressReply, RewardGranted } from '@coffer/contracts';
 import { PostgresEventStore } from '@coffer/event-store';
-import { JsonLogger, type ServiceKey } from '@coffer/platform';
+import { JsonLogger } from '@coffer/platform';
 import { createTestDatabase, readAllCommitted, testNatsPrefix, type TestDatabase } from '@coffer/testing';
 import { LedgerTestClient, ok, startLedger } from '../../ledger/test/ledger-harness';
 import { progressStream, rewardStream, unlockIdOf } from '../src/domain/streams';
@@ -353,12 +353,12 @@ describe('achievements service over NATS and PostgreSQL', () => {
     it('pays once when it dies after the ledger posted the credit but before RewardGranted', async () => {
       const { RewardReactor } = await import('../src/rewards/reward-reactor');
       const { LedgerRewardPayer } = await import('../src/rewards/ledger-payer');
-      const { ScopedNatsClient, ServiceKeyring, parseServiceKeys } = await import('@coffer/platform');
-      const { testNatsUrl, testServiceKey } = await import('@coffer/testing');
+      const { ScopedNatsClient, ServiceKeyring } = await import('@coffer/platform');
+      const { testNatsUrl, testServiceKeys } = await import('@coffer/testing');
       await startTheLedger();
       expect(await registerApp()).toBe('app_1'); // whose achievement unlockWithReward unlocks
       const unlock = await unlockWithReward('gina');
-      const keys = new ServiceKeyring(parseServiceKeys(testServiceKey()) as ServiceKey[]);
+      const keys = new ServiceKeyring(testServiceKeys());
       const nats = new ScopedNatsClient({ servers: testNatsUrl() }, { prefix, realm: 'default' }, { sender: 'achievements', keys });
       const payer = new LedgerRewardPayer(nats, 2000);
       const logger = new JsonLogger('reactor', 'error');

@@ -9,9 +9,9 @@ import type { INestMicroservice } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { get } from 'node:http';
 import { connect, headers as natsHeaders, type MsgHdrs, type NatsConnection } from 'nats';
-import { PATTERNS, subjectOf, type LedgerCommand, type RequestMeta, type ServiceSender } from '@coffer/contracts';
-import { generateServiceKey, parseServiceKeys, ServiceKeyring, SIGNATURE_HEADER, type ServiceKey } from '@coffer/platform';
-import { createTestDatabase, freePort, testNatsPrefix, testNatsUrl, testServiceKey, type TestDatabase } from '@coffer/testing';
+import { PATTERNS, subjectOf, type LedgerCommand, type RequestMeta } from '@coffer/contracts';
+import { generateServiceKey, ServiceKeyring, SIGNATURE_HEADER } from '@coffer/platform';
+import { createTestDatabase, freePort, testNatsPrefix, testNatsUrl, testServiceKeys, type TestDatabase } from '@coffer/testing';
 import { LedgerTestClient, ok, startLedger } from './ledger-harness';
 
 jest.setTimeout(60000);
@@ -27,7 +27,7 @@ describe('forged commands on NATS', () => {
   let nc: NatsConnection;
   let metricsPort: number;
   const logs: string[] = [];
-  const keys = new ServiceKeyring(parseServiceKeys(testServiceKey()) as ServiceKey[]);
+  const keys = new ServiceKeyring(testServiceKeys());
   let commands: string;
 
   beforeAll(async () => {
@@ -144,7 +144,7 @@ describe('forged commands on NATS', () => {
   it('refuses a Grant signed by the achievements service: it may only pay rewards', async () => {
     const before = await posted();
     const data = packet(grantOf(PRINTED));
-    const answer = await publish(commands, data, keys.signedHeaders('achievements' satisfies ServiceSender, commands, data));
+    const answer = await publish(commands, data, keys.signedHeaders('achievements', commands, data));
     expect(answer.response).toMatchObject({ ok: false, code: 'FORBIDDEN' });
     expect(await posted()).toBe(before);
   });

@@ -4,7 +4,7 @@ import { firstValueFrom, timeout } from 'rxjs';
 import type { INestMicroservice } from '@nestjs/common';
 import { PATTERNS, type LedgerCommand, type LedgerQuery, type Reply, type RequestMeta, type ServiceSender } from '@coffer/contracts';
 import { JsonLogger, loadConfig, ScopedNatsClient, ServiceKeyring, startMicroservice, type CofferConfig } from '@coffer/platform';
-import { testNatsUrl, testServiceKey } from '@coffer/testing';
+import { testNatsUrl, testServiceKey, testServiceKeys } from '@coffer/testing';
 import { LedgerModule, type LedgerTuning } from '../src/ledger.module';
 
 export interface LedgerEnv {
@@ -58,8 +58,7 @@ export class LedgerTestClient {
   private readonly keyOfApp = new Map<string, string>();
 
   constructor(prefix: string, sender: ServiceSender = 'gateway') {
-    const keys = new ServiceKeyring(ledgerConfig({ databaseUrl: 'postgres://unused/x', prefix }).serviceKeys!);
-    this.client = new ScopedNatsClient({ servers: testNatsUrl() }, { prefix, realm: 'default' }, { sender, keys });
+    this.client = new ScopedNatsClient({ servers: testNatsUrl() }, { prefix, realm: 'default' }, { sender, keys: new ServiceKeyring(testServiceKeys()) });
   }
 
   async command<R = any>(

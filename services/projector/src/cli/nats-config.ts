@@ -170,7 +170,14 @@ ${users.join(',\n')}
  * The CA's key stays in the folder, for the next certificate; nothing that runs needs it.
  */
 export function makeTlsFiles(dir: string, hosts: string[], days = 825): void {
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const openssl = (...args: string[]) => {
+    try {
+      execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('openssl makes the TLS files: install it (Debian: apt-get install openssl)');
+      throw error;
+    }
+  };
   const caKey = join(dir, 'ca-key.pem');
   const caCert = join(dir, 'ca-cert.pem');
   const serverKey = join(dir, 'server-key.pem');
@@ -193,6 +200,7 @@ export function writeNatsConfig(dir: string, prefix: string, { host = COMPOSE_NA
     throw new Error(`${conf} exists: its passwords are in use. Run with --force to make new ones (then restart NATS and every service).`);
   }
   mkdirSync(dir, { recursive: true });
+  makeTlsFiles(dir, [host, 'localhost', '127.0.0.1']); // first: nats.conf is written only once everything it names exists
   const made = natsServerConfig({ ...COMPOSE_NATS_OPTIONS, host, prefix });
   writeFileSync(conf, made.conf, { mode: 0o600 });
   chmodSync(conf, 0o600);
@@ -200,6 +208,5 @@ export function writeNatsConfig(dir: string, prefix: string, { host = COMPOSE_NA
     writeFileSync(join(dir, `${user}.env`), made.env[user], { mode: 0o600 });
     chmodSync(join(dir, `${user}.env`), 0o600);
   }
-  makeTlsFiles(dir, [host, 'localhost', '127.0.0.1']);
   return [conf, ...NATS_USERS.map((user) => join(dir, `${user}.env`)), join(dir, 'ca-cert.pem'), join(dir, 'server-cert.pem')];
 }
