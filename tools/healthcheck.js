@@ -3,11 +3,14 @@
 //   node tools/healthcheck.js <service>          (or SERVICE=<service> node tools/healthcheck.js)
 // Sends one NATS request on `<prefix>.health.<service>` in NestJS's NATS packet format and exits 0
 // when a replica answers `{status: 'ok'}`, 1 otherwise (no answer, error reply, bad configuration).
-// Reads NATS_URL (default nats://127.0.0.1:4222) and COFFER_NATS_PREFIX (default coffer).
+// Reads NATS_URL (default nats://127.0.0.1:4222; a NATS user's password may be in it), NATS_CA_FILE
+// and COFFER_NATS_PREFIX (default coffer). Health requests need no signature: they change nothing.
 'use strict';
 
 const { randomUUID } = require('node:crypto');
 const { connect, JSONCodec } = require('nats');
+// The services' own reading of NATS_URL (built code: the image and `npm start` have it).
+const { natsConnectionOptions } = require('../libs/platform/dist/nats-connection.js');
 
 const TIMEOUT_MS = 2000;
 
@@ -19,14 +22,17 @@ function fail(message) {
 async function main() {
   const service = process.argv[2] || process.env.SERVICE;
   const prefix = process.env.COFFER_NATS_PREFIX || 'coffer';
-  const servers = (process.env.NATS_URL || 'nats://127.0.0.1:4222').split(',');
   if (!service) fail('usage: node tools/healthcheck.js <service> (or set SERVICE)');
+  const endpoint = natsConnectionOptions({
+    natsUrl: process.env.NATS_URL || 'nats://127.0.0.1:4222',
+    natsCaFile: process.env.NATS_CA_FILE || undefined,
+  });
 
   const pattern = `health.${service}`;
   const subject = `${prefix}.${pattern}`;
   const codec = JSONCodec();
   const connection = await connect({
-    servers,
+    ...endpoint,
     name: `coffer-healthcheck-${service}`,
     timeout: TIMEOUT_MS,
     reconnect: false,

@@ -94,7 +94,7 @@ function parseDatabaseUrl(databaseUrl) {
   try {
     url = new URL(databaseUrl);
   } catch {
-    throw new Error(`DATABASE_URL is not a valid URL: ${databaseUrl}`);
+    throw new Error('DATABASE_URL is not a valid URL'); // not echoed: it may hold a password
   }
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1') || 'localhost';
   const port = Number(url.port || 5432);
@@ -347,21 +347,31 @@ async function ensurePostgres(quiet) {
 
 // ---------------------------------------------------------------- NATS
 
+/**
+ * Servers and what a probe needs to get in: a NATS user's credentials in the URL (nats.js ignores
+ * them there, as libs/platform/src/nats-connection.ts explains), TLS for tls:// or NATS_CA_FILE.
+ * `label` is the URL without its password, for messages.
+ */
 function parseNatsUrl(natsUrl) {
-  const first = natsUrl.split(',')[0].trim();
-  let url;
+  let urls;
   try {
-    url = new URL(first.includes('://') ? first : `nats://${first}`);
+    urls = natsUrl.split(',').map((each) => new URL(each.trim().includes('://') ? each.trim() : `nats://${each.trim()}`));
   } catch {
-    throw new Error(`NATS_URL is not a valid URL: ${natsUrl}`);
+    throw new Error('NATS_URL is not a valid URL'); // not echoed: it may hold a password
   }
+  const [url] = urls;
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
-  return { servers: natsUrl.split(',').map((s) => s.trim()), host, port: Number(url.port || 4222) };
+  const options = { servers: urls.map((each) => `${each.protocol === 'tls:' ? 'tls' : 'nats'}://${each.host}`) };
+  const withUser = urls.find((each) => each.username !== '');
+  if (withUser) Object.assign(options, { user: decodeURIComponent(withUser.username), pass: decodeURIComponent(withUser.password) });
+  const caFile = process.env.NATS_CA_FILE;
+  if (caFile || urls.some((each) => each.protocol === 'tls:')) options.tls = caFile ? { caFile } : {};
+  return { options, host, port: Number(url.port || 4222), label: options.servers.join(',') };
 }
 
-async function natsConnection(servers, timeout = 2000) {
+async function natsConnection(options, timeout = 2000) {
   try {
-    return { nc: await connect({ servers, timeout }) };
+    return { nc: await connect({ ...options, timeout }) };
   } catch (error) {
     return { error };
   }
@@ -381,11 +391,11 @@ async function requireJetStream(nc, natsUrl) {
   }
 }
 
-async function startPrivateNats(target, natsUrl) {
+async function startPrivateNats(target) {
   const binary = findBinary('nats-server', [...pathDirs(), '/usr/sbin', '/usr/local/bin', '/usr/bin']);
   if (!binary) {
     throw new Error(
-      `NATS is not reachable at ${natsUrl} and no nats-server binary was found to start a private one. ` +
+      `NATS is not reachable at ${target.label} and no nats-server binary was found to start a private one. ` +
         "Install Debian's nats-server package (sudo apt-get install nats-server), or set NATS_URL to an " +
         'existing NATS server running with JetStream (-js).',
     );
@@ -404,7 +414,7 @@ async function startPrivateNats(target, natsUrl) {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     if (exit) break;
-    const attempt = await natsConnection(target.servers, 1000);
+    const attempt = await natsConnection(target.options, 1000);
     if (attempt.nc) return attempt.nc;
     await sleep(200);
   }
@@ -414,24 +424,23 @@ async function startPrivateNats(target, natsUrl) {
 }
 
 async function ensureNats(quiet) {
-  const natsUrl = process.env.NATS_URL || DEFAULT_NATS_URL;
-  const target = parseNatsUrl(natsUrl);
+  const target = parseNatsUrl(process.env.NATS_URL || DEFAULT_NATS_URL);
   const label = hostLabel(target.host, target.port);
 
-  const attempt = await natsConnection(target.servers);
+  const attempt = await natsConnection(target.options);
   let line;
   let nc = attempt.nc;
   if (nc) {
     line = `nats: using ${label} (already running)`;
   } else if (attempt.error.code !== 'CONNECTION_REFUSED' && attempt.error.code !== 'TIMEOUT') {
-    throw new Error(`NATS at ${natsUrl} refused the connection: ${attempt.error.message}`);
+    throw new Error(`NATS at ${target.label} refused the connection: ${attempt.error.message}`);
   } else if (!LOCAL_HOSTS.has(target.host)) {
-    throw new Error(`NATS is not reachable at ${natsUrl} (${attempt.error.code}). Start it, or set NATS_URL to a running server.`);
+    throw new Error(`NATS is not reachable at ${target.label} (${attempt.error.code}). Start it, or set NATS_URL to a running server.`);
   } else {
-    nc = await startPrivateNats(target, natsUrl);
+    nc = await startPrivateNats(target);
     line = `nats: started private server in ${rel(natsStoreDir)} on ${label}`;
   }
-  await requireJetStream(nc, natsUrl);
+  await requireJetStream(nc, target.label);
   if (!quiet) console.log(`${line}, JetStream on`);
 }
 

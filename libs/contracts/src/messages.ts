@@ -25,6 +25,14 @@ export const MAX_DEADLINE_AHEAD_MS = MAX_REQUEST_TIMEOUT_MS + DEADLINE_CLOCK_SKE
  */
 export const DEFAULT_IDEMPOTENCY_RETENTION_MS = 72 * 3_600_000;
 
+/**
+ * Who may send requests to the services over NATS, each signing as itself (the signature header
+ * names it): the gateway, for apps and the admin, and the achievements service, for the rewards
+ * it pays. The ledger obeys each only in what it needs.
+ */
+export const SERVICE_SENDERS = ['gateway', 'achievements'] as const;
+export type ServiceSender = (typeof SERVICE_SENDERS)[number];
+
 export interface RequestMeta {
   correlation_id: string;
   /** Unique per logical command; a retry after a timeout reuses it so the ledger can dedupe. */

@@ -1,10 +1,16 @@
 import type { DynamicModule, INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { loadConfig, ConfigError, type CofferConfig } from './config';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { loadConfig, ConfigError, withoutPasswords, type CofferConfig } from './config';
 import { ensureDatabase } from './database';
 import { JsonLogger } from './logger';
+import { serveMetrics } from './metrics-server';
+import { natsConnectionOptions } from './nats-connection';
 import { ScopedNatsServer } from './nats-transport';
 import { NATS_RECONNECT_OPTIONS } from './resilience';
+import { RequestDoor } from './request-door';
+import { ServiceKeyring } from './request-signature';
+import { loadServiceKeys } from './service-keys';
 
 /** Reads and checks the configuration, or prints every problem and exits (exit code 78, EX_CONFIG). */
 export function configOrExit(service: string, env: Record<string, string | undefined> = process.env): CofferConfig {
@@ -22,7 +28,7 @@ export interface MicroserviceBoot {
   config: CofferConfig;
   logger: JsonLogger;
   /** Builds the root module; it gets the transport so a writer can gate its subscriptions. */
-  module: (transport: ScopedNatsServer) => DynamicModule;
+  module: (transport: ScopedNatsServer, keys: ServiceKeyring) => DynamicModule;
 }
 
 /**
@@ -33,31 +39,47 @@ export async function startMicroservice({ service, config, logger, module }: Mic
   await ensureDatabase(config.databaseUrl, {
     onWait: (error, attempt) => attempt === 1 && logger.event('warn', 'waiting for PostgreSQL', { error: error.message }),
   });
+  const keys = new ServiceKeyring(await loadServiceKeys(config));
+  const registry = new Registry();
   const strategy = new ScopedNatsServer(
     {
-      servers: config.natsUrl.split(','),
+      ...natsConnectionOptions(config),
       name: `coffer-${service}`,
       queue: service,
       gracePeriodMs: 5000,
       ...NATS_RECONNECT_OPTIONS,
     },
     { prefix: config.natsPrefix, realm: config.realm },
+    new RequestDoor(service, keys, logger, registry),
   );
-  const app = await NestFactory.createMicroservice(module(strategy), { strategy, logger, abortOnError: false });
+  const app = await NestFactory.createMicroservice(module(strategy, keys), { strategy, logger, abortOnError: false });
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.listen();
-  logger.event('info', `${service} started`, { nats: config.natsUrl, prefix: config.natsPrefix, realm: config.realm });
+  if (config.metricsPort !== undefined) {
+    collectDefaultMetrics({ register: registry, prefix: `coffer_${service}_` });
+    const metrics = await serveMetrics(registry, config.metricsPort);
+    strategy.closeWith(async () => {
+      metrics.closeAllConnections(); // a scraper's keep-alive connection would hold close() open
+      await new Promise((resolve) => metrics.close(resolve));
+    });
+  }
+  logger.event('info', `${service} started`, {
+    nats: withoutPasswords(config.natsUrl),
+    prefix: config.natsPrefix,
+    realm: config.realm,
+    ...(config.metricsPort !== undefined ? { metrics_port: config.metricsPort } : {}),
+  });
   return app;
 }
 
 /** The whole `main` of a NATS service: configuration, logger, start, or exit 1 with the reason. */
 export function runMicroservice(
   service: string,
-  module: (config: CofferConfig, logger: JsonLogger, transport: ScopedNatsServer) => DynamicModule,
+  module: (config: CofferConfig, logger: JsonLogger, transport: ScopedNatsServer, keys: ServiceKeyring) => DynamicModule,
 ): void {
   const config = configOrExit(service);
   const logger = new JsonLogger(service, config.logLevel);
-  const build = (transport: ScopedNatsServer) => module(config, logger, transport);
+  const build = (transport: ScopedNatsServer, keys: ServiceKeyring) => module(config, logger, transport, keys);
   startMicroservice({ service, config, logger, module: build }).catch((error: unknown) => {
     logger.error(error);
     process.exit(1);

@@ -1,4 +1,15 @@
 import { ConfigError, loadConfig } from './config';
+import { generateServiceKey } from './service-keys';
+
+function problemsOf(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems.join('\n');
+    throw error;
+  }
+  throw new Error('the configuration was accepted');
+}
 
 describe('configuration', () => {
   it('defaults to the embedded local setup of API.md', () => {
@@ -109,19 +120,67 @@ describe('configuration', () => {
       addressRateLimitPerSecond: 7,
       authFailureLimitPerSecond: 2,
     });
-    const problemsOf = (env: Record<string, string>) => {
-      try {
-        loadConfig(env);
-        return [];
-      } catch (error) {
-        return (error as ConfigError).problems;
-      }
-    };
-    expect(problemsOf({ COFFER_HTTP_HEADERS_TIMEOUT_MS: '2001', COFFER_HTTP_REQUEST_TIMEOUT_MS: '2000' })).toEqual([
+    expect(problemsOf({ COFFER_HTTP_HEADERS_TIMEOUT_MS: '2001', COFFER_HTTP_REQUEST_TIMEOUT_MS: '2000' })).toBe(
       'COFFER_HTTP_HEADERS_TIMEOUT_MS must not exceed COFFER_HTTP_REQUEST_TIMEOUT_MS',
-    ]);
-    expect(problemsOf({ COFFER_HTTP_IDLE_TIMEOUT_MS: '5000' })).toEqual(['COFFER_HTTP_IDLE_TIMEOUT_MS must exceed COFFER_REQUEST_TIMEOUT_MS']);
-    expect(problemsOf({ COFFER_IDEMPOTENCY_RETENTION_HOURS: '0' })[0]).toContain('COFFER_IDEMPOTENCY_RETENTION_HOURS');
-    expect(problemsOf({ COFFER_HTTP_MAX_CONNECTIONS: '0' })[0]).toContain('COFFER_HTTP_MAX_CONNECTIONS');
+    );
+    expect(problemsOf({ COFFER_HTTP_IDLE_TIMEOUT_MS: '5000' })).toBe('COFFER_HTTP_IDLE_TIMEOUT_MS must exceed COFFER_REQUEST_TIMEOUT_MS');
+    expect(problemsOf({ COFFER_IDEMPOTENCY_RETENTION_HOURS: '0' })).toContain('COFFER_IDEMPOTENCY_RETENTION_HOURS');
+    expect(problemsOf({ COFFER_HTTP_MAX_CONNECTIONS: '0' })).toContain('COFFER_HTTP_MAX_CONNECTIONS');
+  });
+
+  it('never echoes a secret in a problem: tokens and keys not at all, URLs without their passwords', () => {
+    const problems = problemsOf({
+      COFFER_ADMIN_TOKEN: 'sh0rt-secret',
+      COFFER_SERVICE_KEY: 'k1:too-short-a-secret-to-keep',
+      DATABASE_URL: 'mysql://coffer:db-password-123@db/coffer',
+      NATS_URL: 'http://gateway:nats-password-456@nats:4222',
+      EVENTSTORE_URL: 'esdb://admin:esdb password@@:x',
+    });
+    for (const name of ['COFFER_ADMIN_TOKEN', 'COFFER_SERVICE_KEY', 'DATABASE_URL', 'NATS_URL', 'EVENTSTORE_URL']) expect(problems).toContain(name);
+    for (const secret of ['sh0rt-secret', 'too-short-a-secret-to-keep', 'db-password-123', 'nats-password-456', 'esdb password']) {
+      expect(problems).not.toContain(secret);
+    }
+    expect(problems).toContain('(got "mysql://coffer:***@db/coffer")');
+  });
+
+  it.each([
+    ['the old compose default', 'change-me-please-0123456789'],
+    ["the README's old example", 'your-own-secret-of-16+chars'],
+    ['a placeholder', 'CHANGEME_CHANGEME_CHANGEME'],
+    ['an example', 'example-admin-token-1234'],
+    ['one character repeated', 'xxxxxxxxxxxxxxxxxxxx'],
+  ])('refuses %s as the admin token', (_what, token) => {
+    const problems = problemsOf({ COFFER_ADMIN_TOKEN: token });
+    expect(problems).toContain('COFFER_ADMIN_TOKEN is a published example or a placeholder');
+    expect(problems).not.toContain(token);
+  });
+
+  it('takes an admin token of 16 characters and refuses one of 15', () => {
+    expect(loadConfig({ COFFER_ADMIN_TOKEN: 'a1b2c3d4e5f6g7h8' }).adminToken).toBe('a1b2c3d4e5f6g7h8');
+    expect(problemsOf({ COFFER_ADMIN_TOKEN: 'a1b2c3d4e5f6g7h' })).toContain('must be at least 16 characters');
+  });
+
+  it('reads one service key, or two during a rotation (the first signs), and refuses a third', () => {
+    const [a, b, c] = [generateServiceKey(), generateServiceKey(), generateServiceKey()];
+    expect(loadConfig({}).serviceKeys).toBeUndefined();
+    expect(loadConfig({ COFFER_SERVICE_KEY: `${a.id}:${a.secret}` }).serviceKeys).toEqual([a]);
+    expect(loadConfig({ COFFER_SERVICE_KEY: `${a.id}:${a.secret}, ${b.id}:${b.secret}` }).serviceKeys).toEqual([a, b]);
+    const three = problemsOf({ COFFER_SERVICE_KEY: [a, b, c].map((key) => `${key.id}:${key.secret}`).join(',') });
+    expect(three).toContain('COFFER_SERVICE_KEY must hold at most 2 keys');
+    expect(three).not.toContain(a.secret);
+  });
+
+  it('refuses a service key secret under 32 characters, a bad key id, a key id twice and a placeholder', () => {
+    expect(loadConfig({ COFFER_SERVICE_KEY: `k1:${'a1'.repeat(16)}` }).serviceKeys).toEqual([{ id: 'k1', secret: 'a1'.repeat(16) }]);
+    expect(problemsOf({ COFFER_SERVICE_KEY: `k1:${'a1'.repeat(15)}b` })).toContain('secret of 32-256 characters');
+    expect(problemsOf({ COFFER_SERVICE_KEY: `k.1:${'a1'.repeat(16)}` })).toContain('key_id of 1-32 characters');
+    expect(problemsOf({ COFFER_SERVICE_KEY: `k1:${'a1'.repeat(16)},k1:${'b2'.repeat(16)}` })).toContain('names key_id k1 twice');
+    expect(problemsOf({ COFFER_SERVICE_KEY: `k1:change-me-${'0'.repeat(30)}` })).toContain('is a published example or a placeholder');
+  });
+
+  it('takes NATS credentials in the URL and a CA file that exists', () => {
+    const config = loadConfig({ NATS_URL: 'tls://gateway:s3cret@nats:4222', NATS_CA_FILE: __filename, COFFER_METRICS_PORT: '9464' });
+    expect(config).toMatchObject({ natsUrl: 'tls://gateway:s3cret@nats:4222', natsCaFile: __filename, metricsPort: 9464 });
+    expect(problemsOf({ NATS_CA_FILE: '/no/such/ca.pem' })).toContain('NATS_CA_FILE must name a readable file');
   });
 });

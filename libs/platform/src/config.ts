@@ -2,16 +2,25 @@
  * The configuration every service reads from its environment (API.md, "Running it"), checked
  * at start: a service with a bad variable refuses to start and says which one and why.
  */
+import { accessSync, constants } from 'node:fs';
 import { userInfo } from 'node:os';
 import { DEFAULT_IDEMPOTENCY_RETENTION_MS, DEFAULT_NATS_PREFIX, DEFAULT_REALM, MAX_REQUEST_TIMEOUT_MS } from '@coffer/contracts';
 import { DEFAULT_POOL_BOUNDS } from './pool';
+import { parseServiceKeys, type ServiceKey } from './service-keys';
 
 export interface CofferConfig {
   port: number;
   databaseUrl: string;
+  /** May carry `user:password@` (a NATS user of `npm run coffer -- nats-config`): see nats-connection.ts. */
   natsUrl: string;
+  /** CA certificate that NATS's TLS certificate is checked against, when it is not a public one. */
+  natsCaFile: string | undefined;
   eventStoreUrl: string | undefined;
   adminToken: string | undefined;
+  /** COFFER_SERVICE_KEY; unset: the deployment's generated key, kept in PostgreSQL (service-keys.ts). */
+  serviceKeys: ServiceKey[] | undefined;
+  /** Port of a backend's Prometheus endpoint (GET /metrics); unset: none. The gateway serves its own on PORT. */
+  metricsPort: number | undefined;
   eventTimeoutSeconds: number;
   natsPrefix: string;
   realm: string;
@@ -42,6 +51,22 @@ export interface CofferConfig {
   logLevel: LogLevel;
 }
 
+/**
+ * Admin tokens and service keys that were published as examples (the compose file's old
+ * default, the README's) or say they are placeholders: whoever read the example could use them.
+ */
+const PLACEHOLDER_SECRETS = [
+  /change[-_ ]?me/i,
+  /your[-_ ]?(own[-_ ]?)?(secret|token|key)/i,
+  /placeholder/i,
+  /example/i,
+  /^(.)\1*$/, // one character repeated
+];
+
+export function isPlaceholderSecret(value: string): boolean {
+  return PLACEHOLDER_SECRETS.some((pattern) => pattern.test(value));
+}
+
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -56,24 +81,34 @@ type Env = Record<string, string | undefined>;
 
 export function loadConfig(env: Env = process.env): CofferConfig {
   const problems: string[] = [];
-  const read = <T>(name: string, fallback: T, parse: (raw: string) => T | string): T => {
+  /**
+   * Reads one variable. A problem names the variable and, unless `shown` says otherwise, the
+   * value it got; secrets (tokens, keys, URLs that may carry a password) are never echoed.
+   */
+  const read = <T>(name: string, fallback: T, parse: (raw: string) => T | string, shown: (raw: string) => string | null = JSON.stringify): T => {
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
     const parsed = parse(raw.trim());
     if (typeof parsed === 'string' && parsed.startsWith('!')) {
-      problems.push(`${name} ${parsed.slice(1)} (got ${JSON.stringify(raw)})`);
+      const got = shown(raw);
+      problems.push(`${name} ${parsed.slice(1)}${got === null ? '' : ` (got ${got})`}`);
       return fallback;
     }
     return parsed as T;
+  };
+  const secret = () => null;
+  const urlShown = (raw: string) => {
+    const shown = withoutPasswords(raw);
+    return shown === null ? null : JSON.stringify(shown);
   };
   const integer = (min: number, max: number) => (raw: string) =>
     /^\d+$/.test(raw) && Number(raw) >= min && Number(raw) <= max
       ? Number(raw)
       : `!must be an integer from ${min} to ${max}`;
   const url = (protocols: string[], what: string) => (raw: string) => {
+    const urls = raw.split(',');
     try {
-      const parsed = new URL(raw.split(',')[0]);
-      return protocols.includes(parsed.protocol) ? raw : `!must be ${what}`;
+      return urls.every((each) => protocols.includes(new URL(each.trim()).protocol)) ? raw : `!must be ${what}`;
     } catch {
       return `!must be ${what}`;
     }
@@ -83,17 +118,39 @@ export function loadConfig(env: Env = process.env): CofferConfig {
   const config: CofferConfig = {
     port: read('PORT', 3000, integer(1, 65535)),
     databaseUrl: withDefaultUser(
-      read('DATABASE_URL', 'postgres://127.0.0.1:5432/coffer', url(['postgres:', 'postgresql:'], 'a postgres:// URL')),
+      read('DATABASE_URL', 'postgres://127.0.0.1:5432/coffer', url(['postgres:', 'postgresql:'], 'a postgres:// URL'), urlShown),
     ),
-    natsUrl: read('NATS_URL', 'nats://127.0.0.1:4222', url(['nats:', 'tls:', 'ws:', 'wss:'], 'a nats:// URL')),
+    natsUrl: read('NATS_URL', 'nats://127.0.0.1:4222', url(['nats:', 'tls:', 'ws:', 'wss:'], 'a nats:// URL (several: comma-separated)'), urlShown),
+    natsCaFile: read<string | undefined>('NATS_CA_FILE', undefined, readableFile),
     eventStoreUrl: read<string | undefined>(
       'EVENTSTORE_URL',
       undefined,
       url(['esdb:', 'esdb+discover:', 'kurrentdb:', 'kdb:'], 'an esdb:// connection string'),
+      urlShown,
     ),
-    adminToken: read<string | undefined>('COFFER_ADMIN_TOKEN', undefined, (raw) =>
-      raw.length >= 16 ? raw : '!must be at least 16 characters',
+    adminToken: read<string | undefined>(
+      'COFFER_ADMIN_TOKEN',
+      undefined,
+      (raw) =>
+        raw.length < 16
+          ? '!must be at least 16 characters'
+          : isPlaceholderSecret(raw)
+            ? '!is a published example or a placeholder: choose your own (openssl rand -base64 32)'
+            : raw,
+      secret,
     ),
+    serviceKeys: read<ServiceKey[] | undefined>(
+      'COFFER_SERVICE_KEY',
+      undefined,
+      (raw) => {
+        const keys = parseServiceKeys(raw);
+        if ('problem' in keys) return `!${keys.problem}`;
+        const placeholder = keys.find((key) => isPlaceholderSecret(key.secret));
+        return placeholder ? `!key ${placeholder.id} is a published example or a placeholder: npm run coffer -- service-key new` : keys;
+      },
+      secret,
+    ),
+    metricsPort: read<number | undefined>('COFFER_METRICS_PORT', undefined, integer(1, 65535)),
     eventTimeoutSeconds: read('COFFER_EVENT_TIMEOUT_SECONDS', 60, integer(1, 86400)),
     natsPrefix: read('COFFER_NATS_PREFIX', DEFAULT_NATS_PREFIX, token),
     realm: read('COFFER_REALM', DEFAULT_REALM, token),
@@ -123,6 +180,34 @@ export function loadConfig(env: Env = process.env): CofferConfig {
   }
   if (problems.length) throw new ConfigError(problems);
   return config;
+}
+
+function readableFile(raw: string): string {
+  try {
+    accessSync(raw, constants.R_OK);
+    return raw;
+  } catch {
+    return '!must name a readable file';
+  }
+}
+
+/**
+ * A URL as it may be shown in logs and configuration errors: passwords replaced by `***`. A
+ * value that does not parse as URLs is not shown at all, since where its password is is unknown.
+ */
+export function withoutPasswords(raw: string): string | null {
+  try {
+    return raw
+      .split(',')
+      .map((each) => {
+        const parsed = new URL(each.trim());
+        if (parsed.password) parsed.password = '***';
+        return parsed.toString();
+      })
+      .join(',');
+  } catch {
+    return null;
+  }
 }
 
 /** libpq's habit: a URL without a user means the OS user. The pg driver needs it said. */

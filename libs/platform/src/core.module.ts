@@ -7,6 +7,7 @@ import type { CofferConfig } from './config';
 import { runWithCorrelation } from './correlation';
 import { JsonLogger } from './logger';
 import { createPool, poolBoundsOf } from './pool';
+import { UNSIGNED_REQUESTS } from './nats-transport';
 import { CONFIG, EVENT_STORE, LOGGER } from './tokens';
 
 /** Closes the event store after Nest has stopped taking messages. */
@@ -17,14 +18,18 @@ class EventStoreCloser implements OnApplicationShutdown {
   }
 }
 
-/** Answers `<prefix>.health.<service>` so the gateway's /ready and operators can probe it. */
+/**
+ * Answers `<prefix>.health.<service>` so the gateway's /ready and operators can probe it. It takes
+ * unsigned requests: it changes nothing and says only that the instance lives and its role, and a
+ * container health check (tools/healthcheck.js) should need no secret.
+ */
 export function healthController(service: string, role: () => string | undefined = () => undefined): Type {
   const instance = randomUUID();
   @Controller()
   class HealthController {
     constructor(@Inject(LOGGER) private readonly logger: JsonLogger) {}
 
-    @MessagePattern(PATTERNS.health(service))
+    @MessagePattern(PATTERNS.health(service), UNSIGNED_REQUESTS)
     health(@Payload() request: Request<unknown> | undefined): HealthReply {
       const correlationId = request?.meta?.correlation_id ?? randomUUID();
       return runWithCorrelation(correlationId, () => {

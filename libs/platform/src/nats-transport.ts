@@ -2,9 +2,11 @@
  * NestJS's NATS transport, with subjects resolved from patterns (`ledger.{realm}.commands`) by
  * COFFER_NATS_PREFIX and the realm, so instances and test runs never hear each other.
  */
-import { ClientNats, ServerNats, type NatsOptions } from '@nestjs/microservices';
-import type { Msg, NatsError, Subscription } from 'nats';
-import { subjectOf, writerPattern } from '@coffer/contracts';
+import { ClientNats, NatsContext, ServerNats, type NatsOptions } from '@nestjs/microservices';
+import type { Msg, MsgHdrs, NatsError, Subscription } from 'nats';
+import { subjectOf, writerPattern, type ServiceSender } from '@coffer/contracts';
+import type { RequestDoor } from './request-door';
+import type { RequestSigner } from './request-signature';
 import { NATS_RECONNECT_OPTIONS } from './resilience';
 
 export interface SubjectScope {
@@ -13,6 +15,30 @@ export interface SubjectScope {
 }
 
 type NatsClientOptions = NonNullable<NatsOptions['options']>;
+
+/**
+ * Extras of a handler that takes unsigned requests: `@MessagePattern(pattern, UNSIGNED_REQUESTS)`.
+ * Only the health probes, which change nothing and answer only liveness and role, so a container
+ * health check needs no secret. Every other handler gets only what the door admitted.
+ */
+export const UNSIGNED_REQUESTS = { unsigned: true } as const;
+
+/** The context of an admitted request: its sender, as its signature proved. */
+export class SignedNatsContext extends NatsContext {
+  constructor(
+    args: ConstructorParameters<typeof NatsContext>[0],
+    readonly sender: ServiceSender,
+  ) {
+    super(args);
+  }
+}
+
+/** The proven sender of a request a handler got through the door. */
+export function senderOf(context: NatsContext): ServiceSender {
+  // Only the door makes a SignedNatsContext: a handler declared UNSIGNED_REQUESTS has no sender.
+  if (!(context instanceof SignedNatsContext)) throw new Error('this handler takes unsigned requests: it has no proven sender');
+  return context.sender;
+}
 
 export class ScopedNatsServer extends ServerNats {
   private readonly scopedSubscriptions = new Map<string, Subscription>();
@@ -23,10 +49,12 @@ export class ScopedNatsServer extends ServerNats {
   private readonly ownSubscriptions: Subscription[] = [];
   private connection: Parameters<ServerNats['bindEvents']>[0] | undefined;
   private inFlight = 0;
+  private readonly closers: Array<() => Promise<void>> = [];
 
   constructor(
     private readonly natsOptions: NatsClientOptions & { gracePeriodMs?: number },
     private readonly scope: SubjectScope,
+    private readonly door: RequestDoor,
   ) {
     super({ ...natsOptions, gracefulShutdown: false });
   }
@@ -76,6 +104,34 @@ export class ScopedNatsServer extends ServerNats {
     return this.messageHandlers.get(pattern) ?? super.getHandlerByPattern(pattern);
   }
 
+  /**
+   * Nest's handleMessage, with the door in front for every handler not declared
+   * UNSIGNED_REQUESTS: the signature is checked on the raw bytes, the packet parsed once, and
+   * what the door refuses is answered with an error packet (so a client retries instead of
+   * taking it for the service's answer) without reaching a handler.
+   */
+  override async handleMessage(channel: string, message: Msg): Promise<void> {
+    const handler = this.getHandlerByPattern(channel);
+    if (!handler || handler.extras?.unsigned === true) return super.handleMessage(channel, message);
+    const admission = this.door.admit(message);
+    if (!admission.ok) {
+      if (message.reply) {
+        const err = { code: 'UNAUTHENTICATED', message: `refused: ${admission.reason.replace(/_/g, ' ')}`, reason: admission.reason };
+        // No packet id: an unsigned packet is not parsed, and Nest's client takes a reply without one.
+        message.respond(Buffer.from(JSON.stringify({ err, isDisposed: true })));
+      }
+      return;
+    }
+    const { packet, sender } = admission;
+    const context = new SignedNatsContext([message.subject, message.headers], sender);
+    if (packet.id === undefined) return this.handleEvent(channel, { pattern: channel, data: packet.data }, context);
+    const publish = this.getPublisher(message, packet.id, context);
+    return this.onProcessingStartHook(this.transportId, context, async () => {
+      const response$ = this.transformToObservable(await handler(packet.data, context));
+      if (response$) this.send(response$, publish);
+    });
+  }
+
   override bindEvents(client: Parameters<ServerNats['bindEvents']>[0]): void {
     this.connection = client;
     this.subscribeAll(client);
@@ -100,6 +156,11 @@ export class ScopedNatsServer extends ServerNats {
     }
   }
 
+  /** Something that lives as long as the service (its metrics endpoint), closed after NATS. */
+  closeWith(closer: () => Promise<void>): void {
+    this.closers.push(closer);
+  }
+
   /** Graceful: stop taking requests, let the ones in flight answer (bounded), then disconnect. */
   override async close(): Promise<void> {
     for (const subscription of this.scopedSubscriptions.values()) subscription.unsubscribe();
@@ -109,18 +170,41 @@ export class ScopedNatsServer extends ServerNats {
     const deadline = Date.now() + (this.natsOptions.gracePeriodMs ?? 5000);
     while (this.inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     await super.close();
+    for (const closer of this.closers.splice(0)) await closer();
   }
 }
 
+/** Nest's NATS client on scoped subjects, signing every request it sends as `signer.sender`. */
 export class ScopedNatsClient extends ClientNats {
   constructor(
     options: NatsClientOptions,
     private readonly scope: SubjectScope,
+    signer: RequestSigner,
   ) {
-    super({ ...NATS_RECONNECT_OPTIONS, ...options });
+    super({
+      ...NATS_RECONNECT_OPTIONS,
+      ...options,
+      serializer: new SigningSerializer(signer, (pattern) => subjectOf(pattern, scope.prefix, scope.realm)),
+    });
   }
 
   protected override normalizePattern(pattern: unknown): string {
     return subjectOf(super.normalizePattern(pattern as string), this.scope.prefix, this.scope.realm);
+  }
+}
+
+/**
+ * Nest's request packet as JSON (what its NatsRecordSerializer writes for plain data), with the
+ * signature of those exact bytes on the subject the pattern resolves to.
+ */
+class SigningSerializer {
+  constructor(
+    private readonly signer: RequestSigner,
+    private readonly subjectOf: (pattern: string) => string,
+  ) {}
+
+  serialize(packet: { pattern: string; data: unknown; id?: string }): { data: Uint8Array; headers: MsgHdrs } {
+    const data = Buffer.from(JSON.stringify(packet), 'utf8');
+    return { data, headers: this.signer.keys.signedHeaders(this.signer.sender, this.subjectOf(packet.pattern), data) };
   }
 }

@@ -3,3 +3,4 @@ export * from './test-nats';
 export * from './committed-events';
 export * from './eventually';
 export * from './private-servers';
+export * from './free-port';

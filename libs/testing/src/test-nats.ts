@@ -23,3 +23,20 @@ export async function dropTestStreams(prefix: string): Promise<void> {
     await nc.close();
   }
 }
+
+const SERVICE_KEY_ID = 'test';
+let serviceKeySecret: string | undefined;
+
+/**
+ * The COFFER_SERVICE_KEY of this test process: the services a harness starts and the clients
+ * that play the gateway sign with it. Random per process, so no key in the repository is valid.
+ */
+export function testServiceKey(): string {
+  return `${SERVICE_KEY_ID}:${testServiceKeys()[0].secret}`;
+}
+
+/** The same key as a ServiceKeyring takes it. */
+export function testServiceKeys(): Array<{ id: string; secret: string }> {
+  serviceKeySecret ??= randomBytes(32).toString('base64url');
+  return [{ id: SERVICE_KEY_ID, secret: serviceKeySecret }];
+}

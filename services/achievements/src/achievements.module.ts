@@ -9,7 +9,18 @@ import {
 } from '@nestjs/common';
 import type { Pool } from 'pg';
 import type { EventStore } from '@coffer/event-store';
-import { CoreModule, createPool, EVENT_STORE, healthController, poolBoundsOf, ScopedNatsClient, type CofferConfig, type JsonLogger } from '@coffer/platform';
+import {
+  CoreModule,
+  createPool,
+  EVENT_STORE,
+  healthController,
+  natsConnectionOptions,
+  poolBoundsOf,
+  ScopedNatsClient,
+  type CofferConfig,
+  type JsonLogger,
+  type ServiceKeyring,
+} from '@coffer/platform';
 import { LedgerRewardPayer } from './rewards/ledger-payer';
 import { DEFAULT_REACTOR_OPTIONS, RewardReactor, type RewardReactorOptions } from './rewards/reward-reactor';
 import { AchievementsController } from './writer/achievements.controller';
@@ -84,7 +95,8 @@ class ConnectionsCloser implements OnApplicationShutdown {
 
 @Module({})
 export class AchievementsModule {
-  static forRoot(config: CofferConfig, logger: JsonLogger, tuning: AchievementsTuning = {}): DynamicModule {
+  /** `keys`: the deployment's service keys, which the reward payments to the ledger are signed with. */
+  static forRoot(config: CofferConfig, logger: JsonLogger, keys: ServiceKeyring, tuning: AchievementsTuning = {}): DynamicModule {
     return {
       module: AchievementsModule,
       imports: [CoreModule.forRoot(config, logger, { eventStore: true })],
@@ -103,8 +115,9 @@ export class AchievementsModule {
           // Connects on first use: the reactor retries while NATS or the ledger is not there yet.
           useFactory: () =>
             new ScopedNatsClient(
-              { servers: config.natsUrl.split(','), name: 'coffer-achievements-rewards' },
+              { ...natsConnectionOptions(config), name: 'coffer-achievements-rewards' },
               { prefix: config.natsPrefix, realm: config.realm },
+              { sender: 'achievements', keys },
             ),
         },
         ConnectionsCloser,

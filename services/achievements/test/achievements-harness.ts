@@ -10,8 +10,8 @@ import {
   type Reply,
   type RequestMeta,
 } from '@coffer/contracts';
-import { JsonLogger, loadConfig, ScopedNatsClient, startMicroservice, type CofferConfig } from '@coffer/platform';
-import { testNatsUrl } from '@coffer/testing';
+import { JsonLogger, loadConfig, ScopedNatsClient, ServiceKeyring, startMicroservice, type CofferConfig } from '@coffer/platform';
+import { testNatsUrl, testServiceKey, testServiceKeys } from '@coffer/testing';
 import { AchievementsModule, type AchievementsTuning } from '../src/achievements.module';
 
 export interface AchievementsEnv {
@@ -25,6 +25,7 @@ export function achievementsConfig(env: AchievementsEnv): CofferConfig {
     NATS_URL: testNatsUrl(),
     COFFER_NATS_PREFIX: env.prefix,
     COFFER_REQUEST_TIMEOUT_MS: '2000',
+    COFFER_SERVICE_KEY: testServiceKey(),
     LOG_LEVEL: 'error',
   });
 }
@@ -39,16 +40,17 @@ export async function startAchievements(env: AchievementsEnv, tuning: Achievemen
     service: 'achievements',
     config,
     logger,
-    module: () => AchievementsModule.forRoot(config, logger, tuning),
+    module: (_transport, keys) => AchievementsModule.forRoot(config, logger, keys, tuning),
   });
 }
 
-/** Talks to the achievements service the way the gateway does: NATS request/reply with a timeout. */
+/** Talks to the achievements service the way the gateway does: NATS request/reply with a timeout, signed as the gateway. */
 export class AchievementsTestClient {
   private readonly client: ScopedNatsClient;
 
   constructor(prefix: string) {
-    this.client = new ScopedNatsClient({ servers: testNatsUrl() }, { prefix, realm: 'default' });
+    const keys = new ServiceKeyring(testServiceKeys());
+    this.client = new ScopedNatsClient({ servers: testNatsUrl() }, { prefix, realm: 'default' }, { sender: 'gateway', keys });
   }
 
   command<R = any>(

@@ -172,8 +172,10 @@ describe('achievements service over NATS and PostgreSQL', () => {
   });
 
   it('holds a reward while the ledger is away and pays it once the ledger answers', async () => {
+    const away = await startTheLedger();
+    const app_id = await registerApp(); // the ledger pays rewards only for apps it knows
+    await stop(away);
     await start();
-    const app_id = 'app_7';
     await registerAchievement(app_id, { key: 'patient', goal: 2, reward: { amount: '40', currency: 'coins' } });
     accepted(await client.command({ type: 'RecordProgress', key: 'patient', user_id: 'dave', set: 2 }, { app_id }));
     await new Promise((resolve) => setTimeout(resolve, 800)); // the reactor retries meanwhile
@@ -234,11 +236,15 @@ describe('achievements service over NATS and PostgreSQL', () => {
     const cases: Array<[string, () => Promise<unknown>, string]> = [];
     const command = (name: string, body: Record<string, unknown>, code = 'VALIDATION_FAILED', caller: { app_id: string | null } = app) =>
       cases.push([name, () => client.command(body, caller), code]);
-    const raw = (name: string, message: unknown) => cases.push([name, () => client.raw(message), 'VALIDATION_FAILED']);
-
-    raw('a message with no meta', { body: { command: good, request_hash: null } });
-    raw('a message with no body', { meta: { correlation_id: 'c', command_id: 'x', app_id: 'app_1', key_id: null } });
-    raw('a body that is neither command nor query', { meta: { correlation_id: 'c', command_id: 'x', app_id: 'app_1', key_id: null }, body: { nope: 1 } });
+    const meta = () => ({ correlation_id: 'c', command_id: 'x', app_id: 'app_1', key_id: null, deadline_epoch_ms: Date.now() + 10_000 });
+    // Without meta there is no deadline: the door refuses it before the service parses it (an error reply).
+    cases.push([
+      'a message with no meta',
+      () => client.raw({ body: { command: good, request_hash: null } }).catch((error: { reason?: string }) => ({ ok: false, code: error.reason })),
+      'malformed_request',
+    ]);
+    cases.push(['a message with no body', () => client.raw({ meta: meta() }), 'VALIDATION_FAILED']);
+    cases.push(['a body that is neither command nor query', () => client.raw({ meta: meta(), body: { nope: 1 } }), 'VALIDATION_FAILED']);
     command('an unknown command type', { type: 'DeleteAchievement', key: 'k' });
     command('a key that is not a string', { type: 'RecordProgress', key: ['k'], user_id: 'u', increment: 1 });
     command('a key of 65 characters', { ...good, key: 'k'.repeat(65) });
@@ -381,12 +387,13 @@ describe('achievements service over NATS and PostgreSQL', () => {
     it('pays once when it dies after the ledger posted the credit but before RewardGranted', async () => {
       const { RewardReactor } = await import('../src/rewards/reward-reactor');
       const { LedgerRewardPayer } = await import('../src/rewards/ledger-payer');
-      const { ScopedNatsClient } = await import('@coffer/platform');
-      const { testNatsUrl } = await import('@coffer/testing');
+      const { ScopedNatsClient, ServiceKeyring } = await import('@coffer/platform');
+      const { testNatsUrl, testServiceKeys } = await import('@coffer/testing');
       await startTheLedger();
-      await ledger.untilAnswered(() => ledger.query({ type: 'ListApps' }));
+      expect(await registerApp()).toBe('app_1'); // whose achievement unlockWithReward unlocks
       const unlock = await unlockWithReward('gina');
-      const nats = new ScopedNatsClient({ servers: testNatsUrl() }, { prefix, realm: 'default' });
+      const keys = new ServiceKeyring(testServiceKeys());
+      const nats = new ScopedNatsClient({ servers: testNatsUrl() }, { prefix, realm: 'default' }, { sender: 'achievements', keys });
       const payer = new LedgerRewardPayer(nats, 2000);
       const logger = new JsonLogger('reactor', 'error');
       const options = { batchSize: 10, retryMs: 20, maxRetryMs: 100 };

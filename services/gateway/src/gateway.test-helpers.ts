@@ -3,7 +3,7 @@ import type { INestMicroservice } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
 import { JsonLogger, loadConfig, startMicroservice } from '@coffer/platform';
-import { createTestDatabase, dropTestStreams, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
+import { createTestDatabase, dropTestStreams, testNatsPrefix, testNatsUrl, testServiceKey, type TestDatabase } from '@coffer/testing';
 import { LedgerModule } from '../../ledger/src/ledger.module';
 import { ProjectorModule } from '../../projector/src/projector.module';
 import { generateApiKey } from './auth/api-keys';
@@ -21,6 +21,9 @@ function env(stack: StackEnv, extra: Record<string, string | undefined>): Record
     DATABASE_URL: stack.databaseUrl,
     NATS_URL: testNatsUrl(),
     COFFER_NATS_PREFIX: stack.prefix,
+    // The harnesses' key, so a gateway here and a ledger or achievements service started by
+    // another harness trust each other. (Processes spawned without it share the stored key.)
+    COFFER_SERVICE_KEY: testServiceKey(),
     LOG_LEVEL: 'error',
     ...extra,
   };

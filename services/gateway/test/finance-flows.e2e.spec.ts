@@ -6,7 +6,7 @@
 import type { INestMicroservice } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { JsonLogger, loadConfig, startMicroservice } from '@coffer/platform';
-import { createTestDatabase, dropTestStreams, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
+import { createTestDatabase, dropTestStreams, testNatsPrefix, testNatsUrl, testServiceKey, type TestDatabase } from '@coffer/testing';
 import { LedgerModule } from '../../ledger/src/ledger.module';
 import {
   ADMIN_TOKEN,
@@ -106,6 +106,7 @@ async function startLedgerWith(env: StackEnv, extra: Record<string, string>): Pr
     DATABASE_URL: env.databaseUrl,
     NATS_URL: testNatsUrl(),
     COFFER_NATS_PREFIX: env.prefix,
+    COFFER_SERVICE_KEY: testServiceKey(),
     LOG_LEVEL: 'error',
     ...extra,
   });

@@ -55,7 +55,7 @@ export class ProjectorModule {
         {
           provide: AnalyticsFeed,
           inject: [EVENT_STORE, Pool],
-          useFactory: (store: EventStore, pool: Pool) => new AnalyticsFeed(store, config.natsUrl, config.natsPrefix, logger, pool),
+          useFactory: (store: EventStore, pool: Pool) => new AnalyticsFeed(store, config, config.natsPrefix, logger, pool),
         },
         ProjectorRunner,
       ],

@@ -86,12 +86,12 @@ describe('analytics feed on JetStream', () => {
     };
     await write(20);
     const stream = `${prefix.toUpperCase()}_EVENTS`;
-    let feed = new AnalyticsFeed(store, testNatsUrl(), prefix, logger, pool);
+    let feed = new AnalyticsFeed(store, { natsUrl: testNatsUrl() }, prefix, logger, pool);
     feed.start();
     await until('the first events', async () => (await streamContents(testNatsUrl(), stream)).length === 40);
     await feed.stop();
     await write(15);
-    feed = new AnalyticsFeed(store, testNatsUrl(), prefix, logger, pool);
+    feed = new AnalyticsFeed(store, { natsUrl: testNatsUrl() }, prefix, logger, pool);
     feed.start();
     await write(5);
     await until('every event', async () => (await streamContents(testNatsUrl(), stream)).length >= written.length);
@@ -113,7 +113,7 @@ describe('analytics feed on JetStream', () => {
     await store.append('ledger-default', [huge]);
     await store.append('ledger-default', after);
     const stream = `${prefix.toUpperCase()}_EVENTS`;
-    const feed = new AnalyticsFeed(store, testNatsUrl(), prefix, logger, pool);
+    const feed = new AnalyticsFeed(store, { natsUrl: testNatsUrl() }, prefix, logger, pool);
     feed.start();
     await until('the events around it', async () => (await streamContents(testNatsUrl(), stream)).length === 3);
     await feed.stop();
@@ -134,7 +134,7 @@ describe('analytics feed on JetStream', () => {
           await store.append('ledger-default', [event]);
         }
       };
-      const feed = new AnalyticsFeed(store, nats.url, prefix, logger, pool);
+      const feed = new AnalyticsFeed(store, { natsUrl: nats.url }, prefix, logger, pool);
       feed.start();
       await write(30);
       const stream = `${prefix.toUpperCase()}_EVENTS`;

@@ -84,6 +84,19 @@ export interface Grant {
   description: string | null;
 }
 
+/**
+ * An achievement's reward, paid by the achievements service and obeyed from it alone: a posted
+ * credit from the house account of the app in meta.app_id. It carries no API key: the app set
+ * the reward with its key when it defined the achievement.
+ */
+export interface PayReward {
+  type: 'PayReward';
+  user_id: string;
+  amount: string;
+  currency: string;
+  description: string | null;
+}
+
 export type LedgerCommand =
   | RegisterApp
   | IssueApiKey
@@ -93,7 +106,8 @@ export type LedgerCommand =
   | CloseEvent
   | PostTransaction
   | Transfer
-  | Grant;
+  | Grant
+  | PayReward;
 
 export type LedgerCommandType = LedgerCommand['type'];
 

@@ -1,8 +1,9 @@
 /**
  * Pays an unlock's reward through the ledger: a posted credit from the app's house account,
- * sent as PostTransaction with a command id and request hash fixed by the unlock, so however
- * often it is sent (retries after a timeout, a restart, two reactors) the ledger's dedupe posts
- * it once and answers every later send with the same transaction.
+ * sent as PayReward (the one command the ledger takes from the achievements service, signed as
+ * it) with a command id and request hash fixed by the unlock, so however often it is sent
+ * (retries after a timeout, a restart, two reactors) the ledger's dedupe posts it once and
+ * answers every later send with the same transaction.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { firstValueFrom, timeout } from 'rxjs';
@@ -11,7 +12,7 @@ import {
   type AchievementUnlocked,
   type CommandReply,
   type LedgerCommandBody,
-  type PostTransaction,
+  type PayReward,
   type Refusal,
   type Reply,
   type Request,
@@ -34,13 +35,11 @@ export interface RewardPayer {
 export const rewardCommandId = (appId: string, unlockId: string): string => `${appId}:reward:${unlockId}`;
 export const rewardRequestHash = (unlockId: string): string => createHash('sha256').update(unlockId, 'utf8').digest('hex');
 
-export function rewardCommand(unlock: AchievementUnlocked): PostTransaction {
+export function rewardCommand(unlock: AchievementUnlocked): PayReward {
   if (!unlock.reward) throw new Error(`unlock ${unlock.unlock_id} has no reward`);
   return {
-    type: 'PostTransaction',
+    type: 'PayReward',
     user_id: unlock.user_id,
-    event_id: null,
-    kind: 'credit',
     amount: unlock.reward.amount,
     currency: unlock.reward.currency,
     description: `achievement ${unlock.key}`,
@@ -64,7 +63,7 @@ export class LedgerRewardPayer implements RewardPayer {
       correlation_id: correlationId,
       command_id: rewardCommandId(unlock.app_id, unlock.unlock_id),
       app_id: unlock.app_id,
-      key_id: null,
+      key_id: null, // a reward needs no key: the app set it with its key when it defined the achievement
       deadline_epoch_ms: Date.now() + this.timeoutMs,
     };
     const body: LedgerCommandBody = { command: rewardCommand(unlock), request_hash: rewardRequestHash(unlock.unlock_id) };

@@ -36,7 +36,7 @@ class Stopped extends Error {
  * and for each unlock with a reward:
  *
  *   1. skips it when stream `reward-<unlock_id>` exists (already granted);
- *   2. sends the ledger PostTransaction with command id `<app_id>:reward:<unlock_id>` and a
+ *   2. sends the ledger PayReward with command id `<app_id>:reward:<unlock_id>` and a
  *      request hash fixed by the unlock id, until the ledger answers (UNAVAILABLE and timeouts
  *      are retried with backoff: the batch is held, and later unlocks wait behind it);
  *   3. appends RewardGranted to `reward-<unlock_id>` expecting no stream.

@@ -13,7 +13,9 @@ function digest(token: string): Buffer {
 /**
  * The bearer token of /admin. COFFER_ADMIN_TOKEN when set; otherwise generated at the first
  * start of the first gateway and shown once, and only its hash is kept (in PostgreSQL, so every
- * gateway of the deployment and every later start accept the same token).
+ * gateway of the deployment and every later start accept the same token). It is printed as a
+ * plain line for the operator at the terminal, never into a structured log line: logs are
+ * shipped, indexed and kept.
  */
 @Injectable()
 export class AdminToken implements OnModuleInit {
@@ -46,7 +48,7 @@ export class AdminToken implements OnModuleInit {
     );
     if (inserted.rowCount) {
       // Only the gateway whose insert won shows it; the token is never readable again.
-      this.logger.event('warn', 'generated admin token (shown once)', { admin_token: token });
+      this.logger.event('warn', 'generated an admin token: printed once on the terminal, never logged');
       process.stdout.write(`\nCoffer admin token (shown once, keep it safe): ${token}\n\n`);
       return hash;
     }

@@ -2,7 +2,16 @@ import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } fro
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import { type Reply, type Request, type RequestMeta } from '@coffer/contracts';
-import { CONFIG, currentCorrelationId, NATS_RECONNECT_OPTIONS, WriterDirectory, type CofferConfig } from '@coffer/platform';
+import {
+  CONFIG,
+  currentCorrelationId,
+  loadServiceKeys,
+  NATS_RECONNECT_OPTIONS,
+  natsConnectionOptions,
+  ServiceKeyring,
+  WriterDirectory,
+  type CofferConfig,
+} from '@coffer/platform';
 import { ApiError } from '../http/api-error';
 import { ReplyInbox } from './reply-inbox';
 import { WriterRouting } from './writer-routing';
@@ -34,21 +43,25 @@ export class BackendClient implements OnModuleInit, OnApplicationShutdown {
   private inbox: ReplyInbox | undefined;
   private directory: WriterDirectory | undefined;
   private routing: WriterRouting | undefined;
+  /** Every request is signed as the gateway (request-signature.ts): the services obey nothing else. */
+  private keys: ServiceKeyring | undefined;
   /** Requests waiting for this event-loop turn's end, to leave in one socket write. */
   private departing: Array<() => void> = [];
 
   constructor(@Inject(CONFIG) private readonly config: CofferConfig) {}
 
   async onModuleInit(): Promise<void> {
+    this.keys = new ServiceKeyring(await loadServiceKeys(this.config));
+    const options = natsConnectionOptions(this.config);
     this.connection = await connect({
-      servers: this.config.natsUrl.split(','),
+      ...options,
       name: 'coffer-gateway',
       ...NATS_RECONNECT_OPTIONS,
       // No stack trace captured per request (4% of the gateway's CPU): a timeout is answered
       // as UNAVAILABLE with the pattern, which says all a trace would.
       noAsyncTraces: true,
     });
-    this.inbox = new ReplyInbox(this.connection);
+    this.inbox = new ReplyInbox(this.connection, undefined, options.inboxPrefix);
     const scope = { prefix: this.config.natsPrefix, realm: this.config.realm };
     this.directory = new WriterDirectory(this.connection, scope);
     this.routing = new WriterRouting(this.directory, scope);
@@ -108,9 +121,9 @@ export class BackendClient implements OnModuleInit, OnApplicationShutdown {
     const packet = Buffer.from(JSON.stringify({ pattern, data: message, id: randomUUID() }));
     await this.nextDeparture();
     // Ledger requests go to the active writer and follow a takeover (WriterRouting); every
-    // (re)send of the same bytes goes through this one call.
+    // (re)send of the same bytes goes through this one call, signed for the subject it goes to.
     const answer = await this.route().deliver(pattern, timeoutMs, (subject, remainingMs) =>
-      this.replies().request(subject, packet, remainingMs),
+      this.replies().request(subject, packet, remainingMs, this.signer().signedHeaders('gateway', subject, packet)),
     );
     const decoded = JSON.parse(Buffer.from(answer.data).toString('utf8')) as NestReplyPacket<Answer>;
     if (decoded.err !== undefined && decoded.err !== null) throw new Error(`the service failed: ${JSON.stringify(decoded.err)}`);
@@ -138,6 +151,11 @@ export class BackendClient implements OnModuleInit, OnApplicationShutdown {
   private route(): WriterRouting {
     if (!this.routing) throw new Error('the NATS connection is not open yet');
     return this.routing;
+  }
+
+  private signer(): ServiceKeyring {
+    if (!this.keys) throw new Error('the service keys are not loaded yet');
+    return this.keys;
   }
 
   private replies(): ReplyInbox {

@@ -1,4 +1,4 @@
-import { createInbox, Events, type Msg, type NatsConnection, type NatsError, type Subscription } from 'nats';
+import { createInbox, Events, type Msg, type MsgHdrs, type NatsConnection, type NatsError, type Subscription } from 'nats';
 
 interface Waiting {
   resolve: (msg: Msg) => void;
@@ -21,7 +21,7 @@ export class NoResponders extends NoAnswer {}
  * between `timeoutMs` and `timeoutMs + sweepMs` after it was sent.
  */
 export class ReplyInbox {
-  private readonly prefix = `${createInbox()}.`;
+  private readonly prefix: string;
   private readonly waiting = new Map<string, Waiting>();
   private readonly subscription: Subscription;
   private readonly sweeper: NodeJS.Timeout;
@@ -33,23 +33,26 @@ export class ReplyInbox {
    */
   private connected = true;
 
+  /** `inboxPrefix`: the connection's own (nats-connection.ts), which its NATS user may subscribe to. */
   constructor(
     private readonly connection: NatsConnection,
     sweepMs = 50,
+    inboxPrefix?: string,
   ) {
+    this.prefix = `${createInbox(inboxPrefix)}.`;
     this.subscription = connection.subscribe(`${this.prefix}*`, { callback: (error, msg) => this.deliver(error, msg) });
     this.sweeper = setInterval(() => this.expire(Date.now()), sweepMs);
     this.sweeper.unref();
     void this.followStatus();
   }
 
-  request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Msg> {
+  request(subject: string, data: Uint8Array, timeoutMs: number, headers?: MsgHdrs): Promise<Msg> {
     if (!this.connected) return Promise.reject(new NoAnswer('not connected to NATS: nothing was sent'));
     const token = (this.sent++).toString(36);
     return new Promise<Msg>((resolve, reject) => {
       this.waiting.set(token, { resolve, reject, deadline: Date.now() + timeoutMs });
       try {
-        this.connection.publish(subject, data, { reply: this.prefix + token });
+        this.connection.publish(subject, data, { reply: this.prefix + token, headers });
       } catch (error) {
         this.waiting.delete(token); // the connection is closed or closing
         reject(error as Error);

@@ -3,13 +3,18 @@ import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } f
 import type { FastifyReply } from 'fastify';
 import type { Pool } from 'pg';
 import { PATTERNS, type HealthReply } from '@coffer/contracts';
+import { LOGGER, type JsonLogger } from '@coffer/platform';
 import { BackendClient } from '../backend/backend.client';
 import { RETRY_AFTER_SECONDS } from '../http/dependency-outage';
 import { DB_POOL } from '../tokens';
 import { CachedCheck, READY_CACHE_MS } from './cached-check';
 
 const PROBE_TIMEOUT_MS = 1000;
-type Check = 'ok' | string;
+/**
+ * What /ready says of a dependency: never its error text (anyone may ask, and a driver's message
+ * names hosts, users, subjects). The reason is logged for the operators, once per change.
+ */
+type Check = 'ok' | 'unavailable';
 
 interface Readiness {
   ready: boolean;
@@ -21,10 +26,13 @@ interface Readiness {
 export class HealthController {
   /** Probes share one check per READY_CACHE_MS, so a flood of them cannot load the dependencies. */
   readonly readiness = new CachedCheck(() => this.checkDependencies(), READY_CACHE_MS);
+  /** The reason each failing check last logged. */
+  private readonly failing = new Map<string, string>();
 
   constructor(
     @Inject(DB_POOL) private readonly pool: Pool,
     @Inject(BackendClient) private readonly backend: BackendClient,
+    @Inject(LOGGER) private readonly logger: JsonLogger,
   ) {}
 
   @Get('health')
@@ -37,7 +45,9 @@ export class HealthController {
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: the database, NATS and the ledger answer', description: 'Checked at most once a second; probes in between get that answer.' })
   @ApiOkResponse({ schema: { example: { status: 'ready', checks: { database: 'ok', nats: 'ok', ledger: 'ok' } } } })
-  @ApiServiceUnavailableResponse({ description: 'a dependency does not answer; checks says which' })
+  @ApiServiceUnavailableResponse({
+    description: "a dependency does not answer; checks says which (`unavailable`: the reason is in the gateway's log)",
+  })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<{ status: string; checks: Record<string, Check> }> {
     const { ready, checks } = await this.readiness.get();
     if (!ready) void reply.status(503).header('retry-after', String(RETRY_AFTER_SECONDS));
@@ -46,11 +56,11 @@ export class HealthController {
 
   private async checkDependencies(): Promise<Readiness> {
     const [database, nats, ledger] = await Promise.all([
-      this.check(async () => {
+      this.check('database', async () => {
         await this.pool.query('SELECT 1');
       }),
-      this.check(() => this.backend.roundTrip()),
-      this.check(async () => {
+      this.check('nats', () => this.backend.roundTrip()),
+      this.check('ledger', async () => {
         const answer = await this.backend.probe<HealthReply>(PATTERNS.health('ledger'), PROBE_TIMEOUT_MS);
         if (answer.status !== 'ok') throw new Error('ledger is not ok');
       }),
@@ -59,12 +69,18 @@ export class HealthController {
     return { ready: Object.values(checks).every((check) => check === 'ok'), checks };
   }
 
-  private async check(probe: () => Promise<void>): Promise<Check> {
+  private async check(name: string, probe: () => Promise<void>): Promise<Check> {
     try {
       await probe();
+      this.failing.delete(name);
       return 'ok';
     } catch (error) {
-      return (error as Error).message || (error as Error).name;
+      const reason = (error as Error).message || (error as Error).name;
+      if (this.failing.get(name) !== reason) {
+        this.failing.set(name, reason);
+        this.logger.event('warn', 'not ready', { check: name, error: reason });
+      }
+      return 'unavailable';
     }
   }
 }

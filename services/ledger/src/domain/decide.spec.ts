@@ -1,13 +1,14 @@
 import { DEFAULT_IDEMPOTENCY_RETENTION_MS, MAX_DEADLINE_AHEAD_MS, type LedgerCommand } from '@coffer/contracts';
 import { evolve } from './evolve';
 import { balanceOf } from './state';
-import { dueEvents, MAX_PENDING_TRANSACTIONS_PER_EVENT } from './decide';
+import { dueEvents, MAX_PENDING_TRANSACTIONS_PER_EVENT, recordedRefusal } from './decide';
 import { houseAccount, TREASURY, userAccount } from './accounts';
 import {
   ADMIN,
   apiKeyIssued,
   apiKeyRevoked,
   appRegistered,
+  appWithKey,
   apply,
   at,
   COINS,
@@ -25,21 +26,24 @@ import {
   grant,
   granted,
   iso,
+  keyOf,
   pending,
   posted,
+  REWARD,
   SNOWFLAKE,
+  SYSTEM,
   transactionData,
   transfer,
   transferred,
   withMetadata,
 } from './given-when-then.test-helpers';
 
-const app1 = appRegistered('app_1');
-const app2 = appRegistered('app_2');
+const app1 = appWithKey('app_1');
+const app2 = appWithKey('app_2');
 
 describe('decide: finance events', () => {
   it('opens an event with the next id, expiring now + timeout', () => {
-    expectEvents(given(app1).when({ type: 'OpenEvent', description: 'round 1' }), [
+    expectEvents(given(...app1).when({ type: 'OpenEvent', description: 'round 1' }), [
       {
         type: 'EventOpened',
         data: { event_id: 1, app_id: 'app_1', description: 'round 1', opened_at: iso(0), expires_at: iso(60) },
@@ -48,28 +52,28 @@ describe('decide: finance events', () => {
   });
 
   it('gives increasing event ids, whatever app opened the earlier ones', () => {
-    const state = given(app1, app2, eventOpened(1, 'app_1'), eventOpened(2, 'app_2'), eventClosed(1, []));
+    const state = given(...app1, ...app2, eventOpened(1, 'app_1'), eventOpened(2, 'app_2'), eventClosed(1, []));
     const [opened] = eventsOf(state.when({ type: 'OpenEvent', description: null }, { app_id: 'app_2' }));
     expect(opened).toMatchObject({ type: 'EventOpened', data: { event_id: 3, app_id: 'app_2' } });
   });
 
   it('uses the configured timeout for the deadline', () => {
-    const [opened] = eventsOf(given(app1).when({ type: 'OpenEvent', description: null }, { eventTimeoutSeconds: 5 }));
+    const [opened] = eventsOf(given(...app1).when({ type: 'OpenEvent', description: null }, { eventTimeoutSeconds: 5 }));
     expect(opened.data).toMatchObject({ expires_at: iso(5) });
   });
 
   it('refuses a description longer than 500 characters', () => {
-    expectRefusal(given(app1).when({ type: 'OpenEvent', description: 'x'.repeat(501) }), 'VALIDATION_FAILED');
+    expectRefusal(given(...app1).when({ type: 'OpenEvent', description: 'x'.repeat(501) }), 'VALIDATION_FAILED');
   });
 
   it('a ping extends the deadline to now + timeout', () => {
-    expectEvents(given(app1, eventOpened(1)).when({ type: 'PingEvent', event_id: 1 }, { now: at(45) }), [
+    expectEvents(given(...app1, eventOpened(1)).when({ type: 'PingEvent', event_id: 1 }, { now: at(45) }), [
       { type: 'EventPinged', data: { event_id: 1, pinged_at: iso(45), expires_at: iso(105) } },
     ]);
   });
 
   it('a pinged event is still open after its first deadline', () => {
-    const state = given(app1, eventOpened(1), eventPinged(1, 50));
+    const state = given(...app1, eventOpened(1), eventPinged(1, 50));
     expectEvents(state.when({ type: 'PingEvent', event_id: 1 }, { now: at(100) }), [
       { type: 'EventPinged', data: { event_id: 1, pinged_at: iso(100), expires_at: iso(160) } },
     ]);
@@ -83,42 +87,42 @@ describe('decide: finance events', () => {
     const command = on(1);
 
     it('on a closed event is refused EVENT_NOT_OPEN', () => {
-      expectRefusal(given(app1, eventOpened(1), eventClosed(1, [], 10)).when(command, { now: at(20) }), 'EVENT_NOT_OPEN', {
+      expectRefusal(given(...app1, eventOpened(1), eventClosed(1, [], 10)).when(command, { now: at(20) }), 'EVENT_NOT_OPEN', {
         status: 'closed',
       });
     });
 
     it('on an expired event is refused EVENT_NOT_OPEN', () => {
-      expectRefusal(given(app1, eventOpened(1), eventExpired(1, [], 60)).when(command, { now: at(61) }), 'EVENT_NOT_OPEN', {
+      expectRefusal(given(...app1, eventOpened(1), eventExpired(1, [], 60)).when(command, { now: at(61) }), 'EVENT_NOT_OPEN', {
         status: 'expired',
       });
     });
 
     it('on an open event past its deadline, not yet swept, is refused EVENT_NOT_OPEN', () => {
-      const state = given(app1, eventOpened(1));
+      const state = given(...app1, eventOpened(1));
       expectRefusal(state.when(command, { now: at(60) }), 'EVENT_NOT_OPEN', { status: 'expired' });
       expectRefusal(state.when(command, { now: at(3600) }), 'EVENT_NOT_OPEN', { status: 'expired' });
     });
 
     it('one millisecond before the deadline still works', () => {
-      const decision = given(app1, eventOpened(1)).when(command, { now: new Date(at(60).getTime() - 1) });
+      const decision = given(...app1, eventOpened(1)).when(command, { now: new Date(at(60).getTime() - 1) });
       expect(decision.kind).toBe('events');
     });
 
     it("on another app's event is refused NOT_FOUND (even once closed)", () => {
-      expectRefusal(given(app1, app2, eventOpened(1, 'app_2')).when(command), 'NOT_FOUND');
-      expectRefusal(given(app1, app2, eventOpened(1, 'app_2'), eventClosed(1, [])).when(command), 'NOT_FOUND');
+      expectRefusal(given(...app1, ...app2, eventOpened(1, 'app_2')).when(command), 'NOT_FOUND');
+      expectRefusal(given(...app1, ...app2, eventOpened(1, 'app_2'), eventClosed(1, [])).when(command), 'NOT_FOUND');
     });
 
     it('on an unknown event is refused NOT_FOUND', () => {
-      expectRefusal(given(app1, eventOpened(1)).when(on(7)), 'NOT_FOUND');
-      expectRefusal(given(app1).when(command), 'NOT_FOUND');
+      expectRefusal(given(...app1, eventOpened(1)).when(on(7)), 'NOT_FOUND');
+      expectRefusal(given(...app1).when(command), 'NOT_FOUND');
     });
   });
 
   it('close posts exactly the pending transactions of the event', () => {
     const state = given(
-      app1,
+      ...app1,
       granted(1, 'alice', 100),
       eventOpened(1),
       eventOpened(2),
@@ -133,7 +137,7 @@ describe('decide: finance events', () => {
   });
 
   it('closing an event without transactions posts nothing', () => {
-    expectEvents(given(app1, eventOpened(1)).when({ type: 'CloseEvent', event_id: 1 }), [
+    expectEvents(given(...app1, eventOpened(1)).when({ type: 'CloseEvent', event_id: 1 }), [
       { type: 'EventClosed', data: { event_id: 1, closed_at: iso(0), posted_transaction_ids: [] } },
     ]);
   });
@@ -141,19 +145,19 @@ describe('decide: finance events', () => {
 
 describe('decide: transactions', () => {
   it('a transaction inside an open event is pending, with the next transaction id', () => {
-    expectEvents(given(app1, granted(1, 'alice', 100), eventOpened(1)).when(debit('alice', '40', 1), { now: at(3) }), [
+    expectEvents(given(...app1, granted(1, 'alice', 100), eventOpened(1)).when(debit('alice', '40', 1), { now: at(3) }), [
       { type: 'TransactionPending', data: transactionData(2, 'debit', 'alice', 40, 1, { seconds: 3 }) },
     ]);
   });
 
   it('a transaction without an event is posted at once', () => {
-    expectEvents(given(app1).when(credit(SNOWFLAKE, '25')), [
+    expectEvents(given(...app1).when(credit(SNOWFLAKE, '25')), [
       { type: 'TransactionPosted', data: transactionData(1, 'credit', SNOWFLAKE, 25, null) },
     ]);
   });
 
   it('a pending debit reduces the available balance at once', () => {
-    const state = given(app1, granted(1, 'alice', 100), eventOpened(1), pending(2, 1, 'debit', 'alice', 70));
+    const state = given(...app1, granted(1, 'alice', 100), eventOpened(1), pending(2, 1, 'debit', 'alice', 70));
     expectRefusal(state.when(debit('alice', '31', 1)), 'INSUFFICIENT_FUNDS', {
       available: '30',
       requested: '31',
@@ -167,7 +171,7 @@ describe('decide: transactions', () => {
   });
 
   it('a pending credit is not spendable until the event closes', () => {
-    const history = [app1, eventOpened(1), pending(1, 1, 'credit', 'alice', 50)];
+    const history = [...app1, eventOpened(1), pending(1, 1, 'credit', 'alice', 50)];
     expectRefusal(given(...history).when(debit('alice', '50', 1)), 'INSUFFICIENT_FUNDS', {
       available: '0',
       requested: '50',
@@ -182,12 +186,12 @@ describe('decide: transactions', () => {
   });
 
   it('an expired credit never becomes spendable', () => {
-    const state = given(app1, eventOpened(1), pending(1, 1, 'credit', 'alice', 50), eventExpired(1, [1]));
+    const state = given(...app1, eventOpened(1), pending(1, 1, 'credit', 'alice', 50), eventExpired(1, [1]));
     expectRefusal(state.when(debit('alice', '1')), 'INSUFFICIENT_FUNDS', { available: '0', requested: '1', currency: COINS });
   });
 
   it('an overdraft is refused and leaves nothing behind', () => {
-    const state = given(app1, granted(1, 'alice', 10));
+    const state = given(...app1, granted(1, 'alice', 10));
     const before = JSON.stringify([...state.balances].map(([k, b]) => [k, `${b.posted}/${b.pendingDebit}/${b.pendingCredit}`]));
     const decision = state.when(debit('alice', '11'));
     expectRefusal(decision, 'INSUFFICIENT_FUNDS', { available: '10', requested: '11', currency: COINS });
@@ -198,13 +202,13 @@ describe('decide: transactions', () => {
   });
 
   it('funds are per currency', () => {
-    const state = given(app1, granted(1, 'alice', 100, { currency: 'gems' }));
+    const state = given(...app1, granted(1, 'alice', 100, { currency: 'gems' }));
     expectRefusal(state.when(debit('alice', '1')), 'INSUFFICIENT_FUNDS', { available: '0', requested: '1', currency: COINS });
     expect(state.when(debit('alice', '100', null, 'gems')).kind).toBe('events');
   });
 
   it("the house account may go negative: an app credits users without funds of its own", () => {
-    const state = given(app1);
+    const state = given(...app1);
     apply(state, state.when(credit('alice', '1000000000000000000')));
     apply(state, state.when(credit('bob', '5')));
     expect(balanceOf(state, houseAccount('app_1'), COINS).posted).toBe(-1_000_000_000_000_000_005n);
@@ -212,12 +216,12 @@ describe('decide: transactions', () => {
   });
 
   it('a debit goes to the calling app’s house account', () => {
-    const [event] = eventsOf(given(app1, app2, granted(1, 'alice', 9)).when(debit('alice', '9'), { app_id: 'app_2' }));
+    const [event] = eventsOf(given(...app1, ...app2, granted(1, 'alice', 9)).when(debit('alice', '9'), { app_id: 'app_2' }));
     expect(event.data).toMatchObject({ debit_account: 'user:alice', credit_account: 'house:app_2', app_id: 'app_2' });
   });
 
   describe('validation', () => {
-    const state = given(app1, granted(1, 'alice', 10n ** 18n), eventOpened(1));
+    const state = given(...app1, granted(1, 'alice', 10n ** 18n), eventOpened(1));
     it.each([
       ['amount 0', debit('alice', '0')],
       ['a negative amount', debit('alice', '-5')],
@@ -258,7 +262,7 @@ describe('decide: transactions', () => {
 
 describe('decide: transfers', () => {
   it('posts at once and moves the money between the two wallets', () => {
-    const state = given(app1, granted(1, 'alice', 100));
+    const state = given(...app1, granted(1, 'alice', 100));
     const decision = state.when(transfer('alice', SNOWFLAKE, '40'));
     expectEvents(decision, [transferred(2, 'alice', SNOWFLAKE, 40)]);
     apply(state, decision);
@@ -267,11 +271,11 @@ describe('decide: transfers', () => {
   });
 
   it('refuses a transfer to oneself', () => {
-    expectRefusal(given(app1, granted(1, 'alice', 100)).when(transfer('alice', 'alice', '1')), 'VALIDATION_FAILED');
+    expectRefusal(given(...app1, granted(1, 'alice', 100)).when(transfer('alice', 'alice', '1')), 'VALIDATION_FAILED');
   });
 
   it('refuses an overdraft with the available amount', () => {
-    expectRefusal(given(app1, granted(1, 'alice', 100)).when(transfer('alice', 'bob', '101')), 'INSUFFICIENT_FUNDS', {
+    expectRefusal(given(...app1, granted(1, 'alice', 100)).when(transfer('alice', 'bob', '101')), 'INSUFFICIENT_FUNDS', {
       available: '100',
       requested: '101',
       currency: COINS,
@@ -279,7 +283,7 @@ describe('decide: transfers', () => {
   });
 
   it('is a finance command: the admin cannot transfer', () => {
-    expectRefusal(given(app1, granted(1, 'alice', 100)).when(transfer('alice', 'bob', '1'), ADMIN), 'FORBIDDEN');
+    expectRefusal(given(...app1, granted(1, 'alice', 100)).when(transfer('alice', 'bob', '1'), ADMIN), 'FORBIDDEN');
   });
 });
 
@@ -295,7 +299,7 @@ describe('decide: grants and admin commands', () => {
   });
 
   it('an app may not grant, register apps or manage keys', () => {
-    const state = given(app1, apiKeyIssued('app_1', 'k1'));
+    const state = given(...app1, apiKeyIssued('app_1', 'k1'));
     expectRefusal(state.when(grant('alice', '5')), 'FORBIDDEN');
     expectRefusal(state.when({ type: 'RegisterApp', name: 'x', key_id: 'k9', key_hash: 'h' }), 'FORBIDDEN');
     expectRefusal(state.when({ type: 'IssueApiKey', app_id: 'app_1', key_id: 'k9', key_hash: 'h' }), 'FORBIDDEN');
@@ -309,7 +313,7 @@ describe('decide: grants and admin commands', () => {
     ['PostTransaction', credit('alice', '5')],
     ['Transfer', transfer('alice', 'bob', '5')],
   ])('the admin (no app) may not send %s', (_name, command) => {
-    expectRefusal(given(app1, granted(1, 'alice', 10), eventOpened(1)).when(command, ADMIN), 'FORBIDDEN');
+    expectRefusal(given(...app1, granted(1, 'alice', 10), eventOpened(1)).when(command, ADMIN), 'FORBIDDEN');
   });
 
   it('RegisterApp gives app_1, app_2, … with its first key', () => {
@@ -326,44 +330,117 @@ describe('decide: grants and admin commands', () => {
   });
 
   it('RegisterApp refuses an empty or too long name and a key id in use', () => {
-    const state = given(app1, apiKeyIssued('app_1', 'k1'));
+    const state = given(...app1, apiKeyIssued('app_1', 'k1'));
     expectRefusal(state.when({ type: 'RegisterApp', name: '   ', key_id: 'k2', key_hash: 'h' }, ADMIN), 'VALIDATION_FAILED');
     expectRefusal(state.when({ type: 'RegisterApp', name: 'n'.repeat(101), key_id: 'k2', key_hash: 'h' }, ADMIN), 'VALIDATION_FAILED');
     expectRefusal(state.when({ type: 'RegisterApp', name: 'ok', key_id: 'k1', key_hash: 'h' }, ADMIN), 'VALIDATION_FAILED');
   });
 
   it('IssueApiKey adds a key to an existing app', () => {
-    expectEvents(given(app1).when({ type: 'IssueApiKey', app_id: 'app_1', key_id: 'k2', key_hash: 'h2' }, ADMIN), [
+    expectEvents(given(...app1).when({ type: 'IssueApiKey', app_id: 'app_1', key_id: 'k2', key_hash: 'h2' }, ADMIN), [
       { type: 'ApiKeyIssued', data: { app_id: 'app_1', key_id: 'k2', key_hash: 'h2', issued_at: iso(0) } },
     ]);
   });
 
   it('IssueApiKey for an unknown app is refused NOT_FOUND', () => {
-    expectRefusal(given(app1).when({ type: 'IssueApiKey', app_id: 'app_2', key_id: 'k2', key_hash: 'h' }, ADMIN), 'NOT_FOUND');
+    expectRefusal(given(...app1).when({ type: 'IssueApiKey', app_id: 'app_2', key_id: 'k2', key_hash: 'h' }, ADMIN), 'NOT_FOUND');
   });
 
   it('IssueApiKey refuses a key id already used (by any app)', () => {
-    const state = given(app1, app2, apiKeyIssued('app_1', 'k1'));
+    const state = given(...app1, ...app2, apiKeyIssued('app_1', 'k1'));
     expectRefusal(state.when({ type: 'IssueApiKey', app_id: 'app_2', key_id: 'k1', key_hash: 'h' }, ADMIN), 'VALIDATION_FAILED');
   });
 
   it('RevokeApiKey revokes once; the second time is NOT_FOUND', () => {
-    const history = [app1, apiKeyIssued('app_1', 'k1')];
+    const history = [...app1, apiKeyIssued('app_1', 'k1')];
     const revoke: LedgerCommand = { type: 'RevokeApiKey', app_id: 'app_1', key_id: 'k1' };
     expectEvents(given(...history).when(revoke, { ...ADMIN, now: at(5) }), [apiKeyRevoked('app_1', 'k1', 5)]);
     expectRefusal(given(...history, apiKeyRevoked('app_1', 'k1', 5)).when(revoke, ADMIN), 'NOT_FOUND');
   });
 
   it("RevokeApiKey of an unknown key, or of another app's key, is NOT_FOUND", () => {
-    const state = given(app1, app2, apiKeyIssued('app_1', 'k1'));
+    const state = given(...app1, ...app2, apiKeyIssued('app_1', 'k1'));
     expectRefusal(state.when({ type: 'RevokeApiKey', app_id: 'app_1', key_id: 'nope' }, ADMIN), 'NOT_FOUND');
     expectRefusal(state.when({ type: 'RevokeApiKey', app_id: 'app_2', key_id: 'k1' }, ADMIN), 'NOT_FOUND');
   });
 });
 
+describe('decide: who may ask (the sender the NATS door proved, and the API key)', () => {
+  it.each<[string, LedgerCommand]>([
+    ['OpenEvent', { type: 'OpenEvent', description: null }],
+    ['PingEvent', { type: 'PingEvent', event_id: 1 }],
+    ['CloseEvent', { type: 'CloseEvent', event_id: 1 }],
+    ['PostTransaction', credit('alice', '5')],
+    ['Transfer', transfer('alice', 'bob', '5')],
+  ])('%s needs a live key of the calling app', (_name, command) => {
+    const state = given(...app1, ...app2, granted(1, 'alice', 10), eventOpened(1), apiKeyIssued('app_1', 'old', 1), apiKeyRevoked('app_1', 'old', 2));
+    expect(state.when(command).kind).toBe('events');
+    expectRefusal(state.when(command, { key_id: 'old' }), 'UNAUTHENTICATED');
+    expectRefusal(state.when(command, { key_id: keyOf('app_2') }), 'UNAUTHENTICATED');
+    expectRefusal(state.when(command, { key_id: 'never-issued' }), 'UNAUTHENTICATED');
+    expectRefusal(state.when(command, { key_id: null }), 'UNAUTHENTICATED');
+  });
+
+  it('an app that does not exist has no key', () => {
+    expectRefusal(given(...app1).when(credit('alice', '5'), { app_id: 'app_7', key_id: keyOf('app_1') }), 'UNAUTHENTICATED');
+  });
+
+  it('a key revoked since is refused even for a retry of a command it once made, and that refusal is not remembered', () => {
+    const first = transactionData(1, 'credit', 'alice', 5, null);
+    const retry = { command_id: 'app_1:k', request_hash: 'hash-a' };
+    const state = given(...app1, withMetadata({ type: 'TransactionPosted', data: first }, retry.command_id, retry.request_hash));
+    expect(state.when(credit('alice', '5'), retry).kind).toBe('replay');
+    apply(state, state.when({ type: 'RevokeApiKey', app_id: 'app_1', key_id: keyOf('app_1') }, ADMIN));
+    const refused = state.when(credit('alice', '5'), retry);
+    expectRefusal(refused, 'UNAUTHENTICATED');
+    expect(refused.kind === 'refused' && recordedRefusal(refused.refusal, retry)).toBeNull();
+  });
+
+  it("the achievements service may not send the gateway's commands", () => {
+    const state = given(...app1, granted(1, 'alice', 10), eventOpened(1));
+    expectRefusal(state.when(grant('alice', '3000000'), { ...ADMIN, sender: 'achievements' }), 'FORBIDDEN');
+    expectRefusal(state.when(credit('alice', '5'), { sender: 'achievements' }), 'FORBIDDEN');
+    expectRefusal(state.when({ type: 'RegisterApp', name: 'x', key_id: 'k9', key_hash: 'h' }, { ...ADMIN, sender: 'achievements' }), 'FORBIDDEN');
+  });
+
+  it('only the ledger itself sweeps and starts terms', () => {
+    const state = given(...app1, eventOpened(1));
+    expectRefusal(state.when({ type: 'ExpireEvent', event_id: 1 }, { ...ADMIN, now: at(61) }), 'FORBIDDEN');
+    expectRefusal(state.when({ type: 'StartTerm', instance_id: 'x' }, { ...ADMIN, sender: 'achievements' }), 'FORBIDDEN');
+    expect(state.when({ type: 'ExpireEvent', event_id: 1 }, { ...SYSTEM, now: at(61) }).kind).toBe('events');
+  });
+});
+
+describe('decide: rewards', () => {
+  const reward = (amount = '25', currency = COINS): LedgerCommand => ({ type: 'PayReward', user_id: 'alice', amount, currency, description: 'achievement first-win' });
+
+  it("the achievements service pays a reward as a posted credit from the app's house account, with no API key", () => {
+    expectEvents(given(...app1).when(reward(), REWARD('app_1')), [posted(1, 'credit', 'alice', 25, { description: 'achievement first-win' })]);
+  });
+
+  it('only the achievements service pays rewards', () => {
+    expectRefusal(given(...app1).when(reward()), 'FORBIDDEN');
+    expectRefusal(given(...app1).when(reward(), ADMIN), 'FORBIDDEN');
+    expectRefusal(given(...app1).when(reward(), { ...REWARD('app_1'), app_id: null }), 'FORBIDDEN');
+  });
+
+  it('a reward of an app that does not exist, or with an invalid amount, is refused', () => {
+    expectRefusal(given(...app1).when(reward(), REWARD('app_2')), 'NOT_FOUND');
+    expectRefusal(given(...app1).when(reward('0'), REWARD('app_1')), 'VALIDATION_FAILED');
+    expectRefusal(given(...app1).when(reward('5', 'Not A Currency'), REWARD('app_1')), 'VALIDATION_FAILED');
+  });
+
+  it('a reward paid again with the same command id is the first payment again', () => {
+    const state = given(...app1);
+    const once = { ...REWARD('app_1'), command_id: 'app_1:reward:u1', request_hash: 'h-u1' };
+    apply(state, state.when(reward(), once), once);
+    expect(state.when(reward(), once).kind).toBe('replay');
+  });
+});
+
 describe('decide: idempotency', () => {
   const first = transactionData(1, 'credit', 'alice', 5, null);
-  const history = [app1, withMetadata({ type: 'TransactionPosted', data: first }, 'cmd-1', 'hash-a')];
+  const history = [...app1, withMetadata({ type: 'TransactionPosted', data: first }, 'cmd-1', 'hash-a')];
 
   it('the same command id with the same request hash replays the first reply', () => {
     const decision = given(...history).when(credit('alice', '5'), { command_id: 'cmd-1', request_hash: 'hash-a', now: at(30) });
@@ -390,7 +467,7 @@ describe('decide: idempotency', () => {
 
   it('replays even when deciding again would now be refused', () => {
     const state = given(
-      app1,
+      ...app1,
       granted(1, 'alice', 5),
       withMetadata({ type: 'TransactionPosted', data: transactionData(2, 'debit', 'alice', 5, null) }, 'cmd-1', 'hash-a'),
     );
@@ -424,7 +501,7 @@ describe('decide: idempotency', () => {
       { type: 'TransactionPosted', data: { ...first, transaction_id: 2 } },
     ]);
     // and events from before deadlines were stamped leave a command without a key unremembered
-    const unstamped = given(app1, withMetadata({ type: 'TransactionPosted', data: first }, 'cmd-2', null));
+    const unstamped = given(...app1, withMetadata({ type: 'TransactionPosted', data: first }, 'cmd-2', null));
     expect(unstamped.recentCommands.has('cmd-2')).toBe(false);
     expect(unstamped.when(credit('alice', '5'), { command_id: 'cmd-2', request_hash: 'hash-a' }).kind).toBe('events');
   });
@@ -444,23 +521,23 @@ describe('decide: how long commands are remembered', () => {
   const retryAfter = (ms: number) => ({ command_id: 'app_1:k', request_hash: 'hash-a', now: new Date(decidedAt + ms) });
 
   it('a retry with the key one millisecond before the retention window ends gets the first answer', () => {
-    expect(given(app1, keyed).when(credit('alice', '5'), retryAfter(RETENTION - 1)).kind).toBe('replay');
+    expect(given(...app1, keyed).when(credit('alice', '5'), retryAfter(RETENTION - 1)).kind).toBe('replay');
   });
 
   it('a retry with the key when the window has ended is decided afresh (a second transaction)', () => {
-    expectEvents(given(app1, keyed).when(credit('alice', '5'), retryAfter(RETENTION)), [
+    expectEvents(given(...app1, keyed).when(credit('alice', '5'), retryAfter(RETENTION)), [
       { type: 'TransactionPosted', data: transactionData(2, 'credit', 'alice', 5, null, { seconds: RETENTION / 1000 }) },
     ]);
   });
 
   it('once the window has ended, the same key with another body is a new command, not a reused key', () => {
-    const state = given(app1, keyed);
+    const state = given(...app1, keyed);
     expect(state.when(credit('alice', '6'), { ...retryAfter(RETENTION), request_hash: 'hash-b' }).kind).toBe('events');
   });
 
   it('the window is the ledger\'s setting (COFFER_IDEMPOTENCY_RETENTION_HOURS)', () => {
     const state = new GivenState(3_600_000);
-    for (const event of [app1, keyed]) evolve(state, event);
+    for (const event of [...app1, keyed]) evolve(state, event);
     expect(state.when(credit('alice', '5'), retryAfter(3_599_999)).kind).toBe('replay');
     expect(state.when(credit('alice', '5'), retryAfter(3_600_000)).kind).toBe('events');
   });
@@ -474,16 +551,16 @@ describe('decide: how long commands are remembered', () => {
     const resend = (ms: number) => ({ command_id: 'cmd-uuid', request_hash: null, now: new Date(decidedAt + ms) });
 
     it('the same command sent again before its deadline (a resend to a new writer, a captured copy) gets the first answer', () => {
-      const decision = given(app1, unkeyed).when(credit('alice', '5'), resend(DEADLINE_MS - 1));
+      const decision = given(...app1, unkeyed).when(credit('alice', '5'), resend(DEADLINE_MS - 1));
       expect(decision).toMatchObject({ kind: 'replay', decided: { request_hash: null, reply: { transaction_id: 1, amount: '5' } } });
     });
 
     it('a refusal was never recorded for it: the same id is decided again (it cannot have had an effect)', () => {
-      expect(given(app1).when(credit('alice', '5'), resend(1)).kind).toBe('events');
+      expect(given(...app1).when(credit('alice', '5'), resend(1)).kind).toBe('events');
     });
 
     it('at its deadline it is forgotten (the writer drops a command that arrives past its deadline anyway)', () => {
-      expect(given(app1, unkeyed).when(credit('alice', '5'), resend(DEADLINE_MS)).kind).toBe('events');
+      expect(given(...app1, unkeyed).when(credit('alice', '5'), resend(DEADLINE_MS)).kind).toBe('events');
     });
 
     it('is remembered at most MAX_DEADLINE_AHEAD_MS, whatever deadline the command claimed', () => {
@@ -491,7 +568,7 @@ describe('decide: how long commands are remembered', () => {
         decided_at_epoch_ms: decidedAt,
         deadline_epoch_ms: decidedAt + 10 * MAX_DEADLINE_AHEAD_MS,
       });
-      const state = given(app1, far);
+      const state = given(...app1, far);
       expect(state.recentCommands.get('cmd-far')?.remembered_until_ms).toBe(decidedAt + MAX_DEADLINE_AHEAD_MS);
       const again = (ms: number) => ({ command_id: 'cmd-far', request_hash: null, now: new Date(decidedAt + ms) });
       expect(state.when(credit('alice', '5'), again(MAX_DEADLINE_AHEAD_MS - 1)).kind).toBe('replay');
@@ -499,9 +576,9 @@ describe('decide: how long commands are remembered', () => {
     });
 
     it('a keyed command is not answered from the memory of commands without a key, nor the other way', () => {
-      const state = given(app1, unkeyed);
+      const state = given(...app1, unkeyed);
       expect(state.when(credit('alice', '5'), { ...resend(1), request_hash: 'hash-a' }).kind).toBe('events');
-      expect(given(app1, keyed).when(credit('alice', '5'), { ...retryAfter(1), request_hash: null }).kind).toBe('events');
+      expect(given(...app1, keyed).when(credit('alice', '5'), { ...retryAfter(1), request_hash: null }).kind).toBe('events');
     });
   });
 });
@@ -509,7 +586,7 @@ describe('decide: how long commands are remembered', () => {
 describe('decide: pending transactions per event', () => {
   /** Event 1 of app_1 with `count` pending credits to alice. */
   const eventWithPending = (count: number) => {
-    const state = given(app1, eventOpened(1));
+    const state = given(...app1, eventOpened(1));
     for (let id = 1; id <= count; id++) evolve(state, pending(id, 1, 'credit', 'alice', 1));
     return state;
   };
@@ -540,7 +617,7 @@ describe('decide: pending transactions per event', () => {
 
 describe('decide: expiry (system commands)', () => {
   const history = [
-    app1,
+    ...app1,
     granted(1, 'alice', 100),
     eventOpened(1),
     eventOpened(2),
@@ -550,34 +627,34 @@ describe('decide: expiry (system commands)', () => {
   ];
 
   it('ExpireEvent past the deadline voids exactly the pending transactions of that event', () => {
-    expectEvents(given(...history).when({ type: 'ExpireEvent', event_id: 1 }, { now: at(61), app_id: null }), [
+    expectEvents(given(...history).when({ type: 'ExpireEvent', event_id: 1 }, { ...SYSTEM, now: at(61) }), [
       { type: 'EventExpired', data: { event_id: 1, expired_at: iso(61), voided_transaction_ids: [2, 4] } },
     ]);
   });
 
   it('ExpireEvent at exactly the deadline expires the event', () => {
-    expect(eventsOf(given(...history).when({ type: 'ExpireEvent', event_id: 2 }, { now: at(60), app_id: null }))).toHaveLength(1);
+    expect(eventsOf(given(...history).when({ type: 'ExpireEvent', event_id: 2 }, { ...SYSTEM, now: at(60) }))).toHaveLength(1);
   });
 
   it('ExpireEvent is a no-op before the deadline', () => {
-    expectEvents(given(...history).when({ type: 'ExpireEvent', event_id: 1 }, { now: at(59), app_id: null }), []);
+    expectEvents(given(...history).when({ type: 'ExpireEvent', event_id: 1 }, { ...SYSTEM, now: at(59) }), []);
   });
 
   it('ExpireEvent is a no-op before a pinged deadline', () => {
-    expectEvents(given(...history, eventPinged(1, 30)).when({ type: 'ExpireEvent', event_id: 1 }, { now: at(89), app_id: null }), []);
+    expectEvents(given(...history, eventPinged(1, 30)).when({ type: 'ExpireEvent', event_id: 1 }, { ...SYSTEM, now: at(89) }), []);
   });
 
   it('ExpireEvent is a no-op on a closed, already expired or unknown event', () => {
     const closed = given(...history, eventClosed(1, [2, 4], 10), eventExpired(2, [3], 60));
-    expectEvents(closed.when({ type: 'ExpireEvent', event_id: 1 }, { now: at(500), app_id: null }), []);
-    expectEvents(closed.when({ type: 'ExpireEvent', event_id: 2 }, { now: at(500), app_id: null }), []);
-    expectEvents(closed.when({ type: 'ExpireEvent', event_id: 99 }, { now: at(500), app_id: null }), []);
+    expectEvents(closed.when({ type: 'ExpireEvent', event_id: 1 }, { ...SYSTEM, now: at(500) }), []);
+    expectEvents(closed.when({ type: 'ExpireEvent', event_id: 2 }, { ...SYSTEM, now: at(500) }), []);
+    expectEvents(closed.when({ type: 'ExpireEvent', event_id: 99 }, { ...SYSTEM, now: at(500) }), []);
   });
 
   it('dueEvents lists only open events past their deadline', () => {
     const state = given(
-      app1,
-      app2,
+      ...app1,
+      ...app2,
       eventOpened(1), // deadline 60
       eventOpened(2, 'app_2', 10), // deadline 70
       eventOpened(3, 'app_1', 0),
@@ -596,7 +673,7 @@ describe('decide: expiry (system commands)', () => {
   it('StartTerm starts the next term', () => {
     expectEvents(given({ type: 'WriterTermStarted', data: { term: 3, instance_id: 'a', started_at: iso(-10) } }).when(
       { type: 'StartTerm', instance_id: 'b' },
-      { app_id: null },
+      SYSTEM,
     ), [{ type: 'WriterTermStarted', data: { term: 4, instance_id: 'b', started_at: iso(0) } }]);
   });
 });

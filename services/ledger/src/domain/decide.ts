@@ -7,13 +7,15 @@ import {
   refusal,
   type LedgerCommand,
   type LedgerEvent,
+  type PayReward,
   type Refusal,
+  type ServiceSender,
   type TransactionData,
 } from '@coffer/contracts';
 import { available, houseAccount, isUserAccount, TREASURY, userAccount } from './accounts';
 import { balanceOf, rememberedCommand } from './state';
 import type { DecidedCommand, FinanceEventState, LedgerState } from './state';
-import { commandProblem } from './validate';
+import { commandProblem, shapeProblem } from './validate';
 
 /**
  * The most transactions one finance event may hold pending. Close and expiry settle them all in
@@ -25,12 +27,18 @@ export const MAX_PENDING_TRANSACTIONS_PER_EVENT = 10_000;
 /** Commands only the ledger itself issues: expiry sweeps and taking over the stream. */
 export type SystemCommand = { type: 'ExpireEvent'; event_id: number } | { type: 'StartTerm'; instance_id: string };
 
+/** Who sent a command: a service whose signature the NATS door checked, or the ledger itself. */
+export type CommandSender = ServiceSender | 'ledger';
+
 export interface DecideContext {
   now: Date;
   eventTimeoutSeconds: number;
   command_id: string;
+  sender: CommandSender;
   /** The calling app, or null for the admin and the ledger itself. */
   app_id: string | null;
+  /** The API key the app called with (null for the admin, the ledger and rewards). */
+  key_id: string | null;
   request_hash: string | null;
 }
 
@@ -43,10 +51,17 @@ const events = (...list: LedgerEvent[]): Decision => ({ kind: 'events', events: 
 const refuse = (...args: Parameters<typeof refusal>): Decision => ({ kind: 'refused', refusal: refusal(...args) });
 
 /**
- * Total over any JSON: `command` arrives over NATS and is checked field by field (validate.ts)
- * before anything reads it, so what is not a well-formed command is refused, never thrown on.
+ * Total over any JSON: `command` arrives over NATS, so nothing reads a field before it is
+ * checked (validate.ts), and what is not a well-formed command is refused, never thrown on.
+ * Who may ask (authorize, which reads only the type) comes before a replay, so a key revoked
+ * since gets nothing; a replay comes before the fields' check, so a retry gets its first
+ * answer, a recorded refusal included.
  */
 export function decide(state: LedgerState, command: LedgerCommand | SystemCommand, context: DecideContext): Decision {
+  const malformed = shapeProblem(command);
+  if (malformed) return { kind: 'refused', refusal: malformed };
+  const denied = authorize(state, command, context);
+  if (denied) return denied;
   // A command id seen before answers its first answer: for a key's retention window, or (no key) until its deadline.
   const keyed = Boolean(context.request_hash);
   const decided = rememberedCommand(state, context.command_id, keyed, context.now.getTime());
@@ -70,12 +85,43 @@ export function decide(state: LedgerState, command: LedgerCommand | SystemComman
     case 'IssueApiKey':
     case 'RevokeApiKey':
     case 'Grant':
-      if (context.app_id !== null) return refuse('FORBIDDEN', 'only the admin may do this');
       return decideAdmin(state, command, now);
+    case 'PayReward':
+      return payReward(state, command, context.app_id as string, now);
     default:
-      if (context.app_id === null) return refuse('FORBIDDEN', 'finance commands need an app key');
-      return decideFinance(state, command, context.app_id, context);
+      return decideFinance(state, command, context.app_id as string, context);
   }
+}
+
+/**
+ * Who may ask for what, checked before anything else (a replay included): the ledger alone
+ * sweeps and starts terms; the achievements service only pays rewards; the gateway sends the
+ * admin's commands (no app) and apps' commands, each with a live API key of the very app it acts
+ * for, so a key revoked since the gateway looked, or a key of another app, moves nothing.
+ */
+function authorize(state: LedgerState, command: LedgerCommand | SystemCommand, context: DecideContext): Decision | null {
+  const sender = context.sender;
+  switch (command.type) {
+    case 'StartTerm':
+    case 'ExpireEvent':
+      return sender === 'ledger' ? null : refuse('FORBIDDEN', 'only the ledger itself may do this');
+    case 'PayReward':
+      if (sender !== 'achievements') return refuse('FORBIDDEN', 'only the achievements service pays rewards');
+      return context.app_id === null ? refuse('FORBIDDEN', 'a reward is paid by an app') : null;
+  }
+  if (sender !== 'gateway') return refuse('FORBIDDEN', `the ${sender} service may not send ${command.type}`);
+  switch (command.type) {
+    case 'RegisterApp':
+    case 'IssueApiKey':
+    case 'RevokeApiKey':
+    case 'Grant':
+      return context.app_id === null ? null : refuse('FORBIDDEN', 'only the admin may do this');
+  }
+  if (context.app_id === null) return refuse('FORBIDDEN', 'finance commands need an app key');
+  const key = context.key_id === null ? undefined : state.apps.get(context.app_id)?.keys.get(context.key_id);
+  if (!key) return refuse('UNAUTHENTICATED', 'the API key is unknown or belongs to another app');
+  if (key.revoked_at !== null) return refuse('UNAUTHENTICATED', 'the API key is revoked');
+  return null;
 }
 
 function decideAdmin(
@@ -122,9 +168,26 @@ function decideAdmin(
   }
 }
 
+/** A posted credit from the app's house account: what an unlocked achievement pays. */
+function payReward(state: LedgerState, command: PayReward, appId: string, now: string): Decision {
+  if (!state.apps.has(appId)) return refuse('NOT_FOUND', `app ${appId} does not exist`);
+  return transaction(state, {
+    kind: 'credit',
+    app_id: appId,
+    event_id: null,
+    user: command.user_id,
+    debit: houseAccount(appId),
+    creditUser: command.user_id,
+    amount: command.amount,
+    currency: command.currency,
+    description: command.description,
+    now,
+  });
+}
+
 function decideFinance(
   state: LedgerState,
-  command: Extract<LedgerCommand, { type: 'OpenEvent' | 'PingEvent' | 'CloseEvent' | 'PostTransaction' | 'Transfer' }>,
+  command: Exclude<LedgerCommand, { type: 'RegisterApp' | 'IssueApiKey' | 'RevokeApiKey' | 'Grant' | 'PayReward' }>,
   appId: string,
   context: DecideContext,
 ): Decision {
@@ -239,13 +302,17 @@ function transaction(state: LedgerState, intent: TransactionIntent): Decision {
   return events(intent.event_id === null ? { type: 'TransactionPosted', data } : { type: 'TransactionPending', data });
 }
 
+/** Refusals that say who may not ask, not what the answer to the request is. */
+const CALLER_REFUSALS: ReadonlySet<Refusal['code']> = new Set(['UNAUTHENTICATED', 'FORBIDDEN']);
+
 /**
  * The event that records a refusal, for a command sent with an Idempotency-Key: its retries get
  * the same refusal, after a restart too. A reused key's refusal is not recorded (the key belongs
- * to the first request), and a command without a key is never asked again.
+ * to the first request), nor a refusal of the caller (the same request from a live key of the
+ * app must still be decided), and a command without a key is never asked again.
  */
 export function recordedRefusal(refused: Refusal, context: Pick<DecideContext, 'request_hash'>): LedgerEvent | null {
-  if (!context.request_hash || refused.code === 'IDEMPOTENCY_KEY_REUSED') return null;
+  if (!context.request_hash || refused.code === 'IDEMPOTENCY_KEY_REUSED' || CALLER_REFUSALS.has(refused.code)) return null;
   const data = { code: refused.code, message: refused.message };
   return { type: 'CommandRefused', data: refused.details ? { ...data, details: refused.details } : data };
 }

@@ -9,6 +9,7 @@ import {
   apiKeyIssued,
   apiKeyRevoked,
   appRegistered,
+  appWithKey,
   apply,
   at,
   COINS,
@@ -25,6 +26,8 @@ import {
   pending,
   posted,
   SNOWFLAKE,
+  keyOf,
+  SYSTEM,
   transferred,
   when,
   withMetadata,
@@ -79,14 +82,14 @@ describe('evolve: balances', () => {
   });
 
   it('expiry through decide: the user credited inside ends with nothing, the user debited gets it back', () => {
-    const state = given(app1, granted(1, 'alice', 100));
+    const state = given(...appWithKey('app_1'), granted(1, 'alice', 100));
     apply(state, state.when({ type: 'OpenEvent', description: null }));
     apply(state, state.when(debit('alice', '60', 1), { now: at(1) }));
     apply(state, state.when(credit(SNOWFLAKE, '1000000000000000000', 1), { now: at(2) }));
     expect(balanceOfUser(state, 'alice').balances).toEqual([
       { currency: COINS, available: '40', posted: '100', pending_debit: '60', pending_credit: '0' },
     ]);
-    apply(state, state.when({ type: 'ExpireEvent', event_id: 1 }, { now: at(60), app_id: null }));
+    apply(state, state.when({ type: 'ExpireEvent', event_id: 1 }, { ...SYSTEM, now: at(60) }));
     expect(balanceOfUser(state, 'alice').balances).toEqual([
       { currency: COINS, available: '100', posted: '100', pending_debit: '0', pending_credit: '0' },
     ]);
@@ -408,6 +411,7 @@ describe('snapshot', () => {
     apiKeyIssued('app_1', 'k1'),
     app2,
     apiKeyRevoked('app_1', 'k1', 3),
+    apiKeyIssued('app_1', keyOf('app_1'), 3),
     granted(1, SNOWFLAKE, '1000000000000000000'),
     granted(2, 'alice', 50, { currency: 'gems' }),
     eventOpened(1),

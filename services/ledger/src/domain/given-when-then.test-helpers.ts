@@ -26,11 +26,17 @@ export const SNOWFLAKE = '169015299834642432';
 export const at = (seconds: number): Date => new Date(NOW.getTime() + seconds * 1000);
 export const iso = (seconds = 0): string => at(seconds).toISOString();
 
+/** The API key every scenario's app calls with unless a test says otherwise (see appWithKey). */
+export const keyOf = (app_id: string): string => `key_${app_id}`;
+
 export function defaultContext(overrides: Partial<DecideContext> = {}): DecideContext {
+  const app_id = overrides.app_id === undefined ? 'app_1' : overrides.app_id;
   return {
     now: NOW,
     eventTimeoutSeconds: TIMEOUT_SECONDS,
-    app_id: 'app_1',
+    sender: 'gateway',
+    app_id,
+    key_id: app_id === null ? null : keyOf(app_id),
     command_id: randomUUID(),
     request_hash: null,
     ...overrides,
@@ -51,7 +57,7 @@ export function given(...history: AppliedEvent[]): GivenState {
   return state;
 }
 
-/** …when this command arrives (default context: NOW, 60 s timeout, caller app_1, no Idempotency-Key). */
+/** …when this command arrives (default context: NOW, 60 s timeout, app_1 through the gateway with key_app_1, no Idempotency-Key). */
 export function when(
   state: LedgerState,
   command: LedgerCommand | SystemCommand,
@@ -122,6 +128,11 @@ export function withMetadata(
 
 export function appRegistered(app_id = 'app_1', name = `App ${app_id}`, seconds = 0): LedgerEvent {
   return { type: 'AppRegistered', data: { app_id, name, registered_at: iso(seconds) } };
+}
+
+/** An app with the key scenarios call with by default (keyOf): registered, then its key issued. */
+export function appWithKey(app_id = 'app_1', seconds = 0): LedgerEvent[] {
+  return [appRegistered(app_id, `App ${app_id}`, seconds), apiKeyIssued(app_id, keyOf(app_id), seconds)];
 }
 
 export function apiKeyIssued(app_id: string, key_id: string, seconds = 0): LedgerEvent {
@@ -292,3 +303,9 @@ export const grant = (user_id: string, amount: string, currency = COINS): Ledger
 
 /** Context of an admin command (no calling app). */
 export const ADMIN: Partial<DecideContext> = { app_id: null };
+
+/** Context of a command the ledger gives itself (expiry sweeps, a new term). */
+export const SYSTEM: Partial<DecideContext> = { sender: 'ledger', app_id: null, key_id: null };
+
+/** Context of a reward the achievements service pays for an app's achievement. */
+export const REWARD = (app_id = 'app_1'): Partial<DecideContext> => ({ sender: 'achievements', app_id, key_id: null });

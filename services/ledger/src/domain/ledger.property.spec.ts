@@ -26,6 +26,8 @@ const DEADLINE_MS = 5_000;
 const USERS = ['alice', 'bob', SNOWFLAKE, 'u.x:1-2'];
 const BAD_USERS = ['bad user', '', 'x|y'];
 const APPS = ['app_1', 'app_2'];
+/** The key each app is registered with, and calls with unless a step says another app's. */
+const BOOT_KEYS: Record<string, string> = { app_1: 'boot_1', app_2: 'boot_2' };
 
 /** A weighted choice for fc.oneof. */
 const w = <T>(weight: number, arbitrary: fc.Arbitrary<T>) => ({ weight, arbitrary });
@@ -58,6 +60,9 @@ const grantAmount = fc.oneof(
 const eventRef = fc.oneof(w(5, fc.constant('mine' as const)), w(1, fc.integer({ min: 1, max: 12 })));
 const appCaller = fc.oneof(w(10, fc.constantFrom('app_1', 'app_1', 'app_2')), w(1, fc.constant(null)));
 const adminCaller = fc.oneof(w(6, fc.constant(null)), w(1, fc.constantFrom(...APPS)));
+/** The API key a finance command comes with: the caller's own, or (rarely) another app's. */
+type ApiKeyChoice = 'own' | 'other';
+const apiKey = fc.oneof(w(20, fc.constant<ApiKeyChoice>('own')), w(1, fc.constant<ApiKeyChoice>('other')));
 /** An Idempotency-Key (scoped to the caller), or none. */
 const key = fc.option(
   fc.integer({ min: 1, max: 30 }).map((n) => `k${n}`),
@@ -67,11 +72,12 @@ const description = fc.oneof(w(10, fc.constant(null)), w(2, fc.string({ maxLengt
 
 type EventRef = 'mine' | number;
 type Step =
-  | { t: 'open'; caller: string | null; key: string | null; description: string | null }
-  | { t: 'ping' | 'close'; caller: string | null; key: string | null; event: EventRef }
+  | { t: 'open'; caller: string | null; apiKey: ApiKeyChoice; key: string | null; description: string | null }
+  | { t: 'ping' | 'close'; caller: string | null; apiKey: ApiKeyChoice; key: string | null; event: EventRef }
   | {
       t: 'post';
       caller: string | null;
+      apiKey: ApiKeyChoice;
       key: string | null;
       kind: 'credit' | 'debit';
       user: string;
@@ -79,7 +85,7 @@ type Step =
       currency: string;
       event: EventRef | null;
     }
-  | { t: 'transfer'; caller: string | null; key: string | null; from: string; to: string; amount: AmountSpec; currency: string }
+  | { t: 'transfer'; caller: string | null; apiKey: ApiKeyChoice; key: string | null; from: string; to: string; amount: AmountSpec; currency: string }
   | { t: 'grant'; caller: string | null; key: string | null; user: string; amount: string; currency: string }
   | { t: 'register'; name: string; keyId: string }
   | { t: 'issueKey'; app: string; keyId: string }
@@ -93,14 +99,15 @@ type Step =
 
 const keyId = fc.constantFrom('key_a', 'key_b', 'key_c', 'key_d', 'key_e');
 const step: fc.Arbitrary<Step> = fc.oneof(
-  w(7, fc.record({ t: fc.constant('open' as const), caller: appCaller, key, description })),
-  w(2, fc.record({ t: fc.constant('ping' as const), caller: appCaller, key, event: eventRef })),
-  w(3, fc.record({ t: fc.constant('close' as const), caller: appCaller, key, event: eventRef })),
+  w(7, fc.record({ t: fc.constant('open' as const), caller: appCaller, apiKey, key, description })),
+  w(2, fc.record({ t: fc.constant('ping' as const), caller: appCaller, apiKey, key, event: eventRef })),
+  w(3, fc.record({ t: fc.constant('close' as const), caller: appCaller, apiKey, key, event: eventRef })),
   w(
     14,
     fc.record({
       t: fc.constant('post' as const),
       caller: appCaller,
+      apiKey,
       key,
       kind: fc.constantFrom('credit' as const, 'debit' as const),
       user,
@@ -111,7 +118,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   ),
   w(
     5,
-    fc.record({ t: fc.constant('transfer' as const), caller: appCaller, key, from: user, to: user, amount: amountSpec, currency }),
+    fc.record({ t: fc.constant('transfer' as const), caller: appCaller, apiKey, key, from: user, to: user, amount: amountSpec, currency }),
   ),
   w(5, fc.record({ t: fc.constant('grant' as const), caller: adminCaller, key, user, amount: grantAmount, currency })),
   w(1, fc.record({ t: fc.constant('register' as const), name: fc.constantFrom('Poker', 'Dice', ' ', 'Slots'), keyId })),
@@ -154,6 +161,7 @@ function must(condition: boolean, message: string): void {
 interface Sent {
   command: LedgerCommand;
   caller: string | null;
+  apiKey: ApiKeyChoice;
   command_id: string;
   request_hash: string | null;
 }
@@ -200,28 +208,45 @@ class Run {
     return latestOpen || latest;
   }
 
-  context(caller: string | null, command_id: string, request_hash: string | null): DecideContext {
-    return { now: this.now, eventTimeoutSeconds: TIMEOUT_SECONDS, app_id: caller, command_id, request_hash };
+  /** The gateway's context (the ledger's own for its system commands), with the key the step chose. */
+  context(command: LedgerCommand | SystemCommand, caller: string | null, apiKey: ApiKeyChoice, command_id: string, request_hash: string | null): DecideContext {
+    const system = command.type === 'ExpireEvent' || command.type === 'StartTerm';
+    const keyOwner = apiKey === 'own' ? caller : APPS.find((app) => app !== caller)!;
+    const key_id = caller === null ? null : (BOOT_KEYS[keyOwner!] ?? null);
+    return { now: this.now, eventTimeoutSeconds: TIMEOUT_SECONDS, sender: system ? 'ledger' : 'gateway', app_id: caller, key_id, command_id, request_hash };
   }
 
   /** Decides a command the way the writer does, and checks the decision against the rules. */
-  send(command: LedgerCommand | SystemCommand, caller: string | null, key: string | null, hashOverride?: string, resentId?: string): void {
+  send(
+    command: LedgerCommand | SystemCommand,
+    caller: string | null,
+    key: string | null,
+    hashOverride?: string,
+    apiKey: ApiKeyChoice = 'own',
+    resentId?: string,
+  ): void {
     const command_id = resentId ?? (key ? `${caller ?? 'admin'}/${key}` : `cmd-${++this.counter}`);
     const request_hash = key ? (hashOverride ?? JSON.stringify(command)) : null;
-    const context = this.context(caller, command_id, request_hash);
+    const context = this.context(command, caller, apiKey, command_id, request_hash);
     const system = command.type === 'ExpireEvent' || command.type === 'StartTerm';
     const times = { decided_at_epoch_ms: this.now.getTime(), deadline_epoch_ms: system ? null : this.now.getTime() + DEADLINE_MS };
 
     const before = JSON.stringify(snapshot(this.state));
-    const expected = this.oracle(command, caller);
+    const expected = this.oracle(command, caller, context.key_id);
     const decision = decide(this.state, command, context);
     expect(JSON.stringify(snapshot(this.state))).toBe(before); // decide never changes the state
 
-    // The Idempotency-Key comes first: a known key replays or is refused as reused.
     see(`${command.type}:${decision.kind === 'refused' ? decision.refusal.code : decision.kind}`);
     if (decision.kind === 'events' && decision.events.some((e) => e.type === 'TransactionPending')) see('pending');
+    // Who may ask comes first, a replay included; the answer is about the caller, so it is not recorded.
+    if (expected === 'FORBIDDEN' || expected === 'UNAUTHENTICATED') {
+      expect(decision.kind === 'refused' && decision.refusal.code).toBe(expected);
+      expect(decision.kind === 'refused' && recordedRefusal(decision.refusal, context)).toBeNull();
+      return;
+    }
+    // Then the Idempotency-Key: a known key replays or is refused as reused, until the retention
+    // window ends; after it the key is forgotten and the command is decided afresh.
     const remembered = request_hash ? this.firstReplies.get(command_id) : undefined;
-    // After the retention window the key is forgotten: the command is decided afresh.
     const known = remembered && this.now.getTime() < remembered.until ? remembered : undefined;
     if (remembered && !known) see('retried after the window');
     if (resentId) {
@@ -248,7 +273,7 @@ class Run {
       expect(decision.kind === 'refused' ? decision.refusal.code : decision.kind).toBe(expected);
     }
     if (decision.kind === 'refused') {
-      expect(['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND', 'EVENT_NOT_OPEN', 'INSUFFICIENT_FUNDS']).toContain(
+      expect(['VALIDATION_FAILED', 'NOT_FOUND', 'EVENT_NOT_OPEN', 'INSUFFICIENT_FUNDS']).toContain(
         decision.refusal.code,
       );
       // As the writer does: a refusal of a command with a key is recorded, so retries get it again.
@@ -258,7 +283,7 @@ class Run {
         this.evolve(recorded, command_id, request_hash, times);
         expect(this.state.commands.get(command_id)?.refusal).toEqual(decision.refusal);
         this.firstReplies.set(command_id, { request_hash, reply: null, refusal: decision.refusal, until: this.now.getTime() + RETENTION_MS });
-        if (command.type !== 'ExpireEvent' && command.type !== 'StartTerm') this.sent.push({ command, caller, command_id, request_hash });
+        if (!system) this.sent.push({ command, caller, apiKey, command_id, request_hash });
       }
       return;
     }
@@ -269,12 +294,12 @@ class Run {
       expect(decided?.request_hash).toBe(request_hash);
       const until = this.now.getTime() + RETENTION_MS;
       this.firstReplies.set(command_id, { request_hash, reply: JSON.parse(JSON.stringify(decided!.reply)), until });
-      if (!system) this.sent.push({ command, caller, command_id, request_hash });
+      if (!system) this.sent.push({ command, caller, apiKey, command_id, request_hash });
     } else if (!system && decision.events.length > 0) {
       const decided = this.state.recentCommands.get(command_id);
       expect(decided?.remembered_until_ms).toBe(times.deadline_epoch_ms);
       const reply = JSON.parse(JSON.stringify(decided!.reply));
-      this.unkeyed.push({ command: command as LedgerCommand, caller, command_id, request_hash: null, reply, deadline: times.deadline_epoch_ms! });
+      this.unkeyed.push({ command: command as LedgerCommand, caller, apiKey, command_id, request_hash: null, reply, deadline: times.deadline_epoch_ms! });
     }
   }
 
@@ -286,13 +311,18 @@ class Run {
 
   /**
    * What an independent reading of the rules expects for the checks that need no deep state:
-   * the caller's rights, the event's existence and openness, and the funds of a debited user.
+   * the caller's rights and key, the event's existence and openness, and the funds of a debited user.
    */
-  private oracle(command: LedgerCommand | SystemCommand, caller: string | null): string | undefined {
+  private oracle(command: LedgerCommand | SystemCommand, caller: string | null, keyId: string | null): string | undefined {
     const adminOnly = ['RegisterApp', 'IssueApiKey', 'RevokeApiKey', 'Grant'];
     if (command.type === 'ExpireEvent' || command.type === 'StartTerm') return 'events';
     const eventId = command.type === 'PingEvent' || command.type === 'CloseEvent' || command.type === 'PostTransaction' ? command.event_id : null;
-    // Fields are checked before anything else (a command is JSON from NATS until then).
+    // Who may ask comes first (it reads only the type), then the fields (JSON from NATS until checked).
+    if (adminOnly.includes(command.type) !== (caller === null)) return 'FORBIDDEN';
+    if (caller !== null) {
+      const key = keyId === null ? undefined : this.state.apps.get(caller)?.keys.get(keyId);
+      if (!key || key.revoked_at !== null) return 'UNAUTHENTICATED';
+    }
     if (eventId !== null && !(Number.isSafeInteger(eventId) && eventId >= 1)) return 'VALIDATION_FAILED';
     if (command.type === 'PostTransaction' || command.type === 'Transfer' || command.type === 'Grant') {
       const users = command.type === 'Transfer' ? [command.from_user_id, command.to_user_id] : [command.user_id];
@@ -304,7 +334,6 @@ class Run {
       if (!wellFormed) return 'VALIDATION_FAILED';
     }
     if (command.type === 'OpenEvent' && command.description !== null && command.description.length > 500) return 'VALIDATION_FAILED';
-    if (adminOnly.includes(command.type) !== (caller === null)) return 'FORBIDDEN';
 
     if (eventId !== null) {
       const finance = this.state.openEvents.get(eventId);
@@ -332,7 +361,8 @@ class Run {
     for (const event_id of dueEvents(this.state, this.now)) {
       const before = this.state.openEvents.get(event_id)!;
       const pendingIds = [...before.pending];
-      const decision = decide(this.state, { type: 'ExpireEvent', event_id }, this.context(null, `sweep-${++this.counter}`, null));
+      const sweep = { type: 'ExpireEvent', event_id } as const;
+      const decision = decide(this.state, sweep, this.context(sweep, null, 'own', `sweep-${++this.counter}`, null));
       expect(decision.kind === 'events' && decision.events.map((e) => e.type)).toEqual(['EventExpired']);
       if (decision.kind !== 'events') return;
       expect(decision.events[0].data).toMatchObject({ event_id, voided_transaction_ids: pendingIds });
@@ -364,14 +394,14 @@ class Run {
     const ref = (event: EventRef) => (event === 'mine' ? this.latestEventOf('caller' in step ? step.caller : null) : event);
     switch (step.t) {
       case 'open':
-        return this.send({ type: 'OpenEvent', description: step.description }, step.caller, step.key);
+        return this.send({ type: 'OpenEvent', description: step.description }, step.caller, step.key, undefined, step.apiKey);
       case 'ping':
-        return this.send({ type: 'PingEvent', event_id: ref(step.event) }, step.caller, step.key);
+        return this.send({ type: 'PingEvent', event_id: ref(step.event) }, step.caller, step.key, undefined, step.apiKey);
       case 'close': {
         const event_id = ref(step.event);
         const pendingBefore = [...(this.state.openEvents.get(event_id)?.pending ?? [])];
         const wasOpen = this.state.openEvents.has(event_id);
-        this.send({ type: 'CloseEvent', event_id }, step.caller, step.key);
+        this.send({ type: 'CloseEvent', event_id }, step.caller, step.key, undefined, step.apiKey);
         const after = this.state.settledEvents.get(event_id);
         if (wasOpen && after?.status === 'closed') {
           // close posts exactly what was pending
@@ -395,6 +425,8 @@ class Run {
           },
           step.caller,
           step.key,
+          undefined,
+          step.apiKey,
         );
       case 'transfer':
         return this.send(
@@ -408,6 +440,8 @@ class Run {
           },
           step.caller,
           step.key,
+          undefined,
+          step.apiKey,
         );
       case 'grant':
         return this.send(
@@ -440,7 +474,7 @@ class Run {
         const sent = this.sent[step.pick % this.sent.length];
         const key = sent.command_id.slice(sent.command_id.indexOf('/') + 1);
         // Same key and body: the first reply again. Same key, other body: refused as reused.
-        return this.send(sent.command, sent.caller, key, step.tamper ? `${sent.request_hash}+tampered` : sent.request_hash!);
+        return this.send(sent.command, sent.caller, key, step.tamper ? `${sent.request_hash}+tampered` : sent.request_hash!, sent.apiKey);
       }
       case 'resend': {
         // A command without a key sent again with its id (a gateway resending it after a takeover,
@@ -448,7 +482,7 @@ class Run {
         const live = this.unkeyed.filter((sent) => this.now.getTime() < sent.deadline);
         if (live.length === 0) return;
         const sent = live[step.pick % live.length];
-        return this.send(sent.command, sent.caller, null, undefined, sent.command_id);
+        return this.send(sent.command, sent.caller, null, undefined, sent.apiKey, sent.command_id);
       }
     }
   }
@@ -575,6 +609,7 @@ describe('ledger properties', () => {
       'Grant:events',
       'Grant:FORBIDDEN',
       'OpenEvent:FORBIDDEN',
+      'PostTransaction:UNAUTHENTICATED',
       'RegisterApp:events',
       'IssueApiKey:NOT_FOUND',
       'RevokeApiKey:events',

@@ -40,11 +40,16 @@ const RULES = {
   kind: "must be 'credit' or 'debit'",
 } as const;
 
+/** Null when `command` is an object with a type (all who-may-ask needs to read), else the refusal. */
+export function shapeProblem(command: unknown): Refusal | null {
+  const typed = typeof command === 'object' && command !== null && !Array.isArray(command) && typeof (command as Fields).type === 'string';
+  return typed ? null : refusal('VALIDATION_FAILED', 'malformed ledger command');
+}
+
 /** Null when `command` is a well-formed ledger or system command, else the refusal naming its fields. */
 export function commandProblem(command: unknown): Refusal | null {
-  if (typeof command !== 'object' || command === null || Array.isArray(command)) {
-    return refusal('VALIDATION_FAILED', 'malformed ledger command');
-  }
+  const shape = shapeProblem(command);
+  if (shape) return shape;
   const c = command as Fields;
   const problems: Record<string, string[]> = {};
   const problem: Report = (field, message) => (problems[field] ??= []).push(`${field} ${message}`);
@@ -78,6 +83,7 @@ export function commandProblem(command: unknown): Refusal | null {
       checkMoney(c, problem, problems);
       break;
     case 'Grant':
+    case 'PayReward':
       check(c, ['user_id'], isCanonicalUserId, RULES.userId, problem);
       checkMoney(c, problem, problems);
       break;

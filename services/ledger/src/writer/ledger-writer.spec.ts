@@ -37,14 +37,20 @@ describe('LedgerWriter queue', () => {
   });
 
   it('answers a lone command submitted as the previous batch finishes (nothing else queued)', async () => {
-    // The command arrives while the loop that answered the writer's term is still winding
+    // The command arrives while the loop that answered the previous command is still winding
     // down: it once waited for the next submit, so a quiet ledger left a lone request hanging.
     await writer.lead();
+    await writer.command(
+      { command: { type: 'RegisterApp', name: 'Game', key_id: 'key-1', key_hash: 'h' }, request_hash: null },
+      { correlation_id: randomUUID(), command_id: randomUUID(), app_id: null, key_id: null, deadline_epoch_ms: Date.now() + 10_000 },
+      'gateway',
+    );
     let timer: NodeJS.Timeout | undefined;
     const reply = await Promise.race([
       writer.command(
         { command: { type: 'OpenEvent', description: 'alone' }, request_hash: null },
-        { correlation_id: randomUUID(), command_id: randomUUID(), app_id: 'app_1', key_id: null, deadline_epoch_ms: Date.now() + 10_000 },
+        { correlation_id: randomUUID(), command_id: randomUUID(), app_id: 'app_1', key_id: 'key-1', deadline_epoch_ms: Date.now() + 10_000 },
+        'gateway',
       ),
       new Promise((resolve) => (timer = setTimeout(() => resolve('no answer within 5 s'), 5000))),
     ]);
@@ -70,6 +76,7 @@ describe('LedgerWriter start-up from snapshots', () => {
     to.command(
       { command: { type: 'Grant', user_id, amount, currency: 'coins', description: null }, request_hash: null },
       { correlation_id: randomUUID(), command_id: randomUUID(), app_id: null, key_id: null, deadline_epoch_ms: Date.now() + 10_000 },
+      'gateway',
     );
   const postedOf = async (from: LedgerWriter, user_id: string) => {
     const reply = (await from.query({ type: 'GetBalance', user_id })) as { ok: true; result: { balances: Array<{ posted: string }> } };
@@ -110,6 +117,11 @@ describe('LedgerWriter start-up from snapshots', () => {
   it('refuses a retried command with a key the same way after a restart, though funds arrived since', async () => {
     const first = writer(50_000);
     await first.lead();
+    await first.command(
+      { command: { type: 'RegisterApp', name: 'Game', key_id: 'key-1', key_hash: 'h' }, request_hash: null },
+      { correlation_id: randomUUID(), command_id: randomUUID(), app_id: null, key_id: null, deadline_epoch_ms: Date.now() + 10_000 },
+      'gateway',
+    );
     await grant(first, 'carol', '5');
     const debit = (to: LedgerWriter) =>
       to.command(
@@ -117,7 +129,8 @@ describe('LedgerWriter start-up from snapshots', () => {
           command: { type: 'PostTransaction', user_id: 'carol', event_id: null, kind: 'debit', amount: '10', currency: 'coins', description: null },
           request_hash: 'hash-of-the-request',
         },
-        { correlation_id: randomUUID(), command_id: 'app_1:key-1', app_id: 'app_1', key_id: null, deadline_epoch_ms: Date.now() + 10_000 },
+        { correlation_id: randomUUID(), command_id: 'app_1:key-1', app_id: 'app_1', key_id: 'key-1', deadline_epoch_ms: Date.now() + 10_000 },
+        'gateway',
       );
     const refused = await debit(first);
     expect(refused).toMatchObject({ ok: false, code: 'INSUFFICIENT_FUNDS' });
@@ -169,7 +182,7 @@ describe('LedgerWriter limits', () => {
     deadline_epoch_ms,
   });
   const grant = (to: LedgerWriter, user_id: string, amount: string, deadline = Date.now() + 10_000, command_id?: string) =>
-    to.command({ command: { type: 'Grant', user_id, amount, currency: 'coins', description: null }, request_hash: null }, meta(deadline, command_id));
+    to.command({ command: { type: 'Grant', user_id, amount, currency: 'coins', description: null }, request_hash: null }, meta(deadline, command_id), 'gateway');
   const postedOf = async (from: LedgerWriter, user_id: string) => {
     const reply = (await from.query({ type: 'GetBalance', user_id })) as { ok: true; result: { balances: Array<{ posted: string }> } };
     return reply.result.balances[0]?.posted ?? '0';
@@ -236,7 +249,7 @@ describe('LedgerWriter limits', () => {
     expect(await grant(ledger, 'carol', '1', Number.NaN)).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
     const missing = { ...meta(0), deadline_epoch_ms: undefined } as unknown as ReturnType<typeof meta>;
     const command = { command: { type: 'Grant' as const, user_id: 'carol', amount: '1', currency: 'coins', description: null }, request_hash: null };
-    expect(await ledger.command(command, missing)).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
+    expect(await ledger.command(command, missing, 'gateway')).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
     expect(await postedOf(ledger, 'carol')).toBe('1');
   });
 
@@ -292,6 +305,15 @@ describe('LedgerWriter with a command the store cannot hold', () => {
     const logger = new JsonLogger('ledger', 'info', (line) => lines.push(JSON.parse(line)));
     writer = new LedgerWriter(store, snapshots, logger, { ...OPTIONS, instanceId: randomUUID() });
     await writer.lead();
+    // app_1, app_2 and app_3, each calling with its own live key (key-1, key-2, key-3)
+    for (const n of [1, 2, 3]) {
+      const registered = await writer.command(
+        { command: { type: 'RegisterApp', name: `Game ${n}`, key_id: `key-${n}`, key_hash: 'h' }, request_hash: null },
+        meta(null),
+        'gateway',
+      );
+      expect(registered).toMatchObject({ ok: true });
+    }
   });
 
   afterAll(async () => {
@@ -305,7 +327,7 @@ describe('LedgerWriter with a command the store cannot hold', () => {
     correlation_id: randomUUID(),
     command_id: randomUUID(),
     app_id,
-    key_id: null,
+    key_id: app_id === null ? null : `key-${app_id.slice('app_'.length)}`,
     deadline_epoch_ms: Date.now() + 10_000,
     ...overrides,
   });
@@ -325,17 +347,19 @@ describe('LedgerWriter with a command the store cannot hold', () => {
       } as LedgerCommandBody,
       meta: meta('app_2', { command_id: 'app_2:poisoned-key', correlation_id: 'corr\u0000elation' }),
     };
-    const grant = writer.command({ command: { type: 'Grant', user_id: 'alice', amount: '100', currency: 'coins', description: null }, request_hash: null }, meta(null));
+    const grant = writer.command({ command: { type: 'Grant', user_id: 'alice', amount: '100', currency: 'coins', description: null }, request_hash: null }, meta(null), 'gateway');
     // Submitted while the grant's append is in flight: decided together into the next batch.
     const [credit, refused, transfer] = await Promise.all([
       writer.command(
         { command: { type: 'PostTransaction', user_id: 'bob', event_id: null, kind: 'credit', amount: '5', currency: 'coins', description: 'win' }, request_hash: null },
         meta('app_1'),
+        'gateway',
       ),
-      writer.command(poisoned.body, poisoned.meta),
+      writer.command(poisoned.body, poisoned.meta, 'gateway'),
       writer.command(
         { command: { type: 'Transfer', from_user_id: 'alice', to_user_id: 'carol', amount: '3', currency: 'coins', description: null }, request_hash: null },
         meta('app_3'),
+        'gateway',
       ),
     ]);
     expect(await grant).toMatchObject({ ok: true });
@@ -351,7 +375,7 @@ describe('LedgerWriter with a command the store cannot hold', () => {
     const record = events.find((event) => event.metadata.command_id === 'app_2:poisoned-key');
     expect(record).toMatchObject({ type: 'CommandRefused', data: { code: 'VALIDATION_FAILED' } });
     expect(JSON.stringify({ data: record?.data, metadata: record?.metadata })).not.toMatch(/\\u0000|\u0000/);
-    const retry = await writer.command(poisoned.body, poisoned.meta);
+    const retry = await writer.command(poisoned.body, poisoned.meta, 'gateway');
     expect(retry).toEqual(refused);
     expect(await store.readStream(writer.stream)).toHaveLength(events.length);
 

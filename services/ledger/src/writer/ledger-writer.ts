@@ -25,7 +25,7 @@ import {
   type Subscription,
 } from '@coffer/event-store';
 import { retryDelayMs, sleep, type JsonLogger } from '@coffer/platform';
-import { decide, dueEvents, recordedRefusal, type DecideContext, type SystemCommand } from '../domain/decide';
+import { decide, dueEvents, recordedRefusal, type CommandSender, type DecideContext, type SystemCommand } from '../domain/decide';
 import { evolve, mergeReplies, type AppliedEvent } from '../domain/evolve';
 import { answer } from '../domain/queries';
 import { isReadableSnapshot, restore, snapshot, type StoredSnapshot } from '../domain/snapshot';
@@ -258,7 +258,8 @@ export class LedgerWriter {
     await this.snapshotting;
   }
 
-  command(body: LedgerCommandBody, meta: RequestMeta): Promise<Reply<unknown>> {
+  /** `sender`: whose signature the NATS door checked (never the ledger: it does not sign). */
+  command(body: LedgerCommandBody, meta: RequestMeta, sender: Exclude<CommandSender, 'ledger'>): Promise<Reply<unknown>> {
     const deadline = meta.deadline_epoch_ms;
     // The deadline bounds how long the command's id is remembered: it must be there, and near.
     if (typeof deadline !== 'number' || !Number.isFinite(deadline) || deadline > this.options.clock().getTime() + MAX_DEADLINE_AHEAD_MS) {
@@ -274,7 +275,9 @@ export class LedgerWriter {
         now: this.options.clock(),
         eventTimeoutSeconds: this.options.eventTimeoutSeconds,
         command_id: meta.command_id,
+        sender,
         app_id: meta.app_id,
+        key_id: meta.key_id,
         request_hash: body.request_hash,
       },
     });
@@ -620,7 +623,9 @@ export class LedgerWriter {
         now: this.options.clock(),
         eventTimeoutSeconds: this.options.eventTimeoutSeconds,
         command_id: id,
+        sender: 'ledger',
         app_id: null,
+        key_id: null,
         request_hash: null,
       },
     };

@@ -1,5 +1,5 @@
 import { Controller, Inject } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
+import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
 import {
   isId,
   isRequestMeta,
@@ -10,7 +10,7 @@ import {
   type Reply,
   type Request,
 } from '@coffer/contracts';
-import { runWithCorrelation } from '@coffer/platform';
+import { runWithCorrelation, senderOf } from '@coffer/platform';
 import { LedgerWriter } from './ledger-writer';
 
 /** NATS adapter of the writer: commands and queries in, replies out. Nothing is decided here. */
@@ -19,11 +19,12 @@ export class LedgerController {
   constructor(@Inject(LedgerWriter) private readonly writer: LedgerWriter) {}
 
   @MessagePattern(PATTERNS.ledgerCommands)
-  command(@Payload() request: Request<LedgerCommandBody>): Promise<Reply<unknown>> {
+  command(@Payload() request: Request<LedgerCommandBody>, @Ctx() context: NatsContext): Promise<Reply<unknown>> {
     if (!isRequest(request) || !isCommandBody(request.body)) {
       return Promise.resolve(refusal('VALIDATION_FAILED', 'malformed ledger command'));
     }
-    return runWithCorrelation(request.meta.correlation_id, () => this.writer.command(request.body, request.meta));
+    const sender = senderOf(context);
+    return runWithCorrelation(request.meta.correlation_id, () => this.writer.command(request.body, request.meta, sender));
   }
 
   @MessagePattern(PATTERNS.ledgerQueries)
@@ -39,19 +40,13 @@ function isRequest(value: unknown): value is Request<unknown> {
   return typeof value === 'object' && value !== null && isRequestMeta((value as Request<unknown>).meta);
 }
 
-/** Commands the ledger gives itself (expiry, a new writer term): never obeyed from NATS. */
-const SYSTEM_COMMANDS: ReadonlySet<unknown> = new Set(['ExpireEvent', 'StartTerm']);
-
 /**
- * The command's fields are decide()'s to check; its envelope is checked here. The request hash
- * lands in event metadata, so it follows the value rules too.
+ * The command's fields are decide()'s to check, and who may send it too (a command the ledger
+ * gives itself, expiry or a new term, is never obeyed from NATS: its sender is never the ledger);
+ * its envelope is checked here. The request hash lands in event metadata, so it follows the
+ * value rules too.
  */
 function isCommandBody(body: unknown): body is LedgerCommandBody {
   const { command, request_hash } = (body ?? {}) as Partial<LedgerCommandBody>;
-  return (
-    typeof command === 'object' &&
-    command !== null &&
-    !SYSTEM_COMMANDS.has((command as { type?: unknown }).type) &&
-    (request_hash === null || isId(request_hash))
-  );
+  return typeof command === 'object' && command !== null && (request_hash === null || isId(request_hash));
 }

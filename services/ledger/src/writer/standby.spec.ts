@@ -31,6 +31,7 @@ describe('LedgerWriter as a hot standby', () => {
     to.command(
       { command: { type: 'Grant', user_id, amount, currency: 'coins', description: null }, request_hash: null },
       { correlation_id: randomUUID(), command_id: randomUUID(), app_id: null, key_id: null, deadline_epoch_ms: Date.now() + 10_000 },
+      'gateway',
     );
   const postedOf = async (from: LedgerWriter, user_id: string) => {
     const reply = (await from.query({ type: 'GetBalance', user_id })) as { ok: true; result: { balances: Array<{ posted: string }> } };

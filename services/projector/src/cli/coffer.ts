@@ -5,9 +5,21 @@
  *   rebuild <projection|all>  replay into fresh read models, swap them in when caught up
  *   verify                    books balance, and read models equal a fresh fold of the events
  *   status                    read-model position and lag
+ *   nats-config               a production NATS configuration: a user per component, TLS
+ *   service-key new|show      a fresh COFFER_SERVICE_KEY, or the deployment's key in that form
  */
+import { resolve } from 'node:path';
 import { createEventStore } from '@coffer/event-store';
-import { configOrExit, createPool, ensureDatabase, type PoolBounds } from '@coffer/platform';
+import {
+  configOrExit,
+  createPool,
+  ensureDatabase,
+  formatServiceKeys,
+  generateServiceKey,
+  loadServiceKeys,
+  type PoolBounds,
+} from '@coffer/platform';
+import { writeNatsConfig } from './nats-config';
 import { Generations } from '../read-models/generations';
 import { rebuild, status, verify } from '../read-models/operations';
 import { READ_MODEL_TABLES } from '../read-models/schema';
@@ -16,7 +28,45 @@ const USAGE = `usage: npm run coffer -- <command>
   rebuild <projection|all>   projections: all, ${Object.keys(READ_MODEL_TABLES).join(', ')}
                              (they share one generation: any of them rebuilds them all)
   verify                     exit 1 with a report if the books or the read models are wrong
-  status                     read-model position and lag against the event store`;
+  status                     read-model position and lag against the event store
+  nats-config [--out <dir>] [--host <name>] [--force]
+                             nats.conf with a user and permissions per component, TLS files
+                             and each component's NATS_URL (default deploy/nats, host nats:
+                             what docker-compose.yml reads)
+  service-key new            print a fresh COFFER_SERVICE_KEY value (<key_id>:<secret>)
+  service-key show           print the deployment's service key(s) in that form`;
+
+const OPERATIONS = ['rebuild', 'verify', 'status'];
+
+function option(args: string[], name: string): string | undefined {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : undefined;
+}
+
+/** The commands that need neither the event store nor the read models. */
+async function runSetup(command: string, args: string[]): Promise<number> {
+  if (command === 'nats-config') {
+    const config = configOrExit('coffer-cli');
+    const dir = resolve(option(args, '--out') ?? 'deploy/nats');
+    const written = writeNatsConfig(dir, config.natsPrefix, { host: option(args, '--host'), force: args.includes('--force') });
+    console.log(`wrote ${written.length} files to ${dir} for prefix ${config.natsPrefix}:`);
+    for (const file of written) console.log(`  ${file}`);
+    console.log('nats.conf and the .env files hold passwords: keep them private. docker compose up uses them.');
+    return 0;
+  }
+  if (args[1] === 'new') {
+    console.log(formatServiceKeys([generateServiceKey()]));
+    return 0;
+  }
+  if (args[1] === 'show') {
+    const config = configOrExit('coffer-cli');
+    await ensureDatabase(config.databaseUrl);
+    console.log(formatServiceKeys(await loadServiceKeys(config)));
+    return 0;
+  }
+  console.error(USAGE);
+  return 2;
+}
 
 /**
  * A rebuild or verify reads every event and builds whole tables and their indexes: statements
@@ -36,7 +86,8 @@ function progressBar(done: number, total: number, started: number): void {
 
 export async function runCli(args: string[]): Promise<number> {
   const [command, target] = args;
-  if (!command || !['rebuild', 'verify', 'status'].includes(command)) {
+  if (command === 'nats-config' || command === 'service-key') return runSetup(command, args);
+  if (!command || !OPERATIONS.includes(command)) {
     console.error(USAGE);
     return 2;
   }

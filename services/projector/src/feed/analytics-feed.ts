@@ -2,7 +2,7 @@ import { connect, JSONCodec, RetentionPolicy, StorageType, type JetStreamClient,
 import type { Pool } from 'pg';
 import { contextOf, isDomainEventType, subjects, type DomainEventType, type Subjects } from '@coffer/contracts';
 import { toEnvelope, type EventStore, type RecordedEvent, type Subscription } from '@coffer/event-store';
-import type { JsonLogger } from '@coffer/platform';
+import { natsConnectionOptions, type JsonLogger, type NatsEndpoint } from '@coffer/platform';
 import { ensureQuarantine, FEED_CONSUMER, quarantine } from '../quarantine';
 
 const RETRY_MS = 500;
@@ -39,7 +39,7 @@ export class AnalyticsFeed {
 
   constructor(
     private readonly store: EventStore,
-    private readonly natsUrl: string,
+    private readonly nats: NatsEndpoint,
     prefix: string,
     private readonly logger: JsonLogger,
     /** Where unpublishable events are quarantined. */
@@ -78,7 +78,7 @@ export class AnalyticsFeed {
   private async connect(): Promise<void> {
     if (this.nc && !this.nc.isClosed()) return;
     this.nc = await connect({
-      servers: this.natsUrl.split(','),
+      ...natsConnectionOptions(this.nats),
       name: 'coffer-analytics-feed',
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,

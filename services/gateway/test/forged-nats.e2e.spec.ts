@@ -1,0 +1,100 @@
+/**
+ * The whole system with someone on the NATS network who is not the gateway: the money flow
+ * through HTTP works end to end, while a Grant published straight onto the ledger's subject (the
+ * way 3,000,000 coins were once printed into a wallet) moves nothing, and neither does a command
+ * the gateway really sent, replayed after its deadline. What the gateway puts on NATS carries the
+ * caller's app and API key, signed as the gateway.
+ */
+import { randomUUID } from 'node:crypto';
+import { connect, type Msg, type MsgHdrs, type NatsConnection } from 'nats';
+import { PATTERNS, subjectOf, type RequestMeta } from '@coffer/contracts';
+import { SIGNATURE_HEADER } from '@coffer/platform';
+import { testNatsUrl } from '@coffer/testing';
+import { ADMIN_TOKEN, Stack, type RegisteredApp } from '../src/gateway.test-helpers';
+import { http, listenOnLoopback } from './http-client';
+
+jest.setTimeout(120000);
+
+const WALLET = 'forged-wallet';
+
+interface Sent {
+  subject: string;
+  data: Uint8Array;
+  headers: MsgHdrs | undefined;
+  meta: RequestMeta;
+  command: { type: string } | undefined;
+}
+
+describe('a forger on the NATS network', () => {
+  let stack: Stack;
+  let base: string;
+  let app: RegisteredApp;
+  let nc: NatsConnection;
+  let commands: string;
+  /** What the gateway published on the ledger's command subject (heard beside the ledger's queue group). */
+  const heard: Sent[] = [];
+
+  const balance = async () => {
+    const answer = await http(base, 'GET', `/finance/balance/${WALLET}?consistency=strong`, { token: app.api_key });
+    expect(answer.status).toBe(200);
+    return answer.body.balances.find((line: { currency: string }) => line.currency === 'coins')?.posted ?? '0';
+  };
+  const forge = async (data: Uint8Array, headers?: MsgHdrs, subject = commands) =>
+    JSON.parse(Buffer.from((await nc.request(subject, data, { timeout: 5000, headers })).data).toString('utf8'));
+
+  beforeAll(async () => {
+    stack = await Stack.start('gateway_forged');
+    base = await listenOnLoopback(stack.gateway);
+    commands = subjectOf(PATTERNS.ledgerCommands, stack.env.prefix);
+    nc = await connect({ servers: testNatsUrl() });
+    // The shared subject, and the announced writer's own, where the gateway sends once it heard it.
+    for (const subject of [commands, `${commands}.*`]) {
+      nc.subscribe(subject, {
+        callback: (_error, msg: Msg) => {
+          const packet = JSON.parse(Buffer.from(msg.data).toString('utf8'));
+          heard.push({ subject: msg.subject, data: msg.data, headers: msg.headers, meta: packet.data.meta, command: packet.data.body?.command });
+        },
+      });
+    }
+    await nc.flush();
+    app = await stack.registerApp('Forged Blackjack');
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+    await stack?.close();
+  });
+
+  it('lets the real flow through: the admin grants and the app debits, over HTTP', async () => {
+    const granted = await http(base, 'POST', '/admin/grants', { token: ADMIN_TOKEN, body: { user_id: WALLET, amount: 100 } });
+    expect(granted.status).toBe(201);
+    const debited = await http(base, 'POST', '/finance/transaction', { token: app.api_key, body: { user_id: WALLET, type: 'debit', amount: 30 } });
+    expect(debited.status).toBe(201);
+    expect(await balance()).toBe('70');
+  });
+
+  it("sends the caller's app and API key with every app command, signed as the gateway, and none with the admin's", () => {
+    const debit = heard.find((sent) => sent.command?.type === 'PostTransaction');
+    expect(debit?.meta).toMatchObject({ app_id: app.app_id, key_id: app.key_id });
+    expect(debit?.headers?.get(SIGNATURE_HEADER)).toMatch(/^v1 sender=gateway,key=[^,]+,mac=[A-Za-z0-9_-]{43}$/);
+    const grant = heard.find((sent) => sent.command?.type === 'Grant');
+    expect(grant?.meta).toMatchObject({ app_id: null, key_id: null });
+  });
+
+  it('refuses an unsigned Grant of 3,000,000 coins published straight onto the ledger subject', async () => {
+    const meta: RequestMeta = { correlation_id: randomUUID(), command_id: randomUUID(), app_id: null, key_id: null, deadline_epoch_ms: Date.now() + 5000 };
+    const command = { type: 'Grant', user_id: WALLET, amount: '3000000', currency: 'coins', description: null };
+    const packet = Buffer.from(JSON.stringify({ pattern: PATTERNS.ledgerCommands, data: { meta, body: { command, request_hash: null } }, id: randomUUID() }));
+    expect(await forge(packet)).toMatchObject({ err: { code: 'UNAUTHENTICATED', reason: 'unsigned' } });
+    expect(await balance()).toBe('70');
+  });
+
+  it("refuses the gateway's own debit, captured and replayed after its deadline", async () => {
+    const debit = heard.find((sent) => sent.command?.type === 'PostTransaction')!;
+    const wait = debit.meta.deadline_epoch_ms - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait + 10));
+    // On the subject it was signed for: anywhere else its signature is void before its deadline is read.
+    expect(await forge(debit.data, debit.headers, debit.subject)).toMatchObject({ err: { reason: 'past_deadline' } });
+    expect(await balance()).toBe('70');
+  });
+});

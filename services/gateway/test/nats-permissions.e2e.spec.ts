@@ -1,0 +1,208 @@
+/**
+ * Production NATS as `npm run coffer -- nats-config` writes it, on a private nats-server with TLS:
+ * every component runs as its own NATS user and does its work (the gateway commands, the ledger
+ * and achievements answer, achievements pays a reward, the projector fills the feed, analytics
+ * reads it, each service's container health check probes it), and the analytics user, which may
+ * only read the feed, can neither command the ledger nor read anyone's replies nor touch the stream.
+ */
+import type { INestMicroservice } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { connect, JSONCodec, type NatsConnection } from 'nats';
+import { PATTERNS, subjectOf, subjects } from '@coffer/contracts';
+import { JsonLogger, loadConfig, natsConnectionOptions, startMicroservice, type CofferConfig } from '@coffer/platform';
+import { createTestDatabase, freePort, testNatsPrefix, testServiceKey, type TestDatabase } from '@coffer/testing';
+import { AchievementsModule } from '../../achievements/src/achievements.module';
+import { LedgerModule } from '../../ledger/src/ledger.module';
+import { makeTlsFiles, natsServerConfig, type NatsUser } from '../../projector/src/cli/nats-config';
+import { ProjectorModule } from '../../projector/src/projector.module';
+import { createGateway } from '../src/create-gateway';
+import { ADMIN_TOKEN, call, untilServing } from '../src/gateway.test-helpers';
+
+jest.setTimeout(120000);
+
+const ROOT = resolve(__dirname, '../../..');
+const USER_ID = 'perm-user';
+
+describe('NATS with a user and permissions per component, over TLS', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'coffer-nats-perm-'));
+  const caFile = join(dir, 'ca-cert.pem');
+  let server: ChildProcess;
+  let database: TestDatabase;
+  let prefix: string;
+  let port: number;
+  let passwords: Record<NatsUser, string>;
+  let gateway: NestFastifyApplication;
+  const services: INestMicroservice[] = [];
+  const connections: NatsConnection[] = [];
+
+  const urlOf = (user: NatsUser) => `tls://${user}:${passwords[user]}@127.0.0.1:${port}`;
+  const configOf = (user: NatsUser): CofferConfig =>
+    loadConfig({
+      DATABASE_URL: database.url,
+      NATS_URL: urlOf(user),
+      NATS_CA_FILE: caFile,
+      COFFER_NATS_PREFIX: prefix,
+      COFFER_SERVICE_KEY: testServiceKey(),
+      COFFER_ADMIN_TOKEN: ADMIN_TOKEN,
+      LOG_LEVEL: 'error',
+    });
+  const connectAs = async (user: NatsUser) => {
+    const nc = await connect({ ...natsConnectionOptions({ natsUrl: urlOf(user), natsCaFile: caFile }), timeout: 2000 });
+    connections.push(nc);
+    return nc;
+  };
+  const coins = async () => {
+    const answer = await call(gateway, 'GET', `/finance/balance/${USER_ID}?consistency=strong`, { token: appKey });
+    return answer.body.balances?.find((line: { currency: string }) => line.currency === 'coins')?.posted ?? '0';
+  };
+  let appKey: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('nats_perm');
+    prefix = testNatsPrefix('nats_perm');
+    port = await freePort();
+    makeTlsFiles(dir, ['localhost', '127.0.0.1']);
+    const made = natsServerConfig({
+      prefix,
+      host: '127.0.0.1',
+      port,
+      serverCertFile: join(dir, 'server-cert.pem'),
+      serverKeyFile: join(dir, 'server-key.pem'),
+      storeDir: join(dir, 'jetstream'),
+      clientCaFile: caFile,
+    });
+    passwords = made.passwords;
+    writeFileSync(join(dir, 'nats.conf'), made.conf);
+    const binary = ['/usr/sbin/nats-server', '/usr/local/bin/nats-server', '/usr/bin/nats-server'].find(existsSync) ?? 'nats-server';
+    server = spawn(binary, ['-c', join(dir, 'nats.conf'), '-a', '127.0.0.1'], { stdio: 'ignore' });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await (await connectAs('gateway')).close();
+        break;
+      } catch (error) {
+        if (attempt > 50) throw error;
+        await new Promise((done) => setTimeout(done, 100));
+      }
+    }
+
+    const ledger = configOf('ledger');
+    const logger = (service: string) => new JsonLogger(service, 'error');
+    services.push(await startMicroservice({ service: 'ledger', config: ledger, logger: logger('ledger'), module: (transport) => LedgerModule.forRoot(ledger, logger('ledger'), transport) }));
+    const achievements = configOf('achievements');
+    services.push(
+      await startMicroservice({
+        service: 'achievements',
+        config: achievements,
+        logger: logger('achievements'),
+        module: (_transport, keys) => AchievementsModule.forRoot(achievements, logger('achievements'), keys, { reactor: { retryMs: 20, maxRetryMs: 200 } }),
+      }),
+    );
+    const projector = configOf('projector');
+    services.push(await startMicroservice({ service: 'projector', config: projector, logger: logger('projector'), module: () => ProjectorModule.forRoot(projector, logger('projector')) }));
+    gateway = await createGateway(configOf('gateway'), logger('gateway'));
+    await gateway.init();
+    await gateway.getHttpAdapter().getInstance().ready();
+    await untilServing(gateway);
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    for (const service of services.splice(0).reverse()) await service.close();
+    for (const nc of connections) await nc.close().catch(() => undefined);
+    if (server && server.exitCode === null && server.signalCode === null) {
+      const exited = new Promise((done) => server.once('exit', done));
+      server.kill('SIGTERM');
+      await exited;
+    }
+    await database?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lets every component do its work as its own user: commands, a reward paid by achievements, the feed', async () => {
+    const created = await call(gateway, 'POST', '/admin/apps', { token: ADMIN_TOKEN, body: { name: 'Permitted' } });
+    expect(created.status).toBe(201);
+    appKey = created.body.api_key;
+    expect((await call(gateway, 'POST', '/admin/grants', { token: ADMIN_TOKEN, body: { user_id: USER_ID, amount: 100 } })).status).toBe(201);
+    expect((await call(gateway, 'POST', '/finance/transaction', { token: appKey, body: { user_id: USER_ID, type: 'debit', amount: 10 } })).status).toBe(201);
+    const achievement = { key: 'first', name: 'First', goal: 1, reward: { amount: '25' } };
+    expect((await call(gateway, 'POST', '/achievements', { token: appKey, body: achievement })).status).toBe(201);
+    expect((await call(gateway, 'POST', '/achievements/first/unlock', { token: appKey, body: { user_id: USER_ID } })).status).toBe(200);
+    const deadline = Date.now() + 15000;
+    while ((await coins()) !== '115' && Date.now() < deadline) await new Promise((done) => setTimeout(done, 100));
+    expect(await coins()).toBe('115');
+
+    // The analytics user reads the feed the projector published.
+    const analytics = await connectAs('analytics');
+    const consumer = await analytics.jetstream().consumers.get(subjects(prefix).eventsStream); // from the start
+    const seen: string[] = [];
+    const messages = await consumer.consume();
+    for await (const message of messages) {
+      seen.push(message.subject.split('.').pop()!);
+      if (seen.filter((type) => type === 'TransactionPosted').length === 3) break;
+    }
+    expect(seen).toEqual(expect.arrayContaining(['AppRegistered', 'AchievementUnlocked', 'TransactionPosted']));
+  });
+
+  it("runs each service's container health check with that service's own user", async () => {
+    // A child process of its own (not spawnSync): the services it probes run in this process.
+    const probe = (service: string, user: NatsUser) =>
+      new Promise<{ status: number | null; out: string }>((done) => {
+        const child = spawn(process.execPath, [join(ROOT, 'tools/healthcheck.js'), service], {
+          env: { ...process.env, NATS_URL: urlOf(user), NATS_CA_FILE: caFile, COFFER_NATS_PREFIX: prefix },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+        child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+        child.on('exit', (status) => done({ status, out }));
+      });
+    for (const service of ['ledger', 'achievements', 'projector'] as const) {
+      expect({ service, ...(await probe(service, service)) }).toMatchObject({ service, status: 0, out: expect.stringContaining('"status":"ok"') });
+    }
+    expect(await probe('ledger', 'analytics')).toMatchObject({ status: 1 });
+  });
+
+  it('refuses the analytics user a command, anyone else\u2019s replies and the stream itself', async () => {
+    const commands = subjectOf(PATTERNS.ledgerCommands, prefix);
+    const watcher = await connectAs('ledger'); // hears the command subject beside the ledger's queue group
+    const heard: string[] = [];
+    // The shared subject, and the announced writer's own (where the gateway sends once it heard it).
+    for (const subject of [commands, `${commands}.*`]) {
+      watcher.subscribe(subject, { callback: (_error, msg) => heard.push(Buffer.from(msg.data).toString('utf8')) });
+    }
+    await watcher.flush();
+
+    const analytics = await connectAs('analytics');
+    const errors: string[] = [];
+    void (async () => {
+      for await (const status of analytics.status()) if (status.type === 'error') errors.push(String(status.data));
+    })();
+    const forged = JSONCodec().encode({ pattern: PATTERNS.ledgerCommands, id: 'x', data: { marker: 'from-analytics' } });
+    analytics.publish(commands, forged);
+    // Nor may it announce itself as the writer (that would route the gateway's commands to it).
+    analytics.publish(subjectOf(PATTERNS.ledgerWriter, prefix), JSONCodec().encode({ term: 1_000_000, instance: 'analytics' }));
+    const stolen = analytics.subscribe(`_INBOX_gateway.>`);
+    const listening = analytics.subscribe(commands);
+    await analytics.flush();
+    await new Promise((done) => setTimeout(done, 200));
+    // Traffic the analytics user would see if the server let it: a command and its reply.
+    expect((await call(gateway, 'POST', '/finance/transaction', { token: appKey, body: { user_id: USER_ID, type: 'debit', amount: 1 } })).status).toBe(201);
+    await new Promise((done) => setTimeout(done, 200));
+
+    expect(heard.some((text) => text.includes('"PostTransaction"'))).toBe(true);
+    expect(heard.some((text) => text.includes('from-analytics'))).toBe(false);
+    expect(errors.filter((error) => error === 'PERMISSIONS_VIOLATION').length).toBeGreaterThanOrEqual(4); // both publishes and both subscriptions
+    for (const subscription of [stolen, listening]) {
+      expect(subscription.isClosed()).toBe(true);
+      expect(subscription.getProcessed()).toBe(0);
+    }
+    const jsm = await analytics.jetstreamManager();
+    await expect(jsm.streams.delete(subjects(prefix).eventsStream)).rejects.toThrow();
+    await expect(jsm.streams.add({ name: `${subjects(prefix).eventsStream}_X`, subjects: [`${prefix}.x.>`] })).rejects.toThrow();
+    expect(await coins()).toBe('114');
+  });
+});
