@@ -32,6 +32,12 @@ export const DEFAULT_IDEMPOTENCY_RETENTION_MS = 72 * 3_600_000;
  */
 export const SERVICE_SENDERS = ['gateway', 'achievements'] as const;
 export type ServiceSender = (typeof SERVICE_SENDERS)[number];
+/**
+ * Everyone who signs on NATS: the senders of requests, and the ledger, which signs the writer
+ * announcements senders route by (a forged one with a high term would send every command to a
+ * subject nobody answers). A request signed by the ledger is refused at every door.
+ */
+export type Signer = ServiceSender | 'ledger';
 
 export interface RequestMeta {
   correlation_id: string;

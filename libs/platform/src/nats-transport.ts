@@ -4,7 +4,7 @@
  */
 import { ClientNats, NatsContext, ServerNats, type NatsOptions } from '@nestjs/microservices';
 import type { Msg, MsgHdrs, NatsError, Subscription } from 'nats';
-import { subjectOf, writerPattern, type ServiceSender } from '@coffer/contracts';
+import { subjectOf, writerPattern, type ServiceSender, type Signer } from '@coffer/contracts';
 import type { RequestDoor } from './request-door';
 import type { RequestSigner } from './request-signature';
 import { NATS_RECONNECT_OPTIONS } from './resilience';
@@ -88,10 +88,14 @@ export class ScopedNatsServer extends ServerNats {
     for (const subscription of this.ownSubscriptions.splice(0)) subscription.unsubscribe();
   }
 
-  /** Publishes on a pattern's subject (dropped by nats.js while it reconnects); false once closed. */
-  publish(pattern: string, data: Uint8Array): boolean {
+  /**
+   * Publishes on a pattern's subject, signed as `signer` for that subject (dropped by nats.js
+   * while it reconnects); false once closed.
+   */
+  publish(pattern: string, data: Uint8Array, signer: Signer): boolean {
     if (!this.connection || this.connection.isClosed()) return false;
-    this.connection.publish(subjectOf(pattern, this.scope.prefix, this.scope.realm), data);
+    const subject = subjectOf(pattern, this.scope.prefix, this.scope.realm);
+    this.connection.publish(subject, data, { headers: this.door.signedHeaders(signer, subject, data) });
     return true;
   }
 

@@ -4,8 +4,8 @@
  * a handler (ScopedNatsServer calls it for every message).
  */
 import { Counter, type Registry } from 'prom-client';
-import type { Msg } from 'nats';
-import { MAX_DEADLINE_AHEAD_MS, type Request, type ServiceSender } from '@coffer/contracts';
+import type { Msg, MsgHdrs } from 'nats';
+import { MAX_DEADLINE_AHEAD_MS, type Request, type ServiceSender, type Signer } from '@coffer/contracts';
 import type { JsonLogger } from './logger';
 import { SIGNATURE_HEADER, type RefusalReason, type ServiceKeyring } from './request-signature';
 
@@ -72,6 +72,11 @@ export class RequestDoor {
       labelNames: ['service', 'reason'] as const,
       registers: [registry],
     });
+  }
+
+  /** Headers that sign what this service itself publishes (the ledger's writer announcements). */
+  signedHeaders(signer: Signer, subject: string, payload: Uint8Array): MsgHdrs {
+    return this.keys.signedHeaders(signer, subject, payload);
   }
 
   admit(message: Msg): Admission {

@@ -2,7 +2,7 @@
  * Requests on the services' NATS subjects are signed, because anyone who can reach NATS can
  * publish on them (README, "Trust model"). One header:
  *
- *   Coffer-Signature: v1 sender=<gateway|achievements>,key=<key_id>,mac=<base64url>
+ *   Coffer-Signature: v1 sender=<gateway|achievements|ledger>,key=<key_id>,mac=<base64url>
  *
  * mac = HMAC-SHA256(secret of key_id, "coffer-request-v1\n<sender>\n<subject>\n" + payload bytes).
  * The subject is inside the MAC, so a signature is void on any other subject; the sender is
@@ -18,7 +18,7 @@
  */
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { headers as natsHeaders, type MsgHdrs } from 'nats';
-import { SERVICE_SENDERS, type ServiceSender } from '@coffer/contracts';
+import { SERVICE_SENDERS, type ServiceSender, type Signer } from '@coffer/contracts';
 import type { ServiceKey } from './service-keys';
 
 export const SIGNATURE_HEADER = 'Coffer-Signature';
@@ -57,26 +57,41 @@ export class ServiceKeyring {
     this.signingKey = this.byId.get(this.signingId)!;
   }
 
-  /** The Coffer-Signature header value of a request. */
-  sign(sender: ServiceSender, subject: string, payload: Uint8Array): string {
+  /** The Coffer-Signature header value of a request (or, signed by the ledger, of a writer announcement). */
+  sign(sender: Signer, subject: string, payload: Uint8Array): string {
     return `${SCHEME}sender=${sender},key=${this.signingId},mac=${mac(this.signingKey, sender, subject, payload).toString('base64url')}`;
   }
 
   /** NATS headers carrying the signature of a request. */
-  signedHeaders(sender: ServiceSender, subject: string, payload: Uint8Array): MsgHdrs {
+  signedHeaders(sender: Signer, subject: string, payload: Uint8Array): MsgHdrs {
     const headers = natsHeaders();
     headers.set(SIGNATURE_HEADER, this.sign(sender, subject, payload));
     return headers;
   }
 
+  /** A request's signature: valid, and by one of the senders of requests (SERVICE_SENDERS). */
   verify(subject: string, payload: Uint8Array, signature: string | undefined): VerifiedSignature {
+    return this.check(subject, payload, signature, SERVICE_SENDERS) as VerifiedSignature;
+  }
+
+  /** Whether `signature` is `signer`'s, valid for these bytes on this subject (a writer announcement). */
+  signedBy(signer: Signer, subject: string, payload: Uint8Array, signature: string | undefined): boolean {
+    return this.check(subject, payload, signature, [signer]).ok;
+  }
+
+  private check(
+    subject: string,
+    payload: Uint8Array,
+    signature: string | undefined,
+    allowed: readonly Signer[],
+  ): { ok: true; sender: Signer } | { ok: false; reason: RefusalReason } {
     if (!signature) return { ok: false, reason: 'unsigned' };
     const parts = signature.startsWith(SCHEME) ? signature.slice(SCHEME.length).split(',') : [];
     if (parts.length !== 3 || !parts[0].startsWith('sender=') || !parts[1].startsWith('key=') || !parts[2].startsWith('mac=')) {
       return { ok: false, reason: 'malformed_signature' };
     }
-    const sender = parts[0].slice('sender='.length) as ServiceSender;
-    if (!SERVICE_SENDERS.includes(sender)) return { ok: false, reason: 'unknown_sender' };
+    const sender = parts[0].slice('sender='.length) as Signer;
+    if (!allowed.includes(sender)) return { ok: false, reason: 'unknown_sender' };
     const key = this.byId.get(parts[1].slice('key='.length));
     if (!key) return { ok: false, reason: 'unknown_key' };
     const presented = Buffer.from(parts[2].slice('mac='.length), 'base64url');

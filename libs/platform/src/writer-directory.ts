@@ -1,6 +1,7 @@
 import type { NatsConnection, Subscription } from 'nats';
 import { PATTERNS, subjectOf, WRITER_ROUTED_PATTERNS, writerPattern, type WriterAnnouncement } from '@coffer/contracts';
 import type { SubjectScope } from './nats-transport';
+import { SIGNATURE_HEADER, type ServiceKeyring } from './request-signature';
 
 /**
  * How long an announced writer is trusted without a new announcement (it announces every
@@ -40,10 +41,15 @@ export class WriterDirectory {
   /** Milliseconds clock; tests replace it. */
   now: () => number = () => performance.now();
 
-  constructor(connection: NatsConnection, scope: SubjectScope) {
+  /**
+   * `keys`: only announcements the ledger signed are heard. Anyone on NATS can publish on the
+   * subject, and one forged announcement of a high term would route every command to a subject
+   * nobody answers (every later, lower term being taken for an older writer).
+   */
+  constructor(connection: NatsConnection, scope: SubjectScope, keys: ServiceKeyring) {
     this.subscription = connection.subscribe(subjectOf(PATTERNS.ledgerWriter, scope.prefix, scope.realm), {
       callback: (error, msg) => {
-        if (!error) this.hear(msg.data);
+        if (!error && keys.signedBy('ledger', msg.subject, msg.data, msg.headers?.get(SIGNATURE_HEADER))) this.hear(msg.data);
       },
     });
   }

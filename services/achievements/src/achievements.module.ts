@@ -135,7 +135,7 @@ export class AchievementsModule {
           provide: RewardReactor,
           inject: [EVENT_STORE, ACHIEVEMENTS_POOL, LEDGER_CLIENT],
           useFactory: (store: EventStore, pool: Pool, ledger: ScopedNatsClient) =>
-            new RewardReactor(store, pool, new LedgerRewardPayer(ledger, config.requestTimeoutMs, { prefix: config.natsPrefix, realm: config.realm }), logger, {
+            new RewardReactor(store, pool, new LedgerRewardPayer(ledger, config.requestTimeoutMs, { scope: { prefix: config.natsPrefix, realm: config.realm }, keys }), logger, {
               databaseUrl: config.databaseUrl,
               ...DEFAULT_REACTOR_OPTIONS,
               ...tuning.reactor,

@@ -19,7 +19,7 @@ import {
   type RequestMeta,
   type TransactionReply,
 } from '@coffer/contracts';
-import { WriterDirectory, type ScopedNatsClient, type SubjectScope } from '@coffer/platform';
+import { WriterDirectory, type ScopedNatsClient, type ServiceKeyring, type SubjectScope } from '@coffer/platform';
 
 export type Payment =
   | { kind: 'paid'; transaction_id: number; created_at: string; replayed: boolean }
@@ -51,11 +51,14 @@ const SUPERSEDED = Symbol('superseded');
 export class LedgerRewardPayer implements RewardPayer {
   private directory: WriterDirectory | undefined;
 
-  /** With `scope`, payments go to the announced ledger writer (see WriterDirectory), else to the shared subject. */
+  /**
+   * With `routing`, payments go to the announced ledger writer (see WriterDirectory; `keys` check
+   * that the ledger signed the announcement), else to the shared subject.
+   */
   constructor(
     private readonly client: ScopedNatsClient,
     private readonly timeoutMs: number,
-    private readonly scope?: SubjectScope,
+    private readonly routing?: { scope: SubjectScope; keys: ServiceKeyring },
   ) {}
 
   async pay(unlock: AchievementUnlocked, correlationId: string = randomUUID()): Promise<Payment> {
@@ -92,8 +95,8 @@ export class LedgerRewardPayer implements RewardPayer {
 
   /** Listens for writer announcements once the client is connected (it connects on first use). */
   private async writers(): Promise<WriterDirectory | undefined> {
-    if (!this.scope) return undefined;
-    this.directory ??= new WriterDirectory(await this.client.connect(), this.scope);
+    if (!this.routing) return undefined;
+    this.directory ??= new WriterDirectory(await this.client.connect(), this.routing.scope, this.routing.keys);
     return this.directory;
   }
 }

@@ -63,7 +63,7 @@ export class BackendClient implements OnModuleInit, OnApplicationShutdown {
     });
     this.inbox = new ReplyInbox(this.connection, undefined, options.inboxPrefix);
     const scope = { prefix: this.config.natsPrefix, realm: this.config.realm };
-    this.directory = new WriterDirectory(this.connection, scope);
+    this.directory = new WriterDirectory(this.connection, scope, this.keys);
     this.routing = new WriterRouting(this.directory, scope);
   }
 

@@ -1,7 +1,7 @@
-import { connect, type Msg, type NatsConnection } from 'nats';
+import { connect, type Msg, type MsgHdrs, type NatsConnection } from 'nats';
 import { PATTERNS, subjectOf, writerPattern } from '@coffer/contracts';
-import { WriterDirectory } from '@coffer/platform';
-import { testNatsPrefix, testNatsUrl } from '@coffer/testing';
+import { generateServiceKey, ServiceKeyring, WriterDirectory } from '@coffer/platform';
+import { testNatsPrefix, testNatsUrl, testServiceKeys } from '@coffer/testing';
 import { NoAnswer, ReplyInbox } from './reply-inbox';
 import { WriterRouting } from './writer-routing';
 
@@ -14,8 +14,12 @@ describe('WriterRouting over a real NATS server', () => {
   let scope: { prefix: string; realm: string };
   const text = (data: Uint8Array) => Buffer.from(data).toString('utf8');
   const ownSubject = (instance: string) => subjectOf(writerPattern(PATTERNS.ledgerCommands, instance), scope.prefix, scope.realm);
-  const announce = async (term: number, instance: string) => {
-    writers.publish(subjectOf(PATTERNS.ledgerWriter, scope.prefix, scope.realm), Buffer.from(JSON.stringify({ term, instance })));
+  const keys = new ServiceKeyring(testServiceKeys());
+  const announcementSubject = () => subjectOf(PATTERNS.ledgerWriter, scope.prefix, scope.realm);
+  /** Publishes an announcement signed as the ledger (or with `sign`'s headers, or none). */
+  const announce = async (term: number, instance: string, sign: (subject: string, data: Uint8Array) => MsgHdrs | undefined = (subject, data) => keys.signedHeaders('ledger', subject, data)) => {
+    const data = Buffer.from(JSON.stringify({ term, instance }));
+    writers.publish(announcementSubject(), data, { headers: sign(announcementSubject(), data) });
     await writers.flush();
     await client.flush();
   };
@@ -39,7 +43,7 @@ describe('WriterRouting over a real NATS server', () => {
     writers = await connect({ servers: testNatsUrl() });
     scope = { prefix: testNatsPrefix('routing'), realm: 'default' };
     inbox = new ReplyInbox(client, 20);
-    directory = new WriterDirectory(client, scope);
+    directory = new WriterDirectory(client, scope, keys);
     routing = new WriterRouting(directory, scope);
     await client.flush();
   });
@@ -104,12 +108,27 @@ describe('WriterRouting over a real NATS server', () => {
     await announce(2, 'writer-2');
     await writer('writer-1');
     await announce(1, 'writer-1');
-    writers.publish(subjectOf(PATTERNS.ledgerWriter, scope.prefix, scope.realm), Buffer.from('{"term":9,"instance":"a.b"}'));
-    writers.publish(subjectOf(PATTERNS.ledgerWriter, scope.prefix, scope.realm), Buffer.from('not json'));
+    for (const body of ['{"term":9,"instance":"a.b"}', 'not json']) {
+      const data = Buffer.from(body);
+      writers.publish(announcementSubject(), data, { headers: keys.signedHeaders('ledger', announcementSubject(), data) });
+    }
     await writers.flush();
     await client.flush();
     expect(text((await send('grant')).data)).toBe('re:grant from writer-2');
     expect(directory.currentTerm).toBe(2);
+  });
+
+  it('ignores an announcement the ledger did not sign: unsigned, signed by another sender, with another key', async () => {
+    await writer('writer-1');
+    await announce(1, 'writer-1');
+    const forger = await writer('forger', false); // takes what it is sent and never answers
+    const otherKeys = new ServiceKeyring([generateServiceKey()]);
+    await announce(1_000_000, 'forger', () => undefined);
+    await announce(1_000_001, 'forger', (subject, data) => keys.signedHeaders('gateway', subject, data));
+    await announce(1_000_002, 'forger', (subject, data) => otherKeys.signedHeaders('ledger', subject, data));
+    expect(directory.currentTerm).toBe(1);
+    expect(text((await send('grant')).data)).toBe('re:grant from writer-1');
+    expect(forger.received).toEqual([]);
   });
 
   it('uses the shared subject before any writer was heard of, and never resends what it sent there', async () => {

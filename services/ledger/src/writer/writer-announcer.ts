@@ -6,6 +6,7 @@ import { WRITER_ANNOUNCE_INTERVAL_MS, type ScopedNatsServer } from '@coffer/plat
  * every WRITER_ANNOUNCE_INTERVAL_MS: senders (WriterDirectory) address its own subject, and move
  * what they have in flight to a newer term as soon as they hear it. It falls silent as soon as
  * its lease may have lapsed, so a frozen writer that wakes up never claims commands again.
+ * Signed as the ledger: senders ignore an announcement anyone else could have published.
  */
 export class WriterAnnouncer {
   private timer: NodeJS.Timeout | undefined;
@@ -32,6 +33,6 @@ export class WriterAnnouncer {
   }
 
   private announce(): void {
-    if (this.payload && this.mayAnnounce()) this.transport.publish(PATTERNS.ledgerWriter, this.payload);
+    if (this.payload && this.mayAnnounce()) this.transport.publish(PATTERNS.ledgerWriter, this.payload, 'ledger');
   }
 }
