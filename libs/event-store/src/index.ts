@@ -1,5 +1,6 @@
 export * from './envelope';
 export * from './errors';
+export { breaksContentRules } from './content';
 export * from './port';
 export { PostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store';
 export { createEventStore, type EventStoreConfig } from './create-event-store';

@@ -68,7 +68,7 @@ export class EventStoreDbEventStore implements EventStore {
     // ESDB accepts an empty append; the PostgreSQL adapter does not, and the port keeps one behaviour.
     if (events.length === 0) throw new RangeError('an append needs at least one event per stream');
     // EventStoreDB would store these; PostgreSQL (and so the read models) cannot: refused alike.
-    const unstorable = unstorableContent(events);
+    const unstorable = unstorableContent(stream, events);
     if (unstorable) throw new ContentRefusedError(unstorable);
     const data = events.map((event) => jsonEvent({ ...event, data: event.data as JSONType }));
     try {

@@ -1,4 +1,5 @@
 import { Pool, type PoolClient, type PoolConfig } from 'pg';
+import { unstorableNames } from '../content';
 import { ContentRefusedError, DuplicateEventIdError, WrongExpectedRevisionError } from '../errors';
 import type {
   AppendRequest,
@@ -133,6 +134,12 @@ export class PostgresEventStore implements EventStore {
     }
     if (total > POSITIONS_PER_TRANSACTION) {
       throw new RangeError(`at most ${POSITIONS_PER_TRANSACTION} events per append, got ${total}`);
+    }
+    // Data and metadata are checked by PostgreSQL itself (jsonb); a stream name or type is text,
+    // where node-pg would store a lone surrogate as U+FFFD without a word.
+    for (const request of requests) {
+      const unstorable = unstorableNames(request.stream, request.events);
+      if (unstorable) throw new ContentRefusedError(unstorable);
     }
     if (requests.length === 1) {
       // One statement is one transaction: a single round trip for the common case.
@@ -364,17 +371,22 @@ function toReplayed(row: ReplayRow): ReplayedEvent {
 }
 
 /**
- * SQLSTATEs that refuse an append's content, never the store: class 22 (data exception) and
- * 54000 (a value beyond a size limit). The reason is named by condition only: PostgreSQL's
- * message may quote the value (`value "…" is out of range`), and a refusal must never carry it.
+ * SQLSTATEs that refuse an append's content, never the store, and why each can only be that:
+ * the append is one INSERT of values we computed (ids, positions, revisions) and values the
+ * caller gave (stream, type, data, metadata), so only the caller's values can be malformed.
+ * - 22P05 untranslatable character: U+0000 in a jsonb string (data or metadata);
+ * - 22P02 invalid text representation: JSON jsonb cannot read, such as an escaped lone surrogate;
+ * - 22021 character not in repertoire: U+0000 in a text value (stream name or type).
+ * Not the rest of class 22 (22003, a number out of range, is also a stream revision past bigint,
+ * the store's own) nor 54000 (program limit exceeded is also "too many notifications in the
+ * NOTIFY queue", and every append notifies): those are faults of the store, fail-stop. The reason
+ * is named by condition only: PostgreSQL's message may quote the value, and a refusal must never
+ * carry it.
  */
-const CONTENT_REFUSED = /^(22...|54000)$/;
-const CONDITIONS: Record<string, string> = {
+const CONTENT_CONDITIONS: Record<string, string> = {
   '22P05': 'U+0000 in JSON (untranslatable character)',
   '22P02': 'invalid JSON, such as a lone surrogate (invalid text representation)',
   '22021': 'a character not in UTF-8, such as U+0000 in text',
-  '22003': 'a number out of range',
-  '54000': 'a value beyond a size limit',
 };
 
 function translateError(error: unknown, events: NewEvent[]): unknown {
@@ -383,8 +395,7 @@ function translateError(error: unknown, events: NewEvent[]): unknown {
     const id = /\(event_id\)=\(([^)]+)\)/.exec(pgError.detail ?? '')?.[1] ?? events[0]?.id ?? 'unknown';
     return new DuplicateEventIdError(id);
   }
-  if (pgError.code && CONTENT_REFUSED.test(pgError.code)) {
-    return new ContentRefusedError(`PostgreSQL ${pgError.code}: ${CONDITIONS[pgError.code] ?? 'a data exception'}`);
-  }
+  const condition = pgError.code ? CONTENT_CONDITIONS[pgError.code] : undefined;
+  if (condition) return new ContentRefusedError(`PostgreSQL ${pgError.code}: ${condition}`);
   return error;
 }
