@@ -16,6 +16,7 @@ ENV NX_DAEMON=false \
 # Every workspace's package.json is needed so npm links @coffer/* (a new workspace needs a line here).
 COPY package.json package-lock.json ./
 COPY libs/contracts/package.json libs/contracts/
+COPY libs/decider/package.json libs/decider/
 COPY libs/event-store/package.json libs/event-store/
 COPY libs/platform/package.json libs/platform/
 COPY libs/testing/package.json libs/testing/

@@ -502,7 +502,7 @@ describe('decide: idempotency', () => {
     ]);
     // and events from before deadlines were stamped leave a command without a key unremembered
     const unstamped = given(...app1, withMetadata({ type: 'TransactionPosted', data: first }, 'cmd-2', null));
-    expect(unstamped.recentCommands.has('cmd-2')).toBe(false);
+    expect(unstamped.memory.unkeyed.has('cmd-2')).toBe(false);
     expect(unstamped.when(credit('alice', '5'), { command_id: 'cmd-2', request_hash: 'hash-a' }).kind).toBe('events');
   });
 
@@ -569,7 +569,7 @@ describe('decide: how long commands are remembered', () => {
         deadline_epoch_ms: decidedAt + 10 * MAX_DEADLINE_AHEAD_MS,
       });
       const state = given(...app1, far);
-      expect(state.recentCommands.get('cmd-far')?.remembered_until_ms).toBe(decidedAt + MAX_DEADLINE_AHEAD_MS);
+      expect(state.memory.unkeyed.get('cmd-far')?.remembered_until_ms).toBe(decidedAt + MAX_DEADLINE_AHEAD_MS);
       const again = (ms: number) => ({ command_id: 'cmd-far', request_hash: null, now: new Date(decidedAt + ms) });
       expect(state.when(credit('alice', '5'), again(MAX_DEADLINE_AHEAD_MS - 1)).kind).toBe('replay');
       expect(state.when(credit('alice', '5'), again(MAX_DEADLINE_AHEAD_MS)).kind).toBe('events');

@@ -13,8 +13,9 @@ import {
   type TransactionData,
 } from '@coffer/contracts';
 import { available, houseAccount, isUserAccount, TREASURY, userAccount } from './accounts';
-import { balanceOf, rememberedCommand } from './state';
-import type { DecidedCommand, FinanceEventState, LedgerState } from './state';
+import type { RememberedCommand } from '@coffer/decider';
+import { balanceOf } from './state';
+import type { FinanceEventState, LedgerState } from './state';
 import { commandProblem, shapeProblem } from './validate';
 
 /**
@@ -44,7 +45,7 @@ export interface DecideContext {
 
 export type Decision =
   | { kind: 'events'; events: LedgerEvent[] }
-  | { kind: 'replay'; decided: DecidedCommand }
+  | { kind: 'replay'; decided: RememberedCommand }
   | { kind: 'refused'; refusal: Refusal };
 
 const events = (...list: LedgerEvent[]): Decision => ({ kind: 'events', events: list });
@@ -64,7 +65,7 @@ export function decide(state: LedgerState, command: LedgerCommand | SystemComman
   if (denied) return denied;
   // A command id seen before answers its first answer: for a key's retention window, or (no key) until its deadline.
   const keyed = Boolean(context.request_hash);
-  const decided = rememberedCommand(state, context.command_id, keyed, context.now.getTime());
+  const decided = state.memory.recall(context.command_id, keyed, context.now.getTime());
   if (decided) {
     return !keyed || decided.request_hash === context.request_hash
       ? { kind: 'replay', decided }

@@ -2,20 +2,11 @@
  * evolve(state, event): the only way the ledger's state changes, on the live path and on replay
  * alike. No I/O, no clock: everything comes from the event.
  */
-import { MAX_DEADLINE_AHEAD_MS, refusal, type LedgerEvent, type TransactionData } from '@coffer/contracts';
+import { refusal, type LedgerEvent, type TransactionData } from '@coffer/contracts';
+import type { CommandMetadata } from '@coffer/decider';
 import { available, balanceKey, isUserAccount, type Balance } from './accounts';
 import { eventReply, transactionReply } from './replies';
-import { settledRecord, type DecidedCommand, type LedgerState } from './state';
-
-/** What an event's metadata says of the command that caused it. */
-export interface CommandMetadata {
-  command_id?: string | null;
-  request_hash?: string | null;
-  /** When the command was decided (the writer's clock): the event time remembered commands expire by. */
-  decided_at_epoch_ms?: number | null;
-  /** When its sender stopped waiting: a command without a key is remembered until then. */
-  deadline_epoch_ms?: number | null;
-}
+import { settledRecord, type LedgerState } from './state';
 
 /** An event as the writer applies it: its metadata links it to the command that caused it. */
 export type AppliedEvent = LedgerEvent & {
@@ -28,74 +19,18 @@ export type AppliedEvent = LedgerEvent & {
 export function evolve(state: LedgerState, event: AppliedEvent): unknown {
   const reply = apply(state, event);
   state.revision = event.streamPosition ?? state.revision + 1n;
-  const nowMs = eventTimeMs(state, event);
-  state.clockMs = Math.max(state.clockMs, nowMs);
-  forgetExpired(state.commands, state.clockMs);
-  forgetExpired(state.recentCommands, state.clockMs);
-  remember(state, event, reply, nowMs);
+  const nowMs = state.memory.advance(event.metadata, event, timeInData);
+  const position = event.globalPosition?.toString();
+  if (event.type === 'CommandRefused') {
+    const { code, message, details } = event.data;
+    state.memory.remember(event.metadata, nowMs, position, null, refusal(code, message, details));
+  } else {
+    state.memory.remember(event.metadata, nowMs, position, reply);
+  }
   return reply;
 }
 
-/**
- * Remembers the command behind the event: with a request hash (an Idempotency-Key) for the
- * retention window; without, until its sender's deadline, so that a resend of it (a gateway
- * retrying on a new writer) or a replayed copy gets the first answer instead of a second effect.
- */
-function remember(state: LedgerState, event: AppliedEvent, reply: unknown, nowMs: number): void {
-  const commandId = event.metadata?.command_id;
-  if (!commandId) return;
-  const request_hash = event.metadata?.request_hash ?? null;
-  let until: number;
-  if (request_hash) {
-    until = nowMs + state.idempotencyRetentionMs;
-  } else {
-    const deadline = event.metadata?.deadline_epoch_ms;
-    // The ledger's own commands have no deadline (nobody sends them again), nor have events older than deadlines.
-    if (typeof deadline !== 'number' || !Number.isFinite(deadline)) return;
-    // The writer refuses deadlines further ahead; the cap keeps this memory bounded whatever the stream holds.
-    until = Math.min(deadline, nowMs + MAX_DEADLINE_AHEAD_MS);
-    if (until <= nowMs) return;
-  }
-  const memory = request_hash ? state.commands : state.recentCommands;
-  let previous = memory.get(commandId);
-  if (previous && previous.remembered_until_ms <= nowMs) {
-    // An earlier use of the id, forgotten but not yet pruned: this is a new command.
-    memory.delete(commandId);
-    previous = undefined;
-  }
-  const position = event.globalPosition?.toString() ?? previous?.position ?? '';
-  memory.set(
-    commandId,
-    event.type === 'CommandRefused'
-      ? { request_hash, reply: null, position, refusal: refusal(event.data.code, event.data.message, event.data.details), remembered_until_ms: until }
-      : { request_hash, reply: mergeReplies(previous?.reply, reply), position, remembered_until_ms: until },
-  );
-}
-
-/**
- * Forgets the oldest commands whose time is up. Records are kept in the order they were decided,
- * so their ends come (nearly) in order too: pruning from the front costs only what it removes.
- * A record that outlives the one behind it (a longer deadline) only delays that one's pruning,
- * and decide() treats an expired record as forgotten either way.
- */
-function forgetExpired(memory: Map<string, DecidedCommand>, nowMs: number): void {
-  for (const [commandId, decided] of memory) {
-    if (decided.remembered_until_ms > nowMs) return;
-    memory.delete(commandId);
-  }
-}
-
-/**
- * When the event's command was decided. The writer writes it in the metadata; events written
- * before it did carry their time in their data (a refusal carries none: the clock so far).
- */
-function eventTimeMs(state: LedgerState, event: AppliedEvent): number {
-  const decided = event.metadata?.decided_at_epoch_ms;
-  if (typeof decided === 'number' && Number.isFinite(decided)) return decided;
-  const written = timeInData(event);
-  return written === undefined || Number.isNaN(written) ? state.clockMs : written;
-}
-
+/** The time of an event written before the metadata carried its decision time (a refusal carries none). */
 function timeInData(event: LedgerEvent): number | undefined {
   switch (event.type) {
     case 'WriterTermStarted':
@@ -257,10 +192,6 @@ export function balance(state: LedgerState, account: string, currency: string): 
     currencies.add(currency);
   }
   return found;
-}
-
-export function mergeReplies(previous: unknown, next: unknown): unknown {
-  return previous && typeof previous === 'object' ? { ...previous, ...(next as object) } : next;
 }
 
 function mustExist<T>(value: T | undefined, what: string): T {

@@ -13,7 +13,9 @@ import { randomUUID } from 'node:crypto';
 import type { ErrorCode, LedgerCommand, LedgerEvent, TransactionData, TransactionKind } from '@coffer/contracts';
 import { houseAccount, TREASURY, userAccount } from './accounts';
 import { decide, type DecideContext, type Decision, type SystemCommand } from './decide';
-import { evolve, type AppliedEvent, type CommandMetadata } from './evolve';
+import type { CommandMetadata } from '@coffer/decider';
+import { evolve, type AppliedEvent } from './evolve';
+import { restore, snapshotLines, type SnapshotHead } from './snapshot';
 import { LedgerState } from './state';
 
 /** The fixed clock of every scenario unless a test says otherwise. */
@@ -55,6 +57,12 @@ export function given(...history: AppliedEvent[]): GivenState {
   const state = new GivenState();
   for (const event of history) evolve(state, event);
   return state;
+}
+
+/** The state a restart from its snapshot gets: written as lines, as the writer does, and read back. */
+export function restarted(state: LedgerState, idempotencyRetentionMs?: number): LedgerState {
+  const [head, ...pages] = [...snapshotLines(state)];
+  return restore(JSON.parse(head) as SnapshotHead, pages, idempotencyRetentionMs);
 }
 
 /** …when this command arrives (default context: NOW, 60 s timeout, app_1 through the gateway with key_app_1, no Idempotency-Key). */
@@ -121,7 +129,7 @@ export function withMetadata(
   event: LedgerEvent,
   command_id: string | null,
   request_hash: string | null,
-  times: Pick<CommandMetadata, 'decided_at_epoch_ms' | 'deadline_epoch_ms'> = {},
+  times: Pick<CommandMetadata, 'decided_at_epoch_ms' | 'deadline_epoch_ms' | 'remembered_until_epoch_ms'> = {},
 ): AppliedEvent {
   return { ...event, metadata: { command_id, request_hash, ...times } } as AppliedEvent;
 }

@@ -1,26 +1,34 @@
 /**
  * Property test of the whole domain: random command sequences (apps, users, two currencies,
  * valid and invalid amounts up to 10^18, existing and unknown events, clock jumps past the
- * timeout with expiry sweeps, restarts from a JSON snapshot, idempotent retries, resends of
- * commands without a key before their deadline, time jumping past the idempotency window) must
- * keep the money invariants after every step, and the live state must equal a fresh fold of
- * the log: forgetting old commands happens by event time, so a replay forgets exactly as the
- * live ledger did.
+ * timeout with expiry sweeps, a clock going back (a standby whose clock lags the writer it
+ * replaced), deadlines of every length and some already past, restarts from a snapshot, some
+ * with another idempotency retention (a rolling configuration change), idempotent retries,
+ * resends of commands without a key before their deadline, time jumping past the idempotency
+ * window) must keep the money invariants after every step, and the live state must equal a
+ * fresh fold of the log with any retention setting: forgetting old commands happens by event
+ * time and by the ends the events carry, so a replay forgets exactly as the live ledger did.
+ * Commands are decided as the writer decides them: at decisionTimeMs, dropped past their
+ * deadline, their events stamped with commandTimes.
  */
 import fc from 'fast-check';
 import { MAX_AMOUNT, MAX_DEADLINE_AHEAD_MS, parseAmount, type LedgerCommand, type LedgerEvent, type Refusal } from '@coffer/contracts';
+import { commandTimes, decisionTimeMs, isPastDeadline } from '@coffer/decider';
 import { available, isUserAccount } from './accounts';
 import { decide, dueEvents, recordedRefusal, type DecideContext, type SystemCommand } from './decide';
 import { evolve, type AppliedEvent } from './evolve';
-import { restore, snapshot } from './snapshot';
+import { snapshot } from './snapshot';
 import { balanceOf, LedgerState } from './state';
-import { NOW, SNOWFLAKE, TIMEOUT_SECONDS } from './given-when-then.test-helpers';
+import { NOW, restarted, SNOWFLAKE, TIMEOUT_SECONDS } from './given-when-then.test-helpers';
 
 // ---- generators --------------------------------------------------------------------------------
 
 /** The idempotency window of these runs: short, so time often jumps past it. */
 const RETENTION_MS = 600_000;
-/** How long the sender of a command waits (its deadline is now + this). */
+/** Other settings a restarted writer may have (a rolling configuration change), and one a fold may have. */
+const OTHER_RETENTIONS_MS = [RETENTION_MS / 4, RETENTION_MS * 3];
+const LONGEST_RETENTION_MS = Math.max(RETENTION_MS, ...OTHER_RETENTIONS_MS);
+/** How long the sender of a retried command waits (its deadline is now + this). */
 const DEADLINE_MS = 5_000;
 
 const USERS = ['alice', 'bob', SNOWFLAKE, 'u.x:1-2'];
@@ -69,39 +77,46 @@ const key = fc.option(
   { freq: 5 },
 );
 const description = fc.oneof(w(10, fc.constant(null)), w(2, fc.string({ maxLength: 8 })), w(1, fc.constant('d'.repeat(501))));
+/** How long a command's sender waits, from its clock: mostly the usual, any length up to the longest, sometimes already past. */
+const deadline = fc.oneof(
+  w(6, fc.constant(DEADLINE_MS)),
+  w(3, fc.integer({ min: 1, max: MAX_DEADLINE_AHEAD_MS })),
+  w(1, fc.integer({ min: -10_000, max: 0 })),
+);
 
 type EventRef = 'mine' | number;
 type Step =
-  | { t: 'open'; caller: string | null; apiKey: ApiKeyChoice; key: string | null; description: string | null }
-  | { t: 'ping' | 'close'; caller: string | null; apiKey: ApiKeyChoice; key: string | null; event: EventRef }
+  | { t: 'open'; caller: string | null; apiKey: ApiKeyChoice; key: string | null; deadline: number; description: string | null }
+  | { t: 'ping' | 'close'; caller: string | null; apiKey: ApiKeyChoice; key: string | null; deadline: number; event: EventRef }
   | {
       t: 'post';
       caller: string | null;
       apiKey: ApiKeyChoice;
       key: string | null;
+      deadline: number;
       kind: 'credit' | 'debit';
       user: string;
       amount: AmountSpec;
       currency: string;
       event: EventRef | null;
     }
-  | { t: 'transfer'; caller: string | null; apiKey: ApiKeyChoice; key: string | null; from: string; to: string; amount: AmountSpec; currency: string }
-  | { t: 'grant'; caller: string | null; key: string | null; user: string; amount: string; currency: string }
+  | { t: 'transfer'; caller: string | null; apiKey: ApiKeyChoice; key: string | null; deadline: number; from: string; to: string; amount: AmountSpec; currency: string }
+  | { t: 'grant'; caller: string | null; key: string | null; deadline: number; user: string; amount: string; currency: string }
   | { t: 'register'; name: string; keyId: string }
   | { t: 'issueKey'; app: string; keyId: string }
   | { t: 'revokeKey'; app: string; keyId: string }
   | { t: 'advance'; seconds: number; sweep: boolean }
   | { t: 'sweep' }
-  | { t: 'restart' }
+  | { t: 'restart'; retentionMs: number }
   | { t: 'startTerm' }
   | { t: 'retry'; pick: number; tamper: boolean }
   | { t: 'resend'; pick: number };
 
 const keyId = fc.constantFrom('key_a', 'key_b', 'key_c', 'key_d', 'key_e');
 const step: fc.Arbitrary<Step> = fc.oneof(
-  w(7, fc.record({ t: fc.constant('open' as const), caller: appCaller, apiKey, key, description })),
-  w(2, fc.record({ t: fc.constant('ping' as const), caller: appCaller, apiKey, key, event: eventRef })),
-  w(3, fc.record({ t: fc.constant('close' as const), caller: appCaller, apiKey, key, event: eventRef })),
+  w(7, fc.record({ t: fc.constant('open' as const), caller: appCaller, apiKey, key, deadline, description })),
+  w(2, fc.record({ t: fc.constant('ping' as const), caller: appCaller, apiKey, key, deadline, event: eventRef })),
+  w(3, fc.record({ t: fc.constant('close' as const), caller: appCaller, apiKey, key, deadline, event: eventRef })),
   w(
     14,
     fc.record({
@@ -109,6 +124,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       caller: appCaller,
       apiKey,
       key,
+      deadline,
       kind: fc.constantFrom('credit' as const, 'debit' as const),
       user,
       amount: amountSpec,
@@ -118,9 +134,9 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   ),
   w(
     5,
-    fc.record({ t: fc.constant('transfer' as const), caller: appCaller, apiKey, key, from: user, to: user, amount: amountSpec, currency }),
+    fc.record({ t: fc.constant('transfer' as const), caller: appCaller, apiKey, key, deadline, from: user, to: user, amount: amountSpec, currency }),
   ),
-  w(5, fc.record({ t: fc.constant('grant' as const), caller: adminCaller, key, user, amount: grantAmount, currency })),
+  w(5, fc.record({ t: fc.constant('grant' as const), caller: adminCaller, key, deadline, user, amount: grantAmount, currency })),
   w(1, fc.record({ t: fc.constant('register' as const), name: fc.constantFrom('Poker', 'Dice', ' ', 'Slots'), keyId })),
   w(1, fc.record({ t: fc.constant('issueKey' as const), app: fc.constantFrom('app_1', 'app_2', 'app_3', 'app_9'), keyId })),
   w(
@@ -135,9 +151,11 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     4,
     fc.record({
       t: fc.constant('advance' as const),
-      // mostly a few seconds; sometimes past the timeout (then swept, or left for later)
+      // mostly a few seconds; sometimes past the timeout (then swept, or left for later); sometimes
+      // back (the next writer's clock lags the last one's: it decides at the events' time meanwhile)
       seconds: fc.oneof(
         w(6, fc.integer({ min: 0, max: 15 })),
+        w(1, fc.integer({ min: -120, max: -1 })),
         w(2, fc.integer({ min: TIMEOUT_SECONDS, max: 300 })),
         w(1, fc.integer({ min: RETENTION_MS / 1000 - 5, max: (2 * RETENTION_MS) / 1000 })),
       ),
@@ -145,7 +163,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     }),
   ),
   w(1, fc.constant({ t: 'sweep' as const })),
-  w(2, fc.constant({ t: 'restart' as const })),
+  w(2, fc.record({ t: fc.constant('restart' as const), retentionMs: fc.constantFrom(RETENTION_MS, RETENTION_MS, ...OTHER_RETENTIONS_MS) })),
   w(1, fc.constant({ t: 'startTerm' as const })),
   w(2, fc.record({ t: fc.constant('retry' as const), pick: fc.nat(), tamper: fc.boolean() })),
   w(2, fc.record({ t: fc.constant('resend' as const), pick: fc.nat() })),
@@ -171,6 +189,8 @@ const seen = new Map<string, number>();
 const see = (label: string) => seen.set(label, (seen.get(label) ?? 0) + 1);
 
 class Run {
+  /** The writer's idempotency retention setting: a restart may change it. */
+  retentionMs = RETENTION_MS;
   state = new LedgerState(RETENTION_MS);
   readonly log: AppliedEvent[] = [];
   now = NOW;
@@ -178,7 +198,7 @@ class Run {
   /** Commands sent with an Idempotency-Key, to retry later. */
   readonly sent: Sent[] = [];
   /** What was first remembered for each command id decided with a request hash: a reply or a refusal, and until when. */
-  readonly firstReplies = new Map<string, { request_hash: string; reply: unknown; refusal?: Refusal; until: number }>();
+  readonly firstReplies = new Map<string, { request_hash: string; reply: unknown; refusal?: Refusal; until: number; retentionMs: number }>();
   /** Commands without a key that had an effect, with their reply and deadline, to resend. */
   readonly unkeyed: Array<Sent & { reply: unknown; deadline: number }> = [];
 
@@ -208,12 +228,17 @@ class Run {
     return latestOpen || latest;
   }
 
+  /** When the writer decides now: its clock, never before the events it folded. */
+  decisionNow(): Date {
+    return new Date(decisionTimeMs(this.now.getTime(), this.state.memory));
+  }
+
   /** The gateway's context (the ledger's own for its system commands), with the key the step chose. */
   context(command: LedgerCommand | SystemCommand, caller: string | null, apiKey: ApiKeyChoice, command_id: string, request_hash: string | null): DecideContext {
     const system = command.type === 'ExpireEvent' || command.type === 'StartTerm';
     const keyOwner = apiKey === 'own' ? caller : APPS.find((app) => app !== caller)!;
     const key_id = caller === null ? null : (BOOT_KEYS[keyOwner!] ?? null);
-    return { now: this.now, eventTimeoutSeconds: TIMEOUT_SECONDS, sender: system ? 'ledger' : 'gateway', app_id: caller, key_id, command_id, request_hash };
+    return { now: this.decisionNow(), eventTimeoutSeconds: TIMEOUT_SECONDS, sender: system ? 'ledger' : 'gateway', app_id: caller, key_id, command_id, request_hash };
   }
 
   /** Decides a command the way the writer does, and checks the decision against the rules. */
@@ -223,16 +248,25 @@ class Run {
     key: string | null,
     hashOverride?: string,
     apiKey: ApiKeyChoice = 'own',
-    resentId?: string,
+    resent?: { command_id: string; deadline: number },
+    waitMs = DEADLINE_MS,
   ): void {
-    const command_id = resentId ?? (key ? `${caller ?? 'admin'}/${key}` : `cmd-${++this.counter}`);
+    const command_id = resent?.command_id ?? (key ? `${caller ?? 'admin'}/${key}` : `cmd-${++this.counter}`);
     const request_hash = key ? (hashOverride ?? JSON.stringify(command)) : null;
     const context = this.context(command, caller, apiKey, command_id, request_hash);
+    const nowMs = context.now.getTime();
     const system = command.type === 'ExpireEvent' || command.type === 'StartTerm';
-    const times = { decided_at_epoch_ms: this.now.getTime(), deadline_epoch_ms: system ? null : this.now.getTime() + DEADLINE_MS };
+    // The gateway sets the deadline on its clock; the writer decides at its decision time.
+    const deadline = system ? Number.POSITIVE_INFINITY : (resent?.deadline ?? this.now.getTime() + waitMs);
+    if (this.now.getTime() < this.state.memory.clockMs) see('decided while the clock lagged');
+    if (isPastDeadline(deadline, nowMs)) {
+      see('dropped past its deadline'); // the writer answers 503 and decides nothing
+      return;
+    }
+    const times = commandTimes(nowMs, deadline, request_hash !== null, this.retentionMs);
 
     const before = JSON.stringify(snapshot(this.state));
-    const expected = this.oracle(command, caller, context.key_id);
+    const expected = this.oracle(command, caller, context.key_id, nowMs);
     const decision = decide(this.state, command, context);
     expect(JSON.stringify(snapshot(this.state))).toBe(before); // decide never changes the state
 
@@ -247,11 +281,12 @@ class Run {
     // Then the Idempotency-Key: a known key replays or is refused as reused, until the retention
     // window ends; after it the key is forgotten and the command is decided afresh.
     const remembered = request_hash ? this.firstReplies.get(command_id) : undefined;
-    const known = remembered && this.now.getTime() < remembered.until ? remembered : undefined;
+    const known = remembered && nowMs < remembered.until ? remembered : undefined;
     if (remembered && !known) see('retried after the window');
-    if (resentId) {
+    if (known && known.retentionMs !== this.retentionMs) see('remembered for the window it was decided with');
+    if (resent) {
       // Resent before its deadline (the writer drops it after): the first answer, never a second effect.
-      const first = this.unkeyed.find((sent) => sent.command_id === resentId)!;
+      const first = this.unkeyed.find((sent) => sent.command_id === resent.command_id)!;
       expect(decision).toEqual({ kind: 'replay', decided: expect.objectContaining({ request_hash: null, reply: first.reply }) });
       see('resent before its deadline');
       return;
@@ -281,8 +316,8 @@ class Run {
       expect(recorded !== null).toBe(request_hash !== null);
       if (recorded && request_hash) {
         this.evolve(recorded, command_id, request_hash, times);
-        expect(this.state.commands.get(command_id)?.refusal).toEqual(decision.refusal);
-        this.firstReplies.set(command_id, { request_hash, reply: null, refusal: decision.refusal, until: this.now.getTime() + RETENTION_MS });
+        expect(this.state.memory.keyed.get(command_id)?.refusal).toEqual(decision.refusal);
+        this.firstReplies.set(command_id, { request_hash, reply: null, refusal: decision.refusal, until: nowMs + this.retentionMs, retentionMs: this.retentionMs });
         if (!system) this.sent.push({ command, caller, apiKey, command_id, request_hash });
       }
       return;
@@ -290,20 +325,21 @@ class Run {
     if (decision.kind !== 'events') return;
     for (const event of decision.events) this.evolve(event, command_id, request_hash, times);
     if (request_hash && decision.events.length > 0) {
-      const decided = this.state.commands.get(command_id);
+      const decided = this.state.memory.keyed.get(command_id);
       expect(decided?.request_hash).toBe(request_hash);
-      const until = this.now.getTime() + RETENTION_MS;
-      this.firstReplies.set(command_id, { request_hash, reply: JSON.parse(JSON.stringify(decided!.reply)), until });
+      const until = nowMs + this.retentionMs;
+      expect(decided?.remembered_until_ms).toBe(until);
+      this.firstReplies.set(command_id, { request_hash, reply: JSON.parse(JSON.stringify(decided!.reply)), until, retentionMs: this.retentionMs });
       if (!system) this.sent.push({ command, caller, apiKey, command_id, request_hash });
     } else if (!system && decision.events.length > 0) {
-      const decided = this.state.recentCommands.get(command_id);
-      expect(decided?.remembered_until_ms).toBe(times.deadline_epoch_ms);
+      const decided = this.state.memory.unkeyed.get(command_id);
+      expect(decided?.remembered_until_ms).toBe(deadline);
       const reply = JSON.parse(JSON.stringify(decided!.reply));
-      this.unkeyed.push({ command: command as LedgerCommand, caller, apiKey, command_id, request_hash: null, reply, deadline: times.deadline_epoch_ms! });
+      this.unkeyed.push({ command: command as LedgerCommand, caller, apiKey, command_id, request_hash: null, reply, deadline });
     }
   }
 
-  evolve(event: LedgerEvent, command_id: string | null, request_hash: string | null, times: AppliedEvent['metadata'] = {}): void {
+  evolve(event: LedgerEvent, command_id: string | null, request_hash: string | null, times: AppliedEvent['metadata']): void {
     const applied: AppliedEvent = { ...event, metadata: { command_id, request_hash, ...times } } as AppliedEvent;
     evolve(this.state, applied);
     this.log.push(applied);
@@ -313,7 +349,7 @@ class Run {
    * What an independent reading of the rules expects for the checks that need no deep state:
    * the caller's rights and key, the event's existence and openness, and the funds of a debited user.
    */
-  private oracle(command: LedgerCommand | SystemCommand, caller: string | null, keyId: string | null): string | undefined {
+  private oracle(command: LedgerCommand | SystemCommand, caller: string | null, keyId: string | null, nowMs: number): string | undefined {
     const adminOnly = ['RegisterApp', 'IssueApiKey', 'RevokeApiKey', 'Grant'];
     if (command.type === 'ExpireEvent' || command.type === 'StartTerm') return 'events';
     const eventId = command.type === 'PingEvent' || command.type === 'CloseEvent' || command.type === 'PostTransaction' ? command.event_id : null;
@@ -339,7 +375,7 @@ class Run {
       const finance = this.state.openEvents.get(eventId);
       const settled = this.state.settledEvents.get(eventId);
       if (finance?.app_id !== caller && settled?.app_id !== caller) return 'NOT_FOUND';
-      if (!finance || this.now.getTime() >= finance.expires_at_ms) return 'EVENT_NOT_OPEN';
+      if (!finance || nowMs >= finance.expires_at_ms) return 'EVENT_NOT_OPEN';
       if (command.type !== 'PostTransaction') return 'events';
     }
     if (command.type !== 'PostTransaction' && command.type !== 'Transfer') return undefined;
@@ -358,7 +394,8 @@ class Run {
   }
 
   sweep(): void {
-    for (const event_id of dueEvents(this.state, this.now)) {
+    const now = this.decisionNow();
+    for (const event_id of dueEvents(this.state, now)) {
       const before = this.state.openEvents.get(event_id)!;
       const pendingIds = [...before.pending];
       const sweep = { type: 'ExpireEvent', event_id } as const;
@@ -367,20 +404,23 @@ class Run {
       if (decision.kind !== 'events') return;
       expect(decision.events[0].data).toMatchObject({ event_id, voided_transaction_ids: pendingIds });
       see(pendingIds.length > 0 ? 'expired with voids' : 'expired empty');
-      for (const event of decision.events) this.evolve(event, null, null, { decided_at_epoch_ms: this.now.getTime(), deadline_epoch_ms: null });
+      for (const event of decision.events) this.evolve(event, null, null, commandTimes(now.getTime(), Number.POSITIVE_INFINITY, false, this.retentionMs));
       expect(this.state.settledEvents.get(event_id)?.status).toBe('expired');
     }
-    expect(dueEvents(this.state, this.now)).toEqual([]);
+    expect(dueEvents(this.state, now)).toEqual([]);
     // after a sweep no open event is past its deadline
     for (const finance of this.state.openEvents.values()) {
-      must(this.now.getTime() < finance.expires_at_ms, `event ${finance.event_id} survived the sweep`);
+      must(now.getTime() < finance.expires_at_ms, `event ${finance.event_id} survived the sweep`);
     }
   }
 
-  restart(): void {
+  /** A restart from the snapshot, by a writer with this retention setting (another one: a rolling configuration change). */
+  restart(retentionMs: number): void {
     const json = JSON.stringify(snapshot(this.state));
     if (this.state.openEvents.size > 0 && this.state.pendingTransactions.size > 0) see('restart with pending');
-    this.state = restore(JSON.parse(json), RETENTION_MS);
+    if (retentionMs !== this.retentionMs) see('restart with another retention');
+    this.retentionMs = retentionMs;
+    this.state = restarted(this.state, retentionMs);
     expect(JSON.stringify(snapshot(this.state))).toBe(json);
   }
 
@@ -394,14 +434,14 @@ class Run {
     const ref = (event: EventRef) => (event === 'mine' ? this.latestEventOf('caller' in step ? step.caller : null) : event);
     switch (step.t) {
       case 'open':
-        return this.send({ type: 'OpenEvent', description: step.description }, step.caller, step.key, undefined, step.apiKey);
+        return this.send({ type: 'OpenEvent', description: step.description }, step.caller, step.key, undefined, step.apiKey, undefined, step.deadline);
       case 'ping':
-        return this.send({ type: 'PingEvent', event_id: ref(step.event) }, step.caller, step.key, undefined, step.apiKey);
+        return this.send({ type: 'PingEvent', event_id: ref(step.event) }, step.caller, step.key, undefined, step.apiKey, undefined, step.deadline);
       case 'close': {
         const event_id = ref(step.event);
         const pendingBefore = [...(this.state.openEvents.get(event_id)?.pending ?? [])];
         const wasOpen = this.state.openEvents.has(event_id);
-        this.send({ type: 'CloseEvent', event_id }, step.caller, step.key, undefined, step.apiKey);
+        this.send({ type: 'CloseEvent', event_id }, step.caller, step.key, undefined, step.apiKey, undefined, step.deadline);
         const after = this.state.settledEvents.get(event_id);
         if (wasOpen && after?.status === 'closed') {
           // close posts exactly what was pending
@@ -427,6 +467,8 @@ class Run {
           step.key,
           undefined,
           step.apiKey,
+          undefined,
+          step.deadline,
         );
       case 'transfer':
         return this.send(
@@ -442,12 +484,18 @@ class Run {
           step.key,
           undefined,
           step.apiKey,
+          undefined,
+          step.deadline,
         );
       case 'grant':
         return this.send(
           { type: 'Grant', user_id: step.user, amount: step.amount, currency: step.currency, description: null },
           step.caller,
           step.key,
+          undefined,
+          'own',
+          undefined,
+          step.deadline,
         );
       case 'register':
         return this.send({ type: 'RegisterApp', name: step.name, key_id: step.keyId, key_hash: 'h' }, null, null);
@@ -462,7 +510,7 @@ class Run {
       case 'sweep':
         return this.sweep();
       case 'restart':
-        return this.restart();
+        return this.restart(step.retentionMs);
       case 'startTerm': {
         const term = this.state.term;
         this.send({ type: 'StartTerm', instance_id: 'writer-b' }, null, null);
@@ -479,10 +527,10 @@ class Run {
       case 'resend': {
         // A command without a key sent again with its id (a gateway resending it after a takeover,
         // or a captured copy): before its deadline only, since the writer drops it after.
-        const live = this.unkeyed.filter((sent) => this.now.getTime() < sent.deadline);
+        const live = this.unkeyed.filter((sent) => this.decisionNow().getTime() < sent.deadline);
         if (live.length === 0) return;
         const sent = live[step.pick % live.length];
-        return this.send(sent.command, sent.caller, null, undefined, sent.apiKey, sent.command_id);
+        return this.send(sent.command, sent.caller, null, undefined, sent.apiKey, sent);
       }
     }
   }
@@ -541,18 +589,26 @@ class Run {
     must(listed === state.pendingTransactions.size, `open events list ${listed} of ${state.pendingTransactions.size} pending transactions`);
 
     // remembered commands: none outlives its bound, and the oldest is always one still remembered
-    for (const [memory, bound] of [[state.commands, RETENTION_MS], [state.recentCommands, MAX_DEADLINE_AHEAD_MS]] as const) {
+    for (const [memory, bound] of [[state.memory.keyed, LONGEST_RETENTION_MS], [state.memory.unkeyed, MAX_DEADLINE_AHEAD_MS]] as const) {
       for (const decided of memory.values()) {
-        must(decided.remembered_until_ms <= state.clockMs + bound, `a command remembered until ${decided.remembered_until_ms}`);
+        must(decided.remembered_until_ms <= state.memory.clockMs + bound, `a command remembered until ${decided.remembered_until_ms}`);
       }
       const oldest = memory.values().next().value;
-      must(oldest === undefined || oldest.remembered_until_ms > state.clockMs, 'an expired command was not forgotten');
+      must(oldest === undefined || oldest.remembered_until_ms > state.memory.clockMs, 'an expired command was not forgotten');
     }
-    if (this.log.length > 0 && state.commands.size < this.firstReplies.size) see('forgotten after the window');
+    if (this.log.length > 0 && state.memory.keyed.size < this.firstReplies.size) see('forgotten after the window');
   }
 
-  /** The live state equals a fresh fold of every event it wrote. */
+  /**
+   * The live state equals a fresh fold of every event it wrote, whatever the folding writer's
+   * retention setting: every event says until when its command is remembered.
+   */
   checkReplay(): void {
+    for (const retentionMs of OTHER_RETENTIONS_MS) {
+      const folded = new LedgerState(retentionMs);
+      for (const event of this.log) evolve(folded, event);
+      expect(snapshot(folded)).toEqual(snapshot(this.state));
+    }
     const rebuilt = new LedgerState(RETENTION_MS);
     for (const event of this.log) evolve(rebuilt, event);
     expect(snapshot(rebuilt)).toEqual(snapshot(this.state));
@@ -617,6 +673,10 @@ describe('ledger properties', () => {
       'retried after the window',
       'forgotten after the window',
       'resent before its deadline',
+      'dropped past its deadline',
+      'decided while the clock lagged',
+      'restart with another retention',
+      'remembered for the window it was decided with',
     ]) {
       expect([label, (seen.get(label) ?? 0) > 0]).toEqual([label, true]);
     }

@@ -1,19 +1,31 @@
 /**
- * The writer's state as JSON, so a restart loads a snapshot and replays only the events after
- * it. bigints become decimal strings; maps become entry lists. restore(snapshot(s)) equals s.
+ * The writer's state as lines of JSON, so a restart loads a snapshot and replays only the events
+ * after it: the first line is the head (everything but the remembered commands), each further
+ * line a page of remembered commands. bigints become decimal strings; maps become entry lists.
+ * restore(snapshotLines(s)) equals s.
+ *
+ * Lines, not one document: the remembered commands may be hundreds of megabytes (see
+ * MAX_REMEMBERED_COMMANDS), beyond what one JavaScript string may hold, and serialising them at
+ * once would stall the writer for as long; page by page, the writer yields between pages.
  */
 import type { TransactionData } from '@coffer/contracts';
+import { restoreRows, toRow, type RememberedCommand, type RememberedRow } from '@coffer/decider';
 import type { Balance } from './accounts';
-import { LedgerState, settledRecord, type AppState, type DecidedCommand, type FinanceEventState, type SettledEvent } from './state';
+import { LedgerState, settledRecord, type AppState, type FinanceEventState, type SettledEvent } from './state';
 
 /**
+ * 4: lines (head, then pages of remembered commands as rows); keyed commands carry the end their
+ * writer stamped.
  * 3: remembered commands expire (each has its end), commands without a key are remembered until
  * their deadline, and the event clock they expire by is kept.
  * 2: settled events as id lists per app and ending (1 held every event in full).
  */
-export const SNAPSHOT_VERSION = 3;
+export const SNAPSHOT_VERSION = 4;
 
-export interface LedgerSnapshot {
+/** Remembered commands per line of a snapshot: each line is serialised (and parsed) in one go. */
+export const SNAPSHOT_PAGE_ROWS = 5_000;
+
+export interface SnapshotHead {
   version: number;
   revision: string;
   term: number;
@@ -27,12 +39,42 @@ export interface LedgerSnapshot {
   /** [app_id, status, event ids]: the bulk of a long-lived ledger's events, kept small. */
   settledEvents: Array<[string, SettledEvent['status'], number[]]>;
   pendingTransactions: TransactionData[];
-  commands: Array<[string, DecidedCommand]>;
-  recentCommands: Array<[string, DecidedCommand]>;
 }
 
-/** Shares objects with the live state: serialise it at once (the writer stringifies it on the spot). */
+/** The whole snapshot as one value, to compare two states (the writer writes it as snapshotLines). */
+export interface LedgerSnapshot extends SnapshotHead {
+  commands: RememberedRow[];
+}
+
 export function snapshot(state: LedgerState): LedgerSnapshot {
+  return { ...snapshotHead(state), commands: [...rowsOf(state.memory.keyed), ...rowsOf(state.memory.unkeyed)] };
+}
+
+/**
+ * The snapshot's lines. The head is serialised at once (it shares mutable objects with the
+ * state); the remembered commands are captured at once as lists of their records, which are
+ * replaced and never changed, so their pages may be serialised later while the writer goes on.
+ */
+export function snapshotLines(state: LedgerState): Iterable<string> {
+  const head = JSON.stringify(snapshotHead(state));
+  const memories = [state.memory.keyed, state.memory.unkeyed].map((memory) => ({ ids: [...memory.keys()], records: [...memory.values()] }));
+  return (function* () {
+    yield head;
+    for (const { ids, records } of memories) {
+      for (let start = 0; start < ids.length; start += SNAPSHOT_PAGE_ROWS) {
+        const rows: RememberedRow[] = [];
+        for (let i = start; i < Math.min(ids.length, start + SNAPSHOT_PAGE_ROWS); i++) rows.push(toRow(ids[i], records[i]));
+        yield JSON.stringify(rows);
+      }
+    }
+  })();
+}
+
+function* rowsOf(memory: Map<string, RememberedCommand>): Generator<RememberedRow> {
+  for (const [id, remembered] of memory) yield toRow(id, remembered);
+}
+
+function snapshotHead(state: LedgerState): SnapshotHead {
   return {
     version: SNAPSHOT_VERSION,
     revision: state.revision.toString(),
@@ -40,7 +82,7 @@ export function snapshot(state: LedgerState): LedgerSnapshot {
     nextAppNumber: state.nextAppNumber,
     nextEventId: state.nextEventId,
     nextTransactionId: state.nextTransactionId,
-    clockMs: state.clockMs,
+    clockMs: state.memory.clockMs,
     apps: [...state.apps.values()].map((app) => ({ ...app, keys: [...app.keys] })),
     balances: [...state.balances].map(([key, b]) => [
       key,
@@ -51,8 +93,6 @@ export function snapshot(state: LedgerState): LedgerSnapshot {
     openEvents: [...state.openEvents.values()],
     settledEvents: settledIdLists(state),
     pendingTransactions: [...state.pendingTransactions.values()],
-    commands: [...state.commands],
-    recentCommands: [...state.recentCommands],
   };
 }
 
@@ -66,29 +106,32 @@ function settledIdLists(state: LedgerState): LedgerSnapshot['settledEvents'] {
   return [...lists].map(([record, ids]) => [record.app_id, record.status, ids]);
 }
 
-/** A snapshot as stored: possibly written by another version of the ledger. */
-export type StoredSnapshot = Pick<LedgerSnapshot, 'revision'> & { version: unknown };
+/** A snapshot's head as stored: possibly written by another version of the ledger. */
+export type StoredSnapshotHead = { version: unknown };
 
 /** Whether restore() reads this snapshot; a writer that cannot replays the whole stream instead. */
-export function isReadableSnapshot(snap: StoredSnapshot): snap is LedgerSnapshot {
-  return snap.version === SNAPSHOT_VERSION;
+export function isReadableSnapshot(head: StoredSnapshotHead): head is SnapshotHead {
+  return head.version === SNAPSHOT_VERSION;
 }
 
-/** The retention window is the running ledger's setting, not the snapshot's: records keep the ends they were given. */
-export function restore(snap: LedgerSnapshot, idempotencyRetentionMs?: number): LedgerState {
-  if (snap.version !== SNAPSHOT_VERSION) throw new Error(`unknown ledger snapshot version ${snap.version}`);
+/**
+ * The state a snapshot holds: its head and its pages (the lines after the head). The retention
+ * window is the running ledger's setting, used only for events that do not stamp their own end.
+ */
+export function restore(head: SnapshotHead, pages: Iterable<string>, idempotencyRetentionMs?: number): LedgerState {
+  if (head.version !== SNAPSHOT_VERSION) throw new Error(`unknown ledger snapshot version ${head.version}`);
   const state = new LedgerState(idempotencyRetentionMs);
-  state.revision = BigInt(snap.revision);
-  state.term = snap.term;
-  state.nextAppNumber = snap.nextAppNumber;
-  state.nextEventId = snap.nextEventId;
-  state.nextTransactionId = snap.nextTransactionId;
-  state.clockMs = snap.clockMs;
-  for (const app of snap.apps) {
+  state.revision = BigInt(head.revision);
+  state.term = head.term;
+  state.nextAppNumber = head.nextAppNumber;
+  state.nextEventId = head.nextEventId;
+  state.nextTransactionId = head.nextTransactionId;
+  state.memory.clockMs = head.clockMs;
+  for (const app of head.apps) {
     state.apps.set(app.app_id, { ...app, keys: new Map(app.keys) });
     for (const [keyId] of app.keys) state.keyOwners.set(keyId, app.app_id);
   }
-  for (const [key, posted, pendingDebit, pendingCredit] of snap.balances) {
+  for (const [key, posted, pendingDebit, pendingCredit] of head.balances) {
     const balance: Balance = { posted: BigInt(posted), pendingDebit: BigInt(pendingDebit), pendingCredit: BigInt(pendingCredit) };
     state.balances.set(key, balance);
     const [account, currency] = splitBalanceKey(key);
@@ -96,14 +139,13 @@ export function restore(snap: LedgerSnapshot, idempotencyRetentionMs?: number): 
     if (!currencies) state.currenciesOf.set(account, (currencies = new Set()));
     currencies.add(currency);
   }
-  for (const finance of snap.openEvents) state.openEvents.set(finance.event_id, finance);
-  for (const [app_id, status, ids] of snap.settledEvents) {
+  for (const finance of head.openEvents) state.openEvents.set(finance.event_id, finance);
+  for (const [app_id, status, ids] of head.settledEvents) {
     const record = settledRecord(app_id, status);
     for (const id of ids) state.settledEvents.set(id, record);
   }
-  for (const data of snap.pendingTransactions) state.pendingTransactions.set(data.transaction_id, data);
-  for (const [id, decided] of snap.commands) state.commands.set(id, decided);
-  for (const [id, decided] of snap.recentCommands) state.recentCommands.set(id, decided);
+  for (const data of head.pendingTransactions) state.pendingTransactions.set(data.transaction_id, data);
+  for (const page of pages) restoreRows(state.memory, JSON.parse(page) as RememberedRow[]);
   return state;
 }
 

@@ -1,4 +1,5 @@
-import { DEFAULT_IDEMPOTENCY_RETENTION_MS, type Refusal, type TransactionData, type TransactionReply } from '@coffer/contracts';
+import { DEFAULT_IDEMPOTENCY_RETENTION_MS, type TransactionData, type TransactionReply } from '@coffer/contracts';
+import { CommandMemory } from '@coffer/decider';
 import { balanceKey, type Balance } from './accounts';
 
 export interface AppState {
@@ -33,24 +34,6 @@ export interface SettledEvent {
 }
 
 /**
- * What the ledger remembers of a decided command, so a retry gets the first answer: a command
- * sent with an Idempotency-Key (request_hash set) for the retention window, one without a key
- * until its sender's deadline (a resend of it in flight, or a captured copy, is never applied
- * twice). Both are forgotten by event time, so a replay of the stream forgets exactly as the
- * live writer did.
- */
-export interface DecidedCommand {
-  request_hash: string | null;
-  reply: unknown;
-  /** Global position of the command's last event, once durable. */
-  position: string;
-  /** The refusal it got, for a command that was refused (answered again on replay). */
-  refusal?: Refusal;
-  /** Event time (epoch ms) from which it is forgotten: a command sent again then is decided afresh. */
-  remembered_until_ms: number;
-}
-
-/**
  * Everything the single writer needs to decide any command exactly, held in memory. Mutated in
  * place by evolve(): copying maps of millions of accounts per command would cost more than the
  * decision itself, and only the writer's own loop touches it.
@@ -58,8 +41,6 @@ export interface DecidedCommand {
 export class LedgerState {
   /** Stream revision the state includes (-1: nothing yet). */
   revision = -1n;
-  /** The latest event time folded (epoch ms): the clock by which remembered commands are forgotten. */
-  clockMs = 0;
   term = 0;
   nextAppNumber = 1;
   nextEventId = 1;
@@ -72,18 +53,18 @@ export class LedgerState {
   readonly openEvents = new Map<number, FinanceEventState>();
   readonly settledEvents = new Map<number, SettledEvent>();
   readonly pendingTransactions = new Map<number, TransactionData>();
-  /** Commands sent with an Idempotency-Key, in the order they were decided. */
-  readonly commands = new Map<string, DecidedCommand>();
-  /** Commands sent without a key, until their deadline, in the order they were decided. */
-  readonly recentCommands = new Map<string, DecidedCommand>();
+  /** The commands it decided, so a command sent again gets its first answer (forgotten by event time). */
+  readonly memory: CommandMemory;
 
-  constructor(readonly idempotencyRetentionMs: number = DEFAULT_IDEMPOTENCY_RETENTION_MS) {}
+  /** `idempotencyRetentionMs`: the window of keyed commands whose events do not say theirs (written before they did). */
+  constructor(idempotencyRetentionMs: number = DEFAULT_IDEMPOTENCY_RETENTION_MS) {
+    this.memory = new CommandMemory<unknown>(idempotencyRetentionMs, mergeReplies);
+  }
 }
 
-/** The command's record while it is remembered at `nowMs` (an expired one not yet pruned counts as forgotten). */
-export function rememberedCommand(state: LedgerState, commandId: string, keyed: boolean, nowMs: number): DecidedCommand | undefined {
-  const decided = (keyed ? state.commands : state.recentCommands).get(commandId);
-  return decided && nowMs < decided.remembered_until_ms ? decided : undefined;
+/** A command's reply over its events: each event's reply adds to (or replaces fields of) the previous. */
+export function mergeReplies(previous: unknown, next: unknown): unknown {
+  return previous && typeof previous === 'object' ? { ...previous, ...(next as object) } : next;
 }
 
 /**

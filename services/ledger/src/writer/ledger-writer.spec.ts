@@ -4,7 +4,8 @@ import { MAX_DEADLINE_AHEAD_MS, type LedgerCommandBody, type RequestMeta } from 
 import { PostgresEventStore } from '@coffer/event-store';
 import { JsonLogger } from '@coffer/platform';
 import { createTestDatabase, type TestDatabase } from '@coffer/testing';
-import { LedgerWriter, QUEUE_FULL_RETRY_AFTER_SECONDS, type LedgerWriterOptions } from './ledger-writer';
+import { QUEUE_FULL_RETRY_AFTER_SECONDS } from '@coffer/decider';
+import { LedgerWriter, type LedgerWriterOptions } from './ledger-writer';
 import { SnapshotStore } from './snapshot-store';
 
 const OPTIONS = {

@@ -1,36 +1,43 @@
 import { randomUUID } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   contextOf,
   DEFAULT_IDEMPOTENCY_RETENTION_MS,
   EVENT_SCHEMA_VERSIONS,
-  isId,
-  isText,
-  MAX_DEADLINE_AHEAD_MS,
-  MAX_REQUEST_ID_LENGTH,
-  refusal,
-  type CommandReply,
   type LedgerCommandBody,
   type LedgerEvent,
   type LedgerQuery,
-  type Refusal,
   type Reply,
   type RequestMeta,
 } from '@coffer/contracts';
 import {
+  commandTimes,
+  deadlineRefusal,
+  decisionTimeMs,
+  isPastDeadline,
+  MAX_QUEUED_COMMANDS,
+  pastDeadline,
+  queueFull,
+  unavailable,
+} from '@coffer/decider';
+import {
+  breaksContentRules,
   ContentRefusedError,
   WrongExpectedRevisionError,
   type EventStore,
   type NewEvent,
   type RecordedEvent,
-  type Subscription,
 } from '@coffer/event-store';
 import { retryDelayMs, sleep, type JsonLogger } from '@coffer/platform';
-import { decide, dueEvents, recordedRefusal, type CommandSender, type DecideContext, type SystemCommand } from '../domain/decide';
-import { evolve, mergeReplies, type AppliedEvent } from '../domain/evolve';
+import { decide, dueEvents, recordedRefusal, type CommandSender, type SystemCommand } from '../domain/decide';
+import { evolve, type AppliedEvent } from '../domain/evolve';
 import { answer } from '../domain/queries';
-import { isReadableSnapshot, restore, snapshot, type StoredSnapshot } from '../domain/snapshot';
-import { LedgerState } from '../domain/state';
-import type { SnapshotStore } from './snapshot-store';
+import { isReadableSnapshot, restore, snapshotLines, type StoredSnapshotHead } from '../domain/snapshot';
+import { LedgerState, mergeReplies } from '../domain/state';
+import { isolatePoison, type PoisonedWriter } from './poison-isolation';
+import type { SnapshotStore, StoredSnapshot } from './snapshot-store';
+import { StandbyTail } from './standby-tail';
+import type { CommandWork, Queued, Work } from './writer-work';
 
 export interface LedgerWriterOptions {
   realm: string;
@@ -48,20 +55,6 @@ export interface LedgerWriterOptions {
   maxQueued?: number;
 }
 
-interface CommandWork {
-  kind: 'command';
-  command: LedgerCommandBody['command'] | SystemCommand;
-  context: DecideContext;
-  meta: RequestMeta;
-}
-
-type Work = CommandWork | { kind: 'query'; query: LedgerQuery };
-
-interface Queued {
-  work: Work;
-  resolve: (reply: Reply<unknown>) => void;
-}
-
 /**
  * Events between snapshots. A cold start replays at most this many after loading the newest one
  * (about 20 µs each); snapshots are small since settled events are kept as ids only (6.5 MB at
@@ -69,41 +62,23 @@ interface Queued {
  */
 export const DEFAULT_SNAPSHOT_EVERY = 20_000;
 
-/**
- * The most commands and queries waiting for the writer. Beyond what it decides within a
- * sender's timeout, waiting only turns into a 503 later and holds memory meanwhile: refusing at
- * once (503 with a retry hint) sheds the load while the queue drains.
- */
-export const MAX_QUEUED_COMMANDS = 10_000;
-/** What a refusal for a full queue tells its caller to wait before trying again. */
-export const QUEUE_FULL_RETRY_AFTER_SECONDS = 1;
-
 /** Events read per page when replaying the stream. */
 const REPLAY_PAGE_EVENTS = 5000;
-/**
- * A standby reads the stream's new events at most this often: at a takeover it then has at most
- * this much to read itself (a few hundred events at full load, a few ms), and at rest it costs
- * the database a handful of reads a second rather than one per append.
- */
-export const STANDBY_READ_INTERVAL_MS = 100;
-
 const LEDGER_EVENT_TYPES = Object.keys(EVENT_SCHEMA_VERSIONS).filter(
   (type) => contextOf(type as keyof typeof EVENT_SCHEMA_VERSIONS) === 'ledger',
 );
-
-const unavailable = (why: string, details?: Record<string, unknown>) =>
-  refusal('UNAVAILABLE', `${why}: retry with the same Idempotency-Key`, details);
 
 /**
  * The realm's single writer (DESIGN.md, "The ledger"): holds every account and open event in
  * memory, decides commands one at a time against that exact state, appends each batch's events
  * in one store round trip, and answers only once the batch is durable. A failed append is
  * fail-stop: the batch is refused and the state rebuilt from the store; except when the store
- * refused the batch's content, which is one command's failure (isolatePoison).
+ * refused the batch's content and the batch's own events break the value rules, which is one
+ * command's failure (poison-isolation.ts). A standby keeps its state current with a StandbyTail.
  */
-export class LedgerWriter {
+export class LedgerWriter implements PoisonedWriter {
   private state: LedgerState;
-  private position = '';
+  private lastPosition = '';
   private queue: Queued[] = [];
   private draining: Promise<void> | undefined;
   private leading = false;
@@ -114,9 +89,7 @@ export class LedgerWriter {
   private prefetched: Promise<StoredSnapshot | undefined> | undefined;
   /** Whether the state was ever rebuilt from the store (a standby then keeps it current). */
   private warm = false;
-  private tail: Subscription | undefined;
-  private following: Promise<void> | undefined;
-  private followStopped = false;
+  private readonly tail: StandbyTail;
   /** Asked before every batch while leading: false once this writer's lease may have lapsed. */
   private mayDecide: () => boolean = () => true;
   /** Called when another writer took the stream: this one must stop leading. */
@@ -129,10 +102,15 @@ export class LedgerWriter {
     private readonly options: LedgerWriterOptions,
   ) {
     this.state = this.emptyState();
+    this.tail = new StandbyTail(store, this, LEDGER_EVENT_TYPES, logger);
+  }
+
+  private get retentionMs(): number {
+    return this.options.idempotencyRetentionMs ?? DEFAULT_IDEMPOTENCY_RETENTION_MS;
   }
 
   private emptyState(): LedgerState {
-    return new LedgerState(this.options.idempotencyRetentionMs ?? DEFAULT_IDEMPOTENCY_RETENTION_MS);
+    return new LedgerState(this.retentionMs);
   }
 
   get stream(): string {
@@ -152,6 +130,15 @@ export class LedgerWriter {
     return this.state.revision;
   }
 
+  /** Global position of the last event the state includes ('' for none). */
+  get position(): string {
+    return this.lastPosition;
+  }
+
+  mayAppend(): boolean {
+    return this.leading && this.mayDecide();
+  }
+
   /**
    * Takes over: brings the state up to the stream's end (a standby that followed it reads only
    * the last few events; otherwise it rebuilds) and fences any older writer by starting a new
@@ -159,10 +146,10 @@ export class LedgerWriter {
    */
   async lead(mayDecide: () => boolean = () => true): Promise<void> {
     const started = performance.now();
-    await this.stopFollowing();
-    if (!(await this.matchesStore())) await this.rebuild();
+    await this.tail.stop();
+    await this.matchStore();
     const caughtUp = await this.replay(this.state);
-    if (caughtUp.position !== undefined) this.position = caughtUp.position;
+    if (caughtUp.position !== undefined) this.lastPosition = caughtUp.position;
     this.mayDecide = mayDecide;
     this.expiring.clear();
     this.leading = true;
@@ -187,72 +174,43 @@ export class LedgerWriter {
    * does not match the store (decisions of a batch whose append failed) is rebuilt first.
    */
   follow(): void {
-    if (this.following || this.leading) return;
-    this.followStopped = false;
-    this.following = this.runTail().finally(() => (this.following = undefined));
+    if (!this.leading) this.tail.start();
   }
 
-  private async runTail(): Promise<void> {
-    for (let attempt = 1; !this.followStopped; attempt++) {
-      try {
-        if (!(await this.matchesStore())) await this.rebuild();
-        if (this.followStopped) return;
-        this.tail = this.store.subscribeToAll((events) => this.applyTail(events), {
-          after: this.position === '' ? undefined : BigInt(this.position),
-          eventTypes: LEDGER_EVENT_TYPES,
-          minReadIntervalMs: STANDBY_READ_INTERVAL_MS,
-        });
-        await this.tail.done;
-        if (this.followStopped) return;
-      } catch (error) {
-        if (this.followStopped) return;
-        this.logger.event(attempt === 1 ? 'warn' : 'debug', 'standby could not follow the stream: retrying', {
-          error: (error as Error).message,
-          attempt,
-        });
-        await sleep(retryDelayMs(attempt));
-      }
-    }
-  }
-
-  private async applyTail(events: RecordedEvent[]): Promise<void> {
+  /** The tail's events: evolved into the state in order. */
+  async applyTail(events: RecordedEvent[]): Promise<void> {
     for (const event of events) {
       if (event.stream !== this.stream || event.streamPosition <= this.state.revision) continue;
       if (event.streamPosition === this.state.revision + 1n) {
         evolveRecorded(this.state, event);
-        this.position = event.globalPosition.toString();
+        this.lastPosition = event.globalPosition.toString();
         continue;
       }
       // Not the next event (cannot happen in one stream's global order): read the stream itself.
       const caughtUp = await this.replay(this.state);
-      if (caughtUp.position !== undefined) this.position = caughtUp.position;
+      if (caughtUp.position !== undefined) this.lastPosition = caughtUp.position;
     }
   }
 
-  private async stopFollowing(): Promise<void> {
-    this.followStopped = true;
-    await this.tail?.stop();
-    await this.following;
-    this.tail = undefined;
-  }
-
   /**
-   * Whether the state is exactly a prefix of the stream: it was built from the store, and the
-   * event at its revision is the last one it appended or read (a batch whose append failed
+   * Rebuilds unless the state is exactly a prefix of the stream: it was built from the store, and
+   * the event at its revision is the last one it appended or read (a batch whose append failed
    * leaves decisions in memory that the stream does not hold).
    */
-  private async matchesStore(): Promise<boolean> {
-    if (!this.warm) return false;
-    if (this.state.revision < 0n) return true;
-    const [atRevision] = await this.store.readStream(this.stream, { fromRevision: this.state.revision, maxCount: 1 });
-    return atRevision?.streamPosition === this.state.revision && atRevision.globalPosition.toString() === this.position;
+  async matchStore(): Promise<void> {
+    if (this.warm) {
+      if (this.state.revision < 0n) return;
+      const [atRevision] = await this.store.readStream(this.stream, { fromRevision: this.state.revision, maxCount: 1 });
+      if (atRevision?.streamPosition === this.state.revision && atRevision.globalPosition.toString() === this.lastPosition) return;
+    }
+    await this.rebuild();
   }
 
   /** Stops deciding (and following): finishes the batch in flight, refuses what is still queued. */
   async stepDown(): Promise<void> {
     clearInterval(this.sweeper);
     this.leading = false;
-    await this.stopFollowing();
+    await this.tail.stop();
     await this.draining;
     for (const item of this.queue.splice(0)) item.resolve(unavailable('the ledger is changing writers'));
     await this.snapshotting;
@@ -260,19 +218,14 @@ export class LedgerWriter {
 
   /** `sender`: whose signature the NATS door checked (never the ledger: it does not sign). */
   command(body: LedgerCommandBody, meta: RequestMeta, sender: Exclude<CommandSender, 'ledger'>): Promise<Reply<unknown>> {
-    const deadline = meta.deadline_epoch_ms;
-    // The deadline bounds how long the command's id is remembered: it must be there, and near.
-    if (typeof deadline !== 'number' || !Number.isFinite(deadline) || deadline > this.options.clock().getTime() + MAX_DEADLINE_AHEAD_MS) {
-      return Promise.resolve(
-        refusal('VALIDATION_FAILED', `deadline_epoch_ms must be a time at most ${MAX_DEADLINE_AHEAD_MS} ms ahead`, { deadline_epoch_ms: deadline ?? null }),
-      );
-    }
+    const late = deadlineRefusal(meta.deadline_epoch_ms, this.options.clock().getTime());
+    if (late) return Promise.resolve(late);
     return this.submit({
       kind: 'command',
       command: body.command,
       meta,
       context: {
-        now: this.options.clock(),
+        now: this.options.clock(), // replaced by the decision time when its turn comes
         eventTimeoutSeconds: this.options.eventTimeoutSeconds,
         command_id: meta.command_id,
         sender,
@@ -291,11 +244,7 @@ export class LedgerWriter {
   private submit(work: Work): Promise<Reply<unknown>> {
     if (!this.leading) return Promise.resolve(unavailable('this ledger is not the active writer'));
     const maxQueued = this.options.maxQueued ?? MAX_QUEUED_COMMANDS;
-    if (this.queue.length >= maxQueued) {
-      return Promise.resolve(
-        unavailable('the ledger has too much work queued', { retry_after_seconds: QUEUE_FULL_RETRY_AFTER_SECONDS, max_queued: maxQueued }),
-      );
-    }
+    if (this.queue.length >= maxQueued) return Promise.resolve(queueFull('ledger', maxQueued));
     return new Promise((resolve) => {
       this.queue.push({ work, resolve });
       this.kick();
@@ -305,41 +254,54 @@ export class LedgerWriter {
   /**
    * Starts the drain loop unless it runs. Work queued after the loop saw an empty queue but
    * before its promise settled would otherwise wait for the next submit: the loop looks again.
+   * The loop answers every item itself; should it throw anyway (an invariant of evolve broken),
+   * the writer stops deciding rather than die or leave callers hanging.
    */
   private kick(): void {
     if (this.draining) return;
-    this.draining = this.drain().finally(() => {
-      this.draining = undefined;
-      if (this.queue.length > 0 && this.leading) this.kick();
-    });
+    this.draining = this.drain()
+      .catch((error: Error) => this.halt(error))
+      .finally(() => {
+        this.draining = undefined;
+        if (this.queue.length > 0 && this.leading) this.kick();
+      });
   }
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0 && this.leading) {
       if (!this.mayDecide()) return this.lapse();
       const batch = this.queue.splice(0, this.options.maxBatch);
-      await this.decideBatch(batch);
+      try {
+        await this.decideBatch(batch);
+      } catch (error) {
+        for (const item of batch) item.resolve(unavailable('the ledger failed while deciding this batch'));
+        throw error;
+      }
     }
   }
 
-  /** Decides a batch in order, appends its events at once, then answers every item. */
-  private async decideBatch(batch: Queued[]): Promise<void> {
+  /**
+   * Decides a batch in order, appends its events at once, then answers every item. Every command
+   * of the batch is decided at one decision time (decisionTimeMs): it drops the commands whose
+   * sender has stopped waiting, and is the time their events record.
+   */
+  async decideBatch(batch: Queued[]): Promise<void> {
     const expected = this.state.revision;
     const events: NewEvent[] = [];
     const answers: Array<(position: string) => Reply<unknown>> = [];
-    const nowMs = this.options.clock().getTime();
+    const now = new Date(decisionTimeMs(this.options.clock().getTime(), this.state.memory));
     for (const { work } of batch) {
       if (work.kind === 'query') {
-        const reply = answer(this.state, work.query, this.position);
+        const reply = answer(this.state, work.query, this.lastPosition);
         answers.push((position) => patchPosition(reply, position));
         continue;
       }
-      if (work.meta.deadline_epoch_ms <= nowMs) {
+      if (isPastDeadline(work.meta.deadline_epoch_ms, now.getTime())) {
         // Its sender has answered 503 already: deciding it now would apply what its caller was told failed.
-        answers.push(() => unavailable('the command waited past its deadline and was not applied'));
+        answers.push(pastDeadline);
         continue;
       }
-      if (work.command.type === 'ExpireEvent') work.context.now = this.options.clock();
+      work.context.now = now;
       const decision = decide(this.state, work.command, work.context);
       if (decision.kind === 'refused') {
         // Recorded for a command with an Idempotency-Key: then answered, like any event, once durable.
@@ -361,15 +323,19 @@ export class LedgerWriter {
     if (events.length > 0) {
       try {
         const appended = await this.store.append(this.stream, events, expected < 0n ? 'no_stream' : expected);
-        this.position = appended.lastGlobalPosition.toString();
+        this.lastPosition = appended.lastGlobalPosition.toString();
         this.rememberPositions(batch);
       } catch (error) {
-        if (error instanceof ContentRefusedError) await this.isolatePoison(batch, expected, error);
-        else await this.failStop(batch, error);
+        // Only a batch whose own events break the value rules can be refused for its content: any other refusal is the store's fault.
+        if (error instanceof ContentRefusedError && breaksContentRules(this.stream, events)) {
+          await isolatePoison(this, this.logger, batch, expected, error);
+        } else {
+          await this.failStop(batch, error);
+        }
         return;
       }
     }
-    for (let i = 0; i < batch.length; i++) batch[i].resolve(answers[i](this.position));
+    for (let i = 0; i < batch.length; i++) batch[i].resolve(answers[i](this.lastPosition));
     this.maybeSnapshot();
   }
 
@@ -384,10 +350,22 @@ export class LedgerWriter {
   private rememberPositions(batch: Queued[]): void {
     for (const { work } of batch) {
       if (work.kind !== 'command') continue;
-      const memory = work.context.request_hash ? this.state.commands : this.state.recentCommands;
+      const memory = work.context.request_hash ? this.state.memory.keyed : this.state.memory.unkeyed;
       const decided = memory.get(work.context.command_id);
-      if (decided && decided.position === '') decided.position = this.position;
+      if (decided && decided.position === '') decided.position = this.lastPosition;
     }
+  }
+
+  /** For poison isolation: the refusal's record of one command, appended alone. */
+  async appendRecord(item: Queued, record: LedgerEvent, meta: RequestMeta): Promise<void> {
+    const work = item.work as CommandWork;
+    const events: NewEvent[] = [];
+    const expected = this.state.revision;
+    work.context.now = new Date(decisionTimeMs(this.options.clock().getTime(), this.state.memory));
+    this.apply(record, { ...work, meta }, events);
+    const appended = await this.store.append(this.stream, events, expected < 0n ? 'no_stream' : expected);
+    this.lastPosition = appended.lastGlobalPosition.toString();
+    this.rememberPositions([item]);
   }
 
   /**
@@ -401,87 +379,22 @@ export class LedgerWriter {
     for (const item of this.queue.splice(0)) item.resolve(unavailable('the ledger is changing writers'));
   }
 
-  /**
-   * The store refused the batch's append for its content: one command decided something the
-   * store cannot hold (decide's value rules should make that impossible; this keeps it one
-   * command's failure if they ever miss something). The state holds the batch, which is not
-   * durable, so it is rebuilt, and the batch is decided and appended again one command at a
-   * time: the poisoned command is found by its own append and refused alone, the others are
-   * appended and answered as usual. Only a fault of the store stays fail-stop. Rare, so simple:
-   * a rebuild per poisoned command, and the common path pays nothing.
-   */
-  private async isolatePoison(batch: Queued[], expected: bigint, refused: ContentRefusedError): Promise<void> {
-    const term = this.state.term;
-    try {
-      await this.rebuild();
-    } catch (error) {
-      await this.failStop(batch, error);
-      return;
-    }
-    if (this.state.term !== term) {
-      // The stream has another writer's term: appending on from the rebuilt state would write past its fence.
-      await this.failStop(batch, new WrongExpectedRevisionError(this.stream, expected, this.state.revision));
-      return;
-    }
-    if (batch.length === 1) {
-      await this.refusePoisoned(batch[0], refused);
-      return;
-    }
-    this.logger.event('warn', 'the store refused a batch for its content: appending its commands one at a time', {
-      commands: batch.length,
-      reason: refused.reason,
-    });
-    for (const item of batch) {
-      if (this.leading && this.mayDecide()) await this.decideBatch([item]);
-      else item.resolve(unavailable('the ledger is changing writers'));
-    }
+  /** The drain loop failed in a way it does not handle: nothing more is decided from this state. */
+  private halt(error: Error): void {
+    this.logger.event('error', 'the writer failed while deciding: deciding nothing more', { error: error.message });
+    this.leading = false;
+    this.warm = false; // its memory may hold half a batch: rebuilt before it follows or leads again
+    clearInterval(this.sweeper);
+    for (const item of this.queue.splice(0)) item.resolve(unavailable('the ledger is changing writers'));
+    this.onFenced();
   }
 
   /**
-   * Refuses the one command whose events the store cannot hold, with a 4xx that names the rule
-   * and never the content. With an Idempotency-Key it is recorded (CommandRefused carries code,
-   * message and reason only), so its retries get the same refusal without trying the store again.
+   * Answers the batch 503 and rebuilds the state from the store, retrying with a bounded backoff
+   * while the store is away, for as long as this writer leads (a step-down or shutdown ends the
+   * loop; the state is rebuilt before it follows or leads again). Fenced: steps down at once.
    */
-  private async refusePoisoned(item: Queued, refused: ContentRefusedError): Promise<void> {
-    const { work } = item;
-    if (work.kind !== 'command') {
-      item.resolve(unavailable('the ledger could not answer this query')); // a query appends nothing: never the poison
-      return;
-    }
-    const answer = refusal('VALIDATION_FAILED', 'the event store cannot hold what this command would record', {
-      reason: refused.reason,
-    });
-    this.logger.event('warn', 'refused a command whose events the store cannot hold', {
-      command_id: work.meta.command_id,
-      reason: refused.reason,
-    });
-    const recorded = storableIds(work) ? recordedRefusal(answer, work.context) : null;
-    if (recorded) {
-      const events: NewEvent[] = [];
-      const expected = this.state.revision;
-      this.apply(recorded, { ...work, meta: withoutUnstorableIds(work.meta) }, events);
-      try {
-        const appended = await this.store.append(this.stream, events, expected < 0n ? 'no_stream' : expected);
-        this.position = appended.lastGlobalPosition.toString();
-        this.rememberPositions([item]);
-      } catch (error) {
-        // Refused again, for what no rule here foresaw: answered, not recorded.
-        if (!(error instanceof ContentRefusedError)) {
-          await this.failStop([item], error);
-          return;
-        }
-        try {
-          await this.rebuild();
-        } catch (rebuildError) {
-          await this.failStop([item], rebuildError);
-          return;
-        }
-      }
-    }
-    item.resolve(answer);
-  }
-
-  private async failStop(batch: Queued[], error: unknown): Promise<void> {
+  async failStop(batch: Queued[], error: unknown): Promise<void> {
     for (const item of batch) item.resolve(unavailable('the ledger could not store this batch'));
     if (error instanceof WrongExpectedRevisionError) {
       this.logger.event('error', 'fenced: another writer appended to the stream', { error: error.message });
@@ -493,19 +406,23 @@ export class LedgerWriter {
     this.logger.event('error', 'append failed: rebuilding the state from the store', {
       error: (error as Error).message,
     });
-    for (;;) {
+    this.warm = false;
+    for (let attempt = 1; this.leading; attempt++) {
       try {
         await this.rebuild();
         return;
       } catch (rebuildError) {
-        this.logger.event('error', 'rebuild failed, retrying', { error: (rebuildError as Error).message });
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        this.logger.event(attempt === 1 ? 'error' : 'debug', 'rebuild failed, retrying', {
+          error: (rebuildError as Error).message,
+          attempt,
+        });
+        await sleep(retryDelayMs(attempt));
       }
     }
   }
 
   /**
-   * Starts loading the newest snapshot while the service boots (NATS, the writer lock), so a
+   * Starts loading the newest snapshot while the service boots (NATS, the writer lease), so a
    * cold start does not wait for both one after the other. The first rebuild takes it. Resolves
    * once loaded (or failed).
    */
@@ -524,7 +441,7 @@ export class LedgerWriter {
     const early = this.prefetched;
     this.prefetched = undefined;
     const snap = await early?.catch(() => undefined);
-    if (snap && (await this.snapshots.newestRevision(this.options.realm)) === BigInt(snap.revision)) return snap;
+    if (snap && (await this.snapshots.newestRevision(this.options.realm)) === snap.revision) return snap;
     return this.snapshots.load(this.options.realm);
   }
 
@@ -533,23 +450,23 @@ export class LedgerWriter {
     const started = Date.now();
     let state = this.emptyState();
     let position = '';
-    let snap = await this.newestSnapshot();
-    if (snap && !isReadableSnapshot(snap)) {
+    const snap = await this.newestSnapshot();
+    const [first, ...pages] = snap ? snap.lines : [];
+    const head = first === undefined ? undefined : (JSON.parse(first) as StoredSnapshotHead);
+    if (head && !isReadableSnapshot(head)) {
       // Written by another version of the ledger: the events are the truth, so replay them all.
-      this.logger.event('warn', 'ignoring a ledger snapshot of another version', { version: snap.version });
-      snap = undefined;
-    }
-    if (snap) {
-      const [atSnapshot] = await this.store.readStream(this.stream, { fromRevision: BigInt(snap.revision), maxCount: 1 });
-      if (atSnapshot?.streamPosition === BigInt(snap.revision)) {
-        state = restore(snap, state.idempotencyRetentionMs);
+      this.logger.event('warn', 'ignoring a ledger snapshot of another version', { version: head.version });
+    } else if (snap && head) {
+      const [atSnapshot] = await this.store.readStream(this.stream, { fromRevision: snap.revision, maxCount: 1 });
+      if (atSnapshot?.streamPosition === snap.revision) {
+        state = restore(head, pages, this.retentionMs);
         position = atSnapshot.globalPosition.toString();
       }
     }
     const fromSnapshot = state.revision;
     const replayed = await this.replay(state);
     this.state = state;
-    this.position = replayed.position ?? position;
+    this.lastPosition = replayed.position ?? position;
     this.warm = true;
     this.snapshotRevision = fromSnapshot;
     this.expiring.clear();
@@ -577,7 +494,8 @@ export class LedgerWriter {
   /** Expires open events past their deadline, through the queue like any command. */
   private sweep(): void {
     if (!this.leading) return;
-    for (const eventId of dueEvents(this.state, this.options.clock())) {
+    const now = new Date(decisionTimeMs(this.options.clock().getTime(), this.state.memory));
+    for (const eventId of dueEvents(this.state, now)) {
       if (this.expiring.has(eventId)) continue;
       this.expiring.add(eventId);
       void this.submit(this.systemWork({ type: 'ExpireEvent', event_id: eventId })).finally(() =>
@@ -586,17 +504,37 @@ export class LedgerWriter {
     }
   }
 
+  /**
+   * Every snapshotEvery events, a snapshot: its head at once, its remembered commands page by
+   * page, each in a turn of its own, so the writer goes on deciding (and renewing its lease)
+   * meanwhile. A snapshot that fails is logged and skipped: the next one is taken as usual.
+   */
   private maybeSnapshot(): void {
     if (this.state.revision - this.snapshotRevision < BigInt(this.options.snapshotEvery)) return;
     const revision = this.state.revision;
-    const json = JSON.stringify(snapshot(this.state));
     this.snapshotRevision = revision;
+    let lines: Iterable<string>;
+    try {
+      lines = snapshotLines(this.state);
+    } catch (error) {
+      this.logger.event('warn', 'snapshot not saved', { error: (error as Error).message });
+      return;
+    }
     this.snapshotting = this.snapshotting
-      .then(() => this.snapshots.save(this.options.realm, revision, json))
+      .then(() => this.saveSnapshot(revision, lines))
       .catch((error: Error) => this.logger.event('warn', 'snapshot not saved', { error: error.message }));
   }
 
-  /** The decision time and deadline go with the events, so a rebuild or a standby remembers what this writer remembers. */
+  private async saveSnapshot(revision: bigint, lines: Iterable<string>): Promise<void> {
+    const chunks: Buffer[] = [];
+    for (const line of lines) {
+      chunks.push(Buffer.from(line), NEWLINE);
+      await nextTurn();
+    }
+    await this.snapshots.save(this.options.realm, revision, Buffer.concat(chunks));
+  }
+
+  /** The decision time, deadline and memory's end go with the events, so a rebuild or a standby remembers what this writer remembers. */
   private metadata(event: LedgerEvent, { meta, context }: CommandWork) {
     return {
       schema_version: EVENT_SCHEMA_VERSIONS[event.type],
@@ -606,8 +544,7 @@ export class LedgerWriter {
       request_hash: context.request_hash,
       app_id: meta.app_id,
       key_id: meta.key_id,
-      decided_at_epoch_ms: context.now.getTime(),
-      deadline_epoch_ms: Number.isFinite(meta.deadline_epoch_ms) ? meta.deadline_epoch_ms : null,
+      ...commandTimes(context.now.getTime(), meta.deadline_epoch_ms, context.request_hash !== null, this.retentionMs),
     };
   }
 
@@ -632,6 +569,8 @@ export class LedgerWriter {
   }
 }
 
+const NEWLINE = Buffer.from('\n');
+
 /** Applies an event as the store holds it (replay and standby alike). */
 function evolveRecorded(state: LedgerState, event: RecordedEvent): void {
   evolve(state, {
@@ -640,22 +579,6 @@ function evolveRecorded(state: LedgerState, event: RecordedEvent): void {
     streamPosition: event.streamPosition,
     globalPosition: event.globalPosition,
   });
-}
-
-/** Whether the ids a refusal is remembered by (command id, request hash) can be stored at all. */
-function storableIds(work: CommandWork): boolean {
-  return isText(work.meta.command_id, MAX_REQUEST_ID_LENGTH) && (work.context.request_hash === null || isId(work.context.request_hash));
-}
-
-/**
- * The request's meta with every id that breaks the value rules dropped: the controller refuses
- * such requests, but the refusal of a poisoned command must never carry the poison into its
- * event, whoever called.
- */
-function withoutUnstorableIds(meta: RequestMeta): RequestMeta {
-  const id = (value: string | null) => (value !== null && isId(value) ? value : null);
-  const correlation = isText(meta.correlation_id, MAX_REQUEST_ID_LENGTH) ? meta.correlation_id : meta.command_id;
-  return { ...meta, correlation_id: correlation, app_id: id(meta.app_id), key_id: id(meta.key_id) };
 }
 
 /** A query answered inside a batch reports the position after that batch. */

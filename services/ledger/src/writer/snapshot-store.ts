@@ -1,8 +1,17 @@
-import type { Pool } from 'pg';
+import { types, type Pool, type QueryConfig } from 'pg';
 import { createPool, DEFAULT_POOL_BOUNDS, type PoolBounds } from '@coffer/platform';
-import type { StoredSnapshot } from '../domain/snapshot';
 
-/** Ledger snapshots in PostgreSQL (whatever the event store): the newest one per realm. */
+/** A snapshot as stored: its revision and its lines of JSON (see domain/snapshot.ts), possibly of another ledger version. */
+export interface StoredSnapshot {
+  revision: bigint;
+  lines: string[];
+}
+
+/**
+ * Ledger snapshots in PostgreSQL (whatever the event store): the newest one per realm, as lines
+ * of JSON in one text value. It is written and read as bytes, never as one string: a snapshot
+ * may be larger than a JavaScript string can be, each of its lines is not.
+ */
 export class SnapshotStore {
   private readonly pool: Pool;
   private ready: Promise<void> | undefined;
@@ -31,8 +40,15 @@ export class SnapshotStore {
   /** The newest snapshot as stored: one of another ledger version is the caller's to refuse. */
   async load(realm: string): Promise<StoredSnapshot | undefined> {
     await this.ensureTable();
-    const { rows } = await this.pool.query('SELECT state FROM coffer_ledger.snapshots WHERE realm = $1', [realm]);
-    return rows.length ? (JSON.parse(rows[0].state) as StoredSnapshot) : undefined;
+    // In binary, the bytea comes as the bytes themselves (in text, as a hex string twice as long).
+    const query = {
+      text: `SELECT revision::text AS revision, convert_to(state, 'UTF8') AS state FROM coffer_ledger.snapshots WHERE realm = $1`,
+      values: [realm],
+      binary: true,
+      types: RAW_BYTEA,
+    } as QueryConfig;
+    const { rows } = await this.pool.query<{ revision: string; state: Buffer }>(query);
+    return rows.length ? { revision: BigInt(rows[0].revision), lines: linesOf(rows[0].state) } : undefined;
   }
 
   /** The revision of the newest snapshot, without loading it. */
@@ -42,14 +58,14 @@ export class SnapshotStore {
     return rows.length ? BigInt(rows[0].revision) : undefined;
   }
 
-  /** Saves a serialised snapshot unless a newer one is already there. */
-  async save(realm: string, revision: bigint, json: string): Promise<void> {
+  /** Saves a serialised snapshot (its lines, each ending with a newline) unless a newer one is already there. */
+  async save(realm: string, revision: bigint, content: Buffer | string): Promise<void> {
     await this.ensureTable();
     await this.pool.query(
       `INSERT INTO coffer_ledger.snapshots (realm, revision, taken_at, state) VALUES ($1, $2, now(), $3)
        ON CONFLICT (realm) DO UPDATE SET revision = excluded.revision, taken_at = excluded.taken_at, state = excluded.state
        WHERE coffer_ledger.snapshots.revision < excluded.revision`,
-      [realm, revision.toString(), json],
+      [realm, revision.toString(), content],
     );
   }
 
@@ -61,4 +77,22 @@ export class SnapshotStore {
 /** Two ledgers starting together may both run the DDL: the loser's "already exists" is fine. */
 function ignoreRace(error: { code?: string }): void {
   if (error.code !== '23505' && error.code !== '42P06' && error.code !== '42P07') throw error;
+}
+
+const BYTEA_OID = 17;
+/** Type parsers that leave a binary bytea as the Buffer it arrives in (pg's own would make it a string). */
+const RAW_BYTEA = {
+  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+    oid === BYTEA_OID && format === 'binary' ? (value: Buffer) => value : types.getTypeParser(oid, format as 'text'),
+};
+
+function linesOf(content: Buffer): string[] {
+  const lines: string[] = [];
+  for (let start = 0; start < content.length; ) {
+    const end = content.indexOf(0x0a, start);
+    const stop = end === -1 ? content.length : end;
+    if (stop > start) lines.push(content.toString('utf8', start, stop));
+    start = stop + 1;
+  }
+  return lines;
 }

@@ -1,0 +1,2 @@
+export * from './command-memory';
+export * from './writer-limits';

@@ -1,0 +1,119 @@
+/**
+ * When the store refuses a batch's append for its content: one command decided something the
+ * store cannot hold (decide's value rules should make that impossible; this keeps it one
+ * command's failure if they ever miss something). Rare, so simple: a rebuild per poisoned
+ * command, and the common path pays nothing.
+ */
+import { isId, isText, MAX_REQUEST_ID_LENGTH, refusal, type LedgerEvent, type RequestMeta } from '@coffer/contracts';
+import { unavailable } from '@coffer/decider';
+import { WrongExpectedRevisionError, type ContentRefusedError } from '@coffer/event-store';
+import type { JsonLogger } from '@coffer/platform';
+import { recordedRefusal } from '../domain/decide';
+import type { CommandWork, Queued } from './writer-work';
+
+/** What isolating a poisoned command needs of the writer. */
+export interface PoisonedWriter {
+  readonly stream: string;
+  /** The state's writer term and revision. */
+  readonly term: number;
+  readonly revision: bigint;
+  /** Whether this writer may still append: it leads and its lease is valid. */
+  mayAppend(): boolean;
+  rebuild(): Promise<void>;
+  decideBatch(batch: Queued[]): Promise<void>;
+  /** Answers the batch 503 and rebuilds (or steps down when fenced). */
+  failStop(batch: Queued[], error: unknown): Promise<void>;
+  /** Evolves the state by a refusal's record and appends it alone; rejects as the append does. */
+  appendRecord(item: Queued, record: LedgerEvent, meta: RequestMeta): Promise<void>;
+}
+
+/**
+ * The state holds the refused batch, which is not durable, so it is rebuilt, and the batch is
+ * decided and appended again one command at a time: the poisoned command is found by its own
+ * append and refused alone, the others are appended and answered as usual. The writer calls this
+ * only when the batch's own events break the value rules (else the refusal is the store's fault).
+ */
+export async function isolatePoison(
+  writer: PoisonedWriter,
+  logger: JsonLogger,
+  batch: Queued[],
+  expected: bigint,
+  refused: ContentRefusedError,
+): Promise<void> {
+  const term = writer.term;
+  try {
+    await writer.rebuild();
+  } catch (error) {
+    await writer.failStop(batch, error);
+    return;
+  }
+  if (writer.term !== term) {
+    // The stream has another writer's term: appending on from the rebuilt state would write past its fence.
+    await writer.failStop(batch, new WrongExpectedRevisionError(writer.stream, expected, writer.revision));
+    return;
+  }
+  if (batch.length === 1) {
+    await refusePoisoned(writer, logger, batch[0], refused);
+    return;
+  }
+  logger.event('warn', 'the store refused a batch for its content: appending its commands one at a time', {
+    commands: batch.length,
+    reason: refused.reason,
+  });
+  for (const item of batch) {
+    if (writer.mayAppend()) await writer.decideBatch([item]);
+    else item.resolve(unavailable('the ledger is changing writers'));
+  }
+}
+
+/**
+ * Refuses the one command whose events the store cannot hold, with a 4xx that names the rule
+ * and never the content. With an Idempotency-Key it is recorded (CommandRefused carries code,
+ * message and reason only), so its retries get the same refusal without trying the store again.
+ * The record's content is known clean: should the store refuse it too, the fault is the store's
+ * (fail-stop, 503), not the command's.
+ */
+async function refusePoisoned(writer: PoisonedWriter, logger: JsonLogger, item: Queued, refused: ContentRefusedError): Promise<void> {
+  const { work } = item;
+  if (work.kind !== 'command') {
+    item.resolve(unavailable('the ledger could not answer this query')); // a query appends nothing: never the poison
+    return;
+  }
+  const answer = refusal('VALIDATION_FAILED', 'the event store cannot hold what this command would record', {
+    reason: refused.reason,
+  });
+  const record = storableIds(work) ? recordedRefusal(answer, work.context) : null;
+  if (record) {
+    if (!writer.mayAppend()) {
+      item.resolve(unavailable('the ledger is changing writers'));
+      return;
+    }
+    try {
+      await writer.appendRecord(item, record, withoutUnstorableIds(work.meta));
+    } catch (error) {
+      await writer.failStop([item], error);
+      return;
+    }
+  }
+  logger.event('warn', 'refused a command whose events the store cannot hold', {
+    command_id: work.meta.command_id,
+    reason: refused.reason,
+  });
+  item.resolve(answer);
+}
+
+/** Whether the ids a refusal is remembered by (command id, request hash) can be stored at all. */
+function storableIds(work: CommandWork): boolean {
+  return isText(work.meta.command_id, MAX_REQUEST_ID_LENGTH) && (work.context.request_hash === null || isId(work.context.request_hash));
+}
+
+/**
+ * The request's meta with every id that breaks the value rules dropped: the controller refuses
+ * such requests, but the refusal of a poisoned command must never carry the poison into its
+ * event, whoever called.
+ */
+function withoutUnstorableIds(meta: RequestMeta): RequestMeta {
+  const id = (value: string | null) => (value !== null && isId(value) ? value : null);
+  const correlation = isText(meta.correlation_id, MAX_REQUEST_ID_LENGTH) ? meta.correlation_id : meta.command_id;
+  return { ...meta, correlation_id: correlation, app_id: id(meta.app_id), key_id: id(meta.key_id) };
+}
