@@ -9,6 +9,7 @@ import {
   type CommandReply,
   type Reply,
   type RequestMeta,
+  type ServiceSender,
 } from '@coffer/contracts';
 import { JsonLogger, loadConfig, ScopedNatsClient, ServiceKeyring, startMicroservice, type CofferConfig } from '@coffer/platform';
 import { testNatsUrl, testServiceKey, testServiceKeys } from '@coffer/testing';
@@ -48,9 +49,10 @@ export async function startAchievements(env: AchievementsEnv, tuning: Achievemen
 export class AchievementsTestClient {
   private readonly client: ScopedNatsClient;
 
-  constructor(prefix: string) {
+  /** `sender`: whom it signs as (the gateway, unless a test plays another service). */
+  constructor(prefix: string, sender: ServiceSender = 'gateway') {
     const keys = new ServiceKeyring(testServiceKeys());
-    this.client = new ScopedNatsClient({ servers: testNatsUrl() }, { prefix, realm: 'default' }, { sender: 'gateway', keys });
+    this.client = new ScopedNatsClient({ servers: testNatsUrl() }, { prefix, realm: 'default' }, { sender, keys });
   }
 
   command<R = any>(

@@ -13,7 +13,8 @@ import { LedgerTestClient, ok, startLedger } from '../../ledger/test/ledger-harn
 import { achievementStream, progressStream, rewardStream, unlockIdOf } from '../src/domain/streams';
 import { MAX_DEADLINE_AHEAD_MS } from '@coffer/contracts';
 import { MAX_ACHIEVEMENTS_PER_APP } from '../src/writer/achievement-quota';
-import { AchievementsWriter, DEFAULT_WRITER_OPTIONS, QUEUE_FULL_RETRY_AFTER_SECONDS } from '../src/writer/achievements-writer';
+import { QUEUE_FULL_RETRY_AFTER_SECONDS } from '@coffer/decider';
+import { AchievementsWriter, DEFAULT_WRITER_OPTIONS } from '../src/writer/achievements-writer';
 import { AchievementQuota } from '../src/writer/achievement-quota';
 import { CommandClaims } from '../src/writer/command-claims';
 import { ensureAchievementsSchema } from '../src/writer/database';
@@ -211,6 +212,32 @@ describe('achievements service over NATS and PostgreSQL', () => {
     expect(missing).toMatchObject({ ok: false, code: 'NOT_FOUND' });
     const fixed = await client.command({ type: 'Unlock', key: 'steps', user_id: 'erin' }, { app_id }, { commandId: `${app_id}:k2`, requestHash: 'h2' });
     expect(accepted(fixed).result).toMatchObject({ progress: 10, unlocked: true });
+  });
+
+  it('answers a command without a key sent again (a captured copy replayed on NATS) with its first reply, never a second increment', async () => {
+    await start();
+    const app_id = 'app_1';
+    await registerAchievement(app_id, { key: 'steps', goal: 3 });
+    const captured = { type: 'RecordProgress', key: 'steps', user_id: 'gus', increment: 2 } as const;
+    const first = accepted(await client.command(captured, { app_id }, { commandId: 'plain-1' }));
+    const again = accepted(await client.command(captured, { app_id }, { commandId: 'plain-1' }));
+    expect(again).toEqual({ ...first, replayed: true });
+    const events = await store.readStream(progressStream(app_id, 'steps', 'gus'));
+    expect(events.map((event) => (event.data as { progress: number }).progress)).toEqual([2]); // not 3: no unlock, no reward
+  });
+
+  it('obeys only the gateway: a request signed by another service (achievements itself) is refused and changes nothing', async () => {
+    await start();
+    await registerAchievement('app_1', { key: 'steps', goal: 10 });
+    const impostor = new AchievementsTestClient(prefix, 'achievements');
+    try {
+      const refused = await impostor.command({ type: 'RecordProgress', key: 'steps', user_id: 'hal', increment: 1 }, { app_id: 'app_1' });
+      expect(refused).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+      expect(await impostor.query({ type: 'GetAchievement', key: 'steps' }, { app_id: 'app_1' })).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+    } finally {
+      await impostor.close();
+    }
+    expect(await store.readStream(progressStream('app_1', 'steps', 'hal'))).toEqual([]);
   });
 
   it('answers GetAchievement from the stream, and keeps achievements apart per app', async () => {
@@ -502,6 +529,16 @@ describe('achievements service over NATS and PostgreSQL', () => {
       expect(await late).toMatchObject({ ok: false, code: 'UNAVAILABLE' });
       expect(await patient).toMatchObject({ ok: true });
       expect(await progressOf()).toEqual([1, 21]);
+    });
+
+    it('drops a command whose deadline passes while its own batch loads: the deadline is asked after the load', async () => {
+      const lanes = writer(); // a fresh writer: the definition and the progress are read from the store
+      const unblock = await blockTheStore();
+      const late = lanes.command(increment(10), meta('app_1', Date.now() + 300));
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      await unblock();
+      expect(await late).toMatchObject({ ok: false, code: 'UNAVAILABLE', message: expect.stringContaining('past its deadline') });
+      expect(await progressOf()).toEqual([]);
     });
 
     it('refuses a deadline further ahead than MAX_DEADLINE_AHEAD_MS and takes one exactly that far', async () => {

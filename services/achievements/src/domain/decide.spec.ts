@@ -316,7 +316,7 @@ describe('decide is pure', () => {
     expect(first).toEqual(second);
     expect(achievement.definition).toBeNull();
     expect(achievement.revision).toBe(-1n);
-    expect(achievement.commands.size).toBe(0);
+    expect(achievement.memory.keyed.size).toBe(0);
   });
 
   it('needs the progress state for progress commands (a programming error otherwise)', () => {

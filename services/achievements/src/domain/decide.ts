@@ -5,7 +5,7 @@
  * - keys are unique per app; registering the very same definition again changes nothing;
  * - goal and reward are fixed once registered (PATCH changes name, description, icon, hidden);
  * - progress never exceeds the goal and never goes back; reaching the goal unlocks once;
- * - a command id seen with a request hash answers its first reply again, and refuses another hash.
+ * - a command id seen before answers its first reply again (with a request hash: refuses another hash).
  */
 import {
   AMOUNT_PATTERN,
@@ -35,7 +35,8 @@ import {
   type Unlock,
   type UpdateAchievement,
 } from '@coffer/contracts';
-import { rememberedCommand, type AchievementDefinition, type AchievementState, type DecidedCommand, type ProgressState } from './state';
+import type { RememberedCommand } from '@coffer/decider';
+import type { AchievementDefinition, AchievementState, ProgressState } from './state';
 import { unlockIdOf } from './streams';
 
 export interface DecideContext {
@@ -43,7 +44,7 @@ export interface DecideContext {
   /** The calling app: achievements belong to it. Null (the admin) may not use them. */
   app_id: string | null;
   command_id: string;
-  /** Set when the client sent an Idempotency-Key: the command can then be asked again. */
+  /** Set when the client sent an Idempotency-Key: the command is then remembered for the window, else until its deadline. */
   request_hash: string | null;
 }
 
@@ -55,7 +56,7 @@ export interface DecisionState {
 
 export type Decision =
   | { kind: 'events'; events: AchievementEvent[] }
-  | { kind: 'replay'; decided: DecidedCommand }
+  | { kind: 'replay'; decided: RememberedCommand }
   | { kind: 'refused'; refusal: Refusal };
 
 const events = (...list: AchievementEvent[]): Decision => ({ kind: 'events', events: list });
@@ -70,13 +71,13 @@ export function decide(command: AchievementCommand, state: DecisionState, contex
   if (invalid) return { kind: 'refused', refusal: invalid };
   if (context.app_id === null) return refuse('FORBIDDEN', 'achievements belong to an app: call with its API key');
   const progress = isProgressCommand(command) ? requireProgress(state) : undefined;
-  if (context.request_hash) {
-    const decided = rememberedCommand<unknown>(progress ?? state.achievement, context.command_id, context.now.getTime());
-    if (decided) {
-      return decided.request_hash === context.request_hash
-        ? { kind: 'replay', decided }
-        : refuse('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request');
-    }
+  // A command id seen before answers its first answer: for a key's window, or (no key) until its deadline.
+  const keyed = Boolean(context.request_hash);
+  const decided = (progress ?? state.achievement).memory.recall(context.command_id, keyed, context.now.getTime()) as RememberedCommand | undefined;
+  if (decided) {
+    return !keyed || decided.request_hash === context.request_hash
+      ? { kind: 'replay', decided }
+      : refuse('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request');
   }
   const now = context.now.toISOString();
   switch (command.type) {

@@ -65,9 +65,23 @@ describe('evolve', () => {
     evolveProgress(state, { ...progressed('alice', 2), metadata, globalPosition: 10n });
     evolveProgress(state, { ...unlocked('alice'), metadata, globalPosition: 11n });
     evolveProgress(state, { ...progressed('bob', 3), metadata: { command_id: 'c2', request_hash: null } });
-    expect([...state.commands]).toEqual([
+    expect([...state.memory.keyed]).toEqual([
       ['c1', { request_hash: 'h', reply: { progress: 2, unlocked_at: iso() }, position: '11', remembered_until_ms: NOW.getTime() + DEFAULT_IDEMPOTENCY_RETENTION_MS }],
     ]);
+    expect(state.memory.unkeyed.size).toBe(0); // no deadline: written before deadlines were
+  });
+
+  it('remembers a command without a key until its deadline, and a keyed one until the end its writer stamped', () => {
+    const state = new ProgressState(60_000);
+    const times = { decided_at_epoch_ms: at(0).getTime(), deadline_epoch_ms: at(5).getTime() };
+    evolveProgress(state, { ...progressed('alice', 1), metadata: { command_id: 'plain', request_hash: null, ...times }, globalPosition: 7n });
+    evolveProgress(state, {
+      ...progressed('alice', 2),
+      metadata: { command_id: 'keyed', request_hash: 'h', ...times, remembered_until_epoch_ms: at(3600).getTime() },
+    });
+    expect(state.memory.recall('plain', false, at(4.999).getTime())).toMatchObject({ request_hash: null, reply: { progress: 1 }, position: '7' });
+    expect(state.memory.recall('plain', false, at(5).getTime())).toBeUndefined();
+    expect(state.memory.keyed.get('keyed')?.remembered_until_ms).toBe(at(3600).getTime()); // not this fold's 60 s
   });
 
   it("forgets a remembered command at the first event of its stream at or after its window's end, not before", () => {
@@ -76,16 +90,16 @@ describe('evolve', () => {
     const decidedAt = (seconds: number) => ({ command_id: `c${seconds}`, request_hash: 'h', decided_at_epoch_ms: at(seconds).getTime() });
     evolveProgress(state, { ...progressed('alice', 1), metadata: decidedAt(0) });
     evolveProgress(state, { ...progressed('alice', 2, 59.999), metadata: decidedAt(59.999) });
-    expect([...state.commands.keys()]).toEqual(['c0', 'c59.999']);
+    expect([...state.memory.keyed.keys()]).toEqual(['c0', 'c59.999']);
     evolveProgress(state, { ...progressed('alice', 3, 60), metadata: decidedAt(60) });
-    expect([...state.commands.keys()]).toEqual(['c59.999', 'c60']);
-    expect(state.clockMs).toBe(at(60).getTime());
+    expect([...state.memory.keyed.keys()]).toEqual(['c59.999', 'c60']);
+    expect(state.memory.clockMs).toBe(at(60).getTime());
   });
 
   it('takes the time of an event written before decision times were stamped from its data', () => {
     const state = new AchievementState(60_000);
     evolveAchievement(state, { ...registered({}, 30), metadata: { command_id: 'r', request_hash: 'h' } });
-    expect(state.commands.get('r')?.remembered_until_ms).toBe(at(30).getTime() + 60_000);
+    expect(state.memory.keyed.get('r')?.remembered_until_ms).toBe(at(30).getTime() + 60_000);
     expect(state.clone()).toEqual(state);
   });
 

@@ -3,12 +3,12 @@
  * No I/O, no clock: everything comes from the event.
  */
 import type { AchievementEvent } from '@coffer/contracts';
-import type { AchievementState, DecidedCommand, ProgressState } from './state';
+import type { CommandMemory, CommandMetadata } from '@coffer/decider';
+import type { AchievementState, ProgressState } from './state';
 
 /** An event as the writer applies it: its metadata links it to the command that caused it. */
 export type AppliedEvent = AchievementEvent & {
-  /** decided_at_epoch_ms: when the writer decided it, the time remembered commands expire by. */
-  metadata?: { command_id?: string | null; request_hash?: string | null; decided_at_epoch_ms?: number | null };
+  metadata?: CommandMetadata;
   streamPosition?: bigint;
   globalPosition?: bigint;
 };
@@ -52,7 +52,7 @@ export function evolveAchievement(state: AchievementState, event: AppliedEvent):
       assert(false, `${event.type} does not belong to an achievement stream`);
   }
   state.revision = event.streamPosition ?? state.revision + 1n;
-  remember(state, event, state.definition);
+  remember(state.memory, event, state.definition);
 }
 
 /** Folds an event of stream `progress-<app_id>-<key>-<user_id>`. */
@@ -72,60 +72,33 @@ export function evolveProgress(state: ProgressState, event: AppliedEvent): void 
       assert(false, `${event.type} does not belong to a progress stream`);
   }
   state.revision = event.streamPosition ?? state.revision + 1n;
-  remember(state, event, state.snapshot());
+  remember(state.memory, event, state.snapshot());
 }
 
 /**
- * Commands sent with a request hash (an Idempotency-Key) can be asked again: remember their
- * answer as of their last event, for the retention window from their decision. Merging is by
- * overwrite, since each reply is a full state view. The oldest are forgotten by the stream's
- * event time, so a stream read again forgets exactly what its live state forgot.
+ * Remembers the command behind the event (see CommandMemory): one with an Idempotency-Key for
+ * the retention window, one without until its sender's deadline (a captured copy replayed on
+ * NATS then gets the first answer, not a second increment). Forgotten by the stream's event
+ * time, so a stream read again forgets exactly what its live state forgot.
  */
-function remember<Reply>(
-  state: { clockMs: number; idempotencyRetentionMs: number; commands: Map<string, DecidedCommand<Reply>> },
-  event: AppliedEvent,
-  reply: Reply | null,
-): void {
-  const nowMs = eventTimeMs(event, state.clockMs);
-  state.clockMs = Math.max(state.clockMs, nowMs);
-  for (const [commandId, decided] of state.commands) {
-    if (decided.remembered_until_ms > state.clockMs) break;
-    state.commands.delete(commandId);
-  }
-  const commandId = event.metadata?.command_id;
-  const requestHash = event.metadata?.request_hash;
-  if (!commandId || !requestHash || reply === null) return;
-  const previous = state.commands.get(commandId);
-  const alive = previous !== undefined && previous.remembered_until_ms > nowMs;
-  if (previous && !alive) state.commands.delete(commandId); // a new command with an id forgotten but not yet pruned
-  state.commands.set(commandId, {
-    request_hash: requestHash,
-    reply,
-    position: event.globalPosition?.toString() ?? (alive ? previous.position : ''),
-    remembered_until_ms: nowMs + state.idempotencyRetentionMs,
-  });
+function remember<Reply>(memory: CommandMemory<Reply>, event: AppliedEvent, reply: Reply | null): void {
+  const nowMs = memory.advance(event.metadata, event, timeInData);
+  if (reply !== null) memory.remember(event.metadata, nowMs, event.globalPosition?.toString(), reply);
 }
 
-/** When the event's command was decided: in the metadata, or (events written before it was) in the data. */
-function eventTimeMs(event: AppliedEvent, clockMs: number): number {
-  const decided = event.metadata?.decided_at_epoch_ms;
-  if (typeof decided === 'number' && Number.isFinite(decided)) return decided;
-  const written = Date.parse(timeInData(event));
-  return Number.isNaN(written) ? clockMs : written;
-}
-
-function timeInData(event: AchievementEvent): string {
+/** The time of an event written before the metadata carried its decision time. */
+function timeInData(event: AchievementEvent): number {
   switch (event.type) {
     case 'AchievementRegistered':
-      return event.data.registered_at;
+      return Date.parse(event.data.registered_at);
     case 'AchievementUpdated':
-      return event.data.updated_at;
+      return Date.parse(event.data.updated_at);
     case 'ProgressRecorded':
-      return event.data.recorded_at;
+      return Date.parse(event.data.recorded_at);
     case 'AchievementUnlocked':
-      return event.data.unlocked_at;
+      return Date.parse(event.data.unlocked_at);
     default:
-      return event.data.granted_at;
+      return Date.parse(event.data.granted_at);
   }
 }
 

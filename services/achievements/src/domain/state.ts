@@ -3,31 +3,10 @@
  * only (evolve), so a command's decision reads exactly the streams it may write.
  */
 import { DEFAULT_IDEMPOTENCY_RETENTION_MS, type AchievementReward } from '@coffer/contracts';
+import { CommandMemory } from '@coffer/decider';
 
-/** What the service remembers of a decided command, so a retry gets the first answer. */
-export interface DecidedCommand<Reply = unknown> {
-  request_hash: string;
-  reply: Reply;
-  /** Global position of the command's last event ('' until its append is durable). */
-  position: string;
-  /** Event time (epoch ms) from which it is forgotten: a retry then is decided afresh. */
-  remembered_until_ms: number;
-}
-
-/** What every stream's state has: its revision, its clock, and the commands it remembers. */
-interface StreamMemory<Reply> {
-  revision: bigint;
-  /** The latest event time folded (epoch ms): remembered commands are forgotten by it. */
-  clockMs: number;
-  readonly idempotencyRetentionMs: number;
-  readonly commands: Map<string, DecidedCommand<Reply>>;
-}
-
-/** The command's record while it is remembered at `nowMs` (one past its window counts as forgotten). */
-export function rememberedCommand<Reply>(state: StreamMemory<Reply>, commandId: string, nowMs: number): DecidedCommand<Reply> | undefined {
-  const decided = state.commands.get(commandId);
-  return decided && nowMs < decided.remembered_until_ms ? decided : undefined;
-}
+/** Each reply is a full view of the stream's state: a later event's replaces an earlier one's. */
+const latest = <Reply>(_previous: Reply, next: Reply): Reply => next;
 
 export interface AchievementDefinition {
   app_id: string;
@@ -43,22 +22,22 @@ export interface AchievementDefinition {
 }
 
 /** Stream `achievement-<app_id>-<key>`: the definition (null until registered). */
-export class AchievementState implements StreamMemory<AchievementDefinition> {
+export class AchievementState {
   /** Stream revision the state includes (-1: the stream does not exist). */
   revision = -1n;
-  clockMs = 0;
   definition: AchievementDefinition | null = null;
-  readonly commands = new Map<string, DecidedCommand<AchievementDefinition>>();
+  /** The commands decided on this stream, so one sent again gets its first answer (forgotten by event time). */
+  readonly memory: CommandMemory<AchievementDefinition>;
 
-  constructor(readonly idempotencyRetentionMs: number = DEFAULT_IDEMPOTENCY_RETENTION_MS) {}
+  constructor(idempotencyRetentionMs: number = DEFAULT_IDEMPOTENCY_RETENTION_MS, memory?: CommandMemory<AchievementDefinition>) {
+    this.memory = memory ?? new CommandMemory<AchievementDefinition>(idempotencyRetentionMs, latest);
+  }
 
   /** A copy to decide on: the original stays as it was until the copy's events are durable. */
   clone(): AchievementState {
-    const copy = new AchievementState(this.idempotencyRetentionMs);
+    const copy = new AchievementState(this.memory.fallbackRetentionMs, this.memory.copy());
     copy.revision = this.revision;
-    copy.clockMs = this.clockMs;
     copy.definition = this.definition; // replaced, never mutated, by evolve
-    for (const [id, decided] of this.commands) copy.commands.set(id, { ...decided });
     return copy;
   }
 }
@@ -70,15 +49,16 @@ export interface ProgressSnapshot {
 }
 
 /** Stream `progress-<app_id>-<key>-<user_id>`: one user's progress on one achievement. */
-export class ProgressState implements StreamMemory<ProgressSnapshot> {
+export class ProgressState {
   revision = -1n;
-  clockMs = 0;
   progress = 0;
   unlocked_at: string | null = null;
   unlock_id: string | null = null;
-  readonly commands = new Map<string, DecidedCommand<ProgressSnapshot>>();
+  readonly memory: CommandMemory<ProgressSnapshot>;
 
-  constructor(readonly idempotencyRetentionMs: number = DEFAULT_IDEMPOTENCY_RETENTION_MS) {}
+  constructor(idempotencyRetentionMs: number = DEFAULT_IDEMPOTENCY_RETENTION_MS) {
+    this.memory = new CommandMemory<ProgressSnapshot>(idempotencyRetentionMs, latest);
+  }
 
   snapshot(): ProgressSnapshot {
     return { progress: this.progress, unlocked_at: this.unlocked_at };

@@ -3,7 +3,6 @@ import {
   DEFAULT_IDEMPOTENCY_RETENTION_MS,
   EVENT_SCHEMA_VERSIONS,
   isAchievementKey,
-  MAX_DEADLINE_AHEAD_MS,
   refusal,
   type AchievementCommand,
   type AchievementCommandBody,
@@ -16,11 +15,29 @@ import {
   type RequestMeta,
   type Unlock,
 } from '@coffer/contracts';
-import { ContentRefusedError, WrongExpectedRevisionError, type EventStore, type NewEvent, type RecordedEvent } from '@coffer/event-store';
-import { Lru, type JsonLogger } from '@coffer/platform';
+import {
+  commandTimes,
+  deadlineRefusal,
+  decisionTimeMs,
+  isPastDeadline,
+  MAX_QUEUED_COMMANDS,
+  pastDeadline,
+  queueFull,
+  unavailable,
+  type RememberedCommand,
+} from '@coffer/decider';
+import {
+  breaksContentRules,
+  ContentRefusedError,
+  WrongExpectedRevisionError,
+  type EventStore,
+  type NewEvent,
+  type RecordedEvent,
+} from '@coffer/event-store';
+import { Lru, sleep, type JsonLogger } from '@coffer/platform';
 import { decide, isProgressCommand, validate, type DecideContext, type DecisionState } from '../domain/decide';
 import { evolveAchievement, evolveProgress, type AppliedEvent } from '../domain/evolve';
-import { AchievementState, ProgressState, type DecidedCommand, type ProgressSnapshot } from '../domain/state';
+import { AchievementState, ProgressState, type ProgressSnapshot } from '../domain/state';
 import { achievementStream, progressStream } from '../domain/streams';
 import { achievementReply, progressReply } from '../domain/views';
 import { MAX_ACHIEVEMENTS_PER_APP, type AchievementQuota } from './achievement-quota';
@@ -39,15 +56,6 @@ export interface AchievementsWriterOptions {
   /** Most commands waiting in all lanes together, behind the batches in flight. */
   maxQueued: number;
 }
-
-/**
- * The most commands waiting in the lanes. Beyond what the store takes within a sender's
- * timeout, waiting only turns into a 503 later and holds memory meanwhile (a lane per stream):
- * refusing at once (503 with a retry hint) sheds the load while the lanes drain.
- */
-export const MAX_QUEUED_COMMANDS = 10_000;
-/** What a refusal for full lanes tells its caller to wait before trying again. */
-export const QUEUE_FULL_RETRY_AFTER_SECONDS = 1;
 
 export const DEFAULT_WRITER_OPTIONS: AchievementsWriterOptions = {
   clock: () => new Date(),
@@ -75,14 +83,11 @@ interface StreamKind<S extends AchievementState | ProgressState> {
   /** The reply of a command decided now (events or none), from the state after it. */
   reply(state: S, view: DecisionState, item: Pending): unknown;
   /** The reply of a command decided before (replay). */
-  replayed(decided: DecidedCommand, view: DecisionState, item: Pending): unknown;
+  replayed(decided: RememberedCommand, view: DecisionState, item: Pending): unknown;
   keep(state: S): void;
   forget(): void;
 }
 
-const unavailable = (why: string, details?: Record<string, unknown>) =>
-  refusal('UNAVAILABLE', `${why}: retry with the same Idempotency-Key`, details);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const PAGE = 1000;
 
 /**
@@ -131,15 +136,11 @@ export class AchievementsWriter {
     const invalid = validate(command);
     if (invalid) return invalid;
     if (!meta.app_id) return refusal('FORBIDDEN', 'achievements belong to an app: call with its API key');
-    const deadline = meta.deadline_epoch_ms;
-    if (typeof deadline !== 'number' || !Number.isFinite(deadline) || deadline > this.options.clock().getTime() + MAX_DEADLINE_AHEAD_MS) {
-      return refusal('VALIDATION_FAILED', `deadline_epoch_ms must be a time at most ${MAX_DEADLINE_AHEAD_MS} ms ahead`, {
-        deadline_epoch_ms: deadline ?? null,
-      });
-    }
+    const late = deadlineRefusal(meta.deadline_epoch_ms, this.options.clock().getTime());
+    if (late) return late;
     const requestHash = typeof body.request_hash === 'string' && body.request_hash !== '' ? body.request_hash : null;
     const context: DecideContext = {
-      now: this.options.clock(),
+      now: this.options.clock(), // replaced by the decision time when its turn comes
       app_id: meta.app_id,
       command_id: meta.command_id,
       request_hash: requestHash,
@@ -202,14 +203,7 @@ export class AchievementsWriter {
   // ---- lanes: one queue per stream, decided in order ------------------------------------------
 
   private submit(command: AchievementCommand, context: DecideContext, meta: RequestMeta): Promise<Answer> {
-    if (this.queued >= this.options.maxQueued) {
-      return Promise.resolve(
-        unavailable('the achievements service has too much work queued', {
-          retry_after_seconds: QUEUE_FULL_RETRY_AFTER_SECONDS,
-          max_queued: this.options.maxQueued,
-        }),
-      );
-    }
+    if (this.queued >= this.options.maxQueued) return Promise.resolve(queueFull('achievements service', this.options.maxQueued));
     this.queued++;
     const appId = context.app_id as string;
     const stream = isProgressCommand(command)
@@ -231,10 +225,8 @@ export class AchievementsWriter {
   private async drain(stream: string, queue: Pending[]): Promise<void> {
     try {
       while (queue.length > 0) {
-        const taken = queue.splice(0, this.options.maxBatch);
-        this.queued -= taken.length;
-        const batch = this.withinDeadline(taken);
-        if (batch.length === 0) continue;
+        const batch = queue.splice(0, this.options.maxBatch);
+        this.queued -= batch.length;
         const first = batch[0].command;
         const kind = isProgressCommand(first)
           ? this.progressKind(stream, batch[0].context.app_id as string, first)
@@ -253,22 +245,25 @@ export class AchievementsWriter {
   }
 
   /**
-   * Answers the commands whose sender has stopped waiting (it answered 503: deciding them now
-   * would apply what their caller was told failed) and returns the others, in order.
+   * Answers, and takes out of the batch, the commands whose sender has stopped waiting at the
+   * decision time (it answered 503: deciding them now would apply what their caller was told
+   * failed). Asked after the stream is loaded, on every attempt: loading and retrying take time.
    */
-  private withinDeadline(batch: Pending[]): Pending[] {
-    const nowMs = this.options.clock().getTime();
-    return batch.filter((item) => {
-      if (item.meta.deadline_epoch_ms > nowMs) return true;
-      item.resolve(unavailable('the command waited past its deadline and was not applied'));
-      return false;
-    });
+  private dropPastDeadline(batch: Pending[], decisionMs: number): void {
+    let kept = 0;
+    for (const item of batch) {
+      if (isPastDeadline(item.meta.deadline_epoch_ms, decisionMs)) item.resolve(pastDeadline());
+      else batch[kept++] = item;
+    }
+    batch.length = kept;
   }
 
   /**
    * Decides a batch of one stream's commands in order on its current state, appends all their
    * events at the revision it was decided on, then answers each. A revision conflict means
-   * another instance wrote the stream meanwhile: re-read, re-decide, try again (bounded).
+   * another instance wrote the stream meanwhile: re-read, re-decide, try again (bounded). Each
+   * attempt decides at one decision time (decisionTimeMs of the stream's memory), taken once
+   * the stream is loaded.
    */
   private async decideBatch<S extends AchievementState | ProgressState>(stream: string, batch: Pending[], kind: StreamKind<S>) {
     for (let attempt = 1; ; attempt++) {
@@ -279,7 +274,10 @@ export class AchievementsWriter {
         const loaded = await kind.load();
         state = loaded.state;
         const expected = state.revision;
+        const now = new Date(decisionTimeMs(this.options.clock().getTime(), state.memory));
+        this.dropPastDeadline(batch, now.getTime());
         for (const item of batch) {
+          item.context.now = now;
           const decision = decide(item.command, loaded.view, item.context);
           if (decision.kind === 'refused') {
             answers.push(() => decision.refusal);
@@ -298,6 +296,7 @@ export class AchievementsWriter {
             answers.push((position) => ({ ok: true, result: { result: reply, position: wrote ? position : '', replayed: false } }));
           }
         }
+        if (batch.length === 0) return;
         if (events.length === 0) {
           kind.keep(state);
           batch.forEach((item, i) => item.resolve(answers[i]('')));
@@ -312,7 +311,8 @@ export class AchievementsWriter {
       } catch (error) {
         // The state may hold events that are not durable: forget it, the next load re-reads it.
         kind.forget();
-        if (error instanceof ContentRefusedError) {
+        // Only a batch whose own events break the value rules can be refused for its content: any other refusal is the store's fault.
+        if (error instanceof ContentRefusedError && breaksContentRules(stream, events)) {
           await this.isolatePoison(stream, batch, kind, error);
           return;
         }
@@ -339,7 +339,8 @@ export class AchievementsWriter {
    * store cannot hold (decide's value rules should make that impossible). Decided and appended
    * again one command at a time, the poisoned one is found by its own append and refused alone,
    * with a 4xx naming the rule, never the content; the others are appended and answered as
-   * usual. Its claim is released like any refusal's, and a retry is refused the same way.
+   * usual. Nothing of it is recorded (unlike the ledger, which records CommandRefused): its claim
+   * is released like any refusal's, and a retry is decided again and refused the same way.
    */
   private async isolatePoison<S extends AchievementState | ProgressState>(
     stream: string,
@@ -353,6 +354,7 @@ export class AchievementsWriter {
         commands: batch.length,
         reason: refused.reason,
       });
+      // Each decided again at its own turn: its deadline is asked again after the load.
       for (const item of batch) await this.decideBatch(stream, [item], kind);
       return;
     }
@@ -369,8 +371,7 @@ export class AchievementsWriter {
   /** Commands of this batch that can be asked again remember where their events landed. */
   private rememberPositions(state: AchievementState | ProgressState, batch: Pending[], position: string): void {
     for (const { context } of batch) {
-      if (!context.request_hash) continue;
-      const decided = state.commands.get(context.command_id);
+      const decided = (context.request_hash ? state.memory.keyed : state.memory.unkeyed).get(context.command_id);
       if (decided && decided.position === '') decided.position = position;
     }
   }
@@ -384,7 +385,7 @@ export class AchievementsWriter {
       request_hash: item.context.request_hash,
       app_id: item.meta.app_id,
       key_id: item.meta.key_id,
-      decided_at_epoch_ms: item.context.now.getTime(),
+      ...commandTimes(item.context.now.getTime(), item.meta.deadline_epoch_ms, item.context.request_hash !== null, this.options.idempotencyRetentionMs),
     };
   }
 

@@ -1,7 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
+import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
 import { isId, isRequestMeta, PATTERNS, refusal, type AchievementRequestBody, type Reply, type Request } from '@coffer/contracts';
-import { runWithCorrelation } from '@coffer/platform';
+import { runWithCorrelation, senderOf } from '@coffer/platform';
 import { AchievementsWriter } from './achievements-writer';
 
 /** NATS adapter of the writer: commands and the one query in, replies out. Nothing is decided here. */
@@ -10,7 +10,11 @@ export class AchievementsController {
   constructor(@Inject(AchievementsWriter) private readonly writer: AchievementsWriter) {}
 
   @MessagePattern(PATTERNS.achievementsCommands)
-  handle(@Payload() request: Request<AchievementRequestBody>): Promise<Reply<unknown>> {
+  handle(@Payload() request: Request<AchievementRequestBody>, @Ctx() context: NatsContext): Promise<Reply<unknown>> {
+    // Apps reach achievements through the gateway only: no other signer (the achievements service
+    // itself, which pays rewards to the ledger) has any business here.
+    const sender = senderOf(context);
+    if (sender !== 'gateway') return Promise.resolve(refusal('FORBIDDEN', `the ${sender} service may not send achievements requests`));
     if (!isRequest(request)) return Promise.resolve(refusal('VALIDATION_FAILED', 'malformed achievements request'));
     const { meta, body } = request;
     return runWithCorrelation(meta.correlation_id, () =>
