@@ -94,6 +94,8 @@ export function runEventStoreContract(name: string, connect: () => Promise<Event
         ['a lone surrogate in data', (event) => ({ ...event, data: { name: 'n\ud800' } })],
         ['a lone surrogate in a key', (event) => ({ ...event, data: { ['k\udc00']: 1 } })],
         ['U+0000 in metadata', (event) => ({ ...event, metadata: { ...event.metadata, correlation_id: 'c\u0000' } })],
+        ['a lone surrogate in the type', (event) => ({ ...event, type: 'Poisoned\ud800' })],
+        ['U+0000 in the type', (event) => ({ ...event, type: 'Poi\u0000soned' })],
       ])('refuses %s as content, writes nothing of the append, and takes the next one', async (_case, poison) => {
         const stream = uniqueStream('poison');
         await store.append(stream, events(1), 'no_stream');
@@ -104,6 +106,12 @@ export function runEventStoreContract(name: string, connect: () => Promise<Event
         expect(await store.readStream(stream)).toHaveLength(1);
         const next = await store.append(stream, [newEvent('AfterPoison')], 0n);
         expect(next.nextExpectedRevision).toBe(1n);
+      });
+
+      it('refuses a lone surrogate in the stream name as content, and writes nothing', async () => {
+        const stream = uniqueStream('poison\udc00');
+        await expect(store.append(stream, events(1), 'any')).rejects.toBeInstanceOf(ContentRefusedError);
+        expect(await store.readStream(stream.replace('\udc00', '\ufffd'))).toEqual([]);
       });
     });
 
