@@ -1,21 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { MAX_DEADLINE_AHEAD_MS, type LedgerCommandBody, type RequestMeta } from '@coffer/contracts';
+import { QUEUE_FULL_RETRY_AFTER_SECONDS } from '@coffer/decider';
 import { PostgresEventStore } from '@coffer/event-store';
 import { JsonLogger } from '@coffer/platform';
 import { createTestDatabase, type TestDatabase } from '@coffer/testing';
-import { QUEUE_FULL_RETRY_AFTER_SECONDS } from '@coffer/decider';
-import { LedgerWriter, type LedgerWriterOptions } from './ledger-writer';
+import { LedgerWriter } from './ledger-writer';
 import { SnapshotStore } from './snapshot-store';
-
-const OPTIONS = {
-  realm: 'default',
-  eventTimeoutSeconds: 60,
-  snapshotEvery: 50_000,
-  maxBatch: 1000,
-  sweepIntervalMs: 100,
-  clock: () => new Date(),
-};
+import { requestMeta, WRITER_OPTIONS, WriterBench } from './writer.test-helpers';
 
 describe('LedgerWriter queue', () => {
   let database: TestDatabase;
@@ -27,7 +18,7 @@ describe('LedgerWriter queue', () => {
     database = await createTestDatabase('ledger_writer');
     store = await PostgresEventStore.connect({ connectionString: database.url });
     snapshots = new SnapshotStore(database.url);
-    writer = new LedgerWriter(store, snapshots, new JsonLogger('ledger', 'error'), { ...OPTIONS, instanceId: randomUUID() });
+    writer = new LedgerWriter(store, snapshots, new JsonLogger('ledger', 'error'), { ...WRITER_OPTIONS, instanceId: randomUUID() });
   });
 
   afterAll(async () => {
@@ -61,42 +52,18 @@ describe('LedgerWriter queue', () => {
 });
 
 describe('LedgerWriter start-up from snapshots', () => {
-  let database: TestDatabase;
-  let store: PostgresEventStore;
-  let snapshots: SnapshotStore;
-  const writers: LedgerWriter[] = [];
-  const lines: Array<Record<string, unknown>> = [];
-
-  const writer = (snapshotEvery: number) => {
-    const logger = new JsonLogger('ledger', 'info', (line) => lines.push(JSON.parse(line)));
-    const created = new LedgerWriter(store, snapshots, logger, { ...OPTIONS, snapshotEvery, instanceId: randomUUID() });
-    writers.push(created);
-    return created;
-  };
-  const grant = (to: LedgerWriter, user_id: string, amount: string) =>
-    to.command(
-      { command: { type: 'Grant', user_id, amount, currency: 'coins', description: null }, request_hash: null },
-      { correlation_id: randomUUID(), command_id: randomUUID(), app_id: null, key_id: null, deadline_epoch_ms: Date.now() + 10_000 },
-      'gateway',
-    );
-  const postedOf = async (from: LedgerWriter, user_id: string) => {
-    const reply = (await from.query({ type: 'GetBalance', user_id })) as { ok: true; result: { balances: Array<{ posted: string }> } };
-    return reply.result.balances[0]?.posted;
-  };
-  const lastRebuild = () => [...lines].reverse().find((line) => line.msg === 'ledger state rebuilt');
+  let bench: WriterBench;
+  const writer = (snapshotEvery: number) => bench.writer({ snapshotEvery });
+  const grant = (to: LedgerWriter, user_id: string, amount: string) => bench.grant(to, user_id, amount);
+  const postedOf = (from: LedgerWriter, user_id: string) => bench.postedOf(from, user_id);
+  const lastRebuild = () => bench.logged('ledger state rebuilt').at(-1);
 
   beforeEach(async () => {
-    database = await createTestDatabase('ledger_writer_start');
-    store = await PostgresEventStore.connect({ connectionString: database.url });
-    snapshots = new SnapshotStore(database.url);
-    lines.length = 0;
+    bench = await WriterBench.open('ledger_writer_start');
   });
 
   afterEach(async () => {
-    for (const each of writers.splice(0)) await each.stepDown();
-    await store.close();
-    await snapshots.close();
-    await database.drop();
+    await bench.close();
   });
 
   it('replays every event when the newest snapshot is of another version', async () => {
@@ -104,14 +71,14 @@ describe('LedgerWriter start-up from snapshots', () => {
     await first.lead();
     await grant(first, 'alice', '7');
     await first.stepDown();
-    const head = (await store.readStream(first.stream)).length - 1;
+    const head = await bench.head(first);
     // What a ledger of another version might have left: unreadable, and claiming wrong money.
-    await snapshots.save('default', BigInt(head), JSON.stringify({ version: 1, revision: String(head), balances: [['user:alice|coins', '999', '0', '0']] }));
+    await bench.snapshots.save('default', BigInt(head), JSON.stringify({ version: 1, revision: String(head), balances: [['user:alice|coins', '999', '0', '0']] }));
 
     const next = writer(50_000);
     await next.lead();
     expect(await postedOf(next, 'alice')).toBe('7');
-    expect(lines.some((line) => line.msg === 'ignoring a ledger snapshot of another version')).toBe(true);
+    expect(bench.logged('ignoring a ledger snapshot of another version')).toHaveLength(1);
     expect(lastRebuild()).toMatchObject({ snapshot_revision: '-1' });
   });
 
@@ -137,7 +104,7 @@ describe('LedgerWriter start-up from snapshots', () => {
     expect(refused).toMatchObject({ ok: false, code: 'INSUFFICIENT_FUNDS' });
     await grant(first, 'carol', '100');
     await first.stepDown();
-    expect((await store.readStream(first.stream)).map((event) => event.type)).toContain('CommandRefused');
+    expect((await bench.store.readStream(first.stream)).map((event) => event.type)).toContain('CommandRefused');
 
     const next = writer(50_000); // no snapshot: the state comes from the events alone
     await next.lead();
@@ -152,10 +119,10 @@ describe('LedgerWriter start-up from snapshots', () => {
     await grant(first, 'bob', '2');
     const standby = writer(2);
     await standby.prefetchSnapshot();
-    const prefetched = await snapshots.newestRevision('default');
+    const prefetched = await bench.snapshots.newestRevision('default');
     for (let i = 0; i < 4; i++) await grant(first, 'bob', '10');
     await first.stepDown(); // waits for its last snapshot to be saved
-    const newest = await snapshots.newestRevision('default');
+    const newest = await bench.snapshots.newestRevision('default');
     expect(newest).toBeGreaterThan(prefetched!);
 
     await standby.lead();
@@ -165,54 +132,22 @@ describe('LedgerWriter start-up from snapshots', () => {
 });
 
 describe('LedgerWriter limits', () => {
-  let database: TestDatabase;
-  let store: PostgresEventStore;
-  let snapshots: SnapshotStore;
-  const writers: LedgerWriter[] = [];
-
-  const writer = (options: Partial<LedgerWriterOptions> = {}) => {
-    const created = new LedgerWriter(store, snapshots, new JsonLogger('ledger', 'error'), { ...OPTIONS, instanceId: randomUUID(), ...options });
-    writers.push(created);
-    return created;
-  };
-  const meta = (deadline_epoch_ms: number, command_id: string = randomUUID()) => ({
-    correlation_id: randomUUID(),
-    command_id,
-    app_id: null,
-    key_id: null,
-    deadline_epoch_ms,
-  });
+  let bench: WriterBench;
+  const writer = (options: Parameters<WriterBench['writer']>[0] = {}) => bench.writer(options);
+  const meta = (deadline_epoch_ms: number, command_id: string = randomUUID()) => requestMeta({ deadline_epoch_ms, command_id });
   const grant = (to: LedgerWriter, user_id: string, amount: string, deadline = Date.now() + 10_000, command_id?: string) =>
-    to.command({ command: { type: 'Grant', user_id, amount, currency: 'coins', description: null }, request_hash: null }, meta(deadline, command_id), 'gateway');
-  const postedOf = async (from: LedgerWriter, user_id: string) => {
-    const reply = (await from.query({ type: 'GetBalance', user_id })) as { ok: true; result: { balances: Array<{ posted: string }> } };
-    return reply.result.balances[0]?.posted ?? '0';
-  };
-  /** Holds the event store's table, so the writer's next append waits (a slow or stuck store). */
-  const blockAppends = async () => {
-    const client = new Client({ connectionString: database.url });
-    await client.connect();
-    await client.query('BEGIN');
-    await client.query('LOCK TABLE coffer_es.events IN ACCESS EXCLUSIVE MODE');
-    return async () => {
-      await client.query('ROLLBACK');
-      await client.end();
-    };
-  };
+    bench.grant(to, user_id, amount, meta(deadline, command_id));
+  const postedOf = (from: LedgerWriter, user_id: string) => bench.postedOf(from, user_id);
+  const blockAppends = () => bench.blockAppends();
   const grantedIn = async (commandId: string) =>
-    (await store.readStream(writers[0].stream)).filter((event) => event.metadata.command_id === commandId).length;
+    (await bench.store.readStream(bench.writers[0].stream)).filter((event: { metadata: Record<string, unknown> }) => event.metadata.command_id === commandId).length;
 
   beforeEach(async () => {
-    database = await createTestDatabase('ledger_writer_limits');
-    store = await PostgresEventStore.connect({ connectionString: database.url });
-    snapshots = new SnapshotStore(database.url);
+    bench = await WriterBench.open('ledger_writer_limits');
   });
 
   afterEach(async () => {
-    for (const each of writers.splice(0)) await each.stepDown();
-    await store.close();
-    await snapshots.close();
-    await database.drop();
+    await bench.close();
   });
 
   it('drops a queued command whose deadline passed while the writer was stuck: its caller was told 503', async () => {
@@ -304,7 +239,7 @@ describe('LedgerWriter with a command the store cannot hold', () => {
     store = await PostgresEventStore.connect({ connectionString: database.url });
     snapshots = new SnapshotStore(database.url);
     const logger = new JsonLogger('ledger', 'info', (line) => lines.push(JSON.parse(line)));
-    writer = new LedgerWriter(store, snapshots, logger, { ...OPTIONS, instanceId: randomUUID() });
+    writer = new LedgerWriter(store, snapshots, logger, { ...WRITER_OPTIONS, instanceId: randomUUID() });
     await writer.lead();
     // app_1, app_2 and app_3, each calling with its own live key (key-1, key-2, key-3)
     for (const n of [1, 2, 3]) {
@@ -383,5 +318,90 @@ describe('LedgerWriter with a command the store cannot hold', () => {
     // Never fail-stop: the writer kept leading and no batch was refused as a store fault.
     expect(writer.isLeading).toBe(true);
     expect(lines.filter((line) => line.level === 'error')).toEqual([]);
+  });
+});
+
+describe('LedgerWriter when the store fails', () => {
+  let bench: WriterBench;
+  const sql = async (statement: string) => {
+    const pool = bench.database.pool();
+    try {
+      await pool.query(statement);
+    } finally {
+      await pool.end();
+    }
+  };
+  /** Every insert into the store fails with this SQLSTATE, whatever it carries. */
+  const refuseInserts = (sqlstate: string) =>
+    sql(`CREATE FUNCTION coffer_es.refuse_all() RETURNS trigger LANGUAGE plpgsql AS $$
+           BEGIN RAISE EXCEPTION 'refused by the test' USING ERRCODE = '${sqlstate}'; END $$;
+         CREATE TRIGGER refuse_all BEFORE INSERT ON coffer_es.events FOR EACH ROW EXECUTE FUNCTION coffer_es.refuse_all()`);
+  const acceptInserts = () => sql('DROP TRIGGER refuse_all ON coffer_es.events');
+  const keyedGrant = (to: LedgerWriter, meta: Partial<RequestMeta> = {}) =>
+    to.command(
+      { command: { type: 'Grant', user_id: 'zoe', amount: '5', currency: 'coins', description: null }, request_hash: 'hash-of-the-grant' },
+      requestMeta({ command_id: 'admin:the-key', ...meta }),
+      'gateway',
+    );
+  const typesInStore = async (writer: LedgerWriter) => (await bench.store.readStream(writer.stream)).map((event) => event.type);
+
+  beforeEach(async () => {
+    bench = await WriterBench.open('ledger_writer_faults');
+  });
+
+  afterEach(async () => {
+    await bench.close();
+  });
+
+  it('steps down at once while the store is away: the rebuild loop ends when the writer no longer leads', async () => {
+    const ledger = bench.writer();
+    await ledger.lead();
+    await sql('ALTER TABLE coffer_es.events RENAME TO events_away'); // appends and reads fail: a fault of the store
+    expect(await bench.grant(ledger, 'amy', '1')).toMatchObject({ ok: false, code: 'UNAVAILABLE' });
+    await new Promise((resolve) => setTimeout(resolve, 300)); // a few rebuilds fail meanwhile, backing off
+    const started = performance.now();
+    await ledger.stepDown();
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(bench.logged('rebuild failed, retrying').length).toBeGreaterThan(0);
+    await sql('ALTER TABLE coffer_es.events_away RENAME TO events');
+  });
+
+  it('answers 503 and records nothing when the store refuses a batch whose events break no rule: the fault is the store\'s', async () => {
+    const ledger = bench.writer();
+    await ledger.lead();
+    const before = await typesInStore(ledger);
+    await refuseInserts('22P02'); // what a lone surrogate in JSON gets, for content that has none
+    expect(await keyedGrant(ledger)).toMatchObject({ ok: false, code: 'UNAVAILABLE' });
+    await acceptInserts();
+    expect(bench.logged('refused a command whose events the store cannot hold')).toEqual([]);
+    expect(await typesInStore(ledger)).toEqual(before); // no CommandRefused
+    // Its retry with the same key is decided as new, and goes through.
+    expect(await keyedGrant(ledger)).toMatchObject({ ok: true, result: { replayed: false } });
+    expect(await bench.postedOf(ledger, 'zoe')).toBe('5');
+  });
+
+  it('answers 503 when the store refuses even the clean record of a poisoned command: the fault is the store\'s', async () => {
+    const ledger = bench.writer();
+    await ledger.lead();
+    const before = await typesInStore(ledger);
+    await refuseInserts('22P05');
+    // Poisoned for real (U+0000 in the correlation id its events carry), so it is isolated and its refusal recorded…
+    const poisoned = await keyedGrant(ledger, { correlation_id: 'corr\u0000elation' });
+    // …but the record, clean, is refused too: not a 400 for content, a 503.
+    expect(poisoned).toMatchObject({ ok: false, code: 'UNAVAILABLE' });
+    expect(bench.logged('append failed: rebuilding the state from the store').length).toBeGreaterThan(0);
+    await acceptInserts();
+    expect(await typesInStore(ledger)).toEqual(before);
+  });
+
+  it('goes on deciding when a snapshot cannot be saved, and says so', async () => {
+    const ledger = bench.writer({ snapshotEvery: 2 });
+    await ledger.lead();
+    await sql('ALTER TABLE coffer_ledger.snapshots RENAME TO snapshots_away');
+    for (let i = 0; i < 4; i++) expect(await bench.grant(ledger, 'bea', '1')).toMatchObject({ ok: true });
+    await ledger.stepDown(); // waits for the snapshots in flight
+    expect(bench.logged('snapshot not saved').length).toBeGreaterThan(0);
+    expect(bench.logged('the writer failed while deciding: deciding nothing more')).toEqual([]);
+    await sql('ALTER TABLE coffer_ledger.snapshots_away RENAME TO snapshots');
   });
 });
