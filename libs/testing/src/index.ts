@@ -4,3 +4,4 @@ export * from './committed-events';
 export * from './eventually';
 export * from './private-servers';
 export * from './free-port';
+export * from './hostile-json';

@@ -11,6 +11,7 @@ import {
   jsonValueProblem,
   type AchievementEvent,
 } from '@coffer/contracts';
+import { anyJson, deepJson, fieldValue as fieldValueOf, hostileText } from '@coffer/testing';
 import { decide, type Decision } from './decide';
 import { context, given, KEY, progressed, registered } from './given-when-then.test-helpers';
 import { evolveAchievement, evolveProgress } from './evolve';
@@ -18,26 +19,12 @@ import { evolveAchievement, evolveProgress } from './evolve';
 const COMMAND_TYPES = ['RegisterAchievement', 'UpdateAchievement', 'RecordProgress', 'Unlock'] as const;
 const FIELDS = ['key', 'name', 'description', 'icon_url', 'goal', 'hidden', 'reward', 'changes', 'user_id', 'increment', 'set'];
 
-const hostileText = fc.oneof(
-  fc.constantFrom('n\u0000', '\ud800', 'x\udfff', '\u0085', '\u009f', 'a\r\nb', 'd'.repeat(501), 'n'.repeat(101), '', ' ', 'https://e.com/\u009b'),
-  fc.string({ unit: fc.char16bits(), maxLength: 12 }),
-);
 const plausible = fc.constantFrom<unknown>(KEY, 'Natural 21', 'alice', 'https://e.com/a.png', 1, 3, 10, true, false, null, {
   amount: '5',
   currency: 'coins',
 });
-const anyJson = fc.jsonValue({ maxDepth: 6 });
-const deep = fc.integer({ min: 30, max: 3000 }).map((depth) => {
-  let value: unknown = 'core';
-  for (let i = 0; i < depth; i++) value = i % 2 ? [value] : { name: value };
-  return value;
-});
-const fieldValue = fc.oneof(
-  { weight: 6, arbitrary: plausible },
-  { weight: 3, arbitrary: hostileText },
-  { weight: 2, arbitrary: anyJson },
-  { weight: 1, arbitrary: deep },
-);
+const deep = deepJson('name');
+const fieldValue = fieldValueOf(plausible, hostileText('https://e.com/\u009b'), deep);
 const changes = fc.dictionary(fc.constantFrom('name', 'description', 'icon_url', 'hidden', 'goal', '\u0000'), fieldValue);
 /** A valid command of each type, so that changing a field or two of it reaches past validation. */
 const VALID = [

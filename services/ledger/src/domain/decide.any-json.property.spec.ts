@@ -14,7 +14,8 @@ import {
   parseUserId,
   type LedgerEvent,
 } from '@coffer/contracts';
-import { decide, recordedRefusal, type Decision } from './decide';
+import { anyJson, deepJson, fieldValue as fieldValueOf, hostileText } from '@coffer/testing';
+import { decide, recordedRefusal, type CommandSender, type Decision } from './decide';
 import { evolve } from './evolve';
 import {
   apiKeyIssued,
@@ -30,6 +31,7 @@ import {
 } from './given-when-then.test-helpers';
 
 const COMMAND_TYPES = [
+  'PayReward',
   'RegisterApp',
   'IssueApiKey',
   'RevokeApiKey',
@@ -44,26 +46,10 @@ const COMMAND_TYPES = [
 ] as const;
 const FIELDS = ['name', 'key_id', 'key_hash', 'app_id', 'description', 'event_id', 'user_id', 'kind', 'amount', 'currency', 'from_user_id', 'to_user_id', 'instance_id'];
 
-/** Strings a store or a reader chokes on, and strings just past a field's limits. */
-const hostileText = fc.oneof(
-  fc.constantFrom('a\u0000b', '\ud800', 'x\udfff', '\u0085', '\u009f', '\u007f', 'a\r\nb', '\u001b[2J', 'd'.repeat(501), 'n'.repeat(101), '', ' '),
-  fc.string({ unit: fc.char16bits(), maxLength: 12 }),
-);
 /** Values each field takes when it is right, so that decide gets past validation often. */
 const plausible = fc.constantFrom<unknown>('app_1', 'k1', 'alice', SNOWFLAKE, 'credit', 'debit', '1', '15', 'coins', 'gems', 1, 2, null, 'A name', 'a description');
-const anyJson = fc.jsonValue({ maxDepth: 6 });
-/** Nesting far past the 32 levels JSON may have. */
-const deep = fc.integer({ min: 30, max: 3000 }).map((depth) => {
-  let value: unknown = 'core';
-  for (let i = 0; i < depth; i++) value = i % 2 ? [value] : { nested: value };
-  return value;
-});
-const fieldValue = fc.oneof(
-  { weight: 6, arbitrary: plausible },
-  { weight: 3, arbitrary: hostileText },
-  { weight: 2, arbitrary: anyJson },
-  { weight: 1, arbitrary: deep },
-);
+const fieldValue = fieldValueOf(plausible, hostileText(), deepJson('nested'));
+const deep = deepJson('nested');
 /** A valid command of each type, so that changing a field or two of it reaches past validation. */
 const VALID = [
   { type: 'RegisterApp', name: 'Poker', key_id: 'k2', key_hash: 'h2' },
@@ -75,7 +61,22 @@ const VALID = [
   { type: 'PostTransaction', user_id: 'alice', event_id: null, kind: 'debit', amount: '1', currency: 'coins', description: 'bet' },
   { type: 'Transfer', from_user_id: 'alice', to_user_id: SNOWFLAKE, amount: '1', currency: 'coins', description: null },
   { type: 'Grant', user_id: 'bob', amount: '10', currency: 'gems', description: null },
+  { type: 'PayReward', user_id: 'alice', amount: '5', currency: 'coins', description: 'first win' },
+  { type: 'ExpireEvent', event_id: 1 },
+  { type: 'StartTerm', instance_id: 'writer-b' },
 ];
+/**
+ * Who sends a command of each type when it may (the ledger its own commands, achievements its
+ * rewards, the gateway the rest), so that every type's fields are fuzzed past the sender check;
+ * now and then anyone else, who must be refused whatever the command.
+ */
+const RIGHTFUL_SENDER: Record<string, CommandSender> = { PayReward: 'achievements', ExpireEvent: 'ledger', StartTerm: 'ledger' };
+const SENDERS: CommandSender[] = ['gateway', 'achievements', 'ledger'];
+const senderFor = (command: unknown) =>
+  fc.oneof(
+    { weight: 5, arbitrary: fc.constant<CommandSender>(RIGHTFUL_SENDER[(command as { type?: unknown } | null)?.type as string] ?? 'gateway') },
+    { weight: 1, arbitrary: fc.constantFrom(...SENDERS) },
+  );
 const commandLike = fc.oneof(
   {
     weight: 6,
@@ -92,6 +93,9 @@ const context = fc.record({
   request_hash: fc.constantFrom(null, 'hash-1'),
   command_id: fc.constantFrom('c1', 'c2'),
 });
+const commandAndContext = commandLike.chain((command) =>
+  fc.tuple(fc.constant(command), context, senderFor(command)).map(([c, ctx, sender]) => ({ command: c, ctx: { ...ctx, sender } })),
+);
 
 /** A ledger with an app and its key, a funded user and an open event with a pending debit. */
 const history = () =>
@@ -135,10 +139,15 @@ describe('ledger decide over any JSON', () => {
   it('never throws, and decides only events and refusals that pass the value rules', () => {
     const seen = new Set<string>();
     fc.assert(
-      fc.property(commandLike, context, (command, ctx) => {
+      fc.property(commandAndContext, ({ command, ctx }) => {
         const state = history();
-        const decision = decide(state, command as never, defaultContext(ctx));
+        // Rewards are paid by an app (and the ledger's own commands have none), as their senders send them.
+        const app_id = ctx.sender === 'ledger' ? null : ctx.app_id;
+        const overrides = ctx.sender === 'gateway' ? { ...ctx, app_id } : { ...ctx, app_id, key_id: null }; // only apps' own calls carry a key
+        const decision = decide(state, command as never, defaultContext(overrides));
+        const type = (command as { type?: unknown } | null)?.type;
         seen.add(decision.kind === 'refused' ? decision.refusal.code : decision.kind);
+        if (typeof type === 'string') seen.add(`${type}:${decision.kind === 'refused' ? decision.refusal.code : decision.kind}`);
         checkDecision(decision, ctx);
         if (decision.kind === 'events') {
           for (const event of decision.events) evolve(state, withMetadata(event, ctx.command_id, ctx.request_hash));
@@ -146,8 +155,10 @@ describe('ledger decide over any JSON', () => {
       }),
       { numRuns: 3000 },
     );
-    // The generators reach past validation, not only into it.
-    expect([...seen].sort()).toEqual(expect.arrayContaining(['VALIDATION_FAILED', 'events']));
+    // The generators reach past validation, not only into it, for every type's rightful sender.
+    expect([...seen].sort()).toEqual(
+      expect.arrayContaining(['VALIDATION_FAILED', 'events', 'FORBIDDEN', ...['PayReward', 'StartTerm', 'ExpireEvent', 'Grant'].flatMap((t) => [`${t}:events`, `${t}:VALIDATION_FAILED`])]),
+    );
   });
 
   it.each([

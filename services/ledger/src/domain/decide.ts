@@ -25,6 +25,19 @@ import { commandProblem, shapeProblem } from './validate';
  */
 export const MAX_PENDING_TRANSACTIONS_PER_EVENT = 10_000;
 
+/** The commands the gateway sends, for apps and the admin. */
+const GATEWAY_COMMANDS: ReadonlySet<string> = new Set<LedgerCommand['type']>([
+  'RegisterApp',
+  'IssueApiKey',
+  'RevokeApiKey',
+  'Grant',
+  'OpenEvent',
+  'PingEvent',
+  'CloseEvent',
+  'PostTransaction',
+  'Transfer',
+]);
+
 /** Commands only the ledger itself issues: expiry sweeps and taking over the stream. */
 export type SystemCommand = { type: 'ExpireEvent'; event_id: number } | { type: 'StartTerm'; instance_id: string };
 
@@ -110,7 +123,8 @@ function authorize(state: LedgerState, command: LedgerCommand | SystemCommand, c
       if (sender !== 'achievements') return refuse('FORBIDDEN', 'only the achievements service pays rewards');
       return context.app_id === null ? refuse('FORBIDDEN', 'a reward is paid by an app') : null;
   }
-  if (sender !== 'gateway') return refuse('FORBIDDEN', `the ${sender} service may not send ${command.type}`);
+  // The type is named only when it is one of ours: any string may arrive over NATS, and a refusal never echoes one.
+  if (sender !== 'gateway') return refuse('FORBIDDEN', `the ${sender} service may not send ${GATEWAY_COMMANDS.has(command.type) ? command.type : 'this command'}`);
   switch (command.type) {
     case 'RegisterApp':
     case 'IssueApiKey':
