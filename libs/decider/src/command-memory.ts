@@ -86,6 +86,8 @@ export class CommandMemory<Reply = unknown> {
   readonly keyed = new Map<string, RememberedCommand<Reply>>();
   /** Commands sent without a key, until their deadline, in the order they were decided. */
   readonly unkeyed = new Map<string, RememberedCommand<Reply>>();
+  private readonly keyedOldest = new Oldest(this.keyed);
+  private readonly unkeyedOldest = new Oldest(this.unkeyed);
 
   /**
    * `fallbackRetentionMs`: the window of keyed commands whose events carry no
@@ -112,8 +114,8 @@ export class CommandMemory<Reply = unknown> {
   advance<E>(metadata: CommandMetadata | undefined, event: E, timeInData: (event: E) => number | undefined): number {
     const nowMs = eventTimeMs(metadata, event, timeInData, this.clockMs);
     if (nowMs > this.clockMs) this.clockMs = nowMs;
-    forgetExpired(this.keyed, this.clockMs);
-    forgetExpired(this.unkeyed, this.clockMs);
+    this.keyedOldest.forgetExpired(this.clockMs);
+    this.unkeyedOldest.forgetExpired(this.clockMs);
     return nowMs;
   }
 
@@ -143,7 +145,7 @@ export class CommandMemory<Reply = unknown> {
         : { request_hash, reply: previous ? this.merge(previous.reply, reply) : reply, position: at, remembered_until_ms: until },
     );
     // Over the cap: the oldest goes first, so every fold of the same events forgets the same ones.
-    if (memory.size > this.maxCommands) memory.delete(memory.keys().next().value as string);
+    if (memory.size > this.maxCommands) (request_hash ? this.keyedOldest : this.unkeyedOldest).forgetOne();
   }
 
   /** A copy to decide on (records are replaced, never changed, so they are shared). */
@@ -172,15 +174,52 @@ function rememberedUntil(metadata: CommandMetadata, keyed: boolean, nowMs: numbe
 }
 
 /**
- * Forgets the oldest records whose time is up. Records are kept in the order they were decided,
- * so their ends come (nearly) in order too: pruning from the front costs only what it removes.
- * A record that outlives the one behind it (a longer deadline) only delays that one's pruning,
- * and recall() treats an expired record as forgotten either way.
+ * The front of a memory, where records are forgotten: by time (their ends come nearly in the
+ * order they were decided, so pruning from the front costs only what it removes; a record that
+ * outlives the one behind it only delays that one's pruning, and recall() treats an expired
+ * record as forgotten either way), and by the cap.
+ *
+ * It keeps one iterator over the map rather than asking for its first entry each time: a
+ * Map's deleted entries stay in its table until it is rebuilt, and every new iterator walks
+ * over them first, so a memory forgetting at its front as fast as it remembers (a full cap, a
+ * steady rate of deadlines) would pay for every hole on every event (tens of µs at the cap).
  */
-function forgetExpired<Reply>(memory: Map<string, RememberedCommand<Reply>>, nowMs: number): void {
-  for (const [commandId, remembered] of memory) {
-    if (remembered.remembered_until_ms > nowMs) return;
-    memory.delete(commandId);
+class Oldest<Reply> {
+  private cursor: Iterator<string> | undefined;
+  private headId: string | undefined;
+
+  constructor(private readonly memory: Map<string, RememberedCommand<Reply>>) {}
+
+  forgetExpired(nowMs: number): void {
+    for (let oldest = this.peek(); oldest && oldest.remembered_until_ms <= nowMs; oldest = this.peek()) this.forgetOne();
+  }
+
+  forgetOne(): void {
+    if (!this.peek()) return;
+    this.memory.delete(this.headId as string);
+    this.headId = undefined;
+  }
+
+  /**
+   * The record first in the map's order. A record is only ever deleted elsewhere when it has
+   * expired without being pruned, which the front never is (pruned first), so the head found
+   * is still the front while its id is there (a merge replaces its record in place).
+   */
+  private peek(): RememberedCommand<Reply> | undefined {
+    for (;;) {
+      if (this.headId !== undefined) {
+        const record = this.memory.get(this.headId);
+        if (record) return record;
+        this.headId = undefined;
+      }
+      this.cursor ??= this.memory.keys();
+      const next = this.cursor.next();
+      if (next.done) {
+        this.cursor = undefined; // an exhausted iterator never yields again: the next call starts anew
+        return undefined;
+      }
+      this.headId = next.value;
+    }
   }
 }
 
