@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { createTestDatabase, eventually, readAllCommitted, type TestDatabase } from '@coffer/testing';
-import { DuplicateEventIdError } from '../errors';
+import { ContentRefusedError, DuplicateEventIdError } from '../errors';
 import type { RecordedEvent } from '../port';
 import { events, newEvent, runEventStoreContract, uniqueStream } from '../../test/contract-suite';
 import { PostgresEventStore } from './postgres-event-store';
@@ -27,6 +27,28 @@ describe('PostgreSQL event store specifics', () => {
 
   afterAll(async () => {
     await store?.close();
+  });
+
+  it.each([
+    ['54000 (program limit exceeded: also a full NOTIFY queue)', '54000', false],
+    ['22003 (a number out of range: also a stream revision past bigint)', '22003', false],
+    ['22P05 (U+0000 in jsonb)', '22P05', true],
+    ['22021 (U+0000 in text)', '22021', true],
+  ])('takes SQLSTATE %s for content only when it can only be content', async (_case, sqlstate, content) => {
+    const client = new Client({ connectionString: database.url });
+    await client.connect();
+    const table = `"specifics".events`;
+    try {
+      await client.query(`CREATE OR REPLACE FUNCTION "specifics".refuse_all() RETURNS trigger LANGUAGE plpgsql AS $$
+                            BEGIN RAISE EXCEPTION 'refused by the test' USING ERRCODE = '${sqlstate}'; END $$`);
+      await client.query(`CREATE TRIGGER refuse_all BEFORE INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION "specifics".refuse_all()`);
+      const refused = store.append(uniqueStream(), events(1));
+      if (content) await expect(refused).rejects.toBeInstanceOf(ContentRefusedError);
+      else await expect(refused).rejects.toMatchObject({ code: sqlstate });
+    } finally {
+      await client.query(`DROP TRIGGER IF EXISTS refuse_all ON ${table}`);
+      await client.end();
+    }
   });
 
   it('refuses an event id that is already stored, writing nothing', async () => {
