@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   contextOf,
   DEFAULT_IDEMPOTENCY_RETENTION_MS,
@@ -32,11 +31,11 @@ import { retryDelayMs, sleep, type JsonLogger } from '@coffer/platform';
 import { decide, dueEvents, recordedRefusal, type CommandSender, type SystemCommand } from '../domain/decide';
 import { evolve, type AppliedEvent } from '../domain/evolve';
 import { answer } from '../domain/queries';
-import { isReadableSnapshot, restore, snapshotLines, type StoredSnapshotHead } from '../domain/snapshot';
 import { LedgerState, mergeReplies } from '../domain/state';
 import { isolatePoison, type PoisonedWriter } from './poison-isolation';
-import type { SnapshotStore, StoredSnapshot } from './snapshot-store';
+import type { SnapshotStore } from './snapshot-store';
 import { StandbyTail } from './standby-tail';
+import { WriterSnapshots } from './writer-snapshots';
 import type { CommandWork, Queued, Work } from './writer-work';
 
 export interface LedgerWriterOptions {
@@ -84,9 +83,7 @@ export class LedgerWriter implements PoisonedWriter {
   private leading = false;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly expiring = new Set<number>();
-  private snapshotRevision = -1n;
-  private snapshotting: Promise<void> = Promise.resolve();
-  private prefetched: Promise<StoredSnapshot | undefined> | undefined;
+  private readonly snapshots: WriterSnapshots;
   /** Whether the state was ever rebuilt from the store (a standby then keeps it current). */
   private warm = false;
   private readonly tail: StandbyTail;
@@ -97,11 +94,12 @@ export class LedgerWriter implements PoisonedWriter {
 
   constructor(
     private readonly store: EventStore,
-    private readonly snapshots: SnapshotStore,
+    snapshotStore: SnapshotStore,
     private readonly logger: JsonLogger,
     private readonly options: LedgerWriterOptions,
   ) {
     this.state = this.emptyState();
+    this.snapshots = new WriterSnapshots(snapshotStore, options.realm, options.snapshotEvery, logger);
     this.tail = new StandbyTail(store, this, LEDGER_EVENT_TYPES, logger);
   }
 
@@ -213,7 +211,7 @@ export class LedgerWriter implements PoisonedWriter {
     await this.tail.stop();
     await this.draining;
     for (const item of this.queue.splice(0)) item.resolve(unavailable('the ledger is changing writers'));
-    await this.snapshotting;
+    await this.snapshots.settled();
   }
 
   /** `sender`: whose signature the NATS door checked (never the ledger: it does not sign). */
@@ -336,7 +334,7 @@ export class LedgerWriter implements PoisonedWriter {
       }
     }
     for (let i = 0; i < batch.length; i++) batch[i].resolve(answers[i](this.lastPosition));
-    this.maybeSnapshot();
+    this.snapshots.maybeTake(this.state);
   }
 
   /** Evolves the state by a decided event and queues it for this batch's append; returns its reply. */
@@ -421,54 +419,22 @@ export class LedgerWriter implements PoisonedWriter {
     }
   }
 
-  /**
-   * Starts loading the newest snapshot while the service boots (NATS, the writer lease), so a
-   * cold start does not wait for both one after the other. The first rebuild takes it. Resolves
-   * once loaded (or failed).
-   */
+  /** Starts loading the newest snapshot while the service boots; resolves once loaded (or failed). */
   prefetchSnapshot(): Promise<void> {
-    const loading = this.snapshots.load(this.options.realm);
-    this.prefetched = loading;
-    // Nobody need wait for it; a failed prefetch is simply loaded again by the rebuild.
-    return loading.then(
-      () => undefined,
-      () => undefined,
-    );
-  }
-
-  /** The prefetched snapshot while it is still the newest (a standby may wait long), else a fresh load. */
-  private async newestSnapshot(): Promise<StoredSnapshot | undefined> {
-    const early = this.prefetched;
-    this.prefetched = undefined;
-    const snap = await early?.catch(() => undefined);
-    if (snap && (await this.snapshots.newestRevision(this.options.realm)) === snap.revision) return snap;
-    return this.snapshots.load(this.options.realm);
+    return this.snapshots.prefetch();
   }
 
   /** Loads the newest snapshot (if it matches the stream) and replays the events after it. */
   async rebuild(): Promise<void> {
     const started = Date.now();
-    let state = this.emptyState();
-    let position = '';
-    const snap = await this.newestSnapshot();
-    const [first, ...pages] = snap ? snap.lines : [];
-    const head = first === undefined ? undefined : (JSON.parse(first) as StoredSnapshotHead);
-    if (head && !isReadableSnapshot(head)) {
-      // Written by another version of the ledger: the events are the truth, so replay them all.
-      this.logger.event('warn', 'ignoring a ledger snapshot of another version', { version: head.version });
-    } else if (snap && head) {
-      const [atSnapshot] = await this.store.readStream(this.stream, { fromRevision: snap.revision, maxCount: 1 });
-      if (atSnapshot?.streamPosition === snap.revision) {
-        state = restore(head, pages, this.retentionMs);
-        position = atSnapshot.globalPosition.toString();
-      }
-    }
+    const loaded = await this.snapshots.newest(this.store, this.stream, this.retentionMs);
+    const state = loaded?.state ?? this.emptyState();
     const fromSnapshot = state.revision;
     const replayed = await this.replay(state);
     this.state = state;
-    this.lastPosition = replayed.position ?? position;
+    this.lastPosition = replayed.position ?? loaded?.position ?? '';
     this.warm = true;
-    this.snapshotRevision = fromSnapshot;
+    this.snapshots.loadedAt(fromSnapshot);
     this.expiring.clear();
     this.logger.event('info', 'ledger state rebuilt', {
       snapshot_revision: fromSnapshot,
@@ -502,36 +468,6 @@ export class LedgerWriter implements PoisonedWriter {
         this.expiring.delete(eventId),
       );
     }
-  }
-
-  /**
-   * Every snapshotEvery events, a snapshot: its head at once, its remembered commands page by
-   * page, each in a turn of its own, so the writer goes on deciding (and renewing its lease)
-   * meanwhile. A snapshot that fails is logged and skipped: the next one is taken as usual.
-   */
-  private maybeSnapshot(): void {
-    if (this.state.revision - this.snapshotRevision < BigInt(this.options.snapshotEvery)) return;
-    const revision = this.state.revision;
-    this.snapshotRevision = revision;
-    let lines: Iterable<string>;
-    try {
-      lines = snapshotLines(this.state);
-    } catch (error) {
-      this.logger.event('warn', 'snapshot not saved', { error: (error as Error).message });
-      return;
-    }
-    this.snapshotting = this.snapshotting
-      .then(() => this.saveSnapshot(revision, lines))
-      .catch((error: Error) => this.logger.event('warn', 'snapshot not saved', { error: error.message }));
-  }
-
-  private async saveSnapshot(revision: bigint, lines: Iterable<string>): Promise<void> {
-    const chunks: Buffer[] = [];
-    for (const line of lines) {
-      chunks.push(Buffer.from(line), NEWLINE);
-      await nextTurn();
-    }
-    await this.snapshots.save(this.options.realm, revision, Buffer.concat(chunks));
   }
 
   /** The decision time, deadline and memory's end go with the events, so a rebuild or a standby remembers what this writer remembers. */
@@ -568,8 +504,6 @@ export class LedgerWriter implements PoisonedWriter {
     };
   }
 }
-
-const NEWLINE = Buffer.from('\n');
 
 /** Applies an event as the store holds it (replay and standby alike). */
 function evolveRecorded(state: LedgerState, event: RecordedEvent): void {
