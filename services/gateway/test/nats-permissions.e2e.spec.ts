@@ -17,6 +17,7 @@ import { JsonLogger, loadConfig, natsConnectionOptions, startMicroservice, type 
 import { createTestDatabase, freePort, PrivateNats, testNatsPrefix, testServiceKey, type TestDatabase } from '@coffer/testing';
 import { AchievementsModule } from '../../achievements/src/achievements.module';
 import { LedgerModule } from '../../ledger/src/ledger.module';
+import { serviceEnvironment } from '../../../tools/service-environment';
 import { makeTlsFiles, natsServerConfig, type NatsUser } from '../../projector/src/cli/nats-config';
 import { ProjectorModule } from '../../projector/src/projector.module';
 import { createGateway } from '../src/create-gateway';
@@ -139,7 +140,7 @@ describe('NATS with a user and permissions per component, over TLS', () => {
     const probe = (service: string, user: NatsUser) =>
       new Promise<{ status: number | null; out: string }>((done) => {
         const child = spawn(process.execPath, [join(ROOT, 'tools/healthcheck.js'), service], {
-          env: { ...process.env, NATS_URL: urlOf(user), NATS_CA_FILE: caFile, COFFER_NATS_PREFIX: prefix },
+          env: serviceEnvironment({ NATS_URL: urlOf(user), NATS_CA_FILE: caFile, COFFER_NATS_PREFIX: prefix }),
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         let out = '';
