@@ -428,7 +428,7 @@ main()
     finish(passed, failed, failed ? 1 : 0);
   })
   .catch(async (error) => {
-    log(error.stack || error.message);
+    if (!interrupted) log(error.stack || error.message); // else: what the interruption cut short
     await cleanup();
     finish(0, 1, 1);
   });
