@@ -288,7 +288,8 @@ class PrivatePostgres {
 
   /** True when this cluster answers a query now. */
   async answers() {
-    const client = new Client({ connectionString: this.url('postgres'), connectionTimeoutMillis: PROBE_TIMEOUT_MS });
+    // ssl: false, whatever PGSSLMODE the caller exported for its own servers: this one has no TLS.
+    const client = new Client({ connectionString: this.url('postgres'), connectionTimeoutMillis: PROBE_TIMEOUT_MS, ssl: false });
     client.on('error', () => {});
     try {
       await client.connect();
