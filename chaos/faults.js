@@ -57,10 +57,10 @@ const ACTIONS = {
     target: () => WRITE_RESUME_TARGET_MS,
     describe: (how) => `NATS ${how === 'kill' ? 'kill -9' : 'restart'} (${NATS_OUTAGE_MS / 1000} s down)`,
     async inject(ctx, how, onRef) {
-      await ctx.cluster.nats.stop(how === 'kill' ? 'SIGKILL' : 'SIGTERM');
+      await ctx.servers.nats.halt(how === 'kill' ? 'SIGKILL' : 'SIGTERM');
       ctx.log(`  nats-server stopped (${how === 'kill' ? 'SIGKILL' : 'SIGTERM'})`);
       await sleep(NATS_OUTAGE_MS);
-      const back = await ctx.cluster.nats.start();
+      const back = await ctx.servers.nats.start();
       onRef(back, true);
       ctx.log(`  nats-server back`);
       return { restored: back, detail: how };
@@ -70,10 +70,10 @@ const ACTIONS = {
     target: () => WRITE_RESUME_TARGET_MS,
     describe: () => `PostgreSQL immediate stop (${POSTGRES_OUTAGE_MS / 1000} s down)`,
     async inject(ctx, _how, onRef) {
-      await ctx.cluster.postgres.stopImmediately();
+      await ctx.servers.postgres.stopImmediately();
       ctx.log('  pg_ctl stop -m immediate');
       await sleep(POSTGRES_OUTAGE_MS);
-      const back = await ctx.cluster.postgres.start();
+      const back = await ctx.servers.postgres.start();
       onRef(back, true);
       ctx.log('  PostgreSQL back');
       return { restored: back, detail: 'immediate' };
@@ -125,10 +125,14 @@ function targetOf(f) {
 const describe = (f) => f.actions.map((action) => ACTIONS[action.type].describe(action.arg)).join(' + ');
 
 /**
- * Injects every action of the fault at the same moment. Returns {injected, ref, done}: `ref`
- * resolves with {ref, ref_is_back} once every action said its ref (the last one counts),
- * `done` with {restored, actions} once every part of the outage is over. Ledger roles are
- * resolved to processes before anything is touched, so "active" means active at the injection.
+ * Injects every action of the fault at the same moment. Returns {injected, ref, done, settled}:
+ * `ref` resolves with {ref, ref_is_back} once every action said its ref (the last one counts),
+ * `done` with {restored, actions} once every part of the outage is over; an action that fails
+ * rejects both (`ref` too when it fails before saying its ref: a kill of a service that is just
+ * restarting, a server that does not come back). `settled` resolves once every action is over,
+ * failed or not, so nothing of a fault that failed is still going on when the next one starts.
+ * Ledger roles are resolved to processes before anything is touched, so "active" means active at
+ * the injection.
  */
 function inject(ctx, f) {
   const targets = f.actions.map((action) => (action.arg.endsWith('-ledger') ? serviceFor(ctx, action.arg).name : action.arg));
@@ -138,18 +142,23 @@ function inject(ctx, f) {
     return { promise, said };
   });
   const injected = now();
-  const done = Promise.all(f.actions.map((action, i) => ACTIONS[action.type].inject(ctx, targets[i], refs[i].said)));
+  const actions = f.actions.map((action, i) => ACTIONS[action.type].inject(ctx, targets[i], refs[i].said));
+  const done = Promise.all(actions);
   const allRefs = Promise.all(refs.map((r) => r.promise)).then((list) => {
     const last = list.reduce((a, b) => (b.t > a.t ? b : a));
     return { ref: last.t, ref_is_back: last.back };
   });
+  const over = done.then((results) => ({
+    restored: Math.max(...results.map((r) => r.restored)),
+    actions: results.map((r, i) => ({ ...f.actions[i], service: r.detail })),
+  }));
+  // Awaited only once the ref came: a failure before it reaches the caller through `ref`.
+  over.catch(() => {});
   return {
     injected,
-    ref: Promise.race([allRefs, done.then(() => allRefs)]), // an action that fails rejects this too
-    done: done.then((results) => ({
-      restored: Math.max(...results.map((r) => r.restored)),
-      actions: results.map((r, i) => ({ ...f.actions[i], service: r.detail })),
-    })),
+    ref: Promise.race([allRefs, done.then(() => allRefs)]),
+    done: over,
+    settled: Promise.allSettled(actions),
   };
 }
 

@@ -22,7 +22,8 @@ class Db {
 
   async query(sql, params) {
     if (!this.client) {
-      const client = new Client({ connectionString: this.url, connectionTimeoutMillis: 2000, statement_timeout: 30_000, query_timeout: 35_000 });
+      // ssl: false, whatever PGSSLMODE the caller exported for its own servers: the private one has no TLS.
+      const client = new Client({ connectionString: this.url, connectionTimeoutMillis: 2000, statement_timeout: 30_000, query_timeout: 35_000, ssl: false });
       client.on('error', () => {
         if (this.client === client) this.client = null;
       });

@@ -64,9 +64,12 @@ function markdown(results) {
       `every write retried with its Idempotency-Key until a definitive answer. Finance events time out after ${s.event_timeout_seconds} s. ` +
       `Outages: NATS ${seconds(s.nats_outage_ms)} s, PostgreSQL ${seconds(s.postgres_outage_ms)} s, freeze ${seconds(s.freeze_ms)} s.`,
     '',
-    `**Result: ${results.summary.passed} passed, ${results.summary.failed} failed.** Target (issue 10): writes resume within ${seconds(s.write_resume_target_ms)} s ` +
-      'of a ledger kill or freeze, and of NATS or PostgreSQL accepting connections again; every fault must recover within ' +
-      `${seconds(s.recovery_deadline_ms)} s of its end.`,
+    `**Result: ${results.summary.passed} passed, ${results.summary.failed} failed.** A fault passes when nothing is lost, doubled, phantom or wrong, ` +
+      `\`verify\` passes and the system recovers within ${seconds(s.recovery_deadline_ms)} s of the fault's end. Target (issue 10): writes resume within ` +
+      `${seconds(s.write_resume_target_ms)} s of a ledger kill or freeze, and of NATS or PostgreSQL accepting connections again; ` +
+      (s.write_resume_target_enforced
+        ? 'in this full run a missed target fails the fault.'
+        : 'this quick run (what CI runs, on a shared machine where a timing blip is not a defect) reports it (✅/❌) without failing the fault on it.'),
     '',
     'Times in seconds from the injection ("after back": from the moment the stopped server accepted connections again). ' +
       '*Writes resumed* = first acknowledged ledger write whose attempt was sent after the fault (or after "back"); *read models* = ' +
@@ -94,6 +97,7 @@ function markdown(results) {
     lines.push(`### ${t.trial}. ${t.fault} — ${t.ok ? 'pass' : 'FAIL'}`, '');
     lines.push(`Injected: ${t.injected}.${t.machine_busy_cores !== undefined ? ` Machine: ${t.machine_busy_cores} of ${m.cpus} cores busy during the trial (this harness and its clients ${t.harness_cores}), load average ${t.loadavg_1m?.toFixed(2)} at its start.` : ''}`);
     for (const failure of t.failures) lines.push(`- ❌ ${failure}`);
+    for (const warning of t.warnings ?? []) lines.push(`- ⚠️ ${warning} (reported, not enforced in a quick run)`);
     if (t.traffic) {
       const routes = Object.entries(t.traffic.by_route).sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, v]) => `${k} ×${v}`);
       if (routes.length) lines.push(`- non-2xx answers: ${routes.join(', ')}`);

@@ -8,6 +8,9 @@
 // acknowledged movements, and `coffer verify` passes. Writes chaos/results/chaos-<ts>.{json,md}
 // (a full run also chaos/latest/), the model and last state for offline re-checks
 // (chaos-<ts>.state.json), and exits 1 when any fault failed or a check could not be shown to fail.
+// A fault fails on anything lost, doubled, phantom or wrong, a failed `verify`, or no recovery
+// within 30 s of its end; in a full run also on a missed 2 s write-resume target, which a quick
+// run (CI, on a shared machine) only reports.
 //
 //   --quick         one round of each fault and two combinations (a few minutes; CI runs this)
 //   --rounds=N      rounds of the single faults in a full run (default 3)
@@ -21,11 +24,14 @@ const os = require('node:os');
 const path = require('node:path');
 const { randomBytes } = require('node:crypto');
 const { spawnSync } = require('node:child_process');
-const { startCluster, freePort } = require('./cluster');
-const { Supervisor, LEDGER_ROLE_LINES, RESTART_DELAY_MS } = require('./supervisor');
+const { PrivatePostgres, PrivateNats, freePort } = require('../tools/private-servers');
+const { serviceEnvironment } = require('../tools/service-environment');
+const { ledgerRoleOf } = require('../tools/ledger-roles');
+const { Supervisor, RESTART_DELAY_MS } = require('./supervisor');
 const { HttpClient, Traffic, WRITE_RETRY_BOUND_MS } = require('./client');
 const { Model, setUp, defineAchievements, startLoad, PROBE_INTERVAL_MS } = require('./workload');
-const { Db, checkpoint, waitForQuiet, readModels, throughApi } = require('./observe');
+const { Db, waitForQuiet, readModels, throughApi } = require('./observe');
+const { injectAndMeasure, recoveryResult, RECOVERY_DEADLINE_MS } = require('./recovery');
 const { check, selfTest } = require('./checker');
 const faults = require('./faults');
 const { runVerify, sabotageProof } = require('./verify');
@@ -41,9 +47,7 @@ const STARTUP_TIMEOUT_MS = 90_000;
 const HEALTHY_TIMEOUT_MS = 60_000;
 const WARMUP_MS = 2_000; // load before the fault: rounds are open when it lands
 const STEADY_MS = 2_000; // load after recovery, to see it hold
-const RECOVERY_DEADLINE_MS = 30_000; // after the fault is over: not recovered by then is a failure
 const QUIET_TIMEOUT_MS = EVENT_TIMEOUT_SECONDS * 1000 + 15_000;
-const RECOVERY_POLL_MS = 20;
 const EVIDENCE_GROUPS_COUNT = 6; // per service and trial, besides every change of a ledger's role
 const SERVICES = [
   ['ledger-a', 'services/ledger/dist/main.js'],
@@ -75,6 +79,8 @@ function parseFlags(argv) {
   };
   return {
     quick: Boolean(flags.quick),
+    // The 2 s targets decide a full run; a quick run (CI, on a shared machine) reports them.
+    enforceTargets: !flags.quick,
     rounds: count('rounds', 3),
     vus: count('vus', 8),
     only: typeof flags.only === 'string' ? flags.only : null,
@@ -99,7 +105,7 @@ async function startServices(ctx) {
   }
   // The first ledger alone, so which one leads is known; then the rest, as `npm start` starts them.
   const first = supervisor.get('ledger-a');
-  const leading = first.waitForLine((line) => line.json?.msg === 'leading the ledger', STARTUP_TIMEOUT_MS);
+  const leading = first.waitForLine((line) => ledgerRoleOf(line.json?.msg) === 'active', STARTUP_TIMEOUT_MS);
   first.start();
   if (!(await leading)) throw new Error(`ledger-a did not lead within ${STARTUP_TIMEOUT_MS / 1000} s (see ${first.logFile})`);
   for (const [name] of SERVICES.slice(1)) supervisor.get(name).start();
@@ -129,35 +135,6 @@ async function waitHealthy(ctx, timeoutMs) {
 
 // ---------------------------------------------------------------- one trial
 
-/**
- * When writes resumed: the first acknowledgement, per class of write, of an attempt sent at or
- * after `ref`; and when the read models caught up: their checkpoint reached the position of the
- * first such ledger write. Bounded by `deadline()` (Infinity while the fault is still going on).
- */
-async function measureRecovery(ctx, ref, deadline) {
-  const resumed = {};
-  let caughtUpAt = null;
-  let position = null;
-  let scanned = 0;
-  const classes = ['ledger', 'achievements'];
-  while (now() < deadline()) {
-    const acks = ctx.model.acks;
-    for (; scanned < acks.length; scanned++) {
-      const ack = acks[scanned];
-      if (ack.sent < ref) continue;
-      resumed[ack.class] ??= ack.t;
-      if (ack.class === 'ledger' && position === null && ack.position !== null) position = BigInt(ack.position);
-    }
-    if (position !== null && caughtUpAt === null) {
-      const seen = await checkpoint(ctx.db);
-      if (seen !== null && seen >= position) caughtUpAt = now();
-    }
-    if (classes.every((c) => resumed[c]) && caughtUpAt !== null) break;
-    await sleep(RECOVERY_POLL_MS);
-  }
-  return { resumed, caughtUpAt, complete: classes.every((c) => resumed[c]) && caughtUpAt !== null };
-}
-
 function machineBusy() {
   const v = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   return { busy: v.slice(0, 8).reduce((a, b) => a + b, 0) - v[3] - (v[4] || 0), total: v.slice(0, 8).reduce((a, b) => a + b, 0) };
@@ -174,8 +151,8 @@ function evidence(ctx, from, to) {
       groups.get(msg).count++;
     }
     const all = [...groups.values()].sort((a, b) => a.at_ms - b.at_ms);
-    const others = all.filter((g) => !(g.msg in LEDGER_ROLE_LINES)).slice(0, EVIDENCE_GROUPS_COUNT);
-    const kept = all.filter((g) => g.msg in LEDGER_ROLE_LINES || others.includes(g));
+    const others = all.filter((g) => ledgerRoleOf(g.msg) === null).slice(0, EVIDENCE_GROUPS_COUNT);
+    const kept = all.filter((g) => ledgerRoleOf(g.msg) !== null || others.includes(g));
     if (kept.length) out[service.name] = kept;
   }
   return out;
@@ -185,7 +162,7 @@ const round = (value) => (value === null || value === undefined ? null : Math.ro
 
 async function runTrial(ctx, trial, fault) {
   const target = faults.targetOf(fault);
-  const result = { trial, fault: fault.name, injected: faults.describe(fault), target_ms: target, failures: [] };
+  const result = { trial, fault: fault.name, injected: faults.describe(fault), target_ms: target, failures: [], warnings: [] };
   log(`trial ${trial}: ${fault.name}`);
   const healthy = await waitHealthy(ctx, HEALTHY_TIMEOUT_MS);
   if (!healthy.ok) {
@@ -201,16 +178,8 @@ async function runTrial(ctx, trial, fault) {
   const load = (ctx.load = startLoad(ctx, trial, ctx.opts.vus));
   await sleep(WARMUP_MS);
 
-  const injecting = faults.inject(ctx, fault);
-  const { ref, ref_is_back } = await injecting.ref;
-  // Measured while the outage may still go on (a frozen writer is thawed only after 8 s); the
-  // deadline is known once every part of it is over.
-  let deadline = Infinity;
-  const measuring = measureRecovery(ctx, ref, () => deadline);
-  const { restored } = await injecting.done;
-  deadline = Math.max(ref, restored) + RECOVERY_DEADLINE_MS;
-  const recovery = await measuring;
-  const injection = { injected: injecting.injected, ref, ref_is_back, restored };
+  const injection = await injectAndMeasure(ctx, fault);
+  const { recovery } = injection;
   await sleep(STEADY_MS);
   const loadStopping = now();
   await load.stop();
@@ -219,7 +188,8 @@ async function runTrial(ctx, trial, fault) {
   result.machine_busy_cores = Number(((cpuAfter.busy - cpuBefore.busy) / ((cpuAfter.total - cpuBefore.total) / os.cpus().length)).toFixed(2));
   const harness = process.cpuUsage(harnessBefore);
   result.harness_cores = Number(((harness.user + harness.system) / 1000 / (loadStopped - wallBefore)).toFixed(2)); // the clients' share of it
-  Object.assign(result, recoveryResult(injection, recovery, target, result.failures));
+  const targetMisses = ctx.opts.enforceTargets ? result.failures : result.warnings;
+  Object.assign(result, recoveryResult(injection, recovery, target, result.failures, targetMisses));
   // Until the last client stopped: an answer a dead or frozen backend held back still belongs to the fault.
   result.traffic = ctx.traffic.countBetween(injection.injected, loadStopped);
   result.load_stop_ms = round(loadStopped - loadStopping);
@@ -248,36 +218,9 @@ async function runTrial(ctx, trial, fault) {
       `(${result.writes_resumed_after_ref_ms ?? '–'} after ${result.ref_is_back ? 'back' : 'the fault'}, target ${target ?? '–'}), ` +
       `read models ${result.read_models_caught_up_ms ?? '–'} ms, ${result.ops.acknowledged} acked, ${result.ops.unknown} unknown, ` +
       `503s ${result.traffic.status_503}, 500s ${result.traffic.status_500}, no answer ${result.traffic.no_answer}` +
-      (result.failures.length ? `\n    ${result.failures.join('\n    ')}` : ''),
+      [...result.failures, ...result.warnings.map((w) => `${w} (reported, not enforced in a quick run)`)].map((line) => `\n    ${line}`).join(''),
   );
   return result;
-}
-
-/** Recovery times from the injection, and against the target (from the fault, or from "back"). */
-function recoveryResult(injection, recovery, target, failures) {
-  const from = (t) => (t === undefined || t === null ? null : round(t - injection.injected));
-  const { ledger, achievements } = recovery.resumed;
-  const resumed = ledger && achievements ? Math.max(ledger, achievements) : null;
-  const out = {
-    outage_ms: round(injection.restored - injection.injected),
-    ref_after_injection_ms: from(injection.ref),
-    ref_is_back: injection.ref_is_back,
-    writes_resumed_ms: from(ledger),
-    achievement_writes_resumed_ms: from(achievements),
-    read_models_caught_up_ms: from(recovery.caughtUpAt),
-    writes_resumed_after_ref_ms: resumed === null ? null : round(resumed - injection.ref),
-    target_met: resumed === null ? false : target === null ? null : resumed - injection.ref <= target,
-  };
-  if (!recovery.complete) {
-    const said = (done, yes, no) => (done ? yes : no);
-    failures.push(
-      `did not recover within ${RECOVERY_DEADLINE_MS / 1000} s after the fault ended (writes ${said(ledger, 'resumed', 'never resumed')}, ` +
-        `achievements ${said(achievements, 'resumed', 'never resumed')}, read models ${said(recovery.caughtUpAt, 'caught up', 'never caught up')})`,
-    );
-  } else if (out.target_met === false) {
-    failures.push(`writes resumed ${out.writes_resumed_after_ref_ms} ms after ${injection.ref_is_back ? 'the server came back' : 'the fault'}, target ${target} ms`);
-  }
-  return out;
 }
 
 function opsSummary(ops, failures) {
@@ -333,7 +276,7 @@ function countBy(list, keyOf) {
 
 // ---------------------------------------------------------------- main
 
-const running = { cluster: null, supervisor: null, db: null, client: null };
+const running = { servers: null, supervisor: null, db: null, client: null };
 
 async function main() {
   const opts = parseFlags(process.argv.slice(2));
@@ -346,25 +289,33 @@ async function main() {
   if (opts.build) build();
 
   const started = now();
-  const cluster = (running.cluster = await startCluster(log));
+  // Registered before they start: a Ctrl-C or a failure during the start stops them too.
+  const servers = (running.servers = {
+    postgres: new PrivatePostgres({ label: 'coffer-chaos-postgres', settings: { max_connections: 200 } }),
+    nats: new PrivateNats({ label: 'coffer-chaos-nats' }),
+  });
+  await servers.postgres.start();
+  log(`postgres: private cluster on 127.0.0.1:${servers.postgres.port} (${servers.postgres.dataDir})`);
+  await servers.nats.start();
+  log(`nats: private nats-server with JetStream on 127.0.0.1:${servers.nats.port}`);
   const port = await freePort();
-  const env = {
-    ...process.env,
-    DATABASE_URL: cluster.postgres.databaseUrl,
-    NATS_URL: cluster.nats.url,
+  // Nothing of the caller's environment but PATH, HOME and the locale reaches the services.
+  const env = serviceEnvironment({
+    DATABASE_URL: servers.postgres.url('coffer'),
+    NATS_URL: servers.nats.url,
     PORT: String(port),
     COFFER_ADMIN_TOKEN: `chaos_admin_${randomBytes(12).toString('hex')}`,
     COFFER_EVENT_TIMEOUT_SECONDS: String(EVENT_TIMEOUT_SECONDS),
     COFFER_NATS_PREFIX: 'coffer',
     COFFER_RATE_LIMIT_PER_SECOND: '1000000', // the clients' retries are the point here, not the limiter
     LOG_LEVEL: 'info',
-  };
+  });
   const traffic = new Traffic();
   const client = (running.client = new HttpClient(`http://127.0.0.1:${port}`, traffic));
   const supervisor = (running.supervisor = new Supervisor(env, logDir));
   const db = (running.db = new Db(env.DATABASE_URL));
   const model = new Model();
-  const ctx = { opts, env, log, logDir, cluster, supervisor, client, traffic, db, model, adminToken: env.COFFER_ADMIN_TOKEN, natsUrl: env.NATS_URL, reported: new Set() };
+  const ctx = { opts, env, log, logDir, servers, supervisor, client, traffic, db, model, adminToken: env.COFFER_ADMIN_TOKEN, natsUrl: env.NATS_URL, reported: new Set() };
   ctx.domainTypes = Object.keys(require('@coffer/contracts').EVENT_SCHEMA_VERSIONS);
 
   await startServices(ctx);
@@ -378,6 +329,7 @@ async function main() {
     settings: {
       event_timeout_seconds: EVENT_TIMEOUT_SECONDS,
       write_resume_target_ms: faults.WRITE_RESUME_TARGET_MS,
+      write_resume_target_enforced: opts.enforceTargets,
       recovery_deadline_ms: RECOVERY_DEADLINE_MS,
       nats_outage_ms: faults.NATS_OUTAGE_MS,
       postgres_outage_ms: faults.POSTGRES_OUTAGE_MS,
@@ -391,15 +343,17 @@ async function main() {
     trials: [],
   };
   for (let i = 0; i < schedule.length; i++) {
+    // A trial that cannot finish (a fault that could not be carried out, a check that threw) is a
+    // failed trial, not the end of the run: the next trial's health check decides whether to go on.
     const result = await runTrial(ctx, i + 1, schedule[i]).catch(async (error) => {
       log(`trial ${i + 1} could not finish: ${error.stack || error.message}`);
       await ctx.load?.stop(); // its clients give up within their retry bound
-      return { trial: i + 1, fault: schedule[i].name, injected: faults.describe(schedule[i]), ok: false, abort: true, failures: [`the trial could not finish: ${error.message}`] };
+      return { trial: i + 1, fault: schedule[i].name, injected: faults.describe(schedule[i]), ok: false, failures: [`the trial could not finish: ${error.message}`], warnings: [] };
     });
     results.trials.push(result);
     if (result.abort) {
       log('the system did not come back to health: the remaining faults are not run');
-      for (const rest of schedule.slice(i + 1)) results.trials.push({ trial: results.trials.length + 1, fault: rest.name, injected: faults.describe(rest), ok: false, failures: ['not run: the system was not healthy'] });
+      for (const rest of schedule.slice(i + 1)) results.trials.push({ trial: results.trials.length + 1, fault: rest.name, injected: faults.describe(rest), ok: false, failures: ['not run: the system was not healthy'], warnings: [] });
       break;
     }
   }
@@ -435,10 +389,21 @@ function cleanup() {
     running.client?.close();
     await running.supervisor?.stopAll().catch((error) => log(`stopping the services: ${error.message}`));
     await running.db?.close();
-    await running.cluster?.stop().catch((error) => log(`stopping the servers: ${error.message}`));
-    running.cluster = null;
+    // stop() is for good: a start racing this cleanup (a Ctrl-C during start-up) cannot bring a server back.
+    for (const server of [running.servers?.nats, running.servers?.postgres]) {
+      await server?.stop().catch((error) => log(`stopping a private server: ${error.message}`));
+    }
   })();
   return cleaning;
+}
+
+/** The closing line CI reads, once, whichever way the run ends. */
+let finished = false;
+function finish(passed, failed, code) {
+  if (finished) return;
+  finished = true;
+  process.stdout.write(`chaos: ${passed} passed, ${failed} failed\n`);
+  process.exit(code);
 }
 
 let interrupted = false;
@@ -447,27 +412,23 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     if (interrupted) process.exit(130); // the exit handler still kills what is left
     interrupted = true;
     log(`${signal}: stopping everything this run started (again to leave at once)`);
-    cleanup().finally(() => {
-      process.stdout.write('chaos: 0 passed, 1 failed\n');
-      process.exit(130);
-    });
+    cleanup().finally(() => finish(0, 1, 130));
   });
 }
 // Last resort: nothing this run started may outlive it.
 process.on('exit', () => {
   running.supervisor?.killAllNowSync();
-  running.cluster?.stopNowSync();
+  running.servers?.nats.stopNowSync();
+  running.servers?.postgres.stopNowSync();
 });
 
 main()
   .then(async ({ passed, failed }) => {
     await cleanup();
-    process.stdout.write(`chaos: ${passed} passed, ${failed} failed\n`);
-    process.exit(failed ? 1 : 0);
+    finish(passed, failed, failed ? 1 : 0);
   })
   .catch(async (error) => {
-    log(error.stack || error.message);
+    if (!interrupted) log(error.stack || error.message); // else: what the interruption cut short
     await cleanup();
-    process.stdout.write('chaos: 0 passed, 1 failed\n');
-    process.exit(1);
+    finish(0, 1, 1);
   });

@@ -8,6 +8,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const readline = require('node:readline');
 const { spawn } = require('node:child_process');
+const { ledgerRoleOf } = require('../tools/ledger-roles');
 
 const repo = path.resolve(__dirname, '..');
 const now = () => performance.timeOrigin + performance.now();
@@ -16,15 +17,8 @@ const RESTART_DELAY_MS = 500; // Docker starts at 100 ms; half a second keeps a 
 const RESTART_DELAY_MAX_MS = 2_000; // lower than Docker's minute: the harness times recoveries, and a long backoff would be timed instead
 const STABLE_AFTER_MS = 10_000; // a process up this long resets the restart delay
 const STOP_GRACE_MS = 5_000;
-const LINES_KEPT_COUNT = 4_000;
-const LAST_LINES_COUNT = 8; // of a process that exited by itself, for the report // per service, for evidence and for the role lines of the ledgers
-
-/** What a ledger's last role line says it is (the ledger logs each change of role). */
-const LEDGER_ROLE_LINES = {
-  'leading the ledger': 'active',
-  'standby: following the stream, waiting for the writer lease': 'standby',
-  'lost the writer role': 'standby',
-};
+const LINES_KEPT_COUNT = 4_000; // per service, for evidence and for the role lines of the ledgers
+const LAST_LINES_COUNT = 8; // of a process that exited by itself, for the report
 
 class Service {
   constructor(name, script, env, logDir) {
@@ -134,7 +128,7 @@ class Service {
   role() {
     if (!this.child) return null;
     for (let i = this.lines.length - 1; i >= 0 && this.lines[i].t >= this.startedAt; i--) {
-      const role = LEDGER_ROLE_LINES[this.lines[i].json?.msg];
+      const role = ledgerRoleOf(this.lines[i].json?.msg);
       if (role) return { role, t: this.lines[i].t };
     }
     return null;
@@ -204,7 +198,7 @@ function lastWords(lines) {
 function isEvidence(line) {
   if (line.text.startsWith('--- chaos:')) return false;
   if (!line.json) return line.text.trim() !== '';
-  return ['warn', 'error', 'fatal'].includes(String(line.json.level)) || String(line.json.msg) in LEDGER_ROLE_LINES;
+  return ['warn', 'error', 'fatal'].includes(String(line.json.level)) || ledgerRoleOf(line.json.msg) !== null;
 }
 
 class Supervisor {
@@ -257,4 +251,4 @@ class Supervisor {
   }
 }
 
-module.exports = { Supervisor, LEDGER_ROLE_LINES, RESTART_DELAY_MS };
+module.exports = { Supervisor, RESTART_DELAY_MS };

@@ -1,13 +1,2 @@
-import { createServer } from 'node:net';
-
 /** A loopback TCP port free right now (for a server a test starts, such as a metrics endpoint). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../../tools/private-servers';

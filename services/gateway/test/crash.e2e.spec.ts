@@ -9,8 +9,9 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createTestDatabase, dropTestStreams, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
+import { serviceEnvironment } from '../../../tools/service-environment';
 import { http, sleep, type HttpAnswer } from './http-client';
-import { assertBuilt, freeLoopbackPort, ROOT, Service, waitFor } from './processes';
+import { assertBuilt, BuiltServices, ROOT } from './processes';
 
 jest.setTimeout(180000);
 
@@ -64,59 +65,32 @@ function plan(): Operation[] {
 describe('the active ledger killed mid-load (built services as processes)', () => {
   let database: TestDatabase;
   let prefix: string;
-  let base: string;
-  let env: Record<string, string>;
-  const services: Service[] = [];
-  const ledgers: Service[] = [];
-
-  const start = (name: string, script: string, extra: Record<string, string> = {}) => {
-    const service = new Service(name, script, { ...env, ...extra });
-    services.push(service);
-    return service;
-  };
-  const startLedger = (name: string) => {
-    const ledger = start(name, 'services/ledger/dist/main.js', { LOG_LEVEL: 'info' }); // info: its role lines
-    ledgers.push(ledger);
-    return ledger;
-  };
-  const activeLedger = async (): Promise<Service> => {
-    await waitFor('exactly one ledger leading', () => ledgers.filter((ledger) => ledger.leading).length === 1, 30000, services);
-    return ledgers.find((ledger) => ledger.leading)!;
-  };
+  let services: BuiltServices | undefined;
 
   beforeAll(async () => {
     assertBuilt('ledger', 'gateway', 'projector');
     database = await createTestDatabase('gateway_crash');
     prefix = testNatsPrefix('gateway_crash');
-    const port = await freeLoopbackPort();
-    base = `http://127.0.0.1:${port}`;
-    env = {
-      DATABASE_URL: database.url,
-      NATS_URL: testNatsUrl(),
-      COFFER_NATS_PREFIX: prefix,
-      COFFER_ADMIN_TOKEN: ADMIN_TOKEN,
-      COFFER_REQUEST_TIMEOUT_MS: '3000',
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-    };
-    if (!new URL(database.url).username && process.env.PGUSER) env.PGUSER = process.env.PGUSER;
-
-    const first = startLedger('ledger-a');
-    await waitFor('ledger-a to lead', () => first.leading, 30000, services);
-    start('projector', 'services/projector/dist/main.js');
-    start('gateway', 'services/gateway/dist/main.js');
-    await waitFor('GET /ready 200', async () => (await http(base, 'GET', '/ready')).status === 200, 30000, services);
-    const standby = startLedger('ledger-b');
-    await waitFor('ledger-b on standby', () => standby.messages().some((msg) => msg.startsWith('standby')), 30000, services);
+    services = await BuiltServices.on({
+      databaseUrl: database.url,
+      natsUrl: testNatsUrl(),
+      natsPrefix: prefix,
+      adminToken: ADMIN_TOKEN,
+      extra: { COFFER_REQUEST_TIMEOUT_MS: '3000' },
+    });
+    await services.startLeading('projector', 'gateway');
+    await services.startStandby('ledger-b');
   });
 
   afterAll(async () => {
-    await Promise.all(services.map((service) => service.kill()));
+    await services?.stop();
     await database?.drop();
     if (prefix) await dropTestStreams(prefix).catch(() => undefined);
   });
 
   it('loses no acknowledged transaction and applies none twice', async () => {
+    const s = services!;
+    const base = s.base;
     /** Sends until a definitive answer: 201 or a 4xx other than 429. */
     const definitive = async (path: string, body: object, token: string, key: string) => {
       const deadline = Date.now() + 90000;
@@ -159,10 +133,10 @@ describe('the active ledger killed mid-load (built services as processes)', () =
       for (const threshold of [FIRST_KILL_AT, SECOND_KILL_AT]) {
         while (acknowledged < threshold && !loadDone) await sleep(5);
         if (loadDone) return;
-        const victim = await activeLedger();
+        const victim = await s.leadingLedger();
         kills.push({ name: victim.name, at: acknowledged });
         await victim.kill();
-        if (threshold === FIRST_KILL_AT) startLedger('ledger-c'); // a new hot standby for the next kill
+        if (threshold === FIRST_KILL_AT) s.startLedger('ledger-c'); // a new hot standby for the next kill
       }
     };
 
@@ -207,7 +181,7 @@ describe('the active ledger killed mid-load (built services as processes)', () =
     }
 
     // The read models catch up to the same figures, and hold exactly the acknowledged transactions.
-    await waitFor(
+    await s.waitFor(
       'the read models to match the ledger',
       async () => {
         for (const user of USERS) {
@@ -217,7 +191,6 @@ describe('the active ledger killed mid-load (built services as processes)', () =
         return true;
       },
       30000,
-      services,
     );
     const listed: number[] = [];
     let cursor: string | null = null;
@@ -233,7 +206,7 @@ describe('the active ledger killed mid-load (built services as processes)', () =
     const verify = await new Promise<{ code: number | null; output: string }>((done) => {
       const child = spawn(process.execPath, [join(ROOT, 'tools/coffer.js'), 'verify'], {
         cwd: ROOT,
-        env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
+        env: serviceEnvironment({ ...s.env, LOG_LEVEL: 'warn' }),
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let output = '';

@@ -7,8 +7,9 @@
  * The frozen ledger, continued, decides nothing more and goes back to standby.
  */
 import { createTestDatabase, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
+import { LEADING_MESSAGE, LOST_ROLE_MESSAGE, STANDBY_MESSAGE } from '../../../tools/ledger-roles';
 import { http, sleep } from './http-client';
-import { assertBuilt, freeLoopbackPort, Service, waitFor } from './processes';
+import { assertBuilt, BuiltServices, type Service } from './processes';
 
 jest.setTimeout(120000);
 
@@ -83,76 +84,55 @@ class GrantLoad {
 
 describe('a frozen, then a killed, active ledger under load (built services as processes)', () => {
   let database: TestDatabase;
-  let base: string;
+  let services: BuiltServices | undefined;
   let apiKey: string;
-  let env: Record<string, string>;
-  const services: Service[] = [];
-  const ledgers: Service[] = [];
 
-  const start = (name: string, script: string, extra: Record<string, string> = {}) => {
-    const service = new Service(name, script, { ...env, ...extra });
-    services.push(service);
-    return service;
-  };
-  const startLedger = (name: string) => {
-    const ledger = start(name, 'services/ledger/dist/main.js', { LOG_LEVEL: 'info' }); // info: its role lines
-    ledgers.push(ledger);
-    return ledger;
-  };
   const leadingSince = (ledger: Service, after: number): Record<string, any> | undefined =>
-    ledger.records().find((record) => record.msg === 'leading the ledger' && Date.parse(record.time) >= after);
+    ledger.records().find((record) => record.msg === LEADING_MESSAGE && Date.parse(record.time) >= after);
   const resent = async () => {
-    const metrics = await http(base, 'GET', '/metrics');
+    const metrics = await http(services!.base, 'GET', '/metrics');
     return Number(/^coffer_ledger_requests_resent (\d+)$/m.exec(metrics.text)?.[1]);
   };
-  const balanceOf = (user: string) => http(base, 'GET', `/finance/balance/${user}?consistency=strong`, { token: apiKey });
+  const balanceOf = (user: string) => http(services!.base, 'GET', `/finance/balance/${user}?consistency=strong`, { token: apiKey });
 
   beforeAll(async () => {
     assertBuilt('ledger', 'gateway');
     database = await createTestDatabase('gateway_failover');
-    const port = await freeLoopbackPort();
-    base = `http://127.0.0.1:${port}`;
-    env = {
-      DATABASE_URL: database.url,
-      NATS_URL: testNatsUrl(),
-      COFFER_NATS_PREFIX: testNatsPrefix('gateway_failover'),
-      COFFER_ADMIN_TOKEN: ADMIN_TOKEN,
-      COFFER_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-    };
-    if (!new URL(database.url).username && process.env.PGUSER) env.PGUSER = process.env.PGUSER;
-    const first = startLedger('ledger-a');
-    await waitFor('ledger-a to lead', () => first.leading, 30000, services);
-    start('gateway', 'services/gateway/dist/main.js');
-    await waitFor('GET /ready 200', async () => (await http(base, 'GET', '/ready')).status === 200, 30000, services);
-    const app = await http(base, 'POST', '/admin/apps', { token: ADMIN_TOKEN, idempotencyKey: 'failover-app', body: { name: 'Failover' } });
+    services = await BuiltServices.on({
+      databaseUrl: database.url,
+      natsUrl: testNatsUrl(),
+      natsPrefix: testNatsPrefix('gateway_failover'),
+      adminToken: ADMIN_TOKEN,
+      extra: { COFFER_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) },
+    });
+    await services.startLeading('gateway');
+    const app = await http(services.base, 'POST', '/admin/apps', { token: ADMIN_TOKEN, idempotencyKey: 'failover-app', body: { name: 'Failover' } });
     expect(app.status).toBe(201);
     apiKey = app.body.api_key;
-    const standby = startLedger('ledger-b');
-    await waitFor('ledger-b on standby', () => standby.messages().some((msg) => msg.startsWith('standby')), 30000, services);
+    await services.startStandby('ledger-b');
   });
 
   afterAll(async () => {
-    await Promise.all(services.map((service) => service.kill()));
+    await services?.stop();
     await database?.drop();
   });
 
   it('replaces a frozen writer within about a second, resends what was in flight, and fences the frozen one when it wakes', async () => {
-    const [frozen, standby] = ledgers;
-    const load = new GrantLoad(base, 'frozen-user', 'freeze');
-    await waitFor('some grants', () => load.acknowledged >= 20, 20000, services);
+    const s = services!;
+    const [frozen, standby] = s.ledgers;
+    const load = new GrantLoad(s.base, 'frozen-user', 'freeze');
+    await s.waitFor('some grants', () => load.acknowledged >= 20, 20000);
     const resentBefore = await resent();
 
     const faultAt = Date.now();
     frozen.freeze();
-    await waitFor('ledger-b to lead', () => leadingSince(standby, faultAt) !== undefined, 10000, services);
+    await s.waitFor('ledger-b to lead', () => leadingSince(standby, faultAt) !== undefined, 10000);
     const takeover = leadingSince(standby, faultAt)!;
-    await waitFor('writes through ledger-b', () => load.attempts.some((a) => a.sentAt > Date.parse(takeover.time) && a.status === 201), 10000, services);
+    await s.waitFor('writes through ledger-b', () => load.attempts.some((a) => a.sentAt > Date.parse(takeover.time) && a.status === 201), 10000);
 
     frozen.thaw();
     // It wakes with its lease long gone: it decides nothing more, and follows the stream again.
-    await waitFor('ledger-a back on standby', () => !frozen.leading && frozen.messages().includes('lost the writer role'), 10000, services);
+    await s.waitFor('ledger-a back on standby', () => !frozen.leading && frozen.messages().includes(LOST_ROLE_MESSAGE), 10000);
     const thawedAt = Date.now();
     await sleep(500);
     await load.stop();
@@ -168,25 +148,26 @@ describe('a frozen, then a killed, active ledger under load (built services as p
     // The frozen writer never decided again after waking: nothing it had queued reached the books
     // twice or behind the new writer's back, and after waking it only followed.
     const woke = frozen.records().filter((record) => Date.parse(record.time) >= faultAt).map((record) => record.msg);
-    expect(woke).not.toContain('leading the ledger');
-    expect(frozen.records().some((record) => Date.parse(record.time) >= thawedAt && record.msg === 'leading the ledger')).toBe(false);
+    expect(woke).not.toContain(LEADING_MESSAGE);
+    expect(frozen.records().some((record) => Date.parse(record.time) >= thawedAt && record.msg === LEADING_MESSAGE)).toBe(false);
     const balance = await balanceOf('frozen-user');
     expect(balance.status).toBe(200);
     expect(balance.body.balances).toEqual([expect.objectContaining({ posted: String(load.acknowledged) })]);
   });
 
   it('answers the commands in flight on a killed writer through its successor, well before the request timeout', async () => {
-    const active = ledgers.find((ledger) => ledger.leading)!;
-    const standby = ledgers.find((ledger) => ledger !== active && !ledger.exited)!;
-    await waitFor('a warm standby', () => standby.messages().slice(-3).some((msg) => msg.startsWith('standby')), 10000, services);
-    const load = new GrantLoad(base, 'killed-user', 'kill');
-    await waitFor('some grants', () => load.acknowledged >= 20, 20000, services);
+    const s = services!;
+    const active = s.ledgers.find((ledger) => ledger.leading)!;
+    const standby = s.ledgers.find((ledger) => ledger !== active && !ledger.exited)!;
+    await s.waitFor('a warm standby', () => standby.lastRoleMessage() === STANDBY_MESSAGE, 10000);
+    const load = new GrantLoad(s.base, 'killed-user', 'kill');
+    await s.waitFor('some grants', () => load.acknowledged >= 20, 20000);
 
     const faultAt = Date.now();
     await active.kill();
-    await waitFor('the standby to lead', () => leadingSince(standby, faultAt) !== undefined, 10000, services);
+    await s.waitFor('the standby to lead', () => leadingSince(standby, faultAt) !== undefined, 10000);
     const takeover = leadingSince(standby, faultAt)!;
-    await waitFor('writes through the new writer', () => load.attempts.some((a) => a.sentAt > Date.parse(takeover.time) && a.status === 201), 10000, services);
+    await s.waitFor('writes through the new writer', () => load.attempts.some((a) => a.sentAt > Date.parse(takeover.time) && a.status === 201), 10000);
     await sleep(500);
     await load.stop();
 

@@ -7,16 +7,17 @@
  */
 import type { INestMicroservice } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect, JSONCodec, type NatsConnection } from 'nats';
 import { PATTERNS, subjectOf, subjects } from '@coffer/contracts';
 import { JsonLogger, loadConfig, natsConnectionOptions, startMicroservice, type CofferConfig } from '@coffer/platform';
-import { createTestDatabase, freePort, testNatsPrefix, testServiceKey, type TestDatabase } from '@coffer/testing';
+import { createTestDatabase, freePort, PrivateNats, testNatsPrefix, testServiceKey, type TestDatabase } from '@coffer/testing';
 import { AchievementsModule } from '../../achievements/src/achievements.module';
 import { LedgerModule } from '../../ledger/src/ledger.module';
+import { serviceEnvironment } from '../../../tools/service-environment';
 import { makeTlsFiles, natsServerConfig, type NatsUser } from '../../projector/src/cli/nats-config';
 import { ProjectorModule } from '../../projector/src/projector.module';
 import { createGateway } from '../src/create-gateway';
@@ -30,7 +31,7 @@ const USER_ID = 'perm-user';
 describe('NATS with a user and permissions per component, over TLS', () => {
   const dir = mkdtempSync(join(tmpdir(), 'coffer-nats-perm-'));
   const caFile = join(dir, 'ca-cert.pem');
-  let server: ChildProcess;
+  let server: PrivateNats | undefined;
   let database: TestDatabase;
   let prefix: string;
   let port: number;
@@ -77,17 +78,8 @@ describe('NATS with a user and permissions per component, over TLS', () => {
     });
     passwords = made.passwords;
     writeFileSync(join(dir, 'nats.conf'), made.conf);
-    const binary = ['/usr/sbin/nats-server', '/usr/local/bin/nats-server', '/usr/bin/nats-server'].find(existsSync) ?? 'nats-server';
-    server = spawn(binary, ['-c', join(dir, 'nats.conf'), '-a', '127.0.0.1'], { stdio: 'ignore' });
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await (await connectAs('gateway')).close();
-        break;
-      } catch (error) {
-        if (attempt > 50) throw error;
-        await new Promise((done) => setTimeout(done, 100));
-      }
-    }
+    server = new PrivateNats({ configFile: join(dir, 'nats.conf'), storeDir: join(dir, 'jetstream'), port });
+    await server.start();
 
     const ledger = configOf('ledger');
     const logger = (service: string) => new JsonLogger(service, 'error');
@@ -113,11 +105,7 @@ describe('NATS with a user and permissions per component, over TLS', () => {
     await gateway?.close();
     for (const service of services.splice(0).reverse()) await service.close();
     for (const nc of connections) await nc.close().catch(() => undefined);
-    if (server && server.exitCode === null && server.signalCode === null) {
-      const exited = new Promise((done) => server.once('exit', done));
-      server.kill('SIGTERM');
-      await exited;
-    }
+    await server?.stop();
     await database?.drop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -152,7 +140,7 @@ describe('NATS with a user and permissions per component, over TLS', () => {
     const probe = (service: string, user: NatsUser) =>
       new Promise<{ status: number | null; out: string }>((done) => {
         const child = spawn(process.execPath, [join(ROOT, 'tools/healthcheck.js'), service], {
-          env: { ...process.env, NATS_URL: urlOf(user), NATS_CA_FILE: caFile, COFFER_NATS_PREFIX: prefix },
+          env: serviceEnvironment({ NATS_URL: urlOf(user), NATS_CA_FILE: caFile, COFFER_NATS_PREFIX: prefix }),
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         let out = '';

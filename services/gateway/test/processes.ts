@@ -6,11 +6,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { sleep } from './http-client';
-
-export { freeLoopbackPort } from '@coffer/testing';
+import { freePort } from '@coffer/testing';
+import { LEADING_MESSAGE, ledgerRoleOf } from '../../../tools/ledger-roles';
+import { serviceEnvironment } from '../../../tools/service-environment';
+import { http, sleep } from './http-client';
 
 export const ROOT = resolve(__dirname, '../../..');
+
+/** Longest wait for a service to say its role or for the gateway to be ready. */
+const STARTUP_TIMEOUT_MS = 30000;
 
 /** Throws unless every named service is built (these tests run dist/main.js). */
 export function assertBuilt(...names: string[]): void {
@@ -28,6 +32,7 @@ export class Service {
   readonly exit: Promise<void>;
   private readonly child: ChildProcess;
 
+  /** `env` is all the process gets besides PATH, HOME and the locale (tools/service-environment.js). */
   constructor(
     readonly name: string,
     script: string,
@@ -35,7 +40,7 @@ export class Service {
   ) {
     this.child = spawn(process.execPath, [join(ROOT, script)], {
       cwd: ROOT,
-      env: { ...process.env, ...env },
+      env: serviceEnvironment(env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.exit = new Promise((done) =>
@@ -76,10 +81,14 @@ export class Service {
     return this.records().map((record) => String(record.msg));
   }
 
-  /** A ledger leads when its last role line is 'leading the ledger' (and it is alive). */
+  /** The last change of role a ledger logged (tools/ledger-roles.js), or undefined. */
+  lastRoleMessage(): string | undefined {
+    return this.messages().filter((msg) => ledgerRoleOf(msg) !== null).at(-1);
+  }
+
+  /** A ledger leads when its last role line says so and it is alive. */
   get leading(): boolean {
-    const roles = this.messages().filter((msg) => msg === 'leading the ledger' || msg.startsWith('standby') || msg === 'lost the writer role');
-    return !this.exited && roles[roles.length - 1] === 'leading the ledger';
+    return !this.exited && this.lastRoleMessage() === LEADING_MESSAGE;
   }
 
   async kill(): Promise<void> {
@@ -113,5 +122,86 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${services.map((s) => s.tail()).join('\n')}`);
     await sleep(100);
+  }
+}
+
+export interface BuiltServicesSettings {
+  databaseUrl: string;
+  natsUrl: string;
+  natsPrefix: string;
+  adminToken: string;
+  /** More settings for every service (LOG_LEVEL is warn unless said). */
+  extra?: Record<string, string>;
+}
+
+/**
+ * The built services of one test, each started as a process on the same settings, with the
+ * gateway on a free port. Whatever was started is in `all` at once, so a teardown's stop() kills
+ * it even when a start-up wait timed out (the services retry their dependencies for ever).
+ */
+export class BuiltServices {
+  readonly all: Service[] = [];
+  readonly ledgers: Service[] = [];
+  readonly base: string;
+
+  private constructor(readonly env: Record<string, string>) {
+    this.base = `http://127.0.0.1:${env.PORT}`;
+  }
+
+  static async on(settings: BuiltServicesSettings): Promise<BuiltServices> {
+    return new BuiltServices({
+      DATABASE_URL: settings.databaseUrl,
+      NATS_URL: settings.natsUrl,
+      COFFER_NATS_PREFIX: settings.natsPrefix,
+      COFFER_ADMIN_TOKEN: settings.adminToken,
+      PORT: String(await freePort()),
+      LOG_LEVEL: 'warn',
+      ...settings.extra,
+    });
+  }
+
+  start(name: 'gateway' | 'projector' | 'achievements'): Service {
+    return this.add(new Service(name, `services/${name}/dist/main.js`, this.env));
+  }
+
+  startLedger(label: string): Service {
+    const ledger = this.add(new Service(label, 'services/ledger/dist/main.js', { ...this.env, LOG_LEVEL: 'info' })); // info: its role lines
+    this.ledgers.push(ledger);
+    return ledger;
+  }
+
+  /** ledger-a, once it leads (so which one leads is known), then `others`, until GET /ready answers 200. */
+  async startLeading(...others: Array<'gateway' | 'projector' | 'achievements'>): Promise<Service> {
+    const first = this.startLedger('ledger-a');
+    await this.waitFor('ledger-a to lead', () => first.leading);
+    for (const name of others) this.start(name);
+    await this.waitFor('GET /ready 200', async () => (await http(this.base, 'GET', '/ready')).status === 200);
+    return first;
+  }
+
+  /** One more ledger, once it says it stands by. */
+  async startStandby(label: string): Promise<Service> {
+    const standby = this.startLedger(label);
+    await this.waitFor(`${label} on standby`, () => ledgerRoleOf(standby.lastRoleMessage() ?? '') === 'standby');
+    return standby;
+  }
+
+  /** The one ledger leading, once exactly one does. */
+  async leadingLedger(): Promise<Service> {
+    await this.waitFor('exactly one ledger leading', () => this.ledgers.filter((ledger) => ledger.leading).length === 1);
+    return this.ledgers.find((ledger) => ledger.leading)!;
+  }
+
+  waitFor(what: string, check: () => boolean | Promise<boolean>, ms = STARTUP_TIMEOUT_MS): Promise<void> {
+    return waitFor(what, check, ms, this.all);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.all.map((service) => service.kill()));
+  }
+
+  private add(service: Service): Service {
+    this.all.push(service);
+    return service;
   }
 }

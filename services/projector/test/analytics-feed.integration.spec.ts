@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
 import type { EventEnvelope } from '@coffer/contracts';
 import { PostgresEventStore, type NewEvent } from '@coffer/event-store';
 import { JsonLogger } from '@coffer/platform';
-import { createTestDatabase, dropTestStreams, PrivateNats, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
+import { createTestDatabase, dropTestStreams, eventually, PrivateNats, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
 import { AnalyticsFeed } from '../src/feed/analytics-feed';
 
 jest.setTimeout(60000);
@@ -36,17 +36,12 @@ async function streamContents(natsUrl: string, stream: string): Promise<EventEnv
   }
 }
 
-async function until(what: string, check: () => Promise<boolean>, ms = 20000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // the stream may not exist yet, or NATS is restarting
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** How many messages the stream holds; -1 while it cannot be read (not made yet, or NATS restarting). */
+function streamLength(natsUrl: string, stream: string): Promise<number> {
+  return streamContents(natsUrl, stream).then(
+    (events) => events.length,
+    () => -1,
+  );
 }
 
 function expectExactlyOnceInOrder(published: EventEnvelope[], written: string[]): void {
@@ -88,13 +83,13 @@ describe('analytics feed on JetStream', () => {
     const stream = `${prefix.toUpperCase()}_EVENTS`;
     let feed = new AnalyticsFeed(store, { natsUrl: testNatsUrl() }, prefix, logger, pool);
     feed.start();
-    await until('the first events', async () => (await streamContents(testNatsUrl(), stream)).length === 40);
+    await eventually(async () => (await streamLength(testNatsUrl(), stream)) === 40, 'the first events');
     await feed.stop();
     await write(15);
     feed = new AnalyticsFeed(store, { natsUrl: testNatsUrl() }, prefix, logger, pool);
     feed.start();
     await write(5);
-    await until('every event', async () => (await streamContents(testNatsUrl(), stream)).length >= written.length);
+    await eventually(async () => (await streamLength(testNatsUrl(), stream)) >= written.length, 'every event');
     await feed.stop();
     const published = await streamContents(testNatsUrl(), stream);
     expectExactlyOnceInOrder(published, written);
@@ -115,7 +110,7 @@ describe('analytics feed on JetStream', () => {
     const stream = `${prefix.toUpperCase()}_EVENTS`;
     const feed = new AnalyticsFeed(store, { natsUrl: testNatsUrl() }, prefix, logger, pool);
     feed.start();
-    await until('the events around it', async () => (await streamContents(testNatsUrl(), stream)).length === 3);
+    await eventually(async () => (await streamLength(testNatsUrl(), stream)) === 3, 'the events around it');
     await feed.stop();
     expectExactlyOnceInOrder(await streamContents(testNatsUrl(), stream), [...before, ...after].map((event) => event.id));
     const { rows } = await pool.query('SELECT consumer, event_id, type, error FROM coffer_meta.quarantine');
@@ -124,8 +119,9 @@ describe('analytics feed on JetStream', () => {
   });
 
   it('loses and duplicates nothing when the NATS server dies and comes back', async () => {
-    const nats = await PrivateNats.start();
+    const nats = new PrivateNats();
     try {
+      await nats.start();
       const written: string[] = [];
       const write = async (count: number) => {
         for (let i = 0; i < count; i++) {
@@ -138,12 +134,12 @@ describe('analytics feed on JetStream', () => {
       feed.start();
       await write(30);
       const stream = `${prefix.toUpperCase()}_EVENTS`;
-      await until('events before the crash', async () => (await streamContents(nats.url, stream)).length === 30);
+      await eventually(async () => (await streamLength(nats.url, stream)) === 30, 'events before the crash');
       await nats.kill();
       await write(25);
-      await nats.restart();
+      await nats.start();
       await write(10);
-      await until('every event after the restart', async () => (await streamContents(nats.url, stream)).length >= 65, 30000);
+      await eventually(async () => (await streamLength(nats.url, stream)) >= 65, 'every event after the restart', 30000);
       await feed.stop();
       expectExactlyOnceInOrder(await streamContents(nats.url, stream), written);
     } finally {
