@@ -84,17 +84,19 @@ const PUBLIC_ROUTE = /^\/(health|ready|metrics|docs)(\/|$)/;
 
 /**
  * Before routing to a controller: a request without credentials (or to a public or unknown
- * route) takes from its address's bucket; one with credentials is refused while its address's
- * failed authentications have used up theirs (the guards count the failures).
+ * route) takes from its address's bucket. One with credentials goes on to its guard, which
+ * counts it against the address only if its credentials are not found.
  */
 function limitByAddress(fastify: FastifyInstance, limits: AddressLimits, logger: JsonLogger): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     const route = request.routeOptions.url;
-    const withCredentials = route !== undefined && !PUBLIC_ROUTE.test(route) && request.headers.authorization !== undefined;
-    const verdict = withCredentials ? limits.mayAuthenticate(request.ip) : limits.admitUnauthenticated(request.ip);
+    if (route !== undefined && !PUBLIC_ROUTE.test(route) && request.headers.authorization !== undefined) return done();
+    const verdict = limits.admitUnauthenticated(request.ip);
     if (verdict.allowed) return done();
-    const why = withCredentials ? 'too many failed authentications from this address' : 'too many requests without credentials from this address';
-    sendError(reply, new ApiError('RATE_LIMITED', `${why}: slow down`, { retry_after_seconds: verdict.retryAfterSeconds }), logger, request);
+    const refusal = new ApiError('RATE_LIMITED', 'too many requests without credentials from this address: slow down', {
+      retry_after_seconds: verdict.retryAfterSeconds,
+    });
+    sendError(reply, refusal, logger, request);
   });
 }
 
