@@ -103,7 +103,7 @@ describe('a frozen, then a killed, active ledger under load (built services as p
     ledger.records().find((record) => record.msg === 'leading the ledger' && Date.parse(record.time) >= after);
   const resent = async () => {
     const metrics = await http(base, 'GET', '/metrics');
-    return Number(/^coffer_ledger_requests_resent (\d+)$/m.exec(metrics.text)?.[1]);
+    return Number(/^coffer_ledger_requests_resent_total (\d+)$/m.exec(metrics.text)?.[1]);
   };
   const balanceOf = (user: string) => http(base, 'GET', `/finance/balance/${user}?consistency=strong`, { token: apiKey });
 
