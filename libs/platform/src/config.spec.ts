@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, withoutPasswords } from './config';
 import { generateServiceKey } from './service-keys';
 
 function problemsOf(env: Record<string, string>): string {
@@ -141,6 +141,16 @@ describe('configuration', () => {
       expect(problems).not.toContain(secret);
     }
     expect(problems).toContain('(got "mysql://coffer:***@db/coffer")');
+  });
+
+  it('never echoes a password given as a query parameter, which pg honours too', () => {
+    const problems = problemsOf({
+      DATABASE_URL: 'mysql://db/coffer?user=coffer&password=db-password-789&sslpassword=key-pass-012&application_name=coffer',
+      NATS_URL: 'http://nats:4222?Password=nats-password-345',
+    });
+    for (const secret of ['db-password-789', 'key-pass-012', 'nats-password-345']) expect(problems).not.toContain(secret);
+    expect(problems).toContain('(got "mysql://db/coffer?user=coffer&password=***&sslpassword=***&application_name=coffer")');
+    expect(withoutPasswords('postgres://a:b@db/x?password=c&password=d')).toBe('postgres://a:***@db/x?password=***');
   });
 
   it.each([

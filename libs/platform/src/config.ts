@@ -192,8 +192,15 @@ function readableFile(raw: string): string {
 }
 
 /**
- * A URL as it may be shown in logs and configuration errors: passwords replaced by `***`. A
- * value that does not parse as URLs is not shown at all, since where its password is is unknown.
+ * Query parameters that may carry a secret: pg takes `?password=` (and `sslpassword`) as well as
+ * the password before the host.
+ */
+const SECRET_PARAMETER = /pass|secret|token/i;
+
+/**
+ * A URL as it may be shown in logs and configuration errors: passwords, in the user part or in a
+ * query parameter, replaced by `***`. A value that does not parse as URLs is not shown at all,
+ * since where its password is is unknown.
  */
 export function withoutPasswords(raw: string): string | null {
   try {
@@ -202,6 +209,9 @@ export function withoutPasswords(raw: string): string | null {
       .map((each) => {
         const parsed = new URL(each.trim());
         if (parsed.password) parsed.password = '***';
+        for (const name of new Set(parsed.searchParams.keys())) {
+          if (SECRET_PARAMETER.test(name)) parsed.searchParams.set(name, '***');
+        }
         return parsed.toString();
       })
       .join(',');

@@ -4,7 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { ensureDatabase, runWithCorrelation, type CofferConfig, type JsonLogger } from '@coffer/platform';
+import { ensureDatabase, runWithCorrelation, waitingForPostgres, type CofferConfig, type JsonLogger } from '@coffer/platform';
 import { ApiError } from './http/api-error';
 import { CORRELATION_HEADER, correlationIdOf } from './http/correlation';
 import { ErrorFilter, sendError } from './http/error-filter';
@@ -23,9 +23,7 @@ export const HTTP_TIMEOUTS_CHECKED_EVERY_MS = 1000;
 
 /** Builds the gateway (not yet listening): shared by main.ts and the tests. */
 export async function createGateway(config: CofferConfig, logger: JsonLogger): Promise<NestFastifyApplication> {
-  await ensureDatabase(config.databaseUrl, {
-    onWait: (error, attempt) => attempt === 1 && logger.event('warn', 'waiting for PostgreSQL', { error: error.message }),
-  });
+  await ensureDatabase(config.databaseUrl, waitingForPostgres(logger));
   const metrics = new GatewayMetrics();
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,

@@ -1,6 +1,6 @@
 import { connect, type Msg, type NatsConnection } from 'nats';
 import { PATTERNS, subjectOf } from '@coffer/contracts';
-import { loadConfig } from '@coffer/platform';
+import { JsonLogger, loadConfig } from '@coffer/platform';
 import { testNatsPrefix, testNatsUrl, testServiceKey } from '@coffer/testing';
 import { ApiError } from '../http/api-error';
 import { BackendClient, BackendFailure } from './backend.client';
@@ -20,7 +20,7 @@ describe('BackendClient: outages and failures', () => {
   beforeEach(async () => {
     const prefix = testNatsPrefix('backend');
     const config = loadConfig({ NATS_URL: testNatsUrl(), COFFER_NATS_PREFIX: prefix, COFFER_SERVICE_KEY: testServiceKey(), COFFER_REQUEST_TIMEOUT_MS: '300' });
-    backend = new BackendClient(config);
+    backend = new BackendClient(config, new JsonLogger('gateway', 'error'));
     await backend.onModuleInit();
     subject = subjectOf(PATTERNS.achievementsCommands, prefix);
     service = await connect({ servers: testNatsUrl() });

@@ -6,11 +6,14 @@ import {
   CONFIG,
   currentCorrelationId,
   loadServiceKeys,
+  LOGGER,
   NATS_RECONNECT_OPTIONS,
   natsConnectionOptions,
   ServiceKeyring,
+  waitingForPostgres,
   WriterDirectory,
   type CofferConfig,
+  type JsonLogger,
 } from '@coffer/platform';
 import { ApiError } from '../http/api-error';
 import { ReplyInbox } from './reply-inbox';
@@ -77,10 +80,13 @@ export class BackendClient implements OnModuleInit, OnApplicationShutdown {
   /** Requests waiting for this event-loop turn's end, to leave in one socket write. */
   private departing: Array<() => void> = [];
 
-  constructor(@Inject(CONFIG) private readonly config: CofferConfig) {}
+  constructor(
+    @Inject(CONFIG) private readonly config: CofferConfig,
+    @Inject(LOGGER) private readonly logger: JsonLogger,
+  ) {}
 
   async onModuleInit(): Promise<void> {
-    this.keys = new ServiceKeyring(await loadServiceKeys(this.config));
+    this.keys = new ServiceKeyring(await loadServiceKeys(this.config, waitingForPostgres(this.logger)));
     const options = natsConnectionOptions(this.config);
     this.connection = await connect({
       ...options,
