@@ -188,6 +188,12 @@ describe('configuration', () => {
     expect(problemsOf({ COFFER_SERVICE_KEY: `k1:change-me-${'0'.repeat(30)}` })).toContain('is a published example or a placeholder');
   });
 
+  it("takes the NATS account of analytics' feed mirror as a name, and nothing by default", () => {
+    expect(loadConfig({}).feedMirrorAccount).toBeUndefined();
+    expect(loadConfig({ COFFER_FEED_MIRROR_ACCOUNT: 'ANALYTICS' }).feedMirrorAccount).toBe('ANALYTICS');
+    expect(problemsOf({ COFFER_FEED_MIRROR_ACCOUNT: 'ANALYTICS.>' })).toContain('COFFER_FEED_MIRROR_ACCOUNT must be 1-64 characters of [A-Za-z0-9_-]');
+  });
+
   it('takes NATS credentials in the URL and a CA file that exists', () => {
     const config = loadConfig({ NATS_URL: 'tls://gateway:s3cret@nats:4222', NATS_CA_FILE: __filename, COFFER_METRICS_PORT: '9464' });
     expect(config).toMatchObject({ natsUrl: 'tls://gateway:s3cret@nats:4222', natsCaFile: __filename, metricsPort: 9464 });

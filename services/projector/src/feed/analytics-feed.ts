@@ -1,9 +1,20 @@
-import { connect, JSONCodec, RetentionPolicy, StorageType, type JetStreamClient, type NatsConnection, type NatsError } from 'nats';
+import {
+  connect,
+  JSONCodec,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type NatsConnection,
+  type NatsError,
+  type StreamConfig,
+} from 'nats';
 import type { Pool } from 'pg';
 import { contextOf, isDomainEventType, subjects, type DomainEventType, type Subjects } from '@coffer/contracts';
 import { toEnvelope, type EventStore, type RecordedEvent, type Subscription } from '@coffer/event-store';
 import { NATS_RECONNECT_OPTIONS, natsConnectionOptions, retryDelayMs, sleep, type JsonLogger, type NatsEndpoint } from '@coffer/platform';
 import { ensureQuarantine, FEED_CONSUMER, quarantine } from '../quarantine';
+import { importedJetStreamApi, mirrorConfig } from './feed-mirror';
 
 /** JetStream's error code for a stream that does not exist (JSStreamNotFoundErr). */
 const STREAM_NOT_FOUND = 10059;
@@ -40,8 +51,9 @@ export class AnalyticsFeed {
 
   constructor(
     private readonly store: EventStore,
-    private readonly nats: NatsEndpoint,
-    prefix: string,
+    /** With `feedMirrorAccount`: analytics reads a mirror of the stream in that NATS account (feed-mirror.ts). */
+    private readonly nats: NatsEndpoint & { feedMirrorAccount?: string | undefined },
+    private readonly prefix: string,
     private readonly logger: JsonLogger,
     /** Where unpublishable events are quarantined. */
     private readonly pool: Pool,
@@ -109,22 +121,19 @@ export class AnalyticsFeed {
     return this.nc;
   }
 
-  /** Makes the stream when it is missing (first start, or lost with NATS's store). */
+  /** Makes the stream, and analytics' mirror of it, when missing (first start, or lost with NATS's store). */
   private async ensureStream(nc: NatsConnection): Promise<void> {
-    const jsm = await nc.jetstreamManager();
-    const name = this.subjects.eventsStream;
-    try {
-      await jsm.streams.info(name);
-    } catch (error) {
-      if ((error as NatsError).api_error?.err_code !== STREAM_NOT_FOUND) throw error;
-      await jsm.streams.add({
-        name,
-        subjects: [this.subjects.allEvents],
-        storage: StorageType.File,
-        retention: RetentionPolicy.Limits,
-        duplicate_window: 2 * 60 * 1_000_000_000,
-      });
-    }
+    await ensure(await nc.jetstreamManager(), {
+      name: this.subjects.eventsStream,
+      subjects: [this.subjects.allEvents],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      duplicate_window: 2 * 60 * 1_000_000_000,
+    });
+    const account = this.nats.feedMirrorAccount;
+    if (account === undefined) return;
+    // Its account's API answers only for this stream: no API info to check first.
+    await ensure(await nc.jetstreamManager({ apiPrefix: importedJetStreamApi(account), checkAPI: false }), mirrorConfig(this.prefix));
   }
 
   /** Global position of the newest event in the stream: where publishing resumes. */
@@ -179,5 +188,15 @@ export class AnalyticsFeed {
     await this.subscription?.stop();
     await this.loop;
     await this.nc?.drain().catch(() => undefined);
+  }
+}
+
+/** Adds the stream unless one of its name exists. */
+async function ensure(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  try {
+    await jsm.streams.info(config.name);
+  } catch (error) {
+    if ((error as NatsError).api_error?.err_code !== STREAM_NOT_FOUND) throw error;
+    await jsm.streams.add(config);
   }
 }
