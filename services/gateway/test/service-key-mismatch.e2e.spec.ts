@@ -43,8 +43,8 @@ describe('a gateway signing with a key the services do not accept', () => {
   });
 
   it('still answers 503 with Retry-After for a service nobody runs (achievements is not started here)', async () => {
-    const listed = await call(stack.gateway, 'GET', '/achievements', { token: app.api_key });
-    expect({ status: listed.status, code: listed.body?.error?.code, retryAfter: listed.headers['retry-after'] }).toEqual({
+    const defined = await call(stack.gateway, 'POST', '/achievements', { token: app.api_key, body: { key: 'first', name: 'First', goal: 1 } });
+    expect({ status: defined.status, code: defined.body?.error?.code, retryAfter: defined.headers['retry-after'] }).toEqual({
       status: 503,
       code: 'UNAVAILABLE',
       retryAfter: '1',
