@@ -53,7 +53,10 @@ export class AdminToken implements OnModuleInit {
   /** The stored hash: `hash` if none was there. */
   private async storeUnlessSet(hash: string): Promise<string> {
     await this.ensureTable();
-    await this.pool.query('INSERT INTO coffer_gateway.settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [SETTING, hash]);
+    await this.pool.query('INSERT INTO coffer_gateway.settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [
+      SETTING,
+      hash,
+    ]);
     const stored = await this.pool.query<{ value: string }>('SELECT value FROM coffer_gateway.settings WHERE name = $1', [SETTING]);
     return stored.rows[0].value;
   }

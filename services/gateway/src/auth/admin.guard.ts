@@ -19,7 +19,8 @@ export class AdminGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const token = bearerToken(request.headers.authorization);
     if (token === null || !this.adminToken.matches(token)) {
-      throw failedAuthentication(this.limits, request.ip, new ApiError('UNAUTHENTICATED', 'the admin token is missing or wrong: Authorization: Bearer <admin token>'));
+      const refusal = new ApiError('UNAUTHENTICATED', 'the admin token is missing or wrong: Authorization: Bearer <admin token>');
+      throw failedAuthentication(this.limits, request.ip, refusal);
     }
     request.caller = ADMIN_CALLER;
     return true;

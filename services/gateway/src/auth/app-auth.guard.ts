@@ -22,7 +22,8 @@ export class AppAuthGuard implements CanActivate {
     const key = bearerToken(request.headers.authorization);
     // A malformed key is refused without a lookup, so garbage never makes the registry ask the ledger.
     if (key === null || !isWellFormedApiKey(key)) {
-      throw failedAuthentication(this.limits, request.ip, new ApiError('UNAUTHENTICATED', 'an API key is required: Authorization: Bearer <api_key>'));
+      const refusal = new ApiError('UNAUTHENTICATED', 'an API key is required: Authorization: Bearer <api_key>');
+      throw failedAuthentication(this.limits, request.ip, refusal);
     }
     const owner = await this.registry.lookup(key);
     if (!owner) throw failedAuthentication(this.limits, request.ip, new ApiError('UNAUTHENTICATED', 'the API key is unknown or revoked'));

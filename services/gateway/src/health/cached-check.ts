@@ -8,8 +8,8 @@ export const READY_CACHE_MS = 1000;
  * A check whose answer is shared: every caller within `ttlMs` of a check's start gets that
  * check's answer, finished or still running, so however many ask, a check starts at most once
  * per interval. A caller after the interval starts a new check even if the last one still runs:
- * one check that hangs must not hold every later caller (each check bounds its own probes, so
- * at most its longest probe over `ttlMs` of them run at once).
+ * one check that hangs must not hold every later caller. (Each check bounds its own probes, so
+ * no more than their timeout over `ttlMs` checks are ever running at once.)
  */
 export class CachedCheck<T> {
   private latest: { startedAt: number; answer: Promise<T> } | undefined;

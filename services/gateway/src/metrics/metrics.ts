@@ -30,7 +30,7 @@ export class GatewayMetrics {
     let counted = 0;
     new Counter({
       name: 'coffer_ledger_requests_resent_total',
-      help: 'Ledger requests this gateway sent again to a writer: a new one after a takeover, or the same one heard again after NATS had nobody for it',
+      help: 'Ledger requests this gateway sent again to a writer: a new one after a takeover, or the same one heard again after "no responders"',
       registers: [this.registry],
       collect() {
         const total = resent();

@@ -167,7 +167,9 @@ function accountLinks(prefix: string): { services: AccountLinks; analytics: Acco
         ...[...consumerCreate, flowControl].map(serviceExport(ANALYTICS_ACCOUNT)),
         `{ stream: ${quote(deliveries)}, accounts: ${list([ANALYTICS_ACCOUNT])} }`,
       ],
-      imports: analyticsMirrorApi(stream).map((subject) => serviceImport(ANALYTICS_ACCOUNT, subject, importedFrom(ANALYTICS_ACCOUNT, subject))),
+      imports: analyticsMirrorApi(stream).map((subject) =>
+        serviceImport(ANALYTICS_ACCOUNT, subject, importedFrom(ANALYTICS_ACCOUNT, subject)),
+      ),
     },
     analytics: {
       exports: analyticsMirrorApi(stream).map(serviceExport(SERVICES_ACCOUNT)),
