@@ -2,7 +2,7 @@ import type { DynamicModule, INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { loadConfig, ConfigError, withoutPasswords, type CofferConfig } from './config';
-import { ensureDatabase } from './database';
+import { ensureDatabase, type DatabaseWait } from './database';
 import { JsonLogger } from './logger';
 import { serveMetrics } from './metrics-server';
 import { natsConnectionOptions } from './nats-connection';
@@ -23,6 +23,11 @@ export function configOrExit(service: string, env: Record<string, string | undef
   }
 }
 
+/** A service's wait for PostgreSQL at start: for ever, saying so once. */
+export function waitingForPostgres(logger: JsonLogger): DatabaseWait {
+  return { onWait: (error, attempt) => attempt === 1 && logger.event('warn', 'waiting for PostgreSQL', { error: error.message }) };
+}
+
 export interface MicroserviceBoot {
   service: string;
   config: CofferConfig;
@@ -36,10 +41,9 @@ export interface MicroserviceBoot {
  * load), graceful shutdown on SIGTERM (unsubscribe, let in-flight handlers answer, then close).
  */
 export async function startMicroservice({ service, config, logger, module }: MicroserviceBoot): Promise<INestMicroservice> {
-  await ensureDatabase(config.databaseUrl, {
-    onWait: (error, attempt) => attempt === 1 && logger.event('warn', 'waiting for PostgreSQL', { error: error.message }),
-  });
-  const keys = new ServiceKeyring(await loadServiceKeys(config));
+  const wait = waitingForPostgres(logger);
+  await ensureDatabase(config.databaseUrl, wait);
+  const keys = new ServiceKeyring(await loadServiceKeys(config, wait));
   const registry = new Registry();
   const strategy = new ScopedNatsServer(
     {

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, withoutPasswords } from './config';
 import { generateServiceKey } from './service-keys';
 
 function problemsOf(env: Record<string, string>): string {
@@ -143,6 +143,16 @@ describe('configuration', () => {
     expect(problems).toContain('(got "mysql://coffer:***@db/coffer")');
   });
 
+  it('never echoes a password given as a query parameter, which pg honours too', () => {
+    const problems = problemsOf({
+      DATABASE_URL: 'mysql://db/coffer?user=coffer&password=db-password-789&sslpassword=key-pass-012&application_name=coffer',
+      NATS_URL: 'http://nats:4222?Password=nats-password-345',
+    });
+    for (const secret of ['db-password-789', 'key-pass-012', 'nats-password-345']) expect(problems).not.toContain(secret);
+    expect(problems).toContain('(got "mysql://db/coffer?user=coffer&password=***&sslpassword=***&application_name=coffer")');
+    expect(withoutPasswords('postgres://a:b@db/x?password=c&password=d')).toBe('postgres://a:***@db/x?password=***');
+  });
+
   it.each([
     ['the old compose default', 'change-me-please-0123456789'],
     ["the README's old example", 'your-own-secret-of-16+chars'],
@@ -176,6 +186,12 @@ describe('configuration', () => {
     expect(problemsOf({ COFFER_SERVICE_KEY: `k.1:${'a1'.repeat(16)}` })).toContain('key_id of 1-32 characters');
     expect(problemsOf({ COFFER_SERVICE_KEY: `k1:${'a1'.repeat(16)},k1:${'b2'.repeat(16)}` })).toContain('names key_id k1 twice');
     expect(problemsOf({ COFFER_SERVICE_KEY: `k1:change-me-${'0'.repeat(30)}` })).toContain('is a published example or a placeholder');
+  });
+
+  it("takes the NATS account of analytics' feed mirror as a name, and nothing by default", () => {
+    expect(loadConfig({}).feedMirrorAccount).toBeUndefined();
+    expect(loadConfig({ COFFER_FEED_MIRROR_ACCOUNT: 'ANALYTICS' }).feedMirrorAccount).toBe('ANALYTICS');
+    expect(problemsOf({ COFFER_FEED_MIRROR_ACCOUNT: 'ANALYTICS.>' })).toContain('COFFER_FEED_MIRROR_ACCOUNT must be 1-64 characters of [A-Za-z0-9_-]');
   });
 
   it('takes NATS credentials in the URL and a CA file that exists', () => {

@@ -19,6 +19,11 @@ export interface CofferConfig {
   adminToken: string | undefined;
   /** COFFER_SERVICE_KEY; unset: the deployment's generated key, kept in PostgreSQL (service-keys.ts). */
   serviceKeys: ServiceKey[] | undefined;
+  /**
+   * The NATS account whose JetStream keeps analytics' mirror of the feed (nats-config's
+   * `ANALYTICS`); the projector makes the mirror there. Unset: analytics reads the feed's stream.
+   */
+  feedMirrorAccount: string | undefined;
   /** Port of a backend's Prometheus endpoint (GET /metrics); unset: none. The gateway serves its own on PORT. */
   metricsPort: number | undefined;
   eventTimeoutSeconds: number;
@@ -150,6 +155,7 @@ export function loadConfig(env: Env = process.env): CofferConfig {
       },
       secret,
     ),
+    feedMirrorAccount: read<string | undefined>('COFFER_FEED_MIRROR_ACCOUNT', undefined, token),
     metricsPort: read<number | undefined>('COFFER_METRICS_PORT', undefined, integer(1, 65535)),
     eventTimeoutSeconds: read('COFFER_EVENT_TIMEOUT_SECONDS', 60, integer(1, 86400)),
     natsPrefix: read('COFFER_NATS_PREFIX', DEFAULT_NATS_PREFIX, token),
@@ -192,8 +198,15 @@ function readableFile(raw: string): string {
 }
 
 /**
- * A URL as it may be shown in logs and configuration errors: passwords replaced by `***`. A
- * value that does not parse as URLs is not shown at all, since where its password is is unknown.
+ * Query parameters that may carry a secret: pg takes `?password=` (and `sslpassword`) as well as
+ * the password before the host.
+ */
+const SECRET_PARAMETER = /pass|secret|token/i;
+
+/**
+ * A URL as it may be shown in logs and configuration errors: passwords, in the user part or in a
+ * query parameter, replaced by `***`. A value that does not parse as URLs is not shown at all,
+ * since where its password is is unknown.
  */
 export function withoutPasswords(raw: string): string | null {
   try {
@@ -202,6 +215,9 @@ export function withoutPasswords(raw: string): string | null {
       .map((each) => {
         const parsed = new URL(each.trim());
         if (parsed.password) parsed.password = '***';
+        for (const name of new Set(parsed.searchParams.keys())) {
+          if (SECRET_PARAMETER.test(name)) parsed.searchParams.set(name, '***');
+        }
         return parsed.toString();
       })
       .join(',');

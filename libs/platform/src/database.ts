@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { isDatabaseUnavailable, retryDelayMs, sleep } from './resilience';
 
-export interface EnsureDatabaseOptions {
+export interface DatabaseWait {
   /**
    * Called while the server is away (down, restarting) before each wait: a service passes it
    * and waits for ever, so one started during a PostgreSQL restart comes up when the database
@@ -11,20 +11,25 @@ export interface EnsureDatabaseOptions {
 }
 
 /**
- * Creates the database named in `databaseUrl` if it is missing (API.md: "created if missing").
- * Any error other than the server being away (bad credentials, no permission) is thrown at once.
+ * Runs `work` until it succeeds, waiting a bounded, growing delay after each failure that means
+ * the server is away (see DatabaseWait). Any other error (bad credentials, no permission, a bug)
+ * is thrown at once.
  */
-export async function ensureDatabase(databaseUrl: string, { onWait }: EnsureDatabaseOptions = {}): Promise<void> {
+export async function retryWhileDatabaseAway<T>(work: () => Promise<T>, { onWait }: DatabaseWait = {}): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await createIfMissing(databaseUrl);
-      return;
+      return await work();
     } catch (error) {
       if (!onWait || !isDatabaseUnavailable(error)) throw error;
       onWait(error as Error, attempt);
       await sleep(retryDelayMs(attempt));
     }
   }
+}
+
+/** Creates the database named in `databaseUrl` if it is missing (API.md: "created if missing"). */
+export async function ensureDatabase(databaseUrl: string, wait: DatabaseWait = {}): Promise<void> {
+  await retryWhileDatabaseAway(() => createIfMissing(databaseUrl), wait);
 }
 
 async function createIfMissing(databaseUrl: string): Promise<void> {

@@ -9,11 +9,6 @@ import { MAX_DEADLINE_AHEAD_MS, type Request, type ServiceSender, type Signer } 
 import type { JsonLogger } from './logger';
 import { SIGNATURE_HEADER, type RefusalReason, type ServiceKeyring } from './request-signature';
 
-/**
- * A deadline further ahead than any sender waits (MAX_DEADLINE_AHEAD_MS) is refused: a captured
- * request stays replayable only until its deadline, so the deadline must be short even if a
- * sender's clock is wrong.
- */
 /** At most one log line per refusal reason in this interval: a flood of forgeries is counted, not printed. */
 const REFUSAL_LOG_INTERVAL_MS = 1_000;
 
@@ -31,6 +26,9 @@ const decoder = new TextDecoder();
 /**
  * Checks one request: its signature over the subject and the raw bytes first (nothing unsigned
  * is parsed), then that it is a request whose deadline has not passed and is not too far ahead.
+ * A deadline further ahead than any sender waits (MAX_DEADLINE_AHEAD_MS) is refused: a captured
+ * request stays replayable only until its deadline, so the deadline must be short even if a
+ * sender's clock is wrong.
  */
 export function admitRequest(
   keys: ServiceKeyring,

@@ -72,10 +72,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const { code, message } = error as { code?: unknown; message?: unknown };
   if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08'))) return true;
   if (typeof message !== 'string') return false;
-  // pg's own errors for a lost or refused connection carry no code, only these messages.
-  return (
-    message.startsWith('Connection terminated') ||
-    message.includes('not queryable') ||
-    message === 'timeout exceeded when trying to connect'
-  );
+  // pg's own errors for a lost or refused connection carry no code, only these messages. (Its
+  // timeouts, a pool wait or a query without an answer, are isDatabaseTimeout's, in pool.ts.)
+  return message.startsWith('Connection terminated') || message.includes('not queryable');
 }

@@ -1,4 +1,5 @@
-import { createTestDatabase, type TestDatabase } from '@coffer/testing';
+import { createTestDatabase, PrivatePostgres, type TestDatabase } from '@coffer/testing';
+import { ensureDatabase } from './database';
 import { loadServiceKeys, storedServiceKeys, type ServiceKey } from './service-keys';
 
 describe("the deployment's generated service key", () => {
@@ -32,4 +33,36 @@ describe("the deployment's generated service key", () => {
       await pool.end();
     }
   });
+});
+
+describe('the generated service key while PostgreSQL restarts (a private cluster)', () => {
+  let postgres: PrivatePostgres | undefined;
+
+  afterEach(async () => {
+    await postgres?.stop();
+  });
+
+  it('is waited for when the database goes away right after it was made, as a starting service waits for it', async () => {
+    const cluster = (postgres = new PrivatePostgres());
+    await cluster.start();
+    const databaseUrl = cluster.url('coffer_keys');
+    await ensureDatabase(databaseUrl);
+    await cluster.stopImmediately();
+    const waits: number[] = [];
+    const loading = loadServiceKeys({ serviceKeys: undefined, databaseUrl }, { onWait: (_error, attempt) => waits.push(attempt) });
+    while (waits.length < 2) await new Promise((resolve) => setTimeout(resolve, 50));
+    await cluster.start();
+    const [key] = await loading;
+    expect(key.id).toMatch(/^k[0-9a-f]{8}$/);
+    expect(await storedServiceKeys(databaseUrl)).toEqual([key]);
+  }, 60000);
+
+  it('is not waited for without onWait (the CLI): the first failure is thrown', async () => {
+    const cluster = (postgres = new PrivatePostgres());
+    await cluster.start();
+    const databaseUrl = cluster.url('coffer_keys');
+    await ensureDatabase(databaseUrl);
+    await cluster.stopImmediately();
+    await expect(loadServiceKeys({ serviceKeys: undefined, databaseUrl })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  }, 60000);
 });

@@ -11,6 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { retryWhileDatabaseAway, type DatabaseWait } from './database';
 
 export interface ServiceKey {
   /** Named in every signature, so receivers know which key to check with during a rotation. */
@@ -62,9 +63,16 @@ export function formatServiceKeys(keys: readonly ServiceKey[]): string {
   return keys.map((key) => `${key.id}:${key.secret}`).join(',');
 }
 
-/** The configured keys, or the deployment's generated key from PostgreSQL (made on first use). */
-export async function loadServiceKeys(config: { serviceKeys: ServiceKey[] | undefined; databaseUrl: string }): Promise<ServiceKey[]> {
-  return config.serviceKeys ?? storedServiceKeys(config.databaseUrl);
+/**
+ * The configured keys, or the deployment's generated key from PostgreSQL (made on first use),
+ * waiting for the database as `wait` says: a service starts right after ensureDatabase, and
+ * PostgreSQL may restart in between.
+ */
+export async function loadServiceKeys(
+  config: { serviceKeys: ServiceKey[] | undefined; databaseUrl: string },
+  wait: DatabaseWait = {},
+): Promise<ServiceKey[]> {
+  return config.serviceKeys ?? retryWhileDatabaseAway(() => storedServiceKeys(config.databaseUrl), wait);
 }
 
 /**

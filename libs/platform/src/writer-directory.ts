@@ -22,13 +22,16 @@ export interface WriterRoute {
 interface TermWatcher {
   term: number;
   notify: () => void;
+  /** Also when `term` itself is announced again (its writer is back on NATS), not only a newer one. */
+  again: boolean;
 }
 
 /**
  * Which ledger writer is active, as it announces itself on PATTERNS.ledgerWriter. Senders
  * address it on its own subject rather than the shared one: a frozen writer stays in the shared
  * subject's queue group until NATS notices (minutes) and would be handed half of the commands.
- * When a newer term is announced, whoever waits on an older one is told (so it resends).
+ * When a newer term is announced, whoever waits on an older one is told (so it resends), and so
+ * is whoever waits for the current writer to be heard again.
  */
 export class WriterDirectory {
   private term = -1;
@@ -73,27 +76,37 @@ export class WriterDirectory {
 
   /** Calls `notify` once when a term newer than `term` is announced (at once if it already was); returns a cancel. */
   onNewerTerm(term: number, notify: () => void): () => void {
-    if (this.term > term) {
-      notify();
-      return () => undefined;
-    }
-    const watcher = { term, notify };
-    this.watchers.add(watcher);
-    return () => this.watchers.delete(watcher);
+    return this.watch(term, notify, false);
   }
 
-  /** Resolves true when a term newer than `term` is announced, false after `timeoutMs`. */
-  newerTerm(term: number, timeoutMs: number): Promise<boolean> {
+  /**
+   * Resolves true when a term newer than `term` is announced, or `term` itself is announced
+   * after `since` (this directory's clock: at once if it already was); false after `timeoutMs`.
+   * A writer that NATS forgot (a NATS restart) subscribes again as it reconnects, before its next
+   * announcement goes out on the same connection: once that is heard, it listens again.
+   */
+  announcedSince(term: number, since: number, timeoutMs: number): Promise<boolean> {
+    if (term === this.term && this.heardAt > since) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         cancel();
         resolve(false);
       }, timeoutMs);
-      const cancel = this.onNewerTerm(term, () => {
+      const cancel = this.watch(term, () => {
         clearTimeout(timer);
         resolve(true);
-      });
+      }, true);
     });
+  }
+
+  private watch(term: number, notify: () => void, again: boolean): () => void {
+    if (this.term > term) {
+      notify();
+      return () => undefined;
+    }
+    const watcher = { term, notify, again };
+    this.watchers.add(watcher);
+    return () => this.watchers.delete(watcher);
   }
 
   /** Applies an announcement (exposed for tests); anything malformed is ignored. */
@@ -109,6 +122,7 @@ export class WriterDirectory {
     if (term! < this.term || (term === this.term && instance !== this.instance)) return; // an older writer, late
     if (term === this.term) {
       this.heardAt = this.now();
+      this.notify((watcher) => watcher.again && watcher.term === term);
       return;
     }
     let own: Map<string, string>;
@@ -121,8 +135,12 @@ export class WriterDirectory {
     this.instance = instance;
     this.own = own;
     this.heardAt = this.now();
+    this.notify((watcher) => watcher.term < this.term);
+  }
+
+  private notify(which: (watcher: TermWatcher) => boolean): void {
     for (const watcher of [...this.watchers]) {
-      if (watcher.term >= this.term) continue;
+      if (!which(watcher)) continue;
       this.watchers.delete(watcher);
       watcher.notify();
     }

@@ -4,7 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { ensureDatabase, runWithCorrelation, type CofferConfig, type JsonLogger } from '@coffer/platform';
+import { ensureDatabase, runWithCorrelation, waitingForPostgres, type CofferConfig, type JsonLogger } from '@coffer/platform';
 import { ApiError } from './http/api-error';
 import { CORRELATION_HEADER, correlationIdOf } from './http/correlation';
 import { ErrorFilter, sendError } from './http/error-filter';
@@ -23,9 +23,7 @@ export const HTTP_TIMEOUTS_CHECKED_EVERY_MS = 1000;
 
 /** Builds the gateway (not yet listening): shared by main.ts and the tests. */
 export async function createGateway(config: CofferConfig, logger: JsonLogger): Promise<NestFastifyApplication> {
-  await ensureDatabase(config.databaseUrl, {
-    onWait: (error, attempt) => attempt === 1 && logger.event('warn', 'waiting for PostgreSQL', { error: error.message }),
-  });
+  await ensureDatabase(config.databaseUrl, waitingForPostgres(logger));
   const metrics = new GatewayMetrics();
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
@@ -84,17 +82,19 @@ const PUBLIC_ROUTE = /^\/(health|ready|metrics|docs)(\/|$)/;
 
 /**
  * Before routing to a controller: a request without credentials (or to a public or unknown
- * route) takes from its address's bucket; one with credentials is refused while its address's
- * failed authentications have used up theirs (the guards count the failures).
+ * route) takes from its address's bucket. One with credentials goes on to its guard, which
+ * counts it against the address only if its credentials are not found.
  */
 function limitByAddress(fastify: FastifyInstance, limits: AddressLimits, logger: JsonLogger): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     const route = request.routeOptions.url;
-    const withCredentials = route !== undefined && !PUBLIC_ROUTE.test(route) && request.headers.authorization !== undefined;
-    const verdict = withCredentials ? limits.mayAuthenticate(request.ip) : limits.admitUnauthenticated(request.ip);
+    if (route !== undefined && !PUBLIC_ROUTE.test(route) && request.headers.authorization !== undefined) return done();
+    const verdict = limits.admitUnauthenticated(request.ip);
     if (verdict.allowed) return done();
-    const why = withCredentials ? 'too many failed authentications from this address' : 'too many requests without credentials from this address';
-    sendError(reply, new ApiError('RATE_LIMITED', `${why}: slow down`, { retry_after_seconds: verdict.retryAfterSeconds }), logger, request);
+    const refusal = new ApiError('RATE_LIMITED', 'too many requests without credentials from this address: slow down', {
+      retry_after_seconds: verdict.retryAfterSeconds,
+    });
+    sendError(reply, refusal, logger, request);
   });
 }
 

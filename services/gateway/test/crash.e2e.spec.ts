@@ -152,7 +152,7 @@ describe('the active ledger killed mid-load (built services as processes)', () =
     expect(outcomes).toHaveLength(OPERATIONS);
     // The failovers were felt, by the gateway: it sent what waited on a killed writer again to its successor.
     const metrics = await http(base, 'GET', '/metrics');
-    expect(Number(/^coffer_ledger_requests_resent (\d+)$/m.exec(metrics.text)?.[1])).toBeGreaterThan(0);
+    expect(Number(/^coffer_ledger_requests_resent_total (\d+)$/m.exec(metrics.text)?.[1])).toBeGreaterThan(0);
 
     // Every answer definitive and meaningful: 201, or a refusal that changes nothing.
     const refused = outcomes.filter((outcome) => outcome.answer.status !== 201);

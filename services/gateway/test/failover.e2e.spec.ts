@@ -91,7 +91,7 @@ describe('a frozen, then a killed, active ledger under load (built services as p
     ledger.records().find((record) => record.msg === LEADING_MESSAGE && Date.parse(record.time) >= after);
   const resent = async () => {
     const metrics = await http(services!.base, 'GET', '/metrics');
-    return Number(/^coffer_ledger_requests_resent (\d+)$/m.exec(metrics.text)?.[1]);
+    return Number(/^coffer_ledger_requests_resent_total (\d+)$/m.exec(metrics.text)?.[1]);
   };
   const balanceOf = (user: string) => http(services!.base, 'GET', `/finance/balance/${user}?consistency=strong`, { token: apiKey });
 

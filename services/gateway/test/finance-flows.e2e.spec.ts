@@ -470,6 +470,8 @@ describe('finance flows over HTTP (default event timeout)', () => {
     for (const name of ['coffer_projection_lag_events', 'coffer_projection_lag_seconds', 'coffer_projection_position', 'coffer_http_requests_total']) {
       expect(text).toContain(`# TYPE ${name} `);
     }
+    expect(text).toContain('# TYPE coffer_ledger_requests_resent_total counter');
+    expect(value('coffer_ledger_requests_resent_total')).toBe(0); // no takeover here
     expect(value('coffer_projection_lag_events')).toBe(0);
     expect(value('coffer_projection_lag_seconds')).toBe(0);
     expect(value('coffer_projection_position')).toBeGreaterThanOrEqual(Number(last));

@@ -1,9 +1,11 @@
 /**
  * Production NATS as `npm run coffer -- nats-config` writes it, on a private nats-server with TLS:
- * every component runs as its own NATS user and does its work (the gateway commands, the ledger
- * and achievements answer, achievements pays a reward, the projector fills the feed, analytics
- * reads it, each service's container health check probes it), and the analytics user, which may
- * only read the feed, can neither command the ledger nor read anyone's replies nor touch the stream.
+ * every component runs as its own NATS user with the environment file made for it and does its
+ * work (the gateway commands, the ledger and achievements answer, achievements pays a reward, the
+ * projector fills the feed and analytics' mirror of it, analytics reads the mirror, each
+ * service's container health check probes it), and the analytics user, which may only read the
+ * feed, can neither command the ledger nor read anyone's replies nor touch the stream, nor make
+ * the server publish onto the services' subjects, in an account of its own.
  */
 import type { INestMicroservice } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -11,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { connect, JSONCodec, type NatsConnection } from 'nats';
+import { AckPolicy, connect, JSONCodec, type NatsConnection } from 'nats';
 import { PATTERNS, subjectOf, subjects } from '@coffer/contracts';
 import { JsonLogger, loadConfig, natsConnectionOptions, startMicroservice, type CofferConfig } from '@coffer/platform';
 import { createTestDatabase, freePort, PrivateNats, testNatsPrefix, testServiceKey, type TestDatabase } from '@coffer/testing';
@@ -27,6 +29,8 @@ jest.setTimeout(120000);
 
 const ROOT = resolve(__dirname, '../../..');
 const USER_ID = 'perm-user';
+/** The analytics account's consumer limit here (ANALYTICS_MAX_CONSUMERS in production), met at its edge. */
+const ANALYTICS_MAX_CONSUMERS = 16;
 
 describe('NATS with a user and permissions per component, over TLS', () => {
   const dir = mkdtempSync(join(tmpdir(), 'coffer-nats-perm-'));
@@ -36,6 +40,8 @@ describe('NATS with a user and permissions per component, over TLS', () => {
   let prefix: string;
   let port: number;
   let passwords: Record<NatsUser, string>;
+  /** Each user's environment file, as nats-config writes it (deploy/nats/<user>.env). */
+  let envFiles: Record<NatsUser, string>;
   let gateway: NestFastifyApplication;
   const services: INestMicroservice[] = [];
   const connections: NatsConnection[] = [];
@@ -43,9 +49,8 @@ describe('NATS with a user and permissions per component, over TLS', () => {
   const urlOf = (user: NatsUser) => `tls://${user}:${passwords[user]}@127.0.0.1:${port}`;
   const configOf = (user: NatsUser): CofferConfig =>
     loadConfig({
+      ...Object.fromEntries(envFiles[user].split('\n').filter((line) => /^[A-Z_]+=/.test(line)).map((line) => line.split(/=(.*)/s).slice(0, 2))),
       DATABASE_URL: database.url,
-      NATS_URL: urlOf(user),
-      NATS_CA_FILE: caFile,
       COFFER_NATS_PREFIX: prefix,
       COFFER_SERVICE_KEY: testServiceKey(),
       COFFER_ADMIN_TOKEN: ADMIN_TOKEN,
@@ -75,8 +80,10 @@ describe('NATS with a user and permissions per component, over TLS', () => {
       serverKeyFile: join(dir, 'server-key.pem'),
       storeDir: join(dir, 'jetstream'),
       clientCaFile: caFile,
+      analyticsMaxConsumers: ANALYTICS_MAX_CONSUMERS,
     });
     passwords = made.passwords;
+    envFiles = made.env;
     writeFileSync(join(dir, 'nats.conf'), made.conf);
     server = new PrivateNats({ configFile: join(dir, 'nats.conf'), storeDir: join(dir, 'jetstream'), port });
     await server.start();
@@ -108,6 +115,22 @@ describe('NATS with a user and permissions per component, over TLS', () => {
     await server?.stop();
     await database?.drop();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it(`holds the analytics account to ${ANALYTICS_MAX_CONSUMERS} consumers: at the limit made, one beyond refused`, async () => {
+    // First in this file: the analytics account holds no consumer yet.
+    const jsm = await (await connectAs('analytics')).jetstreamManager();
+    const stream = subjects(prefix).eventsStream;
+    const deadline = Date.now() + 15000;
+    while (!(await jsm.streams.info(stream).then(() => true, () => false))) {
+      if (Date.now() > deadline) throw new Error("the projector never made analytics' mirror");
+      await new Promise((done) => setTimeout(done, 100));
+    }
+    expect((await jsm.getAccountInfo()).consumers).toBe(0);
+    const names = Array.from({ length: ANALYTICS_MAX_CONSUMERS }, (_unused, i) => `limit-${i}`);
+    for (const name of names) await jsm.consumers.add(stream, { durable_name: name, ack_policy: AckPolicy.None });
+    await expect(jsm.consumers.add(stream, { durable_name: 'limit-beyond', ack_policy: AckPolicy.None })).rejects.toThrow(/maximum consumers/);
+    for (const name of names) await jsm.consumers.delete(stream, name);
   });
 
   it('lets every component do its work as its own user: commands, a reward paid by achievements, the feed', async () => {
@@ -193,4 +216,48 @@ describe('NATS with a user and permissions per component, over TLS', () => {
     await expect(jsm.streams.add({ name: `${subjects(prefix).eventsStream}_X`, subjects: [`${prefix}.x.>`] })).rejects.toThrow();
     expect(await coins()).toBe('114');
   });
+
+  it('lets the analytics user make the server publish onto no one else\u2019s subject: not by a delivery subject, a pull reply or an API reply', async () => {
+    const stream = subjects(prefix).eventsStream;
+    const commands = subjectOf(PATTERNS.ledgerCommands, prefix);
+    const targets = [commands, `${commands}.some-writer`, subjectOf(PATTERNS.ledgerWriter, prefix), '_INBOX_gateway.stolen'];
+    const ledger = await connectAs('ledger');
+    const gatewayUser = await connectAs('gateway');
+    /** What reached the services' subjects from JetStream: an event of the feed, or an API answer. */
+    const delivered: string[] = [];
+    const hear = (nc: NatsConnection, subject: string) =>
+      nc.subscribe(subject, {
+        callback: (_error, msg) => {
+          const text = Buffer.from(msg.data).toString('utf8');
+          if (text.includes('"global_position"') || text.includes('io.nats.jetstream.api')) delivered.push(`${msg.subject}: ${text.slice(0, 80)}`);
+        },
+      });
+    hear(ledger, commands);
+    hear(ledger, `${commands}.*`);
+    hear(gatewayUser, subjectOf(PATTERNS.ledgerWriter, prefix));
+    hear(gatewayUser, '_INBOX_gateway.stolen');
+    await Promise.all([ledger.flush(), gatewayUser.flush()]);
+
+    const analytics = await connectAs('analytics');
+    const jsm = await analytics.jetstreamManager();
+    expect((await jsm.streams.info(stream)).state.messages).toBeGreaterThan(0); // there is something to deliver
+    const codec = JSONCodec();
+    for (const target of targets) {
+      // A push consumer delivering there: created, but its deliveries stay in analytics' account.
+      const created = await analytics.request(
+        `$JS.API.CONSUMER.CREATE.${stream}`,
+        codec.encode({ stream_name: stream, config: { deliver_subject: target, ack_policy: 'none', deliver_policy: 'all' } }),
+      );
+      expect(codec.decode(created.data)).toMatchObject({ type: 'io.nats.jetstream.api.v1.consumer_create_response', config: { deliver_subject: target } });
+      // A pull request and an API request answered there.
+      const pull = await jsm.consumers.add(stream, { ack_policy: AckPolicy.None });
+      analytics.publish(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${pull.name}`, codec.encode({ batch: 10 }), { reply: target });
+      analytics.publish('$JS.API.INFO', undefined, { reply: target });
+      analytics.publish(`$JS.API.STREAM.INFO.${stream}`, undefined, { reply: target });
+    }
+    await analytics.flush();
+    await new Promise((done) => setTimeout(done, 1000));
+    expect(delivered).toEqual([]);
+  });
 });
+

@@ -118,6 +118,34 @@ describe('analytics feed on JetStream', () => {
     await dropTestStreams(prefix);
   });
 
+  it('makes its stream on a later attempt when it could not at first, saying so once, and then publishes everything', async () => {
+    const stream = `${prefix.toUpperCase()}_EVENTS`;
+    // Another stream holds the feed's subjects: JetStream refuses the feed's stream, as it does
+    // while JetStream is not ready just after a NATS start.
+    const nc = await connect({ servers: testNatsUrl() });
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: `${stream}_BLOCKER`, subjects: [`${prefix}.events.>`] });
+    const written = [posted(0), posted(1), posted(2)];
+    await store.append('ledger-default', written);
+    const lines: string[] = [];
+    const feed = new AnalyticsFeed(store, { natsUrl: testNatsUrl() }, prefix, new JsonLogger('projector', 'debug', (line) => lines.push(line)), pool);
+    try {
+      feed.start();
+      const paused = () => lines.map((line) => JSON.parse(line)).filter((line) => line.msg === 'analytics feed paused, resuming from the stream');
+      await eventually(async () => paused().length >= 3, 'a few attempts');
+      expect(paused().map((line) => line.level)).toEqual(['warn', ...paused().slice(1).map(() => 'debug')]);
+      expect(paused()[0].error).toMatch(/overlap/);
+      await jsm.streams.delete(`${stream}_BLOCKER`);
+      // The feed makes its stream on a later attempt: until then there is none to read.
+      await eventually(async () => (await streamContents(testNatsUrl(), stream).catch(() => [])).length === written.length, 'every event');
+      expectExactlyOnceInOrder(await streamContents(testNatsUrl(), stream), written.map((event) => event.id));
+    } finally {
+      await feed.stop();
+      await nc.close();
+      await dropTestStreams(prefix);
+    }
+  });
+
   it('loses and duplicates nothing when the NATS server dies and comes back', async () => {
     const nats = new PrivateNats();
     try {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Pool } from 'pg';
-import { CONFIG, LOGGER, type CofferConfig, type JsonLogger } from '@coffer/platform';
+import { CONFIG, LOGGER, retryWhileDatabaseAway, waitingForPostgres, type CofferConfig, type JsonLogger } from '@coffer/platform';
 import { DB_POOL } from '../tokens';
 
 const SETTING = 'admin_token_sha256';
@@ -28,9 +28,7 @@ export class AdminToken implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    this.expected = this.config.adminToken
-      ? digest(this.config.adminToken)
-      : Buffer.from(await this.loadOrGenerate(), 'hex');
+    this.expected = this.config.adminToken ? digest(this.config.adminToken) : Buffer.from(await this.loadOrGenerate(), 'hex');
   }
 
   /** Constant time: both sides are hashed to the same length before the comparison. */
@@ -39,22 +37,27 @@ export class AdminToken implements OnModuleInit {
   }
 
   private async loadOrGenerate(): Promise<string> {
-    await this.ensureTable();
     const token = `cadm_${randomBytes(32).toString('base64url')}`;
     const hash = digest(token).toString('hex');
-    const inserted = await this.pool.query<{ value: string }>(
-      'INSERT INTO coffer_gateway.settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING value',
-      [SETTING, hash],
-    );
-    if (inserted.rowCount) {
+    // The gateway starts right after the database was there, and it may be restarting again: wait
+    // for it. A retry finds an insert whose answer was lost as its own, and still shows the token.
+    const stored = await retryWhileDatabaseAway(() => this.storeUnlessSet(hash), waitingForPostgres(this.logger));
+    if (stored === hash) {
       // Only the gateway whose insert won shows it; the token is never readable again.
       this.logger.event('warn', 'generated an admin token: printed once on the terminal, never logged');
       process.stdout.write(`\nCoffer admin token (shown once, keep it safe): ${token}\n\n`);
-      return hash;
     }
-    const stored = await this.pool.query<{ value: string }>('SELECT value FROM coffer_gateway.settings WHERE name = $1', [
+    return stored;
+  }
+
+  /** The stored hash: `hash` if none was there. */
+  private async storeUnlessSet(hash: string): Promise<string> {
+    await this.ensureTable();
+    await this.pool.query('INSERT INTO coffer_gateway.settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [
       SETTING,
+      hash,
     ]);
+    const stored = await this.pool.query<{ value: string }>('SELECT value FROM coffer_gateway.settings WHERE name = $1', [SETTING]);
     return stored.rows[0].value;
   }
 

@@ -5,6 +5,7 @@ import { AddressLimits } from '../rate-limit/address-limits';
 import { AdminToken } from './admin-token';
 import { bearerToken } from './api-keys';
 import { ADMIN_CALLER } from './caller';
+import { failedAuthentication } from './failed-authentication';
 
 /** /admin/*: the admin token only (an app's API key is refused like any wrong token). */
 @Injectable()
@@ -18,8 +19,8 @@ export class AdminGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const token = bearerToken(request.headers.authorization);
     if (token === null || !this.adminToken.matches(token)) {
-      this.limits.authenticationFailed(request.ip);
-      throw new ApiError('UNAUTHENTICATED', 'the admin token is missing or wrong: Authorization: Bearer <admin token>');
+      const refusal = new ApiError('UNAUTHENTICATED', 'the admin token is missing or wrong: Authorization: Bearer <admin token>');
+      throw failedAuthentication(this.limits, request.ip, refusal);
     }
     request.caller = ADMIN_CALLER;
     return true;

@@ -4,8 +4,12 @@ import { ApiError } from '../http/api-error';
 import { AddressLimits } from '../rate-limit/address-limits';
 import { ApiKeyRegistry } from './api-key-registry';
 import { bearerToken, isWellFormedApiKey } from './api-keys';
+import { failedAuthentication } from './failed-authentication';
 
-/** App routes: `Authorization: Bearer <api_key>` of a live key; sets request.caller to its app and key. */
+/**
+ * App routes: `Authorization: Bearer <api_key>` of a live key; sets request.caller to its app and
+ * key. A miss counts against the client's address (failed-authentication.ts).
+ */
 @Injectable()
 export class AppAuthGuard implements CanActivate {
   constructor(
@@ -18,14 +22,11 @@ export class AppAuthGuard implements CanActivate {
     const key = bearerToken(request.headers.authorization);
     // A malformed key is refused without a lookup, so garbage never makes the registry ask the ledger.
     if (key === null || !isWellFormedApiKey(key)) {
-      this.limits.authenticationFailed(request.ip);
-      throw new ApiError('UNAUTHENTICATED', 'an API key is required: Authorization: Bearer <api_key>');
+      const refusal = new ApiError('UNAUTHENTICATED', 'an API key is required: Authorization: Bearer <api_key>');
+      throw failedAuthentication(this.limits, request.ip, refusal);
     }
     const owner = await this.registry.lookup(key);
-    if (!owner) {
-      this.limits.authenticationFailed(request.ip);
-      throw new ApiError('UNAUTHENTICATED', 'the API key is unknown or revoked');
-    }
+    if (!owner) throw failedAuthentication(this.limits, request.ip, new ApiError('UNAUTHENTICATED', 'the API key is unknown or revoked'));
     request.caller = owner;
     return true;
   }

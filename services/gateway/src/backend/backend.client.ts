@@ -6,11 +6,14 @@ import {
   CONFIG,
   currentCorrelationId,
   loadServiceKeys,
+  LOGGER,
   NATS_RECONNECT_OPTIONS,
   natsConnectionOptions,
   ServiceKeyring,
+  waitingForPostgres,
   WriterDirectory,
   type CofferConfig,
+  type JsonLogger,
 } from '@coffer/platform';
 import { ApiError } from '../http/api-error';
 import { ReplyInbox } from './reply-inbox';
@@ -27,10 +30,39 @@ interface NestReplyPacket<Answer> {
   err?: unknown;
 }
 
+/** Longest part of a service's error reply quoted in the gateway's log line. */
+const MAX_QUOTED_ERROR_CHARS = 1_000;
+
+/**
+ * The service answered with an error instead of a reply: its door refused the request (a
+ * COFFER_SERVICE_KEY that does not match after a bad rotation, clocks far apart) or its handler
+ * threw. A fault of the deployment or of our code, never the client's, and retrying will not
+ * mend it: it is answered 500 and logged by the error filter, with what the service said.
+ */
+export class BackendFailure extends Error {
+  override readonly name = 'BackendFailure';
+  constructor(
+    pattern: string,
+    readonly err: unknown,
+  ) {
+    super(`${pattern} answered with an error: ${JSON.stringify(err)?.slice(0, MAX_QUOTED_ERROR_CHARS)}`);
+  }
+
+  /**
+   * The door refused it as past its deadline: it reached the service too late (a slow delivery,
+   * or a resend at the end of its wait), which is a request not answered in time.
+   */
+  get late(): boolean {
+    return (this.err as { reason?: unknown } | null)?.reason === 'past_deadline';
+  }
+}
+
 /**
  * NATS request/reply to the backend services, always with a timeout. A request that gets no
- * answer in time is UNAVAILABLE: its outcome is unknown, so the client retries with the same
- * Idempotency-Key and the ledger's command-id dedupe makes the retry safe.
+ * answer in time (or finds nobody listening, or no connection to NATS) is UNAVAILABLE: its
+ * outcome is unknown, so the client retries with the same Idempotency-Key and the ledger's
+ * command-id dedupe makes the retry safe. A service that answers with an error is a
+ * BackendFailure (500), not an outage.
  *
  * It speaks NestJS's packet format (`{pattern, data, id}` → `{id, response | err}`) over one
  * multiplexed reply inbox (ReplyInbox). `ClientNats.send` subscribes and unsubscribes a fresh
@@ -48,10 +80,13 @@ export class BackendClient implements OnModuleInit, OnApplicationShutdown {
   /** Requests waiting for this event-loop turn's end, to leave in one socket write. */
   private departing: Array<() => void> = [];
 
-  constructor(@Inject(CONFIG) private readonly config: CofferConfig) {}
+  constructor(
+    @Inject(CONFIG) private readonly config: CofferConfig,
+    @Inject(LOGGER) private readonly logger: JsonLogger,
+  ) {}
 
   async onModuleInit(): Promise<void> {
-    this.keys = new ServiceKeyring(await loadServiceKeys(this.config));
+    this.keys = new ServiceKeyring(await loadServiceKeys(this.config, waitingForPostgres(this.logger)));
     const options = natsConnectionOptions(this.config);
     this.connection = await connect({
       ...options,
@@ -89,7 +124,8 @@ export class BackendClient implements OnModuleInit, OnApplicationShutdown {
     let reply: Reply<Result>;
     try {
       reply = await this.send<Reply<Result>>(pattern, { meta: this.meta(caller, commandId, timeoutMs), body }, timeoutMs);
-    } catch {
+    } catch (error) {
+      if (error instanceof BackendFailure && !error.late) throw error;
       throw new ApiError('UNAVAILABLE', 'the service did not answer in time: retry with the same Idempotency-Key', {
         pattern,
       });
@@ -126,7 +162,7 @@ export class BackendClient implements OnModuleInit, OnApplicationShutdown {
       this.replies().request(subject, packet, remainingMs, this.signer().signedHeaders('gateway', subject, packet)),
     );
     const decoded = JSON.parse(Buffer.from(answer.data).toString('utf8')) as NestReplyPacket<Answer>;
-    if (decoded.err !== undefined && decoded.err !== null) throw new Error(`the service failed: ${JSON.stringify(decoded.err)}`);
+    if (decoded.err !== undefined && decoded.err !== null) throw new BackendFailure(pattern, decoded.err);
     return decoded.response as Answer;
   }
 

@@ -93,6 +93,41 @@ describe('WriterRouting over a real NATS server', () => {
     expect(text((await answer).data)).toBe('re:grant-8 from writer-2');
   });
 
+  it('sends again to the same writer as soon as it is heard again after NATS had nobody for it (a NATS restart)', async () => {
+    const first = await writer('writer-1');
+    await announce(1, 'writer-1');
+    first.subscription.unsubscribe(); // NATS forgot its subscriptions; it has not reconnected yet
+    await writers.flush();
+    const started = Date.now();
+    const answer = send('grant-11');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const back = await writer('writer-1'); // it reconnects and subscribes again ...
+    await announce(1, 'writer-1'); // ... then its next announcement goes out: the same term
+    expect(text((await answer).data)).toBe('re:grant-11 from writer-1');
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(back.received).toEqual(['grant-11']);
+    expect(routing.resent).toBe(1);
+  });
+
+  it('keeps to its deadline when the writer is heard again and again but nobody listens on its subject', async () => {
+    const gone = await writer('writer-1');
+    await announce(1, 'writer-1');
+    gone.subscription.unsubscribe();
+    await writers.flush();
+    const announcing = setInterval(() => void announce(1, 'writer-1'), 50);
+    try {
+      const started = Date.now();
+      await expect(send('grant-12', 500)).rejects.toBeInstanceOf(NoAnswer);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(490);
+      expect(Date.now() - started).toBeLessThan(1000);
+      // Sent again once per announcement heard after a refusal, no more.
+      expect(routing.resent).toBeGreaterThan(0);
+      expect(routing.resent).toBeLessThanOrEqual(500 / 50 + 1);
+    } finally {
+      clearInterval(announcing);
+    }
+  });
+
   it('gives up at the deadline when no successor comes', async () => {
     const gone = await writer('writer-1');
     await announce(1, 'writer-1');

@@ -11,16 +11,19 @@ const MAX_CACHED_SUBJECTS = 64;
 
 /**
  * Delivers ledger requests to the active writer and, when another writer takes over while a
- * request waits, sends it again to the new one instead of waiting out its timeout. The bytes
- * sent again are the same (same command id, body and deadline), so a command the old writer
- * already appended is answered by the new one with its first answer (the ledger remembers
- * command ids, see README "Idempotency"); each send goes through `attempt`, the one send path.
+ * request waits, sends it again to the new one instead of waiting out its timeout; a request
+ * NATS had nobody for (the writer gone, or not yet back after a NATS restart) is sent again as
+ * soon as a writer, new or the same, is heard after it. The bytes sent again are the same (same
+ * command id, body and deadline), so a command the old writer already appended is answered by
+ * the new one with its first answer (the ledger remembers command ids, see README
+ * "Idempotency"); each send goes through `attempt`, the one send path, which signs for the
+ * subject it sends to.
  *
  * A request sent before any writer was heard of goes to the shared subject and is never sent
  * again: whoever answers it, it may be the writer we then hear of.
  */
 export class WriterRouting {
-  /** Requests sent again to a newer writer (for metrics and tests). */
+  /** Requests sent again: to a newer writer, or to the same one heard again (for metrics and tests). */
   resent = 0;
   /** Subjects by pattern: a few patterns, and one more pair per takeover (cleared when large). */
   private readonly subjects = new Map<string, string>();
@@ -36,14 +39,16 @@ export class WriterRouting {
     for (let sends = 0; ; sends++) {
       const route = this.directory.route(pattern);
       if (sends > 0) this.resent++;
+      const sentAt = this.directory.now();
       try {
         const answer = await this.untilSuperseded(attempt(this.subject(route.pattern), deadline - Date.now()), route);
         if (answer !== SUPERSEDED) return answer;
       } catch (error) {
-        // The writer addressed is gone (NATS dropped its subscriptions): wait for its successor.
+        // Nobody listens on the writer's subject: it is gone (wait for its successor), or NATS
+        // restarted and forgot it (wait until it is heard again, about 250 ms after it reconnects).
         if (!(error instanceof NoResponders) || route.term === undefined) throw error;
         const remaining = deadline - Date.now();
-        if (remaining <= 0 || !(await this.directory.newerTerm(route.term, remaining))) throw new NoAnswer('no answer in time');
+        if (remaining <= 0 || !(await this.directory.announcedSince(route.term, sentAt, remaining))) throw new NoAnswer('no answer in time');
       }
       if (deadline - Date.now() <= 0) throw new NoAnswer('no answer in time');
     }

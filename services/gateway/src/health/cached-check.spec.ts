@@ -13,19 +13,22 @@ describe('CachedCheck', () => {
     expect(cached.runs).toBe(2);
   });
 
-  it('shares a check that is still running, however long it takes', async () => {
+  it('shares a running check within the interval only: one that never ends holds no caller after it', async () => {
     let now = 0;
     const finishers: Array<(value: string) => void> = [];
     const cached = new CachedCheck(() => new Promise<string>((resolve) => finishers.push(resolve)), 1000, () => now);
-    const first = cached.get();
-    now = 5000;
-    const second = cached.get();
-    finishers[0]('slow');
-    expect(await Promise.all([first, second])).toEqual(['slow', 'slow']);
+    const hung = cached.get(); // never finishes
+    now = 999;
+    expect(cached.get()).toBe(hung); // within the interval: the same check, running
     expect(cached.runs).toBe(1);
-    const third = cached.get(); // finished, but started more than a second ago: it runs again
+    now = 1000;
+    const fresh = cached.get();
+    expect(fresh).not.toBe(hung);
     finishers[1]('fresh');
-    expect(await third).toBe('fresh');
+    expect(await fresh).toBe('fresh');
+    expect(cached.runs).toBe(2);
+    now = 1999;
+    expect(await cached.get()).toBe('fresh'); // the new check serves its own interval
     expect(cached.runs).toBe(2);
   });
 

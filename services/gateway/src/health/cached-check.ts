@@ -5,11 +5,14 @@
 export const READY_CACHE_MS = 1000;
 
 /**
- * A check whose answer is shared: callers within `ttlMs` of its start, and every caller while it
- * runs, get the same answer, so however many ask, the check runs at most once per interval.
+ * A check whose answer is shared: every caller within `ttlMs` of a check's start gets that
+ * check's answer, finished or still running, so however many ask, a check starts at most once
+ * per interval. A caller after the interval starts a new check even if the last one still runs:
+ * one check that hangs must not hold every later caller. (Each check bounds its own probes, so
+ * no more than their timeout over `ttlMs` checks are ever running at once.)
  */
 export class CachedCheck<T> {
-  private latest: { startedAt: number; running: boolean; answer: Promise<T> } | undefined;
+  private latest: { startedAt: number; answer: Promise<T> } | undefined;
   /** How many times the check itself ran. */
   runs = 0;
 
@@ -21,16 +24,10 @@ export class CachedCheck<T> {
 
   get(): Promise<T> {
     const now = this.clock();
-    const latest = this.latest;
-    if (latest && (latest.running || now - latest.startedAt < this.ttlMs)) return latest.answer;
+    if (this.latest && now - this.latest.startedAt < this.ttlMs) return this.latest.answer;
     this.runs++;
     const answer = this.check();
-    const current = { startedAt: now, running: true, answer };
-    this.latest = current;
-    const settled = () => {
-      current.running = false;
-    };
-    answer.then(settled, settled);
+    this.latest = { startedAt: now, answer };
     return answer;
   }
 }

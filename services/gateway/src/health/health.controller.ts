@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import type { Pool } from 'pg';
+import type { Pool, QueryConfig } from 'pg';
 import { PATTERNS, type HealthReply } from '@coffer/contracts';
 import { LOGGER, type JsonLogger } from '@coffer/platform';
 import { BackendClient } from '../backend/backend.client';
@@ -9,7 +9,19 @@ import { RETRY_AFTER_SECONDS } from '../http/dependency-outage';
 import { DB_POOL } from '../tokens';
 import { CachedCheck, READY_CACHE_MS } from './cached-check';
 
-const PROBE_TIMEOUT_MS = 1000;
+/**
+ * Longest a readiness probe of one dependency may take: a dependency that has not answered by
+ * then is unavailable. A frozen or partitioned server sends no reset, so without it /ready
+ * would wait for the driver's own timeouts (the query timeout, NATS's ping interval: seconds to
+ * minutes) instead of saying 503.
+ */
+export const READY_PROBE_TIMEOUT_MS = 1000;
+/**
+ * The database probe, with its own query timeout (pg takes it per query; its types do not say
+ * so), so a probe given up on frees its pool connection then, not at the pool's query timeout.
+ */
+const READY_QUERY: QueryConfig & { query_timeout: number } = { text: 'SELECT 1', query_timeout: READY_PROBE_TIMEOUT_MS };
+
 /**
  * What /ready says of a dependency: never its error text (anyone may ask, and a driver's message
  * names hosts, users, subjects). The reason is logged for the operators, once per change.
@@ -57,11 +69,11 @@ export class HealthController {
   private async checkDependencies(): Promise<Readiness> {
     const [database, nats, ledger] = await Promise.all([
       this.check('database', async () => {
-        await this.pool.query('SELECT 1');
+        await this.pool.query(READY_QUERY);
       }),
       this.check('nats', () => this.backend.roundTrip()),
       this.check('ledger', async () => {
-        const answer = await this.backend.probe<HealthReply>(PATTERNS.health('ledger'), PROBE_TIMEOUT_MS);
+        const answer = await this.backend.probe<HealthReply>(PATTERNS.health('ledger'), READY_PROBE_TIMEOUT_MS);
         if (answer.status !== 'ok') throw new Error('ledger is not ok');
       }),
     ]);
@@ -71,7 +83,7 @@ export class HealthController {
 
   private async check(name: string, probe: () => Promise<void>): Promise<Check> {
     try {
-      await probe();
+      await within(probe(), READY_PROBE_TIMEOUT_MS);
       this.failing.delete(name);
       return 'ok';
     } catch (error) {
@@ -83,4 +95,13 @@ export class HealthController {
       return 'unavailable';
     }
   }
+}
+
+/** The probe's outcome, or a rejection once `timeoutMs` has passed (the probe itself is left to end on its own). */
+function within(probe: Promise<void>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([probe, expired]).finally(() => clearTimeout(timer));
 }

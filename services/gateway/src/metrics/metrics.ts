@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 /** The gateway's Prometheus registry: one per app instance, so tests can boot several. */
 export class GatewayMetrics {
@@ -21,14 +21,21 @@ export class GatewayMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'coffer_gateway_' });
   }
 
-  /** Ledger requests sent again to a new writer after a takeover, read at scrape time. */
+  /**
+   * Ledger requests sent again (to a new writer after a takeover, or to the same one heard again
+   * after NATS had nobody for it). The sender counts them itself; the counter catches up at
+   * each scrape, so the hot path pays nothing for it.
+   */
   countResends(resent: () => number): void {
-    new Gauge({
-      name: 'coffer_ledger_requests_resent',
-      help: 'Ledger requests this gateway sent again to a new writer after a takeover (a counter: use rate())',
+    let counted = 0;
+    new Counter({
+      name: 'coffer_ledger_requests_resent_total',
+      help: 'Ledger requests this gateway sent again to a writer: a new one after a takeover, or the same one heard again after "no responders"',
       registers: [this.registry],
       collect() {
-        this.set(resent());
+        const total = resent();
+        this.inc(total - counted);
+        counted = total;
       },
     });
   }

@@ -13,20 +13,28 @@ describe('AddressLimits', () => {
     expect(limits.admitUnauthenticated('10.0.0.1').allowed).toBe(false);
   });
 
-  it('lets an address try credentials until its failures used up their burst, then refuses it until they flow back', () => {
+  it('lets an address fail to authenticate a burst of twice the rate, then refuses its failures until they flow back', () => {
     let now = 0;
     const limits = new AddressLimits({ unauthenticatedPerSecond: 100, authFailuresPerSecond: 2 }, () => now);
-    for (let failure = 0; failure < 4; failure++) {
-      expect(limits.mayAuthenticate('10.0.0.1')).toEqual({ allowed: true });
-      limits.authenticationFailed('10.0.0.1');
-    }
-    expect(limits.mayAuthenticate('10.0.0.1')).toEqual({ allowed: false, retryAfterSeconds: 1 });
-    expect(limits.mayAuthenticate('10.0.0.2')).toEqual({ allowed: true });
+    for (let failure = 0; failure < 4; failure++) expect(limits.authenticationFailed('10.0.0.1')).toEqual({ allowed: true });
+    expect(limits.authenticationFailed('10.0.0.1')).toEqual({ allowed: false, retryAfterSeconds: 1 });
+    expect(limits.authenticationFailed('10.0.0.2')).toEqual({ allowed: true });
     now = 499;
-    expect(limits.mayAuthenticate('10.0.0.1').allowed).toBe(false);
+    expect(limits.authenticationFailed('10.0.0.1').allowed).toBe(false);
     now = 500; // one failure's worth back at 2 per second
-    expect(limits.mayAuthenticate('10.0.0.1')).toEqual({ allowed: true });
-    expect(limits.mayAuthenticate('10.0.0.1')).toEqual({ allowed: true }); // asking takes nothing
+    expect(limits.authenticationFailed('10.0.0.1')).toEqual({ allowed: true });
+    expect(limits.authenticationFailed('10.0.0.1').allowed).toBe(false);
+  });
+
+  it('counts an IPv6 /64 as one address, and an IPv4-mapped address as its IPv4 one', () => {
+    const limits = new AddressLimits({ unauthenticatedPerSecond: 1, authFailuresPerSecond: 1 }, () => 0);
+    expect(limits.admitUnauthenticated('2001:db8:1:2::1').allowed).toBe(true);
+    expect(limits.admitUnauthenticated('2001:db8:1:2::ffff').allowed).toBe(true);
+    expect(limits.admitUnauthenticated('2001:db8:1:2:aaaa:bbbb:cccc:dddd')).toEqual({ allowed: false, retryAfterSeconds: 1 });
+    expect(limits.admitUnauthenticated('2001:db8:1:3::1').allowed).toBe(true); // the next /64
+    expect(limits.authenticationFailed('192.0.2.1').allowed).toBe(true);
+    expect(limits.authenticationFailed('::ffff:192.0.2.1').allowed).toBe(true);
+    expect(limits.authenticationFailed('192.0.2.1').allowed).toBe(false);
   });
 
   it(`keeps at most ${MAX_TRACKED_ADDRESSES} addresses per kind, forgetting the least recently seen`, () => {
@@ -39,6 +47,6 @@ describe('AddressLimits', () => {
     // the newest are still limited, the oldest were forgotten (a fresh burst)
     limits.admitUnauthenticated(`addr-${MAX_TRACKED_ADDRESSES + 499}`);
     expect(limits.admitUnauthenticated(`addr-${MAX_TRACKED_ADDRESSES + 499}`).allowed).toBe(false);
-    expect(limits.mayAuthenticate('addr-0')).toEqual({ allowed: true });
+    expect(limits.authenticationFailed('addr-0')).toEqual({ allowed: true });
   });
 });

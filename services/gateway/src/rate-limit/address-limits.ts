@@ -2,10 +2,12 @@
  * Limits per client address, for what no app key pays for: requests without credentials (health,
  * readiness, metrics, docs, unknown routes, a missing key) and failed authentications. A flood or
  * a key-guessing run from one address then costs that address alone: it gets 429 with
- * Retry-After, every other address is served as before. Authenticated requests never touch these
- * buckets (their app's own limit applies), so one address serving many apps is not slowed.
+ * Retry-After, every other address is served as before. Credentials that are found never touch
+ * these buckets (their app's own limit applies), so one address serving many apps, or a NAT or
+ * proxy shared with someone who sends wrong keys, is not slowed.
  */
 import { Lru } from '@coffer/platform';
+import { addressKey } from './client-address';
 import { TokenBucket, type RateVerdict } from './token-bucket';
 
 /**
@@ -40,15 +42,12 @@ export class AddressLimits {
     return verdict(this.bucket(this.unauthenticated, address, this.settings.unauthenticatedPerSecond).take(this.clock()));
   }
 
-  /** A request with credentials: refused while the address's failed authentications have used up its bucket. */
-  mayAuthenticate(address: string): RateVerdict {
-    const bucket = this.failures.get(address);
-    return bucket ? verdict(bucket.peek(this.clock())) : { allowed: true };
-  }
-
-  /** Credentials that were wrong: counted against the address. */
-  authenticationFailed(address: string): void {
-    this.bucket(this.failures, address, this.settings.authFailuresPerSecond).take(this.clock());
+  /**
+   * Credentials that were not found: takes from the address's failure bucket. Refused (429
+   * rather than 401) once it is empty, so a key-guessing run learns nothing more until it flows back.
+   */
+  authenticationFailed(address: string): RateVerdict {
+    return verdict(this.bucket(this.failures, address, this.settings.authFailuresPerSecond).take(this.clock()));
   }
 
   /** Addresses tracked (for tests of the bound). */
@@ -57,10 +56,11 @@ export class AddressLimits {
   }
 
   private bucket(table: Lru<string, TokenBucket>, address: string, perSecond: number): TokenBucket {
-    let bucket = table.get(address);
+    const key = addressKey(address);
+    let bucket = table.get(key);
     if (!bucket) {
       bucket = new TokenBucket(perSecond, perSecond * 2, this.clock());
-      table.set(address, bucket);
+      table.set(key, bucket);
     }
     return bucket;
   }

@@ -1,4 +1,4 @@
-import { COMPOSE_NATS_OPTIONS, NATS_USERS, natsServerConfig, permissionsOf } from './nats-config';
+import { accountOf, ANALYTICS_MAX_CONSUMERS, COMPOSE_NATS_OPTIONS, NATS_USERS, natsServerConfig, permissionsOf } from './nats-config';
 
 describe('nats-config', () => {
   const made = natsServerConfig({ ...COMPOSE_NATS_OPTIONS, prefix: 'coffer' });
@@ -18,6 +18,23 @@ describe('nats-config', () => {
     expect(made.conf).toMatch(/tls \{\n {2}cert_file: "\/etc\/nats\/tls\/server-cert.pem"\n {2}key_file: "\/etc\/nats\/tls\/server-key.pem"/);
     expect(made.conf).toMatch(/accounts \{\n {2}COFFER \{\n {4}jetstream: enabled/);
     expect(made.conf).toContain('http_port: 8222');
+  });
+
+  it("puts analytics alone in an account with one stream (the feed's mirror) and a bounded number of consumers", () => {
+    expect(NATS_USERS.filter((user) => accountOf(user) === 'ANALYTICS')).toEqual(['analytics']);
+    expect(made.conf).toContain(`ANALYTICS {\n    jetstream: { max_mem: -1, max_file: -1, max_streams: 1, max_consumers: ${ANALYTICS_MAX_CONSUMERS} }`);
+    // The projector is told where to make the mirror; no one else is.
+    expect(NATS_USERS.filter((user) => made.env[user].includes('COFFER_FEED_MIRROR_ACCOUNT='))).toEqual(['projector']);
+    expect(made.env.projector).toContain('COFFER_FEED_MIRROR_ACCOUNT=ANALYTICS\n');
+    // The services' account shares with analytics' only what the mirror follows the feed with.
+    const exports = made.conf.slice(made.conf.indexOf('COFFER {'), made.conf.indexOf('ANALYTICS {')).match(/\{ (service|stream): "[^"]+"/g);
+    expect(exports).toEqual([
+      '{ service: "$JS.API.CONSUMER.CREATE.COFFER_EVENTS"',
+      '{ service: "$JS.API.CONSUMER.CREATE.COFFER_EVENTS.>"',
+      '{ service: "$JS.FC.COFFER_EVENTS.>"',
+      '{ stream: "coffer.feed-mirror.>"',
+    ]);
+    expect(permissionsOf('coffer').analytics.publish.some((subject) => subject.startsWith('$JS.COFFER.') || subject.startsWith('$JS.FC.'))).toBe(false);
   });
 
   it('lets only the gateway and the achievements service (for rewards) publish on command subjects', () => {

@@ -3,7 +3,8 @@
  * which each component is its own NATS user allowed exactly what it does (README, "Trust
  * model"), with TLS. The request signatures are the defence when NATS has no users (the embedded
  * `npm start`); these permissions are the defence in depth, and they also keep readers away from
- * what is not theirs (another user's replies, the commands on the wire).
+ * what is not theirs (another user's replies, the commands on the wire). The services share one
+ * account; analytics has one of its own, with a mirror of the feed (../feed/feed-mirror.ts).
  *
  * Written to one folder: nats.conf (users with passwords: keep it private), one <user>.env per
  * component (its NATS_URL and NATS_CA_FILE, for docker compose's env_file), and a private CA with
@@ -15,9 +16,18 @@ import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import { PATTERNS, subjects } from '@coffer/contracts';
 import { inboxPrefixOf } from '@coffer/platform';
+import { ANALYTICS_ACCOUNT, importedJetStreamApi, mirrorDeliverPrefix, SERVICES_ACCOUNT } from '../feed/feed-mirror';
 
 export const NATS_USERS = ['gateway', 'ledger', 'achievements', 'projector', 'analytics'] as const;
 export type NatsUser = (typeof NATS_USERS)[number];
+
+/** The account each user belongs to: analytics alone in its own. */
+export function accountOf(user: NatsUser): string {
+  return user === 'analytics' ? ANALYTICS_ACCOUNT : SERVICES_ACCOUNT;
+}
+
+/** Consumers the analytics account may hold at once (its users' readers of the feed). */
+export const ANALYTICS_MAX_CONSUMERS = 100;
 
 export interface NatsConfigOptions {
   prefix: string;
@@ -33,6 +43,8 @@ export interface NatsConfigOptions {
   /** Where the services find the CA certificate (inside their containers). */
   clientCaFile: string;
   passwords?: Partial<Record<NatsUser, string>>;
+  /** ANALYTICS_MAX_CONSUMERS unless given (tests meet the limit with fewer). */
+  analyticsMaxConsumers?: number;
 }
 
 export const COMPOSE_NATS_OPTIONS: Omit<NatsConfigOptions, 'prefix'> = {
@@ -95,12 +107,14 @@ export function permissionsOf(prefix: string): Record<NatsUser, Permissions> {
         `$JS.API.STREAM.INFO.${stream}`,
         `$JS.API.STREAM.CREATE.${stream}`,
         `$JS.API.STREAM.MSG.GET.${stream}`,
+        // Analytics' mirror of the feed, in its account (the import of its stream API for it).
+        ...analyticsMirrorApi(stream).map((subject) => importedFrom(ANALYTICS_ACCOUNT, subject)),
       ],
       subscribe: [health('projector'), inbox('projector')],
       respond: true,
     },
     analytics: {
-      // Read the feed: consumers of their own on the stream, nothing else.
+      // In its own account: read the mirror of the feed there, with consumers of its own, nothing else.
       publish: [
         '$JS.API.INFO',
         `$JS.API.STREAM.INFO.${stream}`,
@@ -118,6 +132,56 @@ export function permissionsOf(prefix: string): Record<NatsUser, Permissions> {
   };
 }
 
+/** Analytics' account's stream API the projector makes the mirror with. */
+function analyticsMirrorApi(stream: string): string[] {
+  return [`$JS.API.STREAM.INFO.${stream}`, `$JS.API.STREAM.CREATE.${stream}`];
+}
+
+/** A JetStream API subject as the other account imports it (`$JS.<account>.API.…`). */
+function importedFrom(account: string, subject: string): string {
+  return subject.replace(/^\$JS\.API\./, `${importedJetStreamApi(account)}.`);
+}
+
+interface AccountLinks {
+  exports: string[];
+  imports: string[];
+}
+
+/**
+ * What the services' account exports to analytics' for the mirror to follow the feed (the source
+ * consumer's creation, its flow control, its deliveries), and what it imports from analytics' to
+ * make the mirror. Only JetStream's own mirroring uses the former: the analytics user may publish
+ * on none of them.
+ */
+function accountLinks(prefix: string): { services: AccountLinks; analytics: AccountLinks } {
+  const stream = subjects(prefix).eventsStream;
+  const deliveries = `${mirrorDeliverPrefix(prefix)}.>`;
+  const consumerCreate = [`$JS.API.CONSUMER.CREATE.${stream}`, `$JS.API.CONSUMER.CREATE.${stream}.>`];
+  const flowControl = `$JS.FC.${stream}.>`;
+  const serviceExport = (account: string) => (subject: string) => `{ service: ${quote(subject)}, accounts: ${list([account])} }`;
+  const serviceImport = (account: string, subject: string, as: string) =>
+    `{ service: { account: ${quote(account)}, subject: ${quote(subject)} }, to: ${quote(as)} }`;
+  return {
+    services: {
+      exports: [
+        ...[...consumerCreate, flowControl].map(serviceExport(ANALYTICS_ACCOUNT)),
+        `{ stream: ${quote(deliveries)}, accounts: ${list([ANALYTICS_ACCOUNT])} }`,
+      ],
+      imports: analyticsMirrorApi(stream).map((subject) =>
+        serviceImport(ANALYTICS_ACCOUNT, subject, importedFrom(ANALYTICS_ACCOUNT, subject)),
+      ),
+    },
+    analytics: {
+      exports: analyticsMirrorApi(stream).map(serviceExport(SERVICES_ACCOUNT)),
+      imports: [
+        ...consumerCreate.map((subject) => serviceImport(SERVICES_ACCOUNT, subject, importedFrom(SERVICES_ACCOUNT, subject))),
+        serviceImport(SERVICES_ACCOUNT, flowControl, flowControl),
+        `{ stream: { account: ${quote(SERVICES_ACCOUNT)}, subject: ${quote(deliveries)} } }`,
+      ],
+    },
+  };
+}
+
 /** A password that needs no quoting in a config file or escaping in a URL. */
 export function natsPassword(): string {
   return randomBytes(24).toString('base64url');
@@ -130,14 +194,17 @@ const list = (values: string[]) => `[${values.map(quote).join(', ')}]`;
 export function natsServerConfig(options: NatsConfigOptions): { conf: string; env: Record<NatsUser, string>; passwords: Record<NatsUser, string> } {
   const passwords = Object.fromEntries(NATS_USERS.map((user) => [user, options.passwords?.[user] ?? natsPassword()])) as Record<NatsUser, string>;
   const permissions = permissionsOf(options.prefix);
-  const users = NATS_USERS.map((user) => {
-    const allowed = permissions[user];
-    const respond = allowed.respond ? ', allow_responses: true' : '';
-    return [
-      `      { user: ${quote(user)}, password: ${quote(passwords[user])},`,
-      `        permissions: { publish: { allow: ${list(allowed.publish)} }, subscribe: { allow: ${list(allowed.subscribe)} }${respond} } }`,
-    ].join('\n');
-  });
+  const usersOf = (account: string) =>
+    NATS_USERS.filter((user) => accountOf(user) === account).map((user) => {
+      const allowed = permissions[user];
+      const respond = allowed.respond ? ', allow_responses: true' : '';
+      return [
+        `      { user: ${quote(user)}, password: ${quote(passwords[user])},`,
+        `        permissions: { publish: { allow: ${list(allowed.publish)} }, subscribe: { allow: ${list(allowed.subscribe)} }${respond} } }`,
+      ].join('\n');
+    });
+  const links = accountLinks(options.prefix);
+  const entries = (lines: string[]) => lines.map((line) => `      ${line}`).join('\n');
   const conf = `# Coffer's NATS for prefix ${quote(options.prefix)}: made by \`npm run coffer -- nats-config\`.
 # It holds every component's password: keep it private (mode 600).
 port: ${options.port}
@@ -155,10 +222,29 @@ tls {
 }
 
 accounts {
-  COFFER {
+  ${SERVICES_ACCOUNT} {
     jetstream: enabled
     users: [
-${users.join(',\n')}
+${usersOf(SERVICES_ACCOUNT).join(',\n')}
+    ]
+    exports: [
+${entries(links.services.exports)}
+    ]
+    imports: [
+${entries(links.services.imports)}
+    ]
+  }
+  # Analytics alone, with its mirror of the feed: what JetStream publishes for it stays here.
+  ${ANALYTICS_ACCOUNT} {
+    jetstream: { max_mem: -1, max_file: -1, max_streams: 1, max_consumers: ${options.analyticsMaxConsumers ?? ANALYTICS_MAX_CONSUMERS} }
+    users: [
+${usersOf(ANALYTICS_ACCOUNT).join(',\n')}
+    ]
+    exports: [
+${entries(links.analytics.exports)}
+    ]
+    imports: [
+${entries(links.analytics.imports)}
     ]
   }
 }
@@ -167,7 +253,8 @@ ${users.join(',\n')}
     NATS_USERS.map((user) => [
       user,
       `# ${user}'s NATS user: made by \`npm run coffer -- nats-config\`; keep it private.\n` +
-        `NATS_URL=tls://${user}:${passwords[user]}@${options.host}:${options.port}\nNATS_CA_FILE=${options.clientCaFile}\n`,
+        `NATS_URL=tls://${user}:${passwords[user]}@${options.host}:${options.port}\nNATS_CA_FILE=${options.clientCaFile}\n` +
+        (user === 'projector' ? `COFFER_FEED_MIRROR_ACCOUNT=${ANALYTICS_ACCOUNT}\n` : ''),
     ]),
   ) as Record<NatsUser, string>;
   return { conf, env, passwords };

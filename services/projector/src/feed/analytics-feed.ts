@@ -1,11 +1,23 @@
-import { connect, JSONCodec, RetentionPolicy, StorageType, type JetStreamClient, type NatsConnection } from 'nats';
+import {
+  connect,
+  JSONCodec,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type NatsConnection,
+  type NatsError,
+  type StreamConfig,
+} from 'nats';
 import type { Pool } from 'pg';
 import { contextOf, isDomainEventType, subjects, type DomainEventType, type Subjects } from '@coffer/contracts';
 import { toEnvelope, type EventStore, type RecordedEvent, type Subscription } from '@coffer/event-store';
-import { natsConnectionOptions, type JsonLogger, type NatsEndpoint } from '@coffer/platform';
+import { NATS_RECONNECT_OPTIONS, natsConnectionOptions, retryDelayMs, sleep, type JsonLogger, type NatsEndpoint } from '@coffer/platform';
 import { ensureQuarantine, FEED_CONSUMER, quarantine } from '../quarantine';
+import { importedJetStreamApi, mirrorConfig } from './feed-mirror';
 
-const RETRY_MS = 500;
+/** JetStream's error code for a stream that does not exist (JSStreamNotFoundErr). */
+const STREAM_NOT_FOUND = 10059;
 /** Room left in a NATS message for the headers a JetStream publish adds (message id, expected sequence). */
 const HEADER_ROOM_BYTES = 1024;
 const codec = JSONCodec();
@@ -39,8 +51,9 @@ export class AnalyticsFeed {
 
   constructor(
     private readonly store: EventStore,
-    private readonly nats: NatsEndpoint,
-    prefix: string,
+    /** With `feedMirrorAccount`: analytics reads a mirror of the stream in that NATS account (feed-mirror.ts). */
+    private readonly nats: NatsEndpoint & { feedMirrorAccount?: string | undefined },
+    private readonly prefix: string,
     private readonly logger: JsonLogger,
     /** Where unpublishable events are quarantined. */
     private readonly pool: Pool,
@@ -52,20 +65,36 @@ export class AnalyticsFeed {
     this.loop = this.run();
   }
 
+  /**
+   * Every (re)start goes the whole way: connection, stream, last message, subscription. A step
+   * that failed (JetStream not ready just after NATS started, a stream lost) is done again on
+   * the next attempt, never taken as done because an earlier step was.
+   */
   private async run(): Promise<void> {
+    let failures = 0;
     while (!this.stopped) {
       try {
         await this.ensureQuarantine();
-        await this.connect();
-        const after = await this.lastPublished();
+        const nc = await this.connection();
+        await this.ensureStream(nc);
+        const after = await this.lastPublished(nc);
         // Stopped while starting: a subscription made now would have nobody to stop it.
         if (this.stopped) return;
-        this.subscription = this.store.subscribeToAll((events) => this.publish(events), { after, batchSize: 500, minReadIntervalMs: 50 });
+        const publish = async (events: RecordedEvent[]) => {
+          await this.publish(events);
+          failures = 0;
+        };
+        this.subscription = this.store.subscribeToAll(publish, { after, batchSize: 500, minReadIntervalMs: 50 });
         await this.subscription.done;
       } catch (error) {
         if (this.stopped) return;
-        this.logger.event('warn', 'analytics feed paused, resuming from the stream', { error: (error as Error).message });
-        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+        failures++;
+        // Every failure while NATS is away would say the same: the first one is enough.
+        this.logger.event(failures === 1 ? 'warn' : 'debug', 'analytics feed paused, resuming from the stream', {
+          error: (error as Error).message,
+          attempt: failures,
+        });
+        await sleep(retryDelayMs(failures));
       }
     }
   }
@@ -75,36 +104,41 @@ export class AnalyticsFeed {
     this.quarantineReady = true;
   }
 
-  private async connect(): Promise<void> {
-    if (this.nc && !this.nc.isClosed()) return;
+  private async connection(): Promise<NatsConnection> {
+    if (this.nc && !this.nc.isClosed()) return this.nc;
     this.nc = await connect({
       ...natsConnectionOptions(this.nats),
       name: 'coffer-analytics-feed',
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 250,
+      ...NATS_RECONNECT_OPTIONS,
+      // The loop retries a first connection that fails; one that waited for NATS could not be
+      // given up on, and stop() would wait for it.
+      waitOnFirstConnect: false,
       // A stack trace captured per publish was 7% of this process's CPU; a failed publish is
       // retried from the stream's last message either way.
       noAsyncTraces: true,
     });
-    const jsm = await this.nc.jetstreamManager();
-    const name = this.subjects.eventsStream;
-    try {
-      await jsm.streams.info(name);
-    } catch {
-      await jsm.streams.add({
-        name,
-        subjects: [this.subjects.allEvents],
-        storage: StorageType.File,
-        retention: RetentionPolicy.Limits,
-        duplicate_window: 2 * 60 * 1_000_000_000,
-      });
-    }
     this.js = this.nc.jetstream();
+    return this.nc;
+  }
+
+  /** Makes the stream, and analytics' mirror of it, when missing (first start, or lost with NATS's store). */
+  private async ensureStream(nc: NatsConnection): Promise<void> {
+    await ensure(await nc.jetstreamManager(), {
+      name: this.subjects.eventsStream,
+      subjects: [this.subjects.allEvents],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      duplicate_window: 2 * 60 * 1_000_000_000,
+    });
+    const account = this.nats.feedMirrorAccount;
+    if (account === undefined) return;
+    // Its account's API answers only for this stream: no API info to check first.
+    await ensure(await nc.jetstreamManager({ apiPrefix: importedJetStreamApi(account), checkAPI: false }), mirrorConfig(this.prefix));
   }
 
   /** Global position of the newest event in the stream: where publishing resumes. */
-  private async lastPublished(): Promise<bigint | undefined> {
-    const jsm = await this.nc!.jetstreamManager();
+  private async lastPublished(nc: NatsConnection): Promise<bigint | undefined> {
+    const jsm = await nc.jetstreamManager();
     const info = await jsm.streams.info(this.subjects.eventsStream);
     this.lastSequence = info.state.last_seq;
     if (info.state.last_seq === 0 || info.state.messages === 0) return undefined;
@@ -154,5 +188,15 @@ export class AnalyticsFeed {
     await this.subscription?.stop();
     await this.loop;
     await this.nc?.drain().catch(() => undefined);
+  }
+}
+
+/** Adds the stream unless one of its name exists. */
+async function ensure(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  try {
+    await jsm.streams.info(config.name);
+  } catch (error) {
+    if ((error as NatsError).api_error?.err_code !== STREAM_NOT_FOUND) throw error;
+    await jsm.streams.add(config);
   }
 }
