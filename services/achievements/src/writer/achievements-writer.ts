@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   DEFAULT_IDEMPOTENCY_RETENTION_MS,
   EVENT_SCHEMA_VERSIONS,
+  upcastEvent,
   isAchievementKey,
   refusal,
   type AchievementCommand,
@@ -462,7 +463,9 @@ export class AchievementsWriter {
   }
 }
 
-function applied(event: RecordedEvent): AppliedEvent {
+/** An event as the store holds it, upcast to the current catalog (upcast.ts), as the fold applies it. */
+function applied(stored: RecordedEvent): AppliedEvent {
+  const event = upcastEvent(stored);
   return {
     ...({ type: event.type, data: event.data } as AchievementEvent),
     metadata: event.metadata as AppliedEvent['metadata'],
