@@ -2,13 +2,13 @@
  * Domain events of the ledger context. Amounts are decimal strings (exact), times ISO-8601.
  * Every type here is version 1; a change to a data shape adds a version and an upcaster.
  *
- * Accounts are named `user:<user_id>`, `house:<app_id>` and `treasury`. A transaction moves
+ * Accounts are AccountIds (values/account-id.ts): a wallet, a house or the treasury. A transaction moves
  * `amount` from `debit_account` to `credit_account` (double entry): an account's balance is
  * its credits minus its debits, so per currency all balances sum to zero.
  */
 import type { ErrorCode } from '../errors';
+import type { AccountId } from '../values/account-id';
 
-export type AccountId = string;
 export type TransactionKind = 'credit' | 'debit' | 'transfer' | 'grant';
 
 export interface AppRegistered {

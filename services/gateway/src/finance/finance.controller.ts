@@ -27,7 +27,7 @@ import { Command, LedgerCommands, type CommandContext } from '../commands/ledger
 import { ApiError } from '../http/api-error';
 import { ApiErrors, ApiIdempotent, COMMAND_RESPONSE_HEADERS } from '../http/api-docs';
 import { currencyOrDefault, descriptionOrNull, exactAmount, exactUserId } from '../http/normalize';
-import { UserIdParam } from '../http/path-params';
+import { UserIdParam, userIdParamDoc } from '../http/path-params';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { ReadConsistency } from '../reads/consistency';
 import { ReadModels } from '../reads/read-models';
@@ -103,7 +103,7 @@ export class FinanceController {
       'available = posted − pending_debit. An unknown user has no lines (zero everywhere). From the read ' +
       "models, after this app's own last write (read-your-writes); consistency=strong asks the ledger itself.",
   })
-  @ApiParam({ name: 'user_id', schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' } })
+  @ApiParam(userIdParamDoc('user_id'))
   @ApiOkResponse({ type: BalanceView })
   @ApiErrors('VALIDATION_FAILED')
   async balance(

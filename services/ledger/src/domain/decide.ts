@@ -5,6 +5,7 @@
 import {
   parseAmount,
   refusal,
+  type AccountId,
   type LedgerCommand,
   type LedgerEvent,
   type PayReward,
@@ -278,10 +279,10 @@ interface TransactionIntent {
   app_id: string | null;
   event_id: number | null;
   user: string;
-  debit: string;
+  debit: AccountId;
   /** The user credited, or null when the credit goes to `creditAccount`. */
   creditUser: string | null;
-  creditAccount?: string;
+  creditAccount?: AccountId;
   amount: string;
   currency: string;
   description: string | null;
@@ -308,7 +309,7 @@ function transaction(state: LedgerState, intent: TransactionIntent): Decision {
     kind: intent.kind,
     user_id: intent.user,
     debit_account: intent.debit,
-    credit_account: intent.creditUser !== null ? userAccount(intent.creditUser) : (intent.creditAccount as string),
+    credit_account: intent.creditUser !== null ? userAccount(intent.creditUser) : (intent.creditAccount as AccountId),
     amount: amount.toString(),
     currency: intent.currency,
     description: intent.description,
