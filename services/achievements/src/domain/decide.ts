@@ -2,7 +2,8 @@
  * decide(command, state, context): the achievements rules. Pure: time comes in with the
  * context, ids are derived from the command, so the same inputs always give the same events.
  *
- * - keys are unique per app; registering the very same definition again changes nothing;
+ * - keys are unique per app; registering the very same definition again changes nothing and
+ *   answers the existing one, another definition under a taken key is a CONFLICT;
  * - goal and reward are fixed once registered (PATCH changes name, description, icon, hidden);
  * - progress never exceeds the goal and never goes back; reaching the goal unlocks once;
  * - a command id seen before answers its first reply again (with a request hash: refuses another hash).
@@ -108,11 +109,11 @@ function register(existing: AchievementDefinition | null, command: RegisterAchie
     reward: command.reward ? { amount: command.reward.amount, currency: command.reward.currency } : null,
   };
   if (existing) {
-    // Apps often register their achievements at every start: the same definition is a no-op.
+    // Apps often register their achievements at every start: the same definition is a no-op,
+    // answered with the existing achievement. Another one would silently change what users
+    // earned (goal and reward are fixed): the key is taken (API.md, 409 CONFLICT).
     if (sameDefinition(existing, wanted)) return events();
-    return refuse('VALIDATION_FAILED', `achievement ${command.key} already exists with another definition`, {
-      fields: { key: ['an achievement with this key already exists in this app'] },
-    });
+    return refuse('CONFLICT', `achievement ${command.key} already exists with another definition`, { key: command.key });
   }
   return events({
     type: 'AchievementRegistered',
