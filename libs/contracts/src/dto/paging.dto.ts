@@ -6,7 +6,13 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { ACHIEVEMENT_CURSOR_PATTERN, APP_CURSOR_PATTERN, CURSOR_MESSAGE, cursorSchema, USER_ACHIEVEMENT_CURSOR_PATTERN } from '../values/cursor';
+import {
+  ACHIEVEMENT_CURSOR_PATTERN,
+  APP_CURSOR_PATTERN,
+  CURSOR_MESSAGE,
+  cursorSchema,
+  USER_ACHIEVEMENT_CURSOR_PATTERN,
+} from '../values/cursor';
 import { DecimalInteger } from './finance.dto';
 
 /** The most items one page of a list holds. */
