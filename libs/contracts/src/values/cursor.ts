@@ -3,6 +3,7 @@
  * position of its last item: a transaction id, an achievement key, an app and a key, an app id.
  * A cursor is checked for its shape only; a well-formed one past the end gives an empty page.
  */
+import { APP_ID_PATTERN } from './app-id';
 import { tokenSource } from './id';
 import { POSITIVE_ID_TEXT_PATTERN } from './positive-id';
 
@@ -15,7 +16,7 @@ export const ACHIEVEMENT_CURSOR_PATTERN = new RegExp(`^${tokenSource()}$`);
 /** GET /users/:user_id/achievements: the last app id and key, `<app_id>/<key>`. */
 export const USER_ACHIEVEMENT_CURSOR_PATTERN = new RegExp(`^${tokenSource()}/${tokenSource()}$`);
 /** GET /admin/apps: the last app id. */
-export const APP_CURSOR_PATTERN = /^app_[1-9][0-9]{0,15}$/;
+export const APP_CURSOR_PATTERN = APP_ID_PATTERN;
 
 export const CURSOR_MESSAGE = 'cursor must be a next_cursor value';
 

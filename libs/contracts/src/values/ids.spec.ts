@@ -1,5 +1,6 @@
 import { houseAccount, isAccountId, isUserAccount, TREASURY, userAccount, userIdOfAccount } from './account-id';
 import { ACHIEVEMENT_KEY_MESSAGE, isAchievementKey } from './achievement-key';
+import { appIdOf, appNumberOf } from './app-id';
 import { isCanonicalAmount, MAX_AMOUNT, parseAmount } from './amount';
 import { isCorrelationId } from './correlation-id';
 import { currencyMessage, isCurrency } from './currency';
@@ -79,6 +80,12 @@ describe('path ids, names and cursors', () => {
     expect(parsePositiveIdText('12')).toBe(12);
     expect(parsePositiveIdText('9007199254740991')).toBe(Number.MAX_SAFE_INTEGER);
     for (const text of ['0', '012', '1e3', '0x10', '1.0', '9007199254740992', '', ' 1']) expect(parsePositiveIdText(text)).toBeNull();
+  });
+
+  it('numbers app ids and reads the number back (0 for an id the ledger did not number)', () => {
+    expect(appIdOf(12)).toBe('app_12');
+    expect(appNumberOf(appIdOf(12))).toBe(12);
+    for (const id of ['app_0', 'app_012', 'app_x', 'other']) expect(appNumberOf(id)).toBe(0);
   });
 
   it('refuses a blank app name', () => {

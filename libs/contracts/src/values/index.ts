@@ -5,6 +5,7 @@
  * the gateway), and the property tests hold everything decide() produces to them.
  */
 export * from './id';
+export * from './app-id';
 export * from './positive-id';
 export * from './user-id';
 export * from './amount';

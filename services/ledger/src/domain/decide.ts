@@ -3,6 +3,7 @@
  * context or from the state's counters, so the same inputs always give the same events.
  */
 import {
+  appIdOf,
   parseAmount,
   refusal,
   type AccountId,
@@ -149,7 +150,7 @@ function decideAdmin(
     case 'RegisterApp': {
       const name = command.name.trim();
       if (state.keyOwners.has(command.key_id)) return refuse('VALIDATION_FAILED', 'key_id already exists');
-      const app_id = `app_${state.nextAppNumber}`;
+      const app_id = appIdOf(state.nextAppNumber);
       return events(
         { type: 'AppRegistered', data: { app_id, name, registered_at: now } },
         { type: 'ApiKeyIssued', data: { app_id, key_id: command.key_id, key_hash: command.key_hash, issued_at: now } },
