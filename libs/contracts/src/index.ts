@@ -4,7 +4,6 @@ export * from './envelope';
 export * from './errors';
 export * from './events';
 export * from './messages';
-export * from './money';
 export * from './subjects';
 export * from './values';
 export * from './read-models';

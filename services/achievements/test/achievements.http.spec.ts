@@ -221,6 +221,27 @@ describe('Achievements API over HTTP', () => {
     expect((await other('GET', '/achievements/streak')).status).toBe(404);
   });
 
+  it('answers a key registered again with the same definition with the existing one (200), with another 409', async () => {
+    const definition = { key: 'daily', name: 'Daily', goal: 7, reward: { amount: '25' } };
+    const key = newIdempotencyKey();
+    const created = await app('POST', '/achievements', definition, key);
+    expect(created.status).toBe(201);
+    // The retry of the very request (same Idempotency-Key) is its first answer again: 201.
+    const replayed = await app('POST', '/achievements', definition, key);
+    expect(replayed).toMatchObject({ status: 201, body: created.body });
+    expect(replayed.headers['idempotent-replayed']).toBe('true');
+    // An app registering its achievements at every start: the same definition, with a name the
+    // service stores trimmed and the default currency spelled out, changes nothing.
+    const again = await app('POST', '/achievements', { ...definition, name: ' Daily ', reward: { amount: 25, currency: 'coins' } });
+    expect(again).toMatchObject({ status: 200, body: created.body });
+    expect(again.headers['idempotent-replayed']).toBeUndefined();
+    const conflict = await app('POST', '/achievements', { ...definition, goal: 8 });
+    expect(conflict).toMatchObject({ status: 409, body: { error: { code: 'CONFLICT', details: { key: 'daily' } } } });
+    // Nothing changed; and a key is unique within its app only: another app may take it.
+    expect(await app('GET', '/achievements/daily')).toMatchObject({ status: 200, body: created.body });
+    expect((await other('POST', '/achievements', { ...definition, goal: 8 })).status).toBe(201);
+  });
+
   it('replays an Idempotency-Key with the first answer and refuses it with another body', async () => {
     expect((await app('POST', '/achievements', { key: 'clicks', name: 'Clicks', goal: 100 })).status).toBe(201);
     const key = newIdempotencyKey();
@@ -265,7 +286,7 @@ describe('Achievements API over HTTP', () => {
       ['a reward with an unknown field', 'POST', '/achievements', { key: 'k', name: 'n', reward: { amount: 1, bonus: 2 } }],
       ['a reward that is not an object', 'POST', '/achievements', { key: 'k', name: 'n', reward: 100 }],
       ['an unknown field', 'POST', '/achievements', { key: 'k', name: 'n', points: 10 }],
-      ['the same key with another definition', 'POST', '/achievements', { key: 'taken', name: 'Other name' }],
+      ['the same key with another definition', 'POST', '/achievements', { key: 'taken', name: 'Other name' }, undefined, 409, 'CONFLICT'],
       ['progress with both increment and set', 'POST', '/achievements/taken/progress', { user_id: 'u', increment: 1, set: 2 }],
       ['progress with neither increment nor set', 'POST', '/achievements/taken/progress', { user_id: 'u' }],
       ['increment 0', 'POST', '/achievements/taken/progress', { user_id: 'u', increment: 0 }],

@@ -254,7 +254,7 @@ describe('achievements service over NATS and PostgreSQL', () => {
       { type: 'RegisterAchievement', key: 'shared_key', name: 'Two', description: null, icon_url: null, goal: 3, hidden: false, reward: null },
       { app_id: 'app_2' },
     );
-    expect(again).toMatchObject({ ok: false, code: 'VALIDATION_FAILED', details: { fields: { key: [expect.any(String)] } } });
+    expect(again).toMatchObject({ ok: false, code: 'CONFLICT', details: { key: 'shared_key' } });
   });
 
   describe('malformed requests are refused with 4xx codes, and change nothing', () => {

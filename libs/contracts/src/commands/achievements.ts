@@ -9,23 +9,20 @@
  * the same functions, so "valid at the gateway" and "valid in the service" cannot drift apart.
  */
 import type { AchievementReward } from '../events/achievements';
+import type { AchievementKey } from '../values/achievement-key';
+import { isName } from '../values/name';
 import { isText } from '../values/text';
+import type { UserId } from '../values/user-id';
 
-/** An achievement key: unique per app. */
-export const ACHIEVEMENT_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 export const MAX_ACHIEVEMENT_NAME_LENGTH = 100;
 export const MAX_ACHIEVEMENT_DESCRIPTION_LENGTH = 500;
 export const MAX_ICON_URL_LENGTH = 2048;
 /** Largest goal: progress is a plain integer, far inside a JSON number's exact range. */
 export const MAX_GOAL = 1_000_000_000;
 
-export function isAchievementKey(value: unknown): value is string {
-  return typeof value === 'string' && ACHIEVEMENT_KEY_PATTERN.test(value);
-}
-
-/** A name: text (values/text.ts) of 1-100 characters with at least one that is not white space. */
+/** A name (values/name.ts) of 1-100 characters. */
 export function isAchievementName(value: unknown): value is string {
-  return isText(value, MAX_ACHIEVEMENT_NAME_LENGTH) && /\S/.test(value);
+  return isName(value, MAX_ACHIEVEMENT_NAME_LENGTH);
 }
 
 /** A description: null, or text (values/text.ts) of at most 500 characters. */
@@ -63,7 +60,7 @@ export function isProgressValue(value: unknown): value is number {
 
 export interface RegisterAchievement {
   type: 'RegisterAchievement';
-  key: string;
+  key: AchievementKey;
   name: string;
   description: string | null;
   icon_url: string | null;
@@ -82,15 +79,15 @@ export interface AchievementChanges {
 
 export interface UpdateAchievement {
   type: 'UpdateAchievement';
-  key: string;
+  key: AchievementKey;
   changes: AchievementChanges;
 }
 
 /** Exactly one of `increment` and `set`. */
 export interface RecordProgress {
   type: 'RecordProgress';
-  key: string;
-  user_id: string;
+  key: AchievementKey;
+  user_id: UserId;
   increment?: number;
   set?: number;
 }
@@ -98,8 +95,8 @@ export interface RecordProgress {
 /** Sets the user's progress to the goal. */
 export interface Unlock {
   type: 'Unlock';
-  key: string;
-  user_id: string;
+  key: AchievementKey;
+  user_id: UserId;
 }
 
 export type AchievementCommand = RegisterAchievement | UpdateAchievement | RecordProgress | Unlock;
@@ -108,7 +105,7 @@ export type AchievementCommandType = AchievementCommand['type'];
 /** Answered from the achievement's own stream: exact, read-your-writes. */
 export interface GetAchievement {
   type: 'GetAchievement';
-  key: string;
+  key: AchievementKey;
 }
 
 export type AchievementQuery = GetAchievement;
@@ -130,7 +127,7 @@ export type AchievementRequestBody = AchievementCommandBody | AchievementQueryBo
 
 export interface AchievementReply {
   app_id: string;
-  key: string;
+  key: AchievementKey;
   name: string;
   description: string | null;
   icon_url: string | null;
@@ -142,8 +139,8 @@ export interface AchievementReply {
 }
 
 export interface ProgressReply {
-  key: string;
-  user_id: string;
+  key: AchievementKey;
+  user_id: UserId;
   progress: number;
   goal: number;
   unlocked: boolean;

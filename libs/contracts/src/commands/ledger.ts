@@ -2,24 +2,9 @@
  * Commands the gateway sends to the ledger (NATS pattern PATTERNS.ledgerCommands) and queries
  * it answers from its in-memory state (PATTERNS.ledgerQueries). Amounts travel as decimal
  * strings, user ids as strings. Each request's meta carries command_id (dedupe) and the caller.
+ * The rules of their fields are values (../values): names, descriptions, user ids, amounts.
  */
 import type { TransactionType } from '../events/ledger';
-import { isText } from '../values/text';
-
-/** Longest app name, in characters (values/text.ts). */
-export const MAX_APP_NAME_LENGTH = 100;
-/** Longest description of a finance event or transaction, in characters (values/text.ts). */
-export const MAX_DESCRIPTION_LENGTH = 500;
-
-/** An app's name: text of 1-100 characters with at least one that is not white space. */
-export function isAppName(value: unknown): value is string {
-  return isText(value, MAX_APP_NAME_LENGTH) && /\S/.test(value);
-}
-
-/** A finance event's or transaction's description: null, or text of at most 500 characters. */
-export function isDescription(value: unknown): value is string | null {
-  return value === null || isText(value, MAX_DESCRIPTION_LENGTH);
-}
 
 export interface RegisterApp {
   type: 'RegisterApp';

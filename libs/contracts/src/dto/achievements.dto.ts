@@ -10,16 +10,15 @@ import {
   buildMessage,
   IsBoolean,
   IsOptional,
-  IsString,
-  Matches,
   ValidateBy,
   ValidateIf,
   ValidateNested,
   type ValidationArguments,
   type ValidationOptions,
 } from 'class-validator';
+import { ACHIEVEMENT_KEY_MESSAGE, ACHIEVEMENT_KEY_SCHEMA, isAchievementKey } from '../values/achievement-key';
+import { nameMessage, nameSchema } from '../values/name';
 import {
-  ACHIEVEMENT_KEY_PATTERN,
   isAchievementName,
   isGoal,
   isIconUrl,
@@ -45,7 +44,7 @@ export function IsAchievementName(options?: ValidationOptions): PropertyDecorato
       validator: {
         validate: (value) => isAchievementName(value),
         defaultMessage: buildMessage(
-          (each) => `${each}$property must be text of 1-${MAX_ACHIEVEMENT_NAME_LENGTH} characters, not blank (${TEXT_RULE})`,
+          (each) => `${each}${nameMessage('$property', MAX_ACHIEVEMENT_NAME_LENGTH)}`,
           options,
         ),
       },
@@ -130,24 +129,13 @@ function ProgressValueField(kind: ProgressKind): PropertyDecorator {
 
 function KeyField(): PropertyDecorator {
   return applyDecorators(
-    ApiProperty({
-      description: 'the achievement, unique within the app',
-      pattern: ACHIEVEMENT_KEY_PATTERN.source,
-      minLength: 1,
-      maxLength: 64,
-      example: 'first_blackjack',
-    }),
-    IsString(),
-    Matches(ACHIEVEMENT_KEY_PATTERN, { message: 'key must be 1-64 characters of [A-Za-z0-9_.:-]' }),
+    ApiProperty(ACHIEVEMENT_KEY_SCHEMA),
+    ValidateBy({ name: 'isAchievementKey', validator: { validate: isAchievementKey, defaultMessage: () => ACHIEVEMENT_KEY_MESSAGE } }),
   );
 }
 
 function NameField(required: boolean): PropertyDecorator {
-  const doc = {
-    ...textSchema(MAX_ACHIEVEMENT_NAME_LENGTH, 1),
-    description: `${TEXT_RULE}, not blank`,
-    example: 'Natural 21',
-  };
+  const doc = { ...nameSchema(MAX_ACHIEVEMENT_NAME_LENGTH), example: 'Natural 21' };
   return applyDecorators(
     required ? ApiProperty(doc) : ApiPropertyOptional(doc),
     // Present means a real name: null is not "no name" but a mistake.

@@ -1,5 +1,5 @@
 import { Matches } from 'class-validator';
-import { MAX_APP_NAME_LENGTH } from '../commands/ledger';
+import { MAX_APP_NAME_LENGTH } from '../values/name';
 import { AmountField, CurrencyField, DescriptionField, TextField, UserIdField } from './fields';
 
 export class CreateAppDto {

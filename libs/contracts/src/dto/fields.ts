@@ -1,14 +1,17 @@
 /**
  * Field rules shared by several request bodies: one validation and one OpenAPI description
- * per kind of field, so the same field reads and checks the same everywhere.
+ * per kind of field, so the same field reads and checks the same everywhere. The rules, their
+ * messages and their schemas are values (../values); this file only dresses them as decorators.
  */
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, Matches } from 'class-validator';
-import { MAX_DESCRIPTION_LENGTH } from '../commands/ledger';
-import { CURRENCY_PATTERN, DEFAULT_CURRENCY } from '../money';
+import { IsOptional, ValidateBy } from 'class-validator';
+import { AMOUNT_RULE, AMOUNT_SCHEMA } from '../values/amount';
+import { CURRENCY_SCHEMA, currencyMessage, DEFAULT_CURRENCY, isCurrency } from '../values/currency';
+import { MAX_DESCRIPTION_LENGTH } from '../values/description';
 import { TEXT_RULE, textSchema } from '../values/text';
 import { TIME_RULE } from '../values/time';
+import { USER_ID_RULE, USER_ID_SCHEMA } from '../values/user-id';
 import { IsAmount, IsText, IsTime, IsUserId } from './validators';
 
 export { MAX_DESCRIPTION_LENGTH };
@@ -16,13 +19,8 @@ export { MAX_DESCRIPTION_LENGTH };
 export function UserIdField(description = 'the user (an opaque id)'): PropertyDecorator {
   return applyDecorators(
     ApiProperty({
-      description:
-        `${description}: a string of 1-64 characters of [A-Za-z0-9_.:-], or a non-negative integer, ` +
-        'read exactly even above 2^53 (Discord snowflakes). Responses give it as a string.',
-      oneOf: [
-        { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' },
-        { type: 'integer', minimum: 0 },
-      ],
+      description: `${description}: ${USER_ID_RULE}. Responses give it as a string.`,
+      ...USER_ID_SCHEMA,
       example: 169015299834642432n.toString(),
     }),
     IsUserId(),
@@ -32,12 +30,8 @@ export function UserIdField(description = 'the user (an opaque id)'): PropertyDe
 export function AmountField(): PropertyDecorator {
   return applyDecorators(
     ApiProperty({
-      description:
-        "positive integer in the currency's smallest unit, at most 10^18: a JSON number or a string of digits",
-      oneOf: [
-        { type: 'integer', minimum: 1 },
-        { type: 'string', pattern: '^[1-9][0-9]{0,18}$' },
-      ],
+      description: `${AMOUNT_RULE} in the currency's smallest unit: a JSON number or a string of digits`,
+      ...AMOUNT_SCHEMA,
       example: 15,
     }),
     IsAmount(),
@@ -48,12 +42,12 @@ export function CurrencyField(): PropertyDecorator {
   return applyDecorators(
     ApiPropertyOptional({
       description: `currency code; defaults to the realm's default currency (${DEFAULT_CURRENCY})`,
-      pattern: CURRENCY_PATTERN.source,
+      ...CURRENCY_SCHEMA,
       default: DEFAULT_CURRENCY,
       example: DEFAULT_CURRENCY,
     }),
     IsOptional(),
-    Matches(CURRENCY_PATTERN, { message: 'currency must be 1-32 characters of [a-z0-9_], starting with a letter' }),
+    ValidateBy({ name: 'isCurrency', validator: { validate: isCurrency, defaultMessage: () => currencyMessage() } }),
   );
 }
 
@@ -80,6 +74,7 @@ export function TextField(options: {
   );
 }
 
+/** A finance event's or transaction's description (values/description.ts). */
 export function DescriptionField(example = 'test transaction'): PropertyDecorator {
   return TextField({ maxLength: MAX_DESCRIPTION_LENGTH, nullable: true, example });
 }

@@ -1,6 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { CURSOR_MESSAGE, cursorSchema, TRANSACTION_CURSOR_PATTERN } from '../values/cursor';
+import { POSITIVE_ID_SCHEMA } from '../values/positive-id';
+import { USER_ID_PATH_SCHEMA } from '../values/user-id';
 import { AmountField, CurrencyField, DescriptionField, TimeField, UserIdField } from './fields';
 import { IsPositiveId, IsUserId } from './validators';
 
@@ -18,8 +21,7 @@ export class PostTransactionDto {
 
   @ApiPropertyOptional({
     description: 'an open finance event of the app: the transaction stays pending until the event closes',
-    type: 'integer',
-    minimum: 1,
+    ...POSITIVE_ID_SCHEMA,
     nullable: true,
     example: 12,
   })
@@ -98,12 +100,16 @@ export const TRANSACTION_STATUSES = ['pending', 'posted', 'voided'] as const;
 
 /** GET /finance/transactions: newest first, by page (seed 001) or by cursor (stable under inserts). */
 export class TransactionsQueryDto extends ReadQueryDto {
-  @ApiPropertyOptional({ description: "a user's transactions across every app; without it, the app's own", example: '169015299834642432' })
+  @ApiPropertyOptional({
+    ...USER_ID_PATH_SCHEMA,
+    description: "a user's transactions across every app; without it, the app's own",
+    example: '169015299834642432',
+  })
   @IsOptional()
   @IsUserId()
   user_id?: string;
 
-  @ApiPropertyOptional({ description: 'only the transactions of this finance event of the app', type: 'integer', minimum: 1 })
+  @ApiPropertyOptional({ ...POSITIVE_ID_SCHEMA, description: 'only the transactions of this finance event of the app' })
   @IsOptional()
   @DecimalInteger()
   @IsPositiveId()
@@ -141,8 +147,8 @@ export class TransactionsQueryDto extends ReadQueryDto {
   @Max(10000)
   page?: number;
 
-  @ApiPropertyOptional({ description: 'next_cursor of the previous page (not with page)' })
+  @ApiPropertyOptional({ ...cursorSchema(TRANSACTION_CURSOR_PATTERN), description: 'next_cursor of the previous page (not with page)' })
   @IsOptional()
-  @Matches(/^[1-9][0-9]{0,15}$/, { message: 'cursor must be a next_cursor value' })
+  @Matches(TRANSACTION_CURSOR_PATTERN, { message: CURSOR_MESSAGE })
   cursor?: string;
 }

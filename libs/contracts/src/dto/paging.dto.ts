@@ -6,6 +6,13 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import {
+  ACHIEVEMENT_CURSOR_PATTERN,
+  APP_CURSOR_PATTERN,
+  CURSOR_MESSAGE,
+  cursorSchema,
+  USER_ACHIEVEMENT_CURSOR_PATTERN,
+} from '../values/cursor';
 import { DecimalInteger } from './finance.dto';
 
 /** The most items one page of a list holds. */
@@ -29,14 +36,17 @@ function LimitField(): PropertyDecorator {
   );
 }
 
+/** `cursor`: the next_cursor of the previous page of this list (values/cursor.ts). */
+function CursorField(pattern: RegExp): PropertyDecorator {
+  return applyDecorators(ApiPropertyOptional(cursorSchema(pattern)), IsOptional(), Matches(pattern, { message: CURSOR_MESSAGE }));
+}
+
 /** GET /achievements: the app's achievements by key. */
 export class AchievementListQueryDto {
   @LimitField()
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
-  @IsOptional()
-  @Matches(/^[A-Za-z0-9_.:-]{1,64}$/, { message: 'cursor must be a next_cursor value' })
+  @CursorField(ACHIEVEMENT_CURSOR_PATTERN)
   cursor?: string;
 }
 
@@ -45,9 +55,7 @@ export class UserAchievementListQueryDto {
   @LimitField()
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
-  @IsOptional()
-  @Matches(/^[A-Za-z0-9_.:-]{1,64}\/[A-Za-z0-9_.:-]{1,64}$/, { message: 'cursor must be a next_cursor value' })
+  @CursorField(USER_ACHIEVEMENT_CURSOR_PATTERN)
   cursor?: string;
 }
 
@@ -56,8 +64,6 @@ export class AppListQueryDto {
   @LimitField()
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
-  @IsOptional()
-  @Matches(/^app_[1-9][0-9]{0,15}$/, { message: 'cursor must be a next_cursor value' })
+  @CursorField(APP_CURSOR_PATTERN)
   cursor?: string;
 }

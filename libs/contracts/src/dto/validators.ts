@@ -1,21 +1,16 @@
 /**
- * class-validator decorators for the exact types of the public API. They check with the same
- * parsers the ledger relies on (money.ts), so "valid at the gateway" and "valid in the ledger"
- * can never drift apart.
+ * class-validator decorators for the exact types of the public API. They check with the value
+ * functions the services' decide() relies on (../values), so "valid at the gateway" and "valid
+ * in the service" can never drift apart, and say what is wrong with the values' messages.
  */
 import { buildMessage, ValidateBy, type ValidationOptions } from 'class-validator';
-import { parseAmount, parseUserId } from '../money';
-import { isPositiveId } from '../values/id';
+import { amountMessage, parseAmount } from '../values/amount';
+import { isPositiveId, positiveIdMessage } from '../values/positive-id';
 import { isText, textMessage } from '../values/text';
 import { parseTime, TIME_RULE } from '../values/time';
+import { parseUserId, userIdMessage } from '../values/user-id';
 
-/** Largest id a JSON number holds exactly: event and transaction ids stay below it. */
-export const MAX_ID = Number.MAX_SAFE_INTEGER;
-
-/**
- * A user id: a string of 1-64 characters of [A-Za-z0-9_.:-], or a non-negative integer (which
- * the gateway's lossless JSON parser hands over as a digit string when it is above 2^53).
- */
+/** A user id (values/user-id.ts): a string, or an integer read exactly at any size. */
 export function IsUserId(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
@@ -23,7 +18,7 @@ export function IsUserId(options?: ValidationOptions): PropertyDecorator {
       validator: {
         validate: (value) => parseUserId(value) !== null,
         defaultMessage: buildMessage(
-          (each) => `${each}$property must be a string of 1-64 characters of [A-Za-z0-9_.:-] or a non-negative integer`,
+          (each) => `${each}${userIdMessage('$property')}`,
           options,
         ),
       },
@@ -32,7 +27,7 @@ export function IsUserId(options?: ValidationOptions): PropertyDecorator {
   );
 }
 
-/** An amount: a positive integer (JSON number or digit string) of at most 10^18. */
+/** An amount (values/amount.ts): a positive integer (JSON number or digit string) of at most 10^18. */
 export function IsAmount(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
@@ -40,7 +35,7 @@ export function IsAmount(options?: ValidationOptions): PropertyDecorator {
       validator: {
         validate: (value) => parseAmount(value) !== null,
         defaultMessage: buildMessage(
-          (each) => `${each}$property must be a positive integer of at most 10^18 (a JSON number or a string of digits)`,
+          (each) => `${each}${amountMessage('$property')}`,
           options,
         ),
       },
@@ -49,13 +44,14 @@ export function IsAmount(options?: ValidationOptions): PropertyDecorator {
   );
 }
 
+/** An event or transaction id (values/positive-id.ts). */
 export function IsPositiveId(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'isPositiveId',
       validator: {
         validate: (value) => isPositiveId(value),
-        defaultMessage: buildMessage((each) => `${each}$property must be a positive integer below 2^53`, options),
+        defaultMessage: buildMessage((each) => `${each}${positiveIdMessage('$property')}`, options),
       },
     },
     options,

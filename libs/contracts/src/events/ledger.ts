@@ -3,13 +3,13 @@
  * These are the current shapes (versions in EVENT_SCHEMA_VERSIONS); a change to a data shape
  * adds a version and a step in upcast.ts, through which every reader reads the store.
  *
- * Accounts are named `user:<user_id>`, `house:<app_id>` and `treasury`. A transaction moves
+ * Accounts are AccountIds (values/account-id.ts): a wallet, a house or the treasury. A transaction moves
  * `amount` from `debit_account` to `credit_account` (double entry): an account's balance is
  * its credits minus its debits, so per currency all balances sum to zero.
  */
 import type { ErrorCode } from '../errors';
+import type { AccountId } from '../values/account-id';
 
-export type AccountId = string;
 export type TransactionType = 'credit' | 'debit' | 'transfer' | 'grant';
 
 export interface AppRegistered {

@@ -1,15 +1,35 @@
 /**
- * Identifiers that travel in commands and land in events and read models: app ids, key ids, key
- * hashes (hex SHA-256), achievement keys. Plain tokens, so they need no escaping in a stream
- * name, a NATS subject, a log line or a URL.
+ * Id: the one token rule of Coffer. App ids, key ids, key hashes (hex SHA-256), achievement
+ * keys, user ids (as strings) and the parts of cursors are all tokens of these characters, so
+ * they need no escaping in a stream name, a NATS subject, a log line, a CSV cell or a URL.
+ * Every other value that is a token (user-id.ts, achievement-key.ts, cursor.ts,
+ * correlation-id.ts) is built from this file: the character class is written here alone.
  */
-export const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+export type Id = string;
 
-export function isId(value: unknown): value is string {
+/** The characters of a token, as a regular-expression class body. */
+const ID_CHARACTERS = 'A-Za-z0-9_.:-';
+
+export const MAX_ID_LENGTH = 64;
+
+/** The unanchored source of a token of 1 to `maxLength` characters, to compose patterns from. */
+export function tokenSource(maxLength = MAX_ID_LENGTH): string {
+  return `[${ID_CHARACTERS}]{1,${maxLength}}`;
+}
+
+export const ID_PATTERN = new RegExp(`^${tokenSource()}$`);
+
+/** What the rule says, for messages and the OpenAPI description. */
+export const ID_RULE = `1-${MAX_ID_LENGTH} characters of [${ID_CHARACTERS}]`;
+
+export function isId(value: unknown): value is Id {
   return typeof value === 'string' && ID_PATTERN.test(value);
 }
 
-/** A positive integer a JSON number holds exactly: finance event and transaction ids. */
-export function isPositiveId(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1;
+/** The message for a field that breaks the rule: one wording at the gateway and in the services. */
+export function idMessage(field: string): string {
+  return `${field} must be ${ID_RULE}`;
 }
+
+/** The OpenAPI schema of an id (a body field or a path parameter). */
+export const ID_SCHEMA = { type: 'string', pattern: ID_PATTERN.source, minLength: 1, maxLength: MAX_ID_LENGTH } as const;

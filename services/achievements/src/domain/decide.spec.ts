@@ -63,14 +63,29 @@ describe('RegisterAchievement', () => {
     expectNoChange(given(registered({ goal: 3, reward: COINS_250 })).when(register({ goal: 3, reward: COINS_250 })));
   });
 
+  it('takes the same definition whatever white space surrounds its name (names are stored trimmed)', () => {
+    expectNoChange(given(registered({ name: 'Natural 21' })).when(register({ name: ' Natural 21  ' })));
+  });
+
   it.each([
     ['another name', { name: 'Other' }],
     ['another goal', { goal: 2 }],
     ['a reward', { reward: COINS_250 }],
     ['hidden', { hidden: true }],
     ['a description', { description: 'x' }],
-  ])('refuses a key already registered in the app with %s', (_case, fields) => {
-    expectRefusal(given(registered()).when(register(fields)), 'VALIDATION_FAILED', ['key']);
+    ['an icon', { icon_url: 'https://cdn.example.com/other.png' }],
+  ])('answers CONFLICT for a key already registered in the app with %s', (_case, fields) => {
+    const decision = given(registered()).when(register(fields));
+    expectRefusal(decision, 'CONFLICT');
+    expect(decision).toMatchObject({ refusal: { details: { key: KEY } } });
+  });
+
+  it.each([
+    ['no reward', null],
+    ['another amount', { amount: '251', currency: 'coins' }],
+    ['another currency', { amount: '250', currency: 'gems' }],
+  ])('answers CONFLICT for a rewarded key registered again with %s', (_case, reward) => {
+    expectRefusal(given(registered({ reward: COINS_250 })).when(register({ reward })), 'CONFLICT');
   });
 
   it('refuses the admin: achievements belong to an app', () => {

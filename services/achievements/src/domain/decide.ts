@@ -2,26 +2,31 @@
  * decide(command, state, context): the achievements rules. Pure: time comes in with the
  * context, ids are derived from the command, so the same inputs always give the same events.
  *
- * - keys are unique per app; registering the very same definition again changes nothing;
+ * - keys are unique per app; registering the very same definition again changes nothing and
+ *   answers the existing one, another definition under a taken key is a CONFLICT;
  * - goal and reward are fixed once registered (PATCH changes name, description, icon, hidden);
  * - progress never exceeds the goal and never goes back; reaching the goal unlocks once;
  * - a command id seen before answers its first reply again (with a request hash: refuses another hash).
  */
 import {
-  AMOUNT_PATTERN,
-  CURRENCY_PATTERN,
+  ACHIEVEMENT_KEY_MESSAGE,
+  canonicalAmountMessage,
+  canonicalUserIdMessage,
+  currencyMessage,
   isAchievementDescription,
   isAchievementKey,
   isAchievementName,
+  isCanonicalAmount,
+  isCurrency,
   isGoal,
   isIconUrl,
   isProgressIncrement,
   isProgressValue,
+  isUserId,
   MAX_ACHIEVEMENT_DESCRIPTION_LENGTH,
   MAX_ACHIEVEMENT_NAME_LENGTH,
   MAX_ICON_URL_LENGTH,
-  parseAmount,
-  parseUserId,
+  nameMessage,
   refusal,
   TEXT_RULE,
   textMessage,
@@ -104,11 +109,11 @@ function register(existing: AchievementDefinition | null, command: RegisterAchie
     reward: command.reward ? { amount: command.reward.amount, currency: command.reward.currency } : null,
   };
   if (existing) {
-    // Apps often register their achievements at every start: the same definition is a no-op.
+    // Apps often register their achievements at every start: the same definition is a no-op,
+    // answered with the existing achievement. Another one would silently change what users
+    // earned (goal and reward are fixed): the key is taken (API.md, 409 CONFLICT).
     if (sameDefinition(existing, wanted)) return events();
-    return refuse('VALIDATION_FAILED', `achievement ${command.key} already exists with another definition`, {
-      fields: { key: ['an achievement with this key already exists in this app'] },
-    });
+    return refuse('CONFLICT', `achievement ${command.key} already exists with another definition`, { key: command.key });
   }
   return events({
     type: 'AchievementRegistered',
@@ -197,7 +202,7 @@ const CHANGEABLE = ['name', 'description', 'icon_url', 'hidden'] as const;
 
 type Problems = Record<string, string[]>;
 
-const NAME_RULE = `name must be text of 1-${MAX_ACHIEVEMENT_NAME_LENGTH} characters, not blank (${TEXT_RULE})`;
+const NAME_RULE = nameMessage('name', MAX_ACHIEVEMENT_NAME_LENGTH);
 
 /**
  * Checks a command's fields (they arrive as JSON over NATS, maybe not from the gateway): the
@@ -211,7 +216,7 @@ export function validate(command: unknown): Refusal | null {
   const c = command as Record<string, unknown>;
   const problems: Problems = {};
   const problem = (field: string, message: string) => (problems[field] ??= []).push(message);
-  if (!isAchievementKey(c.key)) problem('key', 'key must be 1-64 characters of [A-Za-z0-9_.:-]');
+  if (!isAchievementKey(c.key)) problem('key', ACHIEVEMENT_KEY_MESSAGE);
   switch (c.type) {
     case 'RegisterAchievement':
       if (!isAchievementName(c.name)) problem('name', NAME_RULE);
@@ -283,18 +288,12 @@ function checkReward(value: unknown, problem: Report): void {
     problem('reward', 'reward must be null or {amount, currency}');
     return;
   }
-  // On the wire amounts are canonical decimal strings (no sign, no leading zero), as in money.ts.
-  if (typeof reward.amount !== 'string' || !AMOUNT_PATTERN.test(reward.amount) || parseAmount(reward.amount) === null) {
-    problem('reward.amount', 'reward.amount must be a positive integer of at most 10^18, as a string of digits');
-  }
-  if (typeof reward.currency !== 'string' || !CURRENCY_PATTERN.test(reward.currency)) {
-    problem('reward.currency', 'reward.currency must be 1-32 characters of [a-z0-9_], starting with a letter');
-  }
+  // On the wire amounts are canonical decimal strings (no sign, no leading zero): values/amount.ts.
+  if (!isCanonicalAmount(reward.amount)) problem('reward.amount', canonicalAmountMessage('reward.amount'));
+  if (!isCurrency(reward.currency)) problem('reward.currency', currencyMessage('reward.currency'));
 }
 
 function checkUserId(value: unknown, problem: Report): void {
   // Canonical form only: the gateway sends every user id as its string.
-  if (typeof value !== 'string' || parseUserId(value) !== value) {
-    problem('user_id', 'user_id must be a string of 1-64 characters of [A-Za-z0-9_.:-]');
-  }
+  if (!isUserId(value)) problem('user_id', canonicalUserIdMessage('user_id'));
 }

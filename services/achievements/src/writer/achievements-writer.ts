@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  ACHIEVEMENT_KEY_MESSAGE,
   DEFAULT_IDEMPOTENCY_RETENTION_MS,
   EVENT_SCHEMA_VERSIONS,
   upcastEvent,
@@ -169,7 +170,7 @@ export class AchievementsWriter {
   async query(query: AchievementQuery, meta: RequestMeta): Promise<Reply<unknown>> {
     if (query?.type !== 'GetAchievement') return refusal('VALIDATION_FAILED', 'unknown achievements query');
     if (!isAchievementKey(query.key)) {
-      return refusal('VALIDATION_FAILED', 'the query is not valid', { fields: { key: ['key must be 1-64 characters of [A-Za-z0-9_.:-]'] } });
+      return refusal('VALIDATION_FAILED', 'the query is not valid', { fields: { key: [ACHIEVEMENT_KEY_MESSAGE] } });
     }
     if (!meta.app_id) return refusal('FORBIDDEN', 'achievements belong to an app: call with its API key');
     try {

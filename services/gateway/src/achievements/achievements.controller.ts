@@ -52,11 +52,13 @@ export class AchievementsController {
     summary: 'Register an achievement',
     description:
       'Keys are unique per app. Registering the very same definition again changes nothing (apps may register ' +
-      'at every start); the same key with another definition is refused. goal and reward are fixed once registered.',
+      'at every start) and answers the existing achievement with 200; the same key with another definition is ' +
+      '409 CONFLICT. goal and reward are fixed once registered.',
   })
   @ApiIdempotent()
   @ApiCreatedResponse({ type: AchievementView, headers: COMMAND_RESPONSE_HEADERS })
-  @ApiErrors('VALIDATION_FAILED', 'IDEMPOTENCY_KEY_REUSED')
+  @ApiOkResponse({ type: AchievementView, headers: COMMAND_RESPONSE_HEADERS, description: 'the same definition was registered before' })
+  @ApiErrors('VALIDATION_FAILED', 'CONFLICT', 'IDEMPOTENCY_KEY_REUSED', 'LIMIT_EXCEEDED')
   async register(@Body() body: RegisterAchievementDto, @Command() context: CommandContext): Promise<AchievementView> {
     const request: Omit<RegisterAchievement, 'type'> = {
       key: body.key,
@@ -67,10 +69,15 @@ export class AchievementsController {
       hidden: body.hidden ?? false,
       reward: body.reward ? { amount: exactAmount(body.reward.amount), currency: currencyOrDefault(body.reward.currency) } : null,
     };
-    const { result } = await this.commands.send<AchievementReply>(context, '/achievements', request, {
+    const { result, position, replayed } = await this.commands.send<AchievementReply>(context, '/achievements', request, {
       type: 'RegisterAchievement',
       ...request,
     });
+    // Decided now without an event: the key held this very definition already, and the answer is
+    // the existing achievement (200, API.md). A replay (same Idempotency-Key) answers as the
+    // first answer did: 201 when that one created it. A no-op leaves no record, so a retry of one
+    // is decided again and answers 200 again.
+    if (!replayed && position === '') void context.reply.status(200);
     return achievementView(result);
   }
 

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@
 import { MAX_LIST_LIMIT, UserAchievementList, UserAchievementListQueryDto } from '@coffer/contracts/http';
 import { AppAuthGuard } from '../auth/app-auth.guard';
 import { ApiErrors } from '../http/api-docs';
-import { UserIdParam } from '../http/path-params';
+import { UserIdParam, userIdParamDoc } from '../http/path-params';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { AchievementReads } from './achievement-reads';
 
@@ -20,7 +20,7 @@ export class UserAchievementsController {
     summary: "A user's badges across every app",
     description: "Every app's achievements with the user's progress; a hidden one shows only once unlocked. From the read model.",
   })
-  @ApiParam({ name: 'user_id', schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' } })
+  @ApiParam(userIdParamDoc('user_id'))
   @ApiOkResponse({ type: UserAchievementList })
   @ApiErrors('VALIDATION_FAILED')
   async list(@UserIdParam('user_id') userId: string, @Query() query: UserAchievementListQueryDto): Promise<UserAchievementList> {

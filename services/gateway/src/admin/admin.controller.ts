@@ -26,7 +26,7 @@ import { BackendClient } from '../backend/backend.client';
 import { Command, LedgerCommands, type CommandContext } from '../commands/ledger-commands';
 import { ApiErrors, ApiIdempotent, COMMAND_RESPONSE_HEADERS } from '../http/api-docs';
 import { currencyOrDefault, descriptionOrNull, exactAmount, exactUserId } from '../http/normalize';
-import { OpaqueIdParam } from '../http/path-params';
+import { OpaqueIdParam, opaqueIdParamDoc } from '../http/path-params';
 import { transactionView } from '../finance/views';
 import { appListView } from './views';
 
@@ -76,7 +76,7 @@ export class AdminController {
 
   @Post('apps/:app_id/keys')
   @ApiOperation({ summary: "Issue another API key for an app (rotation: issue, deploy, revoke the old one)" })
-  @ApiParam({ name: 'app_id', type: 'string' })
+  @ApiParam(opaqueIdParamDoc('app_id'))
   @ApiIdempotent()
   @ApiCreatedResponse({ type: ApiKeyCreated, headers: COMMAND_RESPONSE_HEADERS })
   @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND', 'IDEMPOTENCY_KEY_REUSED')
@@ -95,8 +95,8 @@ export class AdminController {
   @Delete('apps/:app_id/keys/:key_id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke an API key', description: 'Every gateway refuses the key from then on.' })
-  @ApiParam({ name: 'app_id', type: 'string' })
-  @ApiParam({ name: 'key_id', type: 'string' })
+  @ApiParam(opaqueIdParamDoc('app_id'))
+  @ApiParam(opaqueIdParamDoc('key_id'))
   @ApiNoContentResponse({ description: 'revoked' })
   @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND')
   async revokeKey(

@@ -20,13 +20,13 @@ import { BackendClient } from '../backend/backend.client';
 import { Command, LedgerCommands, type CommandContext } from '../commands/ledger-commands';
 import { ApiErrors, ApiIdempotent, COMMAND_RESPONSE_HEADERS } from '../http/api-docs';
 import { descriptionOrNull } from '../http/normalize';
-import { PositiveIdParam } from '../http/path-params';
+import { PositiveIdParam, positiveIdParamDoc } from '../http/path-params';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { ReadConsistency } from '../reads/consistency';
 import { ReadModels } from '../reads/read-models';
 import { closedEventView, eventDetailsView, openEventView } from './views';
 
-const EVENT_ID = { name: 'id', description: 'the finance event', schema: { type: 'integer', minimum: 1 } } as const;
+const EVENT_ID = { ...positiveIdParamDoc('id'), description: 'the finance event' };
 
 /**
  * Finance events (seed 000): an app opens one, pings it while its round runs, and closes it to

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Inject, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import {
+  DEFAULT_CURRENCY,
   parseTime,
   PATTERNS,
   type BalanceReply,
@@ -27,11 +28,22 @@ import { Command, LedgerCommands, type CommandContext } from '../commands/ledger
 import { ApiError } from '../http/api-error';
 import { ApiErrors, ApiIdempotent, COMMAND_RESPONSE_HEADERS } from '../http/api-docs';
 import { currencyOrDefault, descriptionOrNull, exactAmount, exactUserId } from '../http/normalize';
-import { UserIdParam } from '../http/path-params';
+import { UserIdParam, userIdParamDoc } from '../http/path-params';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { ReadConsistency } from '../reads/consistency';
 import { ReadModels } from '../reads/read-models';
 import { balanceView, transactionView, transferView } from './views';
+
+/**
+ * API.md: "an unknown user has zero balances". Both sources (the read model and the ledger)
+ * hold lines only for what a user has held; a user who has held nothing gets a line of zeros in
+ * the default currency, so a client always finds a balance to show.
+ */
+function withZeroBalance(balance: BalanceReply): BalanceReply {
+  if (balance.balances.length > 0) return balance;
+  const zero = { currency: DEFAULT_CURRENCY, available: '0', posted: '0', pending_debit: '0', pending_credit: '0' };
+  return { ...balance, balances: [zero] };
+}
 
 @ApiTags('finance')
 @ApiBearerAuth()
@@ -100,10 +112,11 @@ export class FinanceController {
   @ApiOperation({
     summary: "A user's balances, one line per currency",
     description:
-      'available = posted − pending_debit. An unknown user has no lines (zero everywhere). From the read ' +
+      'available = posted − pending_debit. An unknown user has zero balances: one line of zeros in the default ' +
+      `currency (${DEFAULT_CURRENCY}). From the read ` +
       "models, after this app's own last write (read-your-writes); consistency=strong asks the ledger itself.",
   })
-  @ApiParam({ name: 'user_id', schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' } })
+  @ApiParam(userIdParamDoc('user_id'))
   @ApiOkResponse({ type: BalanceView })
   @ApiErrors('VALIDATION_FAILED')
   async balance(
@@ -115,7 +128,8 @@ export class FinanceController {
       const ledgerQuery: LedgerQuery = { type: 'GetBalance', user_id: userId };
       return this.backend.request<BalanceReply>(PATTERNS.ledgerQueries, ledgerQuery, app);
     };
-    return balanceView(await this.consistency.readOrStrong(app.app_id, query, () => this.reads.balance(userId), fromLedger));
+    const balance = await this.consistency.readOrStrong(app.app_id, query, () => this.reads.balance(userId), fromLedger);
+    return balanceView(withZeroBalance(balance));
   }
 
   @Get('transactions')

@@ -143,8 +143,10 @@ describe('gateway Finance API', () => {
       expect(balances).toEqual([{ currency: 'gems', available: '3', posted: '10', pending_debit: '7', pending_credit: '0' }]);
     });
 
-    it('gives an unknown user no balance lines', async () => {
-      expect((await finance('GET', '/finance/balance/nobody')).body).toEqual({ user_id: 'nobody', balances: [] });
+    it.each(['', '?consistency=strong'])('gives an unknown user a zero balance in the default currency (%s)', async (query) => {
+      const zero = { currency: 'coins', available: '0', posted: '0', pending_debit: '0', pending_credit: '0' };
+      const answer = await finance('GET', `/finance/balance/nobody${query}`);
+      expect(answer).toMatchObject({ status: 200, body: { user_id: 'nobody', balances: [zero] } });
     });
   });
 

@@ -1,28 +1,36 @@
 /**
  * Path parameters, checked by hand: the global ValidationPipe would turn `:id` into a number
  * with `+value` (so "1e3" or "0x10" would pass). A malformed one is 400; a well-formed one
- * that names nothing is the ledger's 404.
+ * that names nothing is the ledger's 404. The rules, messages and schemas are the contracts'
+ * values; each parameter's @ApiParam documents its value's schema.
  */
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { parseUserId } from '@coffer/contracts';
+import {
+  ID_SCHEMA,
+  idMessage,
+  isId,
+  parsePositiveIdText,
+  parseUserId,
+  POSITIVE_ID_SCHEMA,
+  positiveIdMessage,
+  USER_ID_PATH_SCHEMA,
+  userIdPathMessage,
+} from '@coffer/contracts';
 import { ApiError } from './api-error';
-
-const POSITIVE_ID = /^[1-9][0-9]{0,15}$/;
-const OPAQUE_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 function paramOf(context: ExecutionContext, name: string): string {
   const params = context.switchToHttp().getRequest<FastifyRequest>().params as Record<string, string | undefined>;
   return params[name] ?? '';
 }
 
-function invalid(name: string, rule: string): ApiError {
-  return new ApiError('VALIDATION_FAILED', 'the request is not valid', { fields: { [name]: [`${name} must be ${rule}`] } });
+function invalid(name: string, message: string): ApiError {
+  return new ApiError('VALIDATION_FAILED', 'the request is not valid', { fields: { [name]: [message] } });
 }
 
 export function parsePositiveId(name: string, raw: string): number {
-  const value = Number(raw);
-  if (!POSITIVE_ID.test(raw) || !Number.isSafeInteger(value)) throw invalid(name, 'a positive integer below 2^53');
+  const value = parsePositiveIdText(raw);
+  if (value === null) throw invalid(name, positiveIdMessage(name));
   return value;
 }
 
@@ -34,13 +42,18 @@ export const PositiveIdParam = createParamDecorator((name: string, context: Exec
 /** `:user_id`: the user id string rules (a snowflake in a path is just its digits). */
 export const UserIdParam = createParamDecorator((name: string, context: ExecutionContext): string => {
   const userId = parseUserId(paramOf(context, name));
-  if (userId === null) throw invalid(name, '1-64 characters of [A-Za-z0-9_.:-]');
+  if (userId === null) throw invalid(name, userIdPathMessage(name));
   return userId;
 });
 
 /** `:app_id`, `:key_id`: ids the ledger gave out; only their shape is checked here. */
 export const OpaqueIdParam = createParamDecorator((name: string, context: ExecutionContext): string => {
   const value = paramOf(context, name);
-  if (!OPAQUE_ID.test(value)) throw invalid(name, '1-64 characters of [A-Za-z0-9_.:-]');
+  if (!isId(value)) throw invalid(name, idMessage(name));
   return value;
 });
+
+/** The @ApiParam of each kind of path parameter: its value's schema. */
+export const positiveIdParamDoc = (name: string) => ({ name, schema: POSITIVE_ID_SCHEMA });
+export const userIdParamDoc = (name: string) => ({ name, schema: USER_ID_PATH_SCHEMA });
+export const opaqueIdParamDoc = (name: string) => ({ name, schema: ID_SCHEMA });

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Pool } from 'pg';
-import type { BalanceReply, FinanceEventDetails, TransactionReply } from '@coffer/contracts';
+import { userAccount, type BalanceReply, type FinanceEventDetails, type TransactionReply } from '@coffer/contracts';
 import { CONFIG, type CofferConfig } from '@coffer/platform';
 import { ApiError } from '../http/api-error';
 import { CheckpointWatcher } from './checkpoint-watcher';
@@ -60,7 +60,7 @@ export class ReadModels implements OnModuleInit, OnApplicationShutdown {
     const { rows } = await this.query(
       `SELECT currency, (posted - pending_debit)::text AS available, posted::text, pending_debit::text, pending_credit::text
          FROM coffer_read.accounts WHERE account = $1 ORDER BY currency`,
-      [`user:${userId}`],
+      [userAccount(userId)],
     );
     return { user_id: userId, balances: rows };
   }

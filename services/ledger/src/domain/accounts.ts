@@ -1,11 +1,8 @@
 /**
- * Ledger accounts. Users hold wallets (`user:<id>`) that may never go negative; each app has a
- * house account (`house:<app_id>`) and the realm a treasury: issuers, which may.
+ * Ledger accounts: their names are a value of the contracts (AccountId: wallets that may never
+ * go negative, and the issuers that may, the houses and the treasury); their balances are here.
  */
-export const TREASURY = 'treasury';
-export const userAccount = (userId: string) => `user:${userId}`;
-export const houseAccount = (appId: string) => `house:${appId}`;
-export const isUserAccount = (account: string) => account.startsWith('user:');
+export { houseAccount, isUserAccount, TREASURY, userAccount } from '@coffer/contracts';
 
 /** One account's money in one currency. available = posted − pendingDebit. */
 export interface Balance {

@@ -3,8 +3,10 @@
  * context or from the state's counters, so the same inputs always give the same events.
  */
 import {
+  appIdOf,
   parseAmount,
   refusal,
+  type AccountId,
   type LedgerCommand,
   type LedgerEvent,
   type PayReward,
@@ -148,7 +150,7 @@ function decideAdmin(
     case 'RegisterApp': {
       const name = command.name.trim();
       if (state.keyOwners.has(command.key_id)) return refuse('VALIDATION_FAILED', 'key_id already exists');
-      const app_id = `app_${state.nextAppNumber}`;
+      const app_id = appIdOf(state.nextAppNumber);
       return events(
         { type: 'AppRegistered', data: { app_id, name, registered_at: now } },
         { type: 'ApiKeyIssued', data: { app_id, key_id: command.key_id, key_hash: command.key_hash, issued_at: now } },
@@ -279,10 +281,10 @@ interface TransactionIntent {
   app_id: string | null;
   event_id: number | null;
   user: string;
-  debit: string;
+  debit: AccountId;
   /** The user credited, or null when the credit goes to `creditAccount`. */
   creditUser: string | null;
-  creditAccount?: string;
+  creditAccount?: AccountId;
   amount: string;
   currency: string;
   description: string | null;
@@ -309,7 +311,7 @@ function transaction(state: LedgerState, intent: TransactionIntent): Decision {
     type: intent.type,
     user_id: intent.user,
     debit_account: intent.debit,
-    credit_account: intent.creditUser !== null ? userAccount(intent.creditUser) : (intent.creditAccount as string),
+    credit_account: intent.creditUser !== null ? userAccount(intent.creditUser) : (intent.creditAccount as AccountId),
     amount: amount.toString(),
     currency: intent.currency,
     description: intent.description,

@@ -9,7 +9,7 @@ import type {
   LedgerQuery,
   Reply,
 } from '@coffer/contracts';
-import { MAX_APPS_PER_PAGE, refusal } from '@coffer/contracts';
+import { appNumberOf, MAX_APPS_PER_PAGE, refusal } from '@coffer/contracts';
 import { available, userAccount } from './accounts';
 import type { LedgerState } from './state';
 
@@ -30,9 +30,9 @@ export function answer(state: LedgerState, query: LedgerQuery, position: string)
     }
     case 'ListApps': {
       // Apps are numbered in the order they were registered, which is the map's order.
-      const after = query.after === undefined ? 0 : appNumber(query.after);
+      const after = query.after === undefined ? 0 : appNumberOf(query.after);
       const limit = Math.max(1, Math.min(query.limit ?? MAX_APPS_PER_PAGE, MAX_APPS_PER_PAGE));
-      const page = [...state.apps.values()].filter((app) => appNumber(app.app_id) > after).slice(0, limit + 1);
+      const page = [...state.apps.values()].filter((app) => appNumberOf(app.app_id) > after).slice(0, limit + 1);
       const more = page.length > limit;
       const data: AppsReply['data'] = page.slice(0, limit).map((app) => ({
         app_id: app.app_id,
@@ -80,11 +80,6 @@ function eventOf(state: LedgerState, eventId: number, appId: string | null, posi
   return refusal('NOT_FOUND', `event ${eventId} does not exist`);
 }
 
-/** The number in `app_<n>` (0 for anything else, which sorts first). */
-function appNumber(appId: string): number {
-  const number = /^app_([1-9][0-9]{0,15})$/.exec(appId)?.[1];
-  return number === undefined ? 0 : Number(number);
-}
 
 export function balanceOfUser(state: LedgerState, userId: string): BalanceReply {
   const prefix = `${userAccount(userId)}|`;

@@ -1,4 +1,4 @@
-import type { FinanceEventReply, TransactionData, TransactionReply } from '@coffer/contracts';
+import { userIdOfAccount, type FinanceEventReply, type TransactionData, type TransactionReply } from '@coffer/contracts';
 
 export function transactionReply(data: TransactionData, status: TransactionReply['status']): TransactionReply {
   const reply: TransactionReply = {
@@ -12,7 +12,7 @@ export function transactionReply(data: TransactionData, status: TransactionReply
     description: data.description,
     created_at: data.created_at,
   };
-  if (data.type === 'transfer') reply.to_user_id = data.credit_account.slice('user:'.length);
+  if (data.type === 'transfer') reply.to_user_id = userIdOfAccount(data.credit_account) ?? undefined;
   return reply;
 }
 

@@ -9,17 +9,21 @@
  * Idempotency-Key is recorded as an event, and the value may be what a store cannot hold.
  */
 import {
-  AMOUNT_PATTERN,
-  CURRENCY_PATTERN,
+  APP_NAME_MESSAGE,
+  canonicalAmountMessage,
+  canonicalUserIdMessage,
+  currencyMessage,
+  descriptionMessage,
+  idMessage,
   isAppName,
+  isCanonicalAmount,
+  isCurrency,
   isDescription,
   isId,
   isPositiveId,
   isText,
-  MAX_APP_NAME_LENGTH,
-  MAX_DESCRIPTION_LENGTH,
-  parseAmount,
-  parseUserId,
+  isUserId,
+  positiveIdMessage,
   refusal,
   textMessage,
   type Refusal,
@@ -31,14 +35,7 @@ const MAX_INSTANCE_ID_LENGTH = 128;
 type Fields = Record<string, unknown>;
 type Report = (field: string, message: string) => void;
 
-const RULES = {
-  id: 'must be 1-64 characters of [A-Za-z0-9_.:-]',
-  positiveId: 'must be a positive integer below 2^53',
-  userId: 'must be a string of 1-64 characters of [A-Za-z0-9_.:-]',
-  amount: 'must be a positive integer of at most 10^18, as a string of digits',
-  currency: 'must be 1-32 characters of [a-z0-9_], starting with a letter',
-  kind: "must be 'credit' or 'debit'",
-} as const;
+const KIND_RULE = "must be 'credit' or 'debit'";
 
 /** Null when `command` is an object with a type (all who-may-ask needs to read), else the refusal. */
 export function shapeProblem(command: unknown): Refusal | null {
@@ -52,44 +49,44 @@ export function commandProblem(command: unknown): Refusal | null {
   if (shape) return shape;
   const c = command as Fields;
   const problems: Record<string, string[]> = {};
-  const problem: Report = (field, message) => (problems[field] ??= []).push(`${field} ${message}`);
+  const problem: Report = (field, message) => (problems[field] ??= []).push(message);
   switch (c.type) {
     case 'RegisterApp':
-      if (!isAppName(c.name)) problems.name = [`${textMessage('name', MAX_APP_NAME_LENGTH)}, not blank`];
-      check(c, ['key_id', 'key_hash'], isId, RULES.id, problem);
+      if (!isAppName(c.name)) problem('name', APP_NAME_MESSAGE);
+      check(c, ['key_id', 'key_hash'], isId, idMessage, problem);
       break;
     case 'IssueApiKey':
-      check(c, ['app_id', 'key_id', 'key_hash'], isId, RULES.id, problem);
+      check(c, ['app_id', 'key_id', 'key_hash'], isId, idMessage, problem);
       break;
     case 'RevokeApiKey':
-      check(c, ['app_id', 'key_id'], isId, RULES.id, problem);
+      check(c, ['app_id', 'key_id'], isId, idMessage, problem);
       break;
     case 'OpenEvent':
-      checkDescription(c, problems);
+      checkDescription(c, problem);
       break;
     case 'PingEvent':
     case 'CloseEvent':
     case 'ExpireEvent':
-      check(c, ['event_id'], isPositiveId, RULES.positiveId, problem);
+      check(c, ['event_id'], isPositiveId, positiveIdMessage, problem);
       break;
     case 'PostTransaction':
-      check(c, ['user_id'], isCanonicalUserId, RULES.userId, problem);
-      if (c.event_id !== null && !isPositiveId(c.event_id)) problem('event_id', `${RULES.positiveId}, or null`);
-      if (c.kind !== 'credit' && c.kind !== 'debit') problem('kind', RULES.kind);
-      checkMoney(c, problem, problems);
+      check(c, ['user_id'], isUserId, canonicalUserIdMessage, problem);
+      if (c.event_id !== null && !isPositiveId(c.event_id)) problem('event_id', `${positiveIdMessage('event_id')}, or null`);
+      if (c.kind !== 'credit' && c.kind !== 'debit') problem('kind', `kind ${KIND_RULE}`);
+      checkMoney(c, problem);
       break;
     case 'Transfer':
-      check(c, ['from_user_id', 'to_user_id'], isCanonicalUserId, RULES.userId, problem);
-      checkMoney(c, problem, problems);
+      check(c, ['from_user_id', 'to_user_id'], isUserId, canonicalUserIdMessage, problem);
+      checkMoney(c, problem);
       break;
     case 'Grant':
     case 'PayReward':
-      check(c, ['user_id'], isCanonicalUserId, RULES.userId, problem);
-      checkMoney(c, problem, problems);
+      check(c, ['user_id'], isUserId, canonicalUserIdMessage, problem);
+      checkMoney(c, problem);
       break;
     case 'StartTerm':
       if (!isText(c.instance_id, MAX_INSTANCE_ID_LENGTH) || c.instance_id === '') {
-        problems.instance_id = [textMessage('instance_id', MAX_INSTANCE_ID_LENGTH)];
+        problem('instance_id', textMessage('instance_id', MAX_INSTANCE_ID_LENGTH));
       }
       break;
     default:
@@ -98,28 +95,18 @@ export function commandProblem(command: unknown): Refusal | null {
   return Object.keys(problems).length ? refusal('VALIDATION_FAILED', 'the command is not valid', { fields: problems }) : null;
 }
 
-function check(c: Fields, fields: string[], valid: (value: unknown) => boolean, rule: string, problem: Report): void {
-  for (const field of fields) if (!valid(c[field])) problem(field, rule);
+/** Reports each of `fields` whose value is not `valid`, with the value's message for that field. */
+function check(c: Fields, fields: string[], valid: (value: unknown) => boolean, message: (field: string) => string, problem: Report): void {
+  for (const field of fields) if (!valid(c[field])) problem(field, message(field));
 }
 
-/** Canonical form only: the gateway sends every user id as its string. */
-function isCanonicalUserId(value: unknown): boolean {
-  return typeof value === 'string' && parseUserId(value) === value;
+/** Canonical forms only: the gateway sends every amount and user id as its string. */
+function checkMoney(c: Fields, problem: Report): void {
+  check(c, ['amount'], isCanonicalAmount, canonicalAmountMessage, problem);
+  check(c, ['currency'], isCurrency, currencyMessage, problem);
+  checkDescription(c, problem);
 }
 
-/** Canonical form only: the gateway sends every amount as its decimal string. */
-function isCanonicalAmount(value: unknown): boolean {
-  return typeof value === 'string' && AMOUNT_PATTERN.test(value) && parseAmount(value) !== null;
-}
-
-function checkMoney(c: Fields, problem: Report, problems: Record<string, string[]>): void {
-  check(c, ['amount'], isCanonicalAmount, RULES.amount, problem);
-  check(c, ['currency'], (value) => typeof value === 'string' && CURRENCY_PATTERN.test(value), RULES.currency, problem);
-  checkDescription(c, problems);
-}
-
-function checkDescription(c: Fields, problems: Record<string, string[]>): void {
-  if (!isDescription(c.description)) {
-    problems.description = [textMessage('description', MAX_DESCRIPTION_LENGTH, { nullable: true })];
-  }
+function checkDescription(c: Fields, problem: Report): void {
+  check(c, ['description'], isDescription, descriptionMessage, problem);
 }

@@ -5,7 +5,7 @@
  * A rebuild folds the whole store with one delta instead (Replay).
  */
 import type { PoolClient } from 'pg';
-import { upcastEvent, type LedgerEvent, type TransactionData } from '@coffer/contracts';
+import { upcastEvent, userIdOfAccount, type LedgerEvent, type TransactionData } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
 import { folding } from '../quarantine';
 import { projectAchievementEvents } from './achievement-projection';
@@ -335,7 +335,7 @@ function transactionRow(data: TransactionData, status: TransactionRow['status'],
     app_id: data.app_id,
     type: data.type,
     user_id: data.user_id,
-    to_user_id: data.type === 'transfer' ? data.credit_account.slice('user:'.length) : null,
+    to_user_id: data.type === 'transfer' ? userIdOfAccount(data.credit_account) : null,
     debit_account: data.debit_account,
     credit_account: data.credit_account,
     amount: data.amount,

@@ -4,6 +4,7 @@
  */
 import type { PoolClient } from 'pg';
 import type { EventStore, ReplayedEvent } from '@coffer/event-store';
+import { USER_ACCOUNT_PREFIX } from '@coffer/contracts';
 import { FEED_CONSUMER, isEventFault, quarantined, readModelsConsumer } from '../quarantine';
 import { projectBatch, Replay } from './batch-projection';
 import type { Generations } from './generations';
@@ -264,7 +265,8 @@ async function zeroSum(client: PoolClient, generation: number): Promise<string[]
   const negative = await client.query(
     `SELECT account, currency, (posted - pending_debit)::text AS available
        FROM ${generationSchema(generation)}.accounts
-      WHERE account LIKE 'user:%' AND posted - pending_debit < 0 LIMIT 10`,
+      WHERE account LIKE $1 AND posted - pending_debit < 0 LIMIT 10`,
+    [`${USER_ACCOUNT_PREFIX}%`],
   );
   for (const row of negative.rows) problems.push(`${row.account} ${row.currency}: available ${row.available} < 0`);
   return problems;
