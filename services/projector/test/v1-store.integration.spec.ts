@@ -212,6 +212,11 @@ describe('a store and read models written by v1', () => {
       posted_at: expect.any(String),
     });
     expect(published.find((message) => message.envelope.type === 'EventClosed')?.envelope.data).toEqual({ event_id: 1, closed_at: expect.any(String) });
+    // The close the new ledger decided put a TransactionPosted for its pending transaction on the feed, before EventClosed.
+    expect(published.slice(-2).map(({ subject, envelope }) => [subject, envelope.type, (envelope.data as { transaction_id?: number }).transaction_id])).toEqual([
+      [`${prefix}.events.ledger.TransactionPosted`, 'TransactionPosted', 7],
+      [`${prefix}.events.ledger.EventClosed`, 'EventClosed', undefined],
+    ]);
   });
 
   async function streamMessages(stream: string): Promise<Array<{ subject: string; envelope: EventEnvelope }>> {
