@@ -163,12 +163,17 @@ describe('a store and read models written by v1', () => {
     ]);
     expect(tail[0].data).toMatchObject({ transaction_id: 7, event_id: 3, type: 'credit', posted_at: expect.any(String) });
 
+    // Until they are rebuilt, verify says the serving read models have an older shape.
+    expect((await verify(store, new Generations(pool))).problems).toEqual(
+      expect.arrayContaining(['the serving read models have an older shape: rebuild them (the projector does on start)']),
+    );
     // The projector finds read models of the old shape: it rebuilds them into the current one.
     await startProjector();
     await caughtUp();
-    expect((await pool.query(`SELECT active_generation, schema_version FROM coffer_meta.read_models`)).rows).toEqual([
-      { active_generation: 2, schema_version: 2 },
-    ]);
+    const [meta] = (await pool.query(`SELECT active_generation, schema_version FROM coffer_meta.read_models`)).rows;
+    expect(meta.schema_version).toBe(2);
+    expect(meta.active_generation).toBeGreaterThan(1); // a new generation, the old one dropped
+    await eventually(async () => (await pool.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'coffer_rm_1'`)).rowCount === 0, 'the old generation dropped');
     expect(await readBalances()).toEqual([
       { account: 'house:app_1', posted: '245', pending_debit: '0', pending_credit: '0' },
       { account: 'treasury', posted: '-1000', pending_debit: '0', pending_credit: '0' },
