@@ -12,7 +12,7 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { connect, JSONCodec } from 'nats';
 import type { Pool } from 'pg';
-import { contextOf, EVENT_SCHEMA_VERSIONS, isPublicEventType, PUBLIC_EVENT_TYPES, subjects, type EventEnvelope } from '@coffer/contracts';
+import { contextOf, EVENT_SCHEMA_VERSIONS, INTERNAL_EVENT_TYPES, isPublicEventType, PUBLIC_EVENT_TYPES, subjects, type EventEnvelope } from '@coffer/contracts';
 import { JsonLogger, loadConfig, startMicroservice } from '@coffer/platform';
 import { createTestDatabase, dropTestStreams, eventually, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
 import { startAchievements } from '../../achievements/test/achievements-harness';
@@ -23,7 +23,7 @@ import { ADMIN_TOKEN, call, newIdempotencyKey, startGateway, untilServing, type 
 
 jest.setTimeout(120000);
 
-const INTERNAL_TYPES = ['WriterTermStarted', 'CommandRefused', 'ApiKeyIssued', 'ApiKeyRevoked'];
+const INTERNAL_TYPES: readonly string[] = INTERNAL_EVENT_TYPES;
 
 interface AsyncApiDocument {
   asyncapi: string;

@@ -189,6 +189,22 @@ export const FEED_EVENTS = {
 
 export type PublicEventType = keyof typeof FEED_EVENTS;
 
+/**
+ * The types the feed never publishes, anywhere: a ledger writer's term (fencing, read back from
+ * its own stream), a refused command (kept for idempotent retries), API keys issued and revoked
+ * (the gateway tails them from the store; ApiKeyIssued holds the key's hash).
+ */
+export const INTERNAL_EVENT_TYPES = ['WriterTermStarted', 'CommandRefused', 'ApiKeyIssued', 'ApiKeyRevoked'] as const satisfies readonly DomainEventType[];
+
+/**
+ * Every domain event type is either public (it has a schema above) or internal (listed above):
+ * a type added to the catalog fails to compile here, naming itself, until it is given one or the
+ * other, so nothing is published, or kept back, by default.
+ */
+type Unclassified = Exclude<DomainEventType, PublicEventType | (typeof INTERNAL_EVENT_TYPES)[number]>;
+const everyTypeClassified: [Unclassified] extends [never] ? true : { unclassified: Unclassified } = true;
+void everyTypeClassified;
+
 /** Whether the feed publishes this type: only the types with a schema are public. */
 export function isPublicEventType(type: string): type is PublicEventType {
   return Object.prototype.hasOwnProperty.call(FEED_EVENTS, type);
