@@ -48,7 +48,8 @@ describe('the analytics feed against its AsyncAPI contract', () => {
     database = await createTestDatabase('feed_contract');
     prefix = testNatsPrefix('feed_contract');
     const env = { databaseUrl: database.url, prefix };
-    services.push(await startLedger({ ...env, eventTimeoutSeconds: 1 }));
+    // Short enough for an event to expire within the test, long enough for the closing one to stay open on a loaded machine.
+    services.push(await startLedger({ ...env, eventTimeoutSeconds: 3 }));
     services.push(await startAchievements(env));
     const config = loadConfig({ DATABASE_URL: database.url, NATS_URL: testNatsUrl(), COFFER_NATS_PREFIX: prefix, LOG_LEVEL: 'error' });
     const logger = new JsonLogger('projector', 'error');
