@@ -316,7 +316,8 @@ async function main() {
   const db = (running.db = new Db(env.DATABASE_URL));
   const model = new Model();
   const ctx = { opts, env, log, logDir, servers, supervisor, client, traffic, db, model, adminToken: env.COFFER_ADMIN_TOKEN, natsUrl: env.NATS_URL, reported: new Set() };
-  ctx.domainTypes = Object.keys(require('@coffer/contracts').EVENT_SCHEMA_VERSIONS);
+  // What the feed publishes: the public event types only (internal ones never reach it).
+  ctx.domainTypes = require('@coffer/contracts').PUBLIC_EVENT_TYPES;
 
   await startServices(ctx);
   await setUp(ctx, APP_NAMES);

@@ -3,6 +3,8 @@ export * from './commands';
 export * from './envelope';
 export * from './errors';
 export * from './events';
+export * from './events/schemas';
+export * from './asyncapi';
 export * from './messages';
 export * from './subjects';
 export * from './values';

@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import { feedAsyncApiDocument } from '@coffer/contracts';
 import { ensureDatabase, runWithCorrelation, waitingForPostgres, type CofferConfig, type JsonLogger } from '@coffer/platform';
 import { ApiError } from './http/api-error';
 import { CORRELATION_HEADER, correlationIdOf } from './http/correlation';
@@ -74,6 +75,12 @@ export async function createGateway(config: CofferConfig, logger: JsonLogger): P
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  // The analytics feed's contract beside the API's, public like it: built from the contracts
+  // for this deployment's prefix (its subjects and stream name), once.
+  const asyncApi = JSON.stringify(feedAsyncApiDocument({ prefix: config.natsPrefix }));
+  fastify.get('/docs/asyncapi.json', (_request, reply) => {
+    void reply.type('application/json; charset=utf-8').send(asyncApi);
+  });
   return app;
 }
 

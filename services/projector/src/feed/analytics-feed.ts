@@ -10,7 +10,7 @@ import {
   type StreamConfig,
 } from 'nats';
 import type { Pool } from 'pg';
-import { contextOf, isDomainEventType, subjects, upcastEvent, type DomainEventType, type Subjects } from '@coffer/contracts';
+import { contextOf, isPublicEventType, subjects, upcastEvent, type PublicEventType, type Subjects } from '@coffer/contracts';
 import { toEnvelope, type EventStore, type RecordedEvent, type Subscription } from '@coffer/event-store';
 import { NATS_RECONNECT_OPTIONS, natsConnectionOptions, retryDelayMs, sleep, type JsonLogger, type NatsEndpoint } from '@coffer/platform';
 import { ensureQuarantine, FEED_CONSUMER, quarantine } from '../quarantine';
@@ -36,6 +36,13 @@ const codec = JSONCodec();
  *
  * An event no NATS message can carry (larger than the server's max_payload) would stop the
  * feed on it for ever: it is quarantined instead (../quarantine.ts), and the feed goes on.
+ *
+ * Only public event types are published (those with a schema in the feed's contract,
+ * @coffer/contracts events/schemas.ts). Internal ones (writer terms, refusals, API keys) are not
+ * published anywhere: nothing reads them from NATS (the gateway tails the key events from the
+ * store, a writer reads its terms from its own stream), and a key hash must never reach a reader
+ * of the feed. Skipping them costs nothing on resume: the last published event's position is
+ * still where the store is read from again.
  */
 export class AnalyticsFeed {
   private nc: NatsConnection | undefined;
@@ -147,11 +154,10 @@ export class AnalyticsFeed {
   }
 
   private async publish(stored: RecordedEvent[]): Promise<void> {
-    const messages: Array<{ event: RecordedEvent & { type: DomainEventType }; data: Uint8Array }> = [];
+    const messages: Array<{ event: RecordedEvent & { type: PublicEventType }; data: Uint8Array }> = [];
     for (const recorded of stored) {
       // Published as the current catalog names and shapes it, whatever version the store holds.
       let event: RecordedEvent;
-      let data: Uint8Array | undefined;
       let error: Error | undefined;
       try {
         event = upcastEvent(recorded);
@@ -160,11 +166,11 @@ export class AnalyticsFeed {
         error = failure as Error;
       }
       if (!error) {
-        if (!isDomainEventType(event.type)) continue;
-        data = codec.encode(toEnvelope(event));
+        if (!isPublicEventType(event.type)) continue;
+        const data = codec.encode(toEnvelope(event));
         const limit = (this.nc?.info?.max_payload ?? Number.POSITIVE_INFINITY) - HEADER_ROOM_BYTES;
         if (data.length <= limit) {
-          messages.push({ event: event as RecordedEvent & { type: DomainEventType }, data });
+          messages.push({ event: event as RecordedEvent & { type: PublicEventType }, data });
           continue;
         }
         error = new Error(`its message of ${data.length} bytes exceeds the ${limit} bytes a NATS message may carry here`);

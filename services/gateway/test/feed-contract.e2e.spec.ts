@@ -1,0 +1,181 @@
+/**
+ * The analytics feed against its contract, with the real pieces: a ledger (short event timeout,
+ * so an event expires by itself), the achievements service, the projector's feed and a gateway,
+ * on PostgreSQL and JetStream of this test's own. A flow through the HTTP API touches every
+ * public event type; then every message of the stream is validated with ajv against the schema
+ * of its type and version in the AsyncAPI document the gateway serves at /docs/asyncapi.json (a
+ * message with no schema fails), and no internal event, and no key hash, is on the stream.
+ */
+import type { INestMicroservice } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import Ajv, { type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { connect, JSONCodec } from 'nats';
+import type { Pool } from 'pg';
+import { contextOf, EVENT_SCHEMA_VERSIONS, INTERNAL_EVENT_TYPES, isPublicEventType, PUBLIC_EVENT_TYPES, subjects, type EventEnvelope } from '@coffer/contracts';
+import { JsonLogger, loadConfig, startMicroservice } from '@coffer/platform';
+import { createTestDatabase, dropTestStreams, eventually, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
+import { startAchievements } from '../../achievements/test/achievements-harness';
+import { startLedger } from '../../ledger/test/ledger-harness';
+import { ProjectorModule } from '../../projector/src/projector.module';
+import { sha256Hex } from '../src/auth/api-keys';
+import { ADMIN_TOKEN, call, newIdempotencyKey, startGateway, untilServing, type Answer } from '../src/gateway.test-helpers';
+
+jest.setTimeout(120000);
+
+const INTERNAL_TYPES: readonly string[] = INTERNAL_EVENT_TYPES;
+
+interface AsyncApiDocument {
+  asyncapi: string;
+  info: { title: string; version: string };
+  channels: Record<string, { address: string; messages: Record<string, { $ref: string }> }>;
+  components: { messages: Record<string, { name: string; payload: Record<string, unknown> }> };
+}
+
+describe('the analytics feed against its AsyncAPI contract', () => {
+  let database: TestDatabase;
+  let prefix: string;
+  let gateway: NestFastifyApplication;
+  let pool: Pool;
+  const services: INestMicroservice[] = [];
+  const apiKeys: string[] = [];
+
+  const admin = (method: string, url: string, body?: object) => call(gateway, method, url, { token: ADMIN_TOKEN, body, idempotencyKey: newIdempotencyKey() });
+  const as = (key: string) => (method: string, url: string, body?: object) => call(gateway, method, url, { token: key, body, idempotencyKey: newIdempotencyKey() });
+  const expectStatus = (answer: Answer, status: number) => expect({ status: answer.status, body: answer.body }).toEqual({ status, body: status === 204 ? undefined : expect.anything() });
+
+  beforeAll(async () => {
+    database = await createTestDatabase('feed_contract');
+    prefix = testNatsPrefix('feed_contract');
+    const env = { databaseUrl: database.url, prefix };
+    // Short enough for an event to expire within the test, long enough for the closing one to stay open on a loaded machine.
+    services.push(await startLedger({ ...env, eventTimeoutSeconds: 3 }));
+    services.push(await startAchievements(env));
+    const config = loadConfig({ DATABASE_URL: database.url, NATS_URL: testNatsUrl(), COFFER_NATS_PREFIX: prefix, LOG_LEVEL: 'error' });
+    const logger = new JsonLogger('projector', 'error');
+    services.push(await startMicroservice({ service: 'projector', config, logger, module: () => ProjectorModule.forRoot(config, logger) }));
+    gateway = await startGateway(env);
+    await untilServing(gateway);
+    pool = database.pool();
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await Promise.all(services.splice(0).reverse().map((service) => service.close()));
+    await pool?.end();
+    await dropTestStreams(prefix);
+    await database?.drop();
+  });
+
+  /** Through the API, every public event type at least once, and the internal ones (keys issued and revoked, a refusal). */
+  async function flow(): Promise<void> {
+    const created = await admin('POST', '/admin/apps', { name: 'Blackjack' });
+    expectStatus(created, 201);
+    const { app_id: appId, api_key: apiKey } = created.body;
+    apiKeys.push(apiKey);
+    const second = await admin('POST', `/admin/apps/${appId}/keys`);
+    expectStatus(second, 201);
+    apiKeys.push(second.body.api_key);
+    expectStatus(await admin('DELETE', `/admin/apps/${appId}/keys/${second.body.key_id}`), 204);
+    const app = as(apiKey);
+
+    expectStatus(await admin('POST', '/admin/grants', { user_id: 'alice', amount: 1000 }), 201); // TransactionPosted (grant)
+    expectStatus(await app('POST', '/finance/transaction', { user_id: 'bob', type: 'credit', amount: 50 }), 201);
+    expectStatus(await app('POST', '/finance/transaction', { user_id: 'alice', type: 'debit', amount: 10, description: 'a bet' }), 201);
+    expectStatus(await app('POST', '/finance/transfer', { from_user_id: 'alice', to_user_id: 'bob', amount: 20 }), 201);
+    // Refused with an Idempotency-Key: recorded as CommandRefused (internal).
+    expect((await app('POST', '/finance/transaction', { user_id: 'carol', type: 'debit', amount: 5 })).body.error.code).toBe('INSUFFICIENT_FUNDS');
+
+    // Opened, pinged, a pending debit, closed: the debit posts.
+    const closing = (await app('POST', '/finance/event', { description: 'hand 1' })).body.event_id;
+    expectStatus(await app('POST', `/finance/event/${closing}/ping`), 200);
+    expectStatus(await app('POST', '/finance/transaction', { user_id: 'alice', event_id: closing, type: 'debit', amount: 5 }), 201);
+    expectStatus(await app('POST', `/finance/event/${closing}/close`), 200);
+    // Opened, a pending credit, no ping: expires by itself and the credit is voided.
+    const expiring = (await app('POST', '/finance/event')).body.event_id;
+    expectStatus(await app('POST', '/finance/transaction', { user_id: 'bob', event_id: expiring, type: 'credit', amount: 7 }), 201);
+
+    // Achievements: registered, updated, progress, unlocked (by progress and directly), reward paid.
+    expectStatus(await app('POST', '/achievements', { key: 'two_wins', name: 'Two wins', goal: 2, reward: { amount: '25' } }), 201);
+    expectStatus(await app('PATCH', '/achievements/two_wins', { name: 'Two Wins', hidden: true }), 200);
+    expectStatus(await app('POST', '/achievements/two_wins/progress', { user_id: 'alice', increment: 1 }), 200);
+    expectStatus(await app('POST', '/achievements/two_wins/progress', { user_id: 'alice', increment: 1 }), 200);
+    expectStatus(await app('POST', '/achievements', { key: 'hello', name: 'Hello', description: 'Said hello' }), 201);
+    expectStatus(await app('POST', '/achievements/hello/unlock', { user_id: 'bob' }), 200);
+
+    await eventually(async () => (await app('GET', `/finance/event/${expiring}`)).body.status === 'expired', 'the event to expire', 15000);
+  }
+
+  /** Every message of the feed's stream, once the feed holds every public event of the store. */
+  async function feedMessages(): Promise<Array<{ subject: string; raw: string; envelope: EventEnvelope }>> {
+    const publicInStore = async () =>
+      (await pool.query('SELECT count(*)::int AS n FROM coffer_es.events WHERE type = ANY($1)', [PUBLIC_EVENT_TYPES])).rows[0].n as number;
+    const nc = await connect({ servers: testNatsUrl() });
+    try {
+      const jsm = await nc.jetstreamManager();
+      const stream = subjects(prefix).eventsStream;
+      const inStream = async () => (await jsm.streams.info(stream).catch(() => null))?.state.messages ?? -1;
+      // The reward is paid after the unlock, by the achievements service's reactor.
+      await eventually(
+        async () => (await pool.query(`SELECT 1 FROM coffer_es.events WHERE type = 'RewardGranted'`)).rowCount === 1,
+        'the reward',
+      );
+      await eventually(async () => (await inStream()) === (await publicInStore()), 'the feed to hold every public event');
+      const info = await jsm.streams.info(stream);
+      const out = [];
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+        const message = await jsm.streams.getMessage(stream, { seq });
+        const raw = new TextDecoder().decode(message.data);
+        out.push({ subject: message.subject, raw, envelope: JSONCodec<EventEnvelope>().decode(message.data) });
+      }
+      return out;
+    } finally {
+      await nc.close();
+    }
+  }
+
+  it('publishes every public event type, each message valid against its schema in /docs/asyncapi.json, and nothing internal', async () => {
+    await flow();
+    const messages = await feedMessages();
+
+    const served = await call(gateway, 'GET', '/docs/asyncapi.json'); // public: no credentials
+    expect(served.status).toBe(200);
+    expect(served.headers['content-type']).toMatch(/^application\/json/);
+    const document = served.body as AsyncApiDocument;
+    expect(document.asyncapi).toBe('3.0.0');
+
+    // The validators come from the served document: channel by address, message by type and version.
+    const ajv = new Ajv({ allErrors: true, strict: true });
+    addFormats(ajv);
+    const validators = new Map<string, ValidateFunction>();
+    for (const channel of Object.values(document.channels)) {
+      for (const ref of Object.values(channel.messages)) {
+        const name = ref.$ref.replace('#/components/messages/', '');
+        const version = Number(/V(\d+)$/.exec(name)![1]);
+        validators.set(`${channel.address} v${version}`, ajv.compile(document.components.messages[name].payload));
+      }
+    }
+
+    const problems: string[] = [];
+    for (const { subject, envelope } of messages) {
+      const { type, metadata } = envelope;
+      const validate = validators.get(`${subject} v${metadata.schema_version}`);
+      if (!validate) problems.push(`${type} v${metadata.schema_version} on ${subject}: no schema`);
+      else if (!validate(envelope)) problems.push(`${type} on ${subject}: ${ajv.errorsText(validate.errors)}`);
+      if (isPublicEventType(type)) expect(subject).toBe(subjects(prefix).event(contextOf(type), type));
+    }
+    expect(problems).toEqual([]);
+
+    const seen = new Set(messages.map(({ envelope }) => envelope.type));
+    expect([...PUBLIC_EVENT_TYPES].filter((type) => !seen.has(type))).toEqual([]); // the flow touched every public type
+
+    // The store holds the internal events, the feed none of them, nor any key's hash.
+    const stored = await pool.query('SELECT DISTINCT type FROM coffer_es.events WHERE type = ANY($1)', [INTERNAL_TYPES]);
+    expect(stored.rows.map((row) => row.type).sort()).toEqual([...INTERNAL_TYPES].sort());
+    expect(INTERNAL_TYPES.every((type) => Object.hasOwn(EVENT_SCHEMA_VERSIONS, type))).toBe(true);
+    expect(messages.filter(({ envelope }) => INTERNAL_TYPES.includes(envelope.type))).toEqual([]);
+    const hashes = apiKeys.map(sha256Hex);
+    expect(messages.filter(({ raw }) => raw.includes('key_hash') || hashes.some((hash) => raw.includes(hash)))).toEqual([]);
+    expect(Object.keys(document.channels).filter((type) => INTERNAL_TYPES.includes(type))).toEqual([]);
+  });
+});
