@@ -65,7 +65,7 @@ export function foldAchievementProgress(events: readonly ReplayedEvent[]): Achie
     return row;
   };
   for (const recorded of events) {
-    const event = { type: recorded.type, data: recorded.data } as AchievementEvent;
+    const event = recorded as unknown as AchievementEvent; // read as the union its type names
     switch (event.type) {
       case 'ProgressRecorded': {
         const { app_id, key, user_id, progress, recorded_at } = event.data;

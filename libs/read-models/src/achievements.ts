@@ -65,7 +65,7 @@ export interface AchievementsBatch {
 export function foldAchievements(events: readonly ReplayedEvent[]): AchievementsBatch {
   const batch: AchievementsBatch = { registered: new Map(), changed: new Map() };
   for (const recorded of events) {
-    const event = { type: recorded.type, data: recorded.data } as AchievementEvent;
+    const event = recorded as unknown as AchievementEvent; // read as the union its type names
     switch (event.type) {
       case 'AchievementRegistered': {
         const { app_id, key, name, description, icon_url, goal, hidden, reward, registered_at } = event.data;
