@@ -8,7 +8,7 @@ import type { PoolClient } from 'pg';
 import { userIdOfAccount, type LedgerEvent, type TransactionData } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
 import { folding } from '../quarantine';
-import { projectAchievementEvents } from './achievement-projection';
+import { projectReadModels } from './project-read-models';
 import { copyRows } from './copy';
 import { generationSchema } from './schema';
 
@@ -159,7 +159,7 @@ export async function projectBatch(client: PoolClient, generation: number, event
     }
   });
   await write(client, s, delta);
-  await projectAchievementEvents(client, s, events);
+  await projectReadModels(client, s, events);
 }
 
 
@@ -195,7 +195,7 @@ export class Replay {
     return async (client) => {
       await copyRows(client, `${this.schema}.finance_events`, FINANCE_EVENT_COLUMNS, settled.events);
       await copyRows(client, `${this.schema}.transactions`, TRANSACTION_COLUMNS, settled.transactions);
-      await projectAchievementEvents(client, this.schema, events);
+      await projectReadModels(client, this.schema, events);
     };
   }
 
