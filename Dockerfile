@@ -19,6 +19,7 @@ COPY libs/contracts/package.json libs/contracts/
 COPY libs/decider/package.json libs/decider/
 COPY libs/event-store/package.json libs/event-store/
 COPY libs/platform/package.json libs/platform/
+COPY libs/read-models/package.json libs/read-models/
 COPY libs/testing/package.json libs/testing/
 COPY services/gateway/package.json services/gateway/
 COPY services/ledger/package.json services/ledger/

@@ -8,7 +8,7 @@ import type { PoolClient } from 'pg';
 import { upcastEvent, userIdOfAccount, type LedgerEvent, type TransactionData } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
 import { folding } from '../quarantine';
-import { projectAchievementEvents } from './achievement-projection';
+import { projectReadModels } from './project-read-models';
 import { copyRows } from './copy';
 import { generationSchema } from './schema';
 
@@ -168,7 +168,7 @@ export async function projectBatch(client: PoolClient, generation: number, store
     }
   });
   await write(client, s, delta);
-  await projectAchievementEvents(client, s, events);
+  await projectReadModels(client, s, events);
 }
 
 /** Nothing comes from earlier batches in a replay: its delta holds every pending transaction. */
@@ -205,7 +205,7 @@ export class Replay {
     return async (client) => {
       await copyRows(client, `${this.schema}.finance_events`, FINANCE_EVENT_COLUMNS, settled.events);
       await copyRows(client, `${this.schema}.transactions`, TRANSACTION_COLUMNS, settled.transactions);
-      await projectAchievementEvents(client, this.schema, events);
+      await projectReadModels(client, this.schema, events);
     };
   }
 

@@ -2,9 +2,14 @@
  * Read models live in generations: schema `coffer_rm_<n>` holds one full set of tables and its
  * checkpoint. Readers use the views in `coffer_read`, which point at the active generation, so
  * a rebuild fills generation n+1 while n serves, then swaps the views in one transaction.
+ *
+ * The ledger's tables are defined here; the read models of @coffer/read-models (achievements)
+ * bring their own DDL, keys and reader indexes, and come after them.
  */
+import { READ_MODELS, READ_SCHEMA } from '@coffer/read-models';
+
+export { READ_SCHEMA };
 export const META_SCHEMA = 'coffer_meta';
-export const READ_SCHEMA = 'coffer_read';
 export const generationSchema = (generation: number) => `coffer_rm_${generation}`;
 
 /**
@@ -24,9 +29,8 @@ export const READ_MODEL_TABLES = {
   apps: ['app_id'],
   api_keys: ['key_id'],
   daily_totals: ['day', 'app_id', 'currency'],
-  achievements: ['app_id', 'key'],
-  achievement_progress: ['app_id', 'key', 'user_id'],
-} as const;
+  ...Object.fromEntries(READ_MODELS.flatMap((model) => Object.entries(model.tables))),
+} as Readonly<Record<string, readonly string[]>>;
 
 export type ReadModelTable = keyof typeof READ_MODEL_TABLES;
 
@@ -89,28 +93,7 @@ export function generationDdl(generation: number, { lookupKeys = true } = {}): s
        absorbed numeric(40) NOT NULL DEFAULT 0,
        transferred numeric(40) NOT NULL DEFAULT 0,
        PRIMARY KEY (day, app_id, currency))`,
-    `CREATE TABLE ${s}.achievements (
-       app_id text NOT NULL,
-       key text NOT NULL,
-       name text NOT NULL,
-       description text,
-       icon_url text,
-       goal integer NOT NULL,
-       hidden boolean NOT NULL,
-       reward_amount numeric(40),
-       reward_currency text,
-       created_at timestamptz NOT NULL,
-       updated_at timestamptz NOT NULL,
-       PRIMARY KEY (app_id, key))`,
-    `CREATE TABLE ${s}.achievement_progress (
-       app_id text NOT NULL,
-       key text NOT NULL,
-       user_id text NOT NULL,
-       progress integer NOT NULL,
-       unlocked_at timestamptz,
-       reward_transaction_id bigint,
-       updated_at timestamptz NOT NULL,
-       PRIMARY KEY (app_id, key, user_id))`,
+    ...READ_MODELS.flatMap((model) => model.ddl(s)),
     ...(lookupKeys ? lookupKeyDdl(generation) : []),
   ];
 }
@@ -146,8 +129,7 @@ export function readerIndexDdl(generation: number): string[] {
     `CREATE INDEX IF NOT EXISTS transactions_user ON ${s}.transactions (user_id, transaction_id DESC)`,
     `CREATE INDEX IF NOT EXISTS transactions_to_user ON ${s}.transactions (to_user_id, transaction_id DESC) WHERE to_user_id IS NOT NULL`,
     `CREATE INDEX IF NOT EXISTS transactions_app ON ${s}.transactions (app_id, transaction_id DESC)`,
-    // A user's badges across every app: GET /users/:user_id/achievements.
-    `CREATE INDEX IF NOT EXISTS achievement_progress_user ON ${s}.achievement_progress (user_id)`,
+    ...READ_MODELS.flatMap((model) => model.readerIndexDdl(s)),
   ];
 }
 

@@ -1,0 +1,56 @@
+/**
+ * What every read model file holds (Emmett's `getDetails/index.ts` shape): the DDL of its tables,
+ * its row type, its fold of domain events into the changes of a batch, the set-based writes of
+ * those changes, and the queries the gateway imports. The projector decides when (generations,
+ * checkpoints, rebuild, verify, quarantine); a read model file decides what.
+ */
+import type { ClientBase } from 'pg';
+import type { ReplayedEvent } from '@coffer/event-store';
+
+/**
+ * Readers see the serving generation through the views of this schema; a generation's own
+ * schema (`coffer_rm_<n>`) is the projector's business, so the DDL and writes take its name.
+ */
+export const READ_SCHEMA = 'coffer_read';
+
+export interface ReadModel {
+  /** Its tables with the key each is ordered by when `verify` lists differences, in creation order. */
+  readonly tables: Readonly<Record<string, readonly string[]>>;
+  /** Its tables in the generation schema `schema`, with the keys its writes look rows up by. */
+  ddl(schema: string): string[];
+  /** Indexes only its queries use: a rebuild builds them once at the end instead of row by row. */
+  readerIndexDdl(schema: string): string[];
+  /**
+   * Folds a batch of events in memory, whatever their kind (others are skipped), and answers the
+   * writes of what the batch changed: a few set-based statements whatever its size, run in the
+   * projector's transaction so the rows move with the checkpoint. The fold is pure, so what it
+   * throws is the event's fault (the projector quarantines that event); the writes may fail for
+   * the database too.
+   */
+  fold(events: readonly ReplayedEvent[]): (client: ClientBase, schema: string) => Promise<void>;
+}
+
+/** What a query needs of a connection: the gateway passes one that answers "not ready" for missing views. */
+export interface Queryable {
+  query(sql: string, params?: unknown[]): Promise<{ rows: Array<Record<string, any>> }>;
+}
+
+export interface Page<T> {
+  data: T[];
+  /** The cursor of the last item when more follow, else null. */
+  next_cursor: string | null;
+}
+
+/** `rows` were read with one row more than the page holds: that one says whether another page follows. */
+export function page<Row, T>(rows: Row[], limit: number, cursorOf: (row: Row) => string, view: (row: Row) => T): Page<T> {
+  const shown = rows.slice(0, limit);
+  return { data: shown.map(view), next_cursor: rows.length > limit ? cursorOf(shown[shown.length - 1]) : null };
+}
+
+/** Runs a set-based statement over `rows` passed as one JSON parameter; nothing when there are none. */
+export async function writeRows(client: ClientBase, sql: string, rows: unknown[]): Promise<void> {
+  if (rows.length) await client.query(sql, [JSON.stringify(rows)]);
+}
+
+/** One map key from several parts, none of which can run into the next. */
+export const rowKey = (...parts: string[]) => JSON.stringify(parts);
