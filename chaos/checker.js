@@ -140,8 +140,8 @@ function check(model, observed) {
     if (rows.length > 0) {
       const row = rows[0];
       const { debit, credit } = accountsOf(op);
-      const same = row.kind === op.kind && row.amount === String(op.amount) && row.currency === op.currency && row.debit_account === debit && row.credit_account === credit;
-      if (!same) flag('wrong', op.id, op.trial, `stored as ${row.kind} ${row.amount} ${row.currency} ${row.debit_account}→${row.credit_account}, sent ${op.kind} ${op.amount} ${op.currency} ${debit}→${credit}`);
+      const same = row.type === op.kind && row.amount === String(op.amount) && row.currency === op.currency && row.debit_account === debit && row.credit_account === credit;
+      if (!same) flag('wrong', op.id, op.trial, `stored as ${row.type} ${row.amount} ${row.currency} ${row.debit_account}→${row.credit_account}, sent ${op.kind} ${op.amount} ${op.currency} ${debit}→${credit}`);
       if (row.status !== expectedStatus) flag('wrong', `${op.id}:status`, op.trial, `transaction ${row.transaction_id} is ${row.status}, expected ${expectedStatus}`);
     }
     if (applied) books.move(accountsOf(op), op.amount, op.currency, expectedStatus);
@@ -159,7 +159,7 @@ function check(model, observed) {
   const progressOps = group(ops.filter((op) => op.kind === 'progress'), (op) => `${op.app}/${op.key}/${op.user}`);
   const progressSeen = new Map(observed.progress.map((row) => [`${row.app_id}/${row.key}/${row.user_id}`, row]));
   const rewardRows = group(
-    observed.transactions.filter((row) => row.kind === 'credit' && REWARD_DESCRIPTION.test(row.description ?? '')),
+    observed.transactions.filter((row) => row.type === 'credit' && REWARD_DESCRIPTION.test(row.description ?? '')),
     (row) => `${row.app_id}/${REWARD_DESCRIPTION.exec(row.description)[1]}/${row.user_id}`,
   );
   for (const [target, list] of progressOps) {
@@ -207,8 +207,8 @@ function check(model, observed) {
   for (const row of observed.transactions) {
     const opId = opIdOf(row.description);
     if (opId !== null && byId.has(opId)) continue;
-    if (row.kind === 'credit' && REWARD_DESCRIPTION.test(row.description ?? '')) continue; // judged above
-    flag('phantom', `tx:${row.transaction_id}`, byId.get(opId)?.trial ?? null, `transaction ${row.transaction_id} (${row.kind} ${row.amount} ${row.currency}, "${row.description}") matches no op`);
+    if (row.type === 'credit' && REWARD_DESCRIPTION.test(row.description ?? '')) continue; // judged above
+    flag('phantom', `tx:${row.transaction_id}`, byId.get(opId)?.trial ?? null, `transaction ${row.transaction_id} (${row.type} ${row.amount} ${row.currency}, "${row.description}") matches no op`);
   }
   for (const row of observed.events) {
     const opId = opIdOf(row.description);

@@ -146,7 +146,7 @@ async function readModels(db) {
   const q = async (sql) => (await db.query(sql)).rows;
   return {
     transactions: await q(
-      `SELECT transaction_id::int, event_id::int, app_id, kind, user_id, to_user_id, debit_account, credit_account,
+      `SELECT transaction_id::int, event_id::int, app_id, type, user_id, to_user_id, debit_account, credit_account,
               amount::text, currency, status, description FROM coffer_read.transactions`,
     ),
     events: await q(`SELECT event_id::int, app_id, description, status FROM coffer_read.finance_events`),

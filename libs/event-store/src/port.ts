@@ -35,10 +35,13 @@ export interface RecordedEvent<Data = unknown> {
 }
 
 /**
- * What folding every event into a model needs of it: no id, stream or metadata, which an
- * adapter may then neither fetch nor decode (they are half of a ledger event's bytes).
+ * What folding every event into a model needs of it: no id or stream, and of the metadata only
+ * the schema version (for upcasting), which an adapter may then neither fetch nor decode (they
+ * are half of a ledger event's bytes).
  */
-export type ReplayedEvent<Data = unknown> = Pick<RecordedEvent<Data>, 'type' | 'data' | 'globalPosition' | 'occurredAt'>;
+export type ReplayedEvent<Data = unknown> = Pick<RecordedEvent<Data>, 'type' | 'data' | 'globalPosition' | 'occurredAt'> & {
+  metadata?: Pick<EventMetadata, 'schema_version'>;
+};
 
 export interface AppendRequest {
   stream: string;

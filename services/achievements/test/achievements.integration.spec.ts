@@ -165,7 +165,7 @@ describe('achievements service over NATS and PostgreSQL', () => {
       currency: 'coins',
       granted_at: (posted[0].data as { created_at: string }).created_at,
     } satisfies RewardGranted);
-    expect(posted[0].data).toMatchObject({ kind: 'credit', app_id, debit_account: `house:${app_id}`, credit_account: 'user:carol' });
+    expect(posted[0].data).toMatchObject({ type: 'credit', app_id, debit_account: `house:${app_id}`, credit_account: 'user:carol' });
     expect(posted[0].metadata).toMatchObject({ command_id: `${app_id}:reward:${unlockId}`, app_id });
     const { rows } = await pool.query('SELECT position FROM coffer_achievements.reactor_checkpoint');
     const unlockEvent = (await eventsOfType('AchievementUnlocked'))[0];

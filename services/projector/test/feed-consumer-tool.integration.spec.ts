@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Pool } from 'pg';
+import { EVENT_SCHEMA_VERSIONS } from '@coffer/contracts';
 import { PostgresEventStore, type NewEvent } from '@coffer/event-store';
 import { JsonLogger } from '@coffer/platform';
 import { createTestDatabase, dropTestStreams, eventually, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
@@ -18,8 +19,10 @@ jest.setTimeout(60000);
 const TOOL = resolve(__dirname, '../../../tools/feed-consumer.js');
 const logger = new JsonLogger('projector', 'error');
 
-function event(type: string, data: Record<string, unknown>): NewEvent {
-  return { id: randomUUID(), type, data, metadata: { schema_version: 1, correlation_id: randomUUID(), causation_id: null, app_id: null } };
+/** An event of the current catalog, at its current version. */
+function event(type: keyof typeof EVENT_SCHEMA_VERSIONS, data: Record<string, unknown>): NewEvent {
+  const metadata = { schema_version: EVENT_SCHEMA_VERSIONS[type], correlation_id: randomUUID(), causation_id: null, app_id: null };
+  return { id: randomUUID(), type, data, metadata };
 }
 
 const opened = (eventId: number) =>
@@ -29,7 +32,7 @@ const posted = (transactionId: number) =>
     transaction_id: transactionId,
     event_id: null,
     app_id: 'app_1',
-    kind: 'grant',
+    type: 'grant',
     user_id: 'alice',
     debit_account: 'treasury',
     credit_account: 'user:alice',
@@ -37,6 +40,7 @@ const posted = (transactionId: number) =>
     currency: 'coins',
     description: null,
     created_at: '2026-11-30T12:00:00.000Z',
+    posted_at: '2026-11-30T12:00:00.000Z',
   });
 
 /** A line of the tool's output: `<global_position> <subject> <data as JSON>`. */

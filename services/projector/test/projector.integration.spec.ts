@@ -158,8 +158,15 @@ describe('read models kept by the projector', () => {
     await caughtUp();
     expect(await readBalances()).toEqual(await ledgerBalances(users));
     const count = await pool.query('SELECT count(*)::int AS n FROM coffer_read.transactions');
-    const stored = (await readAllCommitted(store)).filter((e) => e.type.startsWith('Transaction')).length;
+    // One row per transaction, whatever events it had (pending, then posted or voided).
+    const transactionEvents = (await readAllCommitted(store)).filter((e) => e.type.startsWith('Transaction'));
+    const stored = new Set(transactionEvents.map((e) => (e.data as { transaction_id: number }).transaction_id)).size;
     expect(count.rows[0].n).toBe(stored);
+    expect(transactionEvents.length).toBeGreaterThan(stored); // some were pending, then posted
+    const statuses = await pool.query(`SELECT status, count(*)::int AS n FROM coffer_read.transactions GROUP BY status ORDER BY status`);
+    const settledByEvents = transactionEvents.filter((e) => (e.data as { event_id: number | null }).event_id !== null && e.type !== 'TransactionPending').length;
+    const pendingRows = statuses.rows.find((row) => row.status === 'pending')?.n ?? 0;
+    expect(pendingRows).toBe(transactionEvents.filter((e) => e.type === 'TransactionPending').length - settledByEvents);
     expect((await verify(store, new Generations(pool))).ok).toBe(true);
   });
 
@@ -215,7 +222,7 @@ describe('read models kept by the projector', () => {
         transaction_id,
         event_id: null,
         app_id: 'app_x',
-        kind: 'credit',
+        kind: 'credit', // a v1 event (schema_version 1): read through the upcaster
         user_id: user,
         debit_account: 'house:app_x',
         credit_account: `user:${user}`,

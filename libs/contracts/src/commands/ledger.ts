@@ -4,7 +4,8 @@
  * strings, user ids as strings. Each request's meta carries command_id (dedupe) and the caller.
  * The rules of their fields are values (../values): names, descriptions, user ids, amounts.
  */
-import type { TransactionKind } from '../events/ledger';
+import type { TransactionType } from '../events/ledger';
+
 export interface RegisterApp {
   type: 'RegisterApp';
   name: string;
@@ -45,7 +46,11 @@ export interface PostTransaction {
   type: 'PostTransaction';
   user_id: string;
   event_id: number | null;
-  kind: Extract<TransactionKind, 'credit' | 'debit'>;
+  /**
+   * The transaction's type (`type` in the API, the event, the reply and the column). Only here
+   * is it `kind`: `type` names the command itself in every command (the writers dispatch on it).
+   */
+  kind: Extract<TransactionType, 'credit' | 'debit'>;
   amount: string;
   currency: string;
   description: string | null;
@@ -130,7 +135,7 @@ export interface TransactionReply {
   event_id: number | null;
   user_id: string;
   to_user_id?: string;
-  type: TransactionKind;
+  type: TransactionType;
   amount: string;
   currency: string;
   status: 'pending' | 'posted' | 'voided';

@@ -1,45 +1,4 @@
-import type { EventContext } from '../envelope';
-import type { AchievementEventType } from './achievements';
-import type { LedgerEventType } from './ledger';
-
 export * from './achievements';
 export * from './ledger';
-
-export type DomainEventType = LedgerEventType | AchievementEventType;
-
-/** Current schema version of each event type; every event is written with it in its metadata. */
-export const EVENT_SCHEMA_VERSIONS: Record<DomainEventType, number> = {
-  WriterTermStarted: 1,
-  CommandRefused: 1,
-  AppRegistered: 1,
-  ApiKeyIssued: 1,
-  ApiKeyRevoked: 1,
-  EventOpened: 1,
-  EventPinged: 1,
-  TransactionPending: 1,
-  TransactionPosted: 1,
-  EventClosed: 1,
-  EventExpired: 1,
-  AchievementRegistered: 1,
-  AchievementUpdated: 1,
-  ProgressRecorded: 1,
-  AchievementUnlocked: 1,
-  RewardGranted: 1,
-};
-
-const ACHIEVEMENT_TYPES: ReadonlySet<string> = new Set<AchievementEventType>([
-  'AchievementRegistered',
-  'AchievementUpdated',
-  'ProgressRecorded',
-  'AchievementUnlocked',
-  'RewardGranted',
-]);
-
-export function isDomainEventType(type: string): type is DomainEventType {
-  return Object.prototype.hasOwnProperty.call(EVENT_SCHEMA_VERSIONS, type);
-}
-
-/** The bounded context that owns an event type (it names the analytics subject). */
-export function contextOf(type: DomainEventType): EventContext {
-  return ACHIEVEMENT_TYPES.has(type) ? 'achievements' : 'ledger';
-}
+export * from './upcast';
+export * from './versions';

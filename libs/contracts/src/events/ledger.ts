@@ -1,6 +1,7 @@
 /**
  * Domain events of the ledger context. Amounts are decimal strings (exact), times ISO-8601.
- * Every type here is version 1; a change to a data shape adds a version and an upcaster.
+ * These are the current shapes (versions in EVENT_SCHEMA_VERSIONS); a change to a data shape
+ * adds a version and a step in upcast.ts, through which every reader reads the store.
  *
  * Accounts are AccountIds (values/account-id.ts): a wallet, a house or the treasury. A transaction moves
  * `amount` from `debit_account` to `credit_account` (double entry): an account's balance is
@@ -9,7 +10,7 @@
 import type { ErrorCode } from '../errors';
 import type { AccountId } from '../values/account-id';
 
-export type TransactionKind = 'credit' | 'debit' | 'transfer' | 'grant';
+export type TransactionType = 'credit' | 'debit' | 'transfer' | 'grant';
 
 export interface AppRegistered {
   app_id: string;
@@ -39,7 +40,8 @@ export interface EventOpened {
   expires_at: string;
 }
 
-export interface EventPinged {
+/** A ping: the event stays open until `expires_at`. Stored as `EventPinged` before v2 stores. */
+export interface Pinged {
   event_id: number;
   pinged_at: string;
   expires_at: string;
@@ -49,7 +51,7 @@ export interface TransactionData {
   transaction_id: number;
   event_id: number | null;
   app_id: string | null;
-  kind: TransactionKind;
+  type: TransactionType;
   /** The user the transaction is about (the sender of a transfer). */
   user_id: string;
   debit_account: AccountId;
@@ -60,24 +62,50 @@ export interface TransactionData {
   created_at: string;
 }
 
-/** A transaction inside an open finance event: held until the event closes or expires. */
+/** A transaction inside an open finance event: held until the event closes or expires (v2; v1 said `kind`). */
 export type TransactionPending = TransactionData;
 
-/** A transaction that moved money at once (no finance event). */
-export type TransactionPosted = TransactionData;
+/**
+ * A transaction that moved money: once for every transaction, when it posts. At once (no
+ * finance event: a transfer, a grant, a reward, a credit or debit outside an event), then
+ * `posted_at` is its `created_at`; or when its finance event closes, then one per pending
+ * transaction, in the same append as the EventClosed and before it. v1 (written at once only,
+ * no `posted_at`, `kind` for `type`) reads as posted when created.
+ */
+export interface TransactionPosted extends TransactionData {
+  posted_at: string;
+}
 
-/** Closing posts every pending transaction of the event. */
+/** Why a pending transaction was voided: its event expired (a later issue adds 'aborted'). */
+export type VoidReason = 'expired';
+
+/**
+ * A pending transaction that will never move money: for every transaction an expiry voids, in
+ * the same append as the EventExpired and before it (new in v2 stores).
+ */
+export interface TransactionVoided extends TransactionData {
+  voided_at: string;
+  reason: VoidReason;
+}
+
+/**
+ * The event closed (v2). Closing posts whatever of the event is still pending: in a store
+ * written since v2 the TransactionPosted events before it already did; v1 listed the ids
+ * (`posted_transaction_ids`), which the upcaster drops, since the rule gives the same fold.
+ */
 export interface EventClosed {
   event_id: number;
   closed_at: string;
-  posted_transaction_ids: number[];
 }
 
-/** Expiry (no ping within the timeout) voids every pending transaction of the event. */
+/**
+ * The event expired (no ping within the timeout; v2). Expiry voids whatever of the event is
+ * still pending: TransactionVoided events before it did in a v2 store (v1 listed
+ * `voided_transaction_ids`, dropped by the upcaster).
+ */
 export interface EventExpired {
   event_id: number;
   expired_at: string;
-  voided_transaction_ids: number[];
 }
 
 /**
@@ -110,9 +138,10 @@ export interface LedgerEventMap {
   ApiKeyIssued: ApiKeyIssued;
   ApiKeyRevoked: ApiKeyRevoked;
   EventOpened: EventOpened;
-  EventPinged: EventPinged;
+  Pinged: Pinged;
   TransactionPending: TransactionPending;
   TransactionPosted: TransactionPosted;
+  TransactionVoided: TransactionVoided;
   EventClosed: EventClosed;
   EventExpired: EventExpired;
 }

@@ -44,7 +44,7 @@ export const FEED_VALUES = {
   serial: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
   /** Accounts: `user:<user_id>`, `house:<app_id>`, `treasury` (double entry, see ledger.ts). */
   account: { type: 'string', pattern: anchored(ACCOUNT_ID_PATTERN) },
-  transactionKind: { type: 'string', enum: ['credit', 'debit', 'transfer', 'grant'] },
+  transactionType: { type: 'string', enum: ['credit', 'debit', 'transfer', 'grant'] },
   time: { type: 'string', format: 'date-time', description: 'ISO 8601 / RFC 3339 instant, UTC' },
   /** A 64-bit position: a decimal string, because JSON numbers are not 64-bit. */
   position: { type: 'string', pattern: '^(0|[1-9][0-9]{0,19})$' },
@@ -67,20 +67,25 @@ function record(properties: Record<string, JsonSchema>, optional: string[] = [])
 
 const reward = record({ amount: V.amount, currency: V.currency });
 
-/** TransactionPending and TransactionPosted (v1) share the transaction's shape. */
-const transactionV1 = record({
-  transaction_id: V.serial,
-  event_id: V.nullable(V.serial),
-  app_id: V.nullable(V.appId),
-  kind: V.transactionKind,
-  user_id: V.userId,
-  debit_account: V.account,
-  credit_account: V.account,
-  amount: V.amount,
-  currency: V.currency,
-  description: V.nullable(V.text(MAX_DESCRIPTION_LENGTH)),
-  created_at: V.time,
-});
+/** A transaction's fields, shared by its events (v1 named `type` `kind`). */
+const transactionFields = (typeField: 'type' | 'kind', more: Record<string, JsonSchema> = {}): JsonSchema =>
+  record({
+    transaction_id: V.serial,
+    event_id: V.nullable(V.serial),
+    app_id: V.nullable(V.appId),
+    [typeField]: V.transactionType,
+    user_id: V.userId,
+    debit_account: V.account,
+    credit_account: V.account,
+    amount: V.amount,
+    currency: V.currency,
+    description: V.nullable(V.text(MAX_DESCRIPTION_LENGTH)),
+    created_at: V.time,
+    ...more,
+  });
+
+/** TransactionPending and TransactionPosted v1, as published before the design card's names. */
+const transactionV1 = transactionFields('kind');
 
 const achievementName = V.text(MAX_ACHIEVEMENT_NAME_LENGTH, 1);
 const achievementDescription = V.nullable(V.text(MAX_ACHIEVEMENT_DESCRIPTION_LENGTH));
@@ -110,25 +115,36 @@ export const FEED_EVENTS = {
       1: record({ event_id: V.serial, app_id: V.appId, description: V.nullable(V.text(MAX_DESCRIPTION_LENGTH)), opened_at: V.time, expires_at: V.time }),
     },
   },
-  EventPinged: {
-    summary: 'A finance event was pinged: its expiry moved to expires_at.',
+  Pinged: {
+    summary: 'A finance event was pinged: its expiry moved to expires_at. (Published as EventPinged before v2 of the ledger events.)',
     versions: { 1: record({ event_id: V.serial, pinged_at: V.time, expires_at: V.time }) },
   },
   TransactionPending: {
-    summary: 'A transaction inside an open finance event: its amount is held, not moved.',
-    versions: { 1: transactionV1 },
+    summary: 'A transaction inside an open finance event: its amount is held, not moved, until a TransactionPosted or TransactionVoided of it.',
+    versions: { 1: transactionV1, 2: transactionFields('type') },
   },
   TransactionPosted: {
-    summary: 'A transaction that moved money at once (no finance event).',
-    versions: { 1: transactionV1 },
+    summary:
+      'A transaction moved money: once for every transaction, at once (no finance event) or when its event closes (one per pending transaction, before the EventClosed).',
+    versions: { 1: transactionV1, 2: transactionFields('type', { posted_at: V.time }) },
+  },
+  TransactionVoided: {
+    summary: 'A pending transaction will never move money: its event expired (one per pending transaction, before the EventExpired).',
+    versions: { 1: transactionFields('type', { voided_at: V.time, reason: { type: 'string', enum: ['expired'] } }) },
   },
   EventClosed: {
-    summary: 'A finance event closed: every pending transaction of it posted.',
-    versions: { 1: record({ event_id: V.serial, closed_at: V.time, posted_transaction_ids: { type: 'array', items: V.serial } }) },
+    summary: 'A finance event closed: its pending transactions posted (each with its TransactionPosted, just before).',
+    versions: {
+      1: record({ event_id: V.serial, closed_at: V.time, posted_transaction_ids: { type: 'array', items: V.serial } }),
+      2: record({ event_id: V.serial, closed_at: V.time }),
+    },
   },
   EventExpired: {
-    summary: 'A finance event expired (no ping in time): every pending transaction of it was voided.',
-    versions: { 1: record({ event_id: V.serial, expired_at: V.time, voided_transaction_ids: { type: 'array', items: V.serial } }) },
+    summary: 'A finance event expired (no ping in time): its pending transactions were voided (each with its TransactionVoided, just before).',
+    versions: {
+      1: record({ event_id: V.serial, expired_at: V.time, voided_transaction_ids: { type: 'array', items: V.serial } }),
+      2: record({ event_id: V.serial, expired_at: V.time }),
+    },
   },
   AchievementRegistered: {
     summary: 'An app defined an achievement.',

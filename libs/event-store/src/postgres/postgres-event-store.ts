@@ -49,6 +49,8 @@ interface ReplayRow {
   global_position: string;
   type: string;
   data: unknown;
+  /** The metadata's schema_version (JSON: a number, or anything an old writer left there). */
+  schema_version: unknown;
   occurred_ms: string;
 }
 
@@ -57,6 +59,7 @@ const REPLAY_COLUMNS = [
   'global_position',
   'type',
   'data',
+  "metadata->'schema_version' AS schema_version",
   'floor(extract(epoch FROM occurred_at) * 1000)::bigint AS occurred_ms',
 ];
 const DEFAULT_READ_BATCH = 1000;
@@ -367,6 +370,7 @@ function toReplayed(row: ReplayRow): ReplayedEvent {
     globalPosition: BigInt(row.global_position),
     occurredAt: new Date(Number(row.occurred_ms)),
     data: row.data,
+    metadata: { schema_version: row.schema_version as number },
   };
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client, type Pool } from 'pg';
-import { EVENT_SCHEMA_VERSIONS, type AchievementUnlocked, type RewardGranted } from '@coffer/contracts';
+import { EVENT_SCHEMA_VERSIONS, upcastEvent, type AchievementUnlocked, type RewardGranted } from '@coffer/contracts';
 import { WrongExpectedRevisionError, type EventStore, type RecordedEvent, type Subscription } from '@coffer/event-store';
 import type { JsonLogger } from '@coffer/platform';
 import { rewardStream } from '../domain/streams';
@@ -114,7 +114,8 @@ export class RewardReactor {
     await this.persistently('save the checkpoint', () => this.saveCheckpoint(events[events.length - 1].globalPosition));
   }
 
-  private async react(event: RecordedEvent): Promise<void> {
+  private async react(stored: RecordedEvent): Promise<void> {
+    const event = upcastEvent(stored);
     const unlock = event.data as AchievementUnlocked;
     if (!unlock.reward) return;
     const stream = rewardStream(unlock.unlock_id);

@@ -3,6 +3,7 @@ import {
   ACHIEVEMENT_KEY_MESSAGE,
   DEFAULT_IDEMPOTENCY_RETENTION_MS,
   EVENT_SCHEMA_VERSIONS,
+  upcastEvent,
   isAchievementKey,
   refusal,
   type AchievementCommand,
@@ -463,7 +464,9 @@ export class AchievementsWriter {
   }
 }
 
-function applied(event: RecordedEvent): AppliedEvent {
+/** An event as the store holds it, upcast to the current catalog (upcast.ts), as the fold applies it. */
+function applied(stored: RecordedEvent): AppliedEvent {
+  const event = upcastEvent(stored);
   return {
     ...({ type: event.type, data: event.data } as AchievementEvent),
     metadata: event.metadata as AppliedEvent['metadata'],

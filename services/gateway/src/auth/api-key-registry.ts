@@ -1,6 +1,7 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import {
   PATTERNS,
+  upcastEvent,
   type ApiKeyEntry,
   type ApiKeyIssued,
   type ApiKeyRevoked,
@@ -135,7 +136,8 @@ export class ApiKeyRegistry implements OnApplicationBootstrap, BeforeApplication
     });
   }
 
-  private apply(event: RecordedEvent): void {
+  private apply(stored: RecordedEvent): void {
+    const event = upcastEvent(stored);
     if (event.type === 'ApiKeyIssued') {
       const { app_id, key_id, key_hash } = event.data as ApiKeyIssued;
       this.remember({ app_id, key_id, key_hash });

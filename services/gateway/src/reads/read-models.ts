@@ -21,7 +21,7 @@ export interface TransactionFilter {
   before?: number;
 }
 
-const TRANSACTION_COLUMNS = `transaction_id, event_id, app_id, kind, user_id, to_user_id, amount::text AS amount,
+const TRANSACTION_COLUMNS = `transaction_id, event_id, app_id, type, user_id, to_user_id, amount::text AS amount,
   currency, status, description, created_at`;
 
 /** Queries on the read models (the `coffer_read` views of the serving generation). */
@@ -72,7 +72,7 @@ export class ReadModels implements OnModuleInit, OnApplicationShutdown {
     if (filter.event_id !== undefined) conditions.push(`event_id = ${param(filter.event_id)} AND app_id = ${param(filter.app_id)}`);
     if (filter.from) conditions.push(`created_at >= ${param(filter.from)}`);
     if (filter.to) conditions.push(`created_at < ${param(filter.to)}`);
-    if (filter.type) conditions.push(`kind = ${param(filter.type)}`);
+    if (filter.type) conditions.push(`type = ${param(filter.type)}`);
     if (filter.status) conditions.push(`status = ${param(filter.status)}`);
     if (filter.before !== undefined) conditions.push(`transaction_id < ${param(filter.before)}`);
     const offset = filter.page && filter.page > 1 ? (filter.page - 1) * filter.limit : 0;
@@ -152,7 +152,7 @@ function toTransactionReply(row: Record<string, any>): TransactionReply {
     transaction_id: Number(row.transaction_id),
     event_id: row.event_id === null ? null : Number(row.event_id),
     user_id: row.user_id,
-    type: row.kind,
+    type: row.type,
     amount: row.amount,
     currency: row.currency,
     status: row.status,

@@ -113,7 +113,8 @@ function eventProblem(event: LedgerEvent): string | null {
     case 'EventOpened':
       return isDescription(event.data.description) ? null : 'description';
     case 'TransactionPending':
-    case 'TransactionPosted': {
+    case 'TransactionPosted':
+    case 'TransactionVoided': {
       const data = event.data;
       const users = [data.user_id, ...[data.debit_account, data.credit_account].filter((a) => a.startsWith('user:')).map((a) => a.slice(5))];
       if (!users.every((user) => parseUserId(user) === user)) return 'user id';

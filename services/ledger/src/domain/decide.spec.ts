@@ -14,10 +14,12 @@ import {
   COINS,
   credit,
   debit,
+  closing,
   eventClosed,
   eventExpired,
+  expiring,
   eventOpened,
-  eventPinged,
+  pinged,
   eventsOf,
   expectEvents,
   expectRefusal,
@@ -52,7 +54,7 @@ describe('decide: finance events', () => {
   });
 
   it('gives increasing event ids, whatever app opened the earlier ones', () => {
-    const state = given(...app1, ...app2, eventOpened(1, 'app_1'), eventOpened(2, 'app_2'), eventClosed(1, []));
+    const state = given(...app1, ...app2, eventOpened(1, 'app_1'), eventOpened(2, 'app_2'), eventClosed(1));
     const [opened] = eventsOf(state.when({ type: 'OpenEvent', description: null }, { app_id: 'app_2' }));
     expect(opened).toMatchObject({ type: 'EventOpened', data: { event_id: 3, app_id: 'app_2' } });
   });
@@ -68,14 +70,14 @@ describe('decide: finance events', () => {
 
   it('a ping extends the deadline to now + timeout', () => {
     expectEvents(given(...app1, eventOpened(1)).when({ type: 'PingEvent', event_id: 1 }, { now: at(45) }), [
-      { type: 'EventPinged', data: { event_id: 1, pinged_at: iso(45), expires_at: iso(105) } },
+      { type: 'Pinged', data: { event_id: 1, pinged_at: iso(45), expires_at: iso(105) } },
     ]);
   });
 
   it('a pinged event is still open after its first deadline', () => {
-    const state = given(...app1, eventOpened(1), eventPinged(1, 50));
+    const state = given(...app1, eventOpened(1), pinged(1, 50));
     expectEvents(state.when({ type: 'PingEvent', event_id: 1 }, { now: at(100) }), [
-      { type: 'EventPinged', data: { event_id: 1, pinged_at: iso(100), expires_at: iso(160) } },
+      { type: 'Pinged', data: { event_id: 1, pinged_at: iso(100), expires_at: iso(160) } },
     ]);
   });
 
@@ -87,13 +89,13 @@ describe('decide: finance events', () => {
     const command = on(1);
 
     it('on a closed event is refused EVENT_NOT_OPEN', () => {
-      expectRefusal(given(...app1, eventOpened(1), eventClosed(1, [], 10)).when(command, { now: at(20) }), 'EVENT_NOT_OPEN', {
+      expectRefusal(given(...app1, eventOpened(1), eventClosed(1, 10)).when(command, { now: at(20) }), 'EVENT_NOT_OPEN', {
         status: 'closed',
       });
     });
 
     it('on an expired event is refused EVENT_NOT_OPEN', () => {
-      expectRefusal(given(...app1, eventOpened(1), eventExpired(1, [], 60)).when(command, { now: at(61) }), 'EVENT_NOT_OPEN', {
+      expectRefusal(given(...app1, eventOpened(1), eventExpired(1, 60)).when(command, { now: at(61) }), 'EVENT_NOT_OPEN', {
         status: 'expired',
       });
     });
@@ -111,7 +113,7 @@ describe('decide: finance events', () => {
 
     it("on another app's event is refused NOT_FOUND (even once closed)", () => {
       expectRefusal(given(...app1, ...app2, eventOpened(1, 'app_2')).when(command), 'NOT_FOUND');
-      expectRefusal(given(...app1, ...app2, eventOpened(1, 'app_2'), eventClosed(1, [])).when(command), 'NOT_FOUND');
+      expectRefusal(given(...app1, ...app2, eventOpened(1, 'app_2'), eventClosed(1)).when(command), 'NOT_FOUND');
     });
 
     it('on an unknown event is refused NOT_FOUND', () => {
@@ -120,26 +122,42 @@ describe('decide: finance events', () => {
     });
   });
 
-  it('close posts exactly the pending transactions of the event', () => {
+  it('close posts exactly the pending transactions of the event, each with its own TransactionPosted, then closes it', () => {
+    const alice = pending(2, 1, 'debit', 'alice', 30);
+    const bob = pending(4, 1, 'credit', 'bob', 12);
     const state = given(
       ...app1,
       granted(1, 'alice', 100),
       eventOpened(1),
       eventOpened(2),
-      pending(2, 1, 'debit', 'alice', 30),
+      alice,
       pending(3, 2, 'credit', 'bob', 7),
-      pending(4, 1, 'credit', 'bob', 12),
+      bob,
       posted(5, 'credit', 'carol', 1),
     );
     expectEvents(state.when({ type: 'CloseEvent', event_id: 1 }, { now: at(10) }), [
-      { type: 'EventClosed', data: { event_id: 1, closed_at: iso(10), posted_transaction_ids: [2, 4] } },
+      { type: 'TransactionPosted', data: { ...transactionData(2, 'debit', 'alice', 30, 1), posted_at: iso(10) } },
+      { type: 'TransactionPosted', data: { ...transactionData(4, 'credit', 'bob', 12, 1), posted_at: iso(10) } },
+      { type: 'EventClosed', data: { event_id: 1, closed_at: iso(10) } },
     ]);
+    expectEvents(state.when({ type: 'CloseEvent', event_id: 1 }, { now: at(10) }), closing(1, [alice, bob], 10));
   });
 
   it('closing an event without transactions posts nothing', () => {
     expectEvents(given(...app1, eventOpened(1)).when({ type: 'CloseEvent', event_id: 1 }), [
-      { type: 'EventClosed', data: { event_id: 1, closed_at: iso(0), posted_transaction_ids: [] } },
+      { type: 'EventClosed', data: { event_id: 1, closed_at: iso(0) } },
     ]);
+  });
+
+  it('a close answers with the event, not with the transactions it posted', () => {
+    const state = given(...app1, eventOpened(1), pending(1, 1, 'credit', 'alice', 5), pending(2, 1, 'credit', 'bob', 6));
+    const keyed = { command_id: 'app_1:close-1', request_hash: 'hash-close' };
+    const closed = apply(state, state.when({ type: 'CloseEvent', event_id: 1 }, { ...keyed, now: at(10) }), keyed);
+    expect(closed.map((event) => event.type)).toEqual(['TransactionPosted', 'TransactionPosted', 'EventClosed']);
+    expect(state.when({ type: 'CloseEvent', event_id: 1 }, { ...keyed, now: at(11) })).toMatchObject({
+      kind: 'replay',
+      decided: { reply: { event_id: 1, status: 'closed', closed_at: iso(10) } },
+    });
   });
 });
 
@@ -152,7 +170,7 @@ describe('decide: transactions', () => {
 
   it('a transaction without an event is posted at once', () => {
     expectEvents(given(...app1).when(credit(SNOWFLAKE, '25')), [
-      { type: 'TransactionPosted', data: transactionData(1, 'credit', SNOWFLAKE, 25, null) },
+      posted(1, 'credit', SNOWFLAKE, 25),
     ]);
   });
 
@@ -180,13 +198,14 @@ describe('decide: transactions', () => {
     expectRefusal(given(...history).when(debit('alice', '1')), 'INSUFFICIENT_FUNDS');
     expectRefusal(given(...history).when(transfer('alice', 'bob', '1')), 'INSUFFICIENT_FUNDS');
 
-    expectEvents(given(...history, eventClosed(1, [1], 5)).when(debit('alice', '50')), [
-      { type: 'TransactionPosted', data: transactionData(2, 'debit', 'alice', 50, null) },
+    expectEvents(given(...history, closing(1, [history[history.length - 1]], 5)).when(debit('alice', '50')), [
+      posted(2, 'debit', 'alice', 50),
     ]);
   });
 
   it('an expired credit never becomes spendable', () => {
-    const state = given(...app1, eventOpened(1), pending(1, 1, 'credit', 'alice', 50), eventExpired(1, [1]));
+    const credited = pending(1, 1, 'credit', 'alice', 50);
+    const state = given(...app1, eventOpened(1), credited, expiring(1, [credited]));
     expectRefusal(state.when(debit('alice', '1')), 'INSUFFICIENT_FUNDS', { available: '0', requested: '1', currency: COINS });
   });
 
@@ -388,7 +407,7 @@ describe('decide: who may ask (the sender the NATS door proved, and the API key)
   it('a key revoked since is refused even for a retry of a command it once made, and that refusal is not remembered', () => {
     const first = transactionData(1, 'credit', 'alice', 5, null);
     const retry = { command_id: 'app_1:k', request_hash: 'hash-a' };
-    const state = given(...app1, withMetadata({ type: 'TransactionPosted', data: first }, retry.command_id, retry.request_hash));
+    const state = given(...app1, withMetadata({ type: 'TransactionPosted', data: { ...first, posted_at: first.created_at } }, retry.command_id, retry.request_hash));
     expect(state.when(credit('alice', '5'), retry).kind).toBe('replay');
     apply(state, state.when({ type: 'RevokeApiKey', app_id: 'app_1', key_id: keyOf('app_1') }, ADMIN));
     const refused = state.when(credit('alice', '5'), retry);
@@ -440,7 +459,7 @@ describe('decide: rewards', () => {
 
 describe('decide: idempotency', () => {
   const first = transactionData(1, 'credit', 'alice', 5, null);
-  const history = [...app1, withMetadata({ type: 'TransactionPosted', data: first }, 'cmd-1', 'hash-a')];
+  const history = [...app1, withMetadata({ type: 'TransactionPosted', data: { ...first, posted_at: first.created_at } }, 'cmd-1', 'hash-a')];
 
   it('the same command id with the same request hash replays the first reply', () => {
     const decision = given(...history).when(credit('alice', '5'), { command_id: 'cmd-1', request_hash: 'hash-a', now: at(30) });
@@ -469,7 +488,7 @@ describe('decide: idempotency', () => {
     const state = given(
       ...app1,
       granted(1, 'alice', 5),
-      withMetadata({ type: 'TransactionPosted', data: transactionData(2, 'debit', 'alice', 5, null) }, 'cmd-1', 'hash-a'),
+      withMetadata(posted(2, 'debit', 'alice', 5), 'cmd-1', 'hash-a'),
     );
     const decision = state.when(debit('alice', '5'), { command_id: 'cmd-1', request_hash: 'hash-a' });
     expect(decision.kind).toBe('replay');
@@ -498,10 +517,10 @@ describe('decide: idempotency', () => {
 
   it('a command id sent again without a request hash is not a retry of a keyed command', () => {
     expectEvents(given(...history).when(credit('alice', '5'), { command_id: 'cmd-1', request_hash: null }), [
-      { type: 'TransactionPosted', data: { ...first, transaction_id: 2 } },
+      { type: 'TransactionPosted', data: { ...first, transaction_id: 2, posted_at: first.created_at } },
     ]);
     // and events from before deadlines were stamped leave a command without a key unremembered
-    const unstamped = given(...app1, withMetadata({ type: 'TransactionPosted', data: first }, 'cmd-2', null));
+    const unstamped = given(...app1, withMetadata({ type: 'TransactionPosted', data: { ...first, posted_at: first.created_at } }, 'cmd-2', null));
     expect(unstamped.memory.unkeyed.has('cmd-2')).toBe(false);
     expect(unstamped.when(credit('alice', '5'), { command_id: 'cmd-2', request_hash: 'hash-a' }).kind).toBe('events');
   });
@@ -514,7 +533,7 @@ describe('decide: idempotency', () => {
 describe('decide: how long commands are remembered', () => {
   const RETENTION = DEFAULT_IDEMPOTENCY_RETENTION_MS;
   const decidedAt = at(0).getTime();
-  const keyed = withMetadata({ type: 'TransactionPosted', data: transactionData(1, 'credit', 'alice', 5, null) }, 'app_1:k', 'hash-a', {
+  const keyed = withMetadata(posted(1, 'credit', 'alice', 5), 'app_1:k', 'hash-a', {
     decided_at_epoch_ms: decidedAt,
     deadline_epoch_ms: decidedAt + 5000,
   });
@@ -526,7 +545,7 @@ describe('decide: how long commands are remembered', () => {
 
   it('a retry with the key when the window has ended is decided afresh (a second transaction)', () => {
     expectEvents(given(...app1, keyed).when(credit('alice', '5'), retryAfter(RETENTION)), [
-      { type: 'TransactionPosted', data: transactionData(2, 'credit', 'alice', 5, null, { seconds: RETENTION / 1000 }) },
+      posted(2, 'credit', 'alice', 5, { seconds: RETENTION / 1000 }),
     ]);
   });
 
@@ -544,7 +563,7 @@ describe('decide: how long commands are remembered', () => {
 
   describe('without an Idempotency-Key, until the deadline its sender gave', () => {
     const DEADLINE_MS = 5000;
-    const unkeyed = withMetadata({ type: 'TransactionPosted', data: transactionData(1, 'credit', 'alice', 5, null) }, 'cmd-uuid', null, {
+    const unkeyed = withMetadata(posted(1, 'credit', 'alice', 5), 'cmd-uuid', null, {
       decided_at_epoch_ms: decidedAt,
       deadline_epoch_ms: decidedAt + DEADLINE_MS,
     });
@@ -564,7 +583,7 @@ describe('decide: how long commands are remembered', () => {
     });
 
     it('is remembered at most MAX_DEADLINE_AHEAD_MS, whatever deadline the command claimed', () => {
-      const far = withMetadata({ type: 'TransactionPosted', data: transactionData(1, 'credit', 'alice', 5, null) }, 'cmd-far', null, {
+      const far = withMetadata(posted(1, 'credit', 'alice', 5), 'cmd-far', null, {
         decided_at_epoch_ms: decidedAt,
         deadline_epoch_ms: decidedAt + 10 * MAX_DEADLINE_AHEAD_MS,
       });
@@ -607,8 +626,11 @@ describe('decide: pending transactions per event', () => {
 
   it('a full event still closes, posting all of them, and other events and direct posts are not limited by it', () => {
     const full = eventWithPending(MAX_PENDING_TRANSACTIONS_PER_EVENT);
-    const [closed] = eventsOf(full.when({ type: 'CloseEvent', event_id: 1 }));
-    expect(closed.type === 'EventClosed' && closed.data.posted_transaction_ids.length).toBe(MAX_PENDING_TRANSACTIONS_PER_EVENT);
+    const closed = eventsOf(full.when({ type: 'CloseEvent', event_id: 1 }));
+    expect(closed.filter((event) => event.type === 'TransactionPosted')).toHaveLength(MAX_PENDING_TRANSACTIONS_PER_EVENT);
+    expect(closed[closed.length - 1].type).toBe('EventClosed');
+    apply(full, { kind: 'events', events: closed });
+    expect(full.pendingTransactions.size).toBe(0);
     expect(full.when(credit('alice', '1')).kind).toBe('events');
     evolve(full, eventOpened(2));
     expect(full.when(credit('alice', '1', 2)).kind).toBe('events');
@@ -626,14 +648,17 @@ describe('decide: expiry (system commands)', () => {
     pending(4, 1, 'credit', 'bob', 9),
   ];
 
-  it('ExpireEvent past the deadline voids exactly the pending transactions of that event', () => {
+  it('ExpireEvent past the deadline voids exactly the pending transactions of that event, each with its TransactionVoided', () => {
     expectEvents(given(...history).when({ type: 'ExpireEvent', event_id: 1 }, { ...SYSTEM, now: at(61) }), [
-      { type: 'EventExpired', data: { event_id: 1, expired_at: iso(61), voided_transaction_ids: [2, 4] } },
+      { type: 'TransactionVoided', data: { ...transactionData(2, 'debit', 'alice', 40, 1), voided_at: iso(61), reason: 'expired' } },
+      { type: 'TransactionVoided', data: { ...transactionData(4, 'credit', 'bob', 9, 1), voided_at: iso(61), reason: 'expired' } },
+      { type: 'EventExpired', data: { event_id: 1, expired_at: iso(61) } },
     ]);
   });
 
   it('ExpireEvent at exactly the deadline expires the event', () => {
-    expect(eventsOf(given(...history).when({ type: 'ExpireEvent', event_id: 2 }, { ...SYSTEM, now: at(60) }))).toHaveLength(1);
+    const events = eventsOf(given(...history).when({ type: 'ExpireEvent', event_id: 2 }, { ...SYSTEM, now: at(60) }));
+    expect(events.map((event) => event.type)).toEqual(['TransactionVoided', 'EventExpired']);
   });
 
   it('ExpireEvent is a no-op before the deadline', () => {
@@ -641,11 +666,11 @@ describe('decide: expiry (system commands)', () => {
   });
 
   it('ExpireEvent is a no-op before a pinged deadline', () => {
-    expectEvents(given(...history, eventPinged(1, 30)).when({ type: 'ExpireEvent', event_id: 1 }, { ...SYSTEM, now: at(89) }), []);
+    expectEvents(given(...history, pinged(1, 30)).when({ type: 'ExpireEvent', event_id: 1 }, { ...SYSTEM, now: at(89) }), []);
   });
 
   it('ExpireEvent is a no-op on a closed, already expired or unknown event', () => {
-    const closed = given(...history, eventClosed(1, [2, 4], 10), eventExpired(2, [3], 60));
+    const closed = given(...history, closing(1, [history[5], history[7]], 10), expiring(2, [history[6]], 60));
     expectEvents(closed.when({ type: 'ExpireEvent', event_id: 1 }, { ...SYSTEM, now: at(500) }), []);
     expectEvents(closed.when({ type: 'ExpireEvent', event_id: 2 }, { ...SYSTEM, now: at(500) }), []);
     expectEvents(closed.when({ type: 'ExpireEvent', event_id: 99 }, { ...SYSTEM, now: at(500) }), []);
@@ -658,11 +683,11 @@ describe('decide: expiry (system commands)', () => {
       eventOpened(1), // deadline 60
       eventOpened(2, 'app_2', 10), // deadline 70
       eventOpened(3, 'app_1', 0),
-      eventClosed(3, []), // closed
+      eventClosed(3), // closed
       eventOpened(4, 'app_1', 0),
-      eventExpired(4, []), // expired
+      eventExpired(4), // expired
       eventOpened(5, 'app_1', 0),
-      eventPinged(5, 30), // deadline 90
+      pinged(5, 30), // deadline 90
     );
     expect(dueEvents(state, at(59))).toEqual([]);
     expect(dueEvents(state, at(60))).toEqual([1]);

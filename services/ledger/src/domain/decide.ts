@@ -22,8 +22,8 @@ import { commandProblem, shapeProblem } from './validate';
 
 /**
  * The most transactions one finance event may hold pending. Close and expiry settle them all in
- * one event, and the event's state is in the writer's memory and every snapshot: a game that
- * needs more opens another event.
+ * one append (a TransactionPosted or TransactionVoided each), and the event's state is in the
+ * writer's memory and every snapshot: a game that needs more opens another event.
  */
 export const MAX_PENDING_TRANSACTIONS_PER_EVENT = 10_000;
 
@@ -171,7 +171,7 @@ function decideAdmin(
     }
     case 'Grant':
       return transaction(state, {
-        kind: 'grant',
+        type: 'grant',
         app_id: null,
         event_id: null,
         user: command.user_id,
@@ -189,7 +189,7 @@ function decideAdmin(
 function payReward(state: LedgerState, command: PayReward, appId: string, now: string): Decision {
   if (!state.apps.has(appId)) return refuse('NOT_FOUND', `app ${appId} does not exist`);
   return transaction(state, {
-    kind: 'credit',
+    type: 'credit',
     app_id: appId,
     event_id: null,
     user: command.user_id,
@@ -219,15 +219,16 @@ function decideFinance(
     case 'PingEvent': {
       const open = openEvent(state, command.event_id, appId, context.now);
       if ('kind' in open) return open;
-      return events({ type: 'EventPinged', data: { event_id: open.event_id, pinged_at: now, expires_at: deadline } });
+      return events({ type: 'Pinged', data: { event_id: open.event_id, pinged_at: now, expires_at: deadline } });
     }
     case 'CloseEvent': {
       const open = openEvent(state, command.event_id, appId, context.now);
       if ('kind' in open) return open;
-      return events({
-        type: 'EventClosed',
-        data: { event_id: open.event_id, closed_at: now, posted_transaction_ids: [...open.pending] },
-      });
+      // Every pending transaction posts (in the order they were made), then the event closes.
+      return events(
+        ...open.pending.map((id): LedgerEvent => ({ type: 'TransactionPosted', data: { ...pendingData(state, id), posted_at: now } })),
+        { type: 'EventClosed', data: { event_id: open.event_id, closed_at: now } },
+      );
     }
     case 'PostTransaction': {
       if (command.event_id !== null) {
@@ -243,7 +244,7 @@ function decideFinance(
       const house = houseAccount(appId);
       const credit = command.kind === 'credit';
       return transaction(state, {
-        kind: command.kind,
+        type: command.kind,
         app_id: appId,
         event_id: command.event_id,
         user: command.user_id,
@@ -261,7 +262,7 @@ function decideFinance(
         return refuse('VALIDATION_FAILED', 'from_user_id and to_user_id must differ');
       }
       return transaction(state, {
-        kind: 'transfer',
+        type: 'transfer',
         app_id: appId,
         event_id: null,
         user: command.from_user_id,
@@ -276,7 +277,7 @@ function decideFinance(
 }
 
 interface TransactionIntent {
-  kind: TransactionData['kind'];
+  type: TransactionData['type'];
   app_id: string | null;
   event_id: number | null;
   user: string;
@@ -307,7 +308,7 @@ function transaction(state: LedgerState, intent: TransactionIntent): Decision {
     transaction_id: state.nextTransactionId,
     event_id: intent.event_id,
     app_id: intent.app_id,
-    kind: intent.kind,
+    type: intent.type,
     user_id: intent.user,
     debit_account: intent.debit,
     credit_account: intent.creditUser !== null ? userAccount(intent.creditUser) : (intent.creditAccount as AccountId),
@@ -316,7 +317,7 @@ function transaction(state: LedgerState, intent: TransactionIntent): Decision {
     description: intent.description,
     created_at: intent.now,
   };
-  return events(intent.event_id === null ? { type: 'TransactionPosted', data } : { type: 'TransactionPending', data });
+  return events(intent.event_id === null ? { type: 'TransactionPosted', data: { ...data, posted_at: intent.now } } : { type: 'TransactionPending', data });
 }
 
 /** Refusals that say who may not ask, not what the answer to the request is. */
@@ -351,10 +352,22 @@ function openEvent(state: LedgerState, eventId: number, appId: string, now: Date
 function expire(state: LedgerState, eventId: number, now: Date): Decision {
   const finance = state.openEvents.get(eventId);
   if (!finance || now.getTime() < finance.expires_at_ms) return events();
-  return events({
-    type: 'EventExpired',
-    data: { event_id: eventId, expired_at: now.toISOString(), voided_transaction_ids: [...finance.pending] },
-  });
+  const at = now.toISOString();
+  // Every pending transaction is voided (in the order they were made), then the event expires.
+  return events(
+    ...finance.pending.map((id): LedgerEvent => ({
+      type: 'TransactionVoided',
+      data: { ...pendingData(state, id), voided_at: at, reason: 'expired' },
+    })),
+    { type: 'EventExpired', data: { event_id: eventId, expired_at: at } },
+  );
+}
+
+/** A pending transaction's data, as its TransactionPending said (the state holds every one). */
+function pendingData(state: LedgerState, id: number): TransactionData {
+  const data = state.pendingTransactions.get(id);
+  if (!data) throw new Error(`ledger invariant violated: pending transaction ${id} does not exist`);
+  return data;
 }
 
 /** Open events whose deadline has passed at `now`: the writer expires them. */

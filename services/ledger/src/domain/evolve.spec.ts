@@ -15,22 +15,26 @@ import {
   COINS,
   credit,
   debit,
+  closing,
   eventClosed,
   eventExpired,
+  expiring,
   eventOpened,
-  eventPinged,
+  pinged,
   given,
   GivenState,
   granted,
   iso,
   pending,
   posted,
+  postedAtClose,
   restarted,
   SNOWFLAKE,
   keyOf,
   SYSTEM,
   transferred,
   when,
+  voidedAtExpiry,
   withMetadata,
 } from './given-when-then.test-helpers';
 
@@ -61,8 +65,13 @@ describe('evolve: balances', () => {
     expect(balanceOf(state, TREASURY, COINS)).toEqual(bal(-100n));
   });
 
-  it('close posts what the event took and gave', () => {
-    const state = given(...history, eventClosed(1, [2, 3], 10));
+  // A v2 store posts each pending transaction before the close; a v1 store (read through the
+  // upcaster) has the close alone, which posts whatever is still pending: the same state.
+  it.each([
+    ['TransactionPosted for each, then EventClosed', closing(1, [history[3], history[4]], 10)],
+    ['EventClosed alone (a v1 store)', [eventClosed(1, 10)]],
+  ])('close posts what the event took and gave: %s', (_how, close) => {
+    const state = given(...history, close);
     expect(balanceOf(state, userAccount('alice'), COINS)).toEqual(bal(70n));
     expect(balanceOf(state, userAccount('bob'), COINS)).toEqual(bal(50n));
     expect(balanceOf(state, houseAccount('app_1'), COINS)).toEqual(bal(-20n));
@@ -71,8 +80,11 @@ describe('evolve: balances', () => {
     expect(state.settledEvents.get(1)).toEqual({ app_id: 'app_1', status: 'closed' });
   });
 
-  it('expiry gives back exactly what the event took and keeps nothing it gave', () => {
-    const state = given(...history, eventExpired(1, [2, 3]));
+  it.each([
+    ['TransactionVoided for each, then EventExpired', expiring(1, [history[3], history[4]])],
+    ['EventExpired alone (a v1 store)', [eventExpired(1)]],
+  ])('expiry gives back exactly what the event took and keeps nothing it gave: %s', (_how, expiry) => {
+    const state = given(...history, expiry);
     expect(balanceOf(state, userAccount('alice'), COINS)).toEqual(bal(100n)); // the debit is returned
     expect(balanceOf(state, userAccount('bob'), COINS)).toEqual(bal(0n)); // the credit never arrives
     expect(balanceOf(state, houseAccount('app_1'), COINS)).toEqual(bal(0n));
@@ -108,11 +120,11 @@ describe('evolve: balances', () => {
       eventOpened(2, 'app_2'),
       pending(2, 1, 'debit', 'alice', 10),
       pending(3, 2, 'debit', 'alice', 20, { app_id: 'app_2' }),
-      eventClosed(1, [2], 5),
+      eventClosed(1, 5),
     );
     expect(balanceOf(state, userAccount('alice'), COINS)).toEqual(bal(90n, 20n, 0n));
     expect([...state.pendingTransactions.keys()]).toEqual([3]);
-    evolve(state, eventExpired(2, [3]));
+    evolve(state, eventExpired(2));
     expect(balanceOf(state, userAccount('alice'), COINS)).toEqual(bal(90n));
     expect(balanceOf(state, houseAccount('app_1'), COINS)).toEqual(bal(10n));
     expect(balanceOf(state, houseAccount('app_2'), COINS)).toEqual(bal(0n));
@@ -222,15 +234,22 @@ describe('evolve: invariants', () => {
   const history = [app1, granted(1, 'alice', 100), eventOpened(1), pending(2, 1, 'debit', 'alice', 30)];
 
   it('settling an event twice throws', () => {
-    const state = given(...history, eventClosed(1, [2]));
-    expect(() => evolve(state, eventClosed(1, []))).toThrow('ledger invariant violated');
-    expect(() => evolve(state, eventExpired(1, []))).toThrow('ledger invariant violated');
+    const state = given(...history, closing(1, [history[3]]));
+    expect(() => evolve(state, eventClosed(1))).toThrow('ledger invariant violated');
+    expect(() => evolve(state, eventExpired(1))).toThrow('ledger invariant violated');
   });
 
-  it('settling other transactions than the pending ones throws', () => {
-    expect(() => evolve(given(...history), eventClosed(1, []))).toThrow('ledger invariant violated');
-    expect(() => evolve(given(...history), eventClosed(1, [3]))).toThrow('ledger invariant violated');
-    expect(() => evolve(given(...history), eventExpired(1, [2, 2]))).toThrow('ledger invariant violated');
+  it('a transaction leaves pending once: posting or voiding it again, or one never pending, throws', () => {
+    const state = given(...history, postedAtClose(history[3]));
+    expect(() => evolve(state, postedAtClose(history[3]))).toThrow('ledger invariant violated');
+    expect(() => evolve(state, voidedAtExpiry(history[3]))).toThrow('ledger invariant violated');
+    expect(() => evolve(given(...history), voidedAtExpiry(pending(3, 1, 'debit', 'alice', 1)))).toThrow('ledger invariant violated');
+  });
+
+  it("posting a pending transaction under another event than its own throws", () => {
+    const state = given(...history, eventOpened(2));
+    const other = postedAtClose(history[3]);
+    expect(() => evolve(state, { ...other, data: { ...other.data, event_id: 2 } } as typeof other)).toThrow('ledger invariant violated');
   });
 
   it('posting an overdraft of a user wallet throws', () => {
@@ -238,8 +257,8 @@ describe('evolve: invariants', () => {
   });
 
   it('settling or pinging an unknown event throws', () => {
-    expect(() => given(app1, eventClosed(9, []))).toThrow('ledger invariant violated');
-    expect(() => given(app1, eventPinged(9, 10))).toThrow('ledger invariant violated');
+    expect(() => given(app1, eventClosed(9))).toThrow('ledger invariant violated');
+    expect(() => given(app1, pinged(9, 10))).toThrow('ledger invariant violated');
   });
 
   it('a pending transaction of an unknown event throws', () => {
@@ -291,7 +310,7 @@ describe('queries', () => {
     eventOpened(1, 'app_1', 0, 'poker hand'),
     pending(2, 1, 'debit', 'alice', 30, { seconds: 1 }),
     pending(3, 1, 'credit', 'bob', 10, { seconds: 2 }),
-    eventPinged(1, 20),
+    pinged(1, 20),
   ];
 
   it('GetEvent shows an open event with its pending transactions', () => {
@@ -324,19 +343,19 @@ describe('queries', () => {
   });
 
   it('GetEvent points a settled event to the read models, from the position asked at on', () => {
-    const closed = answer(given(...eventHistory, eventClosed(1, [2, 3], 30)), { type: 'GetEvent', event_id: 1, app_id: 'app_1' }, '77');
+    const closed = answer(given(...eventHistory, closing(1, eventHistory.slice(4, 6), 30)), { type: 'GetEvent', event_id: 1, app_id: 'app_1' }, '77');
     expect(ok(closed)).toEqual({ settled: true, event_id: 1, status: 'closed', position: '77' });
-    const expired = answer(given(...eventHistory, eventExpired(1, [2, 3], 80)), { type: 'GetEvent', event_id: 1, app_id: null }, '78');
+    const expired = answer(given(...eventHistory, expiring(1, eventHistory.slice(4, 6), 80)), { type: 'GetEvent', event_id: 1, app_id: null }, '78');
     expect(ok(expired)).toEqual({ settled: true, event_id: 1, status: 'expired', position: '78' });
   });
 
   it("GetEvent: another app's settled event is NOT_FOUND too", () => {
-    const state = given(...eventHistory, eventClosed(1, [2, 3], 30));
+    const state = given(...eventHistory, closing(1, eventHistory.slice(4, 6), 30));
     expect(answer(state, { type: 'GetEvent', event_id: 1, app_id: 'app_2' }, '')).toMatchObject({ ok: false, code: 'NOT_FOUND' });
   });
 
   it('a settled event leaves nothing of its details in the state', () => {
-    const state = given(...eventHistory, eventClosed(1, [2, 3], 30));
+    const state = given(...eventHistory, closing(1, eventHistory.slice(4, 6), 30));
     expect(state.openEvents.size).toBe(0);
     expect(state.pendingTransactions.size).toBe(0);
     expect(JSON.stringify(snapshot(state))).not.toContain('poker hand');
@@ -419,7 +438,7 @@ describe('snapshot', () => {
     pending(3, 1, 'debit', SNOWFLAKE, '999999999999999999'),
     pending(4, 1, 'credit', 'bob', 5),
     eventOpened(2, 'app_2'),
-    eventClosed(2, [], 4),
+    eventClosed(2, 4),
     eventOpened(3, 'app_1', 5),
     withMetadata(transferred(5, 'alice', 'bob', 10, { currency: 'gems' }), 'cmd-1', 'h1'),
   ];

@@ -43,11 +43,14 @@ function timeInData(event: LedgerEvent): number | undefined {
       return Date.parse(event.data.revoked_at);
     case 'EventOpened':
       return Date.parse(event.data.opened_at);
-    case 'EventPinged':
+    case 'Pinged':
       return Date.parse(event.data.pinged_at);
     case 'TransactionPending':
-    case 'TransactionPosted':
       return Date.parse(event.data.created_at);
+    case 'TransactionPosted':
+      return Date.parse(event.data.posted_at);
+    case 'TransactionVoided':
+      return Date.parse(event.data.voided_at);
     case 'EventClosed':
       return Date.parse(event.data.closed_at);
     case 'EventExpired':
@@ -103,7 +106,7 @@ function apply(state: LedgerState, event: AppliedEvent): unknown {
       state.nextEventId = Math.max(state.nextEventId, event_id + 1);
       return eventReply(event_id, 'open', { expires_at });
     }
-    case 'EventPinged': {
+    case 'Pinged': {
       const finance = mustExist(state.openEvents.get(event.data.event_id), `open event ${event.data.event_id}`);
       finance.last_ping_at = event.data.pinged_at;
       finance.expires_at_ms = Date.parse(event.data.expires_at);
@@ -124,24 +127,28 @@ function apply(state: LedgerState, event: AppliedEvent): unknown {
     }
     case 'TransactionPosted': {
       const data = event.data;
+      // Inside a finance event it was pending: it posts now (the reply is its command's, the close).
+      if (data.event_id !== null) {
+        leavePending(state, data.transaction_id, data.event_id, 'posted');
+        return undefined;
+      }
       post(state, data, BigInt(data.amount));
       state.nextTransactionId = Math.max(state.nextTransactionId, data.transaction_id + 1);
       return transactionReply(data, 'posted');
     }
+    case 'TransactionVoided':
+      leavePending(state, event.data.transaction_id, event.data.event_id, 'voided');
+      return undefined;
     case 'EventClosed': {
-      const finance = settle(state, event.data.event_id, event.data.posted_transaction_ids, (data, amount) => {
-        balance(state, data.debit_account, data.currency).pendingDebit -= amount;
-        balance(state, data.credit_account, data.currency).pendingCredit -= amount;
-        post(state, data, amount);
-      });
+      // Closing posts whatever is still pending: nothing in a store whose TransactionPosted
+      // events came first, everything in one written before they did (v1).
+      const finance = settle(state, event.data.event_id, 'posted');
       state.settledEvents.set(finance.event_id, settledRecord(finance.app_id, 'closed'));
       return eventReply(finance.event_id, 'closed', { closed_at: event.data.closed_at });
     }
     case 'EventExpired': {
-      const finance = settle(state, event.data.event_id, event.data.voided_transaction_ids, (data, amount) => {
-        balance(state, data.debit_account, data.currency).pendingDebit -= amount;
-        balance(state, data.credit_account, data.currency).pendingCredit -= amount;
-      });
+      // Expiry voids whatever is still pending (see EventClosed).
+      const finance = settle(state, event.data.event_id, 'voided');
       state.settledEvents.set(finance.event_id, settledRecord(finance.app_id, 'expired'));
       return eventReply(finance.event_id, 'expired', {});
     }
@@ -149,26 +156,32 @@ function apply(state: LedgerState, event: AppliedEvent): unknown {
 }
 
 /**
- * Ends an open event: runs `each` for every pending transaction, which must be exactly the listed
- * ones, and takes the event out of the open ones (the caller records how it ended).
+ * A pending transaction of an open event posts or is voided: its amount leaves the pending sums
+ * (and, posted, moves), and the event holds it pending no more. Anything else is a broken stream:
+ * a transaction leaves pending exactly once.
  */
-function settle(
-  state: LedgerState,
-  eventId: number,
-  transactionIds: number[],
-  each: (data: TransactionData, amount: bigint) => void,
-) {
+function leavePending(state: LedgerState, transactionId: number, eventId: number | null, outcome: 'posted' | 'voided'): void {
+  const data = mustExist(state.pendingTransactions.get(transactionId), `pending transaction ${transactionId}`);
+  const finance = mustExist(state.openEvents.get(eventId ?? -1), `open event ${eventId}`);
+  assert(data.event_id === eventId, `transaction ${transactionId} is not event ${eventId}'s`);
+  const amount = BigInt(data.amount);
+  balance(state, data.debit_account, data.currency).pendingDebit -= amount;
+  balance(state, data.credit_account, data.currency).pendingCredit -= amount;
+  if (outcome === 'posted') post(state, data, amount);
+  state.pendingTransactions.delete(transactionId);
+  // They leave in the order they were made, so this is the first one: no scan in practice.
+  const at = finance.pending.indexOf(transactionId);
+  assert(at >= 0, `transaction ${transactionId} is not pending in event ${eventId}`);
+  finance.pending.splice(at, 1);
+  const shown = finance.transactions.find((transaction) => transaction.transaction_id === transactionId);
+  if (shown) shown.status = outcome;
+}
+
+/** Ends an open event: what it still holds pending posts or is voided; takes it out of the open ones. */
+function settle(state: LedgerState, eventId: number, outcome: 'posted' | 'voided') {
   const finance = state.openEvents.get(eventId);
   assert(finance !== undefined, `event ${eventId} ${state.settledEvents.has(eventId) ? 'settled twice' : 'does not exist'}`);
-  assert(
-    transactionIds.length === finance.pending.length && transactionIds.every((id, i) => id === finance.pending[i]),
-    `event ${eventId}: settled transactions differ from its pending ones`,
-  );
-  for (const id of transactionIds) {
-    const data = mustExist(state.pendingTransactions.get(id), `pending transaction ${id}`);
-    each(data, BigInt(data.amount));
-    state.pendingTransactions.delete(id);
-  }
+  for (const id of [...finance.pending]) leavePending(state, id, eventId, outcome);
   state.openEvents.delete(eventId);
   return finance;
 }

@@ -7,10 +7,10 @@
  *
  * `given` evolves the events into a fresh LedgerState (the same code the writer replays with),
  * so a scenario's history is exactly what the store would hold. The event builders below make
- * valid events; transaction ids are explicit because close/expire events name them.
+ * valid events; transaction ids are explicit so that scenarios can name them.
  */
 import { randomUUID } from 'node:crypto';
-import type { ErrorCode, LedgerCommand, LedgerEvent, TransactionData, TransactionKind } from '@coffer/contracts';
+import type { ErrorCode, LedgerCommand, LedgerEvent, TransactionData, TransactionType } from '@coffer/contracts';
 import { houseAccount, TREASURY, userAccount } from './accounts';
 import { decide, type DecideContext, type Decision, type SystemCommand } from './decide';
 import type { CommandMetadata } from '@coffer/decider';
@@ -52,10 +52,10 @@ export class GivenState extends LedgerState {
   }
 }
 
-/** Given these events happened (in order)… */
-export function given(...history: AppliedEvent[]): GivenState {
+/** Given these events happened (in order; lists, as closing() gives, are spread)… */
+export function given(...history: Array<AppliedEvent | AppliedEvent[]>): GivenState {
   const state = new GivenState();
-  for (const event of history) evolve(state, event);
+  for (const event of history.flat()) evolve(state, event);
   return state;
 }
 
@@ -159,16 +159,44 @@ export function eventOpened(event_id: number, app_id = 'app_1', seconds = 0, des
   };
 }
 
-export function eventPinged(event_id: number, seconds: number): LedgerEvent {
-  return { type: 'EventPinged', data: { event_id, pinged_at: iso(seconds), expires_at: iso(seconds + TIMEOUT_SECONDS) } };
+export function pinged(event_id: number, seconds: number): LedgerEvent {
+  return { type: 'Pinged', data: { event_id, pinged_at: iso(seconds), expires_at: iso(seconds + TIMEOUT_SECONDS) } };
 }
 
-export function eventClosed(event_id: number, posted_transaction_ids: number[], seconds = 0): LedgerEvent {
-  return { type: 'EventClosed', data: { event_id, closed_at: iso(seconds), posted_transaction_ids } };
+/** The event closed: alone, it posts whatever is still pending (closing() writes it as decide does). */
+export function eventClosed(event_id: number, seconds = 0): LedgerEvent {
+  return { type: 'EventClosed', data: { event_id, closed_at: iso(seconds) } };
 }
 
-export function eventExpired(event_id: number, voided_transaction_ids: number[], seconds = TIMEOUT_SECONDS): LedgerEvent {
-  return { type: 'EventExpired', data: { event_id, expired_at: iso(seconds), voided_transaction_ids } };
+/** The event expired: alone, it voids whatever is still pending (see expiring()). */
+export function eventExpired(event_id: number, seconds = TIMEOUT_SECONDS): LedgerEvent {
+  return { type: 'EventExpired', data: { event_id, expired_at: iso(seconds) } };
+}
+
+/** The data of a TransactionPending event (for the events that settle it). */
+function pendingDataOf(event: LedgerEvent): TransactionData {
+  if (event.type !== 'TransactionPending') throw new Error(`expected a TransactionPending, got ${event.type}`);
+  return event.data;
+}
+
+/** A pending transaction posted when its event closed at NOW + `seconds`. */
+export function postedAtClose(pendingEvent: LedgerEvent, seconds = 0): LedgerEvent {
+  return { type: 'TransactionPosted', data: { ...pendingDataOf(pendingEvent), posted_at: iso(seconds) } };
+}
+
+/** A pending transaction voided when its event expired at NOW + `seconds`. */
+export function voidedAtExpiry(pendingEvent: LedgerEvent, seconds = TIMEOUT_SECONDS): LedgerEvent {
+  return { type: 'TransactionVoided', data: { ...pendingDataOf(pendingEvent), voided_at: iso(seconds), reason: 'expired' } };
+}
+
+/** What closing an event appends: a TransactionPosted per pending transaction (`pendings`, in order), then EventClosed. */
+export function closing(event_id: number, pendings: LedgerEvent[], seconds = 0): LedgerEvent[] {
+  return [...pendings.map((event) => postedAtClose(event, seconds)), eventClosed(event_id, seconds)];
+}
+
+/** What an expiry appends: a TransactionVoided per pending transaction, then EventExpired. */
+export function expiring(event_id: number, pendings: LedgerEvent[], seconds = TIMEOUT_SECONDS): LedgerEvent[] {
+  return [...pendings.map((event) => voidedAtExpiry(event, seconds)), eventExpired(event_id, seconds)];
 }
 
 interface TransactionOptions {
@@ -181,7 +209,7 @@ interface TransactionOptions {
 /** The data of an app's credit (house → user) or debit (user → house). */
 export function transactionData(
   transaction_id: number,
-  kind: Extract<TransactionKind, 'credit' | 'debit'>,
+  type: Extract<TransactionType, 'credit' | 'debit'>,
   user_id: string,
   amount: bigint | number | string,
   event_id: number | null,
@@ -191,10 +219,10 @@ export function transactionData(
     transaction_id,
     event_id,
     app_id,
-    kind,
+    type,
     user_id,
-    debit_account: kind === 'credit' ? houseAccount(app_id) : userAccount(user_id),
-    credit_account: kind === 'credit' ? userAccount(user_id) : houseAccount(app_id),
+    debit_account: type === 'credit' ? houseAccount(app_id) : userAccount(user_id),
+    credit_account: type === 'credit' ? userAccount(user_id) : houseAccount(app_id),
     amount: amount.toString(),
     currency,
     description,
@@ -206,23 +234,24 @@ export function transactionData(
 export function pending(
   transaction_id: number,
   event_id: number,
-  kind: 'credit' | 'debit',
+  type: 'credit' | 'debit',
   user_id: string,
   amount: bigint | number | string,
   options?: TransactionOptions,
 ): LedgerEvent {
-  return { type: 'TransactionPending', data: transactionData(transaction_id, kind, user_id, amount, event_id, options) };
+  return { type: 'TransactionPending', data: transactionData(transaction_id, type, user_id, amount, event_id, options) };
 }
 
 /** A credit or debit posted at once (no event). */
 export function posted(
   transaction_id: number,
-  kind: 'credit' | 'debit',
+  type: 'credit' | 'debit',
   user_id: string,
   amount: bigint | number | string,
   options?: TransactionOptions,
 ): LedgerEvent {
-  return { type: 'TransactionPosted', data: transactionData(transaction_id, kind, user_id, amount, null, options) };
+  const data = transactionData(transaction_id, type, user_id, amount, null, options);
+  return { type: 'TransactionPosted', data: { ...data, posted_at: data.created_at } };
 }
 
 /** The admin granted `amount` from the treasury to a user. */
@@ -238,7 +267,7 @@ export function granted(
       transaction_id,
       event_id: null,
       app_id: null,
-      kind: 'grant',
+      type: 'grant',
       user_id,
       debit_account: TREASURY,
       credit_account: userAccount(user_id),
@@ -246,6 +275,7 @@ export function granted(
       currency,
       description,
       created_at: iso(seconds),
+      posted_at: iso(seconds),
     },
   };
 }
@@ -264,7 +294,7 @@ export function transferred(
       transaction_id,
       event_id: null,
       app_id,
-      kind: 'transfer',
+      type: 'transfer',
       user_id: from,
       debit_account: userAccount(from),
       credit_account: userAccount(to),
@@ -272,6 +302,7 @@ export function transferred(
       currency,
       description,
       created_at: iso(seconds),
+      posted_at: iso(seconds),
     },
   };
 }

@@ -9,10 +9,13 @@
  * fresh fold of the log with any retention setting: forgetting old commands happens by event
  * time and by the ends the events carry, so a replay forgets exactly as the live ledger did.
  * Commands are decided as the writer decides them: at decisionTimeMs, dropped past their
- * deadline, their events stamped with commandTimes.
+ * deadline, their events stamped with commandTimes. Every transaction that leaves pending gets
+ * exactly one TransactionPosted or TransactionVoided, and the same history written as a v1
+ * store (close and expiry listing ids, no per-transaction settlements, old names) folds through
+ * the upcaster into the same state.
  */
 import fc from 'fast-check';
-import { MAX_AMOUNT, MAX_DEADLINE_AHEAD_MS, parseAmount, type LedgerCommand, type LedgerEvent, type Refusal } from '@coffer/contracts';
+import { MAX_AMOUNT, MAX_DEADLINE_AHEAD_MS, parseAmount, upcastEvent, type LedgerCommand, type LedgerEvent, type Refusal } from '@coffer/contracts';
 import { commandTimes, decisionTimeMs, isPastDeadline } from '@coffer/decider';
 import { available, isUserAccount } from './accounts';
 import { decide, dueEvents, recordedRefusal, type DecideContext, type SystemCommand } from './decide';
@@ -400,9 +403,17 @@ class Run {
       const pendingIds = [...before.pending];
       const sweep = { type: 'ExpireEvent', event_id } as const;
       const decision = decide(this.state, sweep, this.context(sweep, null, 'own', `sweep-${++this.counter}`, null));
-      expect(decision.kind === 'events' && decision.events.map((e) => e.type)).toEqual(['EventExpired']);
+      expect(decision.kind === 'events' && decision.events.map((e) => e.type)).toEqual([
+        ...pendingIds.map(() => 'TransactionVoided'),
+        'EventExpired',
+      ]);
       if (decision.kind !== 'events') return;
-      expect(decision.events[0].data).toMatchObject({ event_id, voided_transaction_ids: pendingIds });
+      // expiry voids exactly what was pending, in order, each with its own event, then the event expires
+      const expired = decision.events[decision.events.length - 1];
+      expect(expired.data).toEqual({ event_id, expired_at: now.toISOString() });
+      expect(decision.events.slice(0, -1).map((e) => e.data)).toEqual(
+        pendingIds.map((id) => ({ ...this.state.pendingTransactions.get(id), voided_at: now.toISOString(), reason: 'expired' })),
+      );
       see(pendingIds.length > 0 ? 'expired with voids' : 'expired empty');
       for (const event of decision.events) this.evolve(event, null, null, commandTimes(now.getTime(), Number.POSITIVE_INFINITY, false, this.retentionMs));
       expect(this.state.settledEvents.get(event_id)?.status).toBe('expired');
@@ -444,9 +455,11 @@ class Run {
         this.send({ type: 'CloseEvent', event_id }, step.caller, step.key, undefined, step.apiKey, undefined, step.deadline);
         const after = this.state.settledEvents.get(event_id);
         if (wasOpen && after?.status === 'closed') {
-          // close posts exactly what was pending
-          const closed = this.log[this.log.length - 1];
-          expect(closed).toMatchObject({ type: 'EventClosed', data: { event_id, posted_transaction_ids: pendingBefore } });
+          // close posts exactly what was pending, each with its own TransactionPosted, then closes
+          const appended = this.log.slice(this.log.length - pendingBefore.length - 1);
+          expect(appended.map((e) => e.type)).toEqual([...pendingBefore.map(() => 'TransactionPosted'), 'EventClosed']);
+          expect(appended.slice(0, -1).map((e) => (e.data as { transaction_id: number }).transaction_id)).toEqual(pendingBefore);
+          expect(appended[appended.length - 1].data).toEqual({ event_id, closed_at: expect.any(String) });
           expect(pendingBefore.filter((id) => this.state.pendingTransactions.has(id))).toEqual([]);
           if (pendingBefore.length > 0) see('closed with posts');
         }
@@ -597,6 +610,31 @@ class Run {
       must(oldest === undefined || oldest.remembered_until_ms > state.memory.clockMs, 'an expired command was not forgotten');
     }
     if (this.log.length > 0 && state.memory.keyed.size < this.firstReplies.size) see('forgotten after the window');
+    this.checkOutcomes();
+  }
+
+  /**
+   * Every transaction that left pending got exactly one TransactionPosted or TransactionVoided
+   * (and one still pending none); a transaction posted at once was never pending.
+   */
+  checkOutcomes(): void {
+    const pending = new Set<number>();
+    const outcomes = new Map<number, number>();
+    for (const event of this.log) {
+      const data = event.data as { transaction_id: number; event_id: number | null };
+      if (event.type === 'TransactionPending') pending.add(data.transaction_id);
+      const settles = (event.type === 'TransactionPosted' && data.event_id !== null) || event.type === 'TransactionVoided';
+      if (settles) {
+        must(pending.has(data.transaction_id), `${event.type} of transaction ${data.transaction_id}, never pending`);
+        outcomes.set(data.transaction_id, (outcomes.get(data.transaction_id) ?? 0) + 1);
+      } else if (event.type === 'TransactionPosted') {
+        must(!pending.has(data.transaction_id), `transaction ${data.transaction_id} posted at once and pending`);
+      }
+    }
+    for (const id of pending) {
+      const expected = this.state.pendingTransactions.has(id) ? 0 : 1;
+      must((outcomes.get(id) ?? 0) === expected, `transaction ${id} has ${outcomes.get(id) ?? 0} outcomes, not ${expected}`);
+    }
   }
 
   /**
@@ -617,7 +655,52 @@ class Run {
     expect(new Map(rebuilt.keyOwners)).toEqual(new Map(this.state.keyOwners));
     expect(new Map(rebuilt.currenciesOf)).toEqual(new Map(this.state.currenciesOf));
     expect(JSON.parse(JSON.stringify(snapshot(rebuilt)))).toEqual(JSON.parse(JSON.stringify(snapshot(this.state))));
+    // the same history as a v1 store held it folds, through the upcaster, into the same state
+    // (but for the revision: it has no per-transaction settlements, so fewer events)
+    const fromV1 = new LedgerState(RETENTION_MS);
+    for (const stored of asV1Store(this.log)) evolve(fromV1, upcastEvent(stored) as AppliedEvent);
+    expect({ ...snapshot(fromV1), revision: '' }).toEqual({ ...snapshot(this.state), revision: '' });
   }
+}
+
+/**
+ * A log as a v1 store would hold it: pings named EventPinged, transactions with `kind`, no
+ * TransactionPosted for a pending transaction and no TransactionVoided (the close and the
+ * expiry list their ids instead), every event marked schema_version 1.
+ */
+function asV1Store(log: AppliedEvent[]): Array<{ type: string; data: unknown; metadata: Record<string, unknown> }> {
+  const stored: Array<{ type: string; data: unknown; metadata: Record<string, unknown> }> = [];
+  const settledBy = new Map<number, number[]>();
+  const v1Transaction = ({ type, posted_at: _posted, voided_at: _voided, reason: _reason, ...data }: Record<string, unknown>) => ({
+    ...data,
+    kind: type,
+  });
+  for (const event of log) {
+    const metadata = { ...event.metadata, schema_version: 1 };
+    const data = event.data as unknown as Record<string, unknown>;
+    switch (event.type) {
+      case 'Pinged':
+        stored.push({ type: 'EventPinged', data, metadata });
+        break;
+      case 'TransactionPending':
+        stored.push({ type: event.type, data: v1Transaction(data), metadata });
+        break;
+      case 'TransactionPosted':
+      case 'TransactionVoided':
+        if (data.event_id === null) stored.push({ type: event.type, data: v1Transaction(data), metadata });
+        else settledBy.set(data.event_id as number, [...(settledBy.get(data.event_id as number) ?? []), data.transaction_id as number]);
+        break;
+      case 'EventClosed':
+        stored.push({ type: event.type, data: { ...data, posted_transaction_ids: settledBy.get(event.data.event_id) ?? [] }, metadata });
+        break;
+      case 'EventExpired':
+        stored.push({ type: event.type, data: { ...data, voided_transaction_ids: settledBy.get(event.data.event_id) ?? [] }, metadata });
+        break;
+      default:
+        stored.push({ type: event.type, data, metadata });
+    }
+  }
+  return stored;
 }
 
 describe('ledger properties', () => {

@@ -5,14 +5,14 @@ export function transactionReply(data: TransactionData, status: TransactionReply
     transaction_id: data.transaction_id,
     event_id: data.event_id,
     user_id: data.user_id,
-    type: data.kind,
+    type: data.type,
     amount: data.amount,
     currency: data.currency,
     status,
     description: data.description,
     created_at: data.created_at,
   };
-  if (data.kind === 'transfer') reply.to_user_id = userIdOfAccount(data.credit_account) ?? undefined;
+  if (data.type === 'transfer') reply.to_user_id = userIdOfAccount(data.credit_account) ?? undefined;
   return reply;
 }
 

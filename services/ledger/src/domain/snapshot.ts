@@ -14,13 +14,14 @@ import type { Balance } from './accounts';
 import { LedgerState, settledRecord, type AppState, type FinanceEventState, type SettledEvent } from './state';
 
 /**
+ * 5: transactions say `type` (4 said `kind`): a snapshot of 4 is not read, the stream is replayed.
  * 4: lines (head, then pages of remembered commands as rows); keyed commands carry the end their
  * writer stamped.
  * 3: remembered commands expire (each has its end), commands without a key are remembered until
  * their deadline, and the event clock they expire by is kept.
  * 2: settled events as id lists per app and ending (1 held every event in full).
  */
-export const SNAPSHOT_VERSION = 4;
+export const SNAPSHOT_VERSION = 5;
 
 /** Remembered commands per line of a snapshot: each line is serialised (and parsed) in one go. */
 export const SNAPSHOT_PAGE_ROWS = 5_000;

@@ -3,6 +3,8 @@ import {
   contextOf,
   DEFAULT_IDEMPOTENCY_RETENTION_MS,
   EVENT_SCHEMA_VERSIONS,
+  storedTypeNames,
+  upcastEvent,
   type LedgerCommandBody,
   type LedgerEvent,
   type LedgerQuery,
@@ -63,8 +65,9 @@ export const DEFAULT_SNAPSHOT_EVERY = 20_000;
 
 /** Events read per page when replaying the stream. */
 const REPLAY_PAGE_EVENTS = 5000;
-const LEDGER_EVENT_TYPES = Object.keys(EVENT_SCHEMA_VERSIONS).filter(
-  (type) => contextOf(type as keyof typeof EVENT_SCHEMA_VERSIONS) === 'ledger',
+/** The ledger's event types under every name the stream may hold them (a standby tails them all). */
+const LEDGER_EVENT_TYPES = storedTypeNames(
+  Object.keys(EVENT_SCHEMA_VERSIONS).filter((type) => contextOf(type as keyof typeof EVENT_SCHEMA_VERSIONS) === 'ledger'),
 );
 
 /**
@@ -505,8 +508,9 @@ export class LedgerWriter implements PoisonedWriter {
   }
 }
 
-/** Applies an event as the store holds it (replay and standby alike). */
-function evolveRecorded(state: LedgerState, event: RecordedEvent): void {
+/** Applies an event as the store holds it (replay and standby alike), upcast to the current catalog. */
+function evolveRecorded(state: LedgerState, stored: RecordedEvent): void {
+  const event = upcastEvent(stored);
   evolve(state, {
     ...({ type: event.type, data: event.data } as LedgerEvent),
     metadata: event.metadata as AppliedEvent['metadata'],

@@ -10,7 +10,7 @@ import {
   type StreamConfig,
 } from 'nats';
 import type { Pool } from 'pg';
-import { contextOf, isPublicEventType, subjects, type PublicEventType, type Subjects } from '@coffer/contracts';
+import { contextOf, isPublicEventType, subjects, upcastEvent, type PublicEventType, type Subjects } from '@coffer/contracts';
 import { toEnvelope, type EventStore, type RecordedEvent, type Subscription } from '@coffer/event-store';
 import { NATS_RECONNECT_OPTIONS, natsConnectionOptions, retryDelayMs, sleep, type JsonLogger, type NatsEndpoint } from '@coffer/platform';
 import { ensureQuarantine, FEED_CONSUMER, quarantine } from '../quarantine';
@@ -153,17 +153,28 @@ export class AnalyticsFeed {
     return BigInt((codec.decode(last.data) as { global_position: string }).global_position);
   }
 
-  private async publish(events: RecordedEvent[]): Promise<void> {
+  private async publish(stored: RecordedEvent[]): Promise<void> {
     const messages: Array<{ event: RecordedEvent & { type: PublicEventType }; data: Uint8Array }> = [];
-    for (const event of events) {
-      if (!isPublicEventType(event.type)) continue;
-      const data = codec.encode(toEnvelope(event));
-      const limit = (this.nc?.info?.max_payload ?? Number.POSITIVE_INFINITY) - HEADER_ROOM_BYTES;
-      if (data.length <= limit) {
-        messages.push({ event: event as RecordedEvent & { type: PublicEventType }, data });
-        continue;
+    for (const recorded of stored) {
+      // Published as the current catalog names and shapes it, whatever version the store holds.
+      let event: RecordedEvent;
+      let error: Error | undefined;
+      try {
+        event = upcastEvent(recorded);
+      } catch (failure) {
+        event = recorded;
+        error = failure as Error;
       }
-      const error = new Error(`its message of ${data.length} bytes exceeds the ${limit} bytes a NATS message may carry here`);
+      if (!error) {
+        if (!isPublicEventType(event.type)) continue;
+        const data = codec.encode(toEnvelope(event));
+        const limit = (this.nc?.info?.max_payload ?? Number.POSITIVE_INFINITY) - HEADER_ROOM_BYTES;
+        if (data.length <= limit) {
+          messages.push({ event: event as RecordedEvent & { type: PublicEventType }, data });
+          continue;
+        }
+        error = new Error(`its message of ${data.length} bytes exceeds the ${limit} bytes a NATS message may carry here`);
+      }
       await quarantine(this.pool, FEED_CONSUMER, event, error);
       this.logger.event('error', 'quarantined an event the analytics feed cannot publish', {
         event_id: event.id,

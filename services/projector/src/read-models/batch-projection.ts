@@ -5,7 +5,7 @@
  * A rebuild folds the whole store with one delta instead (Replay).
  */
 import type { PoolClient } from 'pg';
-import { userIdOfAccount, type LedgerEvent, type TransactionData } from '@coffer/contracts';
+import { upcastEvent, userIdOfAccount, type LedgerEvent, type TransactionData } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
 import { folding } from '../quarantine';
 import { projectReadModels } from './project-read-models';
@@ -16,7 +16,7 @@ interface TransactionRow {
   transaction_id: number;
   event_id: number | null;
   app_id: string | null;
-  kind: string;
+  type: string;
   user_id: string;
   to_user_id: string | null;
   debit_account: string;
@@ -34,7 +34,7 @@ const TRANSACTION_COLUMNS: Array<keyof TransactionRow> = [
   'transaction_id',
   'event_id',
   'app_id',
-  'kind',
+  'type',
   'user_id',
   'to_user_id',
   'debit_account',
@@ -85,6 +85,8 @@ class BatchDelta {
   readonly totals = new Map<string, TotalsDelta>();
   readonly newTransactions = new Map<number, TransactionRow>();
   readonly settled = new Map<number, { transaction_id: number; status: string; settled_at: string }>();
+  /** Ids of the transactions still pending, by finance event: what its close posts or its expiry voids. */
+  readonly pendingByEvent = new Map<number, Set<number>>();
   readonly newEvents = new Map<number, FinanceEventRow>();
   readonly eventUpdates = new Map<number, FinanceEventRow>();
   readonly apps: Array<Record<string, unknown>> = [];
@@ -100,7 +102,7 @@ class BatchDelta {
   }
 
   /** Posted money by day and app: minted to users, absorbed from them, moved between them. */
-  countPosted(tx: Pick<TransactionRow, 'kind' | 'app_id' | 'currency' | 'amount'>, at: string): void {
+  countPosted(tx: Pick<TransactionRow, 'type' | 'app_id' | 'currency' | 'amount'>, at: string): void {
     const day = at.slice(0, 10);
     const app = tx.app_id ?? '';
     const key = `${day}|${app}|${tx.currency}`;
@@ -110,8 +112,8 @@ class BatchDelta {
       this.totals.set(key, delta);
     }
     const amount = BigInt(tx.amount);
-    if (tx.kind === 'debit') delta.absorbed += amount;
-    else if (tx.kind === 'transfer') delta.transferred += amount;
+    if (tx.type === 'debit') delta.absorbed += amount;
+    else if (tx.type === 'transfer') delta.transferred += amount;
     else delta.minted += amount;
   }
 
@@ -124,6 +126,12 @@ class BatchDelta {
       transactions: take(this.newTransactions, (row) => row.status !== 'pending'),
       events: take(this.newEvents, (row) => row.status !== 'open'),
     };
+  }
+
+  holdPending(eventId: number, transactionId: number): void {
+    let ids = this.pendingByEvent.get(eventId);
+    if (!ids) this.pendingByEvent.set(eventId, (ids = new Set()));
+    ids.add(transactionId);
   }
 
   /** Changes to an event: merged into its new row when it was opened in this batch. */
@@ -149,10 +157,11 @@ function take<Row>(rows: Map<number, Row>, wanted: (row: Row) => boolean): Row[]
  * PostgreSQL data exception when a value does not fit its column, and otherwise only for a
  * fault of the database: the caller quarantines by that difference (../quarantine.ts).
  */
-export async function projectBatch(client: PoolClient, generation: number, events: ReplayedEvent[]): Promise<void> {
+export async function projectBatch(client: PoolClient, generation: number, stored: ReplayedEvent[]): Promise<void> {
   const s = generationSchema(generation);
   const delta = new BatchDelta();
-  const earlier = await pendingFromEarlierBatches(client, s, folding(() => settledIds(events)));
+  const events = folding(() => stored.map(upcastEvent));
+  const earlier = await pendingFromEarlierBatches(client, s, delta, folding(() => settledBy(events)));
   folding(() => {
     for (const recorded of events) {
       apply(delta, { type: recorded.type, data: recorded.data } as LedgerEvent, recorded, earlier);
@@ -162,9 +171,8 @@ export async function projectBatch(client: PoolClient, generation: number, event
   await projectReadModels(client, s, events);
 }
 
-
 /** Nothing comes from earlier batches in a replay: its delta holds every pending transaction. */
-const NONE_EARLIER: ReadonlyMap<number, TransactionRow> = new Map();
+const NONE_EARLIER = (): Map<number, TransactionRow> => new Map();
 
 /**
  * A rebuild's fold of the store into an empty generation, page by page, with one delta kept
@@ -185,10 +193,12 @@ export class Replay {
   }
 
   /** Folds a page of events; returns the write of its rows that no later event changes. */
-  fold(events: ReplayedEvent[]): (client: PoolClient) => Promise<void> {
+  fold(stored: ReplayedEvent[]): (client: PoolClient) => Promise<void> {
+    const events = folding(() => stored.map(upcastEvent));
     folding(() => {
+      const earlier = NONE_EARLIER();
       for (const recorded of events) {
-        apply(this.delta, { type: recorded.type, data: recorded.data } as LedgerEvent, recorded, NONE_EARLIER);
+        apply(this.delta, { type: recorded.type, data: recorded.data } as LedgerEvent, recorded, earlier);
       }
     });
     const settled = this.delta.takeSettled();
@@ -209,7 +219,7 @@ function apply(
   delta: BatchDelta,
   event: LedgerEvent,
   recorded: ReplayedEvent,
-  earlier: ReadonlyMap<number, TransactionRow>,
+  earlier: Map<number, TransactionRow>,
 ): void {
   switch (event.type) {
     case 'AppRegistered':
@@ -237,47 +247,45 @@ function apply(
         expired_at: null,
       });
       return;
-    case 'EventPinged':
+    case 'Pinged':
       delta.updateEvent(event.data.event_id, { last_ping_at: event.data.pinged_at, expires_at: event.data.expires_at });
       return;
-    case 'TransactionPending':
-    case 'TransactionPosted': {
-      const pending = event.type === 'TransactionPending';
-      const row = transactionRow(event.data, pending ? 'pending' : 'posted', recorded.globalPosition);
+    case 'TransactionPending': {
+      const row = transactionRow(event.data, 'pending', recorded.globalPosition);
       delta.newTransactions.set(row.transaction_id, row);
+      delta.holdPending(event.data.event_id ?? -1, row.transaction_id);
       const amount = BigInt(row.amount);
-      if (pending) {
-        delta.account(row.debit_account, row.currency).pending_debit += amount;
-        delta.account(row.credit_account, row.currency).pending_credit += amount;
-      } else {
-        delta.account(row.debit_account, row.currency).posted -= amount;
-        delta.account(row.credit_account, row.currency).posted += amount;
-        delta.countPosted(row, row.created_at);
-      }
+      delta.account(row.debit_account, row.currency).pending_debit += amount;
+      delta.account(row.credit_account, row.currency).pending_credit += amount;
       return;
     }
+    case 'TransactionPosted': {
+      // Inside a finance event it was pending: it posts now (when the event closes).
+      if (event.data.event_id !== null) {
+        leavePending(delta, earlier, event.data.transaction_id, 'posted', event.data.posted_at);
+        return;
+      }
+      const row = transactionRow(event.data, 'posted', recorded.globalPosition);
+      delta.newTransactions.set(row.transaction_id, row);
+      const amount = BigInt(row.amount);
+      delta.account(row.debit_account, row.currency).posted -= amount;
+      delta.account(row.credit_account, row.currency).posted += amount;
+      delta.countPosted(row, event.data.posted_at);
+      return;
+    }
+    case 'TransactionVoided':
+      leavePending(delta, earlier, event.data.transaction_id, 'voided', event.data.voided_at);
+      return;
     case 'EventClosed':
     case 'EventExpired': {
+      // Closing posts, expiry voids, whatever of the event is still pending: nothing when the
+      // TransactionPosted/Voided events before it did (v2), everything in a v1 store.
       const closed = event.type === 'EventClosed';
       const at = closed ? event.data.closed_at : event.data.expired_at;
-      const ids = closed ? event.data.posted_transaction_ids : event.data.voided_transaction_ids;
-      for (const id of ids) {
-        const row = delta.newTransactions.get(id) ?? earlier.get(id);
-        if (!row) throw new Error(`read model misses pending transaction ${id}`);
-        const amount = BigInt(row.amount);
-        const debit = delta.account(row.debit_account, row.currency);
-        const credit = delta.account(row.credit_account, row.currency);
-        debit.pending_debit -= amount;
-        credit.pending_credit -= amount;
-        if (closed) {
-          debit.posted -= amount;
-          credit.posted += amount;
-          delta.countPosted(row, at);
-        }
-        const status = closed ? 'posted' : 'voided';
-        if (delta.newTransactions.has(id)) Object.assign(row, { status, settled_at: at });
-        else delta.settled.set(id, { transaction_id: id, status, settled_at: at });
+      for (const id of [...(delta.pendingByEvent.get(event.data.event_id) ?? [])]) {
+        leavePending(delta, earlier, id, closed ? 'posted' : 'voided', at);
       }
+      delta.pendingByEvent.delete(event.data.event_id);
       delta.updateEvent(event.data.event_id, closed ? { status: 'closed', closed_at: at } : { status: 'expired', expired_at: at });
       return;
     }
@@ -286,14 +294,48 @@ function apply(
   }
 }
 
+/**
+ * A pending transaction posts or is voided at `at`: its amount leaves the pending sums (and,
+ * posted, moves and counts in the day's totals). It must be pending, in this batch or an
+ * earlier one: a transaction leaves pending once.
+ */
+function leavePending(
+  delta: BatchDelta,
+  earlier: Map<number, TransactionRow>,
+  id: number,
+  status: 'posted' | 'voided',
+  at: string,
+): void {
+  const fresh = delta.newTransactions.get(id);
+  const row = fresh ?? earlier.get(id);
+  if (!row || row.status !== 'pending') throw new Error(`read model misses pending transaction ${id}`);
+  const amount = BigInt(row.amount);
+  const debit = delta.account(row.debit_account, row.currency);
+  const credit = delta.account(row.credit_account, row.currency);
+  debit.pending_debit -= amount;
+  credit.pending_credit -= amount;
+  if (status === 'posted') {
+    debit.posted -= amount;
+    credit.posted += amount;
+    delta.countPosted(row, at);
+  }
+  if (fresh) {
+    Object.assign(fresh, { status, settled_at: at });
+  } else {
+    earlier.delete(id);
+    delta.settled.set(id, { transaction_id: id, status, settled_at: at });
+  }
+  delta.pendingByEvent.get(Number(row.event_id))?.delete(id);
+}
+
 function transactionRow(data: TransactionData, status: TransactionRow['status'], position: bigint): TransactionRow {
   return {
     transaction_id: data.transaction_id,
     event_id: data.event_id,
     app_id: data.app_id,
-    kind: data.kind,
+    type: data.type,
     user_id: data.user_id,
-    to_user_id: data.kind === 'transfer' ? userIdOfAccount(data.credit_account) : null,
+    to_user_id: data.type === 'transfer' ? userIdOfAccount(data.credit_account) : null,
     debit_account: data.debit_account,
     credit_account: data.credit_account,
     amount: data.amount,
@@ -306,24 +348,40 @@ function transactionRow(data: TransactionData, status: TransactionRow['status'],
   };
 }
 
-/** The transactions that events of this batch settle. */
-function settledIds(events: ReplayedEvent[]): number[] {
-  const ids: number[] = [];
+/** The transactions and finance events whose pending transactions events of this batch may settle. */
+function settledBy(events: ReplayedEvent[]): { transactionIds: number[]; eventIds: number[] } {
+  const transactionIds: number[] = [];
+  const eventIds: number[] = [];
   for (const event of events) {
-    if (event.type === 'EventClosed') ids.push(...(event.data as { posted_transaction_ids: number[] }).posted_transaction_ids);
-    if (event.type === 'EventExpired') ids.push(...(event.data as { voided_transaction_ids: number[] }).voided_transaction_ids);
+    const data = event.data as { transaction_id: number; event_id: number | null };
+    if (event.type === 'TransactionPosted' || event.type === 'TransactionVoided') {
+      if (data.event_id !== null) transactionIds.push(data.transaction_id);
+    } else if (event.type === 'EventClosed' || event.type === 'EventExpired') {
+      eventIds.push(data.event_id as number);
+    }
   }
-  return ids;
+  return { transactionIds, eventIds };
 }
 
-/** Pending transactions that events of this batch settle but earlier batches created. */
-async function pendingFromEarlierBatches(client: PoolClient, s: string, ids: number[]): Promise<Map<number, TransactionRow>> {
-  if (ids.length === 0) return new Map();
+/**
+ * Pending transactions that events of this batch settle but earlier batches created: by id
+ * (TransactionPosted/Voided) and by finance event (its close or expiry settles what is left),
+ * held in `delta` by event as the batch's own are.
+ */
+async function pendingFromEarlierBatches(
+  client: PoolClient,
+  s: string,
+  delta: BatchDelta,
+  { transactionIds, eventIds }: { transactionIds: number[]; eventIds: number[] },
+): Promise<Map<number, TransactionRow>> {
+  if (transactionIds.length === 0 && eventIds.length === 0) return new Map();
   const { rows } = await client.query<TransactionRow>(
-    `SELECT transaction_id, debit_account, credit_account, amount::text, currency, kind, app_id
-       FROM ${s}.transactions WHERE transaction_id = ANY($1::bigint[]) AND status = 'pending'`,
-    [ids],
+    `SELECT transaction_id, event_id, debit_account, credit_account, amount::text, currency, type, app_id, status
+       FROM ${s}.transactions
+      WHERE status = 'pending' AND (transaction_id = ANY($1::bigint[]) OR event_id = ANY($2::bigint[]))`,
+    [transactionIds, eventIds],
   );
+  for (const row of rows) delta.holdPending(Number(row.event_id), Number(row.transaction_id));
   return new Map(rows.map((row) => [Number(row.transaction_id), row]));
 }
 

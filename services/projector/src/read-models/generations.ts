@@ -1,7 +1,16 @@
 import { READ_CHECKPOINT_CHANNEL } from '@coffer/contracts';
 import type { Pool, PoolClient } from 'pg';
 import { QUARANTINE_DDL, QUARANTINE_TABLE, readModelsConsumer } from '../quarantine';
-import { generationDdl, generationSchema, lookupKeyDdl, META_DDL, META_SCHEMA, readerIndexDdl, viewDdl } from './schema';
+import {
+  generationDdl,
+  generationSchema,
+  lookupKeyDdl,
+  META_DDL,
+  META_SCHEMA,
+  READ_MODEL_SCHEMA_VERSION,
+  readerIndexDdl,
+  viewDdl,
+} from './schema';
 
 const LOCK = 'coffer-read-models';
 
@@ -24,13 +33,24 @@ export class Generations {
       if (rowCount) return;
       for (const statement of [...generationDdl(1), ...readerIndexDdl(1)]) await client.query(statement);
       for (const statement of viewDdl(1)) await client.query(statement);
-      await client.query(`INSERT INTO ${META_SCHEMA}.read_models (active_generation, next_generation) VALUES (1, 2)`);
+      await client.query(`INSERT INTO ${META_SCHEMA}.read_models (active_generation, next_generation, schema_version) VALUES (1, 2, $1)`, [
+        READ_MODEL_SCHEMA_VERSION,
+      ]);
     });
   }
 
   async active(client: Pool | PoolClient = this.pool): Promise<number> {
     const { rows } = await client.query(`SELECT active_generation FROM ${META_SCHEMA}.read_models`);
     return rows[0].active_generation;
+  }
+
+  /**
+   * Whether the serving generation has the shape this code writes (READ_MODEL_SCHEMA_VERSION);
+   * one that has not is rebuilt before anything projects into it.
+   */
+  async servesCurrentShape(client: Pool | PoolClient = this.pool): Promise<boolean> {
+    const { rows } = await client.query(`SELECT schema_version FROM ${META_SCHEMA}.read_models`);
+    return rows[0].schema_version === READ_MODEL_SCHEMA_VERSION;
   }
 
   async checkpoint(generation: number, client: Pool | PoolClient = this.pool): Promise<Checkpoint> {
@@ -86,7 +106,11 @@ export class Generations {
   /** Makes `generation` the one readers see; call inside a transaction holding the lock. */
   async activate(client: PoolClient, generation: number): Promise<void> {
     for (const statement of viewDdl(generation)) await client.query(statement);
-    await client.query(`UPDATE ${META_SCHEMA}.read_models SET active_generation = $1`, [generation]);
+    // Every generation this code creates has its shape.
+    await client.query(`UPDATE ${META_SCHEMA}.read_models SET active_generation = $1, schema_version = $2`, [
+      generation,
+      READ_MODEL_SCHEMA_VERSION,
+    ]);
   }
 
   /** Drops a generation with the events it quarantined: they were its own, not the store's. */

@@ -233,6 +233,7 @@ export async function verify(store: EventStore, generations: Generations): Promi
       const { position } = await generations.checkpoint(active, client);
       await fill(store, generations, scratch, { until: position, client });
       const problems = [
+        ...((await generations.servesCurrentShape(client)) ? [] : ['the serving read models have an older shape: rebuild them (the projector does on start)']),
         ...(await zeroSum(client, active)),
         ...(await differences(client, active, scratch)),
         ...(await quarantined(client, [readModelsConsumer(active), FEED_CONSUMER])).map(

@@ -5,6 +5,7 @@ import { isEventFault } from '../quarantine';
 import { projectBatch } from './batch-projection';
 import type { Generations } from './generations';
 import { projectEventByEvent } from './isolation';
+import { rebuild } from './operations';
 
 /** The active generation or its checkpoint moved under us (a rebuild swapped): start again from it. */
 class Resync extends Error {}
@@ -44,6 +45,7 @@ export class Projector {
           await this.generations.ensure();
           ensured = true;
         }
+        if (!(await this.generations.servesCurrentShape())) await this.rebuildIntoCurrentShape();
         const generation = await this.generations.active();
         const { position } = await this.generations.checkpoint(generation);
         if (this.stopped) return; // stop() came while we read: it had no subscription to stop yet
@@ -73,6 +75,18 @@ export class Projector {
         await sleep(retryDelayMs(failures));
       }
     }
+  }
+
+  /**
+   * The serving read models were made by a version of Coffer whose tables had another shape,
+   * which this projection cannot write: they are rebuilt first (blue/green, the old ones serve
+   * until the swap), as `coffer rebuild all` would. A large store may be rebuilt that way
+   * beforehand, with the operations' longer statement timeout.
+   */
+  private async rebuildIntoCurrentShape(): Promise<void> {
+    this.logger.event('info', 'the serving read models have an older shape: rebuilding them');
+    const done = await rebuild(this.store, this.generations);
+    this.logger.event('info', 'read models rebuilt into the current shape', { generation: done.generation, events: done.events });
   }
 
   /**

@@ -12,6 +12,15 @@ export { READ_SCHEMA };
 export const META_SCHEMA = 'coffer_meta';
 export const generationSchema = (generation: number) => `coffer_rm_${generation}`;
 
+/**
+ * The shape of a generation's tables, recorded for the serving one in META_SCHEMA.read_models.
+ * A change of shape bumps it: a projector that finds the serving generation older rebuilds
+ * (blue/green, like `coffer rebuild all`) into a new one before it projects anything, since it
+ * writes only the current shape.
+ * 2: transactions.type (the transaction's credit/debit/transfer/grant; 1 named the column `kind`).
+ */
+export const READ_MODEL_SCHEMA_VERSION = 2;
+
 /** Tables of one generation, in the order a comparison walks them (with their keys). */
 export const READ_MODEL_TABLES = {
   accounts: ['account', 'currency'],
@@ -51,7 +60,7 @@ export function generationDdl(generation: number, { lookupKeys = true } = {}): s
        transaction_id bigint NOT NULL,
        event_id bigint,
        app_id text,
-       kind text NOT NULL,
+       type text NOT NULL,
        user_id text NOT NULL,
        to_user_id text,
        debit_account text NOT NULL,
@@ -124,14 +133,19 @@ export function readerIndexDdl(generation: number): string[] {
   ];
 }
 
-/** Points the reader views at a generation (run inside the swap transaction). */
+/**
+ * Points the reader views at a generation (run inside the swap transaction). Dropped and made
+ * again, not replaced: a generation of another shape (READ_MODEL_SCHEMA_VERSION) has other
+ * column names, which CREATE OR REPLACE VIEW refuses to change.
+ */
 export function viewDdl(generation: number): string[] {
   const s = generationSchema(generation);
   return [
     `CREATE SCHEMA IF NOT EXISTS ${READ_SCHEMA}`,
-    ...['checkpoint', ...Object.keys(READ_MODEL_TABLES)].map(
-      (table) => `CREATE OR REPLACE VIEW ${READ_SCHEMA}.${table} AS SELECT * FROM ${s}.${table}`,
-    ),
+    ...['checkpoint', ...Object.keys(READ_MODEL_TABLES)].flatMap((table) => [
+      `DROP VIEW IF EXISTS ${READ_SCHEMA}.${table}`,
+      `CREATE VIEW ${READ_SCHEMA}.${table} AS SELECT * FROM ${s}.${table}`,
+    ]),
   ];
 }
 
@@ -141,4 +155,6 @@ export const META_DDL = [
      id boolean PRIMARY KEY DEFAULT true CHECK (id),
      active_generation int NOT NULL,
      next_generation int NOT NULL)`,
+  // The serving generation's READ_MODEL_SCHEMA_VERSION; a database from before it was kept has 1.
+  `ALTER TABLE ${META_SCHEMA}.read_models ADD COLUMN IF NOT EXISTS schema_version int NOT NULL DEFAULT 1`,
 ];
