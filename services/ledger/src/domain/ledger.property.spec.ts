@@ -703,64 +703,77 @@ function asV1Store(log: AppliedEvent[]): Array<{ type: string; data: unknown; me
   return stored;
 }
 
+/** Random command sequences per batch. */
+const RUNS = 250;
+/** Batches run beyond the first while an outcome below is still unseen (see the test). */
+const EXTRA_BATCHES = 3;
+/** Outcomes the generators must reach: the property proves little about paths it never walks. */
+const COVERED: readonly string[] = [
+  'pending',
+  'short only because of pending debits',
+  'short only because credits are pending',
+  'closed with posts',
+  'expired with voids',
+  'restart with pending',
+  'PostTransaction:events',
+  'PostTransaction:INSUFFICIENT_FUNDS',
+  'PostTransaction:EVENT_NOT_OPEN',
+  'PostTransaction:NOT_FOUND',
+  'PostTransaction:VALIDATION_FAILED',
+  'PostTransaction:replay',
+  'refusal replayed',
+  'PostTransaction:IDEMPOTENCY_KEY_REUSED',
+  'PingEvent:events',
+  'PingEvent:EVENT_NOT_OPEN',
+  'CloseEvent:events',
+  'Transfer:events',
+  'Transfer:INSUFFICIENT_FUNDS',
+  'Grant:events',
+  'Grant:FORBIDDEN',
+  'OpenEvent:FORBIDDEN',
+  'PostTransaction:UNAUTHENTICATED',
+  'RegisterApp:events',
+  'IssueApiKey:NOT_FOUND',
+  'RevokeApiKey:events',
+  'RevokeApiKey:NOT_FOUND',
+  'retried after the window',
+  'forgotten after the window',
+  'resent before its deadline',
+  'dropped past its deadline',
+  'decided while the clock lagged',
+  'restart with another retention',
+  'remembered for the window it was decided with',
+];
+
 describe('ledger properties', () => {
   it('random command sequences keep money exact, and the state equals a fresh fold of its events', () => {
     let steps = 0;
     let accepted = 0;
-    fc.assert(
-      fc.property(fc.array(step, { minLength: 10, maxLength: 60, size: 'max' }), (plan) => {
-        const run = new Run();
-        run.checkInvariants();
-        for (const s of plan) {
-          run.run(s);
+    const runs = (numRuns: number) =>
+      fc.assert(
+        fc.property(fc.array(step, { minLength: 10, maxLength: 60, size: 'max' }), (plan) => {
+          const run = new Run();
           run.checkInvariants();
-        }
-        run.checkReplay();
-        steps += plan.length;
-        accepted += run.log.length;
-      }),
-      { numRuns: 250 },
-    );
+          for (const s of plan) {
+            run.run(s);
+            run.checkInvariants();
+          }
+          run.checkReplay();
+          steps += plan.length;
+          accepted += run.log.length;
+        }),
+        { numRuns },
+      );
+    runs(RUNS);
+    // The rarest outcomes below are reached a handful of times per 250 runs, so one batch misses
+    // one now and then by chance alone: a few more batches (invariants checked in them too) make
+    // "the generators never reach it" the only way to fail, with a bound on the time it costs.
+    for (let batch = 1; batch <= EXTRA_BATCHES && COVERED.some((label) => !seen.has(label)); batch += 1) runs(RUNS);
     // the generators reach real behaviour, not only refusals
-    expect(steps).toBeGreaterThan(250 * 20);
+    expect(steps).toBeGreaterThan(RUNS * 20);
     expect(accepted).toBeGreaterThan(steps / 4);
     if (process.env.LEDGER_PROPERTY_STATS) console.log([...seen].sort().map(([k, v]) => `${k} ${v}`).join("\n"));
-    for (const label of [
-      'pending',
-      'short only because of pending debits',
-      'short only because credits are pending',
-      'closed with posts',
-      'expired with voids',
-      'restart with pending',
-      'PostTransaction:events',
-      'PostTransaction:INSUFFICIENT_FUNDS',
-      'PostTransaction:EVENT_NOT_OPEN',
-      'PostTransaction:NOT_FOUND',
-      'PostTransaction:VALIDATION_FAILED',
-      'PostTransaction:replay',
-      'refusal replayed',
-      'PostTransaction:IDEMPOTENCY_KEY_REUSED',
-      'PingEvent:events',
-      'PingEvent:EVENT_NOT_OPEN',
-      'CloseEvent:events',
-      'Transfer:events',
-      'Transfer:INSUFFICIENT_FUNDS',
-      'Grant:events',
-      'Grant:FORBIDDEN',
-      'OpenEvent:FORBIDDEN',
-      'PostTransaction:UNAUTHENTICATED',
-      'RegisterApp:events',
-      'IssueApiKey:NOT_FOUND',
-      'RevokeApiKey:events',
-      'RevokeApiKey:NOT_FOUND',
-      'retried after the window',
-      'forgotten after the window',
-      'resent before its deadline',
-      'dropped past its deadline',
-      'decided while the clock lagged',
-      'restart with another retention',
-      'remembered for the window it was decided with',
-    ]) {
+    for (const label of COVERED) {
       expect([label, (seen.get(label) ?? 0) > 0]).toEqual([label, true]);
     }
   });
