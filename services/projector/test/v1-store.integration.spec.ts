@@ -143,6 +143,12 @@ describe('a store and read models written by v1', () => {
     const history = v1History();
     await store.append('ledger-default', history, 'no_stream');
     await oldReadModels();
+    // While the projector rebuilds them, the older generation still answers reads that say `type`.
+    await pool.query(`INSERT INTO coffer_rm_1.transactions SELECT * FROM json_populate_record(null::coffer_rm_1.transactions,
+      '{"transaction_id":1,"kind":"grant","user_id":"alice","debit_account":"treasury","credit_account":"user:alice","amount":"1","currency":"coins","status":"posted","created_at":"2026-01-01T00:00:00Z","global_position":"1"}')`);
+    await new Generations(pool).keepOlderShapeReadable();
+    expect((await pool.query('SELECT type, kind FROM coffer_read.transactions')).rows).toEqual([{ type: 'grant', kind: 'grant' }]);
+    await pool.query('DELETE FROM coffer_rm_1.transactions');
     running.push(await startLedger({ databaseUrl: database.url, prefix }));
 
     // The ledger's fold of the v1 store.

@@ -7,6 +7,7 @@ import {
   lookupKeyDdl,
   META_DDL,
   META_SCHEMA,
+  olderShapeViewDdl,
   READ_MODEL_SCHEMA_VERSION,
   readerIndexDdl,
   viewDdl,
@@ -51,6 +52,11 @@ export class Generations {
   async servesCurrentShape(client: Pool | PoolClient = this.pool): Promise<boolean> {
     const { rows } = await client.query(`SELECT schema_version FROM ${META_SCHEMA}.read_models`);
     return rows[0].schema_version === READ_MODEL_SCHEMA_VERSION;
+  }
+
+  /** Lets the gateway read an older-shaped serving generation while it is rebuilt (schema.ts). */
+  async keepOlderShapeReadable(): Promise<void> {
+    await this.pool.query(olderShapeViewDdl(await this.active()));
   }
 
   async checkpoint(generation: number, client: Pool | PoolClient = this.pool): Promise<Checkpoint> {

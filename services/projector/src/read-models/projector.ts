@@ -85,6 +85,7 @@ export class Projector {
    */
   private async rebuildIntoCurrentShape(): Promise<void> {
     this.logger.event('info', 'the serving read models have an older shape: rebuilding them');
+    await this.generations.keepOlderShapeReadable();
     const done = await rebuild(this.store, this.generations);
     this.logger.event('info', 'read models rebuilt into the current shape', { generation: done.generation, events: done.events });
   }

@@ -149,6 +149,25 @@ export function viewDdl(generation: number): string[] {
   ];
 }
 
+/**
+ * While a database made by shape version 1 is rebuilt into this shape (minutes on a large store),
+ * its generation keeps serving: its transactions view also offers the column under today's name,
+ * so the gateway's reads (which ask for `type`) keep answering instead of failing until the swap.
+ * Nothing when the serving table already has `type`.
+ */
+export function olderShapeViewDdl(generation: number): string {
+  const s = generationSchema(generation);
+  return `DO $$ BEGIN
+    IF EXISTS (SELECT 1 FROM information_schema.columns
+               WHERE table_schema = '${s}' AND table_name = 'transactions' AND column_name = 'kind')
+       AND NOT EXISTS (SELECT 1 FROM information_schema.columns
+               WHERE table_schema = '${s}' AND table_name = 'transactions' AND column_name = 'type') THEN
+      DROP VIEW IF EXISTS ${READ_SCHEMA}.transactions;
+      CREATE VIEW ${READ_SCHEMA}.transactions AS SELECT *, kind AS type FROM ${s}.transactions;
+    END IF;
+  END $$`;
+}
+
 export const META_DDL = [
   `CREATE SCHEMA IF NOT EXISTS ${META_SCHEMA}`,
   `CREATE TABLE IF NOT EXISTS ${META_SCHEMA}.read_models (
