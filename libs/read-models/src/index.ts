@@ -6,11 +6,19 @@
  */
 import { achievementProgress } from './achievement-progress';
 import { achievementDefinitions } from './achievements';
+import { apiKeys } from './api-keys';
+import { apps } from './apps';
+import { financeEvents } from './finance-events';
 import type { ReadModel } from './read-model';
 
 export * from './read-model';
+export * from './copy';
+export * from './apps';
+export * from './api-keys';
+export * from './finance-events';
+export * from './transactions';
 export * from './achievements';
 export * from './achievement-progress';
 
 /** Every read model kept here, in the order their tables are created, written and compared. */
-export const READ_MODELS: readonly ReadModel[] = [achievementDefinitions, achievementProgress];
+export const READ_MODELS: readonly ReadModel[] = [financeEvents, apps, apiKeys, achievementDefinitions, achievementProgress];

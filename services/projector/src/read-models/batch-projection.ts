@@ -8,8 +8,8 @@ import type { PoolClient } from 'pg';
 import { upcastEvent, userIdOfAccount, type LedgerEvent, type TransactionData } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
 import { folding } from '../quarantine';
-import { projectReadModels } from './project-read-models';
-import { copyRows } from './copy';
+import { copyRows } from '@coffer/read-models';
+import { projectReadModels, ReadModelsReplay } from './project-read-models';
 import { generationSchema } from './schema';
 
 interface TransactionRow {
@@ -65,20 +65,6 @@ interface TotalsDelta {
   transferred: bigint;
 }
 
-type FinanceEventRow = Record<string, unknown> & { event_id: number };
-
-const FINANCE_EVENT_COLUMNS = [
-  'event_id',
-  'app_id',
-  'description',
-  'status',
-  'opened_at',
-  'last_ping_at',
-  'expires_at',
-  'closed_at',
-  'expired_at',
-];
-
 class BatchDelta {
   /** By currency, then account: no key string built per lookup (millions in a rebuild). */
   readonly accounts = new Map<string, Map<string, AccountDelta>>();
@@ -87,11 +73,6 @@ class BatchDelta {
   readonly settled = new Map<number, { transaction_id: number; status: string; settled_at: string }>();
   /** Ids of the transactions still pending, by finance event: what its close posts or its expiry voids. */
   readonly pendingByEvent = new Map<number, Set<number>>();
-  readonly newEvents = new Map<number, FinanceEventRow>();
-  readonly eventUpdates = new Map<number, FinanceEventRow>();
-  readonly apps: Array<Record<string, unknown>> = [];
-  readonly keys: Array<Record<string, unknown>> = [];
-  readonly revokedKeys: Array<{ key_id: string; revoked_at: string }> = [];
 
   account(account: string, currency: string): AccountDelta {
     let byAccount = this.accounts.get(currency);
@@ -117,28 +98,15 @@ class BatchDelta {
     else delta.minted += amount;
   }
 
-  /**
-   * Takes out the transactions and finance events that no later event changes (settled; closed
-   * or expired), leaving those still pending or open.
-   */
-  takeSettled(): { transactions: TransactionRow[]; events: FinanceEventRow[] } {
-    return {
-      transactions: take(this.newTransactions, (row) => row.status !== 'pending'),
-      events: take(this.newEvents, (row) => row.status !== 'open'),
-    };
+  /** Takes out the transactions that no later event changes (settled), leaving those still pending. */
+  takeSettled(): TransactionRow[] {
+    return take(this.newTransactions, (row) => row.status !== 'pending');
   }
 
   holdPending(eventId: number, transactionId: number): void {
     let ids = this.pendingByEvent.get(eventId);
     if (!ids) this.pendingByEvent.set(eventId, (ids = new Set()));
     ids.add(transactionId);
-  }
-
-  /** Changes to an event: merged into its new row when it was opened in this batch. */
-  updateEvent(eventId: number, fields: Record<string, unknown>): void {
-    const target = this.newEvents.get(eventId) ?? this.eventUpdates.get(eventId);
-    if (target) Object.assign(target, fields);
-    else this.eventUpdates.set(eventId, { event_id: eventId, ...fields });
   }
 }
 
@@ -168,7 +136,7 @@ export async function projectBatch(client: PoolClient, generation: number, store
     }
   });
   await write(client, s, delta);
-  await projectReadModels(client, s, events);
+  await projectReadModels(client, s, events, {});
 }
 
 /** Nothing comes from earlier batches in a replay: its delta holds every pending transaction. */
@@ -180,12 +148,13 @@ const NONE_EARLIER = (): Map<number, TransactionRow> => new Map();
  * settled or closed, so each row is inserted once, in its final state, and nothing is read back
  * (the live projector's UPDATEs and pendingFromEarlierBatches lookups were most of a rebuild's
  * statements). Pages COPY their rows into tables without lookup keys (Generations.create);
- * balances, daily totals, apps and keys are written by `finish`, after addLookupKeys. A page's
+ * balances and daily totals are written by `finish`, after addLookupKeys. A page's
  * write owns its rows (the delta no longer holds them), so it may run while the next page is
  * folded.
  */
 export class Replay {
   private readonly delta = new BatchDelta();
+  private readonly readModels = new ReadModelsReplay();
   private readonly schema: string;
 
   constructor(generation: number) {
@@ -202,16 +171,17 @@ export class Replay {
       }
     });
     const settled = this.delta.takeSettled();
+    const readModels = this.readModels.fold(events, {});
     return async (client) => {
-      await copyRows(client, `${this.schema}.finance_events`, FINANCE_EVENT_COLUMNS, settled.events);
-      await copyRows(client, `${this.schema}.transactions`, TRANSACTION_COLUMNS, settled.transactions);
-      await projectReadModels(client, this.schema, events);
+      await copyRows(client, `${this.schema}.transactions`, TRANSACTION_COLUMNS, settled);
+      await readModels(client, this.schema);
     };
   }
 
-  /** Writes what the pages left: pending transactions, open finance events, sums, apps and keys. */
+  /** Writes what the pages left: pending transactions, open finance events, sums and the read models of @coffer/read-models. */
   async finish(client: PoolClient): Promise<void> {
     await write(client, this.schema, this.delta);
+    await this.readModels.finish(client, this.schema);
   }
 }
 
@@ -222,34 +192,6 @@ function apply(
   earlier: Map<number, TransactionRow>,
 ): void {
   switch (event.type) {
-    case 'AppRegistered':
-      delta.apps.push({ app_id: event.data.app_id, name: event.data.name, created_at: event.data.registered_at });
-      return;
-    case 'ApiKeyIssued':
-      delta.keys.push({ key_id: event.data.key_id, app_id: event.data.app_id, created_at: event.data.issued_at, revoked_at: null });
-      return;
-    case 'ApiKeyRevoked': {
-      const fresh = delta.keys.find((key) => key.key_id === event.data.key_id);
-      if (fresh) fresh.revoked_at = event.data.revoked_at;
-      else delta.revokedKeys.push({ key_id: event.data.key_id, revoked_at: event.data.revoked_at });
-      return;
-    }
-    case 'EventOpened':
-      delta.newEvents.set(event.data.event_id, {
-        event_id: event.data.event_id,
-        app_id: event.data.app_id,
-        description: event.data.description,
-        status: 'open',
-        opened_at: event.data.opened_at,
-        last_ping_at: null,
-        expires_at: event.data.expires_at,
-        closed_at: null,
-        expired_at: null,
-      });
-      return;
-    case 'Pinged':
-      delta.updateEvent(event.data.event_id, { last_ping_at: event.data.pinged_at, expires_at: event.data.expires_at });
-      return;
     case 'TransactionPending': {
       const row = transactionRow(event.data, 'pending', recorded.globalPosition);
       delta.newTransactions.set(row.transaction_id, row);
@@ -286,7 +228,6 @@ function apply(
         leavePending(delta, earlier, id, closed ? 'posted' : 'voided', at);
       }
       delta.pendingByEvent.delete(event.data.event_id);
-      delta.updateEvent(event.data.event_id, closed ? { status: 'closed', closed_at: at } : { status: 'expired', expired_at: at });
       return;
     }
     default:
@@ -393,30 +334,6 @@ function run(client: PoolClient, sql: string, rows: unknown[]) {
 }
 
 async function write(client: PoolClient, s: string, delta: BatchDelta): Promise<void> {
-  await run(client, `INSERT INTO ${s}.apps SELECT * FROM jsonb_populate_recordset(null::${s}.apps, $1)`, delta.apps);
-  await run(client, `INSERT INTO ${s}.api_keys SELECT * FROM jsonb_populate_recordset(null::${s}.api_keys, $1)`, delta.keys);
-  await run(
-    client,
-    `UPDATE ${s}.api_keys k SET revoked_at = u.revoked_at
-       FROM jsonb_to_recordset($1) AS u(key_id text, revoked_at timestamptz) WHERE k.key_id = u.key_id`,
-    delta.revokedKeys,
-  );
-  await run(
-    client,
-    `INSERT INTO ${s}.finance_events SELECT * FROM jsonb_populate_recordset(null::${s}.finance_events, $1)`,
-    [...delta.newEvents.values()],
-  );
-  await run(
-    client,
-    `UPDATE ${s}.finance_events f SET
-        status = coalesce(u.status, f.status),
-        last_ping_at = coalesce(u.last_ping_at, f.last_ping_at),
-        expires_at = coalesce(u.expires_at, f.expires_at),
-        closed_at = coalesce(u.closed_at, f.closed_at),
-        expired_at = coalesce(u.expired_at, f.expired_at)
-       FROM jsonb_populate_recordset(null::${s}.finance_events, $1) u WHERE f.event_id = u.event_id`,
-    [...delta.eventUpdates.values()],
-  );
   await run(
     client,
     `INSERT INTO ${s}.transactions SELECT * FROM jsonb_populate_recordset(null::${s}.transactions, $1)`,

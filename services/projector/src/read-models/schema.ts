@@ -25,9 +25,6 @@ export const READ_MODEL_SCHEMA_VERSION = 2;
 export const READ_MODEL_TABLES = {
   accounts: ['account', 'currency'],
   transactions: ['transaction_id'],
-  finance_events: ['event_id'],
-  apps: ['app_id'],
-  api_keys: ['key_id'],
   daily_totals: ['day', 'app_id', 'currency'],
   ...Object.fromEntries(READ_MODELS.flatMap((model) => Object.entries(model.tables))),
 } as Readonly<Record<string, readonly string[]>>;
@@ -72,19 +69,6 @@ export function generationDdl(generation: number, { lookupKeys = true } = {}): s
        created_at timestamptz NOT NULL,
        settled_at timestamptz,
        global_position bigint NOT NULL)`,
-    `CREATE TABLE ${s}.finance_events (
-       event_id bigint NOT NULL,
-       app_id text NOT NULL,
-       description text,
-       status text NOT NULL,
-       opened_at timestamptz NOT NULL,
-       last_ping_at timestamptz,
-       expires_at timestamptz NOT NULL,
-       closed_at timestamptz,
-       expired_at timestamptz)`,
-    `CREATE TABLE ${s}.apps (app_id text PRIMARY KEY, name text NOT NULL, created_at timestamptz NOT NULL)`,
-    `CREATE TABLE ${s}.api_keys (
-       key_id text PRIMARY KEY, app_id text NOT NULL, created_at timestamptz NOT NULL, revoked_at timestamptz)`,
     `CREATE TABLE ${s}.daily_totals (
        day date NOT NULL,
        app_id text NOT NULL,
@@ -111,9 +95,8 @@ export function lookupKeyDdl(generation: number): string[] {
   return [
     `ALTER TABLE ${s}.transactions ADD PRIMARY KEY (transaction_id)`,
     `CREATE INDEX ON ${s}.transactions (event_id) WHERE event_id IS NOT NULL`,
-    `ALTER TABLE ${s}.finance_events ADD PRIMARY KEY (event_id)`,
     `ALTER TABLE ${s}.transactions SET (fillfactor = 85)`,
-    `ALTER TABLE ${s}.finance_events SET (fillfactor = 85)`,
+    ...READ_MODELS.flatMap((model) => model.lookupKeyDdl?.(s) ?? []),
   ];
 }
 
