@@ -6,6 +6,7 @@
  */
 import type { ClientBase } from 'pg';
 import type { ReplayedEvent } from '@coffer/event-store';
+import type { Settlement } from './transactions';
 
 /**
  * Readers see the serving generation through the views of this schema; a generation's own
@@ -20,7 +21,10 @@ export type Write = (client: ClientBase, schema: string) => Promise<void>;
  * What the projector computes once per batch, before any fold, and gives to every fold: facts
  * that need the database or more than one read model (which transactions leave pending).
  */
-export interface FoldContext {}
+export interface FoldContext {
+  /** The transactions leaving pending in the batch, in order (transactions.ts: settle). */
+  settlements: readonly Settlement[];
+}
 
 /**
  * A rebuild's fold of the whole store into an empty generation, page by page, one instance kept

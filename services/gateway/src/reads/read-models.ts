@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { userAccount, type BalanceReply, type FinanceEventDetails, type TransactionReply } from '@coffer/contracts';
+import { type BalanceReply, type FinanceEventDetails, type TransactionReply } from '@coffer/contracts';
 import { CONFIG, type CofferConfig } from '@coffer/platform';
-import { financeEventDetails, listTransactions, type Queryable, type TransactionFilter } from '@coffer/read-models';
+import { balance, financeEventDetails, listTransactions, type Queryable, type TransactionFilter } from '@coffer/read-models';
 import { ApiError } from '../http/api-error';
 import { CheckpointWatcher } from './checkpoint-watcher';
 import { DB_POOL } from '../tokens';
@@ -41,13 +41,9 @@ export class ReadModels implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  async balance(userId: string): Promise<BalanceReply> {
-    const { rows } = await this.query(
-      `SELECT currency, (posted - pending_debit)::text AS available, posted::text, pending_debit::text, pending_credit::text
-         FROM coffer_read.accounts WHERE account = $1 ORDER BY currency`,
-      [userAccount(userId)],
-    );
-    return { user_id: userId, balances: rows };
+  /** With a line of zeros in the default currency for a user who has held nothing. */
+  balance(userId: string): Promise<BalanceReply> {
+    return balance(this.db, userId);
   }
 
   transactions(filter: TransactionFilter): Promise<{ data: TransactionReply[]; next_cursor: string | null }> {

@@ -1,38 +1,63 @@
 /**
- * Projects a batch of events into the read models of @coffer/read-models (one file each), in the
- * caller's transaction so their rows move with the checkpoint: every read model folds the batch
- * in memory, then writes its changes with a few set-based statements. A rebuild folds the store
- * with one ReadModelsReplay instead.
+ * Projects events into the read models of @coffer/read-models (one file each). A live batch is
+ * written in the caller's transaction so its rows move with the checkpoint; a rebuild folds the
+ * store with one ReadModelsReplay. Either way the events are upcast once, the transactions that
+ * leave pending are computed once (transactions.ts: settle), and every read model folds the batch
+ * with them in memory, then writes its changes with a few set-based statements.
  */
 import type { ClientBase } from 'pg';
+import { upcastEvent } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
-import { READ_MODELS, type FoldContext, type Replaying, type Write } from '@coffer/read-models';
+import { loadPending, PendingTransactions, READ_MODELS, settle, type Replaying, type Write } from '@coffer/read-models';
 import { folding } from '../quarantine';
+import { generationSchema } from './schema';
 
-/** `events` are upcast already; what a fold throws is an event's fault, never the database's (../quarantine.ts). */
-export async function projectReadModels(client: ClientBase, schemaName: string, events: readonly ReplayedEvent[], context: FoldContext): Promise<void> {
+/**
+ * Fails with UnprojectableEventError when an event's data is not what its type promises (or a
+ * fold finds it impossible), with a PostgreSQL data exception when a value does not fit its
+ * column, and otherwise only for a fault of the database: the caller quarantines by that
+ * difference (../quarantine.ts).
+ */
+export async function projectBatch(client: ClientBase, generation: number, stored: readonly ReplayedEvent[]): Promise<void> {
+  const schema = generationSchema(generation);
+  const events = folding(() => stored.map(upcastEvent));
+  const pending = await loadPending(client, schema, events);
+  const context = { settlements: folding(() => settle(events, pending)) };
   const writes = folding(() => READ_MODELS.map((model) => model.fold(events, context)));
-  for (const write of writes) await write(client, schemaName);
+  for (const write of writes) await write(client, schema);
 }
 
 /**
- * Every read model's replay, kept across a rebuild's pages. A read model without one folds each
- * page as the live projector would (its tables are created with their keys).
+ * A rebuild's fold of the store into an empty generation, page by page, with every read model's
+ * replay and the pending transactions kept across pages: what a later page may still change stays
+ * in memory, so each row is written once, in its final state, and nothing is read back. Pages
+ * COPY into tables without lookup keys (Generations.create); `finish` writes what the pages left,
+ * after addLookupKeys. A page's write owns its rows, so it may run while the next page is folded.
+ * A read model without a replay folds each page as the live projector would.
  */
 export class ReadModelsReplay {
+  private readonly pending = new PendingTransactions();
   private readonly replays: Replaying[] = READ_MODELS.map(
     (model) => model.replay?.() ?? { fold: (events, context) => model.fold(events, context), finish: async () => undefined },
   );
+  private readonly schema: string;
 
-  /** Folds a page of upcast events; answers the write of its rows, which it owns. */
-  fold(events: readonly ReplayedEvent[], context: FoldContext): Write {
-    const writes = folding(() => this.replays.map((replay) => replay.fold(events, context)));
-    return async (client, schema) => {
-      for (const write of writes) await write(client, schema);
+  constructor(generation: number) {
+    this.schema = generationSchema(generation);
+  }
+
+  /** Folds a page of stored events; answers the write of its rows. */
+  fold(stored: readonly ReplayedEvent[]): (client: ClientBase) => Promise<void> {
+    const events = folding(() => stored.map(upcastEvent));
+    const context = { settlements: folding(() => settle(events, this.pending)) };
+    const writes: Write[] = folding(() => this.replays.map((replay) => replay.fold(events, context)));
+    return async (client) => {
+      for (const write of writes) await write(client, this.schema);
     };
   }
 
-  async finish(client: ClientBase, schema: string): Promise<void> {
-    for (const replay of this.replays) await replay.finish(client, schema);
+  /** Writes what the pages left: pending transactions, open finance events, sums. */
+  async finish(client: ClientBase): Promise<void> {
+    for (const replay of this.replays) await replay.finish(client, this.schema);
   }
 }
