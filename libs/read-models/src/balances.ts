@@ -169,7 +169,7 @@ export async function balance(db: Queryable, userId: string): Promise<BalanceRep
   const { rows } = await db.query(
     `SELECT currency, (posted - pending_debit)::text AS available, posted::text, pending_debit::text, pending_credit::text
        FROM ${READ_SCHEMA}.${BALANCES_TABLE} WHERE account = $1 ORDER BY currency`,
-    [userAccount(userId as Parameters<typeof userAccount>[0])],
+    [userAccount(userId)],
   );
   return withZeroBalance({
     user_id: userId,

@@ -32,7 +32,7 @@ import { currencyOrDefault, descriptionOrNull, exactAmount, exactUserId } from '
 import { UserIdParam, userIdParamDoc } from '../http/path-params';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { ReadConsistency } from '../reads/consistency';
-import { ReadModels } from '../reads/read-models';
+import { FinanceReads } from './finance-reads';
 import { balanceView, transactionView, transferView } from './views';
 
 @ApiTags('finance')
@@ -44,7 +44,7 @@ export class FinanceController {
   constructor(
     @Inject(LedgerCommands) private readonly commands: LedgerCommands,
     @Inject(BackendClient) private readonly backend: BackendClient,
-    @Inject(ReadModels) private readonly reads: ReadModels,
+    @Inject(FinanceReads) private readonly reads: FinanceReads,
     @Inject(ReadConsistency) private readonly consistency: ReadConsistency,
   ) {}
 

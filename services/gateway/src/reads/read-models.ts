@@ -1,21 +1,25 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { type BalanceReply, type FinanceEventDetails, type TransactionReply } from '@coffer/contracts';
 import { CONFIG, type CofferConfig } from '@coffer/platform';
-import { balance, financeEventDetails, listTransactions, type Queryable, type TransactionFilter } from '@coffer/read-models';
+import { READ_SCHEMA, type Queryable } from '@coffer/read-models';
 import { ApiError } from '../http/api-error';
 import { CheckpointWatcher } from './checkpoint-watcher';
+import { readModelDb } from './read-model-db';
 import { DB_POOL } from '../tokens';
 
-/** Queries on the read models (the `coffer_read` views of the serving generation). */
+/**
+ * Where the serving read models stand (the `coffer_read` views of the serving generation): their
+ * checkpoint, and read-your-writes waits on it. The queries themselves are the read models' own
+ * (@coffer/read-models), called through FinanceReads and AchievementReads.
+ */
 @Injectable()
 export class ReadModels implements OnModuleInit, OnApplicationShutdown {
   readonly checkpoint: CheckpointWatcher;
 
-  constructor(
-    @Inject(DB_POOL) private readonly pool: Pool,
-    @Inject(CONFIG) config: CofferConfig,
-  ) {
+  private readonly db: Queryable;
+
+  constructor(@Inject(DB_POOL) pool: Pool, @Inject(CONFIG) config: CofferConfig) {
+    this.db = readModelDb(pool);
     this.checkpoint = new CheckpointWatcher(config.databaseUrl, () => this.position());
   }
 
@@ -27,38 +31,9 @@ export class ReadModels implements OnModuleInit, OnApplicationShutdown {
     return this.checkpoint.close();
   }
 
-  /** Before the projector's first start the views do not exist: that is "not ready", not a fault. */
-  private readonly db: Queryable = { query: (sql, params) => this.query(sql, params) };
-
-  private async query(sql: string, params: unknown[] = []) {
-    try {
-      return await this.pool.query(sql, params);
-    } catch (error) {
-      if ((error as { code?: string }).code === '42P01') {
-        throw new ApiError('UNAVAILABLE', 'the read models are not ready yet (is the projector running?)');
-      }
-      throw error;
-    }
-  }
-
-  /** With a line of zeros in the default currency for a user who has held nothing. */
-  balance(userId: string): Promise<BalanceReply> {
-    return balance(this.db, userId);
-  }
-
-  transactions(filter: TransactionFilter): Promise<{ data: TransactionReply[]; next_cursor: string | null }> {
-    return listTransactions(this.db, filter);
-  }
-
-  async event(eventId: number, appId: string): Promise<FinanceEventDetails> {
-    const details = await financeEventDetails(this.db, eventId, appId);
-    if (!details) throw new ApiError('NOT_FOUND', `event ${eventId} does not exist`);
-    return details;
-  }
-
   /** Position the serving read models have reached (-1 before any event). */
   async position(): Promise<bigint> {
-    const { rows } = await this.query('SELECT position FROM coffer_read.checkpoint');
+    const { rows } = await this.db.query(`SELECT position FROM ${READ_SCHEMA}.checkpoint`);
     return rows.length ? BigInt(rows[0].position) : -1n;
   }
 
