@@ -148,7 +148,8 @@ export async function loadPending(client: ClientBase, schema: string, events: re
   const transactionIds: number[] = [];
   const eventIds: number[] = [];
   for (const event of events) {
-    const data = event.data as { transaction_id: number; event_id: number | null };
+    // Not checked yet (settle is, where a bad event is quarantined): missing data must not throw here.
+    const data = (event.data ?? {}) as { transaction_id: number; event_id: number | null };
     if (event.type === 'TransactionPosted' || event.type === 'TransactionVoided') {
       if (data.event_id !== null) transactionIds.push(data.transaction_id);
     } else if (event.type === 'EventClosed' || event.type === 'EventExpired') {
