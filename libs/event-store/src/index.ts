@@ -4,3 +4,4 @@ export { breaksContentRules } from './content';
 export * from './port';
 export { PostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store';
 export { createEventStore, type EventStoreConfig } from './create-event-store';
+export { createUnderLock, isCreationRaceLost, underSchemaLock } from './postgres/schema-lock';
