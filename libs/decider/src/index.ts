@@ -1,2 +1,4 @@
 export * from './command-memory';
 export * from './writer-limits';
+export * from './decider';
+export * from './poisoned-command';

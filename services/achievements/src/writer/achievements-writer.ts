@@ -11,6 +11,7 @@ import {
   type CommandReply,
   type EventMetadata,
   type RecordProgress,
+  type Refusal,
   type Reply,
   type RequestMeta,
   type Unlock,
@@ -18,13 +19,16 @@ import {
 import {
   commandTimes,
   deadlineRefusal,
+  decideCommand,
   decisionTimeMs,
   isPastDeadline,
   MAX_QUEUED_COMMANDS,
   pastDeadline,
   queueFull,
+  recordsRefusal,
+  storableIds,
   unavailable,
-  type RememberedCommand,
+  withoutUnstorableIds,
 } from '@coffer/decider';
 import {
   breaksContentRules,
@@ -35,11 +39,12 @@ import {
   type RecordedEvent,
 } from '@coffer/event-store';
 import { Lru, sleep, type JsonLogger } from '@coffer/platform';
-import { decide, isProgressCommand, validate, type DecideContext, type DecisionState } from '../domain/decide';
+import { isProgressCommand, validate, type DecideContext, type DecisionState } from '../domain/decide';
+import { achievementsDecider, type AchievementsDecider } from '../domain/decider';
 import { evolveAchievement, evolveProgress, type AppliedEvent } from '../domain/evolve';
-import { AchievementState, ProgressState, type ProgressSnapshot } from '../domain/state';
+import { achievementReply } from '../domain/replies';
+import { AchievementState, ProgressState } from '../domain/state';
 import { achievementStream, progressStream } from '../domain/streams';
-import { achievementReply, progressReply } from '../domain/views';
 import { MAX_ACHIEVEMENTS_PER_APP, type AchievementQuota } from './achievement-quota';
 import type { Claim, CommandClaims } from './command-claims';
 
@@ -73,17 +78,14 @@ interface Pending {
   context: DecideContext;
   meta: RequestMeta;
   resolve: (answer: Answer) => void;
+  /** Set when the store could not hold what the command decided: it is refused (and that recorded) instead. */
+  poisoned?: Refusal;
 }
 
-/** How one kind of stream is loaded, kept and answered from, for the shared decide loop. */
+/** How one kind of stream is loaded and kept, for the shared decide loop. */
 interface StreamKind<S extends AchievementState | ProgressState> {
-  /** The state to decide on (caught up with the store) and what decide() reads. */
+  /** The stream's state (caught up with the store), and the streams the decider reads (it among them). */
   load(): Promise<{ state: S; view: DecisionState }>;
-  evolve(state: S, event: AppliedEvent): void;
-  /** The reply of a command decided now (events or none), from the state after it. */
-  reply(state: S, view: DecisionState, item: Pending): unknown;
-  /** The reply of a command decided before (replay). */
-  replayed(decided: RememberedCommand, view: DecisionState, item: Pending): unknown;
   keep(state: S): void;
   forget(): void;
 }
@@ -119,6 +121,7 @@ export class AchievementsWriter {
   private queued = 0;
   /** Revision conflicts met (each one re-read and re-decided a batch): for tests and metrics. */
   conflicts = 0;
+  private readonly decider: AchievementsDecider;
 
   constructor(
     private readonly store: EventStore,
@@ -129,6 +132,7 @@ export class AchievementsWriter {
   ) {
     this.definitions = new Lru(Math.max(1, Math.floor(options.cacheSize / 10)));
     this.progress = new Lru(options.cacheSize);
+    this.decider = achievementsDecider(options.idempotencyRetentionMs);
   }
 
   async command(body: AchievementCommandBody, meta: RequestMeta): Promise<Answer> {
@@ -153,7 +157,10 @@ export class AchievementsWriter {
       }
       const full = command.type === 'RegisterAchievement' ? await this.quotaRefusal(meta.app_id, command.key) : null;
       const answer = full ?? (await this.submit(command, context, meta));
-      if (requestHash && claim === 'new' && !answer.ok && answer.code !== 'UNAVAILABLE') {
+      // A refusal that is recorded keeps its key bound, as the ledger's does: the same request
+      // gets it again, another request with the key is a reuse. A 503 decided nothing: kept too,
+      // for the retry. Any other refusal (of the caller) lets the key go.
+      if (requestHash && claim === 'new' && !answer.ok && answer.code !== 'UNAVAILABLE' && !recordsRefusal(answer, requestHash)) {
         await this.claims.release(meta.command_id, requestHash);
       } else if (requestHash && claim === 'same' && answer.ok && !answer.result.replayed) {
         await this.claims.confirm(meta.command_id, requestHash);
@@ -278,23 +285,12 @@ export class AchievementsWriter {
         this.dropPastDeadline(batch, now.getTime());
         for (const item of batch) {
           item.context.now = now;
-          const decision = decide(item.command, loaded.view, item.context);
-          if (decision.kind === 'refused') {
-            answers.push(() => decision.refusal);
-          } else if (decision.kind === 'replay') {
-            const { decided } = decision;
-            const reply = kind.replayed(decided, loaded.view, item);
-            answers.push((position) => ({ ok: true, result: { result: reply, position: decided.position || position, replayed: true } }));
-          } else {
-            for (const event of decision.events) {
-              const metadata = this.metadata(event, item);
-              kind.evolve(state, { ...event, metadata: metadata as AppliedEvent['metadata'] });
-              events.push({ id: randomUUID(), type: event.type, data: event.data, metadata });
-            }
-            const reply = kind.reply(state, loaded.view, item);
-            const wrote = decision.events.length > 0;
-            answers.push((position) => ({ ok: true, result: { result: reply, position: wrote ? position : '', replayed: false } }));
-          }
+          const stamp = (event: AppliedEvent): AppliedEvent => ({ ...event, metadata: this.metadata(event, item) as AppliedEvent['metadata'] });
+          const decided = item.poisoned
+            ? decideCommand(this.decider, item.command, loaded.view, item.context, stamp, { kind: 'refused', refusal: item.poisoned })
+            : decideCommand(this.decider, item.command, loaded.view, item.context, stamp);
+          for (const { type, data, metadata } of decided.events) events.push({ id: randomUUID(), type, data, metadata: metadata as EventMetadata });
+          answers.push(decided.answer);
         }
         if (batch.length === 0) return;
         if (events.length === 0) {
@@ -339,8 +335,10 @@ export class AchievementsWriter {
    * store cannot hold (decide's value rules should make that impossible). Decided and appended
    * again one command at a time, the poisoned one is found by its own append and refused alone,
    * with a 4xx naming the rule, never the content; the others are appended and answered as
-   * usual. Nothing of it is recorded (unlike the ledger, which records CommandRefused): its claim
-   * is released like any refusal's, and a retry is decided again and refused the same way.
+   * usual. With an Idempotency-Key the refusal is recorded (AchievementCommandRefused carries
+   * code, message and reason only), like the ledger's: a retry gets it without trying the store
+   * again. Should the store refuse that record too, the refusal is answered unrecorded (a retry
+   * is decided again and refused the same way).
    */
   private async isolatePoison<S extends AchievementState | ProgressState>(
     stream: string,
@@ -358,14 +356,21 @@ export class AchievementsWriter {
       for (const item of batch) await this.decideBatch(stream, [item], kind);
       return;
     }
+    const [item] = batch;
     this.logger.event('warn', 'refused a command whose events the store cannot hold', {
       stream,
-      command_id: batch[0].meta.command_id,
+      command_id: item.meta.command_id,
       reason: refused.reason,
     });
-    batch[0].resolve(
-      refusal('VALIDATION_FAILED', 'the event store cannot hold what this command would record', { reason: refused.reason }),
-    );
+    const answer = refusal('VALIDATION_FAILED', 'the event store cannot hold what this command would record', { reason: refused.reason });
+    if (item.poisoned || !recordsRefusal(answer, item.context.request_hash) || !storableIds(item.meta.command_id, item.context.request_hash)) {
+      item.resolve(item.poisoned ?? answer);
+      return;
+    }
+    // Recorded with the request's clean ids only: the poison may be in them.
+    item.poisoned = answer;
+    item.meta = withoutUnstorableIds(item.meta);
+    await this.decideBatch(stream, batch, kind);
   }
 
   /** Commands of this batch that can be asked again remember where their events landed. */
@@ -402,9 +407,6 @@ export class AchievementsWriter {
         await this.catchUp(stream, state, evolveAchievement);
         return { state, view: { achievement: state } };
       },
-      evolve: evolveAchievement,
-      reply: (state) => achievementReply(definitionOf(state)),
-      replayed: (decided) => achievementReply(decided.reply as NonNullable<AchievementState['definition']>),
       keep: (state) => this.keepDefinition(stream, state),
       forget: () => this.definitions.delete(stream),
     };
@@ -412,7 +414,6 @@ export class AchievementsWriter {
 
   /** A user's progress is only read by its own lane: it is decided in place, and forgotten on failure. */
   private progressKind(stream: string, appId: string, first: RecordProgress | Unlock): StreamKind<ProgressState> {
-    const userId = first.user_id;
     return {
       load: async () => {
         const achievement = await this.definition(appId, first.key);
@@ -421,9 +422,6 @@ export class AchievementsWriter {
         await this.catchUp(stream, state, evolveProgress);
         return { state, view: { achievement, progress: state } };
       },
-      evolve: evolveProgress,
-      reply: (state, view) => progressReply(definitionOf(view.achievement), userId, state.snapshot()),
-      replayed: (decided, view) => progressReply(definitionOf(view.achievement), userId, decided.reply as ProgressSnapshot),
       keep: (state) => this.progress.set(stream, state),
       forget: () => this.progress.delete(stream),
     };
@@ -469,10 +467,4 @@ function applied(event: RecordedEvent): AppliedEvent {
     streamPosition: event.streamPosition,
     globalPosition: event.globalPosition,
   };
-}
-
-function definitionOf(state: AchievementState): NonNullable<AchievementState['definition']> {
-  // decide() refuses every command on a missing achievement before a reply is built.
-  if (!state.definition) throw new Error('achievements invariant violated: a reply without a definition');
-  return state.definition;
 }

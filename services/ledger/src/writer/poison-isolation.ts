@@ -4,8 +4,8 @@
  * command's failure if they ever miss something). Rare, so simple: a rebuild per poisoned
  * command, and the common path pays nothing.
  */
-import { isId, isText, MAX_REQUEST_ID_LENGTH, refusal, type LedgerEvent, type RequestMeta } from '@coffer/contracts';
-import { unavailable } from '@coffer/decider';
+import { refusal, type LedgerEvent, type RequestMeta } from '@coffer/contracts';
+import { storableIds, unavailable, withoutUnstorableIds } from '@coffer/decider';
 import { WrongExpectedRevisionError, type ContentRefusedError } from '@coffer/event-store';
 import type { JsonLogger } from '@coffer/platform';
 import { recordedRefusal } from '../domain/decide';
@@ -82,7 +82,7 @@ async function refusePoisoned(writer: PoisonedWriter, logger: JsonLogger, item: 
   const answer = refusal('VALIDATION_FAILED', 'the event store cannot hold what this command would record', {
     reason: refused.reason,
   });
-  const record = storableIds(work) ? recordedRefusal(answer, work.context) : null;
+  const record = storableIds(work.meta.command_id, work.context.request_hash) ? recordedRefusal(answer, work.context) : null;
   if (record) {
     if (!writer.mayAppend()) {
       item.resolve(unavailable('the ledger is changing writers'));
@@ -100,20 +100,4 @@ async function refusePoisoned(writer: PoisonedWriter, logger: JsonLogger, item: 
     reason: refused.reason,
   });
   item.resolve(answer);
-}
-
-/** Whether the ids a refusal is remembered by (command id, request hash) can be stored at all. */
-function storableIds(work: CommandWork): boolean {
-  return isText(work.meta.command_id, MAX_REQUEST_ID_LENGTH) && (work.context.request_hash === null || isId(work.context.request_hash));
-}
-
-/**
- * The request's meta with every id that breaks the value rules dropped: the controller refuses
- * such requests, but the refusal of a poisoned command must never carry the poison into its
- * event, whoever called.
- */
-function withoutUnstorableIds(meta: RequestMeta): RequestMeta {
-  const id = (value: string | null) => (value !== null && isId(value) ? value : null);
-  const correlation = isText(meta.correlation_id, MAX_REQUEST_ID_LENGTH) ? meta.correlation_id : meta.command_id;
-  return { ...meta, correlation_id: correlation, app_id: id(meta.app_id), key_id: id(meta.key_id) };
 }
