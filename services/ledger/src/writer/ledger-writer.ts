@@ -3,15 +3,18 @@ import {
   contextOf,
   DEFAULT_IDEMPOTENCY_RETENTION_MS,
   EVENT_SCHEMA_VERSIONS,
+  type EventMetadata,
   type LedgerCommandBody,
   type LedgerEvent,
   type LedgerQuery,
+  type Refusal,
   type Reply,
   type RequestMeta,
 } from '@coffer/contracts';
 import {
   commandTimes,
   deadlineRefusal,
+  decideCommand,
   decisionTimeMs,
   isPastDeadline,
   MAX_QUEUED_COMMANDS,
@@ -28,10 +31,11 @@ import {
   type RecordedEvent,
 } from '@coffer/event-store';
 import { retryDelayMs, sleep, type JsonLogger } from '@coffer/platform';
-import { decide, dueEvents, recordedRefusal, type CommandSender, type SystemCommand } from '../domain/decide';
+import { dueEvents, type CommandSender, type SystemCommand } from '../domain/decide';
 import { evolve, type AppliedEvent } from '../domain/evolve';
 import { answer } from '../domain/queries';
-import { LedgerState, mergeReplies } from '../domain/state';
+import type { LedgerState } from '../domain/state';
+import { ledgerDecider, type LedgerDecider } from './ledger-decider';
 import { isolatePoison, type PoisonedWriter } from './poison-isolation';
 import type { SnapshotStore } from './snapshot-store';
 import { StandbyTail } from './standby-tail';
@@ -91,6 +95,7 @@ export class LedgerWriter implements PoisonedWriter {
   private mayDecide: () => boolean = () => true;
   /** Called when another writer took the stream: this one must stop leading. */
   onFenced: () => void = () => undefined;
+  private readonly decider: LedgerDecider;
 
   constructor(
     private readonly store: EventStore,
@@ -98,6 +103,7 @@ export class LedgerWriter implements PoisonedWriter {
     private readonly logger: JsonLogger,
     private readonly options: LedgerWriterOptions,
   ) {
+    this.decider = ledgerDecider(this.retentionMs);
     this.state = this.emptyState();
     this.snapshots = new WriterSnapshots(snapshotStore, options.realm, options.snapshotEvery, logger);
     this.tail = new StandbyTail(store, this, LEDGER_EVENT_TYPES, logger);
@@ -108,7 +114,7 @@ export class LedgerWriter implements PoisonedWriter {
   }
 
   private emptyState(): LedgerState {
-    return new LedgerState(this.retentionMs);
+    return this.decider.initialState();
   }
 
   get stream(): string {
@@ -300,23 +306,10 @@ export class LedgerWriter implements PoisonedWriter {
         continue;
       }
       work.context.now = now;
-      const decision = decide(this.state, work.command, work.context);
-      if (decision.kind === 'refused') {
-        // Recorded for a command with an Idempotency-Key: then answered, like any event, once durable.
-        const recorded = recordedRefusal(decision.refusal, work.context);
-        if (recorded) this.apply(recorded, work, events);
-        answers.push(() => decision.refusal);
-      } else if (decision.kind === 'replay') {
-        // Read when answering: an original decided earlier in this same batch gets its position only after the append.
-        const { decided } = decision;
-        answers.push(() =>
-          decided.refusal ?? { ok: true, result: { result: decided.reply, position: decided.position, replayed: true } },
-        );
-      } else {
-        let reply: unknown;
-        for (const event of decision.events) reply = mergeReplies(reply, this.apply(event, work, events));
-        answers.push((position) => ({ ok: true, result: { result: reply, position, replayed: false } }));
-      }
+      // A refusal with an Idempotency-Key is recorded: then answered, like any event, once durable.
+      const decided = decideCommand(this.decider, work.command, this.state, work.context, (event) => this.stamp(event, work));
+      this.queueForAppend(decided.events, events);
+      answers.push(decided.answer);
     }
     if (events.length > 0) {
       try {
@@ -337,11 +330,15 @@ export class LedgerWriter implements PoisonedWriter {
     this.snapshots.maybeTake(this.state);
   }
 
-  /** Evolves the state by a decided event and queues it for this batch's append; returns its reply. */
-  private apply(event: LedgerEvent, work: CommandWork, events: NewEvent[]): unknown {
-    const metadata = this.metadata(event, work);
-    events.push({ id: randomUUID(), type: event.type, data: event.data, metadata });
-    return evolve(this.state, { ...event, metadata });
+  /** The event with what the writer stores beside it (its metadata), before it is folded. */
+  private stamp(event: AppliedEvent, work: CommandWork): AppliedEvent {
+    return { ...event, metadata: this.metadata(event, work) };
+  }
+
+  /** Queues decided (and folded) events for this batch's append. */
+  private queueForAppend(decided: AppliedEvent[], events: NewEvent[]): void {
+    // Every decided event was stamped with the writer's metadata (stamp).
+    for (const { type, data, metadata } of decided) events.push({ id: randomUUID(), type, data, metadata: metadata as EventMetadata });
   }
 
   /** Remembered commands of this batch remember where they landed, for their replays. */
@@ -355,12 +352,14 @@ export class LedgerWriter implements PoisonedWriter {
   }
 
   /** For poison isolation: the refusal's record of one command, appended alone. */
-  async appendRecord(item: Queued, record: LedgerEvent, meta: RequestMeta): Promise<void> {
-    const work = item.work as CommandWork;
+  async appendRecord(item: Queued, refused: Refusal, meta: RequestMeta): Promise<void> {
+    const work = { ...(item.work as CommandWork), meta };
     const events: NewEvent[] = [];
     const expected = this.state.revision;
     work.context.now = new Date(decisionTimeMs(this.options.clock().getTime(), this.state.memory));
-    this.apply(record, { ...work, meta }, events);
+    const decision = { kind: 'refused' as const, refusal: refused };
+    const decided = decideCommand(this.decider, work.command, this.state, work.context, (event) => this.stamp(event, work), decision);
+    this.queueForAppend(decided.events, events);
     const appended = await this.store.append(this.stream, events, expected < 0n ? 'no_stream' : expected);
     this.lastPosition = appended.lastGlobalPosition.toString();
     this.rememberPositions([item]);
