@@ -1,7 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import {
   DEFAULT_IDEMPOTENCY_RETENTION_MS,
-  EVENT_SCHEMA_VERSIONS,
   isAchievementKey,
   refusal,
   type AchievementCommand,
@@ -9,7 +7,6 @@ import {
   type AchievementEvent,
   type AchievementQuery,
   type CommandReply,
-  type EventMetadata,
   type RecordProgress,
   type Refusal,
   type Reply,
@@ -17,7 +14,6 @@ import {
   type Unlock,
 } from '@coffer/contracts';
 import {
-  commandTimes,
   deadlineRefusal,
   decideCommand,
   decisionTimeMs,
@@ -26,7 +22,9 @@ import {
   pastDeadline,
   queueFull,
   recordsRefusal,
+  stampFor,
   storableIds,
+  toAppend,
   unavailable,
   withoutUnstorableIds,
 } from '@coffer/decider';
@@ -285,11 +283,11 @@ export class AchievementsWriter {
         this.dropPastDeadline(batch, now.getTime());
         for (const item of batch) {
           item.context.now = now;
-          const stamp = (event: AppliedEvent): AppliedEvent => ({ ...event, metadata: this.metadata(event, item) as AppliedEvent['metadata'] });
+          const stamp = stampFor<AppliedEvent>(item.meta, item.context, this.options.idempotencyRetentionMs);
           const decided = item.poisoned
             ? decideCommand(this.decider, item.command, loaded.view, item.context, stamp, { kind: 'refused', refusal: item.poisoned })
             : decideCommand(this.decider, item.command, loaded.view, item.context, stamp);
-          for (const { type, data, metadata } of decided.events) events.push({ id: randomUUID(), type, data, metadata: metadata as EventMetadata });
+          events.push(...toAppend(decided.events));
           answers.push(decided.answer);
         }
         if (batch.length === 0) return;
@@ -379,19 +377,6 @@ export class AchievementsWriter {
       const decided = (context.request_hash ? state.memory.keyed : state.memory.unkeyed).get(context.command_id);
       if (decided && decided.position === '') decided.position = position;
     }
-  }
-
-  private metadata(event: AchievementEvent, item: Pending): EventMetadata {
-    return {
-      schema_version: EVENT_SCHEMA_VERSIONS[event.type],
-      correlation_id: item.meta.correlation_id,
-      causation_id: item.meta.command_id,
-      command_id: item.meta.command_id,
-      request_hash: item.context.request_hash,
-      app_id: item.meta.app_id,
-      key_id: item.meta.key_id,
-      ...commandTimes(item.context.now.getTime(), item.meta.deadline_epoch_ms, item.context.request_hash !== null, this.options.idempotencyRetentionMs),
-    };
   }
 
   // ---- the two kinds of stream ---------------------------------------------------------------

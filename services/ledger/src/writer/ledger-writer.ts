@@ -3,7 +3,6 @@ import {
   contextOf,
   DEFAULT_IDEMPOTENCY_RETENTION_MS,
   EVENT_SCHEMA_VERSIONS,
-  type EventMetadata,
   type LedgerCommandBody,
   type LedgerEvent,
   type LedgerQuery,
@@ -12,7 +11,6 @@ import {
   type RequestMeta,
 } from '@coffer/contracts';
 import {
-  commandTimes,
   deadlineRefusal,
   decideCommand,
   decisionTimeMs,
@@ -20,6 +18,8 @@ import {
   MAX_QUEUED_COMMANDS,
   pastDeadline,
   queueFull,
+  stampFor,
+  toAppend,
   unavailable,
 } from '@coffer/decider';
 import {
@@ -307,8 +307,8 @@ export class LedgerWriter implements PoisonedWriter {
       }
       work.context.now = now;
       // A refusal with an Idempotency-Key is recorded: then answered, like any event, once durable.
-      const decided = decideCommand(this.decider, work.command, this.state, work.context, (event) => this.stamp(event, work));
-      this.queueForAppend(decided.events, events);
+      const decided = decideCommand(this.decider, work.command, this.state, work.context, this.stamp(work));
+      events.push(...toAppend(decided.events));
       answers.push(decided.answer);
     }
     if (events.length > 0) {
@@ -330,15 +330,9 @@ export class LedgerWriter implements PoisonedWriter {
     this.snapshots.maybeTake(this.state);
   }
 
-  /** The event with what the writer stores beside it (its metadata), before it is folded. */
-  private stamp(event: AppliedEvent, work: CommandWork): AppliedEvent {
-    return { ...event, metadata: this.metadata(event, work) };
-  }
-
-  /** Queues decided (and folded) events for this batch's append. */
-  private queueForAppend(decided: AppliedEvent[], events: NewEvent[]): void {
-    // Every decided event was stamped with the writer's metadata (stamp).
-    for (const { type, data, metadata } of decided) events.push({ id: randomUUID(), type, data, metadata: metadata as EventMetadata });
+  /** The decision time, deadline and memory's end go with the events, so a rebuild or a standby remembers what this writer remembers. */
+  private stamp({ meta, context }: CommandWork): (event: AppliedEvent) => AppliedEvent {
+    return stampFor<AppliedEvent>(meta, context, this.retentionMs);
   }
 
   /** Remembered commands of this batch remember where they landed, for their replays. */
@@ -358,8 +352,8 @@ export class LedgerWriter implements PoisonedWriter {
     const expected = this.state.revision;
     work.context.now = new Date(decisionTimeMs(this.options.clock().getTime(), this.state.memory));
     const decision = { kind: 'refused' as const, refusal: refused };
-    const decided = decideCommand(this.decider, work.command, this.state, work.context, (event) => this.stamp(event, work), decision);
-    this.queueForAppend(decided.events, events);
+    const decided = decideCommand(this.decider, work.command, this.state, work.context, this.stamp(work), decision);
+    events.push(...toAppend(decided.events));
     const appended = await this.store.append(this.stream, events, expected < 0n ? 'no_stream' : expected);
     this.lastPosition = appended.lastGlobalPosition.toString();
     this.rememberPositions([item]);
@@ -467,20 +461,6 @@ export class LedgerWriter implements PoisonedWriter {
         this.expiring.delete(eventId),
       );
     }
-  }
-
-  /** The decision time, deadline and memory's end go with the events, so a rebuild or a standby remembers what this writer remembers. */
-  private metadata(event: LedgerEvent, { meta, context }: CommandWork) {
-    return {
-      schema_version: EVENT_SCHEMA_VERSIONS[event.type],
-      correlation_id: meta.correlation_id,
-      causation_id: meta.command_id,
-      command_id: meta.command_id,
-      request_hash: context.request_hash,
-      app_id: meta.app_id,
-      key_id: meta.key_id,
-      ...commandTimes(context.now.getTime(), meta.deadline_epoch_ms, context.request_hash !== null, this.retentionMs),
-    };
   }
 
   /** A command the ledger gives itself: no app, no idempotency key, its own correlation id. */

@@ -8,7 +8,7 @@ import { refusal, type Refusal, type RequestMeta } from '@coffer/contracts';
 import { recordsRefusal, storableIds, unavailable, withoutUnstorableIds } from '@coffer/decider';
 import { WrongExpectedRevisionError, type ContentRefusedError } from '@coffer/event-store';
 import type { JsonLogger } from '@coffer/platform';
-import type { CommandWork, Queued } from './writer-work';
+import type { Queued } from './writer-work';
 
 /** What isolating a poisoned command needs of the writer. */
 export interface PoisonedWriter {
