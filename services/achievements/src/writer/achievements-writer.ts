@@ -14,19 +14,15 @@ import {
   type Unlock,
 } from '@coffer/contracts';
 import {
-  deadlineRefusal,
   decideCommand,
-  decisionTimeMs,
-  isPastDeadline,
   MAX_QUEUED_COMMANDS,
-  pastDeadline,
-  queueFull,
   recordsRefusal,
   stampFor,
   storableIds,
   toAppend,
   unavailable,
   withoutUnstorableIds,
+  WriterIntake,
 } from '@coffer/decider';
 import {
   breaksContentRules,
@@ -120,6 +116,7 @@ export class AchievementsWriter {
   /** Revision conflicts met (each one re-read and re-decided a batch): for tests and metrics. */
   conflicts = 0;
   private readonly decider: AchievementsDecider;
+  private readonly intake: WriterIntake;
 
   constructor(
     private readonly store: EventStore,
@@ -131,6 +128,7 @@ export class AchievementsWriter {
     this.definitions = new Lru(Math.max(1, Math.floor(options.cacheSize / 10)));
     this.progress = new Lru(options.cacheSize);
     this.decider = achievementsDecider(options.idempotencyRetentionMs);
+    this.intake = new WriterIntake('achievements service', options.maxQueued, options.clock);
   }
 
   async command(body: AchievementCommandBody, meta: RequestMeta): Promise<Answer> {
@@ -138,7 +136,7 @@ export class AchievementsWriter {
     const invalid = validate(command);
     if (invalid) return invalid;
     if (!meta.app_id) return refusal('FORBIDDEN', 'achievements belong to an app: call with its API key');
-    const late = deadlineRefusal(meta.deadline_epoch_ms, this.options.clock().getTime());
+    const late = this.intake.refuseOnArrival(meta);
     if (late) return late;
     const requestHash = typeof body.request_hash === 'string' && body.request_hash !== '' ? body.request_hash : null;
     const context: DecideContext = {
@@ -208,7 +206,8 @@ export class AchievementsWriter {
   // ---- lanes: one queue per stream, decided in order ------------------------------------------
 
   private submit(command: AchievementCommand, context: DecideContext, meta: RequestMeta): Promise<Answer> {
-    if (this.queued >= this.options.maxQueued) return Promise.resolve(queueFull('achievements service', this.options.maxQueued));
+    const full = this.intake.refuseWhenFull(this.queued);
+    if (full) return Promise.resolve(full);
     this.queued++;
     const appId = context.app_id as string;
     const stream = isProgressCommand(command)
@@ -254,10 +253,11 @@ export class AchievementsWriter {
    * decision time (it answered 503: deciding them now would apply what their caller was told
    * failed). Asked after the stream is loaded, on every attempt: loading and retrying take time.
    */
-  private dropPastDeadline(batch: Pending[], decisionMs: number): void {
+  private dropPastDeadline(batch: Pending[], decisionTime: Date): void {
     let kept = 0;
     for (const item of batch) {
-      if (isPastDeadline(item.meta.deadline_epoch_ms, decisionMs)) item.resolve(pastDeadline());
+      const late = this.intake.refuseIfLate(item.meta, decisionTime);
+      if (late) item.resolve(late);
       else batch[kept++] = item;
     }
     batch.length = kept;
@@ -279,8 +279,8 @@ export class AchievementsWriter {
         const loaded = await kind.load();
         state = loaded.state;
         const expected = state.revision;
-        const now = new Date(decisionTimeMs(this.options.clock().getTime(), state.memory));
-        this.dropPastDeadline(batch, now.getTime());
+        const now = this.intake.decisionTime(state.memory);
+        this.dropPastDeadline(batch, now);
         for (const item of batch) {
           item.context.now = now;
           const stamp = stampFor<AppliedEvent>(item.meta, item.context, this.options.idempotencyRetentionMs);

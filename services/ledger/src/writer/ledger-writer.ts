@@ -10,18 +10,7 @@ import {
   type Reply,
   type RequestMeta,
 } from '@coffer/contracts';
-import {
-  deadlineRefusal,
-  decideCommand,
-  decisionTimeMs,
-  isPastDeadline,
-  MAX_QUEUED_COMMANDS,
-  pastDeadline,
-  queueFull,
-  stampFor,
-  toAppend,
-  unavailable,
-} from '@coffer/decider';
+import { decideCommand, MAX_QUEUED_COMMANDS, stampFor, toAppend, unavailable, WriterIntake } from '@coffer/decider';
 import {
   breaksContentRules,
   ContentRefusedError,
@@ -96,6 +85,7 @@ export class LedgerWriter implements PoisonedWriter {
   /** Called when another writer took the stream: this one must stop leading. */
   onFenced: () => void = () => undefined;
   private readonly decider: LedgerDecider;
+  private readonly intake: WriterIntake;
 
   constructor(
     private readonly store: EventStore,
@@ -104,6 +94,7 @@ export class LedgerWriter implements PoisonedWriter {
     private readonly options: LedgerWriterOptions,
   ) {
     this.decider = ledgerDecider(this.retentionMs);
+    this.intake = new WriterIntake('ledger', options.maxQueued ?? MAX_QUEUED_COMMANDS, options.clock);
     this.state = this.emptyState();
     this.snapshots = new WriterSnapshots(snapshotStore, options.realm, options.snapshotEvery, logger);
     this.tail = new StandbyTail(store, this, LEDGER_EVENT_TYPES, logger);
@@ -222,7 +213,7 @@ export class LedgerWriter implements PoisonedWriter {
 
   /** `sender`: whose signature the NATS door checked (never the ledger: it does not sign). */
   command(body: LedgerCommandBody, meta: RequestMeta, sender: Exclude<CommandSender, 'ledger'>): Promise<Reply<unknown>> {
-    const late = deadlineRefusal(meta.deadline_epoch_ms, this.options.clock().getTime());
+    const late = this.intake.refuseOnArrival(meta);
     if (late) return Promise.resolve(late);
     return this.submit({
       kind: 'command',
@@ -247,8 +238,8 @@ export class LedgerWriter implements PoisonedWriter {
 
   private submit(work: Work): Promise<Reply<unknown>> {
     if (!this.leading) return Promise.resolve(unavailable('this ledger is not the active writer'));
-    const maxQueued = this.options.maxQueued ?? MAX_QUEUED_COMMANDS;
-    if (this.queue.length >= maxQueued) return Promise.resolve(queueFull('ledger', maxQueued));
+    const full = this.intake.refuseWhenFull(this.queue.length);
+    if (full) return Promise.resolve(full);
     return new Promise((resolve) => {
       this.queue.push({ work, resolve });
       this.kick();
@@ -293,16 +284,17 @@ export class LedgerWriter implements PoisonedWriter {
     const expected = this.state.revision;
     const events: NewEvent[] = [];
     const answers: Array<(position: string) => Reply<unknown>> = [];
-    const now = new Date(decisionTimeMs(this.options.clock().getTime(), this.state.memory));
+    const now = this.intake.decisionTime(this.state.memory);
     for (const { work } of batch) {
       if (work.kind === 'query') {
         const reply = answer(this.state, work.query, this.lastPosition);
         answers.push((position) => patchPosition(reply, position));
         continue;
       }
-      if (isPastDeadline(work.meta.deadline_epoch_ms, now.getTime())) {
+      const late = this.intake.refuseIfLate(work.meta, now);
+      if (late) {
         // Its sender has answered 503 already: deciding it now would apply what its caller was told failed.
-        answers.push(pastDeadline);
+        answers.push(() => late);
         continue;
       }
       work.context.now = now;
@@ -350,7 +342,7 @@ export class LedgerWriter implements PoisonedWriter {
     const work = { ...(item.work as CommandWork), meta };
     const events: NewEvent[] = [];
     const expected = this.state.revision;
-    work.context.now = new Date(decisionTimeMs(this.options.clock().getTime(), this.state.memory));
+    work.context.now = this.intake.decisionTime(this.state.memory);
     const decision = { kind: 'refused' as const, refusal: refused };
     const decided = decideCommand(this.decider, work.command, this.state, work.context, this.stamp(work), decision);
     events.push(...toAppend(decided.events));
@@ -453,7 +445,7 @@ export class LedgerWriter implements PoisonedWriter {
   /** Expires open events past their deadline, through the queue like any command. */
   private sweep(): void {
     if (!this.leading) return;
-    const now = new Date(decisionTimeMs(this.options.clock().getTime(), this.state.memory));
+    const now = this.intake.decisionTime(this.state.memory);
     for (const eventId of dueEvents(this.state, now)) {
       if (this.expiring.has(eventId)) continue;
       this.expiring.add(eventId);
