@@ -25,9 +25,10 @@ import {
   WriterIntake,
 } from '@coffer/decider';
 import {
-  breaksContentRules,
-  ContentRefusedError,
+  asFolded,
+  poisonedBy,
   WrongExpectedRevisionError,
+  type ContentRefusedError,
   type EventStore,
   type NewEvent,
   type RecordedEvent,
@@ -306,8 +307,9 @@ export class AchievementsWriter {
         // The state may hold events that are not durable: forget it, the next load re-reads it.
         kind.forget();
         // Only a batch whose own events break the value rules can be refused for its content: any other refusal is the store's fault.
-        if (error instanceof ContentRefusedError && breaksContentRules(stream, events)) {
-          await this.isolatePoison(stream, batch, kind, error);
+        const poisoned = poisonedBy(error, stream, events);
+        if (poisoned) {
+          await this.isolatePoison(stream, batch, kind, poisoned);
           return;
         }
         if (error instanceof WrongExpectedRevisionError && attempt < this.options.maxAttempts) {
@@ -446,10 +448,5 @@ export class AchievementsWriter {
 }
 
 function applied(event: RecordedEvent): AppliedEvent {
-  return {
-    ...({ type: event.type, data: event.data } as AchievementEvent),
-    metadata: event.metadata as AppliedEvent['metadata'],
-    streamPosition: event.streamPosition,
-    globalPosition: event.globalPosition,
-  };
+  return asFolded<AchievementEvent, AppliedEvent['metadata']>(event);
 }

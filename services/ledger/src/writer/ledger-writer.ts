@@ -12,8 +12,8 @@ import {
 } from '@coffer/contracts';
 import { decideCommand, MAX_QUEUED_COMMANDS, stampFor, toAppend, unavailable, WriterIntake } from '@coffer/decider';
 import {
-  breaksContentRules,
-  ContentRefusedError,
+  asFolded,
+  poisonedBy,
   WrongExpectedRevisionError,
   type EventStore,
   type NewEvent,
@@ -310,8 +310,9 @@ export class LedgerWriter implements PoisonedWriter {
         this.rememberPositions(batch);
       } catch (error) {
         // Only a batch whose own events break the value rules can be refused for its content: any other refusal is the store's fault.
-        if (error instanceof ContentRefusedError && breaksContentRules(this.stream, events)) {
-          await isolatePoison(this, this.logger, batch, expected, error);
+        const poisoned = poisonedBy(error, this.stream, events);
+        if (poisoned) {
+          await isolatePoison(this, this.logger, batch, expected, poisoned);
         } else {
           await this.failStop(batch, error);
         }
@@ -478,12 +479,7 @@ export class LedgerWriter implements PoisonedWriter {
 
 /** Applies an event as the store holds it (replay and standby alike). */
 function evolveRecorded(state: LedgerState, event: RecordedEvent): void {
-  evolve(state, {
-    ...({ type: event.type, data: event.data } as LedgerEvent),
-    metadata: event.metadata as AppliedEvent['metadata'],
-    streamPosition: event.streamPosition,
-    globalPosition: event.globalPosition,
-  });
+  evolve(state, asFolded<LedgerEvent, AppliedEvent['metadata']>(event));
 }
 
 /** A query answered inside a batch reports the position after that batch. */
