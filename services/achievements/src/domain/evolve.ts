@@ -4,7 +4,7 @@
  * else: replies are built by replies.ts from the command and the state after its events.
  */
 import type { AchievementEvent } from '@coffer/contracts';
-import { assertInvariant, refusalIn, type CommandMemory, type CommandMetadata } from '@coffer/decider';
+import { assertInvariant, refusalIn, timeInDataBy, type CommandMemory, type CommandMetadata } from '@coffer/decider';
 import type { AchievementState, ProgressState } from './state';
 
 /** An event as the writer applies it: its metadata links it to the command that caused it. */
@@ -98,22 +98,14 @@ function remember<After>(memory: CommandMemory<After | null>, event: AppliedEven
 }
 
 /** The time of an event written before the metadata carried its decision time (a refusal carries none). */
-function timeInData(event: AchievementEvent): number | undefined {
-  switch (event.type) {
-    case 'AchievementCommandRefused':
-      return undefined;
-    case 'AchievementRegistered':
-      return Date.parse(event.data.registered_at);
-    case 'AchievementUpdated':
-      return Date.parse(event.data.updated_at);
-    case 'ProgressRecorded':
-      return Date.parse(event.data.recorded_at);
-    case 'AchievementUnlocked':
-      return Date.parse(event.data.unlocked_at);
-    case 'RewardGranted':
-      return Date.parse(event.data.granted_at);
-  }
-}
+const timeInData = timeInDataBy<AchievementEvent>({
+  AchievementRegistered: 'registered_at',
+  AchievementUpdated: 'updated_at',
+  ProgressRecorded: 'recorded_at',
+  AchievementUnlocked: 'unlocked_at',
+  RewardGranted: 'granted_at',
+  AchievementCommandRefused: null,
+});
 
 /** Invariant broken: the stream or the code is wrong, and deciding on would compound it. */
 function assert(condition: boolean, message: string): asserts condition {
