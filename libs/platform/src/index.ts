@@ -16,3 +16,4 @@ export * from './service-keys';
 export * from './tokens';
 export * from './writer-directory';
 export * from './leadership';
+export * from './writer-requests';
