@@ -1,4 +1,5 @@
 /** Domain events of the achievements context (version 1 each). */
+import type { ErrorCode } from '../errors';
 export interface AchievementReward {
   amount: string;
   currency: string;
@@ -52,12 +53,26 @@ export interface RewardGranted {
   granted_at: string;
 }
 
+/**
+ * Internal (never on a public subject): the achievements service refused a command sent with an
+ * Idempotency-Key. Recorded on the stream the command was decided on, so that a retry with the
+ * same key and body gets this refusal again, also after a restart and even if the state has
+ * changed since, as the ledger's CommandRefused does. The command's id and request hash are in
+ * the metadata.
+ */
+export interface AchievementCommandRefused {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
 export interface AchievementEventMap {
   AchievementRegistered: AchievementRegistered;
   AchievementUpdated: AchievementUpdated;
   ProgressRecorded: ProgressRecorded;
   AchievementUnlocked: AchievementUnlocked;
   RewardGranted: RewardGranted;
+  AchievementCommandRefused: AchievementCommandRefused;
 }
 
 export type AchievementEventType = keyof AchievementEventMap;

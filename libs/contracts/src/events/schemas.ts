@@ -214,7 +214,7 @@ export type PublicEventType = keyof typeof FEED_EVENTS;
  * its own stream), a refused command (kept for idempotent retries), API keys issued and revoked
  * (the gateway tails them from the store; ApiKeyIssued holds the key's hash).
  */
-export const INTERNAL_EVENT_TYPES = ['WriterTermStarted', 'CommandRefused', 'ApiKeyIssued', 'ApiKeyRevoked'] as const satisfies readonly DomainEventType[];
+export const INTERNAL_EVENT_TYPES = ['WriterTermStarted', 'CommandRefused', 'ApiKeyIssued', 'ApiKeyRevoked', 'AchievementCommandRefused'] as const satisfies readonly DomainEventType[];
 
 /**
  * Every domain event type is either public (it has a schema above) or internal (listed above):

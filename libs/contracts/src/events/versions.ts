@@ -28,6 +28,7 @@ export const EVENT_SCHEMA_VERSIONS: Record<DomainEventType, number> = {
   ProgressRecorded: 1,
   AchievementUnlocked: 1,
   RewardGranted: 1,
+  AchievementCommandRefused: 1,
 };
 
 const ACHIEVEMENT_TYPES: ReadonlySet<string> = new Set<AchievementEventType>([
@@ -36,6 +37,7 @@ const ACHIEVEMENT_TYPES: ReadonlySet<string> = new Set<AchievementEventType>([
   'ProgressRecorded',
   'AchievementUnlocked',
   'RewardGranted',
+  'AchievementCommandRefused',
 ]);
 
 export function isDomainEventType(type: string): type is DomainEventType {
