@@ -1,4 +1,3 @@
-export * from './achievements';
 export * from './ledger';
 export * from './upcast';
 export * from './versions';

@@ -1,6 +1,6 @@
 /** The catalog of domain event types: each one's current schema version and its context. */
 import type { EventContext } from '../envelope';
-import type { AchievementEventType } from './achievements';
+import type { AchievementEventType } from '../achievement/events';
 import type { LedgerEventType } from './ledger';
 
 export type DomainEventType = LedgerEventType | AchievementEventType;
