@@ -10,8 +10,8 @@ export class BalanceLineView {
   @ApiProperty({ description: `posted − pending_debit: what the user can spend now, ${EXACT}`, example: '85' })
   available!: string;
   @ApiProperty({ description: EXACT, example: '100' }) posted!: string;
-  @ApiProperty({ description: `held by open events' debits, ${EXACT}`, example: '15' }) pending_debit!: string;
-  @ApiProperty({ description: `promised by open events' credits (not yet spendable), ${EXACT}`, example: '0' })
+  @ApiProperty({ description: `held by open finance events' debits, ${EXACT}`, example: '15' }) pending_debit!: string;
+  @ApiProperty({ description: `promised by open finance events' credits (not yet spendable), ${EXACT}`, example: '0' })
   pending_credit!: string;
 }
 

@@ -24,7 +24,7 @@ export const DecimalInteger = () => Transform(({ value }) => (typeof value === '
 export class ReadQueryDto {
   @ApiPropertyOptional({
     enum: CONSISTENCY_LEVELS,
-    description: 'strong answers from the ledger itself (balances and events); eventual (default) from the read models',
+    description: 'strong answers from the ledger itself (balances and finance events); eventual (default) from the read models',
   })
   @IsOptional()
   @IsIn(CONSISTENCY_LEVELS)

@@ -4,7 +4,7 @@ import { TransactionView } from '../finance-transaction/dto';
 import { TIME } from '../dto/responses';
 import { DescriptionField } from '../dto/fields';
 
-/** The body is optional: seed 000 opens an event with no body and no content type. */
+/** The body is optional: seed 000 opens a finance event with no body and no content type. */
 export class OpenEventDto {
   @DescriptionField('round 12 of blackjack')
   description?: string | null;
@@ -13,7 +13,7 @@ export class OpenEventDto {
 export class FinanceEventOpen {
   @ApiProperty({ example: 12 }) event_id!: number;
   @ApiProperty({ enum: ['open'] }) status!: string;
-  @ApiProperty({ ...TIME, description: 'when the event expires unless pinged before' }) expires_at!: string;
+  @ApiProperty({ ...TIME, description: 'when the finance event expires unless pinged before' }) expires_at!: string;
 }
 
 export class FinanceEventClosed {

@@ -12,7 +12,7 @@ export interface PostTransaction {
   /** The finance event it belongs to (pending until it closes), or null: posted at once. */
   event_id: number | null;
   /**
-   * The transaction's type (`type` in the API, the event, the reply and the column). Only here
+   * The transaction's type (`type` in the API, the domain event, the reply and the column). Only here
    * is it `kind`: `type` names the command itself in every command (the writers dispatch on it).
    */
   kind: Extract<TransactionType, 'credit' | 'debit'>;
