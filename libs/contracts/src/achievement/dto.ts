@@ -32,6 +32,7 @@ import {
 import { TEXT_RULE, textSchema } from '../values/text';
 import { AmountField, CurrencyField, TextField, UserIdField } from '../dto/fields';
 import { CursorField, LimitField } from '../dto/paging.dto';
+import type { AchievementReply, ProgressReply } from './commands';
 import { EXACT, TIME } from '../dto/responses';
 import { ACHIEVEMENT_CURSOR_PATTERN, USER_ACHIEVEMENT_CURSOR_PATTERN } from '../values/cursor';
 
@@ -263,7 +264,7 @@ export class AchievementRewardView {
   @ApiProperty({ example: 'coins' }) currency!: string;
 }
 
-export class AchievementView {
+export class AchievementView implements AchievementReply {
   @ApiProperty({ example: 'app_1' }) app_id!: string;
   @ApiProperty({ example: 'first_blackjack' }) key!: string;
   @ApiProperty({ example: 'Natural 21' }) name!: string;
@@ -284,7 +285,7 @@ export class AchievementList {
   next_cursor!: string | null;
 }
 
-export class ProgressView {
+export class ProgressView implements ProgressReply {
   @ApiProperty({ example: 'first_blackjack' }) key!: string;
   @ApiProperty({ example: '169015299834642432' }) user_id!: string;
   @ApiProperty({ example: 40 }) progress!: number;

@@ -2,10 +2,11 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ReadQueryDto } from '../dto/read-query';
 import { EXACT } from '../dto/responses';
+import type { BalanceLine, BalanceReply } from './commands';
 
 export class BalanceQueryDto extends ReadQueryDto {}
 
-export class BalanceLineView {
+export class BalanceLineView implements BalanceLine {
   @ApiProperty({ example: 'coins' }) currency!: string;
   @ApiProperty({ description: `posted − pending_debit: what the user can spend now, ${EXACT}`, example: '85' })
   available!: string;
@@ -15,7 +16,8 @@ export class BalanceLineView {
   pending_credit!: string;
 }
 
-export class BalanceView {
+/** A balance as the API shows it: the ledger's BalanceReply (the compiler keeps them one shape). */
+export class BalanceView implements BalanceReply {
   @ApiProperty({ example: '169015299834642432' }) user_id!: string;
   @ApiProperty({ type: [BalanceLineView], description: 'one line per currency; an unknown user has none' })
   balances!: BalanceLineView[];

@@ -26,9 +26,13 @@ export type FinanceEventCommand = OpenEvent | PingEvent | CloseEvent;
 /** The finance event's details, answered by the ledger while it is open. */
 export type GetFinanceEvent = { type: 'GetEvent'; event_id: number; app_id: string | null };
 
+/** Where a finance event stands: open until it closes or expires. */
+export const FINANCE_EVENT_STATUSES = ['open', 'closed', 'expired'] as const;
+export type FinanceEventStatus = (typeof FINANCE_EVENT_STATUSES)[number];
+
 export interface FinanceEventReply {
   event_id: number;
-  status: 'open' | 'closed' | 'expired';
+  status: FinanceEventStatus;
   expires_at?: string;
   closed_at?: string;
 }
@@ -37,7 +41,7 @@ export interface FinanceEventDetails {
   event_id: number;
   app_id: string;
   description: string | null;
-  status: 'open' | 'closed' | 'expired';
+  status: FinanceEventStatus;
   opened_at: string;
   last_ping_at: string | null;
   expires_at: string;
@@ -53,7 +57,7 @@ export interface FinanceEventDetails {
 export interface SettledEventPointer {
   settled: true;
   event_id: number;
-  status: 'closed' | 'expired';
+  status: Exclude<FinanceEventStatus, 'open'>;
   position: string;
 }
 

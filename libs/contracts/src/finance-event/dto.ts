@@ -1,6 +1,7 @@
 /** The finance event's request body and views (POST/GET /finance/events). */
 import { ApiProperty } from '@nestjs/swagger';
 import { TransactionView } from '../finance-transaction/dto';
+import { FINANCE_EVENT_STATUSES, type FinanceEventDetails, type FinanceEventStatus } from './commands';
 import { TIME } from '../dto/responses';
 import { DescriptionField } from '../dto/fields';
 
@@ -22,10 +23,11 @@ export class FinanceEventClosed {
   @ApiProperty({ ...TIME }) closed_at!: string;
 }
 
-export class FinanceEventView {
+/** A finance event as the API shows it: the ledger's FinanceEventDetails (the compiler keeps them one shape). */
+export class FinanceEventView implements FinanceEventDetails {
   @ApiProperty({ example: 12 }) event_id!: number;
   @ApiProperty({ example: 'app_1' }) app_id!: string;
-  @ApiProperty({ enum: ['open', 'closed', 'expired'] }) status!: string;
+  @ApiProperty({ enum: FINANCE_EVENT_STATUSES }) status!: FinanceEventStatus;
   @ApiProperty({ type: 'string', nullable: true, example: 'round 12 of blackjack' }) description!: string | null;
   @ApiProperty({ ...TIME }) opened_at!: string;
   @ApiProperty({ ...TIME, nullable: true }) last_ping_at!: string | null;

@@ -8,7 +8,8 @@ import { IsPositiveId, IsUserId } from '../dto/validators';
 import { CURSOR_MESSAGE, cursorSchema, TRANSACTION_CURSOR_PATTERN } from '../values/cursor';
 import { POSITIVE_ID_SCHEMA } from '../values/positive-id';
 import { USER_ID_PATH_SCHEMA } from '../values/user-id';
-import { TRANSACTION_STATUSES, TRANSACTION_TYPES } from './events';
+import type { TransactionReply } from './commands';
+import { TRANSACTION_STATUSES, TRANSACTION_TYPES, type TransactionStatus, type TransactionType } from './events';
 
 export const POSTABLE_KINDS = ['credit', 'debit'] as const;
 
@@ -129,16 +130,17 @@ export class TransactionsQueryDto extends ReadQueryDto {
   cursor?: string;
 }
 
-export class TransactionView {
+/** A transaction as the API shows it: the ledger's TransactionReply (the compiler keeps them one shape). */
+export class TransactionView implements TransactionReply {
   @ApiProperty({ example: 41 }) transaction_id!: number;
   @ApiProperty({ type: 'integer', nullable: true, example: 12 }) event_id!: number | null;
   @ApiProperty({ example: '169015299834642432' }) user_id!: string;
   @ApiPropertyOptional({ description: 'the receiving user, on transfers only (user_id is the sender)' })
   to_user_id?: string;
-  @ApiProperty({ enum: TRANSACTION_TYPES }) type!: string;
+  @ApiProperty({ enum: TRANSACTION_TYPES }) type!: TransactionType;
   @ApiProperty({ description: `amount, ${EXACT}`, example: '15' }) amount!: string;
   @ApiProperty({ example: 'coins' }) currency!: string;
-  @ApiProperty({ enum: TRANSACTION_STATUSES }) status!: string;
+  @ApiProperty({ enum: TRANSACTION_STATUSES }) status!: TransactionStatus;
   @ApiProperty({ type: 'string', nullable: true, example: 'test transaction' }) description!: string | null;
   @ApiProperty({ ...TIME }) created_at!: string;
 }
