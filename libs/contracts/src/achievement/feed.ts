@@ -1,7 +1,7 @@
 /** The feed's JSON Schemas of the achievement's events (events.ts), per schema version. */
-import { FEED_VALUES as V, record, type FeedEventEntry } from '../events/feed-values';
+import { currentRecord, FEED_VALUES as V, record, type FeedEventEntry } from '../events/feed-values';
 import { MAX_ACHIEVEMENT_DESCRIPTION_LENGTH, MAX_ACHIEVEMENT_NAME_LENGTH, MAX_GOAL, MAX_ICON_URL_LENGTH } from './commands';
-import type { AchievementEventMap } from './events';
+import type { AchievementEventMap, AchievementRegistered, AchievementUnlocked, AchievementUpdated, ProgressRecorded, RewardGranted } from './events';
 
 const reward = record({ amount: V.amount, currency: V.currency });
 const achievementName = V.text(MAX_ACHIEVEMENT_NAME_LENGTH, 1);
@@ -12,7 +12,7 @@ export const ACHIEVEMENT_FEED = {
   AchievementRegistered: {
     summary: 'An app defined an achievement.',
     versions: {
-      1: record({
+      1: currentRecord<AchievementRegistered>({
         app_id: V.appId,
         key: V.achievementKey,
         name: achievementName,
@@ -28,7 +28,7 @@ export const ACHIEVEMENT_FEED = {
   AchievementUpdated: {
     summary: "An achievement's presentation changed (only the fields in changes).",
     versions: {
-      1: record({
+      1: currentRecord<AchievementUpdated>({
         app_id: V.appId,
         key: V.achievementKey,
         changes: record({ name: achievementName, description: achievementDescription, icon_url: iconUrl, hidden: { type: 'boolean' } }, [
@@ -44,19 +44,19 @@ export const ACHIEVEMENT_FEED = {
   ProgressRecorded: {
     summary: "A user's progress towards an achievement (absolute, capped at the goal).",
     versions: {
-      1: record({ app_id: V.appId, key: V.achievementKey, user_id: V.userId, progress: { type: 'integer', minimum: 0, maximum: MAX_GOAL }, recorded_at: V.time }),
+      1: currentRecord<ProgressRecorded>({ app_id: V.appId, key: V.achievementKey, user_id: V.userId, progress: { type: 'integer', minimum: 0, maximum: MAX_GOAL }, recorded_at: V.time }),
     },
   },
   AchievementUnlocked: {
     summary: 'A user unlocked an achievement (once per app, key and user).',
     versions: {
-      1: record({ unlock_id: V.id, app_id: V.appId, key: V.achievementKey, user_id: V.userId, unlocked_at: V.time, reward: V.nullable(reward) }),
+      1: currentRecord<AchievementUnlocked>({ unlock_id: V.id, app_id: V.appId, key: V.achievementKey, user_id: V.userId, unlocked_at: V.time, reward: V.nullable(reward) }),
     },
   },
   RewardGranted: {
     summary: "An unlock's reward was paid (transaction_id is the ledger's grant).",
     versions: {
-      1: record({
+      1: currentRecord<RewardGranted>({
         unlock_id: V.id,
         app_id: V.appId,
         key: V.achievementKey,

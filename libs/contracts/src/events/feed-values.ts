@@ -51,6 +51,15 @@ export function record(properties: Record<string, JsonSchema>, optional: string[
   };
 }
 
+/**
+ * The schema of a type's CURRENT version: its properties are checked against the event's
+ * interface, so a field added to the interface does not compile until its schema has it (in a new
+ * version: the schemas of older versions are plain `record`s and never change).
+ */
+export function currentRecord<Data>(properties: { [Field in keyof Required<Data>]: JsonSchema }, optional: Array<keyof Data & string> = []): JsonSchema {
+  return record(properties, optional);
+}
+
 export interface FeedEventEntry {
   /** One line for the AsyncAPI message's summary. */
   summary: string;
