@@ -33,7 +33,7 @@ import { TEXT_RULE, textSchema } from '../values/text';
 import { AmountField, CurrencyField, TextField, UserIdField } from '../dto/fields';
 import { CursorField, LimitField } from '../dto/paging.dto';
 import type { AchievementReply, ProgressReply } from './commands';
-import { EXACT, TIME } from '../dto/responses';
+import { EXACT, TIME } from '../dto/view-schemas';
 import { ACHIEVEMENT_CURSOR_PATTERN, USER_ACHIEVEMENT_CURSOR_PATTERN } from '../values/cursor';
 
 

@@ -2,7 +2,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Matches } from 'class-validator';
 import { CursorField, LimitField } from '../dto/paging.dto';
-import { TIME } from '../dto/responses';
+import { TIME } from '../dto/view-schemas';
 import { TextField } from '../dto/fields';
 import { APP_CURSOR_PATTERN } from '../values/cursor';
 import { MAX_APP_NAME_LENGTH } from '../values/name';

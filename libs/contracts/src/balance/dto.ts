@@ -1,7 +1,7 @@
 /** GET /finance/balance/:user_id: its query and its answer. */
 import { ApiProperty } from '@nestjs/swagger';
 import { ReadQueryDto } from '../dto/read-query';
-import { EXACT } from '../dto/responses';
+import { EXACT } from '../dto/view-schemas';
 import type { BalanceLine, BalanceReply } from './commands';
 
 export class BalanceQueryDto extends ReadQueryDto {}

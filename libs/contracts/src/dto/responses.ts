@@ -1,14 +1,9 @@
 /**
- * Response shapes shared by every concept (each concept's views are in its dto.ts), as classes
- * so the OpenAPI document (/docs) shows them. Amounts and balances
- * are JSON strings of digits: exact at any size, where a JSON number would round above 2^53.
- * User ids are always strings.
+ * The error response every concept's endpoints share, as a class so the OpenAPI document (/docs)
+ * shows it (each concept's own views are in its dto.ts).
  */
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ERROR_STATUS } from '../errors';
-
-export const EXACT = 'JSON string of digits, so it stays exact at any size';
-export const TIME = { type: 'string', format: 'date-time' } as const;
 
 class ErrorDetail {
   @ApiProperty({ enum: Object.keys(ERROR_STATUS), example: 'INSUFFICIENT_FUNDS' }) code!: string;

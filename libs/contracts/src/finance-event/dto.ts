@@ -2,7 +2,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { TransactionView } from '../finance-transaction/dto';
 import { FINANCE_EVENT_STATUSES, type FinanceEventDetails, type FinanceEventStatus } from './commands';
-import { TIME } from '../dto/responses';
+import { TIME } from '../dto/view-schemas';
 import { DescriptionField } from '../dto/fields';
 
 /** The body is optional: seed 000 opens a finance event with no body and no content type. */

@@ -3,7 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { AmountField, CurrencyField, DescriptionField, TimeField, UserIdField } from '../dto/fields';
 import { DecimalInteger, ReadQueryDto } from '../dto/read-query';
-import { EXACT, TIME } from '../dto/responses';
+import { EXACT, TIME } from '../dto/view-schemas';
 import { IsPositiveId, IsUserId } from '../dto/validators';
 import { CURSOR_MESSAGE, cursorSchema, TRANSACTION_CURSOR_PATTERN } from '../values/cursor';
 import { POSITIVE_ID_SCHEMA } from '../values/positive-id';
