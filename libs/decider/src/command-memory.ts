@@ -223,6 +223,19 @@ class Oldest<Reply> {
   }
 }
 
+/**
+ * The `timeInData` of advance() for a context's events, from the field of each event type's data
+ * that holds its time (ISO 8601), or null for a type that holds none (a recorded refusal).
+ */
+export function timeInDataBy<E extends { type: string; data: object }>(
+  fields: { [Type in E['type']]: keyof Extract<E, { type: Type }>['data'] | null },
+): (event: E) => number | undefined {
+  return (event) => {
+    const field = fields[event.type as E['type']];
+    return field === null ? undefined : Date.parse((event.data as Record<PropertyKey, unknown>)[field] as string);
+  };
+}
+
 /** When the event's command was decided: in the metadata, or (events written before it was) in the data; else the clock so far. */
 function eventTimeMs<E>(metadata: CommandMetadata | undefined, event: E, timeInData: (event: E) => number | undefined, clockMs: number): number {
   const decided = metadata?.decided_at_epoch_ms;

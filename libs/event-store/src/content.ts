@@ -7,6 +7,7 @@
  * contract.
  */
 import { jsonValueProblem } from '@coffer/contracts';
+import { ContentRefusedError } from './errors';
 import type { NewEvent } from './port';
 
 /** U+0000, or (with the u flag) a surrogate left unpaired. */
@@ -52,4 +53,13 @@ export function unstorableContent(stream: string, events: readonly NewEvent[]): 
 export function breaksContentRules(stream: string, events: readonly NewEvent[]): boolean {
   if (unstorableContent(stream, events) !== null) return true;
   return events.some((event) => jsonValueProblem(event.data) !== null || jsonValueProblem(event.metadata) !== null);
+}
+
+/**
+ * The store's refusal of an append, when it is the appended events' fault (a command decided
+ * what no store can hold: the writer isolates that command), else null (the store's own fault,
+ * or another failure: the writer answers 503 and rebuilds or retries).
+ */
+export function poisonedBy(error: unknown, stream: string, events: readonly NewEvent[]): ContentRefusedError | null {
+  return error instanceof ContentRefusedError && breaksContentRules(stream, events) ? error : null;
 }

@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { isCreationRaceLost } from '@coffer/event-store';
 import { isDatabaseUnavailable, retryDelayMs, sleep } from './resilience';
 
 export interface DatabaseWait {
@@ -44,9 +45,9 @@ async function createIfMissing(databaseUrl: string): Promise<void> {
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (!rowCount) {
-      await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`).catch((error: { code?: string }) => {
-        // Another service created it first: 42P04, or 23505 when both passed the existence check at once.
-        if (error.code !== '42P04' && error.code !== '23505') throw error;
+      // CREATE DATABASE cannot run in a transaction (no schema lock): another service creating it first is fine.
+      await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`).catch((error: unknown) => {
+        if (!isCreationRaceLost(error)) throw error;
       });
     }
   } finally {

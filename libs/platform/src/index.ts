@@ -15,3 +15,5 @@ export * from './resilience';
 export * from './service-keys';
 export * from './tokens';
 export * from './writer-directory';
+export * from './leadership';
+export * from './writer-requests';

@@ -11,6 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { underSchemaLock } from '@coffer/event-store';
 import { retryWhileDatabaseAway, type DatabaseWait } from './database';
 
 export interface ServiceKey {
@@ -85,30 +86,23 @@ export async function storedServiceKeys(databaseUrl: string): Promise<ServiceKey
   client.on('error', () => undefined); // a dropped connection fails the query below instead
   await client.connect();
   try {
-    await client.query('BEGIN');
-    await client.query("SELECT pg_advisory_xact_lock(hashtext('coffer:service-keys'))");
-    await client.query('CREATE SCHEMA IF NOT EXISTS coffer_platform');
-    await client.query(
-      `CREATE TABLE IF NOT EXISTS coffer_platform.service_keys (
-         key_id text PRIMARY KEY,
-         secret text NOT NULL,
-         created_at timestamptz NOT NULL DEFAULT now())`,
-    );
-    const stored = await client.query<{ key_id: string; secret: string }>(
-      'SELECT key_id, secret FROM coffer_platform.service_keys ORDER BY created_at DESC, key_id LIMIT $1',
-      [SERVICE_KEY_MAX_COUNT],
-    );
-    let keys = stored.rows.map((row) => ({ id: row.key_id, secret: row.secret }));
-    if (keys.length === 0) {
+    return await underSchemaLock(client, 'coffer:service-keys', async (locked) => {
+      await locked.query('CREATE SCHEMA IF NOT EXISTS coffer_platform');
+      await locked.query(
+        `CREATE TABLE IF NOT EXISTS coffer_platform.service_keys (
+           key_id text PRIMARY KEY,
+           secret text NOT NULL,
+           created_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      const stored = await locked.query<{ key_id: string; secret: string }>(
+        'SELECT key_id, secret FROM coffer_platform.service_keys ORDER BY created_at DESC, key_id LIMIT $1',
+        [SERVICE_KEY_MAX_COUNT],
+      );
+      if (stored.rows.length > 0) return stored.rows.map((row) => ({ id: row.key_id, secret: row.secret }));
       const key = generateServiceKey();
-      await client.query('INSERT INTO coffer_platform.service_keys (key_id, secret) VALUES ($1, $2)', [key.id, key.secret]);
-      keys = [key];
-    }
-    await client.query('COMMIT');
-    return keys;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
+      await locked.query('INSERT INTO coffer_platform.service_keys (key_id, secret) VALUES ($1, $2)', [key.id, key.secret]);
+      return [key];
+    });
   } finally {
     await client.end().catch(() => undefined);
   }

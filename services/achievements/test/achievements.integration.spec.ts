@@ -207,11 +207,40 @@ describe('achievements service over NATS and PostgreSQL', () => {
     expect(events.map((event) => (event.data as { progress: number }).progress)).toEqual([3, 5]);
     expect(events[0].metadata).toMatchObject({ command_id: `${app_id}:k1`, request_hash: 'hash-a', app_id, schema_version: 1 });
 
-    // A refused command does not bind its key: fixed and sent again with the same key, it goes through.
+    // A refused command binds its key too, as the ledger's do: another request with it is a reuse.
     const missing = await client.command({ type: 'Unlock', key: 'nope', user_id: 'erin' }, { app_id }, { commandId: `${app_id}:k2`, requestHash: 'h1' });
     expect(missing).toMatchObject({ ok: false, code: 'NOT_FOUND' });
     const fixed = await client.command({ type: 'Unlock', key: 'steps', user_id: 'erin' }, { app_id }, { commandId: `${app_id}:k2`, requestHash: 'h2' });
-    expect(accepted(fixed).result).toMatchObject({ progress: 10, unlocked: true });
+    expect(fixed).toMatchObject({ ok: false, code: 'IDEMPOTENCY_KEY_REUSED' });
+    const withNewKey = await client.command({ type: 'Unlock', key: 'steps', user_id: 'erin' }, { app_id }, { commandId: `${app_id}:k3`, requestHash: 'h2' });
+    expect(accepted(withNewKey).result).toMatchObject({ progress: 10, unlocked: true });
+  });
+
+  it('records the refusal of a keyed command: its retry gets the same refusal, after the state changed and across a restart', async () => {
+    const first = await start();
+    const app_id = 'app_1';
+    const unlock = { type: 'Unlock', key: 'later', user_id: 'hana' } as const;
+    const keyed = { commandId: `${app_id}:unlock-later`, requestHash: 'hash-later' };
+    const refused = await client.untilAnswered(() => client.command(unlock, { app_id }, keyed));
+    expect(refused).toMatchObject({ ok: false, code: 'NOT_FOUND', message: 'achievement later does not exist' });
+    const [record] = await store.readStream(progressStream(app_id, 'later', 'hana'));
+    expect(record).toMatchObject({
+      type: 'AchievementCommandRefused',
+      data: { code: 'NOT_FOUND', message: 'achievement later does not exist' },
+      metadata: { command_id: keyed.commandId, request_hash: keyed.requestHash, app_id },
+    });
+
+    // The achievement exists now: deciding the retry afresh would unlock it; the key's first answer stands.
+    await registerAchievement(app_id, { key: 'later', goal: 1 });
+    expect(await client.command(unlock, { app_id }, keyed)).toEqual(refused);
+    await stop(first);
+    await start();
+    expect(await client.untilAnswered(() => client.command(unlock, { app_id }, keyed))).toEqual(refused);
+    expect(await eventsOfType('AchievementUnlocked')).toHaveLength(0);
+
+    // Without a key nothing is recorded (nobody asks again): the same request is decided afresh.
+    accepted(await client.command(unlock, { app_id }));
+    expect((await eventsOfType('AchievementCommandRefused')).map((event) => event.metadata?.command_id)).toEqual([keyed.commandId]);
   });
 
   it('answers a command without a key sent again (a captured copy replayed on NATS) with its first reply, never a second increment', async () => {
@@ -389,6 +418,20 @@ describe('achievements service over NATS and PostgreSQL', () => {
       const events = await store.readStream(progressStream('app_1', 'steps', 'ivan'));
       expect(events.map((event) => (event.data as { progress: number }).progress)).toEqual([1, 4]);
       expect(lines.filter((line) => line.level === 'error')).toEqual([]);
+
+      // With an Idempotency-Key the refusal is recorded, without the poison: its retry gets it again without trying the store.
+      const keyed = { ...meta('corr\u0000elation'), command_id: 'app_1:poisoned' };
+      const keyedIncrement = { ...increment(5), request_hash: 'hash-poisoned' };
+      const refused = await writer.command(keyedIncrement, keyed);
+      expect(refused).toMatchObject({ ok: false, code: 'VALIDATION_FAILED', message: 'the event store cannot hold what this command would record' });
+      const record = (await store.readStream(progressStream('app_1', 'steps', 'ivan'))).at(-1);
+      expect(record).toMatchObject({
+        type: 'AchievementCommandRefused',
+        data: { code: 'VALIDATION_FAILED' },
+        metadata: { command_id: 'app_1:poisoned', request_hash: 'hash-poisoned', correlation_id: 'app_1:poisoned' },
+      });
+      expect(await writer.command(keyedIncrement, keyed)).toEqual(refused);
+      expect((await store.readStream(progressStream('app_1', 'steps', 'ivan'))).map((event) => event.type).filter((type) => type === 'AchievementCommandRefused')).toHaveLength(1);
     });
   });
 

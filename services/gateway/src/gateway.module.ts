@@ -6,7 +6,7 @@ import { AdminController } from './admin/admin.controller';
 import { AdminToken } from './auth/admin-token';
 import { ApiKeyRegistry } from './auth/api-key-registry';
 import { BackendClient } from './backend/backend.client';
-import { LedgerCommands } from './commands/ledger-commands';
+import { CommandSender } from './commands/command-sender';
 import { FinanceController } from './finance/finance.controller';
 import { FinanceEventsController } from './finance/events.controller';
 import { HealthController } from './health/health.controller';
@@ -49,7 +49,7 @@ export class GatewayModule {
         },
         PoolCloser,
         BackendClient,
-        LedgerCommands,
+        CommandSender,
         ApiKeyRegistry,
         AdminToken,
         { provide: RateLimiter, useFactory: () => new RateLimiter(config.rateLimitPerSecond) },

@@ -98,6 +98,8 @@ describe('the analytics feed against its AsyncAPI contract', () => {
     // Achievements: registered, updated, progress, unlocked (by progress and directly), reward paid.
     expectStatus(await app('POST', '/achievements', { key: 'two_wins', name: 'Two wins', goal: 2, reward: { amount: '25' } }), 201);
     expectStatus(await app('PATCH', '/achievements/two_wins', { name: 'Two Wins', hidden: true }), 200);
+    // Refused with an Idempotency-Key: recorded as AchievementCommandRefused (internal).
+    expectStatus(await app('POST', '/achievements', { key: 'two_wins', name: 'Another', goal: 3 }), 409);
     expectStatus(await app('POST', '/achievements/two_wins/progress', { user_id: 'alice', increment: 1 }), 200);
     expectStatus(await app('POST', '/achievements/two_wins/progress', { user_id: 'alice', increment: 1 }), 200);
     expectStatus(await app('POST', '/achievements', { key: 'hello', name: 'Hello', description: 'Said hello' }), 201);

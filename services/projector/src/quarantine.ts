@@ -10,6 +10,7 @@
  * with the old generation) or `feed`.
  */
 import type { Pool, PoolClient } from 'pg';
+import { createUnderLock } from '@coffer/event-store';
 
 export const QUARANTINE_TABLE = 'coffer_meta.quarantine';
 export const FEED_CONSUMER = 'feed';
@@ -105,16 +106,5 @@ const DDL_LOCK = 'coffer-read-models';
 
 /** For a reader that does not start with Generations.ensure (the feed). */
 export async function ensureQuarantine(pool: Pool): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [DDL_LOCK]);
-    for (const statement of QUARANTINE_DDL) await client.query(statement);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  await createUnderLock(pool, DDL_LOCK, QUARANTINE_DDL);
 }

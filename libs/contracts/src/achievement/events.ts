@@ -52,16 +52,11 @@ export interface RewardGranted {
   granted_at: string;
 }
 
-export interface AchievementEventMap {
+/** The achievement's own events, all public (the writer's refusals are in ../writer). */
+export interface AchievementConceptEventMap {
   AchievementRegistered: AchievementRegistered;
   AchievementUpdated: AchievementUpdated;
   ProgressRecorded: ProgressRecorded;
   AchievementUnlocked: AchievementUnlocked;
   RewardGranted: RewardGranted;
 }
-
-export type AchievementEventType = keyof AchievementEventMap;
-
-export type AchievementEvent = {
-  [Type in AchievementEventType]: { type: Type; data: AchievementEventMap[Type] };
-}[AchievementEventType];

@@ -1,7 +1,7 @@
 /** The feed's JSON Schemas of the achievement's events (events.ts), per schema version. */
 import { currentRecord, FEED_VALUES as V, record, type FeedEventEntry } from '../events/feed-values';
 import { MAX_ACHIEVEMENT_DESCRIPTION_LENGTH, MAX_ACHIEVEMENT_NAME_LENGTH, MAX_GOAL, MAX_ICON_URL_LENGTH } from './commands';
-import type { AchievementEventMap, AchievementRegistered, AchievementUnlocked, AchievementUpdated, ProgressRecorded, RewardGranted } from './events';
+import type { AchievementConceptEventMap, AchievementRegistered, AchievementUnlocked, AchievementUpdated, ProgressRecorded, RewardGranted } from './events';
 
 const reward = record({ amount: V.amount, currency: V.currency });
 const achievementName = V.text(MAX_ACHIEVEMENT_NAME_LENGTH, 1);
@@ -68,4 +68,4 @@ export const ACHIEVEMENT_FEED = {
       }),
     },
   },
-} satisfies Record<keyof AchievementEventMap, FeedEventEntry>;
+} satisfies Record<keyof AchievementConceptEventMap, FeedEventEntry>;

@@ -1,3 +1,4 @@
+export * from './achievements';
 export * from './ledger';
 export * from './upcast';
 export * from './versions';

@@ -6,10 +6,10 @@
 import type { AppEventMap } from '../app/events';
 import type { FinanceEventEventMap } from '../finance-event/events';
 import type { TransactionEventMap } from '../finance-transaction/events';
-import type { WriterEventMap } from '../writer/events';
+import type { LedgerWriterEventMap } from '../writer/events';
 
 
-export interface LedgerEventMap extends WriterEventMap, AppEventMap, FinanceEventEventMap, TransactionEventMap {}
+export interface LedgerEventMap extends LedgerWriterEventMap, AppEventMap, FinanceEventEventMap, TransactionEventMap {}
 
 export type LedgerEventType = keyof LedgerEventMap;
 

@@ -38,7 +38,8 @@ export type PublicEventType = keyof typeof FEED_EVENTS;
 /**
  * The types the feed never publishes, anywhere: a ledger writer's term (fencing, read back from
  * its own stream), a refused command (kept for idempotent retries), API keys issued and revoked
- * (the gateway tails them from the store; ApiKeyIssued holds the key's hash).
+ * (the gateway tails them from the store; ApiKeyIssued holds the key's hash): each concept lists
+ * its own (../writer/events.ts, ../app/events.ts).
  */
 export const INTERNAL_EVENT_TYPES = [...WRITER_INTERNAL_EVENT_TYPES, ...APP_INTERNAL_EVENT_TYPES] as const satisfies readonly DomainEventType[];
 

@@ -1,6 +1,6 @@
 /** The catalog of domain event types: each one's current schema version and its context. */
 import type { EventContext } from '../envelope';
-import type { AchievementEventType } from '../achievement/events';
+import type { AchievementEventType } from './achievements';
 import type { LedgerEventType } from './ledger';
 
 export type DomainEventType = LedgerEventType | AchievementEventType;
@@ -28,6 +28,7 @@ export const EVENT_SCHEMA_VERSIONS: Record<DomainEventType, number> = {
   ProgressRecorded: 1,
   AchievementUnlocked: 1,
   RewardGranted: 1,
+  AchievementCommandRefused: 1,
 };
 
 const ACHIEVEMENT_TYPES: ReadonlySet<string> = new Set<AchievementEventType>([
@@ -36,6 +37,7 @@ const ACHIEVEMENT_TYPES: ReadonlySet<string> = new Set<AchievementEventType>([
   'ProgressRecorded',
   'AchievementUnlocked',
   'RewardGranted',
+  'AchievementCommandRefused',
 ]);
 
 export function isDomainEventType(type: string): type is DomainEventType {

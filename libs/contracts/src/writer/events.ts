@@ -27,10 +27,32 @@ export interface CommandRefused {
   details?: Record<string, unknown>;
 }
 
-export interface WriterEventMap {
+/**
+ * Internal (never on a public subject): the achievements service refused a command sent with an
+ * Idempotency-Key. Recorded on the stream the command was decided on, so that a retry with the
+ * same key and body gets this refusal again, also after a restart and even if the state has
+ * changed since, as the ledger's CommandRefused does. The command's id and request hash are in
+ * the metadata.
+ */
+export interface AchievementCommandRefused {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/** The ledger writer's events, on the ledger's stream. */
+export interface LedgerWriterEventMap {
   WriterTermStarted: WriterTermStarted;
   CommandRefused: CommandRefused;
 }
 
+/** The achievements writer's events, on the stream of the command they refused. */
+export interface AchievementWriterEventMap {
+  AchievementCommandRefused: AchievementCommandRefused;
+}
+
 /** Internal: a writer's term (fencing) and its recorded refusals (idempotent retries). */
-export const WRITER_INTERNAL_EVENT_TYPES = ['WriterTermStarted', 'CommandRefused'] as const satisfies readonly (keyof WriterEventMap)[];
+export const WRITER_INTERNAL_EVENT_TYPES = ['WriterTermStarted', 'CommandRefused', 'AchievementCommandRefused'] as const satisfies readonly (
+  | keyof LedgerWriterEventMap
+  | keyof AchievementWriterEventMap
+)[];

@@ -19,6 +19,7 @@ import { AppendListener } from './append-listener';
 import { horizonQuery } from './horizon';
 import { POSITIONS_PER_TRANSACTION, quoteIdentifier, schemaStatements } from './schema';
 import { PollingSubscription, type VisibleRead } from './polling-subscription';
+import { createUnderLock } from './schema-lock';
 
 export interface PostgresEventStoreOptions {
   connectionString: string;
@@ -110,20 +111,9 @@ export class PostgresEventStore implements EventStore {
   }
 
   private async ensureSchema(): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      // Services start together: serialise the DDL so concurrent CREATE ... IF NOT EXISTS cannot race.
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`coffer-event-store:${this.schema}`]);
-      for (const statement of schemaStatements(this.schema)) await client.query(statement);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    await createUnderLock(this.pool, `coffer-event-store:${this.schema}`, schemaStatements(this.schema));
   }
+
 
   async append(stream: string, events: NewEvent[], expectedRevision: ExpectedRevision = 'any'): Promise<AppendResult> {
     const [result] = await this.appendMany([{ stream, events, expectedRevision }]);

@@ -1,5 +1,5 @@
 /**
- * decide(command, state, context): the achievements rules. Pure: time comes in with the
+ * decide(command, state, context): the achievements rules (its Decider: decider.ts). Pure: time comes in with the
  * context, ids are derived from the command, so the same inputs always give the same events.
  *
  * - keys are unique per app; registering the very same definition again changes nothing and
@@ -40,7 +40,8 @@ import {
   type Unlock,
   type UpdateAchievement,
 } from '@coffer/contracts';
-import type { RememberedCommand } from '@coffer/decider';
+import type { Decision as DeciderDecision } from '@coffer/decider';
+import type { RememberedState } from './replies';
 import type { AchievementDefinition, AchievementState, ProgressState } from './state';
 import { unlockIdOf } from './streams';
 
@@ -59,10 +60,7 @@ export interface DecisionState {
   progress?: ProgressState;
 }
 
-export type Decision =
-  | { kind: 'events'; events: AchievementEvent[] }
-  | { kind: 'replay'; decided: RememberedCommand }
-  | { kind: 'refused'; refusal: Refusal };
+export type Decision = DeciderDecision<AchievementEvent, RememberedState>;
 
 const events = (...list: AchievementEvent[]): Decision => ({ kind: 'events', events: list });
 const refuse = (...args: Parameters<typeof refusal>): Decision => ({ kind: 'refused', refusal: refusal(...args) });
@@ -78,7 +76,7 @@ export function decide(command: AchievementCommand, state: DecisionState, contex
   const progress = isProgressCommand(command) ? requireProgress(state) : undefined;
   // A command id seen before answers its first answer: for a key's window, or (no key) until its deadline.
   const keyed = Boolean(context.request_hash);
-  const decided = (progress ?? state.achievement).memory.recall(context.command_id, keyed, context.now.getTime()) as RememberedCommand | undefined;
+  const decided = (progress ?? state.achievement).memory.recall(context.command_id, keyed, context.now.getTime());
   if (decided) {
     return !keyed || decided.request_hash === context.request_hash
       ? { kind: 'replay', decided }

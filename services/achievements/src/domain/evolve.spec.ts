@@ -71,6 +71,22 @@ describe('evolve', () => {
     expect(state.memory.unkeyed.size).toBe(0); // no deadline: written before deadlines were
   });
 
+  it('remembers a recorded refusal, changing nothing else: the same keyed command is answered it again', () => {
+    const keyed = { command_id: 'c9', request_hash: 'h9' };
+    const scenario = given(registered({ goal: 3 }), {
+      type: 'AchievementCommandRefused',
+      data: { code: 'NOT_FOUND', message: 'achievement other does not exist' },
+      metadata: { ...keyed, decided_at_epoch_ms: NOW.getTime() },
+    });
+    expect(scenario.progress).toMatchObject({ revision: 0n, progress: 0, unlocked_at: null });
+    const retry = scenario.when(progress('alice', { increment: 1 }), keyed);
+    expect(retry).toMatchObject({ kind: 'replay', decided: { refusal: { ok: false, code: 'NOT_FOUND', message: 'achievement other does not exist' } } });
+    expect(scenario.when(progress('alice', { increment: 1 }), { ...keyed, request_hash: 'another' })).toMatchObject({
+      kind: 'refused',
+      refusal: { code: 'IDEMPOTENCY_KEY_REUSED' },
+    });
+  });
+
   it('remembers a command without a key until its deadline, and a keyed one until the end its writer stamped', () => {
     const state = new ProgressState(60_000);
     const times = { decided_at_epoch_ms: at(0).getTime(), deadline_epoch_ms: at(5).getTime() };

@@ -1,9 +1,10 @@
 /**
  * evolve(state, event): the only way the states change, on the live path and on replay alike.
- * No I/O, no clock: everything comes from the event.
+ * No I/O, no clock: everything comes from the event. Each fold returns its state, and nothing
+ * else: replies are built by replies.ts from the command and the state after its events.
  */
 import type { AchievementEvent } from '@coffer/contracts';
-import type { CommandMemory, CommandMetadata } from '@coffer/decider';
+import { assertInvariant, refusalIn, timeInDataBy, type CommandMemory, type CommandMetadata } from '@coffer/decider';
 import type { AchievementState, ProgressState } from './state';
 
 /** An event as the writer applies it: its metadata links it to the command that caused it. */
@@ -14,8 +15,10 @@ export type AppliedEvent = AchievementEvent & {
 };
 
 /** Folds an event of stream `achievement-<app_id>-<key>`. */
-export function evolveAchievement(state: AchievementState, event: AppliedEvent): void {
+export function evolveAchievement(state: AchievementState, event: AppliedEvent): AchievementState {
   switch (event.type) {
+    case 'AchievementCommandRefused':
+      break; // changes nothing but the command's record (see remember)
     case 'AchievementRegistered': {
       assert(state.definition === null, `achievement ${event.data.key} registered twice`);
       const { app_id, key, name, description, icon_url, goal, hidden, reward, registered_at } = event.data;
@@ -53,11 +56,14 @@ export function evolveAchievement(state: AchievementState, event: AppliedEvent):
   }
   state.revision = event.streamPosition ?? state.revision + 1n;
   remember(state.memory, event, state.definition);
+  return state;
 }
 
 /** Folds an event of stream `progress-<app_id>-<key>-<user_id>`. */
-export function evolveProgress(state: ProgressState, event: AppliedEvent): void {
+export function evolveProgress(state: ProgressState, event: AppliedEvent): ProgressState {
   switch (event.type) {
+    case 'AchievementCommandRefused':
+      break; // changes nothing but the command's record (see remember)
     case 'ProgressRecorded':
       // The rule decide() enforces: progress only ever goes up.
       assert(event.data.progress > state.progress, `progress of ${event.data.user_id} went from ${state.progress} to ${event.data.progress}`);
@@ -73,36 +79,35 @@ export function evolveProgress(state: ProgressState, event: AppliedEvent): void 
   }
   state.revision = event.streamPosition ?? state.revision + 1n;
   remember(state.memory, event, state.snapshot());
+  return state;
 }
 
 /**
  * Remembers the command behind the event (see CommandMemory): one with an Idempotency-Key for
  * the retention window, one without until its sender's deadline (a captured copy replayed on
- * NATS then gets the first answer, not a second increment). Forgotten by the stream's event
- * time, so a stream read again forgets exactly what its live state forgot.
+ * NATS then gets the first answer, not a second increment); a refused one with its refusal.
+ * What is remembered is the state the command left (`after`), which replay() answers from.
+ * Forgotten by the stream's event time, so a stream read again forgets exactly what its live
+ * state forgot.
  */
-function remember<Reply>(memory: CommandMemory<Reply>, event: AppliedEvent, reply: Reply | null): void {
+function remember<After>(memory: CommandMemory<After | null>, event: AppliedEvent, after: After | null): void {
   const nowMs = memory.advance(event.metadata, event, timeInData);
-  if (reply !== null) memory.remember(event.metadata, nowMs, event.globalPosition?.toString(), reply);
+  const position = event.globalPosition?.toString();
+  if (event.type === 'AchievementCommandRefused') memory.remember(event.metadata, nowMs, position, null, refusalIn(event.data));
+  else if (after !== null) memory.remember(event.metadata, nowMs, position, after);
 }
 
-/** The time of an event written before the metadata carried its decision time. */
-function timeInData(event: AchievementEvent): number {
-  switch (event.type) {
-    case 'AchievementRegistered':
-      return Date.parse(event.data.registered_at);
-    case 'AchievementUpdated':
-      return Date.parse(event.data.updated_at);
-    case 'ProgressRecorded':
-      return Date.parse(event.data.recorded_at);
-    case 'AchievementUnlocked':
-      return Date.parse(event.data.unlocked_at);
-    default:
-      return Date.parse(event.data.granted_at);
-  }
-}
+/** The time of an event written before the metadata carried its decision time (a refusal carries none). */
+const timeInData = timeInDataBy<AchievementEvent>({
+  AchievementRegistered: 'registered_at',
+  AchievementUpdated: 'updated_at',
+  ProgressRecorded: 'recorded_at',
+  AchievementUnlocked: 'unlocked_at',
+  RewardGranted: 'granted_at',
+  AchievementCommandRefused: null,
+});
 
 /** Invariant broken: the stream or the code is wrong, and deciding on would compound it. */
-export function assert(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new Error(`achievements invariant violated: ${message}`);
+function assert(condition: boolean, message: string): asserts condition {
+  assertInvariant('achievements', condition, message);
 }

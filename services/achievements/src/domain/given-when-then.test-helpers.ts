@@ -18,8 +18,10 @@ import type {
   ErrorCode,
   RegisterAchievement,
 } from '@coffer/contracts';
+import { describeDecision } from '@coffer/decider';
 import { decide, type DecideContext, type Decision } from './decide';
-import { evolveAchievement, evolveProgress, type AppliedEvent } from './evolve';
+import { evolve } from './decider';
+import type { AppliedEvent } from './evolve';
 import { AchievementState, ProgressState } from './state';
 import { unlockIdOf } from './streams';
 
@@ -70,15 +72,15 @@ export function given(...history: Array<AchievementEvent | AppliedEvent>): Scena
   return scenario;
 }
 
+/** Folds as the writer does (the Decider's evolve): each event into its stream's state. */
 function fold(scenario: Scenario, event: AppliedEvent): void {
-  if (event.type === 'AchievementRegistered' || event.type === 'AchievementUpdated') evolveAchievement(scenario.achievement, event);
-  else evolveProgress(scenario.progress, event);
+  evolve({ achievement: scenario.achievement, progress: scenario.progress }, event);
 }
 
 // ---- then ------------------------------------------------------------------------------------
 
 export function expectEvents(decision: Decision, expected: AchievementEvent[]): void {
-  if (decision.kind !== 'events') throw new Error(`expected events, got ${describe(decision)}`);
+  if (decision.kind !== 'events') throw new Error(`expected events, got ${describeDecision(decision)}`);
   expect(decision.events).toEqual(expected);
 }
 
@@ -88,21 +90,10 @@ export function expectNoChange(decision: Decision): void {
 }
 
 export function expectRefusal(decision: Decision, code: ErrorCode, fields?: string[]): void {
-  if (decision.kind !== 'refused') throw new Error(`expected refusal ${code}, got ${describe(decision)}`);
+  if (decision.kind !== 'refused') throw new Error(`expected refusal ${code}, got ${describeDecision(decision)}`);
   expect(decision.refusal).toMatchObject({ ok: false, code });
   expect(typeof decision.refusal.message).toBe('string');
   if (fields) expect(Object.keys((decision.refusal.details?.fields as object) ?? {}).sort()).toEqual([...fields].sort());
-}
-
-function describe(decision: Decision): string {
-  switch (decision.kind) {
-    case 'events':
-      return `events [${decision.events.map((e) => e.type).join(', ')}]`;
-    case 'replay':
-      return `replay of ${JSON.stringify(decision.decided.reply)}`;
-    case 'refused':
-      return `refusal ${decision.refusal.code} (${decision.refusal.message} ${JSON.stringify(decision.refusal.details)})`;
-  }
 }
 
 // ---- commands --------------------------------------------------------------------------------

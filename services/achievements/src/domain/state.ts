@@ -5,8 +5,11 @@
 import { DEFAULT_IDEMPOTENCY_RETENTION_MS, type AchievementReward } from '@coffer/contracts';
 import { CommandMemory } from '@coffer/decider';
 
-/** Each reply is a full view of the stream's state: a later event's replaces an earlier one's. */
-const latest = <Reply>(_previous: Reply, next: Reply): Reply => next;
+/**
+ * A command's memory keeps the state its events left (null for a refusal, which is kept as
+ * such): a later event's replaces an earlier one's.
+ */
+const latest = <After>(_previous: After, next: After): After => next;
 
 export interface AchievementDefinition {
   app_id: string;
@@ -27,10 +30,10 @@ export class AchievementState {
   revision = -1n;
   definition: AchievementDefinition | null = null;
   /** The commands decided on this stream, so one sent again gets its first answer (forgotten by event time). */
-  readonly memory: CommandMemory<AchievementDefinition>;
+  readonly memory: CommandMemory<AchievementDefinition | null>;
 
-  constructor(idempotencyRetentionMs: number = DEFAULT_IDEMPOTENCY_RETENTION_MS, memory?: CommandMemory<AchievementDefinition>) {
-    this.memory = memory ?? new CommandMemory<AchievementDefinition>(idempotencyRetentionMs, latest);
+  constructor(idempotencyRetentionMs: number = DEFAULT_IDEMPOTENCY_RETENTION_MS, memory?: CommandMemory<AchievementDefinition | null>) {
+    this.memory = memory ?? new CommandMemory<AchievementDefinition | null>(idempotencyRetentionMs, latest);
   }
 
   /** A copy to decide on: the original stays as it was until the copy's events are durable. */
@@ -54,10 +57,10 @@ export class ProgressState {
   progress = 0;
   unlocked_at: string | null = null;
   unlock_id: string | null = null;
-  readonly memory: CommandMemory<ProgressSnapshot>;
+  readonly memory: CommandMemory<ProgressSnapshot | null>;
 
   constructor(idempotencyRetentionMs: number = DEFAULT_IDEMPOTENCY_RETENTION_MS) {
-    this.memory = new CommandMemory<ProgressSnapshot>(idempotencyRetentionMs, latest);
+    this.memory = new CommandMemory<ProgressSnapshot | null>(idempotencyRetentionMs, latest);
   }
 
   snapshot(): ProgressSnapshot {

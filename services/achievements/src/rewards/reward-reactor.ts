@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Client, type Pool } from 'pg';
+import type { Pool } from 'pg';
 import { EVENT_SCHEMA_VERSIONS, upcastEvent, type AchievementUnlocked, type RewardGranted } from '@coffer/contracts';
 import { WrongExpectedRevisionError, type EventStore, type RecordedEvent, type Subscription } from '@coffer/event-store';
-import type { JsonLogger } from '@coffer/platform';
+import { AdvisoryLockLeadership, LeadershipLoop, type JsonLogger, type LeaderRole } from '@coffer/platform';
 import { rewardStream } from '../domain/streams';
 import { ACHIEVEMENTS_SCHEMA } from '../writer/database';
 import { rewardCommandId, type RewardPayer } from './ledger-payer';
@@ -44,14 +44,18 @@ class Stopped extends Error {
  * A crash anywhere neither loses nor doubles a reward: before 2 the unlock is handled again from
  * the checkpoint; between 2 and 3 the resend is deduplicated by the ledger, which answers with
  * the first transaction; after 3 step 1 skips it, and a duplicate append fails its revision check
- * and is ignored. Instances take a PostgreSQL advisory lock so one reactor runs at a time; should
- * two ever run (a lost lock session), the same two guarantees keep it to one payment.
+ * and is ignored. Instances take a PostgreSQL advisory lock so one reactor runs at a time (the
+ * loop: LeadershipLoop); should two ever run (a lost lock session), the same two guarantees keep
+ * it to one payment.
  */
-export class RewardReactor {
+export class RewardReactor implements LeaderRole {
   private stopped = false;
-  private loop: Promise<void> | undefined;
+  /** Whether this instance holds the lock (or runs without one): its tail runs while it does. */
+  private leading = false;
+  private tailing: Promise<void> | undefined;
   private subscription: Subscription | undefined;
-  private lockClient: Client | undefined;
+  private readonly lock: AdvisoryLockLeadership | undefined;
+  private readonly leadership: LeadershipLoop | undefined;
   private readonly wakers = new Set<() => void>();
   private stopping!: Promise<never>;
   private signalStop!: (error: Error) => void;
@@ -67,26 +71,51 @@ export class RewardReactor {
   ) {
     this.stopping = new Promise<never>((_resolve, reject) => (this.signalStop = reject));
     this.stopping.catch(() => undefined);
+    if (options.databaseUrl) {
+      this.lock = new AdvisoryLockLeadership(options.databaseUrl, LOCK, logger, LOCK_RETRY_MS);
+      this.leadership = new LeadershipLoop(this.lock, this, logger, 'reward reactor lock');
+    }
   }
 
   start(): void {
-    this.loop ??= this.run();
+    if (this.leadership) this.leadership.start();
+    else if (!this.tailing) void this.lead();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.signalStop(new Stopped('the reward reactor is stopping'));
-    for (const wake of this.wakers) wake();
-    await this.subscription?.stop();
-    await this.loop;
-    await this.releaseLock();
+    const stopping = this.leadership?.stop();
+    await this.stepDown();
+    await this.lock?.stop();
+    await stopping;
   }
 
-  private async run(): Promise<void> {
-    while (!this.stopped) {
+  standby(): void {}
+
+  /** Holding the lock: tails the store from the checkpoint until it steps down. */
+  async lead(): Promise<{ ended: Promise<void> }> {
+    this.logger.event('info', 'leading the reward reactor');
+    this.leading = true;
+    this.tailing = this.tail();
+    return { ended: this.tailing };
+  }
+
+  /** The lock was lost (its session died) or the reactor stops: no more reacting until it is held again. */
+  async stepDown(): Promise<void> {
+    if (this.leading && !this.stopped) this.logger.event('warn', 'reward reactor lost its lock: pausing');
+    this.leading = false;
+    for (const wake of this.wakers) wake();
+    await this.subscription?.stop();
+    await this.tailing;
+    this.tailing = undefined;
+  }
+
+  private async tail(): Promise<void> {
+    while (this.leading && !this.stopped) {
       try {
-        if (!(await this.lead())) return;
         const after = await this.checkpoint();
+        if (!this.leading || this.stopped) return; // stepped down while reading it: nothing to subscribe for
         const subscription = this.store.subscribeToAll((events) => this.handle(events), {
           after,
           batchSize: this.options.batchSize,
@@ -101,7 +130,7 @@ export class RewardReactor {
           if (subscription.position !== undefined) await this.saveCheckpoint(subscription.position).catch(() => undefined);
         }
       } catch (error) {
-        if (this.stopped) return;
+        if (this.stopped || !this.leading) return;
         this.logger.event('error', 'reward reactor failed, restarting from its checkpoint', { error: (error as Error).message });
         await this.pause(this.options.maxRetryMs).catch(() => undefined);
       }
@@ -206,43 +235,6 @@ export class RewardReactor {
          ON CONFLICT (id) DO UPDATE SET position = GREATEST(${CHECKPOINT}.position, excluded.position), updated_at = now()`,
       [position.toString()],
     );
-  }
-
-  /** Waits for the reactor's advisory lock (held by a session of its own); false once stopped. */
-  private async lead(): Promise<boolean> {
-    if (!this.options.databaseUrl || this.lockClient) return !this.stopped;
-    while (!this.stopped) {
-      const client = new Client({ connectionString: this.options.databaseUrl });
-      client.on('error', () => this.lostLock(client));
-      try {
-        await client.connect();
-        const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [LOCK]);
-        if (rows[0].locked && !this.stopped) {
-          this.lockClient = client;
-          this.logger.event('info', 'leading the reward reactor');
-          return true;
-        }
-      } catch (error) {
-        this.logger.event('warn', 'reward reactor lock unavailable', { error: (error as Error).message });
-      }
-      await client.end().catch(() => undefined);
-      await this.pause(LOCK_RETRY_MS);
-    }
-    return false;
-  }
-
-  /** The lock's session died: stop reacting until it is held again. */
-  private lostLock(client: Client): void {
-    if (this.lockClient !== client) return;
-    this.lockClient = undefined;
-    this.logger.event('warn', 'reward reactor lost its lock: pausing');
-    void this.subscription?.stop();
-  }
-
-  private async releaseLock(): Promise<void> {
-    const client = this.lockClient;
-    this.lockClient = undefined;
-    await client?.end().catch(() => undefined);
   }
 
   // ---- waiting -------------------------------------------------------------------------------

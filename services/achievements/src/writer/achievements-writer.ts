@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import {
   ACHIEVEMENT_KEY_MESSAGE,
   DEFAULT_IDEMPOTENCY_RETENTION_MS,
-  EVENT_SCHEMA_VERSIONS,
   upcastEvent,
   isAchievementKey,
   refusal,
@@ -11,37 +9,39 @@ import {
   type AchievementEvent,
   type AchievementQuery,
   type CommandReply,
-  type EventMetadata,
   type RecordProgress,
+  type Refusal,
   type Reply,
   type RequestMeta,
   type Unlock,
 } from '@coffer/contracts';
 import {
-  commandTimes,
-  deadlineRefusal,
-  decisionTimeMs,
-  isPastDeadline,
+  decideCommand,
   MAX_QUEUED_COMMANDS,
-  pastDeadline,
-  queueFull,
+  recordsRefusal,
+  stampFor,
+  storableIds,
+  toAppend,
   unavailable,
-  type RememberedCommand,
+  withoutUnstorableIds,
+  WriterIntake,
 } from '@coffer/decider';
 import {
-  breaksContentRules,
-  ContentRefusedError,
+  asFolded,
+  poisonedBy,
   WrongExpectedRevisionError,
+  type ContentRefusedError,
   type EventStore,
   type NewEvent,
   type RecordedEvent,
 } from '@coffer/event-store';
 import { Lru, sleep, type JsonLogger } from '@coffer/platform';
-import { decide, isProgressCommand, validate, type DecideContext, type DecisionState } from '../domain/decide';
+import { isProgressCommand, validate, type DecideContext, type DecisionState } from '../domain/decide';
+import { achievementsDecider, type AchievementsDecider } from '../domain/decider';
 import { evolveAchievement, evolveProgress, type AppliedEvent } from '../domain/evolve';
-import { AchievementState, ProgressState, type ProgressSnapshot } from '../domain/state';
+import { achievementReply } from '../domain/replies';
+import { AchievementState, ProgressState } from '../domain/state';
 import { achievementStream, progressStream } from '../domain/streams';
-import { achievementReply, progressReply } from '../domain/views';
 import { MAX_ACHIEVEMENTS_PER_APP, type AchievementQuota } from './achievement-quota';
 import type { Claim, CommandClaims } from './command-claims';
 
@@ -75,17 +75,14 @@ interface Pending {
   context: DecideContext;
   meta: RequestMeta;
   resolve: (answer: Answer) => void;
+  /** Set when the store could not hold what the command decided: it is refused (and that recorded) instead. */
+  poisoned?: Refusal;
 }
 
-/** How one kind of stream is loaded, kept and answered from, for the shared decide loop. */
+/** How one kind of stream is loaded and kept, for the shared decide loop. */
 interface StreamKind<S extends AchievementState | ProgressState> {
-  /** The state to decide on (caught up with the store) and what decide() reads. */
+  /** The stream's state (caught up with the store), and the streams the decider reads (it among them). */
   load(): Promise<{ state: S; view: DecisionState }>;
-  evolve(state: S, event: AppliedEvent): void;
-  /** The reply of a command decided now (events or none), from the state after it. */
-  reply(state: S, view: DecisionState, item: Pending): unknown;
-  /** The reply of a command decided before (replay). */
-  replayed(decided: RememberedCommand, view: DecisionState, item: Pending): unknown;
   keep(state: S): void;
   forget(): void;
 }
@@ -121,6 +118,8 @@ export class AchievementsWriter {
   private queued = 0;
   /** Revision conflicts met (each one re-read and re-decided a batch): for tests and metrics. */
   conflicts = 0;
+  private readonly decider: AchievementsDecider;
+  private readonly intake: WriterIntake;
 
   constructor(
     private readonly store: EventStore,
@@ -131,6 +130,8 @@ export class AchievementsWriter {
   ) {
     this.definitions = new Lru(Math.max(1, Math.floor(options.cacheSize / 10)));
     this.progress = new Lru(options.cacheSize);
+    this.decider = achievementsDecider(options.idempotencyRetentionMs);
+    this.intake = new WriterIntake('achievements service', options.maxQueued, options.clock);
   }
 
   async command(body: AchievementCommandBody, meta: RequestMeta): Promise<Answer> {
@@ -138,7 +139,7 @@ export class AchievementsWriter {
     const invalid = validate(command);
     if (invalid) return invalid;
     if (!meta.app_id) return refusal('FORBIDDEN', 'achievements belong to an app: call with its API key');
-    const late = deadlineRefusal(meta.deadline_epoch_ms, this.options.clock().getTime());
+    const late = this.intake.refuseOnArrival(meta);
     if (late) return late;
     const requestHash = typeof body.request_hash === 'string' && body.request_hash !== '' ? body.request_hash : null;
     const context: DecideContext = {
@@ -155,7 +156,10 @@ export class AchievementsWriter {
       }
       const full = command.type === 'RegisterAchievement' ? await this.quotaRefusal(meta.app_id, command.key) : null;
       const answer = full ?? (await this.submit(command, context, meta));
-      if (requestHash && claim === 'new' && !answer.ok && answer.code !== 'UNAVAILABLE') {
+      // A refusal that is recorded keeps its key bound, as the ledger's does: the same request
+      // gets it again, another request with the key is a reuse. A 503 decided nothing: kept too,
+      // for the retry. Any other refusal (of the caller) lets the key go.
+      if (requestHash && claim === 'new' && !answer.ok && answer.code !== 'UNAVAILABLE' && !recordsRefusal(answer, requestHash)) {
         await this.claims.release(meta.command_id, requestHash);
       } else if (requestHash && claim === 'same' && answer.ok && !answer.result.replayed) {
         await this.claims.confirm(meta.command_id, requestHash);
@@ -205,7 +209,8 @@ export class AchievementsWriter {
   // ---- lanes: one queue per stream, decided in order ------------------------------------------
 
   private submit(command: AchievementCommand, context: DecideContext, meta: RequestMeta): Promise<Answer> {
-    if (this.queued >= this.options.maxQueued) return Promise.resolve(queueFull('achievements service', this.options.maxQueued));
+    const full = this.intake.refuseWhenFull(this.queued);
+    if (full) return Promise.resolve(full);
     this.queued++;
     const appId = context.app_id as string;
     const stream = isProgressCommand(command)
@@ -251,10 +256,11 @@ export class AchievementsWriter {
    * decision time (it answered 503: deciding them now would apply what their caller was told
    * failed). Asked after the stream is loaded, on every attempt: loading and retrying take time.
    */
-  private dropPastDeadline(batch: Pending[], decisionMs: number): void {
+  private dropPastDeadline(batch: Pending[], decisionTime: Date): void {
     let kept = 0;
     for (const item of batch) {
-      if (isPastDeadline(item.meta.deadline_epoch_ms, decisionMs)) item.resolve(pastDeadline());
+      const late = this.intake.refuseIfLate(item.meta, decisionTime);
+      if (late) item.resolve(late);
       else batch[kept++] = item;
     }
     batch.length = kept;
@@ -276,27 +282,16 @@ export class AchievementsWriter {
         const loaded = await kind.load();
         state = loaded.state;
         const expected = state.revision;
-        const now = new Date(decisionTimeMs(this.options.clock().getTime(), state.memory));
-        this.dropPastDeadline(batch, now.getTime());
+        const now = this.intake.decisionTime(state.memory);
+        this.dropPastDeadline(batch, now);
         for (const item of batch) {
           item.context.now = now;
-          const decision = decide(item.command, loaded.view, item.context);
-          if (decision.kind === 'refused') {
-            answers.push(() => decision.refusal);
-          } else if (decision.kind === 'replay') {
-            const { decided } = decision;
-            const reply = kind.replayed(decided, loaded.view, item);
-            answers.push((position) => ({ ok: true, result: { result: reply, position: decided.position || position, replayed: true } }));
-          } else {
-            for (const event of decision.events) {
-              const metadata = this.metadata(event, item);
-              kind.evolve(state, { ...event, metadata: metadata as AppliedEvent['metadata'] });
-              events.push({ id: randomUUID(), type: event.type, data: event.data, metadata });
-            }
-            const reply = kind.reply(state, loaded.view, item);
-            const wrote = decision.events.length > 0;
-            answers.push((position) => ({ ok: true, result: { result: reply, position: wrote ? position : '', replayed: false } }));
-          }
+          const stamp = stampFor<AppliedEvent>(item.meta, item.context, this.options.idempotencyRetentionMs);
+          const decided = item.poisoned
+            ? decideCommand(this.decider, item.command, loaded.view, item.context, stamp, { kind: 'refused', refusal: item.poisoned })
+            : decideCommand(this.decider, item.command, loaded.view, item.context, stamp);
+          events.push(...toAppend(decided.events));
+          answers.push(decided.answer);
         }
         if (batch.length === 0) return;
         if (events.length === 0) {
@@ -314,8 +309,9 @@ export class AchievementsWriter {
         // The state may hold events that are not durable: forget it, the next load re-reads it.
         kind.forget();
         // Only a batch whose own events break the value rules can be refused for its content: any other refusal is the store's fault.
-        if (error instanceof ContentRefusedError && breaksContentRules(stream, events)) {
-          await this.isolatePoison(stream, batch, kind, error);
+        const poisoned = poisonedBy(error, stream, events);
+        if (poisoned) {
+          await this.isolatePoison(stream, batch, kind, poisoned);
           return;
         }
         if (error instanceof WrongExpectedRevisionError && attempt < this.options.maxAttempts) {
@@ -341,8 +337,10 @@ export class AchievementsWriter {
    * store cannot hold (decide's value rules should make that impossible). Decided and appended
    * again one command at a time, the poisoned one is found by its own append and refused alone,
    * with a 4xx naming the rule, never the content; the others are appended and answered as
-   * usual. Nothing of it is recorded (unlike the ledger, which records CommandRefused): its claim
-   * is released like any refusal's, and a retry is decided again and refused the same way.
+   * usual. With an Idempotency-Key the refusal is recorded (AchievementCommandRefused carries
+   * code, message and reason only), like the ledger's: a retry gets it without trying the store
+   * again. Should the store refuse that record too, the refusal is answered unrecorded (a retry
+   * is decided again and refused the same way).
    */
   private async isolatePoison<S extends AchievementState | ProgressState>(
     stream: string,
@@ -360,14 +358,21 @@ export class AchievementsWriter {
       for (const item of batch) await this.decideBatch(stream, [item], kind);
       return;
     }
+    const [item] = batch;
     this.logger.event('warn', 'refused a command whose events the store cannot hold', {
       stream,
-      command_id: batch[0].meta.command_id,
+      command_id: item.meta.command_id,
       reason: refused.reason,
     });
-    batch[0].resolve(
-      refusal('VALIDATION_FAILED', 'the event store cannot hold what this command would record', { reason: refused.reason }),
-    );
+    const answer = refusal('VALIDATION_FAILED', 'the event store cannot hold what this command would record', { reason: refused.reason });
+    if (item.poisoned || !recordsRefusal(answer, item.context.request_hash) || !storableIds(item.meta.command_id, item.context.request_hash)) {
+      item.resolve(item.poisoned ?? answer);
+      return;
+    }
+    // Recorded with the request's clean ids only: the poison may be in them.
+    item.poisoned = answer;
+    item.meta = withoutUnstorableIds(item.meta);
+    await this.decideBatch(stream, batch, kind);
   }
 
   /** Commands of this batch that can be asked again remember where their events landed. */
@@ -376,19 +381,6 @@ export class AchievementsWriter {
       const decided = (context.request_hash ? state.memory.keyed : state.memory.unkeyed).get(context.command_id);
       if (decided && decided.position === '') decided.position = position;
     }
-  }
-
-  private metadata(event: AchievementEvent, item: Pending): EventMetadata {
-    return {
-      schema_version: EVENT_SCHEMA_VERSIONS[event.type],
-      correlation_id: item.meta.correlation_id,
-      causation_id: item.meta.command_id,
-      command_id: item.meta.command_id,
-      request_hash: item.context.request_hash,
-      app_id: item.meta.app_id,
-      key_id: item.meta.key_id,
-      ...commandTimes(item.context.now.getTime(), item.meta.deadline_epoch_ms, item.context.request_hash !== null, this.options.idempotencyRetentionMs),
-    };
   }
 
   // ---- the two kinds of stream ---------------------------------------------------------------
@@ -404,9 +396,6 @@ export class AchievementsWriter {
         await this.catchUp(stream, state, evolveAchievement);
         return { state, view: { achievement: state } };
       },
-      evolve: evolveAchievement,
-      reply: (state) => achievementReply(definitionOf(state)),
-      replayed: (decided) => achievementReply(decided.reply as NonNullable<AchievementState['definition']>),
       keep: (state) => this.keepDefinition(stream, state),
       forget: () => this.definitions.delete(stream),
     };
@@ -414,7 +403,6 @@ export class AchievementsWriter {
 
   /** A user's progress is only read by its own lane: it is decided in place, and forgotten on failure. */
   private progressKind(stream: string, appId: string, first: RecordProgress | Unlock): StreamKind<ProgressState> {
-    const userId = first.user_id;
     return {
       load: async () => {
         const achievement = await this.definition(appId, first.key);
@@ -423,9 +411,6 @@ export class AchievementsWriter {
         await this.catchUp(stream, state, evolveProgress);
         return { state, view: { achievement, progress: state } };
       },
-      evolve: evolveProgress,
-      reply: (state, view) => progressReply(definitionOf(view.achievement), userId, state.snapshot()),
-      replayed: (decided, view) => progressReply(definitionOf(view.achievement), userId, decided.reply as ProgressSnapshot),
       keep: (state) => this.progress.set(stream, state),
       forget: () => this.progress.delete(stream),
     };
@@ -466,17 +451,5 @@ export class AchievementsWriter {
 
 /** An event as the store holds it, upcast to the current catalog (upcast.ts), as the fold applies it. */
 function applied(stored: RecordedEvent): AppliedEvent {
-  const event = upcastEvent(stored);
-  return {
-    ...({ type: event.type, data: event.data } as AchievementEvent),
-    metadata: event.metadata as AppliedEvent['metadata'],
-    streamPosition: event.streamPosition,
-    globalPosition: event.globalPosition,
-  };
-}
-
-function definitionOf(state: AchievementState): NonNullable<AchievementState['definition']> {
-  // decide() refuses every command on a missing achievement before a reply is built.
-  if (!state.definition) throw new Error('achievements invariant violated: a reply without a definition');
-  return state.definition;
+  return asFolded<AchievementEvent, AppliedEvent['metadata']>(upcastEvent(stored));
 }

@@ -6,8 +6,10 @@
  * command id binds it to its request hash here, before it is decided; a later request with the
  * same id and another hash is refused (IDEMPOTENCY_KEY_REUSED) whatever stream it targets.
  *
- * A binding whose command was refused is released, as the ledger forgets refused commands: the
- * client may then fix the request and send it with the same key. A binding is kept for the
+ * A refused command keeps its binding, as in the ledger: its refusal is recorded on its stream
+ * (AchievementCommandRefused), so the same request gets it again and another request with the
+ * key is a reuse. Only a refusal that is not recorded (of the caller, see recordsRefusal)
+ * releases it, and a 503 keeps it for the retry. A binding is kept for the
  * idempotency window (COFFER_IDEMPOTENCY_RETENTION_HOURS) and then pruned, as the streams forget
  * the command then too: the key may be used again, for any request.
  */

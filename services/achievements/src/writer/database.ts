@@ -5,6 +5,7 @@
  * are the truth.
  */
 import type { Pool } from 'pg';
+import { createUnderLock } from '@coffer/event-store';
 
 export const ACHIEVEMENTS_SCHEMA = 'coffer_achievements';
 
@@ -28,16 +29,5 @@ export const ACHIEVEMENTS_DDL = [
 
 /** Creates the schema when missing; instances starting together take turns (advisory lock). */
 export async function ensureAchievementsSchema(pool: Pool): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${ACHIEVEMENTS_SCHEMA}:ddl`]);
-    for (const statement of ACHIEVEMENTS_DDL) await client.query(statement);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  await createUnderLock(pool, `${ACHIEVEMENTS_SCHEMA}:ddl`, ACHIEVEMENTS_DDL);
 }

@@ -1,7 +1,9 @@
 import { Body, Controller, Get, HttpCode, Inject, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import {
+  PATTERNS,
   type AchievementChanges,
+  type AchievementQueryBody,
   type AchievementReply,
   type ProgressReply,
   type RecordProgress,
@@ -21,12 +23,12 @@ import {
 } from '@coffer/contracts/http';
 import { AppAuthGuard } from '../auth/app-auth.guard';
 import { CurrentApp, type AppCaller } from '../auth/caller';
-import { Command, type CommandContext } from '../commands/ledger-commands';
+import { BackendClient } from '../backend/backend.client';
+import { Command, CommandSender, type CommandContext } from '../commands/command-sender';
 import { ApiError } from '../http/api-error';
 import { ApiErrors, ApiIdempotent, COMMAND_RESPONSE_HEADERS } from '../http/api-docs';
 import { currencyOrDefault, exactAmount, exactUserId } from '../http/normalize';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
-import { AchievementCommands } from './achievement-commands';
 import { ACHIEVEMENT_KEY_PARAM, AchievementKeyParam } from './achievement-key.param';
 import { AchievementReads } from './achievement-reads';
 import { achievementView, progressView } from './views';
@@ -43,7 +45,8 @@ import { achievementView, progressView } from './views';
 @Controller('achievements')
 export class AchievementsController {
   constructor(
-    @Inject(AchievementCommands) private readonly commands: AchievementCommands,
+    @Inject(CommandSender) private readonly commands: CommandSender,
+    @Inject(BackendClient) private readonly backend: BackendClient,
     @Inject(AchievementReads) private readonly reads: AchievementReads,
   ) {}
 
@@ -96,7 +99,7 @@ export class AchievementsController {
   @ApiOkResponse({ type: AchievementView })
   @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND')
   async get(@AchievementKeyParam() key: string, @CurrentApp() app: AppCaller): Promise<AchievementView> {
-    return achievementView(await this.commands.query<AchievementReply>({ type: 'GetAchievement', key }, app));
+    return achievementView(await this.achievement(key, app));
   }
 
   @Patch(':key')
@@ -187,7 +190,13 @@ export class AchievementsController {
     const stats = await this.reads.stats(app.app_id, key);
     if (stats) return stats;
     // Not in the read model (yet): the service says whether it exists; if so, nobody has progress yet.
-    await this.commands.query<AchievementReply>({ type: 'GetAchievement', key }, app);
+    await this.achievement(key, app);
     return { key, users_with_progress: 0, unlocked_count: 0, unlock_rate: 0 };
+  }
+
+  /** The achievement as its own stream holds it (exact: reflects every write). */
+  private achievement(key: string, app: AppCaller): Promise<AchievementReply> {
+    const body: AchievementQueryBody = { query: { type: 'GetAchievement', key } };
+    return this.backend.request<AchievementReply>(PATTERNS.achievementsCommands, body, app);
   }
 }

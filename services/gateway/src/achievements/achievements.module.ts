@@ -1,14 +1,13 @@
 /**
  * The Achievements API's pieces, for GatewayModule to list (its controllers and providers
- * arrays): the routes rely on the gateway's BackendClient, DB_POOL, ApiKeyRegistry and
+ * arrays): the routes rely on the gateway's BackendClient, CommandSender, DB_POOL, ApiKeyRegistry and
  * RateLimiter, which GatewayModule already provides.
  */
 import type { Provider, Type } from '@nestjs/common';
-import { AchievementCommands } from './achievement-commands';
 import { AchievementReads } from './achievement-reads';
 import { AchievementsController } from './achievements.controller';
 import { UserAchievementsController } from './user-achievements.controller';
 
 export const ACHIEVEMENT_CONTROLLERS: Type[] = [AchievementsController, UserAchievementsController];
 
-export const ACHIEVEMENT_PROVIDERS: Provider[] = [AchievementCommands, AchievementReads];
+export const ACHIEVEMENT_PROVIDERS: Provider[] = [AchievementReads];

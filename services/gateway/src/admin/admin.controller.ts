@@ -23,7 +23,7 @@ import { ApiKeyRegistry } from '../auth/api-key-registry';
 import { generateApiKey, generateKeyId, sha256Hex } from '../auth/api-keys';
 import { ADMIN_CALLER } from '../auth/caller';
 import { BackendClient } from '../backend/backend.client';
-import { Command, LedgerCommands, type CommandContext } from '../commands/ledger-commands';
+import { Command, CommandSender, type CommandContext } from '../commands/command-sender';
 import { ApiErrors, ApiIdempotent, COMMAND_RESPONSE_HEADERS } from '../http/api-docs';
 import { currencyOrDefault, descriptionOrNull, exactAmount, exactUserId } from '../http/normalize';
 import { OpaqueIdParam, opaqueIdParamDoc } from '../http/path-params';
@@ -43,7 +43,7 @@ function newKey(): { apiKey: string; keyId: string; keyHash: string } {
 @Controller('admin')
 export class AdminController {
   constructor(
-    @Inject(LedgerCommands) private readonly commands: LedgerCommands,
+    @Inject(CommandSender) private readonly commands: CommandSender,
     @Inject(BackendClient) private readonly backend: BackendClient,
     @Inject(ApiKeyRegistry) private readonly registry: ApiKeyRegistry,
   ) {}

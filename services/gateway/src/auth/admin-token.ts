@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Pool } from 'pg';
+import { createUnderLock } from '@coffer/event-store';
 import { CONFIG, LOGGER, retryWhileDatabaseAway, waitingForPostgres, type CofferConfig, type JsonLogger } from '@coffer/platform';
 import { DB_POOL } from '../tokens';
 
@@ -63,18 +64,10 @@ export class AdminToken implements OnModuleInit {
 
   /** Gateways start together: the advisory lock keeps concurrent CREATE … IF NOT EXISTS from racing. */
   private async ensureTable(): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query("SELECT pg_advisory_xact_lock(hashtext('coffer-gateway:settings'))");
-      await client.query('CREATE SCHEMA IF NOT EXISTS coffer_gateway');
-      await client.query('CREATE TABLE IF NOT EXISTS coffer_gateway.settings (name text PRIMARY KEY, value text NOT NULL)');
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    await createUnderLock(this.pool, 'coffer-gateway:settings', [
+      'CREATE SCHEMA IF NOT EXISTS coffer_gateway',
+      'CREATE TABLE IF NOT EXISTS coffer_gateway.settings (name text PRIMARY KEY, value text NOT NULL)',
+    ]);
   }
+
 }

@@ -17,7 +17,7 @@ import {
 import { AppAuthGuard } from '../auth/app-auth.guard';
 import { CurrentApp, type AppCaller } from '../auth/caller';
 import { BackendClient } from '../backend/backend.client';
-import { Command, LedgerCommands, type CommandContext } from '../commands/ledger-commands';
+import { Command, CommandSender, type CommandContext } from '../commands/command-sender';
 import { ApiErrors, ApiIdempotent, COMMAND_RESPONSE_HEADERS } from '../http/api-docs';
 import { descriptionOrNull } from '../http/normalize';
 import { PositiveIdParam, positiveIdParamDoc } from '../http/path-params';
@@ -39,7 +39,7 @@ const EVENT_ID = { ...positiveIdParamDoc('id'), description: 'the finance event'
 @Controller('finance/event')
 export class FinanceEventsController {
   constructor(
-    @Inject(LedgerCommands) private readonly commands: LedgerCommands,
+    @Inject(CommandSender) private readonly commands: CommandSender,
     @Inject(BackendClient) private readonly backend: BackendClient,
     @Inject(ReadModels) private readonly reads: ReadModels,
     @Inject(ReadConsistency) private readonly consistency: ReadConsistency,

@@ -24,7 +24,7 @@ import {
 import { AppAuthGuard } from '../auth/app-auth.guard';
 import { CurrentApp, type AppCaller } from '../auth/caller';
 import { BackendClient } from '../backend/backend.client';
-import { Command, LedgerCommands, type CommandContext } from '../commands/ledger-commands';
+import { Command, CommandSender, type CommandContext } from '../commands/command-sender';
 import { ApiError } from '../http/api-error';
 import { ApiErrors, ApiIdempotent, COMMAND_RESPONSE_HEADERS } from '../http/api-docs';
 import { currencyOrDefault, descriptionOrNull, exactAmount, exactUserId } from '../http/normalize';
@@ -52,7 +52,7 @@ function withZeroBalance(balance: BalanceReply): BalanceReply {
 @Controller('finance')
 export class FinanceController {
   constructor(
-    @Inject(LedgerCommands) private readonly commands: LedgerCommands,
+    @Inject(CommandSender) private readonly commands: CommandSender,
     @Inject(BackendClient) private readonly backend: BackendClient,
     @Inject(ReadModels) private readonly reads: ReadModels,
     @Inject(ReadConsistency) private readonly consistency: ReadConsistency,

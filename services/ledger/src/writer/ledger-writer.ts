@@ -8,32 +8,25 @@ import {
   type LedgerCommandBody,
   type LedgerEvent,
   type LedgerQuery,
+  type Refusal,
   type Reply,
   type RequestMeta,
 } from '@coffer/contracts';
+import { decideCommand, MAX_QUEUED_COMMANDS, stampFor, toAppend, unavailable, WriterIntake } from '@coffer/decider';
 import {
-  commandTimes,
-  deadlineRefusal,
-  decisionTimeMs,
-  isPastDeadline,
-  MAX_QUEUED_COMMANDS,
-  pastDeadline,
-  queueFull,
-  unavailable,
-} from '@coffer/decider';
-import {
-  breaksContentRules,
-  ContentRefusedError,
+  asFolded,
+  poisonedBy,
   WrongExpectedRevisionError,
   type EventStore,
   type NewEvent,
   type RecordedEvent,
 } from '@coffer/event-store';
 import { retryDelayMs, sleep, type JsonLogger } from '@coffer/platform';
-import { decide, dueEvents, recordedRefusal, type CommandSender, type SystemCommand } from '../domain/decide';
+import { dueEvents, type CommandSender, type SystemCommand } from '../domain/decide';
 import { evolve, type AppliedEvent } from '../domain/evolve';
 import { answer } from '../domain/queries';
-import { LedgerState, mergeReplies } from '../domain/state';
+import type { LedgerState } from '../domain/state';
+import { ledgerDecider, type LedgerDecider } from './ledger-decider';
 import { isolatePoison, type PoisonedWriter } from './poison-isolation';
 import type { SnapshotStore } from './snapshot-store';
 import { StandbyTail } from './standby-tail';
@@ -94,6 +87,8 @@ export class LedgerWriter implements PoisonedWriter {
   private mayDecide: () => boolean = () => true;
   /** Called when another writer took the stream: this one must stop leading. */
   onFenced: () => void = () => undefined;
+  private readonly decider: LedgerDecider;
+  private readonly intake: WriterIntake;
 
   constructor(
     private readonly store: EventStore,
@@ -101,6 +96,8 @@ export class LedgerWriter implements PoisonedWriter {
     private readonly logger: JsonLogger,
     private readonly options: LedgerWriterOptions,
   ) {
+    this.decider = ledgerDecider(this.retentionMs);
+    this.intake = new WriterIntake('ledger', options.maxQueued ?? MAX_QUEUED_COMMANDS, options.clock);
     this.state = this.emptyState();
     this.snapshots = new WriterSnapshots(snapshotStore, options.realm, options.snapshotEvery, logger);
     this.tail = new StandbyTail(store, this, LEDGER_EVENT_TYPES, logger);
@@ -111,7 +108,7 @@ export class LedgerWriter implements PoisonedWriter {
   }
 
   private emptyState(): LedgerState {
-    return new LedgerState(this.retentionMs);
+    return this.decider.initialState();
   }
 
   get stream(): string {
@@ -219,7 +216,7 @@ export class LedgerWriter implements PoisonedWriter {
 
   /** `sender`: whose signature the NATS door checked (never the ledger: it does not sign). */
   command(body: LedgerCommandBody, meta: RequestMeta, sender: Exclude<CommandSender, 'ledger'>): Promise<Reply<unknown>> {
-    const late = deadlineRefusal(meta.deadline_epoch_ms, this.options.clock().getTime());
+    const late = this.intake.refuseOnArrival(meta);
     if (late) return Promise.resolve(late);
     return this.submit({
       kind: 'command',
@@ -244,8 +241,8 @@ export class LedgerWriter implements PoisonedWriter {
 
   private submit(work: Work): Promise<Reply<unknown>> {
     if (!this.leading) return Promise.resolve(unavailable('this ledger is not the active writer'));
-    const maxQueued = this.options.maxQueued ?? MAX_QUEUED_COMMANDS;
-    if (this.queue.length >= maxQueued) return Promise.resolve(queueFull('ledger', maxQueued));
+    const full = this.intake.refuseWhenFull(this.queue.length);
+    if (full) return Promise.resolve(full);
     return new Promise((resolve) => {
       this.queue.push({ work, resolve });
       this.kick();
@@ -290,36 +287,24 @@ export class LedgerWriter implements PoisonedWriter {
     const expected = this.state.revision;
     const events: NewEvent[] = [];
     const answers: Array<(position: string) => Reply<unknown>> = [];
-    const now = new Date(decisionTimeMs(this.options.clock().getTime(), this.state.memory));
+    const now = this.intake.decisionTime(this.state.memory);
     for (const { work } of batch) {
       if (work.kind === 'query') {
         const reply = answer(this.state, work.query, this.lastPosition);
         answers.push((position) => patchPosition(reply, position));
         continue;
       }
-      if (isPastDeadline(work.meta.deadline_epoch_ms, now.getTime())) {
+      const late = this.intake.refuseIfLate(work.meta, now);
+      if (late) {
         // Its sender has answered 503 already: deciding it now would apply what its caller was told failed.
-        answers.push(pastDeadline);
+        answers.push(() => late);
         continue;
       }
       work.context.now = now;
-      const decision = decide(this.state, work.command, work.context);
-      if (decision.kind === 'refused') {
-        // Recorded for a command with an Idempotency-Key: then answered, like any event, once durable.
-        const recorded = recordedRefusal(decision.refusal, work.context);
-        if (recorded) this.apply(recorded, work, events);
-        answers.push(() => decision.refusal);
-      } else if (decision.kind === 'replay') {
-        // Read when answering: an original decided earlier in this same batch gets its position only after the append.
-        const { decided } = decision;
-        answers.push(() =>
-          decided.refusal ?? { ok: true, result: { result: decided.reply, position: decided.position, replayed: true } },
-        );
-      } else {
-        let reply: unknown;
-        for (const event of decision.events) reply = mergeReplies(reply, this.apply(event, work, events));
-        answers.push((position) => ({ ok: true, result: { result: reply, position, replayed: false } }));
-      }
+      // A refusal with an Idempotency-Key is recorded: then answered, like any event, once durable.
+      const decided = decideCommand(this.decider, work.command, this.state, work.context, this.stamp(work));
+      events.push(...toAppend(decided.events));
+      answers.push(decided.answer);
     }
     if (events.length > 0) {
       try {
@@ -328,8 +313,9 @@ export class LedgerWriter implements PoisonedWriter {
         this.rememberPositions(batch);
       } catch (error) {
         // Only a batch whose own events break the value rules can be refused for its content: any other refusal is the store's fault.
-        if (error instanceof ContentRefusedError && breaksContentRules(this.stream, events)) {
-          await isolatePoison(this, this.logger, batch, expected, error);
+        const poisoned = poisonedBy(error, this.stream, events);
+        if (poisoned) {
+          await isolatePoison(this, this.logger, batch, expected, poisoned);
         } else {
           await this.failStop(batch, error);
         }
@@ -340,11 +326,9 @@ export class LedgerWriter implements PoisonedWriter {
     this.snapshots.maybeTake(this.state);
   }
 
-  /** Evolves the state by a decided event and queues it for this batch's append; returns its reply. */
-  private apply(event: LedgerEvent, work: CommandWork, events: NewEvent[]): unknown {
-    const metadata = this.metadata(event, work);
-    events.push({ id: randomUUID(), type: event.type, data: event.data, metadata });
-    return evolve(this.state, { ...event, metadata });
+  /** The decision time, deadline and memory's end go with the events, so a rebuild or a standby remembers what this writer remembers. */
+  private stamp({ meta, context }: CommandWork): (event: AppliedEvent) => AppliedEvent {
+    return stampFor<AppliedEvent>(meta, context, this.retentionMs);
   }
 
   /** Remembered commands of this batch remember where they landed, for their replays. */
@@ -358,12 +342,14 @@ export class LedgerWriter implements PoisonedWriter {
   }
 
   /** For poison isolation: the refusal's record of one command, appended alone. */
-  async appendRecord(item: Queued, record: LedgerEvent, meta: RequestMeta): Promise<void> {
-    const work = item.work as CommandWork;
+  async appendRecord(item: Queued, refused: Refusal, meta: RequestMeta): Promise<void> {
+    const work = { ...(item.work as CommandWork), meta };
     const events: NewEvent[] = [];
     const expected = this.state.revision;
-    work.context.now = new Date(decisionTimeMs(this.options.clock().getTime(), this.state.memory));
-    this.apply(record, { ...work, meta }, events);
+    work.context.now = this.intake.decisionTime(this.state.memory);
+    const decision = { kind: 'refused' as const, refusal: refused };
+    const decided = decideCommand(this.decider, work.command, this.state, work.context, this.stamp(work), decision);
+    events.push(...toAppend(decided.events));
     const appended = await this.store.append(this.stream, events, expected < 0n ? 'no_stream' : expected);
     this.lastPosition = appended.lastGlobalPosition.toString();
     this.rememberPositions([item]);
@@ -463,7 +449,7 @@ export class LedgerWriter implements PoisonedWriter {
   /** Expires open events past their deadline, through the queue like any command. */
   private sweep(): void {
     if (!this.leading) return;
-    const now = new Date(decisionTimeMs(this.options.clock().getTime(), this.state.memory));
+    const now = this.intake.decisionTime(this.state.memory);
     for (const eventId of dueEvents(this.state, now)) {
       if (this.expiring.has(eventId)) continue;
       this.expiring.add(eventId);
@@ -471,20 +457,6 @@ export class LedgerWriter implements PoisonedWriter {
         this.expiring.delete(eventId),
       );
     }
-  }
-
-  /** The decision time, deadline and memory's end go with the events, so a rebuild or a standby remembers what this writer remembers. */
-  private metadata(event: LedgerEvent, { meta, context }: CommandWork) {
-    return {
-      schema_version: EVENT_SCHEMA_VERSIONS[event.type],
-      correlation_id: meta.correlation_id,
-      causation_id: meta.command_id,
-      command_id: meta.command_id,
-      request_hash: context.request_hash,
-      app_id: meta.app_id,
-      key_id: meta.key_id,
-      ...commandTimes(context.now.getTime(), meta.deadline_epoch_ms, context.request_hash !== null, this.retentionMs),
-    };
   }
 
   /** A command the ledger gives itself: no app, no idempotency key, its own correlation id. */
@@ -510,13 +482,7 @@ export class LedgerWriter implements PoisonedWriter {
 
 /** Applies an event as the store holds it (replay and standby alike), upcast to the current catalog. */
 function evolveRecorded(state: LedgerState, stored: RecordedEvent): void {
-  const event = upcastEvent(stored);
-  evolve(state, {
-    ...({ type: event.type, data: event.data } as LedgerEvent),
-    metadata: event.metadata as AppliedEvent['metadata'],
-    streamPosition: event.streamPosition,
-    globalPosition: event.globalPosition,
-  });
+  evolve(state, asFolded<LedgerEvent, AppliedEvent['metadata']>(upcastEvent(stored)));
 }
 
 /** A query answered inside a batch reports the position after that batch. */

@@ -2,15 +2,13 @@ import { Controller, Inject } from '@nestjs/common';
 import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
 import {
   isId,
-  isRequestMeta,
   PATTERNS,
-  refusal,
   type LedgerCommandBody,
   type LedgerQuery,
   type Reply,
   type Request,
 } from '@coffer/contracts';
-import { runWithCorrelation, senderOf } from '@coffer/platform';
+import { senderOf, takeRequest } from '@coffer/platform';
 import { LedgerWriter } from './ledger-writer';
 
 /** NATS adapter of the writer: commands and queries in, replies out. Nothing is decided here. */
@@ -20,24 +18,19 @@ export class LedgerController {
 
   @MessagePattern(PATTERNS.ledgerCommands)
   command(@Payload() request: Request<LedgerCommandBody>, @Ctx() context: NatsContext): Promise<Reply<unknown>> {
-    if (!isRequest(request) || !isCommandBody(request.body)) {
-      return Promise.resolve(refusal('VALIDATION_FAILED', 'malformed ledger command'));
-    }
     const sender = senderOf(context);
-    return runWithCorrelation(request.meta.correlation_id, () => this.writer.command(request.body, request.meta, sender));
+    return takeRequest(request, isCommandBody, 'malformed ledger command', ({ body, meta }) => this.writer.command(body, meta, sender));
   }
 
   @MessagePattern(PATTERNS.ledgerQueries)
   query(@Payload() request: Request<LedgerQuery>): Promise<Reply<unknown>> {
-    if (!isRequest(request) || !request.body?.type) {
-      return Promise.resolve(refusal('VALIDATION_FAILED', 'malformed ledger query'));
-    }
-    return runWithCorrelation(request.meta.correlation_id, () => this.writer.query(request.body));
+    return takeRequest(request, isQuery, 'malformed ledger query', ({ body }) => this.writer.query(body));
   }
 }
 
-function isRequest(value: unknown): value is Request<unknown> {
-  return typeof value === 'object' && value !== null && isRequestMeta((value as Request<unknown>).meta);
+/** A query's type is the writer's to check (it answers an unknown one with a 400). */
+function isQuery(body: unknown): body is LedgerQuery {
+  return typeof body === 'object' && body !== null && Boolean((body as Partial<LedgerQuery>).type);
 }
 
 /**

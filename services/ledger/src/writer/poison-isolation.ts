@@ -4,12 +4,11 @@
  * command's failure if they ever miss something). Rare, so simple: a rebuild per poisoned
  * command, and the common path pays nothing.
  */
-import { isId, isText, MAX_REQUEST_ID_LENGTH, refusal, type LedgerEvent, type RequestMeta } from '@coffer/contracts';
-import { unavailable } from '@coffer/decider';
+import { refusal, type Refusal, type RequestMeta } from '@coffer/contracts';
+import { recordsRefusal, storableIds, unavailable, withoutUnstorableIds } from '@coffer/decider';
 import { WrongExpectedRevisionError, type ContentRefusedError } from '@coffer/event-store';
 import type { JsonLogger } from '@coffer/platform';
-import { recordedRefusal } from '../domain/decide';
-import type { CommandWork, Queued } from './writer-work';
+import type { Queued } from './writer-work';
 
 /** What isolating a poisoned command needs of the writer. */
 export interface PoisonedWriter {
@@ -23,8 +22,8 @@ export interface PoisonedWriter {
   decideBatch(batch: Queued[]): Promise<void>;
   /** Answers the batch 503 and rebuilds (or steps down when fenced). */
   failStop(batch: Queued[], error: unknown): Promise<void>;
-  /** Evolves the state by a refusal's record and appends it alone; rejects as the append does. */
-  appendRecord(item: Queued, record: LedgerEvent, meta: RequestMeta): Promise<void>;
+  /** Records the refusal of one command (folded into the state) and appends it alone; rejects as the append does. */
+  appendRecord(item: Queued, refused: Refusal, meta: RequestMeta): Promise<void>;
 }
 
 /**
@@ -82,14 +81,13 @@ async function refusePoisoned(writer: PoisonedWriter, logger: JsonLogger, item: 
   const answer = refusal('VALIDATION_FAILED', 'the event store cannot hold what this command would record', {
     reason: refused.reason,
   });
-  const record = storableIds(work) ? recordedRefusal(answer, work.context) : null;
-  if (record) {
+  if (recordsRefusal(answer, work.context.request_hash) && storableIds(work.meta.command_id, work.context.request_hash)) {
     if (!writer.mayAppend()) {
       item.resolve(unavailable('the ledger is changing writers'));
       return;
     }
     try {
-      await writer.appendRecord(item, record, withoutUnstorableIds(work.meta));
+      await writer.appendRecord(item, answer, withoutUnstorableIds(work.meta));
     } catch (error) {
       await writer.failStop([item], error);
       return;
@@ -100,20 +98,4 @@ async function refusePoisoned(writer: PoisonedWriter, logger: JsonLogger, item: 
     reason: refused.reason,
   });
   item.resolve(answer);
-}
-
-/** Whether the ids a refusal is remembered by (command id, request hash) can be stored at all. */
-function storableIds(work: CommandWork): boolean {
-  return isText(work.meta.command_id, MAX_REQUEST_ID_LENGTH) && (work.context.request_hash === null || isId(work.context.request_hash));
-}
-
-/**
- * The request's meta with every id that breaks the value rules dropped: the controller refuses
- * such requests, but the refusal of a poisoned command must never carry the poison into its
- * event, whoever called.
- */
-function withoutUnstorableIds(meta: RequestMeta): RequestMeta {
-  const id = (value: string | null) => (value !== null && isId(value) ? value : null);
-  const correlation = isText(meta.correlation_id, MAX_REQUEST_ID_LENGTH) ? meta.correlation_id : meta.command_id;
-  return { ...meta, correlation_id: correlation, app_id: id(meta.app_id), key_id: id(meta.key_id) };
 }

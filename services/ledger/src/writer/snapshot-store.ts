@@ -1,5 +1,7 @@
 import { types, type Pool, type QueryConfig } from 'pg';
 import { createPool, DEFAULT_POOL_BOUNDS, type PoolBounds } from '@coffer/platform';
+import { createUnderLock } from '@coffer/event-store';
+import { LEDGER_DDL_LOCK } from './ledger-schema';
 
 /** A snapshot as stored: its revision and its lines of JSON (see domain/snapshot.ts), possibly of another ledger version. */
 export interface StoredSnapshot {
@@ -22,13 +24,11 @@ export class SnapshotStore {
 
   private ensureTable(): Promise<void> {
     this.ready ??= (async () => {
-      await this.pool.query('CREATE SCHEMA IF NOT EXISTS coffer_ledger').catch(ignoreRace);
-      await this.pool
-        .query(
-          `CREATE TABLE IF NOT EXISTS coffer_ledger.snapshots (
+      await createUnderLock(this.pool, LEDGER_DDL_LOCK, [
+        'CREATE SCHEMA IF NOT EXISTS coffer_ledger',
+        `CREATE TABLE IF NOT EXISTS coffer_ledger.snapshots (
              realm text PRIMARY KEY, revision bigint NOT NULL, taken_at timestamptz NOT NULL, state text NOT NULL)`,
-        )
-        .catch(ignoreRace);
+      ]);
     })().catch((error: unknown) => {
       // Tried again by the next caller: a database that was away at the first try comes back.
       this.ready = undefined;
@@ -74,10 +74,6 @@ export class SnapshotStore {
   }
 }
 
-/** Two ledgers starting together may both run the DDL: the loser's "already exists" is fine. */
-function ignoreRace(error: { code?: string }): void {
-  if (error.code !== '23505' && error.code !== '42P06' && error.code !== '42P07') throw error;
-}
 
 const BYTEA_OID = 17;
 /** Type parsers that leave a binary bytea as the Buffer it arrives in (pg's own would make it a string). */

@@ -1,5 +1,7 @@
 import { Pool } from 'pg';
 import { guardPool, sleep } from '@coffer/platform';
+import { createUnderLock } from '@coffer/event-store';
+import { LEDGER_DDL_LOCK } from './ledger-schema';
 
 export interface LeaseTiming {
   /** How long one renewal holds the lease, counted by the database's clock. */
@@ -171,13 +173,11 @@ export class WriterLease {
 
   private ensureTable(): Promise<void> {
     this.ready ??= (async () => {
-      await this.pool.query('CREATE SCHEMA IF NOT EXISTS coffer_ledger').catch(ignoreRace);
-      await this.pool
-        .query(
-          `CREATE TABLE IF NOT EXISTS ${TABLE} (
+      await createUnderLock(this.pool, LEDGER_DDL_LOCK, [
+        'CREATE SCHEMA IF NOT EXISTS coffer_ledger',
+        `CREATE TABLE IF NOT EXISTS ${TABLE} (
              realm text PRIMARY KEY, holder text NOT NULL, term bigint NOT NULL, expires_at timestamptz NOT NULL)`,
-        )
-        .catch(ignoreRace);
+      ]);
     })().catch((error: unknown) => {
       this.ready = undefined;
       throw error;
@@ -186,7 +186,3 @@ export class WriterLease {
   }
 }
 
-/** Two ledgers starting together may both run the DDL: the loser's "already exists" is fine. */
-function ignoreRace(error: { code?: string }): void {
-  if (error.code !== '23505' && error.code !== '42P06' && error.code !== '42P07') throw error;
-}

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { PATTERNS } from '@coffer/contracts';
-import { LOGGER, type JsonLogger, type ScopedNatsServer } from '@coffer/platform';
+import { LeadershipLoop, LOGGER, type JsonLogger, type LeaderRole, type ScopedNatsServer } from '@coffer/platform';
 import { LedgerWriter } from './ledger-writer';
 import { WriterAnnouncer } from './writer-announcer';
 import type { WriterLease } from './writer-lease';
@@ -11,12 +11,12 @@ export const WRITER_LEASE = Symbol('WriterLease');
 /**
  * Standby until it holds the realm's writer lease, following the stream meanwhile; then active:
  * catches up, fences older writers, and only then joins the command subjects (the shared ones
- * and its own) and announces itself. Losing the lease or being fenced sends it back to standby.
+ * and its own) and announces itself. Losing the lease or being fenced sends it back to standby
+ * (the loop: LeadershipLoop).
  */
 @Injectable()
-export class WriterRole implements OnApplicationBootstrap, OnApplicationShutdown {
-  private stopped = false;
-  private loop: Promise<void> | undefined;
+export class WriterRole implements OnApplicationBootstrap, OnApplicationShutdown, LeaderRole {
+  private readonly loop: LeadershipLoop;
   private readonly announcer: WriterAnnouncer;
   role: 'standby' | 'active' = 'standby';
 
@@ -29,49 +29,39 @@ export class WriterRole implements OnApplicationBootstrap, OnApplicationShutdown
   ) {
     transport.gate(PATTERNS.ledgerCommands, PATTERNS.ledgerQueries);
     this.announcer = new WriterAnnouncer(transport, instanceId, () => this.lease.valid());
+    this.loop = new LeadershipLoop(lease, this, logger, 'writer role');
   }
 
   onApplicationBootstrap(): void {
-    this.loop = this.run();
+    this.loop.start();
   }
 
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      this.writer.follow();
-      this.logger.event('info', 'standby: following the stream, waiting for the writer lease');
-      try {
-        await this.lease.acquire();
-      } catch {
-        return; // stopped while waiting
-      }
-      // Renewing starts at once: a writer that must rebuild first (a cold start) keeps its lease meanwhile.
-      const held = this.lease.held();
-      try {
-        const fenced = new Promise<void>((resolve) => (this.writer.onFenced = resolve));
-        await this.writer.lead(() => this.lease.valid());
-        this.transport.openGate(this.instanceId);
-        this.role = 'active';
-        this.announcer.start(this.writer.term);
-        await Promise.race([held, fenced]);
-        if (!this.stopped) this.logger.event('warn', 'lost the writer role');
-      } catch (error) {
-        this.logger.event('error', 'could not take the writer role', { error: (error as Error).message });
-      }
-      this.role = 'standby';
-      this.announcer.stop();
-      this.transport.closeGate();
-      await this.writer.stepDown();
-      await this.lease.release();
-    }
+  standby(): void {
+    this.writer.follow();
+    this.logger.event('info', 'standby: following the stream, waiting for the writer lease');
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
+  async lead(): Promise<{ ended: Promise<void> }> {
+    const fenced = new Promise<void>((resolve) => (this.writer.onFenced = resolve));
+    await this.writer.lead(() => this.lease.valid());
+    this.transport.openGate(this.instanceId);
+    this.role = 'active';
+    this.announcer.start(this.writer.term);
+    return { ended: fenced };
+  }
+
+  async stepDown(): Promise<void> {
+    this.role = 'standby';
     this.announcer.stop();
     this.transport.closeGate();
     await this.writer.stepDown();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const stopping = this.loop.stop();
+    await this.stepDown();
     // Released at once: the standby takes over at its next try instead of waiting out the lease.
     await this.lease.stop();
-    await this.loop;
+    await stopping;
   }
 }

@@ -1,6 +1,15 @@
 import { createParamDecorator, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { PATTERNS, type CommandReply, type LedgerCommand, type LedgerCommandBody } from '@coffer/contracts';
+import {
+  PATTERNS,
+  type AchievementCommand,
+  type AchievementCommandBody,
+  type AchievementCommandType,
+  type CommandReply,
+  type LedgerCommand,
+  type LedgerCommandBody,
+  type LedgerCommandType,
+} from '@coffer/contracts';
 import { BackendClient, type Caller } from '../backend/backend.client';
 import { callerOf } from '../auth/caller';
 import { ReadConsistency } from '../reads/consistency';
@@ -29,9 +38,32 @@ export const Command = createParamDecorator((_data: unknown, context: ExecutionC
   };
 });
 
-/** Sends commands to the realm's ledger writer and reports their idempotency and position headers. */
+/** The subject each command goes to: the backend whose writer decides it. Exhaustive, so a new command cannot go unrouted. */
+const COMMAND_SUBJECTS: { [Type in LedgerCommandType | AchievementCommandType]: string } = {
+  RegisterApp: PATTERNS.ledgerCommands,
+  IssueApiKey: PATTERNS.ledgerCommands,
+  RevokeApiKey: PATTERNS.ledgerCommands,
+  Grant: PATTERNS.ledgerCommands,
+  OpenEvent: PATTERNS.ledgerCommands,
+  PingEvent: PATTERNS.ledgerCommands,
+  CloseEvent: PATTERNS.ledgerCommands,
+  PostTransaction: PATTERNS.ledgerCommands,
+  Transfer: PATTERNS.ledgerCommands,
+  PayReward: PATTERNS.ledgerCommands, // the achievements service's; the ledger refuses it from the gateway
+  RegisterAchievement: PATTERNS.achievementsCommands,
+  UpdateAchievement: PATTERNS.achievementsCommands,
+  RecordProgress: PATTERNS.achievementsCommands,
+  Unlock: PATTERNS.achievementsCommands,
+};
+
+/**
+ * Sends every command the gateway takes, to whichever backend decides it (the ledger writer or
+ * the achievements service), the same way: one command id per Idempotency-Key, the request's
+ * hash, the idempotency and position headers of the answer, and the caller's position for its
+ * next reads (read-your-writes).
+ */
 @Injectable()
-export class LedgerCommands {
+export class CommandSender {
   constructor(
     @Inject(BackendClient) private readonly backend: BackendClient,
     @Inject(ReadConsistency) private readonly consistency: ReadConsistency,
@@ -39,15 +71,20 @@ export class LedgerCommands {
 
   /**
    * `path` and `body` are what the client asked for (the path with its actual ids, the body as
-   * validated and normalised): their hash is how the ledger recognises a reused key.
+   * validated and normalised): their hash is how the backend recognises a reused key.
    */
-  async send<Result>(context: CommandContext, path: string, body: unknown, command: LedgerCommand): Promise<CommandReply<Result>> {
+  async send<Result>(
+    context: CommandContext,
+    path: string,
+    body: unknown,
+    command: LedgerCommand | AchievementCommand,
+  ): Promise<CommandReply<Result>> {
     // Without a key the command can never be asked again (its id is random), so it carries no
-    // hash: the ledger remembers only commands that have one, for their retries.
+    // hash: a backend remembers only commands that have one, for their retries.
     const hash = context.idempotencyKey === undefined ? null : requestHash(context.method, path, body);
-    const envelope: LedgerCommandBody = { command, request_hash: hash };
+    const envelope = { command, request_hash: hash } as LedgerCommandBody | AchievementCommandBody;
     const commandId = commandIdFor(context.caller.app_id, context.idempotencyKey);
-    const reply = await this.backend.request<CommandReply<Result>>(PATTERNS.ledgerCommands, envelope, context.caller, commandId);
+    const reply = await this.backend.request<CommandReply<Result>>(COMMAND_SUBJECTS[command.type], envelope, context.caller, commandId);
     if (reply.replayed) void context.reply.header(REPLAYED_HEADER, 'true');
     if (reply.position) void context.reply.header(POSITION_HEADER, reply.position);
     this.consistency.wrote(context.caller.app_id, reply.position);

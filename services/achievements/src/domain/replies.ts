@@ -1,0 +1,64 @@
+/**
+ * What the service's commands answer, built from the command and the state its events left: the
+ * same shape whether decided now (reply) or asked again (replay, from the state the command's
+ * memory kept). Evolve builds none of it.
+ */
+import type { AchievementCommand, AchievementReply, ProgressReply } from '@coffer/contracts';
+import { assertInvariant, type RememberedCommand } from '@coffer/decider';
+import { isProgressCommand, type DecisionState } from './decide';
+import type { AchievementDefinition, ProgressSnapshot } from './state';
+
+/** A definition command answers the achievement; a progress command the user's progress on it. */
+export type AchievementsAnswer = AchievementReply | ProgressReply;
+
+/** What a command's memory keeps: the definition (definition commands) or the user's progress (progress commands); null for a refusal. */
+export type RememberedState = AchievementDefinition | ProgressSnapshot | null;
+
+/** The answer to a command decided now: `stateAfter` includes its events. */
+export function reply(command: AchievementCommand, _events: readonly unknown[], stateAfter: DecisionState): AchievementsAnswer {
+  const definition = definitionOf(stateAfter);
+  if (!isProgressCommand(command)) return achievementReply(definition);
+  // decide() refuses a progress command without its user's progress state before any reply.
+  const progress = stateAfter.progress?.snapshot() ?? { progress: 0, unlocked_at: null };
+  return progressReply(definition, command.user_id, progress);
+}
+
+/** The first answer again, from the state the command left (its memory's record). */
+export function replay(command: AchievementCommand, remembered: RememberedCommand<RememberedState>, state: DecisionState): AchievementsAnswer {
+  const after = remembered.reply;
+  if (!isProgressCommand(command)) return achievementReply(after as AchievementDefinition);
+  return progressReply(definitionOf(state), command.user_id, after as ProgressSnapshot);
+}
+
+export function achievementReply(definition: AchievementDefinition): AchievementReply {
+  return {
+    app_id: definition.app_id,
+    key: definition.key,
+    name: definition.name,
+    description: definition.description,
+    icon_url: definition.icon_url,
+    goal: definition.goal,
+    hidden: definition.hidden,
+    reward: definition.reward ? { ...definition.reward } : null,
+    created_at: definition.created_at,
+    updated_at: definition.updated_at,
+  };
+}
+
+export function progressReply(definition: AchievementDefinition, userId: string, snapshot: ProgressSnapshot): ProgressReply {
+  return {
+    key: definition.key,
+    user_id: userId,
+    progress: snapshot.progress,
+    goal: definition.goal,
+    unlocked: snapshot.unlocked_at !== null,
+    unlocked_at: snapshot.unlocked_at,
+  };
+}
+
+function definitionOf(state: DecisionState): AchievementDefinition {
+  const { definition } = state.achievement;
+  // decide() refuses every command on a missing achievement before a reply is built.
+  assertInvariant('achievements', definition !== null, 'a reply without a definition');
+  return definition;
+}
