@@ -1,4 +1,14 @@
-// The REST API's DTO classes are not exported here: import them from '@coffer/contracts/http'.
+// Cut by concept: each concept folder holds its commands, replies, events (with their feed
+// schemas) and HTTP classes; the shared pieces (values, envelope, errors, subjects, the event
+// catalog and the writers' command unions) sit beside them. The REST API's DTO classes are not
+// exported here: import them from '@coffer/contracts/http' (class-validator stays out of the
+// backends).
+export * from './app';
+export * from './finance-event';
+export * from './finance-transaction';
+export * from './balance';
+export * from './achievement';
+export * from './writer';
 export * from './commands';
 export * from './envelope';
 export * from './errors';

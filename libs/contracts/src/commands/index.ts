@@ -1,2 +1,2 @@
 export * from './ledger';
-export * from './achievements';
+export * from './reply';

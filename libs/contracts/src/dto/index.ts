@@ -1,7 +1,13 @@
-export * from './admin.dto';
+// '@coffer/contracts/http': the REST API's request and response classes, each concept's from its
+// dto.ts, and the field decorators they share. Only the gateway loads this entry (class-validator,
+// @nestjs/swagger); '@coffer/contracts' never imports it.
 export * from './fields';
-export * from './finance.dto';
-export * from './responses';
 export * from './validators';
-export * from './achievements.dto';
+export * from './read-query';
 export * from './paging.dto';
+export * from './responses';
+export * from '../app/dto';
+export * from '../finance-event/dto';
+export * from '../finance-transaction/dto';
+export * from '../balance/dto';
+export * from '../achievement/dto';

@@ -6,14 +6,8 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import {
-  ACHIEVEMENT_CURSOR_PATTERN,
-  APP_CURSOR_PATTERN,
-  CURSOR_MESSAGE,
-  cursorSchema,
-  USER_ACHIEVEMENT_CURSOR_PATTERN,
-} from '../values/cursor';
-import { DecimalInteger } from './finance.dto';
+import { CURSOR_MESSAGE, cursorSchema } from '../values/cursor';
+import { DecimalInteger } from './read-query';
 
 /** The most items one page of a list holds. */
 export const MAX_LIST_LIMIT = 100;
@@ -25,7 +19,7 @@ export const MAX_LIST_LIMIT = 100;
 export const MAX_OFFSET_PAGING_ROWS = 10_000;
 
 /** `limit`: 1 to MAX_LIST_LIMIT; a list without one answers a full page. */
-function LimitField(): PropertyDecorator {
+export function LimitField(): PropertyDecorator {
   return applyDecorators(
     ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_LIST_LIMIT, default: MAX_LIST_LIMIT }),
     IsOptional(),
@@ -37,33 +31,6 @@ function LimitField(): PropertyDecorator {
 }
 
 /** `cursor`: the next_cursor of the previous page of this list (values/cursor.ts). */
-function CursorField(pattern: RegExp): PropertyDecorator {
+export function CursorField(pattern: RegExp): PropertyDecorator {
   return applyDecorators(ApiPropertyOptional(cursorSchema(pattern)), IsOptional(), Matches(pattern, { message: CURSOR_MESSAGE }));
-}
-
-/** GET /achievements: the app's achievements by key. */
-export class AchievementListQueryDto {
-  @LimitField()
-  limit?: number;
-
-  @CursorField(ACHIEVEMENT_CURSOR_PATTERN)
-  cursor?: string;
-}
-
-/** GET /users/:user_id/achievements: every app's achievements, by app and key. */
-export class UserAchievementListQueryDto {
-  @LimitField()
-  limit?: number;
-
-  @CursorField(USER_ACHIEVEMENT_CURSOR_PATTERN)
-  cursor?: string;
-}
-
-/** GET /admin/apps: the apps in the order they were registered. */
-export class AppListQueryDto {
-  @LimitField()
-  limit?: number;
-
-  @CursorField(APP_CURSOR_PATTERN)
-  cursor?: string;
 }

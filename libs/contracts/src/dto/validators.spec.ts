@@ -1,7 +1,8 @@
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
-import { CreateAppDto, GrantDto } from './admin.dto';
-import { OpenEventDto, PostTransactionDto, TransactionsQueryDto, TransferDto } from './finance.dto';
+import { CreateAppDto } from '../app/dto';
+import { OpenEventDto } from '../finance-event/dto';
+import { GrantDto, PostTransactionDto, TransactionsQueryDto, TransferDto } from '../finance-transaction/dto';
 import { IsAmount, IsPositiveId, IsUserId } from './validators';
 
 class Probe {

@@ -44,7 +44,7 @@ export function IsAmount(options?: ValidationOptions): PropertyDecorator {
   );
 }
 
-/** An event or transaction id (values/positive-id.ts). */
+/** A finance event's or transaction's id (values/positive-id.ts). */
 export function IsPositiveId(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {

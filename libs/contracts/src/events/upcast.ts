@@ -1,5 +1,5 @@
 /**
- * Reading stored events as the current catalog says (events/ledger.ts, EVENT_SCHEMA_VERSIONS):
+ * Reading stored events as the current catalog says (each concept's events.ts, EVENT_SCHEMA_VERSIONS):
  * every reader of the store (the ledger's fold, the projector, the analytics feed, the gateway's
  * key registry, the reward reactor) passes each event through upcast() before it looks at its
  * type or data, so a store written by any earlier version reads like a new one.

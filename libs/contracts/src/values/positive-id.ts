@@ -5,7 +5,7 @@
  */
 export type PositiveId = number;
 
-/** Largest id a JSON number holds exactly: event and transaction ids stay below it. */
+/** Largest id a JSON number holds exactly: finance event and transaction ids stay below it. */
 export const MAX_ID = Number.MAX_SAFE_INTEGER;
 
 /** An id written in a path, a query string or a cursor: at most 16 digits, no leading zero. */

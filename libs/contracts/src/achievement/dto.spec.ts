@@ -1,7 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
-import { isIconUrl } from '../commands/achievements';
-import { RecordProgressDto, RegisterAchievementDto, UnlockAchievementDto, UpdateAchievementDto } from './achievements.dto';
+import { isIconUrl } from './commands';
+import { RecordProgressDto, RegisterAchievementDto, UnlockAchievementDto, UpdateAchievementDto } from './dto';
 
 /** What the gateway's pipe does: plain JSON to the class, whitelist, refuse unknown fields. Returns the failing fields. */
 async function failedFields(dto: new () => object, body: unknown): Promise<string[]> {

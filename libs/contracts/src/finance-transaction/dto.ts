@@ -1,17 +1,15 @@
+/** The finance transaction's request bodies, list query and views (API.md, "Finance"). */
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { AmountField, CurrencyField, DescriptionField, TimeField, UserIdField } from '../dto/fields';
+import { DecimalInteger, ReadQueryDto } from '../dto/read-query';
+import { EXACT, TIME } from '../dto/view-schemas';
+import { IsPositiveId, IsUserId } from '../dto/validators';
 import { CURSOR_MESSAGE, cursorSchema, TRANSACTION_CURSOR_PATTERN } from '../values/cursor';
 import { POSITIVE_ID_SCHEMA } from '../values/positive-id';
 import { USER_ID_PATH_SCHEMA } from '../values/user-id';
-import { AmountField, CurrencyField, DescriptionField, TimeField, UserIdField } from './fields';
-import { IsPositiveId, IsUserId } from './validators';
-
-/** The body is optional: seed 000 opens an event with no body and no content type. */
-export class OpenEventDto {
-  @DescriptionField('round 12 of blackjack')
-  description?: string | null;
-}
+import type { TransactionReply } from './commands';
+import { TRANSACTION_STATUSES, TRANSACTION_TYPES, type TransactionStatus, type TransactionType } from './events';
 
 export const POSTABLE_KINDS = ['credit', 'debit'] as const;
 
@@ -60,43 +58,22 @@ export class TransferDto {
   description?: string | null;
 }
 
-export const CONSISTENCY_LEVELS = ['strong', 'eventual'] as const;
+/** Funds from outside the games (rewards, purchases): moved from the treasury to the user. */
+export class GrantDto {
+  @UserIdField('the user who receives the funds')
+  user_id!: string | number;
 
-const POSITION_PATTERN = /^(0|[1-9][0-9]{0,18})$/;
+  @AmountField()
+  amount!: string | number;
 
-/**
- * A query-string integer: only plain decimal digits become a number. `1e3`, `0x10` or `1.0`
- * stay strings and fail @IsInt, as path ids do (Number() would quietly accept them).
- */
-export const DecimalInteger = () => Transform(({ value }) => (typeof value === 'string' && /^[0-9]{1,16}$/.test(value) ? Number(value) : value));
+  @CurrencyField()
+  currency?: string;
 
-/**
- * How fresh a read must be. Reads come from the read models, which follow the ledger within
- * milliseconds; a read waits until they include this app's own last write through this gateway
- * (read-your-writes), or the write at `min_position` (the X-Coffer-Position of any response).
- */
-export class ReadQueryDto {
-  @ApiPropertyOptional({
-    enum: CONSISTENCY_LEVELS,
-    description: 'strong answers from the ledger itself (balances and events); eventual (default) from the read models',
-  })
-  @IsOptional()
-  @IsIn(CONSISTENCY_LEVELS)
-  consistency?: (typeof CONSISTENCY_LEVELS)[number];
-
-  @ApiPropertyOptional({
-    description: 'wait until the read models include the write at this position (an X-Coffer-Position header)',
-    example: '4194304',
-  })
-  @IsOptional()
-  @Matches(POSITION_PATTERN, { message: 'min_position must be a position from an X-Coffer-Position header' })
-  min_position?: string;
+  @DescriptionField('weekly community reward')
+  description?: string | null;
 }
 
-export class BalanceQueryDto extends ReadQueryDto {}
-
-export const TRANSACTION_KINDS = ['credit', 'debit', 'transfer', 'grant'] as const;
-export const TRANSACTION_STATUSES = ['pending', 'posted', 'voided'] as const;
+export const TRANSACTION_KINDS = TRANSACTION_TYPES;
 
 /** GET /finance/transactions: newest first, by page (seed 001) or by cursor (stable under inserts). */
 export class TransactionsQueryDto extends ReadQueryDto {
@@ -151,4 +128,37 @@ export class TransactionsQueryDto extends ReadQueryDto {
   @IsOptional()
   @Matches(TRANSACTION_CURSOR_PATTERN, { message: CURSOR_MESSAGE })
   cursor?: string;
+}
+
+/** A transaction as the API shows it: the ledger's TransactionReply (the compiler keeps them one shape). */
+export class TransactionView implements TransactionReply {
+  @ApiProperty({ example: 41 }) transaction_id!: number;
+  @ApiProperty({ type: 'integer', nullable: true, example: 12 }) event_id!: number | null;
+  @ApiProperty({ example: '169015299834642432' }) user_id!: string;
+  @ApiPropertyOptional({ description: 'the receiving user, on transfers only (user_id is the sender)' })
+  to_user_id?: string;
+  @ApiProperty({ enum: TRANSACTION_TYPES }) type!: TransactionType;
+  @ApiProperty({ description: `amount, ${EXACT}`, example: '15' }) amount!: string;
+  @ApiProperty({ example: 'coins' }) currency!: string;
+  @ApiProperty({ enum: TRANSACTION_STATUSES }) status!: TransactionStatus;
+  @ApiProperty({ type: 'string', nullable: true, example: 'test transaction' }) description!: string | null;
+  @ApiProperty({ ...TIME }) created_at!: string;
+}
+
+export class TransactionsPageView {
+  @ApiProperty({ type: [TransactionView], description: 'newest first' }) data!: TransactionView[];
+  @ApiProperty({ type: 'string', nullable: true, description: 'pass as cursor for the next page; null on the last' })
+  next_cursor!: string | null;
+}
+
+export class TransferView {
+  @ApiProperty({ example: 42 }) transaction_id!: number;
+  @ApiProperty({ example: '169015299834642432' }) from_user_id!: string;
+  @ApiProperty({ example: 'player-7' }) to_user_id!: string;
+  @ApiProperty({ enum: ['transfer'] }) type!: 'transfer';
+  @ApiProperty({ description: `amount, ${EXACT}`, example: '15' }) amount!: string;
+  @ApiProperty({ example: 'coins' }) currency!: string;
+  @ApiProperty({ enum: ['posted'] }) status!: string;
+  @ApiProperty({ type: 'string', nullable: true, example: 'split the pot' }) description!: string | null;
+  @ApiProperty({ ...TIME }) created_at!: string;
 }

@@ -1,6 +1,6 @@
 /**
  * Request bodies and response shapes of the Achievements API (API.md, "Achievements"). The
- * checks are the functions of commands/achievements.ts that the achievements service's
+ * checks are the functions of commands.ts that the achievements service's
  * decide() runs again, so the gateway and the service agree on every rule.
  */
 import { applyDecorators } from '@nestjs/common';
@@ -28,12 +28,14 @@ import {
   MAX_ACHIEVEMENT_NAME_LENGTH,
   MAX_GOAL,
   MAX_ICON_URL_LENGTH,
-} from '../commands/achievements';
+} from './commands';
 import { TEXT_RULE, textSchema } from '../values/text';
-import { AmountField, CurrencyField, TextField, UserIdField } from './fields';
+import { AmountField, CurrencyField, TextField, UserIdField } from '../dto/fields';
+import { CursorField, LimitField } from '../dto/paging.dto';
+import type { AchievementReply, ProgressReply } from './commands';
+import { EXACT, TIME } from '../dto/view-schemas';
+import { ACHIEVEMENT_CURSOR_PATTERN, USER_ACHIEVEMENT_CURSOR_PATTERN } from '../values/cursor';
 
-const TIME = { type: 'string', format: 'date-time' } as const;
-const EXACT = 'JSON string of digits, so it stays exact at any size';
 
 // ---- validators ----------------------------------------------------------------------------
 
@@ -262,7 +264,7 @@ export class AchievementRewardView {
   @ApiProperty({ example: 'coins' }) currency!: string;
 }
 
-export class AchievementView {
+export class AchievementView implements AchievementReply {
   @ApiProperty({ example: 'app_1' }) app_id!: string;
   @ApiProperty({ example: 'first_blackjack' }) key!: string;
   @ApiProperty({ example: 'Natural 21' }) name!: string;
@@ -283,7 +285,7 @@ export class AchievementList {
   next_cursor!: string | null;
 }
 
-export class ProgressView {
+export class ProgressView implements ProgressReply {
   @ApiProperty({ example: 'first_blackjack' }) key!: string;
   @ApiProperty({ example: '169015299834642432' }) user_id!: string;
   @ApiProperty({ example: 40 }) progress!: number;
@@ -321,4 +323,22 @@ export class AchievementStatsView {
   @ApiProperty({ description: 'users who unlocked it', example: 30 }) unlocked_count!: number;
   @ApiProperty({ description: 'unlocked_count / users_with_progress (0 when nobody has progress)', example: 0.25 })
   unlock_rate!: number;
+}
+
+/** GET /achievements: the app's achievements by key. */
+export class AchievementListQueryDto {
+  @LimitField()
+  limit?: number;
+
+  @CursorField(ACHIEVEMENT_CURSOR_PATTERN)
+  cursor?: string;
+}
+
+/** GET /users/:user_id/achievements: every app's achievements, by app and key. */
+export class UserAchievementListQueryDto {
+  @LimitField()
+  limit?: number;
+
+  @CursorField(USER_ACHIEVEMENT_CURSOR_PATTERN)
+  cursor?: string;
 }

@@ -8,7 +8,7 @@
  * The field rules live here, once: the gateway's DTOs and the service's decide() check with
  * the same functions, so "valid at the gateway" and "valid in the service" cannot drift apart.
  */
-import type { AchievementReward } from '../events/achievements';
+import type { AchievementReward } from './events';
 import type { AchievementKey } from '../values/achievement-key';
 import { isName } from '../values/name';
 import { isText } from '../values/text';

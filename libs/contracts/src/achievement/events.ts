@@ -1,0 +1,62 @@
+/** Domain events of the achievements context (version 1 each). */
+export interface AchievementReward {
+  amount: string;
+  currency: string;
+}
+
+export interface AchievementRegistered {
+  app_id: string;
+  key: string;
+  name: string;
+  description: string | null;
+  icon_url: string | null;
+  goal: number;
+  hidden: boolean;
+  reward: AchievementReward | null;
+  registered_at: string;
+}
+
+export interface AchievementUpdated {
+  app_id: string;
+  key: string;
+  changes: Partial<Pick<AchievementRegistered, 'name' | 'description' | 'icon_url' | 'hidden'>>;
+  updated_at: string;
+}
+
+export interface ProgressRecorded {
+  app_id: string;
+  key: string;
+  user_id: string;
+  progress: number;
+  recorded_at: string;
+}
+
+export interface AchievementUnlocked {
+  /** Unique per (app, key, user): the idempotency key of the reward payment. */
+  unlock_id: string;
+  app_id: string;
+  key: string;
+  user_id: string;
+  unlocked_at: string;
+  reward: AchievementReward | null;
+}
+
+export interface RewardGranted {
+  unlock_id: string;
+  app_id: string;
+  key: string;
+  user_id: string;
+  transaction_id: number;
+  amount: string;
+  currency: string;
+  granted_at: string;
+}
+
+/** The achievement's own events, all public (the writer's refusals are in ../writer). */
+export interface AchievementConceptEventMap {
+  AchievementRegistered: AchievementRegistered;
+  AchievementUpdated: AchievementUpdated;
+  ProgressRecorded: ProgressRecorded;
+  AchievementUnlocked: AchievementUnlocked;
+  RewardGranted: RewardGranted;
+}

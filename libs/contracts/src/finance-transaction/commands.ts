@@ -1,0 +1,68 @@
+/**
+ * The finance transaction's commands and reply (NATS: PATTERNS.ledgerCommands). A transaction
+ * moves an amount between two accounts (events.ts); these are the four ways to ask for one.
+ * Amounts travel as decimal strings, user ids as strings; the rules of the fields are values
+ * (../values): user ids, amounts, currencies, descriptions.
+ */
+import type { TransactionStatus, TransactionType } from './events';
+
+export interface PostTransaction {
+  type: 'PostTransaction';
+  user_id: string;
+  /** The finance event it belongs to (pending until it closes), or null: posted at once. */
+  event_id: number | null;
+  /**
+   * The transaction's type (`type` in the API, the domain event, the reply and the column). Only here
+   * is it `kind`: `type` names the command itself in every command (the writers dispatch on it).
+   */
+  kind: Extract<TransactionType, 'credit' | 'debit'>;
+  amount: string;
+  currency: string;
+  description: string | null;
+}
+
+export interface Transfer {
+  type: 'Transfer';
+  from_user_id: string;
+  to_user_id: string;
+  amount: string;
+  currency: string;
+  description: string | null;
+}
+
+export interface Grant {
+  type: 'Grant';
+  user_id: string;
+  amount: string;
+  currency: string;
+  description: string | null;
+}
+
+/**
+ * An achievement's reward, paid by the achievements service and obeyed from it alone: a posted
+ * credit from the house account of the app in meta.app_id. It carries no API key: the app set
+ * the reward with its key when it defined the achievement.
+ */
+export interface PayReward {
+  type: 'PayReward';
+  user_id: string;
+  amount: string;
+  currency: string;
+  description: string | null;
+}
+
+export type TransactionCommand = PostTransaction | Transfer | Grant | PayReward;
+
+/** A transaction as the API answers it (also inside a finance event's details). */
+export interface TransactionReply {
+  transaction_id: number;
+  event_id: number | null;
+  user_id: string;
+  to_user_id?: string;
+  type: TransactionType;
+  amount: string;
+  currency: string;
+  status: TransactionStatus;
+  description: string | null;
+  created_at: string;
+}

@@ -1,0 +1,67 @@
+/**
+ * The finance transaction's domain events. Amounts are decimal strings (exact), times ISO-8601.
+ * These are the current shapes (versions in EVENT_SCHEMA_VERSIONS, ../events/versions.ts); a
+ * change to a data shape adds a version here, its schema in feed.ts and a step in
+ * ../events/upcast.ts, through which every reader reads the store.
+ *
+ * Accounts are AccountIds (values/account-id.ts): a wallet, a house or the treasury. A transaction
+ * moves `amount` from `debit_account` to `credit_account` (double entry): an account's balance is
+ * its credits minus its debits, so per currency all balances sum to zero.
+ */
+import type { AccountId } from '../values/account-id';
+
+/** What a transaction is: the word `type` names it from the JSON field to the column. */
+export const TRANSACTION_TYPES = ['credit', 'debit', 'transfer', 'grant'] as const;
+export type TransactionType = (typeof TRANSACTION_TYPES)[number];
+
+/** Where a transaction stands: pending in an open finance event, then posted or voided. */
+export const TRANSACTION_STATUSES = ['pending', 'posted', 'voided'] as const;
+export type TransactionStatus = (typeof TRANSACTION_STATUSES)[number];
+
+export interface TransactionData {
+  transaction_id: number;
+  /** The finance event it belongs to, or null. */
+  event_id: number | null;
+  app_id: string | null;
+  type: TransactionType;
+  /** The user the transaction is about (the sender of a transfer). */
+  user_id: string;
+  debit_account: AccountId;
+  credit_account: AccountId;
+  amount: string;
+  currency: string;
+  description: string | null;
+  created_at: string;
+}
+
+/** A transaction inside an open finance event: held until the finance event closes or expires (v2; v1 said `kind`). */
+export type TransactionPending = TransactionData;
+
+/**
+ * A transaction that moved money: once for every transaction, when it posts. At once (no
+ * finance event: a transfer, a grant, a reward, a credit or debit outside a finance event), then
+ * `posted_at` is its `created_at`; or when its finance event closes, then one per pending
+ * transaction, in the same append as the EventClosed and before it. v1 (written at once only,
+ * no `posted_at`, `kind` for `type`) reads as posted when created.
+ */
+export interface TransactionPosted extends TransactionData {
+  posted_at: string;
+}
+
+/** Why a pending transaction was voided: its finance event expired (a later issue adds 'aborted'). */
+export type VoidReason = 'expired';
+
+/**
+ * A pending transaction that will never move money: for every transaction an expiry voids, in
+ * the same append as the EventExpired and before it (new in v2 stores).
+ */
+export interface TransactionVoided extends TransactionData {
+  voided_at: string;
+  reason: VoidReason;
+}
+
+export interface TransactionEventMap {
+  TransactionPending: TransactionPending;
+  TransactionPosted: TransactionPosted;
+  TransactionVoided: TransactionVoided;
+}

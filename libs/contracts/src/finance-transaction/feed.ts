@@ -1,0 +1,46 @@
+/** The feed's JSON Schemas of the finance transaction's events (events.ts), per schema version. */
+import { currentRecord, FEED_VALUES as V, record, type FeedEventEntry, type JsonSchema } from '../events/feed-values';
+import { MAX_DESCRIPTION_LENGTH } from '../values/description';
+import { TRANSACTION_TYPES, type TransactionData, type TransactionEventMap, type TransactionPosted, type TransactionVoided } from './events';
+
+const transactionType: JsonSchema = { type: 'string', enum: [...TRANSACTION_TYPES] };
+
+/**
+ * A transaction's fields (TransactionData) as of TransactionPending and TransactionPosted v2 and
+ * TransactionVoided v1. Frozen, like every published version: a field added to TransactionData
+ * fails to compile at the currentRecord calls below, and is a new version of each of the three
+ * events with fields of its own (the versions below then become plain records).
+ */
+const transactionDataV2 = {
+  transaction_id: V.serial,
+  event_id: V.nullable(V.serial),
+  app_id: V.nullable(V.appId),
+  type: transactionType,
+  user_id: V.userId,
+  debit_account: V.account,
+  credit_account: V.account,
+  amount: V.amount,
+  currency: V.currency,
+  description: V.nullable(V.text(MAX_DESCRIPTION_LENGTH)),
+  created_at: V.time,
+} satisfies Record<string, JsonSchema>;
+
+/** TransactionPending and TransactionPosted v1, as published before the design card's names (`kind` for `type`). */
+const { type: v1Kind, ...v1Rest } = transactionDataV2;
+const transactionV1 = record({ ...v1Rest, kind: v1Kind });
+
+export const TRANSACTION_FEED = {
+  TransactionPending: {
+    summary: 'A transaction inside an open finance event: its amount is held, not moved, until a TransactionPosted or TransactionVoided of it.',
+    versions: { 1: transactionV1, 2: currentRecord<TransactionData>(transactionDataV2) },
+  },
+  TransactionPosted: {
+    summary:
+      'A transaction moved money: once for every transaction, at once (no finance event) or when its finance event closes (one per pending transaction, before the EventClosed).',
+    versions: { 1: transactionV1, 2: currentRecord<TransactionPosted>({ ...transactionDataV2, posted_at: V.time }) },
+  },
+  TransactionVoided: {
+    summary: 'A pending transaction will never move money: its finance event expired (one per pending transaction, before the EventExpired).',
+    versions: { 1: currentRecord<TransactionVoided>({ ...transactionDataV2, voided_at: V.time, reason: { type: 'string', enum: ['expired'] } }) },
+  },
+} satisfies Record<keyof TransactionEventMap, FeedEventEntry>;
