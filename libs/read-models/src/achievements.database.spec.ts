@@ -74,7 +74,7 @@ describe('the achievements read models in PostgreSQL', () => {
       const client: PoolClient = await pool.connect();
       try {
         await client.query('BEGIN');
-        for (const write of READ_MODELS.map((model) => model.fold(events))) await write(client, READ_SCHEMA);
+        for (const write of READ_MODELS.map((model) => model.fold(events, { settlements: [] }))) await write(client, READ_SCHEMA);
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK');

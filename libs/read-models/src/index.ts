@@ -1,16 +1,37 @@
 /**
  * The read models, one file each: DDL, row, fold, writes and the gateway's queries. The projector
  * keeps them (generations, checkpoints, rebuild, verify); the gateway queries them; neither
- * service depends on the other. The ledger's tables are still folded by the projector's
- * batch-projection.ts and will move here the same way.
+ * service depends on the other.
  */
 import { achievementProgress } from './achievement-progress';
 import { achievementDefinitions } from './achievements';
+import { apiKeys } from './api-keys';
+import { apps } from './apps';
+import { balances } from './balances';
+import { dailyTotals } from './daily-totals';
+import { financeEvents } from './finance-events';
 import type { ReadModel } from './read-model';
+import { transactions } from './transactions';
 
 export * from './read-model';
+export * from './copy';
+export * from './balances';
+export * from './transactions';
+export * from './finance-events';
+export * from './apps';
+export * from './api-keys';
+export * from './daily-totals';
 export * from './achievements';
 export * from './achievement-progress';
 
 /** Every read model kept here, in the order their tables are created, written and compared. */
-export const READ_MODELS: readonly ReadModel[] = [achievementDefinitions, achievementProgress];
+export const READ_MODELS: readonly ReadModel[] = [
+  balances,
+  transactions,
+  financeEvents,
+  apps,
+  apiKeys,
+  dailyTotals,
+  achievementDefinitions,
+  achievementProgress,
+];

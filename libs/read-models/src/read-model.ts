@@ -6,6 +6,7 @@
  */
 import type { ClientBase } from 'pg';
 import type { ReplayedEvent } from '@coffer/event-store';
+import type { Settlement } from './transactions';
 
 /**
  * Readers see the serving generation through the views of this schema; a generation's own
@@ -13,21 +14,56 @@ import type { ReplayedEvent } from '@coffer/event-store';
  */
 export const READ_SCHEMA = 'coffer_read';
 
+/** The writes of a fold: a few set-based statements, run in the projector's transaction. */
+export type Write = (client: ClientBase, schema: string) => Promise<void>;
+
+/**
+ * What the projector computes once per batch, before any fold, and gives to every fold: facts
+ * that need the database or more than one read model (which transactions leave pending).
+ */
+export interface FoldContext {
+  /** The transactions leaving pending in the batch, in order (transactions.ts: settle). */
+  settlements: readonly Settlement[];
+}
+
+/**
+ * A rebuild's fold of the whole store into an empty generation, page by page, one instance kept
+ * across pages: what a later page may still change stays in memory, so each row is written once,
+ * in its final state, and nothing is read back.
+ */
+export interface Replaying {
+  /** Folds a page; its write owns its rows (it may COPY them, and run while the next page folds). */
+  fold(events: readonly ReplayedEvent[], context: FoldContext): Write;
+  /** Writes what the pages left, after the generation got its lookup keys. */
+  finish(client: ClientBase, schema: string): Promise<void>;
+}
+
 export interface ReadModel {
   /** Its tables with the key each is ordered by when `verify` lists differences, in creation order. */
   readonly tables: Readonly<Record<string, readonly string[]>>;
   /** Its tables in the generation schema `schema`, with the keys its writes look rows up by. */
   ddl(schema: string): string[];
+  /**
+   * Keys its live writes look rows up by that a replay does not need: a rebuild adds them after
+   * its bulk inserts (one sort per key instead of an index entry per row); a live generation is
+   * created with them.
+   */
+  lookupKeyDdl?(schema: string): string[];
   /** Indexes only its queries use: a rebuild builds them once at the end instead of row by row. */
   readerIndexDdl(schema: string): string[];
   /**
    * Folds a batch of events in memory, whatever their kind (others are skipped), and answers the
    * writes of what the batch changed: a few set-based statements whatever its size, run in the
-   * projector's transaction so the rows move with the checkpoint. The fold is pure, so what it
-   * throws is the event's fault (the projector quarantines that event); the writes may fail for
-   * the database too.
+   * projector's transaction so the rows move with the checkpoint. The events come upcast to
+   * today's shapes (the projector upcasts once per batch). The fold is pure, so what it throws is
+   * the event's fault (the projector quarantines that event); the writes may fail for the
+   * database too.
    */
-  fold(events: readonly ReplayedEvent[]): (client: ClientBase, schema: string) => Promise<void>;
+  fold(events: readonly ReplayedEvent[], context: FoldContext): Write;
+  /** A rebuild's fold (see Replaying); without it a rebuild folds page by page as the live projector does. */
+  replay?(): Replaying;
+  /** Invariants `verify` checks on the serving generation: each problem found, in words. */
+  check?(client: ClientBase, schema: string): Promise<string[]>;
 }
 
 /** What a query needs of a connection: the gateway passes one that answers "not ready" for missing views. */

@@ -9,6 +9,7 @@ import { BackendClient } from './backend/backend.client';
 import { CommandSender } from './commands/command-sender';
 import { FinanceController } from './finance/finance.controller';
 import { FinanceEventsController } from './finance/events.controller';
+import { FinanceReads } from './finance/finance-reads';
 import { HealthController } from './health/health.controller';
 import { GatewayMetrics } from './metrics/metrics';
 import { MetricsController } from './metrics/metrics.controller';
@@ -62,6 +63,7 @@ export class GatewayModule {
             }),
         },
         ReadModels,
+        FinanceReads,
         ReadConsistency,
         {
           provide: 'ProjectionMetrics',

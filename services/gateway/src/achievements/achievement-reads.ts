@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import type { AchievementReply } from '@coffer/contracts';
 import type { AchievementStatsView, UserAchievementView } from '@coffer/contracts/http';
 import { achievementStats, listAchievements, userAchievements, type Page, type Queryable } from '@coffer/read-models';
-import { ApiError } from '../http/api-error';
+import { readModelDb } from '../reads/read-model-db';
 import { DB_POOL } from '../tokens';
 
 /**
@@ -17,18 +17,7 @@ export class AchievementReads {
 
   constructor(@Inject(DB_POOL) pool: Pool) {
     // Before the projector's first start (or before a rebuild added these tables) the views are missing: not ready.
-    this.db = {
-      async query(sql, params) {
-        try {
-          return await pool.query(sql, params);
-        } catch (error) {
-          if ((error as { code?: string }).code === '42P01') {
-            throw new ApiError('UNAVAILABLE', 'the achievements read models are not ready yet (is the projector running?)');
-          }
-          throw error;
-        }
-      },
-    };
+    this.db = readModelDb(pool, 'the achievements read models');
   }
 
   /** A page of the app's achievements, hidden ones too (they are its own), by key, after the key `after`. */

@@ -23,7 +23,7 @@ import { descriptionOrNull } from '../http/normalize';
 import { PositiveIdParam, positiveIdParamDoc } from '../http/path-params';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { ReadConsistency } from '../reads/consistency';
-import { ReadModels } from '../reads/read-models';
+import { FinanceReads } from './finance-reads';
 import { closedEventView, eventDetailsView, openEventView } from './views';
 
 const EVENT_ID = { ...positiveIdParamDoc('id'), description: 'the finance event' };
@@ -41,7 +41,7 @@ export class FinanceEventsController {
   constructor(
     @Inject(CommandSender) private readonly commands: CommandSender,
     @Inject(BackendClient) private readonly backend: BackendClient,
-    @Inject(ReadModels) private readonly reads: ReadModels,
+    @Inject(FinanceReads) private readonly reads: FinanceReads,
     @Inject(ReadConsistency) private readonly consistency: ReadConsistency,
   ) {}
 

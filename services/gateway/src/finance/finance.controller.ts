@@ -21,6 +21,7 @@ import {
   TransferDto,
   TransferView,
 } from '@coffer/contracts/http';
+import { withZeroBalance } from '@coffer/read-models';
 import { AppAuthGuard } from '../auth/app-auth.guard';
 import { CurrentApp, type AppCaller } from '../auth/caller';
 import { BackendClient } from '../backend/backend.client';
@@ -31,19 +32,8 @@ import { currencyOrDefault, descriptionOrNull, exactAmount, exactUserId } from '
 import { UserIdParam, userIdParamDoc } from '../http/path-params';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { ReadConsistency } from '../reads/consistency';
-import { ReadModels } from '../reads/read-models';
+import { FinanceReads } from './finance-reads';
 import { balanceView, transactionView, transferView } from './views';
-
-/**
- * API.md: "an unknown user has zero balances". Both sources (the read model and the ledger)
- * hold lines only for what a user has held; a user who has held nothing gets a line of zeros in
- * the default currency, so a client always finds a balance to show.
- */
-function withZeroBalance(balance: BalanceReply): BalanceReply {
-  if (balance.balances.length > 0) return balance;
-  const zero = { currency: DEFAULT_CURRENCY, available: '0', posted: '0', pending_debit: '0', pending_credit: '0' };
-  return { ...balance, balances: [zero] };
-}
 
 @ApiTags('finance')
 @ApiBearerAuth()
@@ -54,7 +44,7 @@ export class FinanceController {
   constructor(
     @Inject(CommandSender) private readonly commands: CommandSender,
     @Inject(BackendClient) private readonly backend: BackendClient,
-    @Inject(ReadModels) private readonly reads: ReadModels,
+    @Inject(FinanceReads) private readonly reads: FinanceReads,
     @Inject(ReadConsistency) private readonly consistency: ReadConsistency,
   ) {}
 

@@ -7,7 +7,7 @@
 import type { PoolClient } from 'pg';
 import type { ReplayedEvent } from '@coffer/event-store';
 import { isEventFault, quarantine, readModelsConsumer } from '../quarantine';
-import { projectBatch } from './batch-projection';
+import { projectBatch } from './project-read-models';
 
 /** An event as projected, with its id when the reader has it (replays read none). */
 export type ProjectedEvent = ReplayedEvent & { id?: string };

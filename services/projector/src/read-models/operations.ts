@@ -4,9 +4,9 @@
  */
 import type { PoolClient } from 'pg';
 import type { EventStore, ReplayedEvent } from '@coffer/event-store';
-import { USER_ACCOUNT_PREFIX } from '@coffer/contracts';
+import { READ_MODELS } from '@coffer/read-models';
 import { FEED_CONSUMER, isEventFault, quarantined, readModelsConsumer } from '../quarantine';
-import { projectBatch, Replay } from './batch-projection';
+import { projectBatch, ReadModelsReplay } from './project-read-models';
 import type { Generations } from './generations';
 import { projectEventByEvent, type ProjectedEvent } from './isolation';
 import { generationSchema, READ_MODEL_TABLES, type ReadModelTable } from './schema';
@@ -132,7 +132,7 @@ async function replay(
   generation: number,
   options: { pageSize?: number; progress: (count: number) => void },
 ): Promise<void> {
-  const folding = new Replay(generation);
+  const folding = new ReadModelsReplay(generation);
   let writing: Promise<void> = Promise.resolve();
   let last: ReplayedEvent | undefined;
   let count = 0;
@@ -234,7 +234,7 @@ export async function verify(store: EventStore, generations: Generations): Promi
       await fill(store, generations, scratch, { until: position, client });
       const problems = [
         ...((await generations.servesCurrentShape(client)) ? [] : ['the serving read models have an older shape: rebuild them (the projector does on start)']),
-        ...(await zeroSum(client, active)),
+        ...(await checks(client, active)),
         ...(await differences(client, active, scratch)),
         ...(await quarantined(client, [readModelsConsumer(active), FEED_CONSUMER])).map(
           (event) =>
@@ -249,26 +249,10 @@ export async function verify(store: EventStore, generations: Generations): Promi
   }
 }
 
-async function zeroSum(client: PoolClient, generation: number): Promise<string[]> {
-  const { rows } = await client.query(
-    `SELECT currency, sum(posted)::text AS posted, sum(pending_debit)::text AS pending_debit,
-            sum(pending_credit)::text AS pending_credit
-       FROM ${generationSchema(generation)}.accounts GROUP BY currency ORDER BY currency`,
-  );
+/** Each read model's invariants on the serving generation (balances: the books balance). */
+async function checks(client: PoolClient, generation: number): Promise<string[]> {
   const problems: string[] = [];
-  for (const row of rows) {
-    if (row.posted !== '0') problems.push(`currency ${row.currency}: posted balances sum to ${row.posted}, not 0`);
-    if (row.pending_debit !== row.pending_credit) {
-      problems.push(`currency ${row.currency}: pending debits ${row.pending_debit} ≠ pending credits ${row.pending_credit}`);
-    }
-  }
-  const negative = await client.query(
-    `SELECT account, currency, (posted - pending_debit)::text AS available
-       FROM ${generationSchema(generation)}.accounts
-      WHERE account LIKE $1 AND posted - pending_debit < 0 LIMIT 10`,
-    [`${USER_ACCOUNT_PREFIX}%`],
-  );
-  for (const row of negative.rows) problems.push(`${row.account} ${row.currency}: available ${row.available} < 0`);
+  for (const model of READ_MODELS) problems.push(...((await model.check?.(client, generationSchema(generation))) ?? []));
   return problems;
 }
 

@@ -2,7 +2,7 @@ import type { PoolClient } from 'pg';
 import type { EventStore, RecordedEvent, Subscription } from '@coffer/event-store';
 import { retryDelayMs, sleep, type JsonLogger } from '@coffer/platform';
 import { isEventFault } from '../quarantine';
-import { projectBatch } from './batch-projection';
+import { projectBatch } from './project-read-models';
 import type { Generations } from './generations';
 import { projectEventByEvent } from './isolation';
 import { rebuild } from './operations';

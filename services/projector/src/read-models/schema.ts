@@ -3,8 +3,8 @@
  * checkpoint. Readers use the views in `coffer_read`, which point at the active generation, so
  * a rebuild fills generation n+1 while n serves, then swaps the views in one transaction.
  *
- * The ledger's tables are defined here; the read models of @coffer/read-models (achievements)
- * bring their own DDL, keys and reader indexes, and come after them.
+ * Each read model of @coffer/read-models brings its tables' DDL, keys and reader indexes; a
+ * generation adds its checkpoint.
  */
 import { READ_MODELS, READ_SCHEMA } from '@coffer/read-models';
 
@@ -22,21 +22,15 @@ export const generationSchema = (generation: number) => `coffer_rm_${generation}
 export const READ_MODEL_SCHEMA_VERSION = 2;
 
 /** Tables of one generation, in the order a comparison walks them (with their keys). */
-export const READ_MODEL_TABLES = {
-  accounts: ['account', 'currency'],
-  transactions: ['transaction_id'],
-  finance_events: ['event_id'],
-  apps: ['app_id'],
-  api_keys: ['key_id'],
-  daily_totals: ['day', 'app_id', 'currency'],
-  ...Object.fromEntries(READ_MODELS.flatMap((model) => Object.entries(model.tables))),
-} as Readonly<Record<string, readonly string[]>>;
+export const READ_MODEL_TABLES: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  READ_MODELS.flatMap((model) => Object.entries(model.tables)),
+);
 
 export type ReadModelTable = keyof typeof READ_MODEL_TABLES;
 
 /**
- * A generation's tables. Without `lookupKeys` the two tables a replay fills in bulk come without
- * the keys the live projection looks their rows up by (see lookupKeyDdl).
+ * A generation's tables. Without `lookupKeys` the tables a replay fills in bulk come without the
+ * keys the live projection looks their rows up by (see lookupKeyDdl).
  */
 export function generationDdl(generation: number, { lookupKeys = true } = {}): string[] {
   const s = generationSchema(generation);
@@ -49,88 +43,31 @@ export function generationDdl(generation: number, { lookupKeys = true } = {}): s
        events_projected bigint NOT NULL DEFAULT 0,
        updated_at timestamptz NOT NULL DEFAULT now())`,
     `INSERT INTO ${s}.checkpoint (position) VALUES (-1)`,
-    `CREATE TABLE ${s}.accounts (
-       account text NOT NULL,
-       currency text NOT NULL,
-       posted numeric(40) NOT NULL DEFAULT 0,
-       pending_debit numeric(40) NOT NULL DEFAULT 0,
-       pending_credit numeric(40) NOT NULL DEFAULT 0,
-       PRIMARY KEY (account, currency))`,
-    `CREATE TABLE ${s}.transactions (
-       transaction_id bigint NOT NULL,
-       event_id bigint,
-       app_id text,
-       type text NOT NULL,
-       user_id text NOT NULL,
-       to_user_id text,
-       debit_account text NOT NULL,
-       credit_account text NOT NULL,
-       amount numeric(40) NOT NULL,
-       currency text NOT NULL,
-       status text NOT NULL,
-       description text,
-       created_at timestamptz NOT NULL,
-       settled_at timestamptz,
-       global_position bigint NOT NULL)`,
-    `CREATE TABLE ${s}.finance_events (
-       event_id bigint NOT NULL,
-       app_id text NOT NULL,
-       description text,
-       status text NOT NULL,
-       opened_at timestamptz NOT NULL,
-       last_ping_at timestamptz,
-       expires_at timestamptz NOT NULL,
-       closed_at timestamptz,
-       expired_at timestamptz)`,
-    `CREATE TABLE ${s}.apps (app_id text PRIMARY KEY, name text NOT NULL, created_at timestamptz NOT NULL)`,
-    `CREATE TABLE ${s}.api_keys (
-       key_id text PRIMARY KEY, app_id text NOT NULL, created_at timestamptz NOT NULL, revoked_at timestamptz)`,
-    `CREATE TABLE ${s}.daily_totals (
-       day date NOT NULL,
-       app_id text NOT NULL,
-       currency text NOT NULL,
-       minted numeric(40) NOT NULL DEFAULT 0,
-       absorbed numeric(40) NOT NULL DEFAULT 0,
-       transferred numeric(40) NOT NULL DEFAULT 0,
-       PRIMARY KEY (day, app_id, currency))`,
     ...READ_MODELS.flatMap((model) => model.ddl(s)),
     ...(lookupKeys ? lookupKeyDdl(generation) : []),
   ];
 }
 
 /**
- * What the live projection needs to update transactions and finance events (settle, ping,
- * close): their keys, and room on each new page so that those updates, which change no indexed
- * column, stay on the row's page without new index entries (HOT; at the default fillfactor of
- * 100 a third of the settlements were not). A replay finds nothing in the tables, so a rebuild
- * adds these after its bulk inserts: one sort per key instead of an index entry per inserted
- * row (a third of PostgreSQL's work in a rebuild), and its final rows stay packed.
+ * What the live projection needs to update rows in place (transactions settle, finance events are
+ * pinged and closed): their keys and fillfactors, each read model's own. A replay finds nothing
+ * in the tables, so a rebuild adds these after its bulk inserts: one sort per key instead of an
+ * index entry per inserted row (a third of PostgreSQL's work in a rebuild), and its final rows
+ * stay packed.
  */
 export function lookupKeyDdl(generation: number): string[] {
   const s = generationSchema(generation);
-  return [
-    `ALTER TABLE ${s}.transactions ADD PRIMARY KEY (transaction_id)`,
-    `CREATE INDEX ON ${s}.transactions (event_id) WHERE event_id IS NOT NULL`,
-    `ALTER TABLE ${s}.finance_events ADD PRIMARY KEY (event_id)`,
-    `ALTER TABLE ${s}.transactions SET (fillfactor = 85)`,
-    `ALTER TABLE ${s}.finance_events SET (fillfactor = 85)`,
-  ];
+  return READ_MODELS.flatMap((model) => model.lookupKeyDdl?.(s) ?? []);
 }
 
 /**
  * Indexes only readers use (the projection itself never looks rows up by them). A rebuild fills
- * a generation without them and builds each once at the end, instead of maintaining four extra
- * indexes row by row through the whole replay.
+ * a generation without them and builds each once at the end, instead of maintaining them row by
+ * row through the whole replay.
  */
 export function readerIndexDdl(generation: number): string[] {
   const s = generationSchema(generation);
-  return [
-    // GET /finance/transactions: a user's side of transactions and transfers, an app's own.
-    `CREATE INDEX IF NOT EXISTS transactions_user ON ${s}.transactions (user_id, transaction_id DESC)`,
-    `CREATE INDEX IF NOT EXISTS transactions_to_user ON ${s}.transactions (to_user_id, transaction_id DESC) WHERE to_user_id IS NOT NULL`,
-    `CREATE INDEX IF NOT EXISTS transactions_app ON ${s}.transactions (app_id, transaction_id DESC)`,
-    ...READ_MODELS.flatMap((model) => model.readerIndexDdl(s)),
-  ];
+  return READ_MODELS.flatMap((model) => model.readerIndexDdl(s));
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { PoolClient } from 'pg';
+import type { ClientBase } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
 const SPECIAL = /[\\\t\n\r]/;
@@ -24,7 +24,7 @@ function field(value: unknown): string {
 
 /** Inserts `rows` into `table`, each row's `columns` in that order. */
 export async function copyRows<Row>(
-  client: PoolClient,
+  client: ClientBase,
   table: string,
   columns: ReadonlyArray<keyof Row & string>,
   rows: Row[],

@@ -1,0 +1,184 @@
+/**
+ * Balances (table `accounts`): one row per account and currency, its posted sum and what is
+ * pending against it (debits held, credits to come). Serves GET /finance/balance/:user_id;
+ * `verify` checks the books balance on it.
+ *
+ * Folded into one delta per account and currency from TransactionPending, TransactionPosted
+ * outside a finance event and the batch's settlements (transactions.ts), written with one upsert
+ * whatever the batch size; a rebuild sums the whole store in memory and writes once at the end.
+ */
+import type { ClientBase } from 'pg';
+import { DEFAULT_CURRENCY, USER_ACCOUNT_PREFIX, userAccount, type BalanceReply, type LedgerEvent } from '@coffer/contracts';
+import type { ReplayedEvent } from '@coffer/event-store';
+import { READ_SCHEMA, type FoldContext, type Queryable, type ReadModel, type Replaying } from './read-model';
+
+export const BALANCES_TABLE = 'accounts';
+
+export function balancesDdl(schema: string): string[] {
+  return [
+    `CREATE TABLE ${schema}.${BALANCES_TABLE} (
+       account text NOT NULL,
+       currency text NOT NULL,
+       posted numeric(40) NOT NULL DEFAULT 0,
+       pending_debit numeric(40) NOT NULL DEFAULT 0,
+       pending_credit numeric(40) NOT NULL DEFAULT 0,
+       PRIMARY KEY (account, currency))`,
+  ];
+}
+
+/** The change of one account's row in a batch (sums are bigints in memory, strings in JSON). */
+export interface BalanceDelta {
+  account: string;
+  currency: string;
+  posted: bigint;
+  pending_debit: bigint;
+  pending_credit: bigint;
+}
+
+/** By currency, then account: no key string built per lookup (millions in a rebuild). */
+export class BalanceDeltas {
+  readonly byCurrency = new Map<string, Map<string, BalanceDelta>>();
+
+  of(account: string, currency: string): BalanceDelta {
+    let byAccount = this.byCurrency.get(currency);
+    if (!byAccount) this.byCurrency.set(currency, (byAccount = new Map()));
+    let delta = byAccount.get(account);
+    if (!delta) byAccount.set(account, (delta = { account, currency, posted: 0n, pending_debit: 0n, pending_credit: 0n }));
+    return delta;
+  }
+
+  rows(): BalanceDelta[] {
+    return [...this.byCurrency.values()].flatMap((byAccount) => [...byAccount.values()]);
+  }
+}
+
+/** Folds `events` and their settlements into `deltas` (a new one per live batch; one kept across a rebuild). */
+export function foldBalances(events: readonly ReplayedEvent[], { settlements }: FoldContext, deltas = new BalanceDeltas()): BalanceDeltas {
+  for (const recorded of events) {
+    const event = recorded as unknown as LedgerEvent; // read as the union its type names
+    if (event.type === 'TransactionPending') {
+      const { debit_account, credit_account, currency } = event.data;
+      const amount = BigInt(event.data.amount);
+      deltas.of(debit_account, currency).pending_debit += amount;
+      deltas.of(credit_account, currency).pending_credit += amount;
+    } else if (event.type === 'TransactionPosted' && event.data.event_id === null) {
+      const { debit_account, credit_account, currency } = event.data;
+      const amount = BigInt(event.data.amount);
+      deltas.of(debit_account, currency).posted -= amount;
+      deltas.of(credit_account, currency).posted += amount;
+    }
+  }
+  // Leaving pending, the amount leaves the pending sums and, posted, moves.
+  for (const { row, status } of settlements) {
+    const amount = BigInt(row.amount);
+    const debit = deltas.of(row.debit_account, row.currency);
+    const credit = deltas.of(row.credit_account, row.currency);
+    debit.pending_debit -= amount;
+    credit.pending_credit -= amount;
+    if (status === 'posted') {
+      debit.posted -= amount;
+      credit.posted += amount;
+    }
+  }
+  return deltas;
+}
+
+/** Sums are bigints in memory; JSON carries them as strings, which numeric columns take exactly. */
+export const jsonWithBigints = (rows: unknown[]) => JSON.stringify(rows, (_key, value) => (typeof value === 'bigint' ? value.toString() : value));
+
+export async function writeBalances(client: ClientBase, schema: string, deltas: BalanceDeltas): Promise<void> {
+  const rows = deltas.rows();
+  if (rows.length === 0) return;
+  const table = `${schema}.${BALANCES_TABLE}`;
+  await client.query(
+    `INSERT INTO ${table} AS a SELECT * FROM jsonb_populate_recordset(null::${table}, $1)
+       ON CONFLICT (account, currency) DO UPDATE SET
+         posted = a.posted + excluded.posted,
+         pending_debit = a.pending_debit + excluded.pending_debit,
+         pending_credit = a.pending_credit + excluded.pending_credit`,
+    [jsonWithBigints(rows)],
+  );
+}
+
+/** A rebuild: one delta for the whole store, written once by `finish`. */
+function replayBalances(): Replaying {
+  const deltas = new BalanceDeltas();
+  return {
+    fold(events, context) {
+      foldBalances(events, context, deltas);
+      return async () => undefined;
+    },
+    finish: (client, schema) => writeBalances(client, schema, deltas),
+  };
+}
+
+/**
+ * The books balance: in each currency posted balances sum to zero and pending debits equal
+ * pending credits, and no user's available balance (posted − pending debits) is negative.
+ */
+export async function checkBalances(client: ClientBase, schema: string): Promise<string[]> {
+  const table = `${schema}.${BALANCES_TABLE}`;
+  const { rows } = await client.query(
+    `SELECT currency, sum(posted)::text AS posted, sum(pending_debit)::text AS pending_debit,
+            sum(pending_credit)::text AS pending_credit
+       FROM ${table} GROUP BY currency ORDER BY currency`,
+  );
+  const problems: string[] = [];
+  for (const row of rows) {
+    if (row.posted !== '0') problems.push(`currency ${row.currency}: posted balances sum to ${row.posted}, not 0`);
+    if (row.pending_debit !== row.pending_credit) {
+      problems.push(`currency ${row.currency}: pending debits ${row.pending_debit} ≠ pending credits ${row.pending_credit}`);
+    }
+  }
+  const negative = await client.query(
+    `SELECT account, currency, (posted - pending_debit)::text AS available
+       FROM ${table} WHERE account LIKE $1 AND posted - pending_debit < 0 LIMIT 10`,
+    [`${USER_ACCOUNT_PREFIX}%`],
+  );
+  for (const row of negative.rows) problems.push(`${row.account} ${row.currency}: available ${row.available} < 0`);
+  return problems;
+}
+
+export const balances: ReadModel = {
+  tables: { [BALANCES_TABLE]: ['account', 'currency'] },
+  ddl: balancesDdl,
+  readerIndexDdl: () => [],
+  fold(events, context) {
+    const deltas = foldBalances(events, context);
+    return (client, schema) => writeBalances(client, schema, deltas);
+  },
+  replay: replayBalances,
+  check: checkBalances,
+};
+
+// ---- queries (the gateway's; eventually consistent: a write shows once the projector has reached it)
+
+/**
+ * API.md: "an unknown user has zero balances". The read model and the ledger hold lines only for
+ * what a user has held; a user who has held nothing gets a line of zeros in the default
+ * currency, so a client always finds a balance to show.
+ */
+export function withZeroBalance(balance: BalanceReply): BalanceReply {
+  if (balance.balances.length > 0) return balance;
+  const zero = { currency: DEFAULT_CURRENCY, available: '0', posted: '0', pending_debit: '0', pending_credit: '0' };
+  return { ...balance, balances: [zero] };
+}
+
+/** A user's balances, one line per currency (a line of zeros in the default currency when none). */
+export async function balance(db: Queryable, userId: string): Promise<BalanceReply> {
+  const { rows } = await db.query(
+    `SELECT currency, (posted - pending_debit)::text AS available, posted::text, pending_debit::text, pending_credit::text
+       FROM ${READ_SCHEMA}.${BALANCES_TABLE} WHERE account = $1 ORDER BY currency`,
+    [userAccount(userId)],
+  );
+  return withZeroBalance({
+    user_id: userId,
+    balances: rows.map((row) => ({
+      currency: row.currency,
+      available: row.available,
+      posted: row.posted,
+      pending_debit: row.pending_debit,
+      pending_credit: row.pending_credit,
+    })),
+  });
+}

@@ -1,0 +1,37 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Pool } from 'pg';
+import type { BalanceReply, FinanceEventDetails, TransactionReply } from '@coffer/contracts';
+import { balance, financeEventDetails, listTransactions, type Queryable, type TransactionFilter } from '@coffer/read-models';
+import { ApiError } from '../http/api-error';
+import { readModelDb } from '../reads/read-model-db';
+import { DB_POOL } from '../tokens';
+
+/**
+ * The gateway's door to the ledger's read models (@coffer/read-models: balances.ts,
+ * transactions.ts and finance-events.ts hold the queries, kept by the projector). Eventually
+ * consistent: ReadConsistency decides when to wait for them or ask the ledger instead.
+ */
+@Injectable()
+export class FinanceReads {
+  private readonly db: Queryable;
+
+  constructor(@Inject(DB_POOL) pool: Pool) {
+    this.db = readModelDb(pool);
+  }
+
+  /** With a line of zeros in the default currency for a user who has held nothing. */
+  balance(userId: string): Promise<BalanceReply> {
+    return balance(this.db, userId);
+  }
+
+  transactions(filter: TransactionFilter): Promise<{ data: TransactionReply[]; next_cursor: string | null }> {
+    return listTransactions(this.db, filter);
+  }
+
+  /** Another app's event is NOT_FOUND like a missing one: ids reveal nothing. */
+  async event(eventId: number, appId: string): Promise<FinanceEventDetails> {
+    const details = await financeEventDetails(this.db, eventId, appId);
+    if (!details) throw new ApiError('NOT_FOUND', `event ${eventId} does not exist`);
+    return details;
+  }
+}
