@@ -15,6 +15,7 @@ import { houseAccount, TREASURY, userAccount } from './accounts';
 import { decide, type DecideContext, type Decision, type SystemCommand } from './decide';
 import type { CommandMetadata } from '@coffer/decider';
 import { evolve, type AppliedEvent } from './evolve';
+import { replay, type LedgerAnswer } from './replies';
 import { restore, snapshotLines, type SnapshotHead } from './snapshot';
 import { LedgerState } from './state';
 
@@ -71,7 +72,7 @@ export function when(
   command: LedgerCommand | SystemCommand,
   context: Partial<DecideContext> = {},
 ): Decision {
-  return decide(state, command, defaultContext(context));
+  return decide(command, state, defaultContext(context));
 }
 
 /** Evolves a decision's events into the state, linked to the command as the writer does. */
@@ -100,6 +101,12 @@ export function expectRefusal(decision: Decision, code: ErrorCode, details?: Rec
   expect(decision.refusal.ok).toBe(false);
   expect(typeof decision.refusal.message).toBe('string');
   if (details) expect(decision.refusal.details).toEqual(details);
+}
+
+/** What a replay answers (the Decider's replay): the first answer again, from what the command's memory kept. */
+export function replayed(state: LedgerState, command: LedgerCommand | SystemCommand, decision: Decision): LedgerAnswer {
+  if (decision.kind !== 'replay') throw new Error(`expected a replay, got ${describe(decision)}`);
+  return replay(command, decision.decided, state);
 }
 
 /** The events of a decision that must have some (for assertions on their data). */
