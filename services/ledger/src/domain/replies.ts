@@ -31,16 +31,21 @@ export type LedgerAnswer = AppReply | KeyReply | FinanceEventReply | Transaction
  */
 export type RememberedEvents = LedgerEvent[];
 
-/** The events of `event`'s command that its answer is built from: all but a settlement inside a finance event, and a refusal's record. */
+/**
+ * The events of `event`'s command that its answer is built from: all but a settlement inside a
+ * finance event, and a refusal's record. Their data is copied: an object made by spreading
+ * another and adding a field (as decide makes a TransactionPosted's) takes twice the heap of a
+ * plain copy, and a memory holds up to MAX_REMEMBERED_COMMANDS of them.
+ */
 export function answeringEvents(event: LedgerEvent): RememberedEvents {
   switch (event.type) {
     case 'CommandRefused':
     case 'TransactionVoided':
       return [];
     case 'TransactionPosted':
-      return event.data.event_id === null ? [{ type: event.type, data: event.data }] : [];
+      return event.data.event_id === null ? [{ type: event.type, data: { ...event.data } }] : [];
     default:
-      return [{ type: event.type, data: event.data } as LedgerEvent];
+      return [{ type: event.type, data: { ...event.data } } as LedgerEvent];
   }
 }
 
