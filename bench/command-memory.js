@@ -19,7 +19,7 @@ let position = 10n ** 12n;
 
 function run(command, overrides = {}) {
   const context = { now: new Date(now), eventTimeoutSeconds: 60, sender: 'gateway', app_id: null, key_id: null, command_id: `c${++n}`, request_hash: null, ...overrides };
-  const decision = decide(state, command, context);
+  const decision = decide(command, state, context);
   if (decision.kind !== 'events') throw new Error(JSON.stringify(decision));
   const metadata = { command_id: context.command_id, request_hash: context.request_hash, ...commandTimes(now, now + 5000, context.request_hash !== null, 72 * 3_600_000) };
   for (const event of decision.events) evolve(state, { ...event, metadata, globalPosition: ++position });

@@ -30,18 +30,6 @@ export interface Decider<Command, Event, State, Context, Answer = unknown, Remem
   refused(refusal: Refusal): Event;
 }
 
-/** A decision in words, for a failed test's or a log's message. */
-export function describeDecision(decision: Decision<{ type: string }, unknown>): string {
-  switch (decision.kind) {
-    case 'events':
-      return `events [${decision.events.map((event) => event.type).join(', ')}]`;
-    case 'replay':
-      return `replay of ${JSON.stringify(decision.decided.reply)}`;
-    case 'refused':
-      return `refusal ${decision.refusal.code} (${decision.refusal.message} ${JSON.stringify(decision.refusal.details)})`;
-  }
-}
-
 /** Refusals that say who may not ask, not what the answer to the request is. */
 const CALLER_REFUSALS: ReadonlySet<Refusal['code']> = new Set(['UNAUTHENTICATED', 'FORBIDDEN']);
 

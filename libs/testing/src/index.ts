@@ -6,3 +6,4 @@ export * from './eventually';
 export * from './private-servers';
 export * from './free-port';
 export * from './hostile-json';
+export * from './given-when-then';

@@ -18,20 +18,17 @@ import type {
   ErrorCode,
   RegisterAchievement,
 } from '@coffer/contracts';
-import { describeDecision } from '@coffer/decider';
+import { expectEvents, iso, NOW, refusalOf } from '@coffer/testing';
 import { decide, type DecideContext, type Decision } from './decide';
 import { evolve } from './decider';
 import type { AppliedEvent } from './evolve';
 import { AchievementState, ProgressState } from './state';
 import { unlockIdOf } from './streams';
 
-export const NOW = new Date('2025-03-01T12:00:00.000Z');
+export { at, expectEvents, iso, NOW, SNOWFLAKE } from '@coffer/testing';
+
 export const APP = 'app_1';
 export const KEY = 'first_blackjack';
-export const SNOWFLAKE = '169015299834642432';
-
-export const at = (seconds: number): Date => new Date(NOW.getTime() + seconds * 1000);
-export const iso = (seconds = 0): string => at(seconds).toISOString();
 
 export function context(overrides: Partial<DecideContext> = {}): DecideContext {
   return { now: NOW, app_id: APP, command_id: randomUUID(), request_hash: null, ...overrides };
@@ -79,21 +76,14 @@ function fold(scenario: Scenario, event: AppliedEvent): void {
 
 // ---- then ------------------------------------------------------------------------------------
 
-export function expectEvents(decision: Decision, expected: AchievementEvent[]): void {
-  if (decision.kind !== 'events') throw new Error(`expected events, got ${describeDecision(decision)}`);
-  expect(decision.events).toEqual(expected);
-}
-
 /** Accepted, and nothing changes: no event. */
 export function expectNoChange(decision: Decision): void {
   expectEvents(decision, []);
 }
 
 export function expectRefusal(decision: Decision, code: ErrorCode, fields?: string[]): void {
-  if (decision.kind !== 'refused') throw new Error(`expected refusal ${code}, got ${describeDecision(decision)}`);
-  expect(decision.refusal).toMatchObject({ ok: false, code });
-  expect(typeof decision.refusal.message).toBe('string');
-  if (fields) expect(Object.keys((decision.refusal.details?.fields as object) ?? {}).sort()).toEqual([...fields].sort());
+  const refusal = refusalOf(decision, code);
+  if (fields) expect(Object.keys((refusal.details?.fields as object) ?? {}).sort()).toEqual([...fields].sort());
 }
 
 // ---- commands --------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ import {
   type LedgerEvent,
 } from '@coffer/contracts';
 import { anyJson, deepJson, fieldValue as fieldValueOf, hostileText } from '@coffer/testing';
-import { decide, recordedRefusal, type CommandSender, type Decision } from './decide';
+import { decide, type CommandSender, type Decision } from './decide';
+import { recordedRefusal } from './decider';
 import { evolve } from './evolve';
 import {
   apiKeyIssued,
@@ -145,7 +146,7 @@ describe('ledger decide over any JSON', () => {
         // Rewards are paid by an app (and the ledger's own commands have none), as their senders send them.
         const app_id = ctx.sender === 'ledger' ? null : ctx.app_id;
         const overrides = ctx.sender === 'gateway' ? { ...ctx, app_id } : { ...ctx, app_id, key_id: null }; // only apps' own calls carry a key
-        const decision = decide(state, command as never, defaultContext(overrides));
+        const decision = decide(command as never, state, defaultContext(overrides));
         const type = (command as { type?: unknown } | null)?.type;
         seen.add(decision.kind === 'refused' ? decision.refusal.code : decision.kind);
         if (typeof type === 'string') seen.add(`${type}:${decision.kind === 'refused' ? decision.refusal.code : decision.kind}`);
@@ -181,7 +182,7 @@ describe('ledger decide over any JSON', () => {
     // Who may ask comes before what is asked (it reads only the type): the admin and an app each
     // may send some types; for the other one the answer is FORBIDDEN.
     const codes = ['app_1', null].map((app_id) => {
-      const decision = decide(history(), command as never, defaultContext({ app_id }));
+      const decision = decide(command as never, history(), defaultContext({ app_id }));
       return decision.kind === 'refused' ? decision.refusal.code : decision.kind;
     });
     expect(codes).toContain('VALIDATION_FAILED');

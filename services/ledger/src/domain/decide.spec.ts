@@ -1,7 +1,8 @@
 import { DEFAULT_IDEMPOTENCY_RETENTION_MS, MAX_DEADLINE_AHEAD_MS, type LedgerCommand } from '@coffer/contracts';
 import { evolve } from './evolve';
 import { balanceOf } from './state';
-import { dueEvents, MAX_PENDING_TRANSACTIONS_PER_EVENT, recordedRefusal } from './decide';
+import { dueEvents, MAX_PENDING_TRANSACTIONS_PER_EVENT } from './decide';
+import { recordedRefusal } from './decider';
 import { houseAccount, TREASURY, userAccount } from './accounts';
 import {
   ADMIN,
@@ -38,6 +39,7 @@ import {
   transfer,
   transferred,
   withMetadata,
+  replayed,
 } from './given-when-then.test-helpers';
 
 const app1 = appWithKey('app_1');
@@ -154,10 +156,8 @@ describe('decide: finance events', () => {
     const keyed = { command_id: 'app_1:close-1', request_hash: 'hash-close' };
     const closed = apply(state, state.when({ type: 'CloseEvent', event_id: 1 }, { ...keyed, now: at(10) }), keyed);
     expect(closed.map((event) => event.type)).toEqual(['TransactionPosted', 'TransactionPosted', 'EventClosed']);
-    expect(state.when({ type: 'CloseEvent', event_id: 1 }, { ...keyed, now: at(11) })).toMatchObject({
-      kind: 'replay',
-      decided: { reply: { event_id: 1, status: 'closed', closed_at: iso(10) } },
-    });
+    const close = { type: 'CloseEvent', event_id: 1 } as const;
+    expect(replayed(state, close, state.when(close, { ...keyed, now: at(11) }))).toEqual({ event_id: 1, status: 'closed', closed_at: iso(10) });
   });
 });
 
@@ -462,25 +462,27 @@ describe('decide: idempotency', () => {
   const history = [...app1, withMetadata({ type: 'TransactionPosted', data: { ...first, posted_at: first.created_at } }, 'cmd-1', 'hash-a')];
 
   it('the same command id with the same request hash replays the first reply', () => {
-    const decision = given(...history).when(credit('alice', '5'), { command_id: 'cmd-1', request_hash: 'hash-a', now: at(30) });
+    const state = given(...history);
+    const decision = state.when(credit('alice', '5'), { command_id: 'cmd-1', request_hash: 'hash-a', now: at(30) });
     expect(decision).toEqual({
       kind: 'replay',
       decided: {
         request_hash: 'hash-a',
         position: '',
         remembered_until_ms: at(0).getTime() + DEFAULT_IDEMPOTENCY_RETENTION_MS,
-        reply: {
-          transaction_id: 1,
-          event_id: null,
-          user_id: 'alice',
-          type: 'credit',
-          amount: '5',
-          currency: COINS,
-          status: 'posted',
-          description: null,
-          created_at: iso(0),
-        },
+        reply: [{ type: 'TransactionPosted', data: { ...first, posted_at: first.created_at } }],
       },
+    });
+    expect(replayed(state, credit('alice', '5'), decision)).toEqual({
+      transaction_id: 1,
+      event_id: null,
+      user_id: 'alice',
+      type: 'credit',
+      amount: '5',
+      currency: COINS,
+      status: 'posted',
+      description: null,
+      created_at: iso(0),
     });
   });
 
@@ -494,18 +496,14 @@ describe('decide: idempotency', () => {
     expect(decision.kind).toBe('replay');
   });
 
-  it('a replay of a multi-event command merges the replies of its events', () => {
+  it('a replay of a multi-event command answers from all its events', () => {
     const state = given(
       withMetadata(appRegistered('app_1', 'Poker'), 'reg-1', 'h'),
       withMetadata(apiKeyIssued('app_1', 'k1'), 'reg-1', 'h'),
     );
-    const decision = state.when({ type: 'RegisterApp', name: 'Poker', key_id: 'k1', key_hash: 'hash-of-k1' }, {
-      ...ADMIN,
-      command_id: 'reg-1',
-      request_hash: 'h',
-    });
-    if (decision.kind !== 'replay') throw new Error(`expected a replay, got ${decision.kind}`);
-    expect(decision.decided.reply).toMatchObject({ app_id: 'app_1', name: 'Poker', key_id: 'k1', created_at: iso(0) });
+    const register = { type: 'RegisterApp', name: 'Poker', key_id: 'k1', key_hash: 'hash-of-k1' } as const;
+    const decision = state.when(register, { ...ADMIN, command_id: 'reg-1', request_hash: 'h' });
+    expect(replayed(state, register, decision)).toEqual({ app_id: 'app_1', name: 'Poker', key_id: 'k1', created_at: iso(0) });
   });
 
   it('the same command id with another request hash is refused IDEMPOTENCY_KEY_REUSED', () => {
@@ -570,8 +568,10 @@ describe('decide: how long commands are remembered', () => {
     const resend = (ms: number) => ({ command_id: 'cmd-uuid', request_hash: null, now: new Date(decidedAt + ms) });
 
     it('the same command sent again before its deadline (a resend to a new writer, a captured copy) gets the first answer', () => {
-      const decision = given(...app1, unkeyed).when(credit('alice', '5'), resend(DEADLINE_MS - 1));
-      expect(decision).toMatchObject({ kind: 'replay', decided: { request_hash: null, reply: { transaction_id: 1, amount: '5' } } });
+      const state = given(...app1, unkeyed);
+      const decision = state.when(credit('alice', '5'), resend(DEADLINE_MS - 1));
+      expect(decision).toMatchObject({ kind: 'replay', decided: { request_hash: null } });
+      expect(replayed(state, credit('alice', '5'), decision)).toMatchObject({ transaction_id: 1, amount: '5', status: 'posted' });
     });
 
     it('a refusal was never recorded for it: the same id is decided again (it cannot have had an effect)', () => {

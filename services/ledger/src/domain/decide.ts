@@ -1,5 +1,5 @@
 /**
- * decide(state, command, context): the ledger's rules. Pure: time and ids come in with the
+ * decide(command, state, context): the ledger's rules. Pure: time and ids come in with the
  * context or from the state's counters, so the same inputs always give the same events.
  */
 import {
@@ -15,7 +15,8 @@ import {
   type TransactionData,
 } from '@coffer/contracts';
 import { available, houseAccount, isUserAccount, TREASURY, userAccount } from './accounts';
-import type { RememberedCommand } from '@coffer/decider';
+import { assertInvariant, type Decision as DeciderDecision } from '@coffer/decider';
+import type { RememberedEvents } from './replies';
 import { balanceOf } from './state';
 import type { FinanceEventState, LedgerState } from './state';
 import { commandProblem, shapeProblem } from './validate';
@@ -58,10 +59,7 @@ export interface DecideContext {
   request_hash: string | null;
 }
 
-export type Decision =
-  | { kind: 'events'; events: LedgerEvent[] }
-  | { kind: 'replay'; decided: RememberedCommand }
-  | { kind: 'refused'; refusal: Refusal };
+export type Decision = DeciderDecision<LedgerEvent, RememberedEvents>;
 
 const events = (...list: LedgerEvent[]): Decision => ({ kind: 'events', events: list });
 const refuse = (...args: Parameters<typeof refusal>): Decision => ({ kind: 'refused', refusal: refusal(...args) });
@@ -73,7 +71,7 @@ const refuse = (...args: Parameters<typeof refusal>): Decision => ({ kind: 'refu
  * since gets nothing; a replay comes before the fields' check, so a retry gets its first
  * answer, a recorded refusal included.
  */
-export function decide(state: LedgerState, command: LedgerCommand | SystemCommand, context: DecideContext): Decision {
+export function decide(command: LedgerCommand | SystemCommand, state: LedgerState, context: DecideContext): Decision {
   const malformed = shapeProblem(command);
   if (malformed) return { kind: 'refused', refusal: malformed };
   const denied = authorize(state, command, context);
@@ -320,21 +318,6 @@ function transaction(state: LedgerState, intent: TransactionIntent): Decision {
   return events(intent.event_id === null ? { type: 'TransactionPosted', data: { ...data, posted_at: intent.now } } : { type: 'TransactionPending', data });
 }
 
-/** Refusals that say who may not ask, not what the answer to the request is. */
-const CALLER_REFUSALS: ReadonlySet<Refusal['code']> = new Set(['UNAUTHENTICATED', 'FORBIDDEN']);
-
-/**
- * The event that records a refusal, for a command sent with an Idempotency-Key: its retries get
- * the same refusal, after a restart too. A reused key's refusal is not recorded (the key belongs
- * to the first request), nor a refusal of the caller (the same request from a live key of the
- * app must still be decided), and a command without a key is never asked again.
- */
-export function recordedRefusal(refused: Refusal, context: Pick<DecideContext, 'request_hash'>): LedgerEvent | null {
-  if (!context.request_hash || refused.code === 'IDEMPOTENCY_KEY_REUSED' || CALLER_REFUSALS.has(refused.code)) return null;
-  const data = { code: refused.code, message: refused.message };
-  return { type: 'CommandRefused', data: refused.details ? { ...data, details: refused.details } : data };
-}
-
 /** The caller's event, open and not past its deadline; another app's event does not exist for it. */
 function openEvent(state: LedgerState, eventId: number, appId: string, now: Date): FinanceEventState | Decision {
   const finance = state.openEvents.get(eventId);
@@ -366,7 +349,7 @@ function expire(state: LedgerState, eventId: number, now: Date): Decision {
 /** A pending transaction's data, as its TransactionPending said (the state holds every one). */
 function pendingData(state: LedgerState, id: number): TransactionData {
   const data = state.pendingTransactions.get(id);
-  if (!data) throw new Error(`ledger invariant violated: pending transaction ${id} does not exist`);
+  assertInvariant('ledger', data !== undefined, `pending transaction ${id} does not exist`);
   return data;
 }
 

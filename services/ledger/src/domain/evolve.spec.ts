@@ -145,7 +145,7 @@ describe('evolve: balances', () => {
     expect(state.revision).toBe(3n);
   });
 
-  it('remembers the reply of a command sent with a request hash, with its position', () => {
+  it('remembers the events a command sent with a request hash is answered from, with its position', () => {
     const state = given(app1);
     evolve(state, {
       ...withMetadata(posted(1, 'credit', 'alice', 5), 'cmd-1', 'h'),
@@ -156,7 +156,7 @@ describe('evolve: balances', () => {
     expect(state.memory.keyed.get('cmd-1')).toEqual({
       request_hash: 'h',
       position: '1234',
-      reply: expect.objectContaining({ transaction_id: 1, status: 'posted', amount: '5' }),
+      reply: [{ type: 'TransactionPosted', data: expect.objectContaining({ transaction_id: 1, amount: '5' }) }],
       remembered_until_ms: at(0).getTime() + DEFAULT_IDEMPOTENCY_RETENTION_MS,
     });
   });

@@ -1,11 +1,12 @@
 /**
  * evolve(state, event): the only way the ledger's state changes, on the live path and on replay
- * alike. No I/O, no clock: everything comes from the event.
+ * alike. No I/O, no clock: everything comes from the event. It returns the state and nothing
+ * else: answers are built by replies.ts from the command and its events.
  */
-import { refusal, type LedgerEvent, type TransactionData } from '@coffer/contracts';
-import type { CommandMetadata } from '@coffer/decider';
+import type { LedgerEvent, TransactionData } from '@coffer/contracts';
+import { assertInvariant, refusalIn, timeInDataBy, type CommandMetadata } from '@coffer/decider';
 import { available, balanceKey, isUserAccount, type Balance } from './accounts';
-import { eventReply, transactionReply } from './replies';
+import { answeringEvents, transactionReply } from './replies';
 import { settledRecord, type LedgerState } from './state';
 
 /** An event as the writer applies it: its metadata links it to the command that caused it. */
@@ -15,64 +16,53 @@ export type AppliedEvent = LedgerEvent & {
   globalPosition?: bigint;
 };
 
-/** Applies one event; returns what the command that caused it answers (merged over its events). */
-export function evolve(state: LedgerState, event: AppliedEvent): unknown {
-  const reply = apply(state, event);
+/** Folds one event into the state and returns it. */
+export function evolve(state: LedgerState, event: AppliedEvent): LedgerState {
+  apply(state, event);
   state.revision = event.streamPosition ?? state.revision + 1n;
+  remember(state, event);
+  return state;
+}
+
+/**
+ * Remembers the command behind the event (see CommandMemory), with the events its answer is
+ * built from (replies.ts), or its refusal: a command sent again gets its first answer.
+ */
+function remember(state: LedgerState, event: AppliedEvent): void {
   const nowMs = state.memory.advance(event.metadata, event, timeInData);
   const position = event.globalPosition?.toString();
-  if (event.type === 'CommandRefused') {
-    const { code, message, details } = event.data;
-    state.memory.remember(event.metadata, nowMs, position, null, refusal(code, message, details));
-  } else {
-    state.memory.remember(event.metadata, nowMs, position, reply);
-  }
-  return reply;
+  if (event.type === 'CommandRefused') state.memory.remember(event.metadata, nowMs, position, [], refusalIn(event.data));
+  else state.memory.remember(event.metadata, nowMs, position, answeringEvents(event));
 }
 
 /** The time of an event written before the metadata carried its decision time (a refusal carries none). */
-function timeInData(event: LedgerEvent): number | undefined {
-  switch (event.type) {
-    case 'WriterTermStarted':
-      return Date.parse(event.data.started_at);
-    case 'AppRegistered':
-      return Date.parse(event.data.registered_at);
-    case 'ApiKeyIssued':
-      return Date.parse(event.data.issued_at);
-    case 'ApiKeyRevoked':
-      return Date.parse(event.data.revoked_at);
-    case 'EventOpened':
-      return Date.parse(event.data.opened_at);
-    case 'Pinged':
-      return Date.parse(event.data.pinged_at);
-    case 'TransactionPending':
-      return Date.parse(event.data.created_at);
-    case 'TransactionPosted':
-      return Date.parse(event.data.posted_at);
-    case 'TransactionVoided':
-      return Date.parse(event.data.voided_at);
-    case 'EventClosed':
-      return Date.parse(event.data.closed_at);
-    case 'EventExpired':
-      return Date.parse(event.data.expired_at);
-    case 'CommandRefused':
-      return undefined;
-  }
-}
+const timeInData = timeInDataBy<LedgerEvent>({
+  WriterTermStarted: 'started_at',
+  AppRegistered: 'registered_at',
+  ApiKeyIssued: 'issued_at',
+  ApiKeyRevoked: 'revoked_at',
+  EventOpened: 'opened_at',
+  Pinged: 'pinged_at',
+  TransactionPending: 'created_at',
+  TransactionPosted: 'posted_at',
+  TransactionVoided: 'voided_at',
+  EventClosed: 'closed_at',
+  EventExpired: 'expired_at',
+  CommandRefused: null,
+});
 
-/** Applies one event and returns what its command answers. */
-function apply(state: LedgerState, event: AppliedEvent): unknown {
+function apply(state: LedgerState, event: AppliedEvent): void {
   switch (event.type) {
     case 'WriterTermStarted':
       state.term = event.data.term;
-      return { term: event.data.term };
+      return;
     case 'CommandRefused':
-      return undefined; // changes nothing but the command's record (see evolve)
+      return; // changes nothing but the command's record (see remember)
     case 'AppRegistered': {
       const { app_id, name, registered_at } = event.data;
       state.apps.set(app_id, { app_id, name, created_at: registered_at, keys: new Map() });
       state.nextAppNumber++;
-      return { app_id, name, created_at: registered_at };
+      return;
     }
     case 'ApiKeyIssued': {
       const { app_id, key_id, key_hash, issued_at } = event.data;
@@ -82,13 +72,13 @@ function apply(state: LedgerState, event: AppliedEvent): unknown {
         revoked_at: null,
       });
       state.keyOwners.set(key_id, app_id);
-      return { app_id, key_id, created_at: issued_at, revoked_at: null };
+      return;
     }
     case 'ApiKeyRevoked': {
       const { app_id, key_id, revoked_at } = event.data;
       const key = mustExist(state.apps.get(app_id)?.keys.get(key_id), `key ${key_id}`);
       key.revoked_at = revoked_at;
-      return { app_id, key_id, created_at: key.created_at, revoked_at };
+      return;
     }
     case 'EventOpened': {
       const { event_id, app_id, description, opened_at, expires_at } = event.data;
@@ -104,13 +94,13 @@ function apply(state: LedgerState, event: AppliedEvent): unknown {
         transactions: [],
       });
       state.nextEventId = Math.max(state.nextEventId, event_id + 1);
-      return eventReply(event_id, 'open', { expires_at });
+      return;
     }
     case 'Pinged': {
       const finance = mustExist(state.openEvents.get(event.data.event_id), `open event ${event.data.event_id}`);
       finance.last_ping_at = event.data.pinged_at;
       finance.expires_at_ms = Date.parse(event.data.expires_at);
-      return eventReply(finance.event_id, 'open', { expires_at: event.data.expires_at });
+      return;
     }
     case 'TransactionPending': {
       const data = event.data;
@@ -119,38 +109,38 @@ function apply(state: LedgerState, event: AppliedEvent): unknown {
       balance(state, data.credit_account, data.currency).pendingCredit += amount;
       state.pendingTransactions.set(data.transaction_id, data);
       state.nextTransactionId = Math.max(state.nextTransactionId, data.transaction_id + 1);
-      const reply = transactionReply(data, 'pending');
       const finance = mustExist(state.openEvents.get(data.event_id ?? -1), `open event ${data.event_id}`);
       finance.pending.push(data.transaction_id);
-      finance.transactions.push({ ...reply });
-      return reply;
+      // What GetEvent lists: the event's transactions as its reply shows them (status kept current).
+      finance.transactions.push(transactionReply(data, 'pending'));
+      return;
     }
     case 'TransactionPosted': {
       const data = event.data;
-      // Inside a finance event it was pending: it posts now (the reply is its command's, the close).
+      // Inside a finance event it was pending: it posts now (its command is the close).
       if (data.event_id !== null) {
         leavePending(state, data.transaction_id, data.event_id, 'posted');
-        return undefined;
+        return;
       }
       post(state, data, BigInt(data.amount));
       state.nextTransactionId = Math.max(state.nextTransactionId, data.transaction_id + 1);
-      return transactionReply(data, 'posted');
+      return;
     }
     case 'TransactionVoided':
       leavePending(state, event.data.transaction_id, event.data.event_id, 'voided');
-      return undefined;
+      return;
     case 'EventClosed': {
       // Closing posts whatever is still pending: nothing in a store whose TransactionPosted
       // events came first, everything in one written before they did (v1).
       const finance = settle(state, event.data.event_id, 'posted');
       state.settledEvents.set(finance.event_id, settledRecord(finance.app_id, 'closed'));
-      return eventReply(finance.event_id, 'closed', { closed_at: event.data.closed_at });
+      return;
     }
     case 'EventExpired': {
       // Expiry voids whatever is still pending (see EventClosed).
       const finance = settle(state, event.data.event_id, 'voided');
       state.settledEvents.set(finance.event_id, settledRecord(finance.app_id, 'expired'));
-      return eventReply(finance.event_id, 'expired', {});
+      return;
     }
   }
 }
@@ -213,6 +203,6 @@ function mustExist<T>(value: T | undefined, what: string): T {
 }
 
 /** Invariant broken: the stream or the code is wrong, and writing on would corrupt money. */
-export function assert(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new Error(`ledger invariant violated: ${message}`);
+function assert(condition: boolean, message: string): asserts condition {
+  assertInvariant('ledger', condition, message);
 }

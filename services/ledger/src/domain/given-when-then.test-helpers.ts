@@ -14,19 +14,16 @@ import type { ErrorCode, LedgerCommand, LedgerEvent, TransactionData, Transactio
 import { houseAccount, TREASURY, userAccount } from './accounts';
 import { decide, type DecideContext, type Decision, type SystemCommand } from './decide';
 import type { CommandMetadata } from '@coffer/decider';
+import { describeDecision, eventsOf, iso, NOW, refusalOf } from '@coffer/testing';
 import { evolve, type AppliedEvent } from './evolve';
+import { replay, type LedgerAnswer } from './replies';
 import { restore, snapshotLines, type SnapshotHead } from './snapshot';
 import { LedgerState } from './state';
 
-/** The fixed clock of every scenario unless a test says otherwise. */
-export const NOW = new Date('2025-03-01T12:00:00.000Z');
+export { at, eventsOf, expectEvents, iso, NOW, SNOWFLAKE } from '@coffer/testing';
+
 export const TIMEOUT_SECONDS = 60;
 export const COINS = 'coins';
-export const SNOWFLAKE = '169015299834642432';
-
-/** NOW shifted by `seconds` (may be negative). */
-export const at = (seconds: number): Date => new Date(NOW.getTime() + seconds * 1000);
-export const iso = (seconds = 0): string => at(seconds).toISOString();
 
 /** The API key every scenario's app calls with unless a test says otherwise (see appWithKey). */
 export const keyOf = (app_id: string): string => `key_${app_id}`;
@@ -71,52 +68,28 @@ export function when(
   command: LedgerCommand | SystemCommand,
   context: Partial<DecideContext> = {},
 ): Decision {
-  return decide(state, command, defaultContext(context));
+  return decide(command, state, defaultContext(context));
 }
 
 /** Evolves a decision's events into the state, linked to the command as the writer does. */
 export function apply(state: LedgerState, decision: Decision, context: Partial<DecideContext> = {}): LedgerEvent[] {
-  if (decision.kind !== 'events') throw new Error(`expected events, got ${describe(decision)}`);
-  for (const event of decision.events) {
-    evolve(state, withMetadata(event, context.command_id ?? null, context.request_hash ?? null));
-  }
-  return decision.events;
+  const events = eventsOf(decision);
+  for (const event of events) evolve(state, withMetadata(event, context.command_id ?? null, context.request_hash ?? null));
+  return events;
 }
 
 // ---- then --------------------------------------------------------------------------------------
 
-/** The decision recorded exactly these events (type and data, in order). */
-export function expectEvents(decision: Decision, expected: LedgerEvent[]): void {
-  if (decision.kind !== 'events') throw new Error(`expected events, got ${describe(decision)}`);
-  expect(decision.events.map(({ type, data }) => ({ type, data }))).toEqual(
-    expected.map(({ type, data }) => ({ type, data })),
-  );
-}
-
 /** The decision refused the command with this code (and, when given, these details). */
 export function expectRefusal(decision: Decision, code: ErrorCode, details?: Record<string, unknown>): void {
-  if (decision.kind !== 'refused') throw new Error(`expected refusal ${code}, got ${describe(decision)}`);
-  expect(decision.refusal.code).toBe(code);
-  expect(decision.refusal.ok).toBe(false);
-  expect(typeof decision.refusal.message).toBe('string');
-  if (details) expect(decision.refusal.details).toEqual(details);
+  const refusal = refusalOf(decision, code);
+  if (details) expect(refusal.details).toEqual(details);
 }
 
-/** The events of a decision that must have some (for assertions on their data). */
-export function eventsOf(decision: Decision): LedgerEvent[] {
-  if (decision.kind !== 'events') throw new Error(`expected events, got ${describe(decision)}`);
-  return decision.events;
-}
-
-function describe(decision: Decision): string {
-  switch (decision.kind) {
-    case 'events':
-      return `events [${decision.events.map((e) => e.type).join(', ')}]`;
-    case 'replay':
-      return `replay of ${JSON.stringify(decision.decided.reply)}`;
-    case 'refused':
-      return `refusal ${decision.refusal.code} (${decision.refusal.message})`;
-  }
+/** What a replay answers (the Decider's replay): the first answer again, from what the command's memory kept. */
+export function replayed(state: LedgerState, command: LedgerCommand | SystemCommand, decision: Decision): LedgerAnswer {
+  if (decision.kind !== 'replay') throw new Error(`expected a replay, got ${describeDecision(decision)}`);
+  return replay(command, decision.decided, state);
 }
 
 // ---- event builders ----------------------------------------------------------------------------

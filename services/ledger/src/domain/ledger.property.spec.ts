@@ -18,7 +18,9 @@ import fc from 'fast-check';
 import { MAX_AMOUNT, MAX_DEADLINE_AHEAD_MS, parseAmount, upcastEvent, type LedgerCommand, type LedgerEvent, type Refusal } from '@coffer/contracts';
 import { commandTimes, decisionTimeMs, isPastDeadline } from '@coffer/decider';
 import { available, isUserAccount } from './accounts';
-import { decide, dueEvents, recordedRefusal, type DecideContext, type SystemCommand } from './decide';
+import { decide, dueEvents, type DecideContext, type SystemCommand } from './decide';
+import { recordedRefusal } from './decider';
+import { replay, reply, type LedgerAnswer } from './replies';
 import { evolve, type AppliedEvent } from './evolve';
 import { snapshot } from './snapshot';
 import { balanceOf, LedgerState } from './state';
@@ -200,10 +202,13 @@ class Run {
   private counter = 0;
   /** Commands sent with an Idempotency-Key, to retry later. */
   readonly sent: Sent[] = [];
-  /** What was first remembered for each command id decided with a request hash: a reply or a refusal, and until when. */
-  readonly firstReplies = new Map<string, { request_hash: string; reply: unknown; refusal?: Refusal; until: number; retentionMs: number }>();
-  /** Commands without a key that had an effect, with their reply and deadline, to resend. */
-  readonly unkeyed: Array<Sent & { reply: unknown; deadline: number }> = [];
+  /**
+   * What was first remembered for each command id decided with a request hash: what its memory
+   * kept and the answer it gave (or its refusal), and until when.
+   */
+  readonly firstReplies = new Map<string, { request_hash: string; reply: unknown; answer?: LedgerAnswer; refusal?: Refusal; until: number; retentionMs: number }>();
+  /** Commands without a key that had an effect, with what their memory kept, their answer and deadline, to resend. */
+  readonly unkeyed: Array<Sent & { reply: unknown; answer: LedgerAnswer; deadline: number }> = [];
 
   constructor() {
     // Two apps exist from the start, so most finance commands have a real caller.
@@ -270,7 +275,7 @@ class Run {
 
     const before = JSON.stringify(snapshot(this.state));
     const expected = this.oracle(command, caller, context.key_id, nowMs);
-    const decision = decide(this.state, command, context);
+    const decision = decide(command, this.state, context);
     expect(JSON.stringify(snapshot(this.state))).toBe(before); // decide never changes the state
 
     see(`${command.type}:${decision.kind === 'refused' ? decision.refusal.code : decision.kind}`);
@@ -291,6 +296,8 @@ class Run {
       // Resent before its deadline (the writer drops it after): the first answer, never a second effect.
       const first = this.unkeyed.find((sent) => sent.command_id === resent.command_id)!;
       expect(decision).toEqual({ kind: 'replay', decided: expect.objectContaining({ request_hash: null, reply: first.reply }) });
+      // and the same answer, byte for byte
+      expect(JSON.stringify(replayed(command, decision, this.state))).toBe(JSON.stringify(first.answer));
       see('resent before its deadline');
       return;
     }
@@ -299,6 +306,7 @@ class Run {
         // the first answer again, a refusal included, whatever changed since
         const first = known.refusal ? { refusal: known.refusal } : { reply: known.reply };
         expect(decision).toEqual({ kind: 'replay', decided: expect.objectContaining({ request_hash, ...first }) });
+        if (!known.refusal) expect(JSON.stringify(replayed(command, decision, this.state))).toBe(JSON.stringify(known.answer));
         if (known.refusal) see('refusal replayed');
       } else {
         expect(decision.kind === 'refused' && decision.refusal.code).toBe('IDEMPOTENCY_KEY_REUSED');
@@ -327,18 +335,19 @@ class Run {
     }
     if (decision.kind !== 'events') return;
     for (const event of decision.events) this.evolve(event, command_id, request_hash, times);
+    const answer = reply(command, decision.events, this.state);
     if (request_hash && decision.events.length > 0) {
       const decided = this.state.memory.keyed.get(command_id);
       expect(decided?.request_hash).toBe(request_hash);
       const until = nowMs + this.retentionMs;
       expect(decided?.remembered_until_ms).toBe(until);
-      this.firstReplies.set(command_id, { request_hash, reply: JSON.parse(JSON.stringify(decided!.reply)), until, retentionMs: this.retentionMs });
+      this.firstReplies.set(command_id, { request_hash, reply: JSON.parse(JSON.stringify(decided!.reply)), answer, until, retentionMs: this.retentionMs });
       if (!system) this.sent.push({ command, caller, apiKey, command_id, request_hash });
     } else if (!system && decision.events.length > 0) {
       const decided = this.state.memory.unkeyed.get(command_id);
       expect(decided?.remembered_until_ms).toBe(deadline);
       const reply = JSON.parse(JSON.stringify(decided!.reply));
-      this.unkeyed.push({ command: command as LedgerCommand, caller, apiKey, command_id, request_hash: null, reply, deadline });
+      this.unkeyed.push({ command: command as LedgerCommand, caller, apiKey, command_id, request_hash: null, reply, answer, deadline });
     }
   }
 
@@ -402,7 +411,7 @@ class Run {
       const before = this.state.openEvents.get(event_id)!;
       const pendingIds = [...before.pending];
       const sweep = { type: 'ExpireEvent', event_id } as const;
-      const decision = decide(this.state, sweep, this.context(sweep, null, 'own', `sweep-${++this.counter}`, null));
+      const decision = decide(sweep, this.state, this.context(sweep, null, 'own', `sweep-${++this.counter}`, null));
       expect(decision.kind === 'events' && decision.events.map((e) => e.type)).toEqual([
         ...pendingIds.map(() => 'TransactionVoided'),
         'EventExpired',
@@ -778,3 +787,9 @@ describe('ledger properties', () => {
     }
   });
 });
+
+/** What a replay decision answers (the Decider's replay, from what the command's memory kept). */
+function replayed(command: LedgerCommand | SystemCommand, decision: ReturnType<typeof decide>, state: LedgerState): LedgerAnswer {
+  if (decision.kind !== 'replay') throw new Error(`expected a replay, got ${decision.kind}`);
+  return replay(command, decision.decided, state);
+}

@@ -11,9 +11,12 @@
 import type { TransactionData } from '@coffer/contracts';
 import { restoreRows, toRow, type RememberedCommand, type RememberedRow } from '@coffer/decider';
 import type { Balance } from './accounts';
+import type { RememberedEvents } from './replies';
 import { LedgerState, settledRecord, type AppState, type FinanceEventState, type SettledEvent } from './state';
 
 /**
+ * 6: a remembered command keeps the events its answer is built from (5 kept the answer itself):
+ * a snapshot of 5 is not read, the stream is replayed.
  * 5: transactions say `type` (4 said `kind`): a snapshot of 4 is not read, the stream is replayed.
  * 4: lines (head, then pages of remembered commands as rows); keyed commands carry the end their
  * writer stamped.
@@ -21,7 +24,7 @@ import { LedgerState, settledRecord, type AppState, type FinanceEventState, type
  * their deadline, and the event clock they expire by is kept.
  * 2: settled events as id lists per app and ending (1 held every event in full).
  */
-export const SNAPSHOT_VERSION = 5;
+export const SNAPSHOT_VERSION = 6;
 
 /** Remembered commands per line of a snapshot: each line is serialised (and parsed) in one go. */
 export const SNAPSHOT_PAGE_ROWS = 5_000;
@@ -44,7 +47,7 @@ export interface SnapshotHead {
 
 /** The whole snapshot as one value, to compare two states (the writer writes it as snapshotLines). */
 export interface LedgerSnapshot extends SnapshotHead {
-  commands: RememberedRow[];
+  commands: Array<RememberedRow<RememberedEvents>>;
 }
 
 export function snapshot(state: LedgerState): LedgerSnapshot {
@@ -71,7 +74,7 @@ export function snapshotLines(state: LedgerState): Iterable<string> {
   })();
 }
 
-function* rowsOf(memory: Map<string, RememberedCommand>): Generator<RememberedRow> {
+function* rowsOf(memory: Map<string, RememberedCommand<RememberedEvents>>): Generator<RememberedRow<RememberedEvents>> {
   for (const [id, remembered] of memory) yield toRow(id, remembered);
 }
 
@@ -146,7 +149,7 @@ export function restore(head: SnapshotHead, pages: Iterable<string>, idempotency
     for (const id of ids) state.settledEvents.set(id, record);
   }
   for (const data of head.pendingTransactions) state.pendingTransactions.set(data.transaction_id, data);
-  for (const page of pages) restoreRows(state.memory, JSON.parse(page) as RememberedRow[]);
+  for (const page of pages) restoreRows(state.memory, JSON.parse(page) as Array<RememberedRow<RememberedEvents>>);
   return state;
 }
 

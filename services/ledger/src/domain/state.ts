@@ -1,6 +1,7 @@
 import { DEFAULT_IDEMPOTENCY_RETENTION_MS, type TransactionData, type TransactionReply } from '@coffer/contracts';
 import { CommandMemory } from '@coffer/decider';
 import { balanceKey, type Balance } from './accounts';
+import type { RememberedEvents } from './replies';
 
 export interface AppState {
   app_id: string;
@@ -53,18 +54,16 @@ export class LedgerState {
   readonly openEvents = new Map<number, FinanceEventState>();
   readonly settledEvents = new Map<number, SettledEvent>();
   readonly pendingTransactions = new Map<number, TransactionData>();
-  /** The commands it decided, so a command sent again gets its first answer (forgotten by event time). */
-  readonly memory: CommandMemory;
+  /**
+   * The commands it decided, so a command sent again gets its first answer (forgotten by event
+   * time): each with the events its answer is built from (replies.ts).
+   */
+  readonly memory: CommandMemory<RememberedEvents>;
 
   /** `idempotencyRetentionMs`: the window of keyed commands whose events do not say theirs (written before they did). */
   constructor(idempotencyRetentionMs: number = DEFAULT_IDEMPOTENCY_RETENTION_MS) {
-    this.memory = new CommandMemory<unknown>(idempotencyRetentionMs, mergeReplies);
+    this.memory = new CommandMemory<RememberedEvents>(idempotencyRetentionMs, (earlier, next) => (next.length === 0 ? earlier : [...earlier, ...next]));
   }
-}
-
-/** A command's reply over its events: each event's reply adds to (or replaces fields of) the previous. */
-export function mergeReplies(previous: unknown, next: unknown): unknown {
-  return previous && typeof previous === 'object' ? { ...previous, ...(next as object) } : next;
 }
 
 /**

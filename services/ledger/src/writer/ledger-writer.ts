@@ -26,7 +26,7 @@ import { dueEvents, type CommandSender, type SystemCommand } from '../domain/dec
 import { evolve, type AppliedEvent } from '../domain/evolve';
 import { answer } from '../domain/queries';
 import type { LedgerState } from '../domain/state';
-import { ledgerDecider, type LedgerDecider } from './ledger-decider';
+import { ledgerDecider, type LedgerDecider } from '../domain/decider';
 import { isolatePoison, type PoisonedWriter } from './poison-isolation';
 import type { SnapshotStore } from './snapshot-store';
 import { StandbyTail } from './standby-tail';
