@@ -27,7 +27,7 @@ import { AchievementsController } from './writer/achievements.controller';
 import { AchievementsWriter, DEFAULT_WRITER_OPTIONS, type AchievementsWriterOptions } from './writer/achievements-writer';
 import { AchievementQuota } from './writer/achievement-quota';
 import { CommandClaims } from './writer/command-claims';
-import { ensureAchievementsSchema } from './writer/database';
+import { ensureAchievementsSchema } from './writer/achievements-schema';
 
 export const ACHIEVEMENTS_POOL = Symbol('AchievementsPool');
 export const LEDGER_CLIENT = Symbol('AchievementsLedgerClient');

@@ -15,7 +15,7 @@ import { ADMIN_TOKEN, call, newIdempotencyKey, startGateway, TIME, untilServing,
 import { startLedger } from '../../ledger/test/ledger-harness';
 import { ProjectorModule } from '../../projector/src/projector.module';
 import { Generations } from '../../projector/src/read-models/generations';
-import { verify } from '../../projector/src/read-models/operations';
+import { verify } from '../../projector/src/read-models/rebuild-verify-status';
 import { eventually, startAchievements } from './achievements-harness';
 
 jest.setTimeout(120000);

@@ -17,7 +17,7 @@ import { QUEUE_FULL_RETRY_AFTER_SECONDS } from '@coffer/decider';
 import { AchievementsWriter, DEFAULT_WRITER_OPTIONS } from '../src/writer/achievements-writer';
 import { AchievementQuota } from '../src/writer/achievement-quota';
 import { CommandClaims } from '../src/writer/command-claims';
-import { ensureAchievementsSchema } from '../src/writer/database';
+import { ensureAchievementsSchema } from '../src/writer/achievements-schema';
 import { accepted, AchievementsTestClient, eventually, startAchievements } from './achievements-harness';
 
 jest.setTimeout(90000);

@@ -5,7 +5,7 @@ import { ACHIEVEMENT_CONTROLLERS, ACHIEVEMENT_PROVIDERS } from './achievements/a
 import { AdminController } from './admin/admin.controller';
 import { AdminToken } from './auth/admin-token';
 import { ApiKeyRegistry } from './auth/api-key-registry';
-import { BackendClient } from './backend/backend.client';
+import { NatsRequestClient } from './backend/nats-request-client';
 import { CommandSender } from './commands/command-sender';
 import { FinanceController } from './finance/finance.controller';
 import { FinanceEventsController } from './finance/events.controller';
@@ -49,7 +49,7 @@ export class GatewayModule {
           useFactory: () => createPool({ connectionString: config.databaseUrl, max: 10 }, poolBoundsOf(config)),
         },
         PoolCloser,
-        BackendClient,
+        NatsRequestClient,
         CommandSender,
         ApiKeyRegistry,
         AdminToken,
@@ -72,8 +72,8 @@ export class GatewayModule {
         },
         {
           provide: 'ResendMetrics',
-          inject: [GatewayMetrics, BackendClient],
-          useFactory: (gatewayMetrics: GatewayMetrics, backend: BackendClient) => {
+          inject: [GatewayMetrics, NatsRequestClient],
+          useFactory: (gatewayMetrics: GatewayMetrics, backend: NatsRequestClient) => {
             gatewayMetrics.countResends(() => backend.resent);
             return true;
           },

@@ -7,7 +7,7 @@ import { JsonLogger, loadConfig, startMicroservice } from '@coffer/platform';
 import { createTestDatabase, dropTestStreams, eventually, readAllCommitted, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
 import { LedgerTestClient, ok, startLedger } from '../../ledger/test/ledger-harness';
 import { Generations } from '../src/read-models/generations';
-import { rebuild, status, verify } from '../src/read-models/operations';
+import { rebuild, status, verify } from '../src/read-models/rebuild-verify-status';
 import { ProjectorModule } from '../src/projector.module';
 
 jest.setTimeout(90000);

@@ -16,7 +16,7 @@ import { JsonLogger, loadConfig, startMicroservice } from '@coffer/platform';
 import { createTestDatabase, dropTestStreams, eventually, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
 import { LedgerTestClient, ok, startLedger } from '../../ledger/test/ledger-harness';
 import { Generations } from '../src/read-models/generations';
-import { verify } from '../src/read-models/operations';
+import { verify } from '../src/read-models/rebuild-verify-status';
 import { generationDdl, readerIndexDdl, viewDdl } from '../src/read-models/schema';
 import { ProjectorModule } from '../src/projector.module';
 

@@ -4,7 +4,7 @@ import { EVENT_SCHEMA_VERSIONS, upcastEvent, type AchievementUnlocked, type Rewa
 import { WrongExpectedRevisionError, type EventStore, type RecordedEvent, type Subscription } from '@coffer/event-store';
 import { AdvisoryLockLeadership, LeadershipLoop, type JsonLogger, type LeaderRole } from '@coffer/platform';
 import { rewardStream } from '../domain/streams';
-import { ACHIEVEMENTS_SCHEMA } from '../writer/database';
+import { ACHIEVEMENTS_SCHEMA } from '../writer/achievements-schema';
 import { rewardCommandId, type RewardPayer } from './ledger-payer';
 
 export interface RewardReactorOptions {

@@ -8,7 +8,7 @@
  * (it keeps its place), and a definition is never deleted.
  */
 import type { Pool } from 'pg';
-import { ACHIEVEMENTS_SCHEMA } from './database';
+import { ACHIEVEMENTS_SCHEMA } from './achievements-schema';
 
 /** The most achievements one app may define: each is listed, and counted in every user's badges. */
 export const MAX_ACHIEVEMENTS_PER_APP = 1_000;

@@ -14,7 +14,7 @@
  * the command then too: the key may be used again, for any request.
  */
 import type { Pool } from 'pg';
-import { ACHIEVEMENTS_SCHEMA } from './database';
+import { ACHIEVEMENTS_SCHEMA } from './achievements-schema';
 
 export type Claim = 'new' | 'same' | 'reused';
 

@@ -23,7 +23,7 @@ import {
 } from '@coffer/contracts/http';
 import { AppAuthGuard } from '../auth/app-auth.guard';
 import { CurrentApp, type AppCaller } from '../auth/caller';
-import { BackendClient } from '../backend/backend.client';
+import { NatsRequestClient } from '../backend/nats-request-client';
 import { Command, CommandSender, type CommandContext } from '../commands/command-sender';
 import { ApiError } from '../http/api-error';
 import { ApiErrors, ApiIdempotent, COMMAND_RESPONSE_HEADERS } from '../http/api-docs';
@@ -46,7 +46,7 @@ import { achievementView, progressView } from './views';
 export class AchievementsController {
   constructor(
     @Inject(CommandSender) private readonly commands: CommandSender,
-    @Inject(BackendClient) private readonly backend: BackendClient,
+    @Inject(NatsRequestClient) private readonly backend: NatsRequestClient,
     @Inject(AchievementReads) private readonly reads: AchievementReads,
   ) {}
 

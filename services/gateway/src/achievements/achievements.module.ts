@@ -1,6 +1,6 @@
 /**
  * The Achievements API's pieces, for GatewayModule to list (its controllers and providers
- * arrays): the routes rely on the gateway's BackendClient, CommandSender, DB_POOL, ApiKeyRegistry and
+ * arrays): the routes rely on the gateway's NatsRequestClient, CommandSender, DB_POOL, ApiKeyRegistry and
  * RateLimiter, which GatewayModule already provides.
  */
 import type { Provider, Type } from '@nestjs/common';

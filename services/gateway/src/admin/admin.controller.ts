@@ -22,7 +22,7 @@ import { AdminGuard } from '../auth/admin.guard';
 import { ApiKeyRegistry } from '../auth/api-key-registry';
 import { generateApiKey, generateKeyId, sha256Hex } from '../auth/api-keys';
 import { ADMIN_CALLER } from '../auth/caller';
-import { BackendClient } from '../backend/backend.client';
+import { NatsRequestClient } from '../backend/nats-request-client';
 import { Command, CommandSender, type CommandContext } from '../commands/command-sender';
 import { ApiErrors, ApiIdempotent, COMMAND_RESPONSE_HEADERS } from '../http/api-docs';
 import { currencyOrDefault, descriptionOrNull, exactAmount, exactUserId } from '../http/normalize';
@@ -44,7 +44,7 @@ function newKey(): { apiKey: string; keyId: string; keyHash: string } {
 export class AdminController {
   constructor(
     @Inject(CommandSender) private readonly commands: CommandSender,
-    @Inject(BackendClient) private readonly backend: BackendClient,
+    @Inject(NatsRequestClient) private readonly backend: NatsRequestClient,
     @Inject(ApiKeyRegistry) private readonly registry: ApiKeyRegistry,
   ) {}
 

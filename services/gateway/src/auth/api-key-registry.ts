@@ -10,7 +10,7 @@ import {
 } from '@coffer/contracts';
 import type { EventStore, RecordedEvent, Subscription } from '@coffer/event-store';
 import { EVENT_STORE, LOGGER, type JsonLogger } from '@coffer/platform';
-import { BackendClient } from '../backend/backend.client';
+import { NatsRequestClient } from '../backend/nats-request-client';
 import { ApiError } from '../http/api-error';
 import { sha256Hex } from './api-keys';
 import type { AppCaller } from './caller';
@@ -52,7 +52,7 @@ export class ApiKeyRegistry implements OnApplicationBootstrap, BeforeApplication
   now: () => number = () => performance.now();
 
   constructor(
-    @Inject(BackendClient) private readonly backend: Pick<BackendClient, 'request'>,
+    @Inject(NatsRequestClient) private readonly backend: Pick<NatsRequestClient, 'request'>,
     @Inject(EVENT_STORE) private readonly store: Pick<EventStore, 'subscribeToAll'>,
     @Inject(LOGGER) private readonly logger: JsonLogger,
   ) {}

@@ -1,6 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import type { Caller } from '../backend/backend.client';
+import type { Caller } from '../backend/nats-request-client';
 
 /** An app, identified by the API key it called with. */
 export interface AppCaller {

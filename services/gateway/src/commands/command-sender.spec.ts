@@ -1,5 +1,5 @@
 import { PATTERNS, type AchievementCommand, type LedgerCommand } from '@coffer/contracts';
-import type { BackendClient } from '../backend/backend.client';
+import type { NatsRequestClient } from '../backend/nats-request-client';
 import type { ReadConsistency } from '../reads/consistency';
 import { CommandSender, POSITION_HEADER, REPLAYED_HEADER, type CommandContext } from './command-sender';
 import { commandIdFor, requestHash } from './idempotency';
@@ -13,7 +13,7 @@ function harness(position: string, replayed = false) {
       sent.push({ subject, body, commandId });
       return { result: {}, position, replayed };
     },
-  } as unknown as BackendClient;
+  } as unknown as NatsRequestClient;
   const consistency = { wrote: (appId: string | null, at: string) => wrote.push([appId, at]) } as unknown as ReadConsistency;
   const headers: Record<string, string> = {};
   const context = (idempotencyKey?: string): CommandContext => ({

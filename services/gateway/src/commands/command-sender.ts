@@ -10,7 +10,7 @@ import {
   type LedgerCommandBody,
   type LedgerCommandType,
 } from '@coffer/contracts';
-import { BackendClient, type Caller } from '../backend/backend.client';
+import { NatsRequestClient, type Caller } from '../backend/nats-request-client';
 import { callerOf } from '../auth/caller';
 import { ReadConsistency } from '../reads/consistency';
 import { commandIdFor, IDEMPOTENCY_HEADER, parseIdempotencyKey, requestHash } from './idempotency';
@@ -65,7 +65,7 @@ const COMMAND_SUBJECTS: { [Type in LedgerCommandType | AchievementCommandType]: 
 @Injectable()
 export class CommandSender {
   constructor(
-    @Inject(BackendClient) private readonly backend: BackendClient,
+    @Inject(NatsRequestClient) private readonly backend: NatsRequestClient,
     @Inject(ReadConsistency) private readonly consistency: ReadConsistency,
   ) {}
 

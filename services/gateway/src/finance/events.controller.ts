@@ -16,7 +16,7 @@ import {
 } from '@coffer/contracts/http';
 import { AppAuthGuard } from '../auth/app-auth.guard';
 import { CurrentApp, type AppCaller } from '../auth/caller';
-import { BackendClient } from '../backend/backend.client';
+import { NatsRequestClient } from '../backend/nats-request-client';
 import { Command, CommandSender, type CommandContext } from '../commands/command-sender';
 import { ApiErrors, ApiIdempotent, COMMAND_RESPONSE_HEADERS } from '../http/api-docs';
 import { descriptionOrNull } from '../http/normalize';
@@ -40,7 +40,7 @@ const EVENT_ID = { ...positiveIdParamDoc('id'), description: 'the finance event'
 export class FinanceEventsController {
   constructor(
     @Inject(CommandSender) private readonly commands: CommandSender,
-    @Inject(BackendClient) private readonly backend: BackendClient,
+    @Inject(NatsRequestClient) private readonly backend: NatsRequestClient,
     @Inject(FinanceReads) private readonly reads: FinanceReads,
     @Inject(ReadConsistency) private readonly consistency: ReadConsistency,
   ) {}

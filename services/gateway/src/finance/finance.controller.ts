@@ -24,7 +24,7 @@ import {
 import { withZeroBalance } from '@coffer/read-models';
 import { AppAuthGuard } from '../auth/app-auth.guard';
 import { CurrentApp, type AppCaller } from '../auth/caller';
-import { BackendClient } from '../backend/backend.client';
+import { NatsRequestClient } from '../backend/nats-request-client';
 import { Command, CommandSender, type CommandContext } from '../commands/command-sender';
 import { ApiError } from '../http/api-error';
 import { ApiErrors, ApiIdempotent, COMMAND_RESPONSE_HEADERS } from '../http/api-docs';
@@ -43,7 +43,7 @@ import { balanceView, transactionView, transferView } from './views';
 export class FinanceController {
   constructor(
     @Inject(CommandSender) private readonly commands: CommandSender,
-    @Inject(BackendClient) private readonly backend: BackendClient,
+    @Inject(NatsRequestClient) private readonly backend: NatsRequestClient,
     @Inject(FinanceReads) private readonly reads: FinanceReads,
     @Inject(ReadConsistency) private readonly consistency: ReadConsistency,
   ) {}

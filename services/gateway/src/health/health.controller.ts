@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import type { Pool, QueryConfig } from 'pg';
 import { PATTERNS, type HealthReply } from '@coffer/contracts';
 import { LOGGER, type JsonLogger } from '@coffer/platform';
-import { BackendClient } from '../backend/backend.client';
+import { NatsRequestClient } from '../backend/nats-request-client';
 import { RETRY_AFTER_SECONDS } from '../http/dependency-outage';
 import { DB_POOL } from '../tokens';
 import { CachedCheck, READY_CACHE_MS } from './cached-check';
@@ -43,7 +43,7 @@ export class HealthController {
 
   constructor(
     @Inject(DB_POOL) private readonly pool: Pool,
-    @Inject(BackendClient) private readonly backend: BackendClient,
+    @Inject(NatsRequestClient) private readonly backend: NatsRequestClient,
     @Inject(LOGGER) private readonly logger: JsonLogger,
   ) {}
 

@@ -21,7 +21,7 @@ import {
 } from '@coffer/platform';
 import { writeNatsConfig } from './nats-config';
 import { Generations } from '../read-models/generations';
-import { rebuild, status, verify } from '../read-models/operations';
+import { rebuild, status, verify } from '../read-models/rebuild-verify-status';
 import { READ_MODEL_TABLES } from '../read-models/schema';
 
 const USAGE = `usage: npm run coffer -- <command>

@@ -5,7 +5,7 @@ import { isEventFault } from '../quarantine';
 import { projectBatch } from './project-read-models';
 import type { Generations } from './generations';
 import { projectEventByEvent } from './isolation';
-import { rebuild } from './operations';
+import { rebuild } from './rebuild-verify-status';
 
 /** The active generation or its checkpoint moved under us (a rebuild swapped): start again from it. */
 class Resync extends Error {}

@@ -70,7 +70,7 @@ export class BackendFailure extends Error {
  * of the system (a profile showed it as the gateway's largest NATS cost).
  */
 @Injectable()
-export class BackendClient implements OnModuleInit, OnApplicationShutdown {
+export class NatsRequestClient implements OnModuleInit, OnApplicationShutdown {
   private connection: NatsConnection | undefined;
   private inbox: ReplyInbox | undefined;
   private directory: WriterDirectory | undefined;

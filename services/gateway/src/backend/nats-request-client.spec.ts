@@ -3,15 +3,15 @@ import { PATTERNS, subjectOf } from '@coffer/contracts';
 import { JsonLogger, loadConfig } from '@coffer/platform';
 import { testNatsPrefix, testNatsUrl, testServiceKey } from '@coffer/testing';
 import { ApiError } from '../http/api-error';
-import { BackendClient, BackendFailure } from './backend.client';
+import { NatsRequestClient, BackendFailure } from './nats-request-client';
 
 /**
  * What the gateway makes of each way a service can fail to give a reply, against a real NATS
  * server with a stand-in service on the achievements subject: no answer or nobody listening is an
  * outage (503, retry), an error answer is a fault (BackendFailure: 500, logged by the error filter).
  */
-describe('BackendClient: outages and failures', () => {
-  let backend: BackendClient;
+describe('NatsRequestClient: outages and failures', () => {
+  let backend: NatsRequestClient;
   let service: NatsConnection;
   let subject: string;
   /** How the stand-in answers each request (nothing: no answer). */
@@ -20,7 +20,7 @@ describe('BackendClient: outages and failures', () => {
   beforeEach(async () => {
     const prefix = testNatsPrefix('backend');
     const config = loadConfig({ NATS_URL: testNatsUrl(), COFFER_NATS_PREFIX: prefix, COFFER_SERVICE_KEY: testServiceKey(), COFFER_REQUEST_TIMEOUT_MS: '300' });
-    backend = new BackendClient(config, new JsonLogger('gateway', 'error'));
+    backend = new NatsRequestClient(config, new JsonLogger('gateway', 'error'));
     await backend.onModuleInit();
     subject = subjectOf(PATTERNS.achievementsCommands, prefix);
     service = await connect({ servers: testNatsUrl() });
