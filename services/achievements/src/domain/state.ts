@@ -2,7 +2,7 @@
  * State of the two kinds of stream the service decides on. Each is folded from its own stream
  * only (evolve), so a command's decision reads exactly the streams it may write.
  */
-import { DEFAULT_IDEMPOTENCY_RETENTION_MS, type AchievementReward } from '@coffer/contracts';
+import { DEFAULT_IDEMPOTENCY_RETENTION_MS, type AchievementRegistered } from '@coffer/contracts';
 import { CommandMemory } from '@coffer/decider';
 
 /**
@@ -11,18 +11,8 @@ import { CommandMemory } from '@coffer/decider';
  */
 const latest = <After>(_previous: After, next: After): After => next;
 
-export interface AchievementDefinition {
-  app_id: string;
-  key: string;
-  name: string;
-  description: string | null;
-  icon_url: string | null;
-  goal: number;
-  hidden: boolean;
-  reward: AchievementReward | null;
-  created_at: string;
-  updated_at: string;
-}
+/** A registered achievement: what AchievementRegistered set, with when it was created and last updated. */
+export type AchievementDefinition = Omit<AchievementRegistered, 'registered_at'> & { created_at: string; updated_at: string };
 
 /** Stream `achievement-<app_id>-<key>`: the definition (null until registered). */
 export class AchievementState {
