@@ -51,6 +51,54 @@ describe('LedgerWriter queue', () => {
   });
 });
 
+describe('LedgerWriter at the pending limit', () => {
+  let database: TestDatabase;
+  let store: PostgresEventStore;
+  let snapshots: SnapshotStore;
+  let writer: LedgerWriter;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('ledger_writer_limit');
+    store = await PostgresEventStore.connect({ connectionString: database.url });
+    snapshots = new SnapshotStore(database.url);
+    writer = new LedgerWriter(store, snapshots, new JsonLogger('ledger', 'error'), { ...WRITER_OPTIONS, instanceId: randomUUID() });
+  });
+
+  afterAll(async () => {
+    await writer.stepDown();
+    await store.close();
+    await snapshots.close();
+    await database.drop();
+  });
+
+  it('closes a finance event holding the most pending transactions in one append of one TransactionPosted each and its EventClosed', async () => {
+    // The limit's edge: 10,000 pending (MAX_PENDING_TRANSACTIONS_PER_EVENT), the 10,001st refused,
+    // then a close that writes 10,001 events at once through the real store.
+    const meta = (app_id: string | null, key_id: string | null) =>
+      ({ correlation_id: randomUUID(), command_id: randomUUID(), app_id, key_id, deadline_epoch_ms: Date.now() + 60_000 });
+    await writer.lead();
+    await writer.command({ command: { type: 'RegisterApp', name: 'Game', key_id: 'key-1', key_hash: 'h' }, request_hash: null }, meta(null, null), 'gateway');
+    const send = (command: LedgerCommandBody['command']) => writer.command({ command, request_hash: null }, meta('app_1', 'key-1'), 'gateway');
+    const opened = (await send({ type: 'OpenEvent', description: 'the biggest round' })) as { ok: true; result: { result: { event_id: number } } };
+    const event_id = opened.result.result.event_id;
+    const credit = (i: number) =>
+      send({ type: 'PostTransaction', user_id: `u${i % 50}`, event_id, kind: 'credit', amount: '1', currency: 'coins', description: null });
+    for (let chunk = 0; chunk < 10; chunk += 1) {
+      const replies = await Promise.all(Array.from({ length: 1000 }, (_, i) => credit(chunk * 1000 + i)));
+      expect(replies.every((reply) => (reply as { ok: boolean }).ok)).toBe(true);
+    }
+    expect(await credit(10_000)).toMatchObject({ ok: false, code: 'LIMIT_EXCEEDED', details: { maximum: 10_000 } });
+
+    const head = (await store.readStream(writer.stream, { direction: 'backwards', maxCount: 1 }))[0].streamPosition;
+    expect(await send({ type: 'PingEvent', event_id })).toMatchObject({ ok: true });
+    expect(await send({ type: 'CloseEvent', event_id })).toMatchObject({ ok: true, result: { result: { event_id, status: 'closed' } } });
+    const written = (await store.readStream(writer.stream)).filter((event) => event.streamPosition > head + 1n);
+    expect(written.length).toBe(10_001);
+    expect(written.slice(0, 10_000).every((event) => event.type === 'TransactionPosted')).toBe(true);
+    expect(written[10_000].type).toBe('EventClosed');
+  }, 120_000);
+});
+
 describe('LedgerWriter start-up from snapshots', () => {
   let bench: WriterBench;
   const writer = (snapshotEvery: number) => bench.writer({ snapshotEvery });
