@@ -11,7 +11,7 @@ import { subjects } from '@coffer/contracts';
 import { PostgresEventStore } from '@coffer/event-store';
 import { JsonLogger, loadConfig, startMicroservice } from '@coffer/platform';
 import { createTestDatabase, dropTestStreams, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
-import { ADMIN_TOKEN, call, newIdempotencyKey, startGateway, TIME, untilServing, type Answer } from '../../gateway/src/gateway.test-helpers';
+import { ADMIN_TOKEN, call, newIdempotencyKey, startGateway, TIME, untilServing, type Answer } from '../../gateway/test/gateway-harness';
 import { startLedger } from '../../ledger/test/ledger-harness';
 import { ProjectorModule } from '../../projector/src/projector.module';
 import { Generations } from '../../projector/src/read-models/generations';

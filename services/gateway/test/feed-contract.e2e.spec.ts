@@ -19,7 +19,7 @@ import { startAchievements } from '../../achievements/test/achievements-harness'
 import { startLedger } from '../../ledger/test/ledger-harness';
 import { ProjectorModule } from '../../projector/src/projector.module';
 import { sha256Hex } from '../src/auth/api-keys';
-import { ADMIN_TOKEN, call, newIdempotencyKey, startGateway, untilServing, type Answer } from '../src/gateway.test-helpers';
+import { ADMIN_TOKEN, call, newIdempotencyKey, startGateway, untilServing, type Answer } from './gateway-harness';
 
 jest.setTimeout(120000);
 

@@ -18,7 +18,7 @@ import {
   untilServing,
   type RegisteredApp,
   type StackEnv,
-} from '../src/gateway.test-helpers';
+} from './gateway-harness';
 import { http, listenOnLoopback, sleep, type HttpAnswer } from './http-client';
 
 jest.setTimeout(120000);

@@ -10,7 +10,7 @@ import { connect, type Msg, type MsgHdrs, type NatsConnection } from 'nats';
 import { PATTERNS, subjectOf, type RequestMeta } from '@coffer/contracts';
 import { SIGNATURE_HEADER } from '@coffer/platform';
 import { testNatsUrl } from '@coffer/testing';
-import { ADMIN_TOKEN, Stack, type RegisteredApp } from '../src/gateway.test-helpers';
+import { ADMIN_TOKEN, Stack, type RegisteredApp } from './gateway-harness';
 import { http, listenOnLoopback } from './http-client';
 
 jest.setTimeout(120000);

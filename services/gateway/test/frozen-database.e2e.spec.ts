@@ -8,7 +8,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { QUERY_TIMEOUT_MARGIN_MS } from '@coffer/platform';
 import { PausableProxy, testServerUrl } from '@coffer/testing';
-import { ADMIN_TOKEN, call, Stack, startGateway, until, untilServing, type Answer, type RegisteredApp } from '../src/gateway.test-helpers';
+import { ADMIN_TOKEN, call, Stack, startGateway, until, untilServing, type Answer, type RegisteredApp } from './gateway-harness';
 import { READY_CACHE_MS } from '../src/health/cached-check';
 import { READY_PROBE_TIMEOUT_MS } from '../src/health/health.controller';
 

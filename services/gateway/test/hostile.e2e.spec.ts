@@ -5,7 +5,7 @@
  * through shows up twice: as the wrong status, and as money missing at the end.
  */
 import { generateApiKey } from '../src/auth/api-keys';
-import { ADMIN_TOKEN, newIdempotencyKey, Stack, until, type RegisteredApp } from '../src/gateway.test-helpers';
+import { ADMIN_TOKEN, newIdempotencyKey, Stack, until, type RegisteredApp } from './gateway-harness';
 import { http, listenOnLoopback, type HttpAnswer, type HttpOptions } from './http-client';
 
 jest.setTimeout(120000);

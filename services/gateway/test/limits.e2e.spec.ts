@@ -10,7 +10,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { MAX_OFFSET_PAGING_ROWS } from '@coffer/contracts/http';
 import { generateApiKey } from '../src/auth/api-keys';
 import { HTTP_TIMEOUTS_CHECKED_EVERY_MS } from '../src/create-gateway';
-import { ADMIN_TOKEN, call, Stack, startGateway, until, untilServing, type RegisteredApp } from '../src/gateway.test-helpers';
+import { ADMIN_TOKEN, call, Stack, startGateway, until, untilServing, type RegisteredApp } from './gateway-harness';
 import { HealthController } from '../src/health/health.controller';
 import { http, listenOnLoopback, sleep } from './http-client';
 

@@ -23,7 +23,7 @@ import { serviceEnvironment } from '../../../tools/service-environment';
 import { makeTlsFiles, natsServerConfig, type NatsUser } from '../../projector/src/cli/nats-config';
 import { ProjectorModule } from '../../projector/src/projector.module';
 import { createGateway } from '../src/create-gateway';
-import { ADMIN_TOKEN, call, untilServing } from '../src/gateway.test-helpers';
+import { ADMIN_TOKEN, call, untilServing } from './gateway-harness';
 
 jest.setTimeout(120000);
 

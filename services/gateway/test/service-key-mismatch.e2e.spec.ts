@@ -7,7 +7,7 @@
  */
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { formatServiceKeys, generateServiceKey } from '@coffer/platform';
-import { ADMIN_TOKEN, call, Stack, startGateway, type RegisteredApp } from '../src/gateway.test-helpers';
+import { ADMIN_TOKEN, call, Stack, startGateway, type RegisteredApp } from './gateway-harness';
 
 jest.setTimeout(120000);
 

@@ -13,7 +13,7 @@ import {
 } from '@coffer/contracts';
 import { anyJson, deepJson, fieldValue as fieldValueOf, hostileText } from '@coffer/testing';
 import { decide, type Decision } from './decide';
-import { context, given, KEY, progressed, registered } from './given-when-then.test-helpers';
+import { context, given, KEY, progressed, registered } from '../../test/given-when-then';
 import { evolveAchievement, evolveProgress } from './evolve';
 
 const COMMAND_TYPES = ['RegisterAchievement', 'UpdateAchievement', 'RecordProgress', 'Unlock'] as const;

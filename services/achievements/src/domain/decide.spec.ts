@@ -17,7 +17,7 @@ import {
   unlocked,
   update,
   updated,
-} from './given-when-then.test-helpers';
+} from '../../test/given-when-then';
 import { DEFAULT_IDEMPOTENCY_RETENTION_MS } from '@coffer/contracts';
 import { AchievementState, ProgressState } from './state';
 import { unlockIdOf } from './streams';

@@ -12,7 +12,7 @@ import {
   unlock,
   unlocked,
   updated,
-} from './given-when-then.test-helpers';
+} from '../../test/given-when-then';
 import { DEFAULT_IDEMPOTENCY_RETENTION_MS } from '@coffer/contracts';
 import { AchievementState, ProgressState } from './state';
 import { achievementStream, progressStream, rewardStream, unlockIdOf } from './streams';

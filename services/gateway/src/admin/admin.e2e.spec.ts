@@ -13,7 +13,7 @@ import {
   until,
   untilServing,
   type RegisteredApp,
-} from '../gateway.test-helpers';
+} from '../../test/gateway-harness';
 
 jest.setTimeout(60000);
 

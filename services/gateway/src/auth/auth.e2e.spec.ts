@@ -7,7 +7,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
 import { createHash } from 'node:crypto';
 import { createTestDatabase, testNatsPrefix, type TestDatabase } from '@coffer/testing';
-import { call, startGateway, startLedger, untilServing } from '../gateway.test-helpers';
+import { call, startGateway, startLedger, untilServing } from '../../test/gateway-harness';
 import { generateApiKey } from './api-keys';
 
 jest.setTimeout(60000);

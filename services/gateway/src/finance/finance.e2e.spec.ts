@@ -2,7 +2,7 @@
  * The Finance API end to end (seed 000 and its extensions): a real gateway and a real ledger
  * in-process, on a database and NATS prefix of this test's own.
  */
-import { call, newIdempotencyKey, Stack, TIME, type Answer, type RegisteredApp } from '../gateway.test-helpers';
+import { call, newIdempotencyKey, Stack, TIME, type Answer, type RegisteredApp } from '../../test/gateway-harness';
 
 jest.setTimeout(60000);
 

@@ -1,5 +1,5 @@
 import { PostgresEventStore } from '@coffer/event-store';
-import { ADMIN_TOKEN, call, Stack } from '../gateway.test-helpers';
+import { ADMIN_TOKEN, call, Stack } from '../../test/gateway-harness';
 import { http, listenOnLoopback } from '../../test/http-client';
 
 jest.setTimeout(60000);

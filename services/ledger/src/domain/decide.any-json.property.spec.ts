@@ -29,7 +29,7 @@ import {
   pending,
   SNOWFLAKE,
   withMetadata,
-} from './given-when-then.test-helpers';
+} from '../../test/given-when-then';
 
 const COMMAND_TYPES = [
   'PayReward',

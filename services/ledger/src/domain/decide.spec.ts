@@ -40,7 +40,7 @@ import {
   transferred,
   withMetadata,
   replayed,
-} from './given-when-then.test-helpers';
+} from '../../test/given-when-then';
 
 const app1 = appWithKey('app_1');
 const app2 = appWithKey('app_2');

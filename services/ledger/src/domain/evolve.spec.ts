@@ -36,7 +36,7 @@ import {
   when,
   voidedAtExpiry,
   withMetadata,
-} from './given-when-then.test-helpers';
+} from '../../test/given-when-then';
 
 const app1 = appRegistered('app_1');
 const app2 = appRegistered('app_2');

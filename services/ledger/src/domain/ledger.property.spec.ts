@@ -24,7 +24,7 @@ import { replay, reply, type LedgerAnswer } from './replies';
 import { evolve, type AppliedEvent } from './evolve';
 import { snapshot } from './snapshot';
 import { balanceOf, LedgerState } from './state';
-import { NOW, restarted, SNOWFLAKE, TIMEOUT_SECONDS } from './given-when-then.test-helpers';
+import { NOW, restarted, SNOWFLAKE, TIMEOUT_SECONDS } from '../../test/given-when-then';
 
 // ---- generators --------------------------------------------------------------------------------
 

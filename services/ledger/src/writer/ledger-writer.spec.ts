@@ -6,7 +6,7 @@ import { JsonLogger } from '@coffer/platform';
 import { createTestDatabase, type TestDatabase } from '@coffer/testing';
 import { LedgerWriter } from './ledger-writer';
 import { SnapshotStore } from './snapshot-store';
-import { requestMeta, WRITER_OPTIONS, WriterBench } from './writer.test-helpers';
+import { requestMeta, WRITER_OPTIONS, WriterBench } from '../../test/writer-bench';
 
 describe('LedgerWriter queue', () => {
   let database: TestDatabase;

@@ -1,5 +1,5 @@
 import { eventually } from '@coffer/testing';
-import { WriterBench } from './writer.test-helpers';
+import { WriterBench } from '../../test/writer-bench';
 
 describe('LedgerWriter as a hot standby', () => {
   let bench: WriterBench;

@@ -8,8 +8,8 @@ import type { Reply, RequestMeta } from '@coffer/contracts';
 import { PostgresEventStore } from '@coffer/event-store';
 import { JsonLogger } from '@coffer/platform';
 import { createTestDatabase, type TestDatabase } from '@coffer/testing';
-import { LedgerWriter, type LedgerWriterOptions } from './ledger-writer';
-import { SnapshotStore } from './snapshot-store';
+import { LedgerWriter, type LedgerWriterOptions } from '../src/writer/ledger-writer';
+import { SnapshotStore } from '../src/writer/snapshot-store';
 
 export const WRITER_OPTIONS = {
   realm: 'default',

@@ -19,11 +19,11 @@ import type {
   RegisterAchievement,
 } from '@coffer/contracts';
 import { expectEvents, iso, NOW, refusalOf } from '@coffer/testing';
-import { decide, type DecideContext, type Decision } from './decide';
-import { evolve } from './decider';
-import type { AppliedEvent } from './evolve';
-import { AchievementState, ProgressState } from './state';
-import { unlockIdOf } from './streams';
+import { decide, type DecideContext, type Decision } from '../src/domain/decide';
+import { evolve } from '../src/domain/decider';
+import type { AppliedEvent } from '../src/domain/evolve';
+import { AchievementState, ProgressState } from '../src/domain/state';
+import { unlockIdOf } from '../src/domain/streams';
 
 export { at, expectEvents, iso, NOW, SNOWFLAKE } from '@coffer/testing';
 

@@ -6,8 +6,8 @@ import { JsonLogger, loadConfig, startMicroservice } from '@coffer/platform';
 import { createTestDatabase, dropTestStreams, testNatsPrefix, testNatsUrl, testServiceKey, type TestDatabase } from '@coffer/testing';
 import { LedgerModule } from '../../ledger/src/ledger.module';
 import { ProjectorModule } from '../../projector/src/projector.module';
-import { generateApiKey } from './auth/api-keys';
-import { createGateway } from './create-gateway';
+import { generateApiKey } from '../src/auth/api-keys';
+import { createGateway } from '../src/create-gateway';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 

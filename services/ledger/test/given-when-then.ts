@@ -11,14 +11,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ErrorCode, LedgerCommand, LedgerEvent, TransactionData, TransactionType } from '@coffer/contracts';
-import { houseAccount, TREASURY, userAccount } from './accounts';
-import { decide, type DecideContext, type Decision, type SystemCommand } from './decide';
+import { houseAccount, TREASURY, userAccount } from '../src/domain/accounts';
+import { decide, type DecideContext, type Decision, type SystemCommand } from '../src/domain/decide';
 import type { CommandMetadata } from '@coffer/decider';
 import { describeDecision, eventsOf, iso, NOW, refusalOf } from '@coffer/testing';
-import { evolve, type AppliedEvent } from './evolve';
-import { replay, type LedgerAnswer } from './replies';
-import { restore, snapshotLines, type SnapshotHead } from './snapshot';
-import { LedgerState } from './state';
+import { evolve, type AppliedEvent } from '../src/domain/evolve';
+import { replay, type LedgerAnswer } from '../src/domain/replies';
+import { restore, snapshotLines, type SnapshotHead } from '../src/domain/snapshot';
+import { LedgerState } from '../src/domain/state';
 
 export { at, eventsOf, expectEvents, iso, NOW, SNOWFLAKE } from '@coffer/testing';
 
