@@ -16,6 +16,17 @@ function fold(memory: CommandMemory<string>, i: number): void {
 }
 
 describe('CommandMemory', () => {
+  it('places a command decided before its append where its events landed, once', () => {
+    const memory = new CommandMemory<string>(3_600_000, latest);
+    const metadata: CommandMetadata = { command_id: 'c1', request_hash: 'h', decided_at_epoch_ms: T0, remembered_until_epoch_ms: T0 + 60_000 };
+    memory.remember(metadata, memory.advance(metadata, null, noTimeInData), undefined, 'reply');
+    expect(memory.recall('c1', true, T0)?.position).toBe('');
+    memory.placeAt('c1', true, '42');
+    memory.placeAt('c1', true, '43'); // a later batch never moves it
+    memory.placeAt('c1', false, '44'); // nor does a command of the other memory with the same id
+    expect(memory.recall('c1', true, T0)?.position).toBe('42');
+  });
+
   it(`holds ${MAX_REMEMBERED_COMMANDS} commands, and forgets the oldest first beyond that, the same on every fold`, () => {
     const memory = new CommandMemory<string>(72 * 3_600_000, latest);
     for (let i = 0; i < MAX_REMEMBERED_COMMANDS; i++) fold(memory, i);

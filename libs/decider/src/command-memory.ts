@@ -148,7 +148,16 @@ export class CommandMemory<Reply = unknown> {
     if (memory.size > this.maxCommands) (request_hash ? this.keyedOldest : this.unkeyedOldest).forgetOne();
   }
 
-  /** A copy to decide on (records are replaced, never changed, so they are shared). */
+  /**
+   * Where a command's last event sits in the store, known only once the append is durable: the
+   * one change a record gets after it is made (one remembered with a position keeps it).
+   */
+  placeAt(commandId: string, keyed: boolean, position: string): void {
+    const decided = (keyed ? this.keyed : this.unkeyed).get(commandId);
+    if (decided && decided.position === '') decided.position = position;
+  }
+
+  /** A copy to decide on (records are replaced, never changed but by placeAt, so they are shared). */
   copy(): CommandMemory<Reply> {
     const copy = new CommandMemory<Reply>(this.fallbackRetentionMs, this.merge, this.maxCommands);
     copy.clockMs = this.clockMs;

@@ -377,10 +377,7 @@ export class AchievementsWriter {
 
   /** Commands of this batch that can be asked again remember where their events landed. */
   private rememberPositions(state: AchievementState | ProgressState, batch: Pending[], position: string): void {
-    for (const { context } of batch) {
-      const decided = (context.request_hash ? state.memory.keyed : state.memory.unkeyed).get(context.command_id);
-      if (decided && decided.position === '') decided.position = position;
-    }
+    for (const { context } of batch) state.memory.placeAt(context.command_id, Boolean(context.request_hash), position);
   }
 
   // ---- the two kinds of stream ---------------------------------------------------------------

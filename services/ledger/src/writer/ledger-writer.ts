@@ -334,10 +334,7 @@ export class LedgerWriter implements PoisonedWriter {
   /** Remembered commands of this batch remember where they landed, for their replays. */
   private rememberPositions(batch: Queued[]): void {
     for (const { work } of batch) {
-      if (work.kind !== 'command') continue;
-      const memory = work.context.request_hash ? this.state.memory.keyed : this.state.memory.unkeyed;
-      const decided = memory.get(work.context.command_id);
-      if (decided && decided.position === '') decided.position = this.lastPosition;
+      if (work.kind === 'command') this.state.memory.placeAt(work.context.command_id, Boolean(work.context.request_hash), this.lastPosition);
     }
   }
 
