@@ -8,7 +8,7 @@
  * The field rules live here, once: the gateway's DTOs and the service's decide() check with
  * the same functions, so "valid at the gateway" and "valid in the service" cannot drift apart.
  */
-import type { AchievementReward } from './events';
+import type { AchievementDefinitionFields } from './events';
 import type { AchievementKey } from '../values/achievement-key';
 import { isName } from '../values/name';
 import { isText } from '../values/text';
@@ -58,15 +58,8 @@ export function isProgressValue(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
-export interface RegisterAchievement {
+export interface RegisterAchievement extends AchievementDefinitionFields {
   type: 'RegisterAchievement';
-  key: AchievementKey;
-  name: string;
-  description: string | null;
-  icon_url: string | null;
-  goal: number;
-  hidden: boolean;
-  reward: AchievementReward | null;
 }
 
 /** What PATCH may change; goal and reward are fixed once registered (progress and payouts rely on them). */
@@ -125,15 +118,8 @@ export type AchievementRequestBody = AchievementCommandBody | AchievementQueryBo
 
 // ---- replies -------------------------------------------------------------------------------
 
-export interface AchievementReply {
+export interface AchievementReply extends AchievementDefinitionFields {
   app_id: string;
-  key: AchievementKey;
-  name: string;
-  description: string | null;
-  icon_url: string | null;
-  goal: number;
-  hidden: boolean;
-  reward: AchievementReward | null;
   created_at: string;
   updated_at: string;
 }

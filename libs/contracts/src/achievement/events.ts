@@ -1,18 +1,24 @@
+import type { AchievementKey } from '../values/achievement-key';
+
 /** Domain events of the achievements context (version 1 each). */
 export interface AchievementReward {
   amount: string;
   currency: string;
 }
 
-export interface AchievementRegistered {
-  app_id: string;
-  key: string;
+/** What an app defines about an achievement: the command registers it, the event records it, the reply shows it. */
+export interface AchievementDefinitionFields {
+  key: AchievementKey;
   name: string;
   description: string | null;
   icon_url: string | null;
   goal: number;
   hidden: boolean;
   reward: AchievementReward | null;
+}
+
+export interface AchievementRegistered extends AchievementDefinitionFields {
+  app_id: string;
   registered_at: string;
 }
 
