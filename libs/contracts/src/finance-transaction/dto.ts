@@ -11,7 +11,8 @@ import { USER_ID_PATH_SCHEMA } from '../values/user-id';
 import type { TransactionReply } from './commands';
 import { TRANSACTION_STATUSES, TRANSACTION_TYPES, type TransactionStatus, type TransactionType } from './events';
 
-export const POSTABLE_KINDS = ['credit', 'debit'] as const;
+/** The types an app may post itself: transfers and grants have routes of their own. */
+export const POSTABLE_TYPES = ['credit', 'debit'] as const;
 
 export class PostTransactionDto {
   @UserIdField()
@@ -27,9 +28,9 @@ export class PostTransactionDto {
   @IsPositiveId()
   event_id?: number | null;
 
-  @ApiProperty({ enum: POSTABLE_KINDS, description: "credit gives the user funds from the app's house account; debit takes them" })
-  @IsIn(POSTABLE_KINDS)
-  type!: (typeof POSTABLE_KINDS)[number];
+  @ApiProperty({ enum: POSTABLE_TYPES, description: "credit gives the user funds from the app's house account; debit takes them" })
+  @IsIn(POSTABLE_TYPES)
+  type!: (typeof POSTABLE_TYPES)[number];
 
   @AmountField()
   amount!: string | number;
@@ -73,8 +74,6 @@ export class GrantDto {
   description?: string | null;
 }
 
-export const TRANSACTION_KINDS = TRANSACTION_TYPES;
-
 /** GET /finance/transactions: newest first, by page (seed 001) or by cursor (stable under inserts). */
 export class TransactionsQueryDto extends ReadQueryDto {
   @ApiPropertyOptional({
@@ -98,10 +97,10 @@ export class TransactionsQueryDto extends ReadQueryDto {
   @TimeField('created before', '2026-12-01T00:00:00Z')
   to?: string;
 
-  @ApiPropertyOptional({ enum: TRANSACTION_KINDS })
+  @ApiPropertyOptional({ enum: TRANSACTION_TYPES })
   @IsOptional()
-  @IsIn(TRANSACTION_KINDS)
-  type?: (typeof TRANSACTION_KINDS)[number];
+  @IsIn(TRANSACTION_TYPES)
+  type?: (typeof TRANSACTION_TYPES)[number];
 
   @ApiPropertyOptional({ enum: TRANSACTION_STATUSES })
   @IsOptional()
