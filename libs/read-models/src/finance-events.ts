@@ -12,7 +12,7 @@ import type { ClientBase } from 'pg';
 import type { FinanceEventDetails, LedgerEvent } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
 import { copyRows } from './copy';
-import { READ_SCHEMA, writeRows, type Queryable, type ReadModel, type Replaying } from './read-model';
+import { READ_SCHEMA, takeFinal, writeRows, type Queryable, type ReadModel, type Replaying } from './read-model';
 import { transactionsOfEvent } from './transactions';
 
 export const FINANCE_EVENTS_TABLE = 'finance_events';
@@ -142,12 +142,7 @@ function replayFinanceEvents(): Replaying {
   return {
     fold(events) {
       foldFinanceEvents(events, batch);
-      const ended: FinanceEventRow[] = [];
-      for (const [id, row] of batch.opened) {
-        if (row.status === 'open') continue;
-        ended.push(row);
-        batch.opened.delete(id);
-      }
+      const ended = takeFinal(batch.opened, (row) => row.status !== 'open');
       return (client, schema) => copyRows(client, `${schema}.${FINANCE_EVENTS_TABLE}`, FINANCE_EVENT_COLUMNS, ended);
     },
     finish: (client, schema) => writeFinanceEvents(client, schema, batch),

@@ -90,3 +90,17 @@ export async function writeRows(client: ClientBase, sql: string, rows: unknown[]
 
 /** One map key from several parts, none of which can run into the next. */
 export const rowKey = (...parts: string[]) => JSON.stringify(parts);
+
+/**
+ * A rebuild's page: takes out of `rows` (kept across pages) those no later event can change, to
+ * be written once now; the rest stay for later pages and `finish`.
+ */
+export function takeFinal<Key, Row>(rows: Map<Key, Row>, isFinal: (row: Row) => boolean): Row[] {
+  const final: Row[] = [];
+  for (const [key, row] of rows) {
+    if (!isFinal(row)) continue;
+    final.push(row);
+    rows.delete(key);
+  }
+  return final;
+}

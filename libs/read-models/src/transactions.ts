@@ -13,7 +13,7 @@ import type { ClientBase } from 'pg';
 import { userIdOfAccount, type LedgerEvent, type TransactionData, type TransactionReply } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
 import { copyRows } from './copy';
-import { READ_SCHEMA, writeRows, type FoldContext, type Queryable, type ReadModel, type Replaying } from './read-model';
+import { READ_SCHEMA, takeFinal, writeRows, type FoldContext, type Queryable, type ReadModel, type Replaying } from './read-model';
 
 export const TRANSACTIONS_TABLE = 'transactions';
 
@@ -280,12 +280,7 @@ function replayTransactions(): Replaying {
   return {
     fold(events, context) {
       foldTransactions(events, context, batch);
-      const final: TransactionRow[] = [];
-      for (const [id, row] of batch.created) {
-        if (row.status === 'pending') continue;
-        final.push(row);
-        batch.created.delete(id);
-      }
+      const final = takeFinal(batch.created, (row) => row.status !== 'pending');
       return (client, schema) => copyRows(client, `${schema}.${TRANSACTIONS_TABLE}`, TRANSACTION_COLUMNS, final);
     },
     finish: (client, schema) => writeTransactions(client, schema, batch),
