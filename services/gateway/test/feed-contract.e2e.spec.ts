@@ -13,13 +13,11 @@ import addFormats from 'ajv-formats';
 import { connect, JSONCodec } from 'nats';
 import type { Pool } from 'pg';
 import { contextOf, EVENT_SCHEMA_VERSIONS, INTERNAL_EVENT_TYPES, isPublicEventType, PUBLIC_EVENT_TYPES, subjects, type EventEnvelope } from '@coffer/contracts';
-import { JsonLogger, loadConfig, startMicroservice } from '@coffer/platform';
 import { createTestDatabase, dropTestStreams, eventually, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
 import { startAchievements } from '../../achievements/test/achievements-harness';
 import { startLedger } from '../../ledger/test/ledger-harness';
-import { ProjectorModule } from '../../projector/src/projector.module';
 import { sha256Hex } from '../src/auth/api-keys';
-import { ADMIN_TOKEN, call, newIdempotencyKey, startGateway, untilServing, type Answer } from './gateway-harness';
+import { ADMIN_TOKEN, call, newIdempotencyKey, startGateway, startProjector, untilServing, type Answer } from './gateway-harness';
 
 jest.setTimeout(120000);
 
@@ -51,9 +49,7 @@ describe('the analytics feed against its AsyncAPI contract', () => {
     // Short enough for an event to expire within the test, long enough for the closing one to stay open on a loaded machine.
     services.push(await startLedger({ ...env, eventTimeoutSeconds: 3 }));
     services.push(await startAchievements(env));
-    const config = loadConfig({ DATABASE_URL: database.url, NATS_URL: testNatsUrl(), COFFER_NATS_PREFIX: prefix, LOG_LEVEL: 'error' });
-    const logger = new JsonLogger('projector', 'error');
-    services.push(await startMicroservice({ service: 'projector', config, logger, module: () => ProjectorModule.forRoot(config, logger) }));
+    services.push(await startProjector(env));
     gateway = await startGateway(env);
     await untilServing(gateway);
     pool = database.pool();

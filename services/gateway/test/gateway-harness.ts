@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { JsonLogger, loadConfig, startMicroservice } from '@coffer/platform';
 import { createTestDatabase, dropTestStreams, testNatsPrefix, testNatsUrl, testServiceKey, type TestDatabase } from '@coffer/testing';
 import { LedgerModule } from '../../ledger/src/ledger.module';
-import { ProjectorModule } from '../../projector/src/projector.module';
+import { startProjector } from '../../projector/test/projector-harness';
 import { generateApiKey } from '../src/auth/api-keys';
 import { createGateway } from '../src/create-gateway';
 
@@ -30,11 +30,7 @@ function env(stack: StackEnv, extra: Record<string, string | undefined>): Record
 }
 
 /** The projector keeps the read models the gateway reads from. */
-export async function startProjector(stack: StackEnv): Promise<INestMicroservice> {
-  const config = loadConfig(env(stack, {}));
-  const logger = new JsonLogger('projector', 'error');
-  return startMicroservice({ service: 'projector', config, logger, module: () => ProjectorModule.forRoot(config, logger) });
-}
+export { startProjector };
 
 export async function startLedger(stack: StackEnv): Promise<INestMicroservice> {
   const config = loadConfig(env(stack, {}));

@@ -3,12 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { Client, type Pool } from 'pg';
 import { READ_CHECKPOINT_CHANNEL } from '@coffer/contracts';
 import { PostgresEventStore, type NewEvent } from '@coffer/event-store';
-import { JsonLogger, loadConfig, startMicroservice } from '@coffer/platform';
-import { createTestDatabase, dropTestStreams, eventually, readAllCommitted, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
+import { createTestDatabase, dropTestStreams, eventually, readAllCommitted, testNatsPrefix, type TestDatabase } from '@coffer/testing';
 import { LedgerTestClient, ok, startLedger } from '../../ledger/test/ledger-harness';
 import { Generations } from '../src/read-models/generations';
 import { rebuild, status, verify } from '../src/read-models/rebuild-verify-status';
-import { ProjectorModule } from '../src/projector.module';
+import { startProjector as startHarnessProjector } from './projector-harness';
 
 jest.setTimeout(90000);
 
@@ -21,14 +20,7 @@ describe('read models kept by the projector', () => {
   const running: INestMicroservice[] = [];
 
   const startProjector = async () => {
-    const config = loadConfig({
-      DATABASE_URL: database.url,
-      NATS_URL: testNatsUrl(),
-      COFFER_NATS_PREFIX: prefix,
-      LOG_LEVEL: 'error',
-    });
-    const logger = new JsonLogger('projector', 'error');
-    const app = await startMicroservice({ service: 'projector', config, logger, module: () => ProjectorModule.forRoot(config, logger) });
+    const app = await startHarnessProjector({ databaseUrl: database.url, prefix });
     running.push(app);
     return app;
   };

@@ -12,13 +12,12 @@ import { connect, JSONCodec } from 'nats';
 import type { Pool } from 'pg';
 import { EVENT_SCHEMA_VERSIONS, feedDataSchema, isPublicEventType, upcastEvent, type EventEnvelope } from '@coffer/contracts';
 import { PostgresEventStore, type NewEvent } from '@coffer/event-store';
-import { JsonLogger, loadConfig, startMicroservice } from '@coffer/platform';
 import { createTestDatabase, dropTestStreams, eventually, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
 import { LedgerTestClient, ok, startLedger } from '../../ledger/test/ledger-harness';
 import { Generations } from '../src/read-models/generations';
 import { verify } from '../src/read-models/rebuild-verify-status';
 import { generationDdl, readerIndexDdl, viewDdl } from '../src/read-models/schema';
-import { ProjectorModule } from '../src/projector.module';
+import { startProjector as startHarnessProjector } from './projector-harness';
 
 jest.setTimeout(90000);
 
@@ -97,9 +96,7 @@ describe('a store and read models written by v1', () => {
   });
 
   const startProjector = async () => {
-    const config = loadConfig({ DATABASE_URL: database.url, NATS_URL: testNatsUrl(), COFFER_NATS_PREFIX: prefix, LOG_LEVEL: 'error' });
-    const logger = new JsonLogger('projector', 'error');
-    running.push(await startMicroservice({ service: 'projector', config, logger, module: () => ProjectorModule.forRoot(config, logger) }));
+    running.push(await startHarnessProjector({ databaseUrl: database.url, prefix }));
   };
 
   /** Read models as v1 made them: no shape version in the meta table, transactions.kind. */
