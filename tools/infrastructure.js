@@ -147,7 +147,7 @@ async function ensureDatabase(target) {
   });
 }
 
-async function ensurePostgres(quiet) {
+async function ensurePostgres(quiet, createDatabase) {
   const databaseUrl = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
   const target = parseDatabaseUrl(databaseUrl);
   const label = hostLabel(target.host, target.port);
@@ -172,6 +172,12 @@ async function ensurePostgres(quiet) {
     line = `postgres: started private server in ${rel(pgDataDir)} on ${label}${created ? ' (new cluster)' : ''}`;
   }
 
+  // `npm test` only needs the server: every test creates and drops its own database, so it must
+  // not leave the application's database behind on a machine that never ran `npm start`.
+  if (!createDatabase) {
+    if (!quiet) console.log(line);
+    return;
+  }
   try {
     if (await ensureDatabase(target)) line += `, created database "${target.database}"`;
   } catch (error) {
@@ -273,8 +279,8 @@ async function ensureNats(quiet) {
 
 // ---------------------------------------------------------------- public API
 
-async function ensureInfrastructure({ quiet = false } = {}) {
-  await ensurePostgres(quiet);
+async function ensureInfrastructure({ quiet = false, createDatabase = true } = {}) {
+  await ensurePostgres(quiet, createDatabase);
   await ensureNats(quiet);
 }
 

@@ -14,7 +14,7 @@ function run(command, args) {
 }
 
 async function main() {
-  await ensureInfrastructure({ quiet: true });
+  await ensureInfrastructure({ quiet: true, createDatabase: false });
   const tsc = require.resolve('typescript/bin/tsc');
   let status = run(process.execPath, [tsc, '-b', 'tsconfig.build.json']);
   if (status === 0) status = run(process.execPath, [tsc, '-p', 'tsconfig.tests.json']);
