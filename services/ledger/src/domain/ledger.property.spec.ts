@@ -212,12 +212,12 @@ class Run {
 
   constructor() {
     // Two apps exist from the start, so most finance commands have a real caller.
-    this.send({ type: 'RegisterApp', name: 'Poker', key_id: 'boot_1', key_hash: 'h' }, null, null);
-    this.send({ type: 'RegisterApp', name: 'Dice', key_id: 'boot_2', key_hash: 'h' }, null, null);
+    this.send({ type: 'RegisterApp', data: { name: 'Poker', key_id: 'boot_1', key_hash: 'h' } }, null, null);
+    this.send({ type: 'RegisterApp', data: { name: 'Dice', key_id: 'boot_2', key_hash: 'h' } }, null, null);
     expect([...this.state.apps.keys()]).toEqual(APPS);
     // …and a few wallets hold coins, so debits, transfers and pending debits have money to move.
     for (const userId of USERS.slice(0, 3)) {
-      this.send({ type: 'Grant', user_id: userId, amount: '1000', currency: 'coins', description: null }, null, null);
+      this.send({ type: 'Grant', data: { user_id: userId, amount: '1000', currency: 'coins', description: null } }, null, null);
     }
   }
 
@@ -364,7 +364,7 @@ class Run {
   private oracle(command: LedgerCommand | SystemCommand, caller: string | null, keyId: string | null, nowMs: number): string | undefined {
     const adminOnly = ['RegisterApp', 'IssueApiKey', 'RevokeApiKey', 'Grant'];
     if (command.type === 'ExpireEvent' || command.type === 'StartTerm') return 'events';
-    const eventId = command.type === 'PingEvent' || command.type === 'CloseEvent' || command.type === 'PostTransaction' ? command.event_id : null;
+    const eventId = command.type === 'PingEvent' || command.type === 'CloseEvent' || command.type === 'PostTransaction' ? command.data.event_id : null;
     // Who may ask comes first (it reads only the type), then the fields (JSON from NATS until checked).
     if (adminOnly.includes(command.type) !== (caller === null)) return 'FORBIDDEN';
     if (caller !== null) {
@@ -373,15 +373,15 @@ class Run {
     }
     if (eventId !== null && !(Number.isSafeInteger(eventId) && eventId >= 1)) return 'VALIDATION_FAILED';
     if (command.type === 'PostTransaction' || command.type === 'Transfer' || command.type === 'Grant') {
-      const users = command.type === 'Transfer' ? [command.from_user_id, command.to_user_id] : [command.user_id];
+      const users = command.type === 'Transfer' ? [command.data.from_user_id, command.data.to_user_id] : [command.data.user_id];
       const wellFormed =
-        /^[1-9][0-9]*$/.test(command.amount) &&
-        parseAmount(command.amount) !== null &&
-        /^[a-z][a-z0-9_]{0,31}$/.test(command.currency) &&
+        /^[1-9][0-9]*$/.test(command.data.amount) &&
+        parseAmount(command.data.amount) !== null &&
+        /^[a-z][a-z0-9_]{0,31}$/.test(command.data.currency) &&
         users.every((id) => /^[A-Za-z0-9_.:-]{1,64}$/.test(id));
       if (!wellFormed) return 'VALIDATION_FAILED';
     }
-    if (command.type === 'OpenEvent' && command.description !== null && command.description.length > 500) return 'VALIDATION_FAILED';
+    if (command.type === 'OpenEvent' && command.data.description !== null && command.data.description.length > 500) return 'VALIDATION_FAILED';
 
     if (eventId !== null) {
       const finance = this.state.openEvents.get(eventId);
@@ -393,12 +393,12 @@ class Run {
     if (command.type !== 'PostTransaction' && command.type !== 'Transfer') return undefined;
 
     const transfer = command.type === 'Transfer';
-    if (transfer && command.from_user_id === command.to_user_id) return 'VALIDATION_FAILED';
+    if (transfer && command.data.from_user_id === command.data.to_user_id) return 'VALIDATION_FAILED';
 
-    const debited = transfer ? command.from_user_id : command.kind === 'debit' ? command.user_id : null;
+    const debited = transfer ? command.data.from_user_id : command.data.type === 'debit' ? command.data.user_id : null;
     if (debited === null) return 'events'; // a credit comes from the house, which may go negative
-    const balance = balanceOf(this.state, `user:${debited}`, command.currency);
-    const wanted = BigInt(command.amount);
+    const balance = balanceOf(this.state, `user:${debited}`, command.data.currency);
+    const wanted = BigInt(command.data.amount);
     const funds = available(balance);
     if (funds < wanted && balance.posted >= wanted) see('short only because of pending debits');
     if (funds < wanted && funds + balance.pendingCredit >= wanted) see('short only because credits are pending');
@@ -410,7 +410,7 @@ class Run {
     for (const event_id of dueEvents(this.state, now)) {
       const before = this.state.openEvents.get(event_id)!;
       const pendingIds = [...before.pending];
-      const sweep = { type: 'ExpireEvent', event_id } as const;
+      const sweep = { type: 'ExpireEvent', data: { event_id } } as const;
       const decision = decide(sweep, this.state, this.context(sweep, null, 'own', `sweep-${++this.counter}`, null));
       expect(decision.kind === 'events' && decision.events.map((e) => e.type)).toEqual([
         ...pendingIds.map(() => 'TransactionVoided'),
@@ -454,14 +454,14 @@ class Run {
     const ref = (event: EventRef) => (event === 'mine' ? this.latestEventOf('caller' in step ? step.caller : null) : event);
     switch (step.t) {
       case 'open':
-        return this.send({ type: 'OpenEvent', description: step.description }, step.caller, step.key, undefined, step.apiKey, undefined, step.deadline);
+        return this.send({ type: 'OpenEvent', data: { description: step.description } }, step.caller, step.key, undefined, step.apiKey, undefined, step.deadline);
       case 'ping':
-        return this.send({ type: 'PingEvent', event_id: ref(step.event) }, step.caller, step.key, undefined, step.apiKey, undefined, step.deadline);
+        return this.send({ type: 'PingEvent', data: { event_id: ref(step.event) } }, step.caller, step.key, undefined, step.apiKey, undefined, step.deadline);
       case 'close': {
         const event_id = ref(step.event);
         const pendingBefore = [...(this.state.openEvents.get(event_id)?.pending ?? [])];
         const wasOpen = this.state.openEvents.has(event_id);
-        this.send({ type: 'CloseEvent', event_id }, step.caller, step.key, undefined, step.apiKey, undefined, step.deadline);
+        this.send({ type: 'CloseEvent', data: { event_id } }, step.caller, step.key, undefined, step.apiKey, undefined, step.deadline);
         const after = this.state.settledEvents.get(event_id);
         if (wasOpen && after?.status === 'closed') {
           // close posts exactly what was pending, each with its own TransactionPosted, then closes
@@ -478,12 +478,14 @@ class Run {
         return this.send(
           {
             type: 'PostTransaction',
-            user_id: step.user,
-            event_id: step.event === null ? null : ref(step.event),
-            kind: step.kind,
-            amount: this.resolve(step.amount, step.user, step.currency),
-            currency: step.currency,
-            description: null,
+            data: {
+              user_id: step.user,
+              event_id: step.event === null ? null : ref(step.event),
+              type: step.kind,
+              amount: this.resolve(step.amount, step.user, step.currency),
+              currency: step.currency,
+              description: null,
+            },
           },
           step.caller,
           step.key,
@@ -496,11 +498,13 @@ class Run {
         return this.send(
           {
             type: 'Transfer',
-            from_user_id: step.from,
-            to_user_id: step.to,
-            amount: this.resolve(step.amount, step.from, step.currency),
-            currency: step.currency,
-            description: null,
+            data: {
+              from_user_id: step.from,
+              to_user_id: step.to,
+              amount: this.resolve(step.amount, step.from, step.currency),
+              currency: step.currency,
+              description: null,
+            },
           },
           step.caller,
           step.key,
@@ -511,7 +515,7 @@ class Run {
         );
       case 'grant':
         return this.send(
-          { type: 'Grant', user_id: step.user, amount: step.amount, currency: step.currency, description: null },
+          { type: 'Grant', data: { user_id: step.user, amount: step.amount, currency: step.currency, description: null } },
           step.caller,
           step.key,
           undefined,
@@ -520,11 +524,11 @@ class Run {
           step.deadline,
         );
       case 'register':
-        return this.send({ type: 'RegisterApp', name: step.name, key_id: step.keyId, key_hash: 'h' }, null, null);
+        return this.send({ type: 'RegisterApp', data: { name: step.name, key_id: step.keyId, key_hash: 'h' } }, null, null);
       case 'issueKey':
-        return this.send({ type: 'IssueApiKey', app_id: step.app, key_id: step.keyId, key_hash: 'h' }, null, null);
+        return this.send({ type: 'IssueApiKey', data: { app_id: step.app, key_id: step.keyId, key_hash: 'h' } }, null, null);
       case 'revokeKey':
-        return this.send({ type: 'RevokeApiKey', app_id: step.app, key_id: step.keyId }, null, null);
+        return this.send({ type: 'RevokeApiKey', data: { app_id: step.app, key_id: step.keyId } }, null, null);
       case 'advance':
         this.now = new Date(this.now.getTime() + step.seconds * 1000);
         if (step.sweep) this.sweep();
@@ -535,7 +539,7 @@ class Run {
         return this.restart(step.retentionMs);
       case 'startTerm': {
         const term = this.state.term;
-        this.send({ type: 'StartTerm', instance_id: 'writer-b' }, null, null);
+        this.send({ type: 'StartTerm', data: { instance_id: 'writer-b' } }, null, null);
         expect(this.state.term).toBe(term + 1);
         return;
       }
