@@ -24,11 +24,11 @@ function run(command, overrides = {}) {
   const metadata = { command_id: context.command_id, request_hash: context.request_hash, ...commandTimes(now, now + 5000, context.request_hash !== null, 72 * 3_600_000) };
   for (const event of decision.events) evolve(state, { ...event, metadata, globalPosition: ++position });
 }
-const credit = (i) => ({ type: 'PostTransaction', user_id: `user${i % 100}`, event_id: null, kind: 'credit', amount: '15', currency: 'coins', description: 'win' });
+const credit = (i) => ({ type: 'PostTransaction', data: { user_id: `user${i % 100}`, event_id: null, type: 'credit', amount: '15', currency: 'coins', description: 'win' } });
 const app = { app_id: 'app_1', key_id: 'key_1' };
 const hash = () => randomBytes(32).toString('hex');
 
-run({ type: 'RegisterApp', name: 'Game', key_id: 'key_1', key_hash: 'h' });
+run({ type: 'RegisterApp', data: { name: 'Game', key_id: 'key_1', key_hash: 'h' } });
 for (let i = 0; i < 1000; i++) run(credit(i), app);
 global.gc();
 const before = process.memoryUsage().heapUsed;

@@ -82,25 +82,25 @@ async function run(config, control) {
     while (!control.stopping) {
       const pick = Math.random() * 100;
       if (pick < 60) {
-        const opened = await send(app, { type: 'OpenEvent', description: 'bench round' });
+        const opened = await send(app, { type: 'OpenEvent', data: { description: 'bench round' } });
         if (!opened.ok) continue;
         const eventId = opened.result.result.event_id;
         const posts = 1 + Math.floor(Math.random() * 4);
         for (let i = 0; i < posts; i++) {
-          if (i > 0) await send(app, { type: 'PingEvent', event_id: eventId });
-          const kind = Math.random() < 0.5 ? 'debit' : 'credit';
-          await send(app, { type: 'PostTransaction', user_id: user(), event_id: eventId, kind, amount: amount(), currency: 'coins', description: null });
+          if (i > 0) await send(app, { type: 'PingEvent', data: { event_id: eventId } });
+          const type = Math.random() < 0.5 ? 'debit' : 'credit';
+          await send(app, { type: 'PostTransaction', data: { user_id: user(), event_id: eventId, type, amount: amount(), currency: 'coins', description: null } });
         }
-        if (Math.random() >= 0.1) await send(app, { type: 'CloseEvent', event_id: eventId });
+        if (Math.random() >= 0.1) await send(app, { type: 'CloseEvent', data: { event_id: eventId } });
       } else if (pick < 90) {
-        const kind = Math.random() < 0.5 ? 'debit' : 'credit';
-        await send(app, { type: 'PostTransaction', user_id: user(), event_id: null, kind, amount: amount(), currency: 'coins', description: null });
+        const type = Math.random() < 0.5 ? 'debit' : 'credit';
+        await send(app, { type: 'PostTransaction', data: { user_id: user(), event_id: null, type, amount: amount(), currency: 'coins', description: null } });
       } else {
         const from = user();
         let to = user();
         if (to === from) to = userId(1 + Math.floor(Math.random() * config.users));
         if (to === from) continue;
-        await send(app, { type: 'Transfer', from_user_id: from, to_user_id: to, amount: amount(), currency: 'coins', description: null });
+        await send(app, { type: 'Transfer', data: { from_user_id: from, to_user_id: to, amount: amount(), currency: 'coins', description: null } });
       }
     }
   }

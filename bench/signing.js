@@ -20,7 +20,7 @@ const packet = () =>
       data: {
         meta: { correlation_id: randomUUID(), command_id: `app_1:${randomUUID()}`, app_id: 'app_1', key_id: `key_${randomUUID()}`, deadline_epoch_ms: Date.now() + 5000 },
         body: {
-          command: { type: 'PostTransaction', user_id: '169015299834642432', event_id: 42, kind: 'debit', amount: '15', currency: 'coins', description: 'round 7' },
+          command: { type: 'PostTransaction', data: { user_id: '169015299834642432', event_id: 42, type: 'debit', amount: '15', currency: 'coins', description: 'round 7' } },
           request_hash: 'f'.repeat(64),
         },
       },

@@ -30,3 +30,14 @@ export interface EventEnvelope<Type extends string = string, Data = unknown> {
 
 /** The bounded context an event type belongs to; it names the analytics subject. */
 export type EventContext = 'ledger' | 'achievements';
+
+/**
+ * The shape of every command either writer decides (Emmett's Command<Type, Data>): `type` names
+ * the command, `data` holds its fields. Shaped like a domain event so that `type` means one thing
+ * at the top of either, and a field inside may be called what it is everywhere else (a
+ * transaction's `type`: credit or debit).
+ */
+export interface Command<Type extends string = string, Data = Record<string, unknown>> {
+  type: Type;
+  data: Data;
+}

@@ -16,7 +16,7 @@ const packet = (deadline: unknown = NOW + 5000) =>
       id: 'p1',
       data: {
         meta: { correlation_id: 'c', command_id: 'x', app_id: null, key_id: null, deadline_epoch_ms: deadline },
-        body: { command: { type: 'Grant', user_id: 'mallory', amount: '3000000', currency: 'coins', description: null }, request_hash: null },
+        body: { command: { type: 'Grant', data: { user_id: 'mallory', amount: '3000000', currency: 'coins', description: null } }, request_hash: null },
       },
     }),
   );

@@ -66,7 +66,7 @@ describe('achievements service over NATS and PostgreSQL', () => {
   });
 
   const registerApp = async () =>
-    ok(await ledger.untilAnswered(() => ledger.command({ type: 'RegisterApp', name: 'Game', key_id: `key_${randomUUID()}`, key_hash: randomUUID() })))
+    ok(await ledger.untilAnswered(() => ledger.command({ type: 'RegisterApp', data: { name: 'Game', key_id: `key_${randomUUID()}`, key_hash: randomUUID() } })))
       .result.app_id as string;
 
   const registerAchievement = async (app_id: string, fields: Partial<AchievementRegistered> = {}) =>
@@ -75,14 +75,16 @@ describe('achievements service over NATS and PostgreSQL', () => {
         client.command(
           {
             type: 'RegisterAchievement',
-            key: 'first_win',
-            name: 'First win',
-            description: null,
-            icon_url: null,
-            goal: 1,
-            hidden: false,
-            reward: null,
-            ...fields,
+            data: {
+              key: 'first_win',
+              name: 'First win',
+              description: null,
+              icon_url: null,
+              goal: 1,
+              hidden: false,
+              reward: null,
+              ...fields,
+            },
           },
           { app_id },
         ),
@@ -101,14 +103,14 @@ describe('achievements service over NATS and PostgreSQL', () => {
     const app_id = 'app_1';
     await registerAchievement(app_id, { key: 'grinder', goal: 100 });
     const replies = await Promise.all(
-      Array.from({ length: 40 }, () => client.command({ type: 'RecordProgress', key: 'grinder', user_id: 'alice', increment: 1 }, { app_id })),
+      Array.from({ length: 40 }, () => client.command({ type: 'RecordProgress', data: { key: 'grinder', user_id: 'alice', increment: 1 } }, { app_id })),
     );
     expect(replies.every((reply) => reply.ok)).toBe(true);
     const progresses = replies.map((reply) => accepted(reply).result.progress as number).sort((a, b) => a - b);
     expect(progresses).toEqual(Array.from({ length: 40 }, (_, i) => i + 1)); // each saw its own increment
     const events = await store.readStream(progressStream(app_id, 'grinder', 'alice'));
     expect(events.map((event) => (event.data as { progress: number }).progress)).toEqual(progresses);
-    const final = accepted(await client.command({ type: 'RecordProgress', key: 'grinder', user_id: 'alice', set: 0 }, { app_id }));
+    const final = accepted(await client.command({ type: 'RecordProgress', data: { key: 'grinder', user_id: 'alice', set: 0 } }, { app_id }));
     expect(final.result).toEqual({ key: 'grinder', user_id: 'alice', progress: 40, goal: 100, unlocked: false, unlocked_at: null });
     expect(final.position).toBe(''); // a lower set records nothing
   });
@@ -119,7 +121,7 @@ describe('achievements service over NATS and PostgreSQL', () => {
     const app_id = 'app_1';
     await registerAchievement(app_id, { key: 'race', goal: 50, reward: { amount: '5', currency: 'coins' } });
     const replies = await Promise.all(
-      Array.from({ length: 80 }, () => client.command({ type: 'RecordProgress', key: 'race', user_id: 'bob', increment: 1 }, { app_id })),
+      Array.from({ length: 80 }, () => client.command({ type: 'RecordProgress', data: { key: 'race', user_id: 'bob', increment: 1 } }, { app_id })),
     );
     expect(replies.filter((reply) => !reply.ok)).toEqual([]);
     const stream = await store.readStream(progressStream(app_id, 'race', 'bob'));
@@ -135,7 +137,7 @@ describe('achievements service over NATS and PostgreSQL', () => {
     const app_id = await registerApp();
     const first = await start();
     await registerAchievement(app_id, { key: 'jackpot', reward: { amount: '250', currency: 'coins' } });
-    const unlocked = accepted(await client.command({ type: 'Unlock', key: 'jackpot', user_id: 'carol' }, { app_id }));
+    const unlocked = accepted(await client.command({ type: 'Unlock', data: { key: 'jackpot', user_id: 'carol' } }, { app_id }));
     expect(unlocked.result).toMatchObject({ progress: 1, goal: 1, unlocked: true });
     await stop(first); // right after the unlock: the reward may or may not be paid yet
 
@@ -145,7 +147,7 @@ describe('achievements service over NATS and PostgreSQL', () => {
     expect(await coins('carol')).toBe('250');
 
     // Unlocking again changes nothing, and another restart pays nothing more.
-    const again = accepted(await client.command({ type: 'Unlock', key: 'jackpot', user_id: 'carol' }, { app_id }));
+    const again = accepted(await client.command({ type: 'Unlock', data: { key: 'jackpot', user_id: 'carol' } }, { app_id }));
     expect(again).toMatchObject({ position: '', replayed: false, result: { unlocked: true, unlocked_at: unlocked.result.unlocked_at } });
     await stop(running[running.length - 1]);
     await start();
@@ -178,7 +180,7 @@ describe('achievements service over NATS and PostgreSQL', () => {
     await stop(away);
     await start();
     await registerAchievement(app_id, { key: 'patient', goal: 2, reward: { amount: '40', currency: 'coins' } });
-    accepted(await client.command({ type: 'RecordProgress', key: 'patient', user_id: 'dave', set: 2 }, { app_id }));
+    accepted(await client.command({ type: 'RecordProgress', data: { key: 'patient', user_id: 'dave', set: 2 } }, { app_id }));
     await new Promise((resolve) => setTimeout(resolve, 800)); // the reactor retries meanwhile
     expect(await store.readStream(rewardStream(unlockIdOf(app_id, 'patient', 'dave')))).toHaveLength(0);
 
@@ -193,10 +195,10 @@ describe('achievements service over NATS and PostgreSQL', () => {
     const app_id = 'app_1';
     await registerAchievement(app_id, { key: 'steps', goal: 10 });
     const send = (user_id: string, increment: number, requestHash: string) =>
-      client.command({ type: 'RecordProgress', key: 'steps', user_id, increment }, { app_id }, { commandId: `${app_id}:k1`, requestHash });
+      client.command({ type: 'RecordProgress', data: { key: 'steps', user_id, increment } }, { app_id }, { commandId: `${app_id}:k1`, requestHash });
     const first = accepted(await send('erin', 3, 'hash-a'));
     expect(first).toMatchObject({ replayed: false, result: { progress: 3 } });
-    accepted(await client.command({ type: 'RecordProgress', key: 'steps', user_id: 'erin', increment: 2 }, { app_id }));
+    accepted(await client.command({ type: 'RecordProgress', data: { key: 'steps', user_id: 'erin', increment: 2 } }, { app_id }));
 
     const retry = accepted(await send('erin', 3, 'hash-a'));
     expect(retry).toEqual({ ...first, replayed: true });
@@ -208,18 +210,18 @@ describe('achievements service over NATS and PostgreSQL', () => {
     expect(events[0].metadata).toMatchObject({ command_id: `${app_id}:k1`, request_hash: 'hash-a', app_id, schema_version: 1 });
 
     // A refused command binds its key too, as the ledger's do: another request with it is a reuse.
-    const missing = await client.command({ type: 'Unlock', key: 'nope', user_id: 'erin' }, { app_id }, { commandId: `${app_id}:k2`, requestHash: 'h1' });
+    const missing = await client.command({ type: 'Unlock', data: { key: 'nope', user_id: 'erin' } }, { app_id }, { commandId: `${app_id}:k2`, requestHash: 'h1' });
     expect(missing).toMatchObject({ ok: false, code: 'NOT_FOUND' });
-    const fixed = await client.command({ type: 'Unlock', key: 'steps', user_id: 'erin' }, { app_id }, { commandId: `${app_id}:k2`, requestHash: 'h2' });
+    const fixed = await client.command({ type: 'Unlock', data: { key: 'steps', user_id: 'erin' } }, { app_id }, { commandId: `${app_id}:k2`, requestHash: 'h2' });
     expect(fixed).toMatchObject({ ok: false, code: 'IDEMPOTENCY_KEY_REUSED' });
-    const withNewKey = await client.command({ type: 'Unlock', key: 'steps', user_id: 'erin' }, { app_id }, { commandId: `${app_id}:k3`, requestHash: 'h2' });
+    const withNewKey = await client.command({ type: 'Unlock', data: { key: 'steps', user_id: 'erin' } }, { app_id }, { commandId: `${app_id}:k3`, requestHash: 'h2' });
     expect(accepted(withNewKey).result).toMatchObject({ progress: 10, unlocked: true });
   });
 
   it('records the refusal of a keyed command: its retry gets the same refusal, after the state changed and across a restart', async () => {
     const first = await start();
     const app_id = 'app_1';
-    const unlock = { type: 'Unlock', key: 'later', user_id: 'hana' } as const;
+    const unlock = { type: 'Unlock', data: { key: 'later', user_id: 'hana' } } as const;
     const keyed = { commandId: `${app_id}:unlock-later`, requestHash: 'hash-later' };
     const refused = await client.untilAnswered(() => client.command(unlock, { app_id }, keyed));
     expect(refused).toMatchObject({ ok: false, code: 'NOT_FOUND', message: 'achievement later does not exist' });
@@ -247,7 +249,7 @@ describe('achievements service over NATS and PostgreSQL', () => {
     await start();
     const app_id = 'app_1';
     await registerAchievement(app_id, { key: 'steps', goal: 3 });
-    const captured = { type: 'RecordProgress', key: 'steps', user_id: 'gus', increment: 2 } as const;
+    const captured = { type: 'RecordProgress', data: { key: 'steps', user_id: 'gus', increment: 2 } } as const;
     const first = accepted(await client.command(captured, { app_id }, { commandId: 'plain-1' }));
     const again = accepted(await client.command(captured, { app_id }, { commandId: 'plain-1' }));
     expect(again).toEqual({ ...first, replayed: true });
@@ -260,7 +262,7 @@ describe('achievements service over NATS and PostgreSQL', () => {
     await registerAchievement('app_1', { key: 'steps', goal: 10 });
     const impostor = new AchievementsTestClient(prefix, 'achievements');
     try {
-      const refused = await impostor.command({ type: 'RecordProgress', key: 'steps', user_id: 'hal', increment: 1 }, { app_id: 'app_1' });
+      const refused = await impostor.command({ type: 'RecordProgress', data: { key: 'steps', user_id: 'hal', increment: 1 } }, { app_id: 'app_1' });
       expect(refused).toMatchObject({ ok: false, code: 'FORBIDDEN' });
       expect(await impostor.query({ type: 'GetAchievement', key: 'steps' }, { app_id: 'app_1' })).toMatchObject({ ok: false, code: 'FORBIDDEN' });
     } finally {
@@ -274,13 +276,13 @@ describe('achievements service over NATS and PostgreSQL', () => {
     const registered = await registerAchievement('app_1', { key: 'shared_key', name: 'One', hidden: true });
     expect(registered).toMatchObject({ app_id: 'app_1', key: 'shared_key', name: 'One', hidden: true, goal: 1, reward: null });
     await registerAchievement('app_2', { key: 'shared_key', name: 'Two' });
-    const updated = accepted(await client.command({ type: 'UpdateAchievement', key: 'shared_key', changes: { name: 'Uno' } }, { app_id: 'app_1' }));
+    const updated = accepted(await client.command({ type: 'UpdateAchievement', data: { key: 'shared_key', changes: { name: 'Uno' } } }, { app_id: 'app_1' }));
     expect(updated.result).toMatchObject({ name: 'Uno', created_at: registered.created_at });
     expect(accepted(await client.query({ type: 'GetAchievement', key: 'shared_key' }, { app_id: 'app_1' }))).toMatchObject({ name: 'Uno' });
     expect(accepted(await client.query({ type: 'GetAchievement', key: 'shared_key' }, { app_id: 'app_2' }))).toMatchObject({ name: 'Two' });
     expect(await client.query({ type: 'GetAchievement', key: 'other' }, { app_id: 'app_1' })).toMatchObject({ ok: false, code: 'NOT_FOUND' });
     const again = await client.command(
-      { type: 'RegisterAchievement', key: 'shared_key', name: 'Two', description: null, icon_url: null, goal: 3, hidden: false, reward: null },
+      { type: 'RegisterAchievement', data: { key: 'shared_key', name: 'Two', description: null, icon_url: null, goal: 3, hidden: false, reward: null } },
       { app_id: 'app_2' },
     );
     expect(again).toMatchObject({ ok: false, code: 'CONFLICT', details: { key: 'shared_key' } });
@@ -288,7 +290,8 @@ describe('achievements service over NATS and PostgreSQL', () => {
 
   describe('malformed requests are refused with 4xx codes, and change nothing', () => {
     const app = { app_id: 'app_1' };
-    const good = { type: 'RecordProgress', key: 'k', user_id: 'u', increment: 1 };
+    const good = { type: 'RecordProgress', data: { key: 'k', user_id: 'u', increment: 1 } };
+    const goodWith = (fields: Record<string, unknown>) => ({ ...good, data: { ...good.data, ...fields } });
     const cases: Array<[string, () => Promise<unknown>, string]> = [];
     const command = (name: string, body: Record<string, unknown>, code = 'VALIDATION_FAILED', caller: { app_id: string | null } = app) =>
       cases.push([name, () => client.command(body, caller), code]);
@@ -301,21 +304,26 @@ describe('achievements service over NATS and PostgreSQL', () => {
     ]);
     cases.push(['a message with no body', () => client.raw({ meta: meta() }), 'VALIDATION_FAILED']);
     cases.push(['a body that is neither command nor query', () => client.raw({ meta: meta(), body: { nope: 1 } }), 'VALIDATION_FAILED']);
-    command('an unknown command type', { type: 'DeleteAchievement', key: 'k' });
-    command('a key that is not a string', { type: 'RecordProgress', key: ['k'], user_id: 'u', increment: 1 });
-    command('a key of 65 characters', { ...good, key: 'k'.repeat(65) });
-    command('a key with a slash', { ...good, key: 'a/b' });
-    command('a user id with a space', { ...good, user_id: 'a b' });
-    command('a user id given as a number', { ...good, user_id: 42 });
-    command('increment 0', { ...good, increment: 0 });
-    command('both increment and set', { ...good, set: 3 });
-    command('neither increment nor set', { type: 'RecordProgress', key: 'k', user_id: 'u' });
-    command('a negative set', { type: 'RecordProgress', key: 'k', user_id: 'u', set: -2 });
-    command('a registration without a name', { type: 'RegisterAchievement', key: 'k', description: null, icon_url: null, goal: 1, hidden: false, reward: null });
-    command('a goal of 0', { type: 'RegisterAchievement', key: 'k', name: 'n', description: null, icon_url: null, goal: 0, hidden: false, reward: null });
-    command('a file: icon URL', { type: 'RegisterAchievement', key: 'k', name: 'n', description: null, icon_url: 'file:///etc/passwd', goal: 1, hidden: false, reward: null });
-    command('a reward of -5', { type: 'RegisterAchievement', key: 'k', name: 'n', description: null, icon_url: null, goal: 1, hidden: false, reward: { amount: '-5', currency: 'coins' } });
-    command('an update of the goal', { type: 'UpdateAchievement', key: 'k', changes: { goal: 9 } });
+    command('an unknown command type', { type: 'DeleteAchievement', data: { key: 'k' } });
+    // Commands are {type, data}: the envelope itself is attacked input too.
+    command('a command without data', { type: 'RecordProgress', key: 'k', user_id: 'u', increment: 1 });
+    command('a command whose data is null', { type: 'RecordProgress', data: null });
+    command('a command whose data is an array', { type: 'RecordProgress', data: [{ key: 'k', user_id: 'u', increment: 1 }] });
+    command('a command whose data is a string', { type: 'RecordProgress', data: 'k' });
+    command('a key that is not a string', { type: 'RecordProgress', data: { key: ['k'], user_id: 'u', increment: 1 } });
+    command('a key of 65 characters', goodWith({ key: 'k'.repeat(65) }));
+    command('a key with a slash', goodWith({ key: 'a/b' }));
+    command('a user id with a space', goodWith({ user_id: 'a b' }));
+    command('a user id given as a number', goodWith({ user_id: 42 }));
+    command('increment 0', goodWith({ increment: 0 }));
+    command('both increment and set', goodWith({ set: 3 }));
+    command('neither increment nor set', { type: 'RecordProgress', data: { key: 'k', user_id: 'u' } });
+    command('a negative set', { type: 'RecordProgress', data: { key: 'k', user_id: 'u', set: -2 } });
+    command('a registration without a name', { type: 'RegisterAchievement', data: { key: 'k', description: null, icon_url: null, goal: 1, hidden: false, reward: null } });
+    command('a goal of 0', { type: 'RegisterAchievement', data: { key: 'k', name: 'n', description: null, icon_url: null, goal: 0, hidden: false, reward: null } });
+    command('a file: icon URL', { type: 'RegisterAchievement', data: { key: 'k', name: 'n', description: null, icon_url: 'file:///etc/passwd', goal: 1, hidden: false, reward: null } });
+    command('a reward of -5', { type: 'RegisterAchievement', data: { key: 'k', name: 'n', description: null, icon_url: null, goal: 1, hidden: false, reward: { amount: '-5', currency: 'coins' } } });
+    command('an update of the goal', { type: 'UpdateAchievement', data: { key: 'k', changes: { goal: 9 } } });
     command('an admin (no app) reporting progress', good, 'FORBIDDEN', { app_id: null });
     command('progress on an achievement that does not exist', good, 'NOT_FOUND');
 
@@ -353,14 +361,14 @@ describe('achievements service over NATS and PostgreSQL', () => {
       return new AchievementsWriter(racing, new CommandClaims(pool), new AchievementQuota(pool), new JsonLogger('test', 'error'), { ...DEFAULT_WRITER_OPTIONS, maxAttempts });
     }
     const meta = (command_id: string = randomUUID()) => ({ correlation_id: command_id, command_id, app_id: 'app_1', key_id: null, deadline_epoch_ms: Date.now() + 10_000 });
-    const increment = (by: number) => ({ command: { type: 'RecordProgress' as const, key: 'occ', user_id: 'hana', increment: by }, request_hash: null });
+    const increment = (by: number) => ({ command: { type: 'RecordProgress' as const, data: { key: 'occ', user_id: 'hana', increment: by } }, request_hash: null });
 
     beforeEach(async () => {
       await ensureAchievementsSchema(pool);
       const setup = new AchievementsWriter(store, new CommandClaims(pool), new AchievementQuota(pool), new JsonLogger('test', 'error'));
       accepted(
         await setup.command(
-          { command: { type: 'RegisterAchievement', key: 'occ', name: 'OCC', description: null, icon_url: null, goal: 100, hidden: false, reward: null }, request_hash: null },
+          { command: { type: 'RegisterAchievement', data: { key: 'occ', name: 'OCC', description: null, icon_url: null, goal: 100, hidden: false, reward: null } }, request_hash: null },
           meta(),
         ),
       );
@@ -396,10 +404,10 @@ describe('achievements service over NATS and PostgreSQL', () => {
       const lines: Array<Record<string, unknown>> = [];
       const writer = new AchievementsWriter(store, new CommandClaims(pool), new AchievementQuota(pool), new JsonLogger('test', 'info', (line) => lines.push(JSON.parse(line))));
       const meta = (correlation_id: string = randomUUID()) => ({ correlation_id, command_id: randomUUID(), app_id: 'app_1', key_id: null, deadline_epoch_ms: Date.now() + 10_000 });
-      const increment = (by: number) => ({ command: { type: 'RecordProgress' as const, key: 'steps', user_id: 'ivan', increment: by }, request_hash: null });
+      const increment = (by: number) => ({ command: { type: 'RecordProgress' as const, data: { key: 'steps', user_id: 'ivan', increment: by } }, request_hash: null });
       accepted(
         await writer.command(
-          { command: { type: 'RegisterAchievement', key: 'steps', name: 'Steps', description: null, icon_url: null, goal: 100, hidden: false, reward: null }, request_hash: null },
+          { command: { type: 'RegisterAchievement', data: { key: 'steps', name: 'Steps', description: null, icon_url: null, goal: 100, hidden: false, reward: null } }, request_hash: null },
           meta(),
         ),
       );
@@ -444,13 +452,13 @@ describe('achievements service over NATS and PostgreSQL', () => {
       accepted(
         await writer.command(
           {
-            command: { type: 'RegisterAchievement', key: 'gold', name: 'Gold', description: null, icon_url: null, goal: 1, hidden: false, reward: { amount: '99', currency: 'coins' } },
+            command: { type: 'RegisterAchievement', data: { key: 'gold', name: 'Gold', description: null, icon_url: null, goal: 1, hidden: false, reward: { amount: '99', currency: 'coins' } } },
             request_hash: null,
           },
           meta(randomUUID()),
         ),
       );
-      accepted(await writer.command({ command: { type: 'Unlock', key: 'gold', user_id }, request_hash: null }, meta(randomUUID())));
+      accepted(await writer.command({ command: { type: 'Unlock', data: { key: 'gold', user_id } }, request_hash: null }, meta(randomUUID())));
       return (await eventsOfType('AchievementUnlocked'))[0].data as AchievementUnlocked;
     }
 
@@ -536,10 +544,10 @@ describe('achievements service over NATS and PostgreSQL', () => {
       deadline_epoch_ms,
     });
     const definition = (key: string) => ({
-      command: { type: 'RegisterAchievement' as const, key, name: key, description: null, icon_url: null, goal: 100, hidden: false, reward: null },
+      command: { type: 'RegisterAchievement' as const, data: { key, name: key, description: null, icon_url: null, goal: 100, hidden: false, reward: null } },
       request_hash: null,
     });
-    const increment = (by: number) => ({ command: { type: 'RecordProgress' as const, key: 'lim', user_id: 'ivy', increment: by }, request_hash: null });
+    const increment = (by: number) => ({ command: { type: 'RecordProgress' as const, data: { key: 'lim', user_id: 'ivy', increment: by } }, request_hash: null });
     /** Holds the event store's table, so the writer's reads and appends wait (a slow or stuck store). */
     const blockTheStore = async () => {
       const holder = database.pool();

@@ -88,39 +88,43 @@ export function expectRefusal(decision: Decision, code: ErrorCode, fields?: stri
 
 // ---- commands --------------------------------------------------------------------------------
 
-export function register(fields: Partial<Omit<RegisterAchievement, 'type'>> = {}): RegisterAchievement {
+export function register(fields: Partial<RegisterAchievement['data']> = {}): RegisterAchievement {
   return {
     type: 'RegisterAchievement',
-    key: KEY,
-    name: 'Natural 21',
-    description: null,
-    icon_url: null,
-    goal: 1,
-    hidden: false,
-    reward: null,
-    ...fields,
+    data: {
+      key: KEY,
+      name: 'Natural 21',
+      description: null,
+      icon_url: null,
+      goal: 1,
+      hidden: false,
+      reward: null,
+      ...fields,
+    },
   };
 }
 
-export const update = (changes: AchievementChanges, key = KEY): AchievementCommand => ({ type: 'UpdateAchievement', key, changes });
+export const update = (changes: AchievementChanges, key = KEY): AchievementCommand => ({ type: 'UpdateAchievement', data: { key, changes } });
 
 export const progress = (user_id: string, by: { increment?: number; set?: number }, key = KEY): AchievementCommand => ({
   type: 'RecordProgress',
-  key,
-  user_id,
-  ...by,
+  data: {
+    key,
+    user_id,
+    ...by,
+  },
 });
 
-export const unlock = (user_id: string, key = KEY): AchievementCommand => ({ type: 'Unlock', key, user_id });
+export const unlock = (user_id: string, key = KEY): AchievementCommand => ({ type: 'Unlock', data: { key, user_id } });
 
 // ---- events ----------------------------------------------------------------------------------
 
 export function registered(
-  fields: Partial<Omit<RegisterAchievement, 'type'>> & { app_id?: string } = {},
+  fields: Partial<RegisterAchievement['data']> & { app_id?: string } = {},
   seconds = 0,
 ): AchievementEvent {
-  const { type: _type, ...command } = register(fields);
-  return { type: 'AchievementRegistered', data: { app_id: fields.app_id ?? APP, ...command, registered_at: iso(seconds) } };
+  const { app_id = APP, ...definition } = fields;
+  return { type: 'AchievementRegistered', data: { app_id, ...register(definition).data, registered_at: iso(seconds) } };
 }
 
 export const updated = (changes: AchievementChanges, seconds = 0, key = KEY): AchievementEvent => ({

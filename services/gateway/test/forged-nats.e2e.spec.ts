@@ -83,7 +83,7 @@ describe('a forger on the NATS network', () => {
 
   it('refuses an unsigned Grant of 3,000,000 coins published straight onto the ledger subject', async () => {
     const meta: RequestMeta = { correlation_id: randomUUID(), command_id: randomUUID(), app_id: null, key_id: null, deadline_epoch_ms: Date.now() + 5000 };
-    const command = { type: 'Grant', user_id: WALLET, amount: '3000000', currency: 'coins', description: null };
+    const command = { type: 'Grant', data: { user_id: WALLET, amount: '3000000', currency: 'coins', description: null } };
     const packet = Buffer.from(JSON.stringify({ pattern: PATTERNS.ledgerCommands, data: { meta, body: { command, request_hash: null } }, id: randomUUID() }));
     expect(await forge(packet)).toMatchObject({ err: { code: 'UNAUTHENTICATED', reason: 'unsigned' } });
     expect(await balance()).toBe('70');

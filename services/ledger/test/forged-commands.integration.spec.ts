@@ -49,7 +49,7 @@ describe('forged commands on NATS', () => {
     await database?.drop();
   });
 
-  const grantOf = (amount: string): LedgerCommand => ({ type: 'Grant', user_id: VICTIM, amount, currency: 'coins', description: null });
+  const grantOf = (amount: string): LedgerCommand => ({ type: 'Grant', data: { user_id: VICTIM, amount, currency: 'coins', description: null } });
 
   /** A Grant in the packet format Nest's client and the gateway send, as raw bytes. */
   const packet = (command: LedgerCommand, deadlineMs = Date.now() + 5000, caller: Pick<RequestMeta, 'app_id' | 'key_id'> = { app_id: null, key_id: null }) => {
@@ -149,20 +149,34 @@ describe('forged commands on NATS', () => {
     expect(await posted()).toBe(before);
   });
 
+  // Commands are {type, data}: a signed command whose envelope is not that shape is refused as malformed.
+  it.each<[string, unknown]>([
+    ['without data (its fields flat)', { type: 'Grant', user_id: VICTIM, amount: PRINTED, currency: 'coins', description: null }],
+    ['whose data is null', { type: 'Grant', data: null }],
+    ['whose data is an array', { type: 'Grant', data: [grantOf(PRINTED).data] }],
+    ['whose data is a string', { type: 'Grant', data: PRINTED }],
+  ])('refuses a Grant signed by the gateway %s with VALIDATION_FAILED and moves no money', async (_name, command) => {
+    const before = await posted();
+    const data = packet(command as LedgerCommand);
+    const answer = await publish(commands, data, keys.signedHeaders('gateway', commands, data));
+    expect(answer.response).toMatchObject({ ok: false, code: 'VALIDATION_FAILED', message: 'malformed ledger command' });
+    expect(await posted()).toBe(before);
+  });
+
   it("refuses an app's command with a revoked key or another app's key, and obeys it with its own live key", async () => {
     const register = async () => {
       const key_id = `key_${randomUUID()}`;
-      const registered = ok(await client.command({ type: 'RegisterApp', name: 'Game', key_id, key_hash: randomUUID() }));
+      const registered = ok(await client.command({ type: 'RegisterApp', data: { name: 'Game', key_id, key_hash: randomUUID() } }));
       return { app_id: registered.result.app_id as string, key_id };
     };
     const [first, second] = [await register(), await register()];
-    const credit: LedgerCommand = { type: 'PostTransaction', user_id: VICTIM, event_id: null, kind: 'credit', amount: PRINTED, currency: 'coins', description: null };
+    const credit: LedgerCommand = { type: 'PostTransaction', data: { user_id: VICTIM, event_id: null, type: 'credit', amount: PRINTED, currency: 'coins', description: null } };
     const before = await posted();
     expect(await client.command(credit, { app_id: first.app_id, key_id: second.key_id })).toMatchObject({ ok: false, code: 'UNAUTHENTICATED' });
-    ok(await client.command({ type: 'RevokeApiKey', app_id: first.app_id, key_id: first.key_id }));
+    ok(await client.command({ type: 'RevokeApiKey', data: { app_id: first.app_id, key_id: first.key_id } }));
     expect(await client.command(credit, first)).toMatchObject({ ok: false, code: 'UNAUTHENTICATED' });
     expect(await posted()).toBe(before);
-    ok(await client.command({ ...credit, amount: '2' }, second));
+    ok(await client.command({ ...credit, data: { ...credit.data, amount: '2' } }, second));
     expect(await posted()).toBe(String(BigInt(before ?? '0') + 2n));
   });
 });

@@ -2,7 +2,7 @@
  * Emmett-style given/when/then for the pure ledger domain:
  *
  *   given(appRegistered('app_1'), granted(1, 'alice', 100))
- *     .when({ type: 'Transfer', ... })   // decide() with a fixed default context
+ *     .when({ type: 'Transfer', data: { ... } })   // decide() with a fixed default context
  *   → expectEvents(decision, [...]) / expectRefusal(decision, 'INSUFFICIENT_FUNDS')
  *
  * `given` evolves the events into a fresh LedgerState (the same code the writer replays with),
@@ -10,7 +10,7 @@
  * valid events; transaction ids are explicit so that scenarios can name them.
  */
 import { randomUUID } from 'node:crypto';
-import type { ErrorCode, LedgerCommand, LedgerEvent, TransactionData, TransactionType } from '@coffer/contracts';
+import type { ErrorCode, Grant, LedgerCommand, LedgerEvent, PostTransaction, TransactionData, TransactionType, Transfer } from '@coffer/contracts';
 import { houseAccount, TREASURY, userAccount } from '../src/domain/accounts';
 import { decide, type DecideContext, type Decision, type SystemCommand } from '../src/domain/decide';
 import type { CommandMetadata } from '@coffer/decider';
@@ -287,30 +287,23 @@ export const credit = (
   amount: string,
   event_id: number | null = null,
   currency = COINS,
-): LedgerCommand => ({ type: 'PostTransaction', user_id, event_id, kind: 'credit', amount, currency, description: null });
+): PostTransaction => ({ type: 'PostTransaction', data: { user_id, event_id, type: 'credit', amount, currency, description: null } });
 
 export const debit = (
   user_id: string,
   amount: string,
   event_id: number | null = null,
   currency = COINS,
-): LedgerCommand => ({ type: 'PostTransaction', user_id, event_id, kind: 'debit', amount, currency, description: null });
+): PostTransaction => ({ type: 'PostTransaction', data: { user_id, event_id, type: 'debit', amount, currency, description: null } });
 
-export const transfer = (from_user_id: string, to_user_id: string, amount: string, currency = COINS): LedgerCommand => ({
+export const transfer = (from_user_id: string, to_user_id: string, amount: string, currency = COINS): Transfer => ({
   type: 'Transfer',
-  from_user_id,
-  to_user_id,
-  amount,
-  currency,
-  description: null,
+  data: { from_user_id, to_user_id, amount, currency, description: null },
 });
 
-export const grant = (user_id: string, amount: string, currency = COINS): LedgerCommand => ({
+export const grant = (user_id: string, amount: string, currency = COINS): Grant => ({
   type: 'Grant',
-  user_id,
-  amount,
-  currency,
-  description: null,
+  data: { user_id, amount, currency, description: null },
 });
 
 /** Context of an admin command (no calling app). */

@@ -83,7 +83,7 @@ export class LedgerTestClient {
     );
     if (command.type === 'RegisterApp' && reply.ok) {
       const { app_id } = reply.result.result as { app_id: string };
-      if (!this.keyOfApp.has(app_id)) this.keyOfApp.set(app_id, command.key_id);
+      if (!this.keyOfApp.has(app_id)) this.keyOfApp.set(app_id, command.data.key_id);
     }
     return reply;
   }

@@ -35,11 +35,11 @@ describe('ledger service over NATS and PostgreSQL', () => {
   });
 
   const registerApp = async () =>
-    ok(await client.untilAnswered(() => client.command({ type: 'RegisterApp', name: 'Game', key_id: `key_${randomUUID()}`, key_hash: randomUUID() })))
+    ok(await client.untilAnswered(() => client.command({ type: 'RegisterApp', data: { name: 'Game', key_id: `key_${randomUUID()}`, key_hash: randomUUID() } })))
       .result.app_id as string;
 
   const grant = async (user_id: string, amount: string) =>
-    ok(await client.command({ type: 'Grant', user_id, amount, currency: 'coins', description: null }));
+    ok(await client.command({ type: 'Grant', data: { user_id, amount, currency: 'coins', description: null } }));
 
   const balance = async (user_id: string) => {
     const reply = ok(await client.query<{ balances: Array<Record<string, string>> }>({ type: 'GetBalance', user_id }));
@@ -53,7 +53,7 @@ describe('ledger service over NATS and PostgreSQL', () => {
     const replies = await Promise.all(
       Array.from({ length: 50 }, () =>
         client.command(
-          { type: 'PostTransaction', user_id: 'alice', event_id: null, kind: 'debit', amount: '10', currency: 'coins', description: null },
+          { type: 'PostTransaction', data: { user_id: 'alice', event_id: null, type: 'debit', amount: '10', currency: 'coins', description: null } },
           { app_id },
         ),
       ),
@@ -67,11 +67,11 @@ describe('ledger service over NATS and PostgreSQL', () => {
     await start({ sweepIntervalMs: 50 }, 1);
     const app_id = await registerApp();
     await grant('bob', '100');
-    const opened = ok(await client.command({ type: 'OpenEvent', description: null }, { app_id }));
+    const opened = ok(await client.command({ type: 'OpenEvent', data: { description: null } }, { app_id }));
     const event_id = opened.result.event_id as number;
-    const post = (kind: 'credit' | 'debit', amount: string) =>
+    const post = (type: 'credit' | 'debit', amount: string) =>
       client.command(
-        { type: 'PostTransaction', user_id: 'bob', event_id, kind, amount, currency: 'coins', description: null },
+        { type: 'PostTransaction', data: { user_id: 'bob', event_id, type, amount, currency: 'coins', description: null } },
         { app_id },
       );
     ok(await post('debit', '30'));
@@ -94,10 +94,10 @@ describe('ledger service over NATS and PostgreSQL', () => {
     const first = await start({ snapshotEvery: 5 });
     const app_id = await registerApp();
     for (let i = 0; i < 12; i++) await grant(`user${i % 3}`, String(10 + i));
-    const event_id = ok(await client.command({ type: 'OpenEvent', description: 'match' }, { app_id })).result.event_id;
+    const event_id = ok(await client.command({ type: 'OpenEvent', data: { description: 'match' } }, { app_id })).result.event_id;
     ok(
       await client.command(
-        { type: 'PostTransaction', user_id: 'user1', event_id, kind: 'debit', amount: '7', currency: 'coins', description: null },
+        { type: 'PostTransaction', data: { user_id: 'user1', event_id, type: 'debit', amount: '7', currency: 'coins', description: null } },
         { app_id },
       ),
     );
@@ -108,7 +108,7 @@ describe('ledger service over NATS and PostgreSQL', () => {
     const after = await client.untilAnswered(() => client.query({ type: 'GetBalance', user_id: 'user1' }));
     expect(ok(after)).toBeTruthy();
     expect(await Promise.all(['user0', 'user1', 'user2'].map(balance))).toEqual(before);
-    const closed = ok(await client.command({ type: 'CloseEvent', event_id }, { app_id }));
+    const closed = ok(await client.command({ type: 'CloseEvent', data: { event_id } }, { app_id }));
     expect(closed.result).toMatchObject({ event_id, status: 'closed' });
     expect(await balance('user1')).toMatchObject({ pending_debit: '0' });
   });
@@ -117,7 +117,7 @@ describe('ledger service over NATS and PostgreSQL', () => {
     await start();
     const app_id = await registerApp();
     await grant('carol', '50');
-    const command = { type: 'PostTransaction' as const, user_id: 'carol', event_id: null, kind: 'debit' as const, amount: '20', currency: 'coins', description: null };
+    const command = { type: 'PostTransaction' as const, data: { user_id: 'carol', event_id: null, type: 'debit' as const, amount: '20', currency: 'coins', description: null } };
     const options = { commandId: `${app_id}:key-1`, requestHash: 'hash-a' };
     const [first, second] = await Promise.all([
       client.command(command, { app_id }, options),
@@ -125,12 +125,12 @@ describe('ledger service over NATS and PostgreSQL', () => {
     ]);
     expect(ok(first).replayed).toBe(false);
     expect(ok(second)).toMatchObject({ replayed: true, result: ok(first).result });
-    const reused = await client.command({ ...command, amount: '1' }, { app_id }, { ...options, requestHash: 'hash-b' });
+    const reused = await client.command({ ...command, data: { ...command.data, amount: '1' } }, { app_id }, { ...options, requestHash: 'hash-b' });
     expect(reused).toMatchObject({ ok: false, code: 'IDEMPOTENCY_KEY_REUSED' });
     expect(await balance('carol')).toMatchObject({ posted: '30' });
 
     // A refused command answers the same refusal on replay, even after funds arrive.
-    const big = { ...command, amount: '100' };
+    const big = { ...command, data: { ...command.data, amount: '100' } };
     const refusedOnce = { commandId: `${app_id}:key-2`, requestHash: 'hash-c' };
     expect(await client.command(big, { app_id }, refusedOnce)).toMatchObject({ ok: false, code: 'INSUFFICIENT_FUNDS' });
     await grant('carol', '500');
@@ -151,7 +151,7 @@ describe('ledger service over NATS and PostgreSQL', () => {
       for (let i = 0; i < 400 && !(stopping && acknowledged.length > 60); i++) {
         const commandId = `${app_id}:grant-${i}`;
         const send = () =>
-          client.command({ type: 'Grant', user_id: 'dave', amount: '1', currency: 'coins', description: null }, { app_id: null }, {
+          client.command({ type: 'Grant', data: { user_id: 'dave', amount: '1', currency: 'coins', description: null } }, { app_id: null }, {
             commandId,
             requestHash: `h${i}`,
           });
@@ -189,11 +189,11 @@ describe('ledger service over NATS and PostgreSQL', () => {
       last.streamPosition,
     );
     await store.close();
-    const refused = await client.command({ type: 'Grant', user_id: 'erin', amount: '5', currency: 'coins', description: null });
+    const refused = await client.command({ type: 'Grant', data: { user_id: 'erin', amount: '5', currency: 'coins', description: null } });
     expect(refused).toMatchObject({ ok: false, code: 'UNAVAILABLE' });
     // The fenced writer steps down, takes the lock again, rebuilds (seeing term 99) and writes on.
     const next = await client.untilAnswered(() =>
-      client.command({ type: 'Grant', user_id: 'erin', amount: '5', currency: 'coins', description: null }),
+      client.command({ type: 'Grant', data: { user_id: 'erin', amount: '5', currency: 'coins', description: null } }),
     );
     expect(next.ok).toBe(true);
     expect(await balance('erin')).toMatchObject({ posted: '5' });

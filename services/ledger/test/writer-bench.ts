@@ -50,7 +50,7 @@ export class WriterBench {
   }
 
   grant(to: LedgerWriter, user_id: string, amount: string, meta: Partial<RequestMeta> = {}): Promise<Reply<unknown>> {
-    return to.command({ command: { type: 'Grant', user_id, amount, currency: 'coins', description: null }, request_hash: null }, requestMeta(meta), 'gateway');
+    return to.command({ command: { type: 'Grant', data: { user_id, amount, currency: 'coins', description: null } }, request_hash: null }, requestMeta(meta), 'gateway');
   }
 
   /** The user's posted coins as the writer answers them ('0' for none). */

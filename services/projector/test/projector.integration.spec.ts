@@ -45,27 +45,29 @@ describe('read models kept by the projector', () => {
 
   /** A burst of concurrent finance traffic: grants, events with pending debits/credits, closes, transfers. */
   async function burst(appId: string, users: string[], rounds: number): Promise<void> {
-    await Promise.all(users.map((user) => client.command({ type: 'Grant', user_id: user, amount: '1000', currency: 'coins', description: null })));
+    await Promise.all(users.map((user) => client.command({ type: 'Grant', data: { user_id: user, amount: '1000', currency: 'coins', description: null } })));
     await Promise.all(
       Array.from({ length: rounds }, async (_, round) => {
         const user = users[round % users.length];
-        const event = await client.command({ type: 'OpenEvent', description: `round ${round}` }, { app_id: appId });
+        const event = await client.command({ type: 'OpenEvent', data: { description: `round ${round}` } }, { app_id: appId });
         const event_id = ok(event).result.event_id;
-        const post = (kind: 'credit' | 'debit', amount: string) =>
-          client.command({ type: 'PostTransaction', user_id: user, event_id, kind, amount, currency: 'coins', description: null }, { app_id: appId });
+        const post = (type: 'credit' | 'debit', amount: string) =>
+          client.command({ type: 'PostTransaction', data: { user_id: user, event_id, type, amount, currency: 'coins', description: null } }, { app_id: appId });
         await post('debit', String(1 + (round % 7)));
         await post('credit', String(2 + (round % 5)));
-        if (round % 3 !== 0) await client.command({ type: 'CloseEvent', event_id }, { app_id: appId });
+        if (round % 3 !== 0) await client.command({ type: 'CloseEvent', data: { event_id } }, { app_id: appId });
         await client.command({
           type: 'Transfer',
-          from_user_id: user,
-          to_user_id: users[(round + 1) % users.length],
-          amount: '1',
-          currency: 'gems',
-          description: null,
+          data: {
+            from_user_id: user,
+            to_user_id: users[(round + 1) % users.length],
+            amount: '1',
+            currency: 'gems',
+            description: null,
+          },
         });
         await client.command(
-          { type: 'PostTransaction', user_id: user, event_id: null, kind: 'credit', amount: '3', currency: 'gems', description: null },
+          { type: 'PostTransaction', data: { user_id: user, event_id: null, type: 'credit', amount: '3', currency: 'gems', description: null } },
           { app_id: appId },
         );
       }),
@@ -109,7 +111,7 @@ describe('read models kept by the projector', () => {
   }
 
   const registerApp = async () =>
-    ok(await client.untilAnswered(() => client.command({ type: 'RegisterApp', name: 'Game', key_id: `key_${randomUUID()}`, key_hash: 'h' }))).result.app_id;
+    ok(await client.untilAnswered(() => client.command({ type: 'RegisterApp', data: { name: 'Game', key_id: `key_${randomUUID()}`, key_hash: 'h' } }))).result.app_id;
 
   it('ends equal to the ledger after a burst of concurrent commands, and verify agrees', async () => {
     const app_id = await registerApp();
@@ -169,10 +171,10 @@ describe('read models kept by the projector', () => {
     await burst(app_id, users, 20);
     // Text that COPY must escape, in a finance event and in one of its transactions.
     const awkward = 'tab\there, line\nbreak, back\\slash, \\N, ünïcødé';
-    const event = await client.command({ type: 'OpenEvent', description: awkward }, { app_id });
+    const event = await client.command({ type: 'OpenEvent', data: { description: awkward } }, { app_id });
     const event_id = ok(event).result.event_id;
-    await client.command({ type: 'PostTransaction', user_id: 'r1', event_id, kind: 'credit', amount: '5', currency: 'coins', description: awkward }, { app_id });
-    await client.command({ type: 'CloseEvent', event_id }, { app_id });
+    await client.command({ type: 'PostTransaction', data: { user_id: 'r1', event_id, type: 'credit', amount: '5', currency: 'coins', description: awkward } }, { app_id });
+    await client.command({ type: 'CloseEvent', data: { event_id } }, { app_id });
     const during = burst(app_id, users, 20);
     // Small pages: pending transactions and open events are carried across many of them.
     const result = await rebuild(store, new Generations(pool), { pageSize: 7 });
@@ -238,7 +240,7 @@ describe('read models kept by the projector', () => {
       const notANumber = credit(900_002, 'q-bad', 'lots');
       const tooLarge = credit(900_003, 'q-big', '9'.repeat(45));
       await store.append('poison-test', [credit(900_001, 'q-good', '7'), notANumber, tooLarge, credit(900_004, 'q-good', '8')]);
-      await client.command({ type: 'Grant', user_id: 'q1', amount: '5', currency: 'coins', description: null });
+      await client.command({ type: 'Grant', data: { user_id: 'q1', amount: '5', currency: 'coins', description: null } });
       await caughtUp();
 
       const good = await pool.query(`SELECT transaction_id::int FROM coffer_read.transactions WHERE user_id = 'q-good' ORDER BY 1`);

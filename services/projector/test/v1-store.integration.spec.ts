@@ -156,7 +156,7 @@ describe('a store and read models written by v1', () => {
     expect(await balance('dave')).toMatchObject({ posted: '0', pending_credit: '5' });
 
     // It goes on after them: event 3, opened in v1, closes the v2 way.
-    const closed = ok(await client.command({ type: 'CloseEvent', event_id: 3 }, { app_id: 'app_1', key_id: KEY }));
+    const closed = ok(await client.command({ type: 'CloseEvent', data: { event_id: 3 } }, { app_id: 'app_1', key_id: KEY }));
     expect(closed.result).toMatchObject({ event_id: 3, status: 'closed' });
     expect(await balance('dave')).toMatchObject({ posted: '5', pending_credit: '0' });
     const tail = (await store.readStream('ledger-default')).slice(history.length).filter((event) => event.type !== 'WriterTermStarted');

@@ -8,6 +8,7 @@
  * The field rules live here, once: the gateway's DTOs and the service's decide() check with
  * the same functions, so "valid at the gateway" and "valid in the service" cannot drift apart.
  */
+import type { Command } from '../envelope';
 import type { AchievementDefinitionFields } from './events';
 import type { AchievementKey } from '../values/achievement-key';
 import { isName } from '../values/name';
@@ -58,9 +59,7 @@ export function isProgressValue(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
-export interface RegisterAchievement extends AchievementDefinitionFields {
-  type: 'RegisterAchievement';
-}
+export type RegisterAchievement = Command<'RegisterAchievement', AchievementDefinitionFields>;
 
 /** What PATCH may change; goal and reward are fixed once registered (progress and payouts rely on them). */
 export interface AchievementChanges {
@@ -70,27 +69,13 @@ export interface AchievementChanges {
   hidden?: boolean;
 }
 
-export interface UpdateAchievement {
-  type: 'UpdateAchievement';
-  key: AchievementKey;
-  changes: AchievementChanges;
-}
+export type UpdateAchievement = Command<'UpdateAchievement', { key: AchievementKey; changes: AchievementChanges }>;
 
 /** Exactly one of `increment` and `set`. */
-export interface RecordProgress {
-  type: 'RecordProgress';
-  key: AchievementKey;
-  user_id: UserId;
-  increment?: number;
-  set?: number;
-}
+export type RecordProgress = Command<'RecordProgress', { key: AchievementKey; user_id: UserId; increment?: number; set?: number }>;
 
 /** Sets the user's progress to the goal. */
-export interface Unlock {
-  type: 'Unlock';
-  key: AchievementKey;
-  user_id: UserId;
-}
+export type Unlock = Command<'Unlock', { key: AchievementKey; user_id: UserId }>;
 
 export type AchievementCommand = RegisterAchievement | UpdateAchievement | RecordProgress | Unlock;
 export type AchievementCommandType = AchievementCommand['type'];

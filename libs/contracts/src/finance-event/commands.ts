@@ -4,22 +4,14 @@
  * until it closes (they post) or expires without a ping (they are voided). Not to be confused
  * with a stored domain event: the wire keeps the API's words (`OpenEvent`, `event_id`).
  */
+import type { Command } from '../envelope';
 import type { TransactionReply } from '../finance-transaction/commands';
 
-export interface OpenEvent {
-  type: 'OpenEvent';
-  description: string | null;
-}
+export type OpenEvent = Command<'OpenEvent', { description: string | null }>;
 
-export interface PingEvent {
-  type: 'PingEvent';
-  event_id: number;
-}
+export type PingEvent = Command<'PingEvent', { event_id: number }>;
 
-export interface CloseEvent {
-  type: 'CloseEvent';
-  event_id: number;
-}
+export type CloseEvent = Command<'CloseEvent', { event_id: number }>;
 
 export type FinanceEventCommand = OpenEvent | PingEvent | CloseEvent;
 

@@ -4,25 +4,23 @@
  * Amounts travel as decimal strings, user ids as strings; the rules of the fields are values
  * (../values): user ids, amounts, currencies, descriptions.
  */
+import type { Command } from '../envelope';
 import type { TransactionStatus, TransactionType } from './events';
 
-export interface PostTransaction {
-  type: 'PostTransaction';
+export interface PostTransactionData {
   user_id: string;
   /** The finance event it belongs to (pending until it closes), or null: posted at once. */
   event_id: number | null;
-  /**
-   * The transaction's type (`type` in the API, the domain event, the reply and the column). Only here
-   * is it `kind`: `type` names the command itself in every command (the writers dispatch on it).
-   */
-  kind: Extract<TransactionType, 'credit' | 'debit'>;
+  /** The transaction's type, as in the API, the domain event, the reply and the column. */
+  type: Extract<TransactionType, 'credit' | 'debit'>;
   amount: string;
   currency: string;
   description: string | null;
 }
 
-export interface Transfer {
-  type: 'Transfer';
+export type PostTransaction = Command<'PostTransaction', PostTransactionData>;
+
+export interface TransferData {
   from_user_id: string;
   to_user_id: string;
   amount: string;
@@ -30,26 +28,23 @@ export interface Transfer {
   description: string | null;
 }
 
-export interface Grant {
-  type: 'Grant';
+export type Transfer = Command<'Transfer', TransferData>;
+
+export interface GrantData {
   user_id: string;
   amount: string;
   currency: string;
   description: string | null;
 }
 
+export type Grant = Command<'Grant', GrantData>;
+
 /**
  * An achievement's reward, paid by the achievements service and obeyed from it alone: a posted
  * credit from the house account of the app in meta.app_id. It carries no API key: the app set
  * the reward with its key when it defined the achievement.
  */
-export interface PayReward {
-  type: 'PayReward';
-  user_id: string;
-  amount: string;
-  currency: string;
-  description: string | null;
-}
+export type PayReward = Command<'PayReward', GrantData>;
 
 export type TransactionCommand = PostTransaction | Transfer | Grant | PayReward;
 

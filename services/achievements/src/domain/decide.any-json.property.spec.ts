@@ -28,21 +28,29 @@ const fieldValue = fieldValueOf(plausible, hostileText('https://e.com/\u009b'), 
 const changes = fc.dictionary(fc.constantFrom('name', 'description', 'icon_url', 'hidden', 'goal', '\u0000'), fieldValue);
 /** A valid command of each type, so that changing a field or two of it reaches past validation. */
 const VALID = [
-  { type: 'RegisterAchievement', key: KEY, name: 'Natural 21', description: 'Win', icon_url: 'https://e.com/a.png', goal: 3, hidden: false, reward: { amount: '5', currency: 'coins' } },
-  { type: 'UpdateAchievement', key: KEY, changes: { name: 'Blackjack', description: null } },
-  { type: 'RecordProgress', key: KEY, user_id: 'alice', increment: 1 },
-  { type: 'Unlock', key: KEY, user_id: 'alice' },
+  { type: 'RegisterAchievement', data: { key: KEY, name: 'Natural 21', description: 'Win', icon_url: 'https://e.com/a.png', goal: 3, hidden: false, reward: { amount: '5', currency: 'coins' } } },
+  { type: 'UpdateAchievement', data: { key: KEY, changes: { name: 'Blackjack', description: null } } },
+  { type: 'RecordProgress', data: { key: KEY, user_id: 'alice', increment: 1 } },
+  { type: 'Unlock', data: { key: KEY, user_id: 'alice' } },
 ];
 const commandLike = fc.oneof(
   {
     weight: 6,
+    // A field or two of the data changed, and now and then the envelope itself (its type, its data).
     arbitrary: fc
-      .tuple(fc.constantFrom(...VALID), fc.dictionary(fc.constantFrom(...FIELDS, 'type'), fc.oneof(fieldValue, changes), { maxKeys: 2 }))
-      .map(([valid, overrides]) => ({ ...valid, ...overrides })),
+      .tuple(
+        fc.constantFrom(...VALID),
+        fc.dictionary(fc.constantFrom(...FIELDS), fc.oneof(fieldValue, changes), { maxKeys: 2 }),
+        fc.dictionary(fc.constantFrom('type', 'data'), fieldValue, { maxKeys: 1 }),
+      )
+      .map(([valid, fields, envelope]) => ({ ...valid, data: { ...valid.data, ...fields }, ...envelope })),
   },
   {
     weight: 2,
-    arbitrary: fc.record({ type: fc.constantFrom(...COMMAND_TYPES), ...Object.fromEntries(FIELDS.map((f) => [f, fieldValue])) }, { requiredKeys: ['type'] }),
+    arbitrary: fc.record({
+      type: fc.constantFrom(...COMMAND_TYPES),
+      data: fc.record(Object.fromEntries(FIELDS.map((f) => [f, fieldValue])), { requiredKeys: [] }),
+    }),
   },
   { weight: 1, arbitrary: anyJson },
   { weight: 1, arbitrary: deep },
@@ -91,13 +99,13 @@ describe('achievements decide over any JSON', () => {
   });
 
   it.each([
-    ['a name with NUL', { type: 'RegisterAchievement', key: KEY, name: 'n\u0000', description: null, icon_url: null, goal: 1, hidden: false, reward: null }],
-    ['a number for the name', { type: 'RegisterAchievement', key: KEY, name: 5, description: null, icon_url: null, goal: 1, hidden: false, reward: null }],
-    ['an object for the reward amount', { type: 'RegisterAchievement', key: KEY, name: 'n', description: null, icon_url: null, goal: 1, hidden: false, reward: { amount: { v: 1 }, currency: 'coins' } }],
-    ['a lone surrogate in a changed description', { type: 'UpdateAchievement', key: KEY, changes: { description: '\udc00' } }],
-    ['a changed field with a hostile name', { type: 'UpdateAchievement', key: KEY, changes: { 'x\u0000': 1 } }],
-    ['missing fields', { type: 'RecordProgress' }],
-    ['an array', [{ type: 'Unlock', key: KEY, user_id: 'alice' }]],
+    ['a name with NUL', { type: 'RegisterAchievement', data: { key: KEY, name: 'n\u0000', description: null, icon_url: null, goal: 1, hidden: false, reward: null } }],
+    ['a number for the name', { type: 'RegisterAchievement', data: { key: KEY, name: 5, description: null, icon_url: null, goal: 1, hidden: false, reward: null } }],
+    ['an object for the reward amount', { type: 'RegisterAchievement', data: { key: KEY, name: 'n', description: null, icon_url: null, goal: 1, hidden: false, reward: { amount: { v: 1 }, currency: 'coins' } } }],
+    ['a lone surrogate in a changed description', { type: 'UpdateAchievement', data: { key: KEY, changes: { description: '\udc00' } } }],
+    ['a changed field with a hostile name', { type: 'UpdateAchievement', data: { key: KEY, changes: { 'x\u0000': 1 } } }],
+    ['missing fields', { type: 'RecordProgress' , data: {} }],
+    ['an array', [{ type: 'Unlock', data: { key: KEY, user_id: 'alice' } }]],
     ['an unknown type', { type: { nested: 'Unlock' }, key: KEY }],
   ])('refuses %s with VALIDATION_FAILED, naming no hostile value', (_case, command) => {
     const scenario = given(registered({ goal: 3 }));

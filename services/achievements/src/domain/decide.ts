@@ -91,7 +91,7 @@ export function decide(command: AchievementCommand, state: DecisionState, contex
     case 'RecordProgress':
     case 'Unlock': {
       const definition = state.achievement.definition;
-      if (!definition) return notFound(command.key);
+      if (!definition) return notFound(command.data.key);
       return recordProgress(definition, requireProgress(state), command, now);
     }
   }
@@ -99,23 +99,23 @@ export function decide(command: AchievementCommand, state: DecisionState, contex
 
 function register(existing: AchievementDefinition | null, command: RegisterAchievement, appId: string, now: string): Decision {
   const wanted = {
-    name: command.name.trim(),
-    description: command.description,
-    icon_url: command.icon_url,
-    goal: command.goal,
-    hidden: command.hidden,
-    reward: command.reward ? { amount: command.reward.amount, currency: command.reward.currency } : null,
+    name: command.data.name.trim(),
+    description: command.data.description,
+    icon_url: command.data.icon_url,
+    goal: command.data.goal,
+    hidden: command.data.hidden,
+    reward: command.data.reward ? { amount: command.data.reward.amount, currency: command.data.reward.currency } : null,
   };
   if (existing) {
     // Apps often register their achievements at every start: the same definition is a no-op,
     // answered with the existing achievement. Another one would silently change what users
     // earned (goal and reward are fixed): the key is taken (API.md, 409 CONFLICT).
     if (sameDefinition(existing, wanted)) return events();
-    return refuse('CONFLICT', `achievement ${command.key} already exists with another definition`, { key: command.key });
+    return refuse('CONFLICT', `achievement ${command.data.key} already exists with another definition`, { key: command.data.key });
   }
   return events({
     type: 'AchievementRegistered',
-    data: { app_id: appId, key: command.key, ...wanted, registered_at: now },
+    data: { app_id: appId, key: command.data.key, ...wanted, registered_at: now },
   });
 }
 
@@ -138,8 +138,8 @@ function sameReward(a: AchievementReward | null, b: AchievementReward | null): b
 }
 
 function update(existing: AchievementDefinition | null, command: UpdateAchievement, now: string): Decision {
-  if (!existing) return notFound(command.key);
-  const requested: AchievementChanges = { ...command.changes };
+  if (!existing) return notFound(command.data.key);
+  const requested: AchievementChanges = { ...command.data.changes };
   if (requested.name !== undefined) requested.name = requested.name.trim();
   // Only what actually changes is recorded; a PATCH that changes nothing records nothing.
   const changes: AchievementChanges = {};
@@ -163,23 +163,23 @@ function recordProgress(
   if (progress.unlocked_at !== null) return events(); // at the goal for good: nothing can change
   let target: number;
   if (command.type === 'Unlock') target = definition.goal;
-  else if (command.increment !== undefined) target = progress.progress + command.increment;
-  else target = command.set as number;
+  else if (command.data.increment !== undefined) target = progress.progress + command.data.increment;
+  else target = command.data.set as number;
   // Never beyond the goal, never back: a lower `set` changes nothing and answers the current state.
   const next = Math.min(definition.goal, Math.max(progress.progress, target));
   if (next === progress.progress) return events();
   const recorded: AchievementEvent = {
     type: 'ProgressRecorded',
-    data: { app_id: definition.app_id, key: definition.key, user_id: command.user_id, progress: next, recorded_at: now },
+    data: { app_id: definition.app_id, key: definition.key, user_id: command.data.user_id, progress: next, recorded_at: now },
   };
   if (next < definition.goal) return events(recorded);
   return events(recorded, {
     type: 'AchievementUnlocked',
     data: {
-      unlock_id: unlockIdOf(definition.app_id, definition.key, command.user_id),
+      unlock_id: unlockIdOf(definition.app_id, definition.key, command.data.user_id),
       app_id: definition.app_id,
       key: definition.key,
-      user_id: command.user_id,
+      user_id: command.data.user_id,
       unlocked_at: now,
       reward: definition.reward ? { ...definition.reward } : null,
     },
@@ -200,6 +200,8 @@ const CHANGEABLE = ['name', 'description', 'icon_url', 'hidden'] as const;
 
 type Problems = Record<string, string[]>;
 
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
 const NAME_RULE = nameMessage('name', MAX_ACHIEVEMENT_NAME_LENGTH);
 
 /**
@@ -208,14 +210,14 @@ const NAME_RULE = nameMessage('name', MAX_ACHIEVEMENT_NAME_LENGTH);
  * decide() is total over any JSON. Messages name fields, never echo values. Null when valid.
  */
 export function validate(command: unknown): Refusal | null {
-  if (typeof command !== 'object' || command === null || Array.isArray(command)) {
-    return refusal('VALIDATION_FAILED', 'malformed achievements command');
-  }
-  const c = command as Record<string, unknown>;
+  // Shaped {type, data}: a type that names the command, and its fields in an object.
+  if (!isObject(command) || !isObject(command.data)) return refusal('VALIDATION_FAILED', 'malformed achievements command');
+  const type = command.type;
+  const c = command.data;
   const problems: Problems = {};
   const problem = (field: string, message: string) => (problems[field] ??= []).push(message);
   if (!isAchievementKey(c.key)) problem('key', ACHIEVEMENT_KEY_MESSAGE);
-  switch (c.type) {
+  switch (type) {
     case 'RegisterAchievement':
       if (!isAchievementName(c.name)) problem('name', NAME_RULE);
       checkDescription(c.description, problem);

@@ -1,19 +1,24 @@
 import fc from 'fast-check';
 import { evolveAchievement, evolveProgress } from './evolve';
 import {
+  APP,
   at,
+  context,
   given,
+  KEY,
   iso,
   NOW,
   progress,
   progressed,
   registered,
   SNOWFLAKE,
-  unlock,
   unlocked,
   updated,
 } from '../../test/given-when-then';
-import { DEFAULT_IDEMPOTENCY_RETENTION_MS } from '@coffer/contracts';
+import { DEFAULT_IDEMPOTENCY_RETENTION_MS, type ProgressReply, type RecordProgress, type Unlock } from '@coffer/contracts';
+import { decideCommand, stampFor } from '@coffer/decider';
+import { achievementsDecider } from './decider';
+import type { AppliedEvent } from './evolve';
 import { AchievementState, ProgressState } from './state';
 import { achievementStream, progressStream, rewardStream, unlockIdOf } from './streams';
 
@@ -156,28 +161,42 @@ describe('stream names', () => {
 });
 
 describe('progress rules hold for any sequence of reports', () => {
-  const report = fc.oneof(
-    fc.record({ kind: fc.constant('increment' as const), value: fc.integer({ min: 1, max: 40 }) }),
-    fc.record({ kind: fc.constant('set' as const), value: fc.integer({ min: 0, max: 120 }) }),
-    fc.record({ kind: fc.constant('unlock' as const), value: fc.constant(0) }),
+  // Real commands (the contract's RecordProgress and Unlock), decided and folded the way the
+  // writer does: through decideCommand with the achievements Decider and the writer's stamp.
+  const user = { key: fc.constant(KEY), user_id: fc.constant('alice') };
+  const report: fc.Arbitrary<RecordProgress | Unlock> = fc.oneof(
+    fc.record({ type: fc.constant('RecordProgress' as const), data: fc.record({ ...user, increment: fc.integer({ min: 1, max: 40 }) }) }),
+    fc.record({ type: fc.constant('RecordProgress' as const), data: fc.record({ ...user, set: fc.integer({ min: 0, max: 120 }) }) }),
+    fc.record({ type: fc.constant('Unlock' as const), data: fc.record(user) }),
   );
+  const decider = achievementsDecider(DEFAULT_IDEMPOTENCY_RETENTION_MS);
+
+  /** What a report asks of the progress, read independently of decide: the goal for an unlock, else the sum or the set value. */
+  const target = (command: RecordProgress | Unlock, goal: number, before: number): number => {
+    if (command.type === 'Unlock') return goal;
+    return command.data.increment !== undefined ? before + command.data.increment : Math.max(before, command.data.set as number);
+  };
 
   it('never exceeds the goal, never goes back, unlocks once exactly when the goal is reached', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 100 }), fc.array(report, { maxLength: 40 }), (goal, reports) => {
         const scenario = given(registered({ goal, reward: { amount: '7', currency: 'coins' } }));
+        const state = { achievement: scenario.achievement, progress: scenario.progress };
         let unlocks = 0;
         let previous = 0;
         let expected = 0;
-        for (const r of reports) {
-          const command =
-            r.kind === 'unlock' ? unlock('alice') : progress('alice', r.kind === 'increment' ? { increment: r.value } : { set: r.value });
-          const decision = scenario.then(command);
-          if (decision.kind !== 'events') return false;
-          unlocks += decision.events.filter((event) => event.type === 'AchievementUnlocked').length;
-          expected = Math.min(goal, r.kind === 'unlock' ? goal : r.kind === 'increment' ? expected + r.value : Math.max(expected, r.value));
+        for (const command of reports) {
+          const decideAt = context();
+          const meta = { correlation_id: decideAt.command_id, command_id: decideAt.command_id, app_id: APP, key_id: null, deadline_epoch_ms: NOW.getTime() + 5_000 };
+          const decided = decideCommand(decider, command, state, decideAt, stampFor<AppliedEvent>(meta, decideAt, DEFAULT_IDEMPOTENCY_RETENTION_MS));
+          const answer = decided.answer('1');
+          if (!answer.ok) return false;
+          unlocks += decided.events.filter((event) => event.type === 'AchievementUnlocked').length;
+          expected = Math.min(goal, target(command, goal, expected));
           const now = scenario.progress.progress;
           if (now < previous || now > goal || now !== expected) return false;
+          // the answer is the progress the events left
+          if ((answer.result.result as ProgressReply).progress !== now) return false;
           previous = now;
         }
         return unlocks === (previous === goal ? 1 : 0) && (scenario.progress.unlocked_at !== null) === (previous === goal);

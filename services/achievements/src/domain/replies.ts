@@ -20,14 +20,14 @@ export function reply(command: AchievementCommand, _events: readonly unknown[], 
   if (!isProgressCommand(command)) return achievementReply(definition);
   // decide() refuses a progress command without its user's progress state before any reply.
   const progress = stateAfter.progress?.snapshot() ?? { progress: 0, unlocked_at: null };
-  return progressReply(definition, command.user_id, progress);
+  return progressReply(definition, command.data.user_id, progress);
 }
 
 /** The first answer again, from the state the command left (its memory's record). */
 export function replay(command: AchievementCommand, remembered: RememberedCommand<RememberedState>, state: DecisionState): AchievementsAnswer {
   const after = remembered.reply;
   if (!isProgressCommand(command)) return achievementReply(after as AchievementDefinition);
-  return progressReply(definitionOf(state), command.user_id, after as ProgressSnapshot);
+  return progressReply(definitionOf(state), command.data.user_id, after as ProgressSnapshot);
 }
 
 export function achievementReply(definition: AchievementDefinition): AchievementReply {

@@ -39,10 +39,12 @@ export function rewardCommand(unlock: AchievementUnlocked): PayReward {
   if (!unlock.reward) throw new Error(`unlock ${unlock.unlock_id} has no reward`);
   return {
     type: 'PayReward',
-    user_id: unlock.user_id,
-    amount: unlock.reward.amount,
-    currency: unlock.reward.currency,
-    description: `achievement ${unlock.key}`,
+    data: {
+      user_id: unlock.user_id,
+      amount: unlock.reward.amount,
+      currency: unlock.reward.currency,
+      description: `achievement ${unlock.key}`,
+    },
   };
 }
 

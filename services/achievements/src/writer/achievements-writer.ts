@@ -154,7 +154,7 @@ export class AchievementsWriter {
         claim = await this.claims.claim(meta.command_id, requestHash);
         if (claim === 'reused') return refusal('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request');
       }
-      const full = command.type === 'RegisterAchievement' ? await this.quotaRefusal(meta.app_id, command.key) : null;
+      const full = command.type === 'RegisterAchievement' ? await this.quotaRefusal(meta.app_id, command.data.key) : null;
       const answer = full ?? (await this.submit(command, context, meta));
       // A refusal that is recorded keeps its key bound, as the ledger's does: the same request
       // gets it again, another request with the key is a reuse. A 503 decided nothing: kept too,
@@ -214,8 +214,8 @@ export class AchievementsWriter {
     this.queued++;
     const appId = context.app_id as string;
     const stream = isProgressCommand(command)
-      ? progressStream(appId, command.key, command.user_id)
-      : achievementStream(appId, command.key);
+      ? progressStream(appId, command.data.key, command.data.user_id)
+      : achievementStream(appId, command.data.key);
     return new Promise((resolve) => {
       const lane = this.lanes.get(stream);
       const item: Pending = { command, context, meta, resolve };
@@ -402,7 +402,7 @@ export class AchievementsWriter {
   private progressKind(stream: string, appId: string, first: RecordProgress | Unlock): StreamKind<ProgressState> {
     return {
       load: async () => {
-        const achievement = await this.definition(appId, first.key);
+        const achievement = await this.definition(appId, first.data.key);
         const state = this.progress.get(stream) ?? new ProgressState(this.options.idempotencyRetentionMs);
         this.progress.set(stream, state);
         await this.catchUp(stream, state, evolveProgress);

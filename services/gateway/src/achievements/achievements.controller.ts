@@ -63,7 +63,7 @@ export class AchievementsController {
   @ApiOkResponse({ type: AchievementView, headers: COMMAND_RESPONSE_HEADERS, description: 'the same definition was registered before' })
   @ApiErrors('VALIDATION_FAILED', 'CONFLICT', 'IDEMPOTENCY_KEY_REUSED', 'LIMIT_EXCEEDED')
   async register(@Body() body: RegisterAchievementDto, @Command() context: CommandContext): Promise<AchievementView> {
-    const request: Omit<RegisterAchievement, 'type'> = {
+    const request: RegisterAchievement['data'] = {
       key: body.key,
       name: body.name,
       description: body.description ?? null,
@@ -74,7 +74,7 @@ export class AchievementsController {
     };
     const { result, position, replayed } = await this.commands.send<AchievementReply>(context, '/achievements', request, {
       type: 'RegisterAchievement',
-      ...request,
+      data: request,
     });
     // Decided now without an event: the key held this very definition already, and the answer is
     // the existing achievement (200, API.md). A replay (same Idempotency-Key) answers as the
@@ -125,8 +125,7 @@ export class AchievementsController {
     }
     const { result } = await this.commands.send<AchievementReply>(context, `/achievements/${key}`, changes, {
       type: 'UpdateAchievement',
-      key,
-      changes,
+      data: { key, changes },
     });
     return achievementView(result);
   }
@@ -149,13 +148,12 @@ export class AchievementsController {
     @Body() body: RecordProgressDto,
     @Command() context: CommandContext,
   ): Promise<ProgressView> {
-    const request: Omit<RecordProgress, 'type' | 'key'> = { user_id: exactUserId(body.user_id) };
+    const request: Omit<RecordProgress['data'], 'key'> = { user_id: exactUserId(body.user_id) };
     if (body.increment !== undefined) request.increment = body.increment;
     else request.set = body.set;
     const { result } = await this.commands.send<ProgressReply>(context, `/achievements/${key}/progress`, request, {
       type: 'RecordProgress',
-      key,
-      ...request,
+      data: { key, ...request },
     });
     return progressView(result);
   }
@@ -175,8 +173,7 @@ export class AchievementsController {
     const user_id = exactUserId(body.user_id);
     const { result } = await this.commands.send<ProgressReply>(context, `/achievements/${key}/unlock`, { user_id }, {
       type: 'Unlock',
-      key,
-      user_id,
+      data: { key, user_id },
     });
     return progressView(result);
   }

@@ -59,7 +59,7 @@ export class AdminController {
       context,
       '/admin/apps',
       { name: body.name },
-      { type: 'RegisterApp', name: body.name, key_id: key.keyId, key_hash: key.keyHash },
+      { type: 'RegisterApp', data: { name: body.name, key_id: key.keyId, key_hash: key.keyHash } },
     );
     const apiKey = this.acceptIssuedKey(result.app_id, key, result.key_id, replayed);
     return { app_id: result.app_id, name: result.name, api_key: apiKey, key_id: result.key_id, created_at: result.created_at };
@@ -84,9 +84,7 @@ export class AdminController {
     const key = newKey();
     const { result, replayed } = await this.commands.send<KeyReply>(context, `/admin/apps/${appId}/keys`, null, {
       type: 'IssueApiKey',
-      app_id: appId,
-      key_id: key.keyId,
-      key_hash: key.keyHash,
+      data: { app_id: appId, key_id: key.keyId, key_hash: key.keyHash },
     });
     const keyId = result.key_id ?? key.keyId;
     return { key_id: keyId, api_key: this.acceptIssuedKey(appId, key, keyId, replayed) };
@@ -106,8 +104,7 @@ export class AdminController {
   ): Promise<void> {
     await this.commands.send<KeyReply>(context, `/admin/apps/${appId}/keys/${keyId}`, null, {
       type: 'RevokeApiKey',
-      app_id: appId,
-      key_id: keyId,
+      data: { app_id: appId, key_id: keyId },
     });
     this.registry.forget(keyId);
   }
@@ -121,13 +118,13 @@ export class AdminController {
   @ApiCreatedResponse({ type: TransactionView, headers: COMMAND_RESPONSE_HEADERS })
   @ApiErrors('VALIDATION_FAILED', 'IDEMPOTENCY_KEY_REUSED')
   async grant(@Body() body: GrantDto, @Command() context: CommandContext): Promise<TransactionView> {
-    const grant: Omit<Grant, 'type'> = {
+    const grant: Grant['data'] = {
       user_id: exactUserId(body.user_id),
       amount: exactAmount(body.amount),
       currency: currencyOrDefault(body.currency),
       description: descriptionOrNull(body.description),
     };
-    const { result } = await this.commands.send<TransactionReply>(context, '/admin/grants', grant, { type: 'Grant', ...grant });
+    const { result } = await this.commands.send<TransactionReply>(context, '/admin/grants', grant, { type: 'Grant', data: grant });
     return transactionView(result);
   }
 

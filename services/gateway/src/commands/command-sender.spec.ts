@@ -25,8 +25,8 @@ function harness(position: string, replayed = false) {
   return { sender: new CommandSender(backend, consistency), sent, wrote, headers, context };
 }
 
-const ledgerCommand: LedgerCommand = { type: 'PingEvent', event_id: 7 };
-const achievementCommand: AchievementCommand = { type: 'Unlock', key: 'first_win', user_id: 'u1' };
+const ledgerCommand: LedgerCommand = { type: 'PingEvent', data: { event_id: 7 } };
+const achievementCommand: AchievementCommand = { type: 'Unlock', data: { key: 'first_win', user_id: 'u1' } };
 
 describe('CommandSender', () => {
   it.each([

@@ -54,7 +54,7 @@ export class FinanceEventsController {
     const description = descriptionOrNull(body.description);
     const { result } = await this.commands.send<FinanceEventReply>(context, '/finance/event', { description }, {
       type: 'OpenEvent',
-      description,
+      data: { description },
     });
     return openEventView(result);
   }
@@ -68,7 +68,7 @@ export class FinanceEventsController {
   @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND', 'EVENT_NOT_OPEN', 'IDEMPOTENCY_KEY_REUSED')
   async ping(@PositiveIdParam('id') eventId: number, @Command() context: CommandContext): Promise<FinanceEventOpen> {
     const path = `/finance/event/${eventId}/ping`;
-    const { result } = await this.commands.send<FinanceEventReply>(context, path, null, { type: 'PingEvent', event_id: eventId });
+    const { result } = await this.commands.send<FinanceEventReply>(context, path, null, { type: 'PingEvent', data: { event_id: eventId } });
     return openEventView(result);
   }
 
@@ -81,7 +81,7 @@ export class FinanceEventsController {
   @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND', 'EVENT_NOT_OPEN', 'IDEMPOTENCY_KEY_REUSED')
   async close(@PositiveIdParam('id') eventId: number, @Command() context: CommandContext): Promise<FinanceEventClosed> {
     const path = `/finance/event/${eventId}/close`;
-    const { result } = await this.commands.send<FinanceEventReply>(context, path, null, { type: 'CloseEvent', event_id: eventId });
+    const { result } = await this.commands.send<FinanceEventReply>(context, path, null, { type: 'CloseEvent', data: { event_id: eventId } });
     return closedEventView(result);
   }
 

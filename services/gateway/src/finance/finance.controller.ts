@@ -59,7 +59,7 @@ export class FinanceController {
   @ApiCreatedResponse({ type: TransactionView, headers: COMMAND_RESPONSE_HEADERS })
   @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND', 'EVENT_NOT_OPEN', 'INSUFFICIENT_FUNDS', 'IDEMPOTENCY_KEY_REUSED')
   async transaction(@Body() body: PostTransactionDto, @Command() context: CommandContext): Promise<TransactionView> {
-    const request = {
+    const request: PostTransaction['data'] = {
       user_id: exactUserId(body.user_id),
       event_id: body.event_id ?? null,
       type: body.type,
@@ -67,9 +67,7 @@ export class FinanceController {
       currency: currencyOrDefault(body.currency),
       description: descriptionOrNull(body.description),
     };
-    const { type: kind, ...fields } = request;
-    const command: PostTransaction = { type: 'PostTransaction', kind, ...fields };
-    const { result } = await this.commands.send<TransactionReply>(context, '/finance/transaction', request, command);
+    const { result } = await this.commands.send<TransactionReply>(context, '/finance/transaction', request, { type: 'PostTransaction', data: request });
     return transactionView(result);
   }
 
@@ -79,7 +77,7 @@ export class FinanceController {
   @ApiCreatedResponse({ type: TransferView, headers: COMMAND_RESPONSE_HEADERS })
   @ApiErrors('VALIDATION_FAILED', 'INSUFFICIENT_FUNDS', 'IDEMPOTENCY_KEY_REUSED')
   async transfer(@Body() body: TransferDto, @Command() context: CommandContext): Promise<TransferView> {
-    const transfer: Omit<Transfer, 'type'> = {
+    const transfer: Transfer['data'] = {
       from_user_id: exactUserId(body.from_user_id),
       to_user_id: exactUserId(body.to_user_id),
       amount: exactAmount(body.amount),
@@ -93,7 +91,7 @@ export class FinanceController {
     }
     const { result } = await this.commands.send<TransactionReply>(context, '/finance/transfer', transfer, {
       type: 'Transfer',
-      ...transfer,
+      data: transfer,
     });
     return transferView(result);
   }

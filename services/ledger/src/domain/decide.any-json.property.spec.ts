@@ -45,7 +45,7 @@ const COMMAND_TYPES = [
   'ExpireEvent',
   'StartTerm',
 ] as const;
-const FIELDS = ['name', 'key_id', 'key_hash', 'app_id', 'description', 'event_id', 'user_id', 'kind', 'amount', 'currency', 'from_user_id', 'to_user_id', 'instance_id'];
+const FIELDS = ['name', 'key_id', 'key_hash', 'app_id', 'description', 'event_id', 'user_id', 'type', 'amount', 'currency', 'from_user_id', 'to_user_id', 'instance_id'];
 
 /** Values each field takes when it is right, so that decide gets past validation often. */
 const plausible = fc.constantFrom<unknown>('app_1', 'k1', 'alice', SNOWFLAKE, 'credit', 'debit', '1', '15', 'coins', 'gems', 1, 2, null, 'A name', 'a description');
@@ -53,18 +53,18 @@ const fieldValue = fieldValueOf(plausible, hostileText(), deepJson('nested'));
 const deep = deepJson('nested');
 /** A valid command of each type, so that changing a field or two of it reaches past validation. */
 const VALID = [
-  { type: 'RegisterApp', name: 'Poker', key_id: 'k2', key_hash: 'h2' },
-  { type: 'IssueApiKey', app_id: 'app_1', key_id: 'k3', key_hash: 'h3' },
-  { type: 'RevokeApiKey', app_id: 'app_1', key_id: 'k1' },
-  { type: 'OpenEvent', description: 'round 1' },
-  { type: 'PingEvent', event_id: 1 },
-  { type: 'CloseEvent', event_id: 1 },
-  { type: 'PostTransaction', user_id: 'alice', event_id: null, kind: 'debit', amount: '1', currency: 'coins', description: 'bet' },
-  { type: 'Transfer', from_user_id: 'alice', to_user_id: SNOWFLAKE, amount: '1', currency: 'coins', description: null },
-  { type: 'Grant', user_id: 'bob', amount: '10', currency: 'gems', description: null },
-  { type: 'PayReward', user_id: 'alice', amount: '5', currency: 'coins', description: 'first win' },
-  { type: 'ExpireEvent', event_id: 1 },
-  { type: 'StartTerm', instance_id: 'writer-b' },
+  { type: 'RegisterApp', data: { name: 'Poker', key_id: 'k2', key_hash: 'h2' } },
+  { type: 'IssueApiKey', data: { app_id: 'app_1', key_id: 'k3', key_hash: 'h3' } },
+  { type: 'RevokeApiKey', data: { app_id: 'app_1', key_id: 'k1' } },
+  { type: 'OpenEvent', data: { description: 'round 1' } },
+  { type: 'PingEvent', data: { event_id: 1 } },
+  { type: 'CloseEvent', data: { event_id: 1 } },
+  { type: 'PostTransaction', data: { user_id: 'alice', event_id: null, type: 'debit', amount: '1', currency: 'coins', description: 'bet' } },
+  { type: 'Transfer', data: { from_user_id: 'alice', to_user_id: SNOWFLAKE, amount: '1', currency: 'coins', description: null } },
+  { type: 'Grant', data: { user_id: 'bob', amount: '10', currency: 'gems', description: null } },
+  { type: 'PayReward', data: { user_id: 'alice', amount: '5', currency: 'coins', description: 'first win' } },
+  { type: 'ExpireEvent', data: { event_id: 1 } },
+  { type: 'StartTerm', data: { instance_id: 'writer-b' } },
 ];
 /**
  * Who sends a command of each type when it may (the ledger its own commands, achievements its
@@ -81,11 +81,22 @@ const senderFor = (command: unknown) =>
 const commandLike = fc.oneof(
   {
     weight: 6,
+    // A field or two of the data changed, and now and then the envelope itself (its type, its data).
     arbitrary: fc
-      .tuple(fc.constantFrom(...VALID), fc.dictionary(fc.constantFrom(...FIELDS, 'type'), fieldValue, { maxKeys: 2 }))
-      .map(([valid, overrides]) => ({ ...valid, ...overrides })),
+      .tuple(
+        fc.constantFrom(...VALID),
+        fc.dictionary(fc.constantFrom(...FIELDS), fieldValue, { maxKeys: 2 }),
+        fc.dictionary(fc.constantFrom('type', 'data'), fieldValue, { maxKeys: 1 }),
+      )
+      .map(([valid, fields, envelope]) => ({ ...valid, data: { ...valid.data, ...fields }, ...envelope })),
   },
-  { weight: 2, arbitrary: fc.record({ type: fc.constantFrom(...COMMAND_TYPES), ...Object.fromEntries(FIELDS.map((f) => [f, fieldValue])) }, { requiredKeys: ['type'] }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      type: fc.constantFrom(...COMMAND_TYPES),
+      data: fc.record(Object.fromEntries(FIELDS.map((f) => [f, fieldValue])), { requiredKeys: [] }),
+    }),
+  },
   { weight: 1, arbitrary: anyJson },
   { weight: 1, arbitrary: deep },
 );
@@ -164,15 +175,15 @@ describe('ledger decide over any JSON', () => {
   });
 
   it.each([
-    ['a number for a string', { type: 'PostTransaction', user_id: 5, event_id: null, kind: 'credit', amount: '1', currency: 'coins', description: null }],
-    ['an object for an amount', { type: 'Grant', user_id: 'alice', amount: { value: '1' }, currency: 'coins', description: null }],
-    ['a number for an amount', { type: 'Grant', user_id: 'alice', amount: 1, currency: 'coins', description: null }],
-    ['missing fields', { type: 'Transfer' }],
-    ['extra nesting', { type: 'OpenEvent', description: [['x']] }],
-    ['a name that is a number', { type: 'RegisterApp', name: 7, key_id: 'k2', key_hash: 'h' }],
-    ['NUL in a description', { type: 'OpenEvent', description: 'a\u0000b' }],
-    ['a lone surrogate in an app name', { type: 'RegisterApp', name: 'n\ud800', key_id: 'k2', key_hash: 'h' }],
-    ['a C1 control in a transfer description', { type: 'Transfer', from_user_id: 'alice', to_user_id: 'bob', amount: '1', currency: 'coins', description: '\u0085' }],
+    ['a number for a string', { type: 'PostTransaction', data: { user_id: 5, event_id: null, type: 'credit', amount: '1', currency: 'coins', description: null } }],
+    ['an object for an amount', { type: 'Grant', data: { user_id: 'alice', amount: { value: '1' }, currency: 'coins', description: null } }],
+    ['a number for an amount', { type: 'Grant', data: { user_id: 'alice', amount: 1, currency: 'coins', description: null } }],
+    ['missing fields', { type: 'Transfer' , data: {} }],
+    ['extra nesting', { type: 'OpenEvent', data: { description: [['x']] } }],
+    ['a name that is a number', { type: 'RegisterApp', data: { name: 7, key_id: 'k2', key_hash: 'h' } }],
+    ['NUL in a description', { type: 'OpenEvent', data: { description: 'a\u0000b' } }],
+    ['a lone surrogate in an app name', { type: 'RegisterApp', data: { name: 'n\ud800', key_id: 'k2', key_hash: 'h' } }],
+    ['a C1 control in a transfer description', { type: 'Transfer', data: { from_user_id: 'alice', to_user_id: 'bob', amount: '1', currency: 'coins', description: '\u0085' } }],
     ['an array', ['PostTransaction']],
     ['null', null],
     ['a string', 'Grant'],

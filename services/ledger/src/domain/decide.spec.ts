@@ -47,7 +47,7 @@ const app2 = appWithKey('app_2');
 
 describe('decide: finance events', () => {
   it('opens an event with the next id, expiring now + timeout', () => {
-    expectEvents(given(...app1).when({ type: 'OpenEvent', description: 'round 1' }), [
+    expectEvents(given(...app1).when({ type: 'OpenEvent', data: { description: 'round 1' } }), [
       {
         type: 'EventOpened',
         data: { event_id: 1, app_id: 'app_1', description: 'round 1', opened_at: iso(0), expires_at: iso(60) },
@@ -57,35 +57,35 @@ describe('decide: finance events', () => {
 
   it('gives increasing event ids, whatever app opened the earlier ones', () => {
     const state = given(...app1, ...app2, eventOpened(1, 'app_1'), eventOpened(2, 'app_2'), eventClosed(1));
-    const [opened] = eventsOf(state.when({ type: 'OpenEvent', description: null }, { app_id: 'app_2' }));
+    const [opened] = eventsOf(state.when({ type: 'OpenEvent', data: { description: null } }, { app_id: 'app_2' }));
     expect(opened).toMatchObject({ type: 'EventOpened', data: { event_id: 3, app_id: 'app_2' } });
   });
 
   it('uses the configured timeout for the deadline', () => {
-    const [opened] = eventsOf(given(...app1).when({ type: 'OpenEvent', description: null }, { eventTimeoutSeconds: 5 }));
+    const [opened] = eventsOf(given(...app1).when({ type: 'OpenEvent', data: { description: null } }, { eventTimeoutSeconds: 5 }));
     expect(opened.data).toMatchObject({ expires_at: iso(5) });
   });
 
   it('refuses a description longer than 500 characters', () => {
-    expectRefusal(given(...app1).when({ type: 'OpenEvent', description: 'x'.repeat(501) }), 'VALIDATION_FAILED');
+    expectRefusal(given(...app1).when({ type: 'OpenEvent', data: { description: 'x'.repeat(501) } }), 'VALIDATION_FAILED');
   });
 
   it('a ping extends the deadline to now + timeout', () => {
-    expectEvents(given(...app1, eventOpened(1)).when({ type: 'PingEvent', event_id: 1 }, { now: at(45) }), [
+    expectEvents(given(...app1, eventOpened(1)).when({ type: 'PingEvent', data: { event_id: 1 } }, { now: at(45) }), [
       { type: 'Pinged', data: { event_id: 1, pinged_at: iso(45), expires_at: iso(105) } },
     ]);
   });
 
   it('a pinged event is still open after its first deadline', () => {
     const state = given(...app1, eventOpened(1), pinged(1, 50));
-    expectEvents(state.when({ type: 'PingEvent', event_id: 1 }, { now: at(100) }), [
+    expectEvents(state.when({ type: 'PingEvent', data: { event_id: 1 } }, { now: at(100) }), [
       { type: 'Pinged', data: { event_id: 1, pinged_at: iso(100), expires_at: iso(160) } },
     ]);
   });
 
   describe.each<[string, (event_id: number) => LedgerCommand]>([
-    ['ping', (event_id) => ({ type: 'PingEvent', event_id })],
-    ['close', (event_id) => ({ type: 'CloseEvent', event_id })],
+    ['ping', (event_id) => ({ type: 'PingEvent', data: { event_id } })],
+    ['close', (event_id) => ({ type: 'CloseEvent', data: { event_id } })],
     ['post', (event_id) => credit('alice', '5', event_id)],
   ])('%s', (_name, on) => {
     const command = on(1);
@@ -137,16 +137,16 @@ describe('decide: finance events', () => {
       bob,
       posted(5, 'credit', 'carol', 1),
     );
-    expectEvents(state.when({ type: 'CloseEvent', event_id: 1 }, { now: at(10) }), [
+    expectEvents(state.when({ type: 'CloseEvent', data: { event_id: 1 } }, { now: at(10) }), [
       { type: 'TransactionPosted', data: { ...transactionData(2, 'debit', 'alice', 30, 1), posted_at: iso(10) } },
       { type: 'TransactionPosted', data: { ...transactionData(4, 'credit', 'bob', 12, 1), posted_at: iso(10) } },
       { type: 'EventClosed', data: { event_id: 1, closed_at: iso(10) } },
     ]);
-    expectEvents(state.when({ type: 'CloseEvent', event_id: 1 }, { now: at(10) }), closing(1, [alice, bob], 10));
+    expectEvents(state.when({ type: 'CloseEvent', data: { event_id: 1 } }, { now: at(10) }), closing(1, [alice, bob], 10));
   });
 
   it('closing an event without transactions posts nothing', () => {
-    expectEvents(given(...app1, eventOpened(1)).when({ type: 'CloseEvent', event_id: 1 }), [
+    expectEvents(given(...app1, eventOpened(1)).when({ type: 'CloseEvent', data: { event_id: 1 } }), [
       { type: 'EventClosed', data: { event_id: 1, closed_at: iso(0) } },
     ]);
   });
@@ -154,9 +154,9 @@ describe('decide: finance events', () => {
   it('a close answers with the event, not with the transactions it posted', () => {
     const state = given(...app1, eventOpened(1), pending(1, 1, 'credit', 'alice', 5), pending(2, 1, 'credit', 'bob', 6));
     const keyed = { command_id: 'app_1:close-1', request_hash: 'hash-close' };
-    const closed = apply(state, state.when({ type: 'CloseEvent', event_id: 1 }, { ...keyed, now: at(10) }), keyed);
+    const closed = apply(state, state.when({ type: 'CloseEvent', data: { event_id: 1 } }, { ...keyed, now: at(10) }), keyed);
     expect(closed.map((event) => event.type)).toEqual(['TransactionPosted', 'TransactionPosted', 'EventClosed']);
-    const close = { type: 'CloseEvent', event_id: 1 } as const;
+    const close = { type: 'CloseEvent', data: { event_id: 1 } } as const;
     expect(replayed(state, close, state.when(close, { ...keyed, now: at(11) }))).toEqual({ event_id: 1, status: 'closed', closed_at: iso(10) });
   });
 });
@@ -240,6 +240,7 @@ describe('decide: transactions', () => {
   });
 
   describe('validation', () => {
+    const malformed = (command: unknown) => command as LedgerCommand;
     const state = given(...app1, granted(1, 'alice', 10n ** 18n), eventOpened(1));
     it.each([
       ['amount 0', debit('alice', '0')],
@@ -260,7 +261,13 @@ describe('decide: transactions', () => {
       ['a transfer from an invalid user', transfer('not valid', 'alice', '5')],
       ['a grant to an invalid user', grant('x|y', '5')],
       ['a pending transaction with a bad amount', credit('alice', '0', 1)],
-      ['a description over 500 characters', { ...credit('alice', '5'), description: 'd'.repeat(501) } as LedgerCommand],
+      ['a description over 500 characters', { ...credit('alice', '5'), data: { ...credit('alice', '5').data, description: 'd'.repeat(501) } }],
+      ['a transaction type other than credit or debit', malformed({ type: 'PostTransaction', data: { ...credit('alice', '5').data, type: 'transfer' } })],
+      // Commands are {type, data}: the envelope is attacked input too (JSON over NATS).
+      ['a command without data (its fields flat)', malformed({ ...credit('alice', '5').data, type: 'PostTransaction' })],
+      ['a command whose data is null', malformed({ type: 'PostTransaction', data: null })],
+      ['a command whose data is an array', malformed({ type: 'PostTransaction', data: [credit('alice', '5').data] })],
+      ['a command whose data is a string', malformed({ type: 'PostTransaction', data: 'alice' })],
     ])('refuses %s with VALIDATION_FAILED', (_name, command) => {
       const context = command.type === 'Grant' ? ADMIN : {};
       expectRefusal(state.when(command, context), 'VALIDATION_FAILED');
@@ -320,15 +327,15 @@ describe('decide: grants and admin commands', () => {
   it('an app may not grant, register apps or manage keys', () => {
     const state = given(...app1, apiKeyIssued('app_1', 'k1'));
     expectRefusal(state.when(grant('alice', '5')), 'FORBIDDEN');
-    expectRefusal(state.when({ type: 'RegisterApp', name: 'x', key_id: 'k9', key_hash: 'h' }), 'FORBIDDEN');
-    expectRefusal(state.when({ type: 'IssueApiKey', app_id: 'app_1', key_id: 'k9', key_hash: 'h' }), 'FORBIDDEN');
-    expectRefusal(state.when({ type: 'RevokeApiKey', app_id: 'app_1', key_id: 'k1' }), 'FORBIDDEN');
+    expectRefusal(state.when({ type: 'RegisterApp', data: { name: 'x', key_id: 'k9', key_hash: 'h' } }), 'FORBIDDEN');
+    expectRefusal(state.when({ type: 'IssueApiKey', data: { app_id: 'app_1', key_id: 'k9', key_hash: 'h' } }), 'FORBIDDEN');
+    expectRefusal(state.when({ type: 'RevokeApiKey', data: { app_id: 'app_1', key_id: 'k1' } }), 'FORBIDDEN');
   });
 
   it.each<[string, LedgerCommand]>([
-    ['OpenEvent', { type: 'OpenEvent', description: null }],
-    ['PingEvent', { type: 'PingEvent', event_id: 1 }],
-    ['CloseEvent', { type: 'CloseEvent', event_id: 1 }],
+    ['OpenEvent', { type: 'OpenEvent', data: { description: null } }],
+    ['PingEvent', { type: 'PingEvent', data: { event_id: 1 } }],
+    ['CloseEvent', { type: 'CloseEvent', data: { event_id: 1 } }],
     ['PostTransaction', credit('alice', '5')],
     ['Transfer', transfer('alice', 'bob', '5')],
   ])('the admin (no app) may not send %s', (_name, command) => {
@@ -337,58 +344,58 @@ describe('decide: grants and admin commands', () => {
 
   it('RegisterApp gives app_1, app_2, … with its first key', () => {
     const state = given();
-    expectEvents(state.when({ type: 'RegisterApp', name: '  Poker  ', key_id: 'k1', key_hash: 'h1' }, ADMIN), [
+    expectEvents(state.when({ type: 'RegisterApp', data: { name: '  Poker  ', key_id: 'k1', key_hash: 'h1' } }, ADMIN), [
       { type: 'AppRegistered', data: { app_id: 'app_1', name: 'Poker', registered_at: iso(0) } },
       { type: 'ApiKeyIssued', data: { app_id: 'app_1', key_id: 'k1', key_hash: 'h1', issued_at: iso(0) } },
     ]);
-    apply(state, state.when({ type: 'RegisterApp', name: 'Poker', key_id: 'k1', key_hash: 'h1' }, ADMIN));
-    const [second] = eventsOf(state.when({ type: 'RegisterApp', name: 'Dice', key_id: 'k2', key_hash: 'h2' }, ADMIN));
+    apply(state, state.when({ type: 'RegisterApp', data: { name: 'Poker', key_id: 'k1', key_hash: 'h1' } }, ADMIN));
+    const [second] = eventsOf(state.when({ type: 'RegisterApp', data: { name: 'Dice', key_id: 'k2', key_hash: 'h2' } }, ADMIN));
     expect(second.data).toMatchObject({ app_id: 'app_2', name: 'Dice' });
-    apply(state, state.when({ type: 'RegisterApp', name: 'Dice', key_id: 'k2', key_hash: 'h2' }, ADMIN));
+    apply(state, state.when({ type: 'RegisterApp', data: { name: 'Dice', key_id: 'k2', key_hash: 'h2' } }, ADMIN));
     expect([...state.apps.keys()]).toEqual(['app_1', 'app_2']);
   });
 
   it('RegisterApp refuses an empty or too long name and a key id in use', () => {
     const state = given(...app1, apiKeyIssued('app_1', 'k1'));
-    expectRefusal(state.when({ type: 'RegisterApp', name: '   ', key_id: 'k2', key_hash: 'h' }, ADMIN), 'VALIDATION_FAILED');
-    expectRefusal(state.when({ type: 'RegisterApp', name: 'n'.repeat(101), key_id: 'k2', key_hash: 'h' }, ADMIN), 'VALIDATION_FAILED');
-    expectRefusal(state.when({ type: 'RegisterApp', name: 'ok', key_id: 'k1', key_hash: 'h' }, ADMIN), 'VALIDATION_FAILED');
+    expectRefusal(state.when({ type: 'RegisterApp', data: { name: '   ', key_id: 'k2', key_hash: 'h' } }, ADMIN), 'VALIDATION_FAILED');
+    expectRefusal(state.when({ type: 'RegisterApp', data: { name: 'n'.repeat(101), key_id: 'k2', key_hash: 'h' } }, ADMIN), 'VALIDATION_FAILED');
+    expectRefusal(state.when({ type: 'RegisterApp', data: { name: 'ok', key_id: 'k1', key_hash: 'h' } }, ADMIN), 'VALIDATION_FAILED');
   });
 
   it('IssueApiKey adds a key to an existing app', () => {
-    expectEvents(given(...app1).when({ type: 'IssueApiKey', app_id: 'app_1', key_id: 'k2', key_hash: 'h2' }, ADMIN), [
+    expectEvents(given(...app1).when({ type: 'IssueApiKey', data: { app_id: 'app_1', key_id: 'k2', key_hash: 'h2' } }, ADMIN), [
       { type: 'ApiKeyIssued', data: { app_id: 'app_1', key_id: 'k2', key_hash: 'h2', issued_at: iso(0) } },
     ]);
   });
 
   it('IssueApiKey for an unknown app is refused NOT_FOUND', () => {
-    expectRefusal(given(...app1).when({ type: 'IssueApiKey', app_id: 'app_2', key_id: 'k2', key_hash: 'h' }, ADMIN), 'NOT_FOUND');
+    expectRefusal(given(...app1).when({ type: 'IssueApiKey', data: { app_id: 'app_2', key_id: 'k2', key_hash: 'h' } }, ADMIN), 'NOT_FOUND');
   });
 
   it('IssueApiKey refuses a key id already used (by any app)', () => {
     const state = given(...app1, ...app2, apiKeyIssued('app_1', 'k1'));
-    expectRefusal(state.when({ type: 'IssueApiKey', app_id: 'app_2', key_id: 'k1', key_hash: 'h' }, ADMIN), 'VALIDATION_FAILED');
+    expectRefusal(state.when({ type: 'IssueApiKey', data: { app_id: 'app_2', key_id: 'k1', key_hash: 'h' } }, ADMIN), 'VALIDATION_FAILED');
   });
 
   it('RevokeApiKey revokes once; the second time is NOT_FOUND', () => {
     const history = [...app1, apiKeyIssued('app_1', 'k1')];
-    const revoke: LedgerCommand = { type: 'RevokeApiKey', app_id: 'app_1', key_id: 'k1' };
+    const revoke: LedgerCommand = { type: 'RevokeApiKey', data: { app_id: 'app_1', key_id: 'k1' } };
     expectEvents(given(...history).when(revoke, { ...ADMIN, now: at(5) }), [apiKeyRevoked('app_1', 'k1', 5)]);
     expectRefusal(given(...history, apiKeyRevoked('app_1', 'k1', 5)).when(revoke, ADMIN), 'NOT_FOUND');
   });
 
   it("RevokeApiKey of an unknown key, or of another app's key, is NOT_FOUND", () => {
     const state = given(...app1, ...app2, apiKeyIssued('app_1', 'k1'));
-    expectRefusal(state.when({ type: 'RevokeApiKey', app_id: 'app_1', key_id: 'nope' }, ADMIN), 'NOT_FOUND');
-    expectRefusal(state.when({ type: 'RevokeApiKey', app_id: 'app_2', key_id: 'k1' }, ADMIN), 'NOT_FOUND');
+    expectRefusal(state.when({ type: 'RevokeApiKey', data: { app_id: 'app_1', key_id: 'nope' } }, ADMIN), 'NOT_FOUND');
+    expectRefusal(state.when({ type: 'RevokeApiKey', data: { app_id: 'app_2', key_id: 'k1' } }, ADMIN), 'NOT_FOUND');
   });
 });
 
 describe('decide: who may ask (the sender the NATS door proved, and the API key)', () => {
   it.each<[string, LedgerCommand]>([
-    ['OpenEvent', { type: 'OpenEvent', description: null }],
-    ['PingEvent', { type: 'PingEvent', event_id: 1 }],
-    ['CloseEvent', { type: 'CloseEvent', event_id: 1 }],
+    ['OpenEvent', { type: 'OpenEvent', data: { description: null } }],
+    ['PingEvent', { type: 'PingEvent', data: { event_id: 1 } }],
+    ['CloseEvent', { type: 'CloseEvent', data: { event_id: 1 } }],
     ['PostTransaction', credit('alice', '5')],
     ['Transfer', transfer('alice', 'bob', '5')],
   ])('%s needs a live key of the calling app', (_name, command) => {
@@ -409,7 +416,7 @@ describe('decide: who may ask (the sender the NATS door proved, and the API key)
     const retry = { command_id: 'app_1:k', request_hash: 'hash-a' };
     const state = given(...app1, withMetadata({ type: 'TransactionPosted', data: { ...first, posted_at: first.created_at } }, retry.command_id, retry.request_hash));
     expect(state.when(credit('alice', '5'), retry).kind).toBe('replay');
-    apply(state, state.when({ type: 'RevokeApiKey', app_id: 'app_1', key_id: keyOf('app_1') }, ADMIN));
+    apply(state, state.when({ type: 'RevokeApiKey', data: { app_id: 'app_1', key_id: keyOf('app_1') } }, ADMIN));
     const refused = state.when(credit('alice', '5'), retry);
     expectRefusal(refused, 'UNAUTHENTICATED');
     expect(refused.kind === 'refused' && recordedRefusal(refused.refusal, retry)).toBeNull();
@@ -419,19 +426,19 @@ describe('decide: who may ask (the sender the NATS door proved, and the API key)
     const state = given(...app1, granted(1, 'alice', 10), eventOpened(1));
     expectRefusal(state.when(grant('alice', '3000000'), { ...ADMIN, sender: 'achievements' }), 'FORBIDDEN');
     expectRefusal(state.when(credit('alice', '5'), { sender: 'achievements' }), 'FORBIDDEN');
-    expectRefusal(state.when({ type: 'RegisterApp', name: 'x', key_id: 'k9', key_hash: 'h' }, { ...ADMIN, sender: 'achievements' }), 'FORBIDDEN');
+    expectRefusal(state.when({ type: 'RegisterApp', data: { name: 'x', key_id: 'k9', key_hash: 'h' } }, { ...ADMIN, sender: 'achievements' }), 'FORBIDDEN');
   });
 
   it('only the ledger itself sweeps and starts terms', () => {
     const state = given(...app1, eventOpened(1));
-    expectRefusal(state.when({ type: 'ExpireEvent', event_id: 1 }, { ...ADMIN, now: at(61) }), 'FORBIDDEN');
-    expectRefusal(state.when({ type: 'StartTerm', instance_id: 'x' }, { ...ADMIN, sender: 'achievements' }), 'FORBIDDEN');
-    expect(state.when({ type: 'ExpireEvent', event_id: 1 }, { ...SYSTEM, now: at(61) }).kind).toBe('events');
+    expectRefusal(state.when({ type: 'ExpireEvent', data: { event_id: 1 } }, { ...ADMIN, now: at(61) }), 'FORBIDDEN');
+    expectRefusal(state.when({ type: 'StartTerm', data: { instance_id: 'x' } }, { ...ADMIN, sender: 'achievements' }), 'FORBIDDEN');
+    expect(state.when({ type: 'ExpireEvent', data: { event_id: 1 } }, { ...SYSTEM, now: at(61) }).kind).toBe('events');
   });
 });
 
 describe('decide: rewards', () => {
-  const reward = (amount = '25', currency = COINS): LedgerCommand => ({ type: 'PayReward', user_id: 'alice', amount, currency, description: 'achievement first-win' });
+  const reward = (amount = '25', currency = COINS): LedgerCommand => ({ type: 'PayReward', data: { user_id: 'alice', amount, currency, description: 'achievement first-win' } });
 
   it("the achievements service pays a reward as a posted credit from the app's house account, with no API key", () => {
     expectEvents(given(...app1).when(reward(), REWARD('app_1')), [posted(1, 'credit', 'alice', 25, { description: 'achievement first-win' })]);
@@ -501,7 +508,7 @@ describe('decide: idempotency', () => {
       withMetadata(appRegistered('app_1', 'Poker'), 'reg-1', 'h'),
       withMetadata(apiKeyIssued('app_1', 'k1'), 'reg-1', 'h'),
     );
-    const register = { type: 'RegisterApp', name: 'Poker', key_id: 'k1', key_hash: 'hash-of-k1' } as const;
+    const register = { type: 'RegisterApp', data: { name: 'Poker', key_id: 'k1', key_hash: 'hash-of-k1' } } as const;
     const decision = state.when(register, { ...ADMIN, command_id: 'reg-1', request_hash: 'h' });
     expect(replayed(state, register, decision)).toEqual({ app_id: 'app_1', name: 'Poker', key_id: 'k1', created_at: iso(0) });
   });
@@ -626,7 +633,7 @@ describe('decide: pending transactions per event', () => {
 
   it('a full event still closes, posting all of them, and other events and direct posts are not limited by it', () => {
     const full = eventWithPending(MAX_PENDING_TRANSACTIONS_PER_EVENT);
-    const closed = eventsOf(full.when({ type: 'CloseEvent', event_id: 1 }));
+    const closed = eventsOf(full.when({ type: 'CloseEvent', data: { event_id: 1 } }));
     expect(closed.filter((event) => event.type === 'TransactionPosted')).toHaveLength(MAX_PENDING_TRANSACTIONS_PER_EVENT);
     expect(closed[closed.length - 1].type).toBe('EventClosed');
     apply(full, { kind: 'events', events: closed });
@@ -649,7 +656,7 @@ describe('decide: expiry (system commands)', () => {
   ];
 
   it('ExpireEvent past the deadline voids exactly the pending transactions of that event, each with its TransactionVoided', () => {
-    expectEvents(given(...history).when({ type: 'ExpireEvent', event_id: 1 }, { ...SYSTEM, now: at(61) }), [
+    expectEvents(given(...history).when({ type: 'ExpireEvent', data: { event_id: 1 } }, { ...SYSTEM, now: at(61) }), [
       { type: 'TransactionVoided', data: { ...transactionData(2, 'debit', 'alice', 40, 1), voided_at: iso(61), reason: 'expired' } },
       { type: 'TransactionVoided', data: { ...transactionData(4, 'credit', 'bob', 9, 1), voided_at: iso(61), reason: 'expired' } },
       { type: 'EventExpired', data: { event_id: 1, expired_at: iso(61) } },
@@ -657,23 +664,23 @@ describe('decide: expiry (system commands)', () => {
   });
 
   it('ExpireEvent at exactly the deadline expires the event', () => {
-    const events = eventsOf(given(...history).when({ type: 'ExpireEvent', event_id: 2 }, { ...SYSTEM, now: at(60) }));
+    const events = eventsOf(given(...history).when({ type: 'ExpireEvent', data: { event_id: 2 } }, { ...SYSTEM, now: at(60) }));
     expect(events.map((event) => event.type)).toEqual(['TransactionVoided', 'EventExpired']);
   });
 
   it('ExpireEvent is a no-op before the deadline', () => {
-    expectEvents(given(...history).when({ type: 'ExpireEvent', event_id: 1 }, { ...SYSTEM, now: at(59) }), []);
+    expectEvents(given(...history).when({ type: 'ExpireEvent', data: { event_id: 1 } }, { ...SYSTEM, now: at(59) }), []);
   });
 
   it('ExpireEvent is a no-op before a pinged deadline', () => {
-    expectEvents(given(...history, pinged(1, 30)).when({ type: 'ExpireEvent', event_id: 1 }, { ...SYSTEM, now: at(89) }), []);
+    expectEvents(given(...history, pinged(1, 30)).when({ type: 'ExpireEvent', data: { event_id: 1 } }, { ...SYSTEM, now: at(89) }), []);
   });
 
   it('ExpireEvent is a no-op on a closed, already expired or unknown event', () => {
     const closed = given(...history, closing(1, [history[5], history[7]], 10), expiring(2, [history[6]], 60));
-    expectEvents(closed.when({ type: 'ExpireEvent', event_id: 1 }, { ...SYSTEM, now: at(500) }), []);
-    expectEvents(closed.when({ type: 'ExpireEvent', event_id: 2 }, { ...SYSTEM, now: at(500) }), []);
-    expectEvents(closed.when({ type: 'ExpireEvent', event_id: 99 }, { ...SYSTEM, now: at(500) }), []);
+    expectEvents(closed.when({ type: 'ExpireEvent', data: { event_id: 1 } }, { ...SYSTEM, now: at(500) }), []);
+    expectEvents(closed.when({ type: 'ExpireEvent', data: { event_id: 2 } }, { ...SYSTEM, now: at(500) }), []);
+    expectEvents(closed.when({ type: 'ExpireEvent', data: { event_id: 99 } }, { ...SYSTEM, now: at(500) }), []);
   });
 
   it('dueEvents lists only open events past their deadline', () => {
@@ -697,7 +704,7 @@ describe('decide: expiry (system commands)', () => {
 
   it('StartTerm starts the next term', () => {
     expectEvents(given({ type: 'WriterTermStarted', data: { term: 3, instance_id: 'a', started_at: iso(-10) } }).when(
-      { type: 'StartTerm', instance_id: 'b' },
+      { type: 'StartTerm', data: { instance_id: 'b' } },
       SYSTEM,
     ), [{ type: 'WriterTermStarted', data: { term: 4, instance_id: 'b', started_at: iso(0) } }]);
   });

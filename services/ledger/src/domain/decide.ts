@@ -7,6 +7,7 @@ import {
   parseAmount,
   refusal,
   type AccountId,
+  type Command,
   type LedgerCommand,
   type LedgerEvent,
   type PayReward,
@@ -42,7 +43,7 @@ const GATEWAY_COMMANDS: ReadonlySet<string> = new Set<LedgerCommand['type']>([
 ]);
 
 /** Commands only the ledger itself issues: expiry sweeps and taking over the stream. */
-export type SystemCommand = { type: 'ExpireEvent'; event_id: number } | { type: 'StartTerm'; instance_id: string };
+export type SystemCommand = Command<'ExpireEvent', { event_id: number }> | Command<'StartTerm', { instance_id: string }>;
 
 /** Who sent a command: a service whose signature the NATS door checked, or the ledger itself. */
 export type CommandSender = ServiceSender | 'ledger';
@@ -91,10 +92,10 @@ export function decide(command: LedgerCommand | SystemCommand, state: LedgerStat
     case 'StartTerm':
       return events({
         type: 'WriterTermStarted',
-        data: { term: state.term + 1, instance_id: command.instance_id, started_at: now },
+        data: { term: state.term + 1, instance_id: command.data.instance_id, started_at: now },
       });
     case 'ExpireEvent':
-      return expire(state, command.event_id, context.now);
+      return expire(state, command.data.event_id, context.now);
     case 'RegisterApp':
     case 'IssueApiKey':
     case 'RevokeApiKey':
@@ -146,38 +147,38 @@ function decideAdmin(
 ): Decision {
   switch (command.type) {
     case 'RegisterApp': {
-      const name = command.name.trim();
-      if (state.keyOwners.has(command.key_id)) return refuse('VALIDATION_FAILED', 'key_id already exists');
+      const name = command.data.name.trim();
+      if (state.keyOwners.has(command.data.key_id)) return refuse('VALIDATION_FAILED', 'key_id already exists');
       const app_id = appIdOf(state.nextAppNumber);
       return events(
         { type: 'AppRegistered', data: { app_id, name, registered_at: now } },
-        { type: 'ApiKeyIssued', data: { app_id, key_id: command.key_id, key_hash: command.key_hash, issued_at: now } },
+        { type: 'ApiKeyIssued', data: { app_id, key_id: command.data.key_id, key_hash: command.data.key_hash, issued_at: now } },
       );
     }
     case 'IssueApiKey':
-      if (!state.apps.has(command.app_id)) return refuse('NOT_FOUND', `app ${command.app_id} does not exist`);
-      if (state.keyOwners.has(command.key_id)) return refuse('VALIDATION_FAILED', 'key_id already exists');
+      if (!state.apps.has(command.data.app_id)) return refuse('NOT_FOUND', `app ${command.data.app_id} does not exist`);
+      if (state.keyOwners.has(command.data.key_id)) return refuse('VALIDATION_FAILED', 'key_id already exists');
       return events({
         type: 'ApiKeyIssued',
-        data: { app_id: command.app_id, key_id: command.key_id, key_hash: command.key_hash, issued_at: now },
+        data: { app_id: command.data.app_id, key_id: command.data.key_id, key_hash: command.data.key_hash, issued_at: now },
       });
     case 'RevokeApiKey': {
-      const key = state.apps.get(command.app_id)?.keys.get(command.key_id);
-      if (!key) return refuse('NOT_FOUND', `key ${command.key_id} of app ${command.app_id} does not exist`);
-      if (key.revoked_at) return refuse('NOT_FOUND', `key ${command.key_id} is already revoked`);
-      return events({ type: 'ApiKeyRevoked', data: { app_id: command.app_id, key_id: command.key_id, revoked_at: now } });
+      const key = state.apps.get(command.data.app_id)?.keys.get(command.data.key_id);
+      if (!key) return refuse('NOT_FOUND', `key ${command.data.key_id} of app ${command.data.app_id} does not exist`);
+      if (key.revoked_at) return refuse('NOT_FOUND', `key ${command.data.key_id} is already revoked`);
+      return events({ type: 'ApiKeyRevoked', data: { app_id: command.data.app_id, key_id: command.data.key_id, revoked_at: now } });
     }
     case 'Grant':
       return transaction(state, {
         type: 'grant',
         app_id: null,
         event_id: null,
-        user: command.user_id,
+        user: command.data.user_id,
         debit: TREASURY,
-        creditUser: command.user_id,
-        amount: command.amount,
-        currency: command.currency,
-        description: command.description,
+        creditUser: command.data.user_id,
+        amount: command.data.amount,
+        currency: command.data.currency,
+        description: command.data.description,
         now,
       });
   }
@@ -190,12 +191,12 @@ function payReward(state: LedgerState, command: PayReward, appId: string, now: s
     type: 'credit',
     app_id: appId,
     event_id: null,
-    user: command.user_id,
+    user: command.data.user_id,
     debit: houseAccount(appId),
-    creditUser: command.user_id,
-    amount: command.amount,
-    currency: command.currency,
-    description: command.description,
+    creditUser: command.data.user_id,
+    amount: command.data.amount,
+    currency: command.data.currency,
+    description: command.data.description,
     now,
   });
 }
@@ -212,15 +213,15 @@ function decideFinance(
     case 'OpenEvent':
       return events({
         type: 'EventOpened',
-        data: { event_id: state.nextEventId, app_id: appId, description: command.description, opened_at: now, expires_at: deadline },
+        data: { event_id: state.nextEventId, app_id: appId, description: command.data.description, opened_at: now, expires_at: deadline },
       });
     case 'PingEvent': {
-      const open = openEvent(state, command.event_id, appId, context.now);
+      const open = openEvent(state, command.data.event_id, appId, context.now);
       if ('kind' in open) return open;
       return events({ type: 'Pinged', data: { event_id: open.event_id, pinged_at: now, expires_at: deadline } });
     }
     case 'CloseEvent': {
-      const open = openEvent(state, command.event_id, appId, context.now);
+      const open = openEvent(state, command.data.event_id, appId, context.now);
       if ('kind' in open) return open;
       // Every pending transaction posts (in the order they were made), then the event closes.
       return events(
@@ -229,8 +230,8 @@ function decideFinance(
       );
     }
     case 'PostTransaction': {
-      if (command.event_id !== null) {
-        const open = openEvent(state, command.event_id, appId, context.now);
+      if (command.data.event_id !== null) {
+        const open = openEvent(state, command.data.event_id, appId, context.now);
         if ('kind' in open) return open;
         if (open.pending.length >= MAX_PENDING_TRANSACTIONS_PER_EVENT) {
           return refuse('LIMIT_EXCEEDED', `event ${open.event_id} holds ${MAX_PENDING_TRANSACTIONS_PER_EVENT} pending transactions, the most one event may: close it and open another`, {
@@ -240,35 +241,35 @@ function decideFinance(
         }
       }
       const house = houseAccount(appId);
-      const credit = command.kind === 'credit';
+      const credit = command.data.type === 'credit';
       return transaction(state, {
-        type: command.kind,
+        type: command.data.type,
         app_id: appId,
-        event_id: command.event_id,
-        user: command.user_id,
-        debit: credit ? house : userAccount(command.user_id),
-        creditUser: credit ? command.user_id : null,
+        event_id: command.data.event_id,
+        user: command.data.user_id,
+        debit: credit ? house : userAccount(command.data.user_id),
+        creditUser: credit ? command.data.user_id : null,
         creditAccount: credit ? undefined : house,
-        amount: command.amount,
-        currency: command.currency,
-        description: command.description,
+        amount: command.data.amount,
+        currency: command.data.currency,
+        description: command.data.description,
         now,
       });
     }
     case 'Transfer':
-      if (command.from_user_id === command.to_user_id) {
+      if (command.data.from_user_id === command.data.to_user_id) {
         return refuse('VALIDATION_FAILED', 'from_user_id and to_user_id must differ');
       }
       return transaction(state, {
         type: 'transfer',
         app_id: appId,
         event_id: null,
-        user: command.from_user_id,
-        debit: userAccount(command.from_user_id),
-        creditUser: command.to_user_id,
-        amount: command.amount,
-        currency: command.currency,
-        description: command.description,
+        user: command.data.from_user_id,
+        debit: userAccount(command.data.from_user_id),
+        creditUser: command.data.to_user_id,
+        amount: command.data.amount,
+        currency: command.data.currency,
+        description: command.data.description,
         now,
       });
   }

@@ -96,13 +96,13 @@ describe('evolve: balances', () => {
 
   it('expiry through decide: the user credited inside ends with nothing, the user debited gets it back', () => {
     const state = given(...appWithKey('app_1'), granted(1, 'alice', 100));
-    apply(state, state.when({ type: 'OpenEvent', description: null }));
+    apply(state, state.when({ type: 'OpenEvent', data: { description: null } }));
     apply(state, state.when(debit('alice', '60', 1), { now: at(1) }));
     apply(state, state.when(credit(SNOWFLAKE, '1000000000000000000', 1), { now: at(2) }));
     expect(balanceOfUser(state, 'alice').balances).toEqual([
       { currency: COINS, available: '40', posted: '100', pending_debit: '60', pending_credit: '0' },
     ]);
-    apply(state, state.when({ type: 'ExpireEvent', event_id: 1 }, { ...SYSTEM, now: at(60) }));
+    apply(state, state.when({ type: 'ExpireEvent', data: { event_id: 1 } }, { ...SYSTEM, now: at(60) }));
     expect(balanceOfUser(state, 'alice').balances).toEqual([
       { currency: COINS, available: '100', posted: '100', pending_debit: '0', pending_credit: '0' },
     ]);
@@ -420,7 +420,7 @@ describe('queries', () => {
 
   it('a grant through decide shows in the balance at once', () => {
     const state = given();
-    apply(state, state.when({ type: 'Grant', user_id: SNOWFLAKE, amount: '1000000000000000000', currency: COINS, description: 'welcome' }, ADMIN));
+    apply(state, state.when({ type: 'Grant', data: { user_id: SNOWFLAKE, amount: '1000000000000000000', currency: COINS, description: 'welcome' } }, ADMIN));
     expect(balanceOfUser(state, SNOWFLAKE).balances[0]).toMatchObject({ available: '1000000000000000000' });
   });
 });
@@ -458,7 +458,7 @@ describe('snapshot', () => {
   it('a restored state decides and evolves exactly like the original', () => {
     const state = given(...history);
     const restored = restarted(state);
-    const close = { type: 'CloseEvent', event_id: 1 } as const;
+    const close = { type: 'CloseEvent', data: { event_id: 1 } } as const;
     const context = { now: at(10), command_id: 'c', request_hash: null };
     expect(when(restored, close, context)).toEqual(state.when(close, context));
     expect(when(restored, debit(SNOWFLAKE, '2'), context)).toMatchObject({ kind: 'refused', refusal: { code: 'INSUFFICIENT_FUNDS' } });

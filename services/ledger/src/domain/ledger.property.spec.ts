@@ -8,19 +8,38 @@
  * window) must keep the money invariants after every step, and the live state must equal a
  * fresh fold of the log with any retention setting: forgetting old commands happens by event
  * time and by the ends the events carry, so a replay forgets exactly as the live ledger did.
- * Commands are decided as the writer decides them: at decisionTimeMs, dropped past their
- * deadline, their events stamped with commandTimes. Every transaction that leaves pending gets
+ * The steps generate real commands (the contract's LedgerCommand, aimed at the state when they
+ * run: see Aim) and decide them as the writer does: at decisionTimeMs, dropped past their
+ * deadline, then through decideCommand with the ledger's Decider and the writer's stamp
+ * (stampFor), which folds their events and records a keyed refusal. Every transaction that leaves pending gets
  * exactly one TransactionPosted or TransactionVoided, and the same history written as a v1
  * store (close and expiry listing ids, no per-transaction settlements, old names) folds through
  * the upcaster into the same state.
  */
 import fc from 'fast-check';
-import { MAX_AMOUNT, MAX_DEADLINE_AHEAD_MS, parseAmount, upcastEvent, type LedgerCommand, type LedgerEvent, type Refusal } from '@coffer/contracts';
-import { commandTimes, decisionTimeMs, isPastDeadline } from '@coffer/decider';
+import {
+  MAX_AMOUNT,
+  MAX_DEADLINE_AHEAD_MS,
+  parseAmount,
+  upcastEvent,
+  type CloseEvent,
+  type Grant,
+  type IssueApiKey,
+  type LedgerCommand,
+  type OpenEvent,
+  type PingEvent,
+  type PostTransaction,
+  type Refusal,
+  type RegisterApp,
+  type RequestMeta,
+  type RevokeApiKey,
+  type Transfer,
+} from '@coffer/contracts';
+import { decideCommand, decisionTimeMs, isPastDeadline, stampFor } from '@coffer/decider';
 import { available, isUserAccount } from './accounts';
-import { decide, dueEvents, type DecideContext, type SystemCommand } from './decide';
-import { recordedRefusal } from './decider';
-import { replay, reply, type LedgerAnswer } from './replies';
+import { dueEvents, type DecideContext, type Decision, type SystemCommand } from './decide';
+import { ledgerDecider } from './decider';
+import { type LedgerAnswer } from './replies';
 import { evolve, type AppliedEvent } from './evolve';
 import { snapshot } from './snapshot';
 import { balanceOf, LedgerState } from './state';
@@ -42,6 +61,9 @@ const APPS = ['app_1', 'app_2'];
 /** The key each app is registered with, and calls with unless a step says another app's. */
 const BOOT_KEYS: Record<string, string> = { app_1: 'boot_1', app_2: 'boot_2' };
 
+/** The ledger's Decider, as the writer runs it: its decide, evolve and reply, through decideCommand. */
+const LEDGER = ledgerDecider(RETENTION_MS);
+
 /** A weighted choice for fc.oneof. */
 const w = <T>(weight: number, arbitrary: fc.Arbitrary<T>) => ({ weight, arbitrary });
 
@@ -54,23 +76,12 @@ const amount = fc.oneof(
   w(1, fc.constant(MAX_AMOUNT.toString())),
   w(1, fc.constantFrom('0', '-1', '1.5', (MAX_AMOUNT + 1n).toString(), 'abc', '', '01', '1e3')),
 );
-/**
- * An amount for a debit or transfer: literal, or relative to the user's balance when the step
- * runs (exactly the available or posted amount, or one more or less), to hit the boundaries.
- */
-type AmountSpec = string | { of: 'available' | 'posted'; plus: number };
-const amountSpec: fc.Arbitrary<AmountSpec> = fc.oneof(
-  w(3, amount),
-  w(2, fc.record({ of: fc.constantFrom('available' as const, 'posted' as const), plus: fc.integer({ min: -1, max: 1 }) })),
-);
 /** Grants bring money in: mostly enough for several debits, sometimes huge. */
 const grantAmount = fc.oneof(
   w(6, fc.integer({ min: 50, max: 5000 }).map(String)),
   w(2, fc.bigInt(10n ** 17n, MAX_AMOUNT).map(String)),
   w(1, amount),
 );
-/** An event id: the caller's latest open one (most often), or any small id (existing or not). */
-const eventRef = fc.oneof(w(5, fc.constant('mine' as const)), w(1, fc.integer({ min: 1, max: 12 })));
 const appCaller = fc.oneof(w(10, fc.constantFrom('app_1', 'app_1', 'app_2')), w(1, fc.constant(null)));
 const adminCaller = fc.oneof(w(6, fc.constant(null)), w(1, fc.constantFrom(...APPS)));
 /** The API key a finance command comes with: the caller's own, or (rarely) another app's. */
@@ -89,27 +100,28 @@ const deadline = fc.oneof(
   w(1, fc.integer({ min: -10_000, max: 0 })),
 );
 
-type EventRef = 'mine' | number;
+/** Who sends a command: the calling app (null: the admin), the API key it calls with, its Idempotency-Key, how long it waits. */
+interface Sending {
+  caller: string | null;
+  apiKey: ApiKeyChoice;
+  key: string | null;
+  deadline: number;
+}
+
+/**
+ * Where a generated command is aimed once its step runs, at what exists only then: the caller's
+ * latest event instead of the event id it was generated with, an amount relative to a user's
+ * balance (exactly the available or posted amount, or one more or less, to hit the boundaries)
+ * instead of its own. The command itself is a real LedgerCommand either way.
+ */
+interface Aim {
+  latestEvent?: boolean;
+  amount?: { of: 'available' | 'posted'; plus: number };
+}
+
+/** A real command with its sender, or what happens around commands (time, sweeps, restarts, retries). */
 type Step =
-  | { t: 'open'; caller: string | null; apiKey: ApiKeyChoice; key: string | null; deadline: number; description: string | null }
-  | { t: 'ping' | 'close'; caller: string | null; apiKey: ApiKeyChoice; key: string | null; deadline: number; event: EventRef }
-  | {
-      t: 'post';
-      caller: string | null;
-      apiKey: ApiKeyChoice;
-      key: string | null;
-      deadline: number;
-      kind: 'credit' | 'debit';
-      user: string;
-      amount: AmountSpec;
-      currency: string;
-      event: EventRef | null;
-    }
-  | { t: 'transfer'; caller: string | null; apiKey: ApiKeyChoice; key: string | null; deadline: number; from: string; to: string; amount: AmountSpec; currency: string }
-  | { t: 'grant'; caller: string | null; key: string | null; deadline: number; user: string; amount: string; currency: string }
-  | { t: 'register'; name: string; keyId: string }
-  | { t: 'issueKey'; app: string; keyId: string }
-  | { t: 'revokeKey'; app: string; keyId: string }
+  | { t: 'command'; command: LedgerCommand; sending: Sending; aim: Aim }
   | { t: 'advance'; seconds: number; sweep: boolean }
   | { t: 'sweep' }
   | { t: 'restart'; retentionMs: number }
@@ -118,39 +130,66 @@ type Step =
   | { t: 'resend'; pick: number };
 
 const keyId = fc.constantFrom('key_a', 'key_b', 'key_c', 'key_d', 'key_e');
+/** An event id, existing or not: the aim mostly replaces it with the caller's latest event. */
+const eventId = fc.integer({ min: 1, max: 12 });
+const atLatestEvent = fc.oneof(w(5, fc.constant(true)), w(1, fc.constant(false)));
+/** For a debit or transfer: mostly its own amount, sometimes one relative to the balance when it runs. */
+const relativeAmount = fc.oneof(
+  w(3, fc.constant(undefined)),
+  w(2, fc.record({ of: fc.constantFrom('available' as const, 'posted' as const), plus: fc.integer({ min: -1, max: 1 }) })),
+);
+const appSending: fc.Arbitrary<Sending> = fc.record({ caller: appCaller, apiKey, key, deadline });
+const adminSending: fc.Arbitrary<Sending> = fc.record({ caller: adminCaller, apiKey: fc.constant<ApiKeyChoice>('own'), key, deadline });
+/** The admin's app and key commands: without an Idempotency-Key, the usual wait. */
+const setupSending: fc.Arbitrary<Sending> = fc.constant({ caller: null, apiKey: 'own', key: null, deadline: DEADLINE_MS });
+
+/** A command of the contract: its type, and data from `data`. */
+const command = <C extends LedgerCommand>(type: C['type'], data: fc.Arbitrary<C['data']>): fc.Arbitrary<LedgerCommand> =>
+  fc.record({ type: fc.constant(type), data }) as unknown as fc.Arbitrary<LedgerCommand>;
+const commandStep = (weight: number, commands: fc.Arbitrary<LedgerCommand>, sending: fc.Arbitrary<Sending>, aim: fc.Arbitrary<Aim> = fc.constant({})) =>
+  w(weight, fc.record({ t: fc.constant('command' as const), command: commands, sending, aim }));
+
 const step: fc.Arbitrary<Step> = fc.oneof(
-  w(7, fc.record({ t: fc.constant('open' as const), caller: appCaller, apiKey, key, deadline, description })),
-  w(2, fc.record({ t: fc.constant('ping' as const), caller: appCaller, apiKey, key, deadline, event: eventRef })),
-  w(3, fc.record({ t: fc.constant('close' as const), caller: appCaller, apiKey, key, deadline, event: eventRef })),
-  w(
+  commandStep(7, command<OpenEvent>('OpenEvent', fc.record({ description })), appSending),
+  commandStep(2, command<PingEvent>('PingEvent', fc.record({ event_id: eventId })), appSending, fc.record({ latestEvent: atLatestEvent })),
+  commandStep(3, command<CloseEvent>('CloseEvent', fc.record({ event_id: eventId })), appSending, fc.record({ latestEvent: atLatestEvent })),
+  commandStep(
     14,
-    fc.record({
-      t: fc.constant('post' as const),
-      caller: appCaller,
-      apiKey,
-      key,
-      deadline,
-      kind: fc.constantFrom('credit' as const, 'debit' as const),
-      user,
-      amount: amountSpec,
-      currency,
-      event: fc.option(eventRef, { freq: 3 }),
-    }),
+    command<PostTransaction>(
+      'PostTransaction',
+      fc.record({
+        user_id: user,
+        event_id: fc.option(eventId, { freq: 3 }),
+        type: fc.constantFrom('credit' as const, 'debit' as const),
+        amount,
+        currency,
+        description: fc.constant(null),
+      }),
+    ),
+    appSending,
+    fc.record({ latestEvent: atLatestEvent, amount: relativeAmount }),
   ),
-  w(
+  commandStep(
     5,
-    fc.record({ t: fc.constant('transfer' as const), caller: appCaller, apiKey, key, deadline, from: user, to: user, amount: amountSpec, currency }),
+    command<Transfer>('Transfer', fc.record({ from_user_id: user, to_user_id: user, amount, currency, description: fc.constant(null) })),
+    appSending,
+    fc.record({ amount: relativeAmount }),
   ),
-  w(5, fc.record({ t: fc.constant('grant' as const), caller: adminCaller, key, deadline, user, amount: grantAmount, currency })),
-  w(1, fc.record({ t: fc.constant('register' as const), name: fc.constantFrom('Poker', 'Dice', ' ', 'Slots'), keyId })),
-  w(1, fc.record({ t: fc.constant('issueKey' as const), app: fc.constantFrom('app_1', 'app_2', 'app_3', 'app_9'), keyId })),
-  w(
+  commandStep(5, command<Grant>('Grant', fc.record({ user_id: user, amount: grantAmount, currency, description: fc.constant(null) })), adminSending),
+  commandStep(
     1,
-    fc.record({
-      t: fc.constant('revokeKey' as const),
-      app: fc.constantFrom('app_1', 'app_2', 'app_3'),
-      keyId: fc.oneof(keyId, fc.constantFrom('boot_1', 'boot_2')),
-    }),
+    command<RegisterApp>('RegisterApp', fc.record({ name: fc.constantFrom('Poker', 'Dice', ' ', 'Slots'), key_id: keyId, key_hash: fc.constant('h') })),
+    setupSending,
+  ),
+  commandStep(
+    1,
+    command<IssueApiKey>('IssueApiKey', fc.record({ app_id: fc.constantFrom('app_1', 'app_2', 'app_3', 'app_9'), key_id: keyId, key_hash: fc.constant('h') })),
+    setupSending,
+  ),
+  commandStep(
+    1,
+    command<RevokeApiKey>('RevokeApiKey', fc.record({ app_id: fc.constantFrom('app_1', 'app_2', 'app_3'), key_id: fc.oneof(keyId, fc.constantFrom('boot_1', 'boot_2')) })),
+    setupSending,
   ),
   w(
     4,
@@ -212,12 +251,12 @@ class Run {
 
   constructor() {
     // Two apps exist from the start, so most finance commands have a real caller.
-    this.send({ type: 'RegisterApp', name: 'Poker', key_id: 'boot_1', key_hash: 'h' }, null, null);
-    this.send({ type: 'RegisterApp', name: 'Dice', key_id: 'boot_2', key_hash: 'h' }, null, null);
+    this.send({ type: 'RegisterApp', data: { name: 'Poker', key_id: 'boot_1', key_hash: 'h' } }, null, null);
+    this.send({ type: 'RegisterApp', data: { name: 'Dice', key_id: 'boot_2', key_hash: 'h' } }, null, null);
     expect([...this.state.apps.keys()]).toEqual(APPS);
     // …and a few wallets hold coins, so debits, transfers and pending debits have money to move.
     for (const userId of USERS.slice(0, 3)) {
-      this.send({ type: 'Grant', user_id: userId, amount: '1000', currency: 'coins', description: null }, null, null);
+      this.send({ type: 'Grant', data: { user_id: userId, amount: '1000', currency: 'coins', description: null } }, null, null);
     }
   }
 
@@ -249,7 +288,11 @@ class Run {
     return { now: this.decisionNow(), eventTimeoutSeconds: TIMEOUT_SECONDS, sender: system ? 'ledger' : 'gateway', app_id: caller, key_id, command_id, request_hash };
   }
 
-  /** Decides a command the way the writer does, and checks the decision against the rules. */
+  /**
+   * Decides a command the way the writer does (decided at decisionTimeMs, dropped past its
+   * deadline, then decideCommand: events stamped and folded, a keyed refusal recorded, answered),
+   * and checks the decision and its answer against the rules.
+   */
   send(
     command: LedgerCommand | SystemCommand,
     caller: string | null,
@@ -271,19 +314,20 @@ class Run {
       see('dropped past its deadline'); // the writer answers 503 and decides nothing
       return;
     }
-    const times = commandTimes(nowMs, deadline, request_hash !== null, this.retentionMs);
 
     const before = JSON.stringify(snapshot(this.state));
     const expected = this.oracle(command, caller, context.key_id, nowMs);
-    const decision = decide(command, this.state, context);
+    const decision = LEDGER.decide(command, this.state, context);
     expect(JSON.stringify(snapshot(this.state))).toBe(before); // decide never changes the state
 
     see(`${command.type}:${decision.kind === 'refused' ? decision.refusal.code : decision.kind}`);
     if (decision.kind === 'events' && decision.events.some((e) => e.type === 'TransactionPending')) see('pending');
+    const { events, answer } = this.apply(command, context, deadline, decision);
     // Who may ask comes first, a replay included; the answer is about the caller, so it is not recorded.
     if (expected === 'FORBIDDEN' || expected === 'UNAUTHENTICATED') {
       expect(decision.kind === 'refused' && decision.refusal.code).toBe(expected);
-      expect(decision.kind === 'refused' && recordedRefusal(decision.refusal, context)).toBeNull();
+      expect(events).toEqual([]);
+      expect(answer).toMatchObject({ ok: false, code: expected });
       return;
     }
     // Then the Idempotency-Key: a known key replays or is refused as reused, until the retention
@@ -297,17 +341,25 @@ class Run {
       const first = this.unkeyed.find((sent) => sent.command_id === resent.command_id)!;
       expect(decision).toEqual({ kind: 'replay', decided: expect.objectContaining({ request_hash: null, reply: first.reply }) });
       // and the same answer, byte for byte
-      expect(JSON.stringify(replayed(command, decision, this.state))).toBe(JSON.stringify(first.answer));
+      expect(events).toEqual([]);
+      expect(answer.ok && answer.result.replayed).toBe(true);
+      expect(JSON.stringify(answer.ok && answer.result.result)).toBe(JSON.stringify(first.answer));
       see('resent before its deadline');
       return;
     }
     if (known) {
+      expect(events).toEqual([]);
       if (known.request_hash === request_hash) {
         // the first answer again, a refusal included, whatever changed since
         const first = known.refusal ? { refusal: known.refusal } : { reply: known.reply };
         expect(decision).toEqual({ kind: 'replay', decided: expect.objectContaining({ request_hash, ...first }) });
-        if (!known.refusal) expect(JSON.stringify(replayed(command, decision, this.state))).toBe(JSON.stringify(known.answer));
-        if (known.refusal) see('refusal replayed');
+        if (known.refusal) {
+          expect(answer).toEqual(known.refusal);
+          see('refusal replayed');
+        } else {
+          expect(answer.ok && answer.result.replayed).toBe(true);
+          expect(JSON.stringify(answer.ok && answer.result.result)).toBe(JSON.stringify(known.answer));
+        }
       } else {
         expect(decision.kind === 'refused' && decision.refusal.code).toBe('IDEMPOTENCY_KEY_REUSED');
       }
@@ -322,39 +374,44 @@ class Run {
       expect(['VALIDATION_FAILED', 'NOT_FOUND', 'EVENT_NOT_OPEN', 'INSUFFICIENT_FUNDS']).toContain(
         decision.refusal.code,
       );
+      expect(answer).toEqual(decision.refusal);
       // As the writer does: a refusal of a command with a key is recorded, so retries get it again.
-      const recorded = recordedRefusal(decision.refusal, context);
-      expect(recorded !== null).toBe(request_hash !== null);
-      if (recorded && request_hash) {
-        this.evolve(recorded, command_id, request_hash, times);
+      expect(events.map((event) => event.type)).toEqual(request_hash !== null ? ['CommandRefused'] : []);
+      if (request_hash) {
         expect(this.state.memory.keyed.get(command_id)?.refusal).toEqual(decision.refusal);
         this.firstReplies.set(command_id, { request_hash, reply: null, refusal: decision.refusal, until: nowMs + this.retentionMs, retentionMs: this.retentionMs });
         if (!system) this.sent.push({ command, caller, apiKey, command_id, request_hash });
       }
       return;
     }
-    if (decision.kind !== 'events') return;
-    for (const event of decision.events) this.evolve(event, command_id, request_hash, times);
-    const answer = reply(command, decision.events, this.state);
-    if (request_hash && decision.events.length > 0) {
+    if (decision.kind !== 'events' || !answer.ok) return;
+    expect(events.map((event) => event.data)).toEqual(decision.events.map((event) => event.data));
+    const result = answer.result.result;
+    expect(answer.result.replayed).toBe(false);
+    if (request_hash && events.length > 0) {
       const decided = this.state.memory.keyed.get(command_id);
       expect(decided?.request_hash).toBe(request_hash);
       const until = nowMs + this.retentionMs;
       expect(decided?.remembered_until_ms).toBe(until);
-      this.firstReplies.set(command_id, { request_hash, reply: JSON.parse(JSON.stringify(decided!.reply)), answer, until, retentionMs: this.retentionMs });
+      this.firstReplies.set(command_id, { request_hash, reply: JSON.parse(JSON.stringify(decided!.reply)), answer: result, until, retentionMs: this.retentionMs });
       if (!system) this.sent.push({ command, caller, apiKey, command_id, request_hash });
-    } else if (!system && decision.events.length > 0) {
+    } else if (!system && events.length > 0) {
       const decided = this.state.memory.unkeyed.get(command_id);
       expect(decided?.remembered_until_ms).toBe(deadline);
       const reply = JSON.parse(JSON.stringify(decided!.reply));
-      this.unkeyed.push({ command: command as LedgerCommand, caller, apiKey, command_id, request_hash: null, reply, answer, deadline });
+      this.unkeyed.push({ command: command as LedgerCommand, caller, apiKey, command_id, request_hash: null, reply, answer: result, deadline });
     }
   }
 
-  evolve(event: LedgerEvent, command_id: string | null, request_hash: string | null, times: AppliedEvent['metadata']): void {
-    const applied: AppliedEvent = { ...event, metadata: { command_id, request_hash, ...times } } as AppliedEvent;
-    evolve(this.state, applied);
-    this.log.push(applied);
+  /**
+   * What the writer does with a decision: decideCommand with the writer's stamp (stampFor), its
+   * events appended (here: to the log) and answered at the position they landed at.
+   */
+  apply(command: LedgerCommand | SystemCommand, context: DecideContext, deadline: number, decision: Decision) {
+    const meta: RequestMeta = { correlation_id: context.command_id, command_id: context.command_id, app_id: context.app_id, key_id: context.key_id, deadline_epoch_ms: deadline };
+    const decided = decideCommand(LEDGER, command, this.state, context, stampFor<AppliedEvent>(meta, context, this.retentionMs), decision);
+    this.log.push(...decided.events);
+    return { events: decided.events, answer: decided.answer(String(this.log.length)) };
   }
 
   /**
@@ -364,7 +421,7 @@ class Run {
   private oracle(command: LedgerCommand | SystemCommand, caller: string | null, keyId: string | null, nowMs: number): string | undefined {
     const adminOnly = ['RegisterApp', 'IssueApiKey', 'RevokeApiKey', 'Grant'];
     if (command.type === 'ExpireEvent' || command.type === 'StartTerm') return 'events';
-    const eventId = command.type === 'PingEvent' || command.type === 'CloseEvent' || command.type === 'PostTransaction' ? command.event_id : null;
+    const eventId = command.type === 'PingEvent' || command.type === 'CloseEvent' || command.type === 'PostTransaction' ? command.data.event_id : null;
     // Who may ask comes first (it reads only the type), then the fields (JSON from NATS until checked).
     if (adminOnly.includes(command.type) !== (caller === null)) return 'FORBIDDEN';
     if (caller !== null) {
@@ -373,15 +430,15 @@ class Run {
     }
     if (eventId !== null && !(Number.isSafeInteger(eventId) && eventId >= 1)) return 'VALIDATION_FAILED';
     if (command.type === 'PostTransaction' || command.type === 'Transfer' || command.type === 'Grant') {
-      const users = command.type === 'Transfer' ? [command.from_user_id, command.to_user_id] : [command.user_id];
+      const users = command.type === 'Transfer' ? [command.data.from_user_id, command.data.to_user_id] : [command.data.user_id];
       const wellFormed =
-        /^[1-9][0-9]*$/.test(command.amount) &&
-        parseAmount(command.amount) !== null &&
-        /^[a-z][a-z0-9_]{0,31}$/.test(command.currency) &&
+        /^[1-9][0-9]*$/.test(command.data.amount) &&
+        parseAmount(command.data.amount) !== null &&
+        /^[a-z][a-z0-9_]{0,31}$/.test(command.data.currency) &&
         users.every((id) => /^[A-Za-z0-9_.:-]{1,64}$/.test(id));
       if (!wellFormed) return 'VALIDATION_FAILED';
     }
-    if (command.type === 'OpenEvent' && command.description !== null && command.description.length > 500) return 'VALIDATION_FAILED';
+    if (command.type === 'OpenEvent' && command.data.description !== null && command.data.description.length > 500) return 'VALIDATION_FAILED';
 
     if (eventId !== null) {
       const finance = this.state.openEvents.get(eventId);
@@ -393,12 +450,12 @@ class Run {
     if (command.type !== 'PostTransaction' && command.type !== 'Transfer') return undefined;
 
     const transfer = command.type === 'Transfer';
-    if (transfer && command.from_user_id === command.to_user_id) return 'VALIDATION_FAILED';
+    if (transfer && command.data.from_user_id === command.data.to_user_id) return 'VALIDATION_FAILED';
 
-    const debited = transfer ? command.from_user_id : command.kind === 'debit' ? command.user_id : null;
+    const debited = transfer ? command.data.from_user_id : command.data.type === 'debit' ? command.data.user_id : null;
     if (debited === null) return 'events'; // a credit comes from the house, which may go negative
-    const balance = balanceOf(this.state, `user:${debited}`, command.currency);
-    const wanted = BigInt(command.amount);
+    const balance = balanceOf(this.state, `user:${debited}`, command.data.currency);
+    const wanted = BigInt(command.data.amount);
     const funds = available(balance);
     if (funds < wanted && balance.posted >= wanted) see('short only because of pending debits');
     if (funds < wanted && funds + balance.pendingCredit >= wanted) see('short only because credits are pending');
@@ -410,8 +467,9 @@ class Run {
     for (const event_id of dueEvents(this.state, now)) {
       const before = this.state.openEvents.get(event_id)!;
       const pendingIds = [...before.pending];
-      const sweep = { type: 'ExpireEvent', event_id } as const;
-      const decision = decide(sweep, this.state, this.context(sweep, null, 'own', `sweep-${++this.counter}`, null));
+      const sweep: SystemCommand = { type: 'ExpireEvent', data: { event_id } };
+      const context = this.context(sweep, null, 'own', `sweep-${++this.counter}`, null);
+      const decision = LEDGER.decide(sweep, this.state, context);
       expect(decision.kind === 'events' && decision.events.map((e) => e.type)).toEqual([
         ...pendingIds.map(() => 'TransactionVoided'),
         'EventExpired',
@@ -424,7 +482,7 @@ class Run {
         pendingIds.map((id) => ({ ...this.state.pendingTransactions.get(id), voided_at: now.toISOString(), reason: 'expired' })),
       );
       see(pendingIds.length > 0 ? 'expired with voids' : 'expired empty');
-      for (const event of decision.events) this.evolve(event, null, null, commandTimes(now.getTime(), Number.POSITIVE_INFINITY, false, this.retentionMs));
+      this.apply(sweep, context, Number.POSITIVE_INFINITY, decision);
       expect(this.state.settledEvents.get(event_id)?.status).toBe('expired');
     }
     expect(dueEvents(this.state, now)).toEqual([]);
@@ -444,87 +502,59 @@ class Run {
     expect(JSON.stringify(snapshot(this.state))).toBe(json);
   }
 
-  resolve(spec: AmountSpec, userId: string, currency: string): string {
-    if (typeof spec === 'string') return spec;
+  /** The command as it runs, aimed at the state it meets (see Aim). */
+  aimed(command: LedgerCommand, aim: Aim, caller: string | null): LedgerCommand {
+    const latest = () => this.latestEventOf(caller);
+    switch (command.type) {
+      case 'PingEvent':
+        return aim.latestEvent ? { type: 'PingEvent', data: { event_id: latest() } } : command;
+      case 'CloseEvent':
+        return aim.latestEvent ? { type: 'CloseEvent', data: { event_id: latest() } } : command;
+      case 'PostTransaction': {
+        const { data } = command;
+        const event_id = aim.latestEvent && data.event_id !== null ? latest() : data.event_id;
+        const amount = aim.amount ? this.relativeAmount(aim.amount, data.user_id, data.currency) : data.amount;
+        return { type: 'PostTransaction', data: { ...data, event_id, amount } };
+      }
+      case 'Transfer': {
+        const { data } = command;
+        return aim.amount ? { type: 'Transfer', data: { ...data, amount: this.relativeAmount(aim.amount, data.from_user_id, data.currency) } } : command;
+      }
+      default:
+        return command;
+    }
+  }
+
+  relativeAmount(relative: NonNullable<Aim['amount']>, userId: string, currency: string): string {
     const balance = balanceOf(this.state, `user:${userId}`, currency);
-    return ((spec.of === 'available' ? available(balance) : balance.posted) + BigInt(spec.plus)).toString();
+    return ((relative.of === 'available' ? available(balance) : balance.posted) + BigInt(relative.plus)).toString();
+  }
+
+  /** A close, checked for what it settles: each pending transaction posted with its own event, then the event closed. */
+  close(command: CloseEvent, sending: Sending): void {
+    const { event_id } = command.data;
+    const pendingBefore = [...(this.state.openEvents.get(event_id)?.pending ?? [])];
+    const wasOpen = this.state.openEvents.has(event_id);
+    this.send(command, sending.caller, sending.key, undefined, sending.apiKey, undefined, sending.deadline);
+    const after = this.state.settledEvents.get(event_id);
+    if (wasOpen && after?.status === 'closed') {
+      const appended = this.log.slice(this.log.length - pendingBefore.length - 1);
+      expect(appended.map((e) => e.type)).toEqual([...pendingBefore.map(() => 'TransactionPosted'), 'EventClosed']);
+      expect(appended.slice(0, -1).map((e) => (e.data as { transaction_id: number }).transaction_id)).toEqual(pendingBefore);
+      expect(appended[appended.length - 1].data).toEqual({ event_id, closed_at: expect.any(String) });
+      expect(pendingBefore.filter((id) => this.state.pendingTransactions.has(id))).toEqual([]);
+      if (pendingBefore.length > 0) see('closed with posts');
+    }
   }
 
   run(step: Step): void {
-    const ref = (event: EventRef) => (event === 'mine' ? this.latestEventOf('caller' in step ? step.caller : null) : event);
     switch (step.t) {
-      case 'open':
-        return this.send({ type: 'OpenEvent', description: step.description }, step.caller, step.key, undefined, step.apiKey, undefined, step.deadline);
-      case 'ping':
-        return this.send({ type: 'PingEvent', event_id: ref(step.event) }, step.caller, step.key, undefined, step.apiKey, undefined, step.deadline);
-      case 'close': {
-        const event_id = ref(step.event);
-        const pendingBefore = [...(this.state.openEvents.get(event_id)?.pending ?? [])];
-        const wasOpen = this.state.openEvents.has(event_id);
-        this.send({ type: 'CloseEvent', event_id }, step.caller, step.key, undefined, step.apiKey, undefined, step.deadline);
-        const after = this.state.settledEvents.get(event_id);
-        if (wasOpen && after?.status === 'closed') {
-          // close posts exactly what was pending, each with its own TransactionPosted, then closes
-          const appended = this.log.slice(this.log.length - pendingBefore.length - 1);
-          expect(appended.map((e) => e.type)).toEqual([...pendingBefore.map(() => 'TransactionPosted'), 'EventClosed']);
-          expect(appended.slice(0, -1).map((e) => (e.data as { transaction_id: number }).transaction_id)).toEqual(pendingBefore);
-          expect(appended[appended.length - 1].data).toEqual({ event_id, closed_at: expect.any(String) });
-          expect(pendingBefore.filter((id) => this.state.pendingTransactions.has(id))).toEqual([]);
-          if (pendingBefore.length > 0) see('closed with posts');
-        }
-        return;
+      case 'command': {
+        const command = this.aimed(step.command, step.aim, step.sending.caller);
+        if (command.type === 'CloseEvent') return this.close(command, step.sending);
+        const { caller, key, apiKey, deadline } = step.sending;
+        return this.send(command, caller, key, undefined, apiKey, undefined, deadline);
       }
-      case 'post':
-        return this.send(
-          {
-            type: 'PostTransaction',
-            user_id: step.user,
-            event_id: step.event === null ? null : ref(step.event),
-            kind: step.kind,
-            amount: this.resolve(step.amount, step.user, step.currency),
-            currency: step.currency,
-            description: null,
-          },
-          step.caller,
-          step.key,
-          undefined,
-          step.apiKey,
-          undefined,
-          step.deadline,
-        );
-      case 'transfer':
-        return this.send(
-          {
-            type: 'Transfer',
-            from_user_id: step.from,
-            to_user_id: step.to,
-            amount: this.resolve(step.amount, step.from, step.currency),
-            currency: step.currency,
-            description: null,
-          },
-          step.caller,
-          step.key,
-          undefined,
-          step.apiKey,
-          undefined,
-          step.deadline,
-        );
-      case 'grant':
-        return this.send(
-          { type: 'Grant', user_id: step.user, amount: step.amount, currency: step.currency, description: null },
-          step.caller,
-          step.key,
-          undefined,
-          'own',
-          undefined,
-          step.deadline,
-        );
-      case 'register':
-        return this.send({ type: 'RegisterApp', name: step.name, key_id: step.keyId, key_hash: 'h' }, null, null);
-      case 'issueKey':
-        return this.send({ type: 'IssueApiKey', app_id: step.app, key_id: step.keyId, key_hash: 'h' }, null, null);
-      case 'revokeKey':
-        return this.send({ type: 'RevokeApiKey', app_id: step.app, key_id: step.keyId }, null, null);
       case 'advance':
         this.now = new Date(this.now.getTime() + step.seconds * 1000);
         if (step.sweep) this.sweep();
@@ -535,7 +565,7 @@ class Run {
         return this.restart(step.retentionMs);
       case 'startTerm': {
         const term = this.state.term;
-        this.send({ type: 'StartTerm', instance_id: 'writer-b' }, null, null);
+        this.send({ type: 'StartTerm', data: { instance_id: 'writer-b' } }, null, null);
         expect(this.state.term).toBe(term + 1);
         return;
       }
@@ -787,9 +817,3 @@ describe('ledger properties', () => {
     }
   });
 });
-
-/** What a replay decision answers (the Decider's replay, from what the command's memory kept). */
-function replayed(command: LedgerCommand | SystemCommand, decision: ReturnType<typeof decide>, state: LedgerState): LedgerAnswer {
-  if (decision.kind !== 'replay') throw new Error(`expected a replay, got ${decision.kind}`);
-  return replay(command, decision.decided, state);
-}

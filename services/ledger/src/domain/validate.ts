@@ -35,22 +35,28 @@ const MAX_INSTANCE_ID_LENGTH = 128;
 type Fields = Record<string, unknown>;
 type Report = (field: string, message: string) => void;
 
-const KIND_RULE = "must be 'credit' or 'debit'";
+const TYPE_RULE = "must be 'credit' or 'debit'";
 
-/** Null when `command` is an object with a type (all who-may-ask needs to read), else the refusal. */
+const isObject = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Null when `command` is shaped {type, data}: an object with a string type (all who-may-ask needs
+ * to read) and an object of fields, else the refusal.
+ */
 export function shapeProblem(command: unknown): Refusal | null {
-  const typed = typeof command === 'object' && command !== null && !Array.isArray(command) && typeof (command as Fields).type === 'string';
-  return typed ? null : refusal('VALIDATION_FAILED', 'malformed ledger command');
+  const shaped = isObject(command) && typeof command.type === 'string' && isObject(command.data);
+  return shaped ? null : refusal('VALIDATION_FAILED', 'malformed ledger command');
 }
 
 /** Null when `command` is a well-formed ledger or system command, else the refusal naming its fields. */
 export function commandProblem(command: unknown): Refusal | null {
   const shape = shapeProblem(command);
   if (shape) return shape;
-  const c = command as Fields;
+  const { type } = command as Fields;
+  const c = (command as Fields).data as Fields;
   const problems: Record<string, string[]> = {};
   const problem: Report = (field, message) => (problems[field] ??= []).push(message);
-  switch (c.type) {
+  switch (type) {
     case 'RegisterApp':
       if (!isAppName(c.name)) problem('name', APP_NAME_MESSAGE);
       check(c, ['key_id', 'key_hash'], isId, idMessage, problem);
@@ -72,7 +78,7 @@ export function commandProblem(command: unknown): Refusal | null {
     case 'PostTransaction':
       check(c, ['user_id'], isUserId, canonicalUserIdMessage, problem);
       if (c.event_id !== null && !isPositiveId(c.event_id)) problem('event_id', `${positiveIdMessage('event_id')}, or null`);
-      if (c.kind !== 'credit' && c.kind !== 'debit') problem('kind', `kind ${KIND_RULE}`);
+      if (c.type !== 'credit' && c.type !== 'debit') problem('type', `type ${TYPE_RULE}`);
       checkMoney(c, problem);
       break;
     case 'Transfer':

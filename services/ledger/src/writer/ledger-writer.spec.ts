@@ -33,14 +33,14 @@ describe('LedgerWriter queue', () => {
     // down: it once waited for the next submit, so a quiet ledger left a lone request hanging.
     await writer.lead();
     await writer.command(
-      { command: { type: 'RegisterApp', name: 'Game', key_id: 'key-1', key_hash: 'h' }, request_hash: null },
+      { command: { type: 'RegisterApp', data: { name: 'Game', key_id: 'key-1', key_hash: 'h' } }, request_hash: null },
       { correlation_id: randomUUID(), command_id: randomUUID(), app_id: null, key_id: null, deadline_epoch_ms: Date.now() + 10_000 },
       'gateway',
     );
     let timer: NodeJS.Timeout | undefined;
     const reply = await Promise.race([
       writer.command(
-        { command: { type: 'OpenEvent', description: 'alone' }, request_hash: null },
+        { command: { type: 'OpenEvent', data: { description: 'alone' } }, request_hash: null },
         { correlation_id: randomUUID(), command_id: randomUUID(), app_id: 'app_1', key_id: 'key-1', deadline_epoch_ms: Date.now() + 10_000 },
         'gateway',
       ),
@@ -77,12 +77,12 @@ describe('LedgerWriter at the pending limit', () => {
     const meta = (app_id: string | null, key_id: string | null) =>
       ({ correlation_id: randomUUID(), command_id: randomUUID(), app_id, key_id, deadline_epoch_ms: Date.now() + 60_000 });
     await writer.lead();
-    await writer.command({ command: { type: 'RegisterApp', name: 'Game', key_id: 'key-1', key_hash: 'h' }, request_hash: null }, meta(null, null), 'gateway');
+    await writer.command({ command: { type: 'RegisterApp', data: { name: 'Game', key_id: 'key-1', key_hash: 'h' } }, request_hash: null }, meta(null, null), 'gateway');
     const send = (command: LedgerCommandBody['command']) => writer.command({ command, request_hash: null }, meta('app_1', 'key-1'), 'gateway');
-    const opened = (await send({ type: 'OpenEvent', description: 'the biggest round' })) as { ok: true; result: { result: { event_id: number } } };
+    const opened = (await send({ type: 'OpenEvent', data: { description: 'the biggest round' } })) as { ok: true; result: { result: { event_id: number } } };
     const event_id = opened.result.result.event_id;
     const credit = (i: number) =>
-      send({ type: 'PostTransaction', user_id: `u${i % 50}`, event_id, kind: 'credit', amount: '1', currency: 'coins', description: null });
+      send({ type: 'PostTransaction', data: { user_id: `u${i % 50}`, event_id, type: 'credit', amount: '1', currency: 'coins', description: null } });
     for (let chunk = 0; chunk < 10; chunk += 1) {
       const replies = await Promise.all(Array.from({ length: 1000 }, (_, i) => credit(chunk * 1000 + i)));
       expect(replies.every((reply) => (reply as { ok: boolean }).ok)).toBe(true);
@@ -90,8 +90,8 @@ describe('LedgerWriter at the pending limit', () => {
     expect(await credit(10_000)).toMatchObject({ ok: false, code: 'LIMIT_EXCEEDED', details: { maximum: 10_000 } });
 
     const head = (await store.readStream(writer.stream, { direction: 'backwards', maxCount: 1 }))[0].streamPosition;
-    expect(await send({ type: 'PingEvent', event_id })).toMatchObject({ ok: true });
-    expect(await send({ type: 'CloseEvent', event_id })).toMatchObject({ ok: true, result: { result: { event_id, status: 'closed' } } });
+    expect(await send({ type: 'PingEvent', data: { event_id } })).toMatchObject({ ok: true });
+    expect(await send({ type: 'CloseEvent', data: { event_id } })).toMatchObject({ ok: true, result: { result: { event_id, status: 'closed' } } });
     const written = (await store.readStream(writer.stream)).filter((event) => event.streamPosition > head + 1n);
     expect(written.length).toBe(10_001);
     expect(written.slice(0, 10_000).every((event) => event.type === 'TransactionPosted')).toBe(true);
@@ -134,7 +134,7 @@ describe('LedgerWriter start-up from snapshots', () => {
     const first = writer(50_000);
     await first.lead();
     await first.command(
-      { command: { type: 'RegisterApp', name: 'Game', key_id: 'key-1', key_hash: 'h' }, request_hash: null },
+      { command: { type: 'RegisterApp', data: { name: 'Game', key_id: 'key-1', key_hash: 'h' } }, request_hash: null },
       { correlation_id: randomUUID(), command_id: randomUUID(), app_id: null, key_id: null, deadline_epoch_ms: Date.now() + 10_000 },
       'gateway',
     );
@@ -142,7 +142,7 @@ describe('LedgerWriter start-up from snapshots', () => {
     const debit = (to: LedgerWriter) =>
       to.command(
         {
-          command: { type: 'PostTransaction', user_id: 'carol', event_id: null, kind: 'debit', amount: '10', currency: 'coins', description: null },
+          command: { type: 'PostTransaction', data: { user_id: 'carol', event_id: null, type: 'debit', amount: '10', currency: 'coins', description: null } },
           request_hash: 'hash-of-the-request',
         },
         { correlation_id: randomUUID(), command_id: 'app_1:key-1', app_id: 'app_1', key_id: 'key-1', deadline_epoch_ms: Date.now() + 10_000 },
@@ -232,7 +232,7 @@ describe('LedgerWriter limits', () => {
     expect(await grant(ledger, 'carol', '1', now + MAX_DEADLINE_AHEAD_MS + 1)).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
     expect(await grant(ledger, 'carol', '1', Number.NaN)).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
     const missing = { ...meta(0), deadline_epoch_ms: undefined } as unknown as ReturnType<typeof meta>;
-    const command = { command: { type: 'Grant' as const, user_id: 'carol', amount: '1', currency: 'coins', description: null }, request_hash: null };
+    const command = { command: { type: 'Grant' as const, data: { user_id: 'carol', amount: '1', currency: 'coins', description: null } }, request_hash: null };
     expect(await ledger.command(command, missing, 'gateway')).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
     expect(await postedOf(ledger, 'carol')).toBe('1');
   });
@@ -292,7 +292,7 @@ describe('LedgerWriter with a command the store cannot hold', () => {
     // app_1, app_2 and app_3, each calling with its own live key (key-1, key-2, key-3)
     for (const n of [1, 2, 3]) {
       const registered = await writer.command(
-        { command: { type: 'RegisterApp', name: `Game ${n}`, key_id: `key-${n}`, key_hash: 'h' }, request_hash: null },
+        { command: { type: 'RegisterApp', data: { name: `Game ${n}`, key_id: `key-${n}`, key_hash: 'h' } }, request_hash: null },
         meta(null),
         'gateway',
       );
@@ -326,22 +326,22 @@ describe('LedgerWriter with a command the store cannot hold', () => {
     // NATS controller refuses such a request; a caller inside the process reaches the writer.
     const poisoned = {
       body: {
-        command: { type: 'PostTransaction', user_id: 'alice', event_id: null, kind: 'debit', amount: '1', currency: 'coins', description: null },
+        command: { type: 'PostTransaction', data: { user_id: 'alice', event_id: null, type: 'debit', amount: '1', currency: 'coins', description: null } },
         request_hash: 'hash-of-the-poisoned-request',
       } as LedgerCommandBody,
       meta: meta('app_2', { command_id: 'app_2:poisoned-key', correlation_id: 'corr\u0000elation' }),
     };
-    const grant = writer.command({ command: { type: 'Grant', user_id: 'alice', amount: '100', currency: 'coins', description: null }, request_hash: null }, meta(null), 'gateway');
+    const grant = writer.command({ command: { type: 'Grant', data: { user_id: 'alice', amount: '100', currency: 'coins', description: null } }, request_hash: null }, meta(null), 'gateway');
     // Submitted while the grant's append is in flight: decided together into the next batch.
     const [credit, refused, transfer] = await Promise.all([
       writer.command(
-        { command: { type: 'PostTransaction', user_id: 'bob', event_id: null, kind: 'credit', amount: '5', currency: 'coins', description: 'win' }, request_hash: null },
+        { command: { type: 'PostTransaction', data: { user_id: 'bob', event_id: null, type: 'credit', amount: '5', currency: 'coins', description: 'win' } }, request_hash: null },
         meta('app_1'),
         'gateway',
       ),
       writer.command(poisoned.body, poisoned.meta, 'gateway'),
       writer.command(
-        { command: { type: 'Transfer', from_user_id: 'alice', to_user_id: 'carol', amount: '3', currency: 'coins', description: null }, request_hash: null },
+        { command: { type: 'Transfer', data: { from_user_id: 'alice', to_user_id: 'carol', amount: '3', currency: 'coins', description: null } }, request_hash: null },
         meta('app_3'),
         'gateway',
       ),
@@ -387,7 +387,7 @@ describe('LedgerWriter when the store fails', () => {
   const acceptInserts = () => sql('DROP TRIGGER refuse_all ON coffer_es.events');
   const keyedGrant = (to: LedgerWriter, meta: Partial<RequestMeta> = {}) =>
     to.command(
-      { command: { type: 'Grant', user_id: 'zoe', amount: '5', currency: 'coins', description: null }, request_hash: 'hash-of-the-grant' },
+      { command: { type: 'Grant', data: { user_id: 'zoe', amount: '5', currency: 'coins', description: null } }, request_hash: 'hash-of-the-grant' },
       requestMeta({ command_id: 'admin:the-key', ...meta }),
       'gateway',
     );

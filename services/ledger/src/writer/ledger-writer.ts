@@ -151,7 +151,7 @@ export class LedgerWriter implements PoisonedWriter {
     this.mayDecide = mayDecide;
     this.expiring.clear();
     this.leading = true;
-    const term = await this.submit(this.systemWork({ type: 'StartTerm', instance_id: this.options.instanceId }));
+    const term = await this.submit(this.systemWork({ type: 'StartTerm', data: { instance_id: this.options.instanceId } }));
     if (!term.ok) {
       this.leading = false;
       throw new Error(`could not start a writer term: ${term.message}`);
@@ -450,7 +450,7 @@ export class LedgerWriter implements PoisonedWriter {
     for (const eventId of dueEvents(this.state, now)) {
       if (this.expiring.has(eventId)) continue;
       this.expiring.add(eventId);
-      void this.submit(this.systemWork({ type: 'ExpireEvent', event_id: eventId })).finally(() =>
+      void this.submit(this.systemWork({ type: 'ExpireEvent', data: { event_id: eventId } })).finally(() =>
         this.expiring.delete(eventId),
       );
     }
