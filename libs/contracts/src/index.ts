@@ -4,6 +4,7 @@
 // exported here: import them from '@coffer/contracts/http' (class-validator stays out of the
 // backends).
 export * from './app';
+export * from './allowance';
 export * from './finance-event';
 export * from './finance-transaction';
 export * from './balance';

@@ -7,6 +7,7 @@ import { AdminToken } from './auth/admin-token';
 import { ApiKeyRegistry } from './auth/api-key-registry';
 import { NatsRequestClient } from './backend/nats-request-client';
 import { CommandSender } from './commands/command-sender';
+import { AllowancesController } from './finance/allowances.controller';
 import { FinanceController } from './finance/finance.controller';
 import { FinanceEventsController } from './finance/events.controller';
 import { FinanceReads } from './finance/finance-reads';
@@ -39,6 +40,7 @@ export class GatewayModule {
         MetricsController,
         AdminController,
         FinanceEventsController,
+        AllowancesController,
         FinanceController,
         ...ACHIEVEMENT_CONTROLLERS,
       ],

@@ -4,6 +4,7 @@
  * the key itself never reaches the ledger, only its hash.
  */
 import type { Command } from '../envelope';
+import type { AppScope } from '../values/app-scope';
 
 export type RegisterApp = Command<
   'RegisterApp',
@@ -19,7 +20,25 @@ export type IssueApiKey = Command<'IssueApiKey', { app_id: string; key_id: strin
 
 export type RevokeApiKey = Command<'RevokeApiKey', { app_id: string; key_id: string }>;
 
-export type AppCommand = RegisterApp | IssueApiKey | RevokeApiKey;
+/**
+ * What an app may do (PATCH /admin/apps/:app_id). A field left out keeps its setting; null puts
+ * it back to a new app's (every scope, every currency, no mint limit). `mint_limit_per_day`
+ * replaces the whole map: {} (or null) lifts every limit.
+ */
+export interface AppSettingsPatch {
+  app_id: string;
+  scopes?: AppScope[] | null;
+  currencies?: string[] | null;
+  /** Currency -> the most the app may mint in a UTC day, net of its debits (decimal strings). */
+  mint_limit_per_day?: Record<string, string> | null;
+}
+
+export type ChangeAppSettings = Command<'ChangeAppSettings', AppSettingsPatch>;
+
+/** The most currencies an app's settings may name (its currency list, its mint limits). */
+export const MAX_APP_SETTING_CURRENCIES = 32;
+
+export type AppCommand = RegisterApp | IssueApiKey | RevokeApiKey | ChangeAppSettings;
 
 export type AppQuery =
   | { type: 'ListApiKeys' }
@@ -45,6 +64,28 @@ export interface ApiKeyEntry {
   key_id: string;
   key_hash: string;
   revoked: boolean;
+  /**
+   * The app's scopes (null: every scope): the gateway checks finance:read and achievements with
+   * them. Absent from a ledger older than scopes: every scope.
+   */
+  scopes?: AppScope[] | null;
+}
+
+/**
+ * An app's settings as the ledger holds them: null scopes or currencies mean every one (a new
+ * app's); an empty mint_limit_per_day means no limit.
+ */
+export interface AppSettings {
+  scopes: AppScope[] | null;
+  currencies: string[] | null;
+  mint_limit_per_day: Record<string, string>;
+}
+
+/** What PATCH /admin/apps/:app_id answers: the app with its settings. */
+export interface AppSettingsReply extends AppSettings {
+  app_id: string;
+  name: string;
+  created_at: string;
 }
 
 export interface ApiKeysReply {
@@ -54,7 +95,7 @@ export interface ApiKeysReply {
 }
 
 export interface AppsReply {
-  data: Array<{ app_id: string; name: string; created_at: string; keys: KeyReply[] }>;
+  data: Array<{ app_id: string; name: string; created_at: string; keys: KeyReply[] } & AppSettings>;
   /** The last app of this page when more follow, else null. */
   next_cursor: string | null;
 }

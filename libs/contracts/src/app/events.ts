@@ -1,3 +1,4 @@
+import type { AppScope } from '../values/app-scope';
 /** The app's and its API keys' domain events (the key events are internal: never on the feed). */
 
 export interface AppRegistered {
@@ -20,10 +21,20 @@ export interface ApiKeyRevoked {
   revoked_at: string;
 }
 
+/** An admin changed what the app may do: its settings as they are from now on (AppSettings). */
+export interface AppSettingsChanged {
+  app_id: string;
+  scopes: AppScope[] | null;
+  currencies: string[] | null;
+  mint_limit_per_day: Record<string, string>;
+  changed_at: string;
+}
+
 export interface AppEventMap {
   AppRegistered: AppRegistered;
   ApiKeyIssued: ApiKeyIssued;
   ApiKeyRevoked: ApiKeyRevoked;
+  AppSettingsChanged: AppSettingsChanged;
 }
 
 /** Internal: the gateway tails them from the store; ApiKeyIssued holds the key's hash. */

@@ -5,12 +5,13 @@
  * ../finance-event, ../finance-transaction, ../balance), which define each command and reply.
  * Each request's meta carries command_id (dedupe) and the caller.
  */
+import type { AllowanceCommand } from '../allowance/commands';
 import type { AppCommand, AppQuery } from '../app/commands';
 import type { GetBalance } from '../balance/commands';
 import type { FinanceEventCommand, GetFinanceEvent } from '../finance-event/commands';
 import type { TransactionCommand } from '../finance-transaction/commands';
 
-export type LedgerCommand = AppCommand | FinanceEventCommand | TransactionCommand;
+export type LedgerCommand = AppCommand | FinanceEventCommand | TransactionCommand | AllowanceCommand;
 
 export type LedgerCommandType = LedgerCommand['type'];
 

@@ -3,13 +3,14 @@
  * (../writer, ../app, ../finance-event, ../finance-transaction), each of which defines its
  * events' data. Current shapes; versions in versions.ts, older ones read through upcast.ts.
  */
+import type { AllowanceEventMap } from '../allowance/events';
 import type { AppEventMap } from '../app/events';
 import type { FinanceEventEventMap } from '../finance-event/events';
 import type { TransactionEventMap } from '../finance-transaction/events';
 import type { LedgerWriterEventMap } from '../writer/events';
 
 
-export interface LedgerEventMap extends LedgerWriterEventMap, AppEventMap, FinanceEventEventMap, TransactionEventMap {}
+export interface LedgerEventMap extends LedgerWriterEventMap, AppEventMap, FinanceEventEventMap, TransactionEventMap, AllowanceEventMap {}
 
 export type LedgerEventType = keyof LedgerEventMap;
 

@@ -11,6 +11,7 @@
  * public subjects (see ../../../../README.md, "Consuming the feed").
  */
 import { ACHIEVEMENT_FEED } from '../achievement/feed';
+import { ALLOWANCE_FEED } from '../allowance/feed';
 import { APP_INTERNAL_EVENT_TYPES } from '../app/events';
 import { APP_FEED } from '../app/feed';
 import { FINANCE_EVENT_FEED } from '../finance-event/feed';
@@ -29,6 +30,7 @@ export const FEED_EVENTS = {
   ...APP_FEED,
   ...FINANCE_EVENT_FEED,
   ...TRANSACTION_FEED,
+  ...ALLOWANCE_FEED,
   ...ACHIEVEMENT_FEED,
 } satisfies Partial<Record<DomainEventType, FeedEventEntry>>;
 

@@ -19,3 +19,4 @@ export * from './description';
 export * from './json';
 export * from './text';
 export * from './time';
+export * from './app-scope';

@@ -21,7 +21,7 @@ import {
   UpdateAchievementDto,
   MAX_LIST_LIMIT,
 } from '@coffer/contracts/http';
-import { AppAuthGuard } from '../auth/app-auth.guard';
+import { AppAuthGuard, RequiresScope } from '../auth/app-auth.guard';
 import { CurrentApp, type AppCaller } from '../auth/caller';
 import { NatsRequestClient } from '../backend/nats-request-client';
 import { Command, CommandSender, type CommandContext } from '../commands/command-sender';
@@ -40,7 +40,8 @@ import { achievementView, progressView } from './views';
  */
 @ApiTags('achievements')
 @ApiBearerAuth()
-@ApiErrors('UNAUTHENTICATED', 'RATE_LIMITED', 'UNAVAILABLE')
+@ApiErrors('UNAUTHENTICATED', 'FORBIDDEN', 'RATE_LIMITED', 'UNAVAILABLE')
+@RequiresScope('achievements')
 @UseGuards(AppAuthGuard, RateLimitGuard)
 @Controller('achievements')
 export class AchievementsController {

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { MAX_LIST_LIMIT, UserAchievementList, UserAchievementListQueryDto } from '@coffer/contracts/http';
-import { AppAuthGuard } from '../auth/app-auth.guard';
+import { AppAuthGuard, RequiresScope } from '../auth/app-auth.guard';
 import { ApiErrors } from '../http/api-docs';
 import { UserIdParam, userIdParamDoc } from '../http/path-params';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
@@ -9,7 +9,8 @@ import { AchievementReads } from './achievement-reads';
 
 @ApiTags('achievements')
 @ApiBearerAuth()
-@ApiErrors('UNAUTHENTICATED', 'RATE_LIMITED', 'UNAVAILABLE')
+@ApiErrors('UNAUTHENTICATED', 'FORBIDDEN', 'RATE_LIMITED', 'UNAVAILABLE')
+@RequiresScope('achievements')
 @UseGuards(AppAuthGuard, RateLimitGuard)
 @Controller('users')
 export class UserAchievementsController {

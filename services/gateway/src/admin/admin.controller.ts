@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Patch, Post, Put, Query, UseGuards } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -10,14 +10,31 @@ import {
 } from '@nestjs/swagger';
 import {
   PATTERNS,
+  type AllowanceReply,
   type AppReply,
+  type AppSettingsPatch,
+  type AppSettingsReply,
   type AppsReply,
   type Grant,
+  type SetAllowance,
   type KeyReply,
   type LedgerQuery,
   type TransactionReply,
 } from '@coffer/contracts';
-import { ApiKeyCreated, AppCreated, AppList, AppListQueryDto, CreateAppDto, GrantDto, MAX_LIST_LIMIT, TransactionView } from '@coffer/contracts/http';
+import {
+  AllowanceView,
+  ApiKeyCreated,
+  AppCreated,
+  AppList,
+  AppListQueryDto,
+  AppSettingsView,
+  CreateAppDto,
+  GrantDto,
+  MAX_LIST_LIMIT,
+  SetAllowanceDto,
+  TransactionView,
+  UpdateAppDto,
+} from '@coffer/contracts/http';
 import { AdminGuard } from '../auth/admin.guard';
 import { ApiKeyRegistry } from '../auth/api-key-registry';
 import { generateApiKey, generateKeyId, sha256Hex } from '../auth/api-keys';
@@ -26,9 +43,9 @@ import { NatsRequestClient } from '../backend/nats-request-client';
 import { Command, CommandSender, type CommandContext } from '../commands/command-sender';
 import { ApiErrors, ApiIdempotent, COMMAND_RESPONSE_HEADERS } from '../http/api-docs';
 import { currencyOrDefault, descriptionOrNull, exactAmount, exactUserId } from '../http/normalize';
-import { OpaqueIdParam, opaqueIdParamDoc } from '../http/path-params';
+import { CurrencyParam, currencyParamDoc, OpaqueIdParam, opaqueIdParamDoc } from '../http/path-params';
 import { transactionView } from '../finance/views';
-import { appListView } from './views';
+import { appListView, appWithSettingsView } from './views';
 
 /** A fresh key: the ledger sees only its id and hash, the operator sees the key once. */
 function newKey(): { apiKey: string; keyId: string; keyHash: string } {
@@ -72,6 +89,56 @@ export class AdminController {
   async listApps(@Query() page: AppListQueryDto): Promise<AppList> {
     const query: LedgerQuery = { type: 'ListApps', after: page.cursor, limit: page.limit ?? MAX_LIST_LIMIT };
     return appListView(await this.backend.request<AppsReply>(PATTERNS.ledgerQueries, query, ADMIN_CALLER));
+  }
+
+  @Patch('apps/:app_id')
+  @ApiOperation({
+    summary: "Change what an app may do: its scopes, currencies and daily mint limits",
+    description:
+      'A field left out keeps its setting; null puts back a new app\'s (every scope, every currency, no limit); ' +
+      'mint_limit_per_day replaces the whole map. The ledger enforces them on every command of the app.',
+  })
+  @ApiParam(opaqueIdParamDoc('app_id'))
+  @ApiOkResponse({ type: AppSettingsView })
+  @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND', 'IDEMPOTENCY_KEY_REUSED')
+  async updateApp(@OpaqueIdParam('app_id') appId: string, @Body() body: UpdateAppDto, @Command() context: CommandContext): Promise<AppSettingsView> {
+    const patch: AppSettingsPatch = { app_id: appId };
+    if (body.scopes !== undefined) patch.scopes = body.scopes;
+    if (body.currencies !== undefined) patch.currencies = body.currencies;
+    if (body.mint_limit_per_day !== undefined) {
+      patch.mint_limit_per_day =
+        body.mint_limit_per_day === null
+          ? null
+          : Object.fromEntries(Object.entries(body.mint_limit_per_day).map(([currency, amount]) => [currency, exactAmount(amount)]));
+    }
+    const { result } = await this.commands.send<AppSettingsReply>(context, `/admin/apps/${appId}`, patch, { type: 'ChangeAppSettings', data: patch });
+    // This gateway refuses what the app lost at once; the others within the key subscription's tens of milliseconds.
+    this.registry.rememberScopes(result.app_id, result.scopes);
+    return appWithSettingsView(result);
+  }
+
+  @Put('allowances/:currency')
+  @ApiOperation({
+    summary: 'Set the allowance of a currency',
+    description: 'What a user may claim from the treasury once per period (daily: from 00:00 UTC; weekly: from Monday 00:00 UTC).',
+  })
+  @ApiParam(currencyParamDoc('currency'))
+  @ApiOkResponse({ type: AllowanceView })
+  @ApiErrors('VALIDATION_FAILED', 'IDEMPOTENCY_KEY_REUSED')
+  async setAllowance(@CurrencyParam('currency') currency: string, @Body() body: SetAllowanceDto, @Command() context: CommandContext): Promise<AllowanceView> {
+    const allowance: SetAllowance['data'] = { currency, amount: exactAmount(body.amount), period: body.period };
+    const { result } = await this.commands.send<AllowanceReply>(context, `/admin/allowances/${currency}`, allowance, { type: 'SetAllowance', data: allowance });
+    return { currency: result.currency, amount: result.amount, period: result.period, updated_at: result.updated_at };
+  }
+
+  @Delete('allowances/:currency')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Remove the allowance of a currency', description: 'It can no longer be claimed (until set again).' })
+  @ApiParam(currencyParamDoc('currency'))
+  @ApiNoContentResponse({ description: 'removed' })
+  @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND')
+  async removeAllowance(@CurrencyParam('currency') currency: string, @Command() context: CommandContext): Promise<void> {
+    await this.commands.send<undefined>(context, `/admin/allowances/${currency}`, null, { type: 'RemoveAllowance', data: { currency } });
   }
 
   @Post('apps/:app_id/keys')

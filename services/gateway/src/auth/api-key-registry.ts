@@ -6,6 +6,8 @@ import {
   type ApiKeyIssued,
   type ApiKeyRevoked,
   type ApiKeysReply,
+  type AppScope,
+  type AppSettingsChanged,
   type LedgerQuery,
 } from '@coffer/contracts';
 import type { EventStore, RecordedEvent, Subscription } from '@coffer/event-store';
@@ -23,7 +25,7 @@ const RETRY_DELAY_MS = 1000;
  * few ms ago is found, and a flood of wrong keys cannot flood the ledger.
  */
 const MISS_REFRESH_INTERVAL_MS = 1000;
-const KEY_EVENTS = ['ApiKeyIssued', 'ApiKeyRevoked'] as const;
+const KEY_EVENTS = ['ApiKeyIssued', 'ApiKeyRevoked', 'AppSettingsChanged'] as const;
 
 export interface KnownKey extends AppCaller {
   key_hash: string;
@@ -41,6 +43,8 @@ export class ApiKeyRegistry implements OnApplicationBootstrap, BeforeApplication
   private readonly hashByKeyId = new Map<string, string>();
   /** Revocation is final: a late or replayed issue of a revoked key must not bring it back. */
   private readonly revokedKeyIds = new Set<string>();
+  /** Each app's scopes when narrowed (an app absent here holds every scope, as a new app does). */
+  private readonly scopesByApp = new Map<string, ReadonlySet<AppScope>>();
   private loaded = false;
   private failedLoads = 0;
   private stopped = false;
@@ -89,6 +93,17 @@ export class ApiKeyRegistry implements OnApplicationBootstrap, BeforeApplication
     if (this.revokedKeyIds.has(key.key_id)) return;
     this.byHash.set(key.key_hash, { app_id: key.app_id, key_id: key.key_id });
     this.hashByKeyId.set(key.key_id, key.key_hash);
+  }
+
+  /** Whether the app's settings hold `scope` (the ledger checks its commands again; reads are checked only here). */
+  allows(appId: string, scope: AppScope): boolean {
+    return this.scopesByApp.get(appId)?.has(scope) ?? true;
+  }
+
+  /** Applies an app's scopes (null: every scope), from the ledger's list, its events or this gateway's own change. */
+  rememberScopes(appId: string, scopes: readonly AppScope[] | null): void {
+    if (scopes === null) this.scopesByApp.delete(appId);
+    else this.scopesByApp.set(appId, new Set(scopes));
   }
 
   /** Refuses a revoked key from now on. */
@@ -143,11 +158,16 @@ export class ApiKeyRegistry implements OnApplicationBootstrap, BeforeApplication
       this.remember({ app_id, key_id, key_hash });
     } else if (event.type === 'ApiKeyRevoked') {
       this.forget((event.data as ApiKeyRevoked).key_id);
+    } else if (event.type === 'AppSettingsChanged') {
+      const { app_id, scopes } = event.data as AppSettingsChanged;
+      this.rememberScopes(app_id, scopes);
     }
   }
 
   private merge(keys: ApiKeyEntry[]): void {
     for (const key of keys) {
+      // A ledger older than scopes sends none: every scope, as before.
+      this.rememberScopes(key.app_id, key.scopes ?? null);
       if (key.revoked) this.forget(key.key_id);
       else this.remember(key);
     }

@@ -1,10 +1,21 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { AppScope } from '@coffer/contracts';
 import type { FastifyRequest } from 'fastify';
 import { ApiError } from '../http/api-error';
 import { AddressLimits } from '../rate-limit/address-limits';
 import { ApiKeyRegistry } from './api-key-registry';
 import { bearerToken, isWellFormedApiKey } from './api-keys';
 import { failedAuthentication } from './failed-authentication';
+
+const REQUIRED_SCOPE = 'coffer:required-scope';
+
+/**
+ * The scope an app route needs beyond a live key (on a handler or its controller): the reads'
+ * `finance:read` and the achievements' `achievements`, which the ledger never sees. The ledger
+ * checks the scopes of its own commands again (services/ledger/src/domain/app-scopes.ts).
+ */
+export const RequiresScope = (scope: AppScope) => SetMetadata(REQUIRED_SCOPE, scope);
 
 /**
  * App routes: `Authorization: Bearer <api_key>` of a live key; sets request.caller to its app and
@@ -15,6 +26,7 @@ export class AppAuthGuard implements CanActivate {
   constructor(
     @Inject(ApiKeyRegistry) private readonly registry: ApiKeyRegistry,
     @Inject(AddressLimits) private readonly limits: AddressLimits,
+    @Inject(Reflector) private readonly reflector: Reflector,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -28,6 +40,10 @@ export class AppAuthGuard implements CanActivate {
     const owner = await this.registry.lookup(key);
     if (!owner) throw failedAuthentication(this.limits, request.ip, new ApiError('UNAUTHENTICATED', 'the API key is unknown or revoked'));
     request.caller = owner;
+    const scope = this.reflector.getAllAndOverride<AppScope | undefined>(REQUIRED_SCOPE, [context.getHandler(), context.getClass()]);
+    if (scope !== undefined && !this.registry.allows(owner.app_id, scope)) {
+      throw new ApiError('FORBIDDEN', `this app lacks the scope ${scope}`, { scope });
+    }
     return true;
   }
 }

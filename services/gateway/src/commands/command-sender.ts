@@ -49,6 +49,10 @@ const COMMAND_SUBJECTS: { [Type in LedgerCommandType | AchievementCommandType]: 
   CloseEvent: PATTERNS.ledgerCommands,
   PostTransaction: PATTERNS.ledgerCommands,
   Transfer: PATTERNS.ledgerCommands,
+  ChangeAppSettings: PATTERNS.ledgerCommands,
+  SetAllowance: PATTERNS.ledgerCommands,
+  RemoveAllowance: PATTERNS.ledgerCommands,
+  ClaimAllowance: PATTERNS.ledgerCommands,
   PayReward: PATTERNS.ledgerCommands, // the achievements service's; the ledger refuses it from the gateway
   RegisterAchievement: PATTERNS.achievementsCommands,
   UpdateAchievement: PATTERNS.achievementsCommands,

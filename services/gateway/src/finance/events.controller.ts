@@ -14,7 +14,7 @@ import {
   OpenEventDto,
   ReadQueryDto,
 } from '@coffer/contracts/http';
-import { AppAuthGuard } from '../auth/app-auth.guard';
+import { AppAuthGuard, RequiresScope } from '../auth/app-auth.guard';
 import { CurrentApp, type AppCaller } from '../auth/caller';
 import { NatsRequestClient } from '../backend/nats-request-client';
 import { Command, CommandSender, type CommandContext } from '../commands/command-sender';
@@ -34,7 +34,7 @@ const EVENT_ID = { ...positiveIdParamDoc('id'), description: 'the finance event'
  */
 @ApiTags('finance')
 @ApiBearerAuth()
-@ApiErrors('UNAUTHENTICATED', 'RATE_LIMITED', 'UNAVAILABLE')
+@ApiErrors('UNAUTHENTICATED', 'FORBIDDEN', 'RATE_LIMITED', 'UNAVAILABLE')
 @UseGuards(AppAuthGuard, RateLimitGuard)
 @Controller('finance/event')
 export class FinanceEventsController {
@@ -85,6 +85,7 @@ export class FinanceEventsController {
     return closedEventView(result);
   }
 
+  @RequiresScope('finance:read')
   @Get(':id')
   @ApiOperation({ summary: 'A finance event of this app, with its transactions' })
   @ApiParam(EVENT_ID)

@@ -22,7 +22,7 @@ import {
   TransferView,
 } from '@coffer/contracts/http';
 import { withZeroBalance } from '@coffer/read-models';
-import { AppAuthGuard } from '../auth/app-auth.guard';
+import { AppAuthGuard, RequiresScope } from '../auth/app-auth.guard';
 import { CurrentApp, type AppCaller } from '../auth/caller';
 import { NatsRequestClient } from '../backend/nats-request-client';
 import { Command, CommandSender, type CommandContext } from '../commands/command-sender';
@@ -37,7 +37,7 @@ import { balanceView, transactionView, transferView } from './views';
 
 @ApiTags('finance')
 @ApiBearerAuth()
-@ApiErrors('UNAUTHENTICATED', 'RATE_LIMITED', 'UNAVAILABLE')
+@ApiErrors('UNAUTHENTICATED', 'FORBIDDEN', 'RATE_LIMITED', 'UNAVAILABLE')
 @UseGuards(AppAuthGuard, RateLimitGuard)
 @Controller('finance')
 export class FinanceController {
@@ -96,6 +96,7 @@ export class FinanceController {
     return transferView(result);
   }
 
+  @RequiresScope('finance:read')
   @Get('balance/:user_id')
   @ApiOperation({
     summary: "A user's balances, one line per currency",
@@ -120,6 +121,7 @@ export class FinanceController {
     return balanceView(withZeroBalance(balance));
   }
 
+  @RequiresScope('finance:read')
   @Get('transactions')
   @ApiOperation({
     summary: 'Transactions, newest first',

@@ -7,6 +7,9 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import {
+  CURRENCY_SCHEMA,
+  currencyMessage,
+  isCurrency,
   ID_SCHEMA,
   idMessage,
   isId,
@@ -53,7 +56,15 @@ export const OpaqueIdParam = createParamDecorator((name: string, context: Execut
   return value;
 });
 
+/** `:currency`: a currency code. */
+export const CurrencyParam = createParamDecorator((name: string, context: ExecutionContext): string => {
+  const value = paramOf(context, name);
+  if (!isCurrency(value)) throw invalid(name, currencyMessage(name));
+  return value;
+});
+
 /** The @ApiParam of each kind of path parameter: its value's schema. */
 export const positiveIdParamDoc = (name: string) => ({ name, schema: POSITIVE_ID_SCHEMA });
 export const userIdParamDoc = (name: string) => ({ name, schema: USER_ID_PATH_SCHEMA });
 export const opaqueIdParamDoc = (name: string) => ({ name, schema: ID_SCHEMA });
+export const currencyParamDoc = (name: string) => ({ name, schema: CURRENCY_SCHEMA });

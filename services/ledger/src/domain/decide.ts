@@ -21,6 +21,9 @@ import type { RememberedEvents } from './replies';
 import { balanceOf } from './state';
 import type { FinanceEventState, LedgerState } from './state';
 import { commandProblem, shapeProblem } from './validate';
+import { isAdminCommand } from './app-scopes';
+import { changeAppSettings, currencyRefusal, isMintedBy, mintLimitRefusal, scopeRefusal } from './decide-app-settings';
+import { claimAllowance, removeAllowance, setAllowance } from './decide-allowances';
 
 /**
  * The most transactions one finance event may hold pending. Close and expiry settle them all in
@@ -40,6 +43,10 @@ const GATEWAY_COMMANDS: ReadonlySet<string> = new Set<LedgerCommand['type']>([
   'CloseEvent',
   'PostTransaction',
   'Transfer',
+  'ChangeAppSettings',
+  'SetAllowance',
+  'RemoveAllowance',
+  'ClaimAllowance',
 ]);
 
 /** Commands only the ledger itself issues: expiry sweeps and taking over the stream. */
@@ -87,6 +94,9 @@ export function decide(command: LedgerCommand | SystemCommand, state: LedgerStat
   }
   const invalid = commandProblem(command);
   if (invalid) return { kind: 'refused', refusal: invalid };
+  // An app's currencies are checked once the fields are (the currency is one of them).
+  const offCurrency = context.app_id !== null && command.type !== 'StartTerm' && command.type !== 'ExpireEvent' ? currencyRefusal(state, command, context.app_id) : null;
+  if (offCurrency) return { kind: 'refused', refusal: offCurrency };
   const now = context.now.toISOString();
   switch (command.type) {
     case 'StartTerm':
@@ -101,10 +111,24 @@ export function decide(command: LedgerCommand | SystemCommand, state: LedgerStat
     case 'RevokeApiKey':
     case 'Grant':
       return decideAdmin(state, command, now);
+    case 'ChangeAppSettings':
+      return changeAppSettings(state, command, now);
+    case 'SetAllowance':
+      return setAllowance(command, now);
+    case 'RemoveAllowance':
+      return removeAllowance(state, command, now);
+    case 'ClaimAllowance':
+      return claimAllowance(state, command, context.app_id as string, context.now);
     case 'PayReward':
       return payReward(state, command, context.app_id as string, now);
-    default:
+    case 'OpenEvent':
+    case 'PingEvent':
+    case 'CloseEvent':
+    case 'PostTransaction':
+    case 'Transfer':
       return decideFinance(state, command, context.app_id as string, context);
+    default:
+      return refuse('VALIDATION_FAILED', 'unknown ledger command type');
   }
 }
 
@@ -122,23 +146,21 @@ function authorize(state: LedgerState, command: LedgerCommand | SystemCommand, c
       return sender === 'ledger' ? null : refuse('FORBIDDEN', 'only the ledger itself may do this');
     case 'PayReward':
       if (sender !== 'achievements') return refuse('FORBIDDEN', 'only the achievements service pays rewards');
-      return context.app_id === null ? refuse('FORBIDDEN', 'a reward is paid by an app') : null;
+      if (context.app_id === null) return refuse('FORBIDDEN', 'a reward is paid by an app');
+      return refused(scopeRefusal(state, command.type, context.app_id));
   }
   // The type is named only when it is one of ours: any string may arrive over NATS, and a refusal never echoes one.
   if (sender !== 'gateway') return refuse('FORBIDDEN', `the ${sender} service may not send ${GATEWAY_COMMANDS.has(command.type) ? command.type : 'this command'}`);
-  switch (command.type) {
-    case 'RegisterApp':
-    case 'IssueApiKey':
-    case 'RevokeApiKey':
-    case 'Grant':
-      return context.app_id === null ? null : refuse('FORBIDDEN', 'only the admin may do this');
-  }
+  if (isAdminCommand(command.type)) return context.app_id === null ? null : refuse('FORBIDDEN', 'only the admin may do this');
   if (context.app_id === null) return refuse('FORBIDDEN', 'finance commands need an app key');
   const key = context.key_id === null ? undefined : state.apps.get(context.app_id)?.keys.get(context.key_id);
   if (!key) return refuse('UNAUTHENTICATED', 'the API key is unknown or belongs to another app');
   if (key.revoked_at !== null) return refuse('UNAUTHENTICATED', 'the API key is revoked');
-  return null;
+  // Like a revoked key, a scope taken away since is refused before a replay.
+  return refused(scopeRefusal(state, command.type, context.app_id));
 }
+
+const refused = (refusal: Refusal | null): Decision | null => (refusal ? { kind: 'refused', refusal } : null);
 
 function decideAdmin(
   state: LedgerState,
@@ -203,7 +225,7 @@ function payReward(state: LedgerState, command: PayReward, appId: string, now: s
 
 function decideFinance(
   state: LedgerState,
-  command: Exclude<LedgerCommand, { type: 'RegisterApp' | 'IssueApiKey' | 'RevokeApiKey' | 'Grant' | 'PayReward' }>,
+  command: Extract<LedgerCommand, { type: 'OpenEvent' | 'PingEvent' | 'CloseEvent' | 'PostTransaction' | 'Transfer' }>,
   appId: string,
   context: DecideContext,
 ): Decision {
@@ -293,6 +315,11 @@ interface TransactionIntent {
 /** Checks funds (the fields were checked by validate.ts), then records the transaction: pending inside an event, else posted. */
 function transaction(state: LedgerState, intent: TransactionIntent): Decision {
   const amount = parseAmount(intent.amount) as bigint;
+  // A credit from the app's house mints money: within the app's daily limit (a reward too).
+  if (isMintedBy(intent.app_id, intent.debit)) {
+    const beyond = mintLimitRefusal(state, intent.app_id, intent.currency, amount, intent.now);
+    if (beyond) return { kind: 'refused', refusal: beyond };
+  }
   if (isUserAccount(intent.debit)) {
     const funds = available(balanceOf(state, intent.debit, intent.currency));
     if (funds < amount) {

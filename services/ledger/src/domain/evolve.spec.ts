@@ -384,19 +384,22 @@ describe('queries', () => {
           app_id: 'app_1',
           name: 'App app_1',
           created_at: iso(0),
+          scopes: null,
+          currencies: null,
+          mint_limit_per_day: {},
           keys: [
             { app_id: 'app_1', key_id: 'k1', created_at: iso(0), revoked_at: iso(9) },
             { app_id: 'app_1', key_id: 'k2', created_at: iso(5), revoked_at: null },
           ],
         },
-        { app_id: 'app_2', name: 'App app_2', created_at: iso(0), keys: [] },
+        { app_id: 'app_2', name: 'App app_2', created_at: iso(0), scopes: null, currencies: null, mint_limit_per_day: {}, keys: [] },
       ],
       next_cursor: null,
     });
     expect(ok(answer(state, { type: 'ListApiKeys' }, '77'))).toEqual({
       keys: [
-        { app_id: 'app_1', key_id: 'k1', key_hash: 'hash-of-k1', revoked: true },
-        { app_id: 'app_1', key_id: 'k2', key_hash: 'hash-of-k2', revoked: false },
+        { app_id: 'app_1', key_id: 'k1', key_hash: 'hash-of-k1', revoked: true, scopes: null },
+        { app_id: 'app_1', key_id: 'k2', key_hash: 'hash-of-k2', revoked: false, scopes: null },
       ],
       position: '77',
     });

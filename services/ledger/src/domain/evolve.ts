@@ -7,7 +7,8 @@ import type { LedgerEvent, TransactionData } from '@coffer/contracts';
 import { assertInvariant, refusalIn, timeInDataBy, type CommandMetadata } from '@coffer/decider';
 import { available, balanceKey, isUserAccount, type Balance } from './accounts';
 import { answeringEvents, transactionReply } from './replies';
-import { settledRecord, type LedgerState } from './state';
+import { NEW_APP_SETTINGS, settledRecord, type LedgerState } from './state';
+import { applyAllowanceClaimed, applyAllowanceRemoved, applyAllowanceSet, applyAppSettings, countMint } from './evolve-economy';
 
 /** An event as the writer applies it: its metadata links it to the command that caused it. */
 export type AppliedEvent = LedgerEvent & {
@@ -41,6 +42,10 @@ const timeInData = timeInDataBy<LedgerEvent>({
   AppRegistered: 'registered_at',
   ApiKeyIssued: 'issued_at',
   ApiKeyRevoked: 'revoked_at',
+  AppSettingsChanged: 'changed_at',
+  AllowanceSet: 'set_at',
+  AllowanceRemoved: 'removed_at',
+  AllowanceClaimed: 'claimed_at',
   EventOpened: 'opened_at',
   Pinged: 'pinged_at',
   TransactionPending: 'created_at',
@@ -60,7 +65,7 @@ function apply(state: LedgerState, event: AppliedEvent): void {
       return; // changes nothing but the command's record (see remember)
     case 'AppRegistered': {
       const { app_id, name, registered_at } = event.data;
-      state.apps.set(app_id, { app_id, name, created_at: registered_at, keys: new Map() });
+      state.apps.set(app_id, { app_id, name, created_at: registered_at, keys: new Map(), settings: NEW_APP_SETTINGS, minted: new Map() });
       state.nextAppNumber++;
       return;
     }
@@ -80,6 +85,18 @@ function apply(state: LedgerState, event: AppliedEvent): void {
       key.revoked_at = revoked_at;
       return;
     }
+    case 'AppSettingsChanged':
+      applyAppSettings(state, event.data);
+      return;
+    case 'AllowanceSet':
+      applyAllowanceSet(state, event.data);
+      return;
+    case 'AllowanceRemoved':
+      applyAllowanceRemoved(state, event.data);
+      return;
+    case 'AllowanceClaimed':
+      applyAllowanceClaimed(state, event.data);
+      return;
     case 'EventOpened': {
       const { event_id, app_id, description, opened_at, expires_at } = event.data;
       assert(!state.openEvents.has(event_id) && !state.settledEvents.has(event_id), `event ${event_id} opened twice`);
@@ -109,6 +126,7 @@ function apply(state: LedgerState, event: AppliedEvent): void {
       balance(state, data.credit_account, data.currency).pendingCredit += amount;
       state.pendingTransactions.set(data.transaction_id, data);
       state.nextTransactionId = Math.max(state.nextTransactionId, data.transaction_id + 1);
+      countMint(state, data, 1n);
       const finance = mustExist(state.openEvents.get(data.event_id ?? -1), `open event ${data.event_id}`);
       finance.pending.push(data.transaction_id);
       // What GetEvent lists: the event's transactions as its reply shows them (status kept current).
@@ -124,6 +142,7 @@ function apply(state: LedgerState, event: AppliedEvent): void {
       }
       post(state, data, BigInt(data.amount));
       state.nextTransactionId = Math.max(state.nextTransactionId, data.transaction_id + 1);
+      countMint(state, data, 1n);
       return;
     }
     case 'TransactionVoided':
@@ -158,6 +177,7 @@ function leavePending(state: LedgerState, transactionId: number, eventId: number
   balance(state, data.debit_account, data.currency).pendingDebit -= amount;
   balance(state, data.credit_account, data.currency).pendingCredit -= amount;
   if (outcome === 'posted') post(state, data, amount);
+  else countMint(state, data, -1n); // a void gives back what its making counted (that day only)
   state.pendingTransactions.delete(transactionId);
   // They leave in the order they were made, so this is the first one: no scan in practice.
   const at = finance.pending.indexOf(transactionId);

@@ -23,7 +23,7 @@ export function answer(state: LedgerState, query: LedgerQuery, position: string)
       const keys: ApiKeyEntry[] = [];
       for (const app of state.apps.values()) {
         for (const [key_id, key] of app.keys) {
-          keys.push({ app_id: app.app_id, key_id, key_hash: key.key_hash, revoked: key.revoked_at !== null });
+          keys.push({ app_id: app.app_id, key_id, key_hash: key.key_hash, revoked: key.revoked_at !== null, scopes: app.settings.scopes });
         }
       }
       return { ok: true, result: { keys, position } };
@@ -38,6 +38,7 @@ export function answer(state: LedgerState, query: LedgerQuery, position: string)
         app_id: app.app_id,
         name: app.name,
         created_at: app.created_at,
+        ...app.settings,
         keys: [...app.keys].map(([key_id, key]) => ({
           app_id: app.app_id,
           key_id,

@@ -5,7 +5,9 @@
  */
 import {
   userIdOfAccount,
+  type AllowanceReply,
   type AppReply,
+  type AppSettingsReply,
   type FinanceEventReply,
   type KeyReply,
   type LedgerCommand,
@@ -23,7 +25,7 @@ export interface TermReply {
 }
 
 /** Every answer of a ledger command; undefined for a sweep that found nothing to expire. */
-export type LedgerAnswer = AppReply | KeyReply | FinanceEventReply | TransactionReply | TermReply | undefined;
+export type LedgerAnswer = AppReply | KeyReply | AppSettingsReply | AllowanceReply | FinanceEventReply | TransactionReply | TermReply | undefined;
 
 /**
  * What a command's memory keeps: the events that answer it (without their metadata), in order.
@@ -69,6 +71,21 @@ export function reply(command: LedgerCommand | SystemCommand, events: readonly L
       assertInvariant('ledger', key !== undefined, `key ${key_id} revoked but unknown`);
       return keyReply(app_id, key_id, key.created_at, revoked_at);
     }
+    case 'ChangeAppSettings': {
+      const { app_id, scopes, currencies, mint_limit_per_day } = only(events, 'AppSettingsChanged').data;
+      // Apps are never forgotten, so the state after any later event still knows its name.
+      const app = stateAfter.apps.get(app_id);
+      assertInvariant('ledger', app !== undefined, `app ${app_id} changed but unknown`);
+      return { app_id, name: app.name, created_at: app.created_at, scopes, currencies, mint_limit_per_day };
+    }
+    case 'SetAllowance': {
+      const { currency, amount, period, set_at } = only(events, 'AllowanceSet').data;
+      return { currency, amount, period, updated_at: set_at };
+    }
+    case 'RemoveAllowance':
+      return undefined;
+    case 'ClaimAllowance':
+      return transactionReply(only(events, 'TransactionPosted').data, 'posted');
     case 'OpenEvent': {
       const { event_id, expires_at } = only(events, 'EventOpened').data;
       return financeEventReply(event_id, 'open', { expires_at });

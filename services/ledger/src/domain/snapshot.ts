@@ -12,9 +12,10 @@ import type { TransactionData } from '@coffer/contracts';
 import { restoreRows, toRow, type RememberedCommand, type RememberedRow } from '@coffer/decider';
 import type { Balance } from './accounts';
 import type { RememberedEvents } from './replies';
-import { LedgerState, settledRecord, type AppState, type FinanceEventState, type SettledEvent } from './state';
+import { LedgerState, settledRecord, type AllowanceState, type AppState, type FinanceEventState, type SettledEvent } from './state';
 
 /**
+ * 7: apps carry their settings and the day's mint counter; allowances and this period's claims.
  * 6: a remembered command keeps the events its answer is built from (5 kept the answer itself):
  * a snapshot of 5 is not read, the stream is replayed.
  * 5: transactions say `type` (4 said `kind`): a snapshot of 4 is not read, the stream is replayed.
@@ -24,7 +25,7 @@ import { LedgerState, settledRecord, type AppState, type FinanceEventState, type
  * their deadline, and the event clock they expire by is kept.
  * 2: settled events as id lists per app and ending (1 held every event in full).
  */
-export const SNAPSHOT_VERSION = 6;
+export const SNAPSHOT_VERSION = 7;
 
 /** Remembered commands per line of a snapshot: each line is serialised (and parsed) in one go. */
 export const SNAPSHOT_PAGE_ROWS = 5_000;
@@ -37,7 +38,16 @@ export interface SnapshotHead {
   nextEventId: number;
   nextTransactionId: number;
   clockMs: number;
-  apps: Array<Omit<AppState, 'keys'> & { keys: Array<[string, { key_hash: string; created_at: string; revoked_at: string | null }]> }>;
+  apps: Array<
+    Omit<AppState, 'keys' | 'minted'> & {
+      keys: Array<[string, { key_hash: string; created_at: string; revoked_at: string | null }]>;
+      /** [currency, day, net]. */
+      minted: Array<[string, string, string]>;
+    }
+  >;
+  allowances: Array<[string, AllowanceState]>;
+  /** [currency, period_start, user ids]. */
+  allowanceClaims: Array<[string, string, string[]]>;
   balances: Array<[string, string, string, string]>;
   openEvents: FinanceEventState[];
   /** [app_id, status, event ids]: the bulk of a long-lived ledger's events, kept small. */
@@ -87,7 +97,13 @@ function snapshotHead(state: LedgerState): SnapshotHead {
     nextEventId: state.nextEventId,
     nextTransactionId: state.nextTransactionId,
     clockMs: state.memory.clockMs,
-    apps: [...state.apps.values()].map((app) => ({ ...app, keys: [...app.keys] })),
+    apps: [...state.apps.values()].map((app) => ({
+      ...app,
+      keys: [...app.keys],
+      minted: [...app.minted].map(([currency, { day, net }]): [string, string, string] => [currency, day, net.toString()]),
+    })),
+    allowances: [...state.allowances],
+    allowanceClaims: [...state.allowanceClaims].map(([currency, { period_start, users }]): [string, string, string[]] => [currency, period_start, [...users]]),
     balances: [...state.balances].map(([key, b]) => [
       key,
       b.posted.toString(),
@@ -132,7 +148,11 @@ export function restore(head: SnapshotHead, pages: Iterable<string>, idempotency
   state.nextTransactionId = head.nextTransactionId;
   state.memory.clockMs = head.clockMs;
   for (const app of head.apps) {
-    state.apps.set(app.app_id, { ...app, keys: new Map(app.keys) });
+    state.apps.set(app.app_id, {
+      ...app,
+      keys: new Map(app.keys),
+      minted: new Map(app.minted.map(([currency, day, net]) => [currency, { day, net: BigInt(net) }])),
+    });
     for (const [keyId] of app.keys) state.keyOwners.set(keyId, app.app_id);
   }
   for (const [key, posted, pendingDebit, pendingCredit] of head.balances) {
@@ -149,6 +169,8 @@ export function restore(head: SnapshotHead, pages: Iterable<string>, idempotency
     for (const id of ids) state.settledEvents.set(id, record);
   }
   for (const data of head.pendingTransactions) state.pendingTransactions.set(data.transaction_id, data);
+  for (const [currency, allowance] of head.allowances) state.allowances.set(currency, allowance);
+  for (const [currency, period_start, users] of head.allowanceClaims) state.allowanceClaims.set(currency, { period_start, users: new Set(users) });
   for (const page of pages) restoreRows(state.memory, JSON.parse(page) as Array<RememberedRow<RememberedEvents>>);
   return state;
 }

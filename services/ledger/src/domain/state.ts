@@ -1,4 +1,4 @@
-import { DEFAULT_IDEMPOTENCY_RETENTION_MS, type TransactionData, type TransactionReply } from '@coffer/contracts';
+import { DEFAULT_IDEMPOTENCY_RETENTION_MS, type AllowancePeriod, type AppSettings, type TransactionData, type TransactionReply } from '@coffer/contracts';
 import { CommandMemory } from '@coffer/decider';
 import { balanceKey, type Balance } from './accounts';
 import type { RememberedEvents } from './replies';
@@ -8,6 +8,41 @@ export interface AppState {
   name: string;
   created_at: string;
   keys: Map<string, { key_hash: string; created_at: string; revoked_at: string | null }>;
+  /** What the app may do (null scopes or currencies: every one; no limits: {}). */
+  settings: AppSettings;
+  /**
+   * Per currency, what the app minted on one UTC day, net of its debits: its credits minus its
+   * debits made that day (pending ones counted when made, less those voided the same day). Only
+   * the latest day is kept: the limit looks at today alone, so the map holds one entry per
+   * currency the app ever moved, however long it lives.
+   */
+  minted: Map<string, MintedOnDay>;
+}
+
+export interface MintedOnDay {
+  /** The UTC day, YYYY-MM-DD. */
+  day: string;
+  net: bigint;
+}
+
+/** What a new app may do: everything, as before scopes existed. */
+export const NEW_APP_SETTINGS: Readonly<AppSettings> = Object.freeze({ scopes: null, currencies: null, mint_limit_per_day: Object.freeze({}) as Record<string, string> });
+
+/** An allowance the admin set for a currency. */
+export interface AllowanceState {
+  amount: string;
+  period: AllowancePeriod;
+  set_at: string;
+}
+
+/**
+ * Who claimed a currency's allowance in its current period. Only that period's users are kept:
+ * the first claim of a new period replaces the set, so it never holds more than one period's
+ * claimants.
+ */
+export interface AllowanceClaims {
+  period_start: string;
+  users: Set<string>;
 }
 
 /** An open finance event: everything deciding its pings, transactions, close and expiry needs. */
@@ -54,6 +89,10 @@ export class LedgerState {
   readonly openEvents = new Map<number, FinanceEventState>();
   readonly settledEvents = new Map<number, SettledEvent>();
   readonly pendingTransactions = new Map<number, TransactionData>();
+  /** Currency -> its allowance (services/ledger/src/domain/decide-allowances.ts). */
+  readonly allowances = new Map<string, AllowanceState>();
+  /** Currency -> who claimed it in its latest period. */
+  readonly allowanceClaims = new Map<string, AllowanceClaims>();
   /**
    * The commands it decided, so a command sent again gets its first answer (forgotten by event
    * time): each with the events its answer is built from (replies.ts).

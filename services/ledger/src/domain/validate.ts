@@ -28,6 +28,7 @@ import {
   textMessage,
   type Refusal,
 } from '@coffer/contracts';
+import { allowanceProblem, appSettingsProblem } from './validate-economy';
 
 /** Longest instance id of a writer term (the writer makes it: a UUID). */
 const MAX_INSTANCE_ID_LENGTH = 128;
@@ -89,6 +90,15 @@ export function commandProblem(command: unknown): Refusal | null {
     case 'PayReward':
       check(c, ['user_id'], isUserId, canonicalUserIdMessage, problem);
       checkMoney(c, problem);
+      break;
+    case 'ChangeAppSettings':
+      check(c, ['app_id'], isId, idMessage, problem);
+      appSettingsProblem(c, problem);
+      break;
+    case 'SetAllowance':
+    case 'RemoveAllowance':
+    case 'ClaimAllowance':
+      allowanceProblem(type, c, problem);
       break;
     case 'StartTerm':
       if (!isText(c.instance_id, MAX_INSTANCE_ID_LENGTH) || c.instance_id === '') {

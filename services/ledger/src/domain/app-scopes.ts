@@ -1,0 +1,28 @@
+/**
+ * Which scope each ledger command needs of the app it acts for: one line per command type, so a
+ * new command is one more line here (and fails to compile until it has its line). `admin`:
+ * only the admin sends it (no app); the others name the AppScope an app's settings must hold.
+ * `finance:read` guards the gateway's reads, which never reach the writer.
+ */
+import type { AppScope, LedgerCommandType } from '@coffer/contracts';
+
+export const COMMAND_SCOPES: Record<LedgerCommandType, AppScope | 'admin'> = {
+  RegisterApp: 'admin',
+  IssueApiKey: 'admin',
+  RevokeApiKey: 'admin',
+  ChangeAppSettings: 'admin',
+  Grant: 'admin',
+  SetAllowance: 'admin',
+  RemoveAllowance: 'admin',
+  OpenEvent: 'finance:write',
+  PingEvent: 'finance:write',
+  CloseEvent: 'finance:write',
+  PostTransaction: 'finance:write',
+  ClaimAllowance: 'finance:write',
+  Transfer: 'transfers',
+  // Sent by the achievements service for the app whose achievement was unlocked.
+  PayReward: 'achievements',
+};
+
+/** The commands only the admin sends. */
+export const isAdminCommand = (type: LedgerCommandType): boolean => COMMAND_SCOPES[type] === 'admin';
