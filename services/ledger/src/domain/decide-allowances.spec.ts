@@ -124,9 +124,18 @@ describe('ClaimAllowance', () => {
   it('keeps only the current period’s claimants: a new period drops the last one’s', () => {
     const state = withAllowance('1', 'daily');
     for (const user of ['a', 'b', 'c']) claimed(state, user, '2025-03-01T08:00:00.000Z');
-    expect(state.allowanceClaims.get(COINS)?.users.size).toBe(3);
+    expect(state.allowanceClaims.get('coins|daily')?.users.size).toBe(3);
     claimed(state, 'd', '2025-03-02T08:00:00.000Z');
-    expect(state.allowanceClaims.get(COINS)).toEqual({ period_start: '2025-03-02T00:00:00.000Z', users: new Set(['d']) });
+    expect(state.allowanceClaims.get('coins|daily')).toEqual({ period_start: '2025-03-02T00:00:00.000Z', users: new Set(['d']) });
+  });
+
+  it('switching the period back and forth never lets a user claim twice in one week', () => {
+    const state = withAllowance('1', 'weekly');
+    claimed(state, 'alice', '2025-03-03T08:00:00.000Z'); // Monday
+    apply(state, state.when(setAllowance('1', 'daily'), ADMIN));
+    claimed(state, 'bob', '2025-03-04T08:00:00.000Z');
+    apply(state, state.when(setAllowance('1', 'weekly'), ADMIN));
+    expectRefusal(state.when(claim('alice'), on('2025-03-05T08:00:00.000Z')), 'CONFLICT');
   });
 
   it('a restart from a snapshot remembers who claimed in the period', () => {

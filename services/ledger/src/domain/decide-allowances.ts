@@ -15,7 +15,7 @@ import {
   type TransactionData,
 } from '@coffer/contracts';
 import { nextPeriodStartMs, periodStartMs } from './allowance-periods';
-import type { LedgerState } from './state';
+import { claimsKey, type LedgerState } from './state';
 
 type Decision = { kind: 'events'; events: LedgerEvent[] } | { kind: 'refused'; refusal: Refusal };
 
@@ -38,7 +38,7 @@ export function claimAllowance(state: LedgerState, command: ClaimAllowance, appI
   const allowance = state.allowances.get(currency);
   if (!allowance) return refuse('NOT_FOUND', `no allowance is set for ${currency}`);
   const period_start = new Date(periodStartMs(allowance.period, now.getTime())).toISOString();
-  const claims = state.allowanceClaims.get(currency);
+  const claims = state.allowanceClaims.get(claimsKey(currency, allowance.period));
   if (claims?.period_start === period_start && claims.users.has(user_id)) {
     return refuse('CONFLICT', `the ${allowance.period} allowance of ${currency} was already claimed in this period`, {
       next_claim_at: new Date(nextPeriodStartMs(allowance.period, now.getTime())).toISOString(),

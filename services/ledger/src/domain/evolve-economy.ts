@@ -6,7 +6,7 @@ import type { AllowanceClaimed, AllowanceRemoved, AllowanceSet, AppSettingsChang
 import { assertInvariant } from '@coffer/decider';
 import { isMintedBy } from './decide-app-settings';
 import { houseAccount } from './accounts';
-import type { LedgerState } from './state';
+import { claimsKey, type LedgerState } from './state';
 
 export function applyAppSettings(state: LedgerState, data: AppSettingsChanged): void {
   const app = state.apps.get(data.app_id);
@@ -41,16 +41,14 @@ export function applyAllowanceRemoved(state: LedgerState, data: AllowanceRemoved
   state.allowances.delete(data.currency);
 }
 
-/**
- * Remembers the claimant for the period; a claim in another period (the next one, or one of
- * another length after the admin changed it) drops the claimants of the one before.
- */
+/** Remembers the claimant for the period; a claim in the next period drops the claimants of the one before. */
 export function applyAllowanceClaimed(state: LedgerState, data: AllowanceClaimed): void {
-  const claims = state.allowanceClaims.get(data.currency);
+  const key = claimsKey(data.currency, data.period);
+  const claims = state.allowanceClaims.get(key);
   if (claims && claims.period_start === data.period_start) {
     assertInvariant('ledger', !claims.users.has(data.user_id), `${data.user_id} claimed the ${data.currency} allowance twice in a period`);
     claims.users.add(data.user_id);
   } else {
-    state.allowanceClaims.set(data.currency, { period_start: data.period_start, users: new Set([data.user_id]) });
+    state.allowanceClaims.set(key, { period_start: data.period_start, users: new Set([data.user_id]) });
   }
 }

@@ -22,8 +22,13 @@ import {
   MAX_DEADLINE_AHEAD_MS,
   parseAmount,
   upcastEvent,
+  APP_SCOPES,
+  type ChangeAppSettings,
+  type ClaimAllowance,
   type CloseEvent,
   type Grant,
+  type RemoveAllowance,
+  type SetAllowance,
   type IssueApiKey,
   type LedgerCommand,
   type OpenEvent,
@@ -43,6 +48,8 @@ import { type LedgerAnswer } from './replies';
 import { evolve, type AppliedEvent } from './evolve';
 import { snapshot } from './snapshot';
 import { balanceOf, LedgerState } from './state';
+import { periodStartMs } from './allowance-periods';
+import { COMMAND_SCOPES } from './app-scopes';
 import { NOW, restarted, SNOWFLAKE, TIMEOUT_SECONDS } from '../../test/given-when-then';
 
 // ---- generators --------------------------------------------------------------------------------
@@ -176,6 +183,34 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     fc.record({ amount: relativeAmount }),
   ),
   commandStep(5, command<Grant>('Grant', fc.record({ user_id: user, amount: grantAmount, currency, description: fc.constant(null) })), adminSending),
+  // Allowances and app settings: claims often, settings now and then (narrow ones pass rarely,
+  // so most runs still move money).
+  commandStep(6, command<ClaimAllowance>('ClaimAllowance', fc.record({ user_id: user, currency: fc.oneof(w(6, fc.constant('coins')), w(1, currency)) })), appSending),
+  commandStep(
+    2,
+    command<SetAllowance>('SetAllowance', fc.record({ currency, amount, period: fc.constantFrom('daily' as const, 'weekly' as const) })),
+    adminSending,
+  ),
+  commandStep(1, command<RemoveAllowance>('RemoveAllowance', fc.record({ currency })), adminSending),
+  commandStep(
+    1,
+    command<ChangeAppSettings>(
+      'ChangeAppSettings',
+      fc.record(
+        {
+          app_id: fc.constantFrom('app_1', 'app_2', 'app_9'),
+          scopes: fc.oneof(w(4, fc.constant(null)), w(1, fc.subarray([...APP_SCOPES]))),
+          currencies: fc.oneof(w(2, fc.constant(null)), w(1, fc.subarray(['coins', 'gems']))),
+          mint_limit_per_day: fc.oneof(
+            w(1, fc.constant(null)),
+            w(2, fc.dictionary(fc.constantFrom('coins', 'gems'), fc.integer({ min: 1, max: 3000 }).map(String), { maxKeys: 2 })),
+          ),
+        },
+        { requiredKeys: ['app_id'] },
+      ),
+    ),
+    adminSending,
+  ),
   commandStep(
     1,
     command<RegisterApp>('RegisterApp', fc.record({ name: fc.constantFrom('Poker', 'Dice', ' ', 'Slots'), key_id: keyId, key_hash: fc.constant('h') })),
@@ -202,6 +237,8 @@ const step: fc.Arbitrary<Step> = fc.oneof(
         w(1, fc.integer({ min: -120, max: -1 })),
         w(2, fc.integer({ min: TIMEOUT_SECONDS, max: 300 })),
         w(1, fc.integer({ min: RETENTION_MS / 1000 - 5, max: (2 * RETENTION_MS) / 1000 })),
+        // across UTC days and weeks: allowances' periods and mint limits' days roll
+        w(2, fc.integer({ min: 6 * 3600, max: 4 * 86400 })),
       ),
       sweep: fc.boolean(),
     }),
@@ -368,16 +405,19 @@ class Run {
     expect(decision.kind).not.toBe('replay');
 
     if (expected) {
-      expect(decision.kind === 'refused' ? decision.refusal.code : decision.kind).toBe(expected);
+      // A currency the app may not use is refused after the replay and the fields' check.
+      expect(decision.kind === 'refused' ? decision.refusal.code : decision.kind).toBe(expected.replace(':currency', ''));
     }
     if (decision.kind === 'refused') {
-      expect(['VALIDATION_FAILED', 'NOT_FOUND', 'EVENT_NOT_OPEN', 'INSUFFICIENT_FUNDS']).toContain(
+      expect(['VALIDATION_FAILED', 'NOT_FOUND', 'EVENT_NOT_OPEN', 'INSUFFICIENT_FUNDS', 'FORBIDDEN', 'CONFLICT', 'LIMIT_EXCEEDED']).toContain(
         decision.refusal.code,
       );
       expect(answer).toEqual(decision.refusal);
-      // As the writer does: a refusal of a command with a key is recorded, so retries get it again.
-      expect(events.map((event) => event.type)).toEqual(request_hash !== null ? ['CommandRefused'] : []);
-      if (request_hash) {
+      // As the writer does: a refusal of a command with a key is recorded, so retries get it again;
+      // but not a FORBIDDEN (a currency the app may not use): it is about the caller's rights, which may change.
+      const recorded = request_hash !== null && decision.refusal.code !== 'FORBIDDEN';
+      expect(events.map((event) => event.type)).toEqual(recorded ? ['CommandRefused'] : []);
+      if (recorded && request_hash) {
         expect(this.state.memory.keyed.get(command_id)?.refusal).toEqual(decision.refusal);
         this.firstReplies.set(command_id, { request_hash, reply: null, refusal: decision.refusal, until: nowMs + this.retentionMs, retentionMs: this.retentionMs });
         if (!system) this.sent.push({ command, caller, apiKey, command_id, request_hash });
@@ -419,14 +459,16 @@ class Run {
    * the caller's rights and key, the event's existence and openness, and the funds of a debited user.
    */
   private oracle(command: LedgerCommand | SystemCommand, caller: string | null, keyId: string | null, nowMs: number): string | undefined {
-    const adminOnly = ['RegisterApp', 'IssueApiKey', 'RevokeApiKey', 'Grant'];
     if (command.type === 'ExpireEvent' || command.type === 'StartTerm') return 'events';
+    const adminOnly = Object.keys(COMMAND_SCOPES).filter((type) => COMMAND_SCOPES[type as LedgerCommand['type']] === 'admin');
     const eventId = command.type === 'PingEvent' || command.type === 'CloseEvent' || command.type === 'PostTransaction' ? command.data.event_id : null;
     // Who may ask comes first (it reads only the type), then the fields (JSON from NATS until checked).
     if (adminOnly.includes(command.type) !== (caller === null)) return 'FORBIDDEN';
     if (caller !== null) {
       const key = keyId === null ? undefined : this.state.apps.get(caller)?.keys.get(keyId);
       if (!key || key.revoked_at !== null) return 'UNAUTHENTICATED';
+      const scopes = this.settingsOf(caller).scopes;
+      if (scopes !== null && !scopes.includes(COMMAND_SCOPES[command.type] as never)) return 'FORBIDDEN';
     }
     if (eventId !== null && !(Number.isSafeInteger(eventId) && eventId >= 1)) return 'VALIDATION_FAILED';
     if (command.type === 'PostTransaction' || command.type === 'Transfer' || command.type === 'Grant') {
@@ -439,6 +481,8 @@ class Run {
       if (!wellFormed) return 'VALIDATION_FAILED';
     }
     if (command.type === 'OpenEvent' && command.data.description !== null && command.data.description.length > 500) return 'VALIDATION_FAILED';
+    const economy = this.economyOracle(command, caller, nowMs);
+    if (economy !== null) return economy;
 
     if (eventId !== null) {
       const finance = this.state.openEvents.get(eventId);
@@ -453,13 +497,99 @@ class Run {
     if (transfer && command.data.from_user_id === command.data.to_user_id) return 'VALIDATION_FAILED';
 
     const debited = transfer ? command.data.from_user_id : command.data.type === 'debit' ? command.data.user_id : null;
-    if (debited === null) return 'events'; // a credit comes from the house, which may go negative
+    if (debited === null) {
+      // a credit comes from the house, which may go negative: within the app's daily mint limit
+      const limit = this.settingsOf(caller!).mint_limit_per_day[command.data.currency];
+      if (limit === undefined) return 'events';
+      const used = this.mintedFromLog(caller!, command.data.currency, new Date(nowMs).toISOString().slice(0, 10));
+      if (used + BigInt(command.data.amount) > BigInt(limit)) return 'LIMIT_EXCEEDED';
+      see(used > 0n ? 'credit within a limit already in use' : 'credit within a limit');
+      return 'events';
+    }
     const balance = balanceOf(this.state, `user:${debited}`, command.data.currency);
     const wanted = BigInt(command.data.amount);
     const funds = available(balance);
     if (funds < wanted && balance.posted >= wanted) see('short only because of pending debits');
     if (funds < wanted && funds + balance.pendingCredit >= wanted) see('short only because credits are pending');
     return funds >= wanted ? 'events' : 'INSUFFICIENT_FUNDS';
+  }
+
+  /** An app's settings, read from the log (the latest AppSettingsChanged), not from the state. */
+  settingsOf(appId: string): { scopes: string[] | null; currencies: string[] | null; mint_limit_per_day: Record<string, string> } {
+    for (let i = this.log.length - 1; i >= 0; i--) {
+      const event = this.log[i];
+      if (event.type === 'AppSettingsChanged' && event.data.app_id === appId) return event.data;
+    }
+    return { scopes: null, currencies: null, mint_limit_per_day: {} };
+  }
+
+  /** What the app minted on the UTC day, net of its debits, summed from the log. */
+  mintedFromLog(appId: string, currency: string, day: string): bigint {
+    let net = 0n;
+    const house = `house:${appId}`;
+    for (const event of this.log) {
+      if (event.type !== 'TransactionPending' && event.type !== 'TransactionPosted' && event.type !== 'TransactionVoided') continue;
+      const data = event.data;
+      if (data.app_id !== appId || data.currency !== currency || data.created_at.slice(0, 10) !== day) continue;
+      if (event.type === 'TransactionPosted' && data.event_id !== null) continue; // counted when it was pending
+      const sign = event.type === 'TransactionVoided' ? -1n : 1n;
+      if (data.debit_account === house) net += sign * BigInt(data.amount);
+      else if (data.credit_account === house) net -= sign * BigInt(data.amount);
+    }
+    return net;
+  }
+
+  /**
+   * The outcome of the allowance and app-settings commands (null: not one of them, or
+   * nothing to say beyond the checks above), and the currency check of every app command.
+   */
+  economyOracle(command: LedgerCommand, caller: string | null, nowMs: number): string | null {
+    const currencyOk = (c: unknown) => typeof c === 'string' && /^[a-z][a-z0-9_]{0,31}$/.test(c);
+    switch (command.type) {
+      case 'SetAllowance':
+        return currencyOk(command.data.currency) && /^[1-9][0-9]*$/.test(command.data.amount) && parseAmount(command.data.amount) !== null ? 'events' : 'VALIDATION_FAILED';
+      case 'RemoveAllowance':
+        if (!currencyOk(command.data.currency)) return 'VALIDATION_FAILED';
+        return this.allowanceOf(command.data.currency) ? 'events' : 'NOT_FOUND';
+      case 'ChangeAppSettings':
+        return this.state.apps.has(command.data.app_id) ? 'events' : 'NOT_FOUND';
+      case 'ClaimAllowance': {
+        const { user_id, currency } = command.data;
+        if (!currencyOk(currency) || !/^[A-Za-z0-9_.:-]{1,64}$/.test(user_id)) return 'VALIDATION_FAILED';
+        if (!this.currencyAllowed(caller!, currency)) return 'FORBIDDEN:currency';
+        const allowance = this.allowanceOf(currency);
+        if (!allowance) return 'NOT_FOUND';
+        const start = new Date(periodStartMs(allowance.period, nowMs)).toISOString();
+        const again = this.log.some(
+          (e) => e.type === 'AllowanceClaimed' && e.data.currency === currency && e.data.user_id === user_id && e.data.period === allowance.period && e.data.period_start === start,
+        );
+        return again ? 'CONFLICT' : 'events';
+      }
+      case 'PostTransaction':
+      case 'Transfer':
+        if (caller !== null && currencyOk(command.data.currency) && !this.currencyAllowed(caller, command.data.currency)) {
+          // (fields are checked first: only a well-formed command gets this far)
+          return /^[1-9][0-9]*$/.test(command.data.amount) && parseAmount(command.data.amount) !== null ? 'FORBIDDEN:currency' : null;
+        }
+        return null;
+      default:
+        return null;
+    }
+  }
+
+  currencyAllowed(appId: string, currency: string): boolean {
+    const currencies = this.settingsOf(appId).currencies;
+    return currencies === null || currencies.includes(currency);
+  }
+
+  /** The currency's allowance from the log: the latest set, unless removed since. */
+  allowanceOf(currency: string): { period: 'daily' | 'weekly' } | null {
+    for (let i = this.log.length - 1; i >= 0; i--) {
+      const event = this.log[i];
+      if (event.type === 'AllowanceSet' && event.data.currency === currency) return event.data;
+      if (event.type === 'AllowanceRemoved' && event.data.currency === currency) return null;
+    }
+    return null;
   }
 
   sweep(): void {
@@ -650,6 +780,35 @@ class Run {
     }
     if (this.log.length > 0 && state.memory.keyed.size < this.firstReplies.size) see('forgotten after the window');
     this.checkOutcomes();
+    this.checkAllowances();
+  }
+
+  /**
+   * No allowance is claimed twice by a user in a period, each claim posts its grant from the
+   * treasury in the same append, and the ledger keeps only the current period's claimants.
+   */
+  checkAllowances(): void {
+    const claims = new Set<string>();
+    const users = new Map<string, string>();
+    this.log.forEach((event, i) => {
+      if (event.type !== 'AllowanceClaimed') return;
+      const { currency, period, period_start, user_id, transaction_id, amount } = event.data;
+      const claim = `${currency}|${period}|${period_start}|${user_id}`;
+      must(!claims.has(claim), `${user_id} claimed the ${period} ${currency} allowance twice from ${period_start}`);
+      claims.add(claim);
+      const earlier = users.get(`${currency}|${period}|${user_id}`);
+      if (earlier !== undefined && earlier !== period_start) see('claimed in a new period');
+      users.set(`${currency}|${period}|${user_id}`, period_start);
+      const grant = this.log[i + 1];
+      must(
+        grant?.type === 'TransactionPosted' && grant.data.transaction_id === transaction_id && grant.data.debit_account === 'treasury' && grant.data.amount === amount,
+        `claim of transaction ${transaction_id} without its grant`,
+      );
+    });
+    for (const [key, { period_start }] of this.state.allowanceClaims) {
+      const latest = [...this.log].reverse().find((e) => e.type === 'AllowanceClaimed' && `${e.data.currency}|${e.data.period}` === key);
+      must(latest?.type === 'AllowanceClaimed' && latest.data.period_start === period_start, `${key} holds the claimants of ${period_start}, not the latest period`);
+    }
   }
 
   /**
@@ -782,6 +941,14 @@ const COVERED: readonly string[] = [
   'decided while the clock lagged',
   'restart with another retention',
   'remembered for the window it was decided with',
+  'ClaimAllowance:events',
+  'ClaimAllowance:CONFLICT',
+  'ClaimAllowance:NOT_FOUND',
+  'ChangeAppSettings:events',
+  'PostTransaction:FORBIDDEN',
+  'PostTransaction:LIMIT_EXCEEDED',
+  'credit within a limit already in use',
+  'claimed in a new period',
 ];
 
 describe('ledger properties', () => {

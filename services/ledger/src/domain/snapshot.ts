@@ -46,7 +46,7 @@ export interface SnapshotHead {
     }
   >;
   allowances: Array<[string, AllowanceState]>;
-  /** [currency, period_start, user ids]. */
+  /** [claimsKey, period_start, user ids]. */
   allowanceClaims: Array<[string, string, string[]]>;
   balances: Array<[string, string, string, string]>;
   openEvents: FinanceEventState[];
@@ -103,7 +103,7 @@ function snapshotHead(state: LedgerState): SnapshotHead {
       minted: [...app.minted].map(([currency, { day, net }]): [string, string, string] => [currency, day, net.toString()]),
     })),
     allowances: [...state.allowances],
-    allowanceClaims: [...state.allowanceClaims].map(([currency, { period_start, users }]): [string, string, string[]] => [currency, period_start, [...users]]),
+    allowanceClaims: [...state.allowanceClaims].map(([key, { period_start, users }]): [string, string, string[]] => [key, period_start, [...users]]),
     balances: [...state.balances].map(([key, b]) => [
       key,
       b.posted.toString(),
@@ -170,7 +170,7 @@ export function restore(head: SnapshotHead, pages: Iterable<string>, idempotency
   }
   for (const data of head.pendingTransactions) state.pendingTransactions.set(data.transaction_id, data);
   for (const [currency, allowance] of head.allowances) state.allowances.set(currency, allowance);
-  for (const [currency, period_start, users] of head.allowanceClaims) state.allowanceClaims.set(currency, { period_start, users: new Set(users) });
+  for (const [key, period_start, users] of head.allowanceClaims) state.allowanceClaims.set(key, { period_start, users: new Set(users) });
   for (const page of pages) restoreRows(state.memory, JSON.parse(page) as Array<RememberedRow<RememberedEvents>>);
   return state;
 }

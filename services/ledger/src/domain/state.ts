@@ -36,9 +36,10 @@ export interface AllowanceState {
 }
 
 /**
- * Who claimed a currency's allowance in its current period. Only that period's users are kept:
- * the first claim of a new period replaces the set, so it never holds more than one period's
- * claimants.
+ * Who claimed a currency's allowance in its current period, per length of period (a daily and
+ * a weekly set at most: an admin switching the length back and forth cannot wipe a week's
+ * claimants with a day's). Only that period's users are kept: the first claim of a new period
+ * replaces the set, so it never holds more than one period's claimants.
  */
 export interface AllowanceClaims {
   period_start: string;
@@ -91,7 +92,7 @@ export class LedgerState {
   readonly pendingTransactions = new Map<number, TransactionData>();
   /** Currency -> its allowance (services/ledger/src/domain/decide-allowances.ts). */
   readonly allowances = new Map<string, AllowanceState>();
-  /** Currency -> who claimed it in its latest period. */
+  /** `<currency>|<period>` (claimsKey) -> who claimed it in its latest period. */
   readonly allowanceClaims = new Map<string, AllowanceClaims>();
   /**
    * The commands it decided, so a command sent again gets its first answer (forgotten by event
@@ -124,3 +125,6 @@ const ZERO: Readonly<Balance> = Object.freeze({ posted: 0n, pendingDebit: 0n, pe
 export function balanceOf(state: LedgerState, account: string, currency: string): Readonly<Balance> {
   return state.balances.get(balanceKey(account, currency)) ?? ZERO;
 }
+
+/** The key of a currency's claimants for one length of period. */
+export const claimsKey = (currency: string, period: AllowancePeriod): string => `${currency}|${period}`;
