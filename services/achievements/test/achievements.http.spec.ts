@@ -231,6 +231,13 @@ describe('Achievements API over HTTP', () => {
     const again = await app('POST', '/achievements', { ...definition, name: ' Daily ', reward: { amount: 25, currency: 'coins' } });
     expect(again).toMatchObject({ status: 200, body: created.body });
     expect(again.headers['idempotent-replayed']).toBeUndefined();
+    // The domain's `created` chooses the status and stays out of the body (API.md lists no such field).
+    expect(again.body).toEqual(created.body);
+    expect(created.body).not.toHaveProperty('created');
+    // A no-op sent with a key of its own records nothing: its retry is decided again, 200 again.
+    const noOpKey = newIdempotencyKey();
+    expect(await app('POST', '/achievements', definition, noOpKey)).toMatchObject({ status: 200, body: created.body });
+    expect(await app('POST', '/achievements', definition, noOpKey)).toMatchObject({ status: 200, body: created.body });
     const conflict = await app('POST', '/achievements', { ...definition, goal: 8 });
     expect(conflict).toMatchObject({ status: 409, body: { error: { code: 'CONFLICT', details: { key: 'daily' } } } });
     // Nothing changed; and a key is unique within its app only: another app may take it.
