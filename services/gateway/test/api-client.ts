@@ -85,6 +85,8 @@ export class Answer<Reply> {
   readonly body: Reply | ErrorBody | undefined;
 
   constructor(
+    /** What was asked ("POST /finance/transaction"), for the messages of failed expectations. */
+    readonly request: string,
     readonly status: number,
     readonly headers: Headers,
     readonly text: string,
@@ -94,7 +96,7 @@ export class Answer<Reply> {
 
   /** The route's reply: fails the test (saying the status and the body) unless the status is 2xx. */
   get reply(): Reply {
-    if (this.status < 200 || this.status > 299) throw new Error(`expected a 2xx reply, got ${this.status}: ${this.text}`);
+    if (this.status < 200 || this.status > 299) throw new Error(`${this.request}: expected a 2xx reply, got ${this.status}: ${this.text}`);
     return this.body as Reply;
   }
 
@@ -111,7 +113,7 @@ export class Answer<Reply> {
   /** The error body's error ({code, message, details}): fails the test unless the body is one. */
   get error(): ErrorBody['error'] {
     const body = this.body as Partial<ErrorBody> | undefined;
-    if (typeof body?.error !== 'object' || body.error === null) throw new Error(`expected an error body, got ${this.status}: ${this.text}`);
+    if (typeof body?.error !== 'object' || body.error === null) throw new Error(`${this.request}: expected an error body, got ${this.status}: ${this.text}`);
     return body.error;
   }
 }
@@ -133,6 +135,24 @@ function withQuery<Dto>(path: string, query: Query<Dto> | undefined): string {
   if (typeof query === 'string') return query === '' ? path : `${path}?${query}`;
   const pairs = Object.entries(query).filter(([, value]) => value !== undefined) as Array<[string, string | number | boolean]>;
   return pairs.length === 0 ? path : `${path}?${pairs.map(([name, value]) => `${name}=${encodeURIComponent(String(value))}`).join('&')}`;
+}
+
+/** Real HTTP to a gateway listening at `base` (listenOnLoopback): every byte as the test says. */
+export function httpTransport(base: string): Transport {
+  return async (method, path, options) => {
+    const answer = await http(base, method, path, options as HttpOptions);
+    return { status: answer.status, headers: answer.headers, text: answer.text };
+  };
+}
+
+/** The commands on a fixed path: what each takes and answers. */
+export interface CommandRoutes {
+  '/finance/transaction': { body: PostTransactionDto; reply: TransactionView };
+  '/finance/transfer': { body: TransferDto; reply: TransferView };
+  '/finance/event': { body: OpenEventDto | undefined; reply: FinanceEventOpen };
+  '/admin/apps': { body: CreateAppDto; reply: AppCreated };
+  '/admin/grants': { body: GrantDto; reply: TransactionView };
+  '/achievements': { body: RegisterAchievementDto; reply: AchievementView };
 }
 
 /** GET /ready's body (the gateway's own, not a contract of the backends). */
@@ -171,10 +191,7 @@ export class ApiClient {
 
   /** Requests over real HTTP to a gateway listening at `base` (listenOnLoopback). */
   static http(base: string, token?: string): ApiClient {
-    return new ApiClient(async (method, path, options) => {
-      const answer = await http(base, method, path, options as HttpOptions);
-      return { status: answer.status, headers: answer.headers, text: answer.text };
-    }, token);
+    return new ApiClient(httpTransport(base), token);
   }
 
   /** The same transport with another token (another app, the admin, none). */
@@ -185,7 +202,12 @@ export class ApiClient {
   /** Any request, raw or hostile: the caller says what the 2xx body is, if it matters. */
   async send<Reply = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<Answer<Reply>> {
     const raw = await this.transport(method, path, { token: this.token, ...options });
-    return new Answer<Reply>(raw.status, raw.headers, raw.text);
+    return new Answer<Reply>(`${method} ${path}`, raw.status, raw.headers, raw.text);
+  }
+
+  /** A command on a fixed path (COMMAND_ROUTES), typed by its path: for tests that pick the route as data. */
+  post<Path extends keyof CommandRoutes>(path: Path, body: CommandRoutes[Path]['body'], options: CommandOptions = {}): Promise<Answer<CommandRoutes[Path]['reply']>> {
+    return this.command('POST', path, body, options);
   }
 
   private command<Reply>(method: string, path: string, body: object | undefined, options: CommandOptions): Promise<Answer<Reply>> {
@@ -297,13 +319,11 @@ export class ApiClient {
    * The OpenAPI document (/docs/openapi.json): a document about the contract, not a reply of it,
    * so the tests walk it as plain JSON.
    */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   openApi(): Promise<Answer<Record<string, any>>> {
     return this.send('GET', '/docs/openapi.json');
   }
 
   /** The feed's AsyncAPI document (/docs/asyncapi.json), as plain JSON for the same reason. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   asyncApi(): Promise<Answer<Record<string, any>>> {
     return this.send('GET', '/docs/asyncapi.json');
   }
