@@ -39,7 +39,7 @@ describe('RegisterAchievement replies', () => {
 
   it('says nothing of creation for the other definition commands', () => {
     const scenario = given(registered({ goal: 3 }));
-    const update = { type: 'UpdateAchievement' as const, key: 'first_blackjack', changes: { name: 'Renamed' } };
+    const update = { type: 'UpdateAchievement' as const, data: { key: 'first_blackjack', changes: { name: 'Renamed' } } };
     const events = eventsOf(scenario.then(update));
     expect(reply(update, events, scenario)).not.toHaveProperty('created');
   });
