@@ -4,6 +4,8 @@
  * there (never at import time, so nothing else ever sees a node: import run).
  */
 
+import type { AbortSignalLike } from './abort.js';
+
 /** The parts of Web Crypto the SDK uses. */
 export interface WebCrypto {
   getRandomValues<T extends Uint8Array>(array: T): T;
@@ -59,7 +61,7 @@ export function unrefTimer(timer: Timer): Timer {
 }
 
 /** Waits `ms`, or rejects as soon as `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: AbortSignalLike): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const onAbort = () => {

@@ -5,12 +5,15 @@
  */
 import { CofferError, errorFromAnswer, NETWORK_ERROR, NetworkError } from './errors.js';
 import { isRetryableStatus, nextRetry, parseRetryAfter, type RetryOptions } from './retry.js';
+import type { AbortSignalLike } from './abort.js';
 import { randomId, sleep } from './runtime.js';
+
+export type { AbortSignalLike };
 
 /** What the SDK needs of fetch (the global one, or any compatible one passed in). */
 export type FetchLike = (
   url: string,
-  init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal },
+  init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignalLike },
 ) => Promise<{ status: number; headers: { get(name: string): string | null }; text(): Promise<string> }>;
 
 export const CORRELATION_HEADER = 'x-correlation-id';
@@ -20,7 +23,7 @@ export interface CallOptions {
   /** The Idempotency-Key of a POST (default: a fresh random one per call, kept across its retries). */
   idempotencyKey?: string;
   /** Aborts the call, waits between retries included. */
-  signal?: AbortSignal;
+  signal?: AbortSignalLike;
   /** Overrides the client's retry options for this call. */
   retry?: Partial<RetryOptions>;
 }
@@ -122,7 +125,7 @@ export class Transport {
   }
 
   /** One attempt, abandoned after `timeoutMs` (a hung connection is a network error like any other). */
-  private async attempt(url: string, init: { method: string; headers: Record<string, string>; body?: string }, timeoutMs: number, signal?: AbortSignal) {
+  private async attempt(url: string, init: { method: string; headers: Record<string, string>; body?: string }, timeoutMs: number, signal?: AbortSignalLike) {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new Error(`no answer within ${timeoutMs} ms`)), Math.max(1, timeoutMs));
     const onAbort = () => controller.abort(signal?.reason);
