@@ -51,6 +51,7 @@ function isTerminal(error: unknown): boolean {
 export class Session {
   private timer: Timer | undefined;
   private inFlight: Promise<unknown> | undefined;
+  private closing: Promise<FinanceEventClosed> | undefined;
   private stateNow: SessionState = 'open';
   private expiresAtMs: number;
   private pings = 0;
@@ -113,8 +114,18 @@ export class Session {
    * fails in a way a later close may fix (the gateway unavailable), it resumes, so the caller can
    * close again without the round expiring meanwhile.
    */
-  async close(options?: CallOptions): Promise<FinanceEventClosed> {
+  close(options?: CallOptions): Promise<FinanceEventClosed> {
+    // A second close while the first is under way is the same close (a second request would be
+    // refused EVENT_NOT_OPEN once the first succeeds, and mark the session lost).
+    this.closing ??= this.closeOnce(options).finally(() => {
+      this.closing = undefined;
+    });
+    return this.closing;
+  }
+
+  private async closeOnce(options?: CallOptions): Promise<FinanceEventClosed> {
     if (this.stateNow === 'closed') throw new Error(`session ${this.eventId} is already closed`);
+    const wasPinging = this.stateNow === 'open';
     this.stateNow = 'closing';
     this.cancelTimer();
     await this.inFlight?.catch(() => undefined);
@@ -126,7 +137,7 @@ export class Session {
       if (isTerminal(error)) {
         this.end(error);
       } else {
-        this.stateNow = 'open';
+        this.stateNow = wasPinging ? 'open' : 'stopped';
         this.scheduleIn(this.minIntervalMs);
       }
       throw error;
