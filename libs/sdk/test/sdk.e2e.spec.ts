@@ -5,10 +5,10 @@
  * iteration across pages, and exact snowflakes.
  */
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Coffer } from '../client';
-import { CofferError, EventNotOpenError, InsufficientFundsError, NotFoundError, ValidationError } from '../errors';
-import type { Session } from '../session';
-import type { Balance } from '../types';
+import { Coffer } from '../src/client';
+import { CofferError, EventNotOpenError, InsufficientFundsError, NotFoundError, ValidationError } from '../src/errors';
+import type { Session } from '../src/session';
+import type { Balance } from '../src/types';
 import { FlakyProxy } from './flaky-proxy';
 import { SdkStack } from './sdk-stack';
 

@@ -7,10 +7,11 @@
 import type { INestMicroservice } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createTestDatabase, dropTestStreams, testNatsPrefix, type TestDatabase } from '@coffer/testing';
-import { startAchievements } from '../../../../services/achievements/test/achievements-harness';
-import { ADMIN_TOKEN, startGateway, startProjector, untilServing, type StackEnv } from '../../../../services/gateway/test/gateway-harness';
-import { http, listenOnLoopback } from '../../../../services/gateway/test/http-client';
-import { startLedger } from '../../../../services/ledger/test/ledger-harness';
+import { startAchievements } from '../../../services/achievements/test/achievements-harness';
+import { ADMIN_TOKEN, startGateway, startProjector, untilServing, type StackEnv } from '../../../services/gateway/test/gateway-harness';
+import { ApiClient } from '../../../services/gateway/test/api-client';
+import { http, listenOnLoopback } from '../../../services/gateway/test/http-client';
+import { startLedger } from '../../../services/ledger/test/ledger-harness';
 
 export class SdkStack {
   private readonly gateways: NestFastifyApplication[] = [];
@@ -52,9 +53,9 @@ export class SdkStack {
 
   /** Registers an app through the admin API; answers its key. */
   async newApp(base: string, name: string): Promise<string> {
-    const created = await http(base, 'POST', '/admin/apps', { token: ADMIN_TOKEN, body: { name } });
+    const created = await ApiClient.http(base, ADMIN_TOKEN).createApp({ name });
     if (created.status !== 201) throw new Error(`POST /admin/apps: ${created.status} ${created.text}`);
-    return created.body.api_key;
+    return String(created.reply.api_key);
   }
 
   /** Funds from the treasury (an admin grant); the user id is sent as raw JSON, so a snowflake stays exact. */

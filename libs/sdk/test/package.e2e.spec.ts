@@ -10,7 +10,7 @@ import path from 'node:path';
 
 jest.setTimeout(120000);
 
-const sdkRoot = path.resolve(__dirname, '../..');
+const sdkRoot = path.resolve(__dirname, '..');
 const repoRoot = path.resolve(sdkRoot, '../..');
 const run = (command: string, args: string[], cwd: string) => execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
