@@ -22,11 +22,14 @@ import type {
   AchievementListQueryDto,
   AchievementStatsView,
   AchievementView,
+  AllowanceView,
   ApiKeyCreated,
   AppCreated,
   AppList,
   AppListQueryDto,
+  AppSettingsView,
   BalanceView,
+  ClaimAllowanceDto,
   CreateAppDto,
   FinanceEventClosed,
   FinanceEventOpen,
@@ -37,6 +40,7 @@ import type {
   ProgressView,
   RecordProgressDto,
   RegisterAchievementDto,
+  SetAllowanceDto,
   TransactionsPageView,
   TransactionsQueryDto,
   TransactionView,
@@ -44,6 +48,7 @@ import type {
   TransferView,
   UnlockAchievementDto,
   UpdateAchievementDto,
+  UpdateAppDto,
   UserAchievementList,
   UserAchievementListQueryDto,
 } from '@coffer/contracts/http';
@@ -269,6 +274,25 @@ export class ApiClient {
 
   grant(body: GrantDto, options: CommandOptions = {}): Promise<Answer<TransactionView>> {
     return this.command('POST', '/admin/grants', body, options);
+  }
+
+  updateApp(appId: string, body: UpdateAppDto, options: CommandOptions = {}): Promise<Answer<AppSettingsView>> {
+    return this.command('PATCH', `/admin/apps/${appId}`, body, options);
+  }
+
+  setAllowance(currency: string, body: SetAllowanceDto, options: CommandOptions = {}): Promise<Answer<AllowanceView>> {
+    return this.command('PUT', `/admin/allowances/${currency}`, body, options);
+  }
+
+  /** 204: no body. */
+  removeAllowance(currency: string, options: CommandOptions = {}): Promise<Answer<undefined>> {
+    return this.command('DELETE', `/admin/allowances/${currency}`, undefined, options);
+  }
+
+  // ---- allowances (API.md "Money operations beyond seed 000") ---------------------------------
+
+  claimAllowance(currency: string, body: ClaimAllowanceDto, options: CommandOptions = {}): Promise<Answer<TransactionView>> {
+    return this.command('POST', `/finance/allowances/${currency}/claim`, body, options);
   }
 
   // ---- achievements (API.md "Achievements") ---------------------------------------------------

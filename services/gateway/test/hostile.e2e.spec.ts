@@ -84,6 +84,10 @@ const withAuthorization =
     return { method, path, options: { headers, body: method === 'GET' ? undefined : validDebit } };
   };
 
+const admin =
+  (method: string, path: string | ((c: Context) => string), body?: object): Build =>
+  (c) => ({ method, path: typeof path === 'string' ? path : path(c), options: { token: ADMIN_TOKEN, body } });
+
 const list = (query: string): Build => appCall('GET', `/finance/transactions?${query}`);
 
 const V = (name: string, field: string | undefined, build: Build): Row => ({ name, status: 400, code: 'VALIDATION_FAILED', field, build });
@@ -346,6 +350,33 @@ const rows: Row[] = [
   V('event id 2^53', undefined, appCall('GET', '/finance/event/9007199254740992')),
   V("a user id with an encoded '/' in the balance path", undefined, appCall('GET', '/finance/balance/hostile%2Falice')),
   V('a user id with an encoded space in the balance path', undefined, appCall('GET', '/finance/balance/hostile%20alice')),
+  // ---- allowances and app settings (nothing here may pay or change an app)
+  V('a currency path that is no currency on an allowance', 'currency', admin('PUT', '/admin/allowances/Gold!', { amount: 5, period: 'daily' })),
+  V('an allowance of 0', 'amount', admin('PUT', '/admin/allowances/hostile_coins', { amount: 0, period: 'daily' })),
+  V("an allowance period 'hourly'", 'period', admin('PUT', '/admin/allowances/hostile_coins', { amount: 5, period: 'hourly' })),
+  V('an allowance without a period', 'period', admin('PUT', '/admin/allowances/hostile_coins', { amount: 5 })),
+  V('an unknown field on an allowance', 'user_id', admin('PUT', '/admin/allowances/hostile_coins', { amount: 5, period: 'daily', user_id: ALICE })),
+  { name: 'an app key setting an allowance', status: 401, code: 'UNAUTHENTICATED', build: appCall('PUT', '/admin/allowances/hostile_coins', { amount: 5, period: 'daily' }) },
+  { name: 'removing an allowance never set', status: 404, code: 'NOT_FOUND', build: admin('DELETE', '/admin/allowances/hostile_none') },
+  { name: 'a claim of an allowance never set', status: 404, code: 'NOT_FOUND', build: appCall('POST', '/finance/allowances/hostile_none/claim', { user_id: ALICE }) },
+  V('a claim with a currency path that is no currency', 'currency', appCall('POST', '/finance/allowances/GOLD/claim', { user_id: ALICE })),
+  V('a claim without a user', 'user_id', appCall('POST', '/finance/allowances/hostile_none/claim', {})),
+  V('a claim for a user id with a space', 'user_id', appCall('POST', '/finance/allowances/hostile_none/claim', { user_id: 'hostile alice' })),
+  V('a claim with an amount of its own', 'amount', appCall('POST', '/finance/allowances/hostile_none/claim', { user_id: ALICE, amount: 1000 })),
+  { name: 'the admin token on a claim', status: 401, code: 'UNAUTHENTICATED', build: withAuthorization(`Bearer ${ADMIN_TOKEN}`, 'POST', '/finance/allowances/coins/claim') },
+  V("a scope 'mint'", 'scopes', admin('PATCH', (c) => `/admin/apps/${c.other.app_id}`, { scopes: ['mint'] })),
+  V('scopes as a string', 'scopes', admin('PATCH', (c) => `/admin/apps/${c.other.app_id}`, { scopes: 'transfers' })),
+  V('a scope twice', 'scopes', admin('PATCH', (c) => `/admin/apps/${c.other.app_id}`, { scopes: ['transfers', 'transfers'] })),
+  V("a currency 'Coins'", 'currencies', admin('PATCH', (c) => `/admin/apps/${c.other.app_id}`, { currencies: ['Coins'] })),
+  V('33 currencies', 'currencies', admin('PATCH', (c) => `/admin/apps/${c.other.app_id}`, { currencies: Array.from({ length: 33 }, (_, i) => `c${i}`) })),
+  V('a mint limit of -1', 'mint_limit_per_day', admin('PATCH', (c) => `/admin/apps/${c.other.app_id}`, { mint_limit_per_day: { coins: -1 } })),
+  V('a mint limit of 10^19', 'mint_limit_per_day', admin('PATCH', (c) => `/admin/apps/${c.other.app_id}`, { mint_limit_per_day: { coins: '10000000000000000000' } })),
+  V('mint limits as a list', 'mint_limit_per_day', admin('PATCH', (c) => `/admin/apps/${c.other.app_id}`, { mint_limit_per_day: [100] })),
+  V('a mint limit for a currency that is no currency', 'mint_limit_per_day', admin('PATCH', (c) => `/admin/apps/${c.other.app_id}`, { mint_limit_per_day: { 'GOLD!': 5 } })),
+  V('an unknown app setting', 'name', admin('PATCH', (c) => `/admin/apps/${c.other.app_id}`, { name: 'Renamed' })),
+  { name: 'settings of an unknown app', status: 404, code: 'NOT_FOUND', build: admin('PATCH', '/admin/apps/app_987654', { scopes: [] }) },
+  { name: 'an app key changing its own settings', status: 401, code: 'UNAUTHENTICATED', build: appCall('PATCH', (c) => `/admin/apps/${c.app.app_id}`, { scopes: null }) },
+
   { name: 'an unknown route', status: 404, code: 'NOT_FOUND', build: appCall('GET', '/finance/everything') },
   { name: 'DELETE on /finance/transaction', status: 404, code: 'NOT_FOUND', build: appCall('DELETE', '/finance/transaction') },
 ];

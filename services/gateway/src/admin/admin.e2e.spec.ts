@@ -71,6 +71,9 @@ describe('gateway Admin API', () => {
         app_id: app.app_id,
         name: 'Blackjack',
         created_at: TIME,
+        scopes: null,
+        currencies: null,
+        mint_limit_per_day: {},
         keys: [{ key_id: app.key_id, created_at: TIME, revoked_at: null }],
       });
     });
