@@ -179,4 +179,42 @@ describe('forged commands on NATS', () => {
     ok(await client.command({ ...credit, data: { ...credit.data, amount: '2' } }, second));
     expect(await posted()).toBe(String(BigInt(before ?? '0') + 2n));
   });
+
+  it.each<[string, LedgerCommand]>([
+    ['ChangeAppSettings', { type: 'ChangeAppSettings', data: { app_id: 'app_1', scopes: null, mint_limit_per_day: null } }],
+    ['SetAllowance', { type: 'SetAllowance', data: { currency: 'coins', amount: PRINTED, period: 'daily' } }],
+    ['RemoveAllowance', { type: 'RemoveAllowance', data: { currency: 'coins' } }],
+    ['ClaimAllowance', { type: 'ClaimAllowance', data: { user_id: VICTIM, currency: 'coins' } }],
+  ])('refuses a %s signed by the achievements service', async (_name, command) => {
+    const data = packet(command, Date.now() + 5000, { app_id: 'app_1', key_id: null });
+    const answer = await publish(commands, data, keys.signedHeaders('achievements', commands, data));
+    expect(answer.response).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+  });
+
+  it("holds an app to its scopes and daily mint limit however its commands arrive, and lets no app change its own settings", async () => {
+    const key_id = `key_${randomUUID()}`;
+    const registered = ok(await client.command({ type: 'RegisterApp', data: { name: 'Leaky', key_id, key_hash: randomUUID() } }));
+    const app = { app_id: registered.result.app_id as string, key_id };
+    const credit = (amount: string): LedgerCommand => ({ type: 'PostTransaction', data: { user_id: VICTIM, event_id: null, type: 'credit', amount, currency: 'coins', description: null } });
+    // The leaked key tries to lift its own limits first: only the admin may.
+    ok(await client.command({ type: 'ChangeAppSettings', data: { app_id: app.app_id, scopes: ['finance:write'], mint_limit_per_day: { coins: '10' } } }));
+    expect(await client.command({ type: 'ChangeAppSettings', data: { app_id: app.app_id, mint_limit_per_day: null } }, app)).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+    const before = await posted();
+    expect(await client.command(credit(PRINTED), app)).toMatchObject({ ok: false, code: 'LIMIT_EXCEEDED', details: { limit: '10', used: '0', requested: PRINTED } });
+    expect(await client.command({ type: 'Transfer', data: { from_user_id: VICTIM, to_user_id: 'forged-eve', amount: '1', currency: 'coins', description: null } }, app)).toMatchObject({
+      ok: false,
+      code: 'FORBIDDEN',
+    });
+    // Rewards of an app without the achievements scope are refused too.
+    const rewards = new LedgerTestClient(prefix, 'achievements');
+    try {
+      const reward: LedgerCommand = { type: 'PayReward', data: { user_id: VICTIM, amount: PRINTED, currency: 'coins', description: null } };
+      expect(await rewards.command(reward, { app_id: app.app_id, key_id: null })).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+    } finally {
+      await rewards.close();
+    }
+    expect(await posted()).toBe(before);
+    ok(await client.command(credit('10'), app));
+    expect(await posted()).toBe(String(BigInt(before ?? '0') + 10n));
+  });
 });
