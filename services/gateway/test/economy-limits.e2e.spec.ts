@@ -98,7 +98,7 @@ describe('allowances and app limits over the gateway', () => {
       expect((await leak().postTransaction({ user_id: 'bob', type: 'credit', amount: 60 })).status).toBe(201);
       const beyond = await leak().postTransaction({ user_id: 'bob', type: 'credit', amount: 41 });
       expect(beyond.status).toBe(422);
-      expect(beyond.error).toMatchObject({ code: 'LIMIT_EXCEEDED', details: { limit: '100', used: '60', requested: '41', currency: 'coins' } });
+      expect(beyond.error).toMatchObject({ code: 'LIMIT_EXCEEDED', details: { limit: 'mint_limit_per_day', maximum: '100', used: '60', requested: '41', currency: 'coins' } });
       expect((await leak().postTransaction({ user_id: 'bob', type: 'debit', amount: 30 })).status).toBe(201);
       expect((await leak().postTransaction({ user_id: 'bob', type: 'credit', amount: 70 })).status).toBe(201);
       expect((await leak().postTransaction({ user_id: 'bob', type: 'credit', amount: 1 })).errorCode).toBe('LIMIT_EXCEEDED');

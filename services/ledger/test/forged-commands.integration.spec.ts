@@ -200,7 +200,7 @@ describe('forged commands on NATS', () => {
     ok(await client.command({ type: 'ChangeAppSettings', data: { app_id: app.app_id, scopes: ['finance:write'], mint_limit_per_day: { coins: '10' } } }));
     expect(await client.command({ type: 'ChangeAppSettings', data: { app_id: app.app_id, mint_limit_per_day: null } }, app)).toMatchObject({ ok: false, code: 'FORBIDDEN' });
     const before = await posted();
-    expect(await client.command(credit(PRINTED), app)).toMatchObject({ ok: false, code: 'LIMIT_EXCEEDED', details: { limit: '10', used: '0', requested: PRINTED } });
+    expect(await client.command(credit(PRINTED), app)).toMatchObject({ ok: false, code: 'LIMIT_EXCEEDED', details: { limit: 'mint_limit_per_day', maximum: '10', used: '0', requested: PRINTED } });
     expect(await client.command({ type: 'Transfer', data: { from_user_id: VICTIM, to_user_id: 'forged-eve', amount: '1', currency: 'coins', description: null } }, app)).toMatchObject({
       ok: false,
       code: 'FORBIDDEN',

@@ -57,7 +57,7 @@ export class FinanceController {
   })
   @ApiIdempotent()
   @ApiCreatedResponse({ type: TransactionView, headers: COMMAND_RESPONSE_HEADERS })
-  @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND', 'EVENT_NOT_OPEN', 'INSUFFICIENT_FUNDS', 'IDEMPOTENCY_KEY_REUSED')
+  @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND', 'EVENT_NOT_OPEN', 'INSUFFICIENT_FUNDS', 'LIMIT_EXCEEDED', 'IDEMPOTENCY_KEY_REUSED')
   async transaction(@Body() body: PostTransactionDto, @Command() context: CommandContext): Promise<TransactionView> {
     const request: PostTransaction['data'] = {
       user_id: exactUserId(body.user_id),

@@ -126,7 +126,7 @@ describe('daily mint limits (net of debits, per UTC day, per currency)', () => {
   it('credits up to the limit pass; beyond it 422 LIMIT_EXCEEDED with the limit, what is used and what was asked', () => {
     const state = withSettings({ mint_limit_per_day: { coins: '100' } });
     done(state, credit('alice', '60'), morning);
-    expectRefusal(state.when(credit('alice', '41'), morning), 'LIMIT_EXCEEDED', { limit: '100', used: '60', requested: '41', currency: COINS });
+    expectRefusal(state.when(credit('alice', '41'), morning), 'LIMIT_EXCEEDED', { limit: 'mint_limit_per_day', maximum: '100', used: '60', requested: '41', currency: COINS });
     done(state, credit('alice', '40'), morning);
     expect(mintedToday(state, 'app_1', COINS, '2025-03-01T09:00:00.000Z')).toBe(100n);
   });
@@ -143,7 +143,7 @@ describe('daily mint limits (net of debits, per UTC day, per currency)', () => {
     const state = withSettings({ mint_limit_per_day: { coins: '100' } }, eventOpened(1, 'app_1', 0));
     const now = { now: new Date('2025-03-01T12:00:10.000Z') };
     done(state, credit('alice', '80', 1), now);
-    expectRefusal(state.when(credit('alice', '30'), now), 'LIMIT_EXCEEDED', { limit: '100', used: '80', requested: '30', currency: COINS });
+    expectRefusal(state.when(credit('alice', '30'), now), 'LIMIT_EXCEEDED', { limit: 'mint_limit_per_day', maximum: '100', used: '80', requested: '30', currency: COINS });
     // The event expires (no ping for 60 s): its pending credit is voided and no longer counts.
     done(state, { type: 'ExpireEvent', data: { event_id: 1 } }, { ...SYSTEM, now: new Date('2025-03-01T12:02:00.000Z') });
     expect(mintedToday(state, 'app_1', COINS, '2025-03-01T12:02:00.000Z')).toBe(0n);
@@ -169,7 +169,7 @@ describe('daily mint limits (net of debits, per UTC day, per currency)', () => {
   it('a reward is minted by its app: it counts and is refused beyond the limit', () => {
     const state = withSettings({ mint_limit_per_day: { coins: '100' } });
     done(state, reward('alice', '90'), { ...REWARD(), ...morning });
-    expectRefusal(state.when(reward('bob', '20'), { ...REWARD(), ...morning }), 'LIMIT_EXCEEDED', { limit: '100', used: '90', requested: '20', currency: COINS });
+    expectRefusal(state.when(reward('bob', '20'), { ...REWARD(), ...morning }), 'LIMIT_EXCEEDED', { limit: 'mint_limit_per_day', maximum: '100', used: '90', requested: '20', currency: COINS });
     expectRefusal(state.when(credit('bob', '20'), morning), 'LIMIT_EXCEEDED');
   });
 

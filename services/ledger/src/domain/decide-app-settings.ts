@@ -60,8 +60,10 @@ export function mintLimitRefusal(state: LedgerState, appId: string, currency: st
   if (limit === undefined) return null;
   const used = mintedToday(state, appId, currency, now);
   if (used + amount <= BigInt(limit)) return null;
+  // Named as every LIMIT_EXCEEDED names its limit (limit, maximum), with what is used and what was asked.
   return refusal('LIMIT_EXCEEDED', `this credit would take the app beyond its daily mint limit of ${limit} ${currency} (net of its debits, per UTC day)`, {
-    limit,
+    limit: 'mint_limit_per_day',
+    maximum: limit,
     used: used.toString(),
     requested: amount.toString(),
     currency,
