@@ -81,6 +81,11 @@ describe('the analytics feed against its AsyncAPI contract', () => {
     expectStatus(await app.postTransaction({ user_id: 'bob', type: 'credit', amount: 50 }, keyed()), 201);
     expectStatus(await app.postTransaction({ user_id: 'alice', type: 'debit', amount: 10, description: 'a bet' }, keyed()), 201);
     expectStatus(await app.transfer({ from_user_id: 'alice', to_user_id: 'bob', amount: 20 }, keyed()), 201);
+    // App settings (generous: the flow below stays within them) and an allowance's life.
+    expectStatus(await admin().updateApp(appId, { currencies: ['coins'], mint_limit_per_day: { coins: 1_000_000 } }, keyed()), 200);
+    expectStatus(await admin().setAllowance('coins', { amount: 5, period: 'weekly' }, keyed()), 200);
+    expectStatus(await app.claimAllowance('coins', { user_id: 'carol-allowance' }, keyed()), 201);
+    expectStatus(await admin().removeAllowance('coins', keyed()), 204);
     // Refused with an Idempotency-Key: recorded as CommandRefused (internal).
     expect((await app.postTransaction({ user_id: 'carol', type: 'debit', amount: 5 }, keyed())).error.code).toBe('INSUFFICIENT_FUNDS');
 

@@ -64,7 +64,16 @@ describe('ApiKeyRegistry', () => {
 
     expect(await registry.lookup(live.apiKey)).toEqual({ app_id: 'app_1', key_id: 'key_a' });
     expect(await registry.lookup(revoked.apiKey)).toBeNull();
-    expect(store.options).toMatchObject({ after: 41n, eventTypes: ['ApiKeyIssued', 'ApiKeyRevoked'] });
+    expect(store.options).toMatchObject({ after: 41n, eventTypes: ['ApiKeyIssued', 'ApiKeyRevoked', 'AppSettingsChanged'] });
+  });
+
+  it("knows each app's scopes from the list and from AppSettingsChanged (null: every scope)", async () => {
+    ledger.keys = [{ ...keyOf('app_1', 'key_a').entry, scopes: ['finance:write'] }, keyOf('app_2', 'key_b').entry];
+    await registry.onApplicationBootstrap();
+    expect([registry.allows('app_1', 'finance:read'), registry.allows('app_1', 'finance:write'), registry.allows('app_2', 'finance:read')]).toEqual([false, true, true]);
+    await store.deliver('AppSettingsChanged', { app_id: 'app_2', scopes: ['transfers'], currencies: null, mint_limit_per_day: {}, changed_at: '2026-11-30T00:00:00.000Z' });
+    await store.deliver('AppSettingsChanged', { app_id: 'app_1', scopes: null, currencies: null, mint_limit_per_day: {}, changed_at: '2026-11-30T00:00:00.000Z' });
+    expect([registry.allows('app_1', 'finance:read'), registry.allows('app_2', 'finance:read'), registry.allows('app_2', 'transfers')]).toEqual([true, false, true]);
   });
 
   it('tails from the beginning of an empty store', async () => {
