@@ -8,6 +8,8 @@ import fc from 'fast-check';
 import {
   AMOUNT_PATTERN,
   isAppName,
+  isAppScope,
+  isCurrency,
   isDescription,
   isId,
   jsonValueProblem,
@@ -25,6 +27,7 @@ import {
   eventOpened,
   given,
   granted,
+  iso,
   keyOf,
   pending,
   SNOWFLAKE,
@@ -44,11 +47,55 @@ const COMMAND_TYPES = [
   'Grant',
   'ExpireEvent',
   'StartTerm',
+  'ChangeAppSettings',
+  'SetAllowance',
+  'RemoveAllowance',
+  'ClaimAllowance',
 ] as const;
-const FIELDS = ['name', 'key_id', 'key_hash', 'app_id', 'description', 'event_id', 'user_id', 'type', 'amount', 'currency', 'from_user_id', 'to_user_id', 'instance_id'];
+const FIELDS = [
+  'name',
+  'key_id',
+  'key_hash',
+  'app_id',
+  'description',
+  'event_id',
+  'user_id',
+  'type',
+  'amount',
+  'currency',
+  'from_user_id',
+  'to_user_id',
+  'instance_id',
+  'scopes',
+  'currencies',
+  'mint_limit_per_day',
+  'period',
+];
 
 /** Values each field takes when it is right, so that decide gets past validation often. */
-const plausible = fc.constantFrom<unknown>('app_1', 'k1', 'alice', SNOWFLAKE, 'credit', 'debit', '1', '15', 'coins', 'gems', 1, 2, null, 'A name', 'a description');
+const plausible = fc.constantFrom<unknown>(
+  'app_1',
+  'k1',
+  'alice',
+  SNOWFLAKE,
+  'credit',
+  'debit',
+  '1',
+  '15',
+  'coins',
+  'gems',
+  1,
+  2,
+  null,
+  'A name',
+  'a description',
+  'daily',
+  'weekly',
+  ['coins'],
+  ['finance:write', 'transfers'],
+  { coins: '5' },
+  { __proto__: '5' },
+);
 const fieldValue = fieldValueOf(plausible, hostileText(), deepJson('nested'));
 const deep = deepJson('nested');
 /** A valid command of each type, so that changing a field or two of it reaches past validation. */
@@ -65,6 +112,10 @@ const VALID = [
   { type: 'PayReward', data: { user_id: 'alice', amount: '5', currency: 'coins', description: 'first win' } },
   { type: 'ExpireEvent', data: { event_id: 1 } },
   { type: 'StartTerm', data: { instance_id: 'writer-b' } },
+  { type: 'ChangeAppSettings', data: { app_id: 'app_1', scopes: ['finance:write'], currencies: ['coins'], mint_limit_per_day: { coins: '50' } } },
+  { type: 'SetAllowance', data: { currency: 'coins', amount: '5', period: 'daily' } },
+  { type: 'RemoveAllowance', data: { currency: 'coins' } },
+  { type: 'ClaimAllowance', data: { user_id: 'alice', currency: 'coins' } },
 ];
 /**
  * Who sends a command of each type when it may (the ledger its own commands, achievements its
@@ -111,7 +162,14 @@ const commandAndContext = commandLike.chain((command) =>
 
 /** A ledger with an app and its key, a funded user and an open event with a pending debit. */
 const history = () =>
-  given(appRegistered('app_1'), apiKeyIssued('app_1', keyOf('app_1')), granted(1, 'alice', 100), eventOpened(1), pending(2, 1, 'debit', 'alice', 5));
+  given(
+    appRegistered('app_1'),
+    apiKeyIssued('app_1', keyOf('app_1')),
+    granted(1, 'alice', 100),
+    eventOpened(1),
+    pending(2, 1, 'debit', 'alice', 5),
+    { type: 'AllowanceSet', data: { currency: 'coins', amount: '5', period: 'daily', set_at: iso(0) } },
+  );
 
 /** What the value rules ask of each kind of event beyond plain JSON text. */
 function eventProblem(event: LedgerEvent): string | null {
@@ -124,6 +182,16 @@ function eventProblem(event: LedgerEvent): string | null {
       return isId(event.data.key_id) && isId(event.data.key_hash) ? null : 'key id or hash';
     case 'EventOpened':
       return isDescription(event.data.description) ? null : 'description';
+    case 'AppSettingsChanged': {
+      const { scopes, currencies, mint_limit_per_day: limits } = event.data;
+      const listed = (list: unknown[] | null, valid: (value: unknown) => boolean) => list === null || (Array.isArray(list) && list.every(valid));
+      const ok = listed(scopes, isAppScope) && listed(currencies, isCurrency) && Object.entries(limits).every(([c, a]) => isCurrency(c) && AMOUNT_PATTERN.test(a));
+      return ok ? null : 'scopes, currencies or mint limits';
+    }
+    case 'AllowanceSet':
+      return isCurrency(event.data.currency) && AMOUNT_PATTERN.test(event.data.amount) ? null : 'currency or amount';
+    case 'AllowanceClaimed':
+      return parseUserId(event.data.user_id) === event.data.user_id && isCurrency(event.data.currency) ? null : 'user id or currency';
     case 'TransactionPending':
     case 'TransactionPosted':
     case 'TransactionVoided': {
@@ -170,7 +238,7 @@ describe('ledger decide over any JSON', () => {
     );
     // The generators reach past validation, not only into it, for every type's rightful sender.
     expect([...seen].sort()).toEqual(
-      expect.arrayContaining(['VALIDATION_FAILED', 'events', 'FORBIDDEN', ...['PayReward', 'StartTerm', 'ExpireEvent', 'Grant'].flatMap((t) => [`${t}:events`, `${t}:VALIDATION_FAILED`])]),
+      expect.arrayContaining(['VALIDATION_FAILED', 'events', 'FORBIDDEN', ...['PayReward', 'StartTerm', 'ExpireEvent', 'Grant', 'ChangeAppSettings', 'SetAllowance', 'ClaimAllowance'].flatMap((t) => [`${t}:events`, `${t}:VALIDATION_FAILED`])]),
     );
   });
 
