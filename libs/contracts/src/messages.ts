@@ -4,6 +4,7 @@
  */
 import type { Refusal } from './errors';
 import { isId } from './values/id';
+import { isAppScope, type AppScope } from './values/app-scope';
 import { isText } from './values/text';
 
 /** Longest command id or correlation id a request may carry, in characters. */
@@ -51,6 +52,12 @@ export interface RequestMeta {
    * and will retry with the same key, or not at all).
    */
   deadline_epoch_ms: number;
+  /**
+   * The calling app's scopes as the gateway knows them (null or absent: every scope), so a
+   * backend that keeps no app settings of its own (the achievements service) decides with them.
+   * The ledger decides with its own state instead.
+   */
+  app_scopes?: AppScope[] | null;
 }
 
 /**
@@ -66,7 +73,8 @@ export function isRequestMeta(value: unknown): value is RequestMeta {
     requestId(meta.command_id) &&
     requestId(meta.correlation_id) &&
     (meta.app_id === null || isId(meta.app_id)) &&
-    (meta.key_id === null || meta.key_id === undefined || isId(meta.key_id))
+    (meta.key_id === null || meta.key_id === undefined || isId(meta.key_id)) &&
+    (meta.app_scopes === undefined || meta.app_scopes === null || (Array.isArray(meta.app_scopes) && meta.app_scopes.every(isAppScope)))
   );
 }
 

@@ -57,7 +57,7 @@ export class AchievementsTestClient {
 
   command<R = any>(
     command: AchievementCommand | Record<string, unknown>,
-    caller: { app_id: string | null },
+    caller: Pick<RequestMeta, 'app_id' | 'app_scopes'>,
     options: { commandId?: string; requestHash?: string | null } = {},
   ): Promise<Reply<CommandReply<R>>> {
     const meta: RequestMeta = {
@@ -66,13 +66,15 @@ export class AchievementsTestClient {
       app_id: caller.app_id,
       key_id: null,
       deadline_epoch_ms: Date.now() + 10000,
+      ...(caller.app_scopes !== undefined ? { app_scopes: caller.app_scopes } : {}),
     };
     return this.raw({ meta, body: { command, request_hash: options.requestHash ?? null } });
   }
 
-  query<R = any>(query: AchievementQuery, caller: { app_id: string | null }): Promise<Reply<R>> {
+  query<R = any>(query: AchievementQuery, caller: Pick<RequestMeta, 'app_id' | 'app_scopes'>): Promise<Reply<R>> {
     const id = randomUUID();
     const meta: RequestMeta = { correlation_id: id, command_id: id, app_id: caller.app_id, key_id: null, deadline_epoch_ms: Date.now() + 10000 };
+    if (caller.app_scopes !== undefined) meta.app_scopes = caller.app_scopes;
     return this.raw({ meta, body: { query } });
   }
 

@@ -271,6 +271,17 @@ describe('achievements service over NATS and PostgreSQL', () => {
     expect(await store.readStream(progressStream('app_1', 'steps', 'hal'))).toEqual([]);
   });
 
+  it('refuses an app whose request carries scopes without achievements, before anything is reserved or written', async () => {
+    await start();
+    const narrowed = { app_id: 'app_7', app_scopes: ['finance:write' as const] };
+    const refused = await client.command({ type: 'RegisterAchievement', data: { key: 'sneaky', name: 'Sneaky', description: null, icon_url: null, goal: 1, hidden: false, reward: { amount: '1000000', currency: 'coins' }, discord_role_id: null } }, narrowed);
+    expect(refused).toMatchObject({ ok: false, code: 'FORBIDDEN', details: { scope: 'achievements' } });
+    expect(await client.query({ type: 'GetAchievement', key: 'sneaky' }, narrowed)).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+    expect(await store.readStream(achievementStream('app_7', 'sneaky'))).toEqual([]);
+    // A malformed scope list is a malformed request.
+    expect(await client.query({ type: 'GetAchievement', key: 'sneaky' }, { app_id: 'app_7', app_scopes: ['everything' as never] })).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
+  });
+
   it('answers GetAchievement from the stream, and keeps achievements apart per app', async () => {
     await start();
     const registered = await registerAchievement('app_1', { key: 'shared_key', name: 'One', hidden: true });

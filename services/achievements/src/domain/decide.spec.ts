@@ -92,6 +92,13 @@ describe('RegisterAchievement', () => {
     expectRefusal(given().when(register(), { app_id: null }), 'FORBIDDEN');
   });
 
+  it('refuses an app whose scopes (carried by its request) lack achievements; null or absent scopes are every scope', () => {
+    expectRefusal(given().when(register(), { app_scopes: ['finance:write', 'finance:read'] }), 'FORBIDDEN');
+    expectRefusal(given(registered()).when(progress('alice', { increment: 1 }), { app_scopes: [] }), 'FORBIDDEN');
+    expect(given().when(register(), { app_scopes: ['achievements'] }).kind).toBe('events');
+    expect(given().when(register(), { app_scopes: null }).kind).toBe('events');
+  });
+
   it.each([
     ['an empty key', { key: '' }, 'key'],
     ['a 65-character key', { key: 'k'.repeat(65) }, 'key'],

@@ -49,6 +49,11 @@ export interface DecideContext {
   now: Date;
   /** The calling app: achievements belong to it. Null (the admin) may not use them. */
   app_id: string | null;
+  /**
+   * The app's scopes as its request carried them (the gateway's, from the ledger's app
+   * settings); null or absent: every scope. Without `achievements` the app is refused.
+   */
+  app_scopes?: readonly string[] | null;
   command_id: string;
   /** Set when the client sent an Idempotency-Key: the command is then remembered for the window, else until its deadline. */
   request_hash: string | null;
@@ -69,10 +74,19 @@ export function isProgressCommand(command: AchievementCommand): command is Recor
   return command.type === 'RecordProgress' || command.type === 'Unlock';
 }
 
+/** Null when the app's scopes (null or absent: every scope) hold `achievements`, else the 403. */
+export function scopeRefusal(appScopes: readonly string[] | null | undefined): Refusal | null {
+  if (!appScopes || appScopes.includes('achievements')) return null;
+  return refusal('FORBIDDEN', 'this app lacks the scope achievements', { scope: 'achievements' });
+}
+
 export function decide(command: AchievementCommand, state: DecisionState, context: DecideContext): Decision {
   const invalid = validate(command);
   if (invalid) return { kind: 'refused', refusal: invalid };
   if (context.app_id === null) return refuse('FORBIDDEN', 'achievements belong to an app: call with its API key');
+  // Like the ledger's scopes, checked before a replay: a scope taken away answers nothing more.
+  const outOfScope = scopeRefusal(context.app_scopes);
+  if (outOfScope) return { kind: 'refused', refusal: outOfScope };
   const progress = isProgressCommand(command) ? requireProgress(state) : undefined;
   // A command id seen before answers its first answer: for a key's window, or (no key) until its deadline.
   const keyed = Boolean(context.request_hash);

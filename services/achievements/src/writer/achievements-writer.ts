@@ -36,7 +36,7 @@ import {
   type RecordedEvent,
 } from '@coffer/event-store';
 import { Lru, sleep, type JsonLogger } from '@coffer/platform';
-import { isProgressCommand, validate, type DecideContext, type DecisionState } from '../domain/decide';
+import { isProgressCommand, scopeRefusal, validate, type DecideContext, type DecisionState } from '../domain/decide';
 import { achievementsDecider, type AchievementsDecider } from '../domain/decider';
 import { evolveAchievement, evolveProgress, type AppliedEvent } from '../domain/evolve';
 import { achievementReply } from '../domain/replies';
@@ -139,12 +139,16 @@ export class AchievementsWriter {
     const invalid = validate(command);
     if (invalid) return invalid;
     if (!meta.app_id) return refusal('FORBIDDEN', 'achievements belong to an app: call with its API key');
+    // Before anything is reserved for it (an achievement's place in the app's quota); decide checks again.
+    const outOfScope = scopeRefusal(meta.app_scopes);
+    if (outOfScope) return outOfScope;
     const late = this.intake.refuseOnArrival(meta);
     if (late) return late;
     const requestHash = typeof body.request_hash === 'string' && body.request_hash !== '' ? body.request_hash : null;
     const context: DecideContext = {
       now: this.options.clock(), // replaced by the decision time when its turn comes
       app_id: meta.app_id,
+      app_scopes: meta.app_scopes ?? null,
       command_id: meta.command_id,
       request_hash: requestHash,
     };
@@ -177,6 +181,8 @@ export class AchievementsWriter {
       return refusal('VALIDATION_FAILED', 'the query is not valid', { fields: { key: [ACHIEVEMENT_KEY_MESSAGE] } });
     }
     if (!meta.app_id) return refusal('FORBIDDEN', 'achievements belong to an app: call with its API key');
+    const outOfScope = scopeRefusal(meta.app_scopes);
+    if (outOfScope) return outOfScope;
     try {
       const stream = achievementStream(meta.app_id, query.key);
       const state = (this.definitions.peek(stream) ?? this.newAchievementState()).clone();

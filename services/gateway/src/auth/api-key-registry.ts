@@ -100,6 +100,12 @@ export class ApiKeyRegistry implements OnApplicationBootstrap, BeforeApplication
     return this.scopesByApp.get(appId)?.has(scope) ?? true;
   }
 
+  /** The app's scopes (null: every scope). */
+  scopesOf(appId: string): AppScope[] | null {
+    const scopes = this.scopesByApp.get(appId);
+    return scopes ? [...scopes] : null;
+  }
+
   /** Applies an app's scopes (null: every scope), from the ledger's list, its events or this gateway's own change. */
   rememberScopes(appId: string, scopes: readonly AppScope[] | null): void {
     if (scopes === null) this.scopesByApp.delete(appId);

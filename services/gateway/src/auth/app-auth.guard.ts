@@ -39,7 +39,8 @@ export class AppAuthGuard implements CanActivate {
     }
     const owner = await this.registry.lookup(key);
     if (!owner) throw failedAuthentication(this.limits, request.ip, new ApiError('UNAUTHENTICATED', 'the API key is unknown or revoked'));
-    request.caller = owner;
+    // The app's scopes travel with its requests: the achievements service decides with them.
+    request.caller = { ...owner, app_scopes: this.registry.scopesOf(owner.app_id) };
     const scope = this.reflector.getAllAndOverride<AppScope | undefined>(REQUIRED_SCOPE, [context.getHandler(), context.getClass()]);
     if (scope !== undefined && !this.registry.allows(owner.app_id, scope)) {
       throw new ApiError('FORBIDDEN', `this app lacks the scope ${scope}`, { scope });
