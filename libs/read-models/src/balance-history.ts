@@ -1,0 +1,330 @@
+/**
+ * Balance history (table `balance_history`): one row per change of a user's balance line (an
+ * account and currency), in the order the ledger made them, each with the line as it stood after
+ * it. Serves a balance at a point in time (GET /finance/balance/:user_id?at=) and a statement
+ * (GET /finance/statement/:user_id): opening balance, every posted movement with its running
+ * balance, closing balance. Only wallets (`user:` accounts) have a history: house accounts and
+ * the treasury are never asked for one, and skipping them halves the table.
+ *
+ * A change is a transaction entering pending (TransactionPending), posting (at once, or when its
+ * finance event closes: a settlement, transactions.ts) or being voided (a settlement). Its order
+ * is the store's: the global position of the event that made it, then the transaction id (a v1
+ * close settles several transactions at one position). The stored line is the running sum of the
+ * changes, so an opening or closing balance is one index probe, whatever the account's size.
+ *
+ * Reads find rows by time (`at`) and walk them in (at, position) order. The ledger decides at one
+ * monotonic time (max of its clock and the latest event's time), so within its stream times never
+ * go back and that order is the position order the sums were taken in.
+ *
+ * A live batch loads the line each of its accounts stood at (its newest row, by the key), adds
+ * the batch's changes in order and inserts the rows; a rebuild keeps every line in memory across
+ * pages and COPYs each page's rows, which no later event changes.
+ */
+import type { ClientBase } from 'pg';
+import { isUserAccount, userAccount, type BalanceReply, type LedgerEvent, type StatementMovement } from '@coffer/contracts';
+import type { ReplayedEvent } from '@coffer/event-store';
+import { BALANCES_TABLE, withZeroBalance } from './balances';
+import { copyRows } from './copy';
+import { READ_SCHEMA, rowKey, writeRows, type FoldContext, type Queryable, type ReadModel, type Replaying } from './read-model';
+import { TRANSACTIONS_TABLE, type PendingTransaction } from './transactions';
+
+export const BALANCE_HISTORY_TABLE = 'balance_history';
+
+/** What happened to the line: money held or promised, money moved, a hold or promise dropped. */
+export type BalanceChange = 'pending' | 'posted' | 'voided';
+
+/** Without its key: a rebuild adds it after its COPYs (lookupKeyDdl). */
+export function balanceHistoryDdl(schema: string): string[] {
+  return [
+    `CREATE TABLE ${schema}.${BALANCE_HISTORY_TABLE} (
+       account text NOT NULL,
+       currency text NOT NULL,
+       global_position bigint NOT NULL,
+       transaction_id bigint NOT NULL,
+       change text NOT NULL,
+       at timestamptz NOT NULL,
+       amount numeric(40) NOT NULL,
+       posted numeric(40) NOT NULL,
+       pending_debit numeric(40) NOT NULL,
+       pending_credit numeric(40) NOT NULL)`,
+  ];
+}
+
+/** The order the sums are taken in: a live batch finds an account's last line by it. */
+export function balanceHistoryLookupKeyDdl(schema: string): string[] {
+  return [`ALTER TABLE ${schema}.${BALANCE_HISTORY_TABLE} ADD PRIMARY KEY (account, currency, global_position, transaction_id)`];
+}
+
+/** Balance at a time and statements: an account's line by time, in the order the rows were made. */
+export function balanceHistoryReaderIndexDdl(schema: string): string[] {
+  return [
+    `CREATE INDEX IF NOT EXISTS balance_history_at ON ${schema}.${BALANCE_HISTORY_TABLE} (account, currency, at, global_position, transaction_id)`,
+  ];
+}
+
+/** A row as written (JSON or COPY text): amounts are decimal strings, `amount` signed from the account's side. */
+export interface BalanceHistoryRow {
+  account: string;
+  currency: string;
+  global_position: string;
+  transaction_id: number;
+  change: BalanceChange;
+  at: string;
+  amount: string;
+  posted: string;
+  pending_debit: string;
+  pending_credit: string;
+}
+
+const BALANCE_HISTORY_COLUMNS: Array<keyof BalanceHistoryRow> = [
+  'account',
+  'currency',
+  'global_position',
+  'transaction_id',
+  'change',
+  'at',
+  'amount',
+  'posted',
+  'pending_debit',
+  'pending_credit',
+];
+
+/** One change of one wallet's line, before it is added to the line. */
+export interface LineChange {
+  account: string;
+  currency: string;
+  position: bigint;
+  transaction_id: number;
+  change: BalanceChange;
+  at: string;
+  /** + when money comes to the account, − when it leaves (or would have). */
+  amount: bigint;
+  posted: bigint;
+  pending_debit: bigint;
+  pending_credit: bigint;
+}
+
+interface Line {
+  posted: bigint;
+  pending_debit: bigint;
+  pending_credit: bigint;
+}
+
+/** Wallets' lines by account and currency, as the changes so far leave them. */
+export class BalanceLines {
+  private readonly lines = new Map<string, Line>();
+
+  set(account: string, currency: string, line: Line): void {
+    this.lines.set(rowKey(account, currency), line);
+  }
+
+  /** Adds `change` to its line and answers the row that records it. */
+  apply(change: LineChange): BalanceHistoryRow {
+    const key = rowKey(change.account, change.currency);
+    const line = this.lines.get(key) ?? { posted: 0n, pending_debit: 0n, pending_credit: 0n };
+    const after = {
+      posted: line.posted + change.posted,
+      pending_debit: line.pending_debit + change.pending_debit,
+      pending_credit: line.pending_credit + change.pending_credit,
+    };
+    this.lines.set(key, after);
+    return {
+      account: change.account,
+      currency: change.currency,
+      global_position: change.position.toString(),
+      transaction_id: change.transaction_id,
+      change: change.change,
+      at: change.at,
+      amount: change.amount.toString(),
+      posted: after.posted.toString(),
+      pending_debit: after.pending_debit.toString(),
+      pending_credit: after.pending_credit.toString(),
+    };
+  }
+}
+
+/** What a change needs of a transaction, posted (TransactionData) or settled (PendingTransaction). */
+type Side = Pick<PendingTransaction, 'transaction_id' | 'debit_account' | 'credit_account' | 'amount' | 'currency'>;
+
+/**
+ * The wallet sides of one transaction's change: the debit side gives `amount`, the credit side
+ * receives it; `moves` says which sums it moves for each side.
+ */
+function sides(
+  tx: Side,
+  change: BalanceChange,
+  at: string,
+  position: bigint,
+  moves: (amount: bigint) => { debit: Line; credit: Line },
+): LineChange[] {
+  const amount = BigInt(tx.amount);
+  const { debit, credit } = moves(amount);
+  const changes: LineChange[] = [];
+  const base = { currency: tx.currency, position, transaction_id: tx.transaction_id, change, at };
+  if (isUserAccount(tx.debit_account)) changes.push({ ...base, account: tx.debit_account, amount: -amount, ...debit });
+  if (isUserAccount(tx.credit_account)) changes.push({ ...base, account: tx.credit_account, amount, ...credit });
+  return changes;
+}
+
+const line = (posted: bigint, pending_debit: bigint, pending_credit: bigint): Line => ({ posted, pending_debit, pending_credit });
+
+/** The wallets' changes of `events` and their settlements, in the store's order. */
+export function foldLineChanges(events: readonly ReplayedEvent[], { settlements }: FoldContext): LineChange[] {
+  const changes: LineChange[] = [];
+  for (const recorded of events) {
+    const event = recorded as unknown as LedgerEvent; // read as the union its type names
+    if (event.type === 'TransactionPending') {
+      changes.push(
+        ...sides(event.data, 'pending', event.data.created_at, recorded.globalPosition, (a) => ({ debit: line(0n, a, 0n), credit: line(0n, 0n, a) })),
+      );
+    } else if (event.type === 'TransactionPosted' && event.data.event_id === null) {
+      changes.push(...sides(event.data, 'posted', event.data.posted_at, recorded.globalPosition, (a) => ({ debit: line(-a, 0n, 0n), credit: line(a, 0n, 0n) })));
+    }
+  }
+  // Leaving pending, the amount leaves the pending sums and, posted, moves.
+  for (const { row, status, at, position } of settlements) {
+    const moves =
+      status === 'posted'
+        ? (a: bigint) => ({ debit: line(-a, -a, 0n), credit: line(a, 0n, -a) })
+        : (a: bigint) => ({ debit: line(0n, -a, 0n), credit: line(0n, 0n, -a) });
+    changes.push(...sides(row, status, at, position, moves));
+  }
+  // Settlements come after the batch's own events here; the store's order puts each at its event.
+  return changes.sort((a, b) => (a.position === b.position ? a.transaction_id - b.transaction_id : a.position < b.position ? -1 : 1));
+}
+
+/** A live batch: each account's line from its newest row, then the batch's changes on top, inserted. */
+export async function writeBalanceHistory(client: ClientBase, schema: string, changes: LineChange[]): Promise<void> {
+  if (changes.length === 0) return;
+  const table = `${schema}.${BALANCE_HISTORY_TABLE}`;
+  const keys = new Map(changes.map((change) => [rowKey(change.account, change.currency), { account: change.account, currency: change.currency }]));
+  const { rows } = await client.query(
+    `SELECT k.account, k.currency, h.posted::text, h.pending_debit::text, h.pending_credit::text
+       FROM jsonb_to_recordset($1) AS k(account text, currency text)
+       CROSS JOIN LATERAL (
+         SELECT posted, pending_debit, pending_credit FROM ${table}
+          WHERE account = k.account AND currency = k.currency
+          ORDER BY global_position DESC, transaction_id DESC LIMIT 1) h`,
+    [JSON.stringify([...keys.values()])],
+  );
+  const lines = new BalanceLines();
+  for (const row of rows) lines.set(row.account, row.currency, line(BigInt(row.posted), BigInt(row.pending_debit), BigInt(row.pending_credit)));
+  await writeRows(
+    client,
+    `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(null::${table}, $1)`,
+    changes.map((change) => lines.apply(change)),
+  );
+}
+
+/** A rebuild: every line in memory across pages; each page's rows are final, COPYed as they are made. */
+function replayBalanceHistory(): Replaying {
+  const lines = new BalanceLines();
+  return {
+    fold(events, context) {
+      const rows = foldLineChanges(events, context).map((change) => lines.apply(change));
+      return (client, schema) => copyRows(client, `${schema}.${BALANCE_HISTORY_TABLE}`, BALANCE_HISTORY_COLUMNS, rows);
+    },
+    finish: async () => undefined,
+  };
+}
+
+export const balanceHistory: ReadModel = {
+  tables: { [BALANCE_HISTORY_TABLE]: ['account', 'currency', 'global_position', 'transaction_id'] },
+  ddl: balanceHistoryDdl,
+  lookupKeyDdl: balanceHistoryLookupKeyDdl,
+  readerIndexDdl: balanceHistoryReaderIndexDdl,
+  fold(events, context) {
+    const changes = foldLineChanges(events, context);
+    return (client, schema) => writeBalanceHistory(client, schema, changes);
+  },
+  replay: replayBalanceHistory,
+};
+
+// ---- queries (the gateway's; eventually consistent: a change shows once the projector has reached it)
+
+const HISTORY = `${READ_SCHEMA}.${BALANCE_HISTORY_TABLE}`;
+/** An account's newest row at or before a time bound, by the reader index. */
+const NEWEST_FIRST = 'ORDER BY at DESC, global_position DESC, transaction_id DESC LIMIT 1';
+
+/**
+ * A user's balances as they stood at `at` (every change at or before it counted), one line per
+ * currency the user held by then; a line of zeros in the default currency when none.
+ */
+export async function balanceAt(db: Queryable, userId: string, at: Date): Promise<BalanceReply> {
+  const { rows } = await db.query(
+    `SELECT a.currency, (h.posted - h.pending_debit)::text AS available, h.posted::text, h.pending_debit::text, h.pending_credit::text
+       FROM ${READ_SCHEMA}.${BALANCES_TABLE} a
+       CROSS JOIN LATERAL (
+         SELECT posted, pending_debit, pending_credit FROM ${HISTORY}
+          WHERE account = a.account AND currency = a.currency AND at <= $2 ${NEWEST_FIRST}) h
+      WHERE a.account = $1 ORDER BY a.currency`,
+    [userAccount(userId), at],
+  );
+  return withZeroBalance({
+    user_id: userId,
+    balances: rows.map((row) => ({
+      currency: row.currency,
+      available: row.available,
+      posted: row.posted,
+      pending_debit: row.pending_debit,
+      pending_credit: row.pending_credit,
+    })),
+  });
+}
+
+export interface StatementPeriod {
+  user_id: string;
+  currency: string;
+  /** Movements at or after it; the opening balance is the posted balance just before it. None: from the first. */
+  from?: Date;
+  /** Movements before it; the closing balance is the posted balance just before it. None: up to now. */
+  to?: Date;
+}
+
+export interface StatementRows {
+  opening_balance: string;
+  closing_balance: string;
+  /** At most `maximum`, in posted order. */
+  movements: StatementMovement[];
+  /** Set when the period holds more than `maximum` movements: the time of the first one left out. */
+  split_at: string | null;
+}
+
+/**
+ * A statement of one wallet in one currency: the posted balance before the period, each posted
+ * movement in it with the posted balance after it, and the posted balance at its end. One
+ * statement, so one snapshot: the opening balance plus the movements is always the closing one.
+ */
+export async function statement(db: Queryable, period: StatementPeriod, maximum: number): Promise<StatementRows> {
+  const bound = (at: Date | undefined, none: string) => (at === undefined ? none : at.toISOString());
+  const { rows } = await db.query(
+    `WITH line AS (
+       SELECT (SELECT posted FROM ${HISTORY} WHERE account = $1 AND currency = $2 AND at < $3::timestamptz ${NEWEST_FIRST}) AS opening,
+              (SELECT posted FROM ${HISTORY} WHERE account = $1 AND currency = $2 AND at < $4::timestamptz ${NEWEST_FIRST}) AS closing)
+     SELECT coalesce(line.opening, 0)::text AS opening_balance, coalesce(line.closing, 0)::text AS closing_balance, m.*
+       FROM line LEFT JOIN LATERAL (
+         SELECT h.transaction_id, t.event_id, t.type, t.description, h.amount::text AS amount, h.posted::text AS balance,
+                h.at AS posted_at, h.global_position
+           FROM ${HISTORY} h JOIN ${READ_SCHEMA}.${TRANSACTIONS_TABLE} t ON t.transaction_id = h.transaction_id
+          WHERE h.account = $1 AND h.currency = $2 AND h.change = 'posted' AND h.at >= $3::timestamptz AND h.at < $4::timestamptz
+          ORDER BY h.at, h.global_position, h.transaction_id LIMIT $5) m ON true
+      ORDER BY m.posted_at, m.global_position, m.transaction_id`,
+    [userAccount(period.user_id), period.currency, bound(period.from, '-infinity'), bound(period.to, 'infinity'), maximum + 1],
+  );
+  const found = rows.filter((row) => row.transaction_id !== null);
+  const shown = found.slice(0, maximum);
+  return {
+    opening_balance: rows[0].opening_balance,
+    closing_balance: rows[0].closing_balance,
+    movements: shown.map((row) => ({
+      transaction_id: Number(row.transaction_id),
+      event_id: row.event_id === null ? null : Number(row.event_id),
+      type: row.type,
+      description: row.description,
+      amount: row.amount,
+      balance: row.balance,
+      posted_at: row.posted_at.toISOString(),
+    })),
+    split_at: found.length > maximum ? found[maximum].posted_at.toISOString() : null,
+  };
+}
