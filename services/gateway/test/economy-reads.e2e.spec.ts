@@ -192,4 +192,23 @@ describe('balances at a time, statements and leaderboards through the gateway', 
       expect((await stack.app('not-a-key', 'GET', `/finance/statement/${ALICE}`)).status).toBe(401);
     });
   });
+
+  it('documents the routes at /docs', async () => {
+    const document = await stack.admin('GET', '/docs/openapi.json');
+    expect(document.status).toBe(200);
+    const { paths, components } = document.body;
+    expect(Object.keys(paths)).toEqual(
+      expect.arrayContaining(['/finance/balance/{user_id}', '/finance/statement/{user_id}', '/leaderboards/balances', '/leaderboards/achievements']),
+    );
+    const names = (path: string) => paths[path].get.parameters.map((parameter: { name: string }) => parameter.name);
+    expect(names('/finance/balance/{user_id}')).toEqual(expect.arrayContaining(['at', 'consistency', 'min_position']));
+    expect(names('/finance/statement/{user_id}')).toEqual(expect.arrayContaining(['currency', 'from', 'to', 'format', 'min_position']));
+    expect(names('/leaderboards/balances')).toEqual(expect.arrayContaining(['currency', 'limit']));
+    expect(Object.keys(paths['/finance/statement/{user_id}'].get.responses['200'].content)).toEqual(['application/json', 'text/csv']);
+    expect(paths['/finance/statement/{user_id}'].get.responses).toHaveProperty('422');
+    expect(components.schemas.StatementView.required).toEqual(
+      expect.arrayContaining(['opening_balance', 'movements', 'closing_balance']),
+    );
+    expect(components.schemas.BalanceRankView.properties.value.description).toMatch(/string of digits/);
+  });
 });
