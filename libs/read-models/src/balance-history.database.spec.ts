@@ -8,12 +8,12 @@ import type { Pool, PoolClient } from 'pg';
 import { MAX_STATEMENT_MOVEMENTS } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
 import { createTestDatabase, type TestDatabase } from '@coffer/testing';
-import { balanceAt, statement } from './balance-history';
+import { balanceAt, checkBalanceHistory, statement } from './balance-history';
 import { balanceLeaderboard } from './balances';
 import { READ_MODELS } from './index';
 import { READ_SCHEMA } from './read-model';
 import { loadPending, PendingTransactions, settle } from './transactions';
-import { achievementLeaderboard } from './unlock-counts';
+import { achievementLeaderboard, checkUnlockCounts } from './unlock-counts';
 
 let position = 0n;
 const event = (type: string, data: object): ReplayedEvent => ({ type, data, globalPosition: ++position, occurredAt: new Date(0) });
@@ -163,6 +163,22 @@ describe('the balance history and the leaderboards in PostgreSQL', () => {
     ]);
     // Wallets only: house accounts and the treasury have no history.
     expect(new Set(oneByOne.map((row) => row.account))).toEqual(new Set(['user:alice', 'user:bob']));
+  });
+
+  it('verify holds the history to the balances, and the unlock counts to the progress', async () => {
+    await project(story(), [unlocked('ivy', 'a')]);
+    await inTransaction(async (client) => {
+      expect(await checkBalanceHistory(client, READ_SCHEMA)).toEqual([]);
+      expect(await checkUnlockCounts(client, READ_SCHEMA)).toEqual([]);
+    });
+    await pool.query(`UPDATE ${READ_SCHEMA}.accounts SET posted = posted + 1 WHERE account = 'user:bob'`);
+    await pool.query(`UPDATE ${READ_SCHEMA}.unlock_counts SET unlocked = 2`);
+    await inTransaction(async (client) => {
+      expect(await checkBalanceHistory(client, READ_SCHEMA)).toEqual([
+        'user:bob coins: balance history ends at posted 25, pending 0/0, the balance is 26, 0/0',
+      ]);
+      expect(await checkUnlockCounts(client, READ_SCHEMA)).toEqual(['user ivy: 2 unlocks counted, 1 unlocked in achievement_progress']);
+    });
   });
 
   it('goes on from the line earlier batches left, as a v1 close settles several transactions at one position', async () => {

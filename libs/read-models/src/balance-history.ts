@@ -21,7 +21,7 @@
  * pages and COPYs each page's rows, which no later event changes.
  */
 import type { ClientBase } from 'pg';
-import { isUserAccount, userAccount, type BalanceReply, type LedgerEvent, type StatementMovement } from '@coffer/contracts';
+import { isUserAccount, USER_ACCOUNT_PREFIX, userAccount, type BalanceReply, type LedgerEvent, type StatementMovement } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
 import { BALANCES_TABLE, withZeroBalance } from './balances';
 import { copyRows } from './copy';
@@ -228,6 +228,31 @@ function replayBalanceHistory(): Replaying {
   };
 }
 
+/**
+ * The history ends where the balances are: each wallet's newest line equals its `accounts` row
+ * (a wallet with no history holds nothing). Two read models folded apart, held to each other.
+ */
+export async function checkBalanceHistory(client: ClientBase, schema: string): Promise<string[]> {
+  const { rows } = await client.query(
+    `SELECT a.account, a.currency, a.posted::text, a.pending_debit::text, a.pending_credit::text,
+            h.posted::text AS history_posted, h.pending_debit::text AS history_pending_debit, h.pending_credit::text AS history_pending_credit
+       FROM ${schema}.${BALANCES_TABLE} a
+       LEFT JOIN LATERAL (
+         SELECT posted, pending_debit, pending_credit FROM ${schema}.${BALANCE_HISTORY_TABLE}
+          WHERE account = a.account AND currency = a.currency
+          ORDER BY global_position DESC, transaction_id DESC LIMIT 1) h ON true
+      WHERE a.account LIKE '${USER_ACCOUNT_PREFIX}%'
+        AND (coalesce(h.posted, 0), coalesce(h.pending_debit, 0), coalesce(h.pending_credit, 0))
+            IS DISTINCT FROM (a.posted, a.pending_debit, a.pending_credit)
+      ORDER BY a.account, a.currency LIMIT 10`,
+  );
+  return rows.map(
+    (row) =>
+      `${row.account} ${row.currency}: balance history ends at posted ${row.history_posted ?? 0}, pending ${row.history_pending_debit ?? 0}/` +
+      `${row.history_pending_credit ?? 0}, the balance is ${row.posted}, ${row.pending_debit}/${row.pending_credit}`,
+  );
+}
+
 export const balanceHistory: ReadModel = {
   tables: { [BALANCE_HISTORY_TABLE]: ['account', 'currency', 'global_position', 'transaction_id'] },
   ddl: balanceHistoryDdl,
@@ -238,6 +263,7 @@ export const balanceHistory: ReadModel = {
     return (client, schema) => writeBalanceHistory(client, schema, changes);
   },
   replay: replayBalanceHistory,
+  check: checkBalanceHistory,
 };
 
 // ---- queries (the gateway's; eventually consistent: a change shows once the projector has reached it)

@@ -10,6 +10,7 @@
 import type { ClientBase } from 'pg';
 import type { AchievementEvent, AchievementRank } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
+import { ACHIEVEMENT_PROGRESS_TABLE } from './achievement-progress';
 import { READ_SCHEMA, writeRows, type Queryable, type ReadModel, type Replaying } from './read-model';
 
 export const UNLOCK_COUNTS_TABLE = 'unlock_counts';
@@ -57,6 +58,19 @@ function replayUnlockCounts(): Replaying {
   };
 }
 
+/** Each user's count equals the unlocked rows of achievement_progress: two read models folded apart, held to each other. */
+export async function checkUnlockCounts(client: ClientBase, schema: string): Promise<string[]> {
+  const { rows } = await client.query(
+    `SELECT user_id, c.unlocked, p.unlocked AS progress_unlocked
+       FROM ${schema}.${UNLOCK_COUNTS_TABLE} c
+       FULL JOIN (SELECT user_id, count(*)::int AS unlocked FROM ${schema}.${ACHIEVEMENT_PROGRESS_TABLE}
+                   WHERE unlocked_at IS NOT NULL GROUP BY user_id) p USING (user_id)
+      WHERE c.unlocked IS DISTINCT FROM p.unlocked
+      ORDER BY user_id LIMIT 10`,
+  );
+  return rows.map((row) => `user ${row.user_id}: ${row.unlocked ?? 0} unlocks counted, ${row.progress_unlocked ?? 0} unlocked in achievement_progress`);
+}
+
 export const unlockCounts: ReadModel = {
   tables: { [UNLOCK_COUNTS_TABLE]: ['user_id'] },
   ddl: unlockCountsDdl,
@@ -66,6 +80,7 @@ export const unlockCounts: ReadModel = {
     return (client, schema) => writeUnlockCounts(client, schema, counts);
   },
   replay: replayUnlockCounts,
+  check: checkUnlockCounts,
 };
 
 // ---- queries (the gateway's; eventually consistent: an unlock shows once the projector has reached it)
