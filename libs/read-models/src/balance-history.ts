@@ -110,24 +110,30 @@ interface Line {
   pending_credit: bigint;
 }
 
-/** Wallets' lines by account and currency, as the changes so far leave them. */
+/** Wallets' lines by currency, then account, as the changes so far leave them (no key string per change: millions in a rebuild). */
 export class BalanceLines {
-  private readonly lines = new Map<string, Line>();
+  private readonly byCurrency = new Map<string, Map<string, Line>>();
+
+  private of(currency: string): Map<string, Line> {
+    let byAccount = this.byCurrency.get(currency);
+    if (!byAccount) this.byCurrency.set(currency, (byAccount = new Map()));
+    return byAccount;
+  }
 
   set(account: string, currency: string, line: Line): void {
-    this.lines.set(rowKey(account, currency), line);
+    this.of(currency).set(account, line);
   }
 
   /** Adds `change` to its line and answers the row that records it. */
   apply(change: LineChange): BalanceHistoryRow {
-    const key = rowKey(change.account, change.currency);
-    const line = this.lines.get(key) ?? { posted: 0n, pending_debit: 0n, pending_credit: 0n };
+    const byAccount = this.of(change.currency);
+    const line = byAccount.get(change.account) ?? { posted: 0n, pending_debit: 0n, pending_credit: 0n };
     const after = {
       posted: line.posted + change.posted,
       pending_debit: line.pending_debit + change.pending_debit,
       pending_credit: line.pending_credit + change.pending_credit,
     };
-    this.lines.set(key, after);
+    byAccount.set(change.account, after);
     return {
       account: change.account,
       currency: change.currency,

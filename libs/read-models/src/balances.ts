@@ -194,15 +194,18 @@ export async function balance(db: Queryable, userId: string): Promise<BalanceRep
 /**
  * The `limit` wallets holding most of `currency` (posted balance), ranked 1, 1, 3 (ties share a
  * rank), ties by account; wallets holding none are left out, house accounts and the treasury
- * never appear. The prefix is written into the SQL, not passed: the planner matches the partial
- * index (balancesReaderIndexDdl) only on the same literal predicate.
+ * never appear. The top is taken first, straight off the index, and ranked alone: everyone
+ * strictly ahead of a wallet in it is in it too, so its rank there is its rank among all (a
+ * window over the whole table would read every wallet). The prefix is written into the SQL, not
+ * passed: the planner matches the partial index (balancesReaderIndexDdl) only on the same literal.
  */
 export async function balanceLeaderboard(db: Queryable, currency: string, limit: number): Promise<BalanceRank[]> {
   const { rows } = await db.query(
     `SELECT rank() OVER (ORDER BY posted DESC) AS rank, account, posted::text AS value
-       FROM ${READ_SCHEMA}.${BALANCES_TABLE}
-      WHERE currency = $1 AND account LIKE '${USER_ACCOUNT_PREFIX}%' AND posted > 0
-      ORDER BY posted DESC, account LIMIT $2`,
+       FROM (SELECT account, posted FROM ${READ_SCHEMA}.${BALANCES_TABLE}
+              WHERE currency = $1 AND account LIKE '${USER_ACCOUNT_PREFIX}%' AND posted > 0
+              ORDER BY posted DESC, account LIMIT $2) top
+      ORDER BY posted DESC, account`,
     [currency, limit],
   );
   return rows.map((row) => ({ rank: Number(row.rank), user_id: row.account.slice(USER_ACCOUNT_PREFIX.length), value: row.value }));

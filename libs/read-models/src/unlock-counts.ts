@@ -85,12 +85,16 @@ export const unlockCounts: ReadModel = {
 
 // ---- queries (the gateway's; eventually consistent: an unlock shows once the projector has reached it)
 
-/** The `limit` users with the most unlocks, ranked 1, 1, 3 (ties share a rank), ties by user id. */
+/**
+ * The `limit` users with the most unlocks, ranked 1, 1, 3 (ties share a rank), ties by user id:
+ * the top off the index, ranked alone (as balanceLeaderboard: whoever is ahead is in it too).
+ */
 export async function achievementLeaderboard(db: Queryable, limit: number): Promise<AchievementRank[]> {
   const { rows } = await db.query(
     `SELECT rank() OVER (ORDER BY unlocked DESC) AS rank, user_id, unlocked
-       FROM ${READ_SCHEMA}.${UNLOCK_COUNTS_TABLE} WHERE unlocked > 0
-      ORDER BY unlocked DESC, user_id LIMIT $1`,
+       FROM (SELECT user_id, unlocked FROM ${READ_SCHEMA}.${UNLOCK_COUNTS_TABLE} WHERE unlocked > 0
+              ORDER BY unlocked DESC, user_id LIMIT $1) top
+      ORDER BY unlocked DESC, user_id`,
     [limit],
   );
   return rows.map((row) => ({ rank: Number(row.rank), user_id: row.user_id, value: Number(row.unlocked) }));
