@@ -142,7 +142,7 @@ describe('the balance history and the leaderboards in PostgreSQL', () => {
     const events = story();
     await project(...events.map((one) => [one]));
     const oneByOne = await history();
-    await pool.query(`TRUNCATE ${READ_SCHEMA}.balance_history, ${READ_SCHEMA}.transactions`);
+    await truncateAll();
     await project(events);
     expect(await history()).toEqual(oneByOne);
     await truncateAll();

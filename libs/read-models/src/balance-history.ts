@@ -16,9 +16,12 @@
  * monotonic time (max of its clock and the latest event's time), so within its stream times never
  * go back and that order is the position order the sums were taken in.
  *
- * A live batch loads the line each of its accounts stood at (its newest row, by the key), adds
- * the batch's changes in order and inserts the rows; a rebuild keeps every line in memory across
- * pages and COPYs each page's rows, which no later event changes.
+ * A live batch starts each wallet's line where `accounts` (balances.ts) has it, so READ_MODELS
+ * lists this model before balances: in a batch it reads the accounts before they take the
+ * batch's changes. (Finding the newest history row instead took a second index on a table that
+ * grows with every transaction, which doubled this model's share of a rebuild.) `verify` holds the
+ * two to each other. A rebuild keeps every line in memory across pages and COPYs each page's
+ * rows, which no later event changes.
  */
 import type { ClientBase } from 'pg';
 import { isUserAccount, USER_ACCOUNT_PREFIX, userAccount, type BalanceReply, type LedgerEvent, type StatementMovement } from '@coffer/contracts';
@@ -33,7 +36,7 @@ export const BALANCE_HISTORY_TABLE = 'balance_history';
 /** What happened to the line: money held or promised, money moved, a hold or promise dropped. */
 export type BalanceChange = 'pending' | 'posted' | 'voided';
 
-/** Without its key: a rebuild adds it after its COPYs (lookupKeyDdl). */
+/** No key: nothing looks a row up but the readers, by the reader index (built after a rebuild's COPYs). */
 export function balanceHistoryDdl(schema: string): string[] {
   return [
     `CREATE TABLE ${schema}.${BALANCE_HISTORY_TABLE} (
@@ -48,11 +51,6 @@ export function balanceHistoryDdl(schema: string): string[] {
        pending_debit numeric(40) NOT NULL,
        pending_credit numeric(40) NOT NULL)`,
   ];
-}
-
-/** The order the sums are taken in: a live batch finds an account's last line by it. */
-export function balanceHistoryLookupKeyDdl(schema: string): string[] {
-  return [`ALTER TABLE ${schema}.${BALANCE_HISTORY_TABLE} ADD PRIMARY KEY (account, currency, global_position, transaction_id)`];
 }
 
 /** Balance at a time and statements: an account's line by time, in the order the rows were made. */
@@ -89,7 +87,7 @@ const BALANCE_HISTORY_COLUMNS: Array<keyof BalanceHistoryRow> = [
   'pending_credit',
 ];
 
-/** One change of one wallet's line, before it is added to the line. */
+/** One change of one wallet's line, before it is added to the line: what each sum moves by. */
 export interface LineChange {
   account: string;
   currency: string;
@@ -97,17 +95,28 @@ export interface LineChange {
   transaction_id: number;
   change: BalanceChange;
   at: string;
-  /** + when money comes to the account, − when it leaves (or would have). */
-  amount: bigint;
+  /** The amount as text, signed from the account's side: + money comes (or would have), − it leaves. */
+  amount: string;
   posted: bigint;
   pending_debit: bigint;
   pending_credit: bigint;
 }
 
-interface Line {
-  posted: bigint;
-  pending_debit: bigint;
-  pending_credit: bigint;
+/** A line's sums, with their text kept until a sum moves: most changes move one or two of three. */
+class Line {
+  postedText: string;
+  pendingDebitText: string;
+  pendingCreditText: string;
+
+  constructor(
+    public posted: bigint,
+    public pending_debit: bigint,
+    public pending_credit: bigint,
+  ) {
+    this.postedText = posted.toString();
+    this.pendingDebitText = pending_debit.toString();
+    this.pendingCreditText = pending_credit.toString();
+  }
 }
 
 /** Wallets' lines by currency, then account, as the changes so far leave them (no key string per change: millions in a rebuild). */
@@ -120,20 +129,18 @@ export class BalanceLines {
     return byAccount;
   }
 
-  set(account: string, currency: string, line: Line): void {
-    this.of(currency).set(account, line);
+  set(account: string, currency: string, posted: bigint, pending_debit: bigint, pending_credit: bigint): void {
+    this.of(currency).set(account, new Line(posted, pending_debit, pending_credit));
   }
 
   /** Adds `change` to its line and answers the row that records it. */
   apply(change: LineChange): BalanceHistoryRow {
     const byAccount = this.of(change.currency);
-    const line = byAccount.get(change.account) ?? { posted: 0n, pending_debit: 0n, pending_credit: 0n };
-    const after = {
-      posted: line.posted + change.posted,
-      pending_debit: line.pending_debit + change.pending_debit,
-      pending_credit: line.pending_credit + change.pending_credit,
-    };
-    byAccount.set(change.account, after);
+    let line = byAccount.get(change.account);
+    if (!line) byAccount.set(change.account, (line = new Line(0n, 0n, 0n)));
+    if (change.posted !== 0n) line.postedText = (line.posted += change.posted).toString();
+    if (change.pending_debit !== 0n) line.pendingDebitText = (line.pending_debit += change.pending_debit).toString();
+    if (change.pending_credit !== 0n) line.pendingCreditText = (line.pending_credit += change.pending_credit).toString();
     return {
       account: change.account,
       currency: change.currency,
@@ -141,10 +148,10 @@ export class BalanceLines {
       transaction_id: change.transaction_id,
       change: change.change,
       at: change.at,
-      amount: change.amount.toString(),
-      posted: after.posted.toString(),
-      pending_debit: after.pending_debit.toString(),
-      pending_credit: after.pending_credit.toString(),
+      amount: change.amount,
+      posted: line.postedText,
+      pending_debit: line.pendingDebitText,
+      pending_credit: line.pendingCreditText,
     };
   }
 }
@@ -153,26 +160,43 @@ export class BalanceLines {
 type Side = Pick<PendingTransaction, 'transaction_id' | 'debit_account' | 'credit_account' | 'amount' | 'currency'>;
 
 /**
- * The wallet sides of one transaction's change: the debit side gives `amount`, the credit side
- * receives it; `moves` says which sums it moves for each side.
+ * The wallet sides of one transaction's change: the debit side gives the amount, the credit side
+ * receives it. A change that posts moves the posted sums; one that enters pending raises the
+ * pending sums, one that leaves it (`fromPending`: posted at close, or voided) lowers them.
  */
-function sides(
-  tx: Side,
-  change: BalanceChange,
-  at: string,
-  position: bigint,
-  moves: (amount: bigint) => { debit: Line; credit: Line },
-): LineChange[] {
+function addSides(changes: LineChange[], tx: Side, change: BalanceChange, fromPending: boolean, at: string, position: bigint): void {
   const amount = BigInt(tx.amount);
-  const { debit, credit } = moves(amount);
-  const changes: LineChange[] = [];
-  const base = { currency: tx.currency, position, transaction_id: tx.transaction_id, change, at };
-  if (isUserAccount(tx.debit_account)) changes.push({ ...base, account: tx.debit_account, amount: -amount, ...debit });
-  if (isUserAccount(tx.credit_account)) changes.push({ ...base, account: tx.credit_account, amount, ...credit });
-  return changes;
+  const posted = change === 'posted' ? amount : 0n;
+  const held = change === 'pending' ? amount : fromPending ? -amount : 0n;
+  if (isUserAccount(tx.debit_account)) {
+    changes.push({
+      account: tx.debit_account,
+      currency: tx.currency,
+      position,
+      transaction_id: tx.transaction_id,
+      change,
+      at,
+      amount: `-${tx.amount}`,
+      posted: -posted,
+      pending_debit: held,
+      pending_credit: 0n,
+    });
+  }
+  if (isUserAccount(tx.credit_account)) {
+    changes.push({
+      account: tx.credit_account,
+      currency: tx.currency,
+      position,
+      transaction_id: tx.transaction_id,
+      change,
+      at,
+      amount: tx.amount,
+      posted,
+      pending_debit: 0n,
+      pending_credit: held,
+    });
+  }
 }
-
-const line = (posted: bigint, pending_debit: bigint, pending_credit: bigint): Line => ({ posted, pending_debit, pending_credit });
 
 /** The wallets' changes of `events` and their settlements, in the store's order. */
 export function foldLineChanges(events: readonly ReplayedEvent[], { settlements }: FoldContext): LineChange[] {
@@ -180,46 +204,34 @@ export function foldLineChanges(events: readonly ReplayedEvent[], { settlements 
   for (const recorded of events) {
     const event = recorded as unknown as LedgerEvent; // read as the union its type names
     if (event.type === 'TransactionPending') {
-      changes.push(
-        ...sides(event.data, 'pending', event.data.created_at, recorded.globalPosition, (a) => ({ debit: line(0n, a, 0n), credit: line(0n, 0n, a) })),
-      );
+      addSides(changes, event.data, 'pending', false, event.data.created_at, recorded.globalPosition);
     } else if (event.type === 'TransactionPosted' && event.data.event_id === null) {
-      changes.push(...sides(event.data, 'posted', event.data.posted_at, recorded.globalPosition, (a) => ({ debit: line(-a, 0n, 0n), credit: line(a, 0n, 0n) })));
+      addSides(changes, event.data, 'posted', false, event.data.posted_at, recorded.globalPosition);
     }
   }
-  // Leaving pending, the amount leaves the pending sums and, posted, moves.
-  for (const { row, status, at, position } of settlements) {
-    const moves =
-      status === 'posted'
-        ? (a: bigint) => ({ debit: line(-a, -a, 0n), credit: line(a, 0n, -a) })
-        : (a: bigint) => ({ debit: line(0n, -a, 0n), credit: line(0n, 0n, -a) });
-    changes.push(...sides(row, status, at, position, moves));
-  }
+  if (settlements.length === 0) return changes;
+  for (const { row, status, at, position } of settlements) addSides(changes, row, status, true, at, position);
   // Settlements come after the batch's own events here; the store's order puts each at its event.
   return changes.sort((a, b) => (a.position === b.position ? a.transaction_id - b.transaction_id : a.position < b.position ? -1 : 1));
 }
 
-/** A live batch: each account's line from its newest row, then the batch's changes on top, inserted. */
+/**
+ * A live batch: each wallet's line as `accounts` has it before this batch (this model is written
+ * before balances), the batch's changes on top, inserted.
+ */
 export async function writeBalanceHistory(client: ClientBase, schema: string, changes: LineChange[]): Promise<void> {
   if (changes.length === 0) return;
-  const table = `${schema}.${BALANCE_HISTORY_TABLE}`;
   const keys = new Map(changes.map((change) => [rowKey(change.account, change.currency), { account: change.account, currency: change.currency }]));
   const { rows } = await client.query(
-    `SELECT k.account, k.currency, h.posted::text, h.pending_debit::text, h.pending_credit::text
+    `SELECT a.account, a.currency, a.posted::text, a.pending_debit::text, a.pending_credit::text
        FROM jsonb_to_recordset($1) AS k(account text, currency text)
-       CROSS JOIN LATERAL (
-         SELECT posted, pending_debit, pending_credit FROM ${table}
-          WHERE account = k.account AND currency = k.currency
-          ORDER BY global_position DESC, transaction_id DESC LIMIT 1) h`,
+       JOIN ${schema}.${BALANCES_TABLE} a ON a.account = k.account AND a.currency = k.currency`,
     [JSON.stringify([...keys.values()])],
   );
   const lines = new BalanceLines();
-  for (const row of rows) lines.set(row.account, row.currency, line(BigInt(row.posted), BigInt(row.pending_debit), BigInt(row.pending_credit)));
-  await writeRows(
-    client,
-    `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(null::${table}, $1)`,
-    changes.map((change) => lines.apply(change)),
-  );
+  for (const row of rows) lines.set(row.account, row.currency, BigInt(row.posted), BigInt(row.pending_debit), BigInt(row.pending_credit));
+  const table = `${schema}.${BALANCE_HISTORY_TABLE}`;
+  await writeRows(client, `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(null::${table}, $1)`, changes.map((change) => lines.apply(change)));
 }
 
 /** A rebuild: every line in memory across pages; each page's rows are final, COPYed as they are made. */
@@ -246,7 +258,7 @@ export async function checkBalanceHistory(client: ClientBase, schema: string): P
        LEFT JOIN LATERAL (
          SELECT posted, pending_debit, pending_credit FROM ${schema}.${BALANCE_HISTORY_TABLE}
           WHERE account = a.account AND currency = a.currency
-          ORDER BY global_position DESC, transaction_id DESC LIMIT 1) h ON true
+          ORDER BY at DESC, global_position DESC, transaction_id DESC LIMIT 1) h ON true
       WHERE a.account LIKE '${USER_ACCOUNT_PREFIX}%'
         AND (coalesce(h.posted, 0), coalesce(h.pending_debit, 0), coalesce(h.pending_credit, 0))
             IS DISTINCT FROM (a.posted, a.pending_debit, a.pending_credit)
@@ -262,7 +274,6 @@ export async function checkBalanceHistory(client: ClientBase, schema: string): P
 export const balanceHistory: ReadModel = {
   tables: { [BALANCE_HISTORY_TABLE]: ['account', 'currency', 'global_position', 'transaction_id'] },
   ddl: balanceHistoryDdl,
-  lookupKeyDdl: balanceHistoryLookupKeyDdl,
   readerIndexDdl: balanceHistoryReaderIndexDdl,
   fold(events, context) {
     const changes = foldLineChanges(events, context);
