@@ -194,6 +194,25 @@ describe('the balance history and the leaderboards in PostgreSQL', () => {
     ]);
   });
 
+  it('never lets a wallet\'s time go back, so time order stays the store\'s order (a v1 store\'s times may go back)', async () => {
+    const late = tx('treasury', 'user:lou', 10, 50);
+    const early = tx('user:lou', 'house:app_1', 4, 40); // stored after `late`, stamped before it
+    const after = tx('treasury', 'user:lou', 1, 60);
+    const events = [postedAtOnce(late), postedAtOnce(early), postedAtOnce(after)];
+    await project([events[0]], [events[1]], [events[2]]);
+    const live = await history();
+    expect(live.map((row) => [row.amount, row.posted, row.at.toISOString()])).toEqual([
+      ['10', '10', iso(50)],
+      ['-4', '6', iso(50)],
+      ['1', '7', iso(60)],
+    ]);
+    await truncateAll();
+    await replay(events);
+    expect(await history()).toEqual(live);
+    expect((await balanceAt(pool, 'lou', at(55))).balances[0]).toMatchObject({ posted: '6' });
+    await inTransaction(async (client) => expect(await checkBalanceHistory(client, READ_SCHEMA)).toEqual([]));
+  });
+
   it('answers the balances as they stood at a time, each change at or before it counted', async () => {
     await project(story());
     const line = async (second: number) => (await balanceAt(pool, 'alice', at(second))).balances;

@@ -12,16 +12,18 @@
  * close settles several transactions at one position). The stored line is the running sum of the
  * changes, so an opening or closing balance is one index probe, whatever the account's size.
  *
- * Reads find rows by time (`at`) and walk them in (at, position) order. The ledger decides at one
- * monotonic time (max of its clock and the latest event's time), so within its stream times never
- * go back and that order is the position order the sums were taken in.
+ * Reads find rows by time (`at`) and walk them in (at, position) order, so that order must be
+ * the store's. A row's `at` is when its change happened, but never before the wallet's previous
+ * change: today's ledger decides at one monotonic time (max of its clock and the latest event's
+ * time), so this changes nothing it wrote; a store whose times go back (v1's) gets the later of
+ * the two. One index, (account, currency, at, position, transaction id), then serves the readers
+ * and finds the line a live batch starts from (the newest row); a second index by position alone
+ * doubled this model's share of a rebuild.
  *
- * A live batch starts each wallet's line where `accounts` (balances.ts) has it, so READ_MODELS
- * lists this model before balances: in a batch it reads the accounts before they take the
- * batch's changes. (Finding the newest history row instead took a second index on a table that
- * grows with every transaction, which doubled this model's share of a rebuild.) `verify` holds the
- * two to each other. A rebuild keeps every line in memory across pages and COPYs each page's
- * rows, which no later event changes.
+ * A live batch loads the line each of its wallets stood at, adds the batch's changes in order and
+ * inserts the rows; a rebuild keeps every line in memory across pages and COPYs each page's rows,
+ * which no later event changes (the index comes after, with the other lookup keys). `verify`
+ * also holds the history to the balances (checkBalanceHistory).
  */
 import type { ClientBase } from 'pg';
 import { isUserAccount, USER_ACCOUNT_PREFIX, userAccount, type BalanceReply, type LedgerEvent, type StatementMovement } from '@coffer/contracts';
@@ -33,10 +35,13 @@ import { TRANSACTIONS_TABLE, type PendingTransaction } from './transactions';
 
 export const BALANCE_HISTORY_TABLE = 'balance_history';
 
+/** An account's newest row (under whatever time bound the query adds), by its index. */
+const NEWEST_FIRST = 'ORDER BY at DESC, global_position DESC, transaction_id DESC LIMIT 1';
+
 /** What happened to the line: money held or promised, money moved, a hold or promise dropped. */
 export type BalanceChange = 'pending' | 'posted' | 'voided';
 
-/** No key: nothing looks a row up but the readers, by the reader index (built after a rebuild's COPYs). */
+/** Without its index: a rebuild adds it after its COPYs (lookupKeyDdl). */
 export function balanceHistoryDdl(schema: string): string[] {
   return [
     `CREATE TABLE ${schema}.${BALANCE_HISTORY_TABLE} (
@@ -53,8 +58,11 @@ export function balanceHistoryDdl(schema: string): string[] {
   ];
 }
 
-/** Balance at a time and statements: an account's line by time, in the order the rows were made. */
-export function balanceHistoryReaderIndexDdl(schema: string): string[] {
+/**
+ * An account's lines by time, which is the order they were made in (`at` never goes back): for
+ * readers (a balance at a time, statements) and for a live batch (the newest line).
+ */
+export function balanceHistoryLookupKeyDdl(schema: string): string[] {
   return [
     `CREATE INDEX IF NOT EXISTS balance_history_at ON ${schema}.${BALANCE_HISTORY_TABLE} (account, currency, at, global_position, transaction_id)`,
   ];
@@ -102,20 +110,26 @@ export interface LineChange {
   pending_credit: bigint;
 }
 
-/** A line's sums, with their text kept until a sum moves: most changes move one or two of three. */
+/**
+ * A line's sums, with their text kept until a sum moves (most changes move one or two of three),
+ * and the time of its last change, which the next one may not go before.
+ */
 class Line {
   postedText: string;
   pendingDebitText: string;
   pendingCreditText: string;
+  atMs: number;
 
   constructor(
     public posted: bigint,
     public pending_debit: bigint,
     public pending_credit: bigint,
+    public at: string,
   ) {
     this.postedText = posted.toString();
     this.pendingDebitText = pending_debit.toString();
     this.pendingCreditText = pending_credit.toString();
+    this.atMs = at === '' ? -Infinity : Date.parse(at);
   }
 }
 
@@ -129,15 +143,20 @@ export class BalanceLines {
     return byAccount;
   }
 
-  set(account: string, currency: string, posted: bigint, pending_debit: bigint, pending_credit: bigint): void {
-    this.of(currency).set(account, new Line(posted, pending_debit, pending_credit));
+  set(account: string, currency: string, posted: bigint, pending_debit: bigint, pending_credit: bigint, at: string): void {
+    this.of(currency).set(account, new Line(posted, pending_debit, pending_credit, at));
   }
 
   /** Adds `change` to its line and answers the row that records it. */
   apply(change: LineChange): BalanceHistoryRow {
     const byAccount = this.of(change.currency);
     let line = byAccount.get(change.account);
-    if (!line) byAccount.set(change.account, (line = new Line(0n, 0n, 0n)));
+    if (!line) byAccount.set(change.account, (line = new Line(0n, 0n, 0n, '')));
+    const atMs = Date.parse(change.at);
+    if (atMs >= line.atMs) {
+      line.at = change.at;
+      line.atMs = atMs;
+    } // else: a store whose time went back; the row keeps the line's time (see the header)
     if (change.posted !== 0n) line.postedText = (line.posted += change.posted).toString();
     if (change.pending_debit !== 0n) line.pendingDebitText = (line.pending_debit += change.pending_debit).toString();
     if (change.pending_credit !== 0n) line.pendingCreditText = (line.pending_credit += change.pending_credit).toString();
@@ -147,7 +166,7 @@ export class BalanceLines {
       global_position: change.position.toString(),
       transaction_id: change.transaction_id,
       change: change.change,
-      at: change.at,
+      at: line.at,
       amount: change.amount,
       posted: line.postedText,
       pending_debit: line.pendingDebitText,
@@ -215,22 +234,23 @@ export function foldLineChanges(events: readonly ReplayedEvent[], { settlements 
   return changes.sort((a, b) => (a.position === b.position ? a.transaction_id - b.transaction_id : a.position < b.position ? -1 : 1));
 }
 
-/**
- * A live batch: each wallet's line as `accounts` has it before this batch (this model is written
- * before balances), the batch's changes on top, inserted.
- */
+/** A live batch: each wallet's newest line (one index probe each), the batch's changes on top, inserted. */
 export async function writeBalanceHistory(client: ClientBase, schema: string, changes: LineChange[]): Promise<void> {
   if (changes.length === 0) return;
+  const table = `${schema}.${BALANCE_HISTORY_TABLE}`;
   const keys = new Map(changes.map((change) => [rowKey(change.account, change.currency), { account: change.account, currency: change.currency }]));
   const { rows } = await client.query(
-    `SELECT a.account, a.currency, a.posted::text, a.pending_debit::text, a.pending_credit::text
+    `SELECT k.account, k.currency, h.posted::text, h.pending_debit::text, h.pending_credit::text, h.at
        FROM jsonb_to_recordset($1) AS k(account text, currency text)
-       JOIN ${schema}.${BALANCES_TABLE} a ON a.account = k.account AND a.currency = k.currency`,
+       CROSS JOIN LATERAL (
+         SELECT posted, pending_debit, pending_credit, at FROM ${table}
+          WHERE account = k.account AND currency = k.currency ${NEWEST_FIRST}) h`,
     [JSON.stringify([...keys.values()])],
   );
   const lines = new BalanceLines();
-  for (const row of rows) lines.set(row.account, row.currency, BigInt(row.posted), BigInt(row.pending_debit), BigInt(row.pending_credit));
-  const table = `${schema}.${BALANCE_HISTORY_TABLE}`;
+  for (const row of rows) {
+    lines.set(row.account, row.currency, BigInt(row.posted), BigInt(row.pending_debit), BigInt(row.pending_credit), row.at.toISOString());
+  }
   await writeRows(client, `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(null::${table}, $1)`, changes.map((change) => lines.apply(change)));
 }
 
@@ -274,7 +294,8 @@ export async function checkBalanceHistory(client: ClientBase, schema: string): P
 export const balanceHistory: ReadModel = {
   tables: { [BALANCE_HISTORY_TABLE]: ['account', 'currency', 'global_position', 'transaction_id'] },
   ddl: balanceHistoryDdl,
-  readerIndexDdl: balanceHistoryReaderIndexDdl,
+  lookupKeyDdl: balanceHistoryLookupKeyDdl,
+  readerIndexDdl: () => [],
   fold(events, context) {
     const changes = foldLineChanges(events, context);
     return (client, schema) => writeBalanceHistory(client, schema, changes);
@@ -286,8 +307,6 @@ export const balanceHistory: ReadModel = {
 // ---- queries (the gateway's; eventually consistent: a change shows once the projector has reached it)
 
 const HISTORY = `${READ_SCHEMA}.${BALANCE_HISTORY_TABLE}`;
-/** An account's newest row at or before a time bound, by the reader index. */
-const NEWEST_FIRST = 'ORDER BY at DESC, global_position DESC, transaction_id DESC LIMIT 1';
 
 /**
  * A user's balances as they stood at `at` (every change at or before it counted), one line per

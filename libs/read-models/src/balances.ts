@@ -6,8 +6,6 @@
  * Folded into one delta per account and currency from TransactionPending, TransactionPosted
  * outside a finance event and the batch's settlements (transactions.ts), written with one upsert
  * whatever the batch size; a rebuild sums the whole store in memory and writes once at the end.
- * The balance history (balance-history.ts) reads a batch's starting lines here, before this
- * model's write: READ_MODELS lists it first.
  */
 import type { ClientBase } from 'pg';
 import { DEFAULT_CURRENCY, USER_ACCOUNT_PREFIX, userAccount, type BalanceRank, type BalanceReply, type LedgerEvent } from '@coffer/contracts';

@@ -30,7 +30,6 @@ export * from './unlock-counts';
 
 /** Every read model kept here, in the order their tables are created, written and compared. */
 export const READ_MODELS: readonly ReadModel[] = [
-  balanceHistory, // before balances: a batch's history starts where the accounts stood before it
   balances,
   transactions,
   financeEvents,
@@ -39,5 +38,6 @@ export const READ_MODELS: readonly ReadModel[] = [
   dailyTotals,
   achievementDefinitions,
   achievementProgress,
+  balanceHistory,
   unlockCounts,
 ];
