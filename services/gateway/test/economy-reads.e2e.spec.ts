@@ -6,15 +6,10 @@
 import type { INestMicroservice } from '@nestjs/common';
 import { MAX_STATEMENT_MOVEMENTS } from '@coffer/contracts';
 import { startAchievements } from '../../achievements/test/achievements-harness';
-import { ADMIN_TOKEN, Stack, until, type RegisteredApp } from './gateway-harness';
+import { ApiClient } from './api-client';
+import { ADMIN_TOKEN, Stack, until } from './gateway-harness';
 
 jest.setTimeout(120000);
-
-interface Answer {
-  status: number;
-  headers: Record<string, unknown>;
-  body: any;
-}
 
 const ALICE = 'reads-alice';
 const BOB = 'reads-bob';
@@ -23,40 +18,24 @@ const CAROL = 'reads-carol';
 describe('balances at a time, statements and leaderboards through the gateway', () => {
   let stack: Stack;
   let achievements: INestMicroservice;
-  let app: RegisteredApp;
-  /** Straight through the in-process gateway (these are reads and a few plain writes: no client needed). */
-  const send = async (token: string, method: 'GET' | 'POST', url: string, body?: object): Promise<Answer> => {
-    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const response = await stack.gateway.inject({ method, url, headers, payload: body === undefined ? undefined : JSON.stringify(body) });
-    const json = /^application\/json/.test(String(response.headers['content-type'] ?? ''));
-    return { status: response.statusCode, headers: response.headers, body: json ? JSON.parse(response.body) : response.body };
-  };
-  const get = (path: string): Promise<Answer> => send(app.api_key, 'GET', path);
-  const post = async (path: string, body?: object, status = 201) => {
-    const answer = await send(app.api_key, 'POST', path, body);
-    expect({ path, status: answer.status }).toEqual({ path, status });
-    return answer.body;
-  };
-  const grant = async (user_id: string, amount: number, description?: string) => {
-    const answer = await send(ADMIN_TOKEN, 'POST', '/admin/grants', { user_id, amount, description });
-    expect(answer.status).toBe(201);
-    return answer.body;
-  };
+  /** The app's client and the admin's, straight through the in-process gateway. */
+  let app: ApiClient;
+  let admin: ApiClient;
   /** Times the test moved money at, from the ledger's own answers. */
   const times: Record<string, string> = {};
 
   beforeAll(async () => {
     stack = await Stack.start('gateway_economy_reads');
     achievements = await startAchievements(stack.env);
-    app = await stack.registerApp('Economy Reads');
-    times.granted = (await grant(ALICE, 100, 'welcome')).created_at;
-    await grant(BOB, 60);
-    await grant(CAROL, 60);
-    const round = (await post('/finance/event', { description: 'round' })).event_id;
-    times.held = (await post('/finance/transaction', { user_id: ALICE, event_id: round, type: 'debit', amount: 30 })).created_at;
-    times.closed = (await post(`/finance/event/${round}/close`, undefined, 200)).closed_at;
-    times.sent = (await post('/finance/transfer', { from_user_id: ALICE, to_user_id: BOB, amount: 10, description: 'a, "quoted"\nline' })).created_at;
+    app = ApiClient.inject(stack.gateway, (await stack.registerApp('Economy Reads')).api_key);
+    admin = app.as(ADMIN_TOKEN);
+    times.granted = (await admin.grant({ user_id: ALICE, amount: 100, description: 'welcome' })).reply.created_at;
+    expect((await admin.grant({ user_id: BOB, amount: 60 })).status).toBe(201);
+    expect((await admin.grant({ user_id: CAROL, amount: 60 })).status).toBe(201);
+    const round = (await app.openEvent({ description: 'round' })).reply.event_id;
+    times.held = (await app.postTransaction({ user_id: ALICE, event_id: round, type: 'debit', amount: 30 })).reply.created_at;
+    times.closed = (await app.closeEvent(round)).reply.closed_at;
+    times.sent = (await app.transfer({ from_user_id: ALICE, to_user_id: BOB, amount: 10, description: 'a, "quoted"\nline' })).reply.created_at;
   });
 
   afterAll(async () => {
@@ -66,7 +45,7 @@ describe('balances at a time, statements and leaderboards through the gateway', 
 
   describe('GET /finance/balance/:user_id?at=', () => {
     it('answers the balances as they stood at each time', async () => {
-      const line = async (at: string) => (await get(`/finance/balance/${ALICE}?at=${encodeURIComponent(at)}`)).body.balances[0];
+      const line = async (at: string) => (await app.balance(ALICE, { at })).reply.balances[0];
       expect(await line('2001-01-01')).toEqual({ currency: 'coins', available: '0', posted: '0', pending_debit: '0', pending_credit: '0' });
       expect(await line(times.granted)).toMatchObject({ available: '100', posted: '100', pending_debit: '0' });
       expect(await line(times.held)).toMatchObject({ available: '70', posted: '100', pending_debit: '30' });
@@ -75,17 +54,17 @@ describe('balances at a time, statements and leaderboards through the gateway', 
     });
 
     it('refuses at with consistency=strong: the ledger keeps only the present', async () => {
-      const answer = await get(`/finance/balance/${ALICE}?at=2026-01-01&consistency=strong`);
+      const answer = await app.balance(ALICE, { at: '2026-01-01', consistency: 'strong' });
       expect(answer.status).toBe(400);
-      expect(answer.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { fields: { at: [expect.stringMatching(/consistency=strong/)] } } });
+      expect(answer.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { fields: { at: [expect.stringMatching(/consistency=strong/)] } } });
     });
   });
 
   describe('GET /finance/statement/:user_id', () => {
     it('states the opening balance, every posted movement with its running balance, and the closing balance', async () => {
-      const answer = await get(`/finance/statement/${ALICE}`);
+      const answer = await app.statement(ALICE);
       expect(answer.status).toBe(200);
-      expect(answer.body).toEqual({
+      expect(answer.reply).toEqual({
         user_id: ALICE,
         currency: 'coins',
         from: null,
@@ -98,34 +77,34 @@ describe('balances at a time, statements and leaderboards through the gateway', 
         ],
         closing_balance: '60',
       });
-      const bob = await get(`/finance/statement/${BOB}?currency=coins`);
-      expect(bob.body.movements.map((m: { amount: string; balance: string }) => [m.amount, m.balance])).toEqual([
+      const bob = await app.statement(BOB, { currency: 'coins' });
+      expect(bob.reply.movements.map((m) => [m.amount, m.balance])).toEqual([
         ['60', '60'],
         ['10', '70'],
       ]);
     });
 
     it('bounds the period: movements at or after from and before to', async () => {
-      const answer = await get(`/finance/statement/${ALICE}?from=${encodeURIComponent(times.closed)}&to=${encodeURIComponent(times.sent)}`);
-      expect(answer.body).toMatchObject({ from: times.closed, to: times.sent, opening_balance: '100', closing_balance: '70' });
-      expect(answer.body.movements.map((m: { amount: string }) => m.amount)).toEqual(['-30']);
-      const refused = await get(`/finance/statement/${ALICE}?from=2026-02-01&to=2026-01-01`);
+      const answer = await app.statement(ALICE, { from: times.closed, to: times.sent });
+      expect(answer.reply).toMatchObject({ from: times.closed, to: times.sent, opening_balance: '100', closing_balance: '70' });
+      expect(answer.reply.movements.map((m) => m.amount)).toEqual(['-30']);
+      const refused = await app.statement(ALICE, { from: '2026-02-01', to: '2026-01-01' });
       expect(refused.status).toBe(400);
-      expect(refused.body.error.details.fields).toHaveProperty('to');
+      expect(refused.fieldErrors).toHaveProperty('to');
     });
 
     it('answers CSV with a header row, the opening balance first and the closing balance last', async () => {
-      const response = await get(`/finance/statement/${ALICE}?format=csv`);
+      const response = await app.statement(ALICE, { format: 'csv' });
       expect(response.status).toBe(200);
       expect(response.headers['content-type']).toBe('text/csv; charset=utf-8');
       expect(response.headers['content-disposition']).toBe(`attachment; filename="statement-${ALICE}-coins.csv"`);
-      const lines = response.body.split('\r\n');
+      const lines = response.text.split('\r\n');
       expect(lines[0]).toBe('posted_at,transaction_id,event_id,type,amount,balance,description');
       expect(lines[1]).toBe(',,,opening_balance,,0,');
       expect(lines[2]).toMatch(new RegExp(`^${times.granted},\\d+,,grant,100,100,welcome$`));
       expect(lines[3]).toMatch(new RegExp(`^${times.closed},\\d+,\\d+,debit,-30,70,$`));
       // The transfer's description holds a comma, quotes and a line break: one quoted field.
-      expect(response.body).toMatch(new RegExp(`${times.sent},\\d+,,transfer,-10,60,"a, ""quoted""\nline"\r\n,,,closing_balance,,60,\r\n$`));
+      expect(response.text).toMatch(new RegExp(`${times.sent},\\d+,,transfer,-10,60,"a, ""quoted""\nline"\r\n,,,closing_balance,,60,\r\n$`));
     });
 
     it(`refuses a period of more than ${MAX_STATEMENT_MOVEMENTS} movements with LIMIT_EXCEEDED and where to split it`, async () => {
@@ -149,49 +128,49 @@ describe('balances at a time, statements and leaderboards through the gateway', 
         await pool.end();
       }
       const splitAt = new Date(Date.UTC(2030, 0, 1) + (MAX_STATEMENT_MOVEMENTS + 1) * 1000).toISOString();
-      const over = await get('/finance/statement/reads-whale');
+      const over = await app.statement('reads-whale');
       expect(over.status).toBe(422);
-      expect(over.body.error).toMatchObject({
+      expect(over.error).toMatchObject({
         code: 'LIMIT_EXCEEDED',
         details: { limit: 'statement_movements', maximum: MAX_STATEMENT_MOVEMENTS, split_at: splitAt },
       });
-      const fits = await get(`/finance/statement/reads-whale?to=${splitAt}`);
+      const fits = await app.statement('reads-whale', { to: splitAt });
       expect(fits.status).toBe(200);
-      expect(fits.body.movements).toHaveLength(MAX_STATEMENT_MOVEMENTS);
-      expect(fits.body.closing_balance).toBe(String(MAX_STATEMENT_MOVEMENTS));
-      const rest = await get(`/finance/statement/reads-whale?from=${splitAt}`);
-      expect(rest.body).toMatchObject({ opening_balance: String(MAX_STATEMENT_MOVEMENTS), closing_balance: String(MAX_STATEMENT_MOVEMENTS + 1) });
-      expect(rest.body.movements).toHaveLength(1);
+      expect(fits.reply.movements).toHaveLength(MAX_STATEMENT_MOVEMENTS);
+      expect(fits.reply.closing_balance).toBe(String(MAX_STATEMENT_MOVEMENTS));
+      const rest = await app.statement('reads-whale', { from: splitAt });
+      expect(rest.reply).toMatchObject({ opening_balance: String(MAX_STATEMENT_MOVEMENTS), closing_balance: String(MAX_STATEMENT_MOVEMENTS + 1) });
+      expect(rest.reply.movements).toHaveLength(1);
     });
   });
 
   describe('GET /leaderboards', () => {
     it('ranks wallets by posted balance, ties sharing a rank, with no house account or treasury', async () => {
-      const answer = await get('/leaderboards/balances?currency=coins&limit=3');
+      const answer = await app.balanceLeaderboard({ currency: 'coins', limit: 3 });
       expect(answer.status).toBe(200);
       // The whale's planted history above is not in accounts: it never held money in this ledger.
-      expect(answer.body).toEqual({
+      expect(answer.reply).toEqual({
         data: [
           { rank: 1, user_id: BOB, value: '70' },
           { rank: 2, user_id: ALICE, value: '60' },
           { rank: 2, user_id: CAROL, value: '60' },
         ],
       });
-      expect((await get('/leaderboards/balances?limit=1')).body.data).toEqual([{ rank: 1, user_id: BOB, value: '70' }]);
-      expect((await get('/leaderboards/balances?currency=gems')).body).toEqual({ data: [] });
+      expect((await app.balanceLeaderboard({ limit: 1 })).reply.data).toEqual([{ rank: 1, user_id: BOB, value: '70' }]);
+      expect((await app.balanceLeaderboard({ currency: 'gems' })).reply).toEqual({ data: [] });
     });
 
     it('ranks users by achievements unlocked across every app', async () => {
-      await post('/achievements', { key: 'first', name: 'First' });
-      await post('/achievements', { key: 'second', name: 'Second' });
+      expect((await app.registerAchievement({ key: 'first', name: 'First' })).status).toBe(201);
+      expect((await app.registerAchievement({ key: 'second', name: 'Second' })).status).toBe(201);
       for (const [user, key] of [[ALICE, 'first'], [ALICE, 'second'], [BOB, 'first'], [CAROL, 'first']]) {
-        await post(`/achievements/${key}/unlock`, { user_id: user }, 200);
+        expect((await app.unlock(key, { user_id: user })).status).toBe(200);
       }
       const board = await until(
-        () => get('/leaderboards/achievements'),
-        (answer) => answer.body?.data?.length === 3,
+        () => app.achievementLeaderboard(),
+        (answer) => answer.status === 200 && answer.reply.data.length === 3,
       );
-      expect(board.body).toEqual({
+      expect(board.reply).toEqual({
         data: [
           { rank: 1, user_id: ALICE, value: 2 },
           { rank: 2, user_id: BOB, value: 1 },
@@ -201,15 +180,14 @@ describe('balances at a time, statements and leaderboards through the gateway', 
     });
 
     it('asks for an app key', async () => {
-      expect((await send('not-a-key', 'GET', '/leaderboards/balances')).status).toBe(401);
-      expect((await send('not-a-key', 'GET', `/finance/statement/${ALICE}`)).status).toBe(401);
+      const stranger = app.as('not-a-key');
+      expect((await stranger.balanceLeaderboard()).status).toBe(401);
+      expect((await stranger.statement(ALICE)).status).toBe(401);
     });
   });
 
   it('documents the routes at /docs', async () => {
-    const document = await send(ADMIN_TOKEN, 'GET', '/docs/openapi.json');
-    expect(document.status).toBe(200);
-    const { paths, components } = document.body;
+    const { paths, components } = (await admin.openApi()).reply;
     expect(Object.keys(paths)).toEqual(
       expect.arrayContaining(['/finance/balance/{user_id}', '/finance/statement/{user_id}', '/leaderboards/balances', '/leaderboards/achievements']),
     );
