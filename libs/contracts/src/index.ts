@@ -8,6 +8,7 @@ export * from './allowance';
 export * from './finance-event';
 export * from './finance-transaction';
 export * from './balance';
+export * from './leaderboard';
 export * from './achievement';
 export * from './writer';
 export * from './commands';

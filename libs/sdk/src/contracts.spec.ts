@@ -8,7 +8,11 @@ import { ERROR_STATUS, type ErrorCode as ContractErrorCode } from '@coffer/contr
 import type {
   AchievementReply,
   BalanceLine as ContractBalanceLine,
+  AchievementRank as ContractAchievementRank,
+  BalanceRank as ContractBalanceRank,
   BalanceReply,
+  StatementMovement as ContractStatementMovement,
+  StatementReply,
   FinanceEventDetails,
   FinanceEventStatus as ContractFinanceEventStatus,
   ProgressReply,
@@ -19,6 +23,8 @@ import type {
 import type {
   AchievementRewardView,
   AchievementStatsView,
+  BalanceQueryDto,
+  StatementQueryDto,
   AchievementView,
   FinanceEventClosed as ContractFinanceEventClosed,
   FinanceEventOpen,
@@ -33,8 +39,13 @@ import type {
 } from '@coffer/contracts/http';
 import { ERROR_CLASSES, ERROR_CODES, type ErrorCode } from './errors';
 import type { AchievementChanges, DefineAchievementBody, ProgressBody } from './resources/achievements';
-import type { PostTransactionBody, TransactionsQuery, TransferBody } from './resources/finance';
+import type { BalanceQuery, PostTransactionBody, TransactionsQuery, TransferBody } from './resources/finance';
+import type { StatementQuery } from './resources/reports';
 import type {
+  AchievementRank,
+  BalanceRank,
+  Statement,
+  StatementMovement,
   Achievement,
   AchievementStats,
   Balance,
@@ -60,6 +71,10 @@ const same = <A, B>(proof: Equal<A, B>): Equal<A, B> => proof;
 // Replies and views: the same fields, the same types.
 same<Transaction, TransactionReply>(true);
 same<Balance, BalanceReply>(true);
+same<Statement, StatementReply>(true);
+same<StatementMovement, ContractStatementMovement>(true);
+same<BalanceRank, ContractBalanceRank>(true);
+same<AchievementRank, ContractAchievementRank>(true);
 same<BalanceLine, ContractBalanceLine>(true);
 same<FinanceEvent, FinanceEventDetails>(true);
 same<FinanceEventOpened, Shape<FinanceEventOpen>>(true);
@@ -84,6 +99,9 @@ same<keyof AchievementChanges, keyof UpdateAchievementDto>(true);
 same<keyof ProgressBody, keyof RecordProgressDto>(true);
 // The list iterates by cursor: offset paging (page) and the read position stay out of it.
 same<keyof TransactionsQuery, Exclude<keyof TransactionsQueryDto, 'page' | 'min_position'>>(true);
+same<keyof BalanceQuery, keyof BalanceQueryDto>(true);
+// format is the method's choice (get or csv), not a field of the query.
+same<keyof StatementQuery, Exclude<keyof StatementQueryDto, 'format'>>(true);
 
 describe('the SDK and the contracts', () => {
   it('knows every error code the API answers, with its status, and has a class for each', () => {

@@ -89,6 +89,9 @@ describe('allowances and app limits over the gateway', () => {
     it('outside its scopes or currencies: 403 FORBIDDEN, at the gateway (reads, achievements) and at the ledger (commands)', async () => {
       expect((await leak().balance('bob')).error).toMatchObject({ code: 'FORBIDDEN', details: { scope: 'finance:read' } });
       expect((await leak().transactions()).errorCode).toBe('FORBIDDEN');
+      expect((await leak().statement('bob')).errorCode).toBe('FORBIDDEN');
+      expect((await leak().balanceLeaderboard()).error).toMatchObject({ code: 'FORBIDDEN', details: { scope: 'finance:read' } });
+      expect((await leak().achievementLeaderboard()).error).toMatchObject({ code: 'FORBIDDEN', details: { scope: 'achievements' } });
       expect((await leak().achievements()).error).toMatchObject({ code: 'FORBIDDEN', details: { scope: 'achievements' } });
       expect((await leak().transfer({ from_user_id: 'bob', to_user_id: 'carol', amount: 1 })).error).toMatchObject({ code: 'FORBIDDEN', details: { scope: 'transfers' } });
       expect((await leak().postTransaction({ user_id: 'bob', type: 'credit', amount: 1, currency: 'gems' })).error).toMatchObject({ code: 'FORBIDDEN', details: { currency: 'gems' } });
