@@ -4,7 +4,7 @@
  * so the compiler compares them here: `npm run typecheck` fails when a reply gains a field the
  * SDK does not know, and this suite fails when the API gains an error code.
  */
-import { ERROR_STATUS, type ErrorCode as ContractErrorCode } from '@coffer/contracts';
+import { ERROR_STATUS, ID_PATTERN, type ErrorCode as ContractErrorCode } from '@coffer/contracts';
 import type {
   AchievementReply,
   BalanceLine as ContractBalanceLine,
@@ -38,6 +38,7 @@ import type {
   UserAchievementView,
 } from '@coffer/contracts/http';
 import { ERROR_CLASSES, ERROR_CODES, type ErrorCode } from './errors';
+import { USER_ID_PATTERN } from './values';
 import type { AchievementChanges, DefineAchievementBody, ProgressBody } from './resources/achievements';
 import type { BalanceQuery, PostTransactionBody, TransactionsQuery, TransferBody } from './resources/finance';
 import type { StatementQuery } from './resources/reports';
@@ -107,5 +108,10 @@ describe('the SDK and the contracts', () => {
   it('knows every error code the API answers, with its status, and has a class for each', () => {
     expect(ERROR_CODES).toEqual(ERROR_STATUS);
     expect(Object.keys(ERROR_CLASSES).sort()).toEqual(Object.keys(ERROR_STATUS).sort());
+  });
+
+  it('checks user ids by the one id rule of the contracts', () => {
+    expect(USER_ID_PATTERN.source).toBe(ID_PATTERN.source);
+    expect(USER_ID_PATTERN.flags).toBe(ID_PATTERN.flags);
   });
 });
