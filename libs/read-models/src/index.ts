@@ -12,6 +12,8 @@ import { dailyTotals } from './daily-totals';
 import { financeEvents } from './finance-events';
 import type { ReadModel } from './read-model';
 import { transactions } from './transactions';
+import { withdrawals } from './withdrawals';
+import { deposits } from './deposits';
 
 export * from './read-model';
 export * from './copy';
@@ -23,6 +25,9 @@ export * from './api-keys';
 export * from './daily-totals';
 export * from './achievements';
 export * from './achievement-progress';
+export * from './verification-requests';
+export * from './withdrawals';
+export * from './deposits';
 
 /** Every read model kept here, in the order their tables are created, written and compared. */
 export const READ_MODELS: readonly ReadModel[] = [
@@ -34,4 +39,6 @@ export const READ_MODELS: readonly ReadModel[] = [
   dailyTotals,
   achievementDefinitions,
   achievementProgress,
+  withdrawals,
+  deposits,
 ];

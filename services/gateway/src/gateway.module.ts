@@ -7,6 +7,10 @@ import { AdminToken } from './auth/admin-token';
 import { ApiKeyRegistry } from './auth/api-key-registry';
 import { NatsRequestClient } from './backend/nats-request-client';
 import { CommandSender } from './commands/command-sender';
+import { AdminWithdrawalsController } from './external/admin-withdrawals.controller';
+import { ExternalAccountsController } from './external/external-accounts.controller';
+import { ReferenceKey } from './external/reference-key';
+import { WithdrawalsController } from './external/withdrawals.controller';
 import { FinanceController } from './finance/finance.controller';
 import { FinanceEventsController } from './finance/events.controller';
 import { FinanceReads } from './finance/finance-reads';
@@ -40,6 +44,9 @@ export class GatewayModule {
         AdminController,
         FinanceEventsController,
         FinanceController,
+        ExternalAccountsController,
+        WithdrawalsController,
+        AdminWithdrawalsController,
         ...ACHIEVEMENT_CONTROLLERS,
       ],
       providers: [
@@ -64,6 +71,7 @@ export class GatewayModule {
         },
         ReadModels,
         FinanceReads,
+        ReferenceKey,
         ReadConsistency,
         {
           provide: 'ProjectionMetrics',

@@ -9,5 +9,8 @@ export * from './responses';
 export * from '../app/dto';
 export * from '../finance-event/dto';
 export * from '../finance-transaction/dto';
+export * from '../external-account/dto';
+export * from '../withdrawal/dto';
+export * from '../deposit/dto';
 export * from '../balance/dto';
 export * from '../achievement/dto';
