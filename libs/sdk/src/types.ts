@@ -7,7 +7,8 @@
  * User ids come back as strings, amounts as strings of digits (exact: BigInt(amount)).
  */
 
-export type TransactionType = 'credit' | 'debit' | 'transfer' | 'grant';
+/** withdrawal and deposit: held pending until an operator accepts or declines them (API.md, "Withdrawals and deposits"). */
+export type TransactionType = 'credit' | 'debit' | 'transfer' | 'grant' | 'withdrawal' | 'deposit';
 export type TransactionStatus = 'pending' | 'posted' | 'voided';
 export type FinanceEventStatus = 'open' | 'closed' | 'expired';
 export type Consistency = 'strong' | 'eventual';

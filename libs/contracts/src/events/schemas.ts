@@ -6,9 +6,9 @@
  * consumers still find the old version's schema here.
  *
  * What is public is what has an entry: the feed publishes only those types (a type added to the
- * catalog stays internal until it is given a schema), so writer terms, refusals and API key
- * events, which carry nothing for analytics and one of which carries a key hash, never reach the
- * public subjects (see ../../../../README.md, "Consuming the feed").
+ * catalog stays internal until it is given a schema), so writer terms, refusals, API key events
+ * and external account links, which carry nothing for analytics and two of which carry a hash (a
+ * key's, a reference's), never reach the public subjects (see ../../../../README.md, "Consuming the feed").
  */
 import { ACHIEVEMENT_FEED } from '../achievement/feed';
 import { APP_INTERNAL_EVENT_TYPES } from '../app/events';
