@@ -16,7 +16,7 @@ import { createTestDatabase, dropTestStreams, eventually, testNatsPrefix, testNa
 import { LedgerTestClient, ok, startLedger } from '../../ledger/test/ledger-harness';
 import { Generations } from '../src/read-models/generations';
 import { verify } from '../src/read-models/rebuild-verify-status';
-import { generationDdl, readerIndexDdl, viewDdl } from '../src/read-models/schema';
+import { generationDdl, READ_MODEL_SCHEMA_VERSION, readerIndexDdl, viewDdl } from '../src/read-models/schema';
 import { startProjector as startHarnessProjector } from './projector-harness';
 
 jest.setTimeout(90000);
@@ -161,8 +161,8 @@ describe('a store and read models written by v1', () => {
     expect(await balance('dave')).toMatchObject({ posted: '5', pending_credit: '0' });
     const tail = (await store.readStream('ledger-default')).slice(history.length).filter((event) => event.type !== 'WriterTermStarted');
     expect(tail.map((event) => [event.type, event.metadata.schema_version])).toEqual([
-      ['TransactionPosted', 2],
-      ['EventClosed', 2],
+      ['TransactionPosted', EVENT_SCHEMA_VERSIONS.TransactionPosted],
+      ['EventClosed', EVENT_SCHEMA_VERSIONS.EventClosed],
     ]);
     expect(tail[0].data).toMatchObject({ transaction_id: 7, event_id: 3, type: 'credit', posted_at: expect.any(String) });
 
@@ -174,7 +174,7 @@ describe('a store and read models written by v1', () => {
     await startProjector();
     await caughtUp();
     const [meta] = (await pool.query(`SELECT active_generation, schema_version FROM coffer_meta.read_models`)).rows;
-    expect(meta.schema_version).toBe(2);
+    expect(meta.schema_version).toBe(READ_MODEL_SCHEMA_VERSION);
     expect(meta.active_generation).toBeGreaterThan(1); // a new generation, the old one dropped
     await eventually(async () => (await pool.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'coffer_rm_1'`)).rowCount === 0, 'the old generation dropped');
     expect(await readBalances()).toEqual([
