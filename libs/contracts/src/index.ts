@@ -10,6 +10,7 @@ export * from './external-account';
 export * from './withdrawal';
 export * from './deposit';
 export * from './balance';
+export * from './leaderboard';
 export * from './achievement';
 export * from './writer';
 export * from './commands';

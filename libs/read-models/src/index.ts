@@ -7,11 +7,13 @@ import { achievementProgress } from './achievement-progress';
 import { achievementDefinitions } from './achievements';
 import { apiKeys } from './api-keys';
 import { apps } from './apps';
+import { balanceHistory } from './balance-history';
 import { balances } from './balances';
 import { dailyTotals } from './daily-totals';
 import { financeEvents } from './finance-events';
 import type { ReadModel } from './read-model';
 import { transactions } from './transactions';
+import { unlockCounts } from './unlock-counts';
 import { withdrawals } from './withdrawals';
 import { deposits } from './deposits';
 
@@ -25,6 +27,8 @@ export * from './api-keys';
 export * from './daily-totals';
 export * from './achievements';
 export * from './achievement-progress';
+export * from './balance-history';
+export * from './unlock-counts';
 export * from './verification-requests';
 export * from './withdrawals';
 export * from './deposits';
@@ -39,6 +43,8 @@ export const READ_MODELS: readonly ReadModel[] = [
   dailyTotals,
   achievementDefinitions,
   achievementProgress,
+  balanceHistory,
+  unlockCounts,
   withdrawals,
   deposits,
 ];

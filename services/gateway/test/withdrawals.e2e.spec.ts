@@ -123,6 +123,14 @@ describe('withdrawals and deposits over HTTP', () => {
       const history = await app.transactions({ user_id: userId, type: 'withdrawal', min_position: String(accepted.headers['x-coffer-position']) });
       expect(history.reply.data).toEqual([expect.objectContaining({ transaction_id: requested.reply.transaction_id, type: 'withdrawal', status: 'posted', amount: '40' })]);
       expect((await app.acceptWithdrawal(withdrawal_id)).status).toBe(401); // an app's key is not the admin token
+
+      // The statement reads it as any transaction: the grant in, the withdrawal out when it posted.
+      const statement = await app.statement(userId, { min_position: String(accepted.headers['x-coffer-position']) });
+      expect(statement.reply).toMatchObject({ opening_balance: '0', closing_balance: '60' });
+      expect(statement.reply.movements.map((movement) => [movement.type, movement.amount, movement.balance])).toEqual([
+        ['grant', '100', '100'],
+        ['withdrawal', '-40', '60'],
+      ]);
     });
 
     it('gives the funds back when declined, with its reason', async () => {

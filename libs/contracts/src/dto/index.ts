@@ -13,4 +13,5 @@ export * from '../external-account/dto';
 export * from '../withdrawal/dto';
 export * from '../deposit/dto';
 export * from '../balance/dto';
+export * from '../leaderboard/dto';
 export * from '../achievement/dto';
