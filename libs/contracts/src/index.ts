@@ -8,6 +8,7 @@ export * from './finance-event';
 export * from './finance-transaction';
 export * from './balance';
 export * from './achievement';
+export * from './webhook';
 export * from './writer';
 export * from './commands';
 export * from './envelope';

@@ -19,6 +19,7 @@ import { RateLimiter } from './rate-limit/token-bucket';
 import { ReadConsistency } from './reads/consistency';
 import { ReadModels } from './reads/read-models';
 import { DB_POOL } from './tokens';
+import { WebhooksController } from './webhooks/webhooks.controller';
 
 class PoolCloser implements OnApplicationShutdown {
   constructor(@Inject(DB_POOL) private readonly pool: Pool) {}
@@ -41,6 +42,7 @@ export class GatewayModule {
         FinanceEventsController,
         FinanceController,
         ...ACHIEVEMENT_CONTROLLERS,
+        WebhooksController,
       ],
       providers: [
         { provide: GatewayMetrics, useValue: metrics },

@@ -11,3 +11,4 @@ export * from '../finance-event/dto';
 export * from '../finance-transaction/dto';
 export * from '../balance/dto';
 export * from '../achievement/dto';
+export * from '../webhook/dto';
