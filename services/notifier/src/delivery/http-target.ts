@@ -67,7 +67,12 @@ export async function targetRefusal(raw: string, rules: TargetRules, timeoutMs =
 }
 
 /** POSTs one delivery and answers how it went; never throws. */
-export function attemptDelivery(attempt: Attempt, rules: TargetRules, timeoutMs = DELIVERY_TIMEOUT_MS): Promise<AttemptResult> {
+export function attemptDelivery(
+  attempt: Attempt,
+  rules: TargetRules,
+  timeoutMs = DELIVERY_TIMEOUT_MS,
+  resolve: typeof dnsLookup = dnsLookup,
+): Promise<AttemptResult> {
   let url: URL;
   try {
     url = new URL(attempt.url);
@@ -79,7 +84,7 @@ export function attemptDelivery(attempt: Attempt, rules: TargetRules, timeoutMs 
   const options: RequestOptions = {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(attempt.body), 'user-agent': 'Coffer-Webhooks/1', ...attempt.headers },
-    lookup: checkedLookup(url.protocol, rules),
+    lookup: checkedLookup(url.protocol, rules, resolve),
     agent: false, // a fresh connection each time: a pooled socket would skip the lookup, and with it the check
     timeout: timeoutMs,
   };
