@@ -6,6 +6,7 @@ import { Balances, Events, Transactions, Transfers } from './resources/finance.j
 import { retryOptions, type RetryOptions } from './retry.js';
 import { Sessions } from './session.js';
 import { Transport, type FetchLike } from './transport.js';
+import { Webhooks } from './resources/webhooks.js';
 
 export interface CofferOptions {
   /** Where the gateway answers, e.g. http://localhost:3000. */
@@ -25,6 +26,7 @@ export class Coffer {
   readonly events: Events;
   readonly sessions: Sessions;
   readonly achievements: Achievements;
+  readonly webhooks: Webhooks;
 
   constructor(options: CofferOptions) {
     if (!options || typeof options.baseUrl !== 'string' || !/^https?:\/\//.test(options.baseUrl)) {
@@ -48,5 +50,6 @@ export class Coffer {
     this.events = new Events(transport);
     this.sessions = new Sessions(this.events, this.transactions);
     this.achievements = new Achievements(transport);
+    this.webhooks = new Webhooks(transport);
   }
 }

@@ -6,6 +6,9 @@
  */
 import { ERROR_STATUS, type ErrorCode as ContractErrorCode } from '@coffer/contracts';
 import type {
+  DeliveryReply,
+  WebhookReply,
+  WebhookEventType as ContractWebhookEventType,
   AchievementReply,
   BalanceLine as ContractBalanceLine,
   BalanceReply,
@@ -17,6 +20,9 @@ import type {
   TransactionType as ContractTransactionType,
 } from '@coffer/contracts';
 import type {
+  CreateWebhookDto,
+  DeliveriesQueryDto,
+  WebhookCreated,
   AchievementRewardView,
   AchievementStatsView,
   AchievementView,
@@ -34,6 +40,7 @@ import type {
 import { ERROR_CLASSES, ERROR_CODES, type ErrorCode } from './errors';
 import type { AchievementChanges, DefineAchievementBody, ProgressBody } from './resources/achievements';
 import type { PostTransactionBody, TransactionsQuery, TransferBody } from './resources/finance';
+import type { CreateWebhookBody, DeliveriesQuery } from './resources/webhooks';
 import type {
   Achievement,
   AchievementStats,
@@ -49,6 +56,10 @@ import type {
   TransactionType,
   Transfer,
   UserAchievement,
+  CreatedWebhook,
+  Delivery,
+  Webhook,
+  WebhookEventType,
 } from './types';
 
 /** true only when A and B are the same type (optional and readonly modifiers included). */
@@ -75,6 +86,10 @@ same<TransactionType, ContractTransactionType>(true);
 same<TransactionStatus, ContractTransactionStatus>(true);
 same<FinanceEventStatus, ContractFinanceEventStatus>(true);
 same<ErrorCode, ContractErrorCode>(true);
+same<Webhook, WebhookReply>(true);
+same<CreatedWebhook, Shape<WebhookCreated>>(true);
+same<Delivery, DeliveryReply>(true);
+same<WebhookEventType, ContractWebhookEventType>(true);
 
 // Requests: every field the API takes, no field it does not.
 same<keyof PostTransactionBody, keyof PostTransactionDto>(true);
@@ -82,6 +97,8 @@ same<keyof TransferBody, keyof TransferDto>(true);
 same<keyof DefineAchievementBody, keyof RegisterAchievementDto>(true);
 same<keyof AchievementChanges, keyof UpdateAchievementDto>(true);
 same<keyof ProgressBody, keyof RecordProgressDto>(true);
+same<keyof CreateWebhookBody, keyof CreateWebhookDto>(true);
+same<keyof DeliveriesQuery, keyof DeliveriesQueryDto>(true);
 // The list iterates by cursor: offset paging (page) and the read position stay out of it.
 same<keyof TransactionsQuery, Exclude<keyof TransactionsQueryDto, 'page' | 'min_position'>>(true);
 

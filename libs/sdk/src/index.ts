@@ -19,6 +19,7 @@ export {
   type ListQuery,
   type ProgressBody,
 } from './resources/achievements.js';
+export { Webhooks, type CreateWebhookBody, type DeliveriesQuery } from './resources/webhooks.js';
 export { PageIterator } from './paging.js';
 export { CORRELATION_HEADER, type CallOptions, type FetchLike } from './transport.js';
 export { DEFAULT_RETRY, RETRY_LIMITS, backoffMs, nextRetry, parseRetryAfter, isRetryableStatus, type RetryOptions, type RetryDecision } from './retry.js';
