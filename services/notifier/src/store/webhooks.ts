@@ -80,7 +80,7 @@ export class Webhooks {
         await client.query('ROLLBACK');
         return refusal('LIMIT_EXCEEDED', `an app may have at most ${MAX_WEBHOOKS_PER_APP} webhooks: delete one first`, {
           limit: 'MAX_WEBHOOKS_PER_APP',
-          value: MAX_WEBHOOKS_PER_APP,
+          maximum: MAX_WEBHOOKS_PER_APP,
         });
       }
       const secret = newWebhookSecret();
