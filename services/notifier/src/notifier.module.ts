@@ -7,6 +7,7 @@ import { NotifierController } from './notifier.controller';
 import { MAX_PENDING_PER_WEBHOOK, OutboxFeeder } from './outbox/outbox-feeder';
 import { ensureNotifierSchema } from './store/schema';
 import { Webhooks } from './store/webhooks';
+import { DailySummaries } from './summary/daily-summaries';
 
 export const NOTIFIER_POOL = Symbol('NotifierPool');
 
@@ -14,6 +15,9 @@ export const NOTIFIER_POOL = Symbol('NotifierPool');
 export interface NotifierTuning {
   delivery?: Partial<Omit<DelivererOptions, 'rules'>>;
   maxPendingPerWebhook?: number;
+  /** The clock daily.summary reads the day from (tests move it to the next midnight). */
+  summaryClock?: () => number;
+  summaryIntervalMs?: number;
 }
 
 /** Feeds the outbox and delivers it for the life of the service; stops both before the store and pool close. */
@@ -22,16 +26,18 @@ class NotifierRunner implements OnApplicationBootstrap, BeforeApplicationShutdow
   constructor(
     @Inject(OutboxFeeder) private readonly feeder: OutboxFeeder,
     @Inject(Deliverer) private readonly deliverer: Deliverer,
+    @Inject(DailySummaries) private readonly summaries: DailySummaries,
     @Inject(NOTIFIER_POOL) private readonly pool: Pool,
   ) {}
 
   onApplicationBootstrap(): void {
     this.feeder.start();
     this.deliverer.start();
+    this.summaries.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await Promise.all([this.feeder.stop(), this.deliverer.stop()]);
+    await Promise.all([this.feeder.stop(), this.deliverer.stop(), this.summaries.stop()]);
     await this.pool.end();
   }
 }
@@ -68,6 +74,12 @@ export class NotifierModule {
           inject: [EVENT_STORE, NOTIFIER_POOL, Deliverer],
           useFactory: (store: EventStore, pool: Pool, deliverer: Deliverer) =>
             new OutboxFeeder(store, pool, logger, () => deliverer.nudge(), tuning.maxPendingPerWebhook ?? MAX_PENDING_PER_WEBHOOK),
+        },
+        {
+          provide: DailySummaries,
+          inject: [NOTIFIER_POOL, EVENT_STORE, Deliverer],
+          useFactory: (pool: Pool, store: EventStore, deliverer: Deliverer) =>
+            new DailySummaries(pool, () => store.headPosition(), logger, () => deliverer.nudge(), tuning.summaryClock, tuning.summaryIntervalMs),
         },
         NotifierRunner,
       ],

@@ -57,6 +57,12 @@ export const NOTIFIER_DDL = [
      position bigint,
      updated_at timestamptz NOT NULL DEFAULT now())`,
   `INSERT INTO ${NOTIFIER_SCHEMA}.checkpoint (id, position) VALUES (true, NULL) ON CONFLICT (id) DO NOTHING`,
+  // The last UTC day whose daily.summary was enqueued (null: none yet).
+  `CREATE TABLE IF NOT EXISTS ${NOTIFIER_SCHEMA}.summary_checkpoint (
+     id boolean PRIMARY KEY DEFAULT true CHECK (id),
+     last_day date,
+     updated_at timestamptz NOT NULL DEFAULT now())`,
+  `INSERT INTO ${NOTIFIER_SCHEMA}.summary_checkpoint (id, last_day) VALUES (true, NULL) ON CONFLICT (id) DO NOTHING`,
 ];
 
 /** Creates the schema when missing; instances starting together take turns (advisory lock). */
