@@ -183,6 +183,24 @@ describe('webhooks over the real stack', () => {
     expect(log.map((d) => d.status)).toEqual(['delivered', 'delivered', 'delivered']);
   });
 
+  it('delivers once with a second notifier on the same database, which takes over when the first stops', async () => {
+    const standby = await startNotifier({ ...env, allowPrivate: true });
+    try {
+      receiver.plan = () => 200;
+      const before = receiver.at('/alpha').length;
+      for (const amount of [31, 32, 33]) await alpha.client.postTransaction({ user_id: 'player-1', type: 'credit', amount }).then((r) => r.reply);
+      await waitFor('three credits', () => receiver.at('/alpha').length - before >= 3);
+      await notifier.close(); // the standby delivers from now on
+      notifier = standby;
+      for (const amount of [34, 35]) await alpha.client.postTransaction({ user_id: 'player-1', type: 'credit', amount }).then((r) => r.reply);
+      await waitFor('two more', () => receiver.at('/alpha').length - before >= 5);
+      await sleep(500);
+      expect(receiver.at('/alpha').slice(before).map((r) => JSON.parse(r.body).data.amount)).toEqual(['31', '32', '33', '34', '35']);
+    } finally {
+      if (notifier !== standby) await standby.close();
+    }
+  });
+
   it('stops delivering to a deleted webhook', async () => {
     expect((await alpha.client.deleteWebhook(alphaHook.webhook_id)).status).toBe(204);
     expect((await alpha.client.webhooks()).reply.data).toEqual([]);
