@@ -87,7 +87,8 @@ export class DailySummaries {
     const lastDay = rows[0]?.last_day ?? null;
     for (const day of daysDue(lastDay, this.clock())) {
       if (this.stopped || !(await this.readModelsHold(day))) break;
-      await this.summarise(day, done.length ? done[done.length - 1] : lastDay);
+      // Another notifier summarised it first: the next round reads its checkpoint.
+      if (!(await this.summarise(day, done.length ? done[done.length - 1] : lastDay))) break;
       done.push(day);
     }
     if (done.length) this.enqueued();
@@ -111,12 +112,16 @@ export class DailySummaries {
     return checkpoint.position !== null && BigInt(checkpoint.position) >= head;
   }
 
-  private async summarise(day: string, expectedLastDay: string | null): Promise<void> {
+  /** Enqueues one day's summaries with the checkpoint; false when the checkpoint was not where this round read it. */
+  private async summarise(day: string, expectedLastDay: string | null): Promise<boolean> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
       const { rows } = await client.query<{ last_day: string | null }>(`SELECT last_day::text FROM ${NOTIFIER_SCHEMA}.summary_checkpoint FOR UPDATE`);
-      if ((rows[0]?.last_day ?? null) !== expectedLastDay) throw new Error('the summary checkpoint moved (another notifier): starting again');
+      if ((rows[0]?.last_day ?? null) !== expectedLastDay) {
+        await client.query('ROLLBACK');
+        return false;
+      }
       const end = `${addDays(day, 1)}T00:00:00Z`;
       const { rows: hooks } = await client.query<{ webhook_id: string; app_id: string }>(
         `SELECT webhook_id::text, app_id FROM ${NOTIFIER_SCHEMA}.webhooks
@@ -136,6 +141,7 @@ export class DailySummaries {
       }
       await client.query(`UPDATE ${NOTIFIER_SCHEMA}.summary_checkpoint SET last_day = $1, updated_at = now()`, [day]);
       await client.query('COMMIT');
+      return true;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
