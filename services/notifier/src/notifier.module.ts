@@ -67,7 +67,12 @@ export class NotifierModule {
         {
           provide: Deliverer,
           inject: [NOTIFIER_POOL],
-          useFactory: (pool: Pool) => new Deliverer(pool, logger, { ...DEFAULT_DELIVERER_OPTIONS, ...tuning.delivery, rules }),
+          useFactory: (pool: Pool) => new Deliverer(pool, logger, {
+              ...DEFAULT_DELIVERER_OPTIONS,
+              idempotencyRetentionHours: config.idempotencyRetentionHours,
+              ...tuning.delivery,
+              rules,
+            }),
         },
         {
           provide: OutboxFeeder,

@@ -13,7 +13,7 @@ import { startAchievements } from '../../achievements/test/achievements-harness'
 import { ADMIN_TOKEN, api, startGateway, untilServing, type RegisteredApp } from '../../gateway/test/gateway-harness';
 import type { ApiClient } from '../../gateway/test/api-client';
 import { startLedger } from '../../ledger/test/ledger-harness';
-import { startNotifier } from './notifier-harness';
+import { FAST_DELIVERY, startNotifier } from './notifier-harness';
 import { WebhookReceiver, type Received } from './webhook-receiver';
 
 jest.setTimeout(120_000);
@@ -199,6 +199,38 @@ describe('webhooks over the real stack', () => {
     } finally {
       if (notifier !== standby) await standby.close();
     }
+  });
+
+  it(`holds an app to ${10} webhooks: the tenth registered, the eleventh refused`, async () => {
+    const gamma = await newApp('Gamma');
+    for (let i = 1; i <= 10; i++) expect((await gamma.client.createWebhook({ url: `${receiver.url}/gamma/${i}`, events: ['event.expired'] })).status).toBe(201);
+    const beyond = await gamma.client.createWebhook({ url: `${receiver.url}/gamma/11`, events: ['event.expired'] });
+    expect([beyond.status, beyond.errorCode, beyond.error.details]).toEqual([422, 'LIMIT_EXCEEDED', { limit: 'MAX_WEBHOOKS_PER_APP', maximum: 10 }]);
+    // Deleting one makes room again.
+    const [first] = (await gamma.client.webhooks()).reply.data;
+    expect((await gamma.client.deleteWebhook(first.webhook_id)).status).toBe(204);
+    expect((await gamma.client.createWebhook({ url: `${receiver.url}/gamma/11`, events: ['event.expired'] })).status).toBe(201);
+  });
+
+  it('records beyond MAX_PENDING_PER_WEBHOOK deliveries as failed at once, never holding the feed', async () => {
+    await notifier.close();
+    notifier = await startNotifier({ ...env, allowPrivate: true }, { ...FAST_DELIVERY, maxPendingPerWebhook: 2 });
+    receiver.plan = (delivery) => (delivery.path === '/beta' ? 503 : 200);
+    const earlier = new Set((await beta.client.deliveries(betaHook.webhook_id)).reply.data.map((d) => d.delivery_id));
+    const fresh = async () => (await beta.client.deliveries(betaHook.webhook_id)).reply.data.filter((d) => !earlier.has(d.delivery_id));
+    for (const amount of [41, 42, 43, 44]) await beta.client.postTransaction({ user_id: 'player-2', type: 'credit', amount }).then((r) => r.reply);
+    let log = await fresh();
+    await waitFor('four deliveries logged', async () => (log = await fresh()).length === 4);
+    // Newest first: the last two found two already waiting.
+    expect(log.map((d) => [d.status, d.attempts, d.error?.startsWith('not attempted') ?? false])).toEqual([
+      ['failed', 0, true],
+      ['failed', 0, true],
+      ['pending', 0, false],
+      ['pending', expect.any(Number), false],
+    ]);
+    receiver.plan = () => 200;
+    await waitFor('the two waiting delivered', async () => (await fresh()).slice(2).every((d) => d.status === 'delivered'));
+    expect(receiver.at('/beta').filter((r) => r.status === 200).map((r) => JSON.parse(r.body).data.amount).slice(-2)).toEqual(['41', '42']);
   });
 
   it('stops delivering to a deleted webhook', async () => {

@@ -32,6 +32,8 @@ export interface DelivererOptions {
   timeoutMs: number;
   concurrency: number;
   keptPerWebhook: number;
+  /** COFFER_IDEMPOTENCY_RETENTION_HOURS: how long a deleted webhook's registration is remembered for replays. */
+  idempotencyRetentionHours: number;
 }
 
 export const DEFAULT_DELIVERER_OPTIONS: Omit<DelivererOptions, 'rules'> = {
@@ -39,6 +41,7 @@ export const DEFAULT_DELIVERER_OPTIONS: Omit<DelivererOptions, 'rules'> = {
   timeoutMs: DELIVERY_TIMEOUT_MS,
   concurrency: MAX_CONCURRENT_DELIVERIES,
   keptPerWebhook: DELIVERIES_KEPT_PER_WEBHOOK,
+  idempotencyRetentionHours: 72,
 };
 
 interface Head {
@@ -221,5 +224,9 @@ export class Deliverer {
         WHERE o.seq = old.seq`,
       [this.options.keptPerWebhook],
     );
+    // A deleted webhook's row is kept only while its registration's Idempotency-Key is remembered.
+    await this.pool.query(`DELETE FROM ${NOTIFIER_SCHEMA}.webhooks WHERE deleted_at < now() - make_interval(hours => $1)`, [
+      this.options.idempotencyRetentionHours,
+    ]);
   }
 }
