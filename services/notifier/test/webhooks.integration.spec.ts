@@ -233,6 +233,22 @@ describe('webhooks over the real stack', () => {
     expect(receiver.at('/beta').filter((r) => r.status === 200).map((r) => JSON.parse(r.body).data.amount).slice(-2)).toEqual(['41', '42']);
   });
 
+  it('delivers within a fraction of a second of the write: measured over 20 posts', async () => {
+    receiver.plan = () => 200;
+    const latencies: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const before = receiver.at('/alpha').length;
+      const posted = Date.now();
+      await alpha.client.postTransaction({ user_id: 'player-1', type: 'credit', amount: 100 + i }).then((r) => r.reply);
+      await waitFor('the delivery', () => receiver.at('/alpha').length > before, 5_000);
+      latencies.push(Date.now() - posted);
+    }
+    latencies.sort((a, b) => a - b);
+    const figures = { posts: latencies.length, p50_ms: latencies[9], p95_ms: latencies[18], max_ms: latencies[19] };
+    console.log(`webhook delivery measurement: ${JSON.stringify(figures)}`);
+    expect(figures.p50_ms).toBeLessThan(1_000);
+  });
+
   it('stops delivering to a deleted webhook', async () => {
     expect((await alpha.client.deleteWebhook(alphaHook.webhook_id)).status).toBe(204);
     expect((await alpha.client.webhooks()).reply.data).toEqual([]);
