@@ -12,6 +12,7 @@ export * from './deposit';
 export * from './balance';
 export * from './leaderboard';
 export * from './achievement';
+export * from './webhook';
 export * from './writer';
 export * from './commands';
 export * from './envelope';

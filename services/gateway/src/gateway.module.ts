@@ -24,6 +24,7 @@ import { RateLimiter } from './rate-limit/token-bucket';
 import { ReadConsistency } from './reads/consistency';
 import { ReadModels } from './reads/read-models';
 import { DB_POOL } from './tokens';
+import { WebhooksController } from './webhooks/webhooks.controller';
 
 class PoolCloser implements OnApplicationShutdown {
   constructor(@Inject(DB_POOL) private readonly pool: Pool) {}
@@ -50,6 +51,7 @@ export class GatewayModule {
         AdminWithdrawalsController,
         ...ACHIEVEMENT_CONTROLLERS,
         LeaderboardsController,
+        WebhooksController,
       ],
       providers: [
         { provide: GatewayMetrics, useValue: metrics },

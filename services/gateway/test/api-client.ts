@@ -18,6 +18,11 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { ErrorBody } from '@coffer/contracts';
 import type {
+  CreateWebhookDto,
+  DeliveriesQueryDto,
+  DeliveryList,
+  WebhookCreated,
+  WebhookList,
   AchievementList,
   AchievementListQueryDto,
   AchievementStatsView,
@@ -383,6 +388,24 @@ export class ApiClient {
 
   userAchievements(userId: string, query?: Query<UserAchievementListQueryDto>): Promise<Answer<UserAchievementList>> {
     return this.send('GET', withQuery(`/users/${userId}/achievements`, query));
+  }
+
+  // ---- webhooks (API.md "Notifications: webhooks") ----------------------------------------------
+
+  createWebhook(body: CreateWebhookDto, options: CommandOptions = {}): Promise<Answer<WebhookCreated>> {
+    return this.command('POST', '/webhooks', body, options);
+  }
+
+  webhooks(): Promise<Answer<WebhookList>> {
+    return this.send('GET', '/webhooks');
+  }
+
+  deleteWebhook(webhookId: number | string): Promise<Answer<undefined>> {
+    return this.send('DELETE', `/webhooks/${webhookId}`);
+  }
+
+  deliveries(webhookId: number | string, query?: Query<DeliveriesQueryDto>): Promise<Answer<DeliveryList>> {
+    return this.send('GET', withQuery(`/webhooks/${webhookId}/deliveries`, query));
   }
 
   // ---- operations -------------------------------------------------------------------------------

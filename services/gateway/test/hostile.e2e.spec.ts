@@ -25,6 +25,8 @@ interface Context {
   usedKey: string;
   /** ALICE's linked external account. */
   aliceAccount: number;
+  /** A webhook of the other app (it hears only unlocks, which never happen here). */
+  otherWebhook: number;
 }
 
 /** Sent raw (ApiClient.send): any method, path, body text and headers. */
@@ -112,6 +114,10 @@ function changed(valid: Record<string, unknown>, change: Record<string, unknown>
   }
   return body;
 }
+/** POST /webhooks with a valid registration changed by `change`. */
+const webhook =
+  (change: Record<string, unknown>): Build =>
+  (c) => ({ method: 'POST', path: '/webhooks', options: { token: c.app.api_key, body: { url: 'https://93.184.216.34/hook', events: ['*'], ...change } } });
 
 const list = (query: string): Build => appCall('GET', `/finance/transactions?${query}`);
 
@@ -445,6 +451,43 @@ const rows: Row[] = [
   V('a deposit list with min_position -1', 'min_position', adminCall('GET', '/admin/deposits?min_position=-1')),
   { name: "an app's key accepting a withdrawal", status: 401, code: 'UNAUTHENTICATED', build: appCall('POST', '/admin/withdrawals/1/accept') },
   { name: 'the admin token asking for a withdrawal', status: 401, code: 'UNAUTHENTICATED', build: (c) => ({ ...withdrawal({})(c), options: { ...withdrawal({})(c).options, token: ADMIN_TOKEN } }) },
+  // ---- webhooks: the body's shape, where the URL leads (SSRF, before and after DNS), path ids, paging
+  V('a webhook url with ftp://', 'url', webhook({ url: 'ftp://example.com/hook' })),
+  V('a webhook url of 2049 characters', 'url', webhook({ url: `https://example.com/${'a'.repeat(2029)}` })),
+  V('a webhook url with credentials', 'url', webhook({ url: 'https://user:pass@example.com/hook' })),
+  V('a webhook url with a fragment', 'url', webhook({ url: 'https://example.com/hook#x' })),
+  V('a webhook url that is no URL', 'url', webhook({ url: 'not a url' })),
+  V('a webhook url as a number', 'url', webhook({ url: 42 })),
+  V('webhook events empty', 'events', webhook({ events: [] })),
+  V("webhook events with an unknown type 'money.printed'", 'events', webhook({ events: ['money.printed'] })),
+  V('webhook events repeating a type', 'events', webhook({ events: ['transaction.posted', 'transaction.posted'] })),
+  V("webhook events mixing '*' with a type", 'events', webhook({ events: ['*', 'event.expired'] })),
+  V('webhook events as a string', 'events', webhook({ events: '*' })),
+  V('webhook events of 17 entries', 'events', webhook({ events: Array.from({ length: 17 }, () => '*') })),
+  V('a webhook over http:// without COFFER_WEBHOOK_ALLOW_PRIVATE', 'url', webhook({ url: 'http://example.com/hook' })),
+  V('a webhook to loopback 127.0.0.1', 'url', webhook({ url: 'https://127.0.0.1/hook' })),
+  V('a webhook to loopback [::1]', 'url', webhook({ url: 'https://[::1]:8443/hook' })),
+  V('a webhook to loopback mapped in IPv6 [::ffff:127.0.0.1]', 'url', webhook({ url: 'https://[::ffff:127.0.0.1]/hook' })),
+  V('a webhook to loopback written as one number (2130706433)', 'url', webhook({ url: 'https://2130706433/hook' })),
+  V('a webhook to the private 10.0.0.1', 'url', webhook({ url: 'https://10.0.0.1/hook' })),
+  V('a webhook to the private 192.168.1.1', 'url', webhook({ url: 'https://192.168.1.1/hook' })),
+  V('a webhook to the cloud metadata service 169.254.169.254', 'url', webhook({ url: 'https://169.254.169.254/latest/meta-data' })),
+  V('a webhook to link-local [fe80::1]', 'url', webhook({ url: 'https://[fe80::1]/hook' })),
+  V('a webhook to 0.0.0.0', 'url', webhook({ url: 'https://0.0.0.0/hook' })),
+  V('a webhook to a name that resolves to loopback (localhost), refused after DNS', 'url', webhook({ url: 'https://localhost/hook' })),
+  V('webhook id 0 in a delete path', undefined, appCall('DELETE', '/webhooks/0')),
+  V("webhook id 'abc' in a deliveries path", undefined, appCall('GET', '/webhooks/abc/deliveries')),
+  V('limit 101 on a webhook’s deliveries', 'limit', appCall('GET', (c) => `/webhooks/${c.otherWebhook}/deliveries?limit=101`)),
+  V('a cursor that is no sequence number on a webhook’s deliveries', 'cursor', appCall('GET', (c) => `/webhooks/${c.otherWebhook}/deliveries?cursor=abc`)),
+  { name: "deleting another app's webhook", status: 404, code: 'NOT_FOUND', build: appCall('DELETE', (c) => `/webhooks/${c.otherWebhook}`) },
+  { name: "another app's webhook deliveries", status: 404, code: 'NOT_FOUND', build: appCall('GET', (c) => `/webhooks/${c.otherWebhook}/deliveries`) },
+  { name: 'deleting a webhook that never was', status: 404, code: 'NOT_FOUND', build: appCall('DELETE', '/webhooks/999999') },
+  {
+    name: 'a webhook registration with a used Idempotency-Key',
+    status: 422,
+    code: 'IDEMPOTENCY_KEY_REUSED',
+    build: (c) => ({ method: 'POST', path: '/webhooks', options: { token: c.other.api_key, body: { url: 'https://93.184.216.34/other', events: ['*'] }, idempotencyKey: 'hostile-webhook' } }),
+  },
   { name: 'an unknown route', status: 404, code: 'NOT_FOUND', build: appCall('GET', '/finance/everything') },
   { name: 'DELETE on /finance/transaction', status: 404, code: 'NOT_FOUND', build: appCall('DELETE', '/finance/transaction') },
 ];
@@ -519,6 +562,9 @@ describe('hostile requests over HTTP', () => {
     c.otherAppEvent = (await ok(other.openEvent(), 201)).event_id;
     await ok(other.postTransaction({ user_id: ALICE, event_id: c.otherAppEvent, type: 'credit', amount: 7 }), 201);
     c.aliceAccount = (await ok(app.linkExternalAccount(ALICE, { kind: 'bank', label: 'savings', reference: 'HOSTILE-ACCOUNT-0000' }), 201)).external_account_id;
+    c.otherWebhook = (
+      await ok(other.createWebhook({ url: 'https://93.184.216.34/hostile', events: ['achievement.unlocked'] }, { idempotencyKey: 'hostile-webhook' }), 201)
+    ).webhook_id;
     c.usedKey = newIdempotencyKey();
     await ok(app.openEvent({ description: 'keyed' }, { idempotencyKey: c.usedKey }), 201);
 
@@ -555,6 +601,11 @@ describe('hostile requests over HTTP', () => {
     expect(seen).toHaveLength(rows.length);
     expect(seen.filter((answer) => answer.status < 400 || answer.status >= 500)).toEqual([]);
     expect(await serverErrorLines()).toEqual(serverErrorsBefore);
+  });
+
+  it('registered no webhook for the app that sent the rows, and left the other app’s as it was', async () => {
+    expect((await client().as(c.app.api_key).webhooks()).reply.data).toEqual([]);
+    expect((await client().as(c.other.api_key).webhooks()).reply.data.map((w) => w.webhook_id)).toEqual([c.otherWebhook]);
   });
 
   it('left every balance and every transaction list as it was', async () => {

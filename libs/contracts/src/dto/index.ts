@@ -15,3 +15,4 @@ export * from '../deposit/dto';
 export * from '../balance/dto';
 export * from '../leaderboard/dto';
 export * from '../achievement/dto';
+export * from '../webhook/dto';
