@@ -8,6 +8,10 @@ import { ApiKeyRegistry } from './auth/api-key-registry';
 import { NatsRequestClient } from './backend/nats-request-client';
 import { CommandSender } from './commands/command-sender';
 import { AllowancesController } from './finance/allowances.controller';
+import { AdminWithdrawalsController } from './external/admin-withdrawals.controller';
+import { ExternalAccountsController } from './external/external-accounts.controller';
+import { ReferenceKey } from './external/reference-key';
+import { WithdrawalsController } from './external/withdrawals.controller';
 import { FinanceController } from './finance/finance.controller';
 import { FinanceEventsController } from './finance/events.controller';
 import { FinanceReads } from './finance/finance-reads';
@@ -21,6 +25,7 @@ import { RateLimiter } from './rate-limit/token-bucket';
 import { ReadConsistency } from './reads/consistency';
 import { ReadModels } from './reads/read-models';
 import { DB_POOL } from './tokens';
+import { WebhooksController } from './webhooks/webhooks.controller';
 
 class PoolCloser implements OnApplicationShutdown {
   constructor(@Inject(DB_POOL) private readonly pool: Pool) {}
@@ -43,8 +48,12 @@ export class GatewayModule {
         FinanceEventsController,
         AllowancesController,
         FinanceController,
+        ExternalAccountsController,
+        WithdrawalsController,
+        AdminWithdrawalsController,
         ...ACHIEVEMENT_CONTROLLERS,
         LeaderboardsController,
+        WebhooksController,
       ],
       providers: [
         { provide: GatewayMetrics, useValue: metrics },
@@ -68,6 +77,7 @@ export class GatewayModule {
         },
         ReadModels,
         FinanceReads,
+        ReferenceKey,
         ReadConsistency,
         {
           provide: 'ProjectionMetrics',

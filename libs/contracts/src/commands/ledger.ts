@@ -10,8 +10,18 @@ import type { AppCommand, AppQuery } from '../app/commands';
 import type { GetBalance } from '../balance/commands';
 import type { FinanceEventCommand, GetFinanceEvent } from '../finance-event/commands';
 import type { TransactionCommand } from '../finance-transaction/commands';
+import type { DepositCommand } from '../deposit/commands';
+import type { ExternalAccountCommand, ListExternalAccounts } from '../external-account/commands';
+import type { WithdrawalCommand } from '../withdrawal/commands';
 
-export type LedgerCommand = AppCommand | FinanceEventCommand | TransactionCommand | AllowanceCommand;
+export type LedgerCommand =
+  | AppCommand
+  | FinanceEventCommand
+  | TransactionCommand
+  | AllowanceCommand
+  | ExternalAccountCommand
+  | WithdrawalCommand
+  | DepositCommand;
 
 export type LedgerCommandType = LedgerCommand['type'];
 
@@ -22,4 +32,4 @@ export interface LedgerCommandBody {
   request_hash: string | null;
 }
 
-export type LedgerQuery = GetBalance | GetFinanceEvent | AppQuery;
+export type LedgerQuery = GetBalance | GetFinanceEvent | AppQuery | ListExternalAccounts;

@@ -20,3 +20,5 @@ export * from './json';
 export * from './text';
 export * from './time';
 export * from './app-scope';
+export * from './external-account';
+export * from './verification-status';

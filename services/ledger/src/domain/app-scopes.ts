@@ -22,6 +22,16 @@ export const COMMAND_SCOPES: Record<LedgerCommandType, AppScope | 'admin'> = {
   Transfer: 'transfers',
   // Sent by the achievements service for the app whose achievement was unlocked.
   PayReward: 'achievements',
+  // An app moves money between its users' wallets and the world outside (withdrawals.md).
+  LinkExternalAccount: 'withdrawals',
+  UnlinkExternalAccount: 'withdrawals',
+  RequestWithdrawal: 'withdrawals',
+  RequestDeposit: 'withdrawals',
+  // An operator verifies what an app asked for.
+  AcceptWithdrawal: 'admin',
+  DeclineWithdrawal: 'admin',
+  AcceptDeposit: 'admin',
+  DeclineDeposit: 'admin',
 };
 
 /** The commands only the admin sends. */

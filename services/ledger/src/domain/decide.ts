@@ -20,6 +20,7 @@ import { assertInvariant, type Decision as DeciderDecision } from '@coffer/decid
 import type { RememberedEvents } from './replies';
 import { balanceOf } from './state';
 import type { FinanceEventState, LedgerState } from './state';
+import { ADMIN_EXTERNAL_COMMANDS, APP_EXTERNAL_COMMANDS, decideExternal } from './decide-external';
 import { commandProblem, shapeProblem } from './validate';
 import { isAdminCommand } from './app-scopes';
 import { changeAppSettings, currencyRefusal, isMintedBy, mintLimitRefusal, scopeRefusal } from './decide-app-settings';
@@ -47,6 +48,8 @@ const GATEWAY_COMMANDS: ReadonlySet<string> = new Set<LedgerCommand['type']>([
   'SetAllowance',
   'RemoveAllowance',
   'ClaimAllowance',
+  ...APP_EXTERNAL_COMMANDS,
+  ...ADMIN_EXTERNAL_COMMANDS,
 ]);
 
 /** Commands only the ledger itself issues: expiry sweeps and taking over the stream. */
@@ -127,6 +130,15 @@ export function decide(command: LedgerCommand | SystemCommand, state: LedgerStat
     case 'PostTransaction':
     case 'Transfer':
       return decideFinance(state, command, context.app_id as string, context);
+    case 'LinkExternalAccount':
+    case 'UnlinkExternalAccount':
+    case 'RequestWithdrawal':
+    case 'AcceptWithdrawal':
+    case 'DeclineWithdrawal':
+    case 'RequestDeposit':
+    case 'AcceptDeposit':
+    case 'DeclineDeposit':
+      return decideExternal(state, command, context.app_id, now);
     default:
       return refuse('VALIDATION_FAILED', 'unknown ledger command type');
   }

@@ -12,10 +12,15 @@ import type { TransactionData } from '@coffer/contracts';
 import { restoreRows, toRow, type RememberedCommand, type RememberedRow } from '@coffer/decider';
 import type { Balance } from './accounts';
 import type { RememberedEvents } from './replies';
+import { externalSnapshot, restoreExternal, type ExternalSnapshot } from './external-state';
 import { LedgerState, settledRecord, type AllowanceState, type AppState, type FinanceEventState, type SettledEvent } from './state';
 
 /**
- * 7: apps carry their settings and the day's mint counter; allowances and this period's claims.
+ * 8: both 7s of two branches merged: apps' settings, mint counters, allowances and claims
+ * (allowances-limits) and `external` (withdrawals); a snapshot of 7 lacks one or the other, so it
+ * is not read and the stream is replayed.
+ * 7 (allowances-limits): apps carry their settings and the day's mint counter; allowances and this period's claims.
+ * 7 (withdrawals): linked external accounts and waiting withdrawals and deposits (`external`).
  * 6: a remembered command keeps the events its answer is built from (5 kept the answer itself):
  * a snapshot of 5 is not read, the stream is replayed.
  * 5: transactions say `type` (4 said `kind`): a snapshot of 4 is not read, the stream is replayed.
@@ -25,7 +30,7 @@ import { LedgerState, settledRecord, type AllowanceState, type AppState, type Fi
  * their deadline, and the event clock they expire by is kept.
  * 2: settled events as id lists per app and ending (1 held every event in full).
  */
-export const SNAPSHOT_VERSION = 7;
+export const SNAPSHOT_VERSION = 8;
 
 /** Remembered commands per line of a snapshot: each line is serialised (and parsed) in one go. */
 export const SNAPSHOT_PAGE_ROWS = 5_000;
@@ -53,6 +58,7 @@ export interface SnapshotHead {
   /** [app_id, status, event ids]: the bulk of a long-lived ledger's events, kept small. */
   settledEvents: Array<[string, SettledEvent['status'], number[]]>;
   pendingTransactions: TransactionData[];
+  external: ExternalSnapshot;
 }
 
 /** The whole snapshot as one value, to compare two states (the writer writes it as snapshotLines). */
@@ -113,6 +119,7 @@ function snapshotHead(state: LedgerState): SnapshotHead {
     openEvents: [...state.openEvents.values()],
     settledEvents: settledIdLists(state),
     pendingTransactions: [...state.pendingTransactions.values()],
+    external: externalSnapshot(state.external),
   };
 }
 
@@ -171,6 +178,7 @@ export function restore(head: SnapshotHead, pages: Iterable<string>, idempotency
   for (const data of head.pendingTransactions) state.pendingTransactions.set(data.transaction_id, data);
   for (const [currency, allowance] of head.allowances) state.allowances.set(currency, allowance);
   for (const [key, period_start, users] of head.allowanceClaims) state.allowanceClaims.set(key, { period_start, users: new Set(users) });
+  restoreExternal(state.external, head.external);
   for (const page of pages) restoreRows(state.memory, JSON.parse(page) as Array<RememberedRow<RememberedEvents>>);
   return state;
 }

@@ -2,6 +2,7 @@ import { DEFAULT_IDEMPOTENCY_RETENTION_MS, type AllowancePeriod, type AppSetting
 import { CommandMemory } from '@coffer/decider';
 import { balanceKey, type Balance } from './accounts';
 import type { RememberedEvents } from './replies';
+import { ExternalState } from './external-state';
 
 export interface AppState {
   app_id: string;
@@ -94,6 +95,8 @@ export class LedgerState {
   readonly allowances = new Map<string, AllowanceState>();
   /** `<currency>|<period>` (claimsKey) -> who claimed it in its latest period. */
   readonly allowanceClaims = new Map<string, AllowanceClaims>();
+  /** Linked external accounts and the withdrawals and deposits waiting for an operator (external-state.ts). */
+  readonly external = new ExternalState();
   /**
    * The commands it decided, so a command sent again gets its first answer (forgotten by event
    * time): each with the events its answer is built from (replies.ts).
