@@ -95,6 +95,9 @@ describe('allowances and app limits over the gateway', () => {
       expect((await leak().achievements()).error).toMatchObject({ code: 'FORBIDDEN', details: { scope: 'achievements' } });
       expect((await leak().transfer({ from_user_id: 'bob', to_user_id: 'carol', amount: 1 })).error).toMatchObject({ code: 'FORBIDDEN', details: { scope: 'transfers' } });
       expect((await leak().postTransaction({ user_id: 'bob', type: 'credit', amount: 1, currency: 'gems' })).error).toMatchObject({ code: 'FORBIDDEN', details: { currency: 'gems' } });
+      const link = { kind: 'bank' as const, label: 'savings', reference: 'LEAKY-ACCOUNT-0001' };
+      expect((await leak().linkExternalAccount('bob', link)).error).toMatchObject({ code: 'FORBIDDEN', details: { scope: 'withdrawals' } });
+      expect((await leak().externalAccounts('bob')).error).toMatchObject({ code: 'FORBIDDEN', details: { scope: 'withdrawals' } });
     });
 
     it('credits beyond the daily mint limit, net of its debits: 422 LIMIT_EXCEEDED with the limit, used and requested', async () => {

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Post, UseGuards } from
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { MAX_EXTERNAL_ACCOUNTS_PER_USER, PATTERNS, type ExternalAccountReply, type ExternalAccountsReply, type LedgerQuery, type LinkExternalAccount } from '@coffer/contracts';
 import { ExternalAccountListView, ExternalAccountView, LinkExternalAccountDto } from '@coffer/contracts/http';
-import { AppAuthGuard } from '../auth/app-auth.guard';
+import { AppAuthGuard, RequiresScope } from '../auth/app-auth.guard';
 import { CurrentApp, type AppCaller } from '../auth/caller';
 import { NatsRequestClient } from '../backend/nats-request-client';
 import { Command, CommandSender, type CommandContext } from '../commands/command-sender';
@@ -19,7 +19,7 @@ import { externalAccountView } from './views';
  */
 @ApiTags('withdrawals')
 @ApiBearerAuth()
-@ApiErrors('UNAUTHENTICATED', 'RATE_LIMITED', 'UNAVAILABLE')
+@ApiErrors('UNAUTHENTICATED', 'FORBIDDEN', 'RATE_LIMITED', 'UNAVAILABLE')
 @UseGuards(AppAuthGuard, RateLimitGuard)
 @Controller('users/:user_id/external-accounts')
 export class ExternalAccountsController {
@@ -50,6 +50,8 @@ export class ExternalAccountsController {
     return externalAccountView(result);
   }
 
+  // A read the ledger answers without deciding: the gateway holds it to the scope of the commands it lists.
+  @RequiresScope('withdrawals')
   @Get()
   @ApiOperation({ summary: "A user's linked external accounts", description: 'Oldest first; from the ledger itself (never behind).' })
   @ApiParam(userIdParamDoc('user_id'))

@@ -21,7 +21,7 @@ import { depositView, withdrawalView } from './views';
 /** An app asks for a withdrawal or reports a deposit; an operator decides it (admin-withdrawals.controller.ts). */
 @ApiTags('withdrawals')
 @ApiBearerAuth()
-@ApiErrors('UNAUTHENTICATED', 'RATE_LIMITED', 'UNAVAILABLE')
+@ApiErrors('UNAUTHENTICATED', 'FORBIDDEN', 'RATE_LIMITED', 'UNAVAILABLE')
 @UseGuards(AppAuthGuard, RateLimitGuard)
 @Controller('finance')
 export class WithdrawalsController {
