@@ -87,7 +87,11 @@ function send(response: ServerResponse, status: number, body: unknown): void {
 function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(request.headers['content-length']);
-    if (declared > limit) return reject(tooLarge(limit));
+    if (declared > limit) {
+      // Discarded, not read: the server's request timeout bounds how long that may take.
+      request.resume();
+      return reject(tooLarge(limit));
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     request.on('data', (chunk: Buffer) => {
