@@ -12,7 +12,7 @@
  * The stake and the payout are separate transactions, rather than one net amount, so the player's
  * statement shows "bet 30, won 60" and the stake stays held from the first card on.
  */
-import { InsufficientFundsError, type Balance, type Coffer, type Session } from '@coffer/sdk';
+import { CofferError, EventNotOpenError, InsufficientFundsError, type Balance, type Coffer, type Session } from '@coffer/sdk';
 import { cardName, handValue, shuffledDeck, type Card } from './cards';
 import { GameError, invalid } from './errors';
 import { deal, hit, payout, stand, type Hands, type Outcome } from './rules';
@@ -111,8 +111,14 @@ export class Table {
       try {
         await session.debit(playerId, stake, { description: 'blackjack bet' });
       } catch (error) {
-        // Nothing is pending in the event: closing it posts nothing and frees it at once.
-        await session.close().catch(() => session.stop());
+        if (isRefusal(error)) {
+          // Coffer said no: nothing is pending in the event, so closing it posts nothing.
+          await session.close().catch(() => session.stop());
+        } else {
+          // No answer: the debit may have landed. Closing would post it for a round never dealt;
+          // left to expire, the event voids it if it did. The player is refunded either way.
+          session.stop();
+        }
         throw betRefusal(error, playerId, stake);
       }
       const round: Round = {
@@ -188,11 +194,25 @@ export class Table {
         idempotencyKey: `blackjack-payout-${round.id}`,
       });
     }
-    await round.session.close();
+    await this.close(round);
     round.status = 'settled';
     this.seats.delete(round.player);
     this.log(`round ${round.id}: ${round.player} ${outcome}, pays ${amount} for a bet of ${round.stake}`);
     this.forgetOldRounds();
+  }
+
+  /**
+   * Closes the round's event. A close whose answer was lost may have happened: the close tried
+   * again is then refused EVENT_NOT_OPEN, and the event's own state says whether it closed.
+   */
+  private async close(round: Round): Promise<void> {
+    try {
+      await round.session.close();
+    } catch (error) {
+      if (!(error instanceof EventNotOpenError)) throw error;
+      const event = await this.coffer.events.get(round.id, { consistency: 'strong' });
+      if (event.status !== 'closed') throw error;
+    }
   }
 
   private forgetOldRounds(): void {
@@ -231,6 +251,12 @@ function parsePlayer(player: unknown): string {
     throw invalid('player must be a string of 1-64 characters of [A-Za-z0-9_.:-] (a Discord snowflake as a string)');
   }
   return player;
+}
+
+/** Coffer answered no (a 4xx): the call changed nothing. Anything else may or may not have happened. */
+function isRefusal(error: unknown): boolean {
+  const status = error instanceof CofferError ? (error.status ?? 0) : 0;
+  return status >= 400 && status < 500;
 }
 
 /** Coffer's refusal of a bet, said in the table's words. */
