@@ -18,8 +18,10 @@ export const generationSchema = (generation: number) => `coffer_rm_${generation}
  * (blue/green, like `coffer rebuild all`) into a new one before it projects anything, since it
  * writes only the current shape.
  * 2: transactions.type (the transaction's credit/debit/transfer/grant; 1 named the column `kind`).
+ * 3: balance_history (balances at a time, statements) and unlock_counts (the achievements
+ *    leaderboard), and the accounts' leaderboard index.
  */
-export const READ_MODEL_SCHEMA_VERSION = 2;
+export const READ_MODEL_SCHEMA_VERSION = 3;
 
 /** Tables of one generation, in the order a comparison walks them (with their keys). */
 export const READ_MODEL_TABLES: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
