@@ -128,12 +128,17 @@ export class Table {
         session,
         hands: deal(this.deckForRound(this.roundsDealt++)),
         status: 'playing',
-        busy: false,
+        // A natural settles before this answer: no move may overtake it meanwhile.
+        busy: true,
       };
       this.rounds.set(round.id, round);
       this.seats.set(playerId, round.id);
       this.log(`round ${round.id}: ${playerId} bets ${stake}, dealt ${round.hands.player.map(cardName).join(' ')}`);
-      if (round.hands.outcome !== null) await this.settle(round);
+      try {
+        if (round.hands.outcome !== null) await this.settle(round);
+      } finally {
+        round.busy = false;
+      }
       return view(round);
     } catch (error) {
       if (this.seats.get(playerId) === 'opening') this.seats.delete(playerId);
