@@ -6,7 +6,7 @@
  *   POST /rounds/:id/hit          one more card
  *   POST /rounds/:id/stand        the dealer plays; the round settles
  *   GET  /players/:player/balance the player's coins, from Coffer
- *   POST /coffer/webhooks         Coffer's signed deliveries (when COFFER_WEBHOOK_SECRET is set)
+ *   POST /coffer/webhooks         Coffer's signed deliveries (once a webhook is registered)
  *
  * Errors come in Coffer's shape, `{error: {code, message, details}}`: the table's own, and
  * Coffer's refusals passed through with their code. A Coffer that cannot be reached is a 503,
@@ -26,7 +26,7 @@ const REQUEST_TIMEOUT_MS = 15_000;
 
 export interface GameServerOptions {
   table: Table;
-  /** Absent: POST /coffer/webhooks answers 404 (nothing to verify deliveries with). */
+  /** Absent, or without a secret: POST /coffer/webhooks answers 404 (nothing to verify deliveries with). */
   webhooks?: WebhookReceiver;
   log?: (line: string) => void;
 }
@@ -47,7 +47,7 @@ export function createGameServer(options: GameServerOptions): Server {
     ['POST', /^\/rounds\/([^/]+)\/stand$/, async (_request, [id]) => [200, await table.stand(id)]],
     ['GET', /^\/players\/([^/]+)\/balance$/, async (_request, [player]) => [200, await table.balance(decodePathSegment(player))]],
     ['POST', /^\/coffer\/webhooks$/, async (request) => {
-      if (!webhooks) throw new GameError(404, 'NOT_FOUND', 'webhooks are off: start the game with COFFER_WEBHOOK_SECRET set');
+      if (!webhooks?.enabled) throw new GameError(404, 'NOT_FOUND', 'webhooks are off: no webhook is registered for this table');
       const signature = request.headers['coffer-signature'];
       await webhooks.receive(await readBody(request, MAX_WEBHOOK_BODY), Array.isArray(signature) ? signature[0] : signature);
       return [204, undefined];

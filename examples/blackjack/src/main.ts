@@ -7,17 +7,20 @@
  *   BLACKJACK_PORT         where the table listens (default 3100; 0: any free port)
  *   BLACKJACK_HOST         (default 127.0.0.1: an example is not for the open internet)
  *   BLACKJACK_SEED         shuffle every deck from this integer: reproducible hands
- *   COFFER_WEBHOOK_SECRET  the secret of the webhook Coffer delivers to /coffer/webhooks
+ *   COFFER_WEBHOOK_SECRET  the secret of a webhook already registered for this table (an earlier
+ *                          run printed it); unset: the table registers its /coffer/webhooks itself
+ *   BLACKJACK_WEBHOOK_URL  the URL Coffer delivers to (default http://<host>:<port>/coffer/webhooks)
  *
  * There is deliberately no graceful shutdown: stopping the table (Ctrl-C, a kill, a crash) leaves
  * every round in play unclosed, and Coffer refunds each one when its event expires.
  */
-import { Coffer } from '@coffer/sdk';
+import { Coffer, ValidationError } from '@coffer/sdk';
 import type { AddressInfo } from 'node:net';
 import { registerApp } from './app-key';
 import { createGameServer } from './http-server';
 import { Table } from './table';
 import { WebhookReceiver } from './webhook-receiver';
+import { registerWebhook } from './webhook-registration';
 
 function fail(message: string): never {
   console.error(message);
@@ -55,14 +58,33 @@ async function main(): Promise<void> {
 
   const coffer = new Coffer({ baseUrl, apiKey });
   const table = new Table({ coffer, seed });
-  const secret = process.env.COFFER_WEBHOOK_SECRET;
-  const webhooks = secret ? new WebhookReceiver({ secret, log: (line) => console.log(line) }) : undefined;
+  const secret = process.env.COFFER_WEBHOOK_SECRET || undefined;
+  const webhooks = new WebhookReceiver({ secret, log: (line) => console.log(line) });
   const server = createGameServer({ table, webhooks });
   server.on('error', (error) => fail(`The table cannot listen on ${host}:${port}: ${error.message}`));
-  server.listen(port, host, () => {
-    const { port: bound } = server.address() as AddressInfo;
-    console.log(`Blackjack is up: http://${host}:${bound} (Coffer at ${baseUrl}${seed === undefined ? '' : `, seed ${seed}`})`);
-  });
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  const { port: bound } = server.address() as AddressInfo;
+  // Registered once listening (its URL needs the port), before the table takes a bet: a round's
+  // expiry is then always delivered.
+  if (!secret) await listenForWebhooks(coffer, webhooks, process.env.BLACKJACK_WEBHOOK_URL || `http://${host}:${bound}/coffer/webhooks`, bound);
+  console.log(`Blackjack is up: http://${host}:${bound} (Coffer at ${baseUrl}${seed === undefined ? '' : `, seed ${seed}`})`);
+}
+
+/** Registers the table's webhook; a refusal (a loopback URL Coffer may not deliver to) only turns webhooks off. */
+async function listenForWebhooks(coffer: Coffer, webhooks: WebhookReceiver, url: string, port: number): Promise<void> {
+  try {
+    const { webhookId, secret } = await registerWebhook(coffer, url);
+    webhooks.useSecret(secret);
+    // Shown once, as Coffer shows it once: a restarted table given it keeps receiving the
+    // deliveries Coffer retries meanwhile (a crashed round's expiry among them).
+    console.log(`Registered webhook ${webhookId} at ${url}; to keep it across restarts: COFFER_WEBHOOK_SECRET=${secret} BLACKJACK_PORT=${port}`);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    console.log(
+      `Webhooks off: Coffer refused ${url} (${error.message}). A table on this machine needs Coffer started with ` +
+        'COFFER_WEBHOOK_ALLOW_PRIVATE=1, or BLACKJACK_WEBHOOK_URL set to a public https:// address of the table.',
+    );
+  }
 }
 
 main().catch((error: Error) => fail(error.message));

@@ -11,7 +11,8 @@ import { verifyWebhook, WebhookVerificationError, type WebhookDelivery } from '@
 import { GameError } from './errors';
 
 export interface WebhookReceiverOptions {
-  secret: string;
+  /** The webhook's secret; none yet: deliveries are refused until useSecret (main.ts registers the webhook after listening). */
+  secret?: string;
   log: (line: string) => void;
   /** Delivery ids remembered against duplicates (default 10,000). */
   remembered?: number;
@@ -23,14 +24,27 @@ type Data = Record<string, unknown>;
 
 export class WebhookReceiver {
   private readonly seen = new Set<string>();
+  private secret: string | undefined;
 
-  constructor(private readonly options: WebhookReceiverOptions) {}
+  constructor(private readonly options: WebhookReceiverOptions) {
+    this.secret = options.secret;
+  }
+
+  /** Whether there is a secret to verify deliveries with. */
+  get enabled(): boolean {
+    return this.secret !== undefined;
+  }
+
+  useSecret(secret: string): void {
+    this.secret = secret;
+  }
 
   /** Verifies and handles one delivery; throws a 400 GameError for anything not signed by Coffer. */
   async receive(rawBody: Buffer, signature: string | undefined): Promise<void> {
+    if (this.secret === undefined) throw new GameError(404, 'NOT_FOUND', 'webhooks are off: no webhook secret');
     let delivery: WebhookDelivery<Data>;
     try {
-      delivery = await verifyWebhook<Data>(new Uint8Array(rawBody), signature, this.options.secret, {
+      delivery = await verifyWebhook<Data>(new Uint8Array(rawBody), signature, this.secret, {
         toleranceSeconds: this.options.toleranceSeconds,
       });
     } catch (error) {

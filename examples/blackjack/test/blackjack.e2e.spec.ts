@@ -350,7 +350,7 @@ describe('the blackjack example against a real Coffer', () => {
       expect(output.join('\n')).toContain('The table needs a Coffer app key: set COFFER_API_KEY, or COFFER_ADMIN_TOKEN');
     });
 
-    it(`registers itself with the admin token, and a round it dies in is refunded once the event expires (${TIMEOUT_SECONDS} s)`, async () => {
+    it(`registers itself and its webhook, and a round it dies in is refunded once the event expires (${TIMEOUT_SECONDS} s), which the restarted table hears`, async () => {
       // A seed whose first deal leaves the player to play: the round is still open when the table dies.
       let seed = 1;
       while (deal(shuffledDeck(seed, 0)).outcome !== null) seed++;
@@ -358,6 +358,9 @@ describe('the blackjack example against a real Coffer', () => {
       const url = await waitFor('the table is up', () => output.map((line) => /^Blackjack is up: (http:\S+)/.exec(line)?.[1]).find(Boolean), 20000);
       const registered = /^Registered the app \S+; to reuse it next time: COFFER_API_KEY=(ck_\S+)$/.exec(output[0]);
       expect(registered).not.toBeNull();
+      const hooked = /^Registered webhook \d+ at (http:\S+); to keep it across restarts: COFFER_WEBHOOK_SECRET=(whsec_\S+) BLACKJACK_PORT=(\d+)$/.exec(output[1]);
+      expect(hooked).not.toBeNull();
+      expect(hooked![1]).toBe(`${url}/coffer/webhooks`);
       // Its events are its app's: read them with its key.
       const asTheTable = new Coffer({ baseUrl: cofferUrl, apiKey: registered![1] });
 
@@ -384,6 +387,24 @@ describe('the blackjack example against a real Coffer', () => {
       // Not before the event's timeout: the SDK's last ping bought at most one more timeout.
       expect(Date.parse(event.expired_at!)).toBeGreaterThanOrEqual(Date.parse(event.opened_at) + TIMEOUT_SECONDS * 1000);
       console.log(`crash refund: ${refunded - killedAt} ms after the kill (event timeout ${TIMEOUT_SECONDS} s)`);
+
+      // Restarted with its key, its webhook's secret and its port, the table receives what Coffer
+      // kept retrying while it was down: the round's expiry and the stake's refund, verified.
+      const again = startTable({ COFFER_URL: cofferUrl, COFFER_API_KEY: registered![1], COFFER_WEBHOOK_SECRET: hooked![2], BLACKJACK_PORT: hooked![3] });
+      const roundId = round.body.round_id;
+      const heard = await waitFor(
+        'the restarted table logs the expiry and the refund',
+        () => {
+          const lines = again.output.filter((line) => line.startsWith('webhook '));
+          return lines.length >= 2 ? lines : undefined;
+        },
+        20000,
+      );
+      expect(again.output[0]).toMatch(/^Blackjack is up: /);
+      expect(heard.map((line) => line.replace(/^webhook \S+: /, ''))).toEqual([
+        `transaction.voided: the debit of 40 coins for ${player} in round ${roundId} was voided (a bet refunded)`,
+        `event.expired: round ${roundId} was never closed (did the game crash?); Coffer voided what it left pending`,
+      ]);
     });
   });
 });
