@@ -1,7 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
 import { DELIVERY_CURSOR_PATTERN, isId, isPositiveId, PATTERNS, refusal, type Reply, type Request, type WebhookRequestBody } from '@coffer/contracts';
-import { senderOf, takeRequest } from '@coffer/platform';
+import { isDatabaseTimeout, isDatabaseUnavailable, senderOf, takeRequest } from '@coffer/platform';
 import { Webhooks } from './store/webhooks';
 
 /** NATS adapter of the webhook registrations: the gateway's signed requests in, replies out. */
@@ -14,19 +14,31 @@ export class NotifierController {
     // Apps reach their webhooks through the gateway only.
     const sender = senderOf(context);
     if (sender !== 'gateway') return Promise.resolve(refusal('FORBIDDEN', `the ${sender} service may not send notifier requests`));
-    return takeRequest(request, isRequestBody, 'malformed notifier request', ({ meta, body }): Promise<Reply<unknown>> => {
-      switch (body.type) {
-        case 'CreateWebhook':
-          return this.webhooks.create(meta, body.data, body.request_hash);
-        case 'ListWebhooks':
-          return this.webhooks.list(meta);
-        case 'DeleteWebhook':
-          return this.webhooks.delete(meta, body.webhook_id);
-        case 'ListDeliveries':
-          return this.webhooks.deliveries(meta, body.webhook_id, body.limit, body.cursor);
-      }
-    });
+    return takeRequest(request, isRequestBody, 'malformed notifier request', ({ meta, body }) => this.answer(meta, body).catch(unavailable));
   }
+
+  private answer(meta: Request<WebhookRequestBody>['meta'], body: WebhookRequestBody): Promise<Reply<unknown>> {
+    switch (body.type) {
+      case 'CreateWebhook':
+        return this.webhooks.create(meta, body.data, body.request_hash);
+      case 'ListWebhooks':
+        return this.webhooks.list(meta);
+      case 'DeleteWebhook':
+        return this.webhooks.delete(meta, body.webhook_id);
+      case 'ListDeliveries':
+        return this.webhooks.deliveries(meta, body.webhook_id, body.limit, body.cursor);
+    }
+  }
+}
+
+/**
+ * A database that is away, full (too many connections) or too slow is the caller's 503
+ * ("retry"), as at the gateway: thrown on, it would reach the caller as a 500. Anything else is
+ * a fault and stays one.
+ */
+function unavailable(error: unknown): Reply<unknown> {
+  if (isDatabaseUnavailable(error) || isDatabaseTimeout(error)) return refusal('UNAVAILABLE', 'the webhook store is not available: retry shortly');
+  throw error;
 }
 
 /** The envelope's shape; the fields' rules are Webhooks' (the same as the gateway's DTOs). */
