@@ -8,10 +8,10 @@
  * moves `amount` from `debit_account` to `credit_account` (double entry): an account's balance is
  * its credits minus its debits, so per currency all balances sum to zero.
  */
-import type { AccountId } from '../values/account-id';
+import { isUserAccount, userIdOfAccount, type AccountId } from '../values/account-id';
 
 /** What a transaction is: the word `type` names it from the JSON field to the column. */
-export const TRANSACTION_TYPES = ['credit', 'debit', 'transfer', 'grant'] as const;
+export const TRANSACTION_TYPES = ['credit', 'debit', 'transfer', 'grant', 'reversal'] as const;
 export type TransactionType = (typeof TRANSACTION_TYPES)[number];
 
 /** Where a transaction stands: pending in an open finance event, then posted or voided. */
@@ -31,7 +31,18 @@ export interface TransactionData {
   amount: string;
   currency: string;
   description: string | null;
+  /** A reversal's original (a posted transaction it moves back, in part or whole); null otherwise (v3). */
+  reverses_transaction_id: number | null;
   created_at: string;
+}
+
+/**
+ * The user who receives when a transaction moves money from one wallet to another (a transfer, or
+ * a transfer's reversal): the API's `to_user_id`, next to `user_id`, the one who sends; null
+ * when one side is a house or the treasury.
+ */
+export function toUserId(data: Pick<TransactionData, 'debit_account' | 'credit_account'>): string | null {
+  return isUserAccount(data.debit_account) ? userIdOfAccount(data.credit_account) : null;
 }
 
 /** A transaction inside an open finance event: held until the finance event closes or expires (v2; v1 said `kind`). */
@@ -48,12 +59,13 @@ export interface TransactionPosted extends TransactionData {
   posted_at: string;
 }
 
-/** Why a pending transaction was voided: its finance event expired (a later issue adds 'aborted'). */
-export type VoidReason = 'expired';
+/** Why a pending transaction was voided: its finance event expired, or its app aborted it (v2). */
+export const VOID_REASONS = ['expired', 'aborted'] as const;
+export type VoidReason = (typeof VOID_REASONS)[number];
 
 /**
- * A pending transaction that will never move money: for every transaction an expiry voids, in
- * the same append as the EventExpired and before it (new in v2 stores).
+ * A pending transaction that will never move money: for every transaction an expiry (abort)
+ * voids, in the same append as the EventExpired (EventAborted) and before it (new in v2 stores).
  */
 export interface TransactionVoided extends TransactionData {
   voided_at: string;

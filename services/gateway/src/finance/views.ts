@@ -5,6 +5,7 @@
 import type { BalanceReply, FinanceEventDetails, FinanceEventReply, TransactionReply } from '@coffer/contracts';
 import type {
   BalanceView,
+  FinanceEventAborted,
   FinanceEventClosed,
   FinanceEventOpen,
   FinanceEventView,
@@ -23,6 +24,7 @@ export function transactionView(tx: TransactionReply): TransactionView {
     currency: tx.currency,
     status: tx.status,
     description: tx.description ?? null,
+    reverses_transaction_id: tx.reverses_transaction_id ?? null,
     created_at: tx.created_at,
   };
 }
@@ -50,6 +52,10 @@ export function closedEventView(event: FinanceEventReply): FinanceEventClosed {
   return { event_id: event.event_id, status: event.status, closed_at: String(event.closed_at) };
 }
 
+export function abortedEventView(event: FinanceEventReply): FinanceEventAborted {
+  return { event_id: event.event_id, status: event.status, aborted_at: String(event.aborted_at) };
+}
+
 export function eventDetailsView(event: FinanceEventDetails): FinanceEventView {
   return {
     event_id: event.event_id,
@@ -61,6 +67,7 @@ export function eventDetailsView(event: FinanceEventDetails): FinanceEventView {
     expires_at: event.expires_at,
     closed_at: event.closed_at ?? null,
     expired_at: event.expired_at ?? null,
+    aborted_at: event.aborted_at ?? null,
     transactions: event.transactions.map(transactionView),
   };
 }

@@ -1,6 +1,7 @@
 import { DEFAULT_IDEMPOTENCY_RETENTION_MS, type TransactionData, type TransactionReply } from '@coffer/contracts';
 import { CommandMemory } from '@coffer/decider';
 import { balanceKey, type Balance } from './accounts';
+import { PostedTransactions } from './posted-transactions';
 import type { RememberedEvents } from './replies';
 
 export interface AppState {
@@ -31,7 +32,7 @@ export interface FinanceEventState {
  */
 export interface SettledEvent {
   app_id: string;
-  status: 'closed' | 'expired';
+  status: 'closed' | 'expired' | 'aborted';
 }
 
 /**
@@ -54,6 +55,8 @@ export class LedgerState {
   readonly openEvents = new Map<number, FinanceEventState>();
   readonly settledEvents = new Map<number, SettledEvent>();
   readonly pendingTransactions = new Map<number, TransactionData>();
+  /** What reversing needs of every posted transaction (posted-transactions.ts), and who owns each voided one. */
+  readonly postedTransactions = new PostedTransactions();
   /**
    * The commands it decided, so a command sent again gets its first answer (forgotten by event
    * time): each with the events its answer is built from (replies.ts).

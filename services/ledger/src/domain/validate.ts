@@ -72,6 +72,7 @@ export function commandProblem(command: unknown): Refusal | null {
       break;
     case 'PingEvent':
     case 'CloseEvent':
+    case 'AbortEvent':
     case 'ExpireEvent':
       check(c, ['event_id'], isPositiveId, positiveIdMessage, problem);
       break;
@@ -89,6 +90,11 @@ export function commandProblem(command: unknown): Refusal | null {
     case 'PayReward':
       check(c, ['user_id'], isUserId, canonicalUserIdMessage, problem);
       checkMoney(c, problem);
+      break;
+    case 'ReverseTransaction':
+      check(c, ['transaction_id'], isPositiveId, positiveIdMessage, problem);
+      if (c.amount !== null && !isCanonicalAmount(c.amount)) problem('amount', `${canonicalAmountMessage('amount')}, or null`);
+      checkDescription(c, problem);
       break;
     case 'StartTerm':
       if (!isText(c.instance_id, MAX_INSTANCE_ID_LENGTH) || c.instance_id === '') {
