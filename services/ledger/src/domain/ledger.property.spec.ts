@@ -491,7 +491,7 @@ class Run {
     if (command.data.description !== null && command.data.description.length > 500) return 'VALIDATION_FAILED';
     const mine = (app: string | null) => caller === null || app === caller;
     const pending = this.state.pendingTransactions.get(transaction_id);
-    const events = this.log.filter((e) => (e.type === 'TransactionPosted' || e.type === 'TransactionVoided') && e.data.transaction_id === transaction_id);
+    const events = this.log.flatMap((e) => ((e.type === 'TransactionPosted' || e.type === 'TransactionVoided') && e.data.transaction_id === transaction_id ? [e] : []));
     const original = events.find((e) => e.type === 'TransactionPosted')?.data as TransactionPosted | undefined;
     if (pending) return mine(pending.app_id) ? 'CONFLICT' : 'NOT_FOUND';
     if (events.length === 0) return 'NOT_FOUND';
