@@ -28,6 +28,9 @@ module.exports = {
   moduleNameMapper: {
     '^@coffer/contracts/http$': '<rootDir>/libs/contracts/src/dto',
     '^@coffer/([a-z-]+)$': '<rootDir>/libs/$1/src',
+    // libs/sdk writes its relative imports as './x.js' (Node's ES module loader needs the
+    // extension in its ESM build); here they are its TypeScript sources.
+    '^(\\.{1,2}/.+)\\.js$': '$1',
   },
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/'],
   setupFiles: ['reflect-metadata'],

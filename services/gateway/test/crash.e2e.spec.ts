@@ -10,7 +10,9 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createTestDatabase, dropTestStreams, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
 import { serviceEnvironment } from '../../../tools/service-environment';
-import { http, sleep, type HttpAnswer } from './http-client';
+import type { TransactionsPageView, TransactionView, TransferView } from '@coffer/contracts/http';
+import { ApiClient, type Answer, type CommandOptions } from './api-client';
+import { sleep } from './http-client';
 import { assertBuilt, BuiltServices, ROOT } from './processes';
 
 jest.setTimeout(180000);
@@ -25,8 +27,8 @@ const SECOND_KILL_AT = 200;
 
 interface Operation {
   index: number;
-  path: string;
-  body: Record<string, unknown>;
+  /** Sends the operation (its debit, credit or transfer) with these options. */
+  send: (client: ApiClient, options: CommandOptions) => Promise<Answer<TransactionView | TransferView>>;
   key: string;
   /** What the operation does to each user's posted balance once acknowledged. */
   effects: Record<string, number>;
@@ -34,7 +36,7 @@ interface Operation {
 
 interface Outcome {
   operation: Operation;
-  answer: HttpAnswer;
+  answer: Answer<TransactionView | TransferView>;
   attempts: number;
 }
 
@@ -51,12 +53,22 @@ function plan(): Operation[] {
     const key = `crash-op-${index}-${seed}`;
     switch (next(3)) {
       case 0:
-        return { index, key, path: '/finance/transaction', body: { user_id: user, type: 'credit', amount }, effects: { [user]: amount } };
+        return { index, key, send: (client, options) => client.postTransaction({ user_id: user, type: 'credit', amount }, options), effects: { [user]: amount } };
       case 1:
-        return { index, key, path: '/finance/transaction', body: { user_id: user, type: 'debit', amount: String(amount) }, effects: { [user]: -amount } };
+        return {
+          index,
+          key,
+          send: (client, options) => client.postTransaction({ user_id: user, type: 'debit', amount: String(amount) }, options),
+          effects: { [user]: -amount },
+        };
       default: {
         const to = USERS[(USERS.indexOf(user) + 1 + next(USERS.length - 1)) % USERS.length];
-        return { index, key, path: '/finance/transfer', body: { from_user_id: user, to_user_id: to, amount }, effects: { [user]: -amount, [to]: amount } };
+        return {
+          index,
+          key,
+          send: (client, options) => client.transfer({ from_user_id: user, to_user_id: to, amount }, options),
+          effects: { [user]: -amount, [to]: amount },
+        };
       }
     }
   });
@@ -91,13 +103,14 @@ describe('the active ledger killed mid-load (built services as processes)', () =
   it('loses no acknowledged transaction and applies none twice', async () => {
     const s = services!;
     const base = s.base;
+    const admin = ApiClient.http(base, ADMIN_TOKEN);
     /** Sends until a definitive answer: 201 or a 4xx other than 429. */
-    const definitive = async (path: string, body: object, token: string, key: string) => {
+    const definitive = async <Reply>(key: string, send: (options: CommandOptions) => Promise<Answer<Reply>>) => {
       const deadline = Date.now() + 90000;
       for (let attempts = 1; ; attempts++) {
-        let answer: HttpAnswer | undefined;
+        let answer: Answer<Reply> | undefined;
         try {
-          answer = await http(base, 'POST', path, { token, body, idempotencyKey: key });
+          answer = await send({ idempotencyKey: key });
         } catch {
           // connection refused or reset: the outcome is unknown, so the same request goes again
         }
@@ -107,11 +120,12 @@ describe('the active ledger killed mid-load (built services as processes)', () =
       }
     };
 
-    const registered = await definitive('/admin/apps', { name: 'Crash Casino' }, ADMIN_TOKEN, 'crash-register');
+    const registered = await definitive('crash-register', (options) => admin.createApp({ name: 'Crash Casino' }, options));
     expect(registered.answer.status).toBe(201);
-    const apiKey = registered.answer.body.api_key as string;
+    const apiKey = String(registered.answer.reply.api_key);
+    const app = ApiClient.http(base, apiKey);
     for (const user of USERS) {
-      const granted = await definitive('/admin/grants', { user_id: user, amount: GRANT }, ADMIN_TOKEN, `crash-grant-${user}`);
+      const granted = await definitive(`crash-grant-${user}`, (options) => admin.grant({ user_id: user, amount: GRANT }, options));
       expect(granted.answer.status).toBe(201);
     }
 
@@ -122,7 +136,7 @@ describe('the active ledger killed mid-load (built services as processes)', () =
     const worker = async () => {
       while (next < operations.length) {
         const operation = operations[next++];
-        const { answer, attempts } = await definitive(operation.path, operation.body, apiKey, operation.key);
+        const { answer, attempts } = await definitive(operation.key, (options) => operation.send(app, options));
         outcomes.push({ operation, answer, attempts });
         if (answer.status === 201) acknowledged++;
       }
@@ -151,30 +165,30 @@ describe('the active ledger killed mid-load (built services as processes)', () =
     expect(kills[1].at).toBeLessThan(OPERATIONS);
     expect(outcomes).toHaveLength(OPERATIONS);
     // The failovers were felt, by the gateway: it sent what waited on a killed writer again to its successor.
-    const metrics = await http(base, 'GET', '/metrics');
+    const metrics = await ApiClient.http(base).metrics();
     expect(Number(/^coffer_ledger_requests_resent_total (\d+)$/m.exec(metrics.text)?.[1])).toBeGreaterThan(0);
 
     // Every answer definitive and meaningful: 201, or a refusal that changes nothing.
     const refused = outcomes.filter((outcome) => outcome.answer.status !== 201);
-    expect(refused.map((outcome) => outcome.answer.body?.error?.code).filter((code) => code !== 'INSUFFICIENT_FUNDS')).toEqual([]);
+    expect(refused.map((outcome) => outcome.answer.errorCode).filter((code) => code !== 'INSUFFICIENT_FUNDS')).toEqual([]);
     const acked = outcomes.filter((outcome) => outcome.answer.status === 201);
     expect(acked.length).toBeGreaterThan(SECOND_KILL_AT);
 
     // No acknowledged transaction shares an id with another.
-    const ackedIds = acked.map((outcome) => outcome.answer.body.transaction_id as number);
+    const ackedIds = acked.map((outcome) => outcome.answer.reply.transaction_id);
     expect(new Set(ackedIds).size).toBe(ackedIds.length);
 
     // The ledger's balances are exactly the grants plus what was acknowledged.
     const expected = Object.fromEntries(USERS.map((user) => [user, GRANT]));
     for (const { operation } of acked) for (const [user, delta] of Object.entries(operation.effects)) expected[user] += delta;
     const balanceOf = async (user: string, query: string) => {
-      const answer = await http(base, 'GET', `/finance/balance/${user}${query}`, { token: apiKey });
+      const answer = await app.balance(user, query);
       expect(answer.status).toBe(200);
-      return answer.body.balances;
+      return answer.reply.balances;
     };
     for (const user of USERS) {
       const posted = String(expected[user]);
-      expect({ user, balances: await balanceOf(user, '?consistency=strong') }).toEqual({
+      expect({ user, balances: await balanceOf(user, 'consistency=strong') }).toEqual({
         user,
         balances: [{ currency: 'coins', available: posted, posted, pending_debit: '0', pending_credit: '0' }],
       });
@@ -185,7 +199,7 @@ describe('the active ledger killed mid-load (built services as processes)', () =
       'the read models to match the ledger',
       async () => {
         for (const user of USERS) {
-          const [strong, read] = await Promise.all([balanceOf(user, '?consistency=strong'), balanceOf(user, '')]);
+          const [strong, read] = await Promise.all([balanceOf(user, 'consistency=strong'), balanceOf(user, '')]);
           if (JSON.stringify(strong) !== JSON.stringify(read)) return false;
         }
         return true;
@@ -195,10 +209,10 @@ describe('the active ledger killed mid-load (built services as processes)', () =
     const listed: number[] = [];
     let cursor: string | null = null;
     do {
-      const page: HttpAnswer = await http(base, 'GET', `/finance/transactions?limit=100${cursor ? `&cursor=${cursor}` : ''}`, { token: apiKey });
+      const page: Answer<TransactionsPageView> = await app.transactions({ limit: 100, cursor: cursor ?? undefined });
       expect(page.status).toBe(200);
-      listed.push(...page.body.data.map((tx: { transaction_id: number }) => tx.transaction_id));
-      cursor = page.body.next_cursor;
+      listed.push(...page.reply.data.map((tx) => tx.transaction_id));
+      cursor = page.reply.next_cursor;
     } while (cursor);
     expect([...listed].sort((a, b) => a - b)).toEqual([...ackedIds].sort((a, b) => a - b));
 

@@ -6,7 +6,9 @@
  * the projector catches up.
  */
 import { createTestDatabase, dropTestStreams, PrivateNats, PrivatePostgres, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
-import { http, sleep, type HttpAnswer } from './http-client';
+import type { BalanceView, TransactionView } from '@coffer/contracts/http';
+import { ApiClient, type Answer } from './api-client';
+import { sleep } from './http-client';
 import { assertBuilt, BuiltServices } from './processes';
 
 jest.setTimeout(180000);
@@ -33,9 +35,9 @@ class Stack {
     const stack = new Stack(await BuiltServices.on({ databaseUrl, natsUrl, natsPrefix, adminToken: ADMIN_TOKEN }));
     try {
       await stack.services.startLeading('projector', 'gateway');
-      const app = await stack.post('/admin/apps', { name: natsPrefix }, ADMIN_TOKEN);
+      const app = await ApiClient.http(stack.base, ADMIN_TOKEN).createApp({ name: natsPrefix }, { idempotencyKey: stack.nextKey() });
       expect(app.status).toBe(201);
-      stack.apiKey = app.body.api_key;
+      stack.apiKey = String(app.reply.api_key);
       return stack;
     } catch (error) {
       await stack.stop();
@@ -43,16 +45,21 @@ class Stack {
     }
   }
 
-  post(path: string, body: object, token = this.apiKey): Promise<HttpAnswer> {
-    return http(this.base, 'POST', path, { token, body, idempotencyKey: `key-${this.keys++}` });
+  /** Every command with an Idempotency-Key of its own. */
+  nextKey(): string {
+    return `key-${this.keys++}`;
   }
 
-  credit(user: string): Promise<HttpAnswer> {
-    return this.post('/finance/transaction', { user_id: user, type: 'credit', amount: 1 });
+  get app(): ApiClient {
+    return ApiClient.http(this.base, this.apiKey);
   }
 
-  balance(user: string, query = ''): Promise<HttpAnswer> {
-    return http(this.base, 'GET', `/finance/balance/${user}${query}`, { token: this.apiKey });
+  credit(user: string): Promise<Answer<TransactionView>> {
+    return this.app.postTransaction({ user_id: user, type: 'credit', amount: 1 }, { idempotencyKey: this.nextKey() });
+  }
+
+  balance(user: string, query = ''): Promise<Answer<BalanceView>> {
+    return this.app.balance(user, query);
   }
 
   /** Milliseconds from now until a credit is acknowledged (each try with a key of its own). */
@@ -74,8 +81,8 @@ class Stack {
   }
 }
 
-const expectUnavailable = (answer: HttpAnswer) => {
-  expect({ status: answer.status, code: answer.body?.error?.code }).toEqual({ status: 503, code: 'UNAVAILABLE' });
+const expectUnavailable = (answer: Answer<unknown>) => {
+  expect({ status: answer.status, code: answer.errorCode }).toEqual({ status: 503, code: 'UNAVAILABLE' });
   expect(Number(answer.headers['retry-after'])).toBeGreaterThanOrEqual(1);
 };
 
@@ -119,12 +126,12 @@ describe('a PostgreSQL immediate stop and restart (private cluster, built servic
     await s.services.waitFor(
       'the read models to equal the ledger',
       async () => {
-        const [strong, read] = await Promise.all([s.balance('pg-user', '?consistency=strong'), s.balance('pg-user')]);
+        const [strong, read] = await Promise.all([s.balance('pg-user', 'consistency=strong'), s.balance('pg-user')]);
         return read.status === 200 && JSON.stringify(read.body) === JSON.stringify(strong.body);
       },
       20000,
     );
-    expect((await s.balance('pg-user')).body.balances).toEqual([expect.objectContaining({ posted: '6' })]);
+    expect((await s.balance('pg-user')).reply.balances).toEqual([expect.objectContaining({ posted: '6' })]);
     s.expectAllAlive();
   });
 });
@@ -161,7 +168,7 @@ describe('NATS down for longer than 20 s (private nats-server, built services as
     const resumeMs = await s.untilWritesResume();
     process.stdout.write(`restart measurement: ${JSON.stringify({ fault: `NATS down ${NATS_OUTAGE_MS} ms`, writes_resumed_after_ms: resumeMs })}\n`);
     expect(resumeMs).toBeLessThan(RESUME_BOUND_MS);
-    await s.services.waitFor('GET /ready 200', async () => (await http(s.base, 'GET', '/ready')).status === 200, 10000);
+    await s.services.waitFor('GET /ready 200', async () => (await ApiClient.http(s.base).ready()).status === 200, 10000);
     s.expectAllAlive();
   });
 });

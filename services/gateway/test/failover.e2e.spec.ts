@@ -8,7 +8,8 @@
  */
 import { createTestDatabase, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
 import { LEADING_MESSAGE, LOST_ROLE_MESSAGE, STANDBY_MESSAGE } from '../../../tools/ledger-roles';
-import { http, sleep } from './http-client';
+import { ApiClient } from './api-client';
+import { sleep } from './http-client';
 import { assertBuilt, BuiltServices, type Service } from './processes';
 
 jest.setTimeout(120000);
@@ -48,11 +49,9 @@ class GrantLoad {
       const key = `${this.label}-${this.next++}`;
       for (;;) {
         const sentAt = Date.now();
-        const answer = await http(this.base, 'POST', '/admin/grants', {
-          token: ADMIN_TOKEN,
-          idempotencyKey: key,
-          body: { user_id: this.user, amount: 1 },
-        }).catch(() => undefined);
+        const answer = await ApiClient.http(this.base, ADMIN_TOKEN)
+          .grant({ user_id: this.user, amount: 1 }, { idempotencyKey: key })
+          .catch(() => undefined);
         this.attempts.push({ sentAt, answeredAt: Date.now(), status: answer?.status ?? 0 });
         if (answer?.status === 201) {
           this.acknowledged++;
@@ -90,10 +89,10 @@ describe('a frozen, then a killed, active ledger under load (built services as p
   const leadingSince = (ledger: Service, after: number): Record<string, any> | undefined =>
     ledger.records().find((record) => record.msg === LEADING_MESSAGE && Date.parse(record.time) >= after);
   const resent = async () => {
-    const metrics = await http(services!.base, 'GET', '/metrics');
+    const metrics = await ApiClient.http(services!.base).metrics();
     return Number(/^coffer_ledger_requests_resent_total (\d+)$/m.exec(metrics.text)?.[1]);
   };
-  const balanceOf = (user: string) => http(services!.base, 'GET', `/finance/balance/${user}?consistency=strong`, { token: apiKey });
+  const balanceOf = (user: string) => ApiClient.http(services!.base, apiKey).balance(user, { consistency: 'strong' });
 
   beforeAll(async () => {
     assertBuilt('ledger', 'gateway');
@@ -106,9 +105,9 @@ describe('a frozen, then a killed, active ledger under load (built services as p
       extra: { COFFER_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) },
     });
     await services.startLeading('gateway');
-    const app = await http(services.base, 'POST', '/admin/apps', { token: ADMIN_TOKEN, idempotencyKey: 'failover-app', body: { name: 'Failover' } });
+    const app = await ApiClient.http(services.base, ADMIN_TOKEN).createApp({ name: 'Failover' }, { idempotencyKey: 'failover-app' });
     expect(app.status).toBe(201);
-    apiKey = app.body.api_key;
+    apiKey = String(app.reply.api_key);
     await services.startStandby('ledger-b');
   });
 
@@ -152,7 +151,7 @@ describe('a frozen, then a killed, active ledger under load (built services as p
     expect(frozen.records().some((record) => Date.parse(record.time) >= thawedAt && record.msg === LEADING_MESSAGE)).toBe(false);
     const balance = await balanceOf('frozen-user');
     expect(balance.status).toBe(200);
-    expect(balance.body.balances).toEqual([expect.objectContaining({ posted: String(load.acknowledged) })]);
+    expect(balance.reply.balances).toEqual([expect.objectContaining({ posted: String(load.acknowledged) })]);
   });
 
   it('answers the commands in flight on a killed writer through its successor, well before the request timeout', async () => {
@@ -179,6 +178,6 @@ describe('a frozen, then a killed, active ledger under load (built services as p
     expect(measured.unavailable).toBe(0);
     const balance = await balanceOf('killed-user');
     expect(balance.status).toBe(200);
-    expect(balance.body.balances).toEqual([expect.objectContaining({ posted: String(load.acknowledged) })]);
+    expect(balance.reply.balances).toEqual([expect.objectContaining({ posted: String(load.acknowledged) })]);
   });
 });

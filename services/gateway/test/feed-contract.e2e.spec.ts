@@ -17,7 +17,8 @@ import { createTestDatabase, dropTestStreams, eventually, testNatsPrefix, testNa
 import { startAchievements } from '../../achievements/test/achievements-harness';
 import { startLedger } from '../../ledger/test/ledger-harness';
 import { sha256Hex } from '../src/auth/api-keys';
-import { ADMIN_TOKEN, call, newIdempotencyKey, startGateway, startProjector, untilServing, type Answer } from './gateway-harness';
+import type { Answer } from './api-client';
+import { ADMIN_TOKEN, api, newIdempotencyKey, startGateway, startProjector, untilServing } from './gateway-harness';
 
 jest.setTimeout(120000);
 
@@ -38,9 +39,10 @@ describe('the analytics feed against its AsyncAPI contract', () => {
   const services: INestMicroservice[] = [];
   const apiKeys: string[] = [];
 
-  const admin = (method: string, url: string, body?: object) => call(gateway, method, url, { token: ADMIN_TOKEN, body, idempotencyKey: newIdempotencyKey() });
-  const as = (key: string) => (method: string, url: string, body?: object) => call(gateway, method, url, { token: key, body, idempotencyKey: newIdempotencyKey() });
-  const expectStatus = (answer: Answer, status: number) => expect({ status: answer.status, body: answer.body }).toEqual({ status, body: status === 204 ? undefined : expect.anything() });
+  /** Every command with an Idempotency-Key of its own: refusals are then recorded (internal events). */
+  const keyed = () => ({ idempotencyKey: newIdempotencyKey() });
+  const admin = () => api(gateway, ADMIN_TOKEN);
+  const expectStatus = (answer: Answer<unknown>, status: number) => expect({ status: answer.status, body: answer.body }).toEqual({ status, body: status === 204 ? undefined : expect.anything() });
 
   beforeAll(async () => {
     database = await createTestDatabase('feed_contract');
@@ -65,43 +67,47 @@ describe('the analytics feed against its AsyncAPI contract', () => {
 
   /** Through the API, every public event type at least once, and the internal ones (keys issued and revoked, a refusal). */
   async function flow(): Promise<void> {
-    const created = await admin('POST', '/admin/apps', { name: 'Blackjack' });
+    const created = await admin().createApp({ name: 'Blackjack' }, keyed());
     expectStatus(created, 201);
-    const { app_id: appId, api_key: apiKey } = created.body;
-    apiKeys.push(apiKey);
-    const second = await admin('POST', `/admin/apps/${appId}/keys`);
+    const { app_id: appId, api_key: apiKey } = created.reply;
+    apiKeys.push(String(apiKey));
+    const second = await admin().issueKey(appId, keyed());
     expectStatus(second, 201);
-    apiKeys.push(second.body.api_key);
-    expectStatus(await admin('DELETE', `/admin/apps/${appId}/keys/${second.body.key_id}`), 204);
-    const app = as(apiKey);
+    apiKeys.push(String(second.reply.api_key));
+    expectStatus(await admin().revokeKey(appId, second.reply.key_id, keyed()), 204);
+    const app = api(gateway, String(apiKey));
 
-    expectStatus(await admin('POST', '/admin/grants', { user_id: 'alice', amount: 1000 }), 201); // TransactionPosted (grant)
-    expectStatus(await app('POST', '/finance/transaction', { user_id: 'bob', type: 'credit', amount: 50 }), 201);
-    expectStatus(await app('POST', '/finance/transaction', { user_id: 'alice', type: 'debit', amount: 10, description: 'a bet' }), 201);
-    expectStatus(await app('POST', '/finance/transfer', { from_user_id: 'alice', to_user_id: 'bob', amount: 20 }), 201);
+    expectStatus(await admin().grant({ user_id: 'alice', amount: 1000 }, keyed()), 201); // TransactionPosted (grant)
+    expectStatus(await app.postTransaction({ user_id: 'bob', type: 'credit', amount: 50 }, keyed()), 201);
+    expectStatus(await app.postTransaction({ user_id: 'alice', type: 'debit', amount: 10, description: 'a bet' }, keyed()), 201);
+    expectStatus(await app.transfer({ from_user_id: 'alice', to_user_id: 'bob', amount: 20 }, keyed()), 201);
     // Refused with an Idempotency-Key: recorded as CommandRefused (internal).
-    expect((await app('POST', '/finance/transaction', { user_id: 'carol', type: 'debit', amount: 5 })).body.error.code).toBe('INSUFFICIENT_FUNDS');
+    expect((await app.postTransaction({ user_id: 'carol', type: 'debit', amount: 5 }, keyed())).error.code).toBe('INSUFFICIENT_FUNDS');
 
     // Opened, pinged, a pending debit, closed: the debit posts.
-    const closing = (await app('POST', '/finance/event', { description: 'hand 1' })).body.event_id;
-    expectStatus(await app('POST', `/finance/event/${closing}/ping`), 200);
-    expectStatus(await app('POST', '/finance/transaction', { user_id: 'alice', event_id: closing, type: 'debit', amount: 5 }), 201);
-    expectStatus(await app('POST', `/finance/event/${closing}/close`), 200);
+    const closing = (await app.openEvent({ description: 'hand 1' }, keyed())).reply.event_id;
+    expectStatus(await app.pingEvent(closing, keyed()), 200);
+    expectStatus(await app.postTransaction({ user_id: 'alice', event_id: closing, type: 'debit', amount: 5 }, keyed()), 201);
+    expectStatus(await app.closeEvent(closing, keyed()), 200);
     // Opened, a pending credit, no ping: expires by itself and the credit is voided.
-    const expiring = (await app('POST', '/finance/event')).body.event_id;
-    expectStatus(await app('POST', '/finance/transaction', { user_id: 'bob', event_id: expiring, type: 'credit', amount: 7 }), 201);
+    const expiring = (await app.openEvent(undefined, keyed())).reply.event_id;
+    expectStatus(await app.postTransaction({ user_id: 'bob', event_id: expiring, type: 'credit', amount: 7 }, keyed()), 201);
 
     // Achievements: registered, updated, progress, unlocked (by progress and directly), reward paid.
-    expectStatus(await app('POST', '/achievements', { key: 'two_wins', name: 'Two wins', goal: 2, reward: { amount: '25' } }), 201);
-    expectStatus(await app('PATCH', '/achievements/two_wins', { name: 'Two Wins', hidden: true }), 200);
+    expectStatus(await app.registerAchievement({ key: 'two_wins', name: 'Two wins', goal: 2, reward: { amount: '25' } }, keyed()), 201);
+    expectStatus(await app.updateAchievement('two_wins', { name: 'Two Wins', hidden: true }, keyed()), 200);
     // Refused with an Idempotency-Key: recorded as AchievementCommandRefused (internal).
-    expectStatus(await app('POST', '/achievements', { key: 'two_wins', name: 'Another', goal: 3 }), 409);
-    expectStatus(await app('POST', '/achievements/two_wins/progress', { user_id: 'alice', increment: 1 }), 200);
-    expectStatus(await app('POST', '/achievements/two_wins/progress', { user_id: 'alice', increment: 1 }), 200);
-    expectStatus(await app('POST', '/achievements', { key: 'hello', name: 'Hello', description: 'Said hello' }), 201);
-    expectStatus(await app('POST', '/achievements/hello/unlock', { user_id: 'bob' }), 200);
+    expectStatus(await app.registerAchievement({ key: 'two_wins', name: 'Another', goal: 3 }, keyed()), 409);
+    expectStatus(await app.recordProgress('two_wins', { user_id: 'alice', increment: 1 }, keyed()), 200);
+    expectStatus(await app.recordProgress('two_wins', { user_id: 'alice', increment: 1 }, keyed()), 200);
+    expectStatus(await app.registerAchievement({ key: 'hello', name: 'Hello', description: 'Said hello' }, keyed()), 201);
+    expectStatus(await app.unlock('hello', { user_id: 'bob' }, keyed()), 200);
 
-    await eventually(async () => (await app('GET', `/finance/event/${expiring}`)).body.status === 'expired', 'the event to expire', 15000);
+    const expired = async () => {
+      const read = await app.event(expiring);
+      return read.status === 200 && read.reply.status === 'expired';
+    };
+    await eventually(expired, 'the event to expire', 15000);
   }
 
   /** Every message of the feed's stream, once the feed holds every public event of the store. */
@@ -136,10 +142,10 @@ describe('the analytics feed against its AsyncAPI contract', () => {
     await flow();
     const messages = await feedMessages();
 
-    const served = await call(gateway, 'GET', '/docs/asyncapi.json'); // public: no credentials
+    const served = await api(gateway).asyncApi(); // public: no credentials
     expect(served.status).toBe(200);
     expect(served.headers['content-type']).toMatch(/^application\/json/);
-    const document = served.body as AsyncApiDocument;
+    const document = served.reply as AsyncApiDocument;
     expect(document.asyncapi).toBe('3.0.0');
 
     // The validators come from the served document: channel by address, message by type and version.

@@ -19,61 +19,46 @@ import {
   type RegisteredApp,
   type StackEnv,
 } from './gateway-harness';
-import { http, listenOnLoopback, sleep, type HttpAnswer } from './http-client';
+import type { BalanceLineView, TransactionsPageView, TransactionView } from '@coffer/contracts/http';
+import { ApiClient, httpTransport, type Answer, type CommandRoutes } from './api-client';
+import { listenOnLoopback, sleep } from './http-client';
 
 jest.setTimeout(120000);
 
-interface Tx {
-  transaction_id: number;
-  event_id: number | null;
-  user_id: string;
-  to_user_id?: string;
-  type: string;
-  amount: string;
-  currency: string;
-  status: string;
-  description: string | null;
-  created_at: string;
-}
+type Tx = TransactionView;
 
-interface BalanceLine {
-  currency: string;
-  available: string;
-  posted: string;
-  pending_debit: string;
-  pending_credit: string;
-}
-
-/** Requests of one app (or the admin) against one gateway's base URL. */
-class Client {
+/** Requests of one app (or the admin) against one gateway's base URL, with the expectations these flows repeat. */
+class Client extends ApiClient {
   constructor(
     readonly base: string,
-    readonly token: string,
-  ) {}
-
-  send(method: string, path: string, body?: object, idempotencyKey?: string): Promise<HttpAnswer> {
-    return http(this.base, method, path, { token: this.token, body, idempotencyKey });
+    token: string,
+  ) {
+    super(httpTransport(base), token);
   }
 
-  async created(path: string, body?: object): Promise<HttpAnswer> {
-    const answer = await this.send('POST', path, body, newIdempotencyKey());
+  /** A command that must answer 201, sent with an Idempotency-Key of its own. */
+  async created<Path extends keyof CommandRoutes>(path: Path, body?: CommandRoutes[Path]['body']): Promise<Answer<CommandRoutes[Path]['reply']>> {
+    const answer = await this.post(path, body as CommandRoutes[Path]['body'], { idempotencyKey: newIdempotencyKey() });
     expect({ path, status: answer.status, body: answer.body }).toEqual({ path, status: 201, body: expect.anything() });
     return answer;
   }
 
-  async ok(method: string, path: string): Promise<any> {
-    const answer = await this.send(method, path);
+  /** A read that must answer 200: its reply. */
+  async ok<Reply>(sent: Promise<Answer<Reply>>): Promise<Reply> {
+    const answer = await sent;
+    const path = answer.request;
     expect({ path, status: answer.status, body: answer.body }).toEqual({ path, status: 200, body: expect.anything() });
-    return answer.body;
+    return answer.reply;
   }
 
-  async coins(userId: string, query = ''): Promise<BalanceLine | undefined> {
-    const body = await this.ok('GET', `/finance/balance/${userId}${query}`);
-    return body.balances.find((line: BalanceLine) => line.currency === 'coins');
+  /** The coins line of a user's balance; `query` as it follows the path ("?consistency=strong"). */
+  async coins(userId: string, query = ''): Promise<BalanceLineView | undefined> {
+    const body = await this.ok(this.balance(userId, query.replace(/^\?/, '')));
+    return body.balances.find((line) => line.currency === 'coins');
   }
 
-  async list(query: string): Promise<{ data: Tx[]; next_cursor: string | null }> {
-    return this.ok('GET', `/finance/transactions?${query}`);
+  async list(query: string): Promise<TransactionsPageView> {
+    return this.ok(this.transactions(query));
   }
 
   /** Every page of a query, by cursor. */
@@ -81,7 +66,7 @@ class Client {
     const out: Tx[] = [];
     let cursor: string | null = null;
     do {
-      const page: { data: Tx[]; next_cursor: string | null } = await this.list(
+      const page: TransactionsPageView = await this.list(
         `${query}${query ? '&' : ''}limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`,
       );
       out.push(...page.data);
@@ -92,7 +77,7 @@ class Client {
 }
 
 const ids = (list: Tx[]) => list.map((tx) => tx.transaction_id);
-const line = (posted: number, pendingDebit = 0, pendingCredit = 0): BalanceLine => ({
+const line = (posted: number, pendingDebit = 0, pendingCredit = 0): BalanceLineView => ({
   currency: 'coins',
   available: String(posted - pendingDebit),
   posted: String(posted),
@@ -141,12 +126,12 @@ describe('finance flows over HTTP (default event timeout)', () => {
 
       const answers = await Promise.all(
         Array.from({ length: 50 }, () =>
-          game.send('POST', '/finance/transaction', { user_id: 'race-user', type: 'debit', amount: 10 }, newIdempotencyKey()),
+          game.postTransaction({ user_id: 'race-user', type: 'debit', amount: 10 }, { idempotencyKey: newIdempotencyKey() }),
         ),
       );
       const statuses = answers.map((answer) => answer.status);
       expect(statuses.filter((status) => status === 201)).toHaveLength(1);
-      expect(answers.filter((answer) => answer.status === 422 && answer.body?.error?.code === 'INSUFFICIENT_FUNDS')).toHaveLength(49);
+      expect(answers.filter((answer) => answer.status === 422 && answer.errorCode === 'INSUFFICIENT_FUNDS')).toHaveLength(49);
 
       expect(await game.coins('race-user', '?consistency=strong')).toEqual(line(0));
       expect(await game.coins('race-user')).toEqual(line(0)); // the read model, right after the writes
@@ -156,23 +141,23 @@ describe('finance flows over HTTP (default event timeout)', () => {
         ['debit', '90'],
         ['grant', '100'],
       ]);
-      expect(history.data[0].transaction_id).toBe(answers.find((answer) => answer.status === 201)!.body.transaction_id);
+      expect(history.data[0].transaction_id).toBe(answers.find((answer) => answer.status === 201)!.reply.transaction_id);
     });
 
     it('holds the last 10 coins for exactly one of 50 concurrent pending debits in an open event', async () => {
       const game = await appClient('Race Held');
       await grant('race-held', 10);
-      const event = (await game.created('/finance/event')).body.event_id;
+      const event = (await game.created('/finance/event')).reply.event_id;
       const answers = await Promise.all(
         Array.from({ length: 50 }, () =>
-          game.send('POST', '/finance/transaction', { user_id: 'race-held', event_id: event, type: 'debit', amount: 10 }, newIdempotencyKey()),
+          game.postTransaction({ user_id: 'race-held', event_id: event, type: 'debit', amount: 10 }, { idempotencyKey: newIdempotencyKey() }),
         ),
       );
-      expect(answers.filter((answer) => answer.status === 201).map((answer) => answer.body.status)).toEqual(['pending']);
-      expect(answers.filter((answer) => answer.body?.error?.code === 'INSUFFICIENT_FUNDS')).toHaveLength(49);
+      expect(answers.filter((answer) => answer.status === 201).map((answer) => answer.reply.status)).toEqual(['pending']);
+      expect(answers.filter((answer) => answer.errorCode === 'INSUFFICIENT_FUNDS')).toHaveLength(49);
       expect(await game.coins('race-held', '?consistency=strong')).toEqual(line(10, 10));
 
-      expect((await game.send('POST', `/finance/event/${event}/close`)).status).toBe(200);
+      expect((await game.closeEvent(event)).status).toBe(200);
       expect(await game.coins('race-held')).toEqual(line(0));
     });
   });
@@ -183,9 +168,9 @@ describe('finance flows over HTTP (default event timeout)', () => {
       await grant('poison-user', 1000);
       const poisonKey = newIdempotencyKey();
       const poisoned = () =>
-        poisoner.send('POST', '/finance/transaction', { user_id: 'poison-user', type: 'debit', amount: 1, description: 'a\u0000b' }, poisonKey);
+        poisoner.postTransaction({ user_id: 'poison-user', type: 'debit', amount: 1, description: 'a\u0000b' }, { idempotencyKey: poisonKey });
       const good = (client: Client, i: number) =>
-        client.send('POST', '/finance/transaction', { user_id: 'poison-user', type: i % 2 ? 'debit' : 'credit', amount: 1 + i, description: `round ${i}` }, newIdempotencyKey());
+        client.postTransaction({ user_id: 'poison-user', type: i % 2 ? 'debit' : 'credit', amount: 1 + i, description: `round ${i}` }, { idempotencyKey: newIdempotencyKey() });
       const answers = await Promise.all([
         ...Array.from({ length: 10 }, (_, i) => good(dice, i)),
         poisoned(),
@@ -193,7 +178,7 @@ describe('finance flows over HTTP (default event timeout)', () => {
         poisoned(),
       ]);
       const refused = answers.filter((answer) => answer.status !== 201);
-      expect(refused.map((answer) => [answer.status, answer.body.error.code, Object.keys(answer.body.error.details.fields)])).toEqual([
+      expect(refused.map((answer) => [answer.status, answer.error.code, Object.keys(answer.fieldErrors)])).toEqual([
         [400, 'VALIDATION_FAILED', ['description']],
         [400, 'VALIDATION_FAILED', ['description']],
       ]);
@@ -216,28 +201,28 @@ describe('finance flows over HTTP (default event timeout)', () => {
     let neighbourTxs: number[] = [];
     let grants: number[] = [];
 
-    const post = async (client: Client, path: string, body: object) => {
-      const tx = (await client.created(path, body)).body;
+    const post = async <Path extends '/finance/transaction' | '/finance/transfer'>(client: Client, path: Path, body: CommandRoutes[Path]['body']) => {
+      const tx = (await client.created(path, body)).reply;
       if (client === lister) mine.push(tx.transaction_id);
-      return tx.transaction_id as number;
+      return tx.transaction_id;
     };
 
     beforeAll(async () => {
       lister = await appClient('Lister');
       neighbour = await appClient('Neighbour');
-      grants = [(await grant('list-a', 1000)).body.transaction_id, (await grant('list-b', 1000)).body.transaction_id];
+      grants = [(await grant('list-a', 1000)).reply.transaction_id, (await grant('list-b', 1000)).reply.transaction_id];
       for (let i = 0; i < 12; i++) {
         await post(lister, '/finance/transaction', { user_id: 'list-a', type: i % 3 === 2 ? 'debit' : 'credit', amount: i + 1 });
       }
       for (let i = 0; i < 3; i++) {
         transfers.push(await post(lister, '/finance/transfer', { from_user_id: 'list-a', to_user_id: 'list-b', amount: 100 + i }));
       }
-      listerEvent = (await lister.created('/finance/event')).body.event_id;
+      listerEvent = (await lister.created('/finance/event')).reply.event_id;
       pending = [
         await post(lister, '/finance/transaction', { user_id: 'list-a', event_id: listerEvent, type: 'credit', amount: 5 }),
         await post(lister, '/finance/transaction', { user_id: 'list-b', event_id: listerEvent, type: 'debit', amount: 6 }),
       ];
-      neighbourEvent = (await neighbour.created('/finance/event')).body.event_id;
+      neighbourEvent = (await neighbour.created('/finance/event')).reply.event_id;
       neighbourTxs = [
         await post(neighbour, '/finance/transaction', { user_id: 'list-a', type: 'credit', amount: 7 }),
         await post(neighbour, '/finance/transaction', { user_id: 'list-a', event_id: neighbourEvent, type: 'credit', amount: 8 }),
@@ -380,16 +365,16 @@ describe('finance flows over HTTP (default event timeout)', () => {
       let posted = 1000;
       for (let i = 1; i <= 20; i++) {
         const type = i % 4 === 0 ? 'debit' : 'credit';
-        const tx = (await game.created('/finance/transaction', { user_id: 'ryw-user', type, amount: i })).body;
+        const tx = (await game.created('/finance/transaction', { user_id: 'ryw-user', type, amount: i })).reply;
         posted += type === 'credit' ? i : -i;
         expect(await game.coins('ryw-user')).toEqual(line(posted));
         expect((await game.list('limit=1')).data[0].transaction_id).toBe(tx.transaction_id);
       }
-      const event = (await game.created('/finance/event', { description: 'seen at once' })).body.event_id;
-      expect(await game.ok('GET', `/finance/event/${event}`)).toMatchObject({ event_id: event, status: 'open', transactions: [] });
+      const event = (await game.created('/finance/event', { description: 'seen at once' })).reply.event_id;
+      expect(await game.ok(game.event(event))).toMatchObject({ event_id: event, status: 'open', transactions: [] });
       await game.created('/finance/transaction', { user_id: 'ryw-user', event_id: event, type: 'debit', amount: 3 });
       expect(await game.coins('ryw-user')).toEqual(line(posted, 3));
-      expect((await game.ok('GET', `/finance/event/${event}`)).transactions).toHaveLength(1);
+      expect((await game.ok(game.event(event))).transactions).toHaveLength(1);
     });
 
     it('honours min_position from a write on another gateway of the same stack', async () => {
@@ -404,31 +389,31 @@ describe('finance flows over HTTP (default event timeout)', () => {
         expect(position).toMatch(/^\d+$/);
         expect(await elsewhere.coins('ryw-far', `?min_position=${position}`)).toEqual(line(10 * (i + 1)));
         const listed = await elsewhere.list(`user_id=ryw-far&limit=1&min_position=${position}`);
-        expect(listed.data[0].transaction_id).toBe(written.body.transaction_id);
+        expect(listed.data[0].transaction_id).toBe(written.reply.transaction_id);
       }
     });
 
     it('answers a min_position beyond the read models from the ledger for balances and events, and 503 for the history', async () => {
       const future = '999999999999999999';
-      const event = (await game.created('/finance/event')).body.event_id;
+      const event = (await game.created('/finance/event')).reply.event_id;
 
       let started = Date.now();
-      const balance = await game.send('GET', `/finance/balance/ryw-user?min_position=${future}`);
+      const balance = await game.balance('ryw-user', `min_position=${future}`);
       const balanceMs = Date.now() - started;
       expect(balance.status).toBe(200);
-      expect(balance.body).toEqual(await game.ok('GET', '/finance/balance/ryw-user?consistency=strong'));
+      expect(balance.body).toEqual(await game.ok(game.balance('ryw-user', { consistency: 'strong' })));
       // It waits out the read-your-writes timeout (2 s in reads/consistency.ts), then asks the ledger.
       expect(balanceMs).toBeGreaterThanOrEqual(1900);
       expect(balanceMs).toBeLessThan(8000);
 
-      const details = await game.send('GET', `/finance/event/${event}?min_position=${future}`);
+      const details = await game.event(event, `min_position=${future}`);
       expect(details.status).toBe(200);
       expect(details.body).toMatchObject({ event_id: event, status: 'open' });
 
       started = Date.now();
-      const history = await game.send('GET', `/finance/transactions?min_position=${future}`);
+      const history = await game.transactions(`min_position=${future}`);
       const historyMs = Date.now() - started;
-      expect({ status: history.status, code: history.body?.error?.code }).toEqual({ status: 503, code: 'UNAVAILABLE' });
+      expect({ status: history.status, code: history.errorCode }).toEqual({ status: 503, code: 'UNAVAILABLE' });
       expect(historyMs).toBeGreaterThanOrEqual(1900);
       expect(historyMs).toBeLessThan(8000);
     });
@@ -444,7 +429,7 @@ describe('finance flows over HTTP (default event timeout)', () => {
     await game.coins('metered');
 
     const scrape = async () => {
-      const answer = await http(base, 'GET', '/metrics');
+      const answer = await ApiClient.http(base).metrics();
       expect(answer.status).toBe(200);
       expect(answer.headers['content-type']).toMatch(/^text\/plain/);
       /** The sample of `name` whose labels include every one given (in any order). */
@@ -499,7 +484,7 @@ describe('finance events with a 2 s timeout', () => {
     const base = await listenOnLoopback(gateway);
     admin = new Client(base, ADMIN_TOKEN);
     const created = await admin.created('/admin/apps', { name: 'Hasty' });
-    game = new Client(base, created.body.api_key);
+    game = new Client(base, String(created.reply.api_key));
   });
 
   afterAll(async () => {
@@ -512,22 +497,22 @@ describe('finance events with a 2 s timeout', () => {
 
   it('expires an unpinged event by itself and refunds exactly what it held', async () => {
     await admin.created('/admin/grants', { user_id: 'expiry-user', amount: 100 });
-    const opened = (await game.created('/finance/event', { description: 'abandoned' })).body;
+    const opened = (await game.created('/finance/event', { description: 'abandoned' })).reply;
     const openedAt = Date.now();
     expect(Date.parse(opened.expires_at) - openedAt).toBeLessThanOrEqual(2500);
-    const debit = (await game.created('/finance/transaction', { user_id: 'expiry-user', event_id: opened.event_id, type: 'debit', amount: 30 })).body;
-    const credit = (await game.created('/finance/transaction', { user_id: 'expiry-user', event_id: opened.event_id, type: 'credit', amount: 50 })).body;
+    const debit = (await game.created('/finance/transaction', { user_id: 'expiry-user', event_id: opened.event_id, type: 'debit', amount: 30 })).reply;
+    const credit = (await game.created('/finance/transaction', { user_id: 'expiry-user', event_id: opened.event_id, type: 'credit', amount: 50 })).reply;
     expect([debit.status, credit.status]).toEqual(['pending', 'pending']);
     expect(await game.coins('expiry-user', '?consistency=strong')).toEqual(line(100, 30, 50));
 
     const details = await until(
-      () => game.ok('GET', `/finance/event/${opened.event_id}`),
+      () => game.ok(game.event(opened.event_id)),
       (event) => event.status !== 'open',
       10000,
     );
     expect(details).toMatchObject({ event_id: opened.event_id, status: 'expired', closed_at: null, expired_at: expect.any(String) });
     expect(Date.now() - openedAt).toBeGreaterThanOrEqual(1500);
-    expect(details.transactions.map((tx: Tx) => [tx.transaction_id, tx.status])).toEqual([
+    expect(details.transactions.map((tx) => [tx.transaction_id, tx.status])).toEqual([
       [debit.transaction_id, 'voided'],
       [credit.transaction_id, 'voided'],
     ]);
@@ -541,36 +526,36 @@ describe('finance events with a 2 s timeout', () => {
     ]);
     expect(ids((await game.list('status=voided')).data)).toEqual([credit.transaction_id, debit.transaction_id]);
 
-    for (const path of [`/finance/event/${opened.event_id}/ping`, `/finance/event/${opened.event_id}/close`]) {
-      const late = await game.send('POST', path);
-      expect({ path, status: late.status, code: late.body?.error?.code }).toEqual({ path, status: 409, code: 'EVENT_NOT_OPEN' });
+    for (const late of [await game.pingEvent(opened.event_id), await game.closeEvent(opened.event_id)]) {
+      const path = late.request;
+      expect({ path, status: late.status, code: late.errorCode }).toEqual({ path, status: 409, code: 'EVENT_NOT_OPEN' });
     }
-    const lateTx = await game.send('POST', '/finance/transaction', { user_id: 'expiry-user', event_id: opened.event_id, type: 'credit', amount: 1 });
-    expect({ status: lateTx.status, code: lateTx.body?.error?.code }).toEqual({ status: 409, code: 'EVENT_NOT_OPEN' });
+    const lateTx = await game.postTransaction({ user_id: 'expiry-user', event_id: opened.event_id, type: 'credit', amount: 1 });
+    expect({ status: lateTx.status, code: lateTx.errorCode }).toEqual({ status: 409, code: 'EVENT_NOT_OPEN' });
     expect(await game.coins('expiry-user', '?consistency=strong')).toEqual(line(100));
   });
 
   it('keeps a pinged event open past its first deadline, then closes it normally', async () => {
-    const opened = (await game.created('/finance/event', { description: 'kept alive' })).body;
-    const credit = (await game.created('/finance/transaction', { user_id: 'pinged-user', event_id: opened.event_id, type: 'credit', amount: 20 })).body;
+    const opened = (await game.created('/finance/event', { description: 'kept alive' })).reply;
+    const credit = (await game.created('/finance/transaction', { user_id: 'pinged-user', event_id: opened.event_id, type: 'credit', amount: 20 })).reply;
     const firstDeadline = Date.parse(opened.expires_at);
     let deadline = firstDeadline;
     for (let i = 0; i < 3; i++) {
       await sleep(1000);
-      const pinged = await game.send('POST', `/finance/event/${opened.event_id}/ping`);
+      const pinged = await game.pingEvent(opened.event_id);
       expect({ status: pinged.status, body: pinged.body }).toEqual({
         status: 200,
         body: { event_id: opened.event_id, status: 'open', expires_at: expect.any(String) },
       });
-      expect(Date.parse(pinged.body.expires_at)).toBeGreaterThan(deadline);
-      deadline = Date.parse(pinged.body.expires_at);
+      expect(Date.parse(pinged.reply.expires_at)).toBeGreaterThan(deadline);
+      deadline = Date.parse(pinged.reply.expires_at);
     }
     expect(Date.now()).toBeGreaterThan(firstDeadline + 500);
-    const still = await game.ok('GET', `/finance/event/${opened.event_id}?consistency=strong`);
+    const still = await game.ok(game.event(opened.event_id, { consistency: 'strong' }));
     expect(still).toMatchObject({ status: 'open', expired_at: null, last_ping_at: expect.any(String) });
     expect(await game.coins('pinged-user', '?consistency=strong')).toEqual(line(0, 0, 20));
 
-    const closed = await game.send('POST', `/finance/event/${opened.event_id}/close`);
+    const closed = await game.closeEvent(opened.event_id);
     expect({ status: closed.status, body: closed.body }).toEqual({
       status: 200,
       body: { event_id: opened.event_id, status: 'closed', closed_at: expect.any(String) },
@@ -578,9 +563,9 @@ describe('finance events with a 2 s timeout', () => {
     expect(await game.coins('pinged-user')).toEqual(line(20));
 
     await sleep(2500); // past the last deadline: a closed event stays closed
-    const after = await game.ok('GET', `/finance/event/${opened.event_id}?consistency=strong`);
+    const after = await game.ok(game.event(opened.event_id, { consistency: 'strong' }));
     expect(after).toMatchObject({ status: 'closed', expired_at: null });
-    expect(after.transactions.map((tx: Tx) => [tx.transaction_id, tx.status])).toEqual([[credit.transaction_id, 'posted']]);
+    expect(after.transactions.map((tx) => [tx.transaction_id, tx.status])).toEqual([[credit.transaction_id, 'posted']]);
     expect(await game.coins('pinged-user', '?consistency=strong')).toEqual(line(20));
   });
 });

@@ -11,7 +11,8 @@ import { PATTERNS, subjectOf, type RequestMeta } from '@coffer/contracts';
 import { SIGNATURE_HEADER } from '@coffer/platform';
 import { testNatsUrl } from '@coffer/testing';
 import { ADMIN_TOKEN, Stack, type RegisteredApp } from './gateway-harness';
-import { http, listenOnLoopback } from './http-client';
+import { ApiClient } from './api-client';
+import { listenOnLoopback } from './http-client';
 
 jest.setTimeout(120000);
 
@@ -35,9 +36,9 @@ describe('a forger on the NATS network', () => {
   const heard: Sent[] = [];
 
   const balance = async () => {
-    const answer = await http(base, 'GET', `/finance/balance/${WALLET}?consistency=strong`, { token: app.api_key });
+    const answer = await ApiClient.http(base, app.api_key).balance(WALLET, { consistency: 'strong' });
     expect(answer.status).toBe(200);
-    return answer.body.balances.find((line: { currency: string }) => line.currency === 'coins')?.posted ?? '0';
+    return answer.reply.balances.find((line) => line.currency === 'coins')?.posted ?? '0';
   };
   const forge = async (data: Uint8Array, headers?: MsgHdrs, subject = commands) =>
     JSON.parse(Buffer.from((await nc.request(subject, data, { timeout: 5000, headers })).data).toString('utf8'));
@@ -66,9 +67,9 @@ describe('a forger on the NATS network', () => {
   });
 
   it('lets the real flow through: the admin grants and the app debits, over HTTP', async () => {
-    const granted = await http(base, 'POST', '/admin/grants', { token: ADMIN_TOKEN, body: { user_id: WALLET, amount: 100 } });
+    const granted = await ApiClient.http(base, ADMIN_TOKEN).grant({ user_id: WALLET, amount: 100 });
     expect(granted.status).toBe(201);
-    const debited = await http(base, 'POST', '/finance/transaction', { token: app.api_key, body: { user_id: WALLET, type: 'debit', amount: 30 } });
+    const debited = await ApiClient.http(base, app.api_key).postTransaction({ user_id: WALLET, type: 'debit', amount: 30 });
     expect(debited.status).toBe(201);
     expect(await balance()).toBe('70');
   });

@@ -8,7 +8,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { QUERY_TIMEOUT_MARGIN_MS } from '@coffer/platform';
 import { PausableProxy, testServerUrl } from '@coffer/testing';
-import { ADMIN_TOKEN, call, Stack, startGateway, until, untilServing, type Answer, type RegisteredApp } from './gateway-harness';
+import type { Answer } from './api-client';
+import { ADMIN_TOKEN, api, Stack, startGateway, until, untilServing, type RegisteredApp } from './gateway-harness';
 import { READY_CACHE_MS } from '../src/health/cached-check';
 import { READY_PROBE_TIMEOUT_MS } from '../src/health/health.controller';
 
@@ -21,10 +22,10 @@ const SLACK_MS = 1000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function timed(request: Promise<Answer>): Promise<Answer & { ms: number }> {
+async function timed<Reply>(request: Promise<Answer<Reply>>): Promise<Answer<Reply> & { ms: number }> {
   const started = performance.now();
   const answer = await request;
-  return { ...answer, ms: performance.now() - started };
+  return Object.assign(answer, { ms: performance.now() - started });
 }
 
 describe('a gateway whose PostgreSQL stops answering without closing its connections', () => {
@@ -32,8 +33,8 @@ describe('a gateway whose PostgreSQL stops answering without closing its connect
   let app: RegisteredApp;
   let proxy: PausableProxy;
   let gateway: NestFastifyApplication;
-  const ready = () => timed(call(gateway, 'GET', '/ready'));
-  const list = () => timed(call(gateway, 'GET', '/finance/transactions?limit=1', { token: app.api_key }));
+  const ready = () => timed(api(gateway).ready());
+  const list = () => timed(api(gateway, app.api_key).transactions({ limit: 1 }));
 
   beforeAll(async () => {
     stack = await Stack.start('gateway_frozen_pg');
@@ -78,7 +79,7 @@ describe('a gateway whose PostgreSQL stops answering without closing its connect
 
     const reads = await Promise.all(Array.from({ length: 3 }, () => list()));
     for (const read of reads) {
-      expect({ status: read.status, code: read.body?.error?.code, retryAfter: read.headers['retry-after'] }).toEqual({
+      expect({ status: read.status, code: read.errorCode, retryAfter: read.headers['retry-after'] }).toEqual({
         status: 503,
         code: 'UNAVAILABLE',
         retryAfter: '1',

@@ -8,6 +8,7 @@ import { LedgerModule } from '../../ledger/src/ledger.module';
 import { startProjector } from '../../projector/test/projector-harness';
 import { generateApiKey } from '../src/auth/api-keys';
 import { createGateway } from '../src/create-gateway';
+import { ApiClient } from './api-client';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -56,43 +57,17 @@ export async function startGateway(
   return app;
 }
 
-export interface Call {
-  token?: string;
-  /** An object is sent as JSON; a string is sent as it is (JSON with integers beyond 2^53). */
-  body?: object | string;
-  idempotencyKey?: string;
-  headers?: Record<string, string>;
-}
-
-export interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | number | undefined>;
-  body: any;
-}
-
-export async function call(app: NestFastifyApplication, method: string, url: string, options: Call = {}): Promise<Answer> {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
-  let payload: string | undefined;
-  if (options.body !== undefined) {
-    headers['content-type'] ??= 'application/json';
-    payload = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
-  }
-  const response = await app.inject({ method: method as 'GET', url, headers, payload });
-  return {
-    status: response.statusCode,
-    headers: response.headers,
-    body: response.body === '' ? undefined : JSON.parse(response.body),
-  };
+/** The typed test client (api-client.ts) on an in-process gateway, with this token. */
+export function api(app: NestFastifyApplication, token?: string): ApiClient {
+  return ApiClient.inject(app, token);
 }
 
 /** Waits until the gateway has its API keys and the ledger writer answers admin queries. */
 export async function untilServing(app: NestFastifyApplication, ms = 20000): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const keys = await call(app, 'GET', '/finance/balance/probe', { token: generateApiKey() });
-    const admin = keys.status === 401 ? await call(app, 'GET', '/admin/apps', { token: ADMIN_TOKEN }) : keys;
+    const keys = await api(app, generateApiKey()).balance('probe');
+    const admin = keys.status === 401 ? await api(app, ADMIN_TOKEN).apps() : keys;
     if (keys.status === 401 && admin.status !== 503) return;
     if (Date.now() > deadline) throw new Error(`the gateway never served: ${keys.status} ${admin.status}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -138,18 +113,22 @@ export class Stack {
     return new Stack(database, env, ledger, projector, gateway);
   }
 
-  admin(method: string, url: string, body?: object, idempotencyKey?: string): Promise<Answer> {
-    return call(this.gateway, method, url, { token: ADMIN_TOKEN, body, idempotencyKey });
+  /** The admin's client (the admin token). */
+  get admin(): ApiClient {
+    return api(this.gateway, ADMIN_TOKEN);
   }
 
-  app(apiKey: string, method: string, url: string, body?: object | string, idempotencyKey?: string): Promise<Answer> {
-    return call(this.gateway, method, url, { token: apiKey, body, idempotencyKey });
+  /** An app's client (its API key). */
+  as(apiKey: string): ApiClient {
+    return api(this.gateway, apiKey);
   }
 
   async registerApp(name: string): Promise<RegisteredApp> {
-    const created = await this.admin('POST', '/admin/apps', { name });
+    const created = await this.admin.createApp({ name });
     expect(created.status).toBe(201);
-    return created.body as RegisteredApp;
+    const { app_id, api_key, key_id } = created.reply;
+    if (api_key === null) throw new Error('a new app came without its API key');
+    return { app_id, api_key, key_id };
   }
 
   /** Stops the services, then drops what the test made: its database and its feed's JetStream stream. */

@@ -1,6 +1,6 @@
 /**
- * Real HTTP for the end-to-end tests in this folder: a gateway listening on a loopback port and
- * a small client over node:http, so every byte (headers, bodies, chunking) is exactly what the
+ * Real HTTP for the end-to-end tests in this folder (the wire under api-client.ts's typed
+ * client): a gateway listening on a loopback port and a small client over node:http, so every byte (headers, bodies, chunking) is exactly what the
  * test says, the way a game would send it over the wire.
  */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
@@ -21,12 +21,11 @@ export interface HttpOptions {
   localAddress?: string;
 }
 
+/** What came over the wire; api-client.ts (the tests' client) parses and types the body. */
 export interface HttpAnswer {
   status: number;
   headers: IncomingHttpHeaders;
   text: string;
-  /** The parsed JSON body, or undefined when the body is empty or not JSON. */
-  body: any;
 }
 
 /** Makes an initialised gateway listen on a free loopback port; answers its base URL. */
@@ -62,14 +61,7 @@ export function http(base: string, method: string, path: string, options: HttpOp
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('error', () => undefined);
         response.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let body: unknown;
-          try {
-            body = text === '' ? undefined : JSON.parse(text);
-          } catch {
-            body = undefined;
-          }
-          resolve({ status: response.statusCode ?? 0, headers: response.headers, text, body });
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') });
         });
       },
     );

@@ -7,12 +7,13 @@
  */
 import { connect, type Socket } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { MAX_OFFSET_PAGING_ROWS } from '@coffer/contracts/http';
+import { MAX_OFFSET_PAGING_ROWS, type AppList, type BalanceView } from '@coffer/contracts/http';
 import { generateApiKey } from '../src/auth/api-keys';
 import { HTTP_TIMEOUTS_CHECKED_EVERY_MS } from '../src/create-gateway';
-import { ADMIN_TOKEN, call, Stack, startGateway, until, untilServing, type RegisteredApp } from './gateway-harness';
+import { ApiClient } from './api-client';
+import { ADMIN_TOKEN, api, Stack, startGateway, until, untilServing, type RegisteredApp } from './gateway-harness';
 import { HealthController } from '../src/health/health.controller';
-import { http, listenOnLoopback, sleep } from './http-client';
+import { listenOnLoopback, sleep } from './http-client';
 
 jest.setTimeout(120000);
 
@@ -118,8 +119,8 @@ describe('gateway limits over real sockets', () => {
       expect(closedAfterMs).toBeLessThan(REQUEST_TIMEOUT_MS + HTTP_TIMEOUTS_CHECKED_EVERY_MS + 1000);
       expect(connection.received()).toMatch(/^(HTTP\/1\.1 408 |$)/);
       expect(await sent).toBeLessThan(400);
-      const balance = await call(stack.gateway, 'GET', '/finance/balance/slow?consistency=strong', { token: app.api_key });
-      expect(balance.body.balances).toMatchObject([{ currency: 'coins', posted: '0' }]); // nothing of it was applied
+      const balance = await stack.as(app.api_key).balance('slow', { consistency: 'strong' });
+      expect(balance.reply.balances).toMatchObject([{ currency: 'coins', posted: '0' }]); // nothing of it was applied
     });
 
     it('closes a connection that sends nothing at all', async () => {
@@ -152,7 +153,7 @@ describe('gateway limits over real sockets', () => {
     for (const connection of held) connection.socket.write('GET /health HTTP/1.1\r\nHost: coffer\r\nConnection: close\r\n\r\n');
     await Promise.all(held.map((connection) => connection.closed));
     for (const connection of held) expect(connection.received()).toMatch(/^HTTP\/1\.1 200 /);
-    expect((await http(base, 'GET', '/health')).status).toBe(200); // and once they are gone, a new one is served
+    expect((await ApiClient.http(base).health()).status).toBe(200); // and once they are gone, a new one is served
   });
 
   describe('per address', () => {
@@ -162,40 +163,41 @@ describe('gateway limits over real sockets', () => {
     });
 
     it('serves a burst of twice the rate of requests without credentials from an address, then 429s that address alone', async () => {
-      const from = (localAddress: string) => http(base, 'GET', '/health', { localAddress });
+      const from = (localAddress: string) => ApiClient.http(base).send('GET', '/health', { localAddress });
       for (let i = 0; i < 4; i++) expect((await from('127.0.0.11')).status).toBe(200);
       const refused = await from('127.0.0.11');
-      expect({ status: refused.status, code: refused.body?.error?.code, retryAfter: refused.headers['retry-after'] }).toEqual({
+      expect({ status: refused.status, code: refused.errorCode, retryAfter: refused.headers['retry-after'] }).toEqual({
         status: 429,
         code: 'RATE_LIMITED',
         retryAfter: '1',
       });
       expect((await from('127.0.0.12')).status).toBe(200);
       // a bogus Authorization header does not make a public route a credentialed one
-      expect((await http(base, 'GET', '/metrics', { localAddress: '127.0.0.11', token: 'bogus' })).status).toBe(429);
+      expect((await ApiClient.http(base, 'bogus').send('GET', '/metrics', { localAddress: '127.0.0.11' })).status).toBe(429);
     });
 
     it('lets an address fail to authenticate twice the rate, then refuses its failures alone: never its valid keys, nor other addresses', async () => {
-      const balance = (token: string, localAddress: string) => http(base, 'GET', '/finance/balance/alice', { token, localAddress });
+      const balance = (token: string, localAddress: string) => ApiClient.http(base, token).send<BalanceView>('GET', '/finance/balance/alice', { localAddress });
       expect((await balance(generateApiKey(), '127.0.0.21')).status).toBe(401);
       expect((await balance(ADMIN_TOKEN, '127.0.0.21')).status).toBe(401);
       // Its failures are used up, yet whoever behind the same address holds a valid key is served.
       expect((await balance(app.api_key, '127.0.0.21')).status).toBe(200);
-      expect((await http(base, 'GET', '/admin/apps', { token: ADMIN_TOKEN, localAddress: '127.0.0.21' })).status).toBe(200);
+      expect((await ApiClient.http(base, ADMIN_TOKEN).send<AppList>('GET', '/admin/apps', { localAddress: '127.0.0.21' })).status).toBe(200);
       const refused = await balance(generateApiKey(), '127.0.0.21');
-      expect({ status: refused.status, code: refused.body?.error?.code, retryAfter: refused.headers['retry-after'] }).toEqual({
+      expect({ status: refused.status, code: refused.errorCode, retryAfter: refused.headers['retry-after'] }).toEqual({
         status: 429,
         code: 'RATE_LIMITED',
         retryAfter: '1',
       });
-      expect((await http(base, 'GET', '/admin/apps', { token: 'wrong-admin-token', localAddress: '127.0.0.21' })).status).toBe(429);
+      expect((await ApiClient.http(base, 'wrong-admin-token').send<AppList>('GET', '/admin/apps', { localAddress: '127.0.0.21' })).status).toBe(429);
       expect((await balance(generateApiKey(), '127.0.0.22')).status).toBe(401);
       await sleep(1000); // one failure's worth flows back
       expect((await balance(generateApiKey(), '127.0.0.21')).status).toBe(401);
     });
 
     it('never limits an authenticated client by its address', async () => {
-      for (let i = 0; i < 20; i++) expect((await http(base, 'GET', '/finance/balance/alice', { token: app.api_key, localAddress: '127.0.0.31' })).status).toBe(200);
+      const client = ApiClient.http(base, app.api_key);
+      for (let i = 0; i < 20; i++) expect((await client.send<BalanceView>('GET', '/finance/balance/alice', { localAddress: '127.0.0.31' })).status).toBe(200);
     });
   });
 
@@ -208,7 +210,7 @@ describe('gateway limits over real sockets', () => {
     });
     gateways.push(gateway);
     await untilServing(gateway);
-    const list = () => call(gateway, 'GET', '/finance/transactions?limit=1', { token: app.api_key });
+    const list = () => api(gateway, app.api_key).transactions({ limit: 1 });
     // the projector's read models may still be in the making when this test runs first
     const first = await until(list, (answer) => answer.status === 200, 10_000);
     expect({ status: first.status, body: first.body }).toEqual({ status: 200, body: expect.anything() });
@@ -232,7 +234,7 @@ describe('gateway limits over real sockets', () => {
       const answers = await Promise.all(Array.from({ length: 12 }, () => list()));
       expect(Date.now() - started).toBeLessThan(STATEMENT_TIMEOUT_MS + 2000);
       for (const answer of answers) {
-        expect({ status: answer.status, code: answer.body.error.code, retryAfter: answer.headers['retry-after'] }).toEqual({
+        expect({ status: answer.status, code: answer.error.code, retryAfter: answer.headers['retry-after'] }).toEqual({
           status: 503,
           code: 'UNAVAILABLE',
           retryAfter: '1',
@@ -250,7 +252,7 @@ describe('gateway limits over real sockets', () => {
     const readiness = stack.gateway.get(HealthController).readiness;
     const before = readiness.runs;
     const started = performance.now();
-    const answers = await Promise.all(Array.from({ length: 100 }, () => call(stack.gateway, 'GET', '/ready')));
+    const answers = await Promise.all(Array.from({ length: 100 }, () => api(stack.gateway).ready()));
     const seconds = (performance.now() - started) / 1000;
     expect(new Set(answers.map((answer) => answer.status))).toEqual(new Set([200]));
     expect(readiness.runs - before).toBeGreaterThanOrEqual(1);
@@ -258,19 +260,19 @@ describe('gateway limits over real sockets', () => {
   });
 
   it(`pages by offset up to page × limit = ${MAX_OFFSET_PAGING_ROWS}, and by cursor beyond`, async () => {
-    const list = (query: string) => call(stack.gateway, 'GET', `/finance/transactions?${query}`, { token: app.api_key });
+    const list = (query: string) => stack.as(app.api_key).transactions(query);
     expect((await list('page=100&limit=100')).status).toBe(200);
     expect((await list('page=10000&limit=1')).status).toBe(200);
     expect((await list('page=1000')).status).toBe(200); // the default limit is 10
     for (const query of ['page=101&limit=100', 'page=10000&limit=2', 'page=1001']) {
       const refused = await list(query);
-      expect({ query, status: refused.status, code: refused.body.error.code, fields: Object.keys(refused.body.error.details.fields) }).toEqual({
+      expect({ query, status: refused.status, code: refused.error.code, fields: Object.keys(refused.fieldErrors) }).toEqual({
         query,
         status: 400,
         code: 'VALIDATION_FAILED',
         fields: ['page'],
       });
-      expect(refused.body.error.details.fields.page[0]).toMatch(/cursor/);
+      expect(refused.fieldErrors.page[0]).toMatch(/cursor/);
     }
     expect((await list('cursor=9007199254740&limit=100')).status).toBe(200);
   });

@@ -23,7 +23,7 @@ import { serviceEnvironment } from '../../../tools/service-environment';
 import { makeTlsFiles, natsServerConfig, type NatsUser } from '../../projector/src/cli/nats-config';
 import { ProjectorModule } from '../../projector/src/projector.module';
 import { createGateway } from '../src/create-gateway';
-import { ADMIN_TOKEN, call, untilServing } from './gateway-harness';
+import { ADMIN_TOKEN, api, untilServing } from './gateway-harness';
 
 jest.setTimeout(120000);
 
@@ -62,8 +62,8 @@ describe('NATS with a user and permissions per component, over TLS', () => {
     return nc;
   };
   const coins = async () => {
-    const answer = await call(gateway, 'GET', `/finance/balance/${USER_ID}?consistency=strong`, { token: appKey });
-    return answer.body.balances?.find((line: { currency: string }) => line.currency === 'coins')?.posted ?? '0';
+    const answer = await api(gateway, appKey).balance(USER_ID, { consistency: 'strong' });
+    return answer.status === 200 ? (answer.reply.balances.find((line) => line.currency === 'coins')?.posted ?? '0') : '0';
   };
   let appKey: string;
 
@@ -134,14 +134,14 @@ describe('NATS with a user and permissions per component, over TLS', () => {
   });
 
   it('lets every component do its work as its own user: commands, a reward paid by achievements, the feed', async () => {
-    const created = await call(gateway, 'POST', '/admin/apps', { token: ADMIN_TOKEN, body: { name: 'Permitted' } });
+    const created = await api(gateway, ADMIN_TOKEN).createApp({ name: 'Permitted' });
     expect(created.status).toBe(201);
-    appKey = created.body.api_key;
-    expect((await call(gateway, 'POST', '/admin/grants', { token: ADMIN_TOKEN, body: { user_id: USER_ID, amount: 100 } })).status).toBe(201);
-    expect((await call(gateway, 'POST', '/finance/transaction', { token: appKey, body: { user_id: USER_ID, type: 'debit', amount: 10 } })).status).toBe(201);
+    appKey = String(created.reply.api_key);
+    expect((await api(gateway, ADMIN_TOKEN).grant({ user_id: USER_ID, amount: 100 })).status).toBe(201);
+    expect((await api(gateway, appKey).postTransaction({ user_id: USER_ID, type: 'debit', amount: 10 })).status).toBe(201);
     const achievement = { key: 'first', name: 'First', goal: 1, reward: { amount: '25' } };
-    expect((await call(gateway, 'POST', '/achievements', { token: appKey, body: achievement })).status).toBe(201);
-    expect((await call(gateway, 'POST', '/achievements/first/unlock', { token: appKey, body: { user_id: USER_ID } })).status).toBe(200);
+    expect((await api(gateway, appKey).registerAchievement(achievement)).status).toBe(201);
+    expect((await api(gateway, appKey).unlock('first', { user_id: USER_ID })).status).toBe(200);
     const deadline = Date.now() + 15000;
     while ((await coins()) !== '115' && Date.now() < deadline) await new Promise((done) => setTimeout(done, 100));
     expect(await coins()).toBe('115');
@@ -201,7 +201,7 @@ describe('NATS with a user and permissions per component, over TLS', () => {
     await analytics.flush();
     await new Promise((done) => setTimeout(done, 200));
     // Traffic the analytics user would see if the server let it: a command and its reply.
-    expect((await call(gateway, 'POST', '/finance/transaction', { token: appKey, body: { user_id: USER_ID, type: 'debit', amount: 1 } })).status).toBe(201);
+    expect((await api(gateway, appKey).postTransaction({ user_id: USER_ID, type: 'debit', amount: 1 })).status).toBe(201);
     await new Promise((done) => setTimeout(done, 200));
 
     expect(heard.some((text) => text.includes('"PostTransaction"'))).toBe(true);

@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path';
 import { freePort } from '@coffer/testing';
 import { LEADING_MESSAGE, ledgerRoleOf } from '../../../tools/ledger-roles';
 import { serviceEnvironment } from '../../../tools/service-environment';
-import { http, sleep } from './http-client';
+import { ApiClient } from './api-client';
+import { sleep } from './http-client';
 
 export const ROOT = resolve(__dirname, '../../..');
 
@@ -175,7 +176,7 @@ export class BuiltServices {
     const first = this.startLedger('ledger-a');
     await this.waitFor('ledger-a to lead', () => first.leading);
     for (const name of others) this.start(name);
-    await this.waitFor('GET /ready 200', async () => (await http(this.base, 'GET', '/ready')).status === 200);
+    await this.waitFor('GET /ready 200', async () => (await ApiClient.http(this.base).ready()).status === 200);
     return first;
   }
 

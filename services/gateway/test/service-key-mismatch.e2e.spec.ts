@@ -7,7 +7,7 @@
  */
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { formatServiceKeys, generateServiceKey } from '@coffer/platform';
-import { ADMIN_TOKEN, call, Stack, startGateway, type RegisteredApp } from './gateway-harness';
+import { ADMIN_TOKEN, api, Stack, startGateway, type RegisteredApp } from './gateway-harness';
 
 jest.setTimeout(120000);
 
@@ -30,7 +30,7 @@ describe('a gateway signing with a key the services do not accept', () => {
 
   it('answers 500 INTERNAL and logs what the ledger said, for every request', async () => {
     for (let attempt = 0; attempt < 2; attempt++) {
-      const granted = await call(misconfigured, 'POST', '/admin/grants', { token: ADMIN_TOKEN, body: { user_id: 'mismatch-user', amount: 5 } });
+      const granted = await api(misconfigured, ADMIN_TOKEN).grant({ user_id: 'mismatch-user', amount: 5 });
       expect({ status: granted.status, body: granted.body, retryAfter: granted.headers['retry-after'] }).toEqual({
         status: 500,
         body: { error: { code: 'INTERNAL', message: 'internal error' } },
@@ -43,8 +43,8 @@ describe('a gateway signing with a key the services do not accept', () => {
   });
 
   it('still answers 503 with Retry-After for a service nobody runs (achievements is not started here)', async () => {
-    const defined = await call(stack.gateway, 'POST', '/achievements', { token: app.api_key, body: { key: 'first', name: 'First', goal: 1 } });
-    expect({ status: defined.status, code: defined.body?.error?.code, retryAfter: defined.headers['retry-after'] }).toEqual({
+    const defined = await stack.as(app.api_key).registerAchievement({ key: 'first', name: 'First', goal: 1 });
+    expect({ status: defined.status, code: defined.errorCode, retryAfter: defined.headers['retry-after'] }).toEqual({
       status: 503,
       code: 'UNAVAILABLE',
       retryAfter: '1',

@@ -109,6 +109,15 @@ export interface AchievementReply extends AchievementDefinitionFields {
   updated_at: string;
 }
 
+/**
+ * RegisterAchievement's answer: the achievement, and whether this command created it. False when
+ * the key already held this very definition (a no-op, API.md: answered with 200, not 201). The
+ * gateway chooses the status from it and leaves it out of the HTTP body (API.md does not list it).
+ */
+export interface RegisterAchievementReply extends AchievementReply {
+  created: boolean;
+}
+
 export interface ProgressReply {
   key: AchievementKey;
   user_id: UserId;

@@ -5,6 +5,7 @@ import {
   type AchievementChanges,
   type AchievementQueryBody,
   type AchievementReply,
+  type RegisterAchievementReply,
   type ProgressReply,
   type RecordProgress,
   type RegisterAchievement,
@@ -72,15 +73,14 @@ export class AchievementsController {
       hidden: body.hidden ?? false,
       reward: body.reward ? { amount: exactAmount(body.reward.amount), currency: currencyOrDefault(body.reward.currency) } : null,
     };
-    const { result, position, replayed } = await this.commands.send<AchievementReply>(context, '/achievements', request, {
+    const { result } = await this.commands.send<RegisterAchievementReply>(context, '/achievements', request, {
       type: 'RegisterAchievement',
       data: request,
     });
-    // Decided now without an event: the key held this very definition already, and the answer is
-    // the existing achievement (200, API.md). A replay (same Idempotency-Key) answers as the
-    // first answer did: 201 when that one created it. A no-op leaves no record, so a retry of one
-    // is decided again and answers 200 again.
-    if (!replayed && position === '') void context.reply.status(200);
+    // The domain says whether this register created the achievement; the key holding this very
+    // definition already answers the existing achievement with 200 (API.md). The view leaves
+    // `created` out of the body.
+    if (!result.created) void context.reply.status(200);
     return achievementView(result);
   }
 

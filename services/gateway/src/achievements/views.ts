@@ -11,7 +11,7 @@ export function achievementView(reply: AchievementReply): AchievementView {
     icon_url: reply.icon_url ?? null,
     goal: reply.goal,
     hidden: reply.hidden,
-    reward: reply.reward ? { amount: String(reply.reward.amount), currency: reply.reward.currency } : null,
+    reward: reply.reward ? { amount: reply.reward.amount, currency: reply.reward.currency } : null,
     created_at: reply.created_at,
     updated_at: reply.updated_at,
   };
@@ -20,7 +20,7 @@ export function achievementView(reply: AchievementReply): AchievementView {
 export function progressView(reply: ProgressReply): ProgressView {
   return {
     key: reply.key,
-    user_id: String(reply.user_id),
+    user_id: reply.user_id,
     progress: reply.progress,
     goal: reply.goal,
     unlocked: reply.unlocked,

@@ -5,7 +5,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   ADMIN_TOKEN,
-  call,
+  api,
   newIdempotencyKey,
   startGateway,
   Stack,
@@ -21,8 +21,7 @@ describe('gateway Admin API', () => {
   let stack: Stack;
   let app: RegisteredApp;
 
-  const admin = (method: string, url: string, body?: object, idempotencyKey?: string) =>
-    stack.admin(method, url, body, idempotencyKey);
+  const admin = () => stack.admin;
 
   beforeAll(async () => {
     stack = await Stack.start('gateway_admin');
@@ -33,7 +32,7 @@ describe('gateway Admin API', () => {
 
   describe('apps', () => {
     it('registers an app with a first key that works at once', async () => {
-      const created = await admin('POST', '/admin/apps', { name: 'Poker' });
+      const created = await admin().createApp({ name: 'Poker' });
       expect(created.status).toBe(201);
       expect(created.body).toEqual({
         app_id: expect.stringMatching(/^app_/),
@@ -43,32 +42,32 @@ describe('gateway Admin API', () => {
         created_at: TIME,
       });
       expect(created.headers['x-coffer-position']).toMatch(/^\d+$/);
-      expect((await stack.app(created.body.api_key, 'GET', '/finance/balance/x')).status).toBe(200);
+      expect((await stack.as(String(created.reply.api_key)).balance('x')).status).toBe(200);
     });
 
     it('cannot show an API key again on a replayed registration', async () => {
       const key = newIdempotencyKey();
-      const first = await admin('POST', '/admin/apps', { name: 'Roulette' }, key);
-      const retry = await admin('POST', '/admin/apps', { name: 'Roulette' }, key);
-      expect(first.body.api_key).toMatch(/^ck_/);
+      const first = await admin().createApp({ name: 'Roulette' }, { idempotencyKey: key });
+      const retry = await admin().createApp({ name: 'Roulette' }, { idempotencyKey: key });
+      expect(first.reply.api_key).toMatch(/^ck_/);
       expect(retry.status).toBe(201);
       expect(retry.headers['idempotent-replayed']).toBe('true');
-      expect(retry.body).toEqual({ ...first.body, api_key: null });
-      expect((await stack.app(first.body.api_key, 'GET', '/finance/balance/x')).status).toBe(200);
+      expect(retry.body).toEqual({ ...first.reply, api_key: null });
+      expect((await stack.as(String(first.reply.api_key)).balance('x')).status).toBe(200);
     });
 
     it.each([[{}], [{ name: '' }], [{ name: '   ' }], [{ name: 'x'.repeat(101) }], [{ name: 'ok', extra: 1 }]])(
       'refuses %j',
       async (body) => {
-        const answer = await admin('POST', '/admin/apps', body);
-        expect({ status: answer.status, code: answer.body.error.code }).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
+        const answer = await admin().send('POST', '/admin/apps', { body });
+        expect({ status: answer.status, code: answer.error.code }).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
       },
     );
 
     it('lists apps with their keys, never their hashes', async () => {
-      const listed = await admin('GET', '/admin/apps');
+      const listed = await admin().apps();
       expect(listed.status).toBe(200);
-      expect(listed.body.data).toContainEqual({
+      expect(listed.reply.data).toContainEqual({
         app_id: app.app_id,
         name: 'Blackjack',
         created_at: TIME,
@@ -82,53 +81,53 @@ describe('gateway Admin API', () => {
       const other = await startGateway(stack.env);
       try {
         await untilServing(other);
-        const issued = await admin('POST', `/admin/apps/${app.app_id}/keys`);
+        const issued = await admin().issueKey(app.app_id);
         expect(issued.status).toBe(201);
         expect(issued.body).toEqual({ key_id: expect.stringMatching(/^key_[0-9a-f]{24}$/), api_key: expect.stringMatching(/^ck_/) });
-        const rotated = issued.body.api_key as string;
-        const balance = (on: NestFastifyApplication) => call(on, 'GET', '/finance/balance/alice', { token: rotated });
+        const rotated = String(issued.reply.api_key);
+        const balance = (on: NestFastifyApplication) => api(on, rotated).balance('alice');
         expect((await balance(stack.gateway)).status).toBe(200);
         // The other gateway learns it from the key events (or by asking the ledger on a miss).
         expect((await until(() => balance(other), (answer) => answer.status === 200)).status).toBe(200);
 
-        const revoked = await admin('DELETE', `/admin/apps/${app.app_id}/keys/${issued.body.key_id}`);
+        const revoked = await admin().revokeKey(app.app_id, issued.reply.key_id);
         expect(revoked.status).toBe(204);
         expect(revoked.body).toBeUndefined();
         expect((await balance(stack.gateway)).status).toBe(401);
         expect((await until(() => balance(other), (answer) => answer.status === 401, 2000)).status).toBe(401);
-        expect((await stack.app(app.api_key, 'GET', '/finance/balance/alice')).status).toBe(200);
+        expect((await stack.as(app.api_key).balance('alice')).status).toBe(200);
       } finally {
         await other.close();
       }
     });
 
     it('answers 404 for an unknown app or key, and for a key revoked already', async () => {
-      expect((await admin('POST', '/admin/apps/app_999/keys')).status).toBe(404);
-      expect((await admin('DELETE', `/admin/apps/${app.app_id}/keys/key_000000000000000000000000`)).status).toBe(404);
-      const { body: issued } = await admin('POST', `/admin/apps/${app.app_id}/keys`);
-      expect((await admin('DELETE', `/admin/apps/${app.app_id}/keys/${issued.key_id}`)).status).toBe(204);
-      expect((await admin('DELETE', `/admin/apps/${app.app_id}/keys/${issued.key_id}`)).status).toBe(404);
+      expect((await admin().issueKey('app_999')).status).toBe(404);
+      expect((await admin().revokeKey(app.app_id, 'key_000000000000000000000000')).status).toBe(404);
+      const { reply: issued } = await admin().issueKey(app.app_id);
+      expect((await admin().revokeKey(app.app_id, issued.key_id)).status).toBe(204);
+      expect((await admin().revokeKey(app.app_id, issued.key_id)).status).toBe(404);
     });
 
     it('refuses malformed app and key ids with 400', async () => {
-      expect((await admin('POST', `/admin/apps/${'a'.repeat(65)}/keys`)).status).toBe(400);
-      expect((await admin('DELETE', `/admin/apps/${app.app_id}/keys/bad%20id`)).status).toBe(400);
+      expect((await admin().issueKey('a'.repeat(65))).status).toBe(400);
+      expect((await admin().revokeKey(app.app_id, 'bad%20id')).status).toBe(400);
     });
   });
 
   describe('authentication', () => {
     it('refuses finance routes without a live app key, and admin routes without the admin token', async () => {
       for (const token of [undefined, 'not-a-key', 'ck_' + 'A'.repeat(43), ADMIN_TOKEN]) {
-        const answer = await call(stack.gateway, 'GET', '/finance/balance/alice', { token });
-        expect({ token, status: answer.status, code: answer.body.error.code }).toEqual({
+        const answer = await api(stack.gateway, token).balance('alice');
+        expect({ token, status: answer.status, code: answer.error.code }).toEqual({
           token,
           status: 401,
           code: 'UNAUTHENTICATED',
         });
       }
       for (const token of [undefined, app.api_key, ADMIN_TOKEN + 'x', ADMIN_TOKEN.slice(0, -1)]) {
-        const answer = await call(stack.gateway, 'POST', '/admin/grants', { token, body: { user_id: 'u', amount: 1 } });
-        expect({ token, status: answer.status, code: answer.body.error.code }).toEqual({
+        const answer = await api(stack.gateway, token).grant({ user_id: 'u', amount: 1 });
+        expect({ token, status: answer.status, code: answer.error.code }).toEqual({
           token,
           status: 401,
           code: 'UNAUTHENTICATED',

@@ -7,7 +7,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
 import { createHash } from 'node:crypto';
 import { createTestDatabase, testNatsPrefix, type TestDatabase } from '@coffer/testing';
-import { call, startGateway, startLedger, untilServing } from '../../test/gateway-harness';
+import { api, startGateway, startLedger, untilServing } from '../../test/gateway-harness';
 import { generateApiKey } from './api-keys';
 
 jest.setTimeout(60000);
@@ -66,7 +66,7 @@ describe('gateway start-up and protection', () => {
     }
 
     // No ledger yet: /ready says so without the driver's words (the reason goes to the log).
-    const ready = await call(first, 'GET', '/ready');
+    const ready = await api(first).ready();
     expect({ status: ready.status, body: ready.body }).toEqual({
       status: 503,
       body: { status: 'unavailable', checks: { database: 'ok', nats: 'ok', ledger: 'unavailable' } },
@@ -76,25 +76,25 @@ describe('gateway start-up and protection', () => {
 
     // No ledger yet: the token is accepted by both gateways, but nothing can be answered.
     for (const gateway of [first, second]) {
-      expect((await call(gateway, 'GET', '/admin/apps', { token: token + 'x' })).status).toBe(401);
-      const admin = await call(gateway, 'GET', '/admin/apps', { token });
-      expect({ status: admin.status, code: admin.body.error.code }).toEqual({ status: 503, code: 'UNAVAILABLE' });
-      const app = await call(gateway, 'POST', '/finance/event', { token: generateApiKey() });
-      expect({ status: app.status, code: app.body.error.code }).toEqual({ status: 503, code: 'UNAVAILABLE' });
+      expect((await api(gateway, token + 'x').apps()).status).toBe(401);
+      const admin = await api(gateway, token).apps();
+      expect({ status: admin.status, code: admin.error.code }).toEqual({ status: 503, code: 'UNAVAILABLE' });
+      const app = await api(gateway, generateApiKey()).send('POST', '/finance/event');
+      expect({ status: app.status, code: app.error.code }).toEqual({ status: 503, code: 'UNAVAILABLE' });
     }
 
     // The ledger comes up: the gateways load the keys in the background and serve.
     started(await startLedger(stack));
     const created = await (async () => {
       for (const deadline = Date.now() + 20000; ; ) {
-        const answer = await call(first, 'POST', '/admin/apps', { token, body: { name: 'Late' } });
+        const answer = await api(first, token).createApp({ name: 'Late' });
         if (answer.status !== 503 || Date.now() > deadline) return answer;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();
     expect(created.status).toBe(201);
     await untilServing(second);
-    expect((await call(second, 'GET', '/finance/balance/someone', { token: created.body.api_key })).status).toBe(200);
+    expect((await api(second, String(created.reply.api_key)).balance('someone')).status).toBe(200);
   });
 
   it('holds each app to COFFER_RATE_LIMIT_PER_SECOND with bursts of twice that, then 429 with Retry-After', async () => {
@@ -105,20 +105,20 @@ describe('gateway start-up and protection', () => {
     );
     await untilServing(gateway);
     const register = async (name: string) =>
-      (await call(gateway, 'POST', '/admin/apps', { token: adminToken, body: { name } })).body.api_key as string;
+      String((await api(gateway, adminToken).createApp({ name })).reply.api_key);
     const [busy, quiet] = [await register('Busy'), await register('Quiet')];
 
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await call(gateway, 'GET', '/finance/balance/u', { token: busy })).status);
+    for (let i = 0; i < 4; i++) statuses.push((await api(gateway, busy).balance('u')).status);
     expect(statuses).toEqual([200, 200, 200, 200]);
-    const limited = await call(gateway, 'GET', '/finance/balance/u', { token: busy });
+    const limited = await api(gateway, busy).balance('u');
     expect(limited.status).toBe(429);
-    expect(limited.body.error).toMatchObject({ code: 'RATE_LIMITED', details: { retry_after_seconds: 1 } });
+    expect(limited.error).toMatchObject({ code: 'RATE_LIMITED', details: { retry_after_seconds: 1 } });
     expect(limited.headers['retry-after']).toBe('1');
 
-    expect((await call(gateway, 'GET', '/finance/balance/u', { token: quiet })).status).toBe(200);
-    expect((await call(gateway, 'GET', '/admin/apps', { token: adminToken })).status).toBe(200);
+    expect((await api(gateway, quiet).balance('u')).status).toBe(200);
+    expect((await api(gateway, adminToken).apps()).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 600));
-    expect((await call(gateway, 'GET', '/finance/balance/u', { token: busy })).status).toBe(200);
+    expect((await api(gateway, busy).balance('u')).status).toBe(200);
   });
 });

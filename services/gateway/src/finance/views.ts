@@ -1,6 +1,8 @@
 /**
- * Ledger replies shaped as API.md shows them: exactly its fields, user ids and amounts as
- * strings (exact at any size), whatever else the ledger's reply carries.
+ * Ledger replies shaped as API.md shows them: exactly its fields, whatever else the ledger's
+ * reply carries. The replies already hold user ids and amounts as decimal strings (exact at any
+ * size: the ledger writes bigints with toString, the read models select numeric::text), so the
+ * views copy them as they are.
  */
 import type { BalanceReply, FinanceEventDetails, FinanceEventReply, TransactionReply } from '@coffer/contracts';
 import type {
@@ -17,10 +19,10 @@ export function transactionView(tx: TransactionReply): TransactionView {
   return {
     transaction_id: tx.transaction_id,
     event_id: tx.event_id ?? null,
-    user_id: String(tx.user_id),
-    ...(tx.to_user_id !== undefined ? { to_user_id: String(tx.to_user_id) } : {}),
+    user_id: tx.user_id,
+    ...(tx.to_user_id !== undefined ? { to_user_id: tx.to_user_id } : {}),
     type: tx.type,
-    amount: String(tx.amount),
+    amount: tx.amount,
     currency: tx.currency,
     status: tx.status,
     description: tx.description ?? null,
@@ -32,10 +34,10 @@ export function transactionView(tx: TransactionReply): TransactionView {
 export function transferView(tx: TransactionReply): TransferView {
   return {
     transaction_id: tx.transaction_id,
-    from_user_id: String(tx.user_id),
-    to_user_id: String(tx.to_user_id),
+    from_user_id: tx.user_id,
+    to_user_id: present(tx.to_user_id, 'a transfer\'s to_user_id'),
     type: 'transfer',
-    amount: String(tx.amount),
+    amount: tx.amount,
     currency: tx.currency,
     status: tx.status,
     description: tx.description ?? null,
@@ -45,11 +47,11 @@ export function transferView(tx: TransactionReply): TransferView {
 
 /** Open and ping answer the event's deadline. */
 export function openEventView(event: FinanceEventReply): FinanceEventOpen {
-  return { event_id: event.event_id, status: event.status, expires_at: String(event.expires_at) };
+  return { event_id: event.event_id, status: event.status, expires_at: present(event.expires_at, 'an open event\'s expires_at') };
 }
 
 export function closedEventView(event: FinanceEventReply): FinanceEventClosed {
-  return { event_id: event.event_id, status: event.status, closed_at: String(event.closed_at) };
+  return { event_id: event.event_id, status: event.status, closed_at: present(event.closed_at, 'a closed event\'s closed_at') };
 }
 
 export function abortedEventView(event: FinanceEventReply): FinanceEventAborted {
@@ -74,13 +76,24 @@ export function eventDetailsView(event: FinanceEventDetails): FinanceEventView {
 
 export function balanceView(balance: BalanceReply): BalanceView {
   return {
-    user_id: String(balance.user_id),
+    user_id: balance.user_id,
     balances: balance.balances.map((line) => ({
       currency: line.currency,
-      available: String(line.available),
-      posted: String(line.posted),
-      pending_debit: String(line.pending_debit),
-      pending_credit: String(line.pending_credit),
+      available: line.available,
+      posted: line.posted,
+      pending_debit: line.pending_debit,
+      pending_credit: line.pending_credit,
     })),
   };
+}
+
+/**
+ * A field the reply type leaves optional because one reply type serves several commands
+ * (FinanceEventReply: open/ping carry expires_at, close carries closed_at; TransactionReply:
+ * only a transfer carries to_user_id), but this view's command always sets. Missing, it is our
+ * fault, not the caller's: a 500 that names it, rather than the text "undefined" in a 2xx body.
+ */
+function present<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`the ledger's reply lacks ${what}`);
+  return value;
 }

@@ -1,6 +1,7 @@
 import { PostgresEventStore } from '@coffer/event-store';
-import { ADMIN_TOKEN, call, Stack } from '../../test/gateway-harness';
-import { http, listenOnLoopback } from '../../test/http-client';
+import { ApiClient } from '../../test/api-client';
+import { ADMIN_TOKEN, api, Stack } from '../../test/gateway-harness';
+import { listenOnLoopback } from '../../test/http-client';
 
 jest.setTimeout(60000);
 
@@ -15,10 +16,7 @@ describe('correlation ids', () => {
 
   it('follow a request from the gateway through NATS into the events it caused', async () => {
     const app = await stack.registerApp('Roulette');
-    const answer = await call(stack.gateway, 'POST', '/finance/event', {
-      token: app.api_key,
-      headers: { 'x-correlation-id': 'trace-roulette-1' },
-    });
+    const answer = await stack.as(app.api_key).openEvent(undefined, { headers: { 'x-correlation-id': 'trace-roulette-1' } });
     expect(answer.status).toBe(201);
     expect(answer.headers['x-correlation-id']).toBe('trace-roulette-1');
 
@@ -39,12 +37,10 @@ describe('correlation ids', () => {
   it('survive reading a request body from a real socket, sent in chunks', async () => {
     // The body arrives in later socket events: the context must outlive body parsing.
     const base = await listenOnLoopback(stack.gateway);
-    const granted = await http(base, 'POST', '/admin/grants', {
-      token: ADMIN_TOKEN,
-      body: { user_id: 'traced-user', amount: 5, description: 'a grant in chunks' },
-      chunkBytes: 7,
-      headers: { 'x-correlation-id': 'trace-grant-chunked' },
-    });
+    const granted = await ApiClient.http(base, ADMIN_TOKEN).grant(
+      { user_id: 'traced-user', amount: 5, description: 'a grant in chunks' },
+      { chunkBytes: 7, headers: { 'x-correlation-id': 'trace-grant-chunked' } },
+    );
     expect(granted.status).toBe(201);
     expect(granted.headers['x-correlation-id']).toBe('trace-grant-chunked');
     const store = await PostgresEventStore.connect({ connectionString: stack.env.databaseUrl });
@@ -58,9 +54,9 @@ describe('correlation ids', () => {
   });
 
   it('are made up for a request without one, and a malformed one is not trusted', async () => {
-    const bare = await call(stack.gateway, 'GET', '/health');
+    const bare = await api(stack.gateway).health();
     expect(bare.headers['x-correlation-id']).toMatch(/^[0-9a-f-]{36}$/);
-    const hostile = await call(stack.gateway, 'GET', '/health', { headers: { 'x-correlation-id': 'x\ny: injected' } });
+    const hostile = await api(stack.gateway).send('GET', '/health', { headers: { 'x-correlation-id': 'x\ny: injected' } });
     expect(hostile.headers['x-correlation-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

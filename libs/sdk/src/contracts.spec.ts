@@ -1,0 +1,93 @@
+/**
+ * The SDK's copies of the contracts (types.ts, errors.ts, the request bodies) held equal to
+ * libs/contracts. The SDK cannot import them (a published package must not need the server's),
+ * so the compiler compares them here: `npm run typecheck` fails when a reply gains a field the
+ * SDK does not know, and this suite fails when the API gains an error code.
+ */
+import { ERROR_STATUS, type ErrorCode as ContractErrorCode } from '@coffer/contracts';
+import type {
+  AchievementReply,
+  BalanceLine as ContractBalanceLine,
+  BalanceReply,
+  FinanceEventDetails,
+  FinanceEventStatus as ContractFinanceEventStatus,
+  ProgressReply,
+  TransactionReply,
+  TransactionStatus as ContractTransactionStatus,
+  TransactionType as ContractTransactionType,
+} from '@coffer/contracts';
+import type {
+  AchievementRewardView,
+  AchievementStatsView,
+  AchievementView,
+  FinanceEventClosed as ContractFinanceEventClosed,
+  FinanceEventOpen,
+  PostTransactionDto,
+  RecordProgressDto,
+  RegisterAchievementDto,
+  TransactionsQueryDto,
+  TransferDto,
+  TransferView,
+  UpdateAchievementDto,
+  UserAchievementView,
+} from '@coffer/contracts/http';
+import { ERROR_CLASSES, ERROR_CODES, type ErrorCode } from './errors';
+import type { AchievementChanges, DefineAchievementBody, ProgressBody } from './resources/achievements';
+import type { PostTransactionBody, TransactionsQuery, TransferBody } from './resources/finance';
+import type {
+  Achievement,
+  AchievementStats,
+  Balance,
+  BalanceLine,
+  FinanceEvent,
+  FinanceEventClosed,
+  FinanceEventOpened,
+  FinanceEventStatus,
+  Progress,
+  Transaction,
+  TransactionStatus,
+  TransactionType,
+  Transfer,
+  UserAchievement,
+} from './types';
+
+/** true only when A and B are the same type (optional and readonly modifiers included). */
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+/** Plain fields of a class (its instances' shape). */
+type Shape<T> = { [K in keyof T]: T[K] };
+const same = <A, B>(proof: Equal<A, B>): Equal<A, B> => proof;
+
+// Replies and views: the same fields, the same types.
+same<Transaction, TransactionReply>(true);
+same<Balance, BalanceReply>(true);
+same<BalanceLine, ContractBalanceLine>(true);
+same<FinanceEvent, FinanceEventDetails>(true);
+same<FinanceEventOpened, Shape<FinanceEventOpen>>(true);
+same<FinanceEventClosed, Shape<ContractFinanceEventClosed>>(true);
+same<Transfer, Shape<TransferView>>(true);
+same<Achievement, AchievementReply>(true);
+same<Omit<Achievement, 'reward'>, Omit<Shape<AchievementView>, 'reward'>>(true);
+same<NonNullable<Achievement['reward']>, Shape<AchievementRewardView>>(true);
+same<Progress, ProgressReply>(true);
+same<UserAchievement, Shape<UserAchievementView>>(true);
+same<AchievementStats, Shape<AchievementStatsView>>(true);
+same<TransactionType, ContractTransactionType>(true);
+same<TransactionStatus, ContractTransactionStatus>(true);
+same<FinanceEventStatus, ContractFinanceEventStatus>(true);
+same<ErrorCode, ContractErrorCode>(true);
+
+// Requests: every field the API takes, no field it does not.
+same<keyof PostTransactionBody, keyof PostTransactionDto>(true);
+same<keyof TransferBody, keyof TransferDto>(true);
+same<keyof DefineAchievementBody, keyof RegisterAchievementDto>(true);
+same<keyof AchievementChanges, keyof UpdateAchievementDto>(true);
+same<keyof ProgressBody, keyof RecordProgressDto>(true);
+// The list iterates by cursor: offset paging (page) and the read position stay out of it.
+same<keyof TransactionsQuery, Exclude<keyof TransactionsQueryDto, 'page' | 'min_position'>>(true);
+
+describe('the SDK and the contracts', () => {
+  it('knows every error code the API answers, with its status, and has a class for each', () => {
+    expect(ERROR_CODES).toEqual(ERROR_STATUS);
+    expect(Object.keys(ERROR_CLASSES).sort()).toEqual(Object.keys(ERROR_STATUS).sort());
+  });
+});

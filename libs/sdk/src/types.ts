@@ -1,0 +1,130 @@
+/**
+ * What the API answers, as the SDK returns it. These mirror libs/contracts (the ledger's replies
+ * and the gateway's views); contracts.spec.ts holds each equal to its contract type, so a field
+ * added there fails the type check here until it is added too. They are copies, not imports: a
+ * published SDK cannot ask its users to install the server's contracts.
+ *
+ * User ids come back as strings, amounts as strings of digits (exact: BigInt(amount)).
+ */
+
+export type TransactionType = 'credit' | 'debit' | 'transfer' | 'grant';
+export type TransactionStatus = 'pending' | 'posted' | 'voided';
+export type FinanceEventStatus = 'open' | 'closed' | 'expired';
+export type Consistency = 'strong' | 'eventual';
+
+export interface Transaction {
+  transaction_id: number;
+  event_id: number | null;
+  user_id: string;
+  /** The receiving user, on transfers only (user_id is the sender). */
+  to_user_id?: string;
+  type: TransactionType;
+  amount: string;
+  currency: string;
+  status: TransactionStatus;
+  description: string | null;
+  created_at: string;
+}
+
+export interface Transfer {
+  transaction_id: number;
+  from_user_id: string;
+  to_user_id: string;
+  type: 'transfer';
+  amount: string;
+  currency: string;
+  status: string;
+  description: string | null;
+  created_at: string;
+}
+
+export interface BalanceLine {
+  currency: string;
+  /** posted − pending_debit: what the user can spend now. */
+  available: string;
+  posted: string;
+  pending_debit: string;
+  pending_credit: string;
+}
+
+export interface Balance {
+  user_id: string;
+  balances: BalanceLine[];
+}
+
+export interface FinanceEventOpened {
+  event_id: number;
+  status: string;
+  expires_at: string;
+}
+
+export interface FinanceEventClosed {
+  event_id: number;
+  status: string;
+  closed_at: string;
+}
+
+export interface FinanceEvent {
+  event_id: number;
+  app_id: string;
+  description: string | null;
+  status: FinanceEventStatus;
+  opened_at: string;
+  last_ping_at: string | null;
+  expires_at: string;
+  closed_at: string | null;
+  expired_at: string | null;
+  transactions: Transaction[];
+}
+
+export interface AchievementReward {
+  amount: string;
+  currency: string;
+}
+
+export interface Achievement {
+  app_id: string;
+  key: string;
+  name: string;
+  description: string | null;
+  icon_url: string | null;
+  goal: number;
+  hidden: boolean;
+  reward: AchievementReward | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Progress {
+  key: string;
+  user_id: string;
+  progress: number;
+  goal: number;
+  unlocked: boolean;
+  unlocked_at: string | null;
+}
+
+export interface UserAchievement {
+  app_id: string;
+  key: string;
+  name: string;
+  description: string | null;
+  icon_url: string | null;
+  progress: number;
+  goal: number;
+  unlocked: boolean;
+  unlocked_at: string | null;
+}
+
+export interface AchievementStats {
+  key: string;
+  users_with_progress: number;
+  unlocked_count: number;
+  unlock_rate: number;
+}
+
+/** One page of a list: pass next_cursor as cursor for the next (null on the last). */
+export interface Page<T> {
+  data: T[];
+  next_cursor: string | null;
+}
