@@ -20,10 +20,12 @@ import type {
   AchievementRewardView,
   AchievementStatsView,
   AchievementView,
+  FinanceEventAborted as ContractFinanceEventAborted,
   FinanceEventClosed as ContractFinanceEventClosed,
   FinanceEventOpen,
   PostTransactionDto,
   RecordProgressDto,
+  ReverseTransactionDto,
   RegisterAchievementDto,
   TransactionsQueryDto,
   TransferDto,
@@ -33,13 +35,14 @@ import type {
 } from '@coffer/contracts/http';
 import { ERROR_CLASSES, ERROR_CODES, type ErrorCode } from './errors';
 import type { AchievementChanges, DefineAchievementBody, ProgressBody } from './resources/achievements';
-import type { PostTransactionBody, TransactionsQuery, TransferBody } from './resources/finance';
+import type { PostTransactionBody, ReverseTransactionBody, TransactionsQuery, TransferBody } from './resources/finance';
 import type {
   Achievement,
   AchievementStats,
   Balance,
   BalanceLine,
   FinanceEvent,
+  FinanceEventAborted,
   FinanceEventClosed,
   FinanceEventOpened,
   FinanceEventStatus,
@@ -64,6 +67,7 @@ same<BalanceLine, ContractBalanceLine>(true);
 same<FinanceEvent, FinanceEventDetails>(true);
 same<FinanceEventOpened, Shape<FinanceEventOpen>>(true);
 same<FinanceEventClosed, Shape<ContractFinanceEventClosed>>(true);
+same<FinanceEventAborted, Shape<ContractFinanceEventAborted>>(true);
 same<Transfer, Shape<TransferView>>(true);
 same<Achievement, AchievementReply>(true);
 same<Omit<Achievement, 'reward'>, Omit<Shape<AchievementView>, 'reward'>>(true);
@@ -79,6 +83,7 @@ same<ErrorCode, ContractErrorCode>(true);
 // Requests: every field the API takes, no field it does not.
 same<keyof PostTransactionBody, keyof PostTransactionDto>(true);
 same<keyof TransferBody, keyof TransferDto>(true);
+same<keyof ReverseTransactionBody, keyof ReverseTransactionDto>(true);
 same<keyof DefineAchievementBody, keyof RegisterAchievementDto>(true);
 same<keyof AchievementChanges, keyof UpdateAchievementDto>(true);
 same<keyof ProgressBody, keyof RecordProgressDto>(true);

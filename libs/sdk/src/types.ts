@@ -7,22 +7,24 @@
  * User ids come back as strings, amounts as strings of digits (exact: BigInt(amount)).
  */
 
-export type TransactionType = 'credit' | 'debit' | 'transfer' | 'grant';
+export type TransactionType = 'credit' | 'debit' | 'transfer' | 'grant' | 'reversal';
 export type TransactionStatus = 'pending' | 'posted' | 'voided';
-export type FinanceEventStatus = 'open' | 'closed' | 'expired';
+export type FinanceEventStatus = 'open' | 'closed' | 'expired' | 'aborted';
 export type Consistency = 'strong' | 'eventual';
 
 export interface Transaction {
   transaction_id: number;
   event_id: number | null;
   user_id: string;
-  /** The receiving user, on transfers only (user_id is the sender). */
+  /** The receiving user, when the money moved from one user to another (a transfer, or a transfer's reversal); user_id is the sender. */
   to_user_id?: string;
   type: TransactionType;
   amount: string;
   currency: string;
   status: TransactionStatus;
   description: string | null;
+  /** On a reversal: the transaction it moves back; null otherwise. */
+  reverses_transaction_id: number | null;
   created_at: string;
 }
 
@@ -64,6 +66,12 @@ export interface FinanceEventClosed {
   closed_at: string;
 }
 
+export interface FinanceEventAborted {
+  event_id: number;
+  status: string;
+  aborted_at: string;
+}
+
 export interface FinanceEvent {
   event_id: number;
   app_id: string;
@@ -74,6 +82,7 @@ export interface FinanceEvent {
   expires_at: string;
   closed_at: string | null;
   expired_at: string | null;
+  aborted_at: string | null;
   transactions: Transaction[];
 }
 
