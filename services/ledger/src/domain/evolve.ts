@@ -202,7 +202,7 @@ function reverse(state: LedgerState, data: TransactionData, amount: bigint): voi
     `reversal ${data.transaction_id} does not move transaction ${data.reverses_transaction_id}'s money back`,
   );
   assert(original.reversible >= amount, `transaction ${data.reverses_transaction_id} reversed beyond its amount`);
-  original.reversible -= amount;
+  state.postedTransactions.reversed(data.reverses_transaction_id as number, original, amount);
 }
 
 export function balance(state: LedgerState, account: string, currency: string): Balance {

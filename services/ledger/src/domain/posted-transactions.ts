@@ -12,7 +12,11 @@
  */
 import type { AccountId, TransactionData } from '@coffer/contracts';
 
-/** A posted transaction that may still be reversed (in part). */
+/**
+ * A posted transaction that may still be reversed (in part). Never changed: a reversal replaces
+ * it (reversed()), so a snapshot captures the records by reference at once and serialises them
+ * page by page later while the writer goes on, as it does the remembered commands.
+ */
 export class PostedRecord {
   constructor(
     readonly app_id: string | null,
@@ -20,7 +24,7 @@ export class PostedRecord {
     readonly credit_account: AccountId,
     readonly currency: string,
     /** The original amount less every reversal of it so far: what may still be moved back. */
-    public reversible: bigint,
+    readonly reversible: bigint,
   ) {}
 }
 
@@ -64,6 +68,11 @@ export class PostedTransactions {
   posted(data: TransactionData, amount: bigint): void {
     if (data.reverses_transaction_id !== null) this.final.set(data.transaction_id, finalRecord(data.app_id, 'reversal'));
     else this.addPosted(data.transaction_id, data.app_id, data.debit_account, data.credit_account, data.currency, amount);
+  }
+
+  /** `amount` of the posted transaction `id` was moved back: its record is replaced by one with that much less left. */
+  reversed(id: number, record: PostedRecord, amount: bigint): void {
+    this.reversible.set(id, new PostedRecord(record.app_id, record.debit_account, record.credit_account, record.currency, record.reversible - amount));
   }
 
   voided(data: TransactionData): void {

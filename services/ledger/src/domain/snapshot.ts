@@ -13,7 +13,7 @@ import type { TransactionData } from '@coffer/contracts';
 import { restoreRows, toRow, type RememberedCommand, type RememberedRow } from '@coffer/decider';
 import type { AccountId } from '@coffer/contracts';
 import type { Balance } from './accounts';
-import { finalRecord, type FinalRecord } from './posted-transactions';
+import { finalRecord, type FinalRecord, type PostedRecord } from './posted-transactions';
 import type { RememberedEvents } from './replies';
 import { LedgerState, settledRecord, type AppState, type FinanceEventState, type SettledEvent } from './state';
 
@@ -70,11 +70,12 @@ export function snapshot(state: LedgerState): LedgerSnapshot {
   return { ...snapshotHead(state), posted: [...postedRows(state)], commands: [...rowsOf(state.memory.keyed), ...rowsOf(state.memory.unkeyed)] };
 }
 
-function* postedRows(state: LedgerState, ids = [...state.postedTransactions.reversible.keys()]): Generator<PostedRow> {
-  for (const id of ids) {
-    const record = state.postedTransactions.reversible.get(id);
-    if (record) yield [id, record.app_id, record.debit_account, record.credit_account, record.currency, record.reversible.toString()];
-  }
+function postedRow(id: number, record: PostedRecord): PostedRow {
+  return [id, record.app_id, record.debit_account, record.credit_account, record.currency, record.reversible.toString()];
+}
+
+function* postedRows(state: LedgerState): Generator<PostedRow> {
+  for (const [id, record] of state.postedTransactions.reversible) yield postedRow(id, record);
 }
 
 /**
@@ -84,15 +85,16 @@ function* postedRows(state: LedgerState, ids = [...state.postedTransactions.reve
  */
 export function snapshotLines(state: LedgerState): Iterable<string> {
   const head = JSON.stringify(snapshotHead(state));
-  // The posted records change (what is left to reverse) while later pages wait: each page is
-  // serialised from them as they are then, which is at or after the head's revision. That is
-  // wrong for a snapshot, so their rows are taken now, as the remembered commands are.
-  const posted = [...postedRows(state)];
+  // The posted records are replaced, never changed (a reversal makes a new one): captured now by
+  // reference, serialised page by page later, as the remembered commands are.
+  const posted = { ids: [...state.postedTransactions.reversible.keys()], records: [...state.postedTransactions.reversible.values()] };
   const memories = [state.memory.keyed, state.memory.unkeyed].map((memory) => ({ ids: [...memory.keys()], records: [...memory.values()] }));
   return (function* () {
     yield head;
-    for (let start = 0; start < posted.length; start += SNAPSHOT_PAGE_ROWS) {
-      yield JSON.stringify({ posted: posted.slice(start, start + SNAPSHOT_PAGE_ROWS) } satisfies PostedPage);
+    for (let start = 0; start < posted.ids.length; start += SNAPSHOT_PAGE_ROWS) {
+      const rows: PostedRow[] = [];
+      for (let i = start; i < Math.min(posted.ids.length, start + SNAPSHOT_PAGE_ROWS); i++) rows.push(postedRow(posted.ids[i], posted.records[i]));
+      yield JSON.stringify({ posted: rows } satisfies PostedPage);
     }
     for (const { ids, records } of memories) {
       for (let start = 0; start < ids.length; start += SNAPSHOT_PAGE_ROWS) {
