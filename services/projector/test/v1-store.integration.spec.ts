@@ -144,7 +144,8 @@ describe('a store and read models written by v1', () => {
     await pool.query(`INSERT INTO coffer_rm_1.transactions SELECT * FROM json_populate_record(null::coffer_rm_1.transactions,
       '{"transaction_id":1,"kind":"grant","user_id":"alice","debit_account":"treasury","credit_account":"user:alice","amount":"1","currency":"coins","status":"posted","created_at":"2026-01-01T00:00:00Z","global_position":"1"}')`);
     await new Generations(pool).keepOlderShapeReadable();
-    expect((await pool.query('SELECT type, kind FROM coffer_read.transactions')).rows).toEqual([{ type: 'grant', kind: 'grant' }]);
+    expect((await pool.query('SELECT type, kind, reverses_transaction_id FROM coffer_read.transactions')).rows).toEqual([{ type: 'grant', kind: 'grant', reverses_transaction_id: null }]);
+    expect((await pool.query('SELECT aborted_at FROM coffer_read.finance_events')).rows.every((row) => row.aborted_at === null)).toBe(true);
     await pool.query('DELETE FROM coffer_rm_1.transactions');
     running.push(await startLedger({ databaseUrl: database.url, prefix }));
 
@@ -161,7 +162,7 @@ describe('a store and read models written by v1', () => {
     expect(await balance('dave')).toMatchObject({ posted: '5', pending_credit: '0' });
     const tail = (await store.readStream('ledger-default')).slice(history.length).filter((event) => event.type !== 'WriterTermStarted');
     expect(tail.map((event) => [event.type, event.metadata.schema_version])).toEqual([
-      ['TransactionPosted', 2],
+      ['TransactionPosted', 3],
       ['EventClosed', 2],
     ]);
     expect(tail[0].data).toMatchObject({ transaction_id: 7, event_id: 3, type: 'credit', posted_at: expect.any(String) });
@@ -174,7 +175,7 @@ describe('a store and read models written by v1', () => {
     await startProjector();
     await caughtUp();
     const [meta] = (await pool.query(`SELECT active_generation, schema_version FROM coffer_meta.read_models`)).rows;
-    expect(meta.schema_version).toBe(2);
+    expect(meta.schema_version).toBe(3);
     expect(meta.active_generation).toBeGreaterThan(1); // a new generation, the old one dropped
     await eventually(async () => (await pool.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'coffer_rm_1'`)).rowCount === 0, 'the old generation dropped');
     expect(await readBalances()).toEqual([
