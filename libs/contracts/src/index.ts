@@ -7,6 +7,7 @@ export * from './app';
 export * from './finance-event';
 export * from './finance-transaction';
 export * from './balance';
+export * from './leaderboard';
 export * from './achievement';
 export * from './writer';
 export * from './commands';

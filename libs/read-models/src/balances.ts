@@ -8,7 +8,7 @@
  * whatever the batch size; a rebuild sums the whole store in memory and writes once at the end.
  */
 import type { ClientBase } from 'pg';
-import { DEFAULT_CURRENCY, USER_ACCOUNT_PREFIX, userAccount, type BalanceReply, type LedgerEvent } from '@coffer/contracts';
+import { DEFAULT_CURRENCY, USER_ACCOUNT_PREFIX, userAccount, type BalanceRank, type BalanceReply, type LedgerEvent } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
 import { READ_SCHEMA, type FoldContext, type Queryable, type ReadModel, type Replaying } from './read-model';
 
@@ -50,6 +50,14 @@ export class BalanceDeltas {
   rows(): BalanceDelta[] {
     return [...this.byCurrency.values()].flatMap((byAccount) => [...byAccount.values()]);
   }
+}
+
+/** The balance leaderboard: wallets only, by currency and posted balance, in ranking order. */
+export function balancesReaderIndexDdl(schema: string): string[] {
+  return [
+    `CREATE INDEX IF NOT EXISTS accounts_wallet_rank ON ${schema}.${BALANCES_TABLE} (currency, posted DESC, account)
+       WHERE account LIKE '${USER_ACCOUNT_PREFIX}%'`,
+  ];
 }
 
 /** Folds `events` and their settlements into `deltas` (a new one per live batch; one kept across a rebuild). */
@@ -142,7 +150,7 @@ export async function checkBalances(client: ClientBase, schema: string): Promise
 export const balances: ReadModel = {
   tables: { [BALANCES_TABLE]: ['account', 'currency'] },
   ddl: balancesDdl,
-  readerIndexDdl: () => [],
+  readerIndexDdl: balancesReaderIndexDdl,
   fold(events, context) {
     const deltas = foldBalances(events, context);
     return (client, schema) => writeBalances(client, schema, deltas);
@@ -181,4 +189,24 @@ export async function balance(db: Queryable, userId: string): Promise<BalanceRep
       pending_credit: row.pending_credit,
     })),
   });
+}
+
+/**
+ * The `limit` wallets holding most of `currency` (posted balance), ranked 1, 1, 3 (ties share a
+ * rank), ties by account; wallets holding none are left out, house accounts and the treasury
+ * never appear. The top is taken first, straight off the index, and ranked alone: everyone
+ * strictly ahead of a wallet in it is in it too, so its rank there is its rank among all (a
+ * window over the whole table would read every wallet). The prefix is written into the SQL, not
+ * passed: the planner matches the partial index (balancesReaderIndexDdl) only on the same literal.
+ */
+export async function balanceLeaderboard(db: Queryable, currency: string, limit: number): Promise<BalanceRank[]> {
+  const { rows } = await db.query(
+    `SELECT rank() OVER (ORDER BY posted DESC) AS rank, account, posted::text AS value
+       FROM (SELECT account, posted FROM ${READ_SCHEMA}.${BALANCES_TABLE}
+              WHERE currency = $1 AND account LIKE '${USER_ACCOUNT_PREFIX}%' AND posted > 0
+              ORDER BY posted DESC, account LIMIT $2) top
+      ORDER BY posted DESC, account`,
+    [currency, limit],
+  );
+  return rows.map((row) => ({ rank: Number(row.rank), user_id: row.account.slice(USER_ACCOUNT_PREFIX.length), value: row.value }));
 }

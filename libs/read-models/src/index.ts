@@ -7,11 +7,13 @@ import { achievementProgress } from './achievement-progress';
 import { achievementDefinitions } from './achievements';
 import { apiKeys } from './api-keys';
 import { apps } from './apps';
+import { balanceHistory } from './balance-history';
 import { balances } from './balances';
 import { dailyTotals } from './daily-totals';
 import { financeEvents } from './finance-events';
 import type { ReadModel } from './read-model';
 import { transactions } from './transactions';
+import { unlockCounts } from './unlock-counts';
 
 export * from './read-model';
 export * from './copy';
@@ -23,6 +25,8 @@ export * from './api-keys';
 export * from './daily-totals';
 export * from './achievements';
 export * from './achievement-progress';
+export * from './balance-history';
+export * from './unlock-counts';
 
 /** Every read model kept here, in the order their tables are created, written and compared. */
 export const READ_MODELS: readonly ReadModel[] = [
@@ -34,4 +38,6 @@ export const READ_MODELS: readonly ReadModel[] = [
   dailyTotals,
   achievementDefinitions,
   achievementProgress,
+  balanceHistory,
+  unlockCounts,
 ];

@@ -113,6 +113,8 @@ export interface Settlement {
   row: PendingTransaction;
   status: 'posted' | 'voided';
   at: string;
+  /** The global position of the event that settled it (a balance's history orders changes by it). */
+  position: bigint;
 }
 
 /** Pending transactions by id and by finance event (a v1 close or expiry names only the event). */
@@ -191,10 +193,12 @@ export function settle(events: readonly ReplayedEvent[], pending: PendingTransac
         break;
       case 'TransactionPosted':
         // Inside a finance event it was pending: it posts now (when the event closes).
-        if (event.data.event_id !== null) settlements.push({ row: pending.take(event.data.transaction_id), status: 'posted', at: event.data.posted_at });
+        if (event.data.event_id !== null) {
+          settlements.push({ row: pending.take(event.data.transaction_id), status: 'posted', at: event.data.posted_at, position: recorded.globalPosition });
+        }
         break;
       case 'TransactionVoided':
-        settlements.push({ row: pending.take(event.data.transaction_id), status: 'voided', at: event.data.voided_at });
+        settlements.push({ row: pending.take(event.data.transaction_id), status: 'voided', at: event.data.voided_at, position: recorded.globalPosition });
         break;
       case 'EventClosed':
       case 'EventExpired':
@@ -203,7 +207,7 @@ export function settle(events: readonly ReplayedEvent[], pending: PendingTransac
         // the TransactionPosted/Voided events before it did (v2 on), everything in a v1 store.
         const status = event.type === 'EventClosed' ? 'posted' : 'voided';
         const at = event.type === 'EventClosed' ? event.data.closed_at : event.type === 'EventExpired' ? event.data.expired_at : event.data.aborted_at;
-        for (const id of pending.ofEvent(event.data.event_id)) settlements.push({ row: pending.take(id), status, at });
+        for (const id of pending.ofEvent(event.data.event_id)) settlements.push({ row: pending.take(id), status, at, position: recorded.globalPosition });
         break;
       }
       default:

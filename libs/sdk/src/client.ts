@@ -3,6 +3,7 @@
  */
 import { Achievements } from './resources/achievements.js';
 import { Balances, Events, Transactions, Transfers } from './resources/finance.js';
+import { Leaderboards, Statements } from './resources/reports.js';
 import { retryOptions, type RetryOptions } from './retry.js';
 import { Sessions } from './session.js';
 import { Transport, type FetchLike } from './transport.js';
@@ -25,6 +26,8 @@ export class Coffer {
   readonly events: Events;
   readonly sessions: Sessions;
   readonly achievements: Achievements;
+  readonly statements: Statements;
+  readonly leaderboards: Leaderboards;
 
   constructor(options: CofferOptions) {
     if (!options || typeof options.baseUrl !== 'string' || !/^https?:\/\//.test(options.baseUrl)) {
@@ -48,5 +51,7 @@ export class Coffer {
     this.events = new Events(transport);
     this.sessions = new Sessions(this.events, this.transactions);
     this.achievements = new Achievements(transport);
+    this.statements = new Statements(transport);
+    this.leaderboards = new Leaderboards(transport);
   }
 }

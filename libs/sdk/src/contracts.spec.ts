@@ -4,11 +4,15 @@
  * so the compiler compares them here: `npm run typecheck` fails when a reply gains a field the
  * SDK does not know, and this suite fails when the API gains an error code.
  */
-import { ERROR_STATUS, type ErrorCode as ContractErrorCode } from '@coffer/contracts';
+import { ERROR_STATUS, ID_PATTERN, type ErrorCode as ContractErrorCode } from '@coffer/contracts';
 import type {
   AchievementReply,
   BalanceLine as ContractBalanceLine,
+  AchievementRank as ContractAchievementRank,
+  BalanceRank as ContractBalanceRank,
   BalanceReply,
+  StatementMovement as ContractStatementMovement,
+  StatementReply,
   FinanceEventDetails,
   FinanceEventStatus as ContractFinanceEventStatus,
   ProgressReply,
@@ -19,6 +23,8 @@ import type {
 import type {
   AchievementRewardView,
   AchievementStatsView,
+  BalanceQueryDto,
+  StatementQueryDto,
   AchievementView,
   FinanceEventAborted as ContractFinanceEventAborted,
   FinanceEventClosed as ContractFinanceEventClosed,
@@ -34,9 +40,15 @@ import type {
   UserAchievementView,
 } from '@coffer/contracts/http';
 import { ERROR_CLASSES, ERROR_CODES, type ErrorCode } from './errors';
+import { USER_ID_PATTERN } from './values';
 import type { AchievementChanges, DefineAchievementBody, ProgressBody } from './resources/achievements';
-import type { PostTransactionBody, ReverseTransactionBody, TransactionsQuery, TransferBody } from './resources/finance';
+import type { BalanceQuery, PostTransactionBody, ReverseTransactionBody, TransactionsQuery, TransferBody } from './resources/finance';
+import type { StatementQuery } from './resources/reports';
 import type {
+  AchievementRank,
+  BalanceRank,
+  Statement,
+  StatementMovement,
   Achievement,
   AchievementStats,
   Balance,
@@ -63,6 +75,10 @@ const same = <A, B>(proof: Equal<A, B>): Equal<A, B> => proof;
 // Replies and views: the same fields, the same types.
 same<Transaction, TransactionReply>(true);
 same<Balance, BalanceReply>(true);
+same<Statement, StatementReply>(true);
+same<StatementMovement, ContractStatementMovement>(true);
+same<BalanceRank, ContractBalanceRank>(true);
+same<AchievementRank, ContractAchievementRank>(true);
 same<BalanceLine, ContractBalanceLine>(true);
 same<FinanceEvent, FinanceEventDetails>(true);
 same<FinanceEventOpened, Shape<FinanceEventOpen>>(true);
@@ -89,10 +105,18 @@ same<keyof AchievementChanges, keyof UpdateAchievementDto>(true);
 same<keyof ProgressBody, keyof RecordProgressDto>(true);
 // The list iterates by cursor: offset paging (page) and the read position stay out of it.
 same<keyof TransactionsQuery, Exclude<keyof TransactionsQueryDto, 'page' | 'min_position'>>(true);
+same<keyof BalanceQuery, keyof BalanceQueryDto>(true);
+// format is the method's choice (get or csv), not a field of the query.
+same<keyof StatementQuery, Exclude<keyof StatementQueryDto, 'format'>>(true);
 
 describe('the SDK and the contracts', () => {
   it('knows every error code the API answers, with its status, and has a class for each', () => {
     expect(ERROR_CODES).toEqual(ERROR_STATUS);
     expect(Object.keys(ERROR_CLASSES).sort()).toEqual(Object.keys(ERROR_STATUS).sort());
+  });
+
+  it('checks user ids by the one id rule of the contracts', () => {
+    expect(USER_ID_PATTERN.source).toBe(ID_PATTERN.source);
+    expect(USER_ID_PATTERN.flags).toBe(ID_PATTERN.flags);
   });
 });

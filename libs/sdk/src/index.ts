@@ -6,6 +6,7 @@ export {
   Events,
   Transactions,
   Transfers,
+  type BalanceQuery,
   type Dated,
   type PostTransactionBody,
   type ReadQuery,
@@ -20,6 +21,7 @@ export {
   type ListQuery,
   type ProgressBody,
 } from './resources/achievements.js';
+export { Leaderboards, Statements, type LeaderboardQuery, type StatementQuery } from './resources/reports.js';
 export { PageIterator } from './paging.js';
 export { CORRELATION_HEADER, type CallOptions, type FetchLike } from './transport.js';
 export { DEFAULT_RETRY, RETRY_LIMITS, backoffMs, nextRetry, parseRetryAfter, isRetryableStatus, type RetryOptions, type RetryDecision } from './retry.js';

@@ -40,6 +40,8 @@ export interface Request {
 
 export interface Answer<T> {
   body: T;
+  /** The body as it came: what a route answering text (a CSV statement) is read from. */
+  text: string;
   status: number;
   headers: { get(name: string): string | null };
 }
@@ -93,7 +95,7 @@ export class Transport {
         const text = await response.text();
         const parsed = parseJson(text);
         if (response.status >= 200 && response.status < 300) {
-          return { body: parsed as T, status: response.status, headers: response.headers };
+          return { body: parsed as T, text, status: response.status, headers: response.headers };
         }
         failure = errorFromAnswer({
           status: response.status,

@@ -137,3 +137,41 @@ export interface Page<T> {
   data: T[];
   next_cursor: string | null;
 }
+
+/** A posted movement in a statement: + in, − out for the user, and the posted balance after it. */
+export interface StatementMovement {
+  transaction_id: number;
+  event_id: number | null;
+  type: string;
+  description: string | null;
+  /** On a reversal: the transaction it moves back; null otherwise. */
+  reverses_transaction_id: number | null;
+  amount: string;
+  balance: string;
+  posted_at: string;
+}
+
+/** One wallet in one currency over [from, to): opening balance, movements, closing balance. */
+export interface Statement {
+  user_id: string;
+  currency: string;
+  from: string | null;
+  to: string | null;
+  opening_balance: string;
+  movements: StatementMovement[];
+  closing_balance: string;
+}
+
+/** A wallet's place on the balance leaderboard (ties share a rank: 1, 1, 3). */
+export interface BalanceRank {
+  rank: number;
+  user_id: string;
+  value: string;
+}
+
+/** A user's place on the achievements leaderboard: unlocks across every app. */
+export interface AchievementRank {
+  rank: number;
+  user_id: string;
+  value: number;
+}

@@ -296,4 +296,29 @@ describe('@coffer/sdk against the real stack', () => {
     expect(coins(reward)?.posted).toBe('25');
     expect(await caught(coffer.achievements.get('missing'))).toBeInstanceOf(NotFoundError);
   });
+  it('reads a balance at a time, a statement as JSON and CSV, and the leaderboards', async () => {
+    await stack.grant(base, 'ledger-reader', 50);
+    const spent = await coffer.transactions.post({ user_id: 'ledger-reader', type: 'debit', amount: 20 });
+    const before = new Date(Date.parse(spent.created_at) - 1);
+    // Reads from the read models wait for the app's own writes (read-your-writes), so no polling.
+    expect(coins(await coffer.balances.get('ledger-reader', { at: before }))?.posted).toBe('50');
+    expect(coins(await coffer.balances.get('ledger-reader', { at: spent.created_at }))?.posted).toBe('30');
+
+    const statement = await coffer.statements.get('ledger-reader');
+    expect(statement).toMatchObject({ user_id: 'ledger-reader', currency: 'coins', opening_balance: '0', closing_balance: '30' });
+    expect(statement.movements.map((m) => [m.type, m.amount, m.balance])).toEqual([
+      ['grant', '50', '50'],
+      ['debit', '-20', '30'],
+    ]);
+    const csv = (await coffer.statements.csv('ledger-reader', { from: spent.created_at })).split('\r\n');
+    expect(csv[0]).toBe('posted_at,transaction_id,event_id,type,amount,balance,description,reverses_transaction_id');
+    expect(csv[1]).toBe(`${spent.created_at},,,opening_balance,,50,,`); // the opening balance stands at `from`
+    expect(csv[2]).toBe(`${spent.created_at},${spent.transaction_id},,debit,-20,30,,`);
+
+    const board = await coffer.leaderboards.balances({ limit: 100 });
+    expect(board.find((rank) => rank.user_id === 'ledger-reader')).toEqual({ rank: expect.any(Number), user_id: 'ledger-reader', value: '30' });
+    expect(board.every((rank, i) => i === 0 || BigInt(board[i - 1].value) >= BigInt(rank.value))).toBe(true);
+    expect(Array.isArray(await coffer.leaderboards.achievements({ limit: 1 }))).toBe(true);
+    expect(await caught(coffer.leaderboards.balances({ limit: 101 }))).toBeInstanceOf(ValidationError);
+  });
 });

@@ -11,6 +11,7 @@ import { FinanceController } from './finance/finance.controller';
 import { FinanceEventsController } from './finance/events.controller';
 import { FinanceReads } from './finance/finance-reads';
 import { HealthController } from './health/health.controller';
+import { LeaderboardsController } from './leaderboards/leaderboards.controller';
 import { GatewayMetrics } from './metrics/metrics';
 import { MetricsController } from './metrics/metrics.controller';
 import { registerProjectionMetrics } from './metrics/projection-metrics';
@@ -41,6 +42,7 @@ export class GatewayModule {
         FinanceEventsController,
         FinanceController,
         ...ACHIEVEMENT_CONTROLLERS,
+        LeaderboardsController,
       ],
       providers: [
         { provide: GatewayMetrics, useValue: metrics },

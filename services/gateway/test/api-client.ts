@@ -26,6 +26,11 @@ import type {
   AppCreated,
   AppList,
   AppListQueryDto,
+  AchievementLeaderboardQueryDto,
+  AchievementLeaderboardView,
+  BalanceLeaderboardQueryDto,
+  BalanceLeaderboardView,
+  BalanceQueryDto,
   BalanceView,
   CreateAppDto,
   FinanceEventAborted,
@@ -39,6 +44,8 @@ import type {
   RecordProgressDto,
   RegisterAchievementDto,
   ReverseTransactionDto,
+  StatementQueryDto,
+  StatementView,
   TransactionsPageView,
   TransactionsQueryDto,
   TransactionView,
@@ -226,8 +233,21 @@ export class ApiClient {
     return this.command('POST', '/finance/transfer', body, options);
   }
 
-  balance(userId: string, query?: Query<ReadOptions>): Promise<Answer<BalanceView>> {
+  balance(userId: string, query?: Query<BalanceQueryDto>): Promise<Answer<BalanceView>> {
     return this.send('GET', withQuery(`/finance/balance/${userId}`, query));
+  }
+
+  /** As JSON (the reply) or, with format=csv, as text (read `.text`). */
+  statement(userId: string, query?: Query<StatementQueryDto>): Promise<Answer<StatementView>> {
+    return this.send('GET', withQuery(`/finance/statement/${userId}`, query));
+  }
+
+  balanceLeaderboard(query?: Query<BalanceLeaderboardQueryDto>): Promise<Answer<BalanceLeaderboardView>> {
+    return this.send('GET', withQuery('/leaderboards/balances', query));
+  }
+
+  achievementLeaderboard(query?: Query<AchievementLeaderboardQueryDto>): Promise<Answer<AchievementLeaderboardView>> {
+    return this.send('GET', withQuery('/leaderboards/achievements', query));
   }
 
   transactions(query?: Query<TransactionsQueryDto & ReadOptions>): Promise<Answer<TransactionsPageView>> {

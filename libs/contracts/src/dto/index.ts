@@ -10,4 +10,5 @@ export * from '../app/dto';
 export * from '../finance-event/dto';
 export * from '../finance-transaction/dto';
 export * from '../balance/dto';
+export * from '../leaderboard/dto';
 export * from '../achievement/dto';

@@ -143,13 +143,18 @@ export class Transfers {
   }
 }
 
+export interface BalanceQuery extends ReadQuery {
+  /** The balances as they stood at this time (from the read models: not with consistency strong). */
+  at?: string | Date;
+}
+
 export class Balances {
   constructor(private readonly transport: Transport) {}
 
-  /** GET /finance/balance/:user_id: one line per currency (none for an unknown user). */
-  async get(userId: UserIdInput, query: ReadQuery = {}, options?: CallOptions): Promise<Balance> {
+  /** GET /finance/balance/:user_id: one line per currency (a zero line for an unknown user). */
+  async get(userId: UserIdInput, query: BalanceQuery = {}, options?: CallOptions): Promise<Balance> {
     const path = `/finance/balance/${segment(encodeUserId(userId))}`;
-    return (await this.transport.call<Balance>({ method: 'GET', path, query: { ...query }, options })).body;
+    return (await this.transport.call<Balance>({ method: 'GET', path, query: { ...query, at: time(query.at) }, options })).body;
   }
 }
 

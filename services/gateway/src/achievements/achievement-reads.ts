@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import type { AchievementReply } from '@coffer/contracts';
+import type { AchievementRank, AchievementReply } from '@coffer/contracts';
 import type { AchievementStatsView, UserAchievementView } from '@coffer/contracts/http';
-import { achievementStats, listAchievements, userAchievements, type Page, type Queryable } from '@coffer/read-models';
+import { achievementLeaderboard, achievementStats, listAchievements, userAchievements, type Page, type Queryable } from '@coffer/read-models';
 import { readModelDb } from '../reads/read-model-db';
 import { DB_POOL } from '../tokens';
 
@@ -33,5 +33,10 @@ export class AchievementReads {
   /** Null when the read model does not know the achievement (yet). */
   stats(appId: string, key: string): Promise<AchievementStatsView | null> {
     return achievementStats(this.db, appId, key);
+  }
+
+  /** The users with the most unlocks across every app, ranked (ties share a rank). */
+  leaderboard(limit: number): Promise<AchievementRank[]> {
+    return achievementLeaderboard(this.db, limit);
   }
 }

@@ -1,7 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import type { BalanceReply, FinanceEventDetails, TransactionReply } from '@coffer/contracts';
-import { balance, financeEventDetails, listTransactions, type Queryable, type TransactionFilter } from '@coffer/read-models';
+import type { BalanceRank, BalanceReply, FinanceEventDetails, TransactionReply } from '@coffer/contracts';
+import {
+  balance,
+  balanceAt,
+  balanceLeaderboard,
+  financeEventDetails,
+  listTransactions,
+  statement,
+  type Queryable,
+  type StatementPeriod,
+  type StatementRows,
+  type TransactionFilter,
+} from '@coffer/read-models';
 import { ApiError } from '../http/api-error';
 import { readModelDb } from '../reads/read-model-db';
 import { DB_POOL } from '../tokens';
@@ -22,6 +33,20 @@ export class FinanceReads {
   /** With a line of zeros in the default currency for a user who has held nothing. */
   balance(userId: string): Promise<BalanceReply> {
     return balance(this.db, userId);
+  }
+
+  /** As the balances stood at `at`, from the balance history (the ledger keeps only the present). */
+  balanceAt(userId: string, at: Date): Promise<BalanceReply> {
+    return balanceAt(this.db, userId, at);
+  }
+
+  /** At most `maximum` movements; `split_at` says where a longer period would have to be cut. */
+  statement(period: StatementPeriod, maximum: number): Promise<StatementRows> {
+    return statement(this.db, period, maximum);
+  }
+
+  balanceLeaderboard(currency: string, limit: number): Promise<BalanceRank[]> {
+    return balanceLeaderboard(this.db, currency, limit);
   }
 
   transactions(filter: TransactionFilter): Promise<{ data: TransactionReply[]; next_cursor: string | null }> {

@@ -1,7 +1,9 @@
-import { Body, Controller, Get, Inject, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Inject, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
 import {
   DEFAULT_CURRENCY,
+  MAX_STATEMENT_MOVEMENTS,
   parseTime,
   PATTERNS,
   type BalanceReply,
@@ -14,8 +16,11 @@ import {
   BalanceQueryDto,
   BalanceView,
   MAX_OFFSET_PAGING_ROWS,
+  MinPositionQueryDto,
   PostTransactionDto,
   ReverseTransactionDto,
+  StatementQueryDto,
+  StatementView,
   TransactionsPageView,
   TransactionsQueryDto,
   TransactionView,
@@ -35,6 +40,7 @@ import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { ReadConsistency } from '../reads/consistency';
 import { FinanceReads } from './finance-reads';
 import { reversalRequest } from './reversal-request';
+import { statementCsv } from './statement-csv';
 import { balanceView, transactionView, transferView } from './views';
 
 @ApiTags('finance')
@@ -130,7 +136,9 @@ export class FinanceController {
     description:
       'available = posted − pending_debit. An unknown user has zero balances: one line of zeros in the default ' +
       `currency (${DEFAULT_CURRENCY}). From the read ` +
-      "models, after this app's own last write (read-your-writes); consistency=strong asks the ledger itself.",
+      "models, after this app's own last write (read-your-writes); consistency=strong asks the ledger itself. " +
+      'With at: the balances as they stood at that time (every change at or before it), from the balance history; ' +
+      'the ledger keeps only the present, so at with consistency=strong is 400.',
   })
   @ApiParam(userIdParamDoc('user_id'))
   @ApiOkResponse({ type: BalanceView })
@@ -140,12 +148,81 @@ export class FinanceController {
     @Query() query: BalanceQueryDto,
     @CurrentApp() app: AppCaller,
   ): Promise<BalanceView> {
+    if (query.at !== undefined) return balanceView(await this.balanceAt(userId, query, app));
     const fromLedger = async () => {
       const ledgerQuery: LedgerQuery = { type: 'GetBalance', user_id: userId };
       return this.backend.request<BalanceReply>(PATTERNS.ledgerQueries, ledgerQuery, app);
     };
     const balance = await this.consistency.readOrStrong(app.app_id, query, () => this.reads.balance(userId), fromLedger);
     return balanceView(withZeroBalance(balance));
+  }
+
+  /** A point in time is history, which only the read models keep: no strong read, no fallback to the ledger. */
+  private async balanceAt(userId: string, query: BalanceQueryDto, app: AppCaller): Promise<BalanceReply> {
+    if (query.consistency === 'strong') {
+      throw new ApiError('VALIDATION_FAILED', 'the request is not valid', {
+        fields: { at: ['at reads the balance history in the read models: not with consistency=strong (min_position waits for a write)'] },
+      });
+    }
+    await this.settled(app, query);
+    return this.reads.balanceAt(userId, validatedTime(query.at as string));
+  }
+
+  @Get('statement/:user_id')
+  @ApiOperation({
+    summary: "A user's statement in one currency",
+    description:
+      'The posted balance just before from (opening_balance), every posted movement at or after from and before to ' +
+      'in posted order with the posted balance after it (its running balance), and the posted balance at to ' +
+      `(closing_balance). At most ${MAX_STATEMENT_MOVEMENTS} movements: a period with more is 422 LIMIT_EXCEEDED, ` +
+      'whose details.split_at cuts it in two ([from, split_at) fits). format=csv answers text/csv with a header row, ' +
+      'the opening balance first and the closing balance last. From the read models, after this app\'s own last write.',
+  })
+  @ApiParam(userIdParamDoc('user_id'))
+  @ApiProduces('application/json', 'text/csv')
+  @ApiOkResponse({ type: StatementView, description: 'JSON, or with format=csv the same as CSV' })
+  @ApiErrors('VALIDATION_FAILED', 'LIMIT_EXCEEDED')
+  async statement(
+    @UserIdParam('user_id') userId: string,
+    @Query() query: StatementQueryDto,
+    @CurrentApp() app: AppCaller,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<StatementView | string> {
+    const from = query.from === undefined ? undefined : validatedTime(query.from);
+    const to = query.to === undefined ? undefined : validatedTime(query.to);
+    if (from && to && to < from) {
+      throw new ApiError('VALIDATION_FAILED', 'the request is not valid', { fields: { to: ['to must not be before from'] } });
+    }
+    await this.settled(app, query);
+    const currency = currencyOrDefault(query.currency);
+    const rows = await this.reads.statement({ user_id: userId, currency, from, to }, MAX_STATEMENT_MOVEMENTS);
+    if (rows.split_at !== null) {
+      throw new ApiError('LIMIT_EXCEEDED', `the period holds more than ${MAX_STATEMENT_MOVEMENTS} movements: ask for [from, split_at) and [split_at, to)`, {
+        limit: 'statement_movements',
+        maximum: MAX_STATEMENT_MOVEMENTS,
+        split_at: rows.split_at,
+      });
+    }
+    const view: StatementView = {
+      user_id: userId,
+      currency,
+      from: from?.toISOString() ?? null,
+      to: to?.toISOString() ?? null,
+      opening_balance: rows.opening_balance,
+      movements: rows.movements,
+      closing_balance: rows.closing_balance,
+    };
+    if (query.format !== 'csv') return view;
+    void reply.header('content-type', 'text/csv; charset=utf-8');
+    void reply.header('content-disposition', `attachment; filename="statement-${userId}-${currency}.csv"`);
+    return statementCsv(view);
+  }
+
+  /** Waits for read-your-writes; a read only the read models can answer has nowhere else to go: 503. */
+  private async settled(app: AppCaller, query: MinPositionQueryDto): Promise<void> {
+    if (!(await this.consistency.settle(app.app_id, query))) {
+      throw new ApiError('UNAVAILABLE', 'the read models are behind: retry shortly');
+    }
   }
 
   @Get('transactions')
@@ -168,9 +245,7 @@ export class FinanceController {
         fields: { page: [`page × limit must be at most ${MAX_OFFSET_PAGING_ROWS}: page deeper with cursor (each page's next_cursor)`] },
       });
     }
-    if (!(await this.consistency.settle(app.app_id, query))) {
-      throw new ApiError('UNAVAILABLE', 'the read models are behind: retry shortly');
-    }
+    await this.settled(app, query);
     const page = await this.reads.transactions({
       app_id: app.app_id,
       user_id: query.user_id === undefined ? undefined : exactUserId(query.user_id),

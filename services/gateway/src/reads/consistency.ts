@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ReadQueryDto } from '@coffer/contracts/http';
+import type { MinPositionQueryDto, ReadQueryDto } from '@coffer/contracts/http';
 import { ApiError } from '../http/api-error';
 import { ReadModels } from './read-models';
 
@@ -27,7 +27,7 @@ export class ReadConsistency {
    * Waits until the read models are fresh enough for this read. Returns false when they did
    * not catch up in time, so a read that has a strong alternative can take it.
    */
-  async settle(appId: string, query: ReadQueryDto): Promise<boolean> {
+  async settle(appId: string, query: MinPositionQueryDto): Promise<boolean> {
     const asked = query.min_position !== undefined ? BigInt(query.min_position) : -1n;
     const own = this.lastWrite.get(appId) ?? -1n;
     const needed = asked > own ? asked : own;
