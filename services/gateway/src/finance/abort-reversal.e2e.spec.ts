@@ -127,6 +127,14 @@ describe('abort and reversal', () => {
         [rest.reply.transaction_id, '25', credit.transaction_id],
         [part.reply.transaction_id, '15', credit.transaction_id],
       ]);
+      // So does the wallet's statement: each reversal a movement out, with its link.
+      const statement = await finance().statement('rv-carol');
+      expect(statement.status).toBe(200);
+      expect(statement.reply.movements.map((m) => [m.type, m.amount, m.balance, m.reverses_transaction_id])).toEqual([
+        ['credit', '40', '40', null],
+        ['reversal', '-15', '25', credit.transaction_id],
+        ['reversal', '-25', '0', credit.transaction_id],
+      ]);
     });
 
     it('never takes a wallet below zero (422 INSUFFICIENT_FUNDS): the credited user spent it', async () => {
