@@ -6,6 +6,9 @@
  */
 import { ERROR_STATUS, ID_PATTERN, type ErrorCode as ContractErrorCode } from '@coffer/contracts';
 import type {
+  DeliveryReply,
+  WebhookReply,
+  WebhookEventType as ContractWebhookEventType,
   AchievementReply,
   BalanceLine as ContractBalanceLine,
   AchievementRank as ContractAchievementRank,
@@ -21,6 +24,9 @@ import type {
   TransactionType as ContractTransactionType,
 } from '@coffer/contracts';
 import type {
+  CreateWebhookDto,
+  DeliveriesQueryDto,
+  WebhookCreated,
   AchievementRewardView,
   AchievementStatsView,
   BalanceQueryDto,
@@ -44,6 +50,7 @@ import { USER_ID_PATTERN } from './values';
 import type { AchievementChanges, DefineAchievementBody, ProgressBody } from './resources/achievements';
 import type { BalanceQuery, PostTransactionBody, ReverseTransactionBody, TransactionsQuery, TransferBody } from './resources/finance';
 import type { StatementQuery } from './resources/reports';
+import type { CreateWebhookBody, DeliveriesQuery } from './resources/webhooks';
 import type {
   AchievementRank,
   BalanceRank,
@@ -64,6 +71,10 @@ import type {
   TransactionType,
   Transfer,
   UserAchievement,
+  CreatedWebhook,
+  Delivery,
+  Webhook,
+  WebhookEventType,
 } from './types';
 
 /** true only when A and B are the same type (optional and readonly modifiers included). */
@@ -95,6 +106,10 @@ same<TransactionType, ContractTransactionType>(true);
 same<TransactionStatus, ContractTransactionStatus>(true);
 same<FinanceEventStatus, ContractFinanceEventStatus>(true);
 same<ErrorCode, ContractErrorCode>(true);
+same<Webhook, WebhookReply>(true);
+same<CreatedWebhook, Shape<WebhookCreated>>(true);
+same<Delivery, DeliveryReply>(true);
+same<WebhookEventType, ContractWebhookEventType>(true);
 
 // Requests: every field the API takes, no field it does not.
 same<keyof PostTransactionBody, keyof PostTransactionDto>(true);
@@ -103,6 +118,8 @@ same<keyof ReverseTransactionBody, keyof ReverseTransactionDto>(true);
 same<keyof DefineAchievementBody, keyof RegisterAchievementDto>(true);
 same<keyof AchievementChanges, keyof UpdateAchievementDto>(true);
 same<keyof ProgressBody, keyof RecordProgressDto>(true);
+same<keyof CreateWebhookBody, keyof CreateWebhookDto>(true);
+same<keyof DeliveriesQuery, keyof DeliveriesQueryDto>(true);
 // The list iterates by cursor: offset paging (page) and the read position stay out of it.
 same<keyof TransactionsQuery, Exclude<keyof TransactionsQueryDto, 'page' | 'min_position'>>(true);
 same<keyof BalanceQuery, keyof BalanceQueryDto>(true);

@@ -45,6 +45,8 @@ const STEPS: Record<string, Step> = {
   // v1 was written only for transactions posted at once: posted when created.
   'TransactionPosted@1': (data) => ({ type: 'TransactionPosted', data: { ...renameKind(data), posted_at: data.created_at } }),
   // The id lists are what "closing posts (expiry voids) whatever is still pending" gives anyway.
+  // v3 (v2 of TransactionVoided) added types (withdrawal, deposit, reversal), a reason (declined,
+  // aborted) and `reverses_transaction_id`: an older event is no reversal.
   'TransactionPending@2': (data) => ({ type: 'TransactionPending', data: notAReversal(data) }),
   'TransactionPosted@2': (data) => ({ type: 'TransactionPosted', data: notAReversal(data) }),
   'TransactionVoided@1': (data) => ({ type: 'TransactionVoided', data: notAReversal(data) }),

@@ -26,7 +26,10 @@ const transactionDataV2 = {
   created_at: V.time,
 } satisfies Record<string, JsonSchema>;
 
-/** v3 (v2 of TransactionVoided): reversals, of type 'reversal' with the id of what they reverse. */
+/**
+ * v3 (v2 of TransactionVoided): the types withdrawal, deposit and reversal, and a reversal's link
+ * to what it reverses (`reverses_transaction_id`).
+ */
 const transactionDataV3 = {
   ...transactionDataV2,
   type: transactionType,
@@ -39,12 +42,13 @@ const transactionV1 = record({ ...v1Rest, kind: v1Kind });
 
 export const TRANSACTION_FEED = {
   TransactionPending: {
-    summary: 'A transaction inside an open finance event: its amount is held, not moved, until a TransactionPosted or TransactionVoided of it.',
+    summary:
+      'A transaction held pending (inside an open finance event, or a withdrawal or deposit awaiting verification): its amount is held, not moved, until a TransactionPosted or TransactionVoided of it.',
     versions: { 1: transactionV1, 2: record(transactionDataV2), 3: currentRecord<TransactionData>(transactionDataV3) },
   },
   TransactionPosted: {
     summary:
-      'A transaction moved money: once for every transaction, at once (no finance event) or when its finance event closes (one per pending transaction, before the EventClosed).',
+      'A transaction moved money: once for every transaction, at once (no finance event; a reversal names what it reverses), when its finance event closes (one per pending transaction, before the EventClosed) or when an operator accepts its withdrawal or deposit.',
     versions: {
       1: transactionV1,
       2: record({ ...transactionDataV2, posted_at: V.time }),
@@ -53,7 +57,7 @@ export const TRANSACTION_FEED = {
   },
   TransactionVoided: {
     summary:
-      'A pending transaction will never move money: its finance event expired or was aborted (one per pending transaction, before the EventExpired or EventAborted).',
+      'A pending transaction will never move money: its finance event expired or was aborted (one per pending transaction, before the EventExpired or EventAborted), or an operator declined its withdrawal or deposit (reason declined).',
     versions: {
       1: record({ ...transactionDataV2, voided_at: V.time, reason: { type: 'string', enum: ['expired'] } }),
       2: currentRecord<TransactionVoided>({ ...transactionDataV3, voided_at: V.time, reason: { type: 'string', enum: [...VOID_REASONS] } }),

@@ -3,8 +3,8 @@
  * transaction of type 'reversal' moves the amount (default: all that is left) back from the
  * original's credit account to its debit account, in its currency, linked by
  * reverses_transaction_id. Never more than the original in total (LIMIT_EXCEEDED), never a
- * wallet below zero (INSUFFICIENT_FUNDS); a pending or voided transaction, or a reversal, cannot
- * be reversed (CONFLICT). Only the app that made the original may, or the admin (appId null);
+ * wallet below zero (INSUFFICIENT_FUNDS); a pending or voided transaction, a reversal, or an
+ * accepted withdrawal or deposit (its money crossed `external`) cannot be reversed (CONFLICT). Only the app that made the original may, or the admin (appId null);
  * another app's transaction does not exist for the caller.
  */
 import { parseAmount, userIdOfAccount, type ReverseTransaction } from '@coffer/contracts';
@@ -18,13 +18,18 @@ export function reverseTransaction(state: LedgerState, command: ReverseTransacti
   if (!original || !mine(original.app_id)) {
     const pending = state.pendingTransactions.get(id);
     if (pending && mine(pending.app_id)) {
-      return refuse('CONFLICT', `transaction ${id} is pending: it can be reversed once its event has closed`, { status: 'pending' });
+      const until = pending.event_id === null ? `its ${pending.type} is decided` : 'its event has closed';
+      return refuse('CONFLICT', `transaction ${id} is pending: it can be reversed once ${until}`, { status: 'pending' });
     }
     const final = state.postedTransactions.final.get(id);
     if (final && mine(final.app_id)) {
-      return final.kind === 'voided'
-        ? refuse('CONFLICT', `transaction ${id} was voided: it never moved money`, { status: 'voided' })
-        : refuse('CONFLICT', `transaction ${id} is a reversal: reversals are not reversed (post a new transaction instead)`, { type: 'reversal' });
+      if (final.kind === 'voided') return refuse('CONFLICT', `transaction ${id} was voided: it never moved money`, { status: 'voided' });
+      if (final.kind === 'reversal') {
+        return refuse('CONFLICT', `transaction ${id} is a reversal: reversals are not reversed (post a new transaction instead)`, { type: 'reversal' });
+      }
+      return refuse('CONFLICT', `transaction ${id} is an accepted ${final.kind}: its money crossed the external account, it is not reversed`, {
+        type: final.kind,
+      });
     }
     return refuse('NOT_FOUND', `transaction ${id} does not exist`);
   }

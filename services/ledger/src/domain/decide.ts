@@ -22,6 +22,7 @@ import { abortEvent } from './decide-abort';
 import { reverseTransaction } from './decide-reversals';
 import { balanceOf } from './state';
 import type { FinanceEventState, LedgerState } from './state';
+import { ADMIN_EXTERNAL_COMMANDS, APP_EXTERNAL_COMMANDS, decideExternal } from './decide-external';
 import { commandProblem, shapeProblem } from './validate';
 
 /**
@@ -44,6 +45,8 @@ const GATEWAY_COMMANDS: ReadonlySet<string> = new Set<LedgerCommand['type']>([
   'PostTransaction',
   'Transfer',
   'ReverseTransaction',
+  ...APP_EXTERNAL_COMMANDS,
+  ...ADMIN_EXTERNAL_COMMANDS,
 ]);
 
 /** Commands only the ledger itself issues: expiry sweeps and taking over the stream. */
@@ -109,6 +112,15 @@ export function decide(command: LedgerCommand | SystemCommand, state: LedgerStat
       return payReward(state, command, context.app_id as string, now);
     case 'ReverseTransaction':
       return reverseTransaction(state, command, context.app_id, now);
+    case 'LinkExternalAccount':
+    case 'UnlinkExternalAccount':
+    case 'RequestWithdrawal':
+    case 'AcceptWithdrawal':
+    case 'DeclineWithdrawal':
+    case 'RequestDeposit':
+    case 'AcceptDeposit':
+    case 'DeclineDeposit':
+      return decideExternal(state, command, context.app_id, now);
     default:
       return decideFinance(state, command, context.app_id as string, context);
   }
@@ -137,6 +149,10 @@ function authorize(state: LedgerState, command: LedgerCommand | SystemCommand, c
     case 'IssueApiKey':
     case 'RevokeApiKey':
     case 'Grant':
+    case 'AcceptWithdrawal':
+    case 'DeclineWithdrawal':
+    case 'AcceptDeposit':
+    case 'DeclineDeposit':
       return context.app_id === null ? null : refuse('FORBIDDEN', 'only the admin may do this');
     case 'ReverseTransaction':
       // The admin reverses any transaction; an app (below: with a live key) only its own.
@@ -212,7 +228,7 @@ function payReward(state: LedgerState, command: PayReward, appId: string, now: s
 
 function decideFinance(
   state: LedgerState,
-  command: Exclude<LedgerCommand, { type: 'RegisterApp' | 'IssueApiKey' | 'RevokeApiKey' | 'Grant' | 'PayReward' | 'ReverseTransaction' }>,
+  command: Extract<LedgerCommand, { type: 'OpenEvent' | 'PingEvent' | 'CloseEvent' | 'AbortEvent' | 'PostTransaction' | 'Transfer' }>,
   appId: string,
   context: DecideContext,
 ): Decision {

@@ -28,10 +28,15 @@ export class PostedRecord {
   ) {}
 }
 
-/** A transaction that can never be reversed: voided, or a reversal itself. One shared object per app and kind. */
+/**
+ * A transaction that can never be reversed: voided, a reversal itself, or an accepted withdrawal
+ * or deposit (its money crossed `external`: it left the system, or came in and may be spent
+ * already; undoing either is the operator's business outside Coffer, a new transaction here).
+ * One shared object per app and kind.
+ */
 export interface FinalRecord {
   readonly app_id: string | null;
-  readonly kind: 'voided' | 'reversal';
+  readonly kind: 'voided' | 'reversal' | 'withdrawal' | 'deposit';
 }
 
 const finalRecords = new Map<string, FinalRecord>();
@@ -64,9 +69,10 @@ export class PostedTransactions {
     );
   }
 
-  /** A transaction posted: a reversal is final, anything else reversible for its whole amount. */
+  /** A transaction posted: a reversal, a withdrawal or a deposit is final, anything else reversible for its whole amount. */
   posted(data: TransactionData, amount: bigint): void {
     if (data.reverses_transaction_id !== null) this.final.set(data.transaction_id, finalRecord(data.app_id, 'reversal'));
+    else if (data.type === 'withdrawal' || data.type === 'deposit') this.final.set(data.transaction_id, finalRecord(data.app_id, data.type));
     else this.addPosted(data.transaction_id, data.app_id, data.debit_account, data.credit_account, data.currency, amount);
   }
 

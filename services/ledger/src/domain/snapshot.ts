@@ -15,11 +15,15 @@ import type { AccountId } from '@coffer/contracts';
 import type { Balance } from './accounts';
 import { finalRecord, type FinalRecord, type PostedRecord } from './posted-transactions';
 import type { RememberedEvents } from './replies';
+import { externalSnapshot, restoreExternal, type ExternalSnapshot } from './external-state';
 import { LedgerState, settledRecord, type AppState, type FinanceEventState, type SettledEvent } from './state';
 
 /**
+ * 8: both halves of issue 13: 7 of one branch and 7 of the other together (a snapshot of
+ *    either 7 is not read, the stream is replayed).
  * 7: posted transactions (what a reversal needs of each: pages of rows) and the final ones
- * (voided, reversals: id lists per app and kind); settled events may be 'aborted'.
+ * (voided, reversals: id lists per app and kind); settled events may be 'aborted'. Elsewhere
+ * linked external accounts and waiting withdrawals and deposits (`external`).
  * 6: a remembered command keeps the events its answer is built from (5 kept the answer itself):
  * a snapshot of 5 is not read, the stream is replayed.
  * 5: transactions say `type` (4 said `kind`): a snapshot of 4 is not read, the stream is replayed.
@@ -29,7 +33,7 @@ import { LedgerState, settledRecord, type AppState, type FinanceEventState, type
  * their deadline, and the event clock they expire by is kept.
  * 2: settled events as id lists per app and ending (1 held every event in full).
  */
-export const SNAPSHOT_VERSION = 7;
+export const SNAPSHOT_VERSION = 8;
 
 /** Remembered commands per line of a snapshot: each line is serialised (and parsed) in one go. */
 export const SNAPSHOT_PAGE_ROWS = 5_000;
@@ -48,6 +52,7 @@ export interface SnapshotHead {
   /** [app_id, status, event ids]: the bulk of a long-lived ledger's events, kept small. */
   settledEvents: Array<[string, SettledEvent['status'], number[]]>;
   pendingTransactions: TransactionData[];
+  external: ExternalSnapshot;
   /** [app_id, kind, transaction ids]: voided transactions and reversals, never reversed. */
   finalTransactions: Array<[string | null, FinalRecord['kind'], number[]]>;
 }
@@ -130,6 +135,7 @@ function snapshotHead(state: LedgerState): SnapshotHead {
     settledEvents: settledIdLists(state),
     pendingTransactions: [...state.pendingTransactions.values()],
     finalTransactions: finalIdLists(state),
+    external: externalSnapshot(state.external),
   };
 }
 
@@ -192,6 +198,7 @@ export function restore(head: SnapshotHead, pages: Iterable<string>, idempotency
     for (const id of ids) state.settledEvents.set(id, record);
   }
   for (const data of head.pendingTransactions) state.pendingTransactions.set(data.transaction_id, data);
+  restoreExternal(state.external, head.external);
   for (const [app_id, kind, ids] of head.finalTransactions) {
     const record = finalRecord(app_id, kind);
     for (const id of ids) state.postedTransactions.final.set(id, record);

@@ -3,6 +3,7 @@ import { CommandMemory } from '@coffer/decider';
 import { balanceKey, type Balance } from './accounts';
 import { PostedTransactions } from './posted-transactions';
 import type { RememberedEvents } from './replies';
+import { ExternalState } from './external-state';
 
 export interface AppState {
   app_id: string;
@@ -57,6 +58,8 @@ export class LedgerState {
   readonly pendingTransactions = new Map<number, TransactionData>();
   /** What reversing needs of every posted transaction (posted-transactions.ts), and who owns each voided one. */
   readonly postedTransactions = new PostedTransactions();
+  /** Linked external accounts and the withdrawals and deposits waiting for an operator (external-state.ts). */
+  readonly external = new ExternalState();
   /**
    * The commands it decided, so a command sent again gets its first answer (forgotten by event
    * time): each with the events its answer is built from (replies.ts).
