@@ -136,8 +136,11 @@ interface Sending {
 interface Aim {
   latestEvent?: boolean;
   amount?: { of: 'available' | 'posted'; plus: number };
-  /** A reversal's original: the pick-th posted transaction (or any id, posted, pending, voided or none) when it runs. */
-  original?: { pick: number; among: 'posted' | 'any' };
+  /**
+   * A reversal's original: the pick-th posted transaction, or final one (voided, a reversal, an
+   * accepted withdrawal or deposit), or any id (posted, pending, voided or none) when it runs.
+   */
+  original?: { pick: number; among: 'posted' | 'final' | 'any' };
   /** A reversal's amount relative to what is left to reverse of its original (null: the default, all of it). */
   reversible?: { plus: number } | null;
   /** A withdrawal, deposit or unlink: at the latest linked external account, for its user. */
@@ -241,7 +244,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     command<ReverseTransaction>('ReverseTransaction', fc.record({ transaction_id: fc.integer({ min: 1, max: 40 }), amount: fc.option(amount, { freq: 2 }), description })),
     fc.oneof(appSending, adminSending),
     fc.record({
-      original: fc.record({ pick: fc.nat(), among: fc.oneof(w(3, fc.constant('posted' as const)), w(2, fc.constant('any' as const))) }),
+      original: fc.record({ pick: fc.nat(), among: fc.oneof(w(3, fc.constant('posted' as const)), w(1, fc.constant('final' as const)), w(2, fc.constant('any' as const))) }),
       reversible: fc.oneof(w(2, fc.constant(undefined)), w(1, fc.constant(null)), w(3, fc.record({ plus: fc.integer({ min: -3, max: 1 }) }))),
     }),
   ),
@@ -554,7 +557,11 @@ class Run {
     if (events.length === 0) return 'NOT_FOUND';
     if (!mine(events[0].data.app_id)) return 'NOT_FOUND';
     // Voided, a reversal, or an accepted withdrawal or deposit (its money crossed `external`): never reversed.
-    if (!original || original.reverses_transaction_id !== null || original.type === 'withdrawal' || original.type === 'deposit') return 'CONFLICT';
+    if (!original || original.reverses_transaction_id !== null) return 'CONFLICT';
+    if (original.type === 'withdrawal' || original.type === 'deposit') {
+      see('reversal of an accepted withdrawal or deposit refused');
+      return 'CONFLICT';
+    }
     const left = BigInt(original.amount) - this.reversedOf(transaction_id);
     const wanted = amount === null ? left : BigInt(amount);
     if (left === 0n || wanted > left) return 'LIMIT_EXCEEDED';
@@ -650,9 +657,11 @@ class Run {
         return aim.latestEvent ? { type: 'AbortEvent', data: { event_id: latest() } } : command;
       case 'ReverseTransaction': {
         const posted = [...this.state.postedTransactions.reversible.keys()];
+        const final = [...this.state.postedTransactions.final.keys()];
         const { original, reversible } = aim;
         let transaction_id = command.data.transaction_id;
         if (original?.among === 'posted' && posted.length > 0) transaction_id = posted[original.pick % posted.length];
+        else if (original?.among === 'final' && final.length > 0) transaction_id = final[original.pick % final.length];
         else if (original?.among === 'any') transaction_id = 1 + (original.pick % this.state.nextTransactionId);
         const left = this.state.postedTransactions.reversible.get(transaction_id)?.reversible;
         let amount = command.data.amount;
@@ -1083,6 +1092,7 @@ const COVERED: readonly string[] = [
   'AcceptDeposit:events',
   'DeclineDeposit:events',
   'restart with a withdrawal waiting',
+  'reversal of an accepted withdrawal or deposit refused',
 ];
 
 describe('ledger properties', () => {
