@@ -52,6 +52,7 @@ import type {
   VerificationListQueryDto,
   WithdrawalListView,
   WithdrawalView,
+  FinanceEventAborted,
   FinanceEventClosed,
   FinanceEventOpen,
   FinanceEventView,
@@ -62,6 +63,7 @@ import type {
   RecordProgressDto,
   RegisterAchievementDto,
   SetAllowanceDto,
+  ReverseTransactionDto,
   StatementQueryDto,
   StatementView,
   TransactionsPageView,
@@ -287,6 +289,15 @@ export class ApiClient {
     return this.command('POST', `/finance/event/${eventId}/close`, undefined, options);
   }
 
+  abortEvent(eventId: number | string, options: CommandOptions = {}): Promise<Answer<FinanceEventAborted>> {
+    return this.command('POST', `/finance/event/${eventId}/abort`, undefined, options);
+  }
+
+  /** An app's reversal of its own posted transaction (the body is optional: without amount, all that is left). */
+  reverseTransaction(transactionId: number | string, body?: ReverseTransactionDto, options: CommandOptions = {}): Promise<Answer<TransactionView>> {
+    return this.command('POST', `/finance/transactions/${transactionId}/reverse`, body, options);
+  }
+
   event(eventId: number | string, query?: Query<ReadOptions>): Promise<Answer<FinanceEventView>> {
     return this.send('GET', withQuery(`/finance/event/${eventId}`, query));
   }
@@ -372,6 +383,11 @@ export class ApiClient {
   /** 204: no body. */
   removeAllowance(currency: string, options: CommandOptions = {}): Promise<Answer<undefined>> {
     return this.command('DELETE', `/admin/allowances/${currency}`, undefined, options);
+  }
+
+  /** The admin's reversal of any posted transaction (a grant included). */
+  adminReverseTransaction(transactionId: number | string, body?: ReverseTransactionDto, options: CommandOptions = {}): Promise<Answer<TransactionView>> {
+    return this.command('POST', `/admin/transactions/${transactionId}/reverse`, body, options);
   }
 
   // ---- allowances (API.md "Money operations beyond seed 000") ---------------------------------

@@ -31,6 +31,7 @@ import {
   CreateAppDto,
   GrantDto,
   MAX_LIST_LIMIT,
+  ReverseTransactionDto,
   SetAllowanceDto,
   TransactionView,
   UpdateAppDto,
@@ -43,7 +44,8 @@ import { NatsRequestClient } from '../backend/nats-request-client';
 import { Command, CommandSender, type CommandContext } from '../commands/command-sender';
 import { ApiErrors, ApiIdempotent, COMMAND_RESPONSE_HEADERS } from '../http/api-docs';
 import { currencyOrDefault, descriptionOrNull, exactAmount, exactUserId } from '../http/normalize';
-import { CurrencyParam, currencyParamDoc, OpaqueIdParam, opaqueIdParamDoc } from '../http/path-params';
+import { CurrencyParam, currencyParamDoc, OpaqueIdParam, opaqueIdParamDoc, PositiveIdParam, positiveIdParamDoc } from '../http/path-params';
+import { reversalRequest } from '../finance/reversal-request';
 import { transactionView } from '../finance/views';
 import { appListView, appWithSettingsView } from './views';
 
@@ -192,6 +194,30 @@ export class AdminController {
       description: descriptionOrNull(body.description),
     };
     const { result } = await this.commands.send<TransactionReply>(context, '/admin/grants', grant, { type: 'Grant', data: grant });
+    return transactionView(result);
+  }
+
+  @Post('transactions/:id/reverse')
+  @ApiOperation({
+    summary: "Reverse any app's posted transaction (or a grant), in part or whole",
+    description:
+      'As POST /finance/transactions/:id/reverse, for any posted transaction: the reversal belongs to the original\'s app ' +
+      '(none for a grant).',
+  })
+  @ApiParam({ ...positiveIdParamDoc('id'), description: 'the posted transaction to reverse' })
+  @ApiIdempotent()
+  @ApiCreatedResponse({ type: TransactionView, headers: COMMAND_RESPONSE_HEADERS })
+  @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND', 'CONFLICT', 'LIMIT_EXCEEDED', 'INSUFFICIENT_FUNDS', 'IDEMPOTENCY_KEY_REUSED')
+  async reverse(
+    @PositiveIdParam('id') transactionId: number,
+    @Body() body: ReverseTransactionDto,
+    @Command() context: CommandContext,
+  ): Promise<TransactionView> {
+    const reversal = reversalRequest(transactionId, body);
+    const { result } = await this.commands.send<TransactionReply>(context, `/admin/transactions/${transactionId}/reverse`, reversal, {
+      type: 'ReverseTransaction',
+      data: reversal,
+    });
     return transactionView(result);
   }
 

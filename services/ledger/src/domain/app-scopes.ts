@@ -19,6 +19,9 @@ export const COMMAND_SCOPES: Record<LedgerCommandType, AppScope | 'admin'> = {
   CloseEvent: 'finance:write',
   PostTransaction: 'finance:write',
   ClaimAllowance: 'finance:write',
+  AbortEvent: 'finance:write',
+  // An app reverses its own transactions; the admin may reverse any (decide.ts authorizes it before the admin check).
+  ReverseTransaction: 'finance:write',
   Transfer: 'transfers',
   // Sent by the achievements service for the app whose achievement was unlocked.
   PayReward: 'achievements',

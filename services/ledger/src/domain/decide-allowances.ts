@@ -58,6 +58,7 @@ export function claimAllowance(state: LedgerState, command: ClaimAllowance, appI
     amount: allowance.amount,
     currency,
     description: `${allowance.period} allowance`,
+    reverses_transaction_id: null,
     created_at: at,
   };
   return {

@@ -1,5 +1,5 @@
 /** Per-app scopes, currencies and daily mint limits, decided by the ledger itself. */
-import type { AppSettingsPatch, ChangeAppSettings, PayReward } from '@coffer/contracts';
+import type { AppSettingsPatch, ChangeAppSettings, PayReward, ReverseTransaction } from '@coffer/contracts';
 import {
   ADMIN,
   apply,
@@ -24,6 +24,7 @@ import { mintedToday } from './decide-app-settings';
 
 const change = (patch: Omit<AppSettingsPatch, 'app_id'>, app_id = 'app_1'): ChangeAppSettings => ({ type: 'ChangeAppSettings', data: { app_id, ...patch } });
 const reward = (user_id: string, amount: string): PayReward => ({ type: 'PayReward', data: { user_id, amount, currency: COINS, description: null } });
+const reverse = (transaction_id: number, amount: string): ReverseTransaction => ({ type: 'ReverseTransaction', data: { transaction_id, amount, description: null } });
 const on = (time: string): Partial<DecideContext> => ({ now: new Date(time) });
 
 function withSettings(patch: Omit<AppSettingsPatch, 'app_id'>, ...history: Parameters<typeof given>): GivenState {
@@ -164,6 +165,17 @@ describe('daily mint limits (net of debits, per UTC day, per currency)', () => {
     done(state, credit('alice', '1000', null, 'gems'), morning);
     done(state, credit('alice', '1000'), { ...morning, app_id: 'app_2' });
     expectRefusal(state.when(credit('alice', '1'), morning), 'LIMIT_EXCEEDED');
+  });
+
+  it('reversing a debit moves money from the house to a user: it mints, within the limit of the original’s app, the admin’s reversal too', () => {
+    const state = withSettings({ mint_limit_per_day: { coins: '50' } }, granted(1, 'bob', 500));
+    const decided = state.when(debit('bob', '70'), morning);
+    const debitId = (eventsOf(decided)[0].data as { transaction_id: number }).transaction_id;
+    apply(state, decided, morning); // net -70
+    done(state, credit('alice', '100'), morning); // net 30
+    expectRefusal(state.when(reverse(debitId, '30'), { ...ADMIN, ...morning }), 'LIMIT_EXCEEDED', { limit: 'mint_limit_per_day', maximum: '50', used: '30', requested: '30', currency: COINS });
+    done(state, reverse(debitId, '20'), morning);
+    expect(mintedToday(state, 'app_1', COINS, '2025-03-01T09:00:00.000Z')).toBe(50n);
   });
 
   it('a reward is minted by its app: it counts and is refused beyond the limit', () => {

@@ -18,6 +18,8 @@ import {
 import { available, houseAccount, isUserAccount, TREASURY, userAccount } from './accounts';
 import { assertInvariant, type Decision as DeciderDecision } from '@coffer/decider';
 import type { RememberedEvents } from './replies';
+import { abortEvent } from './decide-abort';
+import { reverseTransaction } from './decide-reversals';
 import { balanceOf } from './state';
 import type { FinanceEventState, LedgerState } from './state';
 import { ADMIN_EXTERNAL_COMMANDS, APP_EXTERNAL_COMMANDS, decideExternal } from './decide-external';
@@ -42,12 +44,14 @@ const GATEWAY_COMMANDS: ReadonlySet<string> = new Set<LedgerCommand['type']>([
   'OpenEvent',
   'PingEvent',
   'CloseEvent',
+  'AbortEvent',
   'PostTransaction',
   'Transfer',
   'ChangeAppSettings',
   'SetAllowance',
   'RemoveAllowance',
   'ClaimAllowance',
+  'ReverseTransaction',
   ...APP_EXTERNAL_COMMANDS,
   ...ADMIN_EXTERNAL_COMMANDS,
 ]);
@@ -72,8 +76,8 @@ export interface DecideContext {
 
 export type Decision = DeciderDecision<LedgerEvent, RememberedEvents>;
 
-const events = (...list: LedgerEvent[]): Decision => ({ kind: 'events', events: list });
-const refuse = (...args: Parameters<typeof refusal>): Decision => ({ kind: 'refused', refusal: refusal(...args) });
+export const events = (...list: LedgerEvent[]): Decision => ({ kind: 'events', events: list });
+export const refuse = (...args: Parameters<typeof refusal>): Decision => ({ kind: 'refused', refusal: refusal(...args) });
 
 /**
  * Total over any JSON: `command` arrives over NATS, so nothing reads a field before it is
@@ -127,9 +131,12 @@ export function decide(command: LedgerCommand | SystemCommand, state: LedgerStat
     case 'OpenEvent':
     case 'PingEvent':
     case 'CloseEvent':
+    case 'AbortEvent':
     case 'PostTransaction':
     case 'Transfer':
       return decideFinance(state, command, context.app_id as string, context);
+    case 'ReverseTransaction':
+      return reverseTransaction(state, command, context.app_id, now);
     case 'LinkExternalAccount':
     case 'UnlinkExternalAccount':
     case 'RequestWithdrawal':
@@ -140,7 +147,8 @@ export function decide(command: LedgerCommand | SystemCommand, state: LedgerStat
     case 'DeclineDeposit':
       return decideExternal(state, command, context.app_id, now);
     default:
-      return refuse('VALIDATION_FAILED', 'unknown ledger command type');
+      // Only a type no ledger command has gets here: `never` makes a forgotten case fail to compile.
+      return unknownType(command);
   }
 }
 
@@ -163,6 +171,8 @@ function authorize(state: LedgerState, command: LedgerCommand | SystemCommand, c
   }
   // The type is named only when it is one of ours: any string may arrive over NATS, and a refusal never echoes one.
   if (sender !== 'gateway') return refuse('FORBIDDEN', `the ${sender} service may not send ${GATEWAY_COMMANDS.has(command.type) ? command.type : 'this command'}`);
+  // The admin reverses any transaction; an app (below: with a live key and finance:write) only its own.
+  if (command.type === 'ReverseTransaction' && context.app_id === null) return null;
   if (isAdminCommand(command.type)) return context.app_id === null ? null : refuse('FORBIDDEN', 'only the admin may do this');
   if (context.app_id === null) return refuse('FORBIDDEN', 'finance commands need an app key');
   const key = context.key_id === null ? undefined : state.apps.get(context.app_id)?.keys.get(context.key_id);
@@ -171,6 +181,8 @@ function authorize(state: LedgerState, command: LedgerCommand | SystemCommand, c
   // Like a revoked key, a scope taken away since is refused before a replay.
   return refused(scopeRefusal(state, command.type, context.app_id));
 }
+
+const unknownType = (_command: never): Decision => refuse('VALIDATION_FAILED', 'unknown ledger command type');
 
 const refused = (refusal: Refusal | null): Decision | null => (refusal ? { kind: 'refused', refusal } : null);
 
@@ -237,7 +249,7 @@ function payReward(state: LedgerState, command: PayReward, appId: string, now: s
 
 function decideFinance(
   state: LedgerState,
-  command: Extract<LedgerCommand, { type: 'OpenEvent' | 'PingEvent' | 'CloseEvent' | 'PostTransaction' | 'Transfer' }>,
+  command: Extract<LedgerCommand, { type: 'OpenEvent' | 'PingEvent' | 'CloseEvent' | 'AbortEvent' | 'PostTransaction' | 'Transfer' }>,
   appId: string,
   context: DecideContext,
 ): Decision {
@@ -263,6 +275,8 @@ function decideFinance(
         { type: 'EventClosed', data: { event_id: open.event_id, closed_at: now } },
       );
     }
+    case 'AbortEvent':
+      return abortEvent(state, command.data.event_id, appId, context.now);
     case 'PostTransaction': {
       if (command.data.event_id !== null) {
         const open = openEvent(state, command.data.event_id, appId, context.now);
@@ -309,7 +323,7 @@ function decideFinance(
   }
 }
 
-interface TransactionIntent {
+export interface TransactionIntent {
   type: TransactionData['type'];
   app_id: string | null;
   event_id: number | null;
@@ -321,11 +335,13 @@ interface TransactionIntent {
   amount: string;
   currency: string;
   description: string | null;
+  /** A reversal's original; absent for every other transaction. */
+  reverses_transaction_id?: number;
   now: string;
 }
 
 /** Checks funds (the fields were checked by validate.ts), then records the transaction: pending inside an event, else posted. */
-function transaction(state: LedgerState, intent: TransactionIntent): Decision {
+export function transaction(state: LedgerState, intent: TransactionIntent): Decision {
   const amount = parseAmount(intent.amount) as bigint;
   // A credit from the app's house mints money: within the app's daily limit (a reward too).
   if (isMintedBy(intent.app_id, intent.debit)) {
@@ -353,13 +369,14 @@ function transaction(state: LedgerState, intent: TransactionIntent): Decision {
     amount: amount.toString(),
     currency: intent.currency,
     description: intent.description,
+    reverses_transaction_id: intent.reverses_transaction_id ?? null,
     created_at: intent.now,
   };
   return events(intent.event_id === null ? { type: 'TransactionPosted', data: { ...data, posted_at: intent.now } } : { type: 'TransactionPending', data });
 }
 
 /** The caller's event, open and not past its deadline; another app's event does not exist for it. */
-function openEvent(state: LedgerState, eventId: number, appId: string, now: Date): FinanceEventState | Decision {
+export function openEvent(state: LedgerState, eventId: number, appId: string, now: Date): FinanceEventState | Decision {
   const finance = state.openEvents.get(eventId);
   if (finance?.app_id === appId) {
     if (now.getTime() < finance.expires_at_ms) return finance;
@@ -387,7 +404,7 @@ function expire(state: LedgerState, eventId: number, now: Date): Decision {
 }
 
 /** A pending transaction's data, as its TransactionPending said (the state holds every one). */
-function pendingData(state: LedgerState, id: number): TransactionData {
+export function pendingData(state: LedgerState, id: number): TransactionData {
   const data = state.pendingTransactions.get(id);
   assertInvariant('ledger', data !== undefined, `pending transaction ${id} does not exist`);
   return data;
