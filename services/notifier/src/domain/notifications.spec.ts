@@ -61,4 +61,11 @@ describe('notifications from domain events', () => {
       expect(notificationOf(event('WithdrawalRequested', { ...withdrawal, app_id: null, status: 'waiting_for_verification' }, 'app-m'), ownerOf)).toBeNull();
     });
   });
+
+  it('tells a deposit’s changes as deposit.updated, with the last 4 of its payment reference as the API answers them', () => {
+    const deposit = { deposit_id: 3, transaction_id: 8, user_id: 'u1', app_id: 'app-d', external_account_id: 2, reference_last4: '7731', amount: '25', currency: 'coins', requested_at: '2026-11-30T11:00:00.000Z' };
+    const declined = notificationOf(event('DepositDeclined', { ...deposit, status: 'declined', reason: 'no payment', declined_at: '2026-11-30T12:00:00.000Z' }), ownerOf);
+    expect(declined).toMatchObject({ type: 'deposit.updated', app_id: 'app-d' });
+    expect(declined!.data).toEqual({ ...deposit, app_id: undefined, status: 'declined', decided_at: '2026-11-30T12:00:00.000Z', reason: 'no payment' });
+  });
 });

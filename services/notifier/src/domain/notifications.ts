@@ -1,10 +1,10 @@
 /**
  * Which domain events become webhook notifications, of which type, and for which app (an app
  * hears only about its own doing and its own achievements). Pure: the finance events' owners
- * come from the caller, who remembers them from EventOpened; a withdrawal's events name theirs.
+ * come from the caller, who remembers them from EventOpened; withdrawals' and deposits' events name theirs.
  */
 import type { WebhookEventType } from '@coffer/contracts';
-import { isWithdrawalEvent, withdrawalUpdate } from './withdrawal-update';
+import { isVerificationUpdate, verificationUpdate, VERIFICATION_UPDATE_TYPES } from './verification-updates';
 
 /** The domain events the notifier reads: those it notifies, and those that say who owns a finance event. */
 export const NOTIFIED_EVENT_TYPES = {
@@ -12,9 +12,7 @@ export const NOTIFIED_EVENT_TYPES = {
   TransactionVoided: 'transaction.voided',
   EventExpired: 'event.expired',
   AchievementUnlocked: 'achievement.unlocked',
-  WithdrawalRequested: 'withdrawal.updated',
-  WithdrawalAccepted: 'withdrawal.updated',
-  WithdrawalDeclined: 'withdrawal.updated',
+  ...VERIFICATION_UPDATE_TYPES,
 } as const satisfies Record<string, WebhookEventType>;
 export const OWNERSHIP_EVENT_TYPES = ['EventOpened', 'EventClosed'] as const;
 export const READ_EVENT_TYPES: readonly string[] = [...Object.keys(NOTIFIED_EVENT_TYPES), ...OWNERSHIP_EVENT_TYPES];
@@ -48,11 +46,11 @@ export function notificationOf(event: DomainEvent, ownerOf: (eventId: number) =>
   if (!type) return null;
   let app: string | null;
   let data = event.data;
-  if (isWithdrawalEvent(event.type)) {
+  if (isVerificationUpdate(event.type)) {
     // The admin accepts and declines (no app in the metadata, or not the asker's): every event
-    // carries the app that asked for the withdrawal, which the ledger remembered from the request.
+    // carries the app that asked for the withdrawal or deposit, remembered by the ledger from the request.
     app = appIdIn(field(event.data, 'app_id'));
-    data = withdrawalUpdate(event.data as Record<string, unknown>);
+    data = verificationUpdate(event.type, event.data as Record<string, unknown>);
   } else if (event.type === 'EventExpired') {
     // The expiry is the ledger's own sweep (no app in the metadata): the event's opener owns it.
     const eventId = field(event.data, 'event_id');

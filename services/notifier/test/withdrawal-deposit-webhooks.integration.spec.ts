@@ -1,8 +1,9 @@
 /**
- * `withdrawal.updated` over real parts (a gateway, a ledger and the notifier over PostgreSQL and
- * NATS, a receiver on a loopback socket): the app that asked for a withdrawal hears it requested
- * and then decided by the admin, signed and in order, as the API answers it and without the
- * account's reference; another app, even one hearing `*`, hears nothing of it.
+ * `withdrawal.updated` and `deposit.updated` over real parts (a gateway, a ledger and the notifier
+ * over PostgreSQL and NATS, a receiver on a loopback socket): the app that asked for a withdrawal
+ * or a deposit hears it requested and then decided by the admin, signed and in order, as the API
+ * answers it and without the account's reference; another app, even one hearing `*`, hears
+ * nothing of it.
  */
 import type { INestMicroservice } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -16,6 +17,7 @@ import { WebhookReceiver } from './webhook-receiver';
 jest.setTimeout(120_000);
 
 const REFERENCE = 'DE89370400440532013000';
+const PAYMENT = 'BANKTRANSFER-2026-7731';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function waitFor(what: string, done: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -25,7 +27,7 @@ async function waitFor(what: string, done: () => boolean | Promise<boolean>, ms 
   }
 }
 
-describe('withdrawal.updated over the real stack', () => {
+describe('withdrawal.updated and deposit.updated over the real stack', () => {
   let database: TestDatabase;
   let env: { databaseUrl: string; prefix: string };
   let ledger: INestMicroservice;
@@ -103,5 +105,36 @@ describe('withdrawal.updated over the real stack', () => {
 
     const otherGot = await delivered('/other', otherHook.secret);
     expect(otherGot.map((d) => [d.type, d.data.app_id])).toEqual([['transaction.posted', other.app_id]]);
+  });
+
+  it('tells the asking app its deposit requested and accepted as deposit.updated, with the payment reference’s last 4 only', async () => {
+    const admin = api(gateway, ADMIN_TOKEN);
+    const shop = await newApp('Shop');
+    const other = await newApp('Bystander');
+    const hook = (await shop.client.createWebhook({ url: `${receiver.url}/shop`, events: ['deposit.updated'] })).reply;
+    const otherHook = (await other.client.createWebhook({ url: `${receiver.url}/bystander`, events: ['*'] })).reply;
+    const account = (await shop.client.linkExternalAccount('buyer', { kind: 'bank', label: 'card', reference: REFERENCE })).reply.external_account_id;
+    const requested = await shop.client.requestDeposit({ user_id: 'buyer', amount: 25, external_account_id: account, reference: PAYMENT });
+    expect(requested.status).toBe(201);
+    const accepted = await admin.acceptDeposit(requested.reply.deposit_id);
+    expect(accepted.status).toBe(200);
+    // A withdrawal of the same app: not what this webhook asked for.
+    await shop.client.requestWithdrawal({ user_id: 'buyer', amount: 5, external_account_id: account }).then((r) => r.reply);
+    await other.client.postTransaction({ user_id: 'someone', type: 'credit', amount: 7 }).then((r) => r.reply);
+
+    await waitFor('the shop’s two updates', async () => (await delivered('/shop', hook.secret)).length >= 2);
+    await waitFor('the bystander’s credit', async () => (await delivered('/bystander', otherHook.secret)).length >= 1);
+    const got = await delivered('/shop', hook.secret);
+    expect(got.map((d) => [d.type, d.data.status])).toEqual([
+      ['deposit.updated', 'waiting_for_verification'],
+      ['deposit.updated', 'accepted'],
+    ]);
+    expect(got.map((d) => d.data)).toEqual([requested.reply, accepted.reply]);
+    expect(got[1].data).toMatchObject({ reference_last4: '7731', decided_at: expect.any(String), reason: null });
+    for (const each of receiver.at('/shop')) expect(each.body).not.toMatch(/BANKTRANSFER|DE8937/);
+    expect((await delivered('/bystander', otherHook.secret)).map((d) => d.type)).toEqual(['transaction.posted']);
+    // The bystander's credit came after the withdrawal in the store, so the outbox holds all the
+    // shop's webhook will ever get of them: the two deposit updates, not the withdrawal.
+    expect((await shop.client.deliveries(hook.webhook_id)).reply.data.map((d) => d.type)).toEqual(['deposit.updated', 'deposit.updated']);
   });
 });
