@@ -36,6 +36,7 @@ export {
   LimitExceededError,
   NetworkError,
   NotFoundError,
+  MethodNotAllowedError,
   PayloadTooLargeError,
   RateLimitedError,
   UnauthenticatedError,
