@@ -134,7 +134,7 @@ export class TransactionView implements TransactionReply {
   @ApiProperty({ example: 41 }) transaction_id!: number;
   @ApiProperty({ type: 'integer', nullable: true, example: 12 }) event_id!: number | null;
   @ApiProperty({ example: '169015299834642432' }) user_id!: string;
-  @ApiPropertyOptional({ description: 'the receiving user, on transfers only (user_id is the sender)' })
+  @ApiPropertyOptional({ description: 'the receiving user, on transfers only (user_id is the sender)', example: '80351110224678912' })
   to_user_id?: string;
   @ApiProperty({ enum: TRANSACTION_TYPES }) type!: TransactionType;
   @ApiProperty({ description: `amount, ${EXACT}`, example: '15' }) amount!: string;

@@ -55,5 +55,10 @@ export const OpaqueIdParam = createParamDecorator((name: string, context: Execut
 
 /** The @ApiParam of each kind of path parameter: its value's schema. */
 export const positiveIdParamDoc = (name: string) => ({ name, schema: POSITIVE_ID_SCHEMA });
-export const userIdParamDoc = (name: string) => ({ name, schema: USER_ID_PATH_SCHEMA });
+export const userIdParamDoc = (name: string) => ({
+  name,
+  schema: USER_ID_PATH_SCHEMA,
+  description: 'the user: its id as it is, digits and all (a snowflake is just its digits here)',
+  example: '169015299834642432',
+});
 export const opaqueIdParamDoc = (name: string) => ({ name, schema: ID_SCHEMA });
