@@ -22,7 +22,7 @@ export {
 } from './resources/achievements.js';
 export { Leaderboards, Statements, type LeaderboardQuery, type StatementQuery } from './resources/reports.js';
 export { PageIterator } from './paging.js';
-export { CORRELATION_HEADER, type CallOptions, type FetchLike } from './transport.js';
+export { CORRELATION_HEADER, type AbortSignalLike, type CallOptions, type FetchLike } from './transport.js';
 export { DEFAULT_RETRY, RETRY_LIMITS, backoffMs, nextRetry, parseRetryAfter, isRetryableStatus, type RetryOptions, type RetryDecision } from './retry.js';
 export {
   CofferError,
