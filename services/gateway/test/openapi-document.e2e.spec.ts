@@ -103,6 +103,18 @@ describe('the OpenAPI document at /docs/openapi.json', () => {
     );
     expect(userIdExamples.length).toBeGreaterThan(3);
     expect(userIdExamples.filter(({ example }) => typeof example !== 'string')).toEqual([]);
+    // What "Try it out" pre-fills: the body's own example, its ids as strings.
+    expect(document.paths['/finance/transaction'].post.requestBody.content['application/json'].example).toMatchObject({
+      user_id: SNOWFLAKE,
+      type: 'debit',
+    });
+    expect(document.paths['/finance/transfer'].post.requestBody.content['application/json'].example).toMatchObject({
+      from_user_id: expect.any(String),
+      to_user_id: expect.any(String),
+    });
+    expect(document.paths['/finance/balance/{user_id}'].get.parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'user_id', in: 'path', schema: expect.objectContaining({ example: SNOWFLAKE }) })]),
+    );
   });
 
   it('tells JavaScript developers to send ids as strings, and introduces auth, events, idempotency, read-your-writes and errors', () => {

@@ -17,6 +17,7 @@ import {
   USER_ID_PATH_SCHEMA,
   userIdPathMessage,
 } from '@coffer/contracts';
+import { USER_ID_EXAMPLE } from '@coffer/contracts/http';
 import { ApiError } from './api-error';
 
 function paramOf(context: ExecutionContext, name: string): string {
@@ -57,8 +58,8 @@ export const OpaqueIdParam = createParamDecorator((name: string, context: Execut
 export const positiveIdParamDoc = (name: string) => ({ name, schema: POSITIVE_ID_SCHEMA });
 export const userIdParamDoc = (name: string) => ({
   name,
-  schema: USER_ID_PATH_SCHEMA,
+  // The example inside the schema: Nest drops a parameter's own example when it has a schema.
+  schema: { ...USER_ID_PATH_SCHEMA, example: USER_ID_EXAMPLE },
   description: 'the user: its id as it is, digits and all (a snowflake is just its digits here)',
-  example: '169015299834642432',
 });
 export const opaqueIdParamDoc = (name: string) => ({ name, schema: ID_SCHEMA });

@@ -80,7 +80,38 @@ export function buildOpenApiDocument(app: INestApplication, port: number): OpenA
     }
   }
   Object.assign(document.paths, PUBLIC_DOCUMENT_PATHS);
+  addRequestExamples(document);
   return document;
+}
+
+/**
+ * Each JSON request body's example, assembled from its fields' own examples, so "Try it out"
+ * starts from exactly these values: a user id stays the string "169015299834642432" whatever a
+ * viewer's sampler would make of a schema that also allows an integer (a JavaScript number cannot
+ * hold a snowflake: it would show and send 169015299834642430).
+ */
+function addRequestExamples(document: OpenAPIObject): void {
+  type Property = { example?: unknown; enum?: unknown[]; default?: unknown };
+  const schemas = (document.components?.schemas ?? {}) as Record<string, { properties?: Record<string, Property>; required?: string[] }>;
+  const valueOf = (property: Property): unknown => property.example ?? property.enum?.[0] ?? property.default;
+  for (const item of Object.values(document.paths)) {
+    for (const verb of VERBS) {
+      const body = item[verb]?.requestBody;
+      const json = body && 'content' in body ? body.content['application/json'] : undefined;
+      const ref = json?.schema && '$ref' in json.schema ? json.schema.$ref : undefined;
+      if (!json || !ref || json.example !== undefined || json.examples !== undefined) continue;
+      const schema = schemas[ref.replace('#/components/schemas/', '')] ?? {};
+      const properties = schema.properties ?? {};
+      // A required field with nothing to show: no example rather than one the API would refuse.
+      if ((schema.required ?? []).some((name) => properties[name] === undefined || valueOf(properties[name]) === undefined)) continue;
+      const example = Object.fromEntries(
+        Object.entries(properties)
+          .filter(([, property]) => valueOf(property) !== undefined)
+          .map(([name, property]) => [name, valueOf(property)]),
+      );
+      if (Object.keys(example).length > 0) json.example = example;
+    }
+  }
 }
 
 const UNNAMED = 'unnamed:';
