@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1
 # One image for every Coffer service; the build argument SERVICE picks what it runs:
 #   docker build --build-arg SERVICE=ledger -t coffer-ledger .
-# SERVICE is one of gateway, ledger, achievements, projector (docker-compose.yml builds all four).
-# Every stage before the final `ARG SERVICE` is the same for all four, so they share the cache.
+# SERVICE is one of gateway, ledger, achievements, projector, notifier (docker-compose.yml builds all five).
+# Every stage before the final `ARG SERVICE` is the same for all five, so they share the cache.
 
 # ------------------------------------------------------------------------------------ build
 FROM node:20-bookworm-slim AS build
@@ -25,6 +25,7 @@ COPY services/gateway/package.json services/gateway/
 COPY services/ledger/package.json services/ledger/
 COPY services/achievements/package.json services/achievements/
 COPY services/projector/package.json services/projector/
+COPY services/notifier/package.json services/notifier/
 # Not `npm ci`: it fails against this project's registry lockfiles.
 RUN npm install --no-audit --no-fund
 
@@ -48,7 +49,7 @@ RUN npm prune --omit=dev --no-audit --no-fund \
  && mkdir -p /prod/libs/contracts/http && cp libs/contracts/http/package.json /prod/libs/contracts/http/ \
  && find /prod -name '*.tsbuildinfo' -delete \
  && cp tools/healthcheck.js /prod/tools/ \
- && for service in gateway ledger achievements projector; do \
+ && for service in gateway ledger achievements projector notifier; do \
       test -f "/prod/services/$service/dist/main.js" || { echo "missing services/$service/dist/main.js" >&2; exit 1; }; \
     done
 
@@ -61,12 +62,12 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /prod/ ./
 USER node
 
-# Chosen last so the layers above are shared by the four services.
+# Chosen last so the layers above are shared by the five services.
 ARG SERVICE
 ENV SERVICE=${SERVICE}
 RUN case "$SERVICE" in \
-      gateway|ledger|achievements|projector) ;; \
-      *) echo "build with --build-arg SERVICE=gateway|ledger|achievements|projector (got '$SERVICE')" >&2; exit 1 ;; \
+      gateway|ledger|achievements|projector|notifier) ;; \
+      *) echo "build with --build-arg SERVICE=gateway|ledger|achievements|projector|notifier (got '$SERVICE')" >&2; exit 1 ;; \
     esac
 # Only the gateway listens (on PORT, default 3000); the others talk over NATS.
 EXPOSE 3000

@@ -32,7 +32,7 @@ describe('docker-compose.yml', () => {
     expect(service('nats')).toContain('command: ["-c", "/etc/nats/nats.conf"]');
     expect(service('nats')).toContain('./deploy/nats/nats.conf:/etc/nats/nats.conf:ro');
     expect(compose).toContain('- ./deploy/nats/ca-cert.pem:/etc/coffer/nats-ca.pem:ro');
-    for (const name of ['gateway', 'ledger', 'achievements', 'projector']) {
+    for (const name of ['gateway', 'ledger', 'achievements', 'projector', 'notifier']) {
       expect(service(name)).toContain(`env_file: deploy/nats/${name}.env`);
     }
     expect(compose).not.toMatch(/NATS_URL: nats:\/\//);

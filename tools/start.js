@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm start`: PostgreSQL and NATS (started privately if nothing answers), a build of the workspace,
-// then the four services with their log lines prefixed by name. Ctrl-C stops everything it started.
+// then the five services with their log lines prefixed by name. Ctrl-C stops everything it started.
 'use strict';
 
 const fs = require('node:fs');
@@ -11,7 +11,7 @@ const { spawn } = require('node:child_process');
 const { ensureInfrastructure, stopStartedInfrastructure } = require('./infrastructure');
 
 const repo = path.resolve(__dirname, '..');
-const SERVICES = ['gateway', 'ledger', 'achievements', 'projector'];
+const SERVICES = ['gateway', 'ledger', 'achievements', 'projector', 'notifier'];
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
 

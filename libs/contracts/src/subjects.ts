@@ -26,6 +26,8 @@ export const PATTERNS = {
   ledgerCommands: 'ledger.{realm}.commands',
   ledgerQueries: 'ledger.{realm}.queries',
   achievementsCommands: 'achievements.{realm}.commands',
+  /** Request/reply: the notifier's webhook registrations and delivery logs (apps' requests, through the gateway). */
+  notifierRequests: 'notifier.{realm}.requests',
   /** The active ledger writer says who it is (WriterAnnouncement), a few times a second and on taking over. */
   ledgerWriter: 'ledger.{realm}.writer',
   health: (service: string) => `health.${service}`,

@@ -53,6 +53,11 @@ export interface CofferConfig {
   httpIdleTimeoutMs: number;
   /** HTTP: connections open at once; more are closed as they arrive. */
   httpMaxConnections: number;
+  /**
+   * COFFER_WEBHOOK_ALLOW_PRIVATE=1 (development): webhooks may target loopback and private
+   * addresses, over http:// too. Unset: https:// to public addresses only (SSRF).
+   */
+  webhookAllowPrivate: boolean;
   logLevel: LogLevel;
 }
 
@@ -172,6 +177,9 @@ export function loadConfig(env: Env = process.env): CofferConfig {
     httpKeepAliveTimeoutMs: read('COFFER_HTTP_KEEP_ALIVE_TIMEOUT_MS', 5000, integer(100, 600000)),
     httpIdleTimeoutMs: read('COFFER_HTTP_IDLE_TIMEOUT_MS', 60000, integer(100, 3600000)),
     httpMaxConnections: read('COFFER_HTTP_MAX_CONNECTIONS', 10000, integer(1, 1000000)),
+    webhookAllowPrivate: read('COFFER_WEBHOOK_ALLOW_PRIVATE', false, (raw) =>
+      raw === '1' ? true : raw === '0' ? false : '!must be 1 (allow private webhook targets) or 0',
+    ),
     logLevel: read<LogLevel>('LOG_LEVEL', 'info', (raw) =>
       (LOG_LEVELS as readonly string[]).includes(raw) ? (raw as LogLevel) : `!must be one of ${LOG_LEVELS.join(', ')}`,
     ),

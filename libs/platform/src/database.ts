@@ -33,16 +33,48 @@ export async function ensureDatabase(databaseUrl: string, wait: DatabaseWait = {
   await retryWhileDatabaseAway(() => createIfMissing(databaseUrl), wait);
 }
 
-async function createIfMissing(databaseUrl: string): Promise<void> {
-  const target = new URL(databaseUrl);
-  const name = decodeURIComponent(target.pathname.slice(1));
+/** Thrown when an operator's command names a database that does not exist. */
+export class MissingDatabaseError extends Error {}
+
+/**
+ * For operators' commands: the database named in `databaseUrl` must exist already. A service
+ * creates its database on first start; an operator's `coffer status` against a mistyped
+ * DATABASE_URL must not create an empty one and report it healthy.
+ */
+export async function requireDatabase(databaseUrl: string, wait: DatabaseWait = {}): Promise<void> {
+  const name = databaseName(databaseUrl);
+  const found = await retryWhileDatabaseAway(() => withMaintenanceClient(databaseUrl, (client) => client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])), wait);
+  if (!found.rowCount) {
+    const where = new URL(databaseUrl);
+    throw new MissingDatabaseError(
+      `database "${name}" does not exist on ${where.hostname}:${where.port || '5432'}: check DATABASE_URL (the services create their database on first start; this command does not)`,
+    );
+  }
+}
+
+/** The database a URL names (its path), decoded. */
+export function databaseName(databaseUrl: string): string {
+  const name = decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
   if (!name) throw new Error('DATABASE_URL names no database');
+  return name;
+}
+
+async function withMaintenanceClient<T>(databaseUrl: string, work: (client: Client) => Promise<T>): Promise<T> {
   const maintenance = new URL(databaseUrl);
   maintenance.pathname = '/postgres';
   const client = new Client({ connectionString: maintenance.toString() });
   client.on('error', () => undefined); // the query in flight rejects with it
   await client.connect();
   try {
+    return await work(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function createIfMissing(databaseUrl: string): Promise<void> {
+  const name = databaseName(databaseUrl);
+  await withMaintenanceClient(databaseUrl, async (client) => {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (!rowCount) {
       // CREATE DATABASE cannot run in a transaction (no schema lock): another service creating it first is fine.
@@ -50,7 +82,5 @@ async function createIfMissing(databaseUrl: string): Promise<void> {
         if (!isCreationRaceLost(error)) throw error;
       });
     }
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  });
 }

@@ -26,7 +26,7 @@
  * also holds the history to the balances (checkBalanceHistory).
  */
 import type { ClientBase } from 'pg';
-import { isUserAccount, USER_ACCOUNT_PREFIX, userAccount, type BalanceReply, type LedgerEvent, type StatementMovement } from '@coffer/contracts';
+import { isUserAccount, USER_ACCOUNT_PREFIX, userAccount, wasPending, type BalanceReply, type LedgerEvent, type StatementMovement } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
 import { BALANCES_TABLE, withZeroBalance } from './balances';
 import { copyRows } from './copy';
@@ -224,7 +224,7 @@ export function foldLineChanges(events: readonly ReplayedEvent[], { settlements 
     const event = recorded as unknown as LedgerEvent; // read as the union its type names
     if (event.type === 'TransactionPending') {
       addSides(changes, event.data, 'pending', false, event.data.created_at, recorded.globalPosition);
-    } else if (event.type === 'TransactionPosted' && event.data.event_id === null) {
+    } else if (event.type === 'TransactionPosted' && !wasPending(event.data)) {
       addSides(changes, event.data, 'posted', false, event.data.posted_at, recorded.globalPosition);
     }
   }

@@ -8,7 +8,7 @@
  * whatever the batch size; a rebuild sums the whole store in memory and writes once at the end.
  */
 import type { ClientBase } from 'pg';
-import { DEFAULT_CURRENCY, USER_ACCOUNT_PREFIX, userAccount, type BalanceRank, type BalanceReply, type LedgerEvent } from '@coffer/contracts';
+import { DEFAULT_CURRENCY, USER_ACCOUNT_PREFIX, userAccount, wasPending, type BalanceRank, type BalanceReply, type LedgerEvent } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
 import { READ_SCHEMA, type FoldContext, type Queryable, type ReadModel, type Replaying } from './read-model';
 
@@ -69,7 +69,7 @@ export function foldBalances(events: readonly ReplayedEvent[], { settlements }: 
       const amount = BigInt(event.data.amount);
       deltas.of(debit_account, currency).pending_debit += amount;
       deltas.of(credit_account, currency).pending_credit += amount;
-    } else if (event.type === 'TransactionPosted' && event.data.event_id === null) {
+    } else if (event.type === 'TransactionPosted' && !wasPending(event.data)) {
       const { debit_account, credit_account, currency } = event.data;
       const amount = BigInt(event.data.amount);
       deltas.of(debit_account, currency).posted -= amount;

@@ -1,13 +1,14 @@
 /**
- * Daily totals: posted money by day (UTC), app and currency: minted to users (credits and
- * grants), absorbed from them (debits), moved between them (transfers). A transaction counts on
+ * Daily totals: posted money by day (UTC), app and currency: minted to users (credits, grants
+ * and accepted deposits), absorbed from them (debits and accepted withdrawals), moved between them
+ * (transfers). A transaction counts on
  * the day it posts: at once, or when its finance event closes (a settlement, transactions.ts).
  *
  * Summed in memory per batch and written with one upsert; a rebuild sums the whole store and
  * writes once at the end.
  */
 import type { ClientBase } from 'pg';
-import type { LedgerEvent } from '@coffer/contracts';
+import { wasPending, type LedgerEvent } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
 import { jsonWithBigints } from './balances';
 import type { FoldContext, ReadModel, Replaying } from './read-model';
@@ -54,13 +55,13 @@ export function foldDailyTotals(
     let delta = totals.get(key);
     if (!delta) totals.set(key, (delta = { day, app_id: app, currency: tx.currency, minted: 0n, absorbed: 0n, transferred: 0n }));
     const amount = BigInt(tx.amount);
-    if (tx.type === 'debit') delta.absorbed += amount;
+    if (tx.type === 'debit' || tx.type === 'withdrawal') delta.absorbed += amount;
     else if (tx.type === 'transfer') delta.transferred += amount;
     else delta.minted += amount;
   };
   for (const recorded of events) {
     const event = recorded as unknown as LedgerEvent; // read as the union its type names
-    if (event.type === 'TransactionPosted' && event.data.event_id === null) count(event.data, event.data.posted_at);
+    if (event.type === 'TransactionPosted' && !wasPending(event.data)) count(event.data, event.data.posted_at);
   }
   for (const { row, status, at } of settlements) if (status === 'posted') count(row, at);
   return totals;

@@ -14,6 +14,8 @@ import { financeEvents } from './finance-events';
 import type { ReadModel } from './read-model';
 import { transactions } from './transactions';
 import { unlockCounts } from './unlock-counts';
+import { withdrawals } from './withdrawals';
+import { deposits } from './deposits';
 
 export * from './read-model';
 export * from './copy';
@@ -27,6 +29,9 @@ export * from './achievements';
 export * from './achievement-progress';
 export * from './balance-history';
 export * from './unlock-counts';
+export * from './verification-requests';
+export * from './withdrawals';
+export * from './deposits';
 
 /** Every read model kept here, in the order their tables are created, written and compared. */
 export const READ_MODELS: readonly ReadModel[] = [
@@ -40,4 +45,6 @@ export const READ_MODELS: readonly ReadModel[] = [
   achievementProgress,
   balanceHistory,
   unlockCounts,
+  withdrawals,
+  deposits,
 ];

@@ -97,4 +97,35 @@ describe('the ledger folds of a batch', () => {
     expect([...batch.issued.values()]).toEqual([{ key_id: 'k1', app_id: 'app_1', created_at: iso(1), revoked_at: iso(2) }]);
     expect(batch.revoked).toEqual([{ key_id: 'k0', revoked_at: iso(3) }]);
   });
+
+  it('withdrawals and deposits: held outside any finance event, moved when accepted, returned when declined, counted as absorbed and minted', () => {
+    const withdrawal = (id: number) => ({ ...tx(id, null, '40'), type: 'withdrawal', debit_account: 'user:alice', credit_account: 'external' });
+    const deposit = (id: number) => ({ ...tx(id, null, '25'), type: 'deposit', debit_account: 'external', credit_account: 'user:alice' });
+    const events = [
+      postedAtOnce(1, '100'),
+      event('TransactionPending', withdrawal(2)),
+      event('TransactionPending', withdrawal(3)),
+      event('TransactionPending', deposit(4)),
+      event('TransactionPosted', { ...withdrawal(2), posted_at: iso(3) }),
+      event('TransactionVoided', { ...withdrawal(3), voided_at: iso(3), reason: 'declined' }),
+      event('TransactionPosted', { ...deposit(4), posted_at: iso(3) }),
+    ];
+    const settlements = settle(events, new PendingTransactions());
+    expect(settlements.map(({ row, status }) => [row.transaction_id, status])).toEqual([[2, 'posted'], [3, 'voided'], [4, 'posted']]);
+    const deltas = foldBalances(events, { settlements });
+    expect(deltas.rows().map(({ account, posted, pending_debit, pending_credit }) => [account, posted, pending_debit, pending_credit])).toEqual([
+      ['house:app_1', -100n, 0n, 0n],
+      ['user:alice', 85n, 0n, 0n],
+      ['external', 15n, 0n, 0n],
+    ]);
+    const batch = foldTransactions(events, { settlements });
+    expect([...batch.created.values()].map((row) => [row.transaction_id, row.type, row.status])).toEqual([
+      [1, 'credit', 'posted'],
+      [2, 'withdrawal', 'posted'],
+      [3, 'withdrawal', 'voided'],
+      [4, 'deposit', 'posted'],
+    ]);
+    const totals = foldDailyTotals(events, { settlements });
+    expect([...totals.values()]).toEqual([{ day: '2026-01-01', app_id: 'app_1', currency: 'coins', minted: 125n, absorbed: 40n, transferred: 0n }]);
+  });
 });

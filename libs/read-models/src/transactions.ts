@@ -1,6 +1,7 @@
 /**
  * Transactions: one row per transaction, pending until its finance event closes (posted) or
- * expires (voided), posted at once outside a finance event. Serves GET /finance/transactions and
+ * expires (voided), or an operator accepts (posted) or declines (voided) its withdrawal or
+ * deposit; posted at once otherwise. Serves GET /finance/transactions and
  * a finance event's details (finance-events.ts).
  *
  * Which transactions leave pending in a batch is computed once, here (loadPending, settle), and
@@ -10,7 +11,7 @@
  * across pages and COPYs each transaction once, in its final state.
  */
 import type { ClientBase } from 'pg';
-import { userIdOfAccount, type LedgerEvent, type TransactionData, type TransactionReply } from '@coffer/contracts';
+import { userIdOfAccount, wasPending, type LedgerEvent, type TransactionData, type TransactionReply } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
 import { copyRows } from './copy';
 import { READ_SCHEMA, takeFinal, writeRows, type FoldContext, type Queryable, type ReadModel, type Replaying } from './read-model';
@@ -151,9 +152,9 @@ export async function loadPending(client: ClientBase, schema: string, events: re
   const eventIds: number[] = [];
   for (const event of events) {
     // Not checked yet (settle is, where a bad event is quarantined): missing data must not throw here.
-    const data = (event.data ?? {}) as { transaction_id: number; event_id: number | null };
+    const data = (event.data ?? {}) as Pick<TransactionData, 'transaction_id' | 'event_id' | 'type'>;
     if (event.type === 'TransactionPosted' || event.type === 'TransactionVoided') {
-      if (data.event_id !== null) transactionIds.push(data.transaction_id);
+      if (wasPending(data)) transactionIds.push(data.transaction_id);
     } else if (event.type === 'EventClosed' || event.type === 'EventExpired') {
       eventIds.push(data.event_id as number);
     }
@@ -188,8 +189,8 @@ export function settle(events: readonly ReplayedEvent[], pending: PendingTransac
         pending.add(pendingTransaction(event.data));
         break;
       case 'TransactionPosted':
-        // Inside a finance event it was pending: it posts now (when the event closes).
-        if (event.data.event_id !== null) {
+        // It was pending (inside a finance event, or a withdrawal or deposit): it posts now.
+        if (wasPending(event.data)) {
           settlements.push({ row: pending.take(event.data.transaction_id), status: 'posted', at: event.data.posted_at, position: recorded.globalPosition });
         }
         break;
@@ -254,7 +255,7 @@ export function foldTransactions(events: readonly ReplayedEvent[], { settlements
     const event = recorded as unknown as LedgerEvent; // read as the union its type names
     if (event.type === 'TransactionPending') {
       batch.created.set(event.data.transaction_id, transactionRow(event.data, 'pending', recorded.globalPosition));
-    } else if (event.type === 'TransactionPosted' && event.data.event_id === null) {
+    } else if (event.type === 'TransactionPosted' && !wasPending(event.data)) {
       batch.created.set(event.data.transaction_id, transactionRow(event.data, 'posted', recorded.globalPosition));
     }
   }

@@ -7,6 +7,7 @@ import { Leaderboards, Statements } from './resources/reports.js';
 import { retryOptions, type RetryOptions } from './retry.js';
 import { Sessions } from './session.js';
 import { Transport, type FetchLike } from './transport.js';
+import { Webhooks } from './resources/webhooks.js';
 
 export interface CofferOptions {
   /** Where the gateway answers, e.g. http://localhost:3000. */
@@ -28,6 +29,7 @@ export class Coffer {
   readonly achievements: Achievements;
   readonly statements: Statements;
   readonly leaderboards: Leaderboards;
+  readonly webhooks: Webhooks;
 
   constructor(options: CofferOptions) {
     if (!options || typeof options.baseUrl !== 'string' || !/^https?:\/\//.test(options.baseUrl)) {
@@ -53,5 +55,6 @@ export class Coffer {
     this.achievements = new Achievements(transport);
     this.statements = new Statements(transport);
     this.leaderboards = new Leaderboards(transport);
+    this.webhooks = new Webhooks(transport);
   }
 }

@@ -4,8 +4,11 @@
  * so the compiler compares them here: `npm run typecheck` fails when a reply gains a field the
  * SDK does not know, and this suite fails when the API gains an error code.
  */
-import { ERROR_STATUS, type ErrorCode as ContractErrorCode } from '@coffer/contracts';
+import { ERROR_STATUS, ID_PATTERN, type ErrorCode as ContractErrorCode } from '@coffer/contracts';
 import type {
+  DeliveryReply,
+  WebhookReply,
+  WebhookEventType as ContractWebhookEventType,
   AchievementReply,
   BalanceLine as ContractBalanceLine,
   AchievementRank as ContractAchievementRank,
@@ -21,6 +24,9 @@ import type {
   TransactionType as ContractTransactionType,
 } from '@coffer/contracts';
 import type {
+  CreateWebhookDto,
+  DeliveriesQueryDto,
+  WebhookCreated,
   AchievementRewardView,
   AchievementStatsView,
   BalanceQueryDto,
@@ -38,9 +44,11 @@ import type {
   UserAchievementView,
 } from '@coffer/contracts/http';
 import { ERROR_CLASSES, ERROR_CODES, type ErrorCode } from './errors';
+import { USER_ID_PATTERN } from './values';
 import type { AchievementChanges, DefineAchievementBody, ProgressBody } from './resources/achievements';
 import type { BalanceQuery, PostTransactionBody, TransactionsQuery, TransferBody } from './resources/finance';
 import type { StatementQuery } from './resources/reports';
+import type { CreateWebhookBody, DeliveriesQuery } from './resources/webhooks';
 import type {
   AchievementRank,
   BalanceRank,
@@ -60,6 +68,10 @@ import type {
   TransactionType,
   Transfer,
   UserAchievement,
+  CreatedWebhook,
+  Delivery,
+  Webhook,
+  WebhookEventType,
 } from './types';
 
 /** true only when A and B are the same type (optional and readonly modifiers included). */
@@ -90,6 +102,10 @@ same<TransactionType, ContractTransactionType>(true);
 same<TransactionStatus, ContractTransactionStatus>(true);
 same<FinanceEventStatus, ContractFinanceEventStatus>(true);
 same<ErrorCode, ContractErrorCode>(true);
+same<Webhook, WebhookReply>(true);
+same<CreatedWebhook, Shape<WebhookCreated>>(true);
+same<Delivery, DeliveryReply>(true);
+same<WebhookEventType, ContractWebhookEventType>(true);
 
 // Requests: every field the API takes, no field it does not.
 same<keyof PostTransactionBody, keyof PostTransactionDto>(true);
@@ -97,6 +113,8 @@ same<keyof TransferBody, keyof TransferDto>(true);
 same<keyof DefineAchievementBody, keyof RegisterAchievementDto>(true);
 same<keyof AchievementChanges, keyof UpdateAchievementDto>(true);
 same<keyof ProgressBody, keyof RecordProgressDto>(true);
+same<keyof CreateWebhookBody, keyof CreateWebhookDto>(true);
+same<keyof DeliveriesQuery, keyof DeliveriesQueryDto>(true);
 // The list iterates by cursor: offset paging (page) and the read position stay out of it.
 same<keyof TransactionsQuery, Exclude<keyof TransactionsQueryDto, 'page' | 'min_position'>>(true);
 same<keyof BalanceQuery, keyof BalanceQueryDto>(true);
@@ -107,5 +125,10 @@ describe('the SDK and the contracts', () => {
   it('knows every error code the API answers, with its status, and has a class for each', () => {
     expect(ERROR_CODES).toEqual(ERROR_STATUS);
     expect(Object.keys(ERROR_CLASSES).sort()).toEqual(Object.keys(ERROR_STATUS).sort());
+  });
+
+  it('checks user ids by the one id rule of the contracts', () => {
+    expect(USER_ID_PATTERN.source).toBe(ID_PATTERN.source);
+    expect(USER_ID_PATTERN.flags).toBe(ID_PATTERN.flags);
   });
 });

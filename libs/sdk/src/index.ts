@@ -21,6 +21,7 @@ export {
   type ProgressBody,
 } from './resources/achievements.js';
 export { Leaderboards, Statements, type LeaderboardQuery, type StatementQuery } from './resources/reports.js';
+export { Webhooks, type CreateWebhookBody, type DeliveriesQuery } from './resources/webhooks.js';
 export { PageIterator } from './paging.js';
 export { CORRELATION_HEADER, type AbortSignalLike, type CallOptions, type FetchLike } from './transport.js';
 export { DEFAULT_RETRY, RETRY_LIMITS, backoffMs, nextRetry, parseRetryAfter, isRetryableStatus, type RetryOptions, type RetryDecision } from './retry.js';

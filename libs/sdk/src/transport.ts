@@ -31,7 +31,7 @@ export interface CallOptions {
 export type Query = Record<string, string | number | bigint | boolean | undefined | null>;
 
 export interface Request {
-  method: 'GET' | 'POST' | 'PATCH';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   path: string;
   query?: Query;
   body?: unknown;

@@ -7,7 +7,8 @@
  * User ids come back as strings, amounts as strings of digits (exact: BigInt(amount)).
  */
 
-export type TransactionType = 'credit' | 'debit' | 'transfer' | 'grant';
+/** withdrawal and deposit: held pending until an operator accepts or declines them (API.md, "Withdrawals and deposits"). */
+export type TransactionType = 'credit' | 'debit' | 'transfer' | 'grant' | 'withdrawal' | 'deposit';
 export type TransactionStatus = 'pending' | 'posted' | 'voided';
 export type FinanceEventStatus = 'open' | 'closed' | 'expired';
 export type Consistency = 'strong' | 'eventual';
@@ -127,6 +128,38 @@ export interface AchievementStats {
 export interface Page<T> {
   data: T[];
   next_cursor: string | null;
+}
+
+/** What a webhook may hear; `*` is every type, present and future. */
+export type WebhookEventType = 'transaction.posted' | 'transaction.voided' | 'event.expired' | 'achievement.unlocked' | 'daily.summary';
+
+export interface Webhook {
+  webhook_id: number;
+  url: string;
+  events: string[];
+  created_at: string;
+}
+
+/** The answer to a registration: the only time the secret is shown (verifyWebhook needs it). */
+export interface CreatedWebhook extends Webhook {
+  secret: string;
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** One notification to one webhook, with its latest attempt. */
+export interface Delivery {
+  delivery_id: string;
+  /** The delivered body's `id`: the same on every attempt (drop doubles by it). */
+  event_id: string;
+  type: WebhookEventType;
+  status: DeliveryStatus;
+  attempts: number;
+  last_attempt_at: string | null;
+  response_code: number | null;
+  error: string | null;
+  next_attempt_at: string | null;
+  created_at: string;
 }
 
 /** A posted movement in a statement: + in, − out for the user, and the posted balance after it. */

@@ -21,8 +21,13 @@ export class InvalidArgumentError extends TypeError {
   }
 }
 
-/** The API's id characters (API.md, "Conventions"): 1–64 of [A-Za-z0-9_.:-]. */
-const USER_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
+/**
+ * The API's id characters (API.md, "Conventions"): 1–64 of [A-Za-z0-9_.:-]. Written here again
+ * because a published SDK cannot load the server's contracts; contracts.spec.ts holds it equal
+ * to their ID_PATTERN, so the rule still has one source.
+ */
+export const USER_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+const USER_ID = USER_ID_PATTERN;
 
 /** Largest amount one transaction may move (the API's bound): 10^18. */
 export const MAX_AMOUNT = BigInt('1000000000000000000');

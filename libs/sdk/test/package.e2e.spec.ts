@@ -44,7 +44,7 @@ describe('the published package', () => {
     type: 't',
     refused: 'InvalidArgumentError',
     network: [true, 'NETWORK_ERROR'],
-    namespaces: ['achievements', 'balances', 'events', 'leaderboards', 'sessions', 'statements', 'transactions', 'transfers'],
+    namespaces: ['achievements', 'balances', 'events', 'leaderboards', 'sessions', 'statements', 'transactions', 'transfers', 'webhooks'],
   };
 
   it('loads with require and with import, the same API both ways, and nothing but its own files', () => {

@@ -1,7 +1,7 @@
 /**
  * A real Coffer for the SDK's end-to-end tests: PostgreSQL and NATS of the test's own, a
  * ledger (with a short finance-event timeout, so "several timeouts" take seconds), the
- * achievements service, a projector and a gateway listening on a loopback port, which the SDK
+ * achievements service, a projector, a notifier (webhooks to loopback allowed, as in development) and a gateway listening on a loopback port, which the SDK
  * reaches with fetch over a real socket.
  */
 import type { INestMicroservice } from '@nestjs/common';
@@ -12,6 +12,7 @@ import { ADMIN_TOKEN, startGateway, startProjector, untilServing, type StackEnv 
 import { ApiClient } from '../../../services/gateway/test/api-client';
 import { http, listenOnLoopback } from '../../../services/gateway/test/http-client';
 import { startLedger } from '../../../services/ledger/test/ledger-harness';
+import { startNotifier } from '../../../services/notifier/test/notifier-harness';
 
 export class SdkStack {
   private readonly gateways: NestFastifyApplication[] = [];
@@ -31,6 +32,7 @@ export class SdkStack {
       services.push(await startLedger({ ...env, eventTimeoutSeconds }));
       services.push(await startAchievements(env));
       services.push(await startProjector(env));
+      services.push(await startNotifier({ ...env, allowPrivate: true }));
       return stack;
     } catch (error) {
       await stack.close();

@@ -7,6 +7,10 @@ import { AdminToken } from './auth/admin-token';
 import { ApiKeyRegistry } from './auth/api-key-registry';
 import { NatsRequestClient } from './backend/nats-request-client';
 import { CommandSender } from './commands/command-sender';
+import { AdminWithdrawalsController } from './external/admin-withdrawals.controller';
+import { ExternalAccountsController } from './external/external-accounts.controller';
+import { ReferenceKey } from './external/reference-key';
+import { WithdrawalsController } from './external/withdrawals.controller';
 import { FinanceController } from './finance/finance.controller';
 import { FinanceEventsController } from './finance/events.controller';
 import { FinanceReads } from './finance/finance-reads';
@@ -20,6 +24,7 @@ import { RateLimiter } from './rate-limit/token-bucket';
 import { ReadConsistency } from './reads/consistency';
 import { ReadModels } from './reads/read-models';
 import { DB_POOL } from './tokens';
+import { WebhooksController } from './webhooks/webhooks.controller';
 
 class PoolCloser implements OnApplicationShutdown {
   constructor(@Inject(DB_POOL) private readonly pool: Pool) {}
@@ -41,8 +46,12 @@ export class GatewayModule {
         AdminController,
         FinanceEventsController,
         FinanceController,
+        ExternalAccountsController,
+        WithdrawalsController,
+        AdminWithdrawalsController,
         ...ACHIEVEMENT_CONTROLLERS,
         LeaderboardsController,
+        WebhooksController,
       ],
       providers: [
         { provide: GatewayMetrics, useValue: metrics },
@@ -66,6 +75,7 @@ export class GatewayModule {
         },
         ReadModels,
         FinanceReads,
+        ReferenceKey,
         ReadConsistency,
         {
           provide: 'ProjectionMetrics',

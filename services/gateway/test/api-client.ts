@@ -18,6 +18,11 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { ErrorBody } from '@coffer/contracts';
 import type {
+  CreateWebhookDto,
+  DeliveriesQueryDto,
+  DeliveryList,
+  WebhookCreated,
+  WebhookList,
   AchievementList,
   AchievementListQueryDto,
   AchievementStatsView,
@@ -33,6 +38,17 @@ import type {
   BalanceQueryDto,
   BalanceView,
   CreateAppDto,
+  DeclineDto,
+  DepositListView,
+  DepositView,
+  ExternalAccountListView,
+  ExternalAccountView,
+  LinkExternalAccountDto,
+  RequestDepositDto,
+  RequestWithdrawalDto,
+  VerificationListQueryDto,
+  WithdrawalListView,
+  WithdrawalView,
   FinanceEventClosed,
   FinanceEventOpen,
   FinanceEventView,
@@ -159,6 +175,8 @@ export interface CommandRoutes {
   '/finance/event': { body: OpenEventDto | undefined; reply: FinanceEventOpen };
   '/admin/apps': { body: CreateAppDto; reply: AppCreated };
   '/admin/grants': { body: GrantDto; reply: TransactionView };
+  '/finance/withdrawals': { body: RequestWithdrawalDto; reply: WithdrawalView };
+  '/finance/deposits': { body: RequestDepositDto; reply: DepositView };
   '/achievements': { body: RegisterAchievementDto; reply: AchievementView };
 }
 
@@ -268,6 +286,53 @@ export class ApiClient {
     return this.send('GET', withQuery(`/finance/event/${eventId}`, query));
   }
 
+  // ---- withdrawals and deposits (API.md "Money operations beyond seed 000") -----------------------
+
+  linkExternalAccount(userId: string, body: LinkExternalAccountDto, options: CommandOptions = {}): Promise<Answer<ExternalAccountView>> {
+    return this.command('POST', `/users/${userId}/external-accounts`, body, options);
+  }
+
+  externalAccounts(userId: string): Promise<Answer<ExternalAccountListView>> {
+    return this.send('GET', `/users/${userId}/external-accounts`);
+  }
+
+  /** 204: no body. */
+  unlinkExternalAccount(userId: string, externalAccountId: number | string, options: CommandOptions = {}): Promise<Answer<undefined>> {
+    return this.command('DELETE', `/users/${userId}/external-accounts/${externalAccountId}`, undefined, options);
+  }
+
+  requestWithdrawal(body: RequestWithdrawalDto, options: CommandOptions = {}): Promise<Answer<WithdrawalView>> {
+    return this.command('POST', '/finance/withdrawals', body, options);
+  }
+
+  requestDeposit(body: RequestDepositDto, options: CommandOptions = {}): Promise<Answer<DepositView>> {
+    return this.command('POST', '/finance/deposits', body, options);
+  }
+
+  acceptWithdrawal(withdrawalId: number | string, options: CommandOptions = {}): Promise<Answer<WithdrawalView>> {
+    return this.command('POST', `/admin/withdrawals/${withdrawalId}/accept`, undefined, options);
+  }
+
+  declineWithdrawal(withdrawalId: number | string, body: DeclineDto, options: CommandOptions = {}): Promise<Answer<WithdrawalView>> {
+    return this.command('POST', `/admin/withdrawals/${withdrawalId}/decline`, body, options);
+  }
+
+  withdrawals(query?: Query<VerificationListQueryDto>): Promise<Answer<WithdrawalListView>> {
+    return this.send('GET', withQuery('/admin/withdrawals', query));
+  }
+
+  acceptDeposit(depositId: number | string, options: CommandOptions = {}): Promise<Answer<DepositView>> {
+    return this.command('POST', `/admin/deposits/${depositId}/accept`, undefined, options);
+  }
+
+  declineDeposit(depositId: number | string, body: DeclineDto, options: CommandOptions = {}): Promise<Answer<DepositView>> {
+    return this.command('POST', `/admin/deposits/${depositId}/decline`, body, options);
+  }
+
+  deposits(query?: Query<VerificationListQueryDto>): Promise<Answer<DepositListView>> {
+    return this.send('GET', withQuery('/admin/deposits', query));
+  }
+
   // ---- admin (API.md "Admin") -----------------------------------------------------------------
 
   createApp(body: CreateAppDto, options: CommandOptions = {}): Promise<Answer<AppCreated>> {
@@ -323,6 +388,24 @@ export class ApiClient {
 
   userAchievements(userId: string, query?: Query<UserAchievementListQueryDto>): Promise<Answer<UserAchievementList>> {
     return this.send('GET', withQuery(`/users/${userId}/achievements`, query));
+  }
+
+  // ---- webhooks (API.md "Notifications: webhooks") ----------------------------------------------
+
+  createWebhook(body: CreateWebhookDto, options: CommandOptions = {}): Promise<Answer<WebhookCreated>> {
+    return this.command('POST', '/webhooks', body, options);
+  }
+
+  webhooks(): Promise<Answer<WebhookList>> {
+    return this.send('GET', '/webhooks');
+  }
+
+  deleteWebhook(webhookId: number | string): Promise<Answer<undefined>> {
+    return this.send('DELETE', `/webhooks/${webhookId}`);
+  }
+
+  deliveries(webhookId: number | string, query?: Query<DeliveriesQueryDto>): Promise<Answer<DeliveryList>> {
+    return this.send('GET', withQuery(`/webhooks/${webhookId}/deliveries`, query));
   }
 
   // ---- operations -------------------------------------------------------------------------------

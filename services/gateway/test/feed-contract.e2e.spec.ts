@@ -65,6 +65,9 @@ describe('the analytics feed against its AsyncAPI contract', () => {
     await database?.drop();
   });
 
+  const REFERENCE = 'DE89370400440532013000';
+  const PAYMENT = 'BANKTRANSFER-2026-7731';
+
   /** Through the API, every public event type at least once, and the internal ones (keys issued and revoked, a refusal). */
   async function flow(): Promise<void> {
     const created = await admin().createApp({ name: 'Blackjack' }, keyed());
@@ -102,6 +105,22 @@ describe('the analytics feed against its AsyncAPI contract', () => {
     expectStatus(await app.recordProgress('two_wins', { user_id: 'alice', increment: 1 }, keyed()), 200);
     expectStatus(await app.registerAchievement({ key: 'hello', name: 'Hello', description: 'Said hello' }, keyed()), 201);
     expectStatus(await app.unlock('hello', { user_id: 'bob' }, keyed()), 200);
+
+    // Withdrawals and deposits: an account linked and unlinked (internal), each requested, accepted and declined.
+    const account = (await app.linkExternalAccount('alice', { kind: 'bank', label: 'savings', reference: REFERENCE }, keyed())).reply.external_account_id;
+    const spare = (await app.linkExternalAccount('alice', { kind: 'paypal', label: 'spare', reference: 'alice@example.org' }, keyed())).reply.external_account_id;
+    expectStatus(await app.unlinkExternalAccount('alice', spare, keyed()), 204);
+    for (const decide of ['accept', 'decline'] as const) {
+      const withdrawal = (await app.requestWithdrawal({ user_id: 'alice', amount: 30, external_account_id: account }, keyed())).reply.withdrawal_id;
+      const deposit = (await app.requestDeposit({ user_id: 'alice', amount: 40, external_account_id: account, reference: PAYMENT }, keyed())).reply.deposit_id;
+      if (decide === 'accept') {
+        expectStatus(await admin().acceptWithdrawal(withdrawal, keyed()), 200);
+        expectStatus(await admin().acceptDeposit(deposit, keyed()), 200);
+      } else {
+        expectStatus(await admin().declineWithdrawal(withdrawal, { reason: 'account closed' }, keyed()), 200);
+        expectStatus(await admin().declineDeposit(deposit, { reason: 'no such payment' }, keyed()), 200);
+      }
+    }
 
     const expired = async () => {
       const read = await app.event(expiring);
@@ -180,6 +199,9 @@ describe('the analytics feed against its AsyncAPI contract', () => {
     expect(messages.filter(({ envelope }) => INTERNAL_TYPES.includes(envelope.type))).toEqual([]);
     const hashes = apiKeys.map(sha256Hex);
     expect(messages.filter(({ raw }) => raw.includes('key_hash') || hashes.some((hash) => raw.includes(hash)))).toEqual([]);
+    // …nor a reference, its plain hash or its keyed one (no reference_hash field at all).
+    const references = [REFERENCE, PAYMENT, sha256Hex(REFERENCE), sha256Hex(PAYMENT)];
+    expect(messages.filter(({ raw }) => raw.includes('reference_hash') || references.some((reference) => raw.includes(reference)))).toEqual([]);
     expect(Object.keys(document.channels).filter((type) => INTERNAL_TYPES.includes(type))).toEqual([]);
   });
 });

@@ -8,8 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type Msg, type MsgHdrs, type NatsConnection } from 'nats';
 import { PATTERNS, subjectOf, type RequestMeta } from '@coffer/contracts';
-import { SIGNATURE_HEADER } from '@coffer/platform';
-import { testNatsUrl } from '@coffer/testing';
+import { ServiceKeyring, SIGNATURE_HEADER } from '@coffer/platform';
+import { testNatsUrl, testServiceKeys } from '@coffer/testing';
 import { ADMIN_TOKEN, Stack, type RegisteredApp } from './gateway-harness';
 import { ApiClient } from './api-client';
 import { listenOnLoopback } from './http-client';
@@ -97,5 +97,18 @@ describe('a forger on the NATS network', () => {
     // On the subject it was signed for: anywhere else its signature is void before its deadline is read.
     expect(await forge(debit.data, debit.headers, debit.subject)).toMatchObject({ err: { reason: 'past_deadline' } });
     expect(await balance()).toBe('70');
+  });
+
+  it("refuses a webhook registration for the app published onto the notifier's subject: unsigned, or signed by a service other than the gateway", async () => {
+    const subject = subjectOf(PATTERNS.notifierRequests, stack.env.prefix);
+    const meta: RequestMeta = { correlation_id: randomUUID(), command_id: randomUUID(), app_id: app.app_id, key_id: app.key_id, deadline_epoch_ms: Date.now() + 5000 };
+    const body = { type: 'CreateWebhook', data: { url: 'https://93.184.216.34/exfiltrate', events: ['*'] }, request_hash: null };
+    const packet = Buffer.from(JSON.stringify({ pattern: PATTERNS.notifierRequests, data: { meta, body }, id: randomUUID() }));
+    expect(await forge(packet, undefined, subject)).toMatchObject({ err: { code: 'UNAUTHENTICATED', reason: 'unsigned' } });
+    // A holder of the service key signing as the achievements service: the notifier obeys the gateway only.
+    const asAchievements = new ServiceKeyring(testServiceKeys()).signedHeaders('achievements', subject, packet);
+    expect(await forge(packet, asAchievements, subject)).toMatchObject({ response: { ok: false, code: 'FORBIDDEN' } });
+    const listed = await ApiClient.http(base, app.api_key).webhooks();
+    expect(listed.reply.data).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { JsonLogger, loadConfig, startMicroservice } from '@coffer/platform';
 import { createTestDatabase, dropTestStreams, testNatsPrefix, testNatsUrl, testServiceKey, type TestDatabase } from '@coffer/testing';
 import { LedgerModule } from '../../ledger/src/ledger.module';
+import { startNotifier } from '../../notifier/test/notifier-harness';
 import { startProjector } from '../../projector/test/projector-harness';
 import { generateApiKey } from '../src/auth/api-keys';
 import { createGateway } from '../src/create-gateway';
@@ -93,13 +94,14 @@ export interface RegisteredApp {
   key_id: string;
 }
 
-/** A database, a NATS prefix, a ledger, a projector and a serving gateway of a test's own, with request shortcuts. */
+/** A database, a NATS prefix, a ledger, a projector, a notifier and a serving gateway of a test's own, with request shortcuts. */
 export class Stack {
   private constructor(
     readonly database: TestDatabase,
     readonly env: StackEnv,
     readonly ledger: INestMicroservice,
     readonly projector: INestMicroservice,
+    readonly notifier: INestMicroservice,
     readonly gateway: NestFastifyApplication,
   ) {}
 
@@ -108,9 +110,10 @@ export class Stack {
     const env = { databaseUrl: database.url, prefix: testNatsPrefix(label) };
     const ledger = await startLedger(env);
     const projector = await startProjector(env);
+    const notifier = await startNotifier(env); // webhooks: public https:// targets only, as deployed
     const gateway = await startGateway(env);
     await untilServing(gateway);
-    return new Stack(database, env, ledger, projector, gateway);
+    return new Stack(database, env, ledger, projector, notifier, gateway);
   }
 
   /** The admin's client (the admin token). */
@@ -134,6 +137,7 @@ export class Stack {
   /** Stops the services, then drops what the test made: its database and its feed's JetStream stream. */
   async close(): Promise<void> {
     await this.gateway.close();
+    await this.notifier.close();
     await this.projector.close();
     await this.ledger.close();
     await this.database.drop();

@@ -23,6 +23,10 @@ interface Context {
   closedEvent: number;
   otherAppEvent: number;
   usedKey: string;
+  /** ALICE's linked external account. */
+  aliceAccount: number;
+  /** A webhook of the other app (it hears only unlocks, which never happen here). */
+  otherWebhook: number;
 }
 
 /** Sent raw (ApiClient.send): any method, path, body text and headers. */
@@ -85,6 +89,37 @@ const withAuthorization =
     if (authorization !== null) headers.authorization = typeof authorization === 'string' ? authorization : authorization(c);
     return { method, path, options: { headers, body: method === 'GET' ? undefined : validDebit } };
   };
+
+/** POST /users/ALICE/external-accounts with a valid link changed by `change` (undefined deletes a field). */
+const validLink = { kind: 'bank', label: 'savings', reference: 'HOSTILE-ACCOUNT-0001' };
+const link =
+  (change: Record<string, unknown>): Build =>
+  (c) => ({ method: 'POST', path: `/users/${ALICE}/external-accounts`, options: { token: c.app.api_key, body: changed(validLink, change, c) } });
+
+/** POST /finance/withdrawals (or /finance/deposits) of 1 from ALICE to her account, changed by `change`. */
+const withdrawal =
+  (change: Record<string, unknown>, path = '/finance/withdrawals'): Build =>
+  (c) => {
+    const valid = { user_id: ALICE, amount: 1, external_account_id: c.aliceAccount, ...(path === '/finance/deposits' ? { reference: 'PAYMENT-0001' } : {}) };
+    return { method: 'POST', path, options: { token: c.app.api_key, body: changed(valid, change, c) } };
+  };
+
+const adminCall =
+  (method: string, path: string, body?: object): Build =>
+  () => ({ method, path, options: { token: ADMIN_TOKEN, body } });
+
+function changed(valid: Record<string, unknown>, change: Record<string, unknown>, c: Context): Record<string, unknown> {
+  const body: Record<string, unknown> = { ...valid };
+  for (const [key, value] of Object.entries(change)) {
+    if (value === undefined) delete body[key];
+    else body[key] = typeof value === 'function' ? (value as (c: Context) => unknown)(c) : value;
+  }
+  return body;
+}
+/** POST /webhooks with a valid registration changed by `change`. */
+const webhook =
+  (change: Record<string, unknown>): Build =>
+  (c) => ({ method: 'POST', path: '/webhooks', options: { token: c.app.api_key, body: { url: 'https://93.184.216.34/hook', events: ['*'], ...change } } });
 
 const list = (query: string): Build => appCall('GET', `/finance/transactions?${query}`);
 
@@ -393,6 +428,89 @@ const rows: Row[] = [
   V('event id 2^53', undefined, appCall('GET', '/finance/event/9007199254740992')),
   V("a user id with an encoded '/' in the balance path", undefined, appCall('GET', '/finance/balance/hostile%2Falice')),
   V('a user id with an encoded space in the balance path', undefined, appCall('GET', '/finance/balance/hostile%20alice')),
+  // ---- external accounts, withdrawals and deposits
+  V("kind 'savings'", 'kind', link({ kind: 'savings' })),
+  V('kind missing', 'kind', link({ kind: undefined })),
+  V('an empty label', 'label', link({ label: '' })),
+  V('a label of 65 characters', 'label', link({ label: 'x'.repeat(65) })),
+  V('NUL in a label', 'label', link({ label: 'a\u0000b' })),
+  V('a reference of 3 characters', 'reference', link({ reference: 'abc' })),
+  V('a reference of 129 characters', 'reference', link({ reference: 'x'.repeat(129) })),
+  V('a reference with a space', 'reference', link({ reference: 'DE89 3704' })),
+  V('a reference with non-ASCII letters', 'reference', link({ reference: 'KONTO-ÄÖÜ-1' })),
+  V('a reference as a number', 'reference', link({ reference: 12345678 })),
+  V('a reference missing', 'reference', link({ reference: undefined })),
+  V('an unknown field on a link', 'iban', link({ iban: 'DE89370400440532013000' })),
+  V('a user id with a space in the external accounts path', undefined, appCall('GET', '/users/hostile%20alice/external-accounts')),
+  V('external account id 0 in an unlink path', undefined, appCall('DELETE', `/users/${ALICE}/external-accounts/0`)),
+  V('external account id 1e3 in an unlink path', undefined, appCall('DELETE', `/users/${ALICE}/external-accounts/1e3`)),
+  { name: 'unlinking an account that does not exist', status: 404, code: 'NOT_FOUND', build: appCall('DELETE', `/users/${ALICE}/external-accounts/999999`) },
+  V('a withdrawal of 0', 'amount', withdrawal({ amount: 0 })),
+  V('a withdrawal of -1', 'amount', withdrawal({ amount: -1 })),
+  V('a withdrawal of 1.5', 'amount', withdrawal({ amount: 1.5 })),
+  V('a withdrawal without its external account', 'external_account_id', withdrawal({ external_account_id: undefined })),
+  V("a withdrawal to external account 'abc'", 'external_account_id', withdrawal({ external_account_id: 'abc' })),
+  V('a withdrawal to external account 0', 'external_account_id', withdrawal({ external_account_id: 0 })),
+  V("a withdrawal in currency 'Gold Bars'", 'currency', withdrawal({ currency: 'Gold Bars' })),
+  V('a withdrawal with a description (no such field)', 'description', withdrawal({ description: 'cash out' })),
+  { name: 'a withdrawal of 101 from 100', status: 422, code: 'INSUFFICIENT_FUNDS', build: withdrawal({ amount: 101 }) },
+  { name: 'a withdrawal to an account that does not exist', status: 404, code: 'NOT_FOUND', build: withdrawal({ external_account_id: 999999 }) },
+  { name: "a withdrawal to another user's account", status: 404, code: 'NOT_FOUND', build: withdrawal({ user_id: BOB }) },
+  V('a deposit without its reference', 'reference', withdrawal({ reference: undefined }, '/finance/deposits')),
+  V('a deposit with a reference of 2 characters', 'reference', withdrawal({ reference: 'ab' }, '/finance/deposits')),
+  V('a deposit of 0', 'amount', withdrawal({ amount: 0 }, '/finance/deposits')),
+  V('withdrawal id 0 in an accept path', undefined, adminCall('POST', '/admin/withdrawals/0/accept')),
+  V("withdrawal id 'abc' in an accept path", undefined, adminCall('POST', '/admin/withdrawals/abc/accept')),
+  V('deposit id -1 in a decline path', undefined, adminCall('POST', '/admin/deposits/-1/decline', { reason: 'x' })),
+  { name: 'accepting a withdrawal that does not exist', status: 404, code: 'NOT_FOUND', build: adminCall('POST', '/admin/withdrawals/999999/accept') },
+  { name: 'declining a deposit that does not exist', status: 404, code: 'NOT_FOUND', build: adminCall('POST', '/admin/deposits/999999/decline', { reason: 'x' }) },
+  V('a decline without a reason', 'reason', adminCall('POST', '/admin/withdrawals/1/decline', {})),
+  V('a decline with an empty reason', 'reason', adminCall('POST', '/admin/withdrawals/1/decline', { reason: '' })),
+  V('a decline with a reason of 501 characters', 'reason', adminCall('POST', '/admin/withdrawals/1/decline', { reason: 'x'.repeat(501) })),
+  V('a decline with NUL in its reason', 'reason', adminCall('POST', '/admin/deposits/1/decline', { reason: 'a\u0000b' })),
+  V("a withdrawal list of status 'pending'", 'status', adminCall('GET', '/admin/withdrawals?status=pending')),
+  V('a withdrawal list of limit 101', 'limit', adminCall('GET', '/admin/withdrawals?limit=101')),
+  V("a deposit list with cursor 'abc'", 'cursor', adminCall('GET', '/admin/deposits?cursor=abc')),
+  V('a deposit list with min_position -1', 'min_position', adminCall('GET', '/admin/deposits?min_position=-1')),
+  { name: "an app's key accepting a withdrawal", status: 401, code: 'UNAUTHENTICATED', build: appCall('POST', '/admin/withdrawals/1/accept') },
+  { name: 'the admin token asking for a withdrawal', status: 401, code: 'UNAUTHENTICATED', build: (c) => ({ ...withdrawal({})(c), options: { ...withdrawal({})(c).options, token: ADMIN_TOKEN } }) },
+  // ---- webhooks: the body's shape, where the URL leads (SSRF, before and after DNS), path ids, paging
+  V('a webhook url with ftp://', 'url', webhook({ url: 'ftp://example.com/hook' })),
+  V('a webhook url of 2049 characters', 'url', webhook({ url: `https://example.com/${'a'.repeat(2029)}` })),
+  V('a webhook url with credentials', 'url', webhook({ url: 'https://user:pass@example.com/hook' })),
+  V('a webhook url with a fragment', 'url', webhook({ url: 'https://example.com/hook#x' })),
+  V('a webhook url that is no URL', 'url', webhook({ url: 'not a url' })),
+  V('a webhook url as a number', 'url', webhook({ url: 42 })),
+  V('webhook events empty', 'events', webhook({ events: [] })),
+  V("webhook events with an unknown type 'money.printed'", 'events', webhook({ events: ['money.printed'] })),
+  V('webhook events repeating a type', 'events', webhook({ events: ['transaction.posted', 'transaction.posted'] })),
+  V("webhook events mixing '*' with a type", 'events', webhook({ events: ['*', 'event.expired'] })),
+  V('webhook events as a string', 'events', webhook({ events: '*' })),
+  V('webhook events of 17 entries', 'events', webhook({ events: Array.from({ length: 17 }, () => '*') })),
+  V('a webhook over http:// without COFFER_WEBHOOK_ALLOW_PRIVATE', 'url', webhook({ url: 'http://example.com/hook' })),
+  V('a webhook to loopback 127.0.0.1', 'url', webhook({ url: 'https://127.0.0.1/hook' })),
+  V('a webhook to loopback [::1]', 'url', webhook({ url: 'https://[::1]:8443/hook' })),
+  V('a webhook to loopback mapped in IPv6 [::ffff:127.0.0.1]', 'url', webhook({ url: 'https://[::ffff:127.0.0.1]/hook' })),
+  V('a webhook to loopback written as one number (2130706433)', 'url', webhook({ url: 'https://2130706433/hook' })),
+  V('a webhook to the private 10.0.0.1', 'url', webhook({ url: 'https://10.0.0.1/hook' })),
+  V('a webhook to the private 192.168.1.1', 'url', webhook({ url: 'https://192.168.1.1/hook' })),
+  V('a webhook to the cloud metadata service 169.254.169.254', 'url', webhook({ url: 'https://169.254.169.254/latest/meta-data' })),
+  V('a webhook to link-local [fe80::1]', 'url', webhook({ url: 'https://[fe80::1]/hook' })),
+  V('a webhook to 0.0.0.0', 'url', webhook({ url: 'https://0.0.0.0/hook' })),
+  V('a webhook to a name that resolves to loopback (localhost), refused after DNS', 'url', webhook({ url: 'https://localhost/hook' })),
+  V('webhook id 0 in a delete path', undefined, appCall('DELETE', '/webhooks/0')),
+  V("webhook id 'abc' in a deliveries path", undefined, appCall('GET', '/webhooks/abc/deliveries')),
+  V('limit 101 on a webhook’s deliveries', 'limit', appCall('GET', (c) => `/webhooks/${c.otherWebhook}/deliveries?limit=101`)),
+  V('a cursor that is no sequence number on a webhook’s deliveries', 'cursor', appCall('GET', (c) => `/webhooks/${c.otherWebhook}/deliveries?cursor=abc`)),
+  { name: "deleting another app's webhook", status: 404, code: 'NOT_FOUND', build: appCall('DELETE', (c) => `/webhooks/${c.otherWebhook}`) },
+  { name: "another app's webhook deliveries", status: 404, code: 'NOT_FOUND', build: appCall('GET', (c) => `/webhooks/${c.otherWebhook}/deliveries`) },
+  { name: 'deleting a webhook that never was', status: 404, code: 'NOT_FOUND', build: appCall('DELETE', '/webhooks/999999') },
+  {
+    name: 'a webhook registration with a used Idempotency-Key',
+    status: 422,
+    code: 'IDEMPOTENCY_KEY_REUSED',
+    build: (c) => ({ method: 'POST', path: '/webhooks', options: { token: c.other.api_key, body: { url: 'https://93.184.216.34/other', events: ['*'] }, idempotencyKey: 'hostile-webhook' } }),
+  },
   { name: 'an unknown route', status: 404, code: 'NOT_FOUND', build: appCall('GET', '/finance/everything') },
   { name: 'an unknown route under the admin prefix', status: 404, code: 'NOT_FOUND', build: () => ({ method: 'GET', path: '/admin/everything', options: { token: ADMIN_TOKEN } }) },
   // ---- a path that exists, with a method it does not have: 405 and what it takes
@@ -472,6 +590,10 @@ describe('hostile requests over HTTP', () => {
     await ok(app.closeEvent(c.closedEvent), 200);
     c.otherAppEvent = (await ok(other.openEvent(), 201)).event_id;
     await ok(other.postTransaction({ user_id: ALICE, event_id: c.otherAppEvent, type: 'credit', amount: 7 }), 201);
+    c.aliceAccount = (await ok(app.linkExternalAccount(ALICE, { kind: 'bank', label: 'savings', reference: 'HOSTILE-ACCOUNT-0000' }), 201)).external_account_id;
+    c.otherWebhook = (
+      await ok(other.createWebhook({ url: 'https://93.184.216.34/hostile', events: ['achievement.unlocked'] }, { idempotencyKey: 'hostile-webhook' }), 201)
+    ).webhook_id;
     c.usedKey = newIdempotencyKey();
     await ok(app.openEvent({ description: 'keyed' }, { idempotencyKey: c.usedKey }), 201);
 
@@ -510,6 +632,11 @@ describe('hostile requests over HTTP', () => {
     expect(seen).toHaveLength(rows.length);
     expect(seen.filter((answer) => answer.status < 400 || answer.status >= 500)).toEqual([]);
     expect(await serverErrorLines()).toEqual(serverErrorsBefore);
+  });
+
+  it('registered no webhook for the app that sent the rows, and left the other app’s as it was', async () => {
+    expect((await client().as(c.app.api_key).webhooks()).reply.data).toEqual([]);
+    expect((await client().as(c.other.api_key).webhooks()).reply.data.map((w) => w.webhook_id)).toEqual([c.otherWebhook]);
   });
 
   it('left every balance and every transaction list as it was', async () => {

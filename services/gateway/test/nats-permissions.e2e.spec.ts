@@ -22,6 +22,7 @@ import { LedgerModule } from '../../ledger/src/ledger.module';
 import { serviceEnvironment } from '../../../tools/service-environment';
 import { makeTlsFiles, natsServerConfig, type NatsUser } from '../../projector/src/cli/nats-config';
 import { ProjectorModule } from '../../projector/src/projector.module';
+import { NotifierModule } from '../../notifier/src/notifier.module';
 import { createGateway } from '../src/create-gateway';
 import { ADMIN_TOKEN, api, untilServing } from './gateway-harness';
 
@@ -102,6 +103,8 @@ describe('NATS with a user and permissions per component, over TLS', () => {
     );
     const projector = configOf('projector');
     services.push(await startMicroservice({ service: 'projector', config: projector, logger: logger('projector'), module: () => ProjectorModule.forRoot(projector, logger('projector')) }));
+    const notifier = configOf('notifier');
+    services.push(await startMicroservice({ service: 'notifier', config: notifier, logger: logger('notifier'), module: () => NotifierModule.forRoot(notifier, logger('notifier')) }));
     gateway = await createGateway(configOf('gateway'), logger('gateway'));
     await gateway.init();
     await gateway.getHttpAdapter().getInstance().ready();
@@ -156,6 +159,11 @@ describe('NATS with a user and permissions per component, over TLS', () => {
       if (seen.filter((type) => type === 'TransactionPosted').length === 3) break;
     }
     expect(seen).toEqual(expect.arrayContaining(['AppRegistered', 'AchievementUnlocked', 'TransactionPosted']));
+
+    // The gateway reaches the notifier as its own user (a webhook to a literal public address: nothing to resolve).
+    const hook = await api(gateway, appKey).createWebhook({ url: 'https://93.184.216.34/perm', events: ['achievement.unlocked'] });
+    expect(hook.status).toBe(201);
+    expect((await api(gateway, appKey).webhooks()).reply.data).toHaveLength(1);
   });
 
   it("runs each service's container health check with that service's own user", async () => {
@@ -171,7 +179,7 @@ describe('NATS with a user and permissions per component, over TLS', () => {
         child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
         child.on('exit', (status) => done({ status, out }));
       });
-    for (const service of ['ledger', 'achievements', 'projector'] as const) {
+    for (const service of ['ledger', 'achievements', 'projector', 'notifier'] as const) {
       expect({ service, ...(await probe(service, service)) }).toMatchObject({ service, status: 0, out: expect.stringContaining('"status":"ok"') });
     }
     expect(await probe('ledger', 'analytics')).toMatchObject({ status: 1 });

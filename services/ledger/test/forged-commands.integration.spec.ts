@@ -179,4 +179,30 @@ describe('forged commands on NATS', () => {
     ok(await client.command({ ...credit, data: { ...credit.data, amount: '2' } }, second));
     expect(await posted()).toBe(String(BigInt(before ?? '0') + 2n));
   });
+  it('lets only the admin accept or decline a withdrawal, and only an app with its live key link an account or ask for one', async () => {
+    const key_id = `key_${randomUUID()}`;
+    const app = { app_id: ok(await client.command({ type: 'RegisterApp', data: { name: 'Cashier', key_id, key_hash: randomUUID() } })).result.app_id as string, key_id };
+    const linkCommand: LedgerCommand = {
+      type: 'LinkExternalAccount',
+      data: { user_id: VICTIM, kind: 'bank', label: 'savings', reference_hash: 'c'.repeat(64), reference_last4: '3000' },
+    };
+    const viaAchievements = async (command: LedgerCommand) => {
+      const data = packet(command, Date.now() + 5000, app);
+      return (await publish(commands, data, keys.signedHeaders('achievements', commands, data))).response;
+    };
+    expect(await viaAchievements(linkCommand)).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+    expect(await client.command(linkCommand)).toMatchObject({ ok: false, code: 'FORBIDDEN' }); // the admin has no app
+    const account = ok(await client.command(linkCommand, app)).result;
+    const request: LedgerCommand = { type: 'RequestWithdrawal', data: { user_id: VICTIM, amount: '1', currency: 'coins', external_account_id: account.external_account_id } };
+    const withdrawal = ok(await client.command(request, app)).result;
+    const accept: LedgerCommand = { type: 'AcceptWithdrawal', data: { withdrawal_id: withdrawal.withdrawal_id } };
+    const decline: LedgerCommand = { type: 'DeclineWithdrawal', data: { withdrawal_id: withdrawal.withdrawal_id, reason: 'forged' } };
+    for (const command of [accept, decline]) {
+      expect(await client.command(command, app)).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+      expect(await viaAchievements(command)).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+    }
+    ok(await client.command({ type: 'RevokeApiKey', data: app }));
+    expect(await client.command(request, app)).toMatchObject({ ok: false, code: 'UNAUTHENTICATED' });
+    expect(ok(await client.command(accept)).result).toMatchObject({ status: 'accepted' });
+  });
 });

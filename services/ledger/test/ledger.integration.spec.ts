@@ -113,6 +113,39 @@ describe('ledger service over NATS and PostgreSQL', () => {
     expect(await balance('user1')).toMatchObject({ pending_debit: '0' });
   });
 
+  it.each([
+    ['from a snapshot plus the tail', { snapshotEvery: 3 }],
+    ['from the stream alone', {}],
+  ])('keeps a waiting withdrawal and deposit across a restart (%s), and decides them after', async (_how, tuning) => {
+    const first = await start(tuning);
+    const app_id = await registerApp();
+    await grant('payee', '100');
+    const link = ok(
+      await client.command(
+        { type: 'LinkExternalAccount', data: { user_id: 'payee', kind: 'bank', label: 'savings', reference_hash: 'b'.repeat(64), reference_last4: '3000' } },
+        { app_id },
+      ),
+    ).result;
+    const account = { user_id: 'payee', currency: 'coins', external_account_id: link.external_account_id };
+    const withdrawal = ok(await client.command({ type: 'RequestWithdrawal', data: { ...account, amount: '40' } }, { app_id })).result;
+    const deposit = ok(await client.command({ type: 'RequestDeposit', data: { ...account, amount: '25', reference_last4: '7731' } }, { app_id })).result;
+    expect(withdrawal).toMatchObject({ withdrawal_id: 1, status: 'waiting_for_verification' });
+    expect(await balance('payee')).toMatchObject({ available: '60', posted: '100', pending_debit: '40', pending_credit: '25' });
+    await stop(first);
+
+    await start(tuning);
+    await client.untilAnswered(() => client.query({ type: 'GetBalance', user_id: 'payee' }));
+    expect(await balance('payee')).toMatchObject({ available: '60', posted: '100', pending_debit: '40', pending_credit: '25' });
+    const accepted = ok(await client.command({ type: 'AcceptWithdrawal', data: { withdrawal_id: withdrawal.withdrawal_id } }));
+    expect(accepted.result).toMatchObject({ withdrawal_id: 1, status: 'accepted', amount: '40' });
+    const declined = ok(await client.command({ type: 'DeclineDeposit', data: { deposit_id: deposit.deposit_id, reason: 'no such payment' } }));
+    expect(declined.result).toMatchObject({ deposit_id: 1, status: 'declined', reason: 'no such payment' });
+    expect(await balance('payee')).toMatchObject({ available: '60', posted: '60', pending_debit: '0', pending_credit: '0' });
+    // decided once: again is a conflict, after the restart as before it
+    const again = await client.command({ type: 'AcceptWithdrawal', data: { withdrawal_id: withdrawal.withdrawal_id } });
+    expect(again).toMatchObject({ ok: false, code: 'CONFLICT' });
+  });
+
   it('answers a retried command id with the first answer and refuses a reused key with another body', async () => {
     await start();
     const app_id = await registerApp();

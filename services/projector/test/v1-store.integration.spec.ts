@@ -161,8 +161,8 @@ describe('a store and read models written by v1', () => {
     expect(await balance('dave')).toMatchObject({ posted: '5', pending_credit: '0' });
     const tail = (await store.readStream('ledger-default')).slice(history.length).filter((event) => event.type !== 'WriterTermStarted');
     expect(tail.map((event) => [event.type, event.metadata.schema_version])).toEqual([
-      ['TransactionPosted', 2],
-      ['EventClosed', 2],
+      ['TransactionPosted', EVENT_SCHEMA_VERSIONS.TransactionPosted],
+      ['EventClosed', EVENT_SCHEMA_VERSIONS.EventClosed],
     ]);
     expect(tail[0].data).toMatchObject({ transaction_id: 7, event_id: 3, type: 'credit', posted_at: expect.any(String) });
 

@@ -9,8 +9,11 @@ import type { AppCommand, AppQuery } from '../app/commands';
 import type { GetBalance } from '../balance/commands';
 import type { FinanceEventCommand, GetFinanceEvent } from '../finance-event/commands';
 import type { TransactionCommand } from '../finance-transaction/commands';
+import type { DepositCommand } from '../deposit/commands';
+import type { ExternalAccountCommand, ListExternalAccounts } from '../external-account/commands';
+import type { WithdrawalCommand } from '../withdrawal/commands';
 
-export type LedgerCommand = AppCommand | FinanceEventCommand | TransactionCommand;
+export type LedgerCommand = AppCommand | FinanceEventCommand | TransactionCommand | ExternalAccountCommand | WithdrawalCommand | DepositCommand;
 
 export type LedgerCommandType = LedgerCommand['type'];
 
@@ -21,4 +24,4 @@ export interface LedgerCommandBody {
   request_hash: string | null;
 }
 
-export type LedgerQuery = GetBalance | GetFinanceEvent | AppQuery;
+export type LedgerQuery = GetBalance | GetFinanceEvent | AppQuery | ListExternalAccounts;

@@ -8,7 +8,7 @@ import { IsIn, IsOptional, Matches } from 'class-validator';
 
 export const CONSISTENCY_LEVELS = ['strong', 'eventual'] as const;
 
-const POSITION_PATTERN = /^(0|[1-9][0-9]{0,18})$/;
+export const POSITION_PATTERN = /^(0|[1-9][0-9]{0,18})$/;
 
 /**
  * A query-string integer: only plain decimal digits become a number. `1e3`, `0x10` or `1.0`

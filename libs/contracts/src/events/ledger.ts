@@ -7,9 +7,19 @@ import type { AppEventMap } from '../app/events';
 import type { FinanceEventEventMap } from '../finance-event/events';
 import type { TransactionEventMap } from '../finance-transaction/events';
 import type { LedgerWriterEventMap } from '../writer/events';
+import type { DepositEventMap } from '../deposit/events';
+import type { ExternalAccountEventMap } from '../external-account/events';
+import type { WithdrawalEventMap } from '../withdrawal/events';
 
 
-export interface LedgerEventMap extends LedgerWriterEventMap, AppEventMap, FinanceEventEventMap, TransactionEventMap {}
+export interface LedgerEventMap
+  extends LedgerWriterEventMap,
+    AppEventMap,
+    FinanceEventEventMap,
+    TransactionEventMap,
+    ExternalAccountEventMap,
+    WithdrawalEventMap,
+    DepositEventMap {}
 
 export type LedgerEventType = keyof LedgerEventMap;
 

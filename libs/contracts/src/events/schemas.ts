@@ -6,9 +6,9 @@
  * consumers still find the old version's schema here.
  *
  * What is public is what has an entry: the feed publishes only those types (a type added to the
- * catalog stays internal until it is given a schema), so writer terms, refusals and API key
- * events, which carry nothing for analytics and one of which carries a key hash, never reach the
- * public subjects (see ../../../../README.md, "Consuming the feed").
+ * catalog stays internal until it is given a schema), so writer terms, refusals, API key events
+ * and external account links, which carry nothing for analytics and two of which carry a hash (a
+ * key's, a reference's), never reach the public subjects (see ../../../../README.md, "Consuming the feed").
  */
 import { ACHIEVEMENT_FEED } from '../achievement/feed';
 import { APP_INTERNAL_EVENT_TYPES } from '../app/events';
@@ -16,6 +16,9 @@ import { APP_FEED } from '../app/feed';
 import { FINANCE_EVENT_FEED } from '../finance-event/feed';
 import { TRANSACTION_FEED } from '../finance-transaction/feed';
 import { WRITER_INTERNAL_EVENT_TYPES } from '../writer/events';
+import { DEPOSIT_FEED } from '../deposit/feed';
+import { EXTERNAL_ACCOUNT_INTERNAL_EVENT_TYPES } from '../external-account/events';
+import { WITHDRAWAL_FEED } from '../withdrawal/feed';
 import { FEED_VALUES as V, type FeedEventEntry, type JsonSchema } from './feed-values';
 import type { DomainEventType } from './index';
 
@@ -29,6 +32,8 @@ export const FEED_EVENTS = {
   ...APP_FEED,
   ...FINANCE_EVENT_FEED,
   ...TRANSACTION_FEED,
+  ...WITHDRAWAL_FEED,
+  ...DEPOSIT_FEED,
   ...ACHIEVEMENT_FEED,
 } satisfies Partial<Record<DomainEventType, FeedEventEntry>>;
 
@@ -41,7 +46,7 @@ export type PublicEventType = keyof typeof FEED_EVENTS;
  * (the gateway tails them from the store; ApiKeyIssued holds the key's hash): each concept lists
  * its own (../writer/events.ts, ../app/events.ts).
  */
-export const INTERNAL_EVENT_TYPES = [...WRITER_INTERNAL_EVENT_TYPES, ...APP_INTERNAL_EVENT_TYPES] as const satisfies readonly DomainEventType[];
+export const INTERNAL_EVENT_TYPES = [...WRITER_INTERNAL_EVENT_TYPES, ...APP_INTERNAL_EVENT_TYPES, ...EXTERNAL_ACCOUNT_INTERNAL_EVENT_TYPES] as const satisfies readonly DomainEventType[];
 
 /**
  * Every domain event type is either public (it has a schema above) or internal (listed above):

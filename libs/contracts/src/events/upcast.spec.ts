@@ -25,15 +25,24 @@ describe('upcast: one step per stored type and version', () => {
     expect(upcast(v1('EventPinged', data))).toEqual({ type: 'Pinged', version: 1, data });
   });
 
-  it('TransactionPending v1 → v2: kind is type', () => {
-    expect(upcast(v1('TransactionPending', transactionV1))).toEqual({ type: 'TransactionPending', version: 2, data: transactionV2 });
+  it('TransactionPending v1 → v3: kind is type (v2), and v3 only added types', () => {
+    expect(upcast(v1('TransactionPending', transactionV1))).toEqual({ type: 'TransactionPending', version: 3, data: transactionV2 });
   });
 
-  it('TransactionPosted v1 → v2: kind is type, and it posted when it was created', () => {
+  it('TransactionPending, TransactionPosted v2 and TransactionVoided v1 read as they are (v3 and v2 only added withdrawal, deposit and declined)', () => {
+    const data = { ...transactionV2, posted_at: transactionV1.created_at };
+    for (const [type, version] of [['TransactionPending', 2], ['TransactionPosted', 2], ['TransactionVoided', 1]] as const) {
+      const current = upcast({ type, data, metadata: { schema_version: version } });
+      expect(current).toEqual({ type, version: version + 1, data });
+      expect(current.data).toBe(data);
+    }
+  });
+
+  it('TransactionPosted v1 → v3: kind is type, and it posted when it was created', () => {
     const posted = { ...transactionV1, event_id: null };
     expect(upcast(v1('TransactionPosted', posted))).toEqual({
       type: 'TransactionPosted',
-      version: 2,
+      version: 3,
       data: { ...transactionV2, event_id: null, posted_at: transactionV1.created_at },
     });
   });
@@ -93,7 +102,7 @@ describe('upcastEvent', () => {
       data: { event_id: 1 },
       metadata: { schema_version: 1, command_id: 'c1' },
     });
-    expect(upcastEvent(v1('TransactionPending', transactionV1)).metadata).toEqual({ schema_version: 2, command_id: 'c1' });
+    expect(upcastEvent(v1('TransactionPending', transactionV1)).metadata).toEqual({ schema_version: 3, command_id: 'c1' });
     expect(stored.type).toBe('EventPinged'); // the stored event itself is not changed
   });
 

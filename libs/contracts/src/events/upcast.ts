@@ -40,6 +40,10 @@ const STEPS: Record<string, Step> = {
   // v1 was written only for transactions posted at once: posted when created.
   'TransactionPosted@1': (data) => ({ type: 'TransactionPosted', data: { ...renameKind(data), posted_at: data.created_at } }),
   // The id lists are what "closing posts (expiry voids) whatever is still pending" gives anyway.
+  // v3 (v2 of TransactionVoided) only added types and a reason: an older event reads as it is.
+  'TransactionPending@2': (data) => ({ type: 'TransactionPending', data }),
+  'TransactionPosted@2': (data) => ({ type: 'TransactionPosted', data }),
+  'TransactionVoided@1': (data) => ({ type: 'TransactionVoided', data }),
   'EventClosed@1': ({ posted_transaction_ids: _posted, ...data }) => ({ type: 'EventClosed', data }),
   'EventExpired@1': ({ voided_transaction_ids: _voided, ...data }) => ({ type: 'EventExpired', data }),
 };

@@ -10,9 +10,25 @@
  */
 import type { AccountId } from '../values/account-id';
 
-/** What a transaction is: the word `type` names it from the JSON field to the column. */
-export const TRANSACTION_TYPES = ['credit', 'debit', 'transfer', 'grant'] as const;
+/**
+ * What a transaction is: the word `type` names it from the JSON field to the column. A
+ * withdrawal (wallet to `external`) and a deposit (`external` to wallet) are held pending outside
+ * any finance event until an operator accepts (posted) or declines (voided) it (v3).
+ */
+export const TRANSACTION_TYPES = ['credit', 'debit', 'transfer', 'grant', 'withdrawal', 'deposit'] as const;
 export type TransactionType = (typeof TRANSACTION_TYPES)[number];
+
+/** The types that are always pending first, awaiting an operator's verification (no finance event). */
+export const VERIFIED_TRANSACTION_TYPES: readonly TransactionType[] = ['withdrawal', 'deposit'];
+
+/**
+ * Whether a transaction was pending before it posted (or was voided): inside a finance event, or
+ * a withdrawal or deposit awaiting verification. Every reader that tells "posted at once" from
+ * "leaves pending" asks this, never event_id alone.
+ */
+export function wasPending(data: Pick<TransactionData, 'event_id' | 'type'>): boolean {
+  return data.event_id !== null || VERIFIED_TRANSACTION_TYPES.includes(data.type);
+}
 
 /** Where a transaction stands: pending in an open finance event, then posted or voided. */
 export const TRANSACTION_STATUSES = ['pending', 'posted', 'voided'] as const;
@@ -34,7 +50,7 @@ export interface TransactionData {
   created_at: string;
 }
 
-/** A transaction inside an open finance event: held until the finance event closes or expires (v2; v1 said `kind`). */
+/** A transaction held pending: inside an open finance event until it closes or expires, or a withdrawal or deposit until an operator decides it (v3; v1 said `kind`). */
 export type TransactionPending = TransactionData;
 
 /**
@@ -48,8 +64,9 @@ export interface TransactionPosted extends TransactionData {
   posted_at: string;
 }
 
-/** Why a pending transaction was voided: its finance event expired (a later issue adds 'aborted'). */
-export type VoidReason = 'expired';
+/** Why a pending transaction was voided: its finance event expired, or an operator declined its withdrawal or deposit (v2). */
+export const VOID_REASONS = ['expired', 'declined'] as const;
+export type VoidReason = (typeof VOID_REASONS)[number];
 
 /**
  * A pending transaction that will never move money: for every transaction an expiry voids, in

@@ -1,17 +1,20 @@
 /** The feed's JSON Schemas of the finance transaction's events (events.ts), per schema version. */
 import { currentRecord, FEED_VALUES as V, record, type FeedEventEntry, type JsonSchema } from '../events/feed-values';
 import { MAX_DESCRIPTION_LENGTH } from '../values/description';
-import { TRANSACTION_TYPES, type TransactionData, type TransactionEventMap, type TransactionPosted, type TransactionVoided } from './events';
+import { TRANSACTION_TYPES, VOID_REASONS, type TransactionData, type TransactionEventMap, type TransactionPosted, type TransactionVoided } from './events';
 
 const transactionType: JsonSchema = { type: 'string', enum: [...TRANSACTION_TYPES] };
+/** The types of v2 (and TransactionVoided v1): published, so frozen. */
+const transactionTypeV2: JsonSchema = { type: 'string', enum: ['credit', 'debit', 'transfer', 'grant'] };
 
 /**
- * A transaction's fields (TransactionData) as of TransactionPending and TransactionPosted v2 and
- * TransactionVoided v1. Frozen, like every published version: a field added to TransactionData
- * fails to compile at the currentRecord calls below, and is a new version of each of the three
- * events with fields of its own (the versions below then become plain records).
+ * A transaction's fields (TransactionData) as of TransactionPending and TransactionPosted v3 and
+ * TransactionVoided v2: v2 (v1 of TransactionVoided) plus the types withdrawal and deposit.
+ * Frozen, like every published version: a field added to TransactionData fails to compile at the
+ * currentRecord calls below, and is a new version of each of the three events with fields of its
+ * own (the versions below then become plain records).
  */
-const transactionDataV2 = {
+const transactionDataV3 = {
   transaction_id: V.serial,
   event_id: V.nullable(V.serial),
   app_id: V.nullable(V.appId),
@@ -25,22 +28,34 @@ const transactionDataV2 = {
   created_at: V.time,
 } satisfies Record<string, JsonSchema>;
 
+/** TransactionPending and TransactionPosted v2, TransactionVoided v1: before withdrawals and deposits. */
+const transactionDataV2 = { ...transactionDataV3, type: transactionTypeV2 };
+
 /** TransactionPending and TransactionPosted v1, as published before the design card's names (`kind` for `type`). */
 const { type: v1Kind, ...v1Rest } = transactionDataV2;
 const transactionV1 = record({ ...v1Rest, kind: v1Kind });
 
 export const TRANSACTION_FEED = {
   TransactionPending: {
-    summary: 'A transaction inside an open finance event: its amount is held, not moved, until a TransactionPosted or TransactionVoided of it.',
-    versions: { 1: transactionV1, 2: currentRecord<TransactionData>(transactionDataV2) },
+    summary:
+      'A transaction held pending (inside an open finance event, or a withdrawal or deposit awaiting verification): its amount is held, not moved, until a TransactionPosted or TransactionVoided of it.',
+    versions: { 1: transactionV1, 2: record(transactionDataV2), 3: currentRecord<TransactionData>(transactionDataV3) },
   },
   TransactionPosted: {
     summary:
-      'A transaction moved money: once for every transaction, at once (no finance event) or when its finance event closes (one per pending transaction, before the EventClosed).',
-    versions: { 1: transactionV1, 2: currentRecord<TransactionPosted>({ ...transactionDataV2, posted_at: V.time }) },
+      'A transaction moved money: once for every transaction, at once (no finance event), when its finance event closes (one per pending transaction, before the EventClosed) or when an operator accepts its withdrawal or deposit.',
+    versions: {
+      1: transactionV1,
+      2: record({ ...transactionDataV2, posted_at: V.time }),
+      3: currentRecord<TransactionPosted>({ ...transactionDataV3, posted_at: V.time }),
+    },
   },
   TransactionVoided: {
-    summary: 'A pending transaction will never move money: its finance event expired (one per pending transaction, before the EventExpired).',
-    versions: { 1: currentRecord<TransactionVoided>({ ...transactionDataV2, voided_at: V.time, reason: { type: 'string', enum: ['expired'] } }) },
+    summary:
+      'A pending transaction will never move money: its finance event expired (one per pending transaction, before the EventExpired), or an operator declined its withdrawal or deposit (reason declined).',
+    versions: {
+      1: record({ ...transactionDataV2, voided_at: V.time, reason: { type: 'string', enum: ['expired'] } }),
+      2: currentRecord<TransactionVoided>({ ...transactionDataV3, voided_at: V.time, reason: { type: 'string', enum: [...VOID_REASONS] } }),
+    },
   },
 } satisfies Record<keyof TransactionEventMap, FeedEventEntry>;

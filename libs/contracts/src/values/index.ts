@@ -19,3 +19,5 @@ export * from './description';
 export * from './json';
 export * from './text';
 export * from './time';
+export * from './external-account';
+export * from './verification-status';

@@ -20,6 +20,7 @@ import { assertInvariant, type Decision as DeciderDecision } from '@coffer/decid
 import type { RememberedEvents } from './replies';
 import { balanceOf } from './state';
 import type { FinanceEventState, LedgerState } from './state';
+import { ADMIN_EXTERNAL_COMMANDS, APP_EXTERNAL_COMMANDS, decideExternal } from './decide-external';
 import { commandProblem, shapeProblem } from './validate';
 
 /**
@@ -40,6 +41,8 @@ const GATEWAY_COMMANDS: ReadonlySet<string> = new Set<LedgerCommand['type']>([
   'CloseEvent',
   'PostTransaction',
   'Transfer',
+  ...APP_EXTERNAL_COMMANDS,
+  ...ADMIN_EXTERNAL_COMMANDS,
 ]);
 
 /** Commands only the ledger itself issues: expiry sweeps and taking over the stream. */
@@ -103,6 +106,15 @@ export function decide(command: LedgerCommand | SystemCommand, state: LedgerStat
       return decideAdmin(state, command, now);
     case 'PayReward':
       return payReward(state, command, context.app_id as string, now);
+    case 'LinkExternalAccount':
+    case 'UnlinkExternalAccount':
+    case 'RequestWithdrawal':
+    case 'AcceptWithdrawal':
+    case 'DeclineWithdrawal':
+    case 'RequestDeposit':
+    case 'AcceptDeposit':
+    case 'DeclineDeposit':
+      return decideExternal(state, command, context.app_id, now);
     default:
       return decideFinance(state, command, context.app_id as string, context);
   }
@@ -131,6 +143,10 @@ function authorize(state: LedgerState, command: LedgerCommand | SystemCommand, c
     case 'IssueApiKey':
     case 'RevokeApiKey':
     case 'Grant':
+    case 'AcceptWithdrawal':
+    case 'DeclineWithdrawal':
+    case 'AcceptDeposit':
+    case 'DeclineDeposit':
       return context.app_id === null ? null : refuse('FORBIDDEN', 'only the admin may do this');
   }
   if (context.app_id === null) return refuse('FORBIDDEN', 'finance commands need an app key');
@@ -203,7 +219,7 @@ function payReward(state: LedgerState, command: PayReward, appId: string, now: s
 
 function decideFinance(
   state: LedgerState,
-  command: Exclude<LedgerCommand, { type: 'RegisterApp' | 'IssueApiKey' | 'RevokeApiKey' | 'Grant' | 'PayReward' }>,
+  command: Extract<LedgerCommand, { type: 'OpenEvent' | 'PingEvent' | 'CloseEvent' | 'PostTransaction' | 'Transfer' }>,
   appId: string,
   context: DecideContext,
 ): Decision {

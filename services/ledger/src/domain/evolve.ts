@@ -3,9 +3,10 @@
  * alike. No I/O, no clock: everything comes from the event. It returns the state and nothing
  * else: answers are built by replies.ts from the command and its events.
  */
-import type { LedgerEvent, TransactionData } from '@coffer/contracts';
+import { wasPending, type LedgerEvent, type TransactionData } from '@coffer/contracts';
 import { assertInvariant, refusalIn, timeInDataBy, type CommandMetadata } from '@coffer/decider';
 import { available, balanceKey, isUserAccount, type Balance } from './accounts';
+import { applyExternal } from './evolve-external';
 import { answeringEvents, transactionReply } from './replies';
 import { settledRecord, type LedgerState } from './state';
 
@@ -48,6 +49,14 @@ const timeInData = timeInDataBy<LedgerEvent>({
   TransactionVoided: 'voided_at',
   EventClosed: 'closed_at',
   EventExpired: 'expired_at',
+  ExternalAccountLinked: 'linked_at',
+  ExternalAccountUnlinked: 'unlinked_at',
+  WithdrawalRequested: 'requested_at',
+  WithdrawalAccepted: 'accepted_at',
+  WithdrawalDeclined: 'declined_at',
+  DepositRequested: 'requested_at',
+  DepositAccepted: 'accepted_at',
+  DepositDeclined: 'declined_at',
   CommandRefused: null,
 });
 
@@ -109,6 +118,8 @@ function apply(state: LedgerState, event: AppliedEvent): void {
       balance(state, data.credit_account, data.currency).pendingCredit += amount;
       state.pendingTransactions.set(data.transaction_id, data);
       state.nextTransactionId = Math.max(state.nextTransactionId, data.transaction_id + 1);
+      // Outside a finance event: a withdrawal or deposit, its request keeps it (evolve-external.ts).
+      if (data.event_id === null) return;
       const finance = mustExist(state.openEvents.get(data.event_id ?? -1), `open event ${data.event_id}`);
       finance.pending.push(data.transaction_id);
       // What GetEvent lists: the event's transactions as its reply shows them (status kept current).
@@ -117,8 +128,8 @@ function apply(state: LedgerState, event: AppliedEvent): void {
     }
     case 'TransactionPosted': {
       const data = event.data;
-      // Inside a finance event it was pending: it posts now (its command is the close).
-      if (data.event_id !== null) {
+      // It was pending (inside a finance event, or a withdrawal or deposit): it posts now.
+      if (wasPending(data)) {
         leavePending(state, data.transaction_id, data.event_id, 'posted');
         return;
       }
@@ -128,6 +139,16 @@ function apply(state: LedgerState, event: AppliedEvent): void {
     }
     case 'TransactionVoided':
       leavePending(state, event.data.transaction_id, event.data.event_id, 'voided');
+      return;
+    case 'ExternalAccountLinked':
+    case 'ExternalAccountUnlinked':
+    case 'WithdrawalRequested':
+    case 'WithdrawalAccepted':
+    case 'WithdrawalDeclined':
+    case 'DepositRequested':
+    case 'DepositAccepted':
+    case 'DepositDeclined':
+      applyExternal(state, event);
       return;
     case 'EventClosed': {
       // Closing posts whatever is still pending: nothing in a store whose TransactionPosted
@@ -146,19 +167,20 @@ function apply(state: LedgerState, event: AppliedEvent): void {
 }
 
 /**
- * A pending transaction of an open event posts or is voided: its amount leaves the pending sums
- * (and, posted, moves), and the event holds it pending no more. Anything else is a broken stream:
- * a transaction leaves pending exactly once.
+ * A pending transaction posts or is voided: its amount leaves the pending sums (and, posted,
+ * moves), and its open event (if it has one: a withdrawal or deposit has none) holds it pending
+ * no more. Anything else is a broken stream: a transaction leaves pending exactly once.
  */
 function leavePending(state: LedgerState, transactionId: number, eventId: number | null, outcome: 'posted' | 'voided'): void {
   const data = mustExist(state.pendingTransactions.get(transactionId), `pending transaction ${transactionId}`);
-  const finance = mustExist(state.openEvents.get(eventId ?? -1), `open event ${eventId}`);
   assert(data.event_id === eventId, `transaction ${transactionId} is not event ${eventId}'s`);
+  const finance = eventId === null ? null : mustExist(state.openEvents.get(eventId), `open event ${eventId}`);
   const amount = BigInt(data.amount);
   balance(state, data.debit_account, data.currency).pendingDebit -= amount;
   balance(state, data.credit_account, data.currency).pendingCredit -= amount;
   if (outcome === 'posted') post(state, data, amount);
   state.pendingTransactions.delete(transactionId);
+  if (finance === null) return;
   // They leave in the order they were made, so this is the first one: no scan in practice.
   const at = finance.pending.indexOf(transactionId);
   assert(at >= 0, `transaction ${transactionId} is not pending in event ${eventId}`);

@@ -18,7 +18,21 @@
  */
 import fc from 'fast-check';
 import {
+  EVENT_SCHEMA_VERSIONS,
   MAX_AMOUNT,
+  MAX_EXTERNAL_ACCOUNTS_PER_USER,
+  MAX_WAITING_DEPOSITS_PER_USER,
+  MAX_WAITING_WITHDRAWALS_PER_USER,
+  wasPending,
+  type AcceptDeposit,
+  type AcceptWithdrawal,
+  type DeclineDeposit,
+  type DeclineWithdrawal,
+  type LinkExternalAccount,
+  type RequestDeposit,
+  type RequestWithdrawal,
+  type TransactionData,
+  type UnlinkExternalAccount,
   MAX_DEADLINE_AHEAD_MS,
   parseAmount,
   upcastEvent,
@@ -117,6 +131,10 @@ interface Sending {
 interface Aim {
   latestEvent?: boolean;
   amount?: { of: 'available' | 'posted'; plus: number };
+  /** A withdrawal, deposit or unlink: at the latest linked external account, for its user. */
+  latestAccount?: boolean;
+  /** An accept or decline: at the oldest one waiting, or the latest one given (often decided already), or its own id. */
+  decide?: 'oldestWaiting' | 'latestGiven';
 }
 
 /** A real command with its sender, or what happens around commands (time, sweeps, restarts, retries). */
@@ -149,7 +167,40 @@ const command = <C extends LedgerCommand>(type: C['type'], data: fc.Arbitrary<C[
 const commandStep = (weight: number, commands: fc.Arbitrary<LedgerCommand>, sending: fc.Arbitrary<Sending>, aim: fc.Arbitrary<Aim> = fc.constant({})) =>
   w(weight, fc.record({ t: fc.constant('command' as const), command: commands, sending, aim }));
 
+/** Few distinct references, so the same account is linked twice now and then. */
+const referenceHash = fc.integer({ min: 1, max: 2 }).map((n) => n.toString(16).padStart(64, '0'));
+const externalAccountId = fc.integer({ min: 1, max: 8 });
+const verificationId = fc.integer({ min: 1, max: 8 });
+const reason = fc.oneof(w(8, fc.constant('account closed')), w(1, fc.constantFrom('', '  ')));
+const atLatestAccount = fc.record({ latestAccount: atLatestEvent });
+const atOldestWaiting = fc.record({ decide: fc.oneof(w(4, fc.constant('oldestWaiting' as const)), w(3, fc.constant('latestGiven' as const)), w(1, fc.constant(undefined))) });
+
 const step: fc.Arbitrary<Step> = fc.oneof(
+  commandStep(
+    3,
+    command<LinkExternalAccount>(
+      'LinkExternalAccount',
+      fc.record({ user_id: user, kind: fc.constantFrom('bank' as const, 'paypal' as const), label: fc.constantFrom('savings', ' '), reference_hash: referenceHash, reference_last4: fc.constant('3000') }),
+    ),
+    appSending,
+  ),
+  commandStep(1, command<UnlinkExternalAccount>('UnlinkExternalAccount', fc.record({ user_id: user, external_account_id: externalAccountId })), appSending, atLatestAccount),
+  commandStep(
+    4,
+    command<RequestWithdrawal>('RequestWithdrawal', fc.record({ user_id: user, amount, currency, external_account_id: externalAccountId })),
+    appSending,
+    fc.record({ latestAccount: atLatestEvent, amount: relativeAmount }),
+  ),
+  commandStep(
+    2,
+    command<RequestDeposit>('RequestDeposit', fc.record({ user_id: user, amount, currency, external_account_id: externalAccountId, reference_last4: fc.constant('7731') })),
+    appSending,
+    atLatestAccount,
+  ),
+  commandStep(2, command<AcceptWithdrawal>('AcceptWithdrawal', fc.record({ withdrawal_id: verificationId })), adminSending, atOldestWaiting),
+  commandStep(2, command<DeclineWithdrawal>('DeclineWithdrawal', fc.record({ withdrawal_id: verificationId, reason })), adminSending, atOldestWaiting),
+  commandStep(1, command<AcceptDeposit>('AcceptDeposit', fc.record({ deposit_id: verificationId })), adminSending, atOldestWaiting),
+  commandStep(1, command<DeclineDeposit>('DeclineDeposit', fc.record({ deposit_id: verificationId, reason })), adminSending, atOldestWaiting),
   commandStep(7, command<OpenEvent>('OpenEvent', fc.record({ description })), appSending),
   commandStep(2, command<PingEvent>('PingEvent', fc.record({ event_id: eventId })), appSending, fc.record({ latestEvent: atLatestEvent })),
   commandStep(3, command<CloseEvent>('CloseEvent', fc.record({ event_id: eventId })), appSending, fc.record({ latestEvent: atLatestEvent })),
@@ -371,7 +422,7 @@ class Run {
       expect(decision.kind === 'refused' ? decision.refusal.code : decision.kind).toBe(expected);
     }
     if (decision.kind === 'refused') {
-      expect(['VALIDATION_FAILED', 'NOT_FOUND', 'EVENT_NOT_OPEN', 'INSUFFICIENT_FUNDS']).toContain(
+      expect(['VALIDATION_FAILED', 'NOT_FOUND', 'EVENT_NOT_OPEN', 'INSUFFICIENT_FUNDS', 'CONFLICT', 'LIMIT_EXCEEDED']).toContain(
         decision.refusal.code,
       );
       expect(answer).toEqual(decision.refusal);
@@ -419,7 +470,7 @@ class Run {
    * the caller's rights and key, the event's existence and openness, and the funds of a debited user.
    */
   private oracle(command: LedgerCommand | SystemCommand, caller: string | null, keyId: string | null, nowMs: number): string | undefined {
-    const adminOnly = ['RegisterApp', 'IssueApiKey', 'RevokeApiKey', 'Grant'];
+    const adminOnly = ['RegisterApp', 'IssueApiKey', 'RevokeApiKey', 'Grant', 'AcceptWithdrawal', 'DeclineWithdrawal', 'AcceptDeposit', 'DeclineDeposit'];
     if (command.type === 'ExpireEvent' || command.type === 'StartTerm') return 'events';
     const eventId = command.type === 'PingEvent' || command.type === 'CloseEvent' || command.type === 'PostTransaction' ? command.data.event_id : null;
     // Who may ask comes first (it reads only the type), then the fields (JSON from NATS until checked).
@@ -439,6 +490,12 @@ class Run {
       if (!wellFormed) return 'VALIDATION_FAILED';
     }
     if (command.type === 'OpenEvent' && command.data.description !== null && command.data.description.length > 500) return 'VALIDATION_FAILED';
+    if (command.type === 'RequestWithdrawal') return this.withdrawalOracle(command);
+    if (command.type === 'AcceptWithdrawal' || command.type === 'AcceptDeposit') {
+      const waiting = command.type === 'AcceptWithdrawal' ? this.state.external.withdrawals : this.state.external.deposits;
+      const id = command.type === 'AcceptWithdrawal' ? command.data.withdrawal_id : command.data.deposit_id;
+      return waiting.byId.has(id) ? 'events' : id < waiting.nextId ? 'CONFLICT' : 'NOT_FOUND';
+    }
 
     if (eventId !== null) {
       const finance = this.state.openEvents.get(eventId);
@@ -460,6 +517,17 @@ class Run {
     if (funds < wanted && balance.posted >= wanted) see('short only because of pending debits');
     if (funds < wanted && funds + balance.pendingCredit >= wanted) see('short only because credits are pending');
     return funds >= wanted ? 'events' : 'INSUFFICIENT_FUNDS';
+  }
+
+  /** A withdrawal of well-formed fields: the user's account, below the cap, then the funds available. */
+  private withdrawalOracle(command: RequestWithdrawal): string | undefined {
+    const { user_id, amount: wanted, currency: cur, external_account_id } = command.data;
+    if (!(/^[1-9][0-9]*$/.test(wanted) && parseAmount(wanted) !== null && /^[a-z][a-z0-9_]{0,31}$/.test(cur) && /^[A-Za-z0-9_.:-]{1,64}$/.test(user_id))) {
+      return 'VALIDATION_FAILED';
+    }
+    if (!this.state.external.accountOf(user_id, external_account_id)) return 'NOT_FOUND';
+    if (this.state.external.withdrawals.countOf(user_id) >= MAX_WAITING_WITHDRAWALS_PER_USER) return 'LIMIT_EXCEEDED';
+    return available(balanceOf(this.state, `user:${user_id}`, cur)) >= BigInt(wanted) ? 'events' : 'INSUFFICIENT_FUNDS';
   }
 
   sweep(): void {
@@ -496,6 +564,7 @@ class Run {
   restart(retentionMs: number): void {
     const json = JSON.stringify(snapshot(this.state));
     if (this.state.openEvents.size > 0 && this.state.pendingTransactions.size > 0) see('restart with pending');
+    if (this.state.external.withdrawals.byId.size > 0) see('restart with a withdrawal waiting');
     if (retentionMs !== this.retentionMs) see('restart with another retention');
     this.retentionMs = retentionMs;
     this.state = restarted(this.state, retentionMs);
@@ -520,9 +589,40 @@ class Run {
         const { data } = command;
         return aim.amount ? { type: 'Transfer', data: { ...data, amount: this.relativeAmount(aim.amount, data.from_user_id, data.currency) } } : command;
       }
+      case 'RequestWithdrawal': {
+        const data = { ...command.data, ...this.accountAimedAt(aim, command.data.user_id, command.data.external_account_id) };
+        if (aim.amount) data.amount = this.relativeAmount(aim.amount, data.user_id, data.currency);
+        return { type: 'RequestWithdrawal', data };
+      }
+      case 'RequestDeposit':
+      case 'UnlinkExternalAccount':
+        return { ...command, data: { ...command.data, ...this.accountAimedAt(aim, command.data.user_id, command.data.external_account_id) } } as LedgerCommand;
+      case 'AcceptWithdrawal':
+      case 'DeclineWithdrawal': {
+        const id = this.requestAimedAt(aim, this.state.external.withdrawals, command.data.withdrawal_id);
+        return { ...command, data: { ...command.data, withdrawal_id: id } } as LedgerCommand;
+      }
+      case 'AcceptDeposit':
+      case 'DeclineDeposit': {
+        const id = this.requestAimedAt(aim, this.state.external.deposits, command.data.deposit_id);
+        return { ...command, data: { ...command.data, deposit_id: id } } as LedgerCommand;
+      }
       default:
         return command;
     }
+  }
+
+  /** The latest linked account and its user (a well-formed generated user only, so field checks still meet bad ones), or the command's own. */
+  accountAimedAt(aim: Aim, userId: string, own: number): { user_id: string; external_account_id: number } {
+    if (!aim.latestAccount || !USERS.includes(userId)) return { user_id: userId, external_account_id: own };
+    const latest = [...this.state.external.accounts.values()].pop();
+    return latest ? { user_id: latest.user_id, external_account_id: latest.external_account_id } : { user_id: userId, external_account_id: own };
+  }
+
+  requestAimedAt(aim: Aim, requests: { byId: Map<number, unknown>; nextId: number }, own: number): number {
+    if (aim.decide === 'oldestWaiting') return requests.byId.keys().next().value ?? own;
+    if (aim.decide === 'latestGiven') return Math.max(1, requests.nextId - 1);
+    return own;
   }
 
   relativeAmount(relative: NonNullable<Aim['amount']>, userId: string, currency: string): string {
@@ -598,10 +698,17 @@ class Run {
     // what the pending transactions should hold, per account and currency
     const expectedDebit = new Map<string, bigint>();
     const expectedCredit = new Map<string, bigint>();
+    let held = 0;
     for (const data of state.pendingTransactions.values()) {
-      const finance = state.openEvents.get(data.event_id ?? -1);
-      must(finance !== undefined, `pending transaction ${data.transaction_id} outside an open event`);
-      must(finance!.pending.includes(data.transaction_id), `transaction ${data.transaction_id} not listed by its event`);
+      if (data.event_id === null) {
+        // outside any finance event: only a withdrawal or deposit waiting for verification
+        must(data.type === 'withdrawal' || data.type === 'deposit', `pending ${data.type} ${data.transaction_id} outside an event`);
+        held += 1;
+      } else {
+        const finance = state.openEvents.get(data.event_id);
+        must(finance !== undefined, `pending transaction ${data.transaction_id} outside an open event`);
+        must(finance!.pending.includes(data.transaction_id), `transaction ${data.transaction_id} not listed by its event`);
+      }
       add(expectedDebit, `${data.debit_account}|${data.currency}`, BigInt(data.amount));
       add(expectedCredit, `${data.credit_account}|${data.currency}`, BigInt(data.amount));
     }
@@ -638,7 +745,8 @@ class Run {
       }
       listed += finance.pending.length;
     }
-    must(listed === state.pendingTransactions.size, `open events list ${listed} of ${state.pendingTransactions.size} pending transactions`);
+    must(listed + held === state.pendingTransactions.size, `open events list ${listed} (and requests hold ${held}) of ${state.pendingTransactions.size} pending transactions`);
+    this.checkExternal(held);
 
     // remembered commands: none outlives its bound, and the oldest is always one still remembered
     for (const [memory, bound] of [[state.memory.keyed, LONGEST_RETENTION_MS], [state.memory.unkeyed, MAX_DEADLINE_AHEAD_MS]] as const) {
@@ -653,6 +761,39 @@ class Run {
   }
 
   /**
+   * Each waiting withdrawal or deposit holds exactly its pending transaction (wallet to external,
+   * or external to wallet, its amount and currency), from an account its user has linked; every
+   * held transaction is a waiting request's; no user is past a cap.
+   */
+  checkExternal(held: number): void {
+    const external = this.state.external;
+    const requests: Array<[string, Map<number, { transaction_id: number; user_id: string; amount: string; currency: string; external_account_id: number }>, number]> = [
+      ['withdrawal', external.withdrawals.byId, MAX_WAITING_WITHDRAWALS_PER_USER],
+      ['deposit', external.deposits.byId, MAX_WAITING_DEPOSITS_PER_USER],
+    ];
+    let waiting = 0;
+    for (const [type, byId, maximum] of requests) {
+      const perUser = new Map<string, number>();
+      for (const request of byId.values()) {
+        const data = this.state.pendingTransactions.get(request.transaction_id) as TransactionData | undefined;
+        must(data?.type === type, `${type} holds no pending ${type} transaction ${request.transaction_id}`);
+        const wallet = `user:${request.user_id}`;
+        const [from, to] = type === 'withdrawal' ? [wallet, 'external'] : ['external', wallet];
+        must(data!.debit_account === from && data!.credit_account === to, `${type} ${request.transaction_id} moves ${data!.debit_account} → ${data!.credit_account}`);
+        must(data!.amount === request.amount && data!.currency === request.currency, `${type} ${request.transaction_id} holds another amount`);
+        must(external.accountOf(request.user_id, request.external_account_id) !== undefined, `${type} of an unlinked account`);
+        perUser.set(request.user_id, (perUser.get(request.user_id) ?? 0) + 1);
+        waiting += 1;
+      }
+      for (const [userId, count] of perUser) must(count <= maximum, `${userId} has ${count} ${type}s waiting`);
+    }
+    must(waiting === held, `${waiting} requests waiting, ${held} transactions held`);
+    const accountsPerUser = new Map<string, number>();
+    for (const account of external.accounts.values()) accountsPerUser.set(account.user_id, (accountsPerUser.get(account.user_id) ?? 0) + 1);
+    for (const [userId, count] of accountsPerUser) must(count <= MAX_EXTERNAL_ACCOUNTS_PER_USER, `${userId} has ${count} accounts`);
+  }
+
+  /**
    * Every transaction that left pending got exactly one TransactionPosted or TransactionVoided
    * (and one still pending none); a transaction posted at once was never pending.
    */
@@ -660,9 +801,9 @@ class Run {
     const pending = new Set<number>();
     const outcomes = new Map<number, number>();
     for (const event of this.log) {
-      const data = event.data as { transaction_id: number; event_id: number | null };
+      const data = event.data as TransactionData;
       if (event.type === 'TransactionPending') pending.add(data.transaction_id);
-      const settles = (event.type === 'TransactionPosted' && data.event_id !== null) || event.type === 'TransactionVoided';
+      const settles = (event.type === 'TransactionPosted' && wasPending(data)) || event.type === 'TransactionVoided';
       if (settles) {
         must(pending.has(data.transaction_id), `${event.type} of transaction ${data.transaction_id}, never pending`);
         outcomes.set(data.transaction_id, (outcomes.get(data.transaction_id) ?? 0) + 1);
@@ -717,6 +858,11 @@ function asV1Store(log: AppliedEvent[]): Array<{ type: string; data: unknown; me
   for (const event of log) {
     const metadata = { ...event.metadata, schema_version: 1 };
     const data = event.data as unknown as Record<string, unknown>;
+    // Withdrawals and deposits came after v1: a v1 store goes on with them at today's versions.
+    if (event.type.startsWith('Transaction') && (data.type === 'withdrawal' || data.type === 'deposit')) {
+      stored.push({ type: event.type, data, metadata: { ...metadata, schema_version: EVENT_SCHEMA_VERSIONS[event.type] } });
+      continue;
+    }
     switch (event.type) {
       case 'Pinged':
         stored.push({ type: 'EventPinged', data, metadata });
@@ -782,6 +928,21 @@ const COVERED: readonly string[] = [
   'decided while the clock lagged',
   'restart with another retention',
   'remembered for the window it was decided with',
+  'LinkExternalAccount:events',
+  'LinkExternalAccount:CONFLICT',
+  'UnlinkExternalAccount:events',
+  'UnlinkExternalAccount:CONFLICT',
+  'RequestWithdrawal:events',
+  'RequestWithdrawal:INSUFFICIENT_FUNDS',
+  'RequestWithdrawal:NOT_FOUND',
+  'AcceptWithdrawal:events',
+  'AcceptWithdrawal:CONFLICT',
+  'DeclineWithdrawal:events',
+  'AcceptWithdrawal:FORBIDDEN',
+  'RequestDeposit:events',
+  'AcceptDeposit:events',
+  'DeclineDeposit:events',
+  'restart with a withdrawal waiting',
 ];
 
 describe('ledger properties', () => {

@@ -4,6 +4,7 @@ import type {
   AppsReply,
   BalanceLine,
   BalanceReply,
+  ExternalAccountsReply,
   FinanceEventDetails,
   GetEventReply,
   LedgerQuery,
@@ -46,6 +47,18 @@ export function answer(state: LedgerState, query: LedgerQuery, position: string)
         })),
       }));
       return { ok: true, result: { data, next_cursor: more ? data[data.length - 1].app_id : null } satisfies AppsReply };
+    }
+    case 'ListExternalAccounts': {
+      // The reference's hash stays in the ledger: the reply shows only its last 4 characters.
+      const data = state.external.accountsOf(query.user_id).map(({ external_account_id, user_id, kind, label, reference_last4, linked_at }) => ({
+        external_account_id,
+        user_id,
+        kind,
+        label,
+        reference_last4,
+        created_at: linked_at,
+      }));
+      return { ok: true, result: { user_id: query.user_id, data } satisfies ExternalAccountsReply };
     }
     default:
       return refusal('VALIDATION_FAILED', 'unknown query');

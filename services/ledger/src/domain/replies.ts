@@ -5,6 +5,10 @@
  */
 import {
   userIdOfAccount,
+  wasPending,
+  type DepositReply,
+  type ExternalAccountReply,
+  type WithdrawalReply,
   type AppReply,
   type FinanceEventReply,
   type KeyReply,
@@ -23,7 +27,16 @@ export interface TermReply {
 }
 
 /** Every answer of a ledger command; undefined for a sweep that found nothing to expire. */
-export type LedgerAnswer = AppReply | KeyReply | FinanceEventReply | TransactionReply | TermReply | undefined;
+export type LedgerAnswer =
+  | AppReply
+  | KeyReply
+  | FinanceEventReply
+  | TransactionReply
+  | ExternalAccountReply
+  | WithdrawalReply
+  | DepositReply
+  | TermReply
+  | undefined;
 
 /**
  * What a command's memory keeps: the events that answer it (without their metadata), in order.
@@ -43,7 +56,7 @@ export function answeringEvents(event: LedgerEvent): RememberedEvents {
     case 'TransactionVoided':
       return [];
     case 'TransactionPosted':
-      return event.data.event_id === null ? [{ type: event.type, data: { ...event.data } }] : [];
+      return wasPending(event.data) ? [] : [{ type: event.type, data: { ...event.data } }];
     default:
       return [{ type: event.type, data: { ...event.data } } as LedgerEvent];
   }
@@ -91,6 +104,33 @@ export function reply(command: LedgerCommand | SystemCommand, events: readonly L
     case 'PostTransaction':
     case 'Transfer':
       return transactionOf(events);
+    case 'LinkExternalAccount': {
+      const { external_account_id, user_id, kind, label, reference_last4, linked_at } = only(events, 'ExternalAccountLinked').data;
+      return { external_account_id, user_id, kind, label, reference_last4, created_at: linked_at };
+    }
+    case 'UnlinkExternalAccount':
+      only(events, 'ExternalAccountUnlinked');
+      return undefined;
+    case 'RequestWithdrawal':
+      return withdrawalReply(only(events, 'WithdrawalRequested').data, null, null);
+    case 'AcceptWithdrawal': {
+      const data = only(events, 'WithdrawalAccepted').data;
+      return withdrawalReply(data, data.accepted_at, null);
+    }
+    case 'DeclineWithdrawal': {
+      const data = only(events, 'WithdrawalDeclined').data;
+      return withdrawalReply(data, data.declined_at, data.reason);
+    }
+    case 'RequestDeposit':
+      return depositReply(only(events, 'DepositRequested').data, null, null);
+    case 'AcceptDeposit': {
+      const data = only(events, 'DepositAccepted').data;
+      return depositReply(data, data.accepted_at, null);
+    }
+    case 'DeclineDeposit': {
+      const data = only(events, 'DepositDeclined').data;
+      return depositReply(data, data.declined_at, data.reason);
+    }
   }
 }
 
@@ -137,6 +177,25 @@ export function transactionReply(data: TransactionData, status: TransactionReply
   };
   if (data.type === 'transfer') reply.to_user_id = userIdOfAccount(data.credit_account) ?? undefined;
   return reply;
+}
+
+/** A withdrawal as its latest event says (the event carries the whole withdrawal). */
+function withdrawalReply(
+  data: Extract<LedgerEvent, { type: 'WithdrawalRequested' | 'WithdrawalAccepted' | 'WithdrawalDeclined' }>['data'],
+  decided_at: string | null,
+  reason: string | null,
+): WithdrawalReply {
+  const { withdrawal_id, transaction_id, user_id, external_account_id, amount, currency, status, requested_at } = data;
+  return { withdrawal_id, transaction_id, user_id, external_account_id, amount, currency, status, requested_at, decided_at, reason };
+}
+
+function depositReply(
+  data: Extract<LedgerEvent, { type: 'DepositRequested' | 'DepositAccepted' | 'DepositDeclined' }>['data'],
+  decided_at: string | null,
+  reason: string | null,
+): DepositReply {
+  const { deposit_id, transaction_id, user_id, external_account_id, reference_last4, amount, currency, status, requested_at } = data;
+  return { deposit_id, transaction_id, user_id, external_account_id, reference_last4, amount, currency, status, requested_at, decided_at, reason };
 }
 
 export function financeEventReply(

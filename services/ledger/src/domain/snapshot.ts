@@ -12,9 +12,11 @@ import type { TransactionData } from '@coffer/contracts';
 import { restoreRows, toRow, type RememberedCommand, type RememberedRow } from '@coffer/decider';
 import type { Balance } from './accounts';
 import type { RememberedEvents } from './replies';
+import { externalSnapshot, restoreExternal, type ExternalSnapshot } from './external-state';
 import { LedgerState, settledRecord, type AppState, type FinanceEventState, type SettledEvent } from './state';
 
 /**
+ * 7: linked external accounts and waiting withdrawals and deposits (`external`).
  * 6: a remembered command keeps the events its answer is built from (5 kept the answer itself):
  * a snapshot of 5 is not read, the stream is replayed.
  * 5: transactions say `type` (4 said `kind`): a snapshot of 4 is not read, the stream is replayed.
@@ -24,7 +26,7 @@ import { LedgerState, settledRecord, type AppState, type FinanceEventState, type
  * their deadline, and the event clock they expire by is kept.
  * 2: settled events as id lists per app and ending (1 held every event in full).
  */
-export const SNAPSHOT_VERSION = 6;
+export const SNAPSHOT_VERSION = 7;
 
 /** Remembered commands per line of a snapshot: each line is serialised (and parsed) in one go. */
 export const SNAPSHOT_PAGE_ROWS = 5_000;
@@ -43,6 +45,7 @@ export interface SnapshotHead {
   /** [app_id, status, event ids]: the bulk of a long-lived ledger's events, kept small. */
   settledEvents: Array<[string, SettledEvent['status'], number[]]>;
   pendingTransactions: TransactionData[];
+  external: ExternalSnapshot;
 }
 
 /** The whole snapshot as one value, to compare two states (the writer writes it as snapshotLines). */
@@ -97,6 +100,7 @@ function snapshotHead(state: LedgerState): SnapshotHead {
     openEvents: [...state.openEvents.values()],
     settledEvents: settledIdLists(state),
     pendingTransactions: [...state.pendingTransactions.values()],
+    external: externalSnapshot(state.external),
   };
 }
 
@@ -149,6 +153,7 @@ export function restore(head: SnapshotHead, pages: Iterable<string>, idempotency
     for (const id of ids) state.settledEvents.set(id, record);
   }
   for (const data of head.pendingTransactions) state.pendingTransactions.set(data.transaction_id, data);
+  restoreExternal(state.external, head.external);
   for (const page of pages) restoreRows(state.memory, JSON.parse(page) as Array<RememberedRow<RememberedEvents>>);
   return state;
 }

@@ -2,6 +2,7 @@ import { DEFAULT_IDEMPOTENCY_RETENTION_MS, type TransactionData, type Transactio
 import { CommandMemory } from '@coffer/decider';
 import { balanceKey, type Balance } from './accounts';
 import type { RememberedEvents } from './replies';
+import { ExternalState } from './external-state';
 
 export interface AppState {
   app_id: string;
@@ -54,6 +55,8 @@ export class LedgerState {
   readonly openEvents = new Map<number, FinanceEventState>();
   readonly settledEvents = new Map<number, SettledEvent>();
   readonly pendingTransactions = new Map<number, TransactionData>();
+  /** Linked external accounts and the withdrawals and deposits waiting for an operator (external-state.ts). */
+  readonly external = new ExternalState();
   /**
    * The commands it decided, so a command sent again gets its first answer (forgotten by event
    * time): each with the events its answer is built from (replies.ts).

@@ -11,6 +11,14 @@
 import {
   APP_NAME_MESSAGE,
   canonicalAmountMessage,
+  DECLINE_REASON_MESSAGE,
+  EXTERNAL_ACCOUNT_KIND_MESSAGE,
+  EXTERNAL_ACCOUNT_LABEL_MESSAGE,
+  isDeclineReason,
+  isExternalAccountKind,
+  isExternalAccountLabel,
+  isReferenceHash,
+  isReferenceLast4,
   canonicalUserIdMessage,
   currencyMessage,
   descriptionMessage,
@@ -90,6 +98,35 @@ export function commandProblem(command: unknown): Refusal | null {
       check(c, ['user_id'], isUserId, canonicalUserIdMessage, problem);
       checkMoney(c, problem);
       break;
+    case 'LinkExternalAccount':
+      check(c, ['user_id'], isUserId, canonicalUserIdMessage, problem);
+      if (!isExternalAccountKind(c.kind)) problem('kind', EXTERNAL_ACCOUNT_KIND_MESSAGE);
+      if (!isExternalAccountLabel(c.label)) problem('label', EXTERNAL_ACCOUNT_LABEL_MESSAGE);
+      if (!isReferenceHash(c.reference_hash)) problem('reference_hash', 'reference_hash must be 64 lower-case hex digits');
+      checkLast4(c, problem);
+      break;
+    case 'UnlinkExternalAccount':
+      check(c, ['user_id'], isUserId, canonicalUserIdMessage, problem);
+      check(c, ['external_account_id'], isPositiveId, positiveIdMessage, problem);
+      break;
+    case 'RequestWithdrawal':
+    case 'RequestDeposit':
+      check(c, ['user_id'], isUserId, canonicalUserIdMessage, problem);
+      check(c, ['external_account_id'], isPositiveId, positiveIdMessage, problem);
+      check(c, ['amount'], isCanonicalAmount, canonicalAmountMessage, problem);
+      check(c, ['currency'], isCurrency, currencyMessage, problem);
+      if (type === 'RequestDeposit') checkLast4(c, problem);
+      break;
+    case 'AcceptWithdrawal':
+    case 'DeclineWithdrawal':
+      check(c, ['withdrawal_id'], isPositiveId, positiveIdMessage, problem);
+      if (type === 'DeclineWithdrawal' && !isDeclineReason(c.reason)) problem('reason', DECLINE_REASON_MESSAGE);
+      break;
+    case 'AcceptDeposit':
+    case 'DeclineDeposit':
+      check(c, ['deposit_id'], isPositiveId, positiveIdMessage, problem);
+      if (type === 'DeclineDeposit' && !isDeclineReason(c.reason)) problem('reason', DECLINE_REASON_MESSAGE);
+      break;
     case 'StartTerm':
       if (!isText(c.instance_id, MAX_INSTANCE_ID_LENGTH) || c.instance_id === '') {
         problem('instance_id', textMessage('instance_id', MAX_INSTANCE_ID_LENGTH));
@@ -111,6 +148,10 @@ function checkMoney(c: Fields, problem: Report): void {
   check(c, ['amount'], isCanonicalAmount, canonicalAmountMessage, problem);
   check(c, ['currency'], isCurrency, currencyMessage, problem);
   checkDescription(c, problem);
+}
+
+function checkLast4(c: Fields, problem: Report): void {
+  if (!isReferenceLast4(c.reference_last4)) problem('reference_last4', 'reference_last4 must be 4 printable ASCII characters');
 }
 
 function checkDescription(c: Fields, problem: Report): void {

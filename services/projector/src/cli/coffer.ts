@@ -13,10 +13,12 @@ import { createEventStore } from '@coffer/event-store';
 import {
   configOrExit,
   createPool,
-  ensureDatabase,
+  databaseName,
   formatServiceKeys,
   generateServiceKey,
   loadServiceKeys,
+  requireDatabase,
+  type CofferConfig,
   type PoolBounds,
 } from '@coffer/platform';
 import { writeNatsConfig } from './nats-config';
@@ -60,7 +62,7 @@ async function runSetup(command: string, args: string[]): Promise<number> {
   }
   if (args[1] === 'show') {
     const config = configOrExit('coffer-cli');
-    await ensureDatabase(config.databaseUrl);
+    await requireDatabase(config.databaseUrl);
     console.log(formatServiceKeys(await loadServiceKeys(config)));
     return 0;
   }
@@ -84,6 +86,14 @@ function progressBar(done: number, total: number, started: number): void {
   );
 }
 
+/** Which database and which event store a command reads, without passwords. */
+function describeTarget(config: CofferConfig): string {
+  const database = new URL(config.databaseUrl);
+  // An EventStoreDB connection string may list several hosts (not a URL): drop its user and query only.
+  const store = config.eventStoreUrl ? `EventStoreDB at ${config.eventStoreUrl.replace(/\/\/[^@/]*@/, '//').replace(/\?.*$/, '')}` : 'the PostgreSQL event store in it';
+  return `database "${databaseName(config.databaseUrl)}" on ${database.hostname}:${database.port || '5432'}, ${store}`;
+}
+
 export async function runCli(args: string[]): Promise<number> {
   const [command, target] = args;
   if (command === 'nats-config' || command === 'service-key') return runSetup(command, args);
@@ -96,7 +106,10 @@ export async function runCli(args: string[]): Promise<number> {
     return 2;
   }
   const config = configOrExit('coffer-cli');
-  await ensureDatabase(config.databaseUrl);
+  // An operator's command reads what is there: a mistyped DATABASE_URL is an error, not a new,
+  // empty and "healthy" database. It says what it reads, on stderr (stdout stays the report).
+  await requireDatabase(config.databaseUrl);
+  console.error(`coffer ${command}: ${describeTarget(config)}`);
   const bounds: PoolBounds = { statementTimeoutMs: OPERATIONS_STATEMENT_TIMEOUT_MS, poolWaitMs: config.pgPoolWaitMs };
   const store = await createEventStore({
     databaseUrl: config.databaseUrl,

@@ -18,7 +18,7 @@ import { PATTERNS, subjects } from '@coffer/contracts';
 import { inboxPrefixOf } from '@coffer/platform';
 import { ANALYTICS_ACCOUNT, importedJetStreamApi, mirrorDeliverPrefix, SERVICES_ACCOUNT } from '../feed/feed-mirror';
 
-export const NATS_USERS = ['gateway', 'ledger', 'achievements', 'projector', 'analytics'] as const;
+export const NATS_USERS = ['gateway', 'ledger', 'achievements', 'projector', 'notifier', 'analytics'] as const;
 export type NatsUser = (typeof NATS_USERS)[number];
 
 /** The account each user belongs to: analytics alone in its own. */
@@ -70,11 +70,12 @@ export function permissionsOf(prefix: string): Record<NatsUser, Permissions> {
   const stream = s.eventsStream;
   // Every realm's subject: a realm is one subject token (PATTERNS).
   const anyRealm = (pattern: string) => `${prefix}.${pattern.replace('{realm}', '*')}`;
-  const [ledgerCommands, ledgerQueries, achievementsCommands, ledgerWriter] = [
+  const [ledgerCommands, ledgerQueries, achievementsCommands, ledgerWriter, notifierRequests] = [
     PATTERNS.ledgerCommands,
     PATTERNS.ledgerQueries,
     PATTERNS.achievementsCommands,
     PATTERNS.ledgerWriter,
+    PATTERNS.notifierRequests,
   ].map(anyRealm);
   // The active writer's own subjects (`….commands.<instance>`), where senders that heard it announced reach it alone.
   const [writerCommands, writerQueries] = [ledgerCommands, ledgerQueries].map((subject) => `${subject}.*`);
@@ -83,7 +84,7 @@ export function permissionsOf(prefix: string): Record<NatsUser, Permissions> {
   const health = (service: string) => s.health(service);
   return {
     gateway: {
-      publish: [ledgerCommands, writerCommands, ledgerQueries, writerQueries, achievementsCommands, `${prefix}.health.>`],
+      publish: [ledgerCommands, writerCommands, ledgerQueries, writerQueries, achievementsCommands, notifierRequests, `${prefix}.health.>`],
       subscribe: [inbox('gateway'), ledgerWriter],
       respond: false,
     },
@@ -111,6 +112,12 @@ export function permissionsOf(prefix: string): Record<NatsUser, Permissions> {
         ...analyticsMirrorApi(stream).map((subject) => importedFrom(ANALYTICS_ACCOUNT, subject)),
       ],
       subscribe: [health('projector'), inbox('projector')],
+      respond: true,
+    },
+    notifier: {
+      // Webhook registrations from the gateway in; deliveries go out over HTTP, not NATS.
+      publish: [health('notifier')],
+      subscribe: [notifierRequests, health('notifier'), inbox('notifier')],
       respond: true,
     },
     analytics: {

@@ -20,8 +20,9 @@ export const generationSchema = (generation: number) => `coffer_rm_${generation}
  * 2: transactions.type (the transaction's credit/debit/transfer/grant; 1 named the column `kind`).
  * 3: balance_history (balances at a time, statements) and unlock_counts (the achievements
  *    leaderboard), and the accounts' leaderboard index.
+ * 4: the withdrawals and deposits tables.
  */
-export const READ_MODEL_SCHEMA_VERSION = 3;
+export const READ_MODEL_SCHEMA_VERSION = 4;
 
 /** Tables of one generation, in the order a comparison walks them (with their keys). */
 export const READ_MODEL_TABLES: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
