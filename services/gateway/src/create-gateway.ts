@@ -67,7 +67,8 @@ export async function createGateway(config: CofferConfig, logger: JsonLogger): P
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
 
   const document = buildOpenApiDocument(app, config.port);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  // Deep links (/docs#/finance/postTransaction) so a README or an issue can point at one route.
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json', swaggerOptions: { deepLinking: true } });
   // The analytics feed's contract beside the API's, public like it: built from the contracts
   // for this deployment's prefix (its subjects and stream name), once.
   const asyncApi = JSON.stringify(feedAsyncApiDocument({ prefix: config.natsPrefix }));
