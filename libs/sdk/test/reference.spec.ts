@@ -23,8 +23,10 @@ describe('the SDK reference (TypeDoc)', () => {
         timeout: 110000,
         maxBuffer: 16 * 1024 * 1024,
       }).catch((error: { code?: number; stdout?: string; stderr?: string }) => ({ failed: error.code, stdout: error.stdout, stderr: error.stderr }));
+      // TypeDoc's own words first, so a failure says what to fix (a new resource's constructor
+      // taking the internal Transport wants the same @internal tag as the others).
+      expect(run.stdout ?? '').not.toMatch(/warning|error/i);
       expect(run).not.toHaveProperty('failed');
-      expect(run.stdout).not.toMatch(/warning|error/i);
       const classes = await readdir(path.join(out, 'classes'));
       expect(classes).toEqual(expect.arrayContaining(['Coffer.html', 'Session.html', 'InsufficientFundsError.html', 'MethodNotAllowedError.html']));
       expect(await readdir(path.join(out, 'functions'))).toEqual(expect.arrayContaining(['verifyWebhook.html']));
