@@ -1,9 +1,10 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { ApiError } from '../http/api-error';
+import { unauthenticated, type ApiError } from '../http/api-error';
 import { AddressLimits } from '../rate-limit/address-limits';
 import { ApiKeyRegistry } from './api-key-registry';
-import { bearerToken, isWellFormedApiKey } from './api-keys';
+import { isWellFormedApiKey } from './api-keys';
+import { credentialsOf, MALFORMED_AUTHORIZATION } from './credentials';
 import { failedAuthentication } from './failed-authentication';
 
 /**
@@ -19,15 +20,26 @@ export class AppAuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const key = bearerToken(request.headers.authorization);
+    const credentials = credentialsOf(request.headers.authorization);
+    if (credentials.kind !== 'bearer') throw this.refuse(request, refusalOf(credentials.kind));
     // A malformed key is refused without a lookup, so garbage never makes the registry ask the ledger.
-    if (key === null || !isWellFormedApiKey(key)) {
-      const refusal = new ApiError('UNAUTHENTICATED', 'an API key is required: Authorization: Bearer <api_key>');
-      throw failedAuthentication(this.limits, request.ip, refusal);
-    }
-    const owner = await this.registry.lookup(key);
-    if (!owner) throw failedAuthentication(this.limits, request.ip, new ApiError('UNAUTHENTICATED', 'the API key is unknown or revoked'));
+    if (!isWellFormedApiKey(credentials.token)) throw this.refuse(request, unauthenticated(NOT_AN_API_KEY, true));
+    const owner = await this.registry.lookup(credentials.token);
+    if (!owner) throw this.refuse(request, unauthenticated('the API key is unknown or revoked', true));
     request.caller = owner;
     return true;
   }
+
+  private refuse(request: FastifyRequest, refusal: ApiError): ApiError {
+    return failedAuthentication(this.limits, request.ip, refusal);
+  }
+}
+
+const NOT_AN_API_KEY =
+  'the bearer token is not an API key (ck_ and 43 more characters, as POST /admin/apps answered it); the admin token works only on /admin';
+
+function refusalOf(kind: 'missing' | 'malformed'): ApiError {
+  return kind === 'missing'
+    ? unauthenticated('an API key is required: send "Authorization: Bearer <api_key>"', false)
+    : unauthenticated(MALFORMED_AUTHORIZATION, false);
 }

@@ -36,7 +36,7 @@ export class LeaderboardsController {
   ) {}
 
   @Get('balances')
-  @ApiOperation({
+  @ApiOperation({ operationId: 'getBalanceLeaderboard',
     summary: 'Wallets by posted balance in a currency',
     description: `Highest first; wallets holding none of the currency are left out. ${RANKING}`,
   })
@@ -48,7 +48,7 @@ export class LeaderboardsController {
   }
 
   @Get('achievements')
-  @ApiOperation({
+  @ApiOperation({ operationId: 'getAchievementLeaderboard',
     summary: 'Users by achievements unlocked, across every app',
     description: `Most first; users who unlocked none are left out. ${RANKING}`,
   })
