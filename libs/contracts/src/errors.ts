@@ -5,6 +5,8 @@ export const ERROR_STATUS = {
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  /** The path exists, the method does not: the Allow header lists the methods it has. */
+  METHOD_NOT_ALLOWED: 405,
   EVENT_NOT_OPEN: 409,
   /** A resource exists with another definition, or its state forbids the change. */
   CONFLICT: 409,

@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   EVENT_NOT_OPEN: 409,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
@@ -82,6 +83,10 @@ export class EventNotOpenError extends CofferError {
 export class ConflictError extends CofferError {
   override name = 'ConflictError';
 }
+/** A method the path does not have (a bug in the caller, never worth a retry). */
+export class MethodNotAllowedError extends CofferError {
+  override name = 'MethodNotAllowedError';
+}
 export class PayloadTooLargeError extends CofferError {
   override name = 'PayloadTooLargeError';
 }
@@ -117,6 +122,7 @@ export const ERROR_CLASSES: Record<ErrorCode, ErrorClass> = {
   UNAUTHENTICATED: UnauthenticatedError,
   FORBIDDEN: ForbiddenError,
   NOT_FOUND: NotFoundError,
+  METHOD_NOT_ALLOWED: MethodNotAllowedError,
   EVENT_NOT_OPEN: EventNotOpenError,
   CONFLICT: ConflictError,
   PAYLOAD_TOO_LARGE: PayloadTooLargeError,

@@ -24,7 +24,7 @@ export {
 export { Leaderboards, Statements, type LeaderboardQuery, type StatementQuery } from './resources/reports.js';
 export { Webhooks, type CreateWebhookBody, type DeliveriesQuery } from './resources/webhooks.js';
 export { PageIterator } from './paging.js';
-export { CORRELATION_HEADER, type CallOptions, type FetchLike } from './transport.js';
+export { CORRELATION_HEADER, type AbortSignalLike, type CallOptions, type FetchLike } from './transport.js';
 export { DEFAULT_RETRY, RETRY_LIMITS, backoffMs, nextRetry, parseRetryAfter, isRetryableStatus, type RetryOptions, type RetryDecision } from './retry.js';
 export {
   CofferError,
@@ -38,6 +38,7 @@ export {
   LimitExceededError,
   NetworkError,
   NotFoundError,
+  MethodNotAllowedError,
   PayloadTooLargeError,
   RateLimitedError,
   UnauthenticatedError,

@@ -144,7 +144,7 @@ export interface Page<T> {
 }
 
 /** What a webhook may hear; `*` is every type, present and future. */
-export type WebhookEventType = 'transaction.posted' | 'transaction.voided' | 'event.expired' | 'achievement.unlocked' | 'daily.summary';
+export type WebhookEventType = 'transaction.posted' | 'transaction.voided' | 'event.expired' | 'achievement.unlocked' | 'withdrawal.updated' | 'deposit.updated' | 'daily.summary';
 
 export interface Webhook {
   webhook_id: number;

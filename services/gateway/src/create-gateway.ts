@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
@@ -14,6 +14,7 @@ import { SyncValidationPipe } from './http/sync-validation.pipe';
 import { GatewayModule } from './gateway.module';
 import { GatewayMetrics } from './metrics/metrics';
 import { AddressLimits } from './rate-limit/address-limits';
+import { buildOpenApiDocument } from './openapi/document';
 
 /**
  * How often Node looks for connections past their headers or request timeout: a slow client is
@@ -65,16 +66,9 @@ export async function createGateway(config: CofferConfig, logger: JsonLogger): P
   );
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Coffer')
-      .setDescription('One shared economy for a community of games and apps: wallets, finance events, achievements.')
-      .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'an app API key, or the admin token on /admin' })
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  const document = buildOpenApiDocument(app, config.port);
+  // Deep links (/docs#/finance/postTransaction) so a README or an issue can point at one route.
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json', swaggerOptions: { deepLinking: true } });
   // The analytics feed's contract beside the API's, public like it: built from the contracts
   // for this deployment's prefix (its subjects and stream name), once.
   const asyncApi = JSON.stringify(feedAsyncApiDocument({ prefix: config.natsPrefix }));

@@ -54,6 +54,8 @@ interface Row {
   field?: string;
   /** What the error's message must say, where the code alone does not tell which rule refused. */
   message?: RegExp;
+  /** Response headers the refusal must carry (WWW-Authenticate, Allow), exactly. */
+  headers?: Record<string, string>;
   build: Build;
 }
 
@@ -137,6 +139,24 @@ const webhook =
   (c) => ({ method: 'POST', path: '/webhooks', options: { token: c.app.api_key, body: { url: 'https://93.184.216.34/hook', events: ['*'], ...change } } });
 
 const list = (query: string): Build => appCall('GET', `/finance/transactions?${query}`);
+
+/** A 401 with its message and its exact WWW-Authenticate challenge. */
+const U = (name: string, message: RegExp, challenge: string) => ({
+  name,
+  status: 401,
+  code: 'UNAUTHENTICATED',
+  message,
+  headers: { 'www-authenticate': challenge },
+});
+const NO_TOKEN = 'Bearer realm="coffer"';
+const BAD_TOKEN = 'Bearer realm="coffer", error="invalid_token"';
+const MISSING_KEY = /an API key is required: send "Authorization: Bearer <api_key>"/;
+const MALFORMED = /Authorization header is malformed/;
+const NOT_A_KEY = /not an API key/;
+const UNKNOWN_KEY = /^the API key is unknown or revoked$/;
+
+/** A 405 and the methods its Allow header must list. */
+const M = (name: string, allow: string) => ({ name, status: 405, code: 'METHOD_NOT_ALLOWED', message: /is not allowed on/, headers: { allow } });
 
 const V = (name: string, field: string | undefined, build: Build): Row => ({ name, status: 400, code: 'VALIDATION_FAILED', field, build });
 
@@ -286,23 +306,24 @@ const rows: Row[] = [
   { name: 'a transfer of 56 from 55', status: 422, code: 'INSUFFICIENT_FUNDS', build: transfer({ from_user_id: BOB, to_user_id: ALICE, amount: 56 }) },
   { name: 'a debit of an unknown user', status: 422, code: 'INSUFFICIENT_FUNDS', build: transaction({ user_id: 'hostile-nobody' }) },
 
-  // ---- authentication
-  { name: 'no Authorization header', status: 401, code: 'UNAUTHENTICATED', build: withAuthorization(null) },
-  { name: "'Bearer' without a token", status: 401, code: 'UNAUTHENTICATED', build: withAuthorization('Bearer') },
-  { name: 'Basic credentials', status: 401, code: 'UNAUTHENTICATED', build: withAuthorization((c) => `Basic ${Buffer.from(`x:${c.app.api_key}`).toString('base64')}`) },
-  { name: 'a truncated key', status: 401, code: 'UNAUTHENTICATED', build: withAuthorization((c) => `Bearer ${c.app.api_key.slice(0, -1)}`) },
-  { name: 'a key followed by garbage', status: 401, code: 'UNAUTHENTICATED', build: withAuthorization((c) => `Bearer ${c.app.api_key} extra`) },
-  { name: 'a well-formed unknown key', status: 401, code: 'UNAUTHENTICATED', build: withAuthorization(() => `Bearer ${generateApiKey()}`) },
-  { name: 'a revoked key', status: 401, code: 'UNAUTHENTICATED', build: withAuthorization((c) => `Bearer ${c.revokedKey}`) },
-  { name: 'a revoked key on a read', status: 401, code: 'UNAUTHENTICATED', build: withAuthorization((c) => `Bearer ${c.revokedKey}`, 'GET', `/finance/balance/${ALICE}`) },
+  // ---- authentication: the message says what to fix (missing, malformed, unknown or revoked:
+  // never which of the last two, so keys cannot be probed), the challenge follows RFC 6750
+  { ...U('no Authorization header', MISSING_KEY, NO_TOKEN), build: withAuthorization(null) },
+  { ...U("'Bearer' without a token", MALFORMED, NO_TOKEN), build: withAuthorization('Bearer') },
+  { ...U('an empty Authorization header', MALFORMED, NO_TOKEN), build: withAuthorization('') },
+  { ...U('Basic credentials', MALFORMED, NO_TOKEN), build: withAuthorization((c) => `Basic ${Buffer.from(`x:${c.app.api_key}`).toString('base64')}`) },
+  { ...U('a truncated key', NOT_A_KEY, BAD_TOKEN), build: withAuthorization((c) => `Bearer ${c.app.api_key.slice(0, -1)}`) },
+  { ...U('a key followed by garbage', MALFORMED, NO_TOKEN), build: withAuthorization((c) => `Bearer ${c.app.api_key} extra`) },
+  { ...U('a well-formed unknown key', UNKNOWN_KEY, BAD_TOKEN), build: withAuthorization(() => `Bearer ${generateApiKey()}`) },
+  { ...U('a revoked key', UNKNOWN_KEY, BAD_TOKEN), build: withAuthorization((c) => `Bearer ${c.revokedKey}`) },
+  { ...U('a revoked key on a read', UNKNOWN_KEY, BAD_TOKEN), build: withAuthorization((c) => `Bearer ${c.revokedKey}`, 'GET', `/finance/balance/${ALICE}`) },
+  { ...U('no token on GET /admin/apps', /admin token is required/, NO_TOKEN), build: withAuthorization(null, 'GET', '/admin/apps') },
   {
-    name: 'an app key on POST /admin/grants',
-    status: 401,
-    code: 'UNAUTHENTICATED',
+    ...U('an app key on POST /admin/grants', /not the admin token/, BAD_TOKEN),
     build: (c) => ({ method: 'POST', path: '/admin/grants', options: { token: c.app.api_key, body: { user_id: ALICE, amount: 1000 } } }),
   },
-  { name: 'an app key on GET /admin/apps', status: 401, code: 'UNAUTHENTICATED', build: appCall('GET', '/admin/apps') },
-  { name: 'the admin token on /finance/transaction', status: 401, code: 'UNAUTHENTICATED', build: withAuthorization(`Bearer ${ADMIN_TOKEN}`) },
+  { ...U('an app key on GET /admin/apps', /not the admin token/, BAD_TOKEN), build: appCall('GET', '/admin/apps') },
+  { ...U('the admin token on /finance/transaction', /not an API key.*admin token works only on \/admin/, BAD_TOKEN), build: withAuthorization(`Bearer ${ADMIN_TOKEN}`) },
   { name: 'the admin token on /finance/balance', status: 401, code: 'UNAUTHENTICATED', build: withAuthorization(`Bearer ${ADMIN_TOKEN}`, 'GET', `/finance/balance/${ALICE}`) },
   {
     name: 'the key in the query string instead of the header',
@@ -350,12 +371,14 @@ const rows: Row[] = [
     name: 'a text/plain body',
     status: 415,
     code: 'UNSUPPORTED_MEDIA_TYPE',
+    message: /must be JSON: send Content-Type: application\/json/,
     build: rawTransaction(JSON.stringify(validDebit), { 'content-type': 'text/plain' }),
   },
   {
     name: 'a form-encoded body',
     status: 415,
     code: 'UNSUPPORTED_MEDIA_TYPE',
+    message: /send Content-Type: application\/json/,
     build: rawTransaction('user_id=hostile-alice&type=debit&amount=1', { 'content-type': 'application/x-www-form-urlencoded' }),
   },
   V('invalid UTF-8 in a user id (chunked)', 'user_id', (c) => ({
@@ -561,7 +584,13 @@ const rows: Row[] = [
     build: (c) => ({ method: 'POST', path: '/webhooks', options: { token: c.other.api_key, body: { url: 'https://93.184.216.34/other', events: ['*'] }, idempotencyKey: 'hostile-webhook' } }),
   },
   { name: 'an unknown route', status: 404, code: 'NOT_FOUND', build: appCall('GET', '/finance/everything') },
-  { name: 'DELETE on /finance/transaction', status: 404, code: 'NOT_FOUND', build: appCall('DELETE', '/finance/transaction') },
+  { name: 'an unknown route under the admin prefix', status: 404, code: 'NOT_FOUND', build: () => ({ method: 'GET', path: '/admin/everything', options: { token: ADMIN_TOKEN } }) },
+  // ---- a path that exists, with a method it does not have: 405 and what it takes
+  { ...M('DELETE on /finance/transaction', 'POST'), build: appCall('DELETE', '/finance/transaction') },
+  { ...M('GET on /finance/transfer', 'POST'), build: appCall('GET', '/finance/transfer') },
+  { ...M('PUT on a balance', 'GET, HEAD'), build: appCall('PUT', `/finance/balance/${ALICE}`, validDebit) },
+  { ...M('DELETE on a ping, with a query string', 'POST'), build: appCall('DELETE', (c) => `/finance/event/${c.openEvent}/ping?x=1`) },
+  { ...M('POST on /health, without credentials', 'GET, HEAD'), build: () => ({ method: 'POST', path: '/health', options: { body: {} } }) },
 ];
 
 describe('hostile requests over HTTP', () => {
@@ -668,6 +697,8 @@ describe('hostile requests over HTTP', () => {
     if (row.field !== undefined) expect(Object.keys(answer.fieldErrors)).toContain(row.field);
     if (row.message !== undefined) expect(answer.error.message).toMatch(row.message);
     else expect(answer.error.message).not.toMatch(TOO_DEEP);
+    for (const [name, value] of Object.entries(row.headers ?? {})) expect({ [name]: answer.headers[name] }).toEqual({ [name]: value });
+    if (row.status === 401 && row.headers === undefined) expect(answer.headers['www-authenticate']).toMatch(/^Bearer realm="coffer"/);
   });
 
   it('answered every row with a 4xx, never a 5xx, and counted none as a server error', async () => {

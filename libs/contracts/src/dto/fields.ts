@@ -16,12 +16,15 @@ import { IsAmount, IsText, IsTime, IsUserId } from './validators';
 
 export { MAX_DESCRIPTION_LENGTH };
 
-export function UserIdField(description = 'the user (an opaque id)'): PropertyDecorator {
+/** Examples are strings: a JavaScript number cannot hold a snowflake (it would send ...430). */
+export const USER_ID_EXAMPLE = '169015299834642432';
+
+export function UserIdField(description = 'the user (an opaque id)', example = USER_ID_EXAMPLE): PropertyDecorator {
   return applyDecorators(
     ApiProperty({
-      description: `${description}: ${USER_ID_RULE}. Responses give it as a string.`,
+      description: `${description}: ${USER_ID_RULE}. Responses give it as a string; from JavaScript, send it as one too.`,
       ...USER_ID_SCHEMA,
-      example: 169015299834642432n.toString(),
+      example,
     }),
     IsUserId(),
   );

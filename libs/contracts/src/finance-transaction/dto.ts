@@ -28,7 +28,7 @@ export class PostTransactionDto {
   @IsPositiveId()
   event_id?: number | null;
 
-  @ApiProperty({ enum: POSTABLE_TYPES, description: "credit gives the user funds from the app's house account; debit takes them" })
+  @ApiProperty({ enum: POSTABLE_TYPES, description: "credit gives the user funds from the app's house account; debit takes them", example: 'debit' })
   @IsIn(POSTABLE_TYPES)
   type!: (typeof POSTABLE_TYPES)[number];
 
@@ -46,7 +46,7 @@ export class TransferDto {
   @UserIdField('the user who sends the funds')
   from_user_id!: string | number;
 
-  @UserIdField('the user who receives the funds')
+  @UserIdField('the user who receives the funds', '80351110224678912')
   to_user_id!: string | number;
 
   @AmountField()
@@ -143,7 +143,7 @@ export class TransactionView implements TransactionReply {
   @ApiProperty({ example: 41 }) transaction_id!: number;
   @ApiProperty({ type: 'integer', nullable: true, example: 12 }) event_id!: number | null;
   @ApiProperty({ example: '169015299834642432' }) user_id!: string;
-  @ApiPropertyOptional({ description: 'the receiving user, on transfers only (user_id is the sender)' })
+  @ApiPropertyOptional({ description: 'the receiving user, on transfers only (user_id is the sender)', example: '80351110224678912' })
   to_user_id?: string;
   @ApiProperty({ enum: TRANSACTION_TYPES }) type!: TransactionType;
   @ApiProperty({ description: `amount, ${EXACT}`, example: '15' }) amount!: string;
@@ -164,7 +164,7 @@ export class TransactionsPageView {
 export class TransferView {
   @ApiProperty({ example: 42 }) transaction_id!: number;
   @ApiProperty({ example: '169015299834642432' }) from_user_id!: string;
-  @ApiProperty({ example: 'player-7' }) to_user_id!: string;
+  @ApiProperty({ example: '80351110224678912' }) to_user_id!: string;
   @ApiProperty({ enum: ['transfer'] }) type!: 'transfer';
   @ApiProperty({ description: `amount, ${EXACT}`, example: '15' }) amount!: string;
   @ApiProperty({ example: 'coins' }) currency!: string;

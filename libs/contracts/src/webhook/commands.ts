@@ -6,7 +6,7 @@
  */
 
 /** The notification types a webhook may ask for; `*` asks for every one, present and future. */
-export const WEBHOOK_EVENT_TYPES = ['transaction.posted', 'transaction.voided', 'event.expired', 'achievement.unlocked', 'daily.summary'] as const;
+export const WEBHOOK_EVENT_TYPES = ['transaction.posted', 'transaction.voided', 'event.expired', 'achievement.unlocked', 'withdrawal.updated', 'deposit.updated', 'daily.summary'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 export const ALL_WEBHOOK_EVENTS = '*';
 

@@ -36,6 +36,7 @@ export interface ListQuery {
 }
 
 export class Achievements {
+  /** @internal The client builds each namespace: reach it as a property of `new Coffer(…)`. */
   constructor(private readonly transport: Transport) {}
 
   /** POST /achievements: defines one (the same definition again answers the existing one; another is a ConflictError). */

@@ -74,6 +74,7 @@ const dated = <T>(answer: Answer<T>): Dated<T> => ({ body: answer.body, date: an
 const time = (value: string | Date | undefined) => (value instanceof Date ? value.toISOString() : value);
 
 export class Transactions {
+  /** @internal The client builds each namespace: reach it as a property of `new Coffer(…)`. */
   constructor(private readonly transport: Transport) {}
 
   /** POST /finance/transaction: a credit or debit, posted at once or pending in a finance event. */
@@ -128,6 +129,7 @@ export class Transactions {
 }
 
 export class Transfers {
+  /** @internal The client builds each namespace: reach it as a property of `new Coffer(…)`. */
   constructor(private readonly transport: Transport) {}
 
   /** POST /finance/transfer: from one user to another, posted at once. */
@@ -149,6 +151,7 @@ export interface BalanceQuery extends ReadQuery {
 }
 
 export class Balances {
+  /** @internal The client builds each namespace: reach it as a property of `new Coffer(…)`. */
   constructor(private readonly transport: Transport) {}
 
   /** GET /finance/balance/:user_id: one line per currency (a zero line for an unknown user). */
@@ -159,6 +162,7 @@ export class Balances {
 }
 
 export class Events {
+  /** @internal The client builds each namespace: reach it as a property of `new Coffer(…)`. */
   constructor(private readonly transport: Transport) {}
 
   /** POST /finance/event: opens a finance event (a round), which expires unless pinged. */

@@ -27,6 +27,7 @@ export interface LeaderboardQuery {
 const time = (value: string | Date | undefined) => (value instanceof Date ? value.toISOString() : value);
 
 export class Statements {
+  /** @internal The client builds each namespace: reach it as a property of `new Coffer(…)`. */
   constructor(private readonly transport: Transport) {}
 
   /**
@@ -52,6 +53,7 @@ export class Statements {
 }
 
 export class Leaderboards {
+  /** @internal The client builds each namespace: reach it as a property of `new Coffer(…)`. */
   constructor(private readonly transport: Transport) {}
 
   /** GET /leaderboards/balances: wallets by posted balance in a currency, highest first. */

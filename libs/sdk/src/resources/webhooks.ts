@@ -24,6 +24,7 @@ function webhookId(value: number): number {
 }
 
 export class Webhooks {
+  /** @internal The client builds each namespace: reach it as a property of `new Coffer(…)`. */
   constructor(private readonly transport: Transport) {}
 
   /** POST /webhooks: keep the answer's secret, it is shown only here. Retries reuse one Idempotency-Key: one webhook. */

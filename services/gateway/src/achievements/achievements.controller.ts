@@ -53,7 +53,7 @@ export class AchievementsController {
   ) {}
 
   @Post()
-  @ApiOperation({
+  @ApiOperation({ operationId: 'registerAchievement',
     summary: 'Register an achievement',
     description:
       'Keys are unique per app. Registering the very same definition again changes nothing (apps may register ' +
@@ -86,7 +86,7 @@ export class AchievementsController {
   }
 
   @Get()
-  @ApiOperation({ summary: "The app's achievements", description: 'Hidden ones too; from the read model, by key, a page at a time.' })
+  @ApiOperation({ operationId: 'listAchievements', summary: "The app's achievements", description: 'Hidden ones too; from the read model, by key, a page at a time.' })
   @ApiOkResponse({ type: AchievementList })
   @ApiErrors('VALIDATION_FAILED')
   async list(@Query() query: AchievementListQueryDto, @CurrentApp() app: AppCaller): Promise<AchievementList> {
@@ -95,7 +95,7 @@ export class AchievementsController {
   }
 
   @Get(':key')
-  @ApiOperation({ summary: 'One achievement of the app', description: 'Answered by the achievements service: reflects every write.' })
+  @ApiOperation({ operationId: 'getAchievement', summary: 'One achievement of the app', description: 'Answered by the achievements service: reflects every write.' })
   @ApiParam(ACHIEVEMENT_KEY_PARAM)
   @ApiOkResponse({ type: AchievementView })
   @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND')
@@ -104,7 +104,7 @@ export class AchievementsController {
   }
 
   @Patch(':key')
-  @ApiOperation({ summary: 'Change an achievement', description: 'name, description, icon_url, hidden; null clears description and icon_url.' })
+  @ApiOperation({ operationId: 'updateAchievement', summary: 'Change an achievement', description: 'name, description, icon_url, hidden; null clears description and icon_url.' })
   @ApiParam(ACHIEVEMENT_KEY_PARAM)
   @ApiIdempotent()
   @ApiOkResponse({ type: AchievementView, headers: COMMAND_RESPONSE_HEADERS })
@@ -133,7 +133,7 @@ export class AchievementsController {
 
   @Post(':key/progress')
   @HttpCode(200)
-  @ApiOperation({
+  @ApiOperation({ operationId: 'recordProgress',
     summary: "Report a user's progress",
     description:
       'Exactly one of increment and set. Progress never exceeds the goal and never goes back (a lower set changes ' +
@@ -161,7 +161,7 @@ export class AchievementsController {
 
   @Post(':key/unlock')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Unlock an achievement for a user', description: 'Sets the progress to the goal; unlocking twice changes nothing.' })
+  @ApiOperation({ operationId: 'unlockAchievement', summary: 'Unlock an achievement for a user', description: 'Sets the progress to the goal; unlocking twice changes nothing.' })
   @ApiParam(ACHIEVEMENT_KEY_PARAM)
   @ApiIdempotent()
   @ApiOkResponse({ type: ProgressView, headers: COMMAND_RESPONSE_HEADERS })
@@ -180,7 +180,7 @@ export class AchievementsController {
   }
 
   @Get(':key/stats')
-  @ApiOperation({ summary: 'How many users progressed on and unlocked an achievement of the app', description: 'From the read model.' })
+  @ApiOperation({ operationId: 'getAchievementStats', summary: 'How many users progressed on and unlocked an achievement of the app', description: 'From the read model.' })
   @ApiParam(ACHIEVEMENT_KEY_PARAM)
   @ApiOkResponse({ type: AchievementStatsView })
   @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND')

@@ -17,7 +17,7 @@ export class UserAchievementsController {
   constructor(@Inject(AchievementReads) private readonly reads: AchievementReads) {}
 
   @Get(':user_id/achievements')
-  @ApiOperation({
+  @ApiOperation({ operationId: 'listUserAchievements',
     summary: "A user's badges across every app",
     description: "Every app's achievements with the user's progress; a hidden one shows only once unlocked. From the read model.",
   })

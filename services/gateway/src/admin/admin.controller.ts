@@ -68,7 +68,7 @@ export class AdminController {
   ) {}
 
   @Post('apps')
-  @ApiOperation({ summary: 'Register a game or app', description: 'Answers its first API key, shown only this once.' })
+  @ApiOperation({ operationId: 'createApp', summary: 'Register a game or app', description: 'Answers its first API key, shown only this once.' })
   @ApiIdempotent()
   @ApiCreatedResponse({ type: AppCreated, headers: COMMAND_RESPONSE_HEADERS })
   @ApiErrors('VALIDATION_FAILED', 'IDEMPOTENCY_KEY_REUSED')
@@ -85,7 +85,7 @@ export class AdminController {
   }
 
   @Get('apps')
-  @ApiOperation({ summary: 'List the registered apps and their keys', description: 'In the order they were registered, a page at a time.' })
+  @ApiOperation({ operationId: 'listApps', summary: 'List the registered apps and their keys', description: 'In the order they were registered, a page at a time.' })
   @ApiOkResponse({ type: AppList })
   @ApiErrors('VALIDATION_FAILED')
   async listApps(@Query() page: AppListQueryDto): Promise<AppList> {
@@ -144,7 +144,7 @@ export class AdminController {
   }
 
   @Post('apps/:app_id/keys')
-  @ApiOperation({ summary: "Issue another API key for an app (rotation: issue, deploy, revoke the old one)" })
+  @ApiOperation({ operationId: 'issueApiKey', summary: "Issue another API key for an app (rotation: issue, deploy, revoke the old one)" })
   @ApiParam(opaqueIdParamDoc('app_id'))
   @ApiIdempotent()
   @ApiCreatedResponse({ type: ApiKeyCreated, headers: COMMAND_RESPONSE_HEADERS })
@@ -161,7 +161,7 @@ export class AdminController {
 
   @Delete('apps/:app_id/keys/:key_id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Revoke an API key', description: 'Every gateway refuses the key from then on.' })
+  @ApiOperation({ operationId: 'revokeApiKey', summary: 'Revoke an API key', description: 'Every gateway refuses the key from then on.' })
   @ApiParam(opaqueIdParamDoc('app_id'))
   @ApiParam(opaqueIdParamDoc('key_id'))
   @ApiNoContentResponse({ description: 'revoked' })
@@ -179,7 +179,7 @@ export class AdminController {
   }
 
   @Post('grants')
-  @ApiOperation({
+  @ApiOperation({ operationId: 'postGrant',
     summary: 'Grant funds to a user from the treasury',
     description: 'Funds that come from outside the games (rewards, purchases): posted at once.',
   })

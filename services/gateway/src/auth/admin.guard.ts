@@ -1,9 +1,9 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { ApiError } from '../http/api-error';
+import { unauthenticated } from '../http/api-error';
 import { AddressLimits } from '../rate-limit/address-limits';
 import { AdminToken } from './admin-token';
-import { bearerToken } from './api-keys';
+import { credentialsOf, MALFORMED_AUTHORIZATION } from './credentials';
 import { ADMIN_CALLER } from './caller';
 import { failedAuthentication } from './failed-authentication';
 
@@ -17,12 +17,17 @@ export class AdminGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const token = bearerToken(request.headers.authorization);
-    if (token === null || !this.adminToken.matches(token)) {
-      const refusal = new ApiError('UNAUTHENTICATED', 'the admin token is missing or wrong: Authorization: Bearer <admin token>');
-      throw failedAuthentication(this.limits, request.ip, refusal);
+    const credentials = credentialsOf(request.headers.authorization);
+    if (credentials.kind === 'bearer' && this.adminToken.matches(credentials.token)) {
+      request.caller = ADMIN_CALLER;
+      return true;
     }
-    request.caller = ADMIN_CALLER;
-    return true;
+    const refusal =
+      credentials.kind === 'missing'
+        ? unauthenticated('the admin token is required: send "Authorization: Bearer <admin token>"', false)
+        : credentials.kind === 'malformed'
+          ? unauthenticated(MALFORMED_AUTHORIZATION, false)
+          : unauthenticated('the bearer token is not the admin token (an app API key is refused here too)', true);
+    throw failedAuthentication(this.limits, request.ip, refusal);
   }
 }

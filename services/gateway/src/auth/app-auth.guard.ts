@@ -2,10 +2,11 @@ import { type CanActivate, type ExecutionContext, Inject, Injectable, SetMetadat
 import { Reflector } from '@nestjs/core';
 import type { AppScope } from '@coffer/contracts';
 import type { FastifyRequest } from 'fastify';
-import { ApiError } from '../http/api-error';
+import { ApiError, unauthenticated } from '../http/api-error';
 import { AddressLimits } from '../rate-limit/address-limits';
 import { ApiKeyRegistry } from './api-key-registry';
-import { bearerToken, isWellFormedApiKey } from './api-keys';
+import { isWellFormedApiKey } from './api-keys';
+import { credentialsOf, MALFORMED_AUTHORIZATION } from './credentials';
 import { failedAuthentication } from './failed-authentication';
 
 const REQUIRED_SCOPE = 'coffer:required-scope';
@@ -31,14 +32,12 @@ export class AppAuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const key = bearerToken(request.headers.authorization);
+    const credentials = credentialsOf(request.headers.authorization);
+    if (credentials.kind !== 'bearer') throw this.refuse(request, refusalOf(credentials.kind));
     // A malformed key is refused without a lookup, so garbage never makes the registry ask the ledger.
-    if (key === null || !isWellFormedApiKey(key)) {
-      const refusal = new ApiError('UNAUTHENTICATED', 'an API key is required: Authorization: Bearer <api_key>');
-      throw failedAuthentication(this.limits, request.ip, refusal);
-    }
-    const owner = await this.registry.lookup(key);
-    if (!owner) throw failedAuthentication(this.limits, request.ip, new ApiError('UNAUTHENTICATED', 'the API key is unknown or revoked'));
+    if (!isWellFormedApiKey(credentials.token)) throw this.refuse(request, unauthenticated(NOT_AN_API_KEY, true));
+    const owner = await this.registry.lookup(credentials.token);
+    if (!owner) throw this.refuse(request, unauthenticated('the API key is unknown or revoked', true));
     // The app's scopes travel with its requests: the achievements service decides with them.
     request.caller = { ...owner, app_scopes: this.registry.scopesOf(owner.app_id) };
     const scope = this.reflector.getAllAndOverride<AppScope | undefined>(REQUIRED_SCOPE, [context.getHandler(), context.getClass()]);
@@ -47,4 +46,17 @@ export class AppAuthGuard implements CanActivate {
     }
     return true;
   }
+
+  private refuse(request: FastifyRequest, refusal: ApiError): ApiError {
+    return failedAuthentication(this.limits, request.ip, refusal);
+  }
+}
+
+const NOT_AN_API_KEY =
+  'the bearer token is not an API key (ck_ and 43 more characters, as POST /admin/apps answered it); the admin token works only on /admin';
+
+function refusalOf(kind: 'missing' | 'malformed'): ApiError {
+  return kind === 'missing'
+    ? unauthenticated('an API key is required: send "Authorization: Bearer <api_key>"', false)
+    : unauthenticated(MALFORMED_AUTHORIZATION, false);
 }

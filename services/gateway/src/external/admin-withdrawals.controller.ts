@@ -35,7 +35,7 @@ export class AdminWithdrawalsController {
 
   @Post('withdrawals/:withdrawal_id/accept')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Accept a waiting withdrawal', description: `Its held amount posts to the external account. ${DECIDED_ONCE}` })
+  @ApiOperation({ operationId: 'acceptWithdrawal', summary: 'Accept a waiting withdrawal', description: `Its held amount posts to the external account. ${DECIDED_ONCE}` })
   @ApiParam(positiveIdParamDoc('withdrawal_id'))
   @ApiIdempotent()
   @ApiOkResponse({ type: WithdrawalView, headers: COMMAND_RESPONSE_HEADERS })
@@ -47,7 +47,7 @@ export class AdminWithdrawalsController {
 
   @Post('withdrawals/:withdrawal_id/decline')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Decline a waiting withdrawal', description: `Its held amount is voided: the funds are back. ${DECIDED_ONCE}` })
+  @ApiOperation({ operationId: 'declineWithdrawal', summary: 'Decline a waiting withdrawal', description: `Its held amount is voided: the funds are back. ${DECIDED_ONCE}` })
   @ApiParam(positiveIdParamDoc('withdrawal_id'))
   @ApiIdempotent()
   @ApiOkResponse({ type: WithdrawalView, headers: COMMAND_RESPONSE_HEADERS })
@@ -59,7 +59,7 @@ export class AdminWithdrawalsController {
   }
 
   @Get('withdrawals')
-  @ApiOperation({ summary: 'Withdrawals, oldest first', description: 'By status (waiting_for_verification: the queue); from the read models.' })
+  @ApiOperation({ operationId: 'listWithdrawals', summary: 'Withdrawals, oldest first', description: 'By status (waiting_for_verification: the queue); from the read models.' })
   @ApiOkResponse({ type: WithdrawalListView })
   @ApiErrors('VALIDATION_FAILED')
   async listWithdrawals(@Query() query: VerificationListQueryDto): Promise<WithdrawalListView> {
@@ -69,7 +69,7 @@ export class AdminWithdrawalsController {
 
   @Post('deposits/:deposit_id/accept')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Accept a waiting deposit', description: `Its pending credit posts: the amount is spendable. ${DECIDED_ONCE}` })
+  @ApiOperation({ operationId: 'acceptDeposit', summary: 'Accept a waiting deposit', description: `Its pending credit posts: the amount is spendable. ${DECIDED_ONCE}` })
   @ApiParam(positiveIdParamDoc('deposit_id'))
   @ApiIdempotent()
   @ApiOkResponse({ type: DepositView, headers: COMMAND_RESPONSE_HEADERS })
@@ -81,7 +81,7 @@ export class AdminWithdrawalsController {
 
   @Post('deposits/:deposit_id/decline')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Decline a waiting deposit', description: `Its pending credit is voided: nothing was credited. ${DECIDED_ONCE}` })
+  @ApiOperation({ operationId: 'declineDeposit', summary: 'Decline a waiting deposit', description: `Its pending credit is voided: nothing was credited. ${DECIDED_ONCE}` })
   @ApiParam(positiveIdParamDoc('deposit_id'))
   @ApiIdempotent()
   @ApiOkResponse({ type: DepositView, headers: COMMAND_RESPONSE_HEADERS })
@@ -93,7 +93,7 @@ export class AdminWithdrawalsController {
   }
 
   @Get('deposits')
-  @ApiOperation({ summary: 'Deposits, oldest first', description: 'By status (waiting_for_verification: the queue); from the read models.' })
+  @ApiOperation({ operationId: 'listDeposits', summary: 'Deposits, oldest first', description: 'By status (waiting_for_verification: the queue); from the read models.' })
   @ApiOkResponse({ type: DepositListView })
   @ApiErrors('VALIDATION_FAILED')
   async listDeposits(@Query() query: VerificationListQueryDto): Promise<DepositListView> {

@@ -30,7 +30,7 @@ export class ExternalAccountsController {
   ) {}
 
   @Post()
-  @ApiOperation({
+  @ApiOperation({ operationId: 'linkExternalAccount',
     summary: 'Link an external account to a user',
     description:
       `The reference is kept only as its last 4 characters and an HMAC-SHA256 under the deployment's key. At most ` +
@@ -53,7 +53,7 @@ export class ExternalAccountsController {
   // A read the ledger answers without deciding: the gateway holds it to the scope of the commands it lists.
   @RequiresScope('withdrawals')
   @Get()
-  @ApiOperation({ summary: "A user's linked external accounts", description: 'Oldest first; from the ledger itself (never behind).' })
+  @ApiOperation({ operationId: 'listExternalAccounts', summary: "A user's linked external accounts", description: 'Oldest first; from the ledger itself (never behind).' })
   @ApiParam(userIdParamDoc('user_id'))
   @ApiOkResponse({ type: ExternalAccountListView })
   @ApiErrors('VALIDATION_FAILED')
@@ -65,7 +65,7 @@ export class ExternalAccountsController {
 
   @Delete(':external_account_id')
   @HttpCode(204)
-  @ApiOperation({
+  @ApiOperation({ operationId: 'unlinkExternalAccount',
     summary: 'Unlink an external account',
     description: 'Refused (409 CONFLICT) while a withdrawal or deposit of it waits for verification: decide that first.',
   })

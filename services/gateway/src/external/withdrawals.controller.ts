@@ -31,7 +31,7 @@ export class WithdrawalsController {
   ) {}
 
   @Post('withdrawals')
-  @ApiOperation({
+  @ApiOperation({ operationId: 'requestWithdrawal',
     summary: 'Ask to withdraw to a linked external account',
     description:
       'The amount is held at once (a pending transaction of type withdrawal: available drops now) until an operator ' +
@@ -53,7 +53,7 @@ export class WithdrawalsController {
   }
 
   @Post('deposits')
-  @ApiOperation({
+  @ApiOperation({ operationId: 'requestDeposit',
     summary: 'Report a payment in from a linked external account',
     description:
       'Credited pending at once (a pending transaction of type deposit: not spendable) until an operator who checked ' +

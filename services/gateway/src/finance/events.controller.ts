@@ -47,7 +47,7 @@ export class FinanceEventsController {
   ) {}
 
   @Post()
-  @ApiOperation({ summary: 'Open a finance event', description: 'The body is optional.' })
+  @ApiOperation({ operationId: 'openEvent', summary: 'Open a finance event', description: 'The body is optional.' })
   @ApiIdempotent()
   @ApiCreatedResponse({ type: FinanceEventOpen, headers: COMMAND_RESPONSE_HEADERS })
   @ApiErrors('VALIDATION_FAILED', 'IDEMPOTENCY_KEY_REUSED')
@@ -62,7 +62,7 @@ export class FinanceEventsController {
 
   @Post(':id/ping')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Keep a finance event open', description: 'Moves its expiry a full timeout ahead.' })
+  @ApiOperation({ operationId: 'pingEvent', summary: 'Keep a finance event open', description: 'Moves its expiry a full timeout ahead.' })
   @ApiParam(EVENT_ID)
   @ApiIdempotent()
   @ApiOkResponse({ type: FinanceEventOpen, headers: COMMAND_RESPONSE_HEADERS })
@@ -75,7 +75,7 @@ export class FinanceEventsController {
 
   @Post(':id/close')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Close a finance event', description: 'Posts every pending transaction of the event.' })
+  @ApiOperation({ operationId: 'closeEvent', summary: 'Close a finance event', description: 'Posts every pending transaction of the event.' })
   @ApiParam(EVENT_ID)
   @ApiIdempotent()
   @ApiOkResponse({ type: FinanceEventClosed, headers: COMMAND_RESPONSE_HEADERS })
@@ -104,7 +104,7 @@ export class FinanceEventsController {
 
   @RequiresScope('finance:read')
   @Get(':id')
-  @ApiOperation({ summary: 'A finance event of this app, with its transactions' })
+  @ApiOperation({ operationId: 'getEvent', summary: 'A finance event of this app, with its transactions' })
   @ApiParam(EVENT_ID)
   @ApiOkResponse({ type: FinanceEventView })
   @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND')

@@ -57,7 +57,7 @@ export class FinanceController {
   ) {}
 
   @Post('transaction')
-  @ApiOperation({
+  @ApiOperation({ operationId: 'postTransaction',
     summary: "Credit or debit a user against the app's house account",
     description:
       'With event_id the transaction is pending until the event closes (a pending debit holds the funds at ' +
@@ -80,7 +80,7 @@ export class FinanceController {
   }
 
   @Post('transfer')
-  @ApiOperation({ summary: 'Move funds from one user to another', description: 'Posted at once.' })
+  @ApiOperation({ operationId: 'postTransfer', summary: 'Move funds from one user to another', description: 'Posted at once.' })
   @ApiIdempotent()
   @ApiCreatedResponse({ type: TransferView, headers: COMMAND_RESPONSE_HEADERS })
   @ApiErrors('VALIDATION_FAILED', 'INSUFFICIENT_FUNDS', 'IDEMPOTENCY_KEY_REUSED')
@@ -132,7 +132,7 @@ export class FinanceController {
 
   @RequiresScope('finance:read')
   @Get('balance/:user_id')
-  @ApiOperation({
+  @ApiOperation({ operationId: 'getBalance',
     summary: "A user's balances, one line per currency",
     description:
       'available = posted − pending_debit. An unknown user has zero balances: one line of zeros in the default ' +
@@ -171,7 +171,7 @@ export class FinanceController {
 
   @RequiresScope('finance:read')
   @Get('statement/:user_id')
-  @ApiOperation({
+  @ApiOperation({ operationId: 'getStatement',
     summary: "A user's statement in one currency",
     description:
       'The posted balance just before from (opening_balance), every posted movement at or after from and before to ' +
@@ -229,7 +229,7 @@ export class FinanceController {
 
   @RequiresScope('finance:read')
   @Get('transactions')
-  @ApiOperation({
+  @ApiOperation({ operationId: 'listTransactions',
     summary: 'Transactions, newest first',
     description:
       "With user_id: that user's transactions across every app (the wallet is shared); without: the app's own. " +

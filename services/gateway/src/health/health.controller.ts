@@ -48,14 +48,14 @@ export class HealthController {
   ) {}
 
   @Get('health')
-  @ApiOperation({ summary: 'Liveness: the gateway process answers' })
+  @ApiOperation({ operationId: 'getHealth', summary: 'Liveness: the gateway process answers' })
   @ApiOkResponse({ schema: { example: { status: 'ok' } } })
   health(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
   @Get('ready')
-  @ApiOperation({ summary: 'Readiness: the database, NATS and the ledger answer', description: 'Checked at most once a second; probes in between get that answer.' })
+  @ApiOperation({ operationId: 'getReadiness', summary: 'Readiness: the database, NATS and the ledger answer', description: 'Checked at most once a second; probes in between get that answer.' })
   @ApiOkResponse({ schema: { example: { status: 'ready', checks: { database: 'ok', nats: 'ok', ledger: 'ok' } } } })
   @ApiServiceUnavailableResponse({
     description: "a dependency does not answer; checks says which (`unavailable`: the reason is in the gateway's log)",

@@ -4,6 +4,10 @@ import type { ErrorBody, ErrorCode } from '@coffer/contracts';
 import type { JsonLogger } from '@coffer/platform';
 import { ApiError } from './api-error';
 import { dependencyOutage, RETRY_AFTER_SECONDS } from './dependency-outage';
+import { methodNotAllowed } from './method-not-allowed';
+
+/** Fastify's own 415 says only "Unsupported Media Type": ours says what to send instead. */
+const UNSUPPORTED_MEDIA_TYPE_MESSAGE = 'the request body must be JSON: send Content-Type: application/json';
 
 /**
  * Codes for errors that reach the filter as a bare status. Nest turns each of Fastify's own
@@ -17,7 +21,7 @@ const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
   401: 'UNAUTHENTICATED',
   403: 'FORBIDDEN',
   404: 'NOT_FOUND',
-  405: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
   429: 'RATE_LIMITED',
@@ -26,12 +30,10 @@ const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
 /** Turns any error into `{error: {code, message, details}}`; only our own faults become 500. */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
-  if (error instanceof HttpException) {
-    const code = HTTP_STATUS_CODES[error.getStatus()];
-    if (code) return new ApiError(code, error.message);
-  }
-  const status = (error as { statusCode?: number }).statusCode;
-  if (status && HTTP_STATUS_CODES[status]) return new ApiError(HTTP_STATUS_CODES[status], (error as Error).message);
+  const status = error instanceof HttpException ? error.getStatus() : (error as { statusCode?: number } | null)?.statusCode;
+  const code = status === undefined ? undefined : HTTP_STATUS_CODES[status];
+  if (code === 'UNSUPPORTED_MEDIA_TYPE') return new ApiError(code, UNSUPPORTED_MEDIA_TYPE_MESSAGE);
+  if (code) return new ApiError(code, (error as Error).message);
   return dependencyOutage(error) ?? new InternalError(error);
 }
 
@@ -54,6 +56,7 @@ export function sendError(reply: FastifyReply, error: unknown, logger: JsonLogge
   }
   const body: ErrorBody = { error: { code: apiError.code, message: apiError.message } };
   if (apiError.details) body.error.details = apiError.details;
+  for (const [name, value] of Object.entries(apiError.headers)) void reply.header(name, value);
   // A refusal that says when to come back (a rate limit, a full queue) says it in the header too,
   // and every 503 says it: its own wait when it knows one, else the usual one.
   const retryAfterSeconds = apiError.details?.retry_after_seconds ?? (apiError.status === 503 ? RETRY_AFTER_SECONDS : undefined);
@@ -69,6 +72,9 @@ export class ErrorFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    sendError(http.getResponse<FastifyReply>(), error, this.logger, http.getRequest<FastifyRequest>());
+    const request = http.getRequest<FastifyRequest>();
+    const refusal = toApiError(error);
+    const answer = refusal.code === 'NOT_FOUND' ? (methodNotAllowed(request) ?? error) : error;
+    sendError(http.getResponse<FastifyReply>(), answer, this.logger, request);
   }
 }

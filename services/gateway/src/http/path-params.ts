@@ -20,6 +20,7 @@ import {
   USER_ID_PATH_SCHEMA,
   userIdPathMessage,
 } from '@coffer/contracts';
+import { USER_ID_EXAMPLE } from '@coffer/contracts/http';
 import { ApiError } from './api-error';
 
 function paramOf(context: ExecutionContext, name: string): string {
@@ -65,6 +66,11 @@ export const CurrencyParam = createParamDecorator((name: string, context: Execut
 
 /** The @ApiParam of each kind of path parameter: its value's schema. */
 export const positiveIdParamDoc = (name: string) => ({ name, schema: POSITIVE_ID_SCHEMA });
-export const userIdParamDoc = (name: string) => ({ name, schema: USER_ID_PATH_SCHEMA });
+export const userIdParamDoc = (name: string) => ({
+  name,
+  // The example inside the schema: Nest drops a parameter's own example when it has a schema.
+  schema: { ...USER_ID_PATH_SCHEMA, example: USER_ID_EXAMPLE },
+  description: 'the user: its id as it is, digits and all (a snowflake is just its digits here)',
+});
 export const opaqueIdParamDoc = (name: string) => ({ name, schema: ID_SCHEMA });
 export const currencyParamDoc = (name: string) => ({ name, schema: CURRENCY_SCHEMA });

@@ -37,7 +37,7 @@ export class LeaderboardsController {
 
   @RequiresScope('finance:read')
   @Get('balances')
-  @ApiOperation({
+  @ApiOperation({ operationId: 'getBalanceLeaderboard',
     summary: 'Wallets by posted balance in a currency',
     description: `Highest first; wallets holding none of the currency are left out. ${RANKING}`,
   })
@@ -50,7 +50,7 @@ export class LeaderboardsController {
 
   @RequiresScope('achievements')
   @Get('achievements')
-  @ApiOperation({
+  @ApiOperation({ operationId: 'getAchievementLeaderboard',
     summary: 'Users by achievements unlocked, across every app',
     description: `Most first; users who unlocked none are left out. ${RANKING}`,
   })

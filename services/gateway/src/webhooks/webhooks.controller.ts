@@ -26,7 +26,7 @@ export class WebhooksController {
   constructor(@Inject(NatsRequestClient) private readonly backend: NatsRequestClient) {}
 
   @Post()
-  @ApiOperation({
+  @ApiOperation({ operationId: 'createWebhook',
     summary: 'Register a webhook',
     description:
       'Deliveries are POSTs of {id, type, occurred_at, data} signed with the secret (Coffer-Signature: t=<unix seconds>,' +
@@ -52,7 +52,7 @@ export class WebhooksController {
   }
 
   @Get()
-  @ApiOperation({ summary: "The app's webhooks", description: 'Without their secrets.' })
+  @ApiOperation({ operationId: 'listWebhooks', summary: "The app's webhooks", description: 'Without their secrets.' })
   @ApiOkResponse({ type: WebhookList })
   async list(@CurrentApp() app: AppCaller): Promise<WebhookList> {
     return this.backend.request<{ data: WebhookReply[] }>(PATTERNS.notifierRequests, { type: 'ListWebhooks' } satisfies WebhookRequestBody, app);
@@ -60,7 +60,7 @@ export class WebhooksController {
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a webhook', description: 'Nothing more is delivered to it; what waited is dropped.' })
+  @ApiOperation({ operationId: 'deleteWebhook', summary: 'Delete a webhook', description: 'Nothing more is delivered to it; what waited is dropped.' })
   @ApiParam(WEBHOOK_ID_PARAM)
   @ApiNoContentResponse({ description: 'deleted' })
   @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND')
@@ -69,7 +69,7 @@ export class WebhooksController {
   }
 
   @Get(':id/deliveries')
-  @ApiOperation({
+  @ApiOperation({ operationId: 'listWebhookDeliveries',
     summary: "A webhook's deliveries",
     description: 'Newest first, each with its latest attempt: status, response code, error, next retry. The newest 1,000 finished ones are kept.',
   })

@@ -52,4 +52,32 @@ describe('notifications from domain events', () => {
       data: { app_id: 'app-a', amount: '5' },
     });
   });
+
+  describe('withdrawal.updated', () => {
+    const withdrawal = { withdrawal_id: 4, transaction_id: 9, user_id: 'u1', app_id: 'app-w', external_account_id: 2, amount: '40', currency: 'coins', requested_at: '2026-11-30T11:00:00.000Z' };
+
+    it('tells each state change as the API answers the withdrawal, for the app that asked, also when the admin decided', () => {
+      const requested = notificationOf(event('WithdrawalRequested', { ...withdrawal, status: 'waiting_for_verification' }, 'app-w'), ownerOf);
+      expect(requested).toMatchObject({ type: 'withdrawal.updated', app_id: 'app-w' });
+      expect(requested!.data).toEqual({ ...withdrawal, app_id: undefined, status: 'waiting_for_verification', decided_at: null, reason: null });
+      const accepted = notificationOf(event('WithdrawalAccepted', { ...withdrawal, status: 'accepted', accepted_at: '2026-11-30T12:00:00.000Z' }), ownerOf);
+      expect(accepted).toMatchObject({ type: 'withdrawal.updated', app_id: 'app-w', data: { status: 'accepted', decided_at: '2026-11-30T12:00:00.000Z', reason: null } });
+      const declined = notificationOf(event('WithdrawalDeclined', { ...withdrawal, status: 'declined', reason: 'closed', declined_at: '2026-11-30T12:00:00.000Z' }, 'admin-app'), ownerOf);
+      expect(declined).toMatchObject({ app_id: 'app-w', data: { status: 'declined', decided_at: '2026-11-30T12:00:00.000Z', reason: 'closed' } });
+    });
+
+    it('carries nothing the API does not answer (no reference, no hash), and nobody hears a withdrawal without an app', () => {
+      const leaky = { ...withdrawal, status: 'waiting_for_verification', reference: 'DE89370400440532013000', reference_hash: 'abc' };
+      const body = deliveryBody(notificationOf(event('WithdrawalRequested', leaky), ownerOf)!);
+      expect(body).not.toMatch(/reference|DE893704|abc/);
+      expect(notificationOf(event('WithdrawalRequested', { ...withdrawal, app_id: null, status: 'waiting_for_verification' }, 'app-m'), ownerOf)).toBeNull();
+    });
+  });
+
+  it('tells a deposit’s changes as deposit.updated, with the last 4 of its payment reference as the API answers them', () => {
+    const deposit = { deposit_id: 3, transaction_id: 8, user_id: 'u1', app_id: 'app-d', external_account_id: 2, reference_last4: '7731', amount: '25', currency: 'coins', requested_at: '2026-11-30T11:00:00.000Z' };
+    const declined = notificationOf(event('DepositDeclined', { ...deposit, status: 'declined', reason: 'no payment', declined_at: '2026-11-30T12:00:00.000Z' }), ownerOf);
+    expect(declined).toMatchObject({ type: 'deposit.updated', app_id: 'app-d' });
+    expect(declined!.data).toEqual({ ...deposit, app_id: undefined, status: 'declined', decided_at: '2026-11-30T12:00:00.000Z', reason: 'no payment' });
+  });
 });

@@ -1,9 +1,10 @@
 /**
  * Which domain events become webhook notifications, of which type, and for which app (an app
  * hears only about its own doing and its own achievements). Pure: the finance events' owners
- * come from the caller, who remembers them from EventOpened.
+ * come from the caller, who remembers them from EventOpened; withdrawals' and deposits' events name theirs.
  */
 import type { WebhookEventType } from '@coffer/contracts';
+import { isVerificationUpdate, verificationUpdate, VERIFICATION_UPDATE_TYPES } from './verification-updates';
 
 /** The domain events the notifier reads: those it notifies, and those that say who owns a finance event. */
 export const NOTIFIED_EVENT_TYPES = {
@@ -11,6 +12,7 @@ export const NOTIFIED_EVENT_TYPES = {
   TransactionVoided: 'transaction.voided',
   EventExpired: 'event.expired',
   AchievementUnlocked: 'achievement.unlocked',
+  ...VERIFICATION_UPDATE_TYPES,
 } as const satisfies Record<string, WebhookEventType>;
 /**
  * EventOpened remembers a finance event's owner; closing or aborting it (expiry is notified, so
@@ -50,7 +52,13 @@ export function notificationOf(event: DomainEvent, ownerOf: (eventId: number) =>
   const type = (NOTIFIED_EVENT_TYPES as Record<string, WebhookEventType>)[event.type];
   if (!type) return null;
   let app: string | null;
-  if (event.type === 'EventExpired') {
+  let data = event.data;
+  if (isVerificationUpdate(event.type)) {
+    // The admin accepts and declines (no app in the metadata, or not the asker's): every event
+    // carries the app that asked for the withdrawal or deposit, remembered by the ledger from the request.
+    app = appIdIn(field(event.data, 'app_id'));
+    data = verificationUpdate(event.type, event.data as Record<string, unknown>);
+  } else if (event.type === 'EventExpired') {
     // The expiry is the ledger's own sweep (no app in the metadata): the event's opener owns it.
     const eventId = field(event.data, 'event_id');
     app = typeof eventId === 'number' ? ownerOf(eventId) : null;
@@ -59,7 +67,7 @@ export function notificationOf(event: DomainEvent, ownerOf: (eventId: number) =>
     app = appIdIn(field(event.data, 'app_id')) ?? appIdIn(event.metadata.app_id);
   }
   if (app === null) return null;
-  return { id: event.id, type, app_id: app, occurred_at: event.occurredAt.toISOString(), data: event.data };
+  return { id: event.id, type, app_id: app, occurred_at: event.occurredAt.toISOString(), data };
 }
 
 /** The delivered body: `{id, type, occurred_at, data}` (API.md). */
