@@ -33,6 +33,7 @@ const tx = (debit: string, credit: string, amount: number, second: number, event
   amount: String(amount),
   currency: 'coins',
   description,
+  reverses_transaction_id: null,
   created_at: iso(second),
 });
 type Tx = ReturnType<typeof tx>;
@@ -234,10 +235,10 @@ describe('the balance history and the leaderboards in PostgreSQL', () => {
       closing_balance: '50',
       split_at: null,
       movements: [
-        { transaction_id: expect.any(Number), event_id: null, type: 'credit', description: 'welcome', amount: '100', balance: '100', posted_at: iso(10) },
-        { transaction_id: expect.any(Number), event_id: 1, type: 'debit', description: '=SUM(A1) round', amount: '-30', balance: '70', posted_at: iso(30) },
-        { transaction_id: expect.any(Number), event_id: 1, type: 'credit', description: null, amount: '5', balance: '75', posted_at: iso(30) },
-        { transaction_id: expect.any(Number), event_id: null, type: 'transfer', description: 'split the pot', amount: '-25', balance: '50', posted_at: iso(60) },
+        { transaction_id: expect.any(Number), event_id: null, type: 'credit', description: 'welcome', reverses_transaction_id: null, amount: '100', balance: '100', posted_at: iso(10) },
+        { transaction_id: expect.any(Number), event_id: 1, type: 'debit', description: '=SUM(A1) round', reverses_transaction_id: null, amount: '-30', balance: '70', posted_at: iso(30) },
+        { transaction_id: expect.any(Number), event_id: 1, type: 'credit', description: null, reverses_transaction_id: null, amount: '5', balance: '75', posted_at: iso(30) },
+        { transaction_id: expect.any(Number), event_id: null, type: 'transfer', description: 'split the pot', reverses_transaction_id: null, amount: '-25', balance: '50', posted_at: iso(60) },
       ],
     });
     // [30 s, 60 s): the round's two movements; the transfer at 60 s belongs to the next period.

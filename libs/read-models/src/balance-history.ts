@@ -365,7 +365,7 @@ export async function statement(db: Queryable, period: StatementPeriod, maximum:
               (SELECT posted FROM ${HISTORY} WHERE account = $1 AND currency = $2 AND at < $4::timestamptz ${NEWEST_FIRST}) AS closing)
      SELECT coalesce(line.opening, 0)::text AS opening_balance, coalesce(line.closing, 0)::text AS closing_balance, m.*
        FROM line LEFT JOIN LATERAL (
-         SELECT h.transaction_id, t.event_id, t.type, t.description, h.amount::text AS amount, h.posted::text AS balance,
+         SELECT h.transaction_id, t.event_id, t.type, t.description, t.reverses_transaction_id, h.amount::text AS amount, h.posted::text AS balance,
                 h.at AS posted_at, h.global_position
            FROM ${HISTORY} h JOIN ${READ_SCHEMA}.${TRANSACTIONS_TABLE} t ON t.transaction_id = h.transaction_id
           WHERE h.account = $1 AND h.currency = $2 AND h.change = 'posted' AND h.at >= $3::timestamptz AND h.at < $4::timestamptz
@@ -383,6 +383,7 @@ export async function statement(db: Queryable, period: StatementPeriod, maximum:
       event_id: row.event_id === null ? null : Number(row.event_id),
       type: row.type,
       description: row.description,
+      reverses_transaction_id: row.reverses_transaction_id === null ? null : Number(row.reverses_transaction_id),
       amount: row.amount,
       balance: row.balance,
       posted_at: row.posted_at.toISOString(),

@@ -1,14 +1,14 @@
 /**
  * Daily totals: posted money by day (UTC), app and currency: minted to users (credits, grants
  * and accepted deposits), absorbed from them (debits and accepted withdrawals), moved between them
- * (transfers). A transaction counts on
+ * (transfers); a reversal counts where its money goes (reversalTotal). A transaction counts on
  * the day it posts: at once, or when its finance event closes (a settlement, transactions.ts).
  *
  * Summed in memory per batch and written with one upsert; a rebuild sums the whole store and
  * writes once at the end.
  */
 import type { ClientBase } from 'pg';
-import { wasPending, type LedgerEvent } from '@coffer/contracts';
+import { isUserAccount, wasPending, type LedgerEvent } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
 import { jsonWithBigints } from './balances';
 import type { FoldContext, ReadModel, Replaying } from './read-model';
@@ -40,7 +40,17 @@ export interface DailyTotalsDelta {
   transferred: bigint;
 }
 
-type Posted = Pick<PendingTransaction, 'type' | 'app_id' | 'currency' | 'amount'>;
+type Posted = Pick<PendingTransaction, 'type' | 'app_id' | 'currency' | 'amount' | 'debit_account' | 'credit_account'>;
+
+/**
+ * Which total a reversal counts in, by where its money goes: from a wallet to a wallet (a
+ * transfer's) transferred, from a wallet to a house or the treasury (a credit's or a grant's)
+ * absorbed, from a house to a wallet (a debit's) minted.
+ */
+function reversalTotal(tx: Posted): 'minted' | 'absorbed' | 'transferred' {
+  if (!isUserAccount(tx.debit_account)) return 'minted';
+  return isUserAccount(tx.credit_account) ? 'transferred' : 'absorbed';
+}
 
 /** Folds `events` and their settlements into `totals` (a new map per live batch; one kept across a rebuild). */
 export function foldDailyTotals(
@@ -57,6 +67,7 @@ export function foldDailyTotals(
     const amount = BigInt(tx.amount);
     if (tx.type === 'debit' || tx.type === 'withdrawal') delta.absorbed += amount;
     else if (tx.type === 'transfer') delta.transferred += amount;
+    else if (tx.type === 'reversal') delta[reversalTotal(tx)] += amount;
     else delta.minted += amount;
   };
   for (const recorded of events) {

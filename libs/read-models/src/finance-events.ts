@@ -3,7 +3,7 @@
  * closes or expires): one row per finance event, its status and its times. Serves GET
  * /finance/events/:id with the event's transactions (transactions.ts).
  *
- * Folded from EventOpened, Pinged, EventClosed and EventExpired: an event opened in the batch is
+ * Folded from EventOpened, Pinged, EventClosed, EventExpired and EventAborted: an event opened in the batch is
  * inserted with the batch's later changes merged in, changes to an earlier one are merged into
  * one UPDATE each. A rebuild keeps open events in memory across pages and COPYs each closed or
  * expired one once, in its final state.
@@ -29,7 +29,8 @@ export function financeEventsDdl(schema: string): string[] {
        last_ping_at timestamptz,
        expires_at timestamptz NOT NULL,
        closed_at timestamptz,
-       expired_at timestamptz)`,
+       expired_at timestamptz,
+       aborted_at timestamptz)`,
   ];
 }
 
@@ -49,12 +50,13 @@ export interface FinanceEventRow {
   event_id: number;
   app_id: string;
   description: string | null;
-  status: 'open' | 'closed' | 'expired';
+  status: 'open' | 'closed' | 'expired' | 'aborted';
   opened_at: string;
   last_ping_at: string | null;
   expires_at: string;
   closed_at: string | null;
   expired_at: string | null;
+  aborted_at: string | null;
 }
 
 const FINANCE_EVENT_COLUMNS: Array<keyof FinanceEventRow> = [
@@ -67,6 +69,7 @@ const FINANCE_EVENT_COLUMNS: Array<keyof FinanceEventRow> = [
   'expires_at',
   'closed_at',
   'expired_at',
+  'aborted_at',
 ];
 
 /** Changes to an event opened in an earlier batch: only the fields named are set. */
@@ -102,6 +105,7 @@ export function foldFinanceEvents(events: readonly ReplayedEvent[], batch: Finan
           expires_at: event.data.expires_at,
           closed_at: null,
           expired_at: null,
+          aborted_at: null,
         });
         break;
       case 'Pinged':
@@ -112,6 +116,9 @@ export function foldFinanceEvents(events: readonly ReplayedEvent[], batch: Finan
         break;
       case 'EventExpired':
         change(event.data.event_id, { status: 'expired', expired_at: event.data.expired_at });
+        break;
+      case 'EventAborted':
+        change(event.data.event_id, { status: 'aborted', aborted_at: event.data.aborted_at });
         break;
       default:
         break; // not about a finance event's own row
@@ -130,7 +137,8 @@ export async function writeFinanceEvents(client: ClientBase, schema: string, bat
         last_ping_at = coalesce(u.last_ping_at, f.last_ping_at),
         expires_at = coalesce(u.expires_at, f.expires_at),
         closed_at = coalesce(u.closed_at, f.closed_at),
-        expired_at = coalesce(u.expired_at, f.expired_at)
+        expired_at = coalesce(u.expired_at, f.expired_at),
+        aborted_at = coalesce(u.aborted_at, f.aborted_at)
        FROM jsonb_populate_recordset(null::${table}, $1) u WHERE f.event_id = u.event_id`,
     [...batch.changed.values()],
   );
@@ -166,7 +174,7 @@ export const financeEvents: ReadModel = {
 /** The app's finance event with its transactions; null when the read model does not know it (yet). */
 export async function financeEventDetails(db: Queryable, eventId: number, appId: string): Promise<FinanceEventDetails | null> {
   const { rows } = await db.query(
-    `SELECT event_id, app_id, description, status, opened_at, last_ping_at, expires_at, closed_at, expired_at
+    `SELECT event_id, app_id, description, status, opened_at, last_ping_at, expires_at, closed_at, expired_at, aborted_at
        FROM ${READ_SCHEMA}.${FINANCE_EVENTS_TABLE} WHERE event_id = $1 AND app_id = $2`,
     [eventId, appId],
   );
@@ -182,6 +190,7 @@ export async function financeEventDetails(db: Queryable, eventId: number, appId:
     expires_at: row.expires_at.toISOString(),
     closed_at: iso(row.closed_at),
     expired_at: iso(row.expired_at),
+    aborted_at: iso(row.aborted_at),
     transactions: await transactionsOfEvent(db, eventId),
   };
 }

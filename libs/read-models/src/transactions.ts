@@ -1,7 +1,8 @@
 /**
  * Transactions: one row per transaction, pending until its finance event closes (posted) or
- * expires (voided), or an operator accepts (posted) or declines (voided) its withdrawal or
- * deposit; posted at once otherwise. Serves GET /finance/transactions and
+ * expires or is aborted (voided), or an operator accepts (posted) or declines (voided) its
+ * withdrawal or deposit; posted at once otherwise (reversals too, with the id of the transaction
+ * they move back). Serves GET /finance/transactions and
  * a finance event's details (finance-events.ts).
  *
  * Which transactions leave pending in a batch is computed once, here (loadPending, settle), and
@@ -11,7 +12,7 @@
  * across pages and COPYs each transaction once, in its final state.
  */
 import type { ClientBase } from 'pg';
-import { userIdOfAccount, wasPending, type LedgerEvent, type TransactionData, type TransactionReply } from '@coffer/contracts';
+import { toUserId, wasPending, type LedgerEvent, type TransactionData, type TransactionReply } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
 import { copyRows } from './copy';
 import { READ_SCHEMA, takeFinal, writeRows, type FoldContext, type Queryable, type ReadModel, type Replaying } from './read-model';
@@ -34,6 +35,7 @@ export function transactionsDdl(schema: string): string[] {
        currency text NOT NULL,
        status text NOT NULL,
        description text,
+       reverses_transaction_id bigint,
        created_at timestamptz NOT NULL,
        settled_at timestamptz,
        global_position bigint NOT NULL)`,
@@ -77,6 +79,7 @@ export interface TransactionRow {
   currency: string;
   status: 'pending' | 'posted' | 'voided';
   description: string | null;
+  reverses_transaction_id: number | null;
   created_at: string;
   settled_at: string | null;
   global_position: string;
@@ -95,6 +98,7 @@ const TRANSACTION_COLUMNS: Array<keyof TransactionRow> = [
   'currency',
   'status',
   'description',
+  'reverses_transaction_id',
   'created_at',
   'settled_at',
   'global_position',
@@ -155,7 +159,7 @@ export async function loadPending(client: ClientBase, schema: string, events: re
     const data = (event.data ?? {}) as Pick<TransactionData, 'transaction_id' | 'event_id' | 'type'>;
     if (event.type === 'TransactionPosted' || event.type === 'TransactionVoided') {
       if (wasPending(data)) transactionIds.push(data.transaction_id);
-    } else if (event.type === 'EventClosed' || event.type === 'EventExpired') {
+    } else if (event.type === 'EventClosed' || event.type === 'EventExpired' || event.type === 'EventAborted') {
       eventIds.push(data.event_id as number);
     }
   }
@@ -198,11 +202,12 @@ export function settle(events: readonly ReplayedEvent[], pending: PendingTransac
         settlements.push({ row: pending.take(event.data.transaction_id), status: 'voided', at: event.data.voided_at, position: recorded.globalPosition });
         break;
       case 'EventClosed':
-      case 'EventExpired': {
-        // Closing posts, expiry voids, whatever of the event is still pending: nothing when the
-        // TransactionPosted/Voided events before it did (v2), everything in a v1 store.
+      case 'EventExpired':
+      case 'EventAborted': {
+        // Closing posts, expiry (abort) voids, whatever of the event is still pending: nothing when
+        // the TransactionPosted/Voided events before it did (v2 on), everything in a v1 store.
         const status = event.type === 'EventClosed' ? 'posted' : 'voided';
-        const at = event.type === 'EventClosed' ? event.data.closed_at : event.data.expired_at;
+        const at = event.type === 'EventClosed' ? event.data.closed_at : event.type === 'EventExpired' ? event.data.expired_at : event.data.aborted_at;
         for (const id of pending.ofEvent(event.data.event_id)) settlements.push({ row: pending.take(id), status, at, position: recorded.globalPosition });
         break;
       }
@@ -227,13 +232,14 @@ function transactionRow(data: TransactionData, status: TransactionRow['status'],
     app_id: data.app_id,
     type: data.type,
     user_id: data.user_id,
-    to_user_id: data.type === 'transfer' ? userIdOfAccount(data.credit_account) : null,
+    to_user_id: toUserId(data),
     debit_account: data.debit_account,
     credit_account: data.credit_account,
     amount: data.amount,
     currency: data.currency,
     status,
     description: data.description,
+    reverses_transaction_id: data.reverses_transaction_id,
     created_at: data.created_at,
     settled_at: null,
     global_position: position.toString(),
@@ -322,7 +328,7 @@ export interface TransactionFilter {
 }
 
 const REPLY_COLUMNS = `transaction_id, event_id, app_id, type, user_id, to_user_id, amount::text AS amount,
-  currency, status, description, created_at`;
+  currency, status, description, reverses_transaction_id, created_at`;
 
 /** Newest first: a user's side of transactions and transfers, or (without user_id) the app's own. */
 export async function listTransactions(db: Queryable, filter: TransactionFilter): Promise<{ data: TransactionReply[]; next_cursor: string | null }> {
@@ -379,6 +385,7 @@ function toTransactionReply(row: Record<string, any>): TransactionReply {
     currency: row.currency,
     status: row.status,
     description: row.description,
+    reverses_transaction_id: row.reverses_transaction_id === null ? null : Number(row.reverses_transaction_id),
     created_at: row.created_at.toISOString(),
   };
   if (row.to_user_id) reply.to_user_id = row.to_user_id;

@@ -32,10 +32,12 @@ import type {
   BalanceQueryDto,
   StatementQueryDto,
   AchievementView,
+  FinanceEventAborted as ContractFinanceEventAborted,
   FinanceEventClosed as ContractFinanceEventClosed,
   FinanceEventOpen,
   PostTransactionDto,
   RecordProgressDto,
+  ReverseTransactionDto,
   RegisterAchievementDto,
   TransactionsQueryDto,
   TransferDto,
@@ -46,7 +48,7 @@ import type {
 import { ERROR_CLASSES, ERROR_CODES, type ErrorCode } from './errors';
 import { USER_ID_PATTERN } from './values';
 import type { AchievementChanges, DefineAchievementBody, ProgressBody } from './resources/achievements';
-import type { BalanceQuery, PostTransactionBody, TransactionsQuery, TransferBody } from './resources/finance';
+import type { BalanceQuery, PostTransactionBody, ReverseTransactionBody, TransactionsQuery, TransferBody } from './resources/finance';
 import type { StatementQuery } from './resources/reports';
 import type { CreateWebhookBody, DeliveriesQuery } from './resources/webhooks';
 import type {
@@ -59,6 +61,7 @@ import type {
   Balance,
   BalanceLine,
   FinanceEvent,
+  FinanceEventAborted,
   FinanceEventClosed,
   FinanceEventOpened,
   FinanceEventStatus,
@@ -91,6 +94,7 @@ same<BalanceLine, ContractBalanceLine>(true);
 same<FinanceEvent, FinanceEventDetails>(true);
 same<FinanceEventOpened, Shape<FinanceEventOpen>>(true);
 same<FinanceEventClosed, Shape<ContractFinanceEventClosed>>(true);
+same<FinanceEventAborted, Shape<ContractFinanceEventAborted>>(true);
 same<Transfer, Shape<TransferView>>(true);
 same<Achievement, AchievementReply>(true);
 same<Omit<Achievement, 'reward'>, Omit<Shape<AchievementView>, 'reward'>>(true);
@@ -110,6 +114,7 @@ same<WebhookEventType, ContractWebhookEventType>(true);
 // Requests: every field the API takes, no field it does not.
 same<keyof PostTransactionBody, keyof PostTransactionDto>(true);
 same<keyof TransferBody, keyof TransferDto>(true);
+same<keyof ReverseTransactionBody, keyof ReverseTransactionDto>(true);
 same<keyof DefineAchievementBody, keyof RegisterAchievementDto>(true);
 same<keyof AchievementChanges, keyof UpdateAchievementDto>(true);
 same<keyof ProgressBody, keyof RecordProgressDto>(true);

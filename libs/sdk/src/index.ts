@@ -10,6 +10,7 @@ export {
   type Dated,
   type PostTransactionBody,
   type ReadQuery,
+  type ReverseTransactionBody,
   type TransactionsQuery,
   type TransferBody,
 } from './resources/finance.js';

@@ -4,7 +4,7 @@
  * is learned from each reply's `expires_at`, never assumed: the server's COFFER_EVENT_TIMEOUT_SECONDS
  * may be 60 s or 2 s.
  *
- * The heartbeat stops for good on close(), on stop(), and on a refusal that no later ping can
+ * The heartbeat stops for good on close(), on abort(), on stop(), and on a refusal that no later ping can
  * change (EVENT_NOT_OPEN: it expired or was closed elsewhere; NOT_FOUND; a revoked key). A ping
  * that fails otherwise (the gateway restarting) is tried again sooner, until the event's
  * expiry has passed by the server's word. The timer is unref'd: a game process that ends does
@@ -14,7 +14,7 @@ import { EventNotOpenError, ForbiddenError, NotFoundError, UnauthenticatedError 
 import type { Events, Transactions } from './resources/finance.js';
 import { unrefTimer, type Timer } from './runtime.js';
 import type { CallOptions } from './transport.js';
-import type { FinanceEventClosed, FinanceEventOpened, Transaction } from './types.js';
+import type { FinanceEventAborted, FinanceEventClosed, FinanceEventOpened, Transaction } from './types.js';
 import type { AmountInput, UserIdInput } from './values.js';
 
 export interface SessionOptions {
@@ -35,8 +35,8 @@ export interface SessionTransactionOptions extends CallOptions {
   description?: string | null;
 }
 
-/** open: pinging; closed: close() succeeded; stopped: stop() was called; lost: the server ended it. */
-export type SessionState = 'open' | 'closing' | 'closed' | 'stopped' | 'lost';
+/** open: pinging; closed: close() succeeded; aborted: abort() succeeded; stopped: stop() was called; lost: the server ended it. */
+export type SessionState = 'open' | 'closing' | 'closed' | 'aborted' | 'stopped' | 'lost';
 
 /** Refusals after which no ping can help. */
 function isTerminal(error: unknown): boolean {
@@ -52,6 +52,7 @@ export class Session {
   private timer: Timer | undefined;
   private inFlight: Promise<unknown> | undefined;
   private closing: Promise<FinanceEventClosed> | undefined;
+  private aborting: Promise<FinanceEventAborted> | undefined;
   private stateNow: SessionState = 'open';
   private expiresAtMs: number;
   private pings = 0;
@@ -124,7 +125,7 @@ export class Session {
   }
 
   private async closeOnce(options?: CallOptions): Promise<FinanceEventClosed> {
-    if (this.stateNow === 'closed') throw new Error(`session ${this.eventId} is already closed`);
+    if (this.stateNow === 'closed' || this.stateNow === 'aborted') throw new Error(`session ${this.eventId} is already ${this.stateNow}`);
     const wasPinging = this.stateNow === 'open';
     this.stateNow = 'closing';
     this.cancelTimer();
@@ -133,6 +134,39 @@ export class Session {
       const closed = await this.events.close(this.eventId, options);
       this.stateNow = 'closed';
       return closed;
+    } catch (error) {
+      if (isTerminal(error)) {
+        this.end(error);
+      } else {
+        this.stateNow = wasPinging ? 'open' : 'stopped';
+        this.scheduleIn(this.minIntervalMs);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Aborts the round (it was cancelled, the game cannot go on): every pending transaction is
+   * voided now, as an expiry would, and the heartbeat stops. Like close(), a failure a later
+   * abort may fix (the gateway unavailable) resumes the heartbeat, so the caller can abort again.
+   */
+  abort(options?: CallOptions): Promise<FinanceEventAborted> {
+    this.aborting ??= this.abortOnce(options).finally(() => {
+      this.aborting = undefined;
+    });
+    return this.aborting;
+  }
+
+  private async abortOnce(options?: CallOptions): Promise<FinanceEventAborted> {
+    if (this.stateNow === 'closed' || this.stateNow === 'aborted') throw new Error(`session ${this.eventId} is already ${this.stateNow}`);
+    const wasPinging = this.stateNow === 'open';
+    this.stateNow = 'closing';
+    this.cancelTimer();
+    await this.inFlight?.catch(() => undefined);
+    try {
+      const aborted = await this.events.abort(this.eventId, options);
+      this.stateNow = 'aborted';
+      return aborted;
     } catch (error) {
       if (isTerminal(error)) {
         this.end(error);

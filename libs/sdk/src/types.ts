@@ -7,23 +7,29 @@
  * User ids come back as strings, amounts as strings of digits (exact: BigInt(amount)).
  */
 
-/** withdrawal and deposit: held pending until an operator accepts or declines them (API.md, "Withdrawals and deposits"). */
-export type TransactionType = 'credit' | 'debit' | 'transfer' | 'grant' | 'withdrawal' | 'deposit';
+/**
+ * withdrawal and deposit: held pending until an operator accepts or declines them (API.md,
+ * "Withdrawals and deposits"); reversal: moves a posted transaction's money back, naming it in
+ * `reverses_transaction_id`.
+ */
+export type TransactionType = 'credit' | 'debit' | 'transfer' | 'grant' | 'withdrawal' | 'deposit' | 'reversal';
 export type TransactionStatus = 'pending' | 'posted' | 'voided';
-export type FinanceEventStatus = 'open' | 'closed' | 'expired';
+export type FinanceEventStatus = 'open' | 'closed' | 'expired' | 'aborted';
 export type Consistency = 'strong' | 'eventual';
 
 export interface Transaction {
   transaction_id: number;
   event_id: number | null;
   user_id: string;
-  /** The receiving user, on transfers only (user_id is the sender). */
+  /** The receiving user, when the money moved from one user to another (a transfer, or a transfer's reversal); user_id is the sender. */
   to_user_id?: string;
   type: TransactionType;
   amount: string;
   currency: string;
   status: TransactionStatus;
   description: string | null;
+  /** On a reversal: the transaction it moves back; null otherwise. */
+  reverses_transaction_id: number | null;
   created_at: string;
 }
 
@@ -65,6 +71,12 @@ export interface FinanceEventClosed {
   closed_at: string;
 }
 
+export interface FinanceEventAborted {
+  event_id: number;
+  status: string;
+  aborted_at: string;
+}
+
 export interface FinanceEvent {
   event_id: number;
   app_id: string;
@@ -75,6 +87,7 @@ export interface FinanceEvent {
   expires_at: string;
   closed_at: string | null;
   expired_at: string | null;
+  aborted_at: string | null;
   transactions: Transaction[];
 }
 
@@ -168,6 +181,8 @@ export interface StatementMovement {
   event_id: number | null;
   type: string;
   description: string | null;
+  /** On a reversal: the transaction it moves back; null otherwise. */
+  reverses_transaction_id: number | null;
   amount: string;
   balance: string;
   posted_at: string;

@@ -103,6 +103,52 @@ describe('@coffer/sdk against the real stack', () => {
     expect(proxy.to('POST', /\/ping$/).length).toBe(pingsAtClose);
   });
 
+  it('aborts a session: its pending transactions are voided at once, the heartbeat stops, and the event shows aborted', async () => {
+    await stack.grant(base, 'abort-player', 100);
+    const session = await coffer.sessions.open({ description: 'cancelled round' });
+    sessions.push(session);
+    await session.debit('abort-player', 40);
+    await session.credit('abort-winner', 25);
+    expect(coins(await coffer.balances.get('abort-player', { consistency: 'strong' }))).toMatchObject({ available: '60', pending_debit: '40' });
+
+    const aborted = await session.abort();
+    expect(aborted).toEqual({ event_id: session.eventId, status: 'aborted', aborted_at: expect.stringMatching(/^\d{4}-/) });
+    expect(session.state).toBe('aborted');
+    expect(coins(await coffer.balances.get('abort-player', { consistency: 'strong' }))).toEqual({
+      currency: 'coins',
+      available: '100',
+      posted: '100',
+      pending_debit: '0',
+      pending_credit: '0',
+    });
+    const event = await coffer.events.get(session.eventId, { consistency: 'strong' });
+    expect(event).toMatchObject({ status: 'aborted', aborted_at: aborted.aborted_at });
+    expect(event.transactions.map((tx) => tx.status)).toEqual(['voided', 'voided']);
+    // Over: no ping after the abort, and closing or aborting it again is refused by the SDK itself.
+    const pings = proxy.to('POST', new RegExp(`^/finance/event/${session.eventId}/ping$`)).length;
+    await sleep(TIMEOUT_SECONDS * 1000);
+    expect(proxy.to('POST', new RegExp(`^/finance/event/${session.eventId}/ping$`)).length).toBe(pings);
+    await expect(session.close()).rejects.toThrow('already aborted');
+    await expect(session.abort()).rejects.toThrow('already aborted');
+  });
+
+  it('coffer.events.abort ends an event outside a session; an event not open is EventNotOpenError', async () => {
+    const opened = await coffer.events.open();
+    expect(await coffer.events.abort(opened.event_id)).toMatchObject({ event_id: opened.event_id, status: 'aborted' });
+    expect(await caught(coffer.events.abort(opened.event_id))).toBeInstanceOf(EventNotOpenError);
+    expect(await caught(coffer.events.abort(987654))).toBeInstanceOf(NotFoundError);
+  });
+
+  it('coffer.transactions.reverse moves a posted transaction back, in part and then the rest', async () => {
+    const credit = await coffer.transactions.post({ user_id: 'reverse-player', type: 'credit', amount: 30n });
+    const part = await coffer.transactions.reverse(credit.transaction_id, { amount: 10n, description: 'wrong payout' });
+    expect(part).toMatchObject({ type: 'reversal', amount: '10', status: 'posted', reverses_transaction_id: credit.transaction_id });
+    const rest = await coffer.transactions.reverse(credit.transaction_id);
+    expect(rest).toMatchObject({ amount: '20', reverses_transaction_id: credit.transaction_id });
+    const error = await caught(coffer.transactions.reverse(credit.transaction_id, { amount: 1 }));
+    expect(error).toMatchObject({ code: 'LIMIT_EXCEEDED', status: 422, details: { reversible: '0' } });
+  });
+
   it('ends the heartbeat on EVENT_NOT_OPEN (the event was closed elsewhere) and tells onError once', async () => {
     const errors: unknown[] = [];
     const session = await coffer.sessions.open({ onError: (error) => errors.push(error) });
@@ -265,9 +311,9 @@ describe('@coffer/sdk against the real stack', () => {
       ['debit', '-20', '30'],
     ]);
     const csv = (await coffer.statements.csv('ledger-reader', { from: spent.created_at })).split('\r\n');
-    expect(csv[0]).toBe('posted_at,transaction_id,event_id,type,amount,balance,description');
-    expect(csv[1]).toBe(`${spent.created_at},,,opening_balance,,50,`); // the opening balance stands at `from`
-    expect(csv[2]).toBe(`${spent.created_at},${spent.transaction_id},,debit,-20,30,`);
+    expect(csv[0]).toBe('posted_at,transaction_id,event_id,type,amount,balance,description,reverses_transaction_id');
+    expect(csv[1]).toBe(`${spent.created_at},,,opening_balance,,50,,`); // the opening balance stands at `from`
+    expect(csv[2]).toBe(`${spent.created_at},${spent.transaction_id},,debit,-20,30,,`);
 
     const board = await coffer.leaderboards.balances({ limit: 100 });
     expect(board.find((rank) => rank.user_id === 'ledger-reader')).toEqual({ rank: expect.any(Number), user_id: 'ledger-reader', value: '30' });

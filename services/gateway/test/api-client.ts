@@ -49,6 +49,7 @@ import type {
   VerificationListQueryDto,
   WithdrawalListView,
   WithdrawalView,
+  FinanceEventAborted,
   FinanceEventClosed,
   FinanceEventOpen,
   FinanceEventView,
@@ -58,6 +59,7 @@ import type {
   ProgressView,
   RecordProgressDto,
   RegisterAchievementDto,
+  ReverseTransactionDto,
   StatementQueryDto,
   StatementView,
   TransactionsPageView,
@@ -282,6 +284,15 @@ export class ApiClient {
     return this.command('POST', `/finance/event/${eventId}/close`, undefined, options);
   }
 
+  abortEvent(eventId: number | string, options: CommandOptions = {}): Promise<Answer<FinanceEventAborted>> {
+    return this.command('POST', `/finance/event/${eventId}/abort`, undefined, options);
+  }
+
+  /** An app's reversal of its own posted transaction (the body is optional: without amount, all that is left). */
+  reverseTransaction(transactionId: number | string, body?: ReverseTransactionDto, options: CommandOptions = {}): Promise<Answer<TransactionView>> {
+    return this.command('POST', `/finance/transactions/${transactionId}/reverse`, body, options);
+  }
+
   event(eventId: number | string, query?: Query<ReadOptions>): Promise<Answer<FinanceEventView>> {
     return this.send('GET', withQuery(`/finance/event/${eventId}`, query));
   }
@@ -354,6 +365,11 @@ export class ApiClient {
 
   grant(body: GrantDto, options: CommandOptions = {}): Promise<Answer<TransactionView>> {
     return this.command('POST', '/admin/grants', body, options);
+  }
+
+  /** The admin's reversal of any posted transaction (a grant included). */
+  adminReverseTransaction(transactionId: number | string, body?: ReverseTransactionDto, options: CommandOptions = {}): Promise<Answer<TransactionView>> {
+    return this.command('POST', `/admin/transactions/${transactionId}/reverse`, body, options);
   }
 
   // ---- achievements (API.md "Achievements") ---------------------------------------------------

@@ -99,12 +99,12 @@ describe('balances at a time, statements and leaderboards through the gateway', 
       expect(response.headers['content-type']).toBe('text/csv; charset=utf-8');
       expect(response.headers['content-disposition']).toBe(`attachment; filename="statement-${ALICE}-coins.csv"`);
       const lines = response.text.split('\r\n');
-      expect(lines[0]).toBe('posted_at,transaction_id,event_id,type,amount,balance,description');
-      expect(lines[1]).toBe(',,,opening_balance,,0,');
-      expect(lines[2]).toMatch(new RegExp(`^${times.granted},\\d+,,grant,100,100,welcome$`));
-      expect(lines[3]).toMatch(new RegExp(`^${times.closed},\\d+,\\d+,debit,-30,70,$`));
+      expect(lines[0]).toBe('posted_at,transaction_id,event_id,type,amount,balance,description,reverses_transaction_id');
+      expect(lines[1]).toBe(',,,opening_balance,,0,,');
+      expect(lines[2]).toMatch(new RegExp(`^${times.granted},\\d+,,grant,100,100,welcome,$`));
+      expect(lines[3]).toMatch(new RegExp(`^${times.closed},\\d+,\\d+,debit,-30,70,,$`));
       // The transfer's description holds a comma, quotes and a line break: one quoted field.
-      expect(response.text).toMatch(new RegExp(`${times.sent},\\d+,,transfer,-10,60,"a, ""quoted""\nline"\r\n,,,closing_balance,,60,\r\n$`));
+      expect(response.text).toMatch(new RegExp(`${times.sent},\\d+,,transfer,-10,60,"a, ""quoted""\nline",\r\n,,,closing_balance,,60,,\r\n$`));
     });
 
     it(`refuses a period of more than ${MAX_STATEMENT_MOVEMENTS} movements with LIMIT_EXCEEDED and where to split it`, async () => {

@@ -81,7 +81,10 @@ describe('the analytics feed against its AsyncAPI contract', () => {
     const app = api(gateway, String(apiKey));
 
     expectStatus(await admin().grant({ user_id: 'alice', amount: 1000 }, keyed()), 201); // TransactionPosted (grant)
-    expectStatus(await app.postTransaction({ user_id: 'bob', type: 'credit', amount: 50 }, keyed()), 201);
+    const bobsCredit = await app.postTransaction({ user_id: 'bob', type: 'credit', amount: 50 }, keyed());
+    expectStatus(bobsCredit, 201);
+    // A part of it moved back: a TransactionPosted of type reversal, with its reverses_transaction_id.
+    expectStatus(await app.reverseTransaction(bobsCredit.reply.transaction_id, { amount: 5 }, keyed()), 201);
     expectStatus(await app.postTransaction({ user_id: 'alice', type: 'debit', amount: 10, description: 'a bet' }, keyed()), 201);
     expectStatus(await app.transfer({ from_user_id: 'alice', to_user_id: 'bob', amount: 20 }, keyed()), 201);
     // Refused with an Idempotency-Key: recorded as CommandRefused (internal).
@@ -92,6 +95,10 @@ describe('the analytics feed against its AsyncAPI contract', () => {
     expectStatus(await app.pingEvent(closing, keyed()), 200);
     expectStatus(await app.postTransaction({ user_id: 'alice', event_id: closing, type: 'debit', amount: 5 }, keyed()), 201);
     expectStatus(await app.closeEvent(closing, keyed()), 200);
+    // Opened, a pending debit, aborted: the debit is voided (reason aborted), the event aborted.
+    const aborting = (await app.openEvent({ description: 'hand 2' }, keyed())).reply.event_id;
+    expectStatus(await app.postTransaction({ user_id: 'alice', event_id: aborting, type: 'debit', amount: 3 }, keyed()), 201);
+    expectStatus(await app.abortEvent(aborting, keyed()), 200);
     // Opened, a pending credit, no ping: expires by itself and the credit is voided.
     const expiring = (await app.openEvent(undefined, keyed())).reply.event_id;
     expectStatus(await app.postTransaction({ user_id: 'bob', event_id: expiring, type: 'credit', amount: 7 }, keyed()), 201);

@@ -245,6 +245,7 @@ describe('finance flows over HTTP (default event timeout)', () => {
         currency: 'coins',
         status: 'posted',
         description: null,
+        reverses_transaction_id: null,
         created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/),
       });
       const times = page.data.map((tx) => tx.created_at);

@@ -23,6 +23,14 @@ interface Context {
   closedEvent: number;
   otherAppEvent: number;
   usedKey: string;
+  /** The app's credit of 5 to BOB, posted when closedEvent closed: what the reversal rows aim at. */
+  closedCredit: number;
+  /** The app's credit of 3 to BOB, pending in openEvent. */
+  pendingCredit: number;
+  /** The other app's credit of 7 to ALICE, pending in otherAppEvent. */
+  otherAppCredit: number;
+  /** The admin's grant of 100 to ALICE. */
+  grant: number;
   /** ALICE's linked external account. */
   aliceAccount: number;
   /** A webhook of the other app (it hears only unlocks, which never happen here). */
@@ -90,6 +98,10 @@ const withAuthorization =
     return { method, path, options: { headers, body: method === 'GET' ? undefined : validDebit } };
   };
 
+/** POST /finance/transactions/:closedCredit/reverse with a valid reversal of 1 changed by `change`. */
+const reversal =
+  (change: Record<string, unknown>): Build =>
+  (c) => ({ method: 'POST', path: `/finance/transactions/${c.closedCredit}/reverse`, options: { token: c.app.api_key, body: { amount: 1, ...change } } });
 /** POST /users/ALICE/external-accounts with a valid link changed by `change` (undefined deletes a field). */
 const validLink = { kind: 'bank', label: 'savings', reference: 'HOSTILE-ACCOUNT-0001' };
 const link =
@@ -247,6 +259,35 @@ const rows: Row[] = [
   },
   { name: 'a ping of a closed event', status: 409, code: 'EVENT_NOT_OPEN', build: appCall('POST', (c) => `/finance/event/${c.closedEvent}/ping`) },
   { name: 'a close of a closed event', status: 409, code: 'EVENT_NOT_OPEN', build: appCall('POST', (c) => `/finance/event/${c.closedEvent}/close`) },
+
+  // ---- aborts of events that are not there, not ours, or not open
+  { name: 'an abort of a closed event', status: 409, code: 'EVENT_NOT_OPEN', build: appCall('POST', (c) => `/finance/event/${c.closedEvent}/abort`) },
+  { name: "an abort of another app's event", status: 404, code: 'NOT_FOUND', build: appCall('POST', (c) => `/finance/event/${c.otherAppEvent}/abort`) },
+  { name: 'an abort of an unknown event', status: 404, code: 'NOT_FOUND', build: appCall('POST', '/finance/event/987654321/abort') },
+  V('event id -5 in an abort path', undefined, appCall('POST', '/finance/event/-5/abort')),
+  V('event id 2^53 in an abort path', undefined, appCall('POST', '/finance/event/9007199254740992/abort')),
+
+  // ---- reversals: bad bodies and ids, transactions not ours or not posted, more than is left
+  V('a reversal of 0', 'amount', reversal({ amount: 0 })),
+  V('a reversal of -1', 'amount', reversal({ amount: -1 })),
+  V("a reversal of '1.5'", 'amount', reversal({ amount: '1.5' })),
+  V('a reversal with an amount as a boolean', 'amount', reversal({ amount: true })),
+  V('a reversal with an unknown field', 'transaction_id', reversal({ transaction_id: 1 })),
+  V('a reversal with a description of 501 characters', 'description', reversal({ description: 'd'.repeat(501) })),
+  V('transaction id 0 in a reverse path', undefined, appCall('POST', '/finance/transactions/0/reverse', { amount: 1 })),
+  V('transaction id 2^53 in a reverse path', undefined, appCall('POST', '/finance/transactions/9007199254740992/reverse', { amount: 1 })),
+  V("transaction id 'abc' in a reverse path", undefined, appCall('POST', '/finance/transactions/abc/reverse', { amount: 1 })),
+  { name: 'a reversal of 6 of a credit of 5', status: 422, code: 'LIMIT_EXCEEDED', build: reversal({ amount: 6 }) },
+  { name: 'a reversal of a pending transaction', status: 409, code: 'CONFLICT', build: appCall('POST', (c) => `/finance/transactions/${c.pendingCredit}/reverse`) },
+  { name: "a reversal of another app's transaction", status: 404, code: 'NOT_FOUND', build: appCall('POST', (c) => `/finance/transactions/${c.otherAppCredit}/reverse`) },
+  { name: "an app's reversal of the admin's grant", status: 404, code: 'NOT_FOUND', build: appCall('POST', (c) => `/finance/transactions/${c.grant}/reverse`) },
+  { name: 'a reversal of an unknown transaction', status: 404, code: 'NOT_FOUND', build: appCall('POST', '/finance/transactions/987654321/reverse') },
+  {
+    name: "an app key on the admin's reversal route",
+    status: 401,
+    code: 'UNAUTHENTICATED',
+    build: appCall('POST', (c) => `/admin/transactions/${c.grant}/reverse`, { amount: 1 }),
+  },
 
   // ---- money that is not there
   { name: 'a debit of 101 from 100', status: 422, code: 'INSUFFICIENT_FUNDS', build: transaction({ amount: 101 }) },
@@ -580,16 +621,17 @@ describe('hostile requests over HTTP', () => {
     await admin.revokeKey(c.app.app_id, extra.key_id).then((answer) => expect(answer.status).toBe(204));
     c.revokedKey = String(extra.api_key);
 
-    await ok(admin.grant({ user_id: ALICE, amount: 100 }), 201);
+    c.grant = (await ok(admin.grant({ user_id: ALICE, amount: 100 }), 201)).transaction_id;
     await ok(admin.grant({ user_id: BOB, amount: 50 }), 201);
     const app = client().as(c.app.api_key);
     const other = client().as(c.other.api_key);
     c.openEvent = (await ok(app.openEvent({ description: 'open round' }), 201)).event_id;
     c.closedEvent = (await ok(app.openEvent({ description: 'closed round' }), 201)).event_id;
-    await ok(app.postTransaction({ user_id: BOB, event_id: c.closedEvent, type: 'credit', amount: 5 }), 201);
+    c.closedCredit = (await ok(app.postTransaction({ user_id: BOB, event_id: c.closedEvent, type: 'credit', amount: 5 }), 201)).transaction_id;
+    c.pendingCredit = (await ok(app.postTransaction({ user_id: BOB, event_id: c.openEvent, type: 'credit', amount: 3 }), 201)).transaction_id;
     await ok(app.closeEvent(c.closedEvent), 200);
     c.otherAppEvent = (await ok(other.openEvent(), 201)).event_id;
-    await ok(other.postTransaction({ user_id: ALICE, event_id: c.otherAppEvent, type: 'credit', amount: 7 }), 201);
+    c.otherAppCredit = (await ok(other.postTransaction({ user_id: ALICE, event_id: c.otherAppEvent, type: 'credit', amount: 7 }), 201)).transaction_id;
     c.aliceAccount = (await ok(app.linkExternalAccount(ALICE, { kind: 'bank', label: 'savings', reference: 'HOSTILE-ACCOUNT-0000' }), 201)).external_account_id;
     c.otherWebhook = (
       await ok(other.createWebhook({ url: 'https://93.184.216.34/hostile', events: ['achievement.unlocked'] }, { idempotencyKey: 'hostile-webhook' }), 201)

@@ -102,6 +102,10 @@ describe('withdrawals and deposits over HTTP', () => {
       });
       const { withdrawal_id } = requested.reply;
       expect(await available(userId)).toMatchObject({ available: '60', posted: '100', pending_debit: '40' });
+      // Waiting, it is pending: not reversed, by its app or the admin (issue 13's reversals).
+      for (const reversal of [await app.reverseTransaction(requested.reply.transaction_id), await admin.adminReverseTransaction(requested.reply.transaction_id)]) {
+        expect([reversal.status, reversal.errorCode, reversal.error.details]).toEqual([409, 'CONFLICT', { status: 'pending' }]);
+      }
       const over = await app.requestWithdrawal({ user_id: userId, amount: 61, external_account_id: account });
       expect([over.status, over.errorCode, over.error.details]).toEqual([422, 'INSUFFICIENT_FUNDS', { available: '60', requested: '61', currency: 'coins' }]);
 
@@ -117,6 +121,9 @@ describe('withdrawals and deposits over HTTP', () => {
       const declineLate = await admin.declineWithdrawal(withdrawal_id, { reason: 'too late' });
       expect([declineLate.status, declineLate.errorCode]).toEqual([409, 'CONFLICT']);
       expect((await admin.acceptWithdrawal(999_999)).errorCode).toBe('NOT_FOUND');
+      // Accepted, its money left the system: a reversal would mint it back, so there is none.
+      const reversed = await admin.adminReverseTransaction(requested.reply.transaction_id, { amount: 1 });
+      expect([reversed.status, reversed.errorCode, reversed.error.details]).toEqual([409, 'CONFLICT', { type: 'withdrawal' }]);
 
       const listed = await admin.withdrawals({ status: 'accepted', min_position: String(accepted.headers['x-coffer-position']) });
       expect(listed.reply.data).toContainEqual(accepted.reply);
@@ -197,6 +204,8 @@ describe('withdrawals and deposits over HTTP', () => {
       expect(accepted.reply).toMatchObject({ status: 'accepted' });
       expect(await available(userId)).toMatchObject({ available: '25', posted: '25', pending_credit: '0' });
       expect((await admin.declineDeposit(requested.reply.deposit_id, { reason: 'late' })).errorCode).toBe('CONFLICT');
+      const reversed = await app.reverseTransaction(requested.reply.transaction_id);
+      expect([reversed.status, reversed.errorCode, reversed.error.details]).toEqual([409, 'CONFLICT', { type: 'deposit' }]);
     });
 
     it('credits nothing when declined', async () => {

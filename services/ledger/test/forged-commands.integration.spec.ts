@@ -179,6 +179,38 @@ describe('forged commands on NATS', () => {
     ok(await client.command({ ...credit, data: { ...credit.data, amount: '2' } }, second));
     expect(await posted()).toBe(String(BigInt(before ?? '0') + 2n));
   });
+
+  it("a reversal moves money back only for the app that made the original (with its live key) or the admin: never for another app, another service or a forged abort", async () => {
+    const register = async () => {
+      const key_id = `key_${randomUUID()}`;
+      const registered = ok(await client.command({ type: 'RegisterApp', data: { name: 'Game', key_id, key_hash: randomUUID() } }));
+      return { app_id: registered.result.app_id as string, key_id };
+    };
+    const [owner, other] = [await register(), await register()];
+    const debit: LedgerCommand = { type: 'PostTransaction', data: { user_id: VICTIM, event_id: null, type: 'debit', amount: '1', currency: 'coins', description: null } };
+    const original = ok(await client.command(debit, owner)).result.transaction_id as number;
+    const reverse = (amount: string | null): LedgerCommand => ({ type: 'ReverseTransaction', data: { transaction_id: original, amount, description: null } });
+    const before = await posted();
+    expect(await client.command(reverse(null), other)).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+    expect(await client.command(reverse(null), { app_id: owner.app_id, key_id: other.key_id })).toMatchObject({ ok: false, code: 'UNAUTHENTICATED' });
+    const signedBy = async (service: 'achievements', command: LedgerCommand) => {
+      const data = packet(command, Date.now() + 5000, owner);
+      return (await publish(commands, data, keys.signedHeaders(service, commands, data))).response;
+    };
+    expect(await signedBy('achievements', reverse(null))).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+    expect(await posted()).toBe(before);
+    // An abort too is the gateway's to send, for an app with its own key.
+    const event = ok(await client.command({ type: 'OpenEvent', data: { description: null } }, owner)).result.event_id as number;
+    expect(await signedBy('achievements', { type: 'AbortEvent', data: { event_id: event } })).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+    expect(await client.command({ type: 'AbortEvent', data: { event_id: event } }, other)).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+    expect(await client.command({ type: 'AbortEvent', data: { event_id: event } })).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+    expect(ok(await client.command({ type: 'AbortEvent', data: { event_id: event } }, owner)).result).toMatchObject({ event_id: event, status: 'aborted' });
+    // The owner with its key, and the admin (no app), may.
+    expect(ok(await client.command(reverse(null), owner)).result).toMatchObject({ type: 'reversal', amount: '1', reverses_transaction_id: original });
+    expect(await posted()).toBe(String(BigInt(before ?? '0') + 1n));
+    expect(await client.command(reverse('1'))).toMatchObject({ ok: false, code: 'LIMIT_EXCEEDED', details: { reversible: '0' } });
+  });
+
   it('lets only the admin accept or decline a withdrawal, and only an app with its live key link an account or ask for one', async () => {
     const key_id = `key_${randomUUID()}`;
     const app = { app_id: ok(await client.command({ type: 'RegisterApp', data: { name: 'Cashier', key_id, key_hash: randomUUID() } })).result.app_id as string, key_id };

@@ -10,7 +10,8 @@
  * valid events; transaction ids are explicit so that scenarios can name them.
  */
 import { randomUUID } from 'node:crypto';
-import type { ErrorCode, Grant, LedgerCommand, LedgerEvent, PostTransaction, TransactionData, TransactionType, Transfer } from '@coffer/contracts';
+import { userIdOfAccount } from '@coffer/contracts';
+import type { AbortEvent, ErrorCode, Grant, LedgerCommand, LedgerEvent, PostTransaction, TransactionData, TransactionType, Transfer, ReverseTransaction } from '@coffer/contracts';
 import { houseAccount, TREASURY, userAccount } from '../src/domain/accounts';
 import { decide, type DecideContext, type Decision, type SystemCommand } from '../src/domain/decide';
 import type { CommandMetadata } from '@coffer/decider';
@@ -146,6 +147,11 @@ export function eventExpired(event_id: number, seconds = TIMEOUT_SECONDS): Ledge
   return { type: 'EventExpired', data: { event_id, expired_at: iso(seconds) } };
 }
 
+/** The event was aborted by its app: alone, it voids whatever is still pending (see aborting()). */
+export function eventAborted(event_id: number, seconds = 0): LedgerEvent {
+  return { type: 'EventAborted', data: { event_id, aborted_at: iso(seconds) } };
+}
+
 /** The data of a TransactionPending event (for the events that settle it). */
 function pendingDataOf(event: LedgerEvent): TransactionData {
   if (event.type !== 'TransactionPending') throw new Error(`expected a TransactionPending, got ${event.type}`);
@@ -160,6 +166,44 @@ export function postedAtClose(pendingEvent: LedgerEvent, seconds = 0): LedgerEve
 /** A pending transaction voided when its event expired at NOW + `seconds`. */
 export function voidedAtExpiry(pendingEvent: LedgerEvent, seconds = TIMEOUT_SECONDS): LedgerEvent {
   return { type: 'TransactionVoided', data: { ...pendingDataOf(pendingEvent), voided_at: iso(seconds), reason: 'expired' } };
+}
+
+/** A pending transaction voided when its app aborted its event at NOW + `seconds`. */
+export function voidedAtAbort(pendingEvent: LedgerEvent, seconds = 0): LedgerEvent {
+  return { type: 'TransactionVoided', data: { ...pendingDataOf(pendingEvent), voided_at: iso(seconds), reason: 'aborted' } };
+}
+
+/** What an abort appends: a TransactionVoided per pending transaction, then EventAborted. */
+export function aborting(event_id: number, pendings: LedgerEvent[], seconds = 0): LedgerEvent[] {
+  return [...pendings.map((event) => voidedAtAbort(event, seconds)), eventAborted(event_id, seconds)];
+}
+
+/**
+ * A reversal of `original` (a TransactionPosted): `amount` moved back from its credit account to
+ * its debit account, posted at NOW + `seconds`, as decide makes it.
+ */
+export function reversed(transaction_id: number, original: LedgerEvent, amount: bigint | number | string, { description = null, seconds = 0 }: Pick<TransactionOptions, 'description' | 'seconds'> = {}): LedgerEvent {
+  if (original.type !== 'TransactionPosted') throw new Error(`expected a TransactionPosted, got ${original.type}`);
+  const o = original.data;
+  const debitUser = userIdOfAccount(o.credit_account);
+  return {
+    type: 'TransactionPosted',
+    data: {
+      transaction_id,
+      event_id: null,
+      app_id: o.app_id,
+      type: 'reversal',
+      user_id: debitUser ?? (userIdOfAccount(o.debit_account) as string),
+      debit_account: o.credit_account,
+      credit_account: o.debit_account,
+      amount: amount.toString(),
+      currency: o.currency,
+      description,
+      reverses_transaction_id: o.transaction_id,
+      created_at: iso(seconds),
+      posted_at: iso(seconds),
+    },
+  };
 }
 
 /** What closing an event appends: a TransactionPosted per pending transaction (`pendings`, in order), then EventClosed. */
@@ -199,6 +243,7 @@ export function transactionData(
     amount: amount.toString(),
     currency,
     description,
+    reverses_transaction_id: null,
     created_at: iso(seconds),
   };
 }
@@ -247,6 +292,7 @@ export function granted(
       amount: amount.toString(),
       currency,
       description,
+      reverses_transaction_id: null,
       created_at: iso(seconds),
       posted_at: iso(seconds),
     },
@@ -274,6 +320,7 @@ export function transferred(
       amount: amount.toString(),
       currency,
       description,
+      reverses_transaction_id: null,
       created_at: iso(seconds),
       posted_at: iso(seconds),
     },
@@ -304,6 +351,13 @@ export const transfer = (from_user_id: string, to_user_id: string, amount: strin
 export const grant = (user_id: string, amount: string, currency = COINS): Grant => ({
   type: 'Grant',
   data: { user_id, amount, currency, description: null },
+});
+
+export const abort = (event_id: number): AbortEvent => ({ type: 'AbortEvent', data: { event_id } });
+
+export const reverse = (transaction_id: number, amount: string | null = null, description: string | null = null): ReverseTransaction => ({
+  type: 'ReverseTransaction',
+  data: { transaction_id, amount, description },
 });
 
 /** Context of an admin command (no calling app). */

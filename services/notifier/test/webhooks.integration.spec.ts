@@ -13,6 +13,8 @@ import { startAchievements } from '../../achievements/test/achievements-harness'
 import { ADMIN_TOKEN, api, startGateway, untilServing, type RegisteredApp } from '../../gateway/test/gateway-harness';
 import type { ApiClient } from '../../gateway/test/api-client';
 import { startLedger } from '../../ledger/test/ledger-harness';
+import { Client } from 'pg';
+import { NOTIFIER_SCHEMA } from '../src/store/schema';
 import { FAST_DELIVERY, startNotifier } from './notifier-harness';
 import { WebhookReceiver, type Received } from './webhook-receiver';
 
@@ -247,6 +249,42 @@ describe('webhooks over the real stack', () => {
     const figures = { posts: latencies.length, p50_ms: latencies[9], p95_ms: latencies[18], max_ms: latencies[19] };
     console.log(`webhook delivery measurement: ${JSON.stringify(figures)}`);
     expect(figures.p50_ms).toBeLessThan(1_000);
+  });
+
+  it('tells an app of its aborted round (voids, reason aborted) and of reversals, the admin’s too, and forgets the aborted round’s owner', async () => {
+    const gamma = await newApp('Gamma');
+    const hook = (await gamma.client.createWebhook({ url: `${receiver.url}/gamma`, events: ['*'] })).reply;
+    await api(gateway, ADMIN_TOKEN).grant({ user_id: 'player-3', amount: 50 });
+    // One at a time: the notifier started for the MAX_PENDING test lets only 2 deliveries wait per webhook.
+    const heard = (count: number) => waitFor(`gamma’s notification ${count}`, async () => (await accepted('/gamma', hook.secret)).length >= count);
+    const round = (await gamma.client.openEvent()).reply;
+    await gamma.client.postTransaction({ user_id: 'player-3', event_id: round.event_id, type: 'debit', amount: 6 }).then((r) => r.reply);
+    expect((await gamma.client.abortEvent(round.event_id)).reply).toMatchObject({ status: 'aborted' });
+    await heard(1);
+    const credit = (await gamma.client.postTransaction({ user_id: 'player-3', type: 'credit', amount: 9 })).reply;
+    await heard(2);
+    await gamma.client.reverseTransaction(credit.transaction_id, { amount: 4 }).then((r) => r.reply);
+    await heard(3);
+    expect((await api(gateway, ADMIN_TOKEN).adminReverseTransaction(credit.transaction_id)).status).toBe(201);
+    await heard(4);
+    const got = await accepted('/gamma', hook.secret);
+    expect(got.map((d) => [d.type, d.data.type, d.data.amount, d.data.reason ?? null, d.data.reverses_transaction_id])).toEqual([
+      ['transaction.voided', 'debit', '6', 'aborted', null],
+      ['transaction.posted', 'credit', '9', null, null],
+      ['transaction.posted', 'reversal', '4', null, credit.transaction_id],
+      ['transaction.posted', 'reversal', '5', null, credit.transaction_id],
+    ]);
+    // The owners table holds open finance events only: the aborted one is gone from it.
+    const pg = new Client({ connectionString: database.url });
+    await pg.connect();
+    try {
+      await waitFor('the aborted round’s owner forgotten', async () => {
+        const { rows } = await pg.query(`SELECT 1 FROM ${NOTIFIER_SCHEMA}.finance_event_owners WHERE event_id = $1`, [round.event_id]);
+        return rows.length === 0;
+      });
+    } finally {
+      await pg.end();
+    }
   });
 
   it('stops delivering to a deleted webhook', async () => {

@@ -144,7 +144,8 @@ describe('a store and read models written by v1', () => {
     await pool.query(`INSERT INTO coffer_rm_1.transactions SELECT * FROM json_populate_record(null::coffer_rm_1.transactions,
       '{"transaction_id":1,"kind":"grant","user_id":"alice","debit_account":"treasury","credit_account":"user:alice","amount":"1","currency":"coins","status":"posted","created_at":"2026-01-01T00:00:00Z","global_position":"1"}')`);
     await new Generations(pool).keepOlderShapeReadable();
-    expect((await pool.query('SELECT type, kind FROM coffer_read.transactions')).rows).toEqual([{ type: 'grant', kind: 'grant' }]);
+    expect((await pool.query('SELECT type, kind, reverses_transaction_id FROM coffer_read.transactions')).rows).toEqual([{ type: 'grant', kind: 'grant', reverses_transaction_id: null }]);
+    expect((await pool.query('SELECT aborted_at FROM coffer_read.finance_events')).rows.every((row) => row.aborted_at === null)).toBe(true);
     await pool.query('DELETE FROM coffer_rm_1.transactions');
     running.push(await startLedger({ databaseUrl: database.url, prefix }));
 

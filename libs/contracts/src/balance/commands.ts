@@ -27,6 +27,8 @@ export interface StatementMovement {
   event_id: number | null;
   type: string;
   description: string | null;
+  /** On a reversal: the transaction it moves back; null otherwise. */
+  reverses_transaction_id: number | null;
   amount: string;
   balance: string;
   posted_at: string;

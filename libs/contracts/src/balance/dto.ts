@@ -54,6 +54,8 @@ export class StatementMovementView implements StatementMovement {
   @ApiProperty({ type: 'integer', nullable: true, example: 12 }) event_id!: number | null;
   @ApiProperty({ example: 'debit' }) type!: string;
   @ApiProperty({ type: 'string', nullable: true, example: 'round 12' }) description!: string | null;
+  @ApiProperty({ type: 'integer', nullable: true, example: null, description: 'on a reversal: the transaction it moves back; null otherwise' })
+  reverses_transaction_id!: number | null;
   @ApiProperty({ description: `what it moved for this user: positive in, negative out (a leading -), ${EXACT}`, example: '-15' })
   amount!: string;
   @ApiProperty({ description: `the posted balance right after it (running balance), ${EXACT}`, example: '85' }) balance!: string;

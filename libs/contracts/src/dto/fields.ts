@@ -41,6 +41,19 @@ export function AmountField(): PropertyDecorator {
   );
 }
 
+/** An amount that may be left out (`absent` says what it then is). */
+export function OptionalAmountField(absent: string): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({
+      description: `${AMOUNT_RULE} in the currency's smallest unit: a JSON number or a string of digits; ${absent}`,
+      ...AMOUNT_SCHEMA,
+      example: 5,
+    }),
+    IsOptional(),
+    IsAmount(),
+  );
+}
+
 export function CurrencyField(): PropertyDecorator {
   return applyDecorators(
     ApiPropertyOptional({

@@ -18,6 +18,8 @@ const transactionV1 = {
 };
 const { kind: _kind, ...transactionFields } = transactionV1;
 const transactionV2 = { ...transactionFields, type: 'debit' };
+/** v3: reversals; everything stored before them reverses nothing. */
+const transactionV3 = { ...transactionV2, reverses_transaction_id: null };
 
 describe('upcast: one step per stored type and version', () => {
   it('EventPinged v1 is Pinged v1 (the design card’s name), data unchanged', () => {
@@ -25,25 +27,31 @@ describe('upcast: one step per stored type and version', () => {
     expect(upcast(v1('EventPinged', data))).toEqual({ type: 'Pinged', version: 1, data });
   });
 
-  it('TransactionPending v1 → v3: kind is type (v2), and v3 only added types', () => {
-    expect(upcast(v1('TransactionPending', transactionV1))).toEqual({ type: 'TransactionPending', version: 3, data: transactionV2 });
+  it('TransactionPending v1 → v2 → v3: kind is type, and it reverses nothing', () => {
+    expect(upcast(v1('TransactionPending', transactionV1))).toEqual({ type: 'TransactionPending', version: 3, data: transactionV3 });
   });
 
-  it('TransactionPending, TransactionPosted v2 and TransactionVoided v1 read as they are (v3 and v2 only added withdrawal, deposit and declined)', () => {
-    const data = { ...transactionV2, posted_at: transactionV1.created_at };
-    for (const [type, version] of [['TransactionPending', 2], ['TransactionPosted', 2], ['TransactionVoided', 1]] as const) {
-      const current = upcast({ type, data, metadata: { schema_version: version } });
-      expect(current).toEqual({ type, version: version + 1, data });
-      expect(current.data).toBe(data);
-    }
-  });
-
-  it('TransactionPosted v1 → v3: kind is type, and it posted when it was created', () => {
+  it('TransactionPosted v1 → v2 → v3: kind is type, it posted when it was created, and it reverses nothing', () => {
     const posted = { ...transactionV1, event_id: null };
     expect(upcast(v1('TransactionPosted', posted))).toEqual({
       type: 'TransactionPosted',
       version: 3,
-      data: { ...transactionV2, event_id: null, posted_at: transactionV1.created_at },
+      data: { ...transactionV3, event_id: null, posted_at: transactionV1.created_at },
+    });
+  });
+
+  it('TransactionPosted v2 → v3 and TransactionVoided v1 → v2: reverses_transaction_id is null', () => {
+    const posted = { ...transactionV2, posted_at: transactionV1.created_at };
+    expect(upcast({ type: 'TransactionPosted', data: posted, metadata: { schema_version: 2 } })).toEqual({
+      type: 'TransactionPosted',
+      version: 3,
+      data: { ...posted, reverses_transaction_id: null },
+    });
+    const voided = { ...transactionV2, voided_at: transactionV1.created_at, reason: 'expired' };
+    expect(upcast({ type: 'TransactionVoided', data: voided, metadata: { schema_version: 1 } })).toEqual({
+      type: 'TransactionVoided',
+      version: 2,
+      data: { ...voided, reverses_transaction_id: null },
     });
   });
 
@@ -66,8 +74,8 @@ describe('upcast: one step per stored type and version', () => {
   });
 
   it('an event of the current version is returned as stored, the very same data', () => {
-    const data = { ...transactionV2, posted_at: transactionV1.created_at };
-    const stored = { type: 'TransactionPosted', data, metadata: { schema_version: 2 } };
+    const data = { ...transactionV3, posted_at: transactionV1.created_at };
+    const stored = { type: 'TransactionPosted', data, metadata: { schema_version: 3 } };
     expect(upcast(stored).data).toBe(data);
     expect(upcastEvent(stored)).toBe(stored);
   });

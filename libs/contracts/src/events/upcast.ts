@@ -32,6 +32,11 @@ function renameKind({ kind, ...rest }: Record<string, unknown>): Record<string, 
   return { transaction_id, event_id, app_id, type: kind, ...after };
 }
 
+/** v3 of a transaction (v2 of TransactionVoided): `reverses_transaction_id`, null on all that came before reversals. */
+function notAReversal(data: Record<string, unknown>): Record<string, unknown> {
+  return { ...data, reverses_transaction_id: null };
+}
+
 /** Upcasting steps by `${type}@${version}`: each gives the event at version + 1 (or renamed, see Pinged). */
 const STEPS: Record<string, Step> = {
   // The design card's name for a ping; the data never changed.
@@ -40,10 +45,11 @@ const STEPS: Record<string, Step> = {
   // v1 was written only for transactions posted at once: posted when created.
   'TransactionPosted@1': (data) => ({ type: 'TransactionPosted', data: { ...renameKind(data), posted_at: data.created_at } }),
   // The id lists are what "closing posts (expiry voids) whatever is still pending" gives anyway.
-  // v3 (v2 of TransactionVoided) only added types and a reason: an older event reads as it is.
-  'TransactionPending@2': (data) => ({ type: 'TransactionPending', data }),
-  'TransactionPosted@2': (data) => ({ type: 'TransactionPosted', data }),
-  'TransactionVoided@1': (data) => ({ type: 'TransactionVoided', data }),
+  // v3 (v2 of TransactionVoided) added types (withdrawal, deposit, reversal), a reason (declined,
+  // aborted) and `reverses_transaction_id`: an older event is no reversal.
+  'TransactionPending@2': (data) => ({ type: 'TransactionPending', data: notAReversal(data) }),
+  'TransactionPosted@2': (data) => ({ type: 'TransactionPosted', data: notAReversal(data) }),
+  'TransactionVoided@1': (data) => ({ type: 'TransactionVoided', data: notAReversal(data) }),
   'EventClosed@1': ({ posted_transaction_ids: _posted, ...data }) => ({ type: 'EventClosed', data }),
   'EventExpired@1': ({ voided_transaction_ids: _voided, ...data }) => ({ type: 'EventExpired', data }),
 };

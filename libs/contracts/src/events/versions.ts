@@ -23,6 +23,7 @@ export const EVENT_SCHEMA_VERSIONS: Record<DomainEventType, number> = {
   TransactionVoided: 2,
   EventClosed: 2,
   EventExpired: 2,
+  EventAborted: 1,
   ExternalAccountLinked: 1,
   ExternalAccountUnlinked: 1,
   WithdrawalRequested: 1,

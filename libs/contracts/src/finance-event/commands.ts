@@ -13,13 +13,16 @@ export type PingEvent = Command<'PingEvent', { event_id: number }>;
 
 export type CloseEvent = Command<'CloseEvent', { event_id: number }>;
 
-export type FinanceEventCommand = OpenEvent | PingEvent | CloseEvent;
+/** Ends an open finance event at once, voiding what it holds pending, as an expiry would (the round was cancelled). */
+export type AbortEvent = Command<'AbortEvent', { event_id: number }>;
+
+export type FinanceEventCommand = OpenEvent | PingEvent | CloseEvent | AbortEvent;
 
 /** The finance event's details, answered by the ledger while it is open. */
 export type GetFinanceEvent = { type: 'GetEvent'; event_id: number; app_id: string | null };
 
-/** Where a finance event stands: open until it closes or expires. */
-export const FINANCE_EVENT_STATUSES = ['open', 'closed', 'expired'] as const;
+/** Where a finance event stands: open until it closes, expires or is aborted. */
+export const FINANCE_EVENT_STATUSES = ['open', 'closed', 'expired', 'aborted'] as const;
 export type FinanceEventStatus = (typeof FINANCE_EVENT_STATUSES)[number];
 
 export interface FinanceEventReply {
@@ -27,6 +30,7 @@ export interface FinanceEventReply {
   status: FinanceEventStatus;
   expires_at?: string;
   closed_at?: string;
+  aborted_at?: string;
 }
 
 export interface FinanceEventDetails {
@@ -39,11 +43,12 @@ export interface FinanceEventDetails {
   expires_at: string;
   closed_at: string | null;
   expired_at: string | null;
+  aborted_at: string | null;
   transactions: TransactionReply[];
 }
 
 /**
- * GetEvent's answer for a closed or expired finance event: the ledger keeps only its owner and
+ * GetEvent's answer for a closed, expired or aborted finance event: the ledger keeps only its owner and
  * ending, and its details (final from then on) are in the read models once they reach `position`.
  */
 export interface SettledEventPointer {

@@ -23,6 +23,12 @@ export class FinanceEventClosed {
   @ApiProperty({ ...TIME }) closed_at!: string;
 }
 
+export class FinanceEventAborted {
+  @ApiProperty({ example: 12 }) event_id!: number;
+  @ApiProperty({ enum: ['aborted'] }) status!: string;
+  @ApiProperty({ ...TIME }) aborted_at!: string;
+}
+
 /** A finance event as the API shows it: the ledger's FinanceEventDetails (the compiler keeps them one shape). */
 export class FinanceEventView implements FinanceEventDetails {
   @ApiProperty({ example: 12 }) event_id!: number;
@@ -34,5 +40,6 @@ export class FinanceEventView implements FinanceEventDetails {
   @ApiProperty({ ...TIME }) expires_at!: string;
   @ApiProperty({ ...TIME, nullable: true }) closed_at!: string | null;
   @ApiProperty({ ...TIME, nullable: true }) expired_at!: string | null;
+  @ApiProperty({ ...TIME, nullable: true }) aborted_at!: string | null;
   @ApiProperty({ type: [TransactionView] }) transactions!: TransactionView[];
 }

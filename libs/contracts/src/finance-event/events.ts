@@ -38,9 +38,20 @@ export interface EventExpired {
   expired_at: string;
 }
 
+/**
+ * The app aborted the finance event (the round was cancelled, the game crashed): like an expiry,
+ * only now, it voids whatever is still pending, each with its TransactionVoided (reason
+ * 'aborted') in the same append and before it.
+ */
+export interface EventAborted {
+  event_id: number;
+  aborted_at: string;
+}
+
 export interface FinanceEventEventMap {
   EventOpened: EventOpened;
   Pinged: Pinged;
   EventClosed: EventClosed;
   EventExpired: EventExpired;
+  EventAborted: EventAborted;
 }

@@ -1,7 +1,7 @@
 /** The feed's JSON Schemas of the finance event's events (events.ts), per schema version. */
 import { currentRecord, FEED_VALUES as V, record, type FeedEventEntry } from '../events/feed-values';
 import { MAX_DESCRIPTION_LENGTH } from '../values/description';
-import type { EventClosed, EventExpired, EventOpened, FinanceEventEventMap, Pinged } from './events';
+import type { EventAborted, EventClosed, EventExpired, EventOpened, FinanceEventEventMap, Pinged } from './events';
 
 export const FINANCE_EVENT_FEED = {
   EventOpened: {
@@ -27,5 +27,9 @@ export const FINANCE_EVENT_FEED = {
       1: record({ event_id: V.serial, expired_at: V.time, voided_transaction_ids: { type: 'array', items: V.serial } }),
       2: currentRecord<EventExpired>({ event_id: V.serial, expired_at: V.time }),
     },
+  },
+  EventAborted: {
+    summary: 'A finance event was aborted by its app: its pending transactions were voided (each with its TransactionVoided, reason aborted, just before).',
+    versions: { 1: currentRecord<EventAborted>({ event_id: V.serial, aborted_at: V.time }) },
   },
 } satisfies Record<keyof FinanceEventEventMap, FeedEventEntry>;

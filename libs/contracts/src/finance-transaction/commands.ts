@@ -46,7 +46,22 @@ export type Grant = Command<'Grant', GrantData>;
  */
 export type PayReward = Command<'PayReward', GrantData>;
 
-export type TransactionCommand = PostTransaction | Transfer | Grant | PayReward;
+export interface ReverseTransactionData {
+  /** The posted transaction to reverse (its reversal's `reverses_transaction_id`). */
+  transaction_id: number;
+  /** How much to move back; null: all that is left to reverse of it. */
+  amount: string | null;
+  description: string | null;
+}
+
+/**
+ * Moves (part of) a posted transaction's amount back: a new posted transaction of type
+ * 'reversal' from its credit account to its debit account. Sent by the app that made the
+ * original, or by the admin (no app): never more than the original in total.
+ */
+export type ReverseTransaction = Command<'ReverseTransaction', ReverseTransactionData>;
+
+export type TransactionCommand = PostTransaction | Transfer | Grant | PayReward | ReverseTransaction;
 
 /** A transaction as the API answers it (also inside a finance event's details). */
 export interface TransactionReply {
@@ -59,5 +74,7 @@ export interface TransactionReply {
   currency: string;
   status: TransactionStatus;
   description: string | null;
+  /** The transaction a reversal moves back (null for every other type). */
+  reverses_transaction_id: number | null;
   created_at: string;
 }

@@ -1,7 +1,7 @@
 /** The finance transaction's request bodies, list query and views (API.md, "Finance"). */
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { AmountField, CurrencyField, DescriptionField, TimeField, UserIdField } from '../dto/fields';
+import { AmountField, CurrencyField, DescriptionField, OptionalAmountField, TimeField, UserIdField } from '../dto/fields';
 import { DecimalInteger, ReadQueryDto } from '../dto/read-query';
 import { EXACT, TIME } from '../dto/view-schemas';
 import { IsPositiveId, IsUserId } from '../dto/validators';
@@ -74,6 +74,15 @@ export class GrantDto {
   description?: string | null;
 }
 
+/** POST /finance/transactions/:id/reverse (and the admin's): the body is optional. */
+export class ReverseTransactionDto {
+  @OptionalAmountField('without it, all that is left to reverse of the transaction')
+  amount?: string | number;
+
+  @DescriptionField('refund: round cancelled')
+  description?: string | null;
+}
+
 /** GET /finance/transactions: newest first, by page (seed 001) or by cursor (stable under inserts). */
 export class TransactionsQueryDto extends ReadQueryDto {
   @ApiPropertyOptional({
@@ -141,6 +150,8 @@ export class TransactionView implements TransactionReply {
   @ApiProperty({ example: 'coins' }) currency!: string;
   @ApiProperty({ enum: TRANSACTION_STATUSES }) status!: TransactionStatus;
   @ApiProperty({ type: 'string', nullable: true, example: 'test transaction' }) description!: string | null;
+  @ApiProperty({ type: 'integer', nullable: true, example: null, description: 'on a reversal: the transaction it moves back; null otherwise' })
+  reverses_transaction_id!: number | null;
   @ApiProperty({ ...TIME }) created_at!: string;
 }
 

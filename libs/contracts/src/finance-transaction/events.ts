@@ -8,14 +8,15 @@
  * moves `amount` from `debit_account` to `credit_account` (double entry): an account's balance is
  * its credits minus its debits, so per currency all balances sum to zero.
  */
-import type { AccountId } from '../values/account-id';
+import { isUserAccount, userIdOfAccount, type AccountId } from '../values/account-id';
 
 /**
  * What a transaction is: the word `type` names it from the JSON field to the column. A
  * withdrawal (wallet to `external`) and a deposit (`external` to wallet) are held pending outside
- * any finance event until an operator accepts (posted) or declines (voided) it (v3).
+ * any finance event until an operator accepts (posted) or declines (voided) it. A reversal moves
+ * a posted transaction's money back, linked by `reverses_transaction_id` (v3).
  */
-export const TRANSACTION_TYPES = ['credit', 'debit', 'transfer', 'grant', 'withdrawal', 'deposit'] as const;
+export const TRANSACTION_TYPES = ['credit', 'debit', 'transfer', 'grant', 'withdrawal', 'deposit', 'reversal'] as const;
 export type TransactionType = (typeof TRANSACTION_TYPES)[number];
 
 /** The types that are always pending first, awaiting an operator's verification (no finance event). */
@@ -47,7 +48,18 @@ export interface TransactionData {
   amount: string;
   currency: string;
   description: string | null;
+  /** A reversal's original (a posted transaction it moves back, in part or whole); null otherwise (v3). */
+  reverses_transaction_id: number | null;
   created_at: string;
+}
+
+/**
+ * The user who receives when a transaction moves money from one wallet to another (a transfer, or
+ * a transfer's reversal): the API's `to_user_id`, next to `user_id`, the one who sends; null
+ * when one side is a house or the treasury.
+ */
+export function toUserId(data: Pick<TransactionData, 'debit_account' | 'credit_account'>): string | null {
+  return isUserAccount(data.debit_account) ? userIdOfAccount(data.credit_account) : null;
 }
 
 /** A transaction held pending: inside an open finance event until it closes or expires, or a withdrawal or deposit until an operator decides it (v3; v1 said `kind`). */
@@ -64,13 +76,16 @@ export interface TransactionPosted extends TransactionData {
   posted_at: string;
 }
 
-/** Why a pending transaction was voided: its finance event expired, or an operator declined its withdrawal or deposit (v2). */
-export const VOID_REASONS = ['expired', 'declined'] as const;
+/**
+ * Why a pending transaction was voided: its finance event expired, an operator declined its
+ * withdrawal or deposit, or its app aborted its finance event (v2).
+ */
+export const VOID_REASONS = ['expired', 'declined', 'aborted'] as const;
 export type VoidReason = (typeof VOID_REASONS)[number];
 
 /**
- * A pending transaction that will never move money: for every transaction an expiry voids, in
- * the same append as the EventExpired and before it (new in v2 stores).
+ * A pending transaction that will never move money: for every transaction an expiry (abort)
+ * voids, in the same append as the EventExpired (EventAborted) and before it (new in v2 stores).
  */
 export interface TransactionVoided extends TransactionData {
   voided_at: string;

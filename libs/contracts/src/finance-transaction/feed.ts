@@ -3,22 +3,20 @@ import { currentRecord, FEED_VALUES as V, record, type FeedEventEntry, type Json
 import { MAX_DESCRIPTION_LENGTH } from '../values/description';
 import { TRANSACTION_TYPES, VOID_REASONS, type TransactionData, type TransactionEventMap, type TransactionPosted, type TransactionVoided } from './events';
 
-const transactionType: JsonSchema = { type: 'string', enum: [...TRANSACTION_TYPES] };
-/** The types of v2 (and TransactionVoided v1): published, so frozen. */
+/** The types before reversals (v2 of TransactionPending and TransactionPosted, v1 of TransactionVoided). */
 const transactionTypeV2: JsonSchema = { type: 'string', enum: ['credit', 'debit', 'transfer', 'grant'] };
+const transactionType: JsonSchema = { type: 'string', enum: [...TRANSACTION_TYPES] };
 
 /**
- * A transaction's fields (TransactionData) as of TransactionPending and TransactionPosted v3 and
- * TransactionVoided v2: v2 (v1 of TransactionVoided) plus the types withdrawal and deposit.
- * Frozen, like every published version: a field added to TransactionData fails to compile at the
- * currentRecord calls below, and is a new version of each of the three events with fields of its
- * own (the versions below then become plain records).
+ * A transaction's fields as of TransactionPending and TransactionPosted v2 and TransactionVoided
+ * v1. Frozen, like every published version: a field added to TransactionData fails to compile at
+ * the currentRecord calls below, and is a new version of each of the three events.
  */
-const transactionDataV3 = {
+const transactionDataV2 = {
   transaction_id: V.serial,
   event_id: V.nullable(V.serial),
   app_id: V.nullable(V.appId),
-  type: transactionType,
+  type: transactionTypeV2,
   user_id: V.userId,
   debit_account: V.account,
   credit_account: V.account,
@@ -28,8 +26,15 @@ const transactionDataV3 = {
   created_at: V.time,
 } satisfies Record<string, JsonSchema>;
 
-/** TransactionPending and TransactionPosted v2, TransactionVoided v1: before withdrawals and deposits. */
-const transactionDataV2 = { ...transactionDataV3, type: transactionTypeV2 };
+/**
+ * v3 (v2 of TransactionVoided): the types withdrawal, deposit and reversal, and a reversal's link
+ * to what it reverses (`reverses_transaction_id`).
+ */
+const transactionDataV3 = {
+  ...transactionDataV2,
+  type: transactionType,
+  reverses_transaction_id: V.nullable(V.serial),
+} satisfies Record<keyof TransactionData, JsonSchema>;
 
 /** TransactionPending and TransactionPosted v1, as published before the design card's names (`kind` for `type`). */
 const { type: v1Kind, ...v1Rest } = transactionDataV2;
@@ -43,7 +48,7 @@ export const TRANSACTION_FEED = {
   },
   TransactionPosted: {
     summary:
-      'A transaction moved money: once for every transaction, at once (no finance event), when its finance event closes (one per pending transaction, before the EventClosed) or when an operator accepts its withdrawal or deposit.',
+      'A transaction moved money: once for every transaction, at once (no finance event; a reversal names what it reverses), when its finance event closes (one per pending transaction, before the EventClosed) or when an operator accepts its withdrawal or deposit.',
     versions: {
       1: transactionV1,
       2: record({ ...transactionDataV2, posted_at: V.time }),
@@ -52,7 +57,7 @@ export const TRANSACTION_FEED = {
   },
   TransactionVoided: {
     summary:
-      'A pending transaction will never move money: its finance event expired (one per pending transaction, before the EventExpired), or an operator declined its withdrawal or deposit (reason declined).',
+      'A pending transaction will never move money: its finance event expired or was aborted (one per pending transaction, before the EventExpired or EventAborted), or an operator declined its withdrawal or deposit (reason declined).',
     versions: {
       1: record({ ...transactionDataV2, voided_at: V.time, reason: { type: 'string', enum: ['expired'] } }),
       2: currentRecord<TransactionVoided>({ ...transactionDataV3, voided_at: V.time, reason: { type: 'string', enum: [...VOID_REASONS] } }),

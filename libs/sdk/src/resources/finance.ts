@@ -5,6 +5,7 @@ import type {
   Balance,
   Consistency,
   FinanceEvent,
+  FinanceEventAborted,
   FinanceEventClosed,
   FinanceEventOpened,
   Transaction,
@@ -29,6 +30,12 @@ export interface TransferBody {
   to_user_id: UserIdInput;
   amount: AmountInput;
   currency?: string;
+  description?: string | null;
+}
+
+/** A reversal: without amount, all that is left to reverse of the transaction. */
+export interface ReverseTransactionBody {
+  amount?: AmountInput;
   description?: string | null;
 }
 
@@ -81,6 +88,19 @@ export class Transactions {
       ...(body.description !== undefined ? { description: body.description } : {}),
     };
     return (await this.transport.call<Transaction>({ method: 'POST', path: '/finance/transaction', body: payload, options })).body;
+  }
+
+  /**
+   * POST /finance/transactions/:id/reverse: moves (part of) a posted transaction of the app back,
+   * as a new posted transaction of type reversal (its reverses_transaction_id the original).
+   */
+  async reverse(transactionId: number, body: ReverseTransactionBody = {}, options?: CallOptions): Promise<Transaction> {
+    const payload = {
+      ...(body.amount !== undefined ? { amount: encodeAmount(body.amount) } : {}),
+      ...(body.description !== undefined ? { description: body.description } : {}),
+    };
+    const path = `/finance/transactions/${encodePositiveId(transactionId, 'transaction_id')}/reverse`;
+    return (await this.transport.call<Transaction>({ method: 'POST', path, body: payload, options })).body;
   }
 
   /** GET /finance/transactions, newest first, every page by cursor. */
@@ -171,6 +191,12 @@ export class Events {
   async close(eventId: number, options?: CallOptions): Promise<FinanceEventClosed> {
     const path = `/finance/event/${encodePositiveId(eventId, 'event_id')}/close`;
     return (await this.transport.call<FinanceEventClosed>({ method: 'POST', path, options })).body;
+  }
+
+  /** POST /finance/event/:id/abort: voids every pending transaction of the event now, as an expiry would. */
+  async abort(eventId: number, options?: CallOptions): Promise<FinanceEventAborted> {
+    const path = `/finance/event/${encodePositiveId(eventId, 'event_id')}/abort`;
+    return (await this.transport.call<FinanceEventAborted>({ method: 'POST', path, options })).body;
   }
 
   /** GET /finance/event/:id: its state and transactions. */

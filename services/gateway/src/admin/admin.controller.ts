@@ -17,7 +17,17 @@ import {
   type LedgerQuery,
   type TransactionReply,
 } from '@coffer/contracts';
-import { ApiKeyCreated, AppCreated, AppList, AppListQueryDto, CreateAppDto, GrantDto, MAX_LIST_LIMIT, TransactionView } from '@coffer/contracts/http';
+import {
+  ApiKeyCreated,
+  AppCreated,
+  AppList,
+  AppListQueryDto,
+  CreateAppDto,
+  GrantDto,
+  MAX_LIST_LIMIT,
+  ReverseTransactionDto,
+  TransactionView,
+} from '@coffer/contracts/http';
 import { AdminGuard } from '../auth/admin.guard';
 import { ApiKeyRegistry } from '../auth/api-key-registry';
 import { generateApiKey, generateKeyId, sha256Hex } from '../auth/api-keys';
@@ -26,7 +36,8 @@ import { NatsRequestClient } from '../backend/nats-request-client';
 import { Command, CommandSender, type CommandContext } from '../commands/command-sender';
 import { ApiErrors, ApiIdempotent, COMMAND_RESPONSE_HEADERS } from '../http/api-docs';
 import { currencyOrDefault, descriptionOrNull, exactAmount, exactUserId } from '../http/normalize';
-import { OpaqueIdParam, opaqueIdParamDoc } from '../http/path-params';
+import { OpaqueIdParam, opaqueIdParamDoc, PositiveIdParam, positiveIdParamDoc } from '../http/path-params';
+import { reversalRequest } from '../finance/reversal-request';
 import { transactionView } from '../finance/views';
 import { appListView } from './views';
 
@@ -125,6 +136,30 @@ export class AdminController {
       description: descriptionOrNull(body.description),
     };
     const { result } = await this.commands.send<TransactionReply>(context, '/admin/grants', grant, { type: 'Grant', data: grant });
+    return transactionView(result);
+  }
+
+  @Post('transactions/:id/reverse')
+  @ApiOperation({
+    summary: "Reverse any app's posted transaction (or a grant), in part or whole",
+    description:
+      'As POST /finance/transactions/:id/reverse, for any posted transaction: the reversal belongs to the original\'s app ' +
+      '(none for a grant).',
+  })
+  @ApiParam({ ...positiveIdParamDoc('id'), description: 'the posted transaction to reverse' })
+  @ApiIdempotent()
+  @ApiCreatedResponse({ type: TransactionView, headers: COMMAND_RESPONSE_HEADERS })
+  @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND', 'CONFLICT', 'LIMIT_EXCEEDED', 'INSUFFICIENT_FUNDS', 'IDEMPOTENCY_KEY_REUSED')
+  async reverse(
+    @PositiveIdParam('id') transactionId: number,
+    @Body() body: ReverseTransactionDto,
+    @Command() context: CommandContext,
+  ): Promise<TransactionView> {
+    const reversal = reversalRequest(transactionId, body);
+    const { result } = await this.commands.send<TransactionReply>(context, `/admin/transactions/${transactionId}/reverse`, reversal, {
+      type: 'ReverseTransaction',
+      data: reversal,
+    });
     return transactionView(result);
   }
 

@@ -47,8 +47,10 @@ const COMMAND_SUBJECTS: { [Type in LedgerCommandType | AchievementCommandType]: 
   OpenEvent: PATTERNS.ledgerCommands,
   PingEvent: PATTERNS.ledgerCommands,
   CloseEvent: PATTERNS.ledgerCommands,
+  AbortEvent: PATTERNS.ledgerCommands,
   PostTransaction: PATTERNS.ledgerCommands,
   Transfer: PATTERNS.ledgerCommands,
+  ReverseTransaction: PATTERNS.ledgerCommands,
   PayReward: PATTERNS.ledgerCommands, // the achievements service's; the ledger refuses it from the gateway
   LinkExternalAccount: PATTERNS.ledgerCommands,
   UnlinkExternalAccount: PATTERNS.ledgerCommands,

@@ -8,6 +8,7 @@ import {
   type LedgerQuery,
 } from '@coffer/contracts';
 import {
+  FinanceEventAborted,
   FinanceEventClosed,
   FinanceEventOpen,
   FinanceEventView,
@@ -24,7 +25,7 @@ import { PositiveIdParam, positiveIdParamDoc } from '../http/path-params';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { ReadConsistency } from '../reads/consistency';
 import { FinanceReads } from './finance-reads';
-import { closedEventView, eventDetailsView, openEventView } from './views';
+import { abortedEventView, closedEventView, eventDetailsView, openEventView } from './views';
 
 const EVENT_ID = { ...positiveIdParamDoc('id'), description: 'the finance event' };
 
@@ -83,6 +84,22 @@ export class FinanceEventsController {
     const path = `/finance/event/${eventId}/close`;
     const { result } = await this.commands.send<FinanceEventReply>(context, path, null, { type: 'CloseEvent', data: { event_id: eventId } });
     return closedEventView(result);
+  }
+
+  @Post(':id/abort')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Abort a finance event',
+    description: 'Voids every pending transaction of the event now, exactly as an expiry does (the round was cancelled, the game crashed).',
+  })
+  @ApiParam(EVENT_ID)
+  @ApiIdempotent()
+  @ApiOkResponse({ type: FinanceEventAborted, headers: COMMAND_RESPONSE_HEADERS })
+  @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND', 'EVENT_NOT_OPEN', 'IDEMPOTENCY_KEY_REUSED')
+  async abort(@PositiveIdParam('id') eventId: number, @Command() context: CommandContext): Promise<FinanceEventAborted> {
+    const path = `/finance/event/${eventId}/abort`;
+    const { result } = await this.commands.send<FinanceEventReply>(context, path, null, { type: 'AbortEvent', data: { event_id: eventId } });
+    return abortedEventView(result);
   }
 
   @Get(':id')

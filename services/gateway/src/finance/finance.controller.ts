@@ -18,6 +18,7 @@ import {
   MAX_OFFSET_PAGING_ROWS,
   MinPositionQueryDto,
   PostTransactionDto,
+  ReverseTransactionDto,
   StatementQueryDto,
   StatementView,
   TransactionsPageView,
@@ -34,10 +35,11 @@ import { Command, CommandSender, type CommandContext } from '../commands/command
 import { ApiError } from '../http/api-error';
 import { ApiErrors, ApiIdempotent, COMMAND_RESPONSE_HEADERS } from '../http/api-docs';
 import { currencyOrDefault, descriptionOrNull, exactAmount, exactUserId } from '../http/normalize';
-import { UserIdParam, userIdParamDoc } from '../http/path-params';
+import { PositiveIdParam, positiveIdParamDoc, UserIdParam, userIdParamDoc } from '../http/path-params';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { ReadConsistency } from '../reads/consistency';
 import { FinanceReads } from './finance-reads';
+import { reversalRequest } from './reversal-request';
 import { statementCsv } from './statement-csv';
 import { balanceView, transactionView, transferView } from './views';
 
@@ -100,6 +102,32 @@ export class FinanceController {
       data: transfer,
     });
     return transferView(result);
+  }
+
+  @Post('transactions/:id/reverse')
+  @ApiOperation({
+    summary: 'Reverse a posted transaction of this app, in part or whole',
+    description:
+      'A new posted transaction (type reversal, reverses_transaction_id the original) moves the amount back: from the ' +
+      "original's credit account to its debit account, in its currency. Without amount, all that is left to reverse. " +
+      'Never more than the original in total (LIMIT_EXCEEDED, details.reversible), never a wallet below zero ' +
+      '(INSUFFICIENT_FUNDS); a pending or voided transaction, or a reversal, cannot be reversed (CONFLICT).',
+  })
+  @ApiParam({ ...positiveIdParamDoc('id'), description: 'the posted transaction to reverse' })
+  @ApiIdempotent()
+  @ApiCreatedResponse({ type: TransactionView, headers: COMMAND_RESPONSE_HEADERS })
+  @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND', 'CONFLICT', 'LIMIT_EXCEEDED', 'INSUFFICIENT_FUNDS', 'IDEMPOTENCY_KEY_REUSED')
+  async reverse(
+    @PositiveIdParam('id') transactionId: number,
+    @Body() body: ReverseTransactionDto,
+    @Command() context: CommandContext,
+  ): Promise<TransactionView> {
+    const reversal = reversalRequest(transactionId, body);
+    const { result } = await this.commands.send<TransactionReply>(context, `/finance/transactions/${transactionId}/reverse`, reversal, {
+      type: 'ReverseTransaction',
+      data: reversal,
+    });
+    return transactionView(result);
   }
 
   @Get('balance/:user_id')

@@ -50,6 +50,7 @@ describe('gateway Finance API', () => {
         currency: 'coins',
         status: 'pending',
         description: 'test transaction',
+        reverses_transaction_id: null,
         created_at: TIME,
       });
       expect(await coins(SNOWFLAKE)).toMatchObject({ posted: '0', pending_credit: '15', available: '0' });

@@ -5,7 +5,8 @@
  */
 import type { StatementReply } from '@coffer/contracts';
 
-export const STATEMENT_CSV_HEADER = ['posted_at', 'transaction_id', 'event_id', 'type', 'amount', 'balance', 'description'];
+/** reverses_transaction_id last: it came after the others, and a reader of the first seven columns reads them where they were. */
+export const STATEMENT_CSV_HEADER = ['posted_at', 'transaction_id', 'event_id', 'type', 'amount', 'balance', 'description', 'reverses_transaction_id'];
 
 /**
  * One field: quoted when it holds a comma, quote or line break (quotes doubled). Free text that
@@ -22,7 +23,7 @@ export function csvField(value: string | number | null, { text = false } = {}): 
 export function statementCsv(statement: StatementReply): string {
   const line = (fields: string[]) => `${fields.join(',')}\r\n`;
   let csv = line(STATEMENT_CSV_HEADER);
-  csv += line([csvField(statement.from), '', '', 'opening_balance', '', csvField(statement.opening_balance), '']);
+  csv += line([csvField(statement.from), '', '', 'opening_balance', '', csvField(statement.opening_balance), '', '']);
   for (const movement of statement.movements) {
     csv += line([
       csvField(movement.posted_at),
@@ -32,8 +33,9 @@ export function statementCsv(statement: StatementReply): string {
       csvField(movement.amount),
       csvField(movement.balance),
       csvField(movement.description, { text: true }),
+      csvField(movement.reverses_transaction_id),
     ]);
   }
-  csv += line([csvField(statement.to), '', '', 'closing_balance', '', csvField(statement.closing_balance), '']);
+  csv += line([csvField(statement.to), '', '', 'closing_balance', '', csvField(statement.closing_balance), '', '']);
   return csv;
 }

@@ -7,6 +7,7 @@
 import type { BalanceReply, FinanceEventDetails, FinanceEventReply, TransactionReply } from '@coffer/contracts';
 import type {
   BalanceView,
+  FinanceEventAborted,
   FinanceEventClosed,
   FinanceEventOpen,
   FinanceEventView,
@@ -25,6 +26,7 @@ export function transactionView(tx: TransactionReply): TransactionView {
     currency: tx.currency,
     status: tx.status,
     description: tx.description ?? null,
+    reverses_transaction_id: tx.reverses_transaction_id ?? null,
     created_at: tx.created_at,
   };
 }
@@ -52,6 +54,10 @@ export function closedEventView(event: FinanceEventReply): FinanceEventClosed {
   return { event_id: event.event_id, status: event.status, closed_at: present(event.closed_at, 'a closed event\'s closed_at') };
 }
 
+export function abortedEventView(event: FinanceEventReply): FinanceEventAborted {
+  return { event_id: event.event_id, status: event.status, aborted_at: String(event.aborted_at) };
+}
+
 export function eventDetailsView(event: FinanceEventDetails): FinanceEventView {
   return {
     event_id: event.event_id,
@@ -63,6 +69,7 @@ export function eventDetailsView(event: FinanceEventDetails): FinanceEventView {
     expires_at: event.expires_at,
     closed_at: event.closed_at ?? null,
     expired_at: event.expired_at ?? null,
+    aborted_at: event.aborted_at ?? null,
     transactions: event.transactions.map(transactionView),
   };
 }

@@ -8,7 +8,7 @@ import {
 import { available, userAccount } from './accounts';
 import { balanceOf } from './state';
 import { snapshot } from './snapshot';
-import { ADMIN, appWithKey, apply, COINS, eventsOf, expectEvents, expectRefusal, given, granted, iso, restarted, SNOWFLAKE, type GivenState } from '../../test/given-when-then';
+import { ADMIN, appWithKey, apply, COINS, eventsOf, expectEvents, expectRefusal, given, granted, iso, keyOf, restarted, SNOWFLAKE, type GivenState } from '../../test/given-when-then';
 
 const app1 = appWithKey('app_1');
 const HASH = 'a'.repeat(64);
@@ -100,6 +100,7 @@ describe('decide: withdrawals', () => {
           amount: '40',
           currency: COINS,
           description: null,
+          reverses_transaction_id: null,
           created_at: iso(0),
         },
       },
@@ -207,5 +208,40 @@ describe('decide: deposits', () => {
     const state = linked();
     for (let n = 0; n < MAX_WAITING_DEPOSITS_PER_USER; n++) run(state, [deposit('1')]);
     expectRefusal(state.when(deposit('1')), 'LIMIT_EXCEEDED', { limit: 'waiting_deposits_per_user', maximum: MAX_WAITING_DEPOSITS_PER_USER });
+  });
+});
+
+describe('decide: reversing a withdrawal or a deposit (issue 13: reversals next to withdrawals)', () => {
+  const reverse = (transaction_id: number): LedgerCommand => ({ type: 'ReverseTransaction', data: { transaction_id, amount: null, description: null } });
+  // Transaction 1 is the grant; the withdrawal holds transaction 2, the deposit transaction 3.
+  const requested = () => run(given(...app1, ...appWithKey('app_2'), granted(1, 'alice', 100)), [link()], [withdraw('40')], [deposit('25')]);
+
+  it('refuses one still waiting: it is pending (CONFLICT, details.status), for its app and for the admin', () => {
+    const state = requested();
+    for (const context of [undefined, ADMIN]) {
+      expectRefusal(state.when(reverse(2), context), 'CONFLICT', { status: 'pending' });
+      expectRefusal(state.when(reverse(3), context), 'CONFLICT', { status: 'pending' });
+    }
+    expectRefusal(state.when(reverse(2), { app_id: 'app_2', key_id: keyOf('app_2') }), 'NOT_FOUND'); // another app's
+  });
+
+  it('refuses an accepted one: its money crossed `external` (CONFLICT, details.type), also after a snapshot restart', () => {
+    const state = run(requested(), [acceptWithdrawal(1), ADMIN], [acceptDeposit(1), ADMIN]);
+    expectRefusal(state.when(reverse(2), ADMIN), 'CONFLICT', { type: 'withdrawal' });
+    expectRefusal(state.when(reverse(3)), 'CONFLICT', { type: 'deposit' });
+    const back = restarted(state) as GivenState;
+    expect(snapshot(back)).toEqual(snapshot(state));
+    Object.setPrototypeOf(back, Object.getPrototypeOf(state));
+    expectRefusal(back.when(reverse(2), ADMIN), 'CONFLICT', { type: 'withdrawal' });
+    expectRefusal(back.when(reverse(3), ADMIN), 'CONFLICT', { type: 'deposit' });
+    // The grant before them is reversed as any posted transaction (alice has 100 - 40 + 25 = 85).
+    expectRefusal(state.when(reverse(1), ADMIN), 'INSUFFICIENT_FUNDS');
+    expect(eventsOf(state.when({ type: 'ReverseTransaction', data: { transaction_id: 1, amount: '85', description: null } }, ADMIN))).toHaveLength(1);
+  });
+
+  it('refuses a declined one: it was voided, it never moved money (CONFLICT, details.status)', () => {
+    const state = run(requested(), [declineWithdrawal(1), ADMIN], [declineDeposit(1), ADMIN]);
+    expectRefusal(state.when(reverse(2)), 'CONFLICT', { status: 'voided' });
+    expectRefusal(state.when(reverse(3), ADMIN), 'CONFLICT', { status: 'voided' });
   });
 });

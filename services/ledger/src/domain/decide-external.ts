@@ -184,6 +184,7 @@ function heldTransaction(
     amount: request.amount,
     currency: request.currency,
     description: null,
+    reverses_transaction_id: null,
     created_at: request.requested_at,
   };
 }

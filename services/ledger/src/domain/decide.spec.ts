@@ -489,6 +489,7 @@ describe('decide: idempotency', () => {
       currency: COINS,
       status: 'posted',
       description: null,
+      reverses_transaction_id: null,
       created_at: iso(0),
     });
   });

@@ -18,6 +18,8 @@ import {
 import { available, houseAccount, isUserAccount, TREASURY, userAccount } from './accounts';
 import { assertInvariant, type Decision as DeciderDecision } from '@coffer/decider';
 import type { RememberedEvents } from './replies';
+import { abortEvent } from './decide-abort';
+import { reverseTransaction } from './decide-reversals';
 import { balanceOf } from './state';
 import type { FinanceEventState, LedgerState } from './state';
 import { ADMIN_EXTERNAL_COMMANDS, APP_EXTERNAL_COMMANDS, decideExternal } from './decide-external';
@@ -39,8 +41,10 @@ const GATEWAY_COMMANDS: ReadonlySet<string> = new Set<LedgerCommand['type']>([
   'OpenEvent',
   'PingEvent',
   'CloseEvent',
+  'AbortEvent',
   'PostTransaction',
   'Transfer',
+  'ReverseTransaction',
   ...APP_EXTERNAL_COMMANDS,
   ...ADMIN_EXTERNAL_COMMANDS,
 ]);
@@ -65,8 +69,8 @@ export interface DecideContext {
 
 export type Decision = DeciderDecision<LedgerEvent, RememberedEvents>;
 
-const events = (...list: LedgerEvent[]): Decision => ({ kind: 'events', events: list });
-const refuse = (...args: Parameters<typeof refusal>): Decision => ({ kind: 'refused', refusal: refusal(...args) });
+export const events = (...list: LedgerEvent[]): Decision => ({ kind: 'events', events: list });
+export const refuse = (...args: Parameters<typeof refusal>): Decision => ({ kind: 'refused', refusal: refusal(...args) });
 
 /**
  * Total over any JSON: `command` arrives over NATS, so nothing reads a field before it is
@@ -106,6 +110,8 @@ export function decide(command: LedgerCommand | SystemCommand, state: LedgerStat
       return decideAdmin(state, command, now);
     case 'PayReward':
       return payReward(state, command, context.app_id as string, now);
+    case 'ReverseTransaction':
+      return reverseTransaction(state, command, context.app_id, now);
     case 'LinkExternalAccount':
     case 'UnlinkExternalAccount':
     case 'RequestWithdrawal':
@@ -148,6 +154,9 @@ function authorize(state: LedgerState, command: LedgerCommand | SystemCommand, c
     case 'AcceptDeposit':
     case 'DeclineDeposit':
       return context.app_id === null ? null : refuse('FORBIDDEN', 'only the admin may do this');
+    case 'ReverseTransaction':
+      // The admin reverses any transaction; an app (below: with a live key) only its own.
+      if (context.app_id === null) return null;
   }
   if (context.app_id === null) return refuse('FORBIDDEN', 'finance commands need an app key');
   const key = context.key_id === null ? undefined : state.apps.get(context.app_id)?.keys.get(context.key_id);
@@ -219,7 +228,7 @@ function payReward(state: LedgerState, command: PayReward, appId: string, now: s
 
 function decideFinance(
   state: LedgerState,
-  command: Extract<LedgerCommand, { type: 'OpenEvent' | 'PingEvent' | 'CloseEvent' | 'PostTransaction' | 'Transfer' }>,
+  command: Extract<LedgerCommand, { type: 'OpenEvent' | 'PingEvent' | 'CloseEvent' | 'AbortEvent' | 'PostTransaction' | 'Transfer' }>,
   appId: string,
   context: DecideContext,
 ): Decision {
@@ -245,6 +254,8 @@ function decideFinance(
         { type: 'EventClosed', data: { event_id: open.event_id, closed_at: now } },
       );
     }
+    case 'AbortEvent':
+      return abortEvent(state, command.data.event_id, appId, context.now);
     case 'PostTransaction': {
       if (command.data.event_id !== null) {
         const open = openEvent(state, command.data.event_id, appId, context.now);
@@ -291,7 +302,7 @@ function decideFinance(
   }
 }
 
-interface TransactionIntent {
+export interface TransactionIntent {
   type: TransactionData['type'];
   app_id: string | null;
   event_id: number | null;
@@ -303,11 +314,13 @@ interface TransactionIntent {
   amount: string;
   currency: string;
   description: string | null;
+  /** A reversal's original; absent for every other transaction. */
+  reverses_transaction_id?: number;
   now: string;
 }
 
 /** Checks funds (the fields were checked by validate.ts), then records the transaction: pending inside an event, else posted. */
-function transaction(state: LedgerState, intent: TransactionIntent): Decision {
+export function transaction(state: LedgerState, intent: TransactionIntent): Decision {
   const amount = parseAmount(intent.amount) as bigint;
   if (isUserAccount(intent.debit)) {
     const funds = available(balanceOf(state, intent.debit, intent.currency));
@@ -330,13 +343,14 @@ function transaction(state: LedgerState, intent: TransactionIntent): Decision {
     amount: amount.toString(),
     currency: intent.currency,
     description: intent.description,
+    reverses_transaction_id: intent.reverses_transaction_id ?? null,
     created_at: intent.now,
   };
   return events(intent.event_id === null ? { type: 'TransactionPosted', data: { ...data, posted_at: intent.now } } : { type: 'TransactionPending', data });
 }
 
 /** The caller's event, open and not past its deadline; another app's event does not exist for it. */
-function openEvent(state: LedgerState, eventId: number, appId: string, now: Date): FinanceEventState | Decision {
+export function openEvent(state: LedgerState, eventId: number, appId: string, now: Date): FinanceEventState | Decision {
   const finance = state.openEvents.get(eventId);
   if (finance?.app_id === appId) {
     if (now.getTime() < finance.expires_at_ms) return finance;
@@ -364,7 +378,7 @@ function expire(state: LedgerState, eventId: number, now: Date): Decision {
 }
 
 /** A pending transaction's data, as its TransactionPending said (the state holds every one). */
-function pendingData(state: LedgerState, id: number): TransactionData {
+export function pendingData(state: LedgerState, id: number): TransactionData {
   const data = state.pendingTransactions.get(id);
   assertInvariant('ledger', data !== undefined, `pending transaction ${id} does not exist`);
   return data;

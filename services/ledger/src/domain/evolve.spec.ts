@@ -325,6 +325,7 @@ describe('queries', () => {
       expires_at: iso(80),
       closed_at: null,
       expired_at: null,
+      aborted_at: null,
       transactions: [
         {
           transaction_id: 2,
@@ -335,6 +336,7 @@ describe('queries', () => {
           currency: COINS,
           status: 'pending',
           description: null,
+          reverses_transaction_id: null,
           created_at: iso(1),
         },
         expect.objectContaining({ transaction_id: 3, user_id: 'bob', type: 'credit', amount: '10', status: 'pending' }),

@@ -49,6 +49,7 @@ const timeInData = timeInDataBy<LedgerEvent>({
   TransactionVoided: 'voided_at',
   EventClosed: 'closed_at',
   EventExpired: 'expired_at',
+  EventAborted: 'aborted_at',
   ExternalAccountLinked: 'linked_at',
   ExternalAccountUnlinked: 'unlinked_at',
   WithdrawalRequested: 'requested_at',
@@ -163,6 +164,12 @@ function apply(state: LedgerState, event: AppliedEvent): void {
       state.settledEvents.set(finance.event_id, settledRecord(finance.app_id, 'expired'));
       return;
     }
+    case 'EventAborted': {
+      // An abort is an expiry now: the TransactionVoided events before it voided what was pending.
+      const finance = settle(state, event.data.event_id, 'voided');
+      state.settledEvents.set(finance.event_id, settledRecord(finance.app_id, 'aborted'));
+      return;
+    }
   }
 }
 
@@ -179,6 +186,7 @@ function leavePending(state: LedgerState, transactionId: number, eventId: number
   balance(state, data.debit_account, data.currency).pendingDebit -= amount;
   balance(state, data.credit_account, data.currency).pendingCredit -= amount;
   if (outcome === 'posted') post(state, data, amount);
+  else state.postedTransactions.voided(data);
   state.pendingTransactions.delete(transactionId);
   if (finance === null) return;
   // They leave in the order they were made, so this is the first one: no scan in practice.
@@ -204,6 +212,19 @@ function post(state: LedgerState, data: TransactionData, amount: bigint): void {
   balance(state, data.credit_account, data.currency).posted += amount;
   // The invariant decide() guarantees: a user wallet never goes below zero.
   assert(!isUserAccount(data.debit_account) || available(from) >= 0n, `${data.debit_account} overdrawn`);
+  if (data.reverses_transaction_id !== null) reverse(state, data, amount);
+  state.postedTransactions.posted(data, amount);
+}
+
+/** A reversal posted: its original has that much less left to reverse (never below zero: decide() refuses more). */
+function reverse(state: LedgerState, data: TransactionData, amount: bigint): void {
+  const original = mustExist(state.postedTransactions.reversible.get(data.reverses_transaction_id ?? -1), `posted transaction ${data.reverses_transaction_id}`);
+  assert(
+    original.debit_account === data.credit_account && original.credit_account === data.debit_account && original.currency === data.currency,
+    `reversal ${data.transaction_id} does not move transaction ${data.reverses_transaction_id}'s money back`,
+  );
+  assert(original.reversible >= amount, `transaction ${data.reverses_transaction_id} reversed beyond its amount`);
+  state.postedTransactions.reversed(data.reverses_transaction_id as number, original, amount);
 }
 
 export function balance(state: LedgerState, account: string, currency: string): Balance {

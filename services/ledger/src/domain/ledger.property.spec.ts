@@ -14,7 +14,9 @@
  * (stampFor), which folds their events and records a keyed refusal. Every transaction that leaves pending gets
  * exactly one TransactionPosted or TransactionVoided, and the same history written as a v1
  * store (close and expiry listing ids, no per-transaction settlements, old names) folds through
- * the upcaster into the same state.
+ * the upcaster into the same state. Aborts void like expiries; reversals never move back more
+ * than their original in total, and what the state says is left to reverse of each is exactly
+ * its amount less the reversals in the log.
  */
 import fc from 'fast-check';
 import {
@@ -24,6 +26,7 @@ import {
   MAX_WAITING_DEPOSITS_PER_USER,
   MAX_WAITING_WITHDRAWALS_PER_USER,
   wasPending,
+  type AbortEvent,
   type AcceptDeposit,
   type AcceptWithdrawal,
   type DeclineDeposit,
@@ -31,7 +34,9 @@ import {
   type LinkExternalAccount,
   type RequestDeposit,
   type RequestWithdrawal,
+  type ReverseTransaction,
   type TransactionData,
+  type TransactionPosted,
   type UnlinkExternalAccount,
   MAX_DEADLINE_AHEAD_MS,
   parseAmount,
@@ -131,6 +136,13 @@ interface Sending {
 interface Aim {
   latestEvent?: boolean;
   amount?: { of: 'available' | 'posted'; plus: number };
+  /**
+   * A reversal's original: the pick-th posted transaction, or final one (voided, a reversal, an
+   * accepted withdrawal or deposit), or any id (posted, pending, voided or none) when it runs.
+   */
+  original?: { pick: number; among: 'posted' | 'final' | 'any' };
+  /** A reversal's amount relative to what is left to reverse of its original (null: the default, all of it). */
+  reversible?: { plus: number } | null;
   /** A withdrawal, deposit or unlink: at the latest linked external account, for its user. */
   latestAccount?: boolean;
   /** An accept or decline: at the oldest one waiting, or the latest one given (often decided already), or its own id. */
@@ -197,9 +209,9 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     appSending,
     atLatestAccount,
   ),
-  commandStep(2, command<AcceptWithdrawal>('AcceptWithdrawal', fc.record({ withdrawal_id: verificationId })), adminSending, atOldestWaiting),
+  commandStep(3, command<AcceptWithdrawal>('AcceptWithdrawal', fc.record({ withdrawal_id: verificationId })), adminSending, atOldestWaiting),
   commandStep(2, command<DeclineWithdrawal>('DeclineWithdrawal', fc.record({ withdrawal_id: verificationId, reason })), adminSending, atOldestWaiting),
-  commandStep(1, command<AcceptDeposit>('AcceptDeposit', fc.record({ deposit_id: verificationId })), adminSending, atOldestWaiting),
+  commandStep(2, command<AcceptDeposit>('AcceptDeposit', fc.record({ deposit_id: verificationId })), adminSending, atOldestWaiting),
   commandStep(1, command<DeclineDeposit>('DeclineDeposit', fc.record({ deposit_id: verificationId, reason })), adminSending, atOldestWaiting),
   commandStep(7, command<OpenEvent>('OpenEvent', fc.record({ description })), appSending),
   commandStep(2, command<PingEvent>('PingEvent', fc.record({ event_id: eventId })), appSending, fc.record({ latestEvent: atLatestEvent })),
@@ -225,6 +237,16 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     command<Transfer>('Transfer', fc.record({ from_user_id: user, to_user_id: user, amount, currency, description: fc.constant(null) })),
     appSending,
     fc.record({ amount: relativeAmount }),
+  ),
+  commandStep(2, command<AbortEvent>('AbortEvent', fc.record({ event_id: eventId })), appSending, fc.record({ latestEvent: atLatestEvent })),
+  commandStep(
+    5,
+    command<ReverseTransaction>('ReverseTransaction', fc.record({ transaction_id: fc.integer({ min: 1, max: 40 }), amount: fc.option(amount, { freq: 2 }), description })),
+    fc.oneof(appSending, adminSending),
+    fc.record({
+      original: fc.record({ pick: fc.nat(), among: fc.oneof(w(3, fc.constant('posted' as const)), w(1, fc.constant('final' as const)), w(2, fc.constant('any' as const))) }),
+      reversible: fc.oneof(w(2, fc.constant(undefined)), w(1, fc.constant(null)), w(3, fc.record({ plus: fc.integer({ min: -3, max: 1 }) }))),
+    }),
   ),
   commandStep(5, command<Grant>('Grant', fc.record({ user_id: user, amount: grantAmount, currency, description: fc.constant(null) })), adminSending),
   commandStep(
@@ -472,9 +494,11 @@ class Run {
   private oracle(command: LedgerCommand | SystemCommand, caller: string | null, keyId: string | null, nowMs: number): string | undefined {
     const adminOnly = ['RegisterApp', 'IssueApiKey', 'RevokeApiKey', 'Grant', 'AcceptWithdrawal', 'DeclineWithdrawal', 'AcceptDeposit', 'DeclineDeposit'];
     if (command.type === 'ExpireEvent' || command.type === 'StartTerm') return 'events';
-    const eventId = command.type === 'PingEvent' || command.type === 'CloseEvent' || command.type === 'PostTransaction' ? command.data.event_id : null;
+    const eventId =
+      command.type === 'PingEvent' || command.type === 'CloseEvent' || command.type === 'AbortEvent' || command.type === 'PostTransaction' ? command.data.event_id : null;
     // Who may ask comes first (it reads only the type), then the fields (JSON from NATS until checked).
-    if (adminOnly.includes(command.type) !== (caller === null)) return 'FORBIDDEN';
+    // A reversal is the one command both the admin and apps send.
+    if (command.type !== 'ReverseTransaction' && adminOnly.includes(command.type) !== (caller === null)) return 'FORBIDDEN';
     if (caller !== null) {
       const key = keyId === null ? undefined : this.state.apps.get(caller)?.keys.get(keyId);
       if (!key || key.revoked_at !== null) return 'UNAUTHENTICATED';
@@ -504,6 +528,7 @@ class Run {
       if (!finance || nowMs >= finance.expires_at_ms) return 'EVENT_NOT_OPEN';
       if (command.type !== 'PostTransaction') return 'events';
     }
+    if (command.type === 'ReverseTransaction') return this.reversalOracle(command, caller);
     if (command.type !== 'PostTransaction' && command.type !== 'Transfer') return undefined;
 
     const transfer = command.type === 'Transfer';
@@ -517,6 +542,55 @@ class Run {
     if (funds < wanted && balance.posted >= wanted) see('short only because of pending debits');
     if (funds < wanted && funds + balance.pendingCredit >= wanted) see('short only because credits are pending');
     return funds >= wanted ? 'events' : 'INSUFFICIENT_FUNDS';
+  }
+
+  /** A reversal's outcome, read from the log (not from the state's records, which it checks). */
+  private reversalOracle(command: ReverseTransaction, caller: string | null): string {
+    const { transaction_id, amount } = command.data;
+    if (amount !== null && !(/^[1-9][0-9]*$/.test(amount) && parseAmount(amount) !== null)) return 'VALIDATION_FAILED';
+    if (command.data.description !== null && command.data.description.length > 500) return 'VALIDATION_FAILED';
+    const mine = (app: string | null) => caller === null || app === caller;
+    const pending = this.state.pendingTransactions.get(transaction_id);
+    const events = this.log.flatMap((e) => ((e.type === 'TransactionPosted' || e.type === 'TransactionVoided') && e.data.transaction_id === transaction_id ? [e] : []));
+    const original = events.find((e) => e.type === 'TransactionPosted')?.data as TransactionPosted | undefined;
+    if (pending) return mine(pending.app_id) ? 'CONFLICT' : 'NOT_FOUND';
+    if (events.length === 0) return 'NOT_FOUND';
+    if (!mine(events[0].data.app_id)) return 'NOT_FOUND';
+    // Voided, a reversal, or an accepted withdrawal or deposit (its money crossed `external`): never reversed.
+    if (!original || original.reverses_transaction_id !== null) return 'CONFLICT';
+    if (original.type === 'withdrawal' || original.type === 'deposit') {
+      see('reversal of an accepted withdrawal or deposit refused');
+      return 'CONFLICT';
+    }
+    const left = BigInt(original.amount) - this.reversedOf(transaction_id);
+    const wanted = amount === null ? left : BigInt(amount);
+    if (left === 0n || wanted > left) return 'LIMIT_EXCEEDED';
+    if (isUserAccount(original.credit_account) && available(balanceOf(this.state, original.credit_account, original.currency)) < wanted) return 'INSUFFICIENT_FUNDS';
+    return 'events';
+  }
+
+  /** The sum of the reversals of a transaction in the log. */
+  reversedOf(transactionId: number): bigint {
+    let sum = 0n;
+    for (const e of this.log) if (e.type === 'TransactionPosted' && e.data.reverses_transaction_id === transactionId) sum += BigInt(e.data.amount);
+    return sum;
+  }
+
+  /** An abort, checked for what it voids: each pending transaction voided (reason aborted) with its own event, then the event aborted. */
+  abort(command: AbortEvent, sending: Sending): void {
+    const { event_id } = command.data;
+    const pendingBefore = [...(this.state.openEvents.get(event_id)?.pending ?? [])];
+    const wasOpen = this.state.openEvents.has(event_id);
+    this.send(command, sending.caller, sending.key, undefined, sending.apiKey, undefined, sending.deadline);
+    if (wasOpen && this.state.settledEvents.get(event_id)?.status === 'aborted') {
+      const appended = this.log.slice(this.log.length - pendingBefore.length - 1);
+      expect(appended.map((e) => e.type)).toEqual([...pendingBefore.map(() => 'TransactionVoided'), 'EventAborted']);
+      expect(appended.slice(0, -1).map((e) => [(e.data as { transaction_id: number }).transaction_id, (e.data as { reason: string }).reason])).toEqual(
+        pendingBefore.map((id) => [id, 'aborted']),
+      );
+      expect(pendingBefore.filter((id) => this.state.pendingTransactions.has(id))).toEqual([]);
+      see(pendingBefore.length > 0 ? 'aborted with voids' : 'aborted empty');
+    }
   }
 
   /** A withdrawal of well-formed fields: the user's account, below the cap, then the funds available. */
@@ -579,6 +653,22 @@ class Run {
         return aim.latestEvent ? { type: 'PingEvent', data: { event_id: latest() } } : command;
       case 'CloseEvent':
         return aim.latestEvent ? { type: 'CloseEvent', data: { event_id: latest() } } : command;
+      case 'AbortEvent':
+        return aim.latestEvent ? { type: 'AbortEvent', data: { event_id: latest() } } : command;
+      case 'ReverseTransaction': {
+        const posted = [...this.state.postedTransactions.reversible.keys()];
+        const final = [...this.state.postedTransactions.final.keys()];
+        const { original, reversible } = aim;
+        let transaction_id = command.data.transaction_id;
+        if (original?.among === 'posted' && posted.length > 0) transaction_id = posted[original.pick % posted.length];
+        else if (original?.among === 'final' && final.length > 0) transaction_id = final[original.pick % final.length];
+        else if (original?.among === 'any') transaction_id = 1 + (original.pick % this.state.nextTransactionId);
+        const left = this.state.postedTransactions.reversible.get(transaction_id)?.reversible;
+        let amount = command.data.amount;
+        if (reversible === null) amount = null;
+        else if (reversible && left !== undefined) amount = (left + BigInt(reversible.plus)).toString();
+        return { type: 'ReverseTransaction', data: { ...command.data, transaction_id, amount } };
+      }
       case 'PostTransaction': {
         const { data } = command;
         const event_id = aim.latestEvent && data.event_id !== null ? latest() : data.event_id;
@@ -652,6 +742,7 @@ class Run {
       case 'command': {
         const command = this.aimed(step.command, step.aim, step.sending.caller);
         if (command.type === 'CloseEvent') return this.close(command, step.sending);
+        if (command.type === 'AbortEvent') return this.abort(command, step.sending);
         const { caller, key, apiKey, deadline } = step.sending;
         return this.send(command, caller, key, undefined, apiKey, undefined, deadline);
       }
@@ -757,7 +848,52 @@ class Run {
       must(oldest === undefined || oldest.remembered_until_ms > state.memory.clockMs, 'an expired command was not forgotten');
     }
     if (this.log.length > 0 && state.memory.keyed.size < this.firstReplies.size) see('forgotten after the window');
+    this.checkReversals();
     this.checkOutcomes();
+  }
+
+  /**
+   * A reversal never moves back more than its original in total, the way it came (accounts
+   * swapped, same currency); what the state says is left to reverse of each posted transaction
+   * is its amount less its reversals; every posted transaction has a record, every voided one,
+   * every reversal and every accepted withdrawal or deposit (never reversed) a final one.
+   */
+  checkReversals(): void {
+    const originals = new Map<number, TransactionPosted>();
+    const reversed = new Map<number, bigint>();
+    let posted = 0;
+    let final = 0;
+    for (const event of this.log) {
+      if (event.type === 'TransactionVoided') final++;
+      if (event.type !== 'TransactionPosted') continue;
+      const data = event.data;
+      const of = data.reverses_transaction_id;
+      if (data.type === 'withdrawal' || data.type === 'deposit') {
+        final++;
+        continue;
+      }
+      if (of === null) {
+        originals.set(data.transaction_id, data);
+        posted++;
+        continue;
+      }
+      final++;
+      const original = originals.get(of);
+      must(original !== undefined, `reversal ${data.transaction_id} of ${of}, not a posted transaction`);
+      must(data.debit_account === original!.credit_account && data.credit_account === original!.debit_account && data.currency === original!.currency, `reversal ${data.transaction_id} moves other money`);
+      const total = (reversed.get(of) ?? 0n) + BigInt(data.amount);
+      must(total <= BigInt(original!.amount), `transaction ${of} reversed ${total} of ${original!.amount}`);
+      reversed.set(of, total);
+      if (total === BigInt(original!.amount)) see('reversed whole');
+      else see('reversed in part');
+    }
+    const records = this.state.postedTransactions;
+    must(records.reversible.size === posted, `${records.reversible.size} posted records for ${posted} posted transactions`);
+    must(records.final.size === final, `${records.final.size} final records for ${final} voided, reversal, withdrawal and deposit transactions`);
+    for (const [id, original] of originals) {
+      const left = records.reversible.get(id)?.reversible;
+      must(left === BigInt(original.amount) - (reversed.get(id) ?? 0n), `transaction ${id}: ${left} left to reverse`);
+    }
   }
 
   /**
@@ -872,7 +1008,9 @@ function asV1Store(log: AppliedEvent[]): Array<{ type: string; data: unknown; me
         break;
       case 'TransactionPosted':
       case 'TransactionVoided':
-        if (data.event_id === null) stored.push({ type: event.type, data: v1Transaction(data), metadata });
+        // Reversals came long after v1: a store holding them holds them as written.
+        if (data.reverses_transaction_id !== null) stored.push({ type: event.type, data, metadata: { ...event.metadata } });
+        else if (data.event_id === null) stored.push({ type: event.type, data: v1Transaction(data), metadata });
         else settledBy.set(data.event_id as number, [...(settledBy.get(data.event_id as number) ?? []), data.transaction_id as number]);
         break;
       case 'EventClosed':
@@ -921,6 +1059,17 @@ const COVERED: readonly string[] = [
   'IssueApiKey:NOT_FOUND',
   'RevokeApiKey:events',
   'RevokeApiKey:NOT_FOUND',
+  'AbortEvent:events',
+  'AbortEvent:EVENT_NOT_OPEN',
+  'aborted with voids',
+  'ReverseTransaction:events',
+  'ReverseTransaction:LIMIT_EXCEEDED',
+  'ReverseTransaction:CONFLICT',
+  'ReverseTransaction:NOT_FOUND',
+  'ReverseTransaction:INSUFFICIENT_FUNDS',
+  'ReverseTransaction:replay',
+  'reversed whole',
+  'reversed in part',
   'retried after the window',
   'forgotten after the window',
   'resent before its deadline',
@@ -943,6 +1092,7 @@ const COVERED: readonly string[] = [
   'AcceptDeposit:events',
   'DeclineDeposit:events',
   'restart with a withdrawal waiting',
+  'reversal of an accepted withdrawal or deposit refused',
 ];
 
 describe('ledger properties', () => {

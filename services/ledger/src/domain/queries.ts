@@ -82,6 +82,7 @@ function eventOf(state: LedgerState, eventId: number, appId: string | null, posi
       expires_at: new Date(finance.expires_at_ms).toISOString(),
       closed_at: null,
       expired_at: null,
+      aborted_at: null,
       transactions: finance.transactions.map((transaction) => ({ ...transaction })),
     };
     return { ok: true, result: details };

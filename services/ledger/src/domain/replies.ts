@@ -4,7 +4,6 @@
  * (replay, from the events the command's memory kept). Evolve builds none of it.
  */
 import {
-  userIdOfAccount,
   wasPending,
   type DepositReply,
   type ExternalAccountReply,
@@ -12,6 +11,7 @@ import {
   type AppReply,
   type FinanceEventReply,
   type KeyReply,
+  toUserId,
   type LedgerCommand,
   type LedgerEvent,
   type TransactionData,
@@ -94,6 +94,10 @@ export function reply(command: LedgerCommand | SystemCommand, events: readonly L
       const { event_id, closed_at } = only(events, 'EventClosed').data;
       return financeEventReply(event_id, 'closed', { closed_at });
     }
+    case 'AbortEvent': {
+      const { event_id, aborted_at } = only(events, 'EventAborted').data;
+      return financeEventReply(event_id, 'aborted', { aborted_at });
+    }
     case 'ExpireEvent': {
       // A sweep of an event extended or settled since it was found due decides nothing.
       const expired = events.find((event) => event.type === 'EventExpired');
@@ -103,6 +107,7 @@ export function reply(command: LedgerCommand | SystemCommand, events: readonly L
     case 'PayReward':
     case 'PostTransaction':
     case 'Transfer':
+    case 'ReverseTransaction':
       return transactionOf(events);
     case 'LinkExternalAccount': {
       const { external_account_id, user_id, kind, label, reference_last4, linked_at } = only(events, 'ExternalAccountLinked').data;
@@ -173,9 +178,11 @@ export function transactionReply(data: TransactionData, status: TransactionReply
     currency: data.currency,
     status,
     description: data.description,
+    reverses_transaction_id: data.reverses_transaction_id,
     created_at: data.created_at,
   };
-  if (data.type === 'transfer') reply.to_user_id = userIdOfAccount(data.credit_account) ?? undefined;
+  const toUser = toUserId(data);
+  if (toUser !== null) reply.to_user_id = toUser;
   return reply;
 }
 
@@ -201,7 +208,7 @@ function depositReply(
 export function financeEventReply(
   event_id: number,
   status: FinanceEventReply['status'],
-  at: { expires_at?: string; closed_at?: string },
+  at: { expires_at?: string; closed_at?: string; aborted_at?: string },
 ): FinanceEventReply {
   return { event_id, status, ...at };
 }

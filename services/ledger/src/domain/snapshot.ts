@@ -1,7 +1,8 @@
 /**
  * The writer's state as lines of JSON, so a restart loads a snapshot and replays only the events
- * after it: the first line is the head (everything but the remembered commands), each further
- * line a page of remembered commands. bigints become decimal strings; maps become entry lists.
+ * after it: the first line is the head (everything but the posted transactions and the
+ * remembered commands), then pages of posted transactions (`{"posted": rows}`), then pages of
+ * remembered commands (arrays of rows). bigints become decimal strings; maps become entry lists.
  * restore(snapshotLines(s)) equals s.
  *
  * Lines, not one document: the remembered commands may be hundreds of megabytes (see
@@ -10,13 +11,19 @@
  */
 import type { TransactionData } from '@coffer/contracts';
 import { restoreRows, toRow, type RememberedCommand, type RememberedRow } from '@coffer/decider';
+import type { AccountId } from '@coffer/contracts';
 import type { Balance } from './accounts';
+import { finalRecord, type FinalRecord, type PostedRecord } from './posted-transactions';
 import type { RememberedEvents } from './replies';
 import { externalSnapshot, restoreExternal, type ExternalSnapshot } from './external-state';
 import { LedgerState, settledRecord, type AppState, type FinanceEventState, type SettledEvent } from './state';
 
 /**
- * 7: linked external accounts and waiting withdrawals and deposits (`external`).
+ * 8: both halves of issue 13: 7 of one branch and 7 of the other together (a snapshot of
+ *    either 7 is not read, the stream is replayed).
+ * 7: posted transactions (what a reversal needs of each: pages of rows) and the final ones
+ * (voided, reversals: id lists per app and kind); settled events may be 'aborted'. Elsewhere
+ * linked external accounts and waiting withdrawals and deposits (`external`).
  * 6: a remembered command keeps the events its answer is built from (5 kept the answer itself):
  * a snapshot of 5 is not read, the stream is replayed.
  * 5: transactions say `type` (4 said `kind`): a snapshot of 4 is not read, the stream is replayed.
@@ -26,7 +33,7 @@ import { LedgerState, settledRecord, type AppState, type FinanceEventState, type
  * their deadline, and the event clock they expire by is kept.
  * 2: settled events as id lists per app and ending (1 held every event in full).
  */
-export const SNAPSHOT_VERSION = 7;
+export const SNAPSHOT_VERSION = 8;
 
 /** Remembered commands per line of a snapshot: each line is serialised (and parsed) in one go. */
 export const SNAPSHOT_PAGE_ROWS = 5_000;
@@ -46,15 +53,34 @@ export interface SnapshotHead {
   settledEvents: Array<[string, SettledEvent['status'], number[]]>;
   pendingTransactions: TransactionData[];
   external: ExternalSnapshot;
+  /** [app_id, kind, transaction ids]: voided transactions and reversals, never reversed. */
+  finalTransactions: Array<[string | null, FinalRecord['kind'], number[]]>;
+}
+
+/** A posted transaction as a snapshot's row: [id, app_id, debit, credit, currency, reversible]. */
+export type PostedRow = [number, string | null, AccountId, AccountId, string, string];
+
+/** A page of posted transactions (an object, where a page of remembered commands is an array). */
+export interface PostedPage {
+  posted: PostedRow[];
 }
 
 /** The whole snapshot as one value, to compare two states (the writer writes it as snapshotLines). */
 export interface LedgerSnapshot extends SnapshotHead {
+  posted: PostedRow[];
   commands: Array<RememberedRow<RememberedEvents>>;
 }
 
 export function snapshot(state: LedgerState): LedgerSnapshot {
-  return { ...snapshotHead(state), commands: [...rowsOf(state.memory.keyed), ...rowsOf(state.memory.unkeyed)] };
+  return { ...snapshotHead(state), posted: [...postedRows(state)], commands: [...rowsOf(state.memory.keyed), ...rowsOf(state.memory.unkeyed)] };
+}
+
+function postedRow(id: number, record: PostedRecord): PostedRow {
+  return [id, record.app_id, record.debit_account, record.credit_account, record.currency, record.reversible.toString()];
+}
+
+function* postedRows(state: LedgerState): Generator<PostedRow> {
+  for (const [id, record] of state.postedTransactions.reversible) yield postedRow(id, record);
 }
 
 /**
@@ -64,9 +90,17 @@ export function snapshot(state: LedgerState): LedgerSnapshot {
  */
 export function snapshotLines(state: LedgerState): Iterable<string> {
   const head = JSON.stringify(snapshotHead(state));
+  // The posted records are replaced, never changed (a reversal makes a new one): captured now by
+  // reference, serialised page by page later, as the remembered commands are.
+  const posted = { ids: [...state.postedTransactions.reversible.keys()], records: [...state.postedTransactions.reversible.values()] };
   const memories = [state.memory.keyed, state.memory.unkeyed].map((memory) => ({ ids: [...memory.keys()], records: [...memory.values()] }));
   return (function* () {
     yield head;
+    for (let start = 0; start < posted.ids.length; start += SNAPSHOT_PAGE_ROWS) {
+      const rows: PostedRow[] = [];
+      for (let i = start; i < Math.min(posted.ids.length, start + SNAPSHOT_PAGE_ROWS); i++) rows.push(postedRow(posted.ids[i], posted.records[i]));
+      yield JSON.stringify({ posted: rows } satisfies PostedPage);
+    }
     for (const { ids, records } of memories) {
       for (let start = 0; start < ids.length; start += SNAPSHOT_PAGE_ROWS) {
         const rows: RememberedRow[] = [];
@@ -100,8 +134,19 @@ function snapshotHead(state: LedgerState): SnapshotHead {
     openEvents: [...state.openEvents.values()],
     settledEvents: settledIdLists(state),
     pendingTransactions: [...state.pendingTransactions.values()],
+    finalTransactions: finalIdLists(state),
     external: externalSnapshot(state.external),
   };
+}
+
+function finalIdLists(state: LedgerState): SnapshotHead['finalTransactions'] {
+  const lists = new Map<FinalRecord, number[]>();
+  for (const [id, record] of state.postedTransactions.final) {
+    let ids = lists.get(record);
+    if (!ids) lists.set(record, (ids = []));
+    ids.push(id);
+  }
+  return [...lists].map(([record, ids]) => [record.app_id, record.kind, ids]);
 }
 
 function settledIdLists(state: LedgerState): LedgerSnapshot['settledEvents'] {
@@ -154,7 +199,18 @@ export function restore(head: SnapshotHead, pages: Iterable<string>, idempotency
   }
   for (const data of head.pendingTransactions) state.pendingTransactions.set(data.transaction_id, data);
   restoreExternal(state.external, head.external);
-  for (const page of pages) restoreRows(state.memory, JSON.parse(page) as Array<RememberedRow<RememberedEvents>>);
+  for (const [app_id, kind, ids] of head.finalTransactions) {
+    const record = finalRecord(app_id, kind);
+    for (const id of ids) state.postedTransactions.final.set(id, record);
+  }
+  for (const page of pages) {
+    const parsed = JSON.parse(page) as Array<RememberedRow<RememberedEvents>> | PostedPage;
+    if (!Array.isArray(parsed)) {
+      for (const [id, app_id, debit, credit, currency, reversible] of parsed.posted) {
+        state.postedTransactions.addPosted(id, app_id, debit, credit, currency, BigInt(reversible));
+      }
+    } else restoreRows(state.memory, parsed);
+  }
   return state;
 }
 

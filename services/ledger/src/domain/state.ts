@@ -1,6 +1,7 @@
 import { DEFAULT_IDEMPOTENCY_RETENTION_MS, type TransactionData, type TransactionReply } from '@coffer/contracts';
 import { CommandMemory } from '@coffer/decider';
 import { balanceKey, type Balance } from './accounts';
+import { PostedTransactions } from './posted-transactions';
 import type { RememberedEvents } from './replies';
 import { ExternalState } from './external-state';
 
@@ -32,7 +33,7 @@ export interface FinanceEventState {
  */
 export interface SettledEvent {
   app_id: string;
-  status: 'closed' | 'expired';
+  status: 'closed' | 'expired' | 'aborted';
 }
 
 /**
@@ -55,6 +56,8 @@ export class LedgerState {
   readonly openEvents = new Map<number, FinanceEventState>();
   readonly settledEvents = new Map<number, SettledEvent>();
   readonly pendingTransactions = new Map<number, TransactionData>();
+  /** What reversing needs of every posted transaction (posted-transactions.ts), and who owns each voided one. */
+  readonly postedTransactions = new PostedTransactions();
   /** Linked external accounts and the withdrawals and deposits waiting for an operator (external-state.ts). */
   readonly external = new ExternalState();
   /**

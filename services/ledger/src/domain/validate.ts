@@ -80,6 +80,7 @@ export function commandProblem(command: unknown): Refusal | null {
       break;
     case 'PingEvent':
     case 'CloseEvent':
+    case 'AbortEvent':
     case 'ExpireEvent':
       check(c, ['event_id'], isPositiveId, positiveIdMessage, problem);
       break;
@@ -97,6 +98,11 @@ export function commandProblem(command: unknown): Refusal | null {
     case 'PayReward':
       check(c, ['user_id'], isUserId, canonicalUserIdMessage, problem);
       checkMoney(c, problem);
+      break;
+    case 'ReverseTransaction':
+      check(c, ['transaction_id'], isPositiveId, positiveIdMessage, problem);
+      if (c.amount !== null && !isCanonicalAmount(c.amount)) problem('amount', `${canonicalAmountMessage('amount')}, or null`);
+      checkDescription(c, problem);
       break;
     case 'LinkExternalAccount':
       check(c, ['user_id'], isUserId, canonicalUserIdMessage, problem);

@@ -27,6 +27,18 @@ describe('notifications from domain events', () => {
     expect(notificationOf(event('ApiKeyIssued', {}, 'app-a'), ownerOf)).toBeNull();
   });
 
+  it('tells the app of issue 13’s money moves as transactions: an abort’s voids, a reversal (the admin’s too), a decided withdrawal or deposit', () => {
+    const aborted = notificationOf(event('TransactionVoided', { app_id: 'app-a', event_id: 7, reason: 'aborted', reverses_transaction_id: null }), ownerOf);
+    expect(aborted).toMatchObject({ type: 'transaction.voided', app_id: 'app-a', data: { reason: 'aborted' } });
+    // The admin reversed the app's transaction: the reversal carries the original's app, so the app hears it.
+    const reversal = notificationOf(event('TransactionPosted', { app_id: 'app-a', type: 'reversal', reverses_transaction_id: 4 }, null), ownerOf);
+    expect(reversal).toMatchObject({ type: 'transaction.posted', app_id: 'app-a', data: { reverses_transaction_id: 4 } });
+    expect(notificationOf(event('TransactionPosted', { app_id: null, type: 'reversal', reverses_transaction_id: 5 }), ownerOf)).toBeNull(); // a grant's
+    expect(notificationOf(event('TransactionPosted', { app_id: 'app-b', type: 'withdrawal', event_id: null }), ownerOf)).toMatchObject({ type: 'transaction.posted', app_id: 'app-b' });
+    expect(notificationOf(event('TransactionVoided', { app_id: 'app-b', type: 'deposit', reason: 'declined' }), ownerOf)).toMatchObject({ type: 'transaction.voided', app_id: 'app-b' });
+    expect(notificationOf(event('EventAborted', { event_id: 7, app_id: 'app-a' }), ownerOf)).toBeNull();
+  });
+
   it('falls back to the metadata’s app when the data names none', () => {
     expect(notificationOf(event('TransactionPosted', { amount: '1' }, 'app-m'), ownerOf)).toMatchObject({ app_id: 'app-m' });
   });

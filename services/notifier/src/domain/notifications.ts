@@ -14,7 +14,14 @@ export const NOTIFIED_EVENT_TYPES = {
   AchievementUnlocked: 'achievement.unlocked',
   ...VERIFICATION_UPDATE_TYPES,
 } as const satisfies Record<string, WebhookEventType>;
-export const OWNERSHIP_EVENT_TYPES = ['EventOpened', 'EventClosed'] as const;
+/**
+ * EventOpened remembers a finance event's owner; closing or aborting it (expiry is notified, so
+ * read anyway) forgets it. An abort is no notification of its own: its voids are
+ * (transaction.voided, reason aborted), as an expiry's are.
+ */
+export const OWNERSHIP_EVENT_TYPES = ['EventOpened', 'EventClosed', 'EventAborted'] as const;
+/** The events after which a finance event changes no more, so its owner is needed no longer. */
+export const SETTLING_EVENT_TYPES: readonly string[] = ['EventClosed', 'EventExpired', 'EventAborted'];
 export const READ_EVENT_TYPES: readonly string[] = [...Object.keys(NOTIFIED_EVENT_TYPES), ...OWNERSHIP_EVENT_TYPES];
 
 export interface DomainEvent {

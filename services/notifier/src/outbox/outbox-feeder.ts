@@ -9,7 +9,7 @@ import type { Pool, PoolClient } from 'pg';
 import { storedTypeNames, upcastEvent, webhookHears } from '@coffer/contracts';
 import type { EventStore, RecordedEvent, Subscription } from '@coffer/event-store';
 import { retryDelayMs, sleep, type JsonLogger } from '@coffer/platform';
-import { deliveryBody, notificationOf, READ_EVENT_TYPES, type Notification } from '../domain/notifications';
+import { deliveryBody, notificationOf, READ_EVENT_TYPES, SETTLING_EVENT_TYPES, type Notification } from '../domain/notifications';
 import { NOTIFIER_SCHEMA } from '../store/schema';
 
 /** Most deliveries waiting for one webhook: beyond it, new notifications for it are recorded as failed at once (see README). */
@@ -108,7 +108,7 @@ export class OutboxFeeder {
       const notification = notificationOf(event, (eventId) => owners.get(eventId) ?? null);
       if (notification) notifications.push({ notification, position: event.globalPosition });
     }
-    const settled = events.filter((event) => event.type === 'EventClosed' || event.type === 'EventExpired').map((event) => eventIdOf(event));
+    const settled = events.filter((event) => SETTLING_EVENT_TYPES.includes(event.type)).map((event) => eventIdOf(event));
     if (settled.length) {
       // A settled event changes no more: its owner is needed no longer (the table holds open events only).
       await client.query(`DELETE FROM ${NOTIFIER_SCHEMA}.finance_event_owners WHERE event_id = ANY($1::bigint[])`, [settled]);

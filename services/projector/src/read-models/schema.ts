@@ -17,12 +17,14 @@ export const generationSchema = (generation: number) => `coffer_rm_${generation}
  * A change of shape bumps it: a projector that finds the serving generation older rebuilds
  * (blue/green, like `coffer rebuild all`) into a new one before it projects anything, since it
  * writes only the current shape.
- * 2: transactions.type (the transaction's credit/debit/transfer/grant; 1 named the column `kind`).
+ * 5: both halves of issue 13 together: 4 of one branch and 4 of the other, each a new shape.
+ * 4: transactions.reverses_transaction_id (reversals) and finance_events.aborted_at; elsewhere
+ *    the withdrawals and deposits tables.
  * 3: balance_history (balances at a time, statements) and unlock_counts (the achievements
  *    leaderboard), and the accounts' leaderboard index.
- * 4: the withdrawals and deposits tables.
+ * 2: transactions.type (the transaction's credit/debit/transfer/grant; 1 named the column `kind`).
  */
-export const READ_MODEL_SCHEMA_VERSION = 4;
+export const READ_MODEL_SCHEMA_VERSION = 5;
 
 /** Tables of one generation, in the order a comparison walks them (with their keys). */
 export const READ_MODEL_TABLES: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
@@ -90,20 +92,28 @@ export function viewDdl(generation: number): string[] {
 }
 
 /**
- * While a database made by shape version 1 is rebuilt into this shape (minutes on a large store),
- * its generation keeps serving: its transactions view also offers the column under today's name,
- * so the gateway's reads (which ask for `type`) keep answering instead of failing until the swap.
- * Nothing when the serving table already has `type`.
+ * While a database made by an older shape is rebuilt into this one (minutes on a large store),
+ * its generation keeps serving: its views also offer what the gateway's reads ask for under
+ * today's names, so they keep answering instead of failing until the swap: shape 1's
+ * transactions.kind as `type`, and before shape 3 a null `reverses_transaction_id` (no reversals
+ * then) and a null finance_events.aborted_at (no aborts then). Nothing when the serving tables
+ * already have them.
  */
 export function olderShapeViewDdl(generation: number): string {
   const s = generationSchema(generation);
-  return `DO $$ BEGIN
-    IF EXISTS (SELECT 1 FROM information_schema.columns
-               WHERE table_schema = '${s}' AND table_name = 'transactions' AND column_name = 'kind')
-       AND NOT EXISTS (SELECT 1 FROM information_schema.columns
-               WHERE table_schema = '${s}' AND table_name = 'transactions' AND column_name = 'type') THEN
+  const has = (table: string, column: string) =>
+    `EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = '${s}' AND table_name = '${table}' AND column_name = '${column}')`;
+  return `DO $$ DECLARE extra text := '';
+  BEGIN
+    IF ${has('transactions', 'kind')} AND NOT ${has('transactions', 'type')} THEN extra := extra || ', kind AS type'; END IF;
+    IF NOT ${has('transactions', 'reverses_transaction_id')} THEN extra := extra || ', NULL::bigint AS reverses_transaction_id'; END IF;
+    IF extra <> '' THEN
       DROP VIEW IF EXISTS ${READ_SCHEMA}.transactions;
-      CREATE VIEW ${READ_SCHEMA}.transactions AS SELECT *, kind AS type FROM ${s}.transactions;
+      EXECUTE 'CREATE VIEW ${READ_SCHEMA}.transactions AS SELECT *' || extra || ' FROM ${s}.transactions';
+    END IF;
+    IF NOT ${has('finance_events', 'aborted_at')} THEN
+      DROP VIEW IF EXISTS ${READ_SCHEMA}.finance_events;
+      CREATE VIEW ${READ_SCHEMA}.finance_events AS SELECT *, NULL::timestamptz AS aborted_at FROM ${s}.finance_events;
     END IF;
   END $$`;
 }
