@@ -108,12 +108,27 @@ export class Stack {
   static async start(label: string): Promise<Stack> {
     const database = await createTestDatabase(label);
     const env = { databaseUrl: database.url, prefix: testNatsPrefix(label) };
-    const ledger = await startLedger(env);
-    const projector = await startProjector(env);
-    const notifier = await startNotifier(env); // webhooks: public https:// targets only, as deployed
-    const gateway = await startGateway(env);
-    await untilServing(gateway);
-    return new Stack(database, env, ledger, projector, notifier, gateway);
+    // A stack that fails to start (a loaded machine: the gateway never serves in time) gets no
+    // close() from its test, so it undoes here what it made: else its database and stream stay.
+    const started: Array<{ close(): Promise<unknown> }> = [];
+    const track = async <Service extends { close(): Promise<unknown> }>(starting: Promise<Service>): Promise<Service> => {
+      const service = await starting;
+      started.push(service);
+      return service;
+    };
+    try {
+      const ledger = await track(startLedger(env));
+      const projector = await track(startProjector(env));
+      const notifier = await track(startNotifier(env)); // webhooks: public https:// targets only, as deployed
+      const gateway = await track(startGateway(env));
+      await untilServing(gateway);
+      return new Stack(database, env, ledger, projector, notifier, gateway);
+    } catch (error) {
+      for (const service of started.reverse()) await service.close().catch(() => undefined);
+      await database.drop().catch(() => undefined);
+      await dropTestStreams(env.prefix).catch(() => undefined);
+      throw error;
+    }
   }
 
   /** The admin's client (the admin token). */
