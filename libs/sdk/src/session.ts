@@ -118,31 +118,10 @@ export class Session {
   close(options?: CallOptions): Promise<FinanceEventClosed> {
     // A second close while the first is under way is the same close (a second request would be
     // refused EVENT_NOT_OPEN once the first succeeds, and mark the session lost).
-    this.closing ??= this.closeOnce(options).finally(() => {
+    this.closing ??= this.finish('closed', () => this.events.close(this.eventId, options)).finally(() => {
       this.closing = undefined;
     });
     return this.closing;
-  }
-
-  private async closeOnce(options?: CallOptions): Promise<FinanceEventClosed> {
-    if (this.stateNow === 'closed' || this.stateNow === 'aborted') throw new Error(`session ${this.eventId} is already ${this.stateNow}`);
-    const wasPinging = this.stateNow === 'open';
-    this.stateNow = 'closing';
-    this.cancelTimer();
-    await this.inFlight?.catch(() => undefined);
-    try {
-      const closed = await this.events.close(this.eventId, options);
-      this.stateNow = 'closed';
-      return closed;
-    } catch (error) {
-      if (isTerminal(error)) {
-        this.end(error);
-      } else {
-        this.stateNow = wasPinging ? 'open' : 'stopped';
-        this.scheduleIn(this.minIntervalMs);
-      }
-      throw error;
-    }
   }
 
   /**
@@ -151,22 +130,26 @@ export class Session {
    * abort may fix (the gateway unavailable) resumes the heartbeat, so the caller can abort again.
    */
   abort(options?: CallOptions): Promise<FinanceEventAborted> {
-    this.aborting ??= this.abortOnce(options).finally(() => {
+    this.aborting ??= this.finish('aborted', () => this.events.abort(this.eventId, options)).finally(() => {
       this.aborting = undefined;
     });
     return this.aborting;
   }
 
-  private async abortOnce(options?: CallOptions): Promise<FinanceEventAborted> {
+  /**
+   * Ends the round by `call` (close or abort): the heartbeat stops first (and a ping in flight is
+   * let finish); if the call fails in a way a later one may fix, the heartbeat resumes.
+   */
+  private async finish<Answer>(ending: 'closed' | 'aborted', call: () => Promise<Answer>): Promise<Answer> {
     if (this.stateNow === 'closed' || this.stateNow === 'aborted') throw new Error(`session ${this.eventId} is already ${this.stateNow}`);
     const wasPinging = this.stateNow === 'open';
     this.stateNow = 'closing';
     this.cancelTimer();
     await this.inFlight?.catch(() => undefined);
     try {
-      const aborted = await this.events.abort(this.eventId, options);
-      this.stateNow = 'aborted';
-      return aborted;
+      const answer = await call();
+      this.stateNow = ending;
+      return answer;
     } catch (error) {
       if (isTerminal(error)) {
         this.end(error);
