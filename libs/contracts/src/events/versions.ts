@@ -41,6 +41,7 @@ export const EVENT_SCHEMA_VERSIONS: Record<DomainEventType, number> = {
   ProgressRecorded: 1,
   AchievementUnlocked: 1,
   RewardGranted: 1,
+  RewardWithheld: 1,
   AchievementCommandRefused: 1,
 };
 
@@ -50,6 +51,7 @@ const ACHIEVEMENT_TYPES: ReadonlySet<string> = new Set<AchievementEventType>([
   'ProgressRecorded',
   'AchievementUnlocked',
   'RewardGranted',
+  'RewardWithheld',
   'AchievementCommandRefused',
 ]);
 

@@ -104,6 +104,7 @@ const timeInData = timeInDataBy<AchievementEvent>({
   ProgressRecorded: 'recorded_at',
   AchievementUnlocked: 'unlocked_at',
   RewardGranted: 'granted_at',
+  RewardWithheld: 'withheld_at',
   AchievementCommandRefused: null,
 });
 
