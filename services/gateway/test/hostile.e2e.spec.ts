@@ -531,6 +531,7 @@ const rows: Row[] = [
   V('a deposit without its reference', 'reference', withdrawal({ reference: undefined }, '/finance/deposits')),
   V('a deposit with a reference of 2 characters', 'reference', withdrawal({ reference: 'ab' }, '/finance/deposits')),
   V('a deposit of 0', 'amount', withdrawal({ amount: 0 }, '/finance/deposits')),
+  { name: 'a deposit of a payment reported already', status: 409, code: 'CONFLICT', build: withdrawal({}, '/finance/deposits') },
   V('withdrawal id 0 in an accept path', undefined, adminCall('POST', '/admin/withdrawals/0/accept')),
   V("withdrawal id 'abc' in an accept path", undefined, adminCall('POST', '/admin/withdrawals/abc/accept')),
   V('deposit id -1 in a decline path', undefined, adminCall('POST', '/admin/deposits/-1/decline', { reason: 'x' })),
@@ -664,6 +665,8 @@ describe('hostile requests over HTTP', () => {
     c.otherAppEvent = (await ok(other.openEvent(), 201)).event_id;
     c.otherAppCredit = (await ok(other.postTransaction({ user_id: ALICE, event_id: c.otherAppEvent, type: 'credit', amount: 7 }), 201)).transaction_id;
     c.aliceAccount = (await ok(app.linkExternalAccount(ALICE, { kind: 'bank', label: 'savings', reference: 'HOSTILE-ACCOUNT-0000' }), 201)).external_account_id;
+    // The payment every deposit row reports: reported once here, so a well-formed deposit row is a repeat.
+    await ok(app.requestDeposit({ user_id: ALICE, amount: 1, external_account_id: c.aliceAccount, reference: 'PAYMENT-0001' }), 201);
     c.otherWebhook = (
       await ok(other.createWebhook({ url: 'https://93.184.216.34/hostile', events: ['achievement.unlocked'] }, { idempotencyKey: 'hostile-webhook' }), 201)
     ).webhook_id;
@@ -673,7 +676,7 @@ describe('hostile requests over HTTP', () => {
     before = await books();
     expect(before[`strong ${ALICE}`]).toEqual({
       user_id: ALICE,
-      balances: [{ currency: 'coins', available: '100', posted: '100', pending_debit: '0', pending_credit: '7' }],
+      balances: [{ currency: 'coins', available: '100', posted: '100', pending_debit: '0', pending_credit: '8' }],
     });
     expect(before[`strong ${BOB}`]).toMatchObject({ balances: [{ currency: 'coins', available: '55', posted: '55' }] });
     serverErrorsBefore = await serverErrorLines();

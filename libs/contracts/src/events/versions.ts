@@ -34,6 +34,7 @@ export const EVENT_SCHEMA_VERSIONS: Record<DomainEventType, number> = {
   WithdrawalAccepted: 1,
   WithdrawalDeclined: 1,
   DepositRequested: 1,
+  DepositReferenceRecorded: 1,
   DepositAccepted: 1,
   DepositDeclined: 1,
   AchievementRegistered: 1,

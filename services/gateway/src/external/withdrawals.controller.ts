@@ -64,15 +64,16 @@ export class WithdrawalsController {
   @ApiCreatedResponse({ type: DepositView, headers: COMMAND_RESPONSE_HEADERS })
   @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND', 'LIMIT_EXCEEDED', 'IDEMPOTENCY_KEY_REUSED')
   async deposit(@Body() body: RequestDepositDto, @Command() context: CommandContext): Promise<DepositView> {
+    // The reference itself goes no further than here: its keyed hash (the request's hash too) and last 4.
+    const { reference_hash } = await this.referenceKey.digest(body.reference);
     const request: RequestDeposit['data'] = {
       user_id: exactUserId(body.user_id),
       amount: exactAmount(body.amount),
       currency: currencyOrDefault(body.currency),
       external_account_id: body.external_account_id,
+      reference_hash,
       reference_last4: referenceLast4(body.reference),
     };
-    // The request's hash is over the reference's keyed hash: the reference itself goes no further than here.
-    const { reference_hash } = await this.referenceKey.digest(body.reference);
     const { result } = await this.commands.send<DepositReply>(context, '/finance/deposits', { ...request, reference: reference_hash }, { type: 'RequestDeposit', data: request });
     return depositView(result);
   }

@@ -61,6 +61,7 @@ const timeInData = timeInDataBy<LedgerEvent>({
   WithdrawalAccepted: 'accepted_at',
   WithdrawalDeclined: 'declined_at',
   DepositRequested: 'requested_at',
+  DepositReferenceRecorded: null, // written only since the metadata carries the decision time
   DepositAccepted: 'accepted_at',
   DepositDeclined: 'declined_at',
   CommandRefused: null,
@@ -166,6 +167,7 @@ function apply(state: LedgerState, event: AppliedEvent): void {
     case 'WithdrawalAccepted':
     case 'WithdrawalDeclined':
     case 'DepositRequested':
+    case 'DepositReferenceRecorded':
     case 'DepositAccepted':
     case 'DepositDeclined':
       applyExternal(state, event);

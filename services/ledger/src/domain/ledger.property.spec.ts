@@ -190,6 +190,8 @@ const commandStep = (weight: number, commands: fc.Arbitrary<LedgerCommand>, send
 const referenceHash = fc.integer({ min: 1, max: 2 }).map((n) => n.toString(16).padStart(64, '0'));
 const externalAccountId = fc.integer({ min: 1, max: 8 });
 const verificationId = fc.integer({ min: 1, max: 8 });
+/** Few payments, so a payment is often reported again (refused while its first deposit waits or was accepted). */
+const paymentReference = fc.integer({ min: 1, max: 6 }).map((n) => n.toString(16).padStart(64, '0'));
 const reason = fc.oneof(w(8, fc.constant('account closed')), w(1, fc.constantFrom('', '  ')));
 const atLatestAccount = fc.record({ latestAccount: atLatestEvent });
 const atOldestWaiting = fc.record({ decide: fc.oneof(w(4, fc.constant('oldestWaiting' as const)), w(3, fc.constant('latestGiven' as const)), w(1, fc.constant(undefined))) });
@@ -214,7 +216,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   ),
   commandStep(
     2,
-    command<RequestDeposit>('RequestDeposit', fc.record({ user_id: user, amount, currency, external_account_id: externalAccountId, reference_last4: fc.constant('7731') })),
+    command<RequestDeposit>('RequestDeposit', fc.record({ user_id: user, amount, currency, external_account_id: externalAccountId, reference_hash: paymentReference, reference_last4: fc.constant('7731') })),
     appSending,
     atLatestAccount,
   ),
@@ -1071,7 +1073,8 @@ class Run {
   /**
    * Each waiting withdrawal or deposit holds exactly its pending transaction (wallet to external,
    * or external to wallet, its amount and currency), from an account its user has linked; every
-   * held transaction is a waiting request's; no user is past a cap.
+   * held transaction is a waiting request's; no user is past a cap; a payment reference belongs
+   * to one waiting or accepted deposit at most (each waiting deposit's own included).
    */
   checkExternal(held: number): void {
     const external = this.state.external;
@@ -1096,6 +1099,21 @@ class Run {
       for (const [userId, count] of perUser) must(count <= maximum, `${userId} has ${count} ${type}s waiting`);
     }
     must(waiting === held, `${waiting} requests waiting, ${held} transactions held`);
+    // From the log alone: each deposit's payment, and which deposits were declined.
+    const paymentOf = new Map<number, string>();
+    const declined = new Set<number>();
+    for (const event of this.log) {
+      if (event.type === 'DepositReferenceRecorded') paymentOf.set(event.data.deposit_id, event.data.reference_hash);
+      if (event.type === 'DepositDeclined') declined.add(event.data.deposit_id);
+    }
+    const kept = new Map<string, number>();
+    for (const [depositId, payment] of paymentOf) {
+      if (declined.has(depositId)) continue;
+      must(!kept.has(payment), `deposits ${kept.get(payment)} and ${depositId} both credit one payment`);
+      kept.set(payment, depositId);
+    }
+    must(JSON.stringify([...kept].sort()) === JSON.stringify([...external.depositReferences].sort()), 'the payments the ledger keeps are not those of its waiting and accepted deposits');
+    if (kept.size > external.deposits.byId.size) see('a payment kept by an accepted deposit');
     const accountsPerUser = new Map<string, number>();
     for (const account of external.accounts.values()) accountsPerUser.set(account.user_id, (accountsPerUser.get(account.user_id) ?? 0) + 1);
     for (const [userId, count] of accountsPerUser) must(count <= MAX_EXTERNAL_ACCOUNTS_PER_USER, `${userId} has ${count} accounts`);
@@ -1274,6 +1292,8 @@ const COVERED: readonly string[] = [
   'DeclineWithdrawal:events',
   'AcceptWithdrawal:FORBIDDEN',
   'RequestDeposit:events',
+  'RequestDeposit:CONFLICT', // a payment reported again
+  'a payment kept by an accepted deposit',
   'AcceptDeposit:events',
   'DeclineDeposit:events',
   'restart with a withdrawal waiting',
