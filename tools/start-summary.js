@@ -29,7 +29,7 @@ function summary({ port, adminToken, adminTokenFromEnv, backendMetrics = [] }) {
     `  API          ${base}`,
     `  Docs         ${base}/docs`,
     `  Metrics      ${base}/metrics`,
-    ...backendMetrics.map(([service, metricsPort]) => `    ${service.padEnd(11)}http://localhost:${metricsPort}/metrics`),
+    ...backendMetrics.map(([service, metricsPort]) => `    ${service.padEnd(13)}http://localhost:${metricsPort}/metrics`),
     `  Console      ${base}/console`,
     `  Admin token  ${token[0]}`,
     ...token.slice(1).map((line) => `               ${line}`),
