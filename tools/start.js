@@ -32,7 +32,7 @@ const env = {
 
 const supervisor = new Supervisor({
   onGiveUp: (name, code, signal) => {
-    console.error(`Coffer stopped: ${name} kept exiting (last ${howItEnded(code, signal)}); see its lines above.`);
+    console.error(`Coffer stopped because ${name} could not be kept running (it ended with ${howItEnded(code, signal)}); see its lines above.`);
     shutdown(1);
   },
 });

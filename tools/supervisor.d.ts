@@ -10,6 +10,8 @@ export interface SupervisorOptions {
   backoffMs?: number;
   /** Default 10 000 ms. */
   maxBackoffMs?: number;
+  /** Exit codes given up on at once (default [78], EX_CONFIG: a refused configuration). */
+  finalCodes?: number[];
   /** One line for the operator. */
   log?: (line: string) => void;
   /** Called once, when a service exceeded its restarts. */
@@ -24,4 +26,4 @@ export declare class Supervisor {
 }
 
 export declare function howItEnded(code: number | null, signal: NodeJS.Signals | null): string;
-export declare const SUPERVISOR_DEFAULTS: Required<Pick<SupervisorOptions, 'maxRestarts' | 'windowMs' | 'backoffMs' | 'maxBackoffMs'>>;
+export declare const SUPERVISOR_DEFAULTS: Required<Pick<SupervisorOptions, 'maxRestarts' | 'windowMs' | 'backoffMs' | 'maxBackoffMs' | 'finalCodes'>>;

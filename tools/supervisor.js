@@ -13,6 +13,11 @@ const DEFAULTS = {
   backoffMs: 500,
   /** No pause longer than this. */
   maxBackoffMs: 10_000,
+  /**
+   * Exit codes no restart mends: 78 (EX_CONFIG) is a service refusing its configuration, which it
+   * would refuse again. Given up on at once.
+   */
+  finalCodes: [78],
 };
 
 /** "code 1" or "signal SIGKILL": how a child ended, in the words of the messages. */
@@ -49,6 +54,12 @@ class Supervisor {
   exitedUnexpectedly(name, spawnChild, code, signal) {
     const now = Date.now();
     const recent = (this.restarts.get(name) || []).filter((at) => now - at < this.options.windowMs);
+    if (code !== null && this.options.finalCodes.includes(code)) {
+      this.stopped = true;
+      this.log(`${name} exited with ${howItEnded(code, signal)}: it refused its configuration (see its lines above), and would again: stopping everything.`);
+      this.onGiveUp(name, code, signal);
+      return;
+    }
     if (recent.length >= this.options.maxRestarts) {
       this.stopped = true;
       this.log(

@@ -57,6 +57,20 @@ describe('Supervisor', () => {
     }
   });
 
+  it('gives up at once on a service that refused its configuration (exit 78): a restart would be refused again', async () => {
+    const lines: string[] = [];
+    const gaveUp: Array<[string, number | null]> = [];
+    const supervisor = new Supervisor({ backoffMs: 1, log: (line) => lines.push(line), onGiveUp: (name, code) => gaveUp.push([name, code]) });
+    try {
+      supervisor.add('gateway', failing(78));
+      await until(() => gaveUp.length > 0, 'giving up');
+      expect(gaveUp).toEqual([['gateway', 78]]);
+      expect(lines).toEqual(['gateway exited with exit code 78: it refused its configuration (see its lines above), and would again: stopping everything.']);
+    } finally {
+      await killAll(supervisor);
+    }
+  });
+
   it('doubles the pause for each restart within the window, up to its bound', async () => {
     const lines: string[] = [];
     const supervisor = new Supervisor({ maxRestarts: 4, backoffMs: 1, maxBackoffMs: 4, log: (line) => lines.push(line) });
