@@ -77,7 +77,7 @@ describe('the services beyond the gateway on /metrics', () => {
     expect(value(notifier, 'coffer_webhook_outbox_oldest_pending_seconds')).toBe(0);
 
     const projector = await scrape(ports.get('projector')!);
-    expect(value(projector, 'coffer_feed_published_events')).toBeGreaterThanOrEqual(0);
+    expect(value(projector, 'coffer_feed_published_events_total')).toBeGreaterThanOrEqual(0);
     expect(value(projector, 'coffer_feed_publish_lag_seconds')).toBeGreaterThanOrEqual(0);
 
     // The read models catch up: the supply is the 40 credited to ada.
