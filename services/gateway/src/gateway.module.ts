@@ -19,6 +19,7 @@ import { HealthController } from './health/health.controller';
 import { LeaderboardsController } from './leaderboards/leaderboards.controller';
 import { GatewayMetrics } from './metrics/metrics';
 import { MetricsController } from './metrics/metrics.controller';
+import { registerEconomyMetrics } from './metrics/economy-metrics';
 import { registerProjectionMetrics } from './metrics/projection-metrics';
 import { AddressLimits } from './rate-limit/address-limits';
 import { RateLimiter } from './rate-limit/token-bucket';
@@ -82,7 +83,8 @@ export class GatewayModule {
         {
           provide: 'ProjectionMetrics',
           inject: [GatewayMetrics, DB_POOL],
-          useFactory: (gatewayMetrics: GatewayMetrics, pool: Pool) => registerProjectionMetrics(gatewayMetrics.registry, pool),
+          useFactory: (gatewayMetrics: GatewayMetrics, pool: Pool) =>
+            registerProjectionMetrics(gatewayMetrics.registry, pool) && registerEconomyMetrics(gatewayMetrics.registry, pool),
         },
         {
           provide: 'ResendMetrics',
