@@ -1,6 +1,6 @@
 import { refusal, type Refusal } from '@coffer/contracts';
 import { CommandMemory, type CommandMetadata } from './command-memory';
-import { decideCommand, recordsRefusal, refusalIn, type Decider } from './decider';
+import { decideCommand, recordsRefusal, refusalIn, remembersRefusal, type Decider } from './decider';
 
 /** A counter: the smallest domain with events, refusals and a command memory. */
 interface Add {
@@ -28,7 +28,9 @@ const counter: Decider<Add, CounterEvent, Counter, Context, { total: number }, n
   evolve: (state, event) => {
     if (event.type === 'Added') state.total += event.data.by;
     const nowMs = state.memory.advance(event.metadata, event, () => undefined);
-    if (event.type === 'Refused') state.memory.remember(event.metadata, nowMs, undefined, null, refusalIn(event.data));
+    if (event.type === 'Refused') {
+      if (remembersRefusal(event.data, event.metadata)) state.memory.remember(event.metadata, nowMs, undefined, null, refusalIn(event.data));
+    }
     else state.memory.remember(event.metadata, nowMs, undefined, state.total);
     return state;
   },
@@ -66,11 +68,20 @@ describe('decideCommand: the one path of a command through a writer', () => {
     expect(retry.answer('99')).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
   });
 
-  it('records nothing for a refusal without a key: nobody asks again', () => {
+  it('records a refusal without a key too (the audit trail), but does not answer a resend of it from memory', () => {
     const state = counter.initialState();
-    const refused = run(state, { by: -1 }, { now: NOW, command_id: 'd', request_hash: null });
-    expect(refused.events).toEqual([]);
+    const context = { now: NOW, command_id: 'd', request_hash: null };
+    const refused = run(state, { by: -1 }, context);
+    expect(refused.events).toMatchObject([{ type: 'Refused', data: { code: 'VALIDATION_FAILED' }, metadata: { command_id: 'd', request_hash: null } }]);
     expect(refused.answer('')).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
+    expect(state.memory.unkeyed.has('d')).toBe(false);
+  });
+
+  it('records nothing for a 503: nothing was decided', () => {
+    const state = counter.initialState();
+    const away = refusal('UNAVAILABLE', 'the writer is away');
+    const decided = decideCommand(counter, { by: 1 }, state, keyed('u'), stamp(keyed('u')), { kind: 'refused', refusal: away });
+    expect(decided.events).toEqual([]);
   });
 
   it('answers a replay with the first answer, where its events landed', () => {
