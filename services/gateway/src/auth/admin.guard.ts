@@ -61,7 +61,7 @@ export class AdminGuard implements CanActivate {
         ? unauthenticated('an admin token is required: send "Authorization: Bearer <admin token>"', false)
         : credentials.kind === 'malformed'
           ? unauthenticated(MALFORMED_AUTHORIZATION, false)
-          : unauthenticated('the bearer token is not a live admin token (an app API key is refused here too)', true);
+          : unauthenticated('the bearer token is not the admin token nor a live admin token (an app API key is refused here too)', true);
     throw failedAuthentication(this.limits, request.ip, refusal);
   }
 }
