@@ -1,6 +1,8 @@
 import { refusal, type Refusal } from '@coffer/contracts';
 import { CommandMemory, type CommandMetadata } from './command-memory';
 import { decideCommand, recordsRefusal, refusalIn, remembersRefusal, type Decider } from './decider';
+import { commandAudit, stampFor } from './event-metadata';
+import type { DomainEventType } from '@coffer/contracts';
 
 /** A counter: the smallest domain with events, refusals and a command memory. */
 interface Add {
@@ -110,5 +112,22 @@ describe('recordsRefusal', () => {
     ['a 503 (nothing was decided)', 'UNAVAILABLE', 'hash', false],
   ] as const)('%s: %p', (_what, code, requestHash, recorded) => {
     expect(recordsRefusal({ code }, requestHash)).toBe(recorded);
+  });
+});
+
+describe('commandAudit: what the audit trail reads of a command from its events', () => {
+  it('names the command type and the users its data names, once each, and only ids the store can hold', () => {
+    expect(commandAudit({ type: 'Transfer', data: { from_user_id: 'ann', to_user_id: 'bob', amount: '3' } })).toEqual({ command_type: 'Transfer', user_ids: ['ann', 'bob'] });
+    expect(commandAudit({ type: 'Transfer', data: { from_user_id: 'ann', to_user_id: 'ann' } })).toEqual({ command_type: 'Transfer', user_ids: ['ann'] });
+    expect(commandAudit({ type: 'PostTransaction', data: { user_id: 'a\u0000b' } })).toEqual({ command_type: 'PostTransaction' });
+    expect(commandAudit({ type: 'AcceptWithdrawal', data: { withdrawal_id: 4 } })).toEqual({ command_type: 'AcceptWithdrawal' });
+    expect(commandAudit({ type: 'StartTerm', data: null })).toEqual({ command_type: 'StartTerm' });
+  });
+
+  it('stamps who and what on every event of a command: its type, users and the admin token that sent it', () => {
+    const meta = { correlation_id: 'corr', command_id: 'cmd', app_id: null, key_id: null, admin_token_id: 'adm_1', deadline_epoch_ms: NOW.getTime() + 1000 };
+    const stamp = stampFor<{ type: DomainEventType; data: object }>(meta, { now: NOW, request_hash: null }, 60_000, { type: 'Grant', data: { user_id: 'ann' } });
+    const stamped = stamp({ type: 'TransactionPosted', data: {} });
+    expect(stamped.metadata).toMatchObject({ admin_token_id: 'adm_1', command_type: 'Grant', user_ids: ['ann'], correlation_id: 'corr' });
   });
 });
