@@ -172,6 +172,11 @@ describe('operators: roles, audit trail, daily figures', () => {
       expect(refused.error).toMatchObject({ code: 'FORBIDDEN', details: { role: 'operator', needed: 'admin' } });
     });
 
+    it('tells a token its own id and role', async () => {
+      expect((await stack.admin.send('GET', '/admin/whoami')).body).toEqual({ token_id: 'root', role: 'admin' });
+      expect((await as('auditor').send('GET', '/admin/whoami')).body).toEqual({ token_id: tokens.get('auditor')!.token_id, role: 'auditor' });
+    });
+
     it("keeps the deployment's own token (COFFER_ADMIN_TOKEN) an admin", async () => {
       expect((await stack.admin.grant({ user_id: 'role-user', amount: 1 })).status).toBe(201);
     });

@@ -39,6 +39,12 @@ export class AdminTokenView {
   created_by!: string;
 }
 
+/** GET /admin/whoami: the token a request was sent with, and what it may do. */
+export class AdminIdentityView {
+  @ApiProperty({ example: 'adm_3f9c0a1b2c3d4e5f60718293', description: "'root': the deployment's own admin token" }) token_id!: string;
+  @ApiProperty({ enum: ADMIN_ROLES }) role!: AdminRole;
+}
+
 export class AdminTokenCreated extends AdminTokenView {
   @ApiProperty({ example: 'cadm_Vq3…', description: 'the bearer token: shown only this once (only its hash is kept)' }) token!: string;
 }

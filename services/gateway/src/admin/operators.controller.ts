@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Pool } from 'pg';
 import { DEFAULT_AUDIT_LIMIT, MAX_ADMIN_TOKENS, MAX_DAILY_STATS_DAYS, parseTime } from '@coffer/contracts';
 import {
+  AdminIdentityView,
   AdminTokenCreated,
   AdminTokenList,
   AuditList,
@@ -77,6 +78,18 @@ export class OperatorsController {
   @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND')
   async deleteToken(@OpaqueIdParam('token_id') tokenId: string, @Req() request: FastifyRequest): Promise<void> {
     if (!(await this.tokens.delete(tokenId, this.holder(request)))) throw new ApiError('NOT_FOUND', `no live admin token ${tokenId}`);
+  }
+
+  @Get('whoami')
+  @ApiOperation({
+    operationId: 'whoami',
+    summary: 'The admin token this request carries and its role',
+    description: 'For a console to show what the signed-in token may do (every role may ask).',
+  })
+  @ApiOkResponse({ type: AdminIdentityView })
+  whoami(@Req() request: FastifyRequest): AdminIdentityView {
+    if (!request.admin) throw new Error('an admin route was reached without an admin token');
+    return { token_id: request.admin.token_id, role: request.admin.role };
   }
 
   @Get('audit')
