@@ -4,6 +4,8 @@ import { CoreModule, createPool, poolBoundsOf, type CofferConfig, type JsonLogge
 import { ACHIEVEMENT_CONTROLLERS, ACHIEVEMENT_PROVIDERS } from './achievements/achievements.module';
 import { AdminController } from './admin/admin.controller';
 import { AdminToken } from './auth/admin-token';
+import { AdminTokens } from './auth/admin-tokens';
+import { OperatorsController } from './admin/operators.controller';
 import { ApiKeyRegistry } from './auth/api-key-registry';
 import { NatsRequestClient } from './backend/nats-request-client';
 import { CommandSender } from './commands/command-sender';
@@ -46,6 +48,7 @@ export class GatewayModule {
         HealthController,
         MetricsController,
         AdminController,
+        OperatorsController,
         FinanceEventsController,
         AllowancesController,
         FinanceController,
@@ -67,6 +70,7 @@ export class GatewayModule {
         CommandSender,
         ApiKeyRegistry,
         AdminToken,
+        AdminTokens,
         { provide: RateLimiter, useFactory: () => new RateLimiter(config.rateLimitPerSecond) },
         {
           provide: AddressLimits,

@@ -438,10 +438,12 @@ class Run {
     see(`${command.type}:${decision.kind === 'refused' ? decision.refusal.code : decision.kind}`);
     if (decision.kind === 'events' && decision.events.some((e) => e.type === 'TransactionPending')) see('pending');
     const { events, answer } = this.apply(command, context, deadline, decision);
-    // Who may ask comes first, a replay included; the answer is about the caller, so it is not recorded.
+    // Who may ask comes first, a replay included; the answer is about the caller, so a retry does
+    // not get it from memory: it is on the record (the audit trail) but not remembered.
     if (expected === 'FORBIDDEN' || expected === 'UNAUTHENTICATED') {
       expect(decision.kind === 'refused' && decision.refusal.code).toBe(expected);
-      expect(events).toEqual([]);
+      expect(events).toMatchObject([{ type: 'CommandRefused', data: { code: expected } }]);
+      expect(this.state.memory.keyed.get(command_id)?.refusal?.code).not.toBe(expected);
       expect(answer).toMatchObject({ ok: false, code: expected });
       return;
     }
@@ -463,7 +465,8 @@ class Run {
       return;
     }
     if (known) {
-      expect(events).toEqual([]);
+      // A replay writes nothing; a reused key's refusal is on the record (audit) but leaves the key's first answer as it was.
+      expect(events.map((event) => event.type)).toEqual(known.request_hash === request_hash ? [] : ['CommandRefused']);
       if (known.request_hash === request_hash) {
         // the first answer again, a refusal included, whatever changed since
         const first = known.refusal ? { refusal: known.refusal } : { reply: known.reply };
@@ -491,10 +494,12 @@ class Run {
         decision.refusal.code,
       );
       expect(answer).toEqual(decision.refusal);
-      // As the writer does: a refusal of a command with a key is recorded, so retries get it again;
-      // but not a FORBIDDEN (a currency the app may not use): it is about the caller's rights, which may change.
+      // As the writer does: every refusal is on the record (the audit trail); one of a command with
+      // a key is remembered, so retries get it again; but not a FORBIDDEN (a currency the app may
+      // not use): it is about the caller's rights, which may change.
+      expect(events.map((event) => event.type)).toEqual(['CommandRefused']);
       const recorded = request_hash !== null && decision.refusal.code !== 'FORBIDDEN';
-      expect(events.map((event) => event.type)).toEqual(recorded ? ['CommandRefused'] : []);
+      if (!recorded) expect(this.state.memory.keyed.get(command_id)?.refusal).toBeUndefined();
       if (recorded && request_hash) {
         expect(this.state.memory.keyed.get(command_id)?.refusal).toEqual(decision.refusal);
         this.firstReplies.set(command_id, { request_hash, reply: null, refusal: decision.refusal, until: nowMs + this.retentionMs, retentionMs: this.retentionMs });
@@ -527,7 +532,7 @@ class Run {
    */
   apply(command: LedgerCommand | SystemCommand, context: DecideContext, deadline: number, decision: Decision) {
     const meta: RequestMeta = { correlation_id: context.command_id, command_id: context.command_id, app_id: context.app_id, key_id: context.key_id, deadline_epoch_ms: deadline };
-    const decided = decideCommand(LEDGER, command, this.state, context, stampFor<AppliedEvent>(meta, context, this.retentionMs), decision);
+    const decided = decideCommand(LEDGER, command, this.state, context, stampFor<AppliedEvent>(meta, context, this.retentionMs, command), decision);
     this.log.push(...decided.events);
     return { events: decided.events, answer: decided.answer(String(this.log.length)) };
   }

@@ -341,8 +341,8 @@ export class LedgerWriter implements PoisonedWriter {
   }
 
   /** The decision time, deadline and memory's end go with the events, so a rebuild or a standby remembers what this writer remembers. */
-  private stamp({ meta, context }: CommandWork): (event: AppliedEvent) => AppliedEvent {
-    return stampFor<AppliedEvent>(meta, context, this.retentionMs);
+  private stamp({ meta, context, command }: CommandWork): (event: AppliedEvent) => AppliedEvent {
+    return stampFor<AppliedEvent>(meta, context, this.retentionMs, command);
   }
 
   /** Remembered commands of this batch remember where they landed, for their replays. */
