@@ -7,6 +7,7 @@ import { AdminToken } from './auth/admin-token';
 import { ApiKeyRegistry } from './auth/api-key-registry';
 import { NatsRequestClient } from './backend/nats-request-client';
 import { CommandSender } from './commands/command-sender';
+import { DiscordCommands } from './discord/discord-commands';
 import { AllowancesController } from './finance/allowances.controller';
 import { AdminWithdrawalsController } from './external/admin-withdrawals.controller';
 import { ExternalAccountsController } from './external/external-accounts.controller';
@@ -93,6 +94,7 @@ export class GatewayModule {
           },
         },
         ...ACHIEVEMENT_PROVIDERS,
+        DiscordCommands,
       ],
     };
   }
