@@ -21,6 +21,7 @@ import {
   type CofferConfig,
   type PoolBounds,
 } from '@coffer/platform';
+import { DISCORD_USAGE, runDiscordCli } from './discord';
 import { writeNatsConfig } from './nats-config';
 import { Generations } from '../read-models/generations';
 import { rebuild, status, verify } from '../read-models/rebuild-verify-status';
@@ -36,7 +37,8 @@ const USAGE = `usage: npm run coffer -- <command>
                              and each component's NATS_URL (default deploy/nats, host nats:
                              what docker-compose.yml reads)
   service-key new            print a fresh COFFER_SERVICE_KEY value (<key_id>:<secret>)
-  service-key show           print the deployment's service key(s) in that form`;
+  service-key show           print the deployment's service key(s) in that form
+${DISCORD_USAGE}`;
 
 const OPERATIONS = ['rebuild', 'verify', 'status'];
 
@@ -97,6 +99,7 @@ function describeTarget(config: CofferConfig): string {
 export async function runCli(args: string[]): Promise<number> {
   const [command, target] = args;
   if (command === 'nats-config' || command === 'service-key') return runSetup(command, args);
+  if (command === 'discord') return runDiscordCli(args.slice(1), configOrExit('coffer-cli'));
   if (!command || !OPERATIONS.includes(command)) {
     console.error(USAGE);
     return 2;
