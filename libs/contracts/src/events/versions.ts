@@ -36,7 +36,7 @@ export const EVENT_SCHEMA_VERSIONS: Record<DomainEventType, number> = {
   DepositRequested: 1,
   DepositAccepted: 1,
   DepositDeclined: 1,
-  AchievementRegistered: 1,
+  AchievementRegistered: 2,
   AchievementUpdated: 1,
   ProgressRecorded: 1,
   AchievementUnlocked: 1,
