@@ -4,8 +4,9 @@
  * other). Each attempt's outcome is written after it: a crash between the receiver's answer and
  * that write delivers again (at least once; the body's `id` lets a receiver drop the double).
  */
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { retryDelayMs as backoffMs, sleep, type JsonLogger } from '@coffer/platform';
+import { AdvisoryLeader } from './advisory-leader';
 import { afterFailure, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../domain/retry';
 import { DELIVERY_ID_HEADER, SIGNATURE_HEADER, signatureHeader } from '../domain/signature';
 import type { TargetRules } from '../domain/target';
@@ -19,11 +20,7 @@ export const DELIVERIES_KEPT_PER_WEBHOOK = 1_000;
 /** How often the deliverer looks for due retries when nothing wakes it. */
 const IDLE_POLL_MS = 250;
 const PRUNE_INTERVAL_MS = 60_000;
-/**
- * One deliverer at a time per database: two would both attempt a webhook's head. The lock is a
- * session's, so it is let go the moment its holder's connection ends (a crash, a kill), and a
- * standby notifier takes over within IDLE_POLL_MS.
- */
+/** One deliverer at a time per database (advisory-leader.ts): a standby takes over within IDLE_POLL_MS. */
 const DELIVERER_LOCK = "hashtext('coffer_notifier.deliverer')";
 
 export interface DelivererOptions {
@@ -61,14 +58,15 @@ export class Deliverer {
   private readonly inFlight = new Map<string, Promise<void>>();
   private wake: (() => void) | undefined;
   private lastPruneAt = 0;
-  /** The connection holding the deliverer's lock, while this instance delivers. */
-  private leader: PoolClient | undefined;
+  private readonly leader: AdvisoryLeader;
 
   constructor(
     private readonly pool: Pool,
     private readonly logger: JsonLogger,
     private readonly options: DelivererOptions,
-  ) {}
+  ) {
+    this.leader = new AdvisoryLeader(pool, DELIVERER_LOCK);
+  }
 
   start(): void {
     this.loop = this.run();
@@ -84,33 +82,7 @@ export class Deliverer {
     this.nudge();
     await this.loop;
     await Promise.all(this.inFlight.values());
-    const leader = this.leader;
-    this.leader = undefined;
-    if (leader) {
-      await leader.query(`SELECT pg_advisory_unlock(${DELIVERER_LOCK})`).catch(() => undefined);
-      leader.release();
-    }
-  }
-
-  /** Whether this instance holds the deliverer's lock, taking it when free. */
-  private async lead(): Promise<boolean> {
-    if (this.leader) return true;
-    const client = await this.pool.connect();
-    let held = false;
-    try {
-      held = (await client.query<{ held: boolean }>(`SELECT pg_try_advisory_lock(${DELIVERER_LOCK}) AS held`)).rows[0].held;
-    } finally {
-      if (!held) client.release();
-    }
-    if (!held) return false;
-    // The lock goes with the connection: once it fails, this instance must take the lock again before delivering.
-    client.on('error', () => {
-      if (this.leader !== client) return; // already let go (stop)
-      this.leader = undefined;
-      client.release(true);
-    });
-    this.leader = client;
-    return true;
+    await this.leader.release();
   }
 
   private async run(): Promise<void> {
@@ -139,7 +111,7 @@ export class Deliverer {
   /** Starts an attempt for each webhook whose oldest pending delivery is due, up to the concurrency. */
   private async dispatchDue(): Promise<void> {
     const free = this.options.concurrency - this.inFlight.size;
-    if (free <= 0 || !(await this.lead())) return;
+    if (free <= 0 || !(await this.leader.lead())) return;
     const { rows } = await this.pool.query<Head>(
       `SELECT h.seq::text, h.delivery_id, h.webhook_id::text, h.body, h.attempts, h.first_attempt_at, w.url, w.secret
          FROM (SELECT DISTINCT ON (webhook_id) * FROM ${NOTIFIER_SCHEMA}.outbox WHERE status = 'pending' ORDER BY webhook_id, seq) h
