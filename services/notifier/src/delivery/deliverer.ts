@@ -7,6 +7,7 @@
 import type { Pool } from 'pg';
 import { retryDelayMs as backoffMs, sleep, type JsonLogger } from '@coffer/platform';
 import { AdvisoryLeader } from './advisory-leader';
+import { PollingLoop } from './polling-loop';
 import { afterFailure, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../domain/retry';
 import { DELIVERY_ID_HEADER, SIGNATURE_HEADER, signatureHeader } from '../domain/signature';
 import type { TargetRules } from '../domain/target';
@@ -53,10 +54,8 @@ interface Head {
 }
 
 export class Deliverer {
-  private stopped = false;
-  private loop: Promise<void> | undefined;
+  private readonly loop: PollingLoop;
   private readonly inFlight = new Map<string, Promise<void>>();
-  private wake: (() => void) | undefined;
   private lastPruneAt = 0;
   private readonly leader: AdvisoryLeader;
 
@@ -66,46 +65,26 @@ export class Deliverer {
     private readonly options: DelivererOptions,
   ) {
     this.leader = new AdvisoryLeader(pool, DELIVERER_LOCK);
+    this.loop = new PollingLoop(logger, 'webhook delivery loop', async () => {
+      await this.dispatchDue();
+      if (Date.now() - this.lastPruneAt > PRUNE_INTERVAL_MS) await this.prune();
+      return IDLE_POLL_MS;
+    });
   }
 
   start(): void {
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** Something was enqueued or a slot freed: look now rather than at the next poll. */
   nudge(): void {
-    this.wake?.();
+    this.loop.nudge();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.nudge();
-    await this.loop;
+    await this.loop.stop();
     await Promise.all(this.inFlight.values());
     await this.leader.release();
-  }
-
-  private async run(): Promise<void> {
-    let failures = 0;
-    while (!this.stopped) {
-      try {
-        await this.dispatchDue();
-        if (Date.now() - this.lastPruneAt > PRUNE_INTERVAL_MS) await this.prune();
-        failures = 0;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, IDLE_POLL_MS);
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.wake = undefined;
-      } catch (error) {
-        failures++;
-        this.logger.event(failures === 1 ? 'error' : 'debug', 'webhook delivery loop failed, trying again', { error: (error as Error).message });
-        await sleep(backoffMs(failures));
-      }
-    }
   }
 
   /** Starts an attempt for each webhook whose oldest pending delivery is due, up to the concurrency. */
@@ -142,7 +121,7 @@ export class Deliverer {
       this.options.rules,
       this.options.timeoutMs,
     );
-    for (let tries = 1; !this.stopped || tries === 1; tries++) {
+    for (let tries = 1; !this.loop.stopping || tries === 1; tries++) {
       try {
         await this.record(head, startedAt, result);
         return;

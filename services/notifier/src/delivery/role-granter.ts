@@ -6,10 +6,11 @@
  * answers 204 to a role the member already holds.
  */
 import type { Pool } from 'pg';
-import { callDiscord, retryDelayMs as backoffMs, sleep, type JsonLogger } from '@coffer/platform';
-import { afterRoleAttempt, DEFAULT_ROLE_RETRY_POLICY, type RoleRetryPolicy } from '../domain/role-grants';
+import { callDiscord, type JsonLogger } from '@coffer/platform';
+import { afterRoleAttempt, type RoleRetryPolicy } from '../domain/role-grants';
 import { NOTIFIER_SCHEMA } from '../store/schema';
 import { AdvisoryLeader } from './advisory-leader';
+import { PollingLoop } from './polling-loop';
 
 /** How often the granter looks for due grants when nothing wakes it. */
 const IDLE_POLL_MS = 250;
@@ -41,9 +42,7 @@ interface Due {
 }
 
 export class RoleGranter {
-  private stopped = false;
-  private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly loop: PollingLoop;
   private lastPruneAt = 0;
   /** Until when Discord asked us to wait (a 429): no grant goes before. */
   private pausedUntil = 0;
@@ -55,47 +54,24 @@ export class RoleGranter {
     private readonly options: RoleGranterOptions,
   ) {
     this.leader = new AdvisoryLeader(pool, GRANTER_LOCK);
+    this.loop = new PollingLoop(logger, 'discord role grant loop', async () => {
+      await this.grantDue();
+      if (Date.now() - this.lastPruneAt > PRUNE_INTERVAL_MS) await this.prune();
+      return Math.max(IDLE_POLL_MS, this.pausedUntil - Date.now());
+    });
   }
 
   start(): void {
-    this.loop = this.run();
+    this.loop.start();
   }
 
   nudge(): void {
-    this.wake?.();
+    this.loop.nudge();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.nudge();
-    await this.loop;
+    await this.loop.stop();
     await this.leader.release();
-  }
-
-  private async run(): Promise<void> {
-    let failures = 0;
-    while (!this.stopped) {
-      try {
-        await this.grantDue();
-        if (Date.now() - this.lastPruneAt > PRUNE_INTERVAL_MS) await this.prune();
-        failures = 0;
-        await this.idle(Math.max(IDLE_POLL_MS, this.pausedUntil - Date.now()));
-      } catch (error) {
-        failures++;
-        this.logger.event(failures === 1 ? 'error' : 'debug', 'discord role grant loop failed, trying again', { error: (error as Error).message });
-        await sleep(backoffMs(failures));
-      }
-    }
-  }
-
-  private idle(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    }).finally(() => (this.wake = undefined));
   }
 
   private async grantDue(): Promise<void> {
@@ -106,7 +82,7 @@ export class RoleGranter {
       [BATCH],
     );
     for (const due of rows) {
-      if (this.stopped || Date.now() < this.pausedUntil) return;
+      if (this.loop.stopping || Date.now() < this.pausedUntil) return;
       await this.grant(due);
     }
   }
