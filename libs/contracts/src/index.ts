@@ -26,3 +26,4 @@ export * from './messages';
 export * from './subjects';
 export * from './values';
 export * from './read-models';
+export * from './discord/application-commands';

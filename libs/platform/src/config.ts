@@ -5,6 +5,7 @@
 import { accessSync, constants } from 'node:fs';
 import { userInfo } from 'node:os';
 import { DEFAULT_IDEMPOTENCY_RETENTION_MS, DEFAULT_NATS_PREFIX, DEFAULT_REALM, MAX_REQUEST_TIMEOUT_MS } from '@coffer/contracts';
+import { readDiscordConfig, type DiscordConfig } from './discord-config';
 import { DEFAULT_POOL_BOUNDS } from './pool';
 import { parseServiceKeys, type ServiceKey } from './service-keys';
 
@@ -58,6 +59,8 @@ export interface CofferConfig {
    * addresses, over http:// too. Unset: https:// to public addresses only (SSRF).
    */
   webhookAllowPrivate: boolean;
+  /** The Discord integration (discord-config.ts): every part off until its variables are set. */
+  discord: DiscordConfig;
   logLevel: LogLevel;
 }
 
@@ -180,6 +183,7 @@ export function loadConfig(env: Env = process.env): CofferConfig {
     webhookAllowPrivate: read('COFFER_WEBHOOK_ALLOW_PRIVATE', false, (raw) =>
       raw === '1' ? true : raw === '0' ? false : '!must be 1 (allow private webhook targets) or 0',
     ),
+    discord: readDiscordConfig(env, problems),
     logLevel: read<LogLevel>('LOG_LEVEL', 'info', (raw) =>
       (LOG_LEVELS as readonly string[]).includes(raw) ? (raw as LogLevel) : `!must be one of ${LOG_LEVELS.join(', ')}`,
     ),

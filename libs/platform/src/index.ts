@@ -3,6 +3,8 @@ export * from './config';
 export * from './core.module';
 export * from './correlation';
 export * from './database';
+export * from './discord-config';
+export * from './discord-rest';
 export * from './logger';
 export * from './lru';
 export * from './metrics-server';

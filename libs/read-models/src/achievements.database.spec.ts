@@ -144,6 +144,7 @@ describe('the achievements read models in PostgreSQL', () => {
       goal: 2,
       hidden: false,
       reward: { amount: '10', currency: 'gems' },
+      discord_role_id: null,
       created_at: iso(0),
       updated_at: iso(0),
     });

@@ -26,6 +26,7 @@ export function achievementsDdl(schema: string): string[] {
        hidden boolean NOT NULL,
        reward_amount numeric(40),
        reward_currency text,
+       discord_role_id text,
        created_at timestamptz NOT NULL,
        updated_at timestamptz NOT NULL,
        PRIMARY KEY (app_id, key))`,
@@ -43,6 +44,7 @@ export interface AchievementRow {
   hidden: boolean;
   reward_amount: string | null;
   reward_currency: string | null;
+  discord_role_id: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -68,7 +70,7 @@ export function foldAchievements(events: readonly ReplayedEvent[]): Achievements
     const event = recorded as unknown as AchievementEvent; // read as the union its type names
     switch (event.type) {
       case 'AchievementRegistered': {
-        const { app_id, key, name, description, icon_url, goal, hidden, reward, registered_at } = event.data;
+        const { app_id, key, name, description, icon_url, goal, hidden, reward, discord_role_id, registered_at } = event.data;
         batch.registered.set(rowKey(app_id, key), {
           app_id,
           key,
@@ -79,6 +81,7 @@ export function foldAchievements(events: readonly ReplayedEvent[]): Achievements
           hidden,
           reward_amount: reward?.amount ?? null,
           reward_currency: reward?.currency ?? null,
+          discord_role_id,
           created_at: registered_at,
           updated_at: registered_at,
         });
@@ -147,7 +150,7 @@ export const achievementDefinitions: ReadModel = {
 export async function listAchievements(db: Queryable, appId: string, limit: number, after?: string): Promise<Page<AchievementReply>> {
   const { rows } = await db.query(
     `SELECT app_id, key, name, description, icon_url, goal, hidden, reward_amount::text AS reward_amount,
-            reward_currency, created_at, updated_at
+            reward_currency, discord_role_id, created_at, updated_at
        FROM ${READ_SCHEMA}.${ACHIEVEMENTS_TABLE} WHERE app_id = $1 AND key COLLATE "C" > $2
       ORDER BY key COLLATE "C" LIMIT $3`,
     [appId, after ?? '', limit + 1],
@@ -161,6 +164,7 @@ export async function listAchievements(db: Queryable, appId: string, limit: numb
     goal: Number(row.goal),
     hidden: row.hidden,
     reward: row.reward_amount === null ? null : { amount: row.reward_amount, currency: row.reward_currency },
+    discord_role_id: row.discord_role_id,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   }));

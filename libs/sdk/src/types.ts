@@ -105,6 +105,8 @@ export interface Achievement {
   goal: number;
   hidden: boolean;
   reward: AchievementReward | null;
+  /** The Discord role given on unlock, or null. */
+  discord_role_id: string | null;
   created_at: string;
   updated_at: string;
 }

@@ -78,6 +78,7 @@ describe('Achievements API over HTTP', () => {
       icon_url: 'https://cdn.example.com/high-roller.png',
       goal: 10,
       reward: { amount: '500' },
+      discord_role_id: '1187654321098765432',
     });
     expect(registered.status).toBe(201);
     expect(registered.body).toEqual({
@@ -89,6 +90,7 @@ describe('Achievements API over HTTP', () => {
       goal: 10,
       hidden: false,
       reward: { amount: '500', currency: 'coins' },
+      discord_role_id: '1187654321098765432',
       created_at: TIME,
       updated_at: TIME,
     });
@@ -158,6 +160,8 @@ describe('Achievements API over HTTP', () => {
     const list = await eventually(() => app.achievements(), (answer) => answer.status === 200 && answer.reply.data.length >= 3);
     expect(list.reply.data.map((a) => a.key)).toEqual(expect.arrayContaining(['secret', 'visible']));
     expect(list.reply.data.every((a) => a.app_id === appId)).toBe(true);
+    // The role reached the event and, from it, the read model the list comes from.
+    expect(list.reply.data.find((a) => a.key === 'high_roller')?.discord_role_id).toBe('1187654321098765432');
   });
 
   it('pages every list with limit and next_cursor, to the last page', async () => {

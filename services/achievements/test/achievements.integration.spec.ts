@@ -382,7 +382,7 @@ describe('achievements service over NATS and PostgreSQL', () => {
       const setup = new AchievementsWriter(store, new CommandClaims(pool), new AchievementQuota(pool), new JsonLogger('test', 'error'));
       accepted(
         await setup.command(
-          { command: { type: 'RegisterAchievement', data: { key: 'occ', name: 'OCC', description: null, icon_url: null, goal: 100, hidden: false, reward: null } }, request_hash: null },
+          { command: { type: 'RegisterAchievement', data: { key: 'occ', name: 'OCC', description: null, icon_url: null, goal: 100, hidden: false, reward: null, discord_role_id: null } }, request_hash: null },
           meta(),
         ),
       );
@@ -421,7 +421,7 @@ describe('achievements service over NATS and PostgreSQL', () => {
       const increment = (by: number) => ({ command: { type: 'RecordProgress' as const, data: { key: 'steps', user_id: 'ivan', increment: by } }, request_hash: null });
       accepted(
         await writer.command(
-          { command: { type: 'RegisterAchievement', data: { key: 'steps', name: 'Steps', description: null, icon_url: null, goal: 100, hidden: false, reward: null } }, request_hash: null },
+          { command: { type: 'RegisterAchievement', data: { key: 'steps', name: 'Steps', description: null, icon_url: null, goal: 100, hidden: false, reward: null, discord_role_id: null } }, request_hash: null },
           meta(),
         ),
       );
@@ -466,7 +466,7 @@ describe('achievements service over NATS and PostgreSQL', () => {
       accepted(
         await writer.command(
           {
-            command: { type: 'RegisterAchievement', data: { key: 'gold', name: 'Gold', description: null, icon_url: null, goal: 1, hidden: false, reward: { amount: '99', currency: 'coins' } } },
+            command: { type: 'RegisterAchievement', data: { key: 'gold', name: 'Gold', description: null, icon_url: null, goal: 1, hidden: false, reward: { amount: '99', currency: 'coins' }, discord_role_id: null } },
             request_hash: null,
           },
           meta(randomUUID()),
@@ -562,7 +562,7 @@ describe('achievements service over NATS and PostgreSQL', () => {
       for (const [key, amount] of [['bronze', '60'], ['silver', '70'], ['tin', '30']]) {
         accepted(
           await writer.command(
-            { command: { type: 'RegisterAchievement', data: { key, name: key, description: null, icon_url: null, goal: 1, hidden: false, reward: { amount, currency: 'coins' } } }, request_hash: null },
+            { command: { type: 'RegisterAchievement', data: { key, name: key, description: null, icon_url: null, goal: 1, hidden: false, reward: { amount, currency: 'coins' }, discord_role_id: null } }, request_hash: null },
             meta(),
           ),
         );
@@ -666,7 +666,7 @@ describe('achievements service over NATS and PostgreSQL', () => {
       deadline_epoch_ms,
     });
     const definition = (key: string) => ({
-      command: { type: 'RegisterAchievement' as const, data: { key, name: key, description: null, icon_url: null, goal: 100, hidden: false, reward: null } },
+      command: { type: 'RegisterAchievement' as const, data: { key, name: key, description: null, icon_url: null, goal: 100, hidden: false, reward: null, discord_role_id: null } },
       request_hash: null,
     });
     const increment = (by: number) => ({ command: { type: 'RecordProgress' as const, data: { key: 'lim', user_id: 'ivy', increment: by } }, request_hash: null });

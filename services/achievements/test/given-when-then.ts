@@ -99,6 +99,7 @@ export function register(fields: Partial<RegisterAchievement['data']> = {}): Reg
       goal: 1,
       hidden: false,
       reward: null,
+      discord_role_id: null,
       ...fields,
     },
   };

@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { feedAsyncApiDocument } from '@coffer/contracts';
 import { ensureDatabase, runWithCorrelation, waitingForPostgres, type CofferConfig, type JsonLogger } from '@coffer/platform';
+import { registerDiscordInteractions } from './discord/interactions-endpoint';
 import { ApiError } from './http/api-error';
 import { CORRELATION_HEADER, correlationIdOf } from './http/correlation';
 import { ErrorFilter, sendError } from './http/error-filter';
@@ -49,6 +50,7 @@ export async function createGateway(config: CofferConfig, logger: JsonLogger): P
   registerLosslessJson(fastify);
   instrument(fastify, metrics);
   limitByAddress(fastify, app.get(AddressLimits), logger);
+  await registerDiscordInteractions(app, config, logger);
 
   app.useGlobalFilters(new ErrorFilter(logger));
   app.useGlobalPipes(

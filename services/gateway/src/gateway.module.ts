@@ -9,6 +9,7 @@ import { OperatorsController } from './admin/operators.controller';
 import { ApiKeyRegistry } from './auth/api-key-registry';
 import { NatsRequestClient } from './backend/nats-request-client';
 import { CommandSender } from './commands/command-sender';
+import { DiscordCommands } from './discord/discord-commands';
 import { AllowancesController } from './finance/allowances.controller';
 import { AdminWithdrawalsController } from './external/admin-withdrawals.controller';
 import { ExternalAccountsController } from './external/external-accounts.controller';
@@ -99,6 +100,7 @@ export class GatewayModule {
           },
         },
         ...ACHIEVEMENT_PROVIDERS,
+        DiscordCommands,
       ],
     };
   }

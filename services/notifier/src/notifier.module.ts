@@ -4,6 +4,7 @@ import type { EventStore } from '@coffer/event-store';
 import { CoreModule, createPool, EVENT_STORE, healthController, poolBoundsOf, type CofferConfig, type JsonLogger } from '@coffer/platform';
 import { Registry } from 'prom-client';
 import { registerNotifierMetrics } from './metrics/notifier-metrics';
+import { DiscordRoles, type RoleTuning } from './discord-roles';
 import { DEFAULT_DELIVERER_OPTIONS, Deliverer, type DelivererOptions } from './delivery/deliverer';
 import { NotifierController } from './notifier.controller';
 import { MAX_PENDING_PER_WEBHOOK, OutboxFeeder } from './outbox/outbox-feeder';
@@ -20,6 +21,8 @@ export interface NotifierTuning {
   /** The clock daily.summary reads the day from (tests move it to the next midnight). */
   summaryClock?: () => number;
   summaryIntervalMs?: number;
+  /** The Discord role outbox's retries, timeout and queue bound. */
+  roles?: RoleTuning;
 }
 
 /** Feeds the outbox and delivers it for the life of the service; stops both before the store and pool close. */
@@ -29,6 +32,7 @@ class NotifierRunner implements OnApplicationBootstrap, BeforeApplicationShutdow
     @Inject(OutboxFeeder) private readonly feeder: OutboxFeeder,
     @Inject(Deliverer) private readonly deliverer: Deliverer,
     @Inject(DailySummaries) private readonly summaries: DailySummaries,
+    @Inject(DiscordRoles) private readonly roles: DiscordRoles,
     @Inject(NOTIFIER_POOL) private readonly pool: Pool,
   ) {}
 
@@ -36,10 +40,11 @@ class NotifierRunner implements OnApplicationBootstrap, BeforeApplicationShutdow
     this.feeder.start();
     this.deliverer.start();
     this.summaries.start();
+    this.roles.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await Promise.all([this.feeder.stop(), this.deliverer.stop(), this.summaries.stop()]);
+    await Promise.all([this.feeder.stop(), this.deliverer.stop(), this.summaries.stop(), this.roles.stop()]);
     await this.pool.end();
   }
 }
@@ -88,6 +93,11 @@ export class NotifierModule {
           inject: [NOTIFIER_POOL, EVENT_STORE, Deliverer],
           useFactory: (pool: Pool, store: EventStore, deliverer: Deliverer) =>
             new DailySummaries(pool, () => store.headPosition(), logger, () => deliverer.nudge(), tuning.summaryClock, tuning.summaryIntervalMs),
+        },
+        {
+          provide: DiscordRoles,
+          inject: [EVENT_STORE, NOTIFIER_POOL],
+          useFactory: (store: EventStore, pool: Pool) => new DiscordRoles(config, store, pool, logger, tuning.roles),
         },
         NotifierRunner,
       ],

@@ -8,6 +8,8 @@ export interface NotifierEnv {
   prefix: string;
   /** COFFER_WEBHOOK_ALLOW_PRIVATE=1: the tests' receivers listen on loopback. */
   allowPrivate?: boolean;
+  /** More variables (COFFER_DISCORD_*: the role outbox's Discord). */
+  extra?: Record<string, string>;
 }
 
 /** Retries within a test's patience: 100 ms doubling to 400 ms, a 3 s attempt timeout. */
@@ -24,6 +26,7 @@ export async function startNotifier(env: NotifierEnv, tuning: NotifierTuning = F
     COFFER_SERVICE_KEY: testServiceKey(),
     COFFER_WEBHOOK_ALLOW_PRIVATE: env.allowPrivate ? '1' : undefined,
     LOG_LEVEL: 'error',
+    ...env.extra,
   });
   const logger = new JsonLogger('notifier', 'error');
   return startMicroservice({ service: 'notifier', config, logger, module: () => NotifierModule.forRoot(config, logger, tuning) });

@@ -59,6 +59,13 @@ export function isProgressValue(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
+/** A Discord id (snowflake): digits only, at most 20 (64 bits). */
+export const DISCORD_SNOWFLAKE_PATTERN = /^[0-9]{1,20}$/;
+
+export function isDiscordSnowflake(value: unknown): value is string {
+  return typeof value === 'string' && DISCORD_SNOWFLAKE_PATTERN.test(value) && BigInt(value) > 0n && BigInt(value) < 2n ** 64n;
+}
+
 export type RegisterAchievement = Command<'RegisterAchievement', AchievementDefinitionFields>;
 
 /** What PATCH may change; goal and reward are fixed once registered (progress and payouts rely on them). */

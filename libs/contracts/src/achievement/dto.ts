@@ -10,6 +10,7 @@ import {
   buildMessage,
   IsBoolean,
   IsOptional,
+  Matches,
   ValidateBy,
   ValidateIf,
   ValidateNested,
@@ -32,7 +33,7 @@ import {
 import { TEXT_RULE, textSchema } from '../values/text';
 import { AmountField, CurrencyField, TextField, UserIdField } from '../dto/fields';
 import { CursorField, LimitField } from '../dto/paging.dto';
-import type { AchievementReply, ProgressReply } from './commands';
+import { DISCORD_SNOWFLAKE_PATTERN, type AchievementReply, type ProgressReply } from './commands';
 import { EXACT, TIME } from '../dto/view-schemas';
 import { ACHIEVEMENT_CURSOR_PATTERN, USER_ACHIEVEMENT_CURSOR_PATTERN } from '../values/cursor';
 
@@ -224,6 +225,17 @@ export class RegisterAchievementDto {
   @ValidateNested()
   @Type(() => AchievementRewardDto)
   reward?: AchievementRewardDto | null;
+
+  @ApiPropertyOptional({
+    type: 'string',
+    nullable: true,
+    pattern: DISCORD_SNOWFLAKE_PATTERN.source,
+    description: "a Discord role id (a snowflake, as a string): the notifier gives it to the member on unlock (README, Discord)",
+    example: '1187654321098765432',
+  })
+  @IsOptional()
+  @Matches(DISCORD_SNOWFLAKE_PATTERN, { message: 'discord_role_id must be a Discord role id: a snowflake sent as a string of digits' })
+  discord_role_id?: string | null;
 }
 
 /** Goal and reward are fixed once registered: progress and payouts already rely on them. */
@@ -274,6 +286,8 @@ export class AchievementView implements AchievementReply {
   @ApiProperty({ example: 1 }) goal!: number;
   @ApiProperty({ example: false }) hidden!: boolean;
   @ApiProperty({ type: AchievementRewardView, nullable: true }) reward!: AchievementRewardView | null;
+  @ApiProperty({ type: 'string', nullable: true, example: '1187654321098765432', description: 'the Discord role given on unlock' })
+  discord_role_id!: string | null;
   @ApiProperty({ ...TIME }) created_at!: string;
   @ApiProperty({ ...TIME }) updated_at!: string;
 }

@@ -16,6 +16,8 @@ export interface AchievementDefinitionFields {
   goal: number;
   hidden: boolean;
   reward: AchievementReward | null;
+  /** The Discord role (a snowflake) a member gets on unlocking it; null: none. Version 2 of AchievementRegistered. */
+  discord_role_id: string | null;
 }
 
 export interface AchievementRegistered extends AchievementDefinitionFields {

@@ -1,7 +1,7 @@
 /** The feed's JSON Schemas of the achievement's events (events.ts), per schema version. */
 import { ERROR_STATUS } from '../errors';
 import { currentRecord, FEED_VALUES as V, record, type FeedEventEntry } from '../events/feed-values';
-import { MAX_ACHIEVEMENT_DESCRIPTION_LENGTH, MAX_ACHIEVEMENT_NAME_LENGTH, MAX_GOAL, MAX_ICON_URL_LENGTH } from './commands';
+import { DISCORD_SNOWFLAKE_PATTERN, MAX_ACHIEVEMENT_DESCRIPTION_LENGTH, MAX_ACHIEVEMENT_NAME_LENGTH, MAX_GOAL, MAX_ICON_URL_LENGTH } from './commands';
 import type { AchievementConceptEventMap, AchievementRegistered, AchievementUnlocked, AchievementUpdated, ProgressRecorded, RewardGranted, RewardWithheld } from './events';
 
 const reward = record({ amount: V.amount, currency: V.currency });
@@ -9,21 +9,25 @@ const achievementName = V.text(MAX_ACHIEVEMENT_NAME_LENGTH, 1);
 const achievementDescription = V.nullable(V.text(MAX_ACHIEVEMENT_DESCRIPTION_LENGTH));
 const iconUrl = V.nullable(V.text(MAX_ICON_URL_LENGTH));
 
+const registeredV1 = {
+  app_id: V.appId,
+  key: V.achievementKey,
+  name: achievementName,
+  description: achievementDescription,
+  icon_url: iconUrl,
+  goal: { type: 'integer', minimum: 1, maximum: MAX_GOAL },
+  hidden: { type: 'boolean' },
+  reward: V.nullable(reward),
+  registered_at: V.time,
+};
+const discordRoleId = { type: 'string', pattern: DISCORD_SNOWFLAKE_PATTERN.source, description: 'a Discord role id (snowflake)' };
+
 export const ACHIEVEMENT_FEED = {
   AchievementRegistered: {
     summary: 'An app defined an achievement.',
     versions: {
-      1: currentRecord<AchievementRegistered>({
-        app_id: V.appId,
-        key: V.achievementKey,
-        name: achievementName,
-        description: achievementDescription,
-        icon_url: iconUrl,
-        goal: { type: 'integer', minimum: 1, maximum: MAX_GOAL },
-        hidden: { type: 'boolean' },
-        reward: V.nullable(reward),
-        registered_at: V.time,
-      }),
+      1: record(registeredV1),
+      2: currentRecord<AchievementRegistered>({ ...registeredV1, discord_role_id: V.nullable(discordRoleId) }),
     },
   },
   AchievementUpdated: {

@@ -50,6 +50,8 @@ const STEPS: Record<string, Step> = {
   'TransactionPending@2': (data) => ({ type: 'TransactionPending', data: notAReversal(data) }),
   'TransactionPosted@2': (data) => ({ type: 'TransactionPosted', data: notAReversal(data) }),
   'TransactionVoided@1': (data) => ({ type: 'TransactionVoided', data: notAReversal(data) }),
+  // v2 added discord_role_id: none on achievements registered before Discord roles.
+  'AchievementRegistered@1': (data) => ({ type: 'AchievementRegistered', data: { ...data, discord_role_id: null } }),
   'EventClosed@1': ({ posted_transaction_ids: _posted, ...data }) => ({ type: 'EventClosed', data }),
   'EventExpired@1': ({ voided_transaction_ids: _voided, ...data }) => ({ type: 'EventExpired', data }),
 };

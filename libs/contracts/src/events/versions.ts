@@ -37,7 +37,7 @@ export const EVENT_SCHEMA_VERSIONS: Record<DomainEventType, number> = {
   DepositReferenceRecorded: 1,
   DepositAccepted: 1,
   DepositDeclined: 1,
-  AchievementRegistered: 1,
+  AchievementRegistered: 2,
   AchievementUpdated: 1,
   ProgressRecorded: 1,
   AchievementUnlocked: 1,

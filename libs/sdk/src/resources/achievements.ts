@@ -15,6 +15,8 @@ export interface DefineAchievementBody {
   hidden?: boolean;
   /** Credited once per user on unlock, from the app's house account. */
   reward?: { amount: AmountInput; currency?: string } | null;
+  /** A Discord role id (snowflake, as a string) given to the member on unlock. */
+  discord_role_id?: string | null;
 }
 
 /** What may change after definition (goal and reward are fixed: progress and payouts rely on them). */

@@ -48,6 +48,7 @@ describe('RegisterAchievement', () => {
           goal: 5,
           hidden: true,
           reward: COINS_250,
+          discord_role_id: null,
           registered_at: iso(),
         },
       },
@@ -74,6 +75,7 @@ describe('RegisterAchievement', () => {
     ['hidden', { hidden: true }],
     ['a description', { description: 'x' }],
     ['an icon', { icon_url: 'https://cdn.example.com/other.png' }],
+    ['a Discord role', { discord_role_id: '1187654321098765432' }],
   ])('answers CONFLICT for a key already registered in the app with %s', (_case, fields) => {
     const decision = given(registered()).when(register(fields));
     expectRefusal(decision, 'CONFLICT');
@@ -87,6 +89,19 @@ describe('RegisterAchievement', () => {
   ])('answers CONFLICT for a rewarded key registered again with %s', (_case, reward) => {
     expectRefusal(given(registered({ reward: COINS_250 })).when(register({ reward })), 'CONFLICT');
   });
+
+  it('records the Discord role a member gets on unlocking it, and takes the same role again as the same definition', () => {
+    const role = { discord_role_id: '1187654321098765432' };
+    expectEvents(given().when(register(role)), [registered(role)]);
+    expectNoChange(given(registered(role)).when(register(role)));
+  });
+
+  it.each([['a number', 1187654321], ['letters', 'moderator'], ['zero', '0'], ['beyond 64 bits', '18446744073709551616'], ['21 digits', '118765432109876543210']])(
+    'refuses a Discord role id that is %s',
+    (_case, discord_role_id) => {
+      expectRefusal(given().when(register({ discord_role_id } as never)), 'VALIDATION_FAILED', ['discord_role_id']);
+    },
+  );
 
   it('refuses the admin: achievements belong to an app', () => {
     expectRefusal(given().when(register(), { app_id: null }), 'FORBIDDEN');

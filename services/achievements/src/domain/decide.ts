@@ -40,6 +40,7 @@ import {
   type Unlock,
   type UpdateAchievement,
 } from '@coffer/contracts';
+import { isDiscordSnowflake } from '@coffer/contracts';
 import type { Decision as DeciderDecision } from '@coffer/decider';
 import type { RememberedState } from './replies';
 import type { AchievementDefinition, AchievementState, ProgressState } from './state';
@@ -119,6 +120,7 @@ function register(existing: AchievementDefinition | null, command: RegisterAchie
     goal: command.data.goal,
     hidden: command.data.hidden,
     reward: command.data.reward ? { amount: command.data.reward.amount, currency: command.data.reward.currency } : null,
+    discord_role_id: command.data.discord_role_id ?? null, // a gateway from before roles sends none
   };
   if (existing) {
     // Apps often register their achievements at every start: the same definition is a no-op,
@@ -135,7 +137,7 @@ function register(existing: AchievementDefinition | null, command: RegisterAchie
 
 function sameDefinition(
   existing: AchievementDefinition,
-  wanted: Pick<AchievementDefinition, 'name' | 'description' | 'icon_url' | 'goal' | 'hidden' | 'reward'>,
+  wanted: Pick<AchievementDefinition, 'name' | 'description' | 'icon_url' | 'goal' | 'hidden' | 'reward' | 'discord_role_id'>,
 ): boolean {
   return (
     existing.name === wanted.name &&
@@ -143,6 +145,7 @@ function sameDefinition(
     existing.icon_url === wanted.icon_url &&
     existing.goal === wanted.goal &&
     existing.hidden === wanted.hidden &&
+    existing.discord_role_id === wanted.discord_role_id &&
     sameReward(existing.reward, wanted.reward)
   );
 }
@@ -239,6 +242,9 @@ export function validate(command: unknown): Refusal | null {
       if (!isGoal(c.goal)) problem('goal', 'goal must be an integer from 1 to 1000000000');
       if (typeof c.hidden !== 'boolean') problem('hidden', 'hidden must be a boolean');
       checkReward(c.reward, problem);
+      if (c.discord_role_id !== undefined && c.discord_role_id !== null && !isDiscordSnowflake(c.discord_role_id)) {
+        problem('discord_role_id', 'discord_role_id must be null or a Discord role id (a snowflake, as a string of digits)');
+      }
       break;
     case 'UpdateAchievement': {
       const changes = c.changes;

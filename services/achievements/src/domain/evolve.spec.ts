@@ -39,6 +39,7 @@ describe('evolve', () => {
       goal: 1,
       hidden: true,
       reward: { amount: '5', currency: 'coins' },
+      discord_role_id: null,
       created_at: iso(0),
       updated_at: iso(20),
     });

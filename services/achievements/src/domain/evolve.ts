@@ -21,7 +21,7 @@ export function evolveAchievement(state: AchievementState, event: AppliedEvent):
       break; // changes nothing but the command's record (see remember)
     case 'AchievementRegistered': {
       assert(state.definition === null, `achievement ${event.data.key} registered twice`);
-      const { app_id, key, name, description, icon_url, goal, hidden, reward, registered_at } = event.data;
+      const { app_id, key, name, description, icon_url, goal, hidden, reward, discord_role_id, registered_at } = event.data;
       state.definition = {
         app_id,
         key,
@@ -31,6 +31,7 @@ export function evolveAchievement(state: AchievementState, event: AppliedEvent):
         goal,
         hidden,
         reward: reward ? { ...reward } : null,
+        discord_role_id,
         created_at: registered_at,
         updated_at: registered_at,
       };

@@ -48,6 +48,7 @@ export function achievementReply(definition: AchievementDefinition): Achievement
     goal: definition.goal,
     hidden: definition.hidden,
     reward: definition.reward ? { ...definition.reward } : null,
+    discord_role_id: definition.discord_role_id,
     created_at: definition.created_at,
     updated_at: definition.updated_at,
   };

@@ -73,8 +73,12 @@ export class AchievementsController {
       goal: body.goal ?? 1,
       hidden: body.hidden ?? false,
       reward: body.reward ? { amount: exactAmount(body.reward.amount), currency: currencyOrDefault(body.reward.currency) } : null,
+      discord_role_id: body.discord_role_id ?? null,
     };
-    const { result } = await this.commands.send<RegisterAchievementReply>(context, '/achievements', request, {
+    // Hashed without a null role, as before roles existed: a retry across the upgrade is still the same request.
+    const { discord_role_id: _none, ...withoutRole } = request;
+    const hashed = request.discord_role_id === null ? withoutRole : request;
+    const { result } = await this.commands.send<RegisterAchievementReply>(context, '/achievements', hashed, {
       type: 'RegisterAchievement',
       data: request,
     });

@@ -12,6 +12,7 @@ export function achievementView(reply: AchievementReply): AchievementView {
     goal: reply.goal,
     hidden: reply.hidden,
     reward: reply.reward ? { amount: reply.reward.amount, currency: reply.reward.currency } : null,
+    discord_role_id: reply.discord_role_id ?? null,
     created_at: reply.created_at,
     updated_at: reply.updated_at,
   };

@@ -4,8 +4,10 @@
  * other). Each attempt's outcome is written after it: a crash between the receiver's answer and
  * that write delivers again (at least once; the body's `id` lets a receiver drop the double).
  */
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { retryDelayMs as backoffMs, sleep, type JsonLogger } from '@coffer/platform';
+import { AdvisoryLeader } from './advisory-leader';
+import { PollingLoop } from './polling-loop';
 import { afterFailure, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../domain/retry';
 import { DELIVERY_ID_HEADER, SIGNATURE_HEADER, signatureHeader } from '../domain/signature';
 import type { TargetRules } from '../domain/target';
@@ -19,11 +21,7 @@ export const DELIVERIES_KEPT_PER_WEBHOOK = 1_000;
 /** How often the deliverer looks for due retries when nothing wakes it. */
 const IDLE_POLL_MS = 250;
 const PRUNE_INTERVAL_MS = 60_000;
-/**
- * One deliverer at a time per database: two would both attempt a webhook's head. The lock is a
- * session's, so it is let go the moment its holder's connection ends (a crash, a kill), and a
- * standby notifier takes over within IDLE_POLL_MS.
- */
+/** One deliverer at a time per database (advisory-leader.ts): a standby takes over within IDLE_POLL_MS. */
 const DELIVERER_LOCK = "hashtext('coffer_notifier.deliverer')";
 
 export interface DelivererOptions {
@@ -56,90 +54,43 @@ interface Head {
 }
 
 export class Deliverer {
-  private stopped = false;
-  private loop: Promise<void> | undefined;
+  private readonly loop: PollingLoop;
   private readonly inFlight = new Map<string, Promise<void>>();
-  private wake: (() => void) | undefined;
   private lastPruneAt = 0;
-  /** The connection holding the deliverer's lock, while this instance delivers. */
-  private leader: PoolClient | undefined;
+  private readonly leader: AdvisoryLeader;
 
   constructor(
     private readonly pool: Pool,
     private readonly logger: JsonLogger,
     private readonly options: DelivererOptions,
-  ) {}
+  ) {
+    this.leader = new AdvisoryLeader(pool, DELIVERER_LOCK);
+    this.loop = new PollingLoop(logger, 'webhook delivery loop', async () => {
+      await this.dispatchDue();
+      if (Date.now() - this.lastPruneAt > PRUNE_INTERVAL_MS) await this.prune();
+      return IDLE_POLL_MS;
+    });
+  }
 
   start(): void {
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** Something was enqueued or a slot freed: look now rather than at the next poll. */
   nudge(): void {
-    this.wake?.();
+    this.loop.nudge();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.nudge();
-    await this.loop;
+    await this.loop.stop();
     await Promise.all(this.inFlight.values());
-    const leader = this.leader;
-    this.leader = undefined;
-    if (leader) {
-      await leader.query(`SELECT pg_advisory_unlock(${DELIVERER_LOCK})`).catch(() => undefined);
-      leader.release();
-    }
-  }
-
-  /** Whether this instance holds the deliverer's lock, taking it when free. */
-  private async lead(): Promise<boolean> {
-    if (this.leader) return true;
-    const client = await this.pool.connect();
-    let held = false;
-    try {
-      held = (await client.query<{ held: boolean }>(`SELECT pg_try_advisory_lock(${DELIVERER_LOCK}) AS held`)).rows[0].held;
-    } finally {
-      if (!held) client.release();
-    }
-    if (!held) return false;
-    // The lock goes with the connection: once it fails, this instance must take the lock again before delivering.
-    client.on('error', () => {
-      if (this.leader !== client) return; // already let go (stop)
-      this.leader = undefined;
-      client.release(true);
-    });
-    this.leader = client;
-    return true;
-  }
-
-  private async run(): Promise<void> {
-    let failures = 0;
-    while (!this.stopped) {
-      try {
-        await this.dispatchDue();
-        if (Date.now() - this.lastPruneAt > PRUNE_INTERVAL_MS) await this.prune();
-        failures = 0;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, IDLE_POLL_MS);
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.wake = undefined;
-      } catch (error) {
-        failures++;
-        this.logger.event(failures === 1 ? 'error' : 'debug', 'webhook delivery loop failed, trying again', { error: (error as Error).message });
-        await sleep(backoffMs(failures));
-      }
-    }
+    await this.leader.release();
   }
 
   /** Starts an attempt for each webhook whose oldest pending delivery is due, up to the concurrency. */
   private async dispatchDue(): Promise<void> {
     const free = this.options.concurrency - this.inFlight.size;
-    if (free <= 0 || !(await this.lead())) return;
+    if (free <= 0 || !(await this.leader.lead())) return;
     const { rows } = await this.pool.query<Head>(
       `SELECT h.seq::text, h.delivery_id, h.webhook_id::text, h.body, h.attempts, h.first_attempt_at, w.url, w.secret
          FROM (SELECT DISTINCT ON (webhook_id) * FROM ${NOTIFIER_SCHEMA}.outbox WHERE status = 'pending' ORDER BY webhook_id, seq) h
@@ -170,7 +121,7 @@ export class Deliverer {
       this.options.rules,
       this.options.timeoutMs,
     );
-    for (let tries = 1; !this.stopped || tries === 1; tries++) {
+    for (let tries = 1; !this.loop.stopping || tries === 1; tries++) {
       try {
         await this.record(head, startedAt, result);
         return;

@@ -1,22 +1,20 @@
 /**
- * Feeds the outbox from the event store, the projector's way: subscribe after the checkpoint and
- * write each batch's deliveries with the new checkpoint in one transaction. A crash anywhere
- * neither loses a notification nor enqueues one twice (and the outbox's (webhook, event) key
- * would refuse a double). Never a dual write: the writers know nothing of webhooks.
+ * Feeds the webhooks outbox from the event store (checkpointed-feed.ts): each batch's deliveries
+ * are written with the new checkpoint in one transaction, so a crash neither loses a notification
+ * nor enqueues one twice (and the outbox's (webhook, event) key would refuse a double). Never a
+ * dual write: the writers know nothing of webhooks.
  */
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
-import { storedTypeNames, upcastEvent, webhookHears } from '@coffer/contracts';
-import type { EventStore, RecordedEvent, Subscription } from '@coffer/event-store';
-import { retryDelayMs, sleep, type JsonLogger } from '@coffer/platform';
+import { webhookHears } from '@coffer/contracts';
+import type { EventStore, RecordedEvent } from '@coffer/event-store';
+import type { JsonLogger } from '@coffer/platform';
+import { CheckpointedFeed } from './checkpointed-feed';
 import { deliveryBody, notificationOf, READ_EVENT_TYPES, SETTLING_EVENT_TYPES, type Notification } from '../domain/notifications';
 import { NOTIFIER_SCHEMA } from '../store/schema';
 
 /** Most deliveries waiting for one webhook: beyond it, new notifications for it are recorded as failed at once (see README). */
 export const MAX_PENDING_PER_WEBHOOK = 10_000;
-
-/** The checkpoint moved under us (another notifier instance): start again from it. */
-class Resync extends Error {}
 
 interface Target {
   webhook_id: string;
@@ -26,78 +24,31 @@ interface Target {
 }
 
 export class OutboxFeeder {
-  private subscription: Subscription | undefined;
-  private stopped = false;
-  private loop: Promise<void> | undefined;
+  private readonly feed: CheckpointedFeed;
 
   constructor(
-    private readonly store: EventStore,
-    private readonly pool: Pool,
-    private readonly logger: JsonLogger,
+    store: EventStore,
+    pool: Pool,
+    logger: JsonLogger,
     /** Called after a batch enqueued deliveries, so the deliverer looks at once. */
-    private readonly enqueued: () => void,
+    enqueued: () => void,
     private readonly maxPendingPerWebhook = MAX_PENDING_PER_WEBHOOK,
-  ) {}
+  ) {
+    this.feed = new CheckpointedFeed(store, pool, logger, {
+      checkpointTable: `${NOTIFIER_SCHEMA}.checkpoint`,
+      eventTypes: READ_EVENT_TYPES,
+      what: 'webhook outbox',
+      apply: (client, events) => this.enqueue(client, events),
+      enqueued,
+    });
+  }
 
   start(): void {
-    this.loop = this.run();
+    this.feed.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.subscription?.stop();
-    await this.loop;
-  }
-
-  private async run(): Promise<void> {
-    let failures = 0;
-    while (!this.stopped) {
-      try {
-        const { rows } = await this.pool.query<{ position: string | null }>(`SELECT position FROM ${NOTIFIER_SCHEMA}.checkpoint`);
-        const after = rows[0]?.position === null || rows[0] === undefined ? undefined : BigInt(rows[0].position);
-        if (this.stopped) return;
-        let committed = after;
-        this.subscription = this.store.subscribeToAll(
-          async (events) => {
-            committed = await this.commit(committed, events);
-            failures = 0;
-          },
-          { after, batchSize: 500, eventTypes: storedTypeNames(READ_EVENT_TYPES), minReadIntervalMs: 25 },
-        );
-        await this.subscription.done;
-      } catch (error) {
-        if (this.stopped) return;
-        if (error instanceof Resync) continue;
-        failures++;
-        this.logger.event(failures === 1 ? 'error' : 'debug', 'webhook outbox feed failed, restarting from the checkpoint', {
-          error: (error as Error).message,
-          attempt: failures,
-        });
-        await sleep(retryDelayMs(failures));
-      }
-    }
-  }
-
-  private async commit(expected: bigint | undefined, stored: RecordedEvent[]): Promise<bigint | undefined> {
-    const client = await this.pool.connect();
-    let enqueued = 0;
-    try {
-      await client.query('BEGIN');
-      const { rows } = await client.query<{ position: string | null }>(`SELECT position FROM ${NOTIFIER_SCHEMA}.checkpoint FOR UPDATE`);
-      const position = rows[0]?.position ?? null;
-      if ((position === null ? undefined : BigInt(position)) !== expected) throw new Resync();
-      enqueued = await this.enqueue(client, stored.map((event) => upcastEvent(event)));
-      const last = stored[stored.length - 1].globalPosition;
-      await client.query(`UPDATE ${NOTIFIER_SCHEMA}.checkpoint SET position = $1, updated_at = now()`, [last.toString()]);
-      await client.query('COMMIT');
-      if (enqueued > 0) this.enqueued();
-      return last;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+  stop(): Promise<void> {
+    return this.feed.stop();
   }
 
   /** Remembers finance events' owners and writes one outbox row per notification and webhook that hears it. */

@@ -63,6 +63,34 @@ export const NOTIFIER_DDL = [
      last_day date,
      updated_at timestamptz NOT NULL DEFAULT now())`,
   `INSERT INTO ${NOTIFIER_SCHEMA}.summary_checkpoint (id, last_day) VALUES (true, NULL) ON CONFLICT (id) DO NOTHING`,
+  // Discord roles of badges (README, Discord): each achievement's role, from AchievementRegistered.
+  `CREATE TABLE IF NOT EXISTS ${NOTIFIER_SCHEMA}.badge_roles (
+     app_id text NOT NULL,
+     key text NOT NULL,
+     role_id text NOT NULL,
+     PRIMARY KEY (app_id, key))`,
+  // The role outbox: one grant per unlock of an achievement with a role (unlock_id: once, ever).
+  `CREATE TABLE IF NOT EXISTS ${NOTIFIER_SCHEMA}.role_grants (
+     seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     unlock_id text NOT NULL UNIQUE,
+     app_id text NOT NULL,
+     key text NOT NULL,
+     user_id text NOT NULL,
+     role_id text NOT NULL,
+     status text NOT NULL CHECK (status IN ('pending', 'granted', 'failed')),
+     attempts integer NOT NULL DEFAULT 0,
+     first_attempt_at timestamptz,
+     last_attempt_at timestamptz,
+     response_code integer,
+     error text,
+     next_attempt_at timestamptz,
+     created_at timestamptz NOT NULL DEFAULT now())`,
+  `CREATE INDEX IF NOT EXISTS role_grants_due ON ${NOTIFIER_SCHEMA}.role_grants (next_attempt_at, seq) WHERE status = 'pending'`,
+  `CREATE TABLE IF NOT EXISTS ${NOTIFIER_SCHEMA}.role_checkpoint (
+     id boolean PRIMARY KEY DEFAULT true CHECK (id),
+     position bigint,
+     updated_at timestamptz NOT NULL DEFAULT now())`,
+  `INSERT INTO ${NOTIFIER_SCHEMA}.role_checkpoint (id, position) VALUES (true, NULL) ON CONFLICT (id) DO NOTHING`,
 ];
 
 /** Creates the schema when missing; instances starting together take turns (advisory lock). */

@@ -23,6 +23,7 @@ import {
   type PoolBounds,
 } from '@coffer/platform';
 import { ADMIN_TOKEN_USAGE, runAdminToken } from './admin-token';
+import { DISCORD_USAGE, runDiscordCli } from './discord';
 import { writeNatsConfig } from './nats-config';
 import { RebuildProgress } from './rebuild-progress';
 import { Generations } from '../read-models/generations';
@@ -40,7 +41,8 @@ const USAGE = `usage: npm run coffer -- <command>
                              what docker-compose.yml reads)
   service-key new            print a fresh COFFER_SERVICE_KEY value (<key_id>:<secret>)
   service-key show           print the deployment's service key(s) in that form
-${ADMIN_TOKEN_USAGE}`;
+${ADMIN_TOKEN_USAGE}
+${DISCORD_USAGE}`;
 
 const OPERATIONS = ['rebuild', 'verify', 'status'];
 
@@ -98,6 +100,7 @@ export async function runCli(args: string[]): Promise<number> {
     }
     return runAdminToken(args, configOrExit('coffer-cli'), describeTarget);
   }
+  if (command === 'discord') return runDiscordCli(args.slice(1), configOrExit('coffer-cli'));
   if (!command || !OPERATIONS.includes(command)) {
     console.error(USAGE);
     return 2;
