@@ -48,3 +48,4 @@ export const READ_MODELS: readonly ReadModel[] = [
   withdrawals,
   deposits,
 ];
+export * from './overview';
