@@ -7,6 +7,8 @@ export interface ApiAnswer<T> {
   body: T;
   /** `CODE: message` of a refusal (API.md, Conventions: errors), or null. */
   error: string | null;
+  /** A command's X-Coffer-Position: pass it as min_position to read this write (read-your-writes). */
+  position: string | null;
 }
 
 /** Called when the token is refused (401): the console goes back to its sign-in. */
@@ -25,7 +27,7 @@ export async function api<T = any>(path: string, init: { method?: string; body?:
   try {
     response = await fetch(path, { method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
   } catch (error) {
-    return { status: 0, ok: false, body: undefined as T, error: `NETWORK: ${(error as Error).message}` };
+    return { status: 0, ok: false, body: undefined as T, error: `NETWORK: ${(error as Error).message}`, position: null };
   }
   const text = await response.text();
   let body: any;
@@ -39,7 +41,7 @@ export async function api<T = any>(path: string, init: { method?: string; body?:
     onSignedOut();
   }
   const error = response.ok ? null : body?.error ? `${body.error.code}: ${body.error.message}` : `HTTP ${response.status}`;
-  return { status: response.status, ok: response.ok, body, error };
+  return { status: response.status, ok: response.ok, body, error, position: response.headers.get('x-coffer-position') };
 }
 
 export const query = (params: Record<string, string | number | undefined | null>): string => {

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, query, type ApiAnswer } from '../api';
 import { Field, Loading, Notice, Table, time } from '../ui';
 
@@ -11,7 +11,7 @@ export function User({ initial }: { initial?: string }) {
   async function look(event?: Event) {
     event?.preventDefault();
     if (!userId) return;
-    location.hash = `#/users/${encodeURIComponent(userId)}`;
+    if (location.hash !== `#/users/${encodeURIComponent(userId)}`) history.replaceState(null, '', `#/users/${encodeURIComponent(userId)}`);
     const [o, s] = await Promise.all([
       api(`/admin/users/${encodeURIComponent(userId)}`),
       api(`/admin/users/${encodeURIComponent(userId)}/statement${query({ currency })}`),
@@ -19,6 +19,11 @@ export function User({ initial }: { initial?: string }) {
     setOverview(o);
     setStatement(s);
   }
+
+  // A link to #/users/<id> (from the verification queue) shows that user at once.
+  useEffect(() => {
+    if (initial) void look();
+  }, []);
 
   return (
     <>

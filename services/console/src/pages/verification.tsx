@@ -16,8 +16,10 @@ export function Verification() {
 }
 
 function Queue({ kind }: { kind: Kind }) {
+  // After a decision the list waits for the read models to hold it (min_position), so it is gone from the queue.
+  const [position, setPosition] = useState<string | null>(null);
   const [refresh, setRefresh] = useState(0);
-  const list = useGet<{ data: any[] }>(`/admin/${kind}?status=waiting_for_verification`, refresh);
+  const list = useGet<{ data: any[] }>(`/admin/${kind}?status=waiting_for_verification${position ? `&min_position=${position}` : ''}`, refresh);
   const [message, setMessage] = useState<{ error: boolean; text: string }>();
   const idOf = (item: any): number => (kind === 'withdrawals' ? item.withdrawal_id : item.deposit_id);
 
@@ -30,6 +32,7 @@ function Queue({ kind }: { kind: Kind }) {
     }
     const answer = await api(`/admin/${kind}/${id}/${decision}`, { method: 'POST', body });
     setMessage(answer.ok ? { error: false, text: `${kind.slice(0, -1)} ${id}: ${answer.body.status}` } : { error: true, text: answer.error ?? '' });
+    if (answer.position) setPosition(answer.position);
     setRefresh((n) => n + 1);
   }
 

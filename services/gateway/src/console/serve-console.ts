@@ -36,7 +36,6 @@ export async function serveConsole(fastify: FastifyInstance, root = consoleDirec
   await fastify.register(fastifyStatic, {
     root,
     prefix: '/console/',
-    redirect: true, // /console → /console/
     index: 'index.html',
     decorateReply: false, // /docs (Swagger UI) registers its own instance
     setHeaders: (reply) => {
@@ -45,5 +44,9 @@ export async function serveConsole(fastify: FastifyInstance, root = consoleDirec
       void reply.header('referrer-policy', 'no-referrer');
       void reply.header('cache-control', 'no-cache');
     },
+  });
+  // The pages load ./app.js relative to /console/: the bare path sends the browser there.
+  fastify.get('/console', (_request, reply) => {
+    void reply.redirect('/console/', 301);
   });
 }
