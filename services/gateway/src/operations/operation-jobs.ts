@@ -10,6 +10,17 @@ import type { Pool, PoolClient } from 'pg';
 
 export type OperationKind = 'verify' | 'rebuild';
 
+/** verify: `{ok, position, problems}`; rebuild: `{generation, events, seconds, events_per_second}`. */
+export interface OperationResult {
+  ok?: boolean;
+  position?: string | null;
+  problems?: string[];
+  generation?: number;
+  events?: number;
+  seconds?: number;
+  events_per_second?: number;
+}
+
 export interface OperationJob {
   operation_id: string;
   kind: OperationKind;
@@ -18,13 +29,12 @@ export interface OperationJob {
   finished_at: string | null;
   /** Events replayed so far and in all (a rebuild counts them; verify reports none). */
   progress: { done: number; total: number } | null;
-  /** verify: `{ok, position, problems}`; rebuild: `{generation, events, seconds, events_per_second}`. */
-  result: Record<string, unknown> | null;
+  result: OperationResult | null;
   error: string | null;
 }
 
 /** Runs one kind of job to its result, reporting progress as it goes; resources are its own. */
-export type OperationRunner = (progress: (done: number, total: number) => void) => Promise<Record<string, unknown>>;
+export type OperationRunner = (progress: (done: number, total: number) => void) => Promise<OperationResult>;
 
 /** The advisory lock that makes jobs one at a time across gateways. */
 const OPERATIONS_LOCK = 'coffer-operations';

@@ -5,13 +5,13 @@ import { Generations, OPERATIONS_STATEMENT_TIMEOUT_MS, rebuild, verify } from '@
 import { CONFIG, createPool, EVENT_STORE, type CofferConfig, type PoolBounds } from '@coffer/platform';
 import { DB_POOL } from '../tokens';
 import { EventStreams } from './event-streams';
-import { OperationJobs, type OperationRunner } from './operation-jobs';
+import { OperationJobs, type OperationResult, type OperationRunner } from './operation-jobs';
 
 /**
  * A job's own store and pool, built as the CLI builds them (statements bounded by the
  * operations' long timeout, not the API's) and closed when it ends.
  */
-function asTheCli(config: CofferConfig, run: (store: EventStore, generations: Generations) => Promise<Record<string, unknown>>): () => Promise<Record<string, unknown>> {
+function asTheCli(config: CofferConfig, run: (store: EventStore, generations: Generations) => Promise<OperationResult>): () => Promise<OperationResult> {
   return async () => {
     const bounds: PoolBounds = { statementTimeoutMs: OPERATIONS_STATEMENT_TIMEOUT_MS, poolWaitMs: config.pgPoolWaitMs };
     const store = await createEventStore({ databaseUrl: config.databaseUrl, eventStoreUrl: config.eventStoreUrl, createPool: (settings) => createPool(settings, bounds) });
@@ -27,7 +27,7 @@ function asTheCli(config: CofferConfig, run: (store: EventStore, generations: Ge
 
 export function operationRunners(config: CofferConfig): Record<'verify' | 'rebuild', OperationRunner> {
   return {
-    verify: () => asTheCli(config, async (store, generations) => ({ ...(await verify(store, generations)) }))(),
+    verify: () => asTheCli(config, (store, generations) => verify(store, generations))(),
     rebuild: (progress) =>
       asTheCli(config, async (store, generations) => {
         const result = await rebuild(store, generations, { progress });

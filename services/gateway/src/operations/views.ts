@@ -70,10 +70,15 @@ export class EventStreamQueryDto {
   after?: string;
 }
 
+export class QuarantinedView {
+  @ApiProperty({ example: 0, description: 'events the serving read models set aside' }) read_models!: number;
+  @ApiProperty({ example: 0, description: 'events the analytics feed set aside' }) feed!: number;
+}
+
 export class ProjectionStatusView {
   @ApiProperty({ example: 3, description: 'the serving read-model generation' }) generation!: number;
-  @ApiProperty({ example: { read_models: 0, feed: 0 }, description: 'events set aside by the read models and by the feed' })
-  quarantined!: { read_models: number; feed: number };
+  @ApiProperty({ type: QuarantinedView, description: 'events set aside (verify lists them)' })
+  quarantined!: QuarantinedView;
   @ApiProperty({ type: 'string', nullable: true, example: '4194304', description: 'global position the read models have reached' }) position!: string | null;
   @ApiProperty({ type: 'string', nullable: true, example: '4194310', description: 'global position of the newest event in the store' }) head!: string | null;
   @ApiProperty({ example: 6, description: 'events not yet in the read models (counted up to 100000)' }) behind_events!: number;
@@ -90,6 +95,16 @@ export class OperationProgressView {
   @ApiProperty({ example: 480000 }) total!: number;
 }
 
+export class OperationResultView {
+  @ApiPropertyOptional({ description: 'verify: the books balance and every read model equals a fresh fold', example: true }) ok?: boolean;
+  @ApiPropertyOptional({ type: 'string', nullable: true, description: 'verify: the global position it checked at', example: '4194304' }) position?: string | null;
+  @ApiPropertyOptional({ type: [String], description: 'verify: what is wrong, one line each', example: [] }) problems?: string[];
+  @ApiPropertyOptional({ description: 'rebuild: the generation now serving', example: 4 }) generation?: number;
+  @ApiPropertyOptional({ description: 'rebuild: events replayed', example: 480000 }) events?: number;
+  @ApiPropertyOptional({ description: 'rebuild: how long it took', example: 12.5 }) seconds?: number;
+  @ApiPropertyOptional({ description: 'rebuild: replay speed', example: 38400 }) events_per_second?: number;
+}
+
 export class OperationJobView {
   @ApiProperty({ format: 'uuid', example: '0b7f3c52-9d4e-4a53-9f59-1d8a7c2e6f10' }) operation_id!: string;
   @ApiProperty({ enum: OPERATION_KINDS }) kind!: (typeof OPERATION_KINDS)[number];
@@ -99,14 +114,8 @@ export class OperationJobView {
   @ApiProperty({ ...TIME, nullable: true }) finished_at!: string | null;
   @ApiProperty({ type: OperationProgressView, nullable: true, description: 'events replayed so far and in all (rebuild only)' })
   progress!: OperationProgressView | null;
-  @ApiProperty({
-    type: 'object',
-    nullable: true,
-    additionalProperties: true,
-    description: 'verify: {ok, position, problems}; rebuild: {generation, events, seconds, events_per_second}',
-    example: { ok: true, position: '4194304', problems: [] },
-  })
-  result!: Record<string, unknown> | null;
+  @ApiProperty({ type: OperationResultView, nullable: true, description: 'once done: verify fills ok, position and problems; rebuild generation, events, seconds and events_per_second' })
+  result!: OperationResultView | null;
   @ApiProperty({ type: 'string', nullable: true, example: null }) error!: string | null;
 }
 
