@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
 import { Loading, Notice, useGet } from '../ui';
+import { ProjectionFacts } from './projection';
 
 /** How often a running job's progress is asked for. */
 const POLL_MS = 500;
@@ -41,7 +42,7 @@ export function Operations() {
       <h1>Operations</h1>
       <section aria-labelledby="status-title">
         <h2 id="status-title">Read models</h2>
-        <Loading answer={status}>{(body) => <pre class="status">{JSON.stringify(body, null, 2)}</pre>}</Loading>
+        <Loading answer={status}>{(body) => <ProjectionFacts status={body} />}</Loading>
       </section>
       <section aria-labelledby="jobs-title">
         <h2 id="jobs-title">Verify and rebuild</h2>

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { query } from '../api';
 import { DailyChart, type DailyFigure } from '../chart';
 import { followEvents, type StreamedEvent } from '../sse';
+import { ProjectionFacts } from './projection';
 import { Loading, Table, time, useGet } from '../ui';
 
 /** Events the live list keeps (newest first); older ones scroll away. */
@@ -41,24 +42,7 @@ export function Overview() {
         <section aria-labelledby="lag-title">
           <h2 id="lag-title">Projection lag</h2>
           <Loading answer={status}>
-            {(body) => (
-              <dl class="facts">
-                <dt>behind</dt>
-                <dd data-testid="lag-events">{body.behind_events} events</dd>
-                <dt>lag</dt>
-                <dd>{body.lag_seconds.toFixed(1)} s</dd>
-                <dt>position / head</dt>
-                <dd>
-                  {body.position ?? '—'} / {body.head ?? '—'}
-                </dd>
-                <dt>generation</dt>
-                <dd>{body.generation}</dd>
-                <dt>quarantined</dt>
-                <dd>
-                  {body.quarantined.read_models} read models, {body.quarantined.feed} feed
-                </dd>
-              </dl>
-            )}
+            {(body) => <ProjectionFacts status={body} />}
           </Loading>
         </section>
       </div>

@@ -58,8 +58,8 @@ export function User({ initial }: { initial?: string }) {
                 <h2 id="tx-title">Latest transactions</h2>
                 <Table
                   caption="Newest first, every app"
-                  head={['id', 'type', 'amount', 'currency', 'status', 'app', 'when']}
-                  rows={body.transactions.map((t: any) => [t.transaction_id, t.type, t.amount, t.currency, t.status, <code>{t.app_id ?? 'admin'}</code>, time(t.created_at)])}
+                  head={['id', 'type', 'amount', 'currency', 'status', 'description', 'when']}
+                  rows={body.transactions.map((t: any) => [t.transaction_id, t.type, t.amount, t.currency, t.status, t.description ?? '', time(t.created_at)])}
                   empty="no transaction"
                 />
               </section>

@@ -13,7 +13,7 @@ function exchange() {
   let written = '';
   sink.on('data', (chunk: Buffer) => (written += chunk.toString('utf8')));
   response.assignSocket(sink as unknown as Socket);
-  return { request, response, written: () => written };
+  return { response, written: () => written };
 }
 
 function storeWith(subscribed: (handler: EventHandler) => Subscription) {
@@ -26,12 +26,12 @@ describe('EventStreams', () => {
     let fail!: (error: Error) => void;
     const store = storeWith(() => ({ position: undefined, done: new Promise<void>((_resolve, reject) => (fail = reject)), stop: async () => void (stopped = true) }));
     const streams = new EventStreams(store, { maxStreams: 1, heartbeatMs: 5, stalledClientMs: 1000 });
-    const { request, response, written } = exchange();
-    const served = streams.serve(request, response, undefined);
+    const { response, written } = exchange();
+    const served = streams.serve(response, undefined);
     while (!written().includes(': heartbeat')) await new Promise((resolve) => setTimeout(resolve, 5));
     expect(written()).toContain('streaming events after position 41');
     expect(() => streams.admit()).toThrow(/at most 1 event streams/);
-    request.emit('close');
+    response.emit('close');
     await served;
     expect([stopped, streams.count]).toEqual([true, 0]);
     fail(new Error('stopped')); // a stopped subscription's end changes nothing
@@ -41,8 +41,8 @@ describe('EventStreams', () => {
     let fail!: (error: Error) => void;
     const store = storeWith(() => ({ position: undefined, done: new Promise<void>((_resolve, reject) => (fail = reject)), stop: async () => undefined }));
     const streams = new EventStreams(store, { maxStreams: 2, heartbeatMs: 60_000, stalledClientMs: 1000 });
-    const { request, response } = exchange();
-    const served = streams.serve(request, response, 7n);
+    const { response } = exchange();
+    const served = streams.serve(response, 7n);
     await new Promise((resolve) => setImmediate(resolve));
     fail(new Error('the store went away'));
     await served;

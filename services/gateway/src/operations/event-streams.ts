@@ -5,7 +5,7 @@
  * so proxies and the browser see a live connection, a client that stops reading is cut off
  * rather than buffered for, and everything stops when the client goes away.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { isPublicEventType, upcastEvent } from '@coffer/contracts';
 import { toEnvelope, type EventStore, type RecordedEvent, type Subscription } from '@coffer/event-store';
 import { ApiError } from '../http/api-error';
@@ -50,9 +50,8 @@ export class EventStreams {
    * Streams the events after `after` (the head when undefined: only what happens from now on)
    * until the client disconnects or stalls. Resolves once the stream is closed.
    */
-  async serve(request: IncomingMessage, response: ServerResponse, after: bigint | undefined): Promise<void> {
+  async serve(response: ServerResponse, after: bigint | undefined): Promise<void> {
     this.admit();
-    const start = after ?? (await this.store.headPosition());
     let subscription: Subscription | undefined;
     let heartbeat: NodeJS.Timeout | undefined;
     let closed = false;
@@ -67,11 +66,24 @@ export class EventStreams {
       if (!response.writableEnded) response.end();
       finished();
     };
+    // The slot is taken before anything is awaited: requests arriving together cannot all pass admit().
     this.open.add(close);
-    request.on('close', close);
+    // The response's close, not the request's: a request emits 'close' once its body is read.
     response.on('close', close);
     response.on('error', close);
-    if (request.destroyed || response.destroyed) close(); // gone while the head was read
+    let start: bigint | undefined;
+    try {
+      start = after ?? (await this.store.headPosition());
+    } catch {
+      // Nothing written yet: the client gets the API's 503 and retries.
+      if (!response.headersSent && !response.destroyed) {
+        response.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '1' });
+        response.write(JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'the event store does not answer: retry shortly' } }));
+      }
+      close();
+      return done;
+    }
+    if (response.destroyed || response.socket?.destroyed) close(); // gone while the head was read
     if (closed) return done;
 
     response.writeHead(200, {

@@ -92,7 +92,7 @@ export class OperationsController {
     reply.hijack();
     // Headers set on the reply before the hijack (the correlation id) go out with the stream's.
     for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value as string);
-    await this.streams.serve(request.raw, reply.raw, resume === undefined ? undefined : BigInt(resume));
+    await this.streams.serve(reply.raw, resume === undefined ? undefined : BigInt(resume));
   }
 
   private async start(kind: OperationKind): Promise<OperationJobView> {
