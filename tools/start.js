@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: PostgreSQL and NATS (started privately if nothing answers), a build of the workspace,
-// then the five services with their log lines prefixed by name. Ctrl-C stops everything it started.
+// then the five services with their log lines prefixed by name, kept running (tools/supervisor.js:
+// one that exits is started again, within a bound), and a summary of where things are once all
+// is up. Ctrl-C stops everything it started.
 'use strict';
 
 const fs = require('node:fs');
@@ -9,9 +11,15 @@ const path = require('node:path');
 const readline = require('node:readline');
 const { spawn } = require('node:child_process');
 const { ensureInfrastructure, stopStartedInfrastructure } = require('./infrastructure');
+const { freePort } = require('./private-servers');
+const { Supervisor, howItEnded } = require('./supervisor');
+const { summary, ADMIN_TOKEN_LINE } = require('./start-summary');
 
 const repo = path.resolve(__dirname, '..');
 const SERVICES = ['gateway', 'ledger', 'achievements', 'projector', 'notifier'];
+/** The NATS services serve their own GET /metrics on COFFER_METRICS_PORT: each gets a free port here. */
+const BACKENDS = SERVICES.filter((name) => name !== 'gateway');
+const metricsPorts = new Map(); // backend -> its metrics port
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -22,7 +30,13 @@ const env = {
   PORT: process.env.PORT || '3000',
 };
 
-const children = new Map(); // name -> ChildProcess, while it runs
+const supervisor = new Supervisor({
+  onGiveUp: (name, code, signal) => {
+    console.error(`Coffer stopped because ${name} could not be kept running (it ended with ${howItEnded(code, signal)}); see its lines above.`);
+    shutdown(1);
+  },
+});
+let adminToken; // the token the gateway generated at this start, if it did (the summary repeats it)
 let stopping = null; // the shutdown in progress, once one began
 let stopRequested = false; // a signal arrived before the services were running
 
@@ -31,7 +45,11 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Copies a stream line by line with a `[name]` prefix. */
 function pipeWithPrefix(stream, out, name) {
   const prefix = `[${name}]`.padEnd(15);
-  readline.createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => out.write(`${prefix}${line}\n`));
+  readline.createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
+    out.write(`${prefix}${line}\n`);
+    const token = name === 'gateway' && line.match(ADMIN_TOKEN_LINE);
+    if (token) adminToken = token[1];
+  });
 }
 
 function build() {
@@ -49,17 +67,13 @@ function build() {
 const mainOf = (name) => path.join(repo, 'services', name, 'dist', 'main.js');
 
 function startService(name) {
-  const main = mainOf(name);
-  // Own process group: the terminal's Ctrl-C reaches only us, and each service gets exactly one SIGTERM.
-  const child = spawn(process.execPath, [main], { cwd: repo, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  pipeWithPrefix(child.stdout, process.stdout, name);
-  pipeWithPrefix(child.stderr, process.stderr, name);
-  children.set(name, child);
-  child.on('exit', (code, signal) => {
-    children.delete(name);
-    if (stopping) return;
-    console.error(`${name} exited unexpectedly (${signal || `code ${code}`}); stopping the others.`);
-    shutdown(1);
+  supervisor.add(name, () => {
+    // Own process group: the terminal's Ctrl-C reaches only us, and each service gets exactly one SIGTERM.
+    const own = metricsPorts.has(name) ? { COFFER_METRICS_PORT: String(metricsPorts.get(name)) } : {};
+    const child = spawn(process.execPath, [mainOf(name)], { cwd: repo, env: { ...env, ...own }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    pipeWithPrefix(child.stdout, process.stdout, name);
+    pipeWithPrefix(child.stderr, process.stderr, name);
+    return child;
   });
 }
 
@@ -84,11 +98,12 @@ async function waitUntilReady(port) {
 }
 
 async function stopChildren() {
-  const running = [...children.values()];
+  supervisor.stop();
+  const running = supervisor.children().map(([, child]) => child);
   const exited = running.map((child) => new Promise((resolve) => child.once('exit', resolve)));
   for (const child of running) child.kill('SIGTERM');
   const timer = setTimeout(() => {
-    for (const [name, child] of children) {
+    for (const [name, child] of supervisor.children()) {
       console.error(`${name} did not stop within ${STOP_TIMEOUT_MS / 1000} s; killing it.`);
       child.kill('SIGKILL');
     }
@@ -111,18 +126,18 @@ function shutdown(code) {
 function onSignal(signal) {
   if (stopping) {
     // A second Ctrl-C: don't wait for a graceful stop.
-    for (const child of children.values()) child.kill('SIGKILL');
+    for (const [, child] of supervisor.children()) child.kill('SIGKILL');
     return;
   }
   console.log(`\n${signal}: stopping Coffer...`);
-  if (children.size > 0) shutdown(0);
+  if (supervisor.children().length > 0) shutdown(0);
   else stopRequested = true; // main() notices between its steps
 }
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, onSignal);
 // Whatever happens, never leave services running behind us.
 process.on('exit', () => {
-  for (const child of children.values()) child.kill('SIGKILL');
+  for (const [, child] of supervisor.children()) child.kill('SIGKILL');
 });
 
 async function main() {
@@ -142,11 +157,11 @@ async function main() {
     console.error(`The build did not produce ${missing.map((main) => path.relative(repo, main)).join(', ')}.`);
     return shutdown(1);
   }
+  for (const name of BACKENDS) metricsPorts.set(name, await freePort());
   for (const name of SERVICES) startService(name);
 
   if (await waitUntilReady(env.PORT)) {
-    const base = `http://localhost:${env.PORT}`;
-    console.log(`Coffer is up: API ${base}  docs ${base}/docs  metrics ${base}/metrics`);
+    console.log(summary({ port: env.PORT, adminToken, adminTokenFromEnv: Boolean(env.COFFER_ADMIN_TOKEN), backendMetrics: [...metricsPorts] }));
   } else if (!stopping) {
     console.error(`http://127.0.0.1:${env.PORT}/ready did not answer 200 within ${READY_TIMEOUT_MS / 1000} s; stopping.`);
     shutdown(1);

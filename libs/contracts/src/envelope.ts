@@ -14,6 +14,12 @@ export interface EventMetadata {
   app_id: string | null;
   /** The API key that caused the event, so any transaction traces back to its key. */
   key_id?: string | null;
+  /** The admin token that caused the event (an operator's command), absent otherwise. */
+  admin_token_id?: string | null;
+  /** The command that caused the event (its type), for the audit trail; absent on events written before. */
+  command_type?: string;
+  /** The users the command named (user_id, from_user_id, to_user_id of its data), for the audit trail. */
+  user_ids?: string[];
   [extra: string]: unknown;
 }
 

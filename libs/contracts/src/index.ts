@@ -14,6 +14,7 @@ export * from './balance';
 export * from './leaderboard';
 export * from './achievement';
 export * from './webhook';
+export * from './operators';
 export * from './writer';
 export * from './commands';
 export * from './envelope';

@@ -8,6 +8,7 @@ describe('isRequestMeta', () => {
     expect(isRequestMeta(meta)).toBe(true);
     expect(isRequestMeta({ ...meta, command_id: longest, correlation_id: longest })).toBe(true);
     expect(isRequestMeta({ ...meta, app_id: null, key_id: null })).toBe(true);
+    expect(isRequestMeta({ ...meta, app_id: null, key_id: null, admin_token_id: 'adm_1' })).toBe(true);
   });
 
   it.each<[string, Partial<RequestMeta> | null]>([
@@ -17,6 +18,7 @@ describe('isRequestMeta', () => {
     ['a lone surrogate in a command id', { command_id: 'c\ud800' }],
     ['an app id with a space', { app_id: 'app 1' }],
     ['a key id that is a number', { key_id: 5 as unknown as string }],
+    ['an admin token id with a slash', { admin_token_id: 'adm/1' }],
     ['no meta at all', null],
   ])('refuses %s', (_case, change) => {
     expect(isRequestMeta(change === null ? null : { ...meta, ...change })).toBe(false);

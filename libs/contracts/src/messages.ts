@@ -58,6 +58,11 @@ export interface RequestMeta {
    * The ledger decides with its own state instead.
    */
   app_scopes?: AppScope[] | null;
+  /**
+   * The admin token a request of /admin was sent with (null or absent: an app's request, or the
+   * system's), so the events it causes say which operator did it: the audit trail's "who".
+   */
+  admin_token_id?: string | null;
 }
 
 /**
@@ -74,6 +79,7 @@ export function isRequestMeta(value: unknown): value is RequestMeta {
     requestId(meta.correlation_id) &&
     (meta.app_id === null || isId(meta.app_id)) &&
     (meta.key_id === null || meta.key_id === undefined || isId(meta.key_id)) &&
+    (meta.admin_token_id === null || meta.admin_token_id === undefined || isId(meta.admin_token_id)) &&
     (meta.app_scopes === undefined || meta.app_scopes === null || (Array.isArray(meta.app_scopes) && meta.app_scopes.every(isAppScope)))
   );
 }

@@ -1,6 +1,8 @@
 import { refusal, type Refusal } from '@coffer/contracts';
 import { CommandMemory, type CommandMetadata } from './command-memory';
-import { decideCommand, recordsRefusal, refusalIn, type Decider } from './decider';
+import { decideCommand, recordsRefusal, refusalIn, remembersRefusal, type Decider } from './decider';
+import { commandAudit, stampFor } from './event-metadata';
+import type { DomainEventType } from '@coffer/contracts';
 
 /** A counter: the smallest domain with events, refusals and a command memory. */
 interface Add {
@@ -28,7 +30,9 @@ const counter: Decider<Add, CounterEvent, Counter, Context, { total: number }, n
   evolve: (state, event) => {
     if (event.type === 'Added') state.total += event.data.by;
     const nowMs = state.memory.advance(event.metadata, event, () => undefined);
-    if (event.type === 'Refused') state.memory.remember(event.metadata, nowMs, undefined, null, refusalIn(event.data));
+    if (event.type === 'Refused') {
+      if (remembersRefusal(event.data, event.metadata)) state.memory.remember(event.metadata, nowMs, undefined, null, refusalIn(event.data));
+    }
     else state.memory.remember(event.metadata, nowMs, undefined, state.total);
     return state;
   },
@@ -66,11 +70,20 @@ describe('decideCommand: the one path of a command through a writer', () => {
     expect(retry.answer('99')).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
   });
 
-  it('records nothing for a refusal without a key: nobody asks again', () => {
+  it('records a refusal without a key too (the audit trail), but does not answer a resend of it from memory', () => {
     const state = counter.initialState();
-    const refused = run(state, { by: -1 }, { now: NOW, command_id: 'd', request_hash: null });
-    expect(refused.events).toEqual([]);
+    const context = { now: NOW, command_id: 'd', request_hash: null };
+    const refused = run(state, { by: -1 }, context);
+    expect(refused.events).toMatchObject([{ type: 'Refused', data: { code: 'VALIDATION_FAILED' }, metadata: { command_id: 'd', request_hash: null } }]);
     expect(refused.answer('')).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
+    expect(state.memory.unkeyed.has('d')).toBe(false);
+  });
+
+  it('records nothing for a 503: nothing was decided', () => {
+    const state = counter.initialState();
+    const away = refusal('UNAVAILABLE', 'the writer is away');
+    const decided = decideCommand(counter, { by: 1 }, state, keyed('u'), stamp(keyed('u')), { kind: 'refused', refusal: away });
+    expect(decided.events).toEqual([]);
   });
 
   it('answers a replay with the first answer, where its events landed', () => {
@@ -99,5 +112,22 @@ describe('recordsRefusal', () => {
     ['a 503 (nothing was decided)', 'UNAVAILABLE', 'hash', false],
   ] as const)('%s: %p', (_what, code, requestHash, recorded) => {
     expect(recordsRefusal({ code }, requestHash)).toBe(recorded);
+  });
+});
+
+describe('commandAudit: what the audit trail reads of a command from its events', () => {
+  it('names the command type and the users its data names, once each, and only ids the store can hold', () => {
+    expect(commandAudit({ type: 'Transfer', data: { from_user_id: 'ann', to_user_id: 'bob', amount: '3' } })).toEqual({ command_type: 'Transfer', user_ids: ['ann', 'bob'] });
+    expect(commandAudit({ type: 'Transfer', data: { from_user_id: 'ann', to_user_id: 'ann' } })).toEqual({ command_type: 'Transfer', user_ids: ['ann'] });
+    expect(commandAudit({ type: 'PostTransaction', data: { user_id: 'a\u0000b' } })).toEqual({ command_type: 'PostTransaction' });
+    expect(commandAudit({ type: 'AcceptWithdrawal', data: { withdrawal_id: 4 } })).toEqual({ command_type: 'AcceptWithdrawal' });
+    expect(commandAudit({ type: 'StartTerm', data: null })).toEqual({ command_type: 'StartTerm' });
+  });
+
+  it('stamps who and what on every event of a command: its type, users and the admin token that sent it', () => {
+    const meta = { correlation_id: 'corr', command_id: 'cmd', app_id: null, key_id: null, admin_token_id: 'adm_1', deadline_epoch_ms: NOW.getTime() + 1000 };
+    const stamp = stampFor<{ type: DomainEventType; data: object }>(meta, { now: NOW, request_hash: null }, 60_000, { type: 'Grant', data: { user_id: 'ann' } });
+    const stamped = stamp({ type: 'TransactionPosted', data: {} });
+    expect(stamped.metadata).toMatchObject({ admin_token_id: 'adm_1', command_type: 'Grant', user_ids: ['ann'], correlation_id: 'corr' });
   });
 });

@@ -51,6 +51,28 @@ export function recordsRefusal(refused: Pick<Refusal, 'code'>, requestHash: stri
   );
 }
 
+/**
+ * Whether a refusal goes on the record at all: every refusal decide came to does (the audit
+ * trail, GET /admin/audit: "who was refused what, when"), with or without a key, of the caller
+ * too; only a 503 does not, since nothing was decided. Whether the record also answers a retry
+ * is recordsRefusal's question, asked again by each evolve (remembersRefusal), so the command
+ * memory is exactly what it was before refusals without a key were recorded.
+ *
+ * What bounds the records a hostile caller can cause: every command reaches a writer only
+ * through the gateway, signed, after its authentication and per-app rate limit
+ * (COFFER_RATE_LIMIT_PER_SECOND): at most one record per request admitted, each of bounded size
+ * (a code, a message, bounded details). Malformed requests are refused at the gateway, before any
+ * writer, and leave no record.
+ */
+export function auditsRefusal(refused: Pick<Refusal, 'code'>): boolean {
+  return refused.code !== 'UNAVAILABLE';
+}
+
+/** Whether a recorded refusal is one a retry with the same key gets again (see recordsRefusal): what evolve remembers. */
+export function remembersRefusal(refused: Pick<Refusal, 'code'>, metadata: { request_hash?: string | null } | undefined): boolean {
+  return recordsRefusal(refused, metadata?.request_hash ?? null);
+}
+
 /** What one command decided in a batch comes to: the events to append, and its answer once they are durable. */
 export interface Decided<Event, Answer> {
   events: Event[];
@@ -61,8 +83,8 @@ export interface Decided<Event, Answer> {
 /**
  * Decides one command on `state` and folds its events in (so the next command of the batch sees
  * them). `stamp` gives each event what the writer stores with it (its metadata), before it is
- * folded: the command memory reads the command's id and times from there. A refusal of a command
- * with a key is recorded (recordsRefusal); a replay answers where the first answer's events
+ * folded: the command memory reads the command's id and times from there. A refusal is recorded
+ * (auditsRefusal), and remembered for retries when its command had a key (recordsRefusal); a replay answers where the first answer's events
  * landed (or, decided earlier in this batch, where the batch lands). `decision`: given instead
  * of decided when the writer has refused the command itself (the store could not hold its events).
  */
@@ -77,7 +99,7 @@ export function decideCommand<Command, Event, State, Context extends { request_h
   switch (decision.kind) {
     case 'refused': {
       const refused = decision.refusal;
-      if (!recordsRefusal(refused, context.request_hash)) return { events: [], answer: () => refused };
+      if (!auditsRefusal(refused)) return { events: [], answer: () => refused };
       const record = stamp(decider.refused(refused));
       decider.evolve(state, record);
       return { events: [record], answer: () => refused };

@@ -4,7 +4,7 @@
  * which a retry is recognised), and the times its memory is kept by (commandTimes).
  */
 import { randomUUID } from 'node:crypto';
-import { EVENT_SCHEMA_VERSIONS, type DomainEventType, type EventMetadata, type RequestMeta } from '@coffer/contracts';
+import { EVENT_SCHEMA_VERSIONS, isUserId, type DomainEventType, type EventMetadata, type RequestMeta } from '@coffer/contracts';
 import { commandTimes, type CommandMetadata } from './command-memory';
 
 export type StampedMetadata = EventMetadata & CommandMetadata;
@@ -24,7 +24,10 @@ export function stampFor<Event extends { type: DomainEventType }>(
   meta: RequestMeta,
   decided: DecidedAt,
   retentionMs: number,
+  command?: { type: string; data?: unknown },
 ): (event: Event) => Event & { metadata: StampedMetadata } {
+  const audit = command ? commandAudit(command) : {};
+  const operator = meta.admin_token_id ? { admin_token_id: meta.admin_token_id } : {};
   return (event) => ({
     ...event,
     metadata: {
@@ -35,9 +38,26 @@ export function stampFor<Event extends { type: DomainEventType }>(
       request_hash: decided.request_hash,
       app_id: meta.app_id,
       key_id: meta.key_id,
+      ...operator,
+      ...audit,
       ...commandTimes(decided.now.getTime(), meta.deadline_epoch_ms, decided.request_hash !== null, retentionMs),
     },
   });
+}
+
+/** The fields of a command's data that name a user: what the audit trail finds a command by. */
+const USER_FIELDS = ['user_id', 'from_user_id', 'to_user_id'] as const;
+
+/**
+ * What the audit trail reads of a command from its events (GET /admin/audit): its type and the
+ * users it named. In the metadata, not the data, so a refusal (whose data is only the refusal)
+ * says it too, and no event's schema changes. At most three ids, each checked by the value rules
+ * (a command refused for a malformed user id must still be storable): bounded per event.
+ */
+export function commandAudit(command: { type: string; data?: unknown }): { command_type: string; user_ids?: string[] } {
+  const data = (typeof command.data === 'object' && command.data !== null ? command.data : {}) as Record<string, unknown>;
+  const users = [...new Set(USER_FIELDS.map((field) => data[field]).filter(isUserId))];
+  return users.length ? { command_type: command.type, user_ids: users } : { command_type: command.type };
 }
 
 /** Stamped events as the store appends them (each with a fresh id). */

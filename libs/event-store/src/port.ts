@@ -39,8 +39,11 @@ export interface RecordedEvent<Data = unknown> {
  * the schema version (for upcasting), which an adapter may then neither fetch nor decode (they
  * are half of a ledger event's bytes).
  */
+/** What a replay reads of an event's metadata: its schema version, and who caused it (the audit trail's read model). */
+export type ReplayedMetadata = Pick<EventMetadata, 'schema_version'> & Partial<EventMetadata>;
+
 export type ReplayedEvent<Data = unknown> = Pick<RecordedEvent<Data>, 'type' | 'data' | 'globalPosition' | 'occurredAt'> & {
-  metadata?: Pick<EventMetadata, 'schema_version'>;
+  metadata?: ReplayedMetadata;
 };
 
 export interface AppendRequest {

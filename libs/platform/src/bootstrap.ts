@@ -32,8 +32,11 @@ export interface MicroserviceBoot {
   service: string;
   config: CofferConfig;
   logger: JsonLogger;
-  /** Builds the root module; it gets the transport so a writer can gate its subscriptions. */
-  module: (transport: ScopedNatsServer, keys: ServiceKeyring) => DynamicModule;
+  /**
+   * Builds the root module; it gets the transport so a writer can gate its subscriptions, and the
+   * registry its COFFER_METRICS_PORT serves, for the service's own figures.
+   */
+  module: (transport: ScopedNatsServer, keys: ServiceKeyring, registry: Registry) => DynamicModule;
 }
 
 /**
@@ -56,7 +59,7 @@ export async function startMicroservice({ service, config, logger, module }: Mic
     { prefix: config.natsPrefix, realm: config.realm },
     new RequestDoor(service, keys, logger, registry),
   );
-  const app = await NestFactory.createMicroservice(module(strategy, keys), { strategy, logger, abortOnError: false });
+  const app = await NestFactory.createMicroservice(module(strategy, keys, registry), { strategy, logger, abortOnError: false });
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.listen();
   if (config.metricsPort !== undefined) {
@@ -79,11 +82,11 @@ export async function startMicroservice({ service, config, logger, module }: Mic
 /** The whole `main` of a NATS service: configuration, logger, start, or exit 1 with the reason. */
 export function runMicroservice(
   service: string,
-  module: (config: CofferConfig, logger: JsonLogger, transport: ScopedNatsServer, keys: ServiceKeyring) => DynamicModule,
+  module: (config: CofferConfig, logger: JsonLogger, transport: ScopedNatsServer, keys: ServiceKeyring, registry: Registry) => DynamicModule,
 ): void {
   const config = configOrExit(service);
   const logger = new JsonLogger(service, config.logLevel);
-  const build = (transport: ScopedNatsServer, keys: ServiceKeyring) => module(config, logger, transport, keys);
+  const build = (transport: ScopedNatsServer, keys: ServiceKeyring, registry: Registry) => module(config, logger, transport, keys, registry);
   startMicroservice({ service, config, logger, module: build }).catch((error: unknown) => {
     logger.error(error);
     process.exit(1);

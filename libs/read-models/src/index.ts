@@ -16,6 +16,7 @@ import { transactions } from './transactions';
 import { unlockCounts } from './unlock-counts';
 import { withdrawals } from './withdrawals';
 import { deposits } from './deposits';
+import { auditTrail } from './audit-trail';
 
 export * from './read-model';
 export * from './copy';
@@ -32,6 +33,8 @@ export * from './unlock-counts';
 export * from './verification-requests';
 export * from './withdrawals';
 export * from './deposits';
+export * from './audit-trail';
+export * from './daily-stats';
 
 /** Every read model kept here, in the order their tables are created, written and compared. */
 export const READ_MODELS: readonly ReadModel[] = [
@@ -47,5 +50,6 @@ export const READ_MODELS: readonly ReadModel[] = [
   unlockCounts,
   withdrawals,
   deposits,
+  auditTrail,
 ];
 export * from './overview';

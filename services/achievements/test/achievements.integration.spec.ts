@@ -346,7 +346,10 @@ describe('achievements service over NATS and PostgreSQL', () => {
         const reply = (await send()) as { ok: boolean; code?: string };
         expect({ name, ok: reply.ok, code: reply.code }).toEqual({ name, ok: false, code });
       }
-      expect((await readAllCommitted(store)).filter((event) => !event.type.startsWith('$'))).toEqual([]);
+      // Malformed ones are refused at the door and leave nothing; the one decided (progress on an
+      // achievement that does not exist) is on the record, for the audit trail, and changes nothing else.
+      const left = (await readAllCommitted(store)).filter((event) => !event.type.startsWith('$'));
+      expect(left.map((event) => [event.type, (event.data as { code?: string }).code])).toEqual([['AchievementCommandRefused', 'NOT_FOUND']]);
     });
   });
 
@@ -485,7 +488,7 @@ describe('achievements service over NATS and PostgreSQL', () => {
       const nats = new ScopedNatsClient({ servers: testNatsUrl() }, { prefix, realm: 'default' }, { sender: 'achievements', keys });
       const payer = new LedgerRewardPayer(nats, 2000);
       const logger = new JsonLogger('reactor', 'error');
-      const options = { batchSize: 10, retryMs: 20, maxRetryMs: 100 };
+      const options = { batchSize: 10, retryMs: 20, maxRetryMs: 100, withheldPollMs: 50, withheldBatchSize: 10 };
       try {
         // 1. Pays for real, then hangs as if the process froze before recording: then it is stopped.
         let paid!: () => void;
@@ -535,6 +538,114 @@ describe('achievements service over NATS and PostgreSQL', () => {
         expect(await coins('gina')).toBe('99');
         expect(await eventsOfType('RewardGranted')).toHaveLength(1);
         expect((await store.readStream(rewardStream(unlock.unlock_id)))[0].data).toMatchObject({ unlock_id: unlock.unlock_id, amount: '99' });
+      } finally {
+        await nats.close();
+      }
+    });
+  });
+
+  describe('a reward the ledger refuses', () => {
+    it("is withheld, not lost: recorded, held for the next UTC day, then paid once the app's mint limit allows it", async () => {
+      const { RewardReactor } = await import('../src/rewards/reward-reactor');
+      const { LedgerRewardPayer } = await import('../src/rewards/ledger-payer');
+      const { ScopedNatsClient, ServiceKeyring } = await import('@coffer/platform');
+      const { testNatsUrl, testServiceKeys } = await import('@coffer/testing');
+      await startTheLedger();
+      await ensureAchievementsSchema(pool);
+      const app_id = await registerApp();
+      const limit = async (coinsPerDay: string) =>
+        ok(await ledger.command({ type: 'ChangeAppSettings', data: { app_id, mint_limit_per_day: { coins: coinsPerDay } } }));
+      await limit('100');
+      // Three unlocks of the same app: 60 fits, 70 more would not (the limit counts rewards too), 30 still fits after it.
+      const writer = new AchievementsWriter(store, new CommandClaims(pool), new AchievementQuota(pool), new JsonLogger('test', 'error'), DEFAULT_WRITER_OPTIONS);
+      const meta = () => ({ correlation_id: randomUUID(), command_id: randomUUID(), app_id, key_id: null, deadline_epoch_ms: Date.now() + 10_000 });
+      for (const [key, amount] of [['bronze', '60'], ['silver', '70'], ['tin', '30']]) {
+        accepted(
+          await writer.command(
+            { command: { type: 'RegisterAchievement', data: { key, name: key, description: null, icon_url: null, goal: 1, hidden: false, reward: { amount, currency: 'coins' } } }, request_hash: null },
+            meta(),
+          ),
+        );
+        accepted(await writer.command({ command: { type: 'Unlock', data: { key, user_id: 'hana' } }, request_hash: null }, meta()));
+      }
+      const silver = (await eventsOfType('AchievementUnlocked')).map((event) => event.data as AchievementUnlocked).find((unlock) => unlock.key === 'silver')!;
+
+      const keys = new ServiceKeyring(testServiceKeys());
+      const nats = new ScopedNatsClient({ servers: testNatsUrl() }, { prefix, realm: 'default' }, { sender: 'achievements', keys });
+      const payer = new LedgerRewardPayer(nats, 2000);
+      const attempts: number[] = [];
+      let clock = new Date();
+      const options = { batchSize: 10, retryMs: 20, maxRetryMs: 100, withheldPollMs: 50, withheldBatchSize: 10, now: () => clock };
+      const start = (pay = (u: AchievementUnlocked, c: string, attempt: number) => payer.pay(u, c, attempt)) => {
+        const reactor = new RewardReactor(store, pool, { pay: (u, c, attempt) => (u.key === 'silver' && attempts.push(attempt), pay(u, c, attempt)) }, new JsonLogger('reactor', 'error'), options);
+        reactor.start();
+        return reactor;
+      };
+      const held = async () => (await pool.query('SELECT unlock_id, attempt, retry_at FROM coffer_achievements.withheld_rewards')).rows;
+      try {
+        let reactor = start();
+        await eventually(() => eventsOfType('RewardGranted'), (events) => events.length === 2);
+        const [withheld] = await eventually(() => eventsOfType('RewardWithheld'), (events) => events.length === 1);
+        const nextDay = new Date(Date.UTC(clock.getUTCFullYear(), clock.getUTCMonth(), clock.getUTCDate() + 1));
+        expect(withheld.data).toEqual({
+          unlock_id: silver.unlock_id,
+          app_id,
+          key: 'silver',
+          user_id: 'hana',
+          amount: '70',
+          currency: 'coins',
+          attempt: 1,
+          code: 'LIMIT_EXCEEDED',
+          message: expect.stringContaining('daily mint limit'),
+          withheld_at: clock.toISOString(),
+          retry_at: nextDay.toISOString(),
+        });
+        expect(await coins('hana')).toBe('90'); // 60 + 30: the later reward was not held behind it
+        await eventually(held, (rows) => rows.length === 1);
+        expect(await held()).toEqual([{ unlock_id: silver.unlock_id, attempt: 2, retry_at: nextDay }]);
+
+        // Not due yet: a pass later, nothing was sent again.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(attempts).toEqual([1]);
+        await reactor.stop();
+
+        // The next day, still beyond the limit (the ledger's day has not changed; the limit has not
+        // either): attempt 2 is refused too, recorded, and held for the day after.
+        clock = new Date(nextDay.getTime() + 1000);
+        reactor = start();
+        await eventually(() => eventsOfType('RewardWithheld'), (events) => events.length === 2);
+        expect(attempts).toEqual([1, 2]);
+        await reactor.stop();
+
+        // The admin raises the limit. The day after, attempt 3 dies after the ledger paid it and
+        // before RewardGranted: its successor sends attempt 3 again and records the first payment.
+        await limit('1000');
+        clock = new Date(nextDay.getTime() + 86_400_000 + 1000);
+        let paid!: () => void;
+        const paidOnce = new Promise<void>((resolve) => (paid = resolve));
+        const dying = start(async (u, c, attempt) => {
+          const payment = await payer.pay(u, c, attempt);
+          if (u.key === 'silver') {
+            paid();
+            return new Promise(() => undefined);
+          }
+          return payment;
+        });
+        await paidOnce;
+        await dying.stop();
+        expect(await coins('hana')).toBe('160');
+        reactor = start();
+        await eventually(() => eventsOfType('RewardGranted'), (events) => events.length === 3);
+        await eventually(held, (rows) => rows.length === 0);
+        await reactor.stop();
+        expect(attempts).toEqual([1, 2, 3, 3]);
+        expect(await coins('hana')).toBe('160');
+        const stream = await store.readStream(rewardStream(silver.unlock_id));
+        expect(stream.map((event) => [event.type, event.metadata?.command_id])).toEqual([
+          ['RewardWithheld', `${app_id}:reward:${silver.unlock_id}`],
+          ['RewardWithheld', `${app_id}:reward:${silver.unlock_id}:attempt-2`],
+          ['RewardGranted', `${app_id}:reward:${silver.unlock_id}:attempt-3`],
+        ]);
       } finally {
         await nats.close();
       }

@@ -12,6 +12,7 @@ import { Operations } from './pages/operations';
 import { Overview } from './pages/overview';
 import { User } from './pages/user';
 import { Verification } from './pages/verification';
+import { RoleContext, type Role } from './role';
 import { forgetToken, keepToken, storedToken } from './session';
 import { Field, Notice } from './ui';
 
@@ -39,8 +40,7 @@ function SignIn({ signedIn }: { signedIn: () => void }) {
   const [error, setError] = useState<string>();
   async function submit(event: Event) {
     event.preventDefault();
-    // Any admin read tells a good token from a wrong one.
-    const answer = await api('/admin/operations/job', { token });
+    const answer = await api('/admin/whoami', { token });
     if (!answer.ok) return setError(answer.status === 401 ? 'This token is not accepted.' : answer.error ?? 'the gateway does not answer');
     keepToken(token);
     signedIn();
@@ -60,16 +60,21 @@ function SignIn({ signedIn }: { signedIn: () => void }) {
 
 function Console() {
   const [signedIn, setSignedIn] = useState(storedToken() !== null);
+  const [identity, setIdentity] = useState<{ token_id: string; role: Role }>();
   const hash = useHash();
   useEffect(() => whenSignedOut(() => setSignedIn(false)), []);
+  useEffect(() => {
+    if (signedIn) void api('/admin/whoami').then((answer) => answer.ok && setIdentity(answer.body));
+  }, [signedIn]);
   if (!signedIn) return <SignIn signedIn={() => setSignedIn(true)} />;
+  if (!identity) return <p class="muted">signing in…</p>;
   const [, page = 'overview', argument] = hash.split('/');
   const signOut = () => {
     forgetToken();
     setSignedIn(false);
   };
   return (
-    <>
+    <RoleContext.Provider value={identity.role}>
       <header class="top">
         <a class="brand" href="#/overview">
           Coffer
@@ -81,6 +86,9 @@ function Console() {
             </a>
           ))}
         </nav>
+        <span class="badge" data-testid="identity">
+          {identity.token_id} · {identity.role}
+        </span>
         <button type="button" class="link" onClick={signOut}>
           Sign out
         </button>
@@ -100,7 +108,7 @@ function Console() {
           <Overview />
         )}
       </main>
-    </>
+    </RoleContext.Provider>
   );
 }
 

@@ -199,7 +199,24 @@ describe('the console in a browser', () => {
     expect(phoneErrors).toEqual([]);
   });
 
-  // Needs GET /admin/audit (the operators-api branch): until it is merged this fails, on purpose.
+  it("offers an auditor no change: the operations page reads, it runs nothing", async () => {
+    const created = await ApiClient.http(base, ADMIN_TOKEN).send<{ token: string }>('POST', '/admin/tokens', { body: { name: 'console auditor', role: 'auditor' } });
+    const auditorContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const auditorErrors: string[] = [];
+    const auditor = await watched(auditorContext, auditorErrors);
+    await auditor.goto(`${base}/console/`);
+    await auditor.getByLabel('Admin token').fill(created.reply.token);
+    await auditor.getByRole('button', { name: 'Sign in' }).click();
+    await auditor.getByTestId('identity').filter({ hasText: 'auditor' }).waitFor();
+    await auditor.getByRole('link', { name: 'Operations' }).click();
+    await auditor.getByText('An auditor reads the status and the jobs').waitFor();
+    expect(await auditor.getByRole('button', { name: 'Verify' }).count()).toBe(0);
+    await auditor.getByRole('link', { name: 'Apps and keys' }).click();
+    await auditor.getByText('Only an admin token registers apps').waitFor();
+    await auditorContext.close();
+    expect(auditorErrors).toEqual([]);
+  });
+
   it('finds the accepted withdrawal in the audit trail', async () => {
     await page.getByRole('link', { name: 'Audit' }).click();
     await page.getByLabel('User id').fill(USER);

@@ -4,6 +4,8 @@ import { CoreModule, createPool, poolBoundsOf, type CofferConfig, type JsonLogge
 import { ACHIEVEMENT_CONTROLLERS, ACHIEVEMENT_PROVIDERS } from './achievements/achievements.module';
 import { AdminController } from './admin/admin.controller';
 import { AdminToken } from './auth/admin-token';
+import { AdminTokens } from './auth/admin-tokens';
+import { OperatorsController } from './admin/operators.controller';
 import { ApiKeyRegistry } from './auth/api-key-registry';
 import { NatsRequestClient } from './backend/nats-request-client';
 import { CommandSender } from './commands/command-sender';
@@ -19,6 +21,7 @@ import { HealthController } from './health/health.controller';
 import { LeaderboardsController } from './leaderboards/leaderboards.controller';
 import { GatewayMetrics } from './metrics/metrics';
 import { MetricsController } from './metrics/metrics.controller';
+import { registerEconomyMetrics } from './metrics/economy-metrics';
 import { registerProjectionMetrics } from './metrics/projection-metrics';
 import { AddressLimits } from './rate-limit/address-limits';
 import { RateLimiter } from './rate-limit/token-bucket';
@@ -48,6 +51,7 @@ export class GatewayModule {
         HealthController,
         MetricsController,
         AdminController,
+        OperatorsController,
         FinanceEventsController,
         AllowancesController,
         FinanceController,
@@ -71,6 +75,7 @@ export class GatewayModule {
         CommandSender,
         ApiKeyRegistry,
         AdminToken,
+        AdminTokens,
         { provide: RateLimiter, useFactory: () => new RateLimiter(config.rateLimitPerSecond) },
         {
           provide: AddressLimits,
@@ -87,7 +92,8 @@ export class GatewayModule {
         {
           provide: 'ProjectionMetrics',
           inject: [GatewayMetrics, DB_POOL],
-          useFactory: (gatewayMetrics: GatewayMetrics, pool: Pool) => registerProjectionMetrics(gatewayMetrics.registry, pool),
+          useFactory: (gatewayMetrics: GatewayMetrics, pool: Pool) =>
+            registerProjectionMetrics(gatewayMetrics.registry, pool) && registerEconomyMetrics(gatewayMetrics.registry, pool),
         },
         {
           provide: 'ResendMetrics',

@@ -18,6 +18,13 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { ErrorBody } from '@coffer/contracts';
 import type {
+  AdminTokenCreated,
+  AdminTokenList,
+  AuditList,
+  AuditQueryDto,
+  CreateAdminTokenDto,
+  DailyStatsList,
+  DailyStatsQueryDto,
   CreateWebhookDto,
   DeliveriesQueryDto,
   DeliveryList,
@@ -383,6 +390,28 @@ export class ApiClient {
   /** 204: no body. */
   removeAllowance(currency: string, options: CommandOptions = {}): Promise<Answer<undefined>> {
     return this.command('DELETE', `/admin/allowances/${currency}`, undefined, options);
+  }
+
+  // ---- operators (API.md "Operators: console, roles, audit") ------------------------------------
+
+  createAdminToken(body: CreateAdminTokenDto): Promise<Answer<AdminTokenCreated>> {
+    return this.command('POST', '/admin/tokens', body, {});
+  }
+
+  adminTokens(): Promise<Answer<AdminTokenList>> {
+    return this.send('GET', '/admin/tokens');
+  }
+
+  deleteAdminToken(tokenId: string): Promise<Answer<undefined>> {
+    return this.send('DELETE', `/admin/tokens/${tokenId}`);
+  }
+
+  audit(query?: Query<AuditQueryDto>): Promise<Answer<AuditList>> {
+    return this.send('GET', withQuery('/admin/audit', query));
+  }
+
+  dailyStats(query?: Query<DailyStatsQueryDto>): Promise<Answer<DailyStatsList>> {
+    return this.send('GET', withQuery('/admin/stats/daily', query));
   }
 
   /** The admin's reversal of any posted transaction (a grant included). */

@@ -67,6 +67,7 @@ describe('the analytics feed against its AsyncAPI contract', () => {
 
   const REFERENCE = 'DE89370400440532013000';
   const PAYMENT = 'BANKTRANSFER-2026-7731';
+  const LATER_PAYMENT = 'BANKTRANSFER-2026-8842'; // a payment is credited once: the declined round reports another
 
   /** Through the API, every public event type at least once, and the internal ones (keys issued and revoked, a refusal). */
   async function flow(): Promise<void> {
@@ -117,6 +118,9 @@ describe('the analytics feed against its AsyncAPI contract', () => {
     expectStatus(await app.recordProgress('two_wins', { user_id: 'alice', increment: 1 }, keyed()), 200);
     expectStatus(await app.registerAchievement({ key: 'hello', name: 'Hello', description: 'Said hello' }, keyed()), 201);
     expectStatus(await app.unlock('hello', { user_id: 'bob' }, keyed()), 200);
+    // A reward beyond the app's daily mint limit (1,000,000 above): withheld for the next day.
+    expectStatus(await app.registerAchievement({ key: 'jackpot', name: 'Jackpot', reward: { amount: '2000000' } }, keyed()), 201);
+    expectStatus(await app.unlock('jackpot', { user_id: 'carol' }, keyed()), 200);
 
     // Withdrawals and deposits: an account linked and unlinked (internal), each requested, accepted and declined.
     const account = (await app.linkExternalAccount('alice', { kind: 'bank', label: 'savings', reference: REFERENCE }, keyed())).reply.external_account_id;
@@ -124,7 +128,7 @@ describe('the analytics feed against its AsyncAPI contract', () => {
     expectStatus(await app.unlinkExternalAccount('alice', spare, keyed()), 204);
     for (const decide of ['accept', 'decline'] as const) {
       const withdrawal = (await app.requestWithdrawal({ user_id: 'alice', amount: 30, external_account_id: account }, keyed())).reply.withdrawal_id;
-      const deposit = (await app.requestDeposit({ user_id: 'alice', amount: 40, external_account_id: account, reference: PAYMENT }, keyed())).reply.deposit_id;
+      const deposit = (await app.requestDeposit({ user_id: 'alice', amount: 40, external_account_id: account, reference: decide === 'accept' ? PAYMENT : LATER_PAYMENT }, keyed())).reply.deposit_id;
       if (decide === 'accept') {
         expectStatus(await admin().acceptWithdrawal(withdrawal, keyed()), 200);
         expectStatus(await admin().acceptDeposit(deposit, keyed()), 200);
@@ -150,11 +154,10 @@ describe('the analytics feed against its AsyncAPI contract', () => {
       const jsm = await nc.jetstreamManager();
       const stream = subjects(prefix).eventsStream;
       const inStream = async () => (await jsm.streams.info(stream).catch(() => null))?.state.messages ?? -1;
-      // The reward is paid after the unlock, by the achievements service's reactor.
-      await eventually(
-        async () => (await pool.query(`SELECT 1 FROM coffer_es.events WHERE type = 'RewardGranted'`)).rowCount === 1,
-        'the reward',
-      );
+      // The reward is paid (or withheld) after the unlock, by the achievements service's reactor.
+      for (const type of ['RewardGranted', 'RewardWithheld']) {
+        await eventually(async () => (await pool.query(`SELECT 1 FROM coffer_es.events WHERE type = $1`, [type])).rowCount === 1, type);
+      }
       await eventually(async () => (await inStream()) === (await publicInStore()), 'the feed to hold every public event');
       const info = await jsm.streams.info(stream);
       const out = [];
@@ -212,7 +215,7 @@ describe('the analytics feed against its AsyncAPI contract', () => {
     const hashes = apiKeys.map(sha256Hex);
     expect(messages.filter(({ raw }) => raw.includes('key_hash') || hashes.some((hash) => raw.includes(hash)))).toEqual([]);
     // …nor a reference, its plain hash or its keyed one (no reference_hash field at all).
-    const references = [REFERENCE, PAYMENT, sha256Hex(REFERENCE), sha256Hex(PAYMENT)];
+    const references = [REFERENCE, PAYMENT, LATER_PAYMENT, sha256Hex(REFERENCE), sha256Hex(PAYMENT), sha256Hex(LATER_PAYMENT)];
     expect(messages.filter(({ raw }) => raw.includes('reference_hash') || references.some((reference) => raw.includes(reference)))).toEqual([]);
     expect(Object.keys(document.channels).filter((type) => INTERNAL_TYPES.includes(type))).toEqual([]);
   });

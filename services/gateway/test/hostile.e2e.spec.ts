@@ -500,6 +500,27 @@ const rows: Row[] = [
   V('an unknown app setting', 'name', admin('PATCH', (c) => `/admin/apps/${c.other.app_id}`, { name: 'Renamed' })),
   { name: 'settings of an unknown app', status: 404, code: 'NOT_FOUND', build: admin('PATCH', '/admin/apps/app_987654', { scopes: [] }) },
   { name: 'an app key changing its own settings', status: 401, code: 'UNAUTHENTICATED', build: appCall('PATCH', (c) => `/admin/apps/${c.app.app_id}`, { scopes: null }) },
+  // ---- operators: admin tokens, the audit trail, daily figures
+  V("an admin token role 'root'", 'role', admin('POST', '/admin/tokens', { name: 'hostile', role: 'root' })),
+  V('an admin token without a name', 'name', admin('POST', '/admin/tokens', { role: 'auditor' })),
+  V('an admin token name of 101 characters', 'name', admin('POST', '/admin/tokens', { name: 'x'.repeat(101), role: 'auditor' })),
+  V('an admin token with its own secret', 'token', admin('POST', '/admin/tokens', { name: 'hostile', role: 'admin', token: 'cadm_mine' })),
+  V('an admin token id with a slash', undefined, adminCall('DELETE', '/admin/tokens/adm%2F1')),
+  { name: 'deleting an admin token that does not exist', status: 404, code: 'NOT_FOUND', build: adminCall('DELETE', '/admin/tokens/adm_987654') },
+  { name: 'an app key creating an admin token', status: 401, code: 'UNAUTHENTICATED', build: appCall('POST', '/admin/tokens', { name: 'mine', role: 'admin' }) },
+  V('an audit limit of 0', 'limit', adminCall('GET', '/admin/audit?limit=0')),
+  V('an audit limit of 101', 'limit', adminCall('GET', '/admin/audit?limit=101')),
+  V('an audit cursor that is no position', 'cursor', adminCall('GET', '/admin/audit?cursor=-1')),
+  V("an audit 'from' that is no time", 'from', adminCall('GET', '/admin/audit?from=yesterday')),
+  V("an audit 'to' before its 'from'", 'to', adminCall('GET', '/admin/audit?from=2026-11-02&to=2026-11-01')),
+  V('an audit user id with a space', 'user_id', adminCall('GET', '/admin/audit?user_id=a%20b')),
+  V('an audit type with a digit', 'type', adminCall('GET', '/admin/audit?type=Grant2')),
+  V('an audit correlation id of 129 characters', 'correlation_id', adminCall('GET', `/admin/audit?correlation_id=${'c'.repeat(129)}`)),
+  V('daily figures without a range', 'from', adminCall('GET', '/admin/stats/daily?to=2026-11-01')),
+  V('daily figures from 2026-02-30', 'from', adminCall('GET', '/admin/stats/daily?from=2026-02-30&to=2026-03-01')),
+  V("daily figures whose 'to' is before 'from'", 'to', adminCall('GET', '/admin/stats/daily?from=2026-11-02&to=2026-11-01')),
+  V('daily figures of a currency that is no currency', 'currency', adminCall('GET', '/admin/stats/daily?from=2026-11-01&to=2026-11-01&currency=GOLD!')),
+  { name: 'daily figures over 367 days', status: 422, code: 'LIMIT_EXCEEDED', build: adminCall('GET', '/admin/stats/daily?from=2025-01-01&to=2026-01-02') },
   // ---- external accounts, withdrawals and deposits
   V("kind 'savings'", 'kind', link({ kind: 'savings' })),
   V('kind missing', 'kind', link({ kind: undefined })),
@@ -531,6 +552,7 @@ const rows: Row[] = [
   V('a deposit without its reference', 'reference', withdrawal({ reference: undefined }, '/finance/deposits')),
   V('a deposit with a reference of 2 characters', 'reference', withdrawal({ reference: 'ab' }, '/finance/deposits')),
   V('a deposit of 0', 'amount', withdrawal({ amount: 0 }, '/finance/deposits')),
+  { name: 'a deposit of a payment reported already', status: 409, code: 'CONFLICT', build: withdrawal({}, '/finance/deposits') },
   V('withdrawal id 0 in an accept path', undefined, adminCall('POST', '/admin/withdrawals/0/accept')),
   V("withdrawal id 'abc' in an accept path", undefined, adminCall('POST', '/admin/withdrawals/abc/accept')),
   V('deposit id -1 in a decline path', undefined, adminCall('POST', '/admin/deposits/-1/decline', { reason: 'x' })),
@@ -664,6 +686,8 @@ describe('hostile requests over HTTP', () => {
     c.otherAppEvent = (await ok(other.openEvent(), 201)).event_id;
     c.otherAppCredit = (await ok(other.postTransaction({ user_id: ALICE, event_id: c.otherAppEvent, type: 'credit', amount: 7 }), 201)).transaction_id;
     c.aliceAccount = (await ok(app.linkExternalAccount(ALICE, { kind: 'bank', label: 'savings', reference: 'HOSTILE-ACCOUNT-0000' }), 201)).external_account_id;
+    // The payment every deposit row reports: reported once here, so a well-formed deposit row is a repeat.
+    await ok(app.requestDeposit({ user_id: ALICE, amount: 1, external_account_id: c.aliceAccount, reference: 'PAYMENT-0001' }), 201);
     c.otherWebhook = (
       await ok(other.createWebhook({ url: 'https://93.184.216.34/hostile', events: ['achievement.unlocked'] }, { idempotencyKey: 'hostile-webhook' }), 201)
     ).webhook_id;
@@ -673,7 +697,7 @@ describe('hostile requests over HTTP', () => {
     before = await books();
     expect(before[`strong ${ALICE}`]).toEqual({
       user_id: ALICE,
-      balances: [{ currency: 'coins', available: '100', posted: '100', pending_debit: '0', pending_credit: '7' }],
+      balances: [{ currency: 'coins', available: '100', posted: '100', pending_debit: '0', pending_credit: '8' }],
     });
     expect(before[`strong ${BOB}`]).toMatchObject({ balances: [{ currency: 'coins', available: '55', posted: '55' }] });
     serverErrorsBefore = await serverErrorLines();

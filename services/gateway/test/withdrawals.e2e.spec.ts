@@ -17,6 +17,12 @@ jest.setTimeout(60000);
 
 const REFERENCE = 'DE89370400440532013000';
 const PAYMENT = 'BANKTRANSFER-2026-7731';
+/** Every payment reported (a payment is credited once: each test reports its own), for the secrets scan. */
+const payments: string[] = [PAYMENT];
+const newPayment = (): string => {
+  payments.push(`BANKTRANSFER-${payments.length}-7731`);
+  return payments[payments.length - 1];
+};
 
 describe('withdrawals and deposits over HTTP', () => {
   let stack: Stack;
@@ -211,9 +217,27 @@ describe('withdrawals and deposits over HTTP', () => {
     it('credits nothing when declined', async () => {
       const userId = newUser();
       const account = await linked(userId);
-      const { deposit_id } = (await app.requestDeposit({ user_id: userId, amount: 25, external_account_id: account, reference: PAYMENT })).reply;
+      const { deposit_id } = (await app.requestDeposit({ user_id: userId, amount: 25, external_account_id: account, reference: newPayment() })).reply;
       expect((await admin.declineDeposit(deposit_id, { reason: 'no such payment' })).reply).toMatchObject({ status: 'declined', reason: 'no such payment' });
       expect(await available(userId)).toMatchObject({ available: '0', posted: '0', pending_credit: '0' });
+    });
+
+    it('credits a payment once: reported again, by anyone, 409 CONFLICT naming the first deposit; declined, it may be reported again', async () => {
+      const [userId, other] = [newUser(), newUser()];
+      const [account, othersAccount] = [await linked(userId), await linked(other)];
+      const payment = newPayment();
+      const first = (await app.requestDeposit({ user_id: userId, amount: 25, external_account_id: account, reference: payment })).reply;
+      for (const [user_id, external_account_id] of [[userId, account], [other, othersAccount]] as const) {
+        const again = await app.requestDeposit({ user_id, amount: 25, external_account_id, reference: payment });
+        expect([again.status, again.errorCode, again.error.details]).toEqual([409, 'CONFLICT', { deposit_id: first.deposit_id }]);
+      }
+      await admin.declineDeposit(first.deposit_id, { reason: 'not arrived yet' });
+      const arrived = await app.requestDeposit({ user_id: userId, amount: 25, external_account_id: account, reference: payment });
+      expect(arrived.status).toBe(201);
+      await admin.acceptDeposit(arrived.reply.deposit_id);
+      const late = await app.requestDeposit({ user_id: userId, amount: 25, external_account_id: account, reference: payment });
+      expect([late.status, late.error.details]).toEqual([409, { deposit_id: arrived.reply.deposit_id }]);
+      expect(await available(userId)).toMatchObject({ available: '25', posted: '25', pending_credit: '0' });
     });
   });
 
@@ -225,7 +249,7 @@ describe('withdrawals and deposits over HTTP', () => {
           WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')`,
       );
       expect(tables.length).toBeGreaterThan(5);
-      const secrets = [REFERENCE, PAYMENT, ...[REFERENCE, PAYMENT].map((text) => createHash('sha256').update(text).digest('hex'))];
+      const secrets = [REFERENCE, ...payments, ...[REFERENCE, ...payments].map((text) => createHash('sha256').update(text).digest('hex'))];
       for (const { table_schema, table_name } of tables) {
         const { rows } = await pool.query(`SELECT t::text AS row FROM "${table_schema}"."${table_name}" t`);
         for (const { row } of rows) for (const secret of secrets) expect([table_name, (row as string).includes(secret)]).toEqual([table_name, false]);

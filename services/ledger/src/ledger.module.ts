@@ -2,7 +2,9 @@ import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '
 import { randomUUID } from 'node:crypto';
 import type { EventStore } from '@coffer/event-store';
 import { CoreModule, EVENT_STORE, healthController, poolBoundsOf, type CofferConfig, type JsonLogger, type ScopedNatsServer } from '@coffer/platform';
+import { Registry } from 'prom-client';
 import { LedgerController } from './writer/ledger.controller';
+import { LedgerMetrics } from './writer/ledger-metrics';
 import { DEFAULT_SNAPSHOT_EVERY, LedgerWriter } from './writer/ledger-writer';
 import { SnapshotStore } from './writer/snapshot-store';
 import { DEFAULT_LEASE_TIMING, WriterLease, type LeaseTiming } from './writer/writer-lease';
@@ -26,8 +28,15 @@ export interface LedgerTuning {
 
 @Module({})
 export class LedgerModule {
-  static forRoot(config: CofferConfig, logger: JsonLogger, transport: ScopedNatsServer, tuning: LedgerTuning = {}): DynamicModule {
+  static forRoot(
+    config: CofferConfig,
+    logger: JsonLogger,
+    transport: ScopedNatsServer,
+    tuning: LedgerTuning = {},
+    registry: Registry = new Registry(),
+  ): DynamicModule {
     let role: WriterRole | undefined;
+    const metrics = new LedgerMetrics(registry);
     const instanceId = randomUUID();
     return {
       module: LedgerModule,
@@ -55,7 +64,9 @@ export class LedgerModule {
               clock: tuning.clock ?? (() => new Date()),
               idempotencyRetentionMs: config.idempotencyRetentionHours * 3_600_000,
               maxQueued: tuning.maxQueued,
+              batchDecided: metrics.batchDecided,
             });
+            metrics.watch(writer);
             void writer.prefetchSnapshot();
             return writer;
           },

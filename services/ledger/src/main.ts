@@ -2,4 +2,4 @@ import 'reflect-metadata';
 import { runMicroservice } from '@coffer/platform';
 import { LedgerModule } from './ledger.module';
 
-runMicroservice('ledger', (config, logger, transport) => LedgerModule.forRoot(config, logger, transport));
+runMicroservice('ledger', (config, logger, transport, _keys, registry) => LedgerModule.forRoot(config, logger, transport, {}, registry));

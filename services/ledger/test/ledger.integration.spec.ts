@@ -128,7 +128,7 @@ describe('ledger service over NATS and PostgreSQL', () => {
     ).result;
     const account = { user_id: 'payee', currency: 'coins', external_account_id: link.external_account_id };
     const withdrawal = ok(await client.command({ type: 'RequestWithdrawal', data: { ...account, amount: '40' } }, { app_id })).result;
-    const deposit = ok(await client.command({ type: 'RequestDeposit', data: { ...account, amount: '25', reference_last4: '7731' } }, { app_id })).result;
+    const deposit = ok(await client.command({ type: 'RequestDeposit', data: { ...account, amount: '25', reference_hash: 'c'.repeat(64), reference_last4: '7731' } }, { app_id })).result;
     expect(withdrawal).toMatchObject({ withdrawal_id: 1, status: 'waiting_for_verification' });
     expect(await balance('payee')).toMatchObject({ available: '60', posted: '100', pending_debit: '40', pending_credit: '25' });
     await stop(first);

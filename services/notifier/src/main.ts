@@ -2,4 +2,4 @@ import 'reflect-metadata';
 import { runMicroservice } from '@coffer/platform';
 import { NotifierModule } from './notifier.module';
 
-runMicroservice('notifier', (config, logger) => NotifierModule.forRoot(config, logger));
+runMicroservice('notifier', (config, logger, _transport, _keys, registry) => NotifierModule.forRoot(config, logger, {}, registry));

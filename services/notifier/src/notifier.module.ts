@@ -2,6 +2,8 @@ import { Inject, Injectable, Module, type BeforeApplicationShutdown, type Dynami
 import type { Pool } from 'pg';
 import type { EventStore } from '@coffer/event-store';
 import { CoreModule, createPool, EVENT_STORE, healthController, poolBoundsOf, type CofferConfig, type JsonLogger } from '@coffer/platform';
+import { Registry } from 'prom-client';
+import { registerNotifierMetrics } from './metrics/notifier-metrics';
 import { DEFAULT_DELIVERER_OPTIONS, Deliverer, type DelivererOptions } from './delivery/deliverer';
 import { NotifierController } from './notifier.controller';
 import { MAX_PENDING_PER_WEBHOOK, OutboxFeeder } from './outbox/outbox-feeder';
@@ -44,7 +46,7 @@ class NotifierRunner implements OnApplicationBootstrap, BeforeApplicationShutdow
 
 @Module({})
 export class NotifierModule {
-  static forRoot(config: CofferConfig, logger: JsonLogger, tuning: NotifierTuning = {}): DynamicModule {
+  static forRoot(config: CofferConfig, logger: JsonLogger, tuning: NotifierTuning = {}, registry: Registry = new Registry()): DynamicModule {
     const rules = { allowPrivate: config.webhookAllowPrivate };
     return {
       module: NotifierModule,
@@ -56,6 +58,7 @@ export class NotifierModule {
           useFactory: async () => {
             const pool = createPool({ connectionString: config.databaseUrl, max: 8 }, poolBoundsOf(config));
             await ensureNotifierSchema(pool);
+            registerNotifierMetrics(registry, pool);
             return pool;
           },
         },

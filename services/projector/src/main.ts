@@ -2,4 +2,4 @@ import 'reflect-metadata';
 import { runMicroservice } from '@coffer/platform';
 import { ProjectorModule } from './projector.module';
 
-runMicroservice('projector', (config, logger) => ProjectorModule.forRoot(config, logger));
+runMicroservice('projector', (config, logger, _transport, _keys, registry) => ProjectorModule.forRoot(config, logger, registry));

@@ -9,7 +9,9 @@ import {
 import { Pool } from 'pg';
 import type { EventStore } from '@coffer/event-store';
 import { CoreModule, createPool, EVENT_STORE, healthController, poolBoundsOf, type CofferConfig, type JsonLogger } from '@coffer/platform';
+import { Registry } from 'prom-client';
 import { AnalyticsFeed } from './feed/analytics-feed';
+import { registerFeedMetrics } from './feed/feed-metrics';
 import { Generations } from './read-models/generations';
 import { Projector } from './read-models/projector';
 
@@ -36,7 +38,7 @@ class ProjectorRunner implements OnApplicationBootstrap, BeforeApplicationShutdo
 
 @Module({})
 export class ProjectorModule {
-  static forRoot(config: CofferConfig, logger: JsonLogger): DynamicModule {
+  static forRoot(config: CofferConfig, logger: JsonLogger, registry: Registry = new Registry()): DynamicModule {
     return {
       module: ProjectorModule,
       imports: [CoreModule.forRoot(config, logger, { eventStore: true })],
@@ -55,7 +57,11 @@ export class ProjectorModule {
         {
           provide: AnalyticsFeed,
           inject: [EVENT_STORE, Pool],
-          useFactory: (store: EventStore, pool: Pool) => new AnalyticsFeed(store, config, config.natsPrefix, logger, pool),
+          useFactory: (store: EventStore, pool: Pool) => {
+            const feed = new AnalyticsFeed(store, config, config.natsPrefix, logger, pool);
+            registerFeedMetrics(registry, feed, store);
+            return feed;
+          },
         },
         ProjectorRunner,
       ],

@@ -3,8 +3,10 @@
  * the database it is pointed at and never creates one, and says which one it reads.
  */
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { PostgresEventStore, type NewEvent } from '@coffer/event-store';
 import { createTestDatabase, testServerUrl, type TestDatabase } from '@coffer/testing';
 
 const ROOT = join(__dirname, '../../..');
@@ -77,5 +79,46 @@ describe('the operators CLI and the database it reads', () => {
     expect(run.stderr).toContain('the PostgreSQL event store in it');
     expect(run.stderr).not.toMatch(/password|:\/\/[^/]*:[^@/]*@/);
     expect(() => JSON.parse(run.stdout)).not.toThrow();
+  });
+
+  it('shows a short rebuild from its start through its progress to its end, line by line when stderr is no terminal', async () => {
+    // 250 events: pages of 100 (rebuildPageSize), where one page of 20000 used to show only 100%.
+    const store = await PostgresEventStore.connect({ connectionString: database.url });
+    try {
+      const credits: NewEvent[] = Array.from({ length: 250 }, (_, i) => ({
+        id: randomUUID(),
+        type: 'TransactionPosted',
+        data: {
+          transaction_id: i + 1,
+          event_id: null,
+          app_id: 'app_x',
+          kind: 'credit',
+          user_id: `u${i % 7}`,
+          debit_account: 'house:app_x',
+          credit_account: `user:u${i % 7}`,
+          amount: '3',
+          currency: 'coins',
+          description: null,
+          created_at: '2026-11-30T12:00:00.000Z',
+        },
+        metadata: { schema_version: 1, correlation_id: randomUUID(), causation_id: null, app_id: 'app_x' },
+      }));
+      await store.append('cli-rebuild', credits);
+    } finally {
+      await store.close();
+    }
+    const run = await coffer(['rebuild', 'all'], { DATABASE_URL: database.url });
+    expect(run.code).toBe(0);
+    expect(run.stderr).not.toContain('\r');
+    const lines = run.stderr.split('\n').filter((line) => line.startsWith('rebuild'));
+    expect(lines.map((line) => line.replace(/^rebuild \[[#.]+\] +| events, .*$/g, ''))).toEqual([
+      '0% 0/250',
+      '40% 100/250',
+      '80% 200/250',
+      '100% 250/250',
+      'rebuild: indexing',
+      'rebuild: catching up and swapping',
+    ]);
+    expect(run.stdout).toMatch(/^rebuilt read models into generation \d+: 250 events in /);
   });
 });

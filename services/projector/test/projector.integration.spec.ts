@@ -175,6 +175,9 @@ describe('read models kept by the projector', () => {
     const event_id = ok(event).result.event_id;
     await client.command({ type: 'PostTransaction', data: { user_id: 'r1', event_id, type: 'credit', amount: '5', currency: 'coins', description: awkward } }, { app_id });
     await client.command({ type: 'CloseEvent', data: { event_id } }, { app_id });
+    // A refusal of a command without an Idempotency-Key: on the record, so the rebuilt audit trail has it.
+    const refused = await client.command({ type: 'PostTransaction', data: { user_id: 'r-poor', event_id: null, type: 'debit', amount: '5', currency: 'coins', description: null } }, { app_id });
+    expect(refused).toMatchObject({ ok: false, code: 'INSUFFICIENT_FUNDS' });
     const during = burst(app_id, users, 20);
     // Small pages: pending transactions and open events are carried across many of them.
     const result = await rebuild(store, new Generations(pool), { pageSize: 7 });
@@ -189,6 +192,12 @@ describe('read models kept by the projector', () => {
       [event_id],
     );
     expect(texts.rows).toEqual([{ description: awkward }, { description: awkward }]);
+    const audit = await pool.query(
+      `SELECT command_type, app_id, user_ids, outcome, events, refusal_code FROM coffer_read.audit_trail WHERE user_ids @> ARRAY['r-poor']`,
+    );
+    expect(audit.rows).toEqual([
+      { command_type: 'PostTransaction', app_id, user_ids: ['r-poor'], outcome: 'refused', events: ['CommandRefused'], refusal_code: 'INSUFFICIENT_FUNDS' },
+    ]);
     // The old generation is gone; the views serve the new one.
     const schemas = await pool.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'coffer_rm_%' ORDER BY 1`);
     expect(schemas.rows.map((row) => row.nspname)).toEqual(['coffer_rm_2']);

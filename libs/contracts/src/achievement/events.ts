@@ -1,4 +1,5 @@
 import type { AchievementKey } from '../values/achievement-key';
+import type { ErrorCode } from '../errors';
 
 /** Domain events of the achievements context (version 1 each). */
 export interface AchievementReward {
@@ -58,6 +59,27 @@ export interface RewardGranted {
   granted_at: string;
 }
 
+/**
+ * The ledger refused an unlock's reward (the app's daily mint limit, or a currency or scope the
+ * app no longer has): the reward is held, not lost, and sent again from `retry_at` (the next UTC
+ * day, when a mint limit starts afresh) as attempt `attempt + 1`, until it is granted.
+ */
+export interface RewardWithheld {
+  unlock_id: string;
+  app_id: string;
+  key: string;
+  user_id: string;
+  amount: string;
+  currency: string;
+  /** 1 for the first payment refused; each attempt is sent with a command id of its own. */
+  attempt: number;
+  /** The ledger's refusal, as it answered. */
+  code: ErrorCode;
+  message: string;
+  withheld_at: string;
+  retry_at: string;
+}
+
 /** The achievement's own events, all public (the writer's refusals are in ../writer). */
 export interface AchievementConceptEventMap {
   AchievementRegistered: AchievementRegistered;
@@ -65,4 +87,5 @@ export interface AchievementConceptEventMap {
   ProgressRecorded: ProgressRecorded;
   AchievementUnlocked: AchievementUnlocked;
   RewardGranted: RewardGranted;
+  RewardWithheld: RewardWithheld;
 }

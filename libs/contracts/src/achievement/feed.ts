@@ -1,7 +1,8 @@
 /** The feed's JSON Schemas of the achievement's events (events.ts), per schema version. */
+import { ERROR_STATUS } from '../errors';
 import { currentRecord, FEED_VALUES as V, record, type FeedEventEntry } from '../events/feed-values';
 import { MAX_ACHIEVEMENT_DESCRIPTION_LENGTH, MAX_ACHIEVEMENT_NAME_LENGTH, MAX_GOAL, MAX_ICON_URL_LENGTH } from './commands';
-import type { AchievementConceptEventMap, AchievementRegistered, AchievementUnlocked, AchievementUpdated, ProgressRecorded, RewardGranted } from './events';
+import type { AchievementConceptEventMap, AchievementRegistered, AchievementUnlocked, AchievementUpdated, ProgressRecorded, RewardGranted, RewardWithheld } from './events';
 
 const reward = record({ amount: V.amount, currency: V.currency });
 const achievementName = V.text(MAX_ACHIEVEMENT_NAME_LENGTH, 1);
@@ -65,6 +66,24 @@ export const ACHIEVEMENT_FEED = {
         amount: V.amount,
         currency: V.currency,
         granted_at: V.time,
+      }),
+    },
+  },
+  RewardWithheld: {
+    summary: "The ledger refused an unlock's reward (for example the app's daily mint limit): it is held and sent again from retry_at.",
+    versions: {
+      1: currentRecord<RewardWithheld>({
+        unlock_id: V.id,
+        app_id: V.appId,
+        key: V.achievementKey,
+        user_id: V.userId,
+        amount: V.amount,
+        currency: V.currency,
+        attempt: { type: 'integer', minimum: 1 },
+        code: { type: 'string', enum: Object.keys(ERROR_STATUS) },
+        message: V.text(1000),
+        withheld_at: V.time,
+        retry_at: V.time,
       }),
     },
   },

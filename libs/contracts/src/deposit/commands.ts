@@ -8,7 +8,14 @@ import type { VerificationStatus } from '../values/verification-status';
 /** The most deposits one user may have waiting at once: bounds the writer's state and snapshots. */
 export const MAX_WAITING_DEPOSITS_PER_USER = 5;
 
-export type RequestDeposit = Command<'RequestDeposit', { user_id: string; amount: string; currency: string; external_account_id: number; reference_last4: string }>;
+/**
+ * `reference_hash` is the payment reference's keyed hash (as an external account's): the ledger
+ * refuses a payment reported twice (CONFLICT) while its first deposit waits or was accepted.
+ */
+export type RequestDeposit = Command<
+  'RequestDeposit',
+  { user_id: string; amount: string; currency: string; external_account_id: number; reference_hash: string; reference_last4: string }
+>;
 export type AcceptDeposit = Command<'AcceptDeposit', { deposit_id: number }>;
 export type DeclineDeposit = Command<'DeclineDeposit', { deposit_id: number; reason: string }>;
 

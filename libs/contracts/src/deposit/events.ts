@@ -38,8 +38,21 @@ export interface DepositDeclined extends DepositData {
   declined_at: string;
 }
 
+/**
+ * Internal (never on the feed), appended with DepositRequested: the payment reference's keyed
+ * hash, kept so the same payment cannot be reported twice while its deposit waits or after it
+ * was accepted (a declined one frees it: the payment may arrive after all).
+ */
+export interface DepositReferenceRecorded {
+  deposit_id: number;
+  reference_hash: string;
+}
+
 export interface DepositEventMap {
   DepositRequested: DepositRequested;
+  DepositReferenceRecorded: DepositReferenceRecorded;
   DepositAccepted: DepositAccepted;
   DepositDeclined: DepositDeclined;
 }
+
+export const DEPOSIT_INTERNAL_EVENT_TYPES = ['DepositReferenceRecorded'] as const satisfies readonly (keyof DepositEventMap)[];

@@ -1,7 +1,7 @@
 /** The feed's JSON Schemas of the deposit's events (events.ts): none carries more of a reference than its last 4 characters. */
 import { currentRecord, FEED_VALUES as V, type FeedEventEntry, type JsonSchema } from '../events/feed-values';
 import { MAX_DECLINE_REASON_LENGTH, REFERENCE_LAST4_PATTERN } from '../values/external-account';
-import type { DepositAccepted, DepositData, DepositDeclined, DepositEventMap, DepositRequested } from './events';
+import type { DEPOSIT_INTERNAL_EVENT_TYPES, DepositAccepted, DepositData, DepositDeclined, DepositEventMap, DepositRequested } from './events';
 
 const depositData = {
   deposit_id: V.serial,
@@ -30,4 +30,4 @@ export const DEPOSIT_FEED = {
       1: currentRecord<DepositDeclined>({ ...depositData, status: { const: 'declined' }, reason: V.text(MAX_DECLINE_REASON_LENGTH, 1), declined_at: V.time }),
     },
   },
-} satisfies Record<keyof DepositEventMap, FeedEventEntry>;
+} satisfies Record<Exclude<keyof DepositEventMap, (typeof DEPOSIT_INTERNAL_EVENT_TYPES)[number]>, FeedEventEntry>;

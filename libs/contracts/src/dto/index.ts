@@ -17,3 +17,4 @@ export * from '../leaderboard/dto';
 export * from '../achievement/dto';
 export * from '../allowance/dto';
 export * from '../webhook/dto';
+export * from '../operators/dto';

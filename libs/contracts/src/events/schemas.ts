@@ -19,6 +19,7 @@ import { TRANSACTION_FEED } from '../finance-transaction/feed';
 import { WRITER_INTERNAL_EVENT_TYPES } from '../writer/events';
 import { DEPOSIT_FEED } from '../deposit/feed';
 import { EXTERNAL_ACCOUNT_INTERNAL_EVENT_TYPES } from '../external-account/events';
+import { DEPOSIT_INTERNAL_EVENT_TYPES } from '../deposit/events';
 import { WITHDRAWAL_FEED } from '../withdrawal/feed';
 import { FEED_VALUES as V, type FeedEventEntry, type JsonSchema } from './feed-values';
 import type { DomainEventType } from './index';
@@ -48,7 +49,7 @@ export type PublicEventType = keyof typeof FEED_EVENTS;
  * (the gateway tails them from the store; ApiKeyIssued holds the key's hash): each concept lists
  * its own (../writer/events.ts, ../app/events.ts).
  */
-export const INTERNAL_EVENT_TYPES = [...WRITER_INTERNAL_EVENT_TYPES, ...APP_INTERNAL_EVENT_TYPES, ...EXTERNAL_ACCOUNT_INTERNAL_EVENT_TYPES] as const satisfies readonly DomainEventType[];
+export const INTERNAL_EVENT_TYPES = [...WRITER_INTERNAL_EVENT_TYPES, ...APP_INTERNAL_EVENT_TYPES, ...EXTERNAL_ACCOUNT_INTERNAL_EVENT_TYPES, ...DEPOSIT_INTERNAL_EVENT_TYPES] as const satisfies readonly DomainEventType[];
 
 /**
  * Every domain event type is either public (it has a schema above) or internal (listed above):

@@ -34,6 +34,7 @@ export const EVENT_SCHEMA_VERSIONS: Record<DomainEventType, number> = {
   WithdrawalAccepted: 1,
   WithdrawalDeclined: 1,
   DepositRequested: 1,
+  DepositReferenceRecorded: 1,
   DepositAccepted: 1,
   DepositDeclined: 1,
   AchievementRegistered: 1,
@@ -41,6 +42,7 @@ export const EVENT_SCHEMA_VERSIONS: Record<DomainEventType, number> = {
   ProgressRecorded: 1,
   AchievementUnlocked: 1,
   RewardGranted: 1,
+  RewardWithheld: 1,
   AchievementCommandRefused: 1,
 };
 
@@ -50,6 +52,7 @@ const ACHIEVEMENT_TYPES: ReadonlySet<string> = new Set<AchievementEventType>([
   'ProgressRecorded',
   'AchievementUnlocked',
   'RewardGranted',
+  'RewardWithheld',
   'AchievementCommandRefused',
 ]);
 

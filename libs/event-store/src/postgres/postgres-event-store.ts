@@ -12,6 +12,7 @@ import type {
   ReadStreamOptions,
   RecordedEvent,
   ReplayedEvent,
+  ReplayedMetadata,
   SubscribeOptions,
   Subscription,
 } from '../port';
@@ -50,8 +51,8 @@ interface ReplayRow {
   global_position: string;
   type: string;
   data: unknown;
-  /** The metadata's schema_version (JSON: a number, or anything an old writer left there). */
-  schema_version: unknown;
+  /** The metadata but its idempotency bookkeeping (its schema_version: a number, or anything an old writer left there). */
+  metadata: ReplayedMetadata | null;
   occurred_ms: string;
 }
 
@@ -60,7 +61,9 @@ const REPLAY_COLUMNS = [
   'global_position',
   'type',
   'data',
-  "metadata->'schema_version' AS schema_version",
+  // What the read models read of the metadata: its schema_version (upcasting) and who caused the
+  // event (the audit trail); the idempotency bookkeeping stays behind.
+  "metadata - '{causation_id,request_hash,deadline_epoch_ms,remembered_until_epoch_ms}'::text[] AS metadata",
   'floor(extract(epoch FROM occurred_at) * 1000)::bigint AS occurred_ms',
 ];
 const DEFAULT_READ_BATCH = 1000;
@@ -360,7 +363,7 @@ function toReplayed(row: ReplayRow): ReplayedEvent {
     globalPosition: BigInt(row.global_position),
     occurredAt: new Date(Number(row.occurred_ms)),
     data: row.data,
-    metadata: { schema_version: row.schema_version as number },
+    metadata: row.metadata ?? { schema_version: undefined as unknown as number },
   };
 }
 

@@ -4,7 +4,7 @@
  * else: replies are built by replies.ts from the command and the state after its events.
  */
 import type { AchievementEvent } from '@coffer/contracts';
-import { assertInvariant, refusalIn, timeInDataBy, type CommandMemory, type CommandMetadata } from '@coffer/decider';
+import { assertInvariant, refusalIn, remembersRefusal, timeInDataBy, type CommandMemory, type CommandMetadata } from '@coffer/decider';
 import type { AchievementState, ProgressState } from './state';
 
 /** An event as the writer applies it: its metadata links it to the command that caused it. */
@@ -93,8 +93,10 @@ export function evolveProgress(state: ProgressState, event: AppliedEvent): Progr
 function remember<After>(memory: CommandMemory<After | null>, event: AppliedEvent, after: After | null): void {
   const nowMs = memory.advance(event.metadata, event, timeInData);
   const position = event.globalPosition?.toString();
-  if (event.type === 'AchievementCommandRefused') memory.remember(event.metadata, nowMs, position, null, refusalIn(event.data));
-  else if (after !== null) memory.remember(event.metadata, nowMs, position, after);
+  if (event.type === 'AchievementCommandRefused') {
+    // Every decided refusal is recorded (the audit trail); a retry gets only a keyed one again.
+    if (remembersRefusal(event.data, event.metadata)) memory.remember(event.metadata, nowMs, position, null, refusalIn(event.data));
+  } else if (after !== null) memory.remember(event.metadata, nowMs, position, after);
 }
 
 /** The time of an event written before the metadata carried its decision time (a refusal carries none). */
@@ -104,6 +106,7 @@ const timeInData = timeInDataBy<AchievementEvent>({
   ProgressRecorded: 'recorded_at',
   AchievementUnlocked: 'unlocked_at',
   RewardGranted: 'granted_at',
+  RewardWithheld: 'withheld_at',
   AchievementCommandRefused: null,
 });
 

@@ -1,9 +1,10 @@
 /**
  * Pays an unlock's reward through the ledger: a posted credit from the app's house account,
  * sent as PayReward (the one command the ledger takes from the achievements service, signed as
- * it) with a command id and request hash fixed by the unlock, so however often it is sent
- * (retries after a timeout, a restart, two reactors) the ledger's dedupe posts it once and
- * answers every later send with the same transaction.
+ * it) with a command id fixed by the unlock and the attempt (see reward-attempts.ts) and a
+ * request hash fixed by the unlock, so however often one attempt is sent (retries after a
+ * timeout, a restart, two reactors) the ledger's dedupe posts it once and answers every later
+ * send with the same outcome.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { firstValueFrom, timeout } from 'rxjs';
@@ -19,6 +20,7 @@ import {
   type RequestMeta,
   type TransactionReply,
 } from '@coffer/contracts';
+import { rewardCommandId } from './reward-attempts';
 import { WriterDirectory, type ScopedNatsClient, type ServiceKeyring, type SubjectScope } from '@coffer/platform';
 
 export type Payment =
@@ -29,10 +31,10 @@ export type Payment =
   | { kind: 'refused'; refusal: Refusal };
 
 export interface RewardPayer {
-  pay(unlock: AchievementUnlocked, correlationId: string): Promise<Payment>;
+  /** `attempt` names the command (reward-attempts.ts): 1 unless earlier attempts were refused. */
+  pay(unlock: AchievementUnlocked, correlationId: string, attempt: number): Promise<Payment>;
 }
 
-export const rewardCommandId = (appId: string, unlockId: string): string => `${appId}:reward:${unlockId}`;
 export const rewardRequestHash = (unlockId: string): string => createHash('sha256').update(unlockId, 'utf8').digest('hex');
 
 export function rewardCommand(unlock: AchievementUnlocked): PayReward {
@@ -63,10 +65,10 @@ export class LedgerRewardPayer implements RewardPayer {
     private readonly routing?: { scope: SubjectScope; keys: ServiceKeyring },
   ) {}
 
-  async pay(unlock: AchievementUnlocked, correlationId: string = randomUUID()): Promise<Payment> {
+  async pay(unlock: AchievementUnlocked, correlationId: string = randomUUID(), attempt = 1): Promise<Payment> {
     const meta: RequestMeta = {
       correlation_id: correlationId,
-      command_id: rewardCommandId(unlock.app_id, unlock.unlock_id),
+      command_id: rewardCommandId(unlock.app_id, unlock.unlock_id, attempt),
       app_id: unlock.app_id,
       key_id: null, // a reward needs no key: the app set it with its key when it defined the achievement
       deadline_epoch_ms: Date.now() + this.timeoutMs,

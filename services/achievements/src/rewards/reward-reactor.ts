@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { EVENT_SCHEMA_VERSIONS, upcastEvent, type AchievementUnlocked, type RewardGranted } from '@coffer/contracts';
+import { EVENT_SCHEMA_VERSIONS, upcastEvent, type AchievementUnlocked, type RewardGranted, type RewardWithheld } from '@coffer/contracts';
 import { WrongExpectedRevisionError, type EventStore, type RecordedEvent, type Subscription } from '@coffer/event-store';
 import { AdvisoryLockLeadership, LeadershipLoop, type JsonLogger, type LeaderRole } from '@coffer/platform';
 import { rewardStream } from '../domain/streams';
 import { ACHIEVEMENTS_SCHEMA } from '../writer/achievements-schema';
-import { rewardCommandId, type RewardPayer } from './ledger-payer';
+import type { RewardPayer } from './ledger-payer';
+import { retryAt, rewardCommandId, rewardStanding, type RewardStanding } from './reward-attempts';
+import { WithheldRewards, type RewardToPay } from './withheld-rewards';
 
 export interface RewardReactorOptions {
   /** Where the leadership lock is held (a session of its own); omit to run without one. */
@@ -14,12 +16,20 @@ export interface RewardReactorOptions {
   /** First wait after a failed attempt; doubled each time up to maxRetryMs. */
   retryMs: number;
   maxRetryMs: number;
+  /** How often held rewards are looked at for one that is due (they fall due at 00:00 UTC). */
+  withheldPollMs: number;
+  /** Most held rewards tried in one go. */
+  withheldBatchSize: number;
+  /** The clock that dates a refusal and says which held rewards are due (tests move it). */
+  now?: () => Date;
 }
 
 export const DEFAULT_REACTOR_OPTIONS: Omit<RewardReactorOptions, 'databaseUrl'> = {
   batchSize: 100,
   retryMs: 100,
   maxRetryMs: 5000,
+  withheldPollMs: 60_000,
+  withheldBatchSize: 100,
 };
 
 const CHECKPOINT = `${ACHIEVEMENTS_SCHEMA}.reactor_checkpoint`;
@@ -35,15 +45,20 @@ class Stopped extends Error {
  * its checkpoint (table coffer_achievements.reactor_checkpoint, saved after each handled batch)
  * and for each unlock with a reward:
  *
- *   1. skips it when stream `reward-<unlock_id>` exists (already granted);
- *   2. sends the ledger PayReward with command id `<app_id>:reward:<unlock_id>` and a
+ *   1. reads the last event of stream `reward-<unlock_id>`: RewardGranted → done; RewardWithheld
+ *      → it waits on the withheld list (see below);
+ *   2. sends the ledger PayReward with command id `<app_id>:reward:<unlock_id>` (attempt 1) and a
  *      request hash fixed by the unlock id, until the ledger answers (UNAVAILABLE and timeouts
  *      are retried with backoff: the batch is held, and later unlocks wait behind it);
- *   3. appends RewardGranted to `reward-<unlock_id>` expecting no stream.
+ *   3. appends the outcome to `reward-<unlock_id>` after the event read in 1: RewardGranted, or,
+ *      when the ledger refused (the app's daily mint limit, a currency taken from the app),
+ *      RewardWithheld and a row in coffer_achievements.withheld_rewards due at the next 00:00
+ *      UTC. A second loop sends each due reward again as the next attempt, with a command id of
+ *      its own (reward-attempts.ts says why that cannot pay twice), until it is granted.
  *
  * A crash anywhere neither loses nor doubles a reward: before 2 the unlock is handled again from
  * the checkpoint; between 2 and 3 the resend is deduplicated by the ledger, which answers with
- * the first transaction; after 3 step 1 skips it, and a duplicate append fails its revision check
+ * the first outcome; after 3 step 1 sees it, and a duplicate append fails its revision check
  * and is ignored. Instances take a PostgreSQL advisory lock so one reactor runs at a time (the
  * loop: LeadershipLoop); should two ever run (a lost lock session), the same two guarantees keep
  * it to one payment.
@@ -61,6 +76,8 @@ export class RewardReactor implements LeaderRole {
   private signalStop!: (error: Error) => void;
   /** Rewards this reactor paid or recorded (for tests and logs). */
   granted = 0;
+  private readonly withheld: WithheldRewards;
+  private readonly now: () => Date;
 
   constructor(
     private readonly store: EventStore,
@@ -69,6 +86,8 @@ export class RewardReactor implements LeaderRole {
     private readonly logger: JsonLogger,
     private readonly options: RewardReactorOptions = DEFAULT_REACTOR_OPTIONS,
   ) {
+    this.withheld = new WithheldRewards(pool);
+    this.now = options.now ?? (() => new Date());
     this.stopping = new Promise<never>((_resolve, reject) => (this.signalStop = reject));
     this.stopping.catch(() => undefined);
     if (options.databaseUrl) {
@@ -93,11 +112,11 @@ export class RewardReactor implements LeaderRole {
 
   standby(): void {}
 
-  /** Holding the lock: tails the store from the checkpoint until it steps down. */
+  /** Holding the lock: tails the store from the checkpoint, and retries held rewards, until it steps down. */
   async lead(): Promise<{ ended: Promise<void> }> {
     this.logger.event('info', 'leading the reward reactor');
     this.leading = true;
-    this.tailing = this.tail();
+    this.tailing = Promise.all([this.tail(), this.retryWithheld()]).then(() => undefined);
     return { ended: this.tailing };
   }
 
@@ -147,64 +166,111 @@ export class RewardReactor implements LeaderRole {
     const event = upcastEvent(stored);
     const unlock = event.data as AchievementUnlocked;
     if (!unlock.reward) return;
-    const stream = rewardStream(unlock.unlock_id);
-    const granted = await this.persistently('read the reward stream', () => this.store.readStream(stream, { maxCount: 1 }));
-    if (granted.length > 0) return;
+    const reward: RewardToPay = {
+      unlock,
+      unlock_position: stored.globalPosition,
+      correlation_id: event.metadata?.correlation_id ?? randomUUID(),
+      causation_id: event.id,
+    };
+    const standing = await this.standingOf(unlock.unlock_id);
+    if (standing.kind === 'granted') return;
+    // Withheld before a crash: make sure it is on the to-do list (the row may be what was lost).
+    if (standing.kind === 'withheld') return this.persistently('hold the reward', () => this.withheld.hold(reward, standing.attempt, standing.retry_at));
+    await this.settle(reward, standing);
+  }
 
-    const correlationId = event.metadata?.correlation_id ?? randomUUID();
-    let payment = await this.race(this.payer.pay(unlock, correlationId));
-    for (let attempt = 1; payment.kind === 'retry'; attempt++) {
-      this.logger.event(attempt === 1 ? 'warn' : 'debug', 'reward not paid yet: retrying', {
+  /**
+   * Sends the reward's next attempt until the ledger answers, then records the outcome in its
+   * stream: RewardGranted, or RewardWithheld and a row to try again from the next UTC day.
+   */
+  private async settle(reward: RewardToPay, standing: Exclude<RewardStanding, { kind: 'granted' }>): Promise<'granted' | 'withheld'> {
+    const { unlock } = reward;
+    let payment = await this.race(this.payer.pay(unlock, reward.correlation_id, standing.attempt));
+    for (let retry = 1; payment.kind === 'retry'; retry++) {
+      this.logger.event(retry === 1 ? 'warn' : 'debug', 'reward not paid yet: retrying', {
         unlock_id: unlock.unlock_id,
-        attempt,
+        attempt: standing.attempt,
+        retry,
         reason: payment.reason,
       });
-      await this.pause(this.backoff(attempt));
-      payment = await this.race(this.payer.pay(unlock, correlationId));
+      await this.pause(this.backoff(retry));
+      payment = await this.race(this.payer.pay(unlock, reward.correlation_id, standing.attempt));
     }
+    const common = { unlock_id: unlock.unlock_id, app_id: unlock.app_id, key: unlock.key, user_id: unlock.user_id };
+    const { amount, currency } = unlock.reward!;
+
     if (payment.kind === 'refused') {
-      // Validated at registration, a credit from a house account cannot be refused: if it ever
-      // is, resending cannot help, and holding every later reward behind it would be worse.
-      this.logger.event('error', 'the ledger refused an achievement reward', {
-        unlock_id: unlock.unlock_id,
-        app_id: unlock.app_id,
-        user_id: unlock.user_id,
+      // Resending the same attempt would get the same refusal: hold it, and go on with the next
+      // unlock (holding every later reward behind one the app's limit refuses would be worse).
+      const refusedAt = this.now();
+      const data: RewardWithheld = {
+        ...common,
+        amount,
+        currency,
+        attempt: standing.attempt,
         code: payment.refusal.code,
         message: payment.refusal.message,
+        withheld_at: refusedAt.toISOString(),
+        retry_at: retryAt(refusedAt).toISOString(),
+      };
+      const recorded = await this.record(reward, standing, 'RewardWithheld', data);
+      this.logger.event('warn', 'the ledger refused an achievement reward: withheld until the next UTC day', {
+        ...common,
+        attempt: standing.attempt,
+        code: data.code,
+        message: data.message,
+        retry_at: data.retry_at,
       });
-      return;
+      if (recorded) await this.persistently('hold the reward', () => this.withheld.hold(reward, standing.attempt + 1, data.retry_at));
+      return 'withheld';
     }
 
-    const data: RewardGranted = {
-      unlock_id: unlock.unlock_id,
-      app_id: unlock.app_id,
-      key: unlock.key,
-      user_id: unlock.user_id,
-      transaction_id: payment.transaction_id,
-      amount: unlock.reward.amount,
-      currency: unlock.reward.currency,
-      granted_at: payment.created_at,
-    };
-    const recorded = await this.persistently('record the reward', async () => {
+    const data: RewardGranted = { ...common, transaction_id: payment.transaction_id, amount, currency, granted_at: payment.created_at };
+    const recorded = await this.record(reward, standing, 'RewardGranted', data);
+    if (recorded) {
+      this.granted++;
+      if (standing.kind === 'withheld') await this.persistently('release the reward', () => this.withheld.release(unlock.unlock_id));
+      this.logger.event('info', 'achievement reward granted', {
+        unlock_id: unlock.unlock_id,
+        transaction_id: payment.transaction_id,
+        attempt: standing.attempt,
+        replayed: payment.replayed,
+      });
+    }
+    return 'granted';
+  }
+
+  /**
+   * Appends the outcome of `standing.attempt` after the stream's last event. False when another
+   * reactor recorded first (a lost lock): its row is then brought in line with what it recorded.
+   */
+  private async record(
+    reward: RewardToPay,
+    standing: Exclude<RewardStanding, { kind: 'granted' }>,
+    type: 'RewardGranted' | 'RewardWithheld',
+    data: RewardGranted | RewardWithheld,
+  ): Promise<boolean> {
+    const { unlock } = reward;
+    const appended = await this.persistently(`record ${type}`, async () => {
       try {
         await this.store.append(
-          stream,
+          rewardStream(unlock.unlock_id),
           [
             {
               id: randomUUID(),
-              type: 'RewardGranted',
+              type,
               data,
               metadata: {
-                schema_version: EVENT_SCHEMA_VERSIONS.RewardGranted,
-                correlation_id: correlationId,
-                causation_id: event.id,
-                command_id: rewardCommandId(unlock.app_id, unlock.unlock_id),
+                schema_version: EVENT_SCHEMA_VERSIONS[type],
+                correlation_id: reward.correlation_id,
+                causation_id: reward.causation_id,
+                command_id: rewardCommandId(unlock.app_id, unlock.unlock_id, standing.attempt),
                 app_id: unlock.app_id,
                 key_id: null,
               },
             },
           ],
-          'no_stream',
+          standing.revision,
         );
         return true;
       } catch (error) {
@@ -212,13 +278,57 @@ export class RewardReactor implements LeaderRole {
         throw error;
       }
     });
-    if (recorded) {
-      this.granted++;
-      this.logger.event('info', 'achievement reward granted', {
-        unlock_id: unlock.unlock_id,
-        transaction_id: payment.transaction_id,
-        replayed: payment.replayed,
-      });
+    if (!appended) {
+      const now = await this.standingOf(unlock.unlock_id);
+      if (now.kind === 'granted') await this.persistently('release the reward', () => this.withheld.release(unlock.unlock_id));
+      if (now.kind === 'withheld') await this.persistently('hold the reward', () => this.withheld.hold(reward, now.attempt, now.retry_at));
+    }
+    return appended;
+  }
+
+  private async standingOf(unlockId: string): Promise<RewardStanding> {
+    const [last] = await this.persistently('read the reward stream', () =>
+      this.store.readStream(rewardStream(unlockId), { direction: 'backwards', maxCount: 1 }),
+    );
+    return rewardStanding(last);
+  }
+
+  // ---- withheld rewards ----------------------------------------------------------------------
+
+  /**
+   * While leading: every withheldPollMs, tries the held rewards that are due, oldest unlock
+   * first, up to withheldBatchSize at a time. Once the ledger refuses an app's currency in a
+   * pass, that app's other rewards in it wait for the next day untried: one refused command per
+   * app and currency a day, however many rewards it has held.
+   */
+  private async retryWithheld(): Promise<void> {
+    while (this.leading && !this.stopped) {
+      let full = false;
+      try {
+        const now = this.now();
+        const due = await this.withheld.due(now, this.options.withheldBatchSize);
+        full = due.length === this.options.withheldBatchSize;
+        const refused = new Set<string>();
+        for (const held of due) {
+          if (!this.leading || this.stopped) return;
+          const appCurrency = `${held.unlock.app_id}\u0000${held.unlock.reward?.currency}`;
+          if (refused.has(appCurrency)) {
+            await this.withheld.postpone(held.unlock.unlock_id, retryAt(now));
+            continue;
+          }
+          const standing = await this.standingOf(held.unlock.unlock_id);
+          if (standing.kind === 'granted') {
+            await this.withheld.release(held.unlock.unlock_id);
+            continue;
+          }
+          if ((await this.settle(held, standing)) === 'withheld') refused.add(appCurrency);
+        }
+      } catch (error) {
+        if (this.stopped || !this.leading) return;
+        full = false; // a failing pass waits before the next
+        this.logger.event('error', 'reward reactor could not retry withheld rewards', { error: (error as Error).message });
+      }
+      if (!full) await this.pause(this.options.withheldPollMs).catch(() => undefined);
     }
   }
 

@@ -1,7 +1,7 @@
 /**
  * The service's own PostgreSQL tables (schema `coffer_achievements`, beside the event store):
  * the idempotency keys it has bound to a request, the achievement keys each app holds (its
- * quota), and the reward reactor's checkpoint. None is state the domain decides on: the events
+ * quota), the reward reactor's checkpoint and the rewards it holds for a later day. None is state the domain decides on: the events
  * are the truth.
  */
 import type { Pool } from 'pg';
@@ -25,6 +25,17 @@ export const ACHIEVEMENTS_DDL = [
      id boolean PRIMARY KEY DEFAULT true CHECK (id),
      position bigint NOT NULL,
      updated_at timestamptz NOT NULL DEFAULT now())`,
+  // A reward the ledger refused (RewardWithheld is the record; this row is the reactor's to-do
+  // list, written after the event and rebuilt from the reward stream when a crash lost it).
+  `CREATE TABLE IF NOT EXISTS ${ACHIEVEMENTS_SCHEMA}.withheld_rewards (
+     unlock_id text PRIMARY KEY,
+     unlock_position bigint NOT NULL,
+     unlock jsonb NOT NULL,
+     correlation_id text NOT NULL,
+     causation_id text NOT NULL,
+     attempt integer NOT NULL CHECK (attempt >= 1),
+     retry_at timestamptz NOT NULL)`,
+  `CREATE INDEX IF NOT EXISTS withheld_rewards_due ON ${ACHIEVEMENTS_SCHEMA}.withheld_rewards (retry_at, unlock_position)`,
 ];
 
 /** Creates the schema when missing; instances starting together take turns (advisory lock). */

@@ -292,7 +292,7 @@ export class AchievementsWriter {
         this.dropPastDeadline(batch, now);
         for (const item of batch) {
           item.context.now = now;
-          const stamp = stampFor<AppliedEvent>(item.meta, item.context, this.options.idempotencyRetentionMs);
+          const stamp = stampFor<AppliedEvent>(item.meta, item.context, this.options.idempotencyRetentionMs, item.command);
           const decided = item.poisoned
             ? decideCommand(this.decider, item.command, loaded.view, item.context, stamp, { kind: 'refused', refusal: item.poisoned })
             : decideCommand(this.decider, item.command, loaded.view, item.context, stamp);

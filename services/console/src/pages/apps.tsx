@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api';
+import { useCan } from '../role';
 import { Field, Loading, Notice, Table, time, useGet } from '../ui';
 
 const SCOPES = ['finance:write', 'finance:read', 'transfers', 'achievements', 'withdrawals'];
@@ -20,6 +21,7 @@ export function Apps() {
   const [name, setName] = useState('');
   const [message, setMessage] = useState<{ error: boolean; text: string; key?: string }>();
   const reload = () => setRefresh((n) => n + 1);
+  const admin = useCan('admin');
 
   async function create(event: Event) {
     event.preventDefault();
@@ -33,11 +35,15 @@ export function Apps() {
   return (
     <>
       <h1>Apps and keys</h1>
-      <form class="card" onSubmit={create} aria-labelledby="new-app-title">
-        <h2 id="new-app-title">Register an app</h2>
-        <Field label="App name" name="app-name" value={name} onInput={setName} required />
-        <button type="submit">Register</button>
-      </form>
+      {admin ? (
+        <form class="card" onSubmit={create} aria-labelledby="new-app-title">
+          <h2 id="new-app-title">Register an app</h2>
+          <Field label="App name" name="app-name" value={name} onInput={setName} required />
+          <button type="submit">Register</button>
+        </form>
+      ) : (
+        <p class="muted">Only an admin token registers apps and changes keys and settings: this one reads them.</p>
+      )}
       {message && (
         <Notice error={message.error}>
           {message.text} {message.key && <code class="secret" data-testid="new-api-key">{message.key}</code>}
@@ -53,6 +59,7 @@ function AppCard({ app, changed }: { app: App; changed: () => void }) {
   const [currencies, setCurrencies] = useState((app.currencies ?? []).join(', '));
   const [limits, setLimits] = useState(Object.entries(app.mint_limit_per_day).map(([c, a]) => `${c}=${a}`).join(', '));
   const [message, setMessage] = useState<{ error: boolean; text: string }>();
+  const admin = useCan('admin');
 
   async function save(event: Event) {
     event.preventDefault();
@@ -97,18 +104,20 @@ function AppCard({ app, changed }: { app: App; changed: () => void }) {
           <code>{key.key_id}</code>,
           time(key.created_at),
           key.revoked_at ? time(key.revoked_at) : '—',
-          key.revoked_at ? '' : (
+          key.revoked_at || !admin ? '' : (
             <button type="button" class="danger" onClick={() => revoke(key.key_id)} aria-label={`Revoke key ${key.key_id}`}>
               Revoke
             </button>
           ),
         ])}
       />
-      <button type="button" onClick={issue}>
-        Issue a key
-      </button>
+      {admin && (
+        <button type="button" onClick={issue}>
+          Issue a key
+        </button>
+      )}
       <form onSubmit={save} class="settings">
-        <fieldset>
+        <fieldset disabled={!admin}>
           <legend>Scopes</legend>
           {SCOPES.map((scope) => (
             <label class="check">
@@ -121,9 +130,11 @@ function AppCard({ app, changed }: { app: App; changed: () => void }) {
             </label>
           ))}
         </fieldset>
-        <Field label="Currencies (comma separated; empty: every one)" name={`${id}-currencies`} value={currencies} onInput={setCurrencies} placeholder="coins, gems" />
-        <Field label="Daily mint limits (currency=amount, …; empty: none)" name={`${id}-limits`} value={limits} onInput={setLimits} placeholder="coins=10000" />
-        <button type="submit">Save settings</button>
+        <fieldset disabled={!admin} class="plain">
+          <Field label="Currencies (comma separated; empty: every one)" name={`${id}-currencies`} value={currencies} onInput={setCurrencies} placeholder="coins, gems" />
+          <Field label="Daily mint limits (currency=amount, …; empty: none)" name={`${id}-limits`} value={limits} onInput={setLimits} placeholder="coins=10000" />
+          {admin && <button type="submit">Save settings</button>}
+        </fieldset>
       </form>
       {message && <Notice error={message.error}>{message.text}</Notice>}
     </article>

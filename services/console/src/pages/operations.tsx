@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
+import { useCan } from '../role';
 import { Loading, Notice, useGet } from '../ui';
 import { ProjectionFacts } from './projection';
 
@@ -37,6 +38,7 @@ export function Operations() {
   }
 
   const running = job?.status === 'running';
+  const operator = useCan('operator');
   return (
     <>
       <h1>Operations</h1>
@@ -50,14 +52,18 @@ export function Operations() {
           Verify checks that every currency sums to zero and every read model equals a fresh fold of the events. Rebuild replays every event into fresh read models
           and swaps them in while the API keeps serving. One at a time.
         </p>
-        <div class="actions">
-          <button type="button" onClick={() => start('verify')} disabled={running}>
-            Verify
-          </button>
-          <button type="button" onClick={() => start('rebuild')} disabled={running}>
-            Rebuild
-          </button>
-        </div>
+        {operator ? (
+          <div class="actions">
+            <button type="button" onClick={() => start('verify')} disabled={running}>
+              Verify
+            </button>
+            <button type="button" onClick={() => start('rebuild')} disabled={running}>
+              Rebuild
+            </button>
+          </div>
+        ) : (
+          <p class="muted">An auditor reads the status and the jobs; an operator or an admin runs them.</p>
+        )}
         {error && <Notice error>{error}</Notice>}
         {job && <Job job={job} />}
       </section>

@@ -10,8 +10,8 @@ const LIVE_EVENTS = 50;
 const DAYS = 30;
 
 interface DailyRow extends DailyFigure {
-  app_id: string | null;
-  currency: string;
+  app_id: string;
+  currency: string | null;
   active_users: number;
   unlocks: number;
 }
@@ -20,8 +20,9 @@ export function Overview() {
   const supply = useGet<{ data: Array<{ currency: string; supply: string; pending_debit: string; pending_credit: string; wallets: number }> }>('/admin/stats/supply', 0, 10000);
   const status = useGet<any>('/admin/operations/status', 0, 10000);
   const events = useGet<{ data: Array<{ event_id: number; app_id: string; description: string | null; opened_at: string; expires_at: string }> }>('/admin/finance-events?limit=20', 0, 10000);
-  const from = new Date(Date.now() - DAYS * 86400000).toISOString().slice(0, 10);
-  const daily = useGet<{ data: DailyRow[] }>(`/admin/stats/daily${query({ from })}`);
+  const to = new Date().toISOString().slice(0, 10);
+  const from = new Date(Date.now() - (DAYS - 1) * 86400000).toISOString().slice(0, 10);
+  const daily = useGet<{ data: DailyRow[] }>(`/admin/stats/daily${query({ from, to })}`);
   return (
     <>
       <h1>Overview</h1>
@@ -69,7 +70,8 @@ export function Overview() {
 }
 
 function Daily({ rows }: { rows: DailyRow[] }) {
-  const currencies = [...new Set(rows.map((row) => row.currency))].sort();
+  // A day of unlocks and no money is a row without a currency: the table of unlocks is per currency, so they are left out here.
+  const currencies = [...new Set(rows.map((row) => row.currency).filter((currency): currency is string => currency !== null))].sort();
   const [currency, setCurrency] = useState<string>('');
   const chosen = currency || currencies[0] || 'coins';
   const byDay = new Map<string, { day: string; minted: bigint; absorbed: bigint; transferred: bigint; active_users: number; unlocks: number }>();

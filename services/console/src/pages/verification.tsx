@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api';
+import { useCan } from '../role';
 import { Loading, Notice, Table, time, useGet } from '../ui';
 
 type Kind = 'withdrawals' | 'deposits';
@@ -21,6 +22,7 @@ function Queue({ kind }: { kind: Kind }) {
   const [refresh, setRefresh] = useState(0);
   const list = useGet<{ data: any[] }>(`/admin/${kind}?status=waiting_for_verification${position ? `&min_position=${position}` : ''}`, refresh);
   const [message, setMessage] = useState<{ error: boolean; text: string }>();
+  const operator = useCan('operator');
   const idOf = (item: any): number => (kind === 'withdrawals' ? item.withdrawal_id : item.deposit_id);
 
   async function decide(id: number, decision: 'accept' | 'decline') {
@@ -53,7 +55,7 @@ function Queue({ kind }: { kind: Kind }) {
               item.currency,
               item.external_account_id,
               time(item.created_at),
-              <span class="actions">
+              !operator ? '' : <span class="actions">
                 <button type="button" onClick={() => decide(idOf(item), 'accept')} aria-label={`Accept ${kind.slice(0, -1)} ${idOf(item)}`}>
                   Accept
                 </button>

@@ -57,7 +57,7 @@ function newKey(): { apiKey: string; keyId: string; keyHash: string } {
 
 @ApiTags('admin')
 @ApiBearerAuth()
-@ApiErrors('UNAUTHENTICATED', 'UNAVAILABLE')
+@ApiErrors('UNAUTHENTICATED', 'FORBIDDEN', 'UNAVAILABLE')
 @UseGuards(AdminGuard)
 @Controller('admin')
 export class AdminController {

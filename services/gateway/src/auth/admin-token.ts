@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Pool } from 'pg';
 import { createUnderLock } from '@coffer/event-store';
@@ -6,6 +6,13 @@ import { CONFIG, LOGGER, retryWhileDatabaseAway, waitingForPostgres, type Coffer
 import { DB_POOL } from '../tokens';
 
 const SETTING = 'admin_token_sha256';
+
+/**
+ * How often a gateway reads the stored hash again: `npm run coffer -- admin-token reset` replaces
+ * it, and every running gateway refuses the old token within this time, no restart needed (while
+ * the database is away, the hash it last read stays in force).
+ */
+export const ADMIN_TOKEN_REFRESH_MS = 5_000;
 
 function digest(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
@@ -19,8 +26,10 @@ function digest(token: string): Buffer {
  * shipped, indexed and kept.
  */
 @Injectable()
-export class AdminToken implements OnModuleInit {
+export class AdminToken implements OnModuleInit, OnModuleDestroy {
   private expected: Buffer | undefined;
+  private refresher: NodeJS.Timeout | undefined;
+  private refreshing = false;
 
   constructor(
     @Inject(CONFIG) private readonly config: CofferConfig,
@@ -30,6 +39,25 @@ export class AdminToken implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     this.expected = this.config.adminToken ? digest(this.config.adminToken) : Buffer.from(await this.loadOrGenerate(), 'hex');
+    if (!this.config.adminToken) this.refresher = setInterval(() => void this.refresh(), ADMIN_TOKEN_REFRESH_MS).unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.refresher);
+  }
+
+  /** The stored hash again (a reset replaces it); one read at a time, a failed one changes nothing. */
+  private async refresh(): Promise<void> {
+    if (this.refreshing) return;
+    this.refreshing = true;
+    try {
+      const stored = await this.pool.query<{ value: string }>('SELECT value FROM coffer_gateway.settings WHERE name = $1', [SETTING]);
+      if (stored.rows[0]) this.expected = Buffer.from(stored.rows[0].value, 'hex');
+    } catch {
+      // The database is away: the hash last read stays in force until it answers again.
+    } finally {
+      this.refreshing = false;
+    }
   }
 
   /** Constant time: both sides are hashed to the same length before the comparison. */

@@ -8,7 +8,11 @@ export interface AppCaller {
   key_id: string;
 }
 
-/** The admin acts for no app: its commands are scoped to `admin` and its events carry no app. */
+/**
+ * The admin acts for no app: its commands are scoped to `admin` and its events carry no app. A
+ * request of /admin carries its admin token's id besides (AdminGuard); this one serves the
+ * gateway's own reads of the ledger.
+ */
 export const ADMIN_CALLER: Caller = { app_id: null, key_id: null };
 
 declare module 'fastify' {

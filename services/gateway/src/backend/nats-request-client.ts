@@ -19,7 +19,7 @@ import { ApiError } from '../http/api-error';
 import { ReplyInbox } from './reply-inbox';
 import { WriterRouting } from './writer-routing';
 
-export type Caller = Pick<RequestMeta, 'app_id' | 'key_id' | 'app_scopes'>;
+export type Caller = Pick<RequestMeta, 'app_id' | 'key_id' | 'app_scopes' | 'admin_token_id'>;
 
 const SYSTEM: Caller = { app_id: null, key_id: null };
 

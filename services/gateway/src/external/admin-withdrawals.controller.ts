@@ -5,6 +5,7 @@ import type { DepositReply, WithdrawalReply } from '@coffer/contracts';
 import { DeclineDto, DepositListView, DepositView, MAX_LIST_LIMIT, VerificationListQueryDto, WithdrawalListView, WithdrawalView } from '@coffer/contracts/http';
 import { listDeposits, listWithdrawals, type Queryable, type VerificationFilter } from '@coffer/read-models';
 import { AdminGuard } from '../auth/admin.guard';
+import { AdminRoles } from '../auth/admin-roles';
 import { Command, CommandSender, type CommandContext } from '../commands/command-sender';
 import { ApiError } from '../http/api-error';
 import { ApiErrors, ApiIdempotent, COMMAND_RESPONSE_HEADERS } from '../http/api-docs';
@@ -16,10 +17,13 @@ import { depositView, withdrawalView } from './views';
 
 const DECIDED_ONCE = 'Each is decided once: accepting or declining one decided already is 409 CONFLICT.';
 
-/** The operators' side of withdrawals and deposits: the queue of waiting ones and their decisions. */
+/**
+ * The operators' side of withdrawals and deposits: the queue of waiting ones and their decisions.
+ * Every role reads the queue; operators and admins decide it (admin-roles.ts).
+ */
 @ApiTags('admin')
 @ApiBearerAuth()
-@ApiErrors('UNAUTHENTICATED', 'UNAVAILABLE')
+@ApiErrors('UNAUTHENTICATED', 'FORBIDDEN', 'UNAVAILABLE')
 @UseGuards(AdminGuard)
 @Controller('admin')
 export class AdminWithdrawalsController {
@@ -35,6 +39,7 @@ export class AdminWithdrawalsController {
 
   @Post('withdrawals/:withdrawal_id/accept')
   @HttpCode(200)
+  @AdminRoles('operator') // operators decide the queue; auditors only read it
   @ApiOperation({ operationId: 'acceptWithdrawal', summary: 'Accept a waiting withdrawal', description: `Its held amount posts to the external account. ${DECIDED_ONCE}` })
   @ApiParam(positiveIdParamDoc('withdrawal_id'))
   @ApiIdempotent()
@@ -47,6 +52,7 @@ export class AdminWithdrawalsController {
 
   @Post('withdrawals/:withdrawal_id/decline')
   @HttpCode(200)
+  @AdminRoles('operator') // operators decide the queue; auditors only read it
   @ApiOperation({ operationId: 'declineWithdrawal', summary: 'Decline a waiting withdrawal', description: `Its held amount is voided: the funds are back. ${DECIDED_ONCE}` })
   @ApiParam(positiveIdParamDoc('withdrawal_id'))
   @ApiIdempotent()
@@ -69,6 +75,7 @@ export class AdminWithdrawalsController {
 
   @Post('deposits/:deposit_id/accept')
   @HttpCode(200)
+  @AdminRoles('operator') // operators decide the queue; auditors only read it
   @ApiOperation({ operationId: 'acceptDeposit', summary: 'Accept a waiting deposit', description: `Its pending credit posts: the amount is spendable. ${DECIDED_ONCE}` })
   @ApiParam(positiveIdParamDoc('deposit_id'))
   @ApiIdempotent()
@@ -81,6 +88,7 @@ export class AdminWithdrawalsController {
 
   @Post('deposits/:deposit_id/decline')
   @HttpCode(200)
+  @AdminRoles('operator') // operators decide the queue; auditors only read it
   @ApiOperation({ operationId: 'declineDeposit', summary: 'Decline a waiting deposit', description: `Its pending credit is voided: nothing was credited. ${DECIDED_ONCE}` })
   @ApiParam(positiveIdParamDoc('deposit_id'))
   @ApiIdempotent()

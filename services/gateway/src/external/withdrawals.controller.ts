@@ -57,22 +57,25 @@ export class WithdrawalsController {
     summary: 'Report a payment in from a linked external account',
     description:
       'Credited pending at once (a pending transaction of type deposit: not spendable) until an operator who checked ' +
-      "the payment accepts (posted) or declines (voided) it. The payment's reference is kept as its last 4 characters. " +
+      "the payment accepts (posted) or declines (voided) it. The payment's reference is kept as its last 4 characters " +
+      'and a keyed hash: a payment is credited once (reported again while its deposit waits or once accepted: 409 CONFLICT ' +
+      'with details.deposit_id; a declined deposit frees it). ' +
       `At most ${MAX_WAITING_DEPOSITS_PER_USER} waiting per user (422 LIMIT_EXCEEDED).`,
   })
   @ApiIdempotent()
   @ApiCreatedResponse({ type: DepositView, headers: COMMAND_RESPONSE_HEADERS })
-  @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND', 'LIMIT_EXCEEDED', 'IDEMPOTENCY_KEY_REUSED')
+  @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND', 'CONFLICT', 'LIMIT_EXCEEDED', 'IDEMPOTENCY_KEY_REUSED')
   async deposit(@Body() body: RequestDepositDto, @Command() context: CommandContext): Promise<DepositView> {
+    // The reference itself goes no further than here: its keyed hash (the request's hash too) and last 4.
+    const { reference_hash } = await this.referenceKey.digest(body.reference);
     const request: RequestDeposit['data'] = {
       user_id: exactUserId(body.user_id),
       amount: exactAmount(body.amount),
       currency: currencyOrDefault(body.currency),
       external_account_id: body.external_account_id,
+      reference_hash,
       reference_last4: referenceLast4(body.reference),
     };
-    // The request's hash is over the reference's keyed hash: the reference itself goes no further than here.
-    const { reference_hash } = await this.referenceKey.digest(body.reference);
     const { result } = await this.commands.send<DepositReply>(context, '/finance/deposits', { ...request, reference: reference_hash }, { type: 'RequestDeposit', data: request });
     return depositView(result);
   }

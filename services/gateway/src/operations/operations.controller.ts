@@ -5,6 +5,7 @@ import type { Pool } from 'pg';
 import type { EventStore } from '@coffer/event-store';
 import { Generations, status } from '@coffer/projector/dist/operations';
 import { EVENT_STORE } from '@coffer/platform';
+import { AdminRoles } from '../auth/admin-roles';
 import { AdminGuard } from '../auth/admin.guard';
 import { ApiError } from '../http/api-error';
 import { ApiErrors } from '../http/api-docs';
@@ -42,6 +43,7 @@ export class OperationsController {
 
   @Post('operations/verify')
   @HttpCode(202)
+  @AdminRoles('operator') // operators verify and rebuild; auditors only read the status and the job
   @ApiOperation({
     operationId: 'startVerify',
     summary: 'Verify the books and the read models (a job)',
@@ -55,6 +57,7 @@ export class OperationsController {
 
   @Post('operations/rebuild')
   @HttpCode(202)
+  @AdminRoles('operator')
   @ApiOperation({
     operationId: 'startRebuild',
     summary: 'Rebuild the read models (a job, with progress)',

@@ -124,7 +124,10 @@ describe('decide: reverse a posted transaction', () => {
     expectRefusal(state.when(reverse(2, '6')), 'LIMIT_EXCEEDED', { limit: 'reversible_amount', reversible: '5', requested: '6', currency: COINS });
     expectEvents(state.when(reverse(2)), [reversed(4, credit15, 5)]);
     const whole = given(...history, reversed(3, credit15, 10), reversed(4, credit15, 5));
-    expectRefusal(whole.when(reverse(2)), 'LIMIT_EXCEEDED', { limit: 'reversible_amount', reversible: '0', requested: '0', currency: COINS });
+    // Asked for "all that is left" (no amount): the refusal says it is all reversed, and names no request of 0.
+    const all = whole.when(reverse(2));
+    expectRefusal(all, 'LIMIT_EXCEEDED', { limit: 'reversible_amount', reversible: '0', currency: COINS });
+    expect(all).toMatchObject({ kind: 'refused', refusal: { message: 'transaction 2 is reversed in full already' } });
     expectRefusal(whole.when(reverse(2, '1')), 'LIMIT_EXCEEDED', { limit: 'reversible_amount', reversible: '0', requested: '1', currency: COINS });
   });
 

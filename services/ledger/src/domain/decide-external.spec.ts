@@ -23,9 +23,11 @@ const withdraw = (amount: string, external_account_id = 1, user_id = 'alice'): L
   type: 'RequestWithdrawal',
   data: { user_id, amount, currency: COINS, external_account_id },
 });
-const deposit = (amount: string, external_account_id = 1, user_id = 'alice'): LedgerCommand => ({
+/** Each deposit reports a payment of its own unless told which. */
+let payments = 0;
+const deposit = (amount: string, external_account_id = 1, user_id = 'alice', reference_hash = hashOf(1000 + ++payments)): LedgerCommand => ({
   type: 'RequestDeposit',
-  data: { user_id, amount, currency: COINS, external_account_id, reference_last4: '7731' },
+  data: { user_id, amount, currency: COINS, external_account_id, reference_hash, reference_last4: '7731' },
 });
 const acceptWithdrawal = (withdrawal_id: number): LedgerCommand => ({ type: 'AcceptWithdrawal', data: { withdrawal_id } });
 const declineWithdrawal = (withdrawal_id: number, reason = 'account closed'): LedgerCommand => ({ type: 'DeclineWithdrawal', data: { withdrawal_id, reason } });
@@ -208,6 +210,45 @@ describe('decide: deposits', () => {
     const state = linked();
     for (let n = 0; n < MAX_WAITING_DEPOSITS_PER_USER; n++) run(state, [deposit('1')]);
     expectRefusal(state.when(deposit('1')), 'LIMIT_EXCEEDED', { limit: 'waiting_deposits_per_user', maximum: MAX_WAITING_DEPOSITS_PER_USER });
+  });
+
+  it('credits a payment once: its reference again is CONFLICT naming the first deposit, while it waits and once accepted, whoever reports it', () => {
+    const payment = hashOf(7);
+    const state = linked();
+    const decided = eventsOf(state.when(deposit('25', 1, 'alice', payment)));
+    expect(decided.map((event) => event.type)).toEqual(['TransactionPending', 'DepositRequested', 'DepositReferenceRecorded']);
+    expect(decided[2].data).toEqual({ deposit_id: 1, reference_hash: payment });
+    run(state, [deposit('25', 1, 'alice', payment)], [link('bob', hashOf(8))]);
+    const again = state.when(deposit('25', 1, 'alice', payment));
+    expectRefusal(again, 'CONFLICT', { deposit_id: 1 });
+    expect(again).toMatchObject({ refusal: { message: 'this payment was reported already, as deposit 1: a payment is credited once' } });
+    expectRefusal(state.when(deposit('25', 2, 'bob', payment)), 'CONFLICT', { deposit_id: 1 });
+    run(state, [acceptDeposit(1), ADMIN]);
+    expectRefusal(state.when(deposit('25', 1, 'alice', payment)), 'CONFLICT', { deposit_id: 1 });
+
+    const back = restarted(state) as GivenState;
+    expect(snapshot(back)).toEqual(snapshot(state));
+    Object.setPrototypeOf(back, Object.getPrototypeOf(state));
+    expectRefusal(back.when(deposit('25', 1, 'alice', payment)), 'CONFLICT', { deposit_id: 1 });
+  });
+
+  it('a declined deposit frees its reference (the payment was not found, and may yet arrive), also after a snapshot restart', () => {
+    const payment = hashOf(9);
+    const state = run(linked(), [deposit('5', 1, 'alice', payment)], [declineDeposit(1), ADMIN]);
+    const back = restarted(state) as GivenState;
+    expect(snapshot(back)).toEqual(snapshot(state));
+    Object.setPrototypeOf(back, Object.getPrototypeOf(state));
+    for (const which of [state, back]) {
+      run(which, [deposit('5', 1, 'alice', payment)]);
+      expectRefusal(which.when(deposit('5', 1, 'alice', payment)), 'CONFLICT', { deposit_id: 2 });
+    }
+  });
+
+  it('refuses a deposit without a well-formed reference hash (the gateway hashes the reference: anything else is forged)', () => {
+    for (const reference_hash of [undefined, '', 'A'.repeat(64), 'a'.repeat(63), 7]) {
+      const command = { type: 'RequestDeposit', data: { user_id: 'alice', amount: '5', currency: COINS, external_account_id: 1, reference_hash, reference_last4: '7731' } };
+      expectRefusal(linked().when(command as LedgerCommand), 'VALIDATION_FAILED');
+    }
   });
 });
 

@@ -105,10 +105,14 @@ export function decideExternal(state: LedgerState, command: ExternalCommand, app
       );
     }
     case 'RequestDeposit': {
-      const { user_id, external_account_id, currency, reference_last4 } = command.data;
+      const { user_id, external_account_id, currency, reference_hash, reference_last4 } = command.data;
       const amount = parseAmount(command.data.amount) as bigint;
       const problem = requestProblem(state, external.deposits, 'deposits', MAX_WAITING_DEPOSITS_PER_USER, user_id, external_account_id);
       if (problem) return problem;
+      const reported = external.depositReferences.get(reference_hash);
+      if (reported !== undefined) {
+        return refuse('CONFLICT', `this payment was reported already, as deposit ${reported}: a payment is credited once`, { deposit_id: reported });
+      }
       const data: DepositData = {
         deposit_id: external.deposits.nextId,
         transaction_id: state.nextTransactionId,
@@ -123,6 +127,7 @@ export function decideExternal(state: LedgerState, command: ExternalCommand, app
       return events(
         { type: 'TransactionPending', data: heldTransaction('deposit', data, EXTERNAL, userAccount(user_id)) },
         { type: 'DepositRequested', data: { ...data, status: 'waiting_for_verification' } },
+        { type: 'DepositReferenceRecorded', data: { deposit_id: data.deposit_id, reference_hash } },
       );
     }
     case 'AcceptWithdrawal':

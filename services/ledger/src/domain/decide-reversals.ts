@@ -35,10 +35,12 @@ export function reverseTransaction(state: LedgerState, command: ReverseTransacti
   }
   const amount = command.data.amount === null ? original.reversible : (parseAmount(command.data.amount) as bigint);
   if (original.reversible === 0n || amount > original.reversible) {
-    return refuse('LIMIT_EXCEEDED', `at most ${original.reversible} of transaction ${id} is left to reverse`, {
+    const message = original.reversible === 0n ? `transaction ${id} is reversed in full already` : `at most ${original.reversible} of transaction ${id} is left to reverse`;
+    return refuse('LIMIT_EXCEEDED', message, {
       limit: 'reversible_amount',
       reversible: original.reversible.toString(),
-      requested: amount.toString(),
+      // Only what the caller asked for: with no amount it asked for "all that is left", not for 0.
+      ...(command.data.amount === null ? {} : { requested: amount.toString() }),
       currency: original.currency,
     });
   }

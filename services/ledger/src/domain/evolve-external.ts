@@ -17,6 +17,7 @@ export type ExternalEvent = Extract<
       | 'WithdrawalAccepted'
       | 'WithdrawalDeclined'
       | 'DepositRequested'
+      | 'DepositReferenceRecorded'
       | 'DepositAccepted'
       | 'DepositDeclined';
   }
@@ -46,14 +47,27 @@ export function applyExternal(state: LedgerState, event: ExternalEvent): void {
       external.deposits.add({ id, ...rest });
       return;
     }
+    case 'DepositReferenceRecorded': {
+      const { deposit_id, reference_hash } = event.data;
+      const waiting = external.deposits.byId.get(deposit_id);
+      assert(waiting !== undefined, `deposit ${deposit_id} is not waiting`);
+      assert(!external.depositReferences.has(reference_hash), `deposit ${deposit_id} reports a payment deposit ${external.depositReferences.get(reference_hash)} reported`);
+      waiting.reference_hash = reference_hash;
+      external.depositReferences.set(reference_hash, deposit_id);
+      return;
+    }
     case 'WithdrawalAccepted':
     case 'WithdrawalDeclined':
       assert(external.withdrawals.remove(event.data.withdrawal_id) !== undefined, `withdrawal ${event.data.withdrawal_id} is not waiting`);
       return;
     case 'DepositAccepted':
-    case 'DepositDeclined':
-      assert(external.deposits.remove(event.data.deposit_id) !== undefined, `deposit ${event.data.deposit_id} is not waiting`);
+    case 'DepositDeclined': {
+      const decided = external.deposits.remove(event.data.deposit_id);
+      assert(decided !== undefined, `deposit ${event.data.deposit_id} is not waiting`);
+      // Declined: the payment was not found, and may yet arrive. Accepted: its reference stays taken.
+      if (event.type === 'DepositDeclined' && decided.reference_hash !== undefined) external.depositReferences.delete(decided.reference_hash);
       return;
+    }
   }
 }
 

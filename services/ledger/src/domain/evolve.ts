@@ -4,7 +4,7 @@
  * else: answers are built by replies.ts from the command and its events.
  */
 import { wasPending, type LedgerEvent, type TransactionData } from '@coffer/contracts';
-import { assertInvariant, refusalIn, timeInDataBy, type CommandMetadata } from '@coffer/decider';
+import { assertInvariant, refusalIn, remembersRefusal, timeInDataBy, type CommandMetadata } from '@coffer/decider';
 import { available, balanceKey, isUserAccount, type Balance } from './accounts';
 import { applyExternal } from './evolve-external';
 import { answeringEvents, transactionReply } from './replies';
@@ -33,8 +33,10 @@ export function evolve(state: LedgerState, event: AppliedEvent): LedgerState {
 function remember(state: LedgerState, event: AppliedEvent): void {
   const nowMs = state.memory.advance(event.metadata, event, timeInData);
   const position = event.globalPosition?.toString();
-  if (event.type === 'CommandRefused') state.memory.remember(event.metadata, nowMs, position, [], refusalIn(event.data));
-  else state.memory.remember(event.metadata, nowMs, position, answeringEvents(event));
+  if (event.type === 'CommandRefused') {
+    // Every decided refusal is recorded (the audit trail); a retry gets only a keyed one again.
+    if (remembersRefusal(event.data, event.metadata)) state.memory.remember(event.metadata, nowMs, position, [], refusalIn(event.data));
+  } else state.memory.remember(event.metadata, nowMs, position, answeringEvents(event));
 }
 
 /** The time of an event written before the metadata carried its decision time (a refusal carries none). */
@@ -61,6 +63,7 @@ const timeInData = timeInDataBy<LedgerEvent>({
   WithdrawalAccepted: 'accepted_at',
   WithdrawalDeclined: 'declined_at',
   DepositRequested: 'requested_at',
+  DepositReferenceRecorded: null, // written only since the metadata carries the decision time
   DepositAccepted: 'accepted_at',
   DepositDeclined: 'declined_at',
   CommandRefused: null,
@@ -166,6 +169,7 @@ function apply(state: LedgerState, event: AppliedEvent): void {
     case 'WithdrawalAccepted':
     case 'WithdrawalDeclined':
     case 'DepositRequested':
+    case 'DepositReferenceRecorded':
     case 'DepositAccepted':
     case 'DepositDeclined':
       applyExternal(state, event);

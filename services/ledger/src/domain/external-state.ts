@@ -30,6 +30,8 @@ export interface WaitingRequest {
   requested_at: string;
   /** Deposits only: the last 4 characters of the payment's reference. */
   reference_last4?: string;
+  /** Deposits only, and only those requested since payment references are kept: its keyed hash. */
+  reference_hash?: string;
 }
 
 /** The waiting requests of one kind, with the per-user index the caps and unlinking read. */
@@ -74,6 +76,12 @@ export class ExternalState {
   private readonly accountsOfUser = new Map<string, Set<number>>();
   readonly withdrawals = new WaitingRequests();
   readonly deposits = new WaitingRequests();
+  /**
+   * Payment reference hash → the deposit that reported it, waiting or accepted: a payment is
+   * reported once. Grows with accepted deposits, each checked by an operator by hand, so by
+   * what people verify (a hundred bytes each), not by what traffic can send.
+   */
+  readonly depositReferences = new Map<string, number>();
 
   link(account: ExternalAccountState): void {
     this.accounts.set(account.external_account_id, account);
@@ -113,6 +121,8 @@ export interface ExternalSnapshot {
   withdrawals: WaitingRequest[];
   nextDepositId: number;
   deposits: WaitingRequest[];
+  /** [reference hash, deposit id] of every waiting or accepted deposit that has one. */
+  depositReferences: Array<[string, number]>;
 }
 
 export function externalSnapshot(external: ExternalState): ExternalSnapshot {
@@ -123,6 +133,7 @@ export function externalSnapshot(external: ExternalState): ExternalSnapshot {
     withdrawals: [...external.withdrawals.byId.values()],
     nextDepositId: external.deposits.nextId,
     deposits: [...external.deposits.byId.values()],
+    depositReferences: [...external.depositReferences],
   };
 }
 
@@ -130,6 +141,7 @@ export function restoreExternal(external: ExternalState, snapshot: ExternalSnaps
   for (const account of snapshot.accounts) external.link(account);
   for (const request of snapshot.withdrawals) external.withdrawals.add(request);
   for (const request of snapshot.deposits) external.deposits.add(request);
+  for (const [hash, depositId] of snapshot.depositReferences) external.depositReferences.set(hash, depositId);
   external.nextExternalAccountId = snapshot.nextExternalAccountId;
   external.withdrawals.nextId = snapshot.nextWithdrawalId;
   external.deposits.nextId = snapshot.nextDepositId;

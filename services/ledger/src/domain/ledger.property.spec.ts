@@ -190,6 +190,8 @@ const commandStep = (weight: number, commands: fc.Arbitrary<LedgerCommand>, send
 const referenceHash = fc.integer({ min: 1, max: 2 }).map((n) => n.toString(16).padStart(64, '0'));
 const externalAccountId = fc.integer({ min: 1, max: 8 });
 const verificationId = fc.integer({ min: 1, max: 8 });
+/** Few payments, so a payment is often reported again (refused while its first deposit waits or was accepted). */
+const paymentReference = fc.integer({ min: 1, max: 6 }).map((n) => n.toString(16).padStart(64, '0'));
 const reason = fc.oneof(w(8, fc.constant('account closed')), w(1, fc.constantFrom('', '  ')));
 const atLatestAccount = fc.record({ latestAccount: atLatestEvent });
 const atOldestWaiting = fc.record({ decide: fc.oneof(w(4, fc.constant('oldestWaiting' as const)), w(3, fc.constant('latestGiven' as const)), w(1, fc.constant(undefined))) });
@@ -214,7 +216,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   ),
   commandStep(
     2,
-    command<RequestDeposit>('RequestDeposit', fc.record({ user_id: user, amount, currency, external_account_id: externalAccountId, reference_last4: fc.constant('7731') })),
+    command<RequestDeposit>('RequestDeposit', fc.record({ user_id: user, amount, currency, external_account_id: externalAccountId, reference_hash: paymentReference, reference_last4: fc.constant('7731') })),
     appSending,
     atLatestAccount,
   ),
@@ -436,10 +438,12 @@ class Run {
     see(`${command.type}:${decision.kind === 'refused' ? decision.refusal.code : decision.kind}`);
     if (decision.kind === 'events' && decision.events.some((e) => e.type === 'TransactionPending')) see('pending');
     const { events, answer } = this.apply(command, context, deadline, decision);
-    // Who may ask comes first, a replay included; the answer is about the caller, so it is not recorded.
+    // Who may ask comes first, a replay included; the answer is about the caller, so a retry does
+    // not get it from memory: it is on the record (the audit trail) but not remembered.
     if (expected === 'FORBIDDEN' || expected === 'UNAUTHENTICATED') {
       expect(decision.kind === 'refused' && decision.refusal.code).toBe(expected);
-      expect(events).toEqual([]);
+      expect(events).toMatchObject([{ type: 'CommandRefused', data: { code: expected } }]);
+      expect(this.state.memory.keyed.get(command_id)?.refusal?.code).not.toBe(expected);
       expect(answer).toMatchObject({ ok: false, code: expected });
       return;
     }
@@ -461,7 +465,8 @@ class Run {
       return;
     }
     if (known) {
-      expect(events).toEqual([]);
+      // A replay writes nothing; a reused key's refusal is on the record (audit) but leaves the key's first answer as it was.
+      expect(events.map((event) => event.type)).toEqual(known.request_hash === request_hash ? [] : ['CommandRefused']);
       if (known.request_hash === request_hash) {
         // the first answer again, a refusal included, whatever changed since
         const first = known.refusal ? { refusal: known.refusal } : { reply: known.reply };
@@ -489,10 +494,12 @@ class Run {
         decision.refusal.code,
       );
       expect(answer).toEqual(decision.refusal);
-      // As the writer does: a refusal of a command with a key is recorded, so retries get it again;
-      // but not a FORBIDDEN (a currency the app may not use): it is about the caller's rights, which may change.
+      // As the writer does: every refusal is on the record (the audit trail); one of a command with
+      // a key is remembered, so retries get it again; but not a FORBIDDEN (a currency the app may
+      // not use): it is about the caller's rights, which may change.
+      expect(events.map((event) => event.type)).toEqual(['CommandRefused']);
       const recorded = request_hash !== null && decision.refusal.code !== 'FORBIDDEN';
-      expect(events.map((event) => event.type)).toEqual(recorded ? ['CommandRefused'] : []);
+      if (!recorded) expect(this.state.memory.keyed.get(command_id)?.refusal).toBeUndefined();
       if (recorded && request_hash) {
         expect(this.state.memory.keyed.get(command_id)?.refusal).toEqual(decision.refusal);
         this.firstReplies.set(command_id, { request_hash, reply: null, refusal: decision.refusal, until: nowMs + this.retentionMs, retentionMs: this.retentionMs });
@@ -525,7 +532,7 @@ class Run {
    */
   apply(command: LedgerCommand | SystemCommand, context: DecideContext, deadline: number, decision: Decision) {
     const meta: RequestMeta = { correlation_id: context.command_id, command_id: context.command_id, app_id: context.app_id, key_id: context.key_id, deadline_epoch_ms: deadline };
-    const decided = decideCommand(LEDGER, command, this.state, context, stampFor<AppliedEvent>(meta, context, this.retentionMs), decision);
+    const decided = decideCommand(LEDGER, command, this.state, context, stampFor<AppliedEvent>(meta, context, this.retentionMs, command), decision);
     this.log.push(...decided.events);
     return { events: decided.events, answer: decided.answer(String(this.log.length)) };
   }
@@ -1071,7 +1078,8 @@ class Run {
   /**
    * Each waiting withdrawal or deposit holds exactly its pending transaction (wallet to external,
    * or external to wallet, its amount and currency), from an account its user has linked; every
-   * held transaction is a waiting request's; no user is past a cap.
+   * held transaction is a waiting request's; no user is past a cap; a payment reference belongs
+   * to one waiting or accepted deposit at most (each waiting deposit's own included).
    */
   checkExternal(held: number): void {
     const external = this.state.external;
@@ -1096,6 +1104,21 @@ class Run {
       for (const [userId, count] of perUser) must(count <= maximum, `${userId} has ${count} ${type}s waiting`);
     }
     must(waiting === held, `${waiting} requests waiting, ${held} transactions held`);
+    // From the log alone: each deposit's payment, and which deposits were declined.
+    const paymentOf = new Map<number, string>();
+    const declined = new Set<number>();
+    for (const event of this.log) {
+      if (event.type === 'DepositReferenceRecorded') paymentOf.set(event.data.deposit_id, event.data.reference_hash);
+      if (event.type === 'DepositDeclined') declined.add(event.data.deposit_id);
+    }
+    const kept = new Map<string, number>();
+    for (const [depositId, payment] of paymentOf) {
+      if (declined.has(depositId)) continue;
+      must(!kept.has(payment), `deposits ${kept.get(payment)} and ${depositId} both credit one payment`);
+      kept.set(payment, depositId);
+    }
+    must(JSON.stringify([...kept].sort()) === JSON.stringify([...external.depositReferences].sort()), 'the payments the ledger keeps are not those of its waiting and accepted deposits');
+    if (kept.size > external.deposits.byId.size) see('a payment kept by an accepted deposit');
     const accountsPerUser = new Map<string, number>();
     for (const account of external.accounts.values()) accountsPerUser.set(account.user_id, (accountsPerUser.get(account.user_id) ?? 0) + 1);
     for (const [userId, count] of accountsPerUser) must(count <= MAX_EXTERNAL_ACCOUNTS_PER_USER, `${userId} has ${count} accounts`);
@@ -1274,6 +1297,8 @@ const COVERED: readonly string[] = [
   'DeclineWithdrawal:events',
   'AcceptWithdrawal:FORBIDDEN',
   'RequestDeposit:events',
+  'RequestDeposit:CONFLICT', // a payment reported again
+  'a payment kept by an accepted deposit',
   'AcceptDeposit:events',
   'DeclineDeposit:events',
   'restart with a withdrawal waiting',

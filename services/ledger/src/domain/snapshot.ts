@@ -19,6 +19,7 @@ import { externalSnapshot, restoreExternal, type ExternalSnapshot } from './exte
 import { LedgerState, settledRecord, type AllowanceState, type AppState, type FinanceEventState, type SettledEvent } from './state';
 
 /**
+ * 10: `external` keeps the payment references of waiting and accepted deposits.
  * 9: issue 13 whole: this branch's 8 (app settings, mint counters, allowances and claims, with
  *    `external`) and abort-reversal's 8 (posted and final transactions, with `external`): a
  *    snapshot of either 8 is not read, the stream is replayed.
@@ -37,7 +38,7 @@ import { LedgerState, settledRecord, type AllowanceState, type AppState, type Fi
  * their deadline, and the event clock they expire by is kept.
  * 2: settled events as id lists per app and ending (1 held every event in full).
  */
-export const SNAPSHOT_VERSION = 9;
+export const SNAPSHOT_VERSION = 10;
 
 /** Remembered commands per line of a snapshot: each line is serialised (and parsed) in one go. */
 export const SNAPSHOT_PAGE_ROWS = 5_000;

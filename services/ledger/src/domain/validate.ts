@@ -131,7 +131,10 @@ export function commandProblem(command: unknown): Refusal | null {
       check(c, ['external_account_id'], isPositiveId, positiveIdMessage, problem);
       check(c, ['amount'], isCanonicalAmount, canonicalAmountMessage, problem);
       check(c, ['currency'], isCurrency, currencyMessage, problem);
-      if (type === 'RequestDeposit') checkLast4(c, problem);
+      if (type === 'RequestDeposit') {
+        if (!isReferenceHash(c.reference_hash)) problem('reference_hash', 'reference_hash must be 64 lower-case hex digits');
+        checkLast4(c, problem);
+      }
       break;
     case 'AcceptWithdrawal':
     case 'DeclineWithdrawal':

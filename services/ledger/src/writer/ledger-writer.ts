@@ -47,6 +47,8 @@ export interface LedgerWriterOptions {
   idempotencyRetentionMs?: number;
   /** Most work waiting behind the batch in flight (MAX_QUEUED_COMMANDS unless a test says otherwise). */
   maxQueued?: number;
+  /** Told of every batch once its events are durable (ledger-metrics.ts). */
+  batchDecided?: (commands: number, events: NewEvent[]) => void;
 }
 
 /**
@@ -121,6 +123,17 @@ export class LedgerWriter implements PoisonedWriter {
 
   get term(): number {
     return this.state.term;
+  }
+
+  /** For ledger-metrics.ts: what waits, the state decided so far and the sweeper's clock. */
+  get queued(): number {
+    return this.queue.length;
+  }
+  get decidedState(): LedgerState {
+    return this.state;
+  }
+  get decisionTime(): Date {
+    return this.intake.decisionTime(this.state.memory);
   }
 
   /** The stream revision the state includes. */
@@ -323,12 +336,13 @@ export class LedgerWriter implements PoisonedWriter {
       }
     }
     for (let i = 0; i < batch.length; i++) batch[i].resolve(answers[i](this.lastPosition));
+    this.options.batchDecided?.(batch.length, events);
     this.snapshots.maybeTake(this.state);
   }
 
   /** The decision time, deadline and memory's end go with the events, so a rebuild or a standby remembers what this writer remembers. */
-  private stamp({ meta, context }: CommandWork): (event: AppliedEvent) => AppliedEvent {
-    return stampFor<AppliedEvent>(meta, context, this.retentionMs);
+  private stamp({ meta, context, command }: CommandWork): (event: AppliedEvent) => AppliedEvent {
+    return stampFor<AppliedEvent>(meta, context, this.retentionMs, command);
   }
 
   /** Remembered commands of this batch remember where they landed, for their replays. */

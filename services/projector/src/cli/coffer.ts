@@ -7,6 +7,7 @@
  *   status                    read-model position and lag
  *   nats-config               a production NATS configuration: a user per component, TLS
  *   service-key new|show      a fresh COFFER_SERVICE_KEY, or the deployment's key in that form
+ *   admin-token reset         a new bootstrap admin token (admin-token.ts)
  */
 import { resolve } from 'node:path';
 import { createEventStore } from '@coffer/event-store';
@@ -21,7 +22,9 @@ import {
   type CofferConfig,
   type PoolBounds,
 } from '@coffer/platform';
+import { ADMIN_TOKEN_USAGE, runAdminToken } from './admin-token';
 import { writeNatsConfig } from './nats-config';
+import { RebuildProgress } from './rebuild-progress';
 import { Generations } from '../read-models/generations';
 import { rebuild, status, verify } from '../read-models/rebuild-verify-status';
 import { READ_MODEL_TABLES } from '../read-models/schema';
@@ -36,7 +39,8 @@ const USAGE = `usage: npm run coffer -- <command>
                              and each component's NATS_URL (default deploy/nats, host nats:
                              what docker-compose.yml reads)
   service-key new            print a fresh COFFER_SERVICE_KEY value (<key_id>:<secret>)
-  service-key show           print the deployment's service key(s) in that form`;
+  service-key show           print the deployment's service key(s) in that form
+${ADMIN_TOKEN_USAGE}`;
 
 const OPERATIONS = ['rebuild', 'verify', 'status'];
 
@@ -76,16 +80,6 @@ async function runSetup(command: string, args: string[]): Promise<number> {
  */
 export const OPERATIONS_STATEMENT_TIMEOUT_MS = 3_600_000;
 
-function progressBar(done: number, total: number, started: number): void {
-  const width = 30;
-  const ratio = total ? Math.min(1, done / total) : 1;
-  const filled = Math.round(ratio * width);
-  const rate = Math.round(done / Math.max((Date.now() - started) / 1000, 0.001));
-  process.stderr.write(
-    `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(ratio * 100).toFixed(0).padStart(3)}% ${done}/${total} events, ${rate} events/s`,
-  );
-}
-
 /** Which database and which event store a command reads, without passwords. */
 function describeTarget(config: CofferConfig): string {
   const database = new URL(config.databaseUrl);
@@ -97,6 +91,13 @@ function describeTarget(config: CofferConfig): string {
 export async function runCli(args: string[]): Promise<number> {
   const [command, target] = args;
   if (command === 'nats-config' || command === 'service-key') return runSetup(command, args);
+  if (command === 'admin-token') {
+    if (args[1] !== 'reset') {
+      console.error(USAGE);
+      return 2;
+    }
+    return runAdminToken(args, configOrExit('coffer-cli'), describeTarget);
+  }
   if (!command || !OPERATIONS.includes(command)) {
     console.error(USAGE);
     return 2;
@@ -120,9 +121,9 @@ export async function runCli(args: string[]): Promise<number> {
   const generations = new Generations(pool);
   try {
     if (command === 'rebuild') {
-      const started = Date.now();
-      const result = await rebuild(store, generations, { progress: (done, total) => progressBar(done, total, started) });
-      process.stderr.write('\n');
+      const shown = new RebuildProgress(process.stderr);
+      const result = await rebuild(store, generations, { progress: shown.update, phase: shown.phase });
+      shown.finish();
       console.log(
         `rebuilt read models into generation ${result.generation}: ${result.events} events in ${result.seconds.toFixed(1)} s (${result.eventsPerSecond} events/s), now serving`,
       );

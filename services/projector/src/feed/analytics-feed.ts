@@ -55,6 +55,9 @@ export class AnalyticsFeed {
   private quarantineReady = false;
   private readonly subjects: Subjects;
   published = 0;
+  /** Where the feed stands (feed-metrics.ts): the last event handled, once it knows (`resumed`). */
+  position: bigint | undefined;
+  resumed = false;
 
   constructor(
     private readonly store: EventStore,
@@ -85,6 +88,7 @@ export class AnalyticsFeed {
         const nc = await this.connection();
         await this.ensureStream(nc);
         const after = await this.lastPublished(nc);
+        [this.position, this.resumed] = [after, true];
         // Stopped while starting: a subscription made now would have nobody to stop it.
         if (this.stopped) return;
         const publish = async (events: RecordedEvent[]) => {
@@ -199,6 +203,7 @@ export class AnalyticsFeed {
       if (ack.seq !== ++this.lastSequence) throw new Error(`feed out of step: stored at ${ack.seq}, expected ${this.lastSequence}`);
     }
     this.published += messages.length;
+    if (stored.length > 0) this.position = stored[stored.length - 1].globalPosition;
   }
 
   async stop(): Promise<void> {

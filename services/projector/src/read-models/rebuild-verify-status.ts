@@ -12,8 +12,22 @@ import { projectEventByEvent, type ProjectedEvent } from './isolation';
 import { generationSchema, READ_MODEL_TABLES, type ReadModelTable } from './schema';
 
 const PAGE = 20000;
+/**
+ * A rebuild reports progress once per page written. With PAGE alone, a store of fewer than PAGE
+ * events is one page: its only report came at the end and the operator saw a bar at 100% and
+ * nothing before (issue 16). A rebuild's pages are at most 1/PROGRESS_STEPS of the store (and no
+ * smaller than MIN_PROGRESS_PAGE, so a tiny store is not read event by event).
+ */
+const PROGRESS_STEPS = 20;
+const MIN_PROGRESS_PAGE = 100;
+
+export function rebuildPageSize(total: number): number {
+  return Math.min(PAGE, Math.max(MIN_PROGRESS_PAGE, Math.ceil(total / PROGRESS_STEPS)));
+}
 
 export type Progress = (done: number, total: number) => void;
+/** A rebuild's steps after the replay, which report no events but take their time on a big store. */
+export type RebuildPhase = 'indexing' | 'catching up and swapping';
 
 interface PageOptions {
   /** Last event wanted (inclusive); the head when undefined. */
@@ -180,7 +194,7 @@ async function countEvents(store: EventStore): Promise<number> {
 export async function rebuild(
   store: EventStore,
   generations: Generations,
-  { progress, pageSize }: { progress?: Progress; pageSize?: number } = {},
+  { progress, phase, pageSize }: { progress?: Progress; phase?: (step: RebuildPhase) => void; pageSize?: number } = {},
 ) {
   await generations.ensure();
   const started = Date.now();
@@ -188,8 +202,9 @@ export async function rebuild(
   let generation = await generations.create({ lookupKeys: false });
   let done = 0;
   const tick = (count: number) => progress?.((done += count), Math.max(total, done));
+  progress?.(0, total); // the start: before the first page, which may be the only one
   try {
-    await replay(store, generations, generation, { pageSize, progress: tick });
+    await replay(store, generations, generation, { pageSize: pageSize ?? rebuildPageSize(total), progress: tick });
   } catch (error) {
     await generations.drop(generation);
     if (!isEventFault(error)) throw error;
@@ -199,7 +214,9 @@ export async function rebuild(
     done = 0;
     await fill(store, generations, generation, { progress: tick });
   }
+  phase?.('indexing');
   await generations.indexForReaders(generation);
+  phase?.('catching up and swapping');
   const previous = await generations.locked(async (client) => {
     await fill(store, generations, generation, { client, progress: tick });
     const old = await generations.active(client);

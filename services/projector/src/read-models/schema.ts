@@ -17,6 +17,7 @@ export const generationSchema = (generation: number) => `coffer_rm_${generation}
  * A change of shape bumps it: a projector that finds the serving generation older rebuilds
  * (blue/green, like `coffer rebuild all`) into a new one before it projects anything, since it
  * writes only the current shape.
+ * 6: audit_trail (every command decided, GET /admin/audit).
  * 5: both halves of issue 13 together: 4 of one branch and 4 of the other, each a new shape.
  * 4: transactions.reverses_transaction_id (reversals) and finance_events.aborted_at; elsewhere
  *    the withdrawals and deposits tables.
@@ -24,7 +25,7 @@ export const generationSchema = (generation: number) => `coffer_rm_${generation}
  *    leaderboard), and the accounts' leaderboard index.
  * 2: transactions.type (the transaction's credit/debit/transfer/grant; 1 named the column `kind`).
  */
-export const READ_MODEL_SCHEMA_VERSION = 5;
+export const READ_MODEL_SCHEMA_VERSION = 6;
 
 /** Tables of one generation, in the order a comparison walks them (with their keys). */
 export const READ_MODEL_TABLES: Readonly<Record<string, readonly string[]>> = Object.fromEntries(

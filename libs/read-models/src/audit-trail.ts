@@ -1,0 +1,243 @@
+/**
+ * The audit trail (table `audit_trail`): one row per command a writer decided, accepted or
+ * refused, with who sent it (app and key, or admin token), when, what (its type and the users it
+ * named or moved money of), its correlation id and its outcome (the types of the events it
+ * produced, or its refusal). Serves GET /admin/audit.
+ *
+ * Folded from every event's metadata (stampFor in @coffer/decider writes who and what beside
+ * each event) and its type: a command's events share its command id and decision time, so they
+ * fold into one row whichever batch each lands in. Refusals are events too (CommandRefused,
+ * AchievementCommandRefused: every decided refusal, with or without an Idempotency-Key), so a
+ * rebuild restores the whole trail from the store and `verify` compares it like any table.
+ * Events written before the writers stamped the command type say none (null), and their users
+ * come from the event's data alone.
+ */
+import type { ClientBase } from 'pg';
+import type { ReplayedEvent } from '@coffer/event-store';
+import { READ_SCHEMA, page, writeRows, type Page, type Queryable, type ReadModel } from './read-model';
+
+export const AUDIT_TRAIL_TABLE = 'audit_trail';
+
+/** The users kept per command: a close or an expiry moves the money of every user of its finance event. */
+export const MAX_AUDIT_USER_IDS = 100;
+
+const REFUSAL_TYPES: ReadonlySet<string> = new Set(['CommandRefused', 'AchievementCommandRefused']);
+const USER_FIELDS = ['user_id', 'from_user_id', 'to_user_id'] as const;
+
+export function auditTrailDdl(schema: string): string[] {
+  return [
+    `CREATE TABLE ${schema}.${AUDIT_TRAIL_TABLE} (
+       position bigint PRIMARY KEY,
+       command_key text NOT NULL UNIQUE,
+       command_id text NOT NULL,
+       correlation_id text NOT NULL,
+       command_type text,
+       decided_at timestamptz NOT NULL,
+       app_id text,
+       key_id text,
+       admin_token_id text,
+       user_ids text[] NOT NULL,
+       outcome text NOT NULL,
+       events text[] NOT NULL,
+       event_count integer NOT NULL,
+       refusal_code text,
+       refusal_message text)`,
+  ];
+}
+
+/** The searches of GET /admin/audit: each filter with the order pages are read in (newest first). */
+export function auditTrailReaderIndexDdl(schema: string): string[] {
+  const t = `${schema}.${AUDIT_TRAIL_TABLE}`;
+  return [
+    `CREATE INDEX IF NOT EXISTS audit_trail_correlation ON ${t} (correlation_id, position)`,
+    `CREATE INDEX IF NOT EXISTS audit_trail_app ON ${t} (app_id, position)`,
+    `CREATE INDEX IF NOT EXISTS audit_trail_type ON ${t} (command_type, position)`,
+    `CREATE INDEX IF NOT EXISTS audit_trail_decided ON ${t} (decided_at)`,
+    `CREATE INDEX IF NOT EXISTS audit_trail_users ON ${t} USING gin (user_ids)`,
+  ];
+}
+
+interface AuditRow {
+  position: string;
+  command_key: string;
+  command_id: string;
+  correlation_id: string;
+  command_type: string | null;
+  decided_at: string;
+  app_id: string | null;
+  key_id: string | null;
+  admin_token_id: string | null;
+  user_ids: string[];
+  outcome: 'accepted' | 'refused';
+  events: string[];
+  event_count: number;
+  refusal_code: string | null;
+  refusal_message: string | null;
+}
+
+const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
+
+function usersOf(event: ReplayedEvent): string[] {
+  const named = Array.isArray(event.metadata?.user_ids) ? event.metadata.user_ids.filter((id): id is string => typeof id === 'string') : [];
+  const data = (typeof event.data === 'object' && event.data !== null ? event.data : {}) as Record<string, unknown>;
+  const moved = USER_FIELDS.map((field) => data[field]).filter((id): id is string => typeof id === 'string');
+  return [...named, ...moved];
+}
+
+function addUsers(row: AuditRow, users: string[]): void {
+  for (const user of users) {
+    if (row.user_ids.length >= MAX_AUDIT_USER_IDS) return;
+    if (!row.user_ids.includes(user)) row.user_ids.push(user);
+  }
+}
+
+/** Folds `events` into one row per command (a new map per live batch). */
+export function foldAuditTrail(events: readonly ReplayedEvent[], rows = new Map<string, AuditRow>()): Map<string, AuditRow> {
+  for (const event of events) {
+    const metadata = event.metadata ?? { schema_version: 1 };
+    const position = event.globalPosition.toString();
+    const commandId = text(metadata.command_id) ?? `event:${position}`;
+    const decidedMs = typeof metadata.decided_at_epoch_ms === 'number' ? metadata.decided_at_epoch_ms : event.occurredAt.getTime();
+    // One command's events share these three; a reused key's refusal decided in the same batch as
+    // the key's first request shares the first two only (its request has its own correlation id).
+    const key = `${commandId}@${decidedMs}@${text(metadata.correlation_id) ?? ''}`;
+    let row = rows.get(key);
+    if (!row) {
+      row = {
+        position,
+        command_key: key,
+        command_id: commandId,
+        correlation_id: text(metadata.correlation_id) ?? commandId,
+        command_type: text(metadata.command_type),
+        decided_at: new Date(decidedMs).toISOString(),
+        app_id: text(metadata.app_id),
+        key_id: text(metadata.key_id),
+        admin_token_id: text(metadata.admin_token_id),
+        user_ids: [],
+        outcome: 'accepted',
+        events: [],
+        event_count: 0,
+        refusal_code: null,
+        refusal_message: null,
+      };
+      rows.set(key, row);
+    }
+    if (!row.events.includes(event.type)) row.events.push(event.type);
+    row.event_count++;
+    addUsers(row, usersOf(event));
+    if (REFUSAL_TYPES.has(event.type)) {
+      const refusal = event.data as { code?: unknown; message?: unknown };
+      row.outcome = 'refused';
+      row.refusal_code = text(refusal.code);
+      row.refusal_message = text(refusal.message);
+    }
+  }
+  return rows;
+}
+
+/**
+ * Inserts each command's row, or (the rest of a command whose first events an earlier batch
+ * wrote) merges its event types, count and users into the row already there.
+ */
+export async function writeAuditTrail(client: ClientBase, schema: string, rows: Map<string, AuditRow>): Promise<void> {
+  const t = `${schema}.${AUDIT_TRAIL_TABLE}`;
+  await writeRows(
+    client,
+    `INSERT INTO ${t} AS a SELECT * FROM jsonb_populate_recordset(null::${t}, $1)
+       ON CONFLICT (command_key) DO UPDATE SET
+         events = ARRAY(SELECT DISTINCT unnest(a.events || excluded.events)),
+         event_count = a.event_count + excluded.event_count,
+         user_ids = (ARRAY(SELECT DISTINCT unnest(a.user_ids || excluded.user_ids)))[1:${MAX_AUDIT_USER_IDS}],
+         command_type = coalesce(a.command_type, excluded.command_type),
+         outcome = CASE WHEN excluded.outcome = 'refused' THEN 'refused' ELSE a.outcome END,
+         refusal_code = coalesce(a.refusal_code, excluded.refusal_code),
+         refusal_message = coalesce(a.refusal_message, excluded.refusal_message)`,
+    [...rows.values()],
+  );
+}
+
+export const auditTrail: ReadModel = {
+  tables: { [AUDIT_TRAIL_TABLE]: ['position'] },
+  ddl: auditTrailDdl,
+  readerIndexDdl: auditTrailReaderIndexDdl,
+  fold(events) {
+    const rows = foldAuditTrail(events);
+    return (client, schema) => writeAuditTrail(client, schema, rows);
+  },
+};
+
+// ---- the gateway's query -----------------------------------------------------------------------
+
+export interface AuditFilter {
+  app_id?: string;
+  user_id?: string;
+  correlation_id?: string;
+  type?: string;
+  /** ISO times: decided at or after `from`, before `to`. */
+  from?: string;
+  to?: string;
+  /** The position of the last entry of the previous page: this page is older. */
+  before?: string;
+  limit: number;
+}
+
+export interface AuditEntry {
+  correlation_id: string;
+  command_id: string;
+  command_type: string | null;
+  decided_at: string;
+  app_id: string | null;
+  key_id: string | null;
+  admin_token_id: string | null;
+  user_ids: string[];
+  outcome: 'accepted' | 'refused';
+  events: string[];
+  refusal: { code: string; message: string } | null;
+  position: string;
+}
+
+/** A page of the trail, newest first. */
+export async function searchAuditTrail(db: Queryable, filter: AuditFilter): Promise<Page<AuditEntry>> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (filter.app_id !== undefined) add('app_id = ?', filter.app_id);
+  if (filter.user_id !== undefined) add('user_ids @> ARRAY[?]::text[]', filter.user_id);
+  if (filter.correlation_id !== undefined) add('correlation_id = ?', filter.correlation_id);
+  if (filter.type !== undefined) add('command_type = ?', filter.type);
+  if (filter.from !== undefined) add('decided_at >= ?', filter.from);
+  if (filter.to !== undefined) add('decided_at < ?', filter.to);
+  if (filter.before !== undefined) add('position < ?', filter.before);
+  params.push(filter.limit + 1);
+  const { rows } = await db.query(
+    `SELECT position::text, command_id, correlation_id, command_type,
+            to_char(decided_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS decided_at,
+            app_id, key_id, admin_token_id, user_ids, outcome, events, refusal_code, refusal_message
+       FROM ${READ_SCHEMA}.${AUDIT_TRAIL_TABLE}
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY position DESC LIMIT $${params.length}`,
+    params,
+  );
+  return page(
+    rows,
+    filter.limit,
+    (row) => String(row.position),
+    (row): AuditEntry => ({
+      correlation_id: row.correlation_id,
+      command_id: row.command_id,
+      command_type: row.command_type,
+      decided_at: row.decided_at,
+      app_id: row.app_id,
+      key_id: row.key_id,
+      admin_token_id: row.admin_token_id,
+      user_ids: row.user_ids,
+      outcome: row.outcome,
+      events: row.events,
+      refusal: row.refusal_code === null ? null : { code: row.refusal_code, message: row.refusal_message ?? '' },
+      position: String(row.position),
+    }),
+  );
+}
