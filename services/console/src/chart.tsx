@@ -24,7 +24,8 @@ export function DailyChart({ figures, currency }: { figures: DailyFigure[]; curr
   const slot = (width - pad.left - pad.right) / Math.max(1, figures.length);
   const bar = Math.max(2, (slot - 6) / SERIES.length);
   const scale = (value: string) => ((height - pad.top - pad.bottom) * Number(value)) / max;
-  const label = `Daily ${currency} figures over ${figures.length} day(s): ` + figures.map((f) => `${f.day} minted ${f.minted}, absorbed ${f.absorbed}, transferred ${f.transferred}`).join('; ');
+  const busy = figures.filter((f) => f.minted !== '0' || f.absorbed !== '0' || f.transferred !== '0');
+  const label = `Daily ${currency} figures over ${figures.length} days: ` + (busy.map((f) => `${f.day} minted ${f.minted}, absorbed ${f.absorbed}, transferred ${f.transferred}`).join('; ') || 'no activity');
   return (
     <figure class="chart">
       <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={label} preserveAspectRatio="none">

@@ -49,7 +49,7 @@ export function Overview() {
       </div>
       <section aria-labelledby="daily-title">
         <h2 id="daily-title">Daily figures (last {DAYS} days)</h2>
-        <Loading answer={daily}>{(body) => <Daily rows={body.data} />}</Loading>
+        <Loading answer={daily}>{(body) => <Daily rows={body.data} from={from} />}</Loading>
       </section>
       <section aria-labelledby="open-title">
         <h2 id="open-title">Open finance events</h2>
@@ -69,7 +69,7 @@ export function Overview() {
   );
 }
 
-function Daily({ rows }: { rows: DailyRow[] }) {
+function Daily({ rows, from }: { rows: DailyRow[]; from: string }) {
   // A day of unlocks and no money is a row without a currency: the table of unlocks is per currency, so they are left out here.
   const currencies = [...new Set(rows.map((row) => row.currency).filter((currency): currency is string => currency !== null))].sort();
   const [currency, setCurrency] = useState<string>('');
@@ -85,7 +85,12 @@ function Daily({ rows }: { rows: DailyRow[] }) {
     byDay.set(row.day, day);
   }
   const days = [...byDay.values()].sort((a, b) => a.day.localeCompare(b.day));
-  const figures = days.map((d) => ({ day: d.day, minted: String(d.minted), absorbed: String(d.absorbed), transferred: String(d.transferred) }));
+  // The chart has a slot for every day of the range, quiet ones too, so one busy day is not one wide bar.
+  const figures = Array.from({ length: DAYS }, (_, index) => {
+    const day = new Date(Date.parse(from) + index * 86400000).toISOString().slice(0, 10);
+    const figure = byDay.get(day);
+    return { day, minted: String(figure?.minted ?? 0n), absorbed: String(figure?.absorbed ?? 0n), transferred: String(figure?.transferred ?? 0n) };
+  });
   return (
     <>
       {currencies.length > 1 && (
@@ -98,7 +103,7 @@ function Daily({ rows }: { rows: DailyRow[] }) {
           </select>
         </div>
       )}
-      {figures.length === 0 ? <p class="muted">no activity in these days</p> : <DailyChart figures={figures} currency={chosen} />}
+      {days.length === 0 ? <p class="muted">no activity in these days</p> : <DailyChart figures={figures} currency={chosen} />}
       <Table
         caption={`Daily totals in ${chosen}, every app`}
         head={['day', 'minted', 'absorbed', 'transferred', 'active users*', 'unlocks']}
