@@ -26,6 +26,7 @@ COPY services/ledger/package.json services/ledger/
 COPY services/achievements/package.json services/achievements/
 COPY services/projector/package.json services/projector/
 COPY services/notifier/package.json services/notifier/
+COPY services/console/package.json services/console/
 # Not `npm ci`: it fails against this project's registry lockfiles.
 RUN npm install --no-audit --no-fund
 
@@ -33,7 +34,7 @@ COPY tsconfig.base.json tsconfig.build.json ./
 COPY libs libs
 COPY services services
 COPY tools tools
-RUN npx tsc -b tsconfig.build.json
+RUN npx tsc -b tsconfig.build.json && node services/console/build.js
 
 # Production files only: runtime dependencies, and per workspace its package.json (so the
 # node_modules/@coffer/* symlinks resolve) and its compiled dist/.

@@ -28,6 +28,8 @@ module.exports = {
   moduleNameMapper: {
     '^@coffer/contracts/http$': '<rootDir>/libs/contracts/src/dto',
     '^@coffer/([a-z-]+)$': '<rootDir>/libs/$1/src',
+    // The gateway's operations routes run the projector's verify and rebuild (its built entry).
+    '^@coffer/projector/dist/(.+)$': '<rootDir>/services/projector/src/$1',
     // libs/sdk writes its relative imports as './x.js' (Node's ES module loader needs the
     // extension in its ESM build); here they are its TypeScript sources.
     '^(\\.{1,2}/.+)\\.js$': '$1',

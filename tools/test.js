@@ -18,6 +18,8 @@ async function main() {
   const tsc = require.resolve('typescript/bin/tsc');
   let status = run(process.execPath, [tsc, '-b', 'tsconfig.build.json']);
   if (status === 0) status = run(process.execPath, [tsc, '-p', 'tsconfig.tests.json']);
+  // The console's browser code (DOM, JSX): its browser test bundles it with esbuild, which checks no types.
+  if (status === 0) status = run(process.execPath, [tsc, '-p', 'services/console/tsconfig.json']);
   if (status !== 0) {
     console.error('build or type check failed: tests not run');
     process.stdout.write('\ntests: 0 passed, 1 failed\n');

@@ -52,3 +52,4 @@ export const READ_MODELS: readonly ReadModel[] = [
   deposits,
   auditTrail,
 ];
+export * from './overview';

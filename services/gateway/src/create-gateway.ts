@@ -16,6 +16,7 @@ import { GatewayModule } from './gateway.module';
 import { GatewayMetrics } from './metrics/metrics';
 import { AddressLimits } from './rate-limit/address-limits';
 import { buildOpenApiDocument } from './openapi/document';
+import { serveConsole } from './console/serve-console';
 
 /**
  * How often Node looks for connections past their headers or request timeout: a slow client is
@@ -77,11 +78,12 @@ export async function createGateway(config: CofferConfig, logger: JsonLogger): P
   fastify.get('/docs/asyncapi.json', (_request, reply) => {
     void reply.type('application/json; charset=utf-8').send(asyncApi);
   });
+  await serveConsole(fastify);
   return app;
 }
 
 /** Routes that take no credentials: whatever a request to them carries, it is counted as unauthenticated. */
-const PUBLIC_ROUTE = /^\/(health|ready|metrics|docs)(\/|$)/;
+const PUBLIC_ROUTE = /^\/(health|ready|metrics|docs|console)(\/|$)/;
 
 /**
  * Before routing to a controller: a request without credentials (or to a public or unknown

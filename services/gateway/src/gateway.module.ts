@@ -30,6 +30,9 @@ import { ReadConsistency } from './reads/consistency';
 import { ReadModels } from './reads/read-models';
 import { DB_POOL } from './tokens';
 import { WebhooksController } from './webhooks/webhooks.controller';
+import { AdminOverviewController } from './operations/admin-overview.controller';
+import { OperationsController } from './operations/operations.controller';
+import { OPERATIONS_PROVIDERS } from './operations/operations.providers';
 
 class PoolCloser implements OnApplicationShutdown {
   constructor(@Inject(DB_POOL) private readonly pool: Pool) {}
@@ -56,6 +59,8 @@ export class GatewayModule {
         ExternalAccountsController,
         WithdrawalsController,
         AdminWithdrawalsController,
+        AdminOverviewController,
+        OperationsController,
         ...ACHIEVEMENT_CONTROLLERS,
         LeaderboardsController,
         WebhooksController,
@@ -101,6 +106,7 @@ export class GatewayModule {
         },
         ...ACHIEVEMENT_PROVIDERS,
         DiscordCommands,
+        ...OPERATIONS_PROVIDERS,
       ],
     };
   }

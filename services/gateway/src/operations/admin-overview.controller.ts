@@ -1,0 +1,105 @@
+import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { Pool } from 'pg';
+import { MAX_STATEMENT_MOVEMENTS, parseTime } from '@coffer/contracts';
+import { MAX_LIST_LIMIT, StatementView } from '@coffer/contracts/http';
+import { balance, listTransactions, moneySupply, openFinanceEvents, statement, userAchievements, withZeroBalance, type Queryable } from '@coffer/read-models';
+import { AdminGuard } from '../auth/admin.guard';
+import { ApiError } from '../http/api-error';
+import { ApiErrors } from '../http/api-docs';
+import { currencyOrDefault } from '../http/normalize';
+import { UserIdParam, userIdParamDoc } from '../http/path-params';
+import { balanceView, transactionView } from '../finance/views';
+import { readModelDb } from '../reads/read-model-db';
+import { DB_POOL } from '../tokens';
+import { AdminStatementQueryDto, OpenFinanceEventsQueryDto, OpenFinanceEventsView, SupplyView, UserOverviewView } from './views';
+
+/** Badges and transactions the user overview shows at most (the app routes page through the rest). */
+const USER_BADGES = 100;
+const USER_TRANSACTIONS = 20;
+
+/**
+ * What the console's overview and user pages read across every app (the /finance routes answer
+ * one app's key only). From the read models: eventually consistent.
+ */
+@ApiTags('admin')
+@ApiBearerAuth()
+@ApiErrors('UNAUTHENTICATED', 'UNAVAILABLE')
+@UseGuards(AdminGuard)
+@Controller('admin')
+export class AdminOverviewController {
+  private readonly db: Queryable;
+
+  constructor(@Inject(DB_POOL) pool: Pool) {
+    this.db = readModelDb(pool);
+  }
+
+  @Get('stats/supply')
+  @ApiOperation({ operationId: 'getMoneySupply', summary: 'Money supply per currency', description: "What the users' wallets hold, posted and pending, per currency (house accounts, the treasury and external excluded)." })
+  @ApiOkResponse({ type: SupplyView })
+  async supply(): Promise<SupplyView> {
+    return { data: await moneySupply(this.db) };
+  }
+
+  @Get('finance-events')
+  @ApiOperation({ operationId: 'listOpenFinanceEvents', summary: 'Open finance events of every app', description: 'Oldest first, a page at a time: rounds holding pending transactions.' })
+  @ApiOkResponse({ type: OpenFinanceEventsView })
+  @ApiErrors('VALIDATION_FAILED')
+  async openEvents(@Query() query: OpenFinanceEventsQueryDto): Promise<OpenFinanceEventsView> {
+    return openFinanceEvents(this.db, query.limit ?? MAX_LIST_LIMIT, query.cursor === undefined ? undefined : Number(query.cursor));
+  }
+
+  @Get('users/:user_id')
+  @ApiOperation({ operationId: 'getUserOverview', summary: "A user's balances, badges and latest transactions, across every app" })
+  @ApiParam(userIdParamDoc('user_id'))
+  @ApiOkResponse({ type: UserOverviewView })
+  @ApiErrors('VALIDATION_FAILED')
+  async user(@UserIdParam('user_id') userId: string): Promise<UserOverviewView> {
+    const [balances, badges, recent] = await Promise.all([
+      balance(this.db, userId),
+      userAchievements(this.db, userId, USER_BADGES),
+      // With user_id the app only narrows an event_id filter, which this leaves out: every app's.
+      listTransactions(this.db, { app_id: '', user_id: userId, limit: USER_TRANSACTIONS }),
+    ]);
+    return {
+      user_id: userId,
+      balances: balanceView(withZeroBalance(balances)).balances,
+      achievements: badges.data,
+      transactions: recent.data.map(transactionView),
+    };
+  }
+
+  @Get('users/:user_id/statement')
+  @ApiOperation({
+    operationId: 'getUserStatement',
+    summary: "A user's statement in one currency, for operators",
+    description: `As GET /finance/statement/:user_id (JSON only), across every app. At most ${MAX_STATEMENT_MOVEMENTS} movements: more is 422 LIMIT_EXCEEDED with details.split_at.`,
+  })
+  @ApiParam(userIdParamDoc('user_id'))
+  @ApiOkResponse({ type: StatementView })
+  @ApiErrors('VALIDATION_FAILED', 'LIMIT_EXCEEDED')
+  async statement(@UserIdParam('user_id') userId: string, @Query() query: AdminStatementQueryDto): Promise<StatementView> {
+    const from = query.from === undefined ? undefined : (parseTime(query.from) ?? undefined);
+    const to = query.to === undefined ? undefined : (parseTime(query.to) ?? undefined);
+    if (from && to && to < from) throw new ApiError('VALIDATION_FAILED', 'the request is not valid', { fields: { to: ['to must not be before from'] } });
+    if (query.format === 'csv') throw new ApiError('VALIDATION_FAILED', 'the request is not valid', { fields: { format: ['the operators\' statement is JSON only'] } });
+    const currency = currencyOrDefault(query.currency);
+    const rows = await statement(this.db, { user_id: userId, currency, from, to }, MAX_STATEMENT_MOVEMENTS);
+    if (rows.split_at !== null) {
+      throw new ApiError('LIMIT_EXCEEDED', `the period holds more than ${MAX_STATEMENT_MOVEMENTS} movements: ask for [from, split_at) and [split_at, to)`, {
+        limit: 'statement_movements',
+        maximum: MAX_STATEMENT_MOVEMENTS,
+        split_at: rows.split_at,
+      });
+    }
+    return {
+      user_id: userId,
+      currency,
+      from: from?.toISOString() ?? null,
+      to: to?.toISOString() ?? null,
+      opening_balance: rows.opening_balance,
+      movements: rows.movements,
+      closing_balance: rows.closing_balance,
+    };
+  }
+}
