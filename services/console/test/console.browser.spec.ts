@@ -3,12 +3,14 @@
  * a real stack (ledger, projector, notifier, gateway listening on loopback). It signs in, reads
  * the overview, registers an app, accepts a withdrawal, looks up the user, verifies and rebuilds,
  * and finds the accepted withdrawal in the audit trail; no page may log a console error. Each
- * page's screenshot is saved into docs/console/ (the README shows them).
+ * page's screenshot is taken; with COFFER_UPDATE_SCREENSHOTS=1 into docs/console/ (the README
+ * shows them), else into a temporary folder, so a test run leaves the working tree as it was.
  *
  * The browser is the system's (`apt-get install chromium`; .ci/run installs it when missing):
  * without it this suite fails saying so, it does not skip.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ApiClient } from '../../gateway/test/api-client';
@@ -19,7 +21,7 @@ import { listenOnLoopback } from '../../gateway/test/http-client';
 const { buildConsole } = require('../build.js') as { buildConsole: () => Promise<string> };
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SCREENSHOTS = join(__dirname, '../../../docs/console');
+const SCREENSHOTS = process.env.COFFER_UPDATE_SCREENSHOTS === '1' ? join(__dirname, '../../../docs/console') : mkdtempSync(join(tmpdir(), 'coffer-console-'));
 const USER = 'player-1';
 
 jest.setTimeout(90_000);
