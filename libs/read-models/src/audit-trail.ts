@@ -136,6 +136,15 @@ export function foldAuditTrail(events: readonly ReplayedEvent[], rows = new Map<
 }
 
 /**
+ * The distinct elements of `array` in the order they first appear (at most `limit`): what the
+ * fold keeps when it sees a command's events in one batch. A command split across batches is
+ * merged here with its earlier part first, so the row is the same however the events were
+ * batched (a plain DISTINCT orders by value instead, and the live row and a rebuilt one differed).
+ */
+const firstOccurrences = (array: string, limit?: number): string =>
+  `ARRAY(SELECT x.value FROM unnest(${array}) WITH ORDINALITY AS x(value, n) GROUP BY x.value ORDER BY min(x.n)${limit === undefined ? '' : ` LIMIT ${limit}`})`;
+
+/**
  * Inserts each command's row, or (the rest of a command whose first events an earlier batch
  * wrote) merges its event types, count and users into the row already there.
  */
@@ -145,9 +154,9 @@ export async function writeAuditTrail(client: ClientBase, schema: string, rows: 
     client,
     `INSERT INTO ${t} AS a SELECT * FROM jsonb_populate_recordset(null::${t}, $1)
        ON CONFLICT (command_key) DO UPDATE SET
-         events = ARRAY(SELECT DISTINCT unnest(a.events || excluded.events)),
+         events = ${firstOccurrences('a.events || excluded.events')},
          event_count = a.event_count + excluded.event_count,
-         user_ids = (ARRAY(SELECT DISTINCT unnest(a.user_ids || excluded.user_ids)))[1:${MAX_AUDIT_USER_IDS}],
+         user_ids = ${firstOccurrences('a.user_ids || excluded.user_ids', MAX_AUDIT_USER_IDS)},
          command_type = coalesce(a.command_type, excluded.command_type),
          outcome = CASE WHEN excluded.outcome = 'refused' THEN 'refused' ELSE a.outcome END,
          refusal_code = coalesce(a.refusal_code, excluded.refusal_code),
