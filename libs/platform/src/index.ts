@@ -8,6 +8,7 @@ export * from './discord-rest';
 export * from './logger';
 export * from './lru';
 export * from './metrics-server';
+export * from './scrape-gauges';
 export * from './nats-connection';
 export * from './nats-transport';
 export * from './pool';

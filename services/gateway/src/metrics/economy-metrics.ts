@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { Gauge, type Registry } from 'prom-client';
+import { sharedMeasurement } from '@coffer/platform';
 import { USER_ACCOUNT_PREFIX } from '@coffer/contracts';
 import { BALANCES_TABLE, READ_SCHEMA } from '@coffer/read-models';
 
@@ -15,15 +16,14 @@ const SHARE_MS = 10_000;
  * sudden change is worth an operator's look (ops/prometheus/alerts.yml).
  */
 export function registerEconomyMetrics(registry: Registry, pool: Pool): true {
-  let latest: { at: number; supply: Promise<Array<{ currency: string; supply: number }> | undefined> } | undefined;
+  const supply = sharedMeasurement(() => measure(pool), SHARE_MS);
   new Gauge({
     name: 'coffer_money_supply',
     help: "Money in the users' wallets per currency, in minor units, as the read models hold it",
     labelNames: ['currency'] as const,
     registers: [registry],
     async collect() {
-      if (!latest || Date.now() - latest.at > SHARE_MS) latest = { at: Date.now(), supply: measure(pool) };
-      const rows = await latest.supply;
+      const rows = await supply();
       if (!rows) return;
       this.reset(); // a currency nobody holds any more disappears rather than keep its last value
       for (const row of rows) this.set({ currency: row.currency }, row.supply);

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { Gauge, type Registry } from 'prom-client';
+import { scrapeGauges } from '@coffer/platform';
 
 interface ProjectionFigures {
   position: number;
@@ -17,21 +18,7 @@ const SHARE_MS = 250;
  * checkpoint-side figures are exported).
  */
 export function registerProjectionMetrics(registry: Registry, pool: Pool): true {
-  let latest: { at: number; figures: Promise<ProjectionFigures | undefined> } | undefined;
-  const figures = () => {
-    if (!latest || Date.now() - latest.at > SHARE_MS) latest = { at: Date.now(), figures: measure(pool) };
-    return latest.figures;
-  };
-  const gauge = (name: string, help: string, pick: (f: ProjectionFigures) => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      async collect() {
-        const measured = await figures();
-        if (measured) this.set(pick(measured));
-      },
-    });
+  const gauge = scrapeGauges(registry, () => measure(pool), SHARE_MS);
   gauge('coffer_projection_position', 'Global position of the last event in the read models', (f) => f.position);
   gauge(
     'coffer_projection_events_projected',

@@ -5,7 +5,8 @@
  * would scan the whole delivery log at every scrape.
  */
 import type { Pool } from 'pg';
-import { Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { scrapeGauges } from '@coffer/platform';
 import { NOTIFIER_SCHEMA } from '../store/schema';
 
 interface OutboxFigures {
@@ -17,21 +18,7 @@ interface OutboxFigures {
 const SHARE_MS = 250;
 
 export function registerNotifierMetrics(registry: Registry, pool: Pool): void {
-  let latest: { at: number; figures: Promise<OutboxFigures | undefined> } | undefined;
-  const figures = () => {
-    if (!latest || Date.now() - latest.at > SHARE_MS) latest = { at: Date.now(), figures: measure(pool) };
-    return latest.figures;
-  };
-  const gauge = (name: string, help: string, pick: (f: OutboxFigures) => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      async collect() {
-        const measured = await figures();
-        if (measured) this.set(pick(measured));
-      },
-    });
+  const gauge = scrapeGauges(registry, () => measure(pool), SHARE_MS);
   gauge('coffer_webhook_outbox_pending', 'Webhook deliveries waiting to be delivered (first try or a retry)', (f) => f.pending);
   gauge('coffer_webhook_outbox_oldest_pending_seconds', 'Age of the oldest delivery still waiting (0 when none)', (f) => f.oldestPendingSeconds);
 }
