@@ -329,11 +329,14 @@ const ROUTES = {
 };
 
 /**
- * Mixes, in percent of scenario picks. `mixed` is the measured workload of the issue; `fill`
- * (writes only) grows the event store for the rebuild and cold-start figures.
+ * Mixes, in percent of scenario picks. `mixed` is the measured workload of the issue; `posting`
+ * is the peer's figure (issue 12: only `POST /finance/transaction`, credit or debit, each with
+ * its own Idempotency-Key, over 100 users: run.js sets those); `fill` (writes only) grows the
+ * event store for the rebuild and cold-start figures.
  */
 const MIXES = {
   mixed: { session: 45, direct: 20, transfer: 10, read: 25 },
+  posting: { session: 0, direct: 100, transfer: 0, read: 0 },
   fill: { session: 60, direct: 30, transfer: 10, read: 0 },
 };
 

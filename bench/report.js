@@ -8,6 +8,7 @@ const path = require('node:path');
 
 const TARGETS = {
   committed: 5000, // committed transactions/s end to end at concurrency 64
+  posting: 5000, // posted transactions/s of the posting-only workload (issue 12)
   p99_ms: 50,
   ratio: 10, // Coffer / baseline committed transactions/s
   lag_p99_ms: 250,
@@ -99,6 +100,11 @@ function analysis(results) {
   const b = baseline?.committed.per_second;
   targets.push({ name: 'committed transactions/s', value: c, ok: c === undefined ? null : c >= TARGETS.committed });
   targets.push({ name: 'p99 latency', value: coffer?.latency_ms.p99, ok: coffer ? coffer.latency_ms.p99 <= TARGETS.p99_ms : null });
+  const posting = results.coffer?.posting;
+  if (posting) {
+    targets.push({ name: 'posting-only transactions/s', value: posting.committed.per_second, ok: posting.committed.per_second >= TARGETS.posting });
+    targets.push({ name: 'posting-only p99 latency', value: posting.latency_ms.p99, ok: posting.latency_ms.p99 <= TARGETS.p99_ms });
+  }
   targets.push({ name: 'Coffer / baseline', value: c && b ? c / b : null, ok: c && b ? c / b >= TARGETS.ratio : null });
   const lag = coffer?.projector_lag?.lag_ms.p99;
   targets.push({ name: 'projector lag p99', value: lag, ok: lag === undefined || lag === null ? null : lag <= TARGETS.lag_p99_ms });
@@ -161,6 +167,14 @@ function markdown(results) {
   row('**committed transactions/s**', `**${fmt(c?.committed.per_second)}**`, fmt(b?.committed.per_second), ratio(c?.committed.per_second, b?.committed.per_second), `≥ ${fmt(TARGETS.committed)}`, met(target('committed transactions/s')));
   row('Coffer / baseline throughput', '', '', `**${ratio(c?.committed.per_second, b?.committed.per_second)}**`, `≥ ${TARGETS.ratio}×`, met(target('Coffer / baseline')));
   row('requests/s (all routes)', fmt(c?.requests.per_second), fmt(b?.requests.per_second), ratio(c?.requests.per_second, b?.requests.per_second), '', '');
+  const cp = results.coffer?.posting;
+  const bp = b?.posting;
+  if (cp || bp) {
+    row('**posting only: posted transactions/s** (100 users, Idempotency-Keys)', `**${fmt(cp?.committed.per_second)}**`, fmt(bp?.committed.per_second), ratio(cp?.committed.per_second, bp?.committed.per_second), `≥ ${fmt(TARGETS.posting)}`, met(target('posting-only transactions/s')));
+    row('posting only: latency p50 / p95 / p99 (ms)', trio(cp?.latency_ms), trio(bp?.latency_ms), ratio(cp?.latency_ms.p99, bp?.latency_ms.p99), `p99 ≤ ${TARGETS.p99_ms}`, met(target('posting-only p99 latency')));
+    const refused = (load) => (load ? fmt(Object.values(load.refusals).reduce((sum, n) => sum + n, 0)) : '–');
+    row('posting only: refusals', refused(cp), refused(bp), '', '', '');
+  }
   row('latency p50 / p95 / p99, all routes (ms)', trio(c?.latency_ms), trio(b?.latency_ms), ratio(c?.latency_ms.p99, b?.latency_ms.p99), `p99 ≤ ${TARGETS.p99_ms}`, met(target('p99 latency')));
   const routes = new Set([...Object.keys(c?.routes ?? {}), ...Object.keys(b?.routes ?? {})]);
   for (const route of routes) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench [-- flags]`: builds Coffer, then measures it and the baseline wallet side by
-// side on this machine with the same closed-loop workload, and writes bench/results/bench-<ts>.
+// side on this machine with the same closed-loop workloads (the mix, then posting only), and writes bench/results/bench-<ts>.
 // {json,md,svg}. Each system gets a fresh database (dropped afterwards); Coffer gets its own NATS
 // prefix (its JetStream stream is deleted afterwards). Exits 1 when verify finds lost or doubled
 // money (or a phase failed); targets that are missed are reported, not fatal.
@@ -96,18 +96,13 @@ const EVENT_TIMEOUT_SECONDS = 5; // short, so abandoned rounds expire inside the
 const GRANT = 5000; // coins per user at setup: enough that most debits pass, few enough that hot users run dry
 const APP_NAMES = ['Blackjack', 'Slots', 'Trivia', 'Fishing', 'Poker', 'Roulette', 'Bingo', 'Racing'];
 
-function workloadConfig(opts, baseUrl, apps) {
-  return {
-    baseUrl,
-    apps,
-    users: opts.users,
-    zipfExponent: opts.zipf,
-    concurrency: opts.concurrency,
-    warmupSeconds: opts.warmup,
-    durationSeconds: opts.duration,
-    idempotencyKeys: opts.idempotencyKeys,
-    mix: 'mixed',
-  };
+/** The posting-only workload (issue 12): a closed loop of postings over this many users, uniformly. */
+const POSTING_USERS = 100;
+
+function workloadConfig(opts, baseUrl, apps, workload = 'mixed') {
+  const common = { baseUrl, apps, concurrency: opts.concurrency, warmupSeconds: opts.warmup, durationSeconds: opts.duration };
+  if (workload === 'posting') return { ...common, users: POSTING_USERS, zipfExponent: 0, idempotencyKeys: true, mix: 'posting' };
+  return { ...common, users: opts.users, zipfExponent: opts.zipf, idempotencyKeys: opts.idempotencyKeys, mix: 'mixed' };
 }
 
 /**
@@ -165,7 +160,7 @@ async function cpuSamplerFor(groups, databases, exclude = () => []) {
 }
 
 /** Runs the measured workload with CPU (and, for Coffer, lag) sampling around the window. */
-async function measure(opts, { baseUrl, apps, logDir, groups, databases, lag, guard }) {
+async function measure(opts, { baseUrl, apps, logDir, groups, databases, lag, guard, workload = 'mixed' }) {
   const background = opts.quietWait > 0 ? await sys.waitForQuiet({ maxSeconds: opts.quietWait, log }) : null;
   const monotonic = {};
   let loadPid = null;
@@ -175,11 +170,11 @@ async function measure(opts, { baseUrl, apps, logDir, groups, databases, lag, gu
     () => (lag?.pid ? [lag.pid] : []),
   );
   let cpuResult = null;
-  const load = runLoadChild(workloadConfig(opts, baseUrl, apps), {
+  const load = runLoadChild(workloadConfig(opts, baseUrl, apps, workload), {
     logDir,
     onMeasure: () => {
       monotonic.from = monotonicUs();
-      log(`measuring for ${opts.duration} s at concurrency ${opts.concurrency}`);
+      log(`measuring the ${workload} workload for ${opts.duration} s at concurrency ${opts.concurrency}`);
       return cpu.start();
     },
     onDone: async () => {
@@ -237,6 +232,8 @@ async function runBaseline(opts, ctx) {
       databases: [database],
       guard,
     });
+    result.posting = await measure(opts, { baseUrl, apps, logDir: ctx.logDir, groups: () => ({ baseline: [server.child.pid] }), databases: [database], guard, workload: 'posting' });
+    log(`baseline: ${result.posting.committed.per_second} posted tx/s in the posting-only workload`);
     // Let abandoned rounds expire (the sweeper voids them) before checking the books.
     await sleep((EVENT_TIMEOUT_SECONDS + 2) * 1000);
     result.verify = await checkBaseline(databaseUrl);
@@ -335,6 +332,8 @@ async function runCoffer(opts, ctx) {
     result.projector_lag = await lag.stop({ windowStart: result.window.start, windowEnd: result.window.end });
     out.load = result;
     log(`coffer: ${result.committed.per_second} committed tx/s, projector lag p99 ${result.projector_lag.lag_ms.p99} ms`);
+    out.posting = await measure(opts, { baseUrl: coffer.baseUrl, apps, logDir: ctx.logDir, groups: pidsOf, databases: [coffer.database], guard: coffer.guard, workload: 'posting' });
+    log(`coffer: ${out.posting.committed.per_second} posted tx/s in the posting-only workload`);
 
     // Let abandoned rounds expire and the projector catch up, then check the books.
     await sleep((EVENT_TIMEOUT_SECONDS + 2) * 1000);
@@ -384,6 +383,7 @@ async function main() {
       event_timeout_seconds: EVENT_TIMEOUT_SECONDS,
       grant_per_user: GRANT,
       mix_percent: require('./load').MIXES.mixed,
+      posting: { users: POSTING_USERS, idempotency_keys: true, route: 'POST /finance/transaction' },
     },
     logs: path.relative(repo, logDir),
   };
