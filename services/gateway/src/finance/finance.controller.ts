@@ -41,6 +41,7 @@ import { ReadConsistency } from '../reads/consistency';
 import { FinanceReads } from './finance-reads';
 import { reversalRequest } from './reversal-request';
 import { statementCsv } from './statement-csv';
+import { statementView } from './statement-view';
 import { balanceView, transactionView, transferView } from './views';
 
 @ApiTags('finance')
@@ -196,27 +197,11 @@ export class FinanceController {
       throw new ApiError('VALIDATION_FAILED', 'the request is not valid', { fields: { to: ['to must not be before from'] } });
     }
     await this.settled(app, query);
-    const currency = currencyOrDefault(query.currency);
-    const rows = await this.reads.statement({ user_id: userId, currency, from, to }, MAX_STATEMENT_MOVEMENTS);
-    if (rows.split_at !== null) {
-      throw new ApiError('LIMIT_EXCEEDED', `the period holds more than ${MAX_STATEMENT_MOVEMENTS} movements: ask for [from, split_at) and [split_at, to)`, {
-        limit: 'statement_movements',
-        maximum: MAX_STATEMENT_MOVEMENTS,
-        split_at: rows.split_at,
-      });
-    }
-    const view: StatementView = {
-      user_id: userId,
-      currency,
-      from: from?.toISOString() ?? null,
-      to: to?.toISOString() ?? null,
-      opening_balance: rows.opening_balance,
-      movements: rows.movements,
-      closing_balance: rows.closing_balance,
-    };
+    const period = { user_id: userId, currency: currencyOrDefault(query.currency), from, to };
+    const view = statementView(period, await this.reads.statement(period, MAX_STATEMENT_MOVEMENTS));
     if (query.format !== 'csv') return view;
     void reply.header('content-type', 'text/csv; charset=utf-8');
-    void reply.header('content-disposition', `attachment; filename="statement-${userId}-${currency}.csv"`);
+    void reply.header('content-disposition', `attachment; filename="statement-${userId}-${view.currency}.csv"`);
     return statementCsv(view);
   }
 

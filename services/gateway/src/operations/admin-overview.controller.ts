@@ -10,6 +10,7 @@ import { ApiErrors } from '../http/api-docs';
 import { currencyOrDefault } from '../http/normalize';
 import { UserIdParam, userIdParamDoc } from '../http/path-params';
 import { balanceView, transactionView } from '../finance/views';
+import { statementView } from '../finance/statement-view';
 import { readModelDb } from '../reads/read-model-db';
 import { DB_POOL } from '../tokens';
 import { AdminStatementQueryDto, OpenFinanceEventsQueryDto, OpenFinanceEventsView, SupplyView, UserOverviewView } from './views';
@@ -83,23 +84,7 @@ export class AdminOverviewController {
     const to = query.to === undefined ? undefined : (parseTime(query.to) ?? undefined);
     if (from && to && to < from) throw new ApiError('VALIDATION_FAILED', 'the request is not valid', { fields: { to: ['to must not be before from'] } });
     if (query.format === 'csv') throw new ApiError('VALIDATION_FAILED', 'the request is not valid', { fields: { format: ['the operators\' statement is JSON only'] } });
-    const currency = currencyOrDefault(query.currency);
-    const rows = await statement(this.db, { user_id: userId, currency, from, to }, MAX_STATEMENT_MOVEMENTS);
-    if (rows.split_at !== null) {
-      throw new ApiError('LIMIT_EXCEEDED', `the period holds more than ${MAX_STATEMENT_MOVEMENTS} movements: ask for [from, split_at) and [split_at, to)`, {
-        limit: 'statement_movements',
-        maximum: MAX_STATEMENT_MOVEMENTS,
-        split_at: rows.split_at,
-      });
-    }
-    return {
-      user_id: userId,
-      currency,
-      from: from?.toISOString() ?? null,
-      to: to?.toISOString() ?? null,
-      opening_balance: rows.opening_balance,
-      movements: rows.movements,
-      closing_balance: rows.closing_balance,
-    };
+    const period = { user_id: userId, currency: currencyOrDefault(query.currency), from, to };
+    return statementView(period, await statement(this.db, period, MAX_STATEMENT_MOVEMENTS));
   }
 }
