@@ -190,20 +190,10 @@ export interface AuditFilter {
   limit: number;
 }
 
-export interface AuditEntry {
-  correlation_id: string;
-  command_id: string;
-  command_type: string | null;
-  decided_at: string;
-  app_id: string | null;
-  key_id: string | null;
-  admin_token_id: string | null;
-  user_ids: string[];
-  outcome: 'accepted' | 'refused';
-  events: string[];
+/** A row as the API shows it: the refusal as one field, without the row's own bookkeeping. */
+export type AuditEntry = Omit<AuditRow, 'command_key' | 'event_count' | 'refusal_code' | 'refusal_message'> & {
   refusal: { code: string; message: string } | null;
-  position: string;
-}
+};
 
 /** A page of the trail, newest first. */
 export async function searchAuditTrail(db: Queryable, filter: AuditFilter): Promise<Page<AuditEntry>> {
