@@ -4,7 +4,7 @@
  * which a retry is recognised), and the times its memory is kept by (commandTimes).
  */
 import { randomUUID } from 'node:crypto';
-import { EVENT_SCHEMA_VERSIONS, isUserId, type DomainEventType, type EventMetadata, type RequestMeta } from '@coffer/contracts';
+import { EVENT_SCHEMA_VERSIONS, isUserId, USER_ID_FIELDS, type DomainEventType, type EventMetadata, type RequestMeta } from '@coffer/contracts';
 import { commandTimes, type CommandMetadata } from './command-memory';
 
 export type StampedMetadata = EventMetadata & CommandMetadata;
@@ -45,9 +45,6 @@ export function stampFor<Event extends { type: DomainEventType }>(
   });
 }
 
-/** The fields of a command's data that name a user: what the audit trail finds a command by. */
-const USER_FIELDS = ['user_id', 'from_user_id', 'to_user_id'] as const;
-
 /**
  * What the audit trail reads of a command from its events (GET /admin/audit): its type and the
  * users it named. In the metadata, not the data, so a refusal (whose data is only the refusal)
@@ -56,7 +53,7 @@ const USER_FIELDS = ['user_id', 'from_user_id', 'to_user_id'] as const;
  */
 export function commandAudit(command: { type: string; data?: unknown }): { command_type: string; user_ids?: string[] } {
   const data = (typeof command.data === 'object' && command.data !== null ? command.data : {}) as Record<string, unknown>;
-  const users = [...new Set(USER_FIELDS.map((field) => data[field]).filter(isUserId))];
+  const users = [...new Set(USER_ID_FIELDS.map((field) => data[field]).filter(isUserId))];
   return users.length ? { command_type: command.type, user_ids: users } : { command_type: command.type };
 }
 

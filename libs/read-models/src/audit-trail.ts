@@ -14,6 +14,7 @@
  */
 import type { ClientBase } from 'pg';
 import type { ReplayedEvent } from '@coffer/event-store';
+import { USER_ID_FIELDS } from '@coffer/contracts';
 import { READ_SCHEMA, page, writeRows, type Page, type Queryable, type ReadModel } from './read-model';
 
 export const AUDIT_TRAIL_TABLE = 'audit_trail';
@@ -22,7 +23,6 @@ export const AUDIT_TRAIL_TABLE = 'audit_trail';
 export const MAX_AUDIT_USER_IDS = 100;
 
 const REFUSAL_TYPES: ReadonlySet<string> = new Set(['CommandRefused', 'AchievementCommandRefused']);
-const USER_FIELDS = ['user_id', 'from_user_id', 'to_user_id'] as const;
 
 export function auditTrailDdl(schema: string): string[] {
   return [
@@ -80,7 +80,7 @@ const text = (value: unknown): string | null => (typeof value === 'string' && va
 function usersOf(event: ReplayedEvent): string[] {
   const named = Array.isArray(event.metadata?.user_ids) ? event.metadata.user_ids.filter((id): id is string => typeof id === 'string') : [];
   const data = (typeof event.data === 'object' && event.data !== null ? event.data : {}) as Record<string, unknown>;
-  const moved = USER_FIELDS.map((field) => data[field]).filter((id): id is string => typeof id === 'string');
+  const moved = USER_ID_FIELDS.map((field) => data[field]).filter((id): id is string => typeof id === 'string');
   return [...named, ...moved];
 }
 

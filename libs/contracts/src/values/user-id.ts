@@ -49,3 +49,10 @@ export const USER_ID_SCHEMA = {
 
 /** The OpenAPI schema of a user id in a path or query string. */
 export const USER_ID_PATH_SCHEMA = ID_SCHEMA;
+
+/**
+ * The fields that name a user, in commands and events alike (one name from command to event):
+ * what the audit trail finds a command by, from the command when it is decided and from the
+ * events of a store written before commands were stamped.
+ */
+export const USER_ID_FIELDS = ['user_id', 'from_user_id', 'to_user_id'] as const;
