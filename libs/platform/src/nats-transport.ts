@@ -23,6 +23,9 @@ type NatsClientOptions = NonNullable<NatsOptions['options']>;
  */
 export const UNSIGNED_REQUESTS = { unsigned: true } as const;
 
+/** How long a starting service waits for NATS to confirm its subscriptions (one round trip). */
+const SUBSCRIBED_WITHIN_MS = 10_000;
+
 /** The context of an admitted request: its sender, as its signature proved. */
 export class SignedNatsContext extends NatsContext {
   constructor(
@@ -139,6 +142,25 @@ export class ScopedNatsServer extends ServerNats {
   override bindEvents(client: Parameters<ServerNats['bindEvents']>[0]): void {
     this.connection = client;
     this.subscribeAll(client);
+  }
+
+  /**
+   * Started means reachable: `listen()` resolves once the NATS server has our subscriptions (a
+   * flush is a round trip after them), not when they are only written to the socket. Otherwise
+   * a request sent the moment a service says it started can find no one listening and wait out
+   * its whole timeout (seen: a test's first request to a restarted notifier, 503 after 5 s).
+   */
+  override start(callback: (error?: unknown) => void): void {
+    // Nest's start subscribes (bindEvents, which keeps the connection) and then calls back.
+    super.start(() => {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`NATS did not confirm the subscriptions within ${SUBSCRIBED_WITHIN_MS} ms`)), SUBSCRIBED_WITHIN_MS);
+      });
+      Promise.race([this.connection!.flush(), deadline])
+        .then(() => callback(), (error: unknown) => callback(error))
+        .finally(() => clearTimeout(timer));
+    });
   }
 
   // Subscribe to the scoped subject but dispatch by the pattern handlers were declared with.
