@@ -257,7 +257,8 @@ function markdown(results) {
 /** With --profile: each process's self time in the measured window, by package and by function. */
 function profileSection(results) {
   const sets = [
-    ['Coffer', results.coffer?.load?.profiles],
+    ['Coffer (the mix)', results.coffer?.load?.profiles],
+    ['Coffer (posting only)', results.coffer?.posting?.profiles],
     ['baseline', results.baseline?.profiles],
   ].filter(([, profiles]) => profiles && Object.keys(profiles).length);
   if (!sets.length) return [];

@@ -352,6 +352,7 @@ async function runCoffer(opts, ctx) {
     await stopCoffer(coffer, { keepDatabase: opts.keepDatabase });
     // Profiles are written when the services exit.
     if (opts.profile && out.load) out.load.profiles = summarizeProfiles(coffer.profileDir, out.load.monotonic.from, out.load.monotonic.to);
+    if (opts.profile && out.posting) out.posting.profiles = summarizeProfiles(coffer.profileDir, out.posting.monotonic.from, out.posting.monotonic.to);
   }
 }
 

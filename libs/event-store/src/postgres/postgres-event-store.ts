@@ -178,18 +178,14 @@ export class PostgresEventStore implements EventStore {
       SELECT tx.base + $3::bigint + e.ordinality - 1, e.id, $1, rev.previous + e.ordinality,
              e.type, e.data, e.metadata
         FROM rev, tx,
-             unnest($4::uuid[], $5::text[], $6::jsonb[], $7::jsonb[]) WITH ORDINALITY
+             ROWS FROM (jsonb_to_recordset($4::jsonb) AS (id uuid, type text, data jsonb, metadata jsonb)) WITH ORDINALITY
                AS e(id, type, data, metadata, ordinality)
       RETURNING global_position, stream_position`;
-    const params: unknown[] = [
-      stream,
-      n,
-      indexOffset,
-      events.map((event) => event.id),
-      events.map((event) => event.type),
-      events.map((event) => JSON.stringify(event.data)),
-      events.map((event) => JSON.stringify(event.metadata)),
-    ];
+    // The batch travels as one JSON array, parsed once by PostgreSQL: as four arrays, pg escaped
+    // every JSON text into an array literal (quotes and backslashes doubled) and PostgreSQL
+    // unescaped it again before parsing the JSON, about twice the work on both sides.
+    const batch = events.map(({ id, type, data, metadata }) => ({ id, type, data, metadata }));
+    const params: unknown[] = [stream, n, indexOffset, JSON.stringify(batch)];
     if (typeof expectedRevision === 'bigint') params.push(expectedRevision.toString());
     let rows: Array<{ global_position: string; stream_position: string }>;
     try {
@@ -224,7 +220,7 @@ export class PostgresEventStore implements EventStore {
         return `UPDATE ${t} SET revision = revision + $2::bigint WHERE stream = $1
                 RETURNING revision - $2::bigint AS previous`;
       default:
-        return `UPDATE ${t} SET revision = revision + $2::bigint WHERE stream = $1 AND revision = $8::bigint
+        return `UPDATE ${t} SET revision = revision + $2::bigint WHERE stream = $1 AND revision = $5::bigint
                 RETURNING revision - $2::bigint AS previous`;
     }
   }
