@@ -12,6 +12,7 @@ export * from './scrape-gauges';
 export * from './nats-connection';
 export * from './nats-transport';
 export * from './pool';
+export * from './request-batch';
 export * from './request-door';
 export * from './request-signature';
 export * from './resilience';

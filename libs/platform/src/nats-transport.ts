@@ -2,10 +2,12 @@
  * NestJS's NATS transport, with subjects resolved from patterns (`ledger.{realm}.commands`) by
  * COFFER_NATS_PREFIX and the realm, so instances and test runs never hear each other.
  */
-import { ClientNats, NatsContext, ServerNats, type NatsOptions } from '@nestjs/microservices';
+import { ClientNats, NatsContext, RpcException, ServerNats, type MessageHandler, type NatsOptions } from '@nestjs/microservices';
 import type { Msg, MsgHdrs, NatsError, Subscription } from 'nats';
 import { subjectOf, writerPattern, type ServiceSender, type Signer } from '@coffer/contracts';
-import type { RequestDoor } from './request-door';
+import { isObservable, lastValueFrom } from 'rxjs';
+import { encodeBatchReply, type BatchReply, type ReplyPacket } from './request-batch';
+import type { BatchAdmission, RequestDoor } from './request-door';
 import type { RequestSigner } from './request-signature';
 import { NATS_RECONNECT_OPTIONS } from './resilience';
 
@@ -41,6 +43,26 @@ export function senderOf(context: NatsContext): ServiceSender {
   // Only the door makes a SignedNatsContext: a handler declared UNSIGNED_REQUESTS has no sender.
   if (!(context instanceof SignedNatsContext)) throw new Error('this handler takes unsigned requests: it has no proven sender');
   return context.sender;
+}
+
+/** The answers of one batch, sent to its reply subject once per event-loop turn. */
+class BatchReplies {
+  private pending: BatchReply['replies'] = [];
+
+  constructor(private readonly message: Msg) {}
+
+  add(token: string, reply: ReplyPacket): void {
+    if (!this.message.reply) return; // sent without a reply subject: nobody waits
+    this.pending.push({ t: token, r: reply });
+    if (this.pending.length === 1) setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    const replies = this.pending;
+    this.pending = [];
+    // respond() is dropped by nats.js when the connection is gone: the sender times out and retries.
+    this.message.respond(encodeBatchReply(replies));
+  }
 }
 
 export class ScopedNatsServer extends ServerNats {
@@ -129,14 +151,43 @@ export class ScopedNatsServer extends ServerNats {
       }
       return;
     }
-    const { packet, sender } = admission;
-    const context = new SignedNatsContext([message.subject, message.headers], sender);
+    const context = new SignedNatsContext([message.subject, message.headers], admission.sender);
+    if (admission.batch) return this.answerBatch(handler, admission.batch, context, message);
+    const { packet } = admission;
     if (packet.id === undefined) return this.handleEvent(channel, { pattern: channel, data: packet.data }, context);
     const publish = this.getPublisher(message, packet.id, context);
     return this.onProcessingStartHook(this.transportId, context, async () => {
       const response$ = this.transformToObservable(await handler(packet.data, context));
       if (response$) this.send(response$, publish);
     });
+  }
+
+  /**
+   * Each request of a batch goes to the handler as if it had come alone; the answers that settle
+   * in one event-loop turn go back as one message (request-batch.ts), so a batch whose commands
+   * share a group commit is answered once. Resolves when every request of the batch is answered.
+   */
+  private async answerBatch(handler: MessageHandler, batch: BatchAdmission[], context: SignedNatsContext, message: Msg): Promise<void> {
+    const replies = new BatchReplies(message);
+    await Promise.all(
+      batch.map(async (entry) => {
+        if (!entry.ok) {
+          replies.add(entry.token, { err: { code: 'UNAUTHENTICATED', message: `refused: ${entry.reason.replace(/_/g, ' ')}`, reason: entry.reason }, isDisposed: true });
+          return;
+        }
+        const id = entry.packet.id;
+        try {
+          const result: unknown = await this.onProcessingStartHook(this.transportId, context, () => handler(entry.packet.data, context));
+          const response = isObservable(result) ? await lastValueFrom(result, { defaultValue: undefined }) : result;
+          replies.add(entry.token, { id, response, isDisposed: true });
+        } catch (error) {
+          // Nest's proxy hands a handler's failure over already filtered (a plain object); an
+          // Error that escaped it is ours, answered as Nest answers one, without its message.
+          const err = error instanceof RpcException ? error.getError() : error instanceof Error ? { status: 'error', message: 'Internal server error' } : error;
+          replies.add(entry.token, { id, err, isDisposed: true });
+        }
+      }),
+    );
   }
 
   override bindEvents(client: Parameters<ServerNats['bindEvents']>[0]): void {

@@ -7,6 +7,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { Msg, MsgHdrs } from 'nats';
 import { MAX_DEADLINE_AHEAD_MS, type Request, type ServiceSender, type Signer } from '@coffer/contracts';
 import type { JsonLogger } from './logger';
+import { batchEntriesOf } from './request-batch';
 import { SIGNATURE_HEADER, type RefusalReason, type ServiceKeyring } from './request-signature';
 
 /** At most one log line per refusal reason in this interval: a flood of forgeries is counted, not printed. */
@@ -19,7 +20,13 @@ export interface RequestPacket {
   data: Request<unknown>;
 }
 
-export type Admission = { ok: true; sender: ServiceSender; packet: RequestPacket } | { ok: false; reason: RefusalReason };
+/** One request of an admitted batch: admitted on its own deadline, or refused alone. */
+export type BatchAdmission = { token: string } & ({ ok: true; packet: RequestPacket } | { ok: false; reason: RefusalReason });
+
+export type Admission =
+  | { ok: true; sender: ServiceSender; packet: RequestPacket; batch?: undefined }
+  | { ok: true; sender: ServiceSender; batch: BatchAdmission[]; packet?: undefined }
+  | { ok: false; reason: RefusalReason };
 
 const decoder = new TextDecoder();
 
@@ -39,17 +46,33 @@ export function admitRequest(
 ): Admission {
   const verified = keys.verify(subject, payload, signature);
   if (!verified.ok) return verified;
-  let packet: RequestPacket;
+  let parsed: unknown;
   try {
-    packet = JSON.parse(decoder.decode(payload)) as RequestPacket;
+    parsed = JSON.parse(decoder.decode(payload));
   } catch {
     return { ok: false, reason: 'malformed_request' };
   }
-  const deadline = (packet as Partial<RequestPacket> | null)?.data?.meta?.deadline_epoch_ms;
-  if (typeof deadline !== 'number' || !Number.isFinite(deadline)) return { ok: false, reason: 'malformed_request' };
-  if (deadline <= nowMs) return { ok: false, reason: 'past_deadline' };
-  if (deadline > nowMs + MAX_DEADLINE_AHEAD_MS) return { ok: false, reason: 'deadline_too_far' };
-  return { ok: true, sender: verified.sender, packet };
+  if ((parsed as { batch?: unknown } | null)?.batch !== undefined) {
+    // One signature for the whole batch (request-batch.ts); each request keeps its own deadline.
+    const entries = batchEntriesOf(parsed);
+    if (!entries) return { ok: false, reason: 'malformed_request' };
+    const batch = entries.map(({ t, p }): BatchAdmission => {
+      const refusal = deadlineRefusal(p, nowMs);
+      return refusal ? { token: t, ok: false, reason: refusal } : { token: t, ok: true, packet: p };
+    });
+    return { ok: true, sender: verified.sender, batch };
+  }
+  const packet = parsed as RequestPacket;
+  const refusal = deadlineRefusal(packet, nowMs);
+  return refusal ? { ok: false, reason: refusal } : { ok: true, sender: verified.sender, packet };
+}
+
+function deadlineRefusal(packet: Partial<RequestPacket> | null, nowMs: number): RefusalReason | undefined {
+  const deadline = packet?.data?.meta?.deadline_epoch_ms;
+  if (typeof deadline !== 'number' || !Number.isFinite(deadline)) return 'malformed_request';
+  if (deadline <= nowMs) return 'past_deadline';
+  if (deadline > nowMs + MAX_DEADLINE_AHEAD_MS) return 'deadline_too_far';
+  return undefined;
 }
 
 export class RequestDoor {
@@ -80,6 +103,7 @@ export class RequestDoor {
   admit(message: Msg): Admission {
     const admission = admitRequest(this.keys, message.subject, message.data, message.headers?.get(SIGNATURE_HEADER), this.clock());
     if (!admission.ok) this.refused(message.subject, admission.reason);
+    else for (const entry of admission.batch ?? []) if (!entry.ok) this.refused(message.subject, entry.reason);
     return admission;
   }
 

@@ -1,4 +1,5 @@
 import { MAX_DEADLINE_AHEAD_MS } from '@coffer/contracts';
+import { encodeBatch, MAX_BATCH_REQUESTS } from './request-batch';
 import { admitRequest } from './request-door';
 import { SIGNATURE_HEADER, ServiceKeyring } from './request-signature';
 import { generateServiceKey } from './service-keys';
@@ -91,5 +92,44 @@ describe('request signatures', () => {
     for (const payload of [Buffer.from('{not json'), Buffer.from('null'), Buffer.from('{"data":{}}'), packet('soon'), packet(null)]) {
       expect(reasonOf(admitRequest(keys, SUBJECT, payload, keys.sign('gateway', SUBJECT, payload), NOW))).toBe('malformed_request');
     }
+  });
+
+  describe('a batch (request-batch.ts)', () => {
+    const batchOf = (...packets: Buffer[]) => encodeBatch(packets.map((bytes, i) => ({ token: `t${i}`, packet: bytes })));
+    const admit = (payload: Buffer) => admitRequest(keys, SUBJECT, payload, keys.sign('gateway', SUBJECT, payload), NOW);
+
+    it('is admitted on one signature, each request on its own deadline', () => {
+      const admission = admit(batchOf(packet(), packet(NOW), packet(NOW + MAX_DEADLINE_AHEAD_MS + 1), packet('soon')));
+      expect(admission.ok && admission.batch?.map((entry) => (entry.ok ? `${entry.token}:admitted` : `${entry.token}:${entry.reason}`))).toEqual([
+        't0:admitted',
+        't1:past_deadline',
+        't2:deadline_too_far',
+        't3:malformed_request',
+      ]);
+      expect(admission).toMatchObject({ ok: true, sender: 'gateway' });
+      expect(admission.ok && admission.batch?.[0]).toMatchObject({ ok: true, packet: { id: 'p1' } });
+    });
+
+    it('is refused whole when its bytes were changed after signing', () => {
+      const payload = batchOf(packet(), packet());
+      const signature = keys.sign('gateway', SUBJECT, payload);
+      const tampered = Buffer.from(payload.toString('utf8').replace('"t1"', '"t9"'));
+      expect(reasonOf(admitRequest(keys, SUBJECT, tampered, signature, NOW))).toBe('bad_signature');
+    });
+
+    it(`is refused whole when empty, with more than ${MAX_BATCH_REQUESTS} requests, or with an entry that is not a token and a packet`, () => {
+      const full = Array.from({ length: MAX_BATCH_REQUESTS }, () => packet());
+      expect(reasonOf(admit(batchOf(...full)))).toBe('admitted');
+      for (const payload of [
+        batchOf(),
+        batchOf(...full, packet()),
+        Buffer.from('{"batch":[{"t":"","p":{}}]}'),
+        Buffer.from('{"batch":[{"t":"a","p":null}]}'),
+        Buffer.from(`{"batch":[{"t":"${'x'.repeat(65)}","p":{}}]}`),
+        Buffer.from('{"batch":{"t":"a"}}'),
+      ]) {
+        expect(reasonOf(admit(payload))).toBe('malformed_request');
+      }
+    });
   });
 });

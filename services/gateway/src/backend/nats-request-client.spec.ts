@@ -1,6 +1,6 @@
 import { connect, type Msg, type NatsConnection } from 'nats';
 import { PATTERNS, subjectOf } from '@coffer/contracts';
-import { JsonLogger, loadConfig } from '@coffer/platform';
+import { encodeBatchReply, JsonLogger, loadConfig } from '@coffer/platform';
 import { testNatsPrefix, testNatsUrl, testServiceKey } from '@coffer/testing';
 import { ApiError } from '../http/api-error';
 import { NatsRequestClient, BackendFailure } from './nats-request-client';
@@ -32,12 +32,17 @@ describe('NatsRequestClient: outages and failures', () => {
     await service.close();
   });
 
-  const serve = async () => {
+  /** The stand-in answers each request of a batch as `answer` says; `wholeBatch` answers the batch with one packet, as a door refusing its signature does. */
+  const serve = async (wholeBatch?: object) => {
     service.subscribe(subject, {
       callback: (_error, msg) => {
-        const packet = JSON.parse(Buffer.from(msg.data).toString('utf8')) as { id: string };
-        const reply = answer?.(msg);
-        if (reply !== undefined) msg.respond(Buffer.from(JSON.stringify({ id: packet.id, ...(reply as object) })));
+        if (wholeBatch) return msg.respond(Buffer.from(JSON.stringify(wholeBatch)));
+        const { batch } = JSON.parse(Buffer.from(msg.data).toString('utf8')) as { batch: Array<{ t: string; p: { id: string } }> };
+        const replies = batch.flatMap(({ t, p }) => {
+          const reply = answer?.(msg);
+          return reply === undefined ? [] : [{ t, r: { id: p.id, ...(reply as object) } }];
+        });
+        if (replies.length) msg.respond(encodeBatchReply(replies));
       },
     });
     await service.flush();
@@ -74,6 +79,13 @@ describe('NatsRequestClient: outages and failures', () => {
     expect(await outcome(ask())).toEqual({
       failure: 'achievements.{realm}.commands answered with an error: {"status":"error","message":"Internal server error"}',
     });
+  });
+
+  it("fails with the door's refusal when the service refuses a whole batch (its signature), for each request of it", async () => {
+    await serve({ err: { code: 'UNAUTHENTICATED', message: 'refused: bad signature', reason: 'bad_signature' }, isDisposed: true });
+    const outcomes = await Promise.all([outcome(ask()), outcome(ask())]);
+    const failure = 'achievements.{realm}.commands answered with an error: {"code":"UNAUTHENTICATED","message":"refused: bad signature","reason":"bad_signature"}';
+    expect(outcomes).toEqual([{ failure }, { failure }]);
   });
 
   it('is UNAVAILABLE when the request reached the service after its deadline: it was not answered in time', async () => {

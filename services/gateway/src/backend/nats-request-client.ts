@@ -23,13 +23,6 @@ export type Caller = Pick<RequestMeta, 'app_id' | 'key_id' | 'app_scopes' | 'adm
 
 const SYSTEM: Caller = { app_id: null, key_id: null };
 
-/** What a NestJS microservice answers a request with (one message for a non-streaming handler). */
-interface NestReplyPacket<Answer> {
-  id: string;
-  response?: Answer;
-  err?: unknown;
-}
-
 /** Longest part of a service's error reply quoted in the gateway's log line. */
 const MAX_QUOTED_ERROR_CHARS = 1_000;
 
@@ -77,8 +70,6 @@ export class NatsRequestClient implements OnModuleInit, OnApplicationShutdown {
   private routing: WriterRouting | undefined;
   /** Every request is signed as the gateway (request-signature.ts): the services obey nothing else. */
   private keys: ServiceKeyring | undefined;
-  /** Requests waiting for this event-loop turn's end, to leave in one socket write. */
-  private departing: Array<() => void> = [];
 
   constructor(
     @Inject(CONFIG) private readonly config: CofferConfig,
@@ -96,7 +87,8 @@ export class NatsRequestClient implements OnModuleInit, OnApplicationShutdown {
       // as UNAVAILABLE with the pattern, which says all a trace would.
       noAsyncTraces: true,
     });
-    this.inbox = new ReplyInbox(this.connection, undefined, options.inboxPrefix);
+    const keys = this.keys;
+    this.inbox = new ReplyInbox(this.connection, (subject, payload) => keys.signedHeaders('gateway', subject, payload), undefined, options.inboxPrefix);
     const scope = { prefix: this.config.natsPrefix, realm: this.config.realm };
     this.directory = new WriterDirectory(this.connection, scope, this.keys);
     this.routing = new WriterRouting(this.directory, scope);
@@ -141,7 +133,7 @@ export class NatsRequestClient implements OnModuleInit, OnApplicationShutdown {
 
   /** Raw request for probes whose answer is not a Reply envelope (health). */
   async probe<Answer>(pattern: string, timeoutMs: number): Promise<Answer> {
-    return this.send<Answer>(pattern, { meta: this.meta(SYSTEM, randomUUID(), timeoutMs), body: null }, timeoutMs);
+    return this.send<Answer>(pattern, { meta: this.meta(SYSTEM, randomUUID(), timeoutMs), body: null }, timeoutMs, 'alone');
   }
 
   private meta(caller: Caller, commandId: string, timeoutMs: number): RequestMeta {
@@ -153,35 +145,21 @@ export class NatsRequestClient implements OnModuleInit, OnApplicationShutdown {
     };
   }
 
-  private async send<Answer>(pattern: string, message: Request<unknown>, timeoutMs: number): Promise<Answer> {
+  /**
+   * Requests leave in batches (ReplyInbox): those of one event-loop turn for one subject travel
+   * as one message, and so are written to the socket together. Probes go `alone`: the health
+   * handlers take single unsigned requests.
+   */
+  private async send<Answer>(pattern: string, message: Request<unknown>, timeoutMs: number, batching: 'batched' | 'alone' = 'batched'): Promise<Answer> {
     const packet = Buffer.from(JSON.stringify({ pattern, data: message, id: randomUUID() }));
-    await this.nextDeparture();
+    const inbox = this.replies();
     // Ledger requests go to the active writer and follow a takeover (WriterRouting); every
     // (re)send of the same bytes goes through this one call, signed for the subject it goes to.
     const answer = await this.route().deliver(pattern, timeoutMs, (subject, remainingMs) =>
-      this.replies().request(subject, packet, remainingMs, this.signer().signedHeaders('gateway', subject, packet)),
+      batching === 'batched' ? inbox.request(subject, packet, remainingMs) : inbox.requestAlone(subject, packet, remainingMs),
     );
-    const decoded = JSON.parse(Buffer.from(answer.data).toString('utf8')) as NestReplyPacket<Answer>;
-    if (decoded.err !== undefined && decoded.err !== null) throw new BackendFailure(pattern, decoded.err);
-    return decoded.response as Answer;
-  }
-
-  /**
-   * nats.js writes its buffer to the socket once per microtask checkpoint, and Node runs one
-   * after every HTTP request it reads: one write (and one loopback TCP delivery, charged to this
-   * process) per request. Requests held until the end of the event-loop turn leave together,
-   * in one write, for at most one turn of latency.
-   */
-  private nextDeparture(): Promise<void> {
-    return new Promise((resolve) => {
-      this.departing.push(resolve);
-      if (this.departing.length > 1) return;
-      setImmediate(() => {
-        const leaving = this.departing;
-        this.departing = [];
-        for (const go of leaving) go();
-      });
-    });
+    if (answer.err !== undefined && answer.err !== null) throw new BackendFailure(pattern, answer.err);
+    return answer.response as Answer;
   }
 
   private route(): WriterRouting {

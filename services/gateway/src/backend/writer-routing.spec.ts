@@ -13,6 +13,8 @@ describe('WriterRouting over a real NATS server', () => {
   let routing: WriterRouting;
   let scope: { prefix: string; realm: string };
   const text = (data: Uint8Array) => Buffer.from(data).toString('utf8');
+  /** A writer's answer as a reply packet (requests here go alone: routing does not care how they travel). */
+  const reply = (response: string) => Buffer.from(JSON.stringify({ response }));
   const ownSubject = (instance: string) => subjectOf(writerPattern(PATTERNS.ledgerCommands, instance), scope.prefix, scope.realm);
   const keys = new ServiceKeyring(testServiceKeys());
   const announcementSubject = () => subjectOf(PATTERNS.ledgerWriter, scope.prefix, scope.realm);
@@ -29,20 +31,20 @@ describe('WriterRouting over a real NATS server', () => {
     const subscription = writers.subscribe(ownSubject(instance), {
       callback: (_error, msg: Msg) => {
         received.push(text(msg.data));
-        if (answers) msg.respond(Buffer.from(`re:${text(msg.data)} from ${instance}`));
+        if (answers) msg.respond(reply(`re:${text(msg.data)} from ${instance}`));
       },
     });
     await writers.flush();
     return { received, subscription };
   };
   const send = (body: string, timeoutMs = 5000) =>
-    routing.deliver(PATTERNS.ledgerCommands, timeoutMs, (subject, remainingMs) => inbox.request(subject, Buffer.from(body), remainingMs));
+    routing.deliver(PATTERNS.ledgerCommands, timeoutMs, (subject, remainingMs) => inbox.requestAlone(subject, Buffer.from(body), remainingMs));
 
   beforeEach(async () => {
     client = await connect({ servers: testNatsUrl() });
     writers = await connect({ servers: testNatsUrl() });
     scope = { prefix: testNatsPrefix('routing'), realm: 'default' };
-    inbox = new ReplyInbox(client, 20);
+    inbox = new ReplyInbox(client, (subject, data) => keys.signedHeaders('gateway', subject, data), 20);
     directory = new WriterDirectory(client, scope, keys);
     routing = new WriterRouting(directory, scope);
     await client.flush();
@@ -60,7 +62,7 @@ describe('WriterRouting over a real NATS server', () => {
     writers.subscribe(subjectOf(PATTERNS.ledgerCommands, scope.prefix, scope.realm), { callback: (_e, msg) => shared.push(text(msg.data)) });
     const active = await writer('writer-1');
     await announce(1, 'writer-1');
-    expect(text((await send('grant')).data)).toBe('re:grant from writer-1');
+    expect((await send('grant')).response).toBe('re:grant from writer-1');
     expect(active.received).toEqual(['grant']);
     expect(shared).toEqual([]);
   });
@@ -73,7 +75,7 @@ describe('WriterRouting over a real NATS server', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     const successor = await writer('writer-2');
     await announce(2, 'writer-2');
-    expect(text((await answer).data)).toBe('re:grant-7 from writer-2');
+    expect((await answer).response).toBe('re:grant-7 from writer-2');
     expect(Date.now() - started).toBeLessThan(1000);
     // The same bytes went to both: the same command id, so the ledger answers it once.
     expect(frozen.received).toEqual(['grant-7']);
@@ -90,7 +92,7 @@ describe('WriterRouting over a real NATS server', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     await writer('writer-2');
     await announce(2, 'writer-2');
-    expect(text((await answer).data)).toBe('re:grant-8 from writer-2');
+    expect((await answer).response).toBe('re:grant-8 from writer-2');
   });
 
   it('sends again to the same writer as soon as it is heard again after NATS had nobody for it (a NATS restart)', async () => {
@@ -103,7 +105,7 @@ describe('WriterRouting over a real NATS server', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     const back = await writer('writer-1'); // it reconnects and subscribes again ...
     await announce(1, 'writer-1'); // ... then its next announcement goes out: the same term
-    expect(text((await answer).data)).toBe('re:grant-11 from writer-1');
+    expect((await answer).response).toBe('re:grant-11 from writer-1');
     expect(Date.now() - started).toBeLessThan(1000);
     expect(back.received).toEqual(['grant-11']);
     expect(routing.resent).toBe(1);
@@ -149,7 +151,7 @@ describe('WriterRouting over a real NATS server', () => {
     }
     await writers.flush();
     await client.flush();
-    expect(text((await send('grant')).data)).toBe('re:grant from writer-2');
+    expect((await send('grant')).response).toBe('re:grant from writer-2');
     expect(directory.currentTerm).toBe(2);
   });
 
@@ -162,7 +164,7 @@ describe('WriterRouting over a real NATS server', () => {
     await announce(1_000_001, 'forger', (subject, data) => keys.signedHeaders('gateway', subject, data));
     await announce(1_000_002, 'forger', (subject, data) => otherKeys.signedHeaders('ledger', subject, data));
     expect(directory.currentTerm).toBe(1);
-    expect(text((await send('grant')).data)).toBe('re:grant from writer-1');
+    expect((await send('grant')).response).toBe('re:grant from writer-1');
     expect(forger.received).toEqual([]);
   });
 
@@ -184,7 +186,7 @@ describe('WriterRouting over a real NATS server', () => {
     writers.subscribe(subjectOf(PATTERNS.ledgerCommands, scope.prefix, scope.realm), {
       callback: (_e, msg) => {
         shared.push(text(msg.data));
-        msg.respond(Buffer.from('re: from the shared subject'));
+        msg.respond(reply('re: from the shared subject'));
       },
     });
     let now = 1_000_000;
@@ -192,9 +194,9 @@ describe('WriterRouting over a real NATS server', () => {
     await writer('writer-1');
     await announce(1, 'writer-1'); // heard at 1_000_000
     now += 2000; // at the limit: still the writer
-    expect(text((await send('a')).data)).toBe('re:a from writer-1');
+    expect((await send('a')).response).toBe('re:a from writer-1');
     now += 1; // one beyond: the shared subject
-    expect(text((await send('b')).data)).toBe('re: from the shared subject');
+    expect((await send('b')).response).toBe('re: from the shared subject');
     expect(shared).toEqual(['b']);
   });
 });

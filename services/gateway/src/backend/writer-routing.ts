@@ -1,10 +1,10 @@
-import type { Msg } from 'nats';
+import type { ReplyPacket } from '@coffer/platform';
 import { subjectOf } from '@coffer/contracts';
 import type { SubjectScope, WriterDirectory, WriterRoute } from '@coffer/platform';
 import { NoAnswer, NoResponders } from './reply-inbox';
 
 /** Sends the request's bytes to `subject` and waits at most `timeoutMs` for the answer. */
-export type Attempt = (subject: string, timeoutMs: number) => Promise<Msg>;
+export type Attempt = (subject: string, timeoutMs: number) => Promise<ReplyPacket>;
 
 const SUPERSEDED = Symbol('superseded');
 const MAX_CACHED_SUBJECTS = 64;
@@ -33,7 +33,7 @@ export class WriterRouting {
     private readonly scope: SubjectScope,
   ) {}
 
-  async deliver(pattern: string, timeoutMs: number, attempt: Attempt): Promise<Msg> {
+  async deliver(pattern: string, timeoutMs: number, attempt: Attempt): Promise<ReplyPacket> {
     if (!this.directory.routes(pattern)) return attempt(this.subject(pattern), timeoutMs);
     const deadline = Date.now() + timeoutMs;
     for (let sends = 0; ; sends++) {
@@ -55,7 +55,7 @@ export class WriterRouting {
   }
 
   /** The answer, or SUPERSEDED as soon as a writer newer than the one addressed is announced. */
-  private untilSuperseded(sent: Promise<Msg>, route: WriterRoute): Promise<Msg | typeof SUPERSEDED> {
+  private untilSuperseded(sent: Promise<ReplyPacket>, route: WriterRoute): Promise<ReplyPacket | typeof SUPERSEDED> {
     if (route.term === undefined) return sent;
     return new Promise((resolve, reject) => {
       const cancel = this.directory.onNewerTerm(route.term!, () => resolve(SUPERSEDED));
