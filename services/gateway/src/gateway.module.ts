@@ -101,6 +101,7 @@ export class GatewayModule {
           inject: [GatewayMetrics, NatsRequestClient],
           useFactory: (gatewayMetrics: GatewayMetrics, backend: NatsRequestClient) => {
             gatewayMetrics.countResends(() => backend.resent);
+            gatewayMetrics.countBatches(() => backend.batched);
             return true;
           },
         },

@@ -458,6 +458,11 @@ describe('finance flows over HTTP (default event timeout)', () => {
     }
     expect(text).toContain('# TYPE coffer_ledger_requests_resent_total counter');
     expect(value('coffer_ledger_requests_resent_total')).toBe(0); // no takeover here
+    // Every command went in a batch (of one, when it was alone in its turn): never more messages than requests.
+    const batchedRequests = value('coffer_nats_batched_requests_total') ?? 0;
+    expect(batchedRequests).toBeGreaterThanOrEqual(5);
+    expect(value('coffer_nats_batch_messages_total')).toBeGreaterThanOrEqual(1);
+    expect(value('coffer_nats_batch_messages_total')).toBeLessThanOrEqual(batchedRequests);
     expect(value('coffer_projection_lag_events')).toBe(0);
     expect(value('coffer_projection_lag_seconds')).toBe(0);
     expect(value('coffer_projection_position')).toBeGreaterThanOrEqual(Number(last));

@@ -99,6 +99,11 @@ export class NatsRequestClient implements OnModuleInit, OnApplicationShutdown {
     return this.routing?.resent ?? 0;
   }
 
+  /** Requests sent in batches, and the messages they left in. */
+  get batched(): { requests: number; messages: number } {
+    return this.inbox?.batched ?? { requests: 0, messages: 0 };
+  }
+
   async onApplicationShutdown(): Promise<void> {
     this.directory?.close();
     await this.connection?.drain().catch(() => undefined);

@@ -59,6 +59,8 @@ export class ReplyInbox {
   private readonly subscription: Subscription;
   private readonly sweeper: NodeJS.Timeout;
   private sent = 0;
+  /** Requests sent in batches, and the messages they left in (metrics: the mean batch size). */
+  readonly batched = { requests: 0, messages: 0 };
   /**
    * False from a disconnect until the reconnect. nats.js empties its outgoing buffer at every
    * reconnect attempt, so a request published meanwhile would be lost and wait out its timeout:
@@ -158,6 +160,8 @@ export class ReplyInbox {
     try {
       const body = encodeBatch(departure.entries.filter(({ token }) => tokens.has(token)));
       this.connection.publish(subject, body, { reply: this.prefix + batch, headers: this.sign(subject, body) });
+      this.batched.requests += tokens.size;
+      this.batched.messages++;
     } catch (error) {
       this.settleBatch(batch, (waiting) => waiting.reject(error as Error)); // the connection is closed or closing
     }

@@ -27,15 +27,26 @@ export class GatewayMetrics {
    * each scrape, so the hot path pays nothing for it.
    */
   countResends(resent: () => number): void {
+    this.catchUp('coffer_ledger_requests_resent_total', 'Ledger requests this gateway sent again to a writer: a new one after a takeover, or the same one heard again after "no responders"', resent);
+  }
+
+  /** Requests sent to the services in batches, and the messages they left in: their ratio is the mean batch size. */
+  countBatches(batched: () => { requests: number; messages: number }): void {
+    this.catchUp('coffer_nats_batched_requests_total', 'Requests this gateway sent to the services in batches', () => batched().requests);
+    this.catchUp('coffer_nats_batch_messages_total', 'NATS messages those batched requests left in (one per subject and event-loop turn)', () => batched().messages);
+  }
+
+  /** A counter its source counts itself, caught up at each scrape, so the hot path pays nothing for it. */
+  private catchUp(name: string, help: string, total: () => number): void {
     let counted = 0;
     new Counter({
-      name: 'coffer_ledger_requests_resent_total',
-      help: 'Ledger requests this gateway sent again to a writer: a new one after a takeover, or the same one heard again after "no responders"',
+      name,
+      help,
       registers: [this.registry],
       collect() {
-        const total = resent();
-        this.inc(total - counted);
-        counted = total;
+        const now = total();
+        this.inc(now - counted);
+        counted = now;
       },
     });
   }
