@@ -34,6 +34,11 @@ export class CheckpointWatcher {
     await this.listen().catch(() => this.reconnectLater());
   }
 
+  /** The highest position seen so far (notified or polled). */
+  get heard(): bigint {
+    return this.latest;
+  }
+
   /** The highest position seen; refreshed from the database when `refresh` is set. */
   async position(refresh = false): Promise<bigint> {
     if (refresh) this.advance(await this.readPosition());

@@ -37,6 +37,11 @@ export class ReadModels implements OnModuleInit, OnApplicationShutdown {
     return rows.length ? BigInt(rows[0].position) : -1n;
   }
 
+  /** Whether the read models include `position` as far as this gateway heard, without asking or waiting. */
+  includes(position: bigint): boolean {
+    return this.checkpoint.heard >= position;
+  }
+
   /**
    * Read-your-writes: waits until the read models include the write at `position` (the
    * X-Coffer-Position of a command's response), or answers UNAVAILABLE after `timeoutMs`.
