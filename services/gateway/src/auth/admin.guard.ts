@@ -45,7 +45,7 @@ export class AdminGuard implements CanActivate {
       });
     }
     request.admin = identity;
-    request.caller = { app_id: null, key_id: null, admin_token_id: identity.token_id };
+    request.caller = { app_id: null, key_id: null, admin_token_id: identity.token_id, correlation_id: request.correlationId };
     return true;
   }
 

@@ -39,7 +39,7 @@ export class AppAuthGuard implements CanActivate {
     const owner = await this.registry.lookup(credentials.token);
     if (!owner) throw this.refuse(request, unauthenticated('the API key is unknown or revoked', true));
     // The app's scopes travel with its requests: the achievements service decides with them.
-    request.caller = { ...owner, app_scopes: this.registry.scopesOf(owner.app_id) };
+    request.caller = { ...owner, app_scopes: this.registry.scopesOf(owner.app_id), correlation_id: request.correlationId };
     const scope = this.reflector.getAllAndOverride<AppScope | undefined>(REQUIRED_SCOPE, [context.getHandler(), context.getClass()]);
     if (scope !== undefined && !this.registry.allows(owner.app_id, scope)) {
       throw new ApiError('FORBIDDEN', `this app lacks the scope ${scope}`, { scope });

@@ -6,6 +6,8 @@ import type { Caller } from '../backend/nats-request-client';
 export interface AppCaller {
   app_id: string;
   key_id: string;
+  /** The HTTP request's, for the NATS requests made for it. */
+  correlation_id?: string;
 }
 
 /**
@@ -32,5 +34,5 @@ export function callerOf(request: FastifyRequest): Caller {
 export const CurrentApp = createParamDecorator((_data: unknown, context: ExecutionContext): AppCaller => {
   const caller = callerOf(context.switchToHttp().getRequest<FastifyRequest>());
   if (!caller.app_id || !caller.key_id) throw new Error('an app route was reached without an app key');
-  return { app_id: caller.app_id, key_id: caller.key_id };
+  return { app_id: caller.app_id, key_id: caller.key_id, correlation_id: caller.correlation_id };
 });

@@ -4,7 +4,6 @@ import { connect, type NatsConnection } from 'nats';
 import { type Reply, type Request, type RequestMeta } from '@coffer/contracts';
 import {
   CONFIG,
-  currentCorrelationId,
   loadServiceKeys,
   LOGGER,
   NATS_RECONNECT_OPTIONS,
@@ -19,7 +18,8 @@ import { ApiError } from '../http/api-error';
 import { ReplyInbox } from './reply-inbox';
 import { WriterRouting } from './writer-routing';
 
-export type Caller = Pick<RequestMeta, 'app_id' | 'key_id' | 'app_scopes' | 'admin_token_id'>;
+/** Who sends a request, and for which HTTP request (its correlation id; a new one when there is none). */
+export type Caller = Pick<RequestMeta, 'app_id' | 'key_id' | 'app_scopes' | 'admin_token_id'> & { correlation_id?: string };
 
 const SYSTEM: Caller = { app_id: null, key_id: null };
 
@@ -143,9 +143,9 @@ export class NatsRequestClient implements OnModuleInit, OnApplicationShutdown {
 
   private meta(caller: Caller, commandId: string, timeoutMs: number): RequestMeta {
     return {
-      correlation_id: currentCorrelationId() ?? randomUUID(),
       command_id: commandId,
       ...caller,
+      correlation_id: caller.correlation_id ?? randomUUID(),
       deadline_epoch_ms: Date.now() + timeoutMs,
     };
   }

@@ -114,7 +114,7 @@ export class DiscordCommands {
   private async context(command: SlashCommand, reply: FastifyReply): Promise<CommandContext | string> {
     const caller = await this.caller();
     if (typeof caller === 'string') return caller;
-    return { method: 'POST', caller, idempotencyKey: `discord:${command.id}`, reply };
+    return { method: 'POST', caller: { ...caller, correlation_id: reply.request.correlationId }, idempotencyKey: `discord:${command.id}`, reply };
   }
 
   /** The Discord app's identity, from its key: looked up each time, so a revoked key stops at once. */

@@ -48,6 +48,7 @@ export function sendError(reply: FastifyReply, error: unknown, logger: JsonLogge
   const apiError = toApiError(error);
   if (apiError instanceof InternalError) {
     logger.event('error', 'request failed', {
+      correlation_id: request?.correlationId,
       method: request?.method,
       url: request?.url,
       error: (apiError.cause as Error)?.message,
