@@ -4,7 +4,6 @@ import { randomUUID } from 'node:crypto';
 import { PATTERNS, type HealthReply, type Request } from '@coffer/contracts';
 import { createEventStore, type EventStore } from '@coffer/event-store';
 import type { CofferConfig } from './config';
-import { runWithCorrelation } from './correlation';
 import { JsonLogger } from './logger';
 import { createPool, poolBoundsOf } from './pool';
 import { UNSIGNED_REQUESTS } from './nats-transport';
@@ -31,14 +30,11 @@ export function healthController(service: string, role: () => string | undefined
 
     @MessagePattern(PATTERNS.health(service), UNSIGNED_REQUESTS)
     health(@Payload() request: Request<unknown> | undefined): HealthReply {
-      const correlationId = request?.meta?.correlation_id ?? randomUUID();
-      return runWithCorrelation(correlationId, () => {
-        this.logger.event('debug', 'health probe answered');
-        const reply: HealthReply = { service, instance, status: 'ok' };
-        const current = role();
-        if (current) reply.role = current;
-        return reply;
-      });
+      this.logger.event('debug', 'health probe answered', { correlation_id: request?.meta?.correlation_id ?? randomUUID() });
+      const reply: HealthReply = { service, instance, status: 'ok' };
+      const current = role();
+      if (current) reply.role = current;
+      return reply;
     }
   }
   return HealthController;

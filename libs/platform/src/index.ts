@@ -1,7 +1,6 @@
 export * from './bootstrap';
 export * from './config';
 export * from './core.module';
-export * from './correlation';
 export * from './database';
 export * from './discord-config';
 export * from './discord-rest';

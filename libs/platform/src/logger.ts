@@ -1,5 +1,4 @@
 import type { LoggerService } from '@nestjs/common';
-import { currentCorrelationId } from './correlation';
 import { LOG_LEVELS, type LogLevel } from './config';
 
 /**
@@ -36,9 +35,7 @@ export class JsonLogger implements LoggerService {
   /** Logs one event with fields: `logger.event('info', 'batch appended', { size: 12 })`. */
   event(level: LogLevel, msg: string, fields: Record<string, unknown> = {}): void {
     if (LOG_LEVELS.indexOf(level) < this.threshold) return;
-    const correlationId = currentCorrelationId();
     const line: Record<string, unknown> = { time: new Date().toISOString(), level, service: this.service, msg };
-    if (correlationId) line.correlation_id = correlationId;
     this.write(JSON.stringify({ ...line, ...fields }, bigintAsString));
   }
 

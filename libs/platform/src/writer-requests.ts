@@ -1,11 +1,11 @@
 /**
  * How a writer takes a request from NATS, the same in every writer (the subscriber side of the
  * decider runtime): its envelope is checked here (the meta, and the body by the writer's own
- * check), a malformed one is refused with a 400 before anything is decided, and the rest runs
- * under the request's correlation id, so every log line and event it causes carries it.
+ * check), a malformed one is refused with a 400 before anything is decided. The events it causes
+ * carry its correlation id from its meta, and so do the log lines about it (passed as a field):
+ * not from an AsyncLocalStorage, whose promise hooks would cost every promise of the process.
  */
 import { isRequestMeta, refusal, type Reply, type Request } from '@coffer/contracts';
-import { runWithCorrelation } from './correlation';
 
 export function takeRequest<Body, Result>(
   request: unknown,
@@ -15,5 +15,5 @@ export function takeRequest<Body, Result>(
 ): Promise<Reply<Result>> {
   const { meta, body } = (request ?? {}) as Partial<Request<unknown>>;
   if (!isRequestMeta(meta) || !isBody(body)) return Promise.resolve(refusal('VALIDATION_FAILED', malformed));
-  return runWithCorrelation(meta.correlation_id, () => handle({ meta, body }));
+  return handle({ meta, body });
 }

@@ -170,7 +170,7 @@ export class AchievementsWriter {
       }
       return answer;
     } catch (error) {
-      this.logger.event('error', 'achievements command failed', { error: (error as Error).message });
+      this.logger.event('error', 'achievements command failed', { correlation_id: meta.correlation_id, error: (error as Error).message });
       return unavailable('the achievements service could not decide this command');
     }
   }
@@ -191,7 +191,7 @@ export class AchievementsWriter {
       this.keepDefinition(stream, state);
       return { ok: true, result: achievementReply(state.definition) };
     } catch (error) {
-      this.logger.event('error', 'achievements query failed', { error: (error as Error).message });
+      this.logger.event('error', 'achievements query failed', { correlation_id: meta.correlation_id, error: (error as Error).message });
       return unavailable('the achievements service could not read this achievement');
     }
   }

@@ -94,6 +94,7 @@ async function refusePoisoned(writer: PoisonedWriter, logger: JsonLogger, item: 
     }
   }
   logger.event('warn', 'refused a command whose events the store cannot hold', {
+    correlation_id: work.meta.correlation_id,
     command_id: work.meta.command_id,
     reason: refused.reason,
   });
