@@ -175,6 +175,10 @@ function markdown(results) {
     const refused = (load) => (load ? fmt(Object.values(load.refusals).reduce((sum, n) => sum + n, 0)) : '–');
     row('posting only: refusals', refused(cp), refused(bp), '', '', '');
   }
+  const batchSize = (load) => (load?.nats_batches?.mean_requests_per_message == null ? '–' : fmt(load.nats_batches.mean_requests_per_message));
+  if (c?.nats_batches || cp?.nats_batches) {
+    row('requests per NATS message, gateway → services (the mix / posting only)', `${batchSize(c)} / ${batchSize(cp)}`, 'n/a', '', '', '');
+  }
   row('latency p50 / p95 / p99, all routes (ms)', trio(c?.latency_ms), trio(b?.latency_ms), ratio(c?.latency_ms.p99, b?.latency_ms.p99), `p99 ≤ ${TARGETS.p99_ms}`, met(target('p99 latency')));
   const routes = new Set([...Object.keys(c?.routes ?? {}), ...Object.keys(b?.routes ?? {})]);
   for (const route of routes) {

@@ -159,6 +159,33 @@ async function cpuSamplerFor(groups, databases, exclude = () => []) {
   return sampler;
 }
 
+/**
+ * Coffer's gateway counts the requests it sent to the services in batches and the messages they
+ * left in (coffer_nats_batched_requests_total / coffer_nats_batch_messages_total); null for a
+ * system without them (the baseline) or when /metrics does not answer.
+ */
+async function batchCounters(baseUrl) {
+  try {
+    const response = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
+    if (!response.ok) return null;
+    const text = await response.text();
+    const value = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    const requests = value('coffer_nats_batched_requests_total');
+    const messages = value('coffer_nats_batch_messages_total');
+    return Number.isFinite(requests) && Number.isFinite(messages) ? { requests, messages } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Requests and messages in the window, and their ratio: the mean batch size. */
+function batchSizeBetween(before, after) {
+  if (!before || !after) return null;
+  const requests = after.requests - before.requests;
+  const messages = after.messages - before.messages;
+  return { requests, messages, mean_requests_per_message: messages > 0 ? Math.round((requests / messages) * 100) / 100 : null };
+}
+
 /** Runs the measured workload with CPU (and, for Coffer, lag) sampling around the window. */
 async function measure(opts, { baseUrl, apps, logDir, groups, databases, lag, guard, workload = 'mixed' }) {
   const background = opts.quietWait > 0 ? await sys.waitForQuiet({ maxSeconds: opts.quietWait, log }) : null;
@@ -170,16 +197,20 @@ async function measure(opts, { baseUrl, apps, logDir, groups, databases, lag, gu
     () => (lag?.pid ? [lag.pid] : []),
   );
   let cpuResult = null;
+  let batchesBefore = null;
+  let batches = null;
   const load = runLoadChild(workloadConfig(opts, baseUrl, apps, workload), {
     logDir,
-    onMeasure: () => {
+    onMeasure: async () => {
       monotonic.from = monotonicUs();
       log(`measuring the ${workload} workload for ${opts.duration} s at concurrency ${opts.concurrency}`);
+      batchesBefore = await batchCounters(baseUrl);
       return cpu.start();
     },
     onDone: async () => {
       monotonic.to = monotonicUs();
       cpuResult = await cpu.stop();
+      batches = batchSizeBetween(batchesBefore, await batchCounters(baseUrl));
     },
     onAcks: (acks) => lag?.add(acks),
   });
@@ -188,6 +219,7 @@ async function measure(opts, { baseUrl, apps, logDir, groups, databases, lag, gu
     const result = await guard.race(load.result);
     result.cpu = cpuResult;
     result.background_before = background;
+    if (batches) result.nats_batches = batches;
     Object.defineProperty(result, 'monotonic', { value: monotonic, enumerable: false }); // for --profile only
     return result;
   } finally {
