@@ -57,7 +57,9 @@ class BatchReplies {
     if (this.pending.length === 1) setImmediate(() => this.flush());
   }
 
-  private flush(): void {
+  /** Sends what is gathered (also called once the batch's last answer is in, before the server may close). */
+  flush(): void {
+    if (this.pending.length === 0) return;
     const replies = this.pending;
     this.pending = [];
     // respond() is dropped by nats.js when the connection is gone: the sender times out and retries.
@@ -188,6 +190,8 @@ export class ScopedNatsServer extends ServerNats {
         }
       }),
     );
+    // Sent now, not at the end of the turn: a graceful close waits only for what is in flight.
+    replies.flush();
   }
 
   override bindEvents(client: Parameters<ServerNats['bindEvents']>[0]): void {
