@@ -5,6 +5,15 @@ import { isPlainRecord } from './class-transformer-shape';
 import { runPlan, UNMODELLED } from './run-plan';
 import { compilePlan, type ClassPlan } from './validation-plan';
 
+/** A class whose metadata throws while it is read (a @Type function, a constraint's constructor) keeps the old path. */
+function compileOrExplain(metatype: Function): ReturnType<typeof compilePlan> {
+  try {
+    return compilePlan(metatype);
+  } catch (error) {
+    return { reason: `${metatype.name}: reading its rules threw ${(error as Error).message}` };
+  }
+}
+
 /** ValidationPipe validates no value of these types (its toValidate). */
 const NOT_VALIDATED: unknown[] = [String, Boolean, Number, Array, Object, Buffer, Date];
 
@@ -43,7 +52,7 @@ export class CompiledValidationPipe implements PipeTransform {
   planFor(metatype: Function): ClassPlan | string {
     let plan = this.plans.get(metatype);
     if (plan === undefined) {
-      const compiled = this.compiles ? compilePlan(metatype) : { reason: 'the pipe has options the plans do not model' };
+      const compiled = this.compiles ? compileOrExplain(metatype) : { reason: 'the pipe has options the plans do not model' };
       plan = 'plan' in compiled ? compiled.plan : compiled.reason;
       this.plans.set(metatype, plan);
     }
