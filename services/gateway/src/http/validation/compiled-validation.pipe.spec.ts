@@ -187,4 +187,19 @@ describe('the compiled validation pipe on rules the gateway does not use yet', (
     expect(await expectSame(Tokens, [{ level: 6, unless7: 1, leaf: [{ n: 1 }] }, [], 'text', 5])).toEqual([true, true, true, true]);
     expect(await expectSame(Tokens, [undefined, null])).toEqual([false, false]);
   });
+
+  it('hands back a custom parameter decorator\'s value untouched, as the old pipe does, and validates no primitive parameter differently', async () => {
+    const context = { app_id: 'app_1', command: { constructor: 1 } };
+    for (const [value, metadata] of [
+      [context, { type: 'custom', metatype: Tokens, data: undefined }],
+      ['12', { type: 'custom', metatype: Number, data: 'id' }],
+      ['12', { type: 'param', metatype: Number, data: 'id' }],
+      ['x', { type: 'query', metatype: String, data: 'q' }],
+      [undefined, { type: 'query', metatype: Boolean, data: 'flag' }],
+    ] as Array<[unknown, ArgumentMetadata]>) {
+      const expected = await reference.transform(value, metadata);
+      const actual = await compiled.transform(value, metadata);
+      expect(actual).toBe(expected);
+    }
+  });
 });

@@ -32,8 +32,8 @@ function modelledOptions(options: ValidationPipeOptions): boolean {
  * messages are their own functions. Same decisions, same errors, same instances as
  * SyncValidationPipe (test/validation-equivalence.spec.ts compares the two on every DTO).
  *
- * The old path (SyncValidationPipe) still runs for whatever the plan does not model, and never
- * anything is accepted on a guess: a class it cannot compile (a @Transform, as the paging
+ * The old path (SyncValidationPipe) still runs for whatever the plan does not model, and nothing is
+ * ever accepted on a guess: a class it cannot compile (a @Transform, as the paging
  * queries' DecimalInteger, so class-transformer keeps converting those), a value that is not a
  * plain object (an array, a string), and the rare shapes run-plan.ts lists.
  */
@@ -60,6 +60,9 @@ export class CompiledValidationPipe implements PipeTransform {
   }
 
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    // A custom parameter decorator's value (@Command(), @CurrentApp()) is neither validated nor
+    // converted by ValidationPipe with these options: handed back as it is, without its async call.
+    if (metadata.type === 'custom' && this.compiles) return value;
     const metatype = metadata.metatype;
     if (!metatype || metadata.type === 'custom' || NOT_VALIDATED.includes(metatype)) return this.reference.transform(value, metadata);
     const plan = this.planFor(metatype);
