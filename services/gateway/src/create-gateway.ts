@@ -11,7 +11,7 @@ import { ApiError } from './http/api-error';
 import { CORRELATION_HEADER, correlationIdOf } from './http/correlation';
 import { ErrorFilter, sendError } from './http/error-filter';
 import { BODY_LIMIT_BYTES, registerLosslessJson } from './http/lossless-json';
-import { SyncValidationPipe } from './http/sync-validation.pipe';
+import { gatewayValidationPipe } from './http/validation-pipe';
 import { GatewayModule } from './gateway.module';
 import { GatewayMetrics } from './metrics/metrics';
 import { AddressLimits } from './rate-limit/address-limits';
@@ -54,19 +54,7 @@ export async function createGateway(config: CofferConfig, logger: JsonLogger): P
   await registerDiscordInteractions(app, config, logger);
 
   app.useGlobalFilters(new ErrorFilter(logger));
-  app.useGlobalPipes(
-    new SyncValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      exceptionFactory: (errors) =>
-        new ApiError('VALIDATION_FAILED', 'the request is not valid', {
-          fields: Object.fromEntries(
-            errors.map((error) => [error.property, Object.values(error.constraints ?? { invalid: 'is not valid' })]),
-          ),
-        }),
-    }),
-  );
+  app.useGlobalPipes(gatewayValidationPipe());
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
 
   const document = buildOpenApiDocument(app, config.port);

@@ -205,6 +205,9 @@ const rows: Row[] = [
   V('NUL in an event description', 'description', appCall('POST', '/finance/event', { description: 'round\u0000' })),
   V('NUL in an achievement name', 'name', appCall('POST', '/achievements', { key: 'hostile', name: 'n\u0000' })),
   V('a lone surrogate in an achievement description', 'description', appCall('POST', '/achievements', { key: 'hostile', name: 'n', description: '\udc00' })),
+  // @ValidateNested looks into each item of a list, and @IsOptional's condition then reads the list's own `reward` (none): a list passed unchecked.
+  V('an achievement reward as an empty list', 'reward', appCall('POST', '/achievements', { key: 'hostile', name: 'n', reward: [] })),
+  V('an achievement reward as a list of a valid reward', 'reward', appCall('POST', '/achievements', { key: 'hostile', name: 'n', reward: [{ amount: 5 }] })),
   V('a C1 control in an app name', 'name', () => ({ method: 'POST', path: '/admin/apps', options: { token: ADMIN_TOKEN, body: { name: 'Poker\u0085' } } })),
 
   // ---- nesting (API.md: at most 32 levels)

@@ -9,6 +9,7 @@ import { Type } from 'class-transformer';
 import {
   buildMessage,
   IsBoolean,
+  IsObject,
   IsOptional,
   Matches,
   ValidateBy,
@@ -222,6 +223,9 @@ export class RegisterAchievementDto {
 
   @ApiPropertyOptional({ type: AchievementRewardDto, nullable: true, description: 'credited once per user on unlock' })
   @IsOptional()
+  // A list is no reward: @ValidateNested alone checks each item of a list, and @IsOptional's
+  // condition then reads the list's own `reward` (none), so a list passed unchecked (a 500).
+  @IsObject({ message: 'reward must be an object (amount, currency) or null' })
   @ValidateNested()
   @Type(() => AchievementRewardDto)
   reward?: AchievementRewardDto | null;
