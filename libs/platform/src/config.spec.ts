@@ -95,6 +95,17 @@ describe('configuration', () => {
     expect(problems).toContain('(got "70000")');
   });
 
+  it('reads the realms: COFFER_REALM alone by default, COFFER_REALMS distinct, each a realm id', () => {
+    expect(loadConfig({}).realms).toEqual(['default']);
+    expect(loadConfig({ COFFER_REALM: 'blue' }).realms).toEqual(['blue']);
+    expect(loadConfig({ COFFER_REALMS: 'default, blue,default' }).realms).toEqual(['default', 'blue']);
+    expect(loadConfig({ COFFER_REALM: 'a'.repeat(32) }).realm).toBe('a'.repeat(32));
+    expect(problemsOf({ COFFER_REALM: 'a'.repeat(33) })).toContain('COFFER_REALM realm must be 1-32 characters');
+    expect(problemsOf({ COFFER_REALM: 'Blue' })).toContain('COFFER_REALM');
+    expect(problemsOf({ COFFER_REALMS: 'default,has_underscore' })).toContain('COFFER_REALMS "has_underscore"');
+    expect(problemsOf({ COFFER_REALMS: 'default,' })).toContain('COFFER_REALMS ""');
+  });
+
   it('reads the limits, and refuses HTTP timeouts that contradict each other', () => {
     const config = loadConfig({
       COFFER_IDEMPOTENCY_RETENTION_HOURS: '24',

@@ -4,7 +4,7 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { userInfo } from 'node:os';
-import { DEFAULT_IDEMPOTENCY_RETENTION_MS, DEFAULT_NATS_PREFIX, DEFAULT_REALM, MAX_REQUEST_TIMEOUT_MS } from '@coffer/contracts';
+import { DEFAULT_IDEMPOTENCY_RETENTION_MS, DEFAULT_NATS_PREFIX, DEFAULT_REALM, isRealm, MAX_REQUEST_TIMEOUT_MS, REALM_MESSAGE } from '@coffer/contracts';
 import { readDiscordConfig, type DiscordConfig } from './discord-config';
 import { DEFAULT_POOL_BOUNDS } from './pool';
 import { parseServiceKeys, type ServiceKey } from './service-keys';
@@ -29,7 +29,13 @@ export interface CofferConfig {
   metricsPort: number | undefined;
   eventTimeoutSeconds: number;
   natsPrefix: string;
+  /** COFFER_REALM: the realm a ledger writes for; the gateway's and achievements' own subjects. */
   realm: string;
+  /**
+   * COFFER_REALMS: every realm of the deployment (comma-separated; default: COFFER_REALM alone).
+   * The gateway loads each one's API keys at start; `npm start` runs a ledger for each.
+   */
+  realms: string[];
   /** Longest wait for a NATS reply before the gateway answers 503. */
   requestTimeoutMs: number;
   /** Sustained requests per second each app may make at the gateway (bursts up to twice that). */
@@ -110,6 +116,7 @@ export function loadConfig(env: Env = process.env): CofferConfig {
     return parsed as T;
   };
   const secret = () => null;
+  const realm = read('COFFER_REALM', DEFAULT_REALM, realmId);
   const urlShown = (raw: string) => {
     const shown = withoutPasswords(raw);
     return shown === null ? null : JSON.stringify(shown);
@@ -167,7 +174,8 @@ export function loadConfig(env: Env = process.env): CofferConfig {
     metricsPort: read<number | undefined>('COFFER_METRICS_PORT', undefined, integer(1, 65535)),
     eventTimeoutSeconds: read('COFFER_EVENT_TIMEOUT_SECONDS', 60, integer(1, 86400)),
     natsPrefix: read('COFFER_NATS_PREFIX', DEFAULT_NATS_PREFIX, token),
-    realm: read('COFFER_REALM', DEFAULT_REALM, token),
+    realm,
+    realms: read<string[] | undefined>('COFFER_REALMS', undefined, realmList) ?? [realm],
     requestTimeoutMs: read('COFFER_REQUEST_TIMEOUT_MS', 5000, integer(100, MAX_REQUEST_TIMEOUT_MS)),
     rateLimitPerSecond: read('COFFER_RATE_LIMIT_PER_SECOND', 500, integer(1, 1000000)),
     addressRateLimitPerSecond: read('COFFER_ADDRESS_RATE_LIMIT_PER_SECOND', 100, integer(1, 1000000)),
@@ -198,6 +206,17 @@ export function loadConfig(env: Env = process.env): CofferConfig {
   }
   if (problems.length) throw new ConfigError(problems);
   return config;
+}
+
+function realmId(raw: string): string {
+  return isRealm(raw) ? raw : `!${REALM_MESSAGE}`;
+}
+
+/** Distinct realm ids, comma-separated. */
+function realmList(raw: string): string[] | string {
+  const realms = [...new Set(raw.split(',').map((each) => each.trim()))];
+  const bad = realms.find((each) => !isRealm(each));
+  return bad === undefined ? realms : `!${JSON.stringify(bad)}: ${REALM_MESSAGE}`;
 }
 
 function readableFile(raw: string): string {

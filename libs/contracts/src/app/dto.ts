@@ -8,7 +8,7 @@ import { APP_SCOPES, type AppScope } from '../values/app-scope';
 import { MAX_APP_SETTING_CURRENCIES, type AppSettings, type AppSettingsReply } from './commands';
 import { CursorField, LimitField } from '../dto/paging.dto';
 import { TIME } from '../dto/view-schemas';
-import { TextField } from '../dto/fields';
+import { RealmField, TextField } from '../dto/fields';
 import { APP_CURSOR_PATTERN } from '../values/cursor';
 import { MAX_APP_NAME_LENGTH } from '../values/name';
 
@@ -16,6 +16,9 @@ export class CreateAppDto {
   @TextField({ maxLength: MAX_APP_NAME_LENGTH, minLength: 1, required: true, description: 'name of the game or app', example: 'Blackjack' })
   @Matches(/\S/, { message: 'name must not be blank' })
   name!: string;
+
+  @RealmField('the realm (community) the app belongs to: its users, balances and writer are that realm\'s')
+  realm?: string;
 }
 
 /** GET /admin/apps: the apps in the order they were registered. */
@@ -25,6 +28,9 @@ export class AppListQueryDto {
 
   @CursorField(APP_CURSOR_PATTERN)
   cursor?: string;
+
+  @RealmField('the realm whose apps to list')
+  realm?: string;
 }
 
 export class ApiKeySummary {
@@ -95,12 +101,14 @@ export class AppSettingsFields implements AppSettings {
 
 export class AppSettingsView extends AppSettingsFields implements AppSettingsReply {
   @ApiProperty({ example: 'app_1' }) app_id!: string;
+  @ApiProperty({ example: 'default', description: 'the realm the app belongs to (its id names it too)' }) realm!: string;
   @ApiProperty({ example: 'Blackjack' }) name!: string;
   @ApiProperty({ ...TIME }) created_at!: string;
 }
 
 export class AppSummary extends AppSettingsFields {
   @ApiProperty({ example: 'app_1' }) app_id!: string;
+  @ApiProperty({ example: 'default', description: 'the realm the app belongs to (its id names it too)' }) realm!: string;
   @ApiProperty({ example: 'Blackjack' }) name!: string;
   @ApiProperty({ ...TIME }) created_at!: string;
   @ApiProperty({ type: [ApiKeySummary] }) keys!: ApiKeySummary[];
@@ -127,6 +135,7 @@ export class ApiKeyCreated {
 
 export class AppCreated extends ApiKeyCreated {
   @ApiProperty({ example: 'app_1' }) app_id!: string;
+  @ApiProperty({ example: 'default', description: 'the realm the app belongs to (its id names it too)' }) realm!: string;
   @ApiProperty({ example: 'Blackjack' }) name!: string;
   @ApiProperty({ ...TIME }) created_at!: string;
 }

@@ -12,6 +12,8 @@ import { MAX_DESCRIPTION_LENGTH } from '../values/description';
 import { TEXT_RULE, textSchema } from '../values/text';
 import { TIME_RULE } from '../values/time';
 import { USER_ID_RULE, USER_ID_SCHEMA } from '../values/user-id';
+import { isRealm, REALM_MESSAGE, REALM_SCHEMA } from '../values/realm';
+import { DEFAULT_REALM } from '../subjects';
 import { IsAmount, IsText, IsTime, IsUserId } from './validators';
 
 export { MAX_DESCRIPTION_LENGTH };
@@ -102,4 +104,19 @@ export function TimeField(description: string, example: string): PropertyDecorat
     IsOptional(),
     IsTime(),
   );
+}
+
+/** The realm a request acts on (values/realm.ts), in a body or a query string; absent: the default realm. */
+export function RealmField(what = 'the realm (community) to act on'): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ ...REALM_SCHEMA, description: `${what}; default \`${DEFAULT_REALM}\``, default: DEFAULT_REALM, example: 'blue' }),
+    IsOptional(),
+    ValidateBy({ name: 'isRealm', validator: { validate: isRealm, defaultMessage: () => REALM_MESSAGE } }),
+  );
+}
+
+/** `?realm=` of the admin routes that act on one realm (its ledger) but name no app. */
+export class RealmQueryDto {
+  @RealmField()
+  realm?: string;
 }

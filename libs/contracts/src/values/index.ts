@@ -6,6 +6,7 @@
  */
 export * from './id';
 export * from './app-id';
+export * from './realm';
 export * from './positive-id';
 export * from './user-id';
 export * from './amount';

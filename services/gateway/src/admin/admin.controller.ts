@@ -9,7 +9,9 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import {
+  DEFAULT_REALM,
   PATTERNS,
+  realmOfApp,
   type AllowanceReply,
   type AppReply,
   type AppSettingsPatch,
@@ -31,6 +33,7 @@ import {
   CreateAppDto,
   GrantDto,
   MAX_LIST_LIMIT,
+  RealmQueryDto,
   ReverseTransactionDto,
   SetAllowanceDto,
   TransactionView,
@@ -48,6 +51,15 @@ import { CurrencyParam, currencyParamDoc, OpaqueIdParam, opaqueIdParamDoc, Posit
 import { reversalRequest } from '../finance/reversal-request';
 import { transactionView } from '../finance/views';
 import { appListView, appWithSettingsView } from './views';
+
+/**
+ * The path an admin command's request hash covers: `?realm=` is part of what was asked (one
+ * Idempotency-Key for two realms is two requests), left out for the default realm so the hash of
+ * a request that names none is what it was before realms.
+ */
+function realmPath(path: string, where: RealmQueryDto): string {
+  return where.realm === undefined || where.realm === DEFAULT_REALM ? path : `${path}?realm=${where.realm}`;
+}
 
 /** A fresh key: the ledger sees only its id and hash, the operator sees the key once. */
 function newKey(): { apiKey: string; keyId: string; keyHash: string } {
@@ -74,14 +86,19 @@ export class AdminController {
   @ApiErrors('VALIDATION_FAILED', 'IDEMPOTENCY_KEY_REUSED')
   async createApp(@Body() body: CreateAppDto, @Command() context: CommandContext): Promise<AppCreated> {
     const key = newKey();
+    const realm = body.realm ?? DEFAULT_REALM;
+    // The realm is part of what was asked (the same key for another realm is another request),
+    // but left out of the default realm's hash, so keys used before realms replay as they did.
+    const asked = realm === DEFAULT_REALM ? { name: body.name } : { name: body.name, realm };
     const { result, replayed } = await this.commands.send<AppReply>(
       context,
       '/admin/apps',
-      { name: body.name },
+      asked,
       { type: 'RegisterApp', data: { name: body.name, key_id: key.keyId, key_hash: key.keyHash } },
+      realm,
     );
     const apiKey = this.acceptIssuedKey(result.app_id, key, result.key_id, replayed);
-    return { app_id: result.app_id, name: result.name, api_key: apiKey, key_id: result.key_id, created_at: result.created_at };
+    return { app_id: result.app_id, realm: realmOfApp(result.app_id), name: result.name, api_key: apiKey, key_id: result.key_id, created_at: result.created_at };
   }
 
   @Get('apps')
@@ -90,7 +107,8 @@ export class AdminController {
   @ApiErrors('VALIDATION_FAILED')
   async listApps(@Query() page: AppListQueryDto): Promise<AppList> {
     const query: LedgerQuery = { type: 'ListApps', after: page.cursor, limit: page.limit ?? MAX_LIST_LIMIT };
-    return appListView(await this.backend.request<AppsReply>(PATTERNS.ledgerQueries, query, ADMIN_CALLER));
+    const realm = page.realm ?? DEFAULT_REALM;
+    return appListView(await this.backend.request<AppsReply>(PATTERNS.ledgerQueries, query, ADMIN_CALLER, undefined, undefined, realm));
   }
 
   @Patch('apps/:app_id')
@@ -113,7 +131,13 @@ export class AdminController {
           ? null
           : Object.fromEntries(Object.entries(body.mint_limit_per_day).map(([currency, amount]) => [currency, exactAmount(amount)]));
     }
-    const { result } = await this.commands.send<AppSettingsReply>(context, `/admin/apps/${appId}`, patch, { type: 'ChangeAppSettings', data: patch });
+    const { result } = await this.commands.send<AppSettingsReply>(
+      context,
+      `/admin/apps/${appId}`,
+      patch,
+      { type: 'ChangeAppSettings', data: patch },
+      realmOfApp(appId),
+    );
     // This gateway refuses what the app lost at once; the others within the key subscription's tens of milliseconds.
     this.registry.rememberScopes(result.app_id, result.scopes);
     return appWithSettingsView(result);
@@ -127,9 +151,20 @@ export class AdminController {
   @ApiParam(currencyParamDoc('currency'))
   @ApiOkResponse({ type: AllowanceView })
   @ApiErrors('VALIDATION_FAILED', 'IDEMPOTENCY_KEY_REUSED')
-  async setAllowance(@CurrencyParam('currency') currency: string, @Body() body: SetAllowanceDto, @Command() context: CommandContext): Promise<AllowanceView> {
+  async setAllowance(
+    @CurrencyParam('currency') currency: string,
+    @Body() body: SetAllowanceDto,
+    @Query() where: RealmQueryDto,
+    @Command() context: CommandContext,
+  ): Promise<AllowanceView> {
     const allowance: SetAllowance['data'] = { currency, amount: exactAmount(body.amount), period: body.period };
-    const { result } = await this.commands.send<AllowanceReply>(context, `/admin/allowances/${currency}`, allowance, { type: 'SetAllowance', data: allowance });
+    const { result } = await this.commands.send<AllowanceReply>(
+      context,
+      realmPath(`/admin/allowances/${currency}`, where),
+      allowance,
+      { type: 'SetAllowance', data: allowance },
+      where.realm,
+    );
     return { currency: result.currency, amount: result.amount, period: result.period, updated_at: result.updated_at };
   }
 
@@ -139,8 +174,14 @@ export class AdminController {
   @ApiParam(currencyParamDoc('currency'))
   @ApiNoContentResponse({ description: 'removed' })
   @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND')
-  async removeAllowance(@CurrencyParam('currency') currency: string, @Command() context: CommandContext): Promise<void> {
-    await this.commands.send<undefined>(context, `/admin/allowances/${currency}`, null, { type: 'RemoveAllowance', data: { currency } });
+  async removeAllowance(@CurrencyParam('currency') currency: string, @Query() where: RealmQueryDto, @Command() context: CommandContext): Promise<void> {
+    await this.commands.send<undefined>(
+      context,
+      realmPath(`/admin/allowances/${currency}`, where),
+      null,
+      { type: 'RemoveAllowance', data: { currency } },
+      where.realm,
+    );
   }
 
   @Post('apps/:app_id/keys')
@@ -151,10 +192,13 @@ export class AdminController {
   @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND', 'IDEMPOTENCY_KEY_REUSED')
   async issueKey(@OpaqueIdParam('app_id') appId: string, @Command() context: CommandContext): Promise<ApiKeyCreated> {
     const key = newKey();
-    const { result, replayed } = await this.commands.send<KeyReply>(context, `/admin/apps/${appId}/keys`, null, {
-      type: 'IssueApiKey',
-      data: { app_id: appId, key_id: key.keyId, key_hash: key.keyHash },
-    });
+    const { result, replayed } = await this.commands.send<KeyReply>(
+      context,
+      `/admin/apps/${appId}/keys`,
+      null,
+      { type: 'IssueApiKey', data: { app_id: appId, key_id: key.keyId, key_hash: key.keyHash } },
+      realmOfApp(appId),
+    );
     const keyId = result.key_id ?? key.keyId;
     return { key_id: keyId, api_key: this.acceptIssuedKey(appId, key, keyId, replayed) };
   }
@@ -171,10 +215,13 @@ export class AdminController {
     @OpaqueIdParam('key_id') keyId: string,
     @Command() context: CommandContext,
   ): Promise<void> {
-    await this.commands.send<KeyReply>(context, `/admin/apps/${appId}/keys/${keyId}`, null, {
-      type: 'RevokeApiKey',
-      data: { app_id: appId, key_id: keyId },
-    });
+    await this.commands.send<KeyReply>(
+      context,
+      `/admin/apps/${appId}/keys/${keyId}`,
+      null,
+      { type: 'RevokeApiKey', data: { app_id: appId, key_id: keyId } },
+      realmOfApp(appId),
+    );
     this.registry.forget(keyId);
   }
 
@@ -186,14 +233,14 @@ export class AdminController {
   @ApiIdempotent()
   @ApiCreatedResponse({ type: TransactionView, headers: COMMAND_RESPONSE_HEADERS })
   @ApiErrors('VALIDATION_FAILED', 'IDEMPOTENCY_KEY_REUSED')
-  async grant(@Body() body: GrantDto, @Command() context: CommandContext): Promise<TransactionView> {
+  async grant(@Body() body: GrantDto, @Query() where: RealmQueryDto, @Command() context: CommandContext): Promise<TransactionView> {
     const grant: Grant['data'] = {
       user_id: exactUserId(body.user_id),
       amount: exactAmount(body.amount),
       currency: currencyOrDefault(body.currency),
       description: descriptionOrNull(body.description),
     };
-    const { result } = await this.commands.send<TransactionReply>(context, '/admin/grants', grant, { type: 'Grant', data: grant });
+    const { result } = await this.commands.send<TransactionReply>(context, realmPath('/admin/grants', where), grant, { type: 'Grant', data: grant }, where.realm);
     return transactionView(result);
   }
 
@@ -211,13 +258,17 @@ export class AdminController {
   async reverse(
     @PositiveIdParam('id') transactionId: number,
     @Body() body: ReverseTransactionDto,
+    @Query() where: RealmQueryDto,
     @Command() context: CommandContext,
   ): Promise<TransactionView> {
     const reversal = reversalRequest(transactionId, body);
-    const { result } = await this.commands.send<TransactionReply>(context, `/admin/transactions/${transactionId}/reverse`, reversal, {
-      type: 'ReverseTransaction',
-      data: reversal,
-    });
+    const { result } = await this.commands.send<TransactionReply>(
+      context,
+      realmPath(`/admin/transactions/${transactionId}/reverse`, where),
+      reversal,
+      { type: 'ReverseTransaction', data: reversal },
+      where.realm,
+    );
     return transactionView(result);
   }
 

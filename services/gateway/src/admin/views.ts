@@ -1,4 +1,4 @@
-import type { AppSettings, AppSettingsReply, AppsReply } from '@coffer/contracts';
+import { realmOfApp, type AppSettings, type AppSettingsReply, type AppsReply } from '@coffer/contracts';
 import type { AppList, AppSettingsView } from '@coffer/contracts/http';
 
 /** GET /admin/apps as API.md shows it: each app with its keys (never their hashes). */
@@ -6,6 +6,7 @@ export function appListView(reply: AppsReply): AppList {
   return {
     data: reply.data.map((app) => ({
       app_id: app.app_id,
+      realm: realmOfApp(app.app_id),
       name: app.name,
       created_at: app.created_at,
       ...appSettingsView(app),
@@ -26,5 +27,5 @@ export function appSettingsView(settings: AppSettings): AppSettings {
 
 /** PATCH /admin/apps/:app_id: the app with its settings. */
 export function appWithSettingsView(reply: AppSettingsReply): AppSettingsView {
-  return { app_id: reply.app_id, name: reply.name, created_at: reply.created_at, ...appSettingsView(reply) };
+  return { app_id: reply.app_id, realm: realmOfApp(reply.app_id), name: reply.name, created_at: reply.created_at, ...appSettingsView(reply) };
 }

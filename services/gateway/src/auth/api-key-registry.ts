@@ -1,5 +1,6 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import {
+  DEFAULT_REALM,
   PATTERNS,
   upcastEvent,
   type ApiKeyEntry,
@@ -11,7 +12,7 @@ import {
   type LedgerQuery,
 } from '@coffer/contracts';
 import type { EventStore, RecordedEvent, Subscription } from '@coffer/event-store';
-import { EVENT_STORE, LOGGER, type JsonLogger } from '@coffer/platform';
+import { CONFIG, EVENT_STORE, LOGGER, type CofferConfig, type JsonLogger } from '@coffer/platform';
 import { NatsRequestClient } from '../backend/nats-request-client';
 import { ApiError } from '../http/api-error';
 import { sha256Hex } from './api-keys';
@@ -32,10 +33,12 @@ export interface KnownKey extends AppCaller {
 }
 
 /**
- * Every live API key of the realm, by hash, in memory: authentication costs no round trip.
- * Loaded from the ledger at start, then kept current by tailing the key events of the store
- * (so a key revoked through any gateway is refused here too) and by this gateway's own
- * issue/revoke commands, applied at once.
+ * Every live API key of every realm, by hash, in memory: authentication costs no round trip.
+ * Loaded from each realm's ledger at start (COFFER_REALMS), then kept current by tailing the key
+ * events of the store from the oldest of their positions (so a key revoked through any gateway
+ * is refused here too, and a realm's keys issued after that reach it whether listed or not) and
+ * by this gateway's own issue/revoke commands, applied at once. An app's id names its realm
+ * (app-id.ts), so a key needs nothing more to be routed.
  */
 @Injectable()
 export class ApiKeyRegistry implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -59,6 +62,7 @@ export class ApiKeyRegistry implements OnApplicationBootstrap, BeforeApplication
     @Inject(NatsRequestClient) private readonly backend: Pick<NatsRequestClient, 'request'>,
     @Inject(EVENT_STORE) private readonly store: Pick<EventStore, 'subscribeToAll'>,
     @Inject(LOGGER) private readonly logger: JsonLogger,
+    @Inject(CONFIG) private readonly config: Pick<CofferConfig, 'realms'> = { realms: [DEFAULT_REALM] },
   ) {}
 
   /** The first attempt is awaited (a gateway started after the ledger is ready at once); later ones run in the background. */
@@ -123,13 +127,16 @@ export class ApiKeyRegistry implements OnApplicationBootstrap, BeforeApplication
 
   private async load(): Promise<void> {
     try {
-      const reply = await this.listKeys();
+      const replies = await Promise.all(this.config.realms.map((realm) => this.listKeys(realm)));
       if (this.stopped) return;
-      this.merge(reply.keys);
+      for (const reply of replies) this.merge(reply.keys);
       this.lastRefreshAt = this.now();
-      this.follow(reply.position === '' ? undefined : BigInt(reply.position));
+      // Each list is complete up to its own position: tail from the oldest (an empty realm: from the start).
+      const positions = replies.map((reply) => (reply.position === '' ? undefined : BigInt(reply.position)));
+      const after = positions.includes(undefined) ? undefined : positions.reduce((a, b) => (b! < a! ? b : a));
+      this.follow(after);
       this.loaded = true;
-      this.logger.event('info', 'api keys loaded', { keys: this.byHash.size, position: reply.position });
+      this.logger.event('info', 'api keys loaded', { keys: this.byHash.size, realms: this.config.realms, position: after?.toString() ?? '' });
     } catch (error) {
       if (this.stopped) return;
       // Warn at the first failure and then every half minute, not every second.
@@ -179,21 +186,25 @@ export class ApiKeyRegistry implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
-  /** Concurrent misses share one request; a failed one is not retried before the interval. */
+  /** Concurrent misses share one round of requests (one per realm); a failed one is not retried before the interval. */
   private async refreshAfterMiss(): Promise<void> {
     if (!this.refreshing) {
       if (this.now() - this.lastRefreshAt < MISS_REFRESH_INTERVAL_MS) return;
       this.lastRefreshAt = this.now();
-      this.refreshing = this.listKeys()
-        .then((reply) => this.merge(reply.keys))
-        .catch(() => undefined) // the key stays unknown: 401, and the subscription still catches up
-        .finally(() => (this.refreshing = undefined));
+      // A realm that does not answer leaves its new keys unknown (401) until the subscription brings them.
+      this.refreshing = Promise.all(
+        this.config.realms.map((realm) =>
+          this.listKeys(realm)
+            .then((reply) => this.merge(reply.keys))
+            .catch(() => undefined),
+        ),
+      ).then(() => (this.refreshing = undefined));
     }
     await this.refreshing;
   }
 
-  private listKeys(): Promise<ApiKeysReply> {
+  private listKeys(realm: string): Promise<ApiKeysReply> {
     const query: LedgerQuery = { type: 'ListApiKeys' };
-    return this.backend.request<ApiKeysReply>(PATTERNS.ledgerQueries, query, undefined, undefined, LOAD_TIMEOUT_MS);
+    return this.backend.request<ApiKeysReply>(PATTERNS.ledgerQueries, query, undefined, undefined, LOAD_TIMEOUT_MS, realm);
   }
 }

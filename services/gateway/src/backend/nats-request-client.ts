@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
-import { type Reply, type Request, type RequestMeta } from '@coffer/contracts';
+import { DEFAULT_REALM, realmOfApp, type Reply, type Request, type RequestMeta } from '@coffer/contracts';
 import {
   CONFIG,
   loadServiceKeys,
@@ -10,13 +10,13 @@ import {
   natsConnectionOptions,
   ServiceKeyring,
   waitingForPostgres,
-  WriterDirectory,
   type CofferConfig,
   type JsonLogger,
 } from '@coffer/platform';
 import { ApiError } from '../http/api-error';
+import { RealmRoutings } from './realm-routings';
 import { ReplyInbox } from './reply-inbox';
-import { WriterRouting } from './writer-routing';
+import type { WriterRouting } from './writer-routing';
 
 /** Who sends a request, and for which HTTP request (its correlation id; a new one when there is none). */
 export type Caller = Pick<RequestMeta, 'app_id' | 'key_id' | 'app_scopes' | 'admin_token_id'> & { correlation_id?: string };
@@ -66,8 +66,8 @@ export class BackendFailure extends Error {
 export class NatsRequestClient implements OnModuleInit, OnApplicationShutdown {
   private connection: NatsConnection | undefined;
   private inbox: ReplyInbox | undefined;
-  private directory: WriterDirectory | undefined;
-  private routing: WriterRouting | undefined;
+  /** Each realm's writer routing (ledger requests go to the realm they are for). */
+  private routings: RealmRoutings | undefined;
   /** Every request is signed as the gateway (request-signature.ts): the services obey nothing else. */
   private keys: ServiceKeyring | undefined;
 
@@ -89,14 +89,12 @@ export class NatsRequestClient implements OnModuleInit, OnApplicationShutdown {
     });
     const keys = this.keys;
     this.inbox = new ReplyInbox(this.connection, (subject, payload) => keys.signedHeaders('gateway', subject, payload), undefined, options.inboxPrefix);
-    const scope = { prefix: this.config.natsPrefix, realm: this.config.realm };
-    this.directory = new WriterDirectory(this.connection, scope, this.keys);
-    this.routing = new WriterRouting(this.directory, scope);
+    this.routings = new RealmRoutings(this.connection, this.config.natsPrefix, this.config.realm, this.keys);
   }
 
   /** Ledger requests sent again to a new writer after a takeover. */
   get resent(): number {
-    return this.routing?.resent ?? 0;
+    return this.routings?.resent ?? 0;
   }
 
   /** Requests sent in batches, and the messages they left in. */
@@ -105,22 +103,27 @@ export class NatsRequestClient implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.directory?.close();
+    this.routings?.close();
     await this.connection?.drain().catch(() => undefined);
     this.inbox?.close();
   }
 
-  /** Sends one request and returns its result, or throws the refusal as an ApiError. */
+  /**
+   * Sends one request and returns its result, or throws the refusal as an ApiError. A ledger
+   * request goes to `realm`'s writer: by default the calling app's realm (its id names it), or
+   * the default realm for the admin and the gateway itself.
+   */
   async request<Result>(
     pattern: string,
     body: unknown,
     caller: Caller = SYSTEM,
     commandId: string = randomUUID(),
     timeoutMs: number = this.config.requestTimeoutMs,
+    realm: string = caller.app_id ? realmOfApp(caller.app_id) : DEFAULT_REALM,
   ): Promise<Result> {
     let reply: Reply<Result>;
     try {
-      reply = await this.send<Reply<Result>>(pattern, { meta: this.meta(caller, commandId, timeoutMs), body }, timeoutMs);
+      reply = await this.send<Reply<Result>>(pattern, { meta: this.meta(caller, commandId, timeoutMs), body }, timeoutMs, realm);
     } catch (error) {
       if (error instanceof BackendFailure && !error.late) throw error;
       throw new ApiError('UNAVAILABLE', 'the service did not answer in time: retry with the same Idempotency-Key', {
@@ -138,7 +141,7 @@ export class NatsRequestClient implements OnModuleInit, OnApplicationShutdown {
 
   /** Raw request for probes whose answer is not a Reply envelope (health). */
   async probe<Answer>(pattern: string, timeoutMs: number): Promise<Answer> {
-    return this.send<Answer>(pattern, { meta: this.meta(SYSTEM, randomUUID(), timeoutMs), body: null }, timeoutMs, 'alone');
+    return this.send<Answer>(pattern, { meta: this.meta(SYSTEM, randomUUID(), timeoutMs), body: null }, timeoutMs, this.config.realm, 'alone');
   }
 
   private meta(caller: Caller, commandId: string, timeoutMs: number): RequestMeta {
@@ -153,23 +156,29 @@ export class NatsRequestClient implements OnModuleInit, OnApplicationShutdown {
   /**
    * Requests leave in batches (ReplyInbox): those of one event-loop turn for one subject travel
    * as one message, and so are written to the socket together. Probes go `alone`: the health
-   * handlers take single unsigned requests.
+   * handlers take single unsigned requests. A ledger request goes to `realm`'s writer.
    */
-  private async send<Answer>(pattern: string, message: Request<unknown>, timeoutMs: number, batching: 'batched' | 'alone' = 'batched'): Promise<Answer> {
+  private async send<Answer>(
+    pattern: string,
+    message: Request<unknown>,
+    timeoutMs: number,
+    realm: string,
+    batching: 'batched' | 'alone' = 'batched',
+  ): Promise<Answer> {
     const packet = Buffer.from(JSON.stringify({ pattern, data: message, id: randomUUID() }));
     const inbox = this.replies();
     // Ledger requests go to the active writer and follow a takeover (WriterRouting); every
     // (re)send of the same bytes goes through this one call, signed for the subject it goes to.
-    const answer = await this.route().deliver(pattern, timeoutMs, (subject, remainingMs) =>
+    const answer = await this.route(pattern, realm).deliver(pattern, timeoutMs, (subject, remainingMs) =>
       batching === 'batched' ? inbox.request(subject, packet, remainingMs) : inbox.requestAlone(subject, packet, remainingMs),
     );
     if (answer.err !== undefined && answer.err !== null) throw new BackendFailure(pattern, answer.err);
     return answer.response as Answer;
   }
 
-  private route(): WriterRouting {
-    if (!this.routing) throw new Error('the NATS connection is not open yet');
-    return this.routing;
+  private route(pattern: string, realm: string): WriterRouting {
+    if (!this.routings) throw new Error('the NATS connection is not open yet');
+    return this.routings.for(pattern, realm);
   }
 
   private signer(): ServiceKeyring {

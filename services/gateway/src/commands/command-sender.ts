@@ -85,20 +85,22 @@ export class CommandSender {
 
   /**
    * `path` and `body` are what the client asked for (the path with its actual ids, the body as
-   * validated and normalised): their hash is how the backend recognises a reused key.
+   * validated and normalised): their hash is how the backend recognises a reused key. `realm`:
+   * whose ledger decides it (default: the calling app's realm, or the default realm for the admin).
    */
   async send<Result>(
     context: CommandContext,
     path: string,
     body: unknown,
     command: LedgerCommand | AchievementCommand,
+    realm?: string,
   ): Promise<CommandReply<Result>> {
     // Without a key the command can never be asked again (its id is random), so it carries no
     // hash: a backend remembers only commands that have one, for their retries.
     const hash = context.idempotencyKey === undefined ? null : requestHash(context.method, path, body);
     const envelope = { command, request_hash: hash } as LedgerCommandBody | AchievementCommandBody;
     const commandId = commandIdFor(context.caller.app_id, context.idempotencyKey);
-    const reply = await this.backend.request<CommandReply<Result>>(COMMAND_SUBJECTS[command.type], envelope, context.caller, commandId);
+    const reply = await this.backend.request<CommandReply<Result>>(COMMAND_SUBJECTS[command.type], envelope, context.caller, commandId, undefined, realm);
     if (reply.replayed) void context.reply.header(REPLAYED_HEADER, 'true');
     if (reply.position) void context.reply.header(POSITION_HEADER, reply.position);
     this.consistency.wrote(context.caller.app_id, reply.position);

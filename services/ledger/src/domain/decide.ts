@@ -72,6 +72,8 @@ export interface DecideContext {
   /** The API key the app called with (null for the admin, the ledger and rewards). */
   key_id: string | null;
   request_hash: string | null;
+  /** The realm this ledger writes for (absent: the default realm); it names the apps it registers. */
+  realm?: string;
 }
 
 export type Decision = DeciderDecision<LedgerEvent, RememberedEvents>;
@@ -117,7 +119,7 @@ export function decide(command: LedgerCommand | SystemCommand, state: LedgerStat
     case 'IssueApiKey':
     case 'RevokeApiKey':
     case 'Grant':
-      return decideAdmin(state, command, now);
+      return decideAdmin(state, command, now, context.realm);
     case 'ChangeAppSettings':
       return changeAppSettings(state, command, now);
     case 'SetAllowance':
@@ -190,12 +192,13 @@ function decideAdmin(
   state: LedgerState,
   command: Extract<LedgerCommand, { type: 'RegisterApp' | 'IssueApiKey' | 'RevokeApiKey' | 'Grant' }>,
   now: string,
+  realm: string | undefined,
 ): Decision {
   switch (command.type) {
     case 'RegisterApp': {
       const name = command.data.name.trim();
       if (state.keyOwners.has(command.data.key_id)) return refuse('VALIDATION_FAILED', 'key_id already exists');
-      const app_id = appIdOf(state.nextAppNumber);
+      const app_id = appIdOf(state.nextAppNumber, realm);
       return events(
         { type: 'AppRegistered', data: { app_id, name, registered_at: now } },
         { type: 'ApiKeyIssued', data: { app_id, key_id: command.data.key_id, key_hash: command.data.key_hash, issued_at: now } },

@@ -243,6 +243,7 @@ export class LedgerWriter implements PoisonedWriter {
         app_id: meta.app_id,
         key_id: meta.key_id,
         request_hash: body.request_hash,
+        realm: this.options.realm,
       },
     });
   }
