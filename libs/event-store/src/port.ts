@@ -34,15 +34,17 @@ export interface RecordedEvent<Data = unknown> {
   metadata: EventMetadata;
 }
 
-/**
- * What folding every event into a model needs of it: no id or stream, and of the metadata only
- * the schema version (for upcasting), which an adapter may then neither fetch nor decode (they
- * are half of a ledger event's bytes).
- */
 /** What a replay reads of an event's metadata: its schema version, and who caused it (the audit trail's read model). */
 export type ReplayedMetadata = Pick<EventMetadata, 'schema_version'> & Partial<EventMetadata>;
 
+/**
+ * What folding every event into a model needs of it: no id, its stream (which names the realm of
+ * a ledger event; absent: the default realm's), and of the metadata only the schema version (for
+ * upcasting), which an adapter may then neither fetch nor decode (they are half of a ledger
+ * event's bytes).
+ */
 export type ReplayedEvent<Data = unknown> = Pick<RecordedEvent<Data>, 'type' | 'data' | 'globalPosition' | 'occurredAt'> & {
+  stream?: string;
   metadata?: ReplayedMetadata;
 };
 

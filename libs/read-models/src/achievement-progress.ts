@@ -12,13 +12,15 @@ import type { AchievementEvent } from '@coffer/contracts';
 import type { AchievementStatsView, UserAchievementView } from '@coffer/contracts/http';
 import type { ReplayedEvent } from '@coffer/event-store';
 import { ACHIEVEMENTS_TABLE } from './achievements';
-import { page, READ_SCHEMA, rowKey, writeRows, type Page, type Queryable, type ReadModel } from './read-model';
+import { page, READ_SCHEMA, rowKey, type Page, type Queryable, type ReadModel } from './read-model';
+import { realmBase, writeRealmRows } from './realms';
 
 export const ACHIEVEMENT_PROGRESS_TABLE = 'achievement_progress';
 
 export function achievementProgressDdl(schema: string): string[] {
   return [
     `CREATE TABLE ${schema}.${ACHIEVEMENT_PROGRESS_TABLE} (
+       realm text NOT NULL,
        app_id text NOT NULL,
        key text NOT NULL,
        user_id text NOT NULL,
@@ -30,9 +32,9 @@ export function achievementProgressDdl(schema: string): string[] {
   ];
 }
 
-/** A user's badges across every app: the user's rows, whatever the app. */
+/** A user's badges across every app of the realm: the user's rows, whatever the app. */
 export function achievementProgressReaderIndexDdl(schema: string): string[] {
-  return [`CREATE INDEX IF NOT EXISTS achievement_progress_user ON ${schema}.${ACHIEVEMENT_PROGRESS_TABLE} (user_id)`];
+  return [`CREATE INDEX IF NOT EXISTS achievement_progress_user ON ${schema}.${ACHIEVEMENT_PROGRESS_TABLE} (realm, user_id)`];
 }
 
 /**
@@ -90,18 +92,19 @@ export function foldAchievementProgress(events: readonly ReplayedEvent[]): Achie
   return batch;
 }
 
-export async function writeAchievementProgress(client: ClientBase, schema: string, batch: AchievementProgressBatch): Promise<void> {
+export async function writeAchievementProgress(client: ClientBase, schema: string, batch: AchievementProgressBatch, realm: string): Promise<void> {
   const table = `${schema}.${ACHIEVEMENT_PROGRESS_TABLE}`;
-  await writeRows(
+  await writeRealmRows(
     client,
     `INSERT INTO ${table} AS p
-       SELECT * FROM jsonb_populate_recordset(null::${table}, $1)
+       SELECT * FROM jsonb_populate_recordset(${realmBase(table, '$2')}, $1)
        ON CONFLICT (app_id, key, user_id) DO UPDATE SET
          progress = GREATEST(p.progress, excluded.progress),
          unlocked_at = coalesce(p.unlocked_at, excluded.unlocked_at),
          reward_transaction_id = coalesce(p.reward_transaction_id, excluded.reward_transaction_id),
          updated_at = GREATEST(p.updated_at, excluded.updated_at)`,
     [...batch.values()],
+    realm,
   );
 }
 
@@ -109,28 +112,28 @@ export const achievementProgress: ReadModel = {
   tables: { [ACHIEVEMENT_PROGRESS_TABLE]: ['app_id', 'key', 'user_id'] },
   ddl: achievementProgressDdl,
   readerIndexDdl: achievementProgressReaderIndexDdl,
-  fold(events) {
+  fold(events, context) {
     const batch = foldAchievementProgress(events);
-    return (client, schema) => writeAchievementProgress(client, schema, batch);
+    return (client, schema) => writeAchievementProgress(client, schema, batch, context.realm);
   },
 };
 
 // ---- queries (the gateway's; eventually consistent: a write shows once the projector has reached it)
 
 /**
- * A page of every app's achievements with the user's progress, by app and key, after the
- * cursor `<app_id>/<key>`; a hidden one only once the user unlocked it.
+ * A page of the achievements of every app of `realm` with the user's progress, by app and key,
+ * after the cursor `<app_id>/<key>`; a hidden one only once the user unlocked it.
  */
-export async function userAchievements(db: Queryable, userId: string, limit: number, after?: string): Promise<Page<UserAchievementView>> {
+export async function userAchievements(db: Queryable, realm: string, userId: string, limit: number, after?: string): Promise<Page<UserAchievementView>> {
   const [afterApp, afterKey] = after === undefined ? ['', ''] : after.split('/');
   const { rows } = await db.query(
     `SELECT a.app_id, a.key, a.name, a.description, a.icon_url, coalesce(p.progress, 0) AS progress, a.goal, p.unlocked_at
        FROM ${READ_SCHEMA}.${ACHIEVEMENTS_TABLE} a
        LEFT JOIN ${READ_SCHEMA}.${ACHIEVEMENT_PROGRESS_TABLE} p ON p.app_id = a.app_id AND p.key = a.key AND p.user_id = $1
-      WHERE (NOT a.hidden OR p.unlocked_at IS NOT NULL)
+      WHERE a.realm = $5 AND (NOT a.hidden OR p.unlocked_at IS NOT NULL)
         AND (a.app_id COLLATE "C" > $2 OR (a.app_id = $2 AND a.key COLLATE "C" > $3))
       ORDER BY a.app_id COLLATE "C", a.key COLLATE "C" LIMIT $4`,
-    [userId, afterApp, afterKey, limit + 1],
+    [userId, afterApp, afterKey, limit + 1, realm],
   );
   return page(rows, limit, (row) => `${row.app_id}/${row.key}`, (row) => ({
     app_id: row.app_id,

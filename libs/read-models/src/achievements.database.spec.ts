@@ -74,7 +74,7 @@ describe('the achievements read models in PostgreSQL', () => {
       const client: PoolClient = await pool.connect();
       try {
         await client.query('BEGIN');
-        for (const write of READ_MODELS.map((model) => model.fold(events, { settlements: [] }))) await write(client, READ_SCHEMA);
+        for (const write of READ_MODELS.map((model) => model.fold(events, { settlements: [], realm: 'default' }))) await write(client, READ_SCHEMA);
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK');
@@ -116,7 +116,7 @@ describe('the achievements read models in PostgreSQL', () => {
     await project([registered('app_1', 'k')]);
     await project([granted('app_1', 'k', 'alice', 9, 8)], [progressed('app_1', 'k', 'alice', 2, 5), unlocked('app_1', 'k', 'alice', 5)], [progressed('app_1', 'k', 'alice', 1, 1)]);
     expect(await rows('achievement_progress', 'user_id')).toEqual([
-      { app_id: 'app_1', key: 'k', user_id: 'alice', progress: 2, unlocked_at: new Date(iso(5)), reward_transaction_id: '9', updated_at: new Date(iso(8)) },
+      { realm: 'default', app_id: 'app_1', key: 'k', user_id: 'alice', progress: 2, unlocked_at: new Date(iso(5)), reward_transaction_id: '9', updated_at: new Date(iso(8)) },
     ]);
   });
 
@@ -153,7 +153,7 @@ describe('the achievements read models in PostgreSQL', () => {
     expect(rest).toEqual({ data: [expect.objectContaining({ key: 'secret', hidden: true })], next_cursor: null });
 
     // A hidden achievement is a user's badge only once unlocked.
-    const badges = await userAchievements(pool, 'alice', 10);
+    const badges = await userAchievements(pool, 'default', 'alice', 10);
     expect(badges.data.map((badge) => `${badge.app_id}/${badge.key}`)).toEqual(['app_1/a', 'app_1/b', 'app_2/a']);
     expect(badges.data[0]).toEqual({
       app_id: 'app_1',
@@ -167,7 +167,7 @@ describe('the achievements read models in PostgreSQL', () => {
       unlocked_at: iso(1),
     });
     await project([progressed('app_1', 'secret', 'alice', 2, 3), unlocked('app_1', 'secret', 'alice', 3)]);
-    const paged = await userAchievements(pool, 'alice', 2, 'app_1/a');
+    const paged = await userAchievements(pool, 'default', 'alice', 2, 'app_1/a');
     expect(paged.data.map((badge) => badge.key)).toEqual(['b', 'secret']);
     expect(paged.next_cursor).toBe('app_1/secret');
 

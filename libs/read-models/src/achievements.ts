@@ -11,12 +11,14 @@ import type { ClientBase } from 'pg';
 import type { AchievementChanges, AchievementEvent, AchievementReply } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
 import { page, READ_SCHEMA, rowKey, writeRows, type Page, type Queryable, type ReadModel } from './read-model';
+import { realmBase, writeRealmRows } from './realms';
 
 export const ACHIEVEMENTS_TABLE = 'achievements';
 
 export function achievementsDdl(schema: string): string[] {
   return [
     `CREATE TABLE ${schema}.${ACHIEVEMENTS_TABLE} (
+       realm text NOT NULL,
        app_id text NOT NULL,
        key text NOT NULL,
        name text NOT NULL,
@@ -33,7 +35,7 @@ export function achievementsDdl(schema: string): string[] {
   ];
 }
 
-/** A row as written (JSON: amounts are decimal strings, times ISO strings). */
+/** A row as written (JSON: amounts are decimal strings, times ISO strings); its realm is its app's (the batch's). */
 export interface AchievementRow {
   app_id: string;
   key: string;
@@ -116,9 +118,9 @@ function pick(changes: AchievementChanges): AchievementChanges {
   return picked;
 }
 
-export async function writeAchievements(client: ClientBase, schema: string, batch: AchievementsBatch): Promise<void> {
+export async function writeAchievements(client: ClientBase, schema: string, batch: AchievementsBatch, realm: string): Promise<void> {
   const table = `${schema}.${ACHIEVEMENTS_TABLE}`;
-  await writeRows(client, `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(null::${table}, $1)`, [...batch.registered.values()]);
+  await writeRealmRows(client, `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(${realmBase(table, '$2')}, $1)`, [...batch.registered.values()], realm);
   // A field named in `changes` is set, to null too (a cleared description); others are kept.
   await writeRows(
     client,
@@ -138,9 +140,9 @@ export const achievementDefinitions: ReadModel = {
   tables: { [ACHIEVEMENTS_TABLE]: ['app_id', 'key'] },
   ddl: achievementsDdl,
   readerIndexDdl: () => [],
-  fold(events) {
+  fold(events, context) {
     const batch = foldAchievements(events);
-    return (client, schema) => writeAchievements(client, schema, batch);
+    return (client, schema) => writeAchievements(client, schema, batch, context.realm);
   },
 };
 

@@ -5,12 +5,13 @@
 import type { ClientBase } from 'pg';
 import type { LedgerEvent } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
-import { writeRows, type ReadModel } from './read-model';
+import type { ReadModel } from './read-model';
+import { realmBase, writeRealmRows } from './realms';
 
 export const APPS_TABLE = 'apps';
 
 export function appsDdl(schema: string): string[] {
-  return [`CREATE TABLE ${schema}.${APPS_TABLE} (app_id text PRIMARY KEY, name text NOT NULL, created_at timestamptz NOT NULL)`];
+  return [`CREATE TABLE ${schema}.${APPS_TABLE} (realm text NOT NULL, app_id text PRIMARY KEY, name text NOT NULL, created_at timestamptz NOT NULL)`];
 }
 
 export interface AppRow {
@@ -30,17 +31,17 @@ export function foldApps(events: readonly ReplayedEvent[]): AppRow[] {
   return registered;
 }
 
-export async function writeApps(client: ClientBase, schema: string, registered: AppRow[]): Promise<void> {
+export async function writeApps(client: ClientBase, schema: string, registered: AppRow[], realm: string): Promise<void> {
   const table = `${schema}.${APPS_TABLE}`;
-  await writeRows(client, `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(null::${table}, $1)`, registered);
+  await writeRealmRows(client, `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(${realmBase(table, '$2')}, $1)`, registered, realm);
 }
 
 export const apps: ReadModel = {
   tables: { [APPS_TABLE]: ['app_id'] },
   ddl: appsDdl,
   readerIndexDdl: () => [],
-  fold(events) {
+  fold(events, context) {
     const registered = foldApps(events);
-    return (client, schema) => writeApps(client, schema, registered);
+    return (client, schema) => writeApps(client, schema, registered, context.realm);
   },
 };

@@ -47,7 +47,7 @@ describe('the audit trail in PostgreSQL', () => {
     for (const batch of batches) {
       const client: PoolClient = await pool.connect();
       try {
-        await writeAuditTrail(client, READ_SCHEMA, foldAuditTrail(batch));
+        await writeAuditTrail(client, READ_SCHEMA, foldAuditTrail(batch), 'default');
       } finally {
         client.release();
       }

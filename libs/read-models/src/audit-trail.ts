@@ -15,7 +15,8 @@
 import type { ClientBase } from 'pg';
 import type { ReplayedEvent } from '@coffer/event-store';
 import { USER_ID_FIELDS } from '@coffer/contracts';
-import { READ_SCHEMA, page, writeRows, type Page, type Queryable, type ReadModel } from './read-model';
+import { READ_SCHEMA, page, type Page, type Queryable, type ReadModel } from './read-model';
+import { realmBase, writeRealmRows } from './realms';
 
 export const AUDIT_TRAIL_TABLE = 'audit_trail';
 
@@ -27,8 +28,9 @@ const REFUSAL_TYPES: ReadonlySet<string> = new Set(['CommandRefused', 'Achieveme
 export function auditTrailDdl(schema: string): string[] {
   return [
     `CREATE TABLE ${schema}.${AUDIT_TRAIL_TABLE} (
+       realm text NOT NULL,
        position bigint PRIMARY KEY,
-       command_key text NOT NULL UNIQUE,
+       command_key text NOT NULL,
        command_id text NOT NULL,
        correlation_id text NOT NULL,
        command_type text,
@@ -41,7 +43,8 @@ export function auditTrailDdl(schema: string): string[] {
        events text[] NOT NULL,
        event_count integer NOT NULL,
        refusal_code text,
-       refusal_message text)`,
+       refusal_message text,
+       UNIQUE (realm, command_key))`,
   ];
 }
 
@@ -148,12 +151,12 @@ const firstOccurrences = (array: string, limit?: number): string =>
  * Inserts each command's row, or (the rest of a command whose first events an earlier batch
  * wrote) merges its event types, count and users into the row already there.
  */
-export async function writeAuditTrail(client: ClientBase, schema: string, rows: Map<string, AuditRow>): Promise<void> {
+export async function writeAuditTrail(client: ClientBase, schema: string, rows: Map<string, AuditRow>, realm: string): Promise<void> {
   const t = `${schema}.${AUDIT_TRAIL_TABLE}`;
-  await writeRows(
+  await writeRealmRows(
     client,
-    `INSERT INTO ${t} AS a SELECT * FROM jsonb_populate_recordset(null::${t}, $1)
-       ON CONFLICT (command_key) DO UPDATE SET
+    `INSERT INTO ${t} AS a SELECT * FROM jsonb_populate_recordset(${realmBase(t, '$2')}, $1)
+       ON CONFLICT (realm, command_key) DO UPDATE SET
          events = ${firstOccurrences('a.events || excluded.events')},
          event_count = a.event_count + excluded.event_count,
          user_ids = ${firstOccurrences('a.user_ids || excluded.user_ids', MAX_AUDIT_USER_IDS)},
@@ -162,6 +165,7 @@ export async function writeAuditTrail(client: ClientBase, schema: string, rows: 
          refusal_code = coalesce(a.refusal_code, excluded.refusal_code),
          refusal_message = coalesce(a.refusal_message, excluded.refusal_message)`,
     [...rows.values()],
+    realm,
   );
 }
 
@@ -169,15 +173,17 @@ export const auditTrail: ReadModel = {
   tables: { [AUDIT_TRAIL_TABLE]: ['position'] },
   ddl: auditTrailDdl,
   readerIndexDdl: auditTrailReaderIndexDdl,
-  fold(events) {
+  fold(events, context) {
     const rows = foldAuditTrail(events);
-    return (client, schema) => writeAuditTrail(client, schema, rows);
+    return (client, schema) => writeAuditTrail(client, schema, rows, context.realm);
   },
 };
 
 // ---- the gateway's query -----------------------------------------------------------------------
 
 export interface AuditFilter {
+  /** Only this realm's commands (none: every realm's). */
+  realm?: string;
   app_id?: string;
   user_id?: string;
   correlation_id?: string;
@@ -203,6 +209,7 @@ export async function searchAuditTrail(db: Queryable, filter: AuditFilter): Prom
     params.push(value);
     where.push(sql.replace('?', `$${params.length}`));
   };
+  if (filter.realm !== undefined) add('realm = ?', filter.realm);
   if (filter.app_id !== undefined) add('app_id = ?', filter.app_id);
   if (filter.user_id !== undefined) add('user_ids @> ARRAY[?]::text[]', filter.user_id);
   if (filter.correlation_id !== undefined) add('correlation_id = ?', filter.correlation_id);

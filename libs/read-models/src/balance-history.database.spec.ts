@@ -112,7 +112,7 @@ describe('the balance history and the leaderboards in PostgreSQL', () => {
   async function project(...batches: ReplayedEvent[][]): Promise<void> {
     for (const events of batches) {
       await inTransaction(async (client) => {
-        const context = { settlements: settle(events, await loadPending(client, READ_SCHEMA, events)) };
+        const context = { settlements: settle(events, await loadPending(client, READ_SCHEMA, events, 'default')), realm: 'default' };
         for (const write of READ_MODELS.map((model) => model.fold(events, context))) await write(client, READ_SCHEMA);
       });
     }
@@ -121,9 +121,9 @@ describe('the balance history and the leaderboards in PostgreSQL', () => {
   /** As a rebuild does (ReadModelsReplay): every replay across pages, then finish. */
   async function replay(...pages: ReplayedEvent[][]): Promise<void> {
     const held = new PendingTransactions();
-    const replays = READ_MODELS.map((model) => model.replay?.() ?? { fold: model.fold, finish: async () => undefined });
+    const replays = READ_MODELS.map((model) => model.replay?.('default') ?? { fold: model.fold, finish: async () => undefined });
     for (const events of pages) {
-      const context = { settlements: settle(events, held) };
+      const context = { settlements: settle(events, held), realm: 'default' };
       const writes = replays.map((one) => one.fold(events, context));
       await inTransaction(async (client) => {
         for (const write of writes) await write(client, READ_SCHEMA);
@@ -210,13 +210,13 @@ describe('the balance history and the leaderboards in PostgreSQL', () => {
     await truncateAll();
     await replay(events);
     expect(await history()).toEqual(live);
-    expect((await balanceAt(pool, 'lou', at(55))).balances[0]).toMatchObject({ posted: '6' });
+    expect((await balanceAt(pool, 'default', 'lou', at(55))).balances[0]).toMatchObject({ posted: '6' });
     await inTransaction(async (client) => expect(await checkBalanceHistory(client, READ_SCHEMA)).toEqual([]));
   });
 
   it('answers the balances as they stood at a time, each change at or before it counted', async () => {
     await project(story());
-    const line = async (second: number) => (await balanceAt(pool, 'alice', at(second))).balances;
+    const line = async (second: number) => (await balanceAt(pool, 'default', 'alice', at(second))).balances;
     const zeros = { currency: 'coins', available: '0', posted: '0', pending_debit: '0', pending_credit: '0' };
     expect(await line(9)).toEqual([zeros]);
     expect(await line(10)).toEqual([{ ...zeros, available: '100', posted: '100' }]);
@@ -224,12 +224,12 @@ describe('the balance history and the leaderboards in PostgreSQL', () => {
     expect(await line(45)).toEqual([{ currency: 'coins', available: '35', posted: '75', pending_debit: '40', pending_credit: '0' }]);
     expect(await line(50)).toEqual([{ ...zeros, available: '75', posted: '75' }]);
     expect(await line(3600)).toEqual([{ ...zeros, available: '50', posted: '50' }]);
-    expect(await balanceAt(pool, 'nobody', at(3600))).toEqual({ user_id: 'nobody', balances: [zeros] });
+    expect(await balanceAt(pool, 'default', 'nobody', at(3600))).toEqual({ user_id: 'nobody', balances: [zeros] });
   });
 
   it('states the opening balance, each posted movement with its running balance and the closing balance', async () => {
     await project(story());
-    const whole = await statement(pool, { user_id: 'alice', currency: 'coins' }, MAX_STATEMENT_MOVEMENTS);
+    const whole = await statement(pool, { realm: 'default', user_id: 'alice', currency: 'coins' }, MAX_STATEMENT_MOVEMENTS);
     expect(whole).toEqual({
       opening_balance: '0',
       closing_balance: '50',
@@ -242,32 +242,32 @@ describe('the balance history and the leaderboards in PostgreSQL', () => {
       ],
     });
     // [30 s, 60 s): the round's two movements; the transfer at 60 s belongs to the next period.
-    const period = await statement(pool, { user_id: 'alice', currency: 'coins', from: at(30), to: at(60) }, MAX_STATEMENT_MOVEMENTS);
+    const period = await statement(pool, { realm: 'default', user_id: 'alice', currency: 'coins', from: at(30), to: at(60) }, MAX_STATEMENT_MOVEMENTS);
     expect(period.opening_balance).toBe('100');
     expect(period.movements.map((m) => m.amount)).toEqual(['-30', '5']);
     expect(period.closing_balance).toBe('75');
     // A period without movements: opening = closing; another currency: nothing at all.
-    expect(await statement(pool, { user_id: 'alice', currency: 'coins', from: at(31), to: at(59) }, 10)).toEqual({
+    expect(await statement(pool, { realm: 'default', user_id: 'alice', currency: 'coins', from: at(31), to: at(59) }, 10)).toEqual({
       opening_balance: '75',
       closing_balance: '75',
       movements: [],
       split_at: null,
     });
-    expect(await statement(pool, { user_id: 'alice', currency: 'gems' }, 10)).toEqual({ opening_balance: '0', closing_balance: '0', movements: [], split_at: null });
+    expect(await statement(pool, { realm: 'default', user_id: 'alice', currency: 'gems' }, 10)).toEqual({ opening_balance: '0', closing_balance: '0', movements: [], split_at: null });
   });
 
   it(`answers exactly ${MAX_STATEMENT_MOVEMENTS} movements, and one more names the time to split at`, async () => {
     const grants = Array.from({ length: MAX_STATEMENT_MOVEMENTS + 1 }, (_, i) => postedAtOnce(tx('treasury', 'user:whale', 1, 100 + i)));
     await project(grants);
-    const full = await statement(pool, { user_id: 'whale', currency: 'coins', to: at(100 + MAX_STATEMENT_MOVEMENTS) }, MAX_STATEMENT_MOVEMENTS);
+    const full = await statement(pool, { realm: 'default', user_id: 'whale', currency: 'coins', to: at(100 + MAX_STATEMENT_MOVEMENTS) }, MAX_STATEMENT_MOVEMENTS);
     expect(full.split_at).toBeNull();
     expect(full.movements).toHaveLength(MAX_STATEMENT_MOVEMENTS);
     expect(full.movements[MAX_STATEMENT_MOVEMENTS - 1].balance).toBe(String(MAX_STATEMENT_MOVEMENTS));
     expect(full.closing_balance).toBe(String(MAX_STATEMENT_MOVEMENTS));
-    const over = await statement(pool, { user_id: 'whale', currency: 'coins' }, MAX_STATEMENT_MOVEMENTS);
+    const over = await statement(pool, { realm: 'default', user_id: 'whale', currency: 'coins' }, MAX_STATEMENT_MOVEMENTS);
     expect(over.split_at).toBe(iso(100 + MAX_STATEMENT_MOVEMENTS));
     expect(over.closing_balance).toBe(String(MAX_STATEMENT_MOVEMENTS + 1));
-    const rest = await statement(pool, { user_id: 'whale', currency: 'coins', from: at(100 + MAX_STATEMENT_MOVEMENTS) }, MAX_STATEMENT_MOVEMENTS);
+    const rest = await statement(pool, { realm: 'default', user_id: 'whale', currency: 'coins', from: at(100 + MAX_STATEMENT_MOVEMENTS) }, MAX_STATEMENT_MOVEMENTS);
     expect(rest).toMatchObject({ opening_balance: String(MAX_STATEMENT_MOVEMENTS), closing_balance: String(MAX_STATEMENT_MOVEMENTS + 1), split_at: null });
     expect(rest.movements).toHaveLength(1);
   });
@@ -281,19 +281,19 @@ describe('the balance history and the leaderboards in PostgreSQL', () => {
       postedAtOnce(tx('user:gina', 'house:app_1', 5, 2)),
       postedAtOnce(tx('house:app_1', 'user:hal', 1, 3)),
     ]);
-    expect(await balanceLeaderboard(pool, 'coins', 100)).toEqual([
+    expect(await balanceLeaderboard(pool, 'default', 'coins', 100)).toEqual([
       { rank: 1, user_id: 'erin', value: '80' },
       { rank: 1, user_id: 'frank', value: '80' },
       { rank: 3, user_id: 'dave', value: '50' },
       { rank: 4, user_id: 'hal', value: '1' },
     ]);
-    expect(await balanceLeaderboard(pool, 'coins', 2)).toHaveLength(2);
-    expect(await balanceLeaderboard(pool, 'gems', 100)).toEqual([]);
+    expect(await balanceLeaderboard(pool, 'default', 'coins', 2)).toHaveLength(2);
+    expect(await balanceLeaderboard(pool, 'default', 'gems', 100)).toEqual([]);
   });
 
   it('counts unlocks per user and ranks them the same way', async () => {
     await project([unlocked('ivy', 'a'), unlocked('ivy', 'b'), unlocked('jack', 'a')], [unlocked('kim', 'a'), unlocked('kim', 'b')]);
-    const live = await achievementLeaderboard(pool, 100);
+    const live = await achievementLeaderboard(pool, 'default', 100);
     expect(live).toEqual([
       { rank: 1, user_id: 'ivy', value: 2 },
       { rank: 1, user_id: 'kim', value: 2 },
@@ -301,6 +301,6 @@ describe('the balance history and the leaderboards in PostgreSQL', () => {
     ]);
     await truncateAll();
     await replay([unlocked('ivy', 'a'), unlocked('ivy', 'b'), unlocked('jack', 'a')], [unlocked('kim', 'a'), unlocked('kim', 'b')]);
-    expect(await achievementLeaderboard(pool, 1)).toEqual([live[0]]);
+    expect(await achievementLeaderboard(pool, 'default', 1)).toEqual([live[0]]);
   });
 });

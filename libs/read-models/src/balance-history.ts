@@ -26,11 +26,12 @@
  * also holds the history to the balances (checkBalanceHistory).
  */
 import type { ClientBase } from 'pg';
-import { isUserAccount, USER_ACCOUNT_PREFIX, userAccount, wasPending, type BalanceReply, type LedgerEvent, type StatementMovement } from '@coffer/contracts';
+import { DEFAULT_REALM, isUserAccount, USER_ACCOUNT_PREFIX, userAccount, wasPending, type BalanceReply, type LedgerEvent, type StatementMovement } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
 import { BALANCES_TABLE, withZeroBalance } from './balances';
 import { copyRows } from './copy';
-import { READ_SCHEMA, rowKey, writeRows, type FoldContext, type Queryable, type ReadModel, type Replaying } from './read-model';
+import { READ_SCHEMA, rowKey, type FoldContext, type Queryable, type ReadModel, type Replaying } from './read-model';
+import { realmBase, writeRealmRows } from './realms';
 import { TRANSACTIONS_TABLE, type PendingTransaction } from './transactions';
 
 export const BALANCE_HISTORY_TABLE = 'balance_history';
@@ -45,6 +46,7 @@ export type BalanceChange = 'pending' | 'posted' | 'voided';
 export function balanceHistoryDdl(schema: string): string[] {
   return [
     `CREATE TABLE ${schema}.${BALANCE_HISTORY_TABLE} (
+       realm text NOT NULL,
        account text NOT NULL,
        currency text NOT NULL,
        global_position bigint NOT NULL,
@@ -64,11 +66,11 @@ export function balanceHistoryDdl(schema: string): string[] {
  */
 export function balanceHistoryLookupKeyDdl(schema: string): string[] {
   return [
-    `CREATE INDEX IF NOT EXISTS balance_history_at ON ${schema}.${BALANCE_HISTORY_TABLE} (account, currency, at, global_position, transaction_id)`,
+    `CREATE INDEX IF NOT EXISTS balance_history_at ON ${schema}.${BALANCE_HISTORY_TABLE} (realm, account, currency, at, global_position, transaction_id)`,
   ];
 }
 
-/** A row as written (JSON or COPY text): amounts are decimal strings, `amount` signed from the account's side. */
+/** A row as written (JSON or COPY text): amounts are decimal strings, `amount` signed from the account's side; its realm is the batch's. */
 export interface BalanceHistoryRow {
   account: string;
   currency: string;
@@ -235,7 +237,7 @@ export function foldLineChanges(events: readonly ReplayedEvent[], { settlements 
 }
 
 /** A live batch: each wallet's newest line (one index probe each), the batch's changes on top, inserted. */
-export async function writeBalanceHistory(client: ClientBase, schema: string, changes: LineChange[]): Promise<void> {
+export async function writeBalanceHistory(client: ClientBase, schema: string, changes: LineChange[], realm: string): Promise<void> {
   if (changes.length === 0) return;
   const table = `${schema}.${BALANCE_HISTORY_TABLE}`;
   const keys = new Map(changes.map((change) => [rowKey(change.account, change.currency), { account: change.account, currency: change.currency }]));
@@ -244,23 +246,28 @@ export async function writeBalanceHistory(client: ClientBase, schema: string, ch
        FROM jsonb_to_recordset($1) AS k(account text, currency text)
        CROSS JOIN LATERAL (
          SELECT posted, pending_debit, pending_credit, at FROM ${table}
-          WHERE account = k.account AND currency = k.currency ${NEWEST_FIRST}) h`,
-    [JSON.stringify([...keys.values()])],
+          WHERE realm = $2 AND account = k.account AND currency = k.currency ${NEWEST_FIRST}) h`,
+    [JSON.stringify([...keys.values()]), realm],
   );
   const lines = new BalanceLines();
   for (const row of rows) {
     lines.set(row.account, row.currency, BigInt(row.posted), BigInt(row.pending_debit), BigInt(row.pending_credit), row.at.toISOString());
   }
-  await writeRows(client, `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(null::${table}, $1)`, changes.map((change) => lines.apply(change)));
+  await writeRealmRows(
+    client,
+    `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(${realmBase(table, '$2')}, $1)`,
+    changes.map((change) => lines.apply(change)),
+    realm,
+  );
 }
 
-/** A rebuild: every line in memory across pages; each page's rows are final, COPYed as they are made. */
-function replayBalanceHistory(): Replaying {
+/** A rebuild: every line of the realm in memory across pages; each page's rows are final, COPYed as they are made. */
+function replayBalanceHistory(realm: string): Replaying {
   const lines = new BalanceLines();
   return {
     fold(events, context) {
       const rows = foldLineChanges(events, context).map((change) => lines.apply(change));
-      return (client, schema) => copyRows(client, `${schema}.${BALANCE_HISTORY_TABLE}`, BALANCE_HISTORY_COLUMNS, rows);
+      return (client, schema) => copyRows(client, `${schema}.${BALANCE_HISTORY_TABLE}`, BALANCE_HISTORY_COLUMNS, rows, realm);
     },
     finish: async () => undefined,
   };
@@ -272,33 +279,33 @@ function replayBalanceHistory(): Replaying {
  */
 export async function checkBalanceHistory(client: ClientBase, schema: string): Promise<string[]> {
   const { rows } = await client.query(
-    `SELECT a.account, a.currency, a.posted::text, a.pending_debit::text, a.pending_credit::text,
+    `SELECT a.realm, a.account, a.currency, a.posted::text, a.pending_debit::text, a.pending_credit::text,
             h.posted::text AS history_posted, h.pending_debit::text AS history_pending_debit, h.pending_credit::text AS history_pending_credit
        FROM ${schema}.${BALANCES_TABLE} a
        LEFT JOIN LATERAL (
          SELECT posted, pending_debit, pending_credit FROM ${schema}.${BALANCE_HISTORY_TABLE}
-          WHERE account = a.account AND currency = a.currency
+          WHERE realm = a.realm AND account = a.account AND currency = a.currency
           ORDER BY at DESC, global_position DESC, transaction_id DESC LIMIT 1) h ON true
       WHERE a.account LIKE '${USER_ACCOUNT_PREFIX}%'
         AND (coalesce(h.posted, 0), coalesce(h.pending_debit, 0), coalesce(h.pending_credit, 0))
             IS DISTINCT FROM (a.posted, a.pending_debit, a.pending_credit)
-      ORDER BY a.account, a.currency LIMIT 10`,
+      ORDER BY a.realm, a.account, a.currency LIMIT 10`,
   );
   return rows.map(
     (row) =>
-      `${row.account} ${row.currency}: balance history ends at posted ${row.history_posted ?? 0}, pending ${row.history_pending_debit ?? 0}/` +
+      `${row.realm === DEFAULT_REALM ? '' : `realm ${row.realm}: `}${row.account} ${row.currency}: balance history ends at posted ${row.history_posted ?? 0}, pending ${row.history_pending_debit ?? 0}/` +
       `${row.history_pending_credit ?? 0}, the balance is ${row.posted}, ${row.pending_debit}/${row.pending_credit}`,
   );
 }
 
 export const balanceHistory: ReadModel = {
-  tables: { [BALANCE_HISTORY_TABLE]: ['account', 'currency', 'global_position', 'transaction_id'] },
+  tables: { [BALANCE_HISTORY_TABLE]: ['realm', 'account', 'currency', 'global_position', 'transaction_id'] },
   ddl: balanceHistoryDdl,
   lookupKeyDdl: balanceHistoryLookupKeyDdl,
   readerIndexDdl: () => [],
   fold(events, context) {
     const changes = foldLineChanges(events, context);
-    return (client, schema) => writeBalanceHistory(client, schema, changes);
+    return (client, schema) => writeBalanceHistory(client, schema, changes, context.realm);
   },
   replay: replayBalanceHistory,
   check: checkBalanceHistory,
@@ -312,15 +319,15 @@ const HISTORY = `${READ_SCHEMA}.${BALANCE_HISTORY_TABLE}`;
  * A user's balances as they stood at `at` (every change at or before it counted), one line per
  * currency the user held by then; a line of zeros in the default currency when none.
  */
-export async function balanceAt(db: Queryable, userId: string, at: Date): Promise<BalanceReply> {
+export async function balanceAt(db: Queryable, realm: string, userId: string, at: Date): Promise<BalanceReply> {
   const { rows } = await db.query(
     `SELECT a.currency, (h.posted - h.pending_debit)::text AS available, h.posted::text, h.pending_debit::text, h.pending_credit::text
        FROM ${READ_SCHEMA}.${BALANCES_TABLE} a
        CROSS JOIN LATERAL (
          SELECT posted, pending_debit, pending_credit FROM ${HISTORY}
-          WHERE account = a.account AND currency = a.currency AND at <= $2 ${NEWEST_FIRST}) h
-      WHERE a.account = $1 ORDER BY a.currency`,
-    [userAccount(userId), at],
+          WHERE realm = a.realm AND account = a.account AND currency = a.currency AND at <= $2 ${NEWEST_FIRST}) h
+      WHERE a.realm = $3 AND a.account = $1 ORDER BY a.currency`,
+    [userAccount(userId), at, realm],
   );
   return withZeroBalance({
     user_id: userId,
@@ -335,6 +342,8 @@ export async function balanceAt(db: Queryable, userId: string, at: Date): Promis
 }
 
 export interface StatementPeriod {
+  /** The realm whose user it is. */
+  realm: string;
   user_id: string;
   currency: string;
   /** Movements at or after it; the opening balance is the posted balance just before it. None: from the first. */
@@ -361,17 +370,17 @@ export async function statement(db: Queryable, period: StatementPeriod, maximum:
   const bound = (at: Date | undefined, none: string) => (at === undefined ? none : at.toISOString());
   const { rows } = await db.query(
     `WITH line AS (
-       SELECT (SELECT posted FROM ${HISTORY} WHERE account = $1 AND currency = $2 AND at < $3::timestamptz ${NEWEST_FIRST}) AS opening,
-              (SELECT posted FROM ${HISTORY} WHERE account = $1 AND currency = $2 AND at < $4::timestamptz ${NEWEST_FIRST}) AS closing)
+       SELECT (SELECT posted FROM ${HISTORY} WHERE realm = $6 AND account = $1 AND currency = $2 AND at < $3::timestamptz ${NEWEST_FIRST}) AS opening,
+              (SELECT posted FROM ${HISTORY} WHERE realm = $6 AND account = $1 AND currency = $2 AND at < $4::timestamptz ${NEWEST_FIRST}) AS closing)
      SELECT coalesce(line.opening, 0)::text AS opening_balance, coalesce(line.closing, 0)::text AS closing_balance, m.*
        FROM line LEFT JOIN LATERAL (
          SELECT h.transaction_id, t.event_id, t.type, t.description, t.reverses_transaction_id, h.amount::text AS amount, h.posted::text AS balance,
                 h.at AS posted_at, h.global_position
-           FROM ${HISTORY} h JOIN ${READ_SCHEMA}.${TRANSACTIONS_TABLE} t ON t.transaction_id = h.transaction_id
-          WHERE h.account = $1 AND h.currency = $2 AND h.change = 'posted' AND h.at >= $3::timestamptz AND h.at < $4::timestamptz
+           FROM ${HISTORY} h JOIN ${READ_SCHEMA}.${TRANSACTIONS_TABLE} t ON t.realm = h.realm AND t.transaction_id = h.transaction_id
+          WHERE h.realm = $6 AND h.account = $1 AND h.currency = $2 AND h.change = 'posted' AND h.at >= $3::timestamptz AND h.at < $4::timestamptz
           ORDER BY h.at, h.global_position, h.transaction_id LIMIT $5) m ON true
       ORDER BY m.posted_at, m.global_position, m.transaction_id`,
-    [userAccount(period.user_id), period.currency, bound(period.from, '-infinity'), bound(period.to, 'infinity'), maximum + 1],
+    [userAccount(period.user_id), period.currency, bound(period.from, '-infinity'), bound(period.to, 'infinity'), maximum + 1, period.realm],
   );
   const found = rows.filter((row) => row.transaction_id !== null);
   const shown = found.slice(0, maximum);

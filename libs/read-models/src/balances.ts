@@ -8,21 +8,23 @@
  * whatever the batch size; a rebuild sums the whole store in memory and writes once at the end.
  */
 import type { ClientBase } from 'pg';
-import { DEFAULT_CURRENCY, USER_ACCOUNT_PREFIX, userAccount, wasPending, type BalanceRank, type BalanceReply, type LedgerEvent } from '@coffer/contracts';
+import { DEFAULT_CURRENCY, DEFAULT_REALM, USER_ACCOUNT_PREFIX, userAccount, wasPending, type BalanceRank, type BalanceReply, type LedgerEvent } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
 import { READ_SCHEMA, type FoldContext, type Queryable, type ReadModel, type Replaying } from './read-model';
+import { realmBase } from './realms';
 
 export const BALANCES_TABLE = 'accounts';
 
 export function balancesDdl(schema: string): string[] {
   return [
     `CREATE TABLE ${schema}.${BALANCES_TABLE} (
+       realm text NOT NULL,
        account text NOT NULL,
        currency text NOT NULL,
        posted numeric(40) NOT NULL DEFAULT 0,
        pending_debit numeric(40) NOT NULL DEFAULT 0,
        pending_credit numeric(40) NOT NULL DEFAULT 0,
-       PRIMARY KEY (account, currency))`,
+       PRIMARY KEY (realm, account, currency))`,
   ];
 }
 
@@ -55,7 +57,7 @@ export class BalanceDeltas {
 /** The balance leaderboard: wallets only, by currency and posted balance, in ranking order. */
 export function balancesReaderIndexDdl(schema: string): string[] {
   return [
-    `CREATE INDEX IF NOT EXISTS accounts_wallet_rank ON ${schema}.${BALANCES_TABLE} (currency, posted DESC, account)
+    `CREATE INDEX IF NOT EXISTS accounts_wallet_rank ON ${schema}.${BALANCES_TABLE} (realm, currency, posted DESC, account)
        WHERE account LIKE '${USER_ACCOUNT_PREFIX}%'`,
   ];
 }
@@ -94,66 +96,71 @@ export function foldBalances(events: readonly ReplayedEvent[], { settlements }: 
 /** Sums are bigints in memory; JSON carries them as strings, which numeric columns take exactly. */
 export const jsonWithBigints = (rows: unknown[]) => JSON.stringify(rows, (_key, value) => (typeof value === 'bigint' ? value.toString() : value));
 
-export async function writeBalances(client: ClientBase, schema: string, deltas: BalanceDeltas): Promise<void> {
+export async function writeBalances(client: ClientBase, schema: string, deltas: BalanceDeltas, realm: string): Promise<void> {
   const rows = deltas.rows();
   if (rows.length === 0) return;
   const table = `${schema}.${BALANCES_TABLE}`;
   await client.query(
-    `INSERT INTO ${table} AS a SELECT * FROM jsonb_populate_recordset(null::${table}, $1)
-       ON CONFLICT (account, currency) DO UPDATE SET
+    `INSERT INTO ${table} AS a SELECT * FROM jsonb_populate_recordset(${realmBase(table, '$2')}, $1)
+       ON CONFLICT (realm, account, currency) DO UPDATE SET
          posted = a.posted + excluded.posted,
          pending_debit = a.pending_debit + excluded.pending_debit,
          pending_credit = a.pending_credit + excluded.pending_credit`,
-    [jsonWithBigints(rows)],
+    [jsonWithBigints(rows), realm],
   );
 }
 
-/** A rebuild: one delta for the whole store, written once by `finish`. */
-function replayBalances(): Replaying {
+/** A rebuild: one delta for the realm's whole store, written once by `finish`. */
+function replayBalances(realm: string): Replaying {
   const deltas = new BalanceDeltas();
   return {
     fold(events, context) {
       foldBalances(events, context, deltas);
       return async () => undefined;
     },
-    finish: (client, schema) => writeBalances(client, schema, deltas),
+    finish: (client, schema) => writeBalances(client, schema, deltas, realm),
   };
 }
 
+/** How a problem of `realm` begins: the default realm's read as they did before realms. */
+const inRealm = (realm: string) => (realm === DEFAULT_REALM ? '' : `realm ${realm}: `);
+
 /**
- * The books balance: in each currency posted balances sum to zero and pending debits equal
- * pending credits, and no user's available balance (posted − pending debits) is negative.
+ * The books balance, in each realm (money never crosses realms): in each currency posted
+ * balances sum to zero and pending debits equal pending credits, and no user's available balance
+ * (posted − pending debits) is negative.
  */
 export async function checkBalances(client: ClientBase, schema: string): Promise<string[]> {
   const table = `${schema}.${BALANCES_TABLE}`;
   const { rows } = await client.query(
-    `SELECT currency, sum(posted)::text AS posted, sum(pending_debit)::text AS pending_debit,
+    `SELECT realm, currency, sum(posted)::text AS posted, sum(pending_debit)::text AS pending_debit,
             sum(pending_credit)::text AS pending_credit
-       FROM ${table} GROUP BY currency ORDER BY currency`,
+       FROM ${table} GROUP BY realm, currency ORDER BY realm, currency`,
   );
   const problems: string[] = [];
   for (const row of rows) {
-    if (row.posted !== '0') problems.push(`currency ${row.currency}: posted balances sum to ${row.posted}, not 0`);
+    const where = inRealm(row.realm);
+    if (row.posted !== '0') problems.push(`${where}currency ${row.currency}: posted balances sum to ${row.posted}, not 0`);
     if (row.pending_debit !== row.pending_credit) {
-      problems.push(`currency ${row.currency}: pending debits ${row.pending_debit} ≠ pending credits ${row.pending_credit}`);
+      problems.push(`${where}currency ${row.currency}: pending debits ${row.pending_debit} ≠ pending credits ${row.pending_credit}`);
     }
   }
   const negative = await client.query(
-    `SELECT account, currency, (posted - pending_debit)::text AS available
+    `SELECT realm, account, currency, (posted - pending_debit)::text AS available
        FROM ${table} WHERE account LIKE $1 AND posted - pending_debit < 0 LIMIT 10`,
     [`${USER_ACCOUNT_PREFIX}%`],
   );
-  for (const row of negative.rows) problems.push(`${row.account} ${row.currency}: available ${row.available} < 0`);
+  for (const row of negative.rows) problems.push(`${inRealm(row.realm)}${row.account} ${row.currency}: available ${row.available} < 0`);
   return problems;
 }
 
 export const balances: ReadModel = {
-  tables: { [BALANCES_TABLE]: ['account', 'currency'] },
+  tables: { [BALANCES_TABLE]: ['realm', 'account', 'currency'] },
   ddl: balancesDdl,
   readerIndexDdl: balancesReaderIndexDdl,
   fold(events, context) {
     const deltas = foldBalances(events, context);
-    return (client, schema) => writeBalances(client, schema, deltas);
+    return (client, schema) => writeBalances(client, schema, deltas, context.realm);
   },
   replay: replayBalances,
   check: checkBalances,
@@ -172,12 +179,12 @@ export function withZeroBalance(balance: BalanceReply): BalanceReply {
   return { ...balance, balances: [zero] };
 }
 
-/** A user's balances, one line per currency (a line of zeros in the default currency when none). */
-export async function balance(db: Queryable, userId: string): Promise<BalanceReply> {
+/** A user's balances in `realm`, one line per currency (a line of zeros in the default currency when none). */
+export async function balance(db: Queryable, realm: string, userId: string): Promise<BalanceReply> {
   const { rows } = await db.query(
     `SELECT currency, (posted - pending_debit)::text AS available, posted::text, pending_debit::text, pending_credit::text
-       FROM ${READ_SCHEMA}.${BALANCES_TABLE} WHERE account = $1 ORDER BY currency`,
-    [userAccount(userId)],
+       FROM ${READ_SCHEMA}.${BALANCES_TABLE} WHERE realm = $1 AND account = $2 ORDER BY currency`,
+    [realm, userAccount(userId)],
   );
   return withZeroBalance({
     user_id: userId,
@@ -192,21 +199,21 @@ export async function balance(db: Queryable, userId: string): Promise<BalanceRep
 }
 
 /**
- * The `limit` wallets holding most of `currency` (posted balance), ranked 1, 1, 3 (ties share a
+ * The `limit` wallets of `realm` holding most of `currency` (posted balance), ranked 1, 1, 3 (ties share a
  * rank), ties by account; wallets holding none are left out, house accounts and the treasury
  * never appear. The top is taken first, straight off the index, and ranked alone: everyone
  * strictly ahead of a wallet in it is in it too, so its rank there is its rank among all (a
  * window over the whole table would read every wallet). The prefix is written into the SQL, not
  * passed: the planner matches the partial index (balancesReaderIndexDdl) only on the same literal.
  */
-export async function balanceLeaderboard(db: Queryable, currency: string, limit: number): Promise<BalanceRank[]> {
+export async function balanceLeaderboard(db: Queryable, realm: string, currency: string, limit: number): Promise<BalanceRank[]> {
   const { rows } = await db.query(
     `SELECT rank() OVER (ORDER BY posted DESC) AS rank, account, posted::text AS value
        FROM (SELECT account, posted FROM ${READ_SCHEMA}.${BALANCES_TABLE}
-              WHERE currency = $1 AND account LIKE '${USER_ACCOUNT_PREFIX}%' AND posted > 0
+              WHERE realm = $3 AND currency = $1 AND account LIKE '${USER_ACCOUNT_PREFIX}%' AND posted > 0
               ORDER BY posted DESC, account LIMIT $2) top
       ORDER BY posted DESC, account`,
-    [currency, limit],
+    [currency, limit, realm],
   );
   return rows.map((row) => ({ rank: Number(row.rank), user_id: row.account.slice(USER_ACCOUNT_PREFIX.length), value: row.value }));
 }

@@ -22,15 +22,18 @@ function field(value: unknown): string {
   return SPECIAL.test(text) ? text.replace(SPECIALS, (special) => ESCAPES[special]) : text;
 }
 
-/** Inserts `rows` into `table`, each row's `columns` in that order. */
+/** Inserts `rows` into `table`, each row's `columns` in that order, all in `realm` (its `realm` column) when given. */
 export async function copyRows<Row>(
   client: ClientBase,
   table: string,
   columns: ReadonlyArray<keyof Row & string>,
   rows: Row[],
+  realm?: string,
 ): Promise<void> {
   if (rows.length === 0) return;
+  const lead = realm === undefined ? '' : `${field(realm)}\t`;
   let text = '';
-  for (const row of rows) text += columns.map((column) => field(row[column])).join('\t') + '\n';
-  await pipeline(Readable.from([text]), client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)));
+  for (const row of rows) text += lead + columns.map((column) => field(row[column])).join('\t') + '\n';
+  const names = realm === undefined ? columns.join(', ') : ['realm', ...columns].join(', ');
+  await pipeline(Readable.from([text]), client.query(copyFrom(`COPY ${table} (${names}) FROM STDIN`)));
 }

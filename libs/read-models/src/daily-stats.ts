@@ -17,6 +17,8 @@ import { ACHIEVEMENT_PROGRESS_TABLE } from './achievement-progress';
 export const MAX_DAILY_STATS_ROWS = 5_000;
 
 export interface DailyStatsFilter {
+  /** The realm whose figures these are. */
+  realm: string;
   /** Days, YYYY-MM-DD, both included. */
   from: string;
   to: string;
@@ -38,6 +40,7 @@ export interface DailyStats {
 /** The rows, by day, app and currency; null when there are more than MAX_DAILY_STATS_ROWS. */
 export async function dailyStats(db: Queryable, filter: DailyStatsFilter): Promise<DailyStats[] | null> {
   const params: unknown[] = [filter.from, filter.to];
+  const realm = `AND realm = $${params.push(filter.realm)}`;
   const app = filter.app_id === undefined ? '' : `AND app_id = $${params.push(filter.app_id)}`;
   const currency = filter.currency === undefined ? '' : `AND currency = $${params.push(filter.currency)}`;
   const limit = params.push(MAX_DAILY_STATS_ROWS + 1);
@@ -45,16 +48,16 @@ export async function dailyStats(db: Queryable, filter: DailyStatsFilter): Promi
   const { rows } = await db.query(
     `WITH money AS (
        SELECT day, app_id, currency, minted, absorbed, transferred FROM ${READ_SCHEMA}.${DAILY_TOTALS_TABLE}
-        WHERE day BETWEEN $1::date AND $2::date ${app} ${currency}),
+        WHERE day BETWEEN $1::date AND $2::date ${realm} ${app} ${currency}),
      users AS (
        SELECT (created_at AT TIME ZONE 'UTC')::date AS day, coalesce(app_id, '') AS app_id, currency, count(DISTINCT user_id)::int AS n
          FROM ${READ_SCHEMA}.${TRANSACTIONS_TABLE}
-        WHERE created_at ${range.replace('%s', 'created_at')} ${app} ${currency}
+        WHERE created_at ${range.replace('%s', 'created_at')} ${realm} ${app} ${currency}
         GROUP BY 1, 2, 3),
      unlocks AS (
        SELECT (unlocked_at AT TIME ZONE 'UTC')::date AS day, app_id, count(*)::int AS n
          FROM ${READ_SCHEMA}.${ACHIEVEMENT_PROGRESS_TABLE}
-        WHERE unlocked_at ${range.replace('%s', 'unlocked_at')} ${app}
+        WHERE unlocked_at ${range.replace('%s', 'unlocked_at')} ${realm} ${app}
         GROUP BY 1, 2)
      SELECT to_char(coalesce(m.day, x.day), 'YYYY-MM-DD') AS day, coalesce(m.app_id, x.app_id) AS app_id, m.currency,
             coalesce(m.minted, 0)::text AS minted, coalesce(m.absorbed, 0)::text AS absorbed, coalesce(m.transferred, 0)::text AS transferred,

@@ -12,6 +12,7 @@ import { isUserAccount, wasPending, type LedgerEvent } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
 import { jsonWithBigints } from './balances';
 import type { FoldContext, ReadModel, Replaying } from './read-model';
+import { realmBase } from './realms';
 import type { PendingTransaction } from './transactions';
 
 export const DAILY_TOTALS_TABLE = 'daily_totals';
@@ -19,13 +20,14 @@ export const DAILY_TOTALS_TABLE = 'daily_totals';
 export function dailyTotalsDdl(schema: string): string[] {
   return [
     `CREATE TABLE ${schema}.${DAILY_TOTALS_TABLE} (
+       realm text NOT NULL,
        day date NOT NULL,
        app_id text NOT NULL,
        currency text NOT NULL,
        minted numeric(40) NOT NULL DEFAULT 0,
        absorbed numeric(40) NOT NULL DEFAULT 0,
        transferred numeric(40) NOT NULL DEFAULT 0,
-       PRIMARY KEY (day, app_id, currency))`,
+       PRIMARY KEY (realm, day, app_id, currency))`,
   ];
 }
 
@@ -78,38 +80,38 @@ export function foldDailyTotals(
   return totals;
 }
 
-export async function writeDailyTotals(client: ClientBase, schema: string, totals: Map<string, DailyTotalsDelta>): Promise<void> {
+export async function writeDailyTotals(client: ClientBase, schema: string, totals: Map<string, DailyTotalsDelta>, realm: string): Promise<void> {
   if (totals.size === 0) return;
   const table = `${schema}.${DAILY_TOTALS_TABLE}`;
   await client.query(
-    `INSERT INTO ${table} AS d SELECT * FROM jsonb_populate_recordset(null::${table}, $1)
-       ON CONFLICT (day, app_id, currency) DO UPDATE SET
+    `INSERT INTO ${table} AS d SELECT * FROM jsonb_populate_recordset(${realmBase(table, '$2')}, $1)
+       ON CONFLICT (realm, day, app_id, currency) DO UPDATE SET
          minted = d.minted + excluded.minted,
          absorbed = d.absorbed + excluded.absorbed,
          transferred = d.transferred + excluded.transferred`,
-    [jsonWithBigints([...totals.values()])],
+    [jsonWithBigints([...totals.values()]), realm],
   );
 }
 
-/** A rebuild: one sum for the whole store, written once by `finish`. */
-function replayDailyTotals(): Replaying {
+/** A rebuild: one sum for the realm's whole store, written once by `finish`. */
+function replayDailyTotals(realm: string): Replaying {
   const totals = new Map<string, DailyTotalsDelta>();
   return {
     fold(events, context) {
       foldDailyTotals(events, context, totals);
       return async () => undefined;
     },
-    finish: (client, schema) => writeDailyTotals(client, schema, totals),
+    finish: (client, schema) => writeDailyTotals(client, schema, totals, realm),
   };
 }
 
 export const dailyTotals: ReadModel = {
-  tables: { [DAILY_TOTALS_TABLE]: ['day', 'app_id', 'currency'] },
+  tables: { [DAILY_TOTALS_TABLE]: ['realm', 'day', 'app_id', 'currency'] },
   ddl: dailyTotalsDdl,
   readerIndexDdl: () => [],
   fold(events, context) {
     const totals = foldDailyTotals(events, context);
-    return (client, schema) => writeDailyTotals(client, schema, totals);
+    return (client, schema) => writeDailyTotals(client, schema, totals, context.realm);
   },
   replay: replayDailyTotals,
 };

@@ -9,10 +9,11 @@
  * expired one once, in its final state.
  */
 import type { ClientBase } from 'pg';
-import type { FinanceEventDetails, LedgerEvent } from '@coffer/contracts';
+import { realmOfApp, type FinanceEventDetails, type LedgerEvent } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
 import { copyRows } from './copy';
-import { READ_SCHEMA, takeFinal, writeRows, type Queryable, type ReadModel, type Replaying } from './read-model';
+import { READ_SCHEMA, takeFinal, type Queryable, type ReadModel, type Replaying } from './read-model';
+import { realmBase, writeRealmRows } from './realms';
 import { transactionsOfEvent } from './transactions';
 
 export const FINANCE_EVENTS_TABLE = 'finance_events';
@@ -21,6 +22,7 @@ export const FINANCE_EVENTS_TABLE = 'finance_events';
 export function financeEventsDdl(schema: string): string[] {
   return [
     `CREATE TABLE ${schema}.${FINANCE_EVENTS_TABLE} (
+       realm text NOT NULL,
        event_id bigint NOT NULL,
        app_id text NOT NULL,
        description text,
@@ -40,12 +42,12 @@ export function financeEventsDdl(schema: string): string[] {
  */
 export function financeEventsLookupKeyDdl(schema: string): string[] {
   return [
-    `ALTER TABLE ${schema}.${FINANCE_EVENTS_TABLE} ADD PRIMARY KEY (event_id)`,
+    `ALTER TABLE ${schema}.${FINANCE_EVENTS_TABLE} ADD PRIMARY KEY (realm, event_id)`,
     `ALTER TABLE ${schema}.${FINANCE_EVENTS_TABLE} SET (fillfactor = 85)`,
   ];
 }
 
-/** A row as written (JSON or COPY text: times are ISO strings). */
+/** A row as written (JSON or COPY text: times are ISO strings); its realm is the batch's. */
 export interface FinanceEventRow {
   event_id: number;
   app_id: string;
@@ -127,10 +129,10 @@ export function foldFinanceEvents(events: readonly ReplayedEvent[], batch: Finan
   return batch;
 }
 
-export async function writeFinanceEvents(client: ClientBase, schema: string, batch: FinanceEventsBatch): Promise<void> {
+export async function writeFinanceEvents(client: ClientBase, schema: string, batch: FinanceEventsBatch, realm: string): Promise<void> {
   const table = `${schema}.${FINANCE_EVENTS_TABLE}`;
-  await writeRows(client, `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(null::${table}, $1)`, [...batch.opened.values()]);
-  await writeRows(
+  await writeRealmRows(client, `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(${realmBase(table, '$2')}, $1)`, [...batch.opened.values()], realm);
+  await writeRealmRows(
     client,
     `UPDATE ${table} f SET
         status = coalesce(u.status, f.status),
@@ -139,44 +141,46 @@ export async function writeFinanceEvents(client: ClientBase, schema: string, bat
         closed_at = coalesce(u.closed_at, f.closed_at),
         expired_at = coalesce(u.expired_at, f.expired_at),
         aborted_at = coalesce(u.aborted_at, f.aborted_at)
-       FROM jsonb_populate_recordset(null::${table}, $1) u WHERE f.event_id = u.event_id`,
+       FROM jsonb_populate_recordset(null::${table}, $1) u WHERE f.realm = $2 AND f.event_id = u.event_id`,
     [...batch.changed.values()],
+    realm,
   );
 }
 
 /** A rebuild: each page COPYs the events it ended; what is still open is written by `finish`. */
-function replayFinanceEvents(): Replaying {
+function replayFinanceEvents(realm: string): Replaying {
   const batch = emptyBatch();
   return {
     fold(events) {
       foldFinanceEvents(events, batch);
       const ended = takeFinal(batch.opened, (row) => row.status !== 'open');
-      return (client, schema) => copyRows(client, `${schema}.${FINANCE_EVENTS_TABLE}`, FINANCE_EVENT_COLUMNS, ended);
+      return (client, schema) => copyRows(client, `${schema}.${FINANCE_EVENTS_TABLE}`, FINANCE_EVENT_COLUMNS, ended, realm);
     },
-    finish: (client, schema) => writeFinanceEvents(client, schema, batch),
+    finish: (client, schema) => writeFinanceEvents(client, schema, batch, realm),
   };
 }
 
 export const financeEvents: ReadModel = {
-  tables: { [FINANCE_EVENTS_TABLE]: ['event_id'] },
+  tables: { [FINANCE_EVENTS_TABLE]: ['realm', 'event_id'] },
   ddl: financeEventsDdl,
   lookupKeyDdl: financeEventsLookupKeyDdl,
   readerIndexDdl: () => [],
-  fold(events) {
+  fold(events, context) {
     const batch = foldFinanceEvents(events);
-    return (client, schema) => writeFinanceEvents(client, schema, batch);
+    return (client, schema) => writeFinanceEvents(client, schema, batch, context.realm);
   },
   replay: replayFinanceEvents,
 };
 
 // ---- queries (the gateway's; eventually consistent: a write shows once the projector has reached it)
 
-/** The app's finance event with its transactions; null when the read model does not know it (yet). */
+/** The app's finance event with its transactions (in the app's realm); null when the read model does not know it (yet). */
 export async function financeEventDetails(db: Queryable, eventId: number, appId: string): Promise<FinanceEventDetails | null> {
+  const realm = realmOfApp(appId);
   const { rows } = await db.query(
     `SELECT event_id, app_id, description, status, opened_at, last_ping_at, expires_at, closed_at, expired_at, aborted_at
-       FROM ${READ_SCHEMA}.${FINANCE_EVENTS_TABLE} WHERE event_id = $1 AND app_id = $2`,
-    [eventId, appId],
+       FROM ${READ_SCHEMA}.${FINANCE_EVENTS_TABLE} WHERE realm = $3 AND event_id = $1 AND app_id = $2`,
+    [eventId, appId, realm],
   );
   if (!rows.length) return null;
   const row = rows[0];
@@ -191,7 +195,7 @@ export async function financeEventDetails(db: Queryable, eventId: number, appId:
     closed_at: iso(row.closed_at),
     expired_at: iso(row.expired_at),
     aborted_at: iso(row.aborted_at),
-    transactions: await transactionsOfEvent(db, eventId),
+    transactions: await transactionsOfEvent(db, realm, eventId),
   };
 }
 

@@ -19,6 +19,7 @@ import { deposits } from './deposits';
 import { auditTrail } from './audit-trail';
 
 export * from './read-model';
+export * from './realms';
 export * from './copy';
 export * from './balances';
 export * from './transactions';

@@ -61,14 +61,14 @@ describe('the ledger folds of a batch', () => {
     const events = [pending(1, 7), postedAtClose(1, 7, 5), event('TransactionVoided', { ...tx(9, 7), voided_at: iso(6), reason: 'expired' })];
     const held = new PendingTransactions();
     held.add({ ...tx(9, 7) });
-    const batch = foldTransactions(events, { settlements: settle(events, held) });
+    const batch = foldTransactions(events, { settlements: settle(events, held), realm: 'default' });
     expect([...batch.created.values()].map((row) => [row.transaction_id, row.status, row.settled_at])).toEqual([[1, 'posted', iso(5)]]);
     expect(batch.settled).toEqual([{ transaction_id: 9, status: 'voided', settled_at: iso(6) }]);
   });
 
   it('balances: pending money is held, posted money moves, voided money returns; the books stay at zero', () => {
     const events = [postedAtOnce(1, '100'), pending(2, 7, '30'), pending(3, 8, '5'), closed(7, 4), expired(8, 4)];
-    const deltas = foldBalances(events, { settlements: settle(events, new PendingTransactions()) });
+    const deltas = foldBalances(events, { settlements: settle(events, new PendingTransactions()), realm: 'default' });
     expect(deltas.rows().map(({ account, posted, pending_debit, pending_credit }) => [account, posted, pending_debit, pending_credit])).toEqual([
       ['house:app_1', -130n, 0n, 0n],
       ['user:alice', 130n, 0n, 0n],
@@ -77,7 +77,7 @@ describe('the ledger folds of a batch', () => {
 
   it('daily totals: a transaction counts on the day it posts, a voided one never', () => {
     const events = [postedAtOnce(1, '100'), pending(2, 7, '30'), pending(3, 8, '5'), closed(7, 4), expired(8, 4)];
-    const totals = foldDailyTotals(events, { settlements: settle(events, new PendingTransactions()) });
+    const totals = foldDailyTotals(events, { settlements: settle(events, new PendingTransactions()), realm: 'default' });
     expect([...totals.values()]).toEqual([{ day: '2026-01-01', app_id: 'app_1', currency: 'coins', minted: 130n, absorbed: 0n, transferred: 0n }]);
   });
 
@@ -112,20 +112,20 @@ describe('the ledger folds of a batch', () => {
     ];
     const settlements = settle(events, new PendingTransactions());
     expect(settlements.map(({ row, status }) => [row.transaction_id, status])).toEqual([[2, 'posted'], [3, 'voided'], [4, 'posted']]);
-    const deltas = foldBalances(events, { settlements });
+    const deltas = foldBalances(events, { settlements, realm: 'default' });
     expect(deltas.rows().map(({ account, posted, pending_debit, pending_credit }) => [account, posted, pending_debit, pending_credit])).toEqual([
       ['house:app_1', -100n, 0n, 0n],
       ['user:alice', 85n, 0n, 0n],
       ['external', 15n, 0n, 0n],
     ]);
-    const batch = foldTransactions(events, { settlements });
+    const batch = foldTransactions(events, { settlements, realm: 'default' });
     expect([...batch.created.values()].map((row) => [row.transaction_id, row.type, row.status])).toEqual([
       [1, 'credit', 'posted'],
       [2, 'withdrawal', 'posted'],
       [3, 'withdrawal', 'voided'],
       [4, 'deposit', 'posted'],
     ]);
-    const totals = foldDailyTotals(events, { settlements });
+    const totals = foldDailyTotals(events, { settlements, realm: 'default' });
     expect([...totals.values()]).toEqual([{ day: '2026-01-01', app_id: 'app_1', currency: 'coins', minted: 125n, absorbed: 40n, transferred: 0n }]);
   });
 });

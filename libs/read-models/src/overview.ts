@@ -19,14 +19,15 @@ export interface CurrencySupply {
   wallets: number;
 }
 
-/** Money supply per currency: the wallets only (house accounts, the treasury and `external` are the other side). */
-export async function moneySupply(db: Queryable): Promise<CurrencySupply[]> {
+/** Money supply per currency in `realm`: the wallets only (house accounts, the treasury and `external` are the other side). */
+export async function moneySupply(db: Queryable, realm: string): Promise<CurrencySupply[]> {
   const { rows } = await db.query(
     `SELECT currency, sum(posted)::text AS supply, sum(pending_debit)::text AS pending_debit,
             sum(pending_credit)::text AS pending_credit, count(*)::int AS wallets
        FROM ${READ_SCHEMA}.${BALANCES_TABLE}
-      WHERE account LIKE '${USER_ACCOUNT_PREFIX}%' AND (posted <> 0 OR pending_debit <> 0 OR pending_credit <> 0)
+      WHERE realm = $1 AND account LIKE '${USER_ACCOUNT_PREFIX}%' AND (posted <> 0 OR pending_debit <> 0 OR pending_credit <> 0)
       GROUP BY currency ORDER BY currency`,
+    [realm],
   );
   return rows as CurrencySupply[];
 }
@@ -40,13 +41,13 @@ export interface OpenFinanceEvent {
   expires_at: string;
 }
 
-/** Open finance events of every app, oldest first, a page at a time (`after`: the last event_id seen). */
-export async function openFinanceEvents(db: Queryable, limit: number, after?: number): Promise<{ data: OpenFinanceEvent[]; next_cursor: string | null }> {
+/** Open finance events of every app of `realm`, oldest first, a page at a time (`after`: the last event_id seen). */
+export async function openFinanceEvents(db: Queryable, realm: string, limit: number, after?: number): Promise<{ data: OpenFinanceEvent[]; next_cursor: string | null }> {
   const { rows } = await db.query(
     `SELECT event_id::int AS event_id, app_id, description, opened_at, last_ping_at, expires_at
        FROM ${READ_SCHEMA}.${FINANCE_EVENTS_TABLE}
-      WHERE status = 'open' AND event_id > $1 ORDER BY event_id LIMIT $2`,
-    [after ?? 0, limit],
+      WHERE realm = $3 AND status = 'open' AND event_id > $1 ORDER BY event_id LIMIT $2`,
+    [after ?? 0, limit, realm],
   );
   const data = rows.map((row) => ({
     event_id: row.event_id,

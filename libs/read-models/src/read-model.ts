@@ -24,6 +24,8 @@ export type Write = (client: ClientBase, schema: string) => Promise<void>;
 export interface FoldContext {
   /** The transactions leaving pending in the batch, in order (transactions.ts: settle). */
   settlements: readonly Settlement[];
+  /** The realm every event of the batch belongs to: the projector folds each realm's apart (realms.ts). */
+  realm: string;
 }
 
 /**
@@ -60,8 +62,8 @@ export interface ReadModel {
    * database too.
    */
   fold(events: readonly ReplayedEvent[], context: FoldContext): Write;
-  /** A rebuild's fold (see Replaying); without it a rebuild folds page by page as the live projector does. */
-  replay?(): Replaying;
+  /** A rebuild's fold of one realm's events (see Replaying); without it a rebuild folds page by page as the live projector does. */
+  replay?(realm: string): Replaying;
   /** Invariants `verify` checks on the serving generation: each problem found, in words. */
   check?(client: ClientBase, schema: string): Promise<string[]>;
 }

@@ -15,7 +15,8 @@ import type { ClientBase } from 'pg';
 import { toUserId, wasPending, type LedgerEvent, type TransactionData, type TransactionReply } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
 import { copyRows } from './copy';
-import { READ_SCHEMA, takeFinal, writeRows, type FoldContext, type Queryable, type ReadModel, type Replaying } from './read-model';
+import { READ_SCHEMA, takeFinal, type FoldContext, type Queryable, type ReadModel, type Replaying } from './read-model';
+import { realmBase, writeRealmRows } from './realms';
 
 export const TRANSACTIONS_TABLE = 'transactions';
 
@@ -23,6 +24,7 @@ export const TRANSACTIONS_TABLE = 'transactions';
 export function transactionsDdl(schema: string): string[] {
   return [
     `CREATE TABLE ${schema}.${TRANSACTIONS_TABLE} (
+       realm text NOT NULL,
        transaction_id bigint NOT NULL,
        event_id bigint,
        app_id text,
@@ -49,8 +51,8 @@ export function transactionsDdl(schema: string): string[] {
  */
 export function transactionsLookupKeyDdl(schema: string): string[] {
   return [
-    `ALTER TABLE ${schema}.${TRANSACTIONS_TABLE} ADD PRIMARY KEY (transaction_id)`,
-    `CREATE INDEX ON ${schema}.${TRANSACTIONS_TABLE} (event_id) WHERE event_id IS NOT NULL`,
+    `ALTER TABLE ${schema}.${TRANSACTIONS_TABLE} ADD PRIMARY KEY (realm, transaction_id)`,
+    `CREATE INDEX ON ${schema}.${TRANSACTIONS_TABLE} (realm, event_id) WHERE event_id IS NOT NULL`,
     `ALTER TABLE ${schema}.${TRANSACTIONS_TABLE} SET (fillfactor = 85)`,
   ];
 }
@@ -59,13 +61,13 @@ export function transactionsLookupKeyDdl(schema: string): string[] {
 export function transactionsReaderIndexDdl(schema: string): string[] {
   return [
     // GET /finance/transactions: a user's side of transactions and transfers, an app's own.
-    `CREATE INDEX IF NOT EXISTS transactions_user ON ${schema}.${TRANSACTIONS_TABLE} (user_id, transaction_id DESC)`,
-    `CREATE INDEX IF NOT EXISTS transactions_to_user ON ${schema}.${TRANSACTIONS_TABLE} (to_user_id, transaction_id DESC) WHERE to_user_id IS NOT NULL`,
+    `CREATE INDEX IF NOT EXISTS transactions_user ON ${schema}.${TRANSACTIONS_TABLE} (realm, user_id, transaction_id DESC)`,
+    `CREATE INDEX IF NOT EXISTS transactions_to_user ON ${schema}.${TRANSACTIONS_TABLE} (realm, to_user_id, transaction_id DESC) WHERE to_user_id IS NOT NULL`,
     `CREATE INDEX IF NOT EXISTS transactions_app ON ${schema}.${TRANSACTIONS_TABLE} (app_id, transaction_id DESC)`,
   ];
 }
 
-/** A row as written (JSON or COPY text: amounts are decimal strings, times ISO strings). */
+/** A row as written (JSON or COPY text: amounts are decimal strings, times ISO strings); its realm is the batch's. */
 export interface TransactionRow {
   transaction_id: number;
   event_id: number | null;
@@ -151,7 +153,7 @@ export class PendingTransactions {
  * TransactionVoided inside a finance event) and by finance event (a v1 close or expiry settles
  * what is left of it). A rebuild needs none: its replay holds every pending transaction.
  */
-export async function loadPending(client: ClientBase, schema: string, events: readonly ReplayedEvent[]): Promise<PendingTransactions> {
+export async function loadPending(client: ClientBase, schema: string, events: readonly ReplayedEvent[], realm: string): Promise<PendingTransactions> {
   const transactionIds: number[] = [];
   const eventIds: number[] = [];
   for (const event of events) {
@@ -168,9 +170,9 @@ export async function loadPending(client: ClientBase, schema: string, events: re
   const { rows } = await client.query(
     `SELECT transaction_id, event_id, app_id, type, debit_account, credit_account, amount::text AS amount, currency
        FROM ${schema}.${TRANSACTIONS_TABLE}
-      WHERE status = 'pending' AND (transaction_id = ANY($1::bigint[]) OR event_id = ANY($2::bigint[]))
+      WHERE realm = $3 AND status = 'pending' AND (transaction_id = ANY($1::bigint[]) OR event_id = ANY($2::bigint[]))
       ORDER BY transaction_id`,
-    [transactionIds, eventIds],
+    [transactionIds, eventIds, realm],
   );
   for (const row of rows) {
     pending.add({ ...row, transaction_id: Number(row.transaction_id), event_id: row.event_id === null ? null : Number(row.event_id) });
@@ -273,39 +275,40 @@ export function foldTransactions(events: readonly ReplayedEvent[], { settlements
   return batch;
 }
 
-export async function writeTransactions(client: ClientBase, schema: string, batch: TransactionsBatch): Promise<void> {
+export async function writeTransactions(client: ClientBase, schema: string, batch: TransactionsBatch, realm: string): Promise<void> {
   const table = `${schema}.${TRANSACTIONS_TABLE}`;
-  await writeRows(client, `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(null::${table}, $1)`, [...batch.created.values()]);
-  await writeRows(
+  await writeRealmRows(client, `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(${realmBase(table, '$2')}, $1)`, [...batch.created.values()], realm);
+  await writeRealmRows(
     client,
     `UPDATE ${table} t SET status = u.status, settled_at = u.settled_at
        FROM jsonb_to_recordset($1) AS u(transaction_id bigint, status text, settled_at timestamptz)
-      WHERE t.transaction_id = u.transaction_id`,
+      WHERE t.realm = $2 AND t.transaction_id = u.transaction_id`,
     batch.settled,
+    realm,
   );
 }
 
 /** A rebuild: each page COPYs the transactions no later event changes; what is still pending is written by `finish`. */
-function replayTransactions(): Replaying {
+function replayTransactions(realm: string): Replaying {
   const batch = emptyBatch();
   return {
     fold(events, context) {
       foldTransactions(events, context, batch);
       const final = takeFinal(batch.created, (row) => row.status !== 'pending');
-      return (client, schema) => copyRows(client, `${schema}.${TRANSACTIONS_TABLE}`, TRANSACTION_COLUMNS, final);
+      return (client, schema) => copyRows(client, `${schema}.${TRANSACTIONS_TABLE}`, TRANSACTION_COLUMNS, final, realm);
     },
-    finish: (client, schema) => writeTransactions(client, schema, batch),
+    finish: (client, schema) => writeTransactions(client, schema, batch, realm),
   };
 }
 
 export const transactions: ReadModel = {
-  tables: { [TRANSACTIONS_TABLE]: ['transaction_id'] },
+  tables: { [TRANSACTIONS_TABLE]: ['realm', 'transaction_id'] },
   ddl: transactionsDdl,
   lookupKeyDdl: transactionsLookupKeyDdl,
   readerIndexDdl: transactionsReaderIndexDdl,
   fold(events, context) {
     const batch = foldTransactions(events, context);
-    return (client, schema) => writeTransactions(client, schema, batch);
+    return (client, schema) => writeTransactions(client, schema, batch, context.realm);
   },
   replay: replayTransactions,
 };
@@ -313,6 +316,8 @@ export const transactions: ReadModel = {
 // ---- queries (the gateway's; eventually consistent: a write shows once the projector has reached it)
 
 export interface TransactionFilter {
+  /** The calling app's realm: its users are that realm's. */
+  realm: string;
   /** The calling app: without user_id, an app lists only the transactions it caused. */
   app_id: string;
   user_id?: string;
@@ -335,6 +340,7 @@ export async function listTransactions(db: Queryable, filter: TransactionFilter)
   const conditions: string[] = [];
   const params: unknown[] = [];
   const param = (value: unknown) => `$${params.push(value)}`;
+  conditions.push(`realm = ${param(filter.realm)}`);
   if (filter.event_id !== undefined) conditions.push(`event_id = ${param(filter.event_id)} AND app_id = ${param(filter.app_id)}`);
   if (filter.from) conditions.push(`created_at >= ${param(filter.from)}`);
   if (filter.to) conditions.push(`created_at < ${param(filter.to)}`);
@@ -367,10 +373,10 @@ export async function listTransactions(db: Queryable, filter: TransactionFilter)
 }
 
 /** A finance event's transactions, oldest first. */
-export async function transactionsOfEvent(db: Queryable, eventId: number): Promise<TransactionReply[]> {
+export async function transactionsOfEvent(db: Queryable, realm: string, eventId: number): Promise<TransactionReply[]> {
   const { rows } = await db.query(
-    `SELECT ${REPLY_COLUMNS} FROM ${READ_SCHEMA}.${TRANSACTIONS_TABLE} WHERE event_id = $1 ORDER BY transaction_id`,
-    [eventId],
+    `SELECT ${REPLY_COLUMNS} FROM ${READ_SCHEMA}.${TRANSACTIONS_TABLE} WHERE realm = $1 AND event_id = $2 ORDER BY transaction_id`,
+    [realm, eventId],
   );
   return rows.map(toTransactionReply);
 }

@@ -6,7 +6,8 @@
 import type { ClientBase } from 'pg';
 import type { LedgerEvent, VerificationStatus } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
-import { READ_SCHEMA, writeRows, type Queryable, type ReadModel } from './read-model';
+import { READ_SCHEMA, type FoldContext, type Queryable, type ReadModel } from './read-model';
+import { realmBase, writeRealmRows } from './realms';
 
 export interface VerificationRow {
   id: number;
@@ -46,7 +47,8 @@ interface Kind {
 export function verificationReadModel(kind: Kind): ReadModel {
   const ddl = (schema: string) => [
     `CREATE TABLE ${schema}.${kind.table} (
-       ${kind.idColumn} bigint PRIMARY KEY,
+       realm text NOT NULL,
+       ${kind.idColumn} bigint NOT NULL,
        transaction_id bigint NOT NULL,
        user_id text NOT NULL,
        app_id text,
@@ -57,14 +59,15 @@ export function verificationReadModel(kind: Kind): ReadModel {
        status text NOT NULL,
        requested_at timestamptz NOT NULL,
        decided_at timestamptz,
-       reason text)`,
+       reason text,
+       PRIMARY KEY (realm, ${kind.idColumn}))`,
   ];
   return {
-    tables: { [kind.table]: [kind.idColumn] },
+    tables: { [kind.table]: ['realm', kind.idColumn] },
     ddl,
     // GET /admin/<kind>?status=: a status's rows, oldest first.
-    readerIndexDdl: (schema) => [`CREATE INDEX IF NOT EXISTS ${kind.table}_status ON ${schema}.${kind.table} (status, ${kind.idColumn})`],
-    fold(events: readonly ReplayedEvent[]) {
+    readerIndexDdl: (schema) => [`CREATE INDEX IF NOT EXISTS ${kind.table}_status ON ${schema}.${kind.table} (realm, status, ${kind.idColumn})`],
+    fold(events: readonly ReplayedEvent[], { realm }: FoldContext) {
       const created = new Map<number, VerificationRow>();
       const decided: Decision[] = [];
       for (const recorded of events) {
@@ -83,13 +86,14 @@ export function verificationReadModel(kind: Kind): ReadModel {
       return async (client: ClientBase, schema: string) => {
         const table = `${schema}.${kind.table}`;
         const rows = [...created.values()].map(({ id, ...rest }) => ({ [kind.idColumn]: id, ...rest }));
-        await writeRows(client, `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(null::${table}, $1)`, rows);
-        await writeRows(
+        await writeRealmRows(client, `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(${realmBase(table, '$2')}, $1)`, rows, realm);
+        await writeRealmRows(
           client,
           `UPDATE ${table} t SET status = u.status, decided_at = u.decided_at, reason = u.reason
              FROM jsonb_to_recordset($1) AS u(id bigint, status text, decided_at timestamptz, reason text)
-            WHERE t.${kind.idColumn} = u.id`,
+            WHERE t.realm = $2 AND t.${kind.idColumn} = u.id`,
           decided,
+          realm,
         );
       };
     },
@@ -100,6 +104,8 @@ export function verificationReadModel(kind: Kind): ReadModel {
 export const MAX_VERIFICATIONS_PER_PAGE = 100;
 
 export interface VerificationFilter {
+  /** The realm whose requests to list (each realm's ledger numbers its own). */
+  realm: string;
   status?: VerificationStatus;
   /** Exclusive lower bound on the id (oldest first), from the previous next_cursor. */
   after?: number;
@@ -116,6 +122,7 @@ export async function listVerifications(
   const conditions: string[] = [];
   const params: unknown[] = [];
   const param = (value: unknown) => `$${params.push(value)}`;
+  conditions.push(`realm = ${param(filter.realm)}`);
   if (filter.status) conditions.push(`status = ${param(filter.status)}`);
   if (filter.after !== undefined) conditions.push(`${idColumn} > ${param(filter.after)}`);
   const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';

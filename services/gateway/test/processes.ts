@@ -165,8 +165,9 @@ export class BuiltServices {
     return this.add(new Service(name, `services/${name}/dist/main.js`, this.env));
   }
 
-  startLedger(label: string): Service {
-    const ledger = this.add(new Service(label, 'services/ledger/dist/main.js', { ...this.env, LOG_LEVEL: 'info' })); // info: its role lines
+  /** `extra`: settings of this ledger alone (COFFER_REALM: the realm it writes for). */
+  startLedger(label: string, extra: Record<string, string> = {}): Service {
+    const ledger = this.add(new Service(label, 'services/ledger/dist/main.js', { ...this.env, LOG_LEVEL: 'info', ...extra })); // info: its role lines
     this.ledgers.push(ledger);
     return ledger;
   }
@@ -181,8 +182,8 @@ export class BuiltServices {
   }
 
   /** One more ledger, once it says it stands by. */
-  async startStandby(label: string): Promise<Service> {
-    const standby = this.startLedger(label);
+  async startStandby(label: string, extra: Record<string, string> = {}): Promise<Service> {
+    const standby = this.startLedger(label, extra);
     await this.waitFor(`${label} on standby`, () => ledgerRoleOf(standby.lastRoleMessage() ?? '') === 'standby');
     return standby;
   }

@@ -210,7 +210,7 @@ describe('read models kept by the projector', () => {
         'transactions_to_user',
         'transactions_user',
         'transactions_pkey',
-        'transactions_event_id_idx',
+        'transactions_realm_event_id_idx',
         'finance_events_pkey',
       ]),
     );

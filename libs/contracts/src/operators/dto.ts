@@ -2,7 +2,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, Matches, Max, Min, ValidateBy } from 'class-validator';
-import { TextField, TimeField } from '../dto/fields';
+import { RealmField, TextField, TimeField } from '../dto/fields';
 import { DecimalInteger } from '../dto/read-query';
 import { EXACT, TIME } from '../dto/view-schemas';
 import { IsUserId } from '../dto/validators';
@@ -65,6 +65,9 @@ export const AUDIT_CURSOR_PATTERN = /^(0|[1-9][0-9]{0,18})$/;
 export const COMMAND_TYPE_PATTERN = /^[A-Za-z]{1,64}$/;
 
 export class AuditQueryDto {
+  @RealmField('only commands of this realm (without it: every realm\'s)')
+  realm?: string;
+
   @IdFilter('app_id', 'only commands of this app', 'app_1')
   app_id?: string;
 
@@ -136,6 +139,9 @@ export class AuditList {
 export const DAY_PATTERN = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
 
 export class DailyStatsQueryDto {
+  @RealmField('the realm whose figures to show')
+  realm?: string;
+
   @ApiProperty({ type: 'string', format: 'date', description: `first day (UTC), included; at most ${MAX_DAILY_STATS_DAYS} days before to`, example: '2026-11-01' })
   @Matches(DAY_PATTERN, { message: 'from must be a day: YYYY-MM-DD' })
   from!: string;

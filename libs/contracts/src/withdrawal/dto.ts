@@ -1,7 +1,7 @@
 /** Withdrawals' request bodies, list query and views (API.md, "Withdrawals and deposits"). */
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, Matches } from 'class-validator';
-import { AmountField, CurrencyField, TextField, UserIdField } from '../dto/fields';
+import { AmountField, CurrencyField, RealmField, TextField, UserIdField } from '../dto/fields';
 import { CursorField, LimitField } from '../dto/paging.dto';
 import { POSITION_PATTERN } from '../dto/read-query';
 import { IsPositiveId } from '../dto/validators';
@@ -44,6 +44,9 @@ export class VerificationListQueryDto {
 
   @CursorField(POSITIVE_ID_TEXT_PATTERN)
   cursor?: string;
+
+  @RealmField('the realm whose requests to list (each realm numbers its own)')
+  realm?: string;
 
   @ApiPropertyOptional({
     description: "wait until the read models include the write at this position (an accept's or decline's X-Coffer-Position header)",

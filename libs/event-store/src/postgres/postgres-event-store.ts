@@ -49,6 +49,8 @@ interface EventRow {
 /** What readAllForReplay fetches of an event (occurred_at as epoch milliseconds, see toReplayed). */
 interface ReplayRow {
   global_position: string;
+  /** Its realm, for read models that hold several (`ledger-<realm>`). */
+  stream: string;
   type: string;
   data: unknown;
   /** The metadata but its idempotency bookkeeping (its schema_version: a number, or anything an old writer left there). */
@@ -59,6 +61,7 @@ interface ReplayRow {
 const COLUMNS = ['global_position', 'event_id', 'stream', 'stream_position', 'type', 'data', 'metadata', 'occurred_at'];
 const REPLAY_COLUMNS = [
   'global_position',
+  'stream',
   'type',
   'data',
   // What the read models read of the metadata: its schema_version (upcasting) and who caused the
@@ -356,6 +359,7 @@ function toRecorded(row: EventRow): RecordedEvent {
 function toReplayed(row: ReplayRow): ReplayedEvent {
   return {
     type: row.type,
+    stream: row.stream,
     globalPosition: BigInt(row.global_position),
     occurredAt: new Date(Number(row.occurred_ms)),
     data: row.data,

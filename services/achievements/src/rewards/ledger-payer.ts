@@ -4,12 +4,14 @@
  * it) with a command id fixed by the unlock and the attempt (see reward-attempts.ts) and a
  * request hash fixed by the unlock, so however often one attempt is sent (retries after a
  * timeout, a restart, two reactors) the ledger's dedupe posts it once and answers every later
- * send with the same outcome.
+ * send with the same outcome. It goes to the ledger of the app's realm (its id names it): the
+ * house account that pays and the user's wallet are that realm's, and so is the command's dedupe.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { firstValueFrom, timeout } from 'rxjs';
 import {
   PATTERNS,
+  realmOfApp,
   type AchievementUnlocked,
   type CommandReply,
   type LedgerCommandBody,
@@ -52,8 +54,12 @@ export function rewardCommand(unlock: AchievementUnlocked): PayReward {
 
 const SUPERSEDED = Symbol('superseded');
 
+/** Most realms whose writer announcements a payer follows (a subscription each): more is a deployment this was not made for. */
+export const MAX_PAYER_REALMS = 256;
+
 export class LedgerRewardPayer implements RewardPayer {
-  private directory: WriterDirectory | undefined;
+  /** Each realm's writer directory, made at its first payment. */
+  private readonly directories = new Map<string, WriterDirectory>();
 
   /**
    * With `routing`, payments go to the announced ledger writer (see WriterDirectory; `keys` check
@@ -77,9 +83,12 @@ export class LedgerRewardPayer implements RewardPayer {
     let reply: Reply<CommandReply<TransactionReply>> | typeof SUPERSEDED;
     try {
       const request: Request<LedgerCommandBody> = { meta, body };
-      const directory = await this.writers();
+      const realm = realmOfApp(unlock.app_id);
+      const directory = await this.writers(realm);
       const route = directory?.route(PATTERNS.ledgerCommands) ?? { pattern: PATTERNS.ledgerCommands, term: undefined };
-      const sent = firstValueFrom(this.client.send<Reply<CommandReply<TransactionReply>>>(route.pattern, request).pipe(timeout(this.timeoutMs)));
+      // The realm is put into the pattern here: the client's own scope names one realm only.
+      const pattern = route.pattern.replace('{realm}', realm);
+      const sent = firstValueFrom(this.client.send<Reply<CommandReply<TransactionReply>>>(pattern, request).pipe(timeout(this.timeoutMs)));
       // A new writer took over while this waited (the one addressed may be frozen): the reactor
       // sends it again at once, to the new writer, with the same command id.
       reply = await (directory && route.term !== undefined
@@ -97,10 +106,29 @@ export class LedgerRewardPayer implements RewardPayer {
     return { kind: 'paid', transaction_id: transaction.transaction_id, created_at: transaction.created_at, replayed: reply.result.replayed };
   }
 
-  /** Listens for writer announcements once the client is connected (it connects on first use). */
-  private async writers(): Promise<WriterDirectory | undefined> {
+  /** Listens for `realm`'s writer announcements once the client is connected (it connects on first use). */
+  private async writers(realm: string): Promise<WriterDirectory | undefined> {
     if (!this.routing) return undefined;
-    this.directory ??= new WriterDirectory(await this.client.connect(), this.routing.scope, this.routing.keys);
-    return this.directory;
+    let directory = this.directories.get(realm);
+    if (directory === undefined) {
+      const connection = await this.client.connect();
+      directory = this.directories.get(realm); // another payment may have made it meanwhile
+      if (directory === undefined) {
+        if (this.directories.size >= MAX_PAYER_REALMS) {
+          const [oldest, closing] = this.directories.entries().next().value as [string, WriterDirectory];
+          closing.close();
+          this.directories.delete(oldest);
+        }
+        directory = new WriterDirectory(connection, { ...this.routing.scope, realm }, this.routing.keys);
+        this.directories.set(realm, directory);
+      }
+    }
+    return directory;
+  }
+
+  /** Stops following the writers' announcements. */
+  close(): void {
+    for (const directory of this.directories.values()) directory.close();
+    this.directories.clear();
   }
 }

@@ -25,9 +25,9 @@ export class AchievementReads {
     return listAchievements(this.db, appId, limit, after);
   }
 
-  /** A page of every app's achievements with the user's progress, by app and key, after the cursor `<app_id>/<key>`. */
-  ofUser(userId: string, limit: number, after?: string): Promise<Page<UserAchievementView>> {
-    return userAchievements(this.db, userId, limit, after);
+  /** A page of the achievements of every app of `realm` with the user's progress, by app and key, after the cursor `<app_id>/<key>`. */
+  ofUser(realm: string, userId: string, limit: number, after?: string): Promise<Page<UserAchievementView>> {
+    return userAchievements(this.db, realm, userId, limit, after);
   }
 
   /** Null when the read model does not know the achievement (yet). */
@@ -35,8 +35,8 @@ export class AchievementReads {
     return achievementStats(this.db, appId, key);
   }
 
-  /** The users with the most unlocks across every app, ranked (ties share a rank). */
-  leaderboard(limit: number): Promise<AchievementRank[]> {
-    return achievementLeaderboard(this.db, limit);
+  /** The users of `realm` with the most unlocks across its apps, ranked (ties share a rank). */
+  leaderboard(realm: string, limit: number): Promise<AchievementRank[]> {
+    return achievementLeaderboard(this.db, realm, limit);
   }
 }

@@ -50,16 +50,8 @@ import { currencyOrDefault, descriptionOrNull, exactAmount, exactUserId } from '
 import { CurrencyParam, currencyParamDoc, OpaqueIdParam, opaqueIdParamDoc, PositiveIdParam, positiveIdParamDoc } from '../http/path-params';
 import { reversalRequest } from '../finance/reversal-request';
 import { transactionView } from '../finance/views';
+import { realmPath } from './realm-path';
 import { appListView, appWithSettingsView } from './views';
-
-/**
- * The path an admin command's request hash covers: `?realm=` is part of what was asked (one
- * Idempotency-Key for two realms is two requests), left out for the default realm so the hash of
- * a request that names none is what it was before realms.
- */
-function realmPath(path: string, where: RealmQueryDto): string {
-  return where.realm === undefined || where.realm === DEFAULT_REALM ? path : `${path}?realm=${where.realm}`;
-}
 
 /** A fresh key: the ledger sees only its id and hash, the operator sees the key once. */
 function newKey(): { apiKey: string; keyId: string; keyHash: string } {

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Query, Req, UseG
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { Pool } from 'pg';
-import { DEFAULT_AUDIT_LIMIT, MAX_ADMIN_TOKENS, MAX_DAILY_STATS_DAYS, parseTime } from '@coffer/contracts';
+import { DEFAULT_AUDIT_LIMIT, DEFAULT_REALM, MAX_ADMIN_TOKENS, MAX_DAILY_STATS_DAYS, parseTime } from '@coffer/contracts';
 import {
   AdminIdentityView,
   AdminTokenCreated,
@@ -108,6 +108,7 @@ export class OperatorsController {
     const to = query.to === undefined ? undefined : (parseTime(query.to) as Date).toISOString();
     if (from !== undefined && to !== undefined && from > to) throw invalid({ to: ['to must not be before from'] });
     return searchAuditTrail(this.db, {
+      realm: query.realm,
       app_id: query.app_id,
       user_id: query.user_id,
       correlation_id: query.correlation_id,
@@ -140,7 +141,13 @@ export class OperatorsController {
     if (days > MAX_DAILY_STATS_DAYS) {
       throw new ApiError('LIMIT_EXCEEDED', `at most ${MAX_DAILY_STATS_DAYS} days per request (asked for ${days})`, { limit: MAX_DAILY_STATS_DAYS });
     }
-    const rows = await dailyStats(this.db, { from: query.from, to: query.to, app_id: query.app_id, currency: query.currency });
+    const rows = await dailyStats(this.db, {
+      realm: query.realm ?? DEFAULT_REALM,
+      from: query.from,
+      to: query.to,
+      app_id: query.app_id,
+      currency: query.currency,
+    });
     if (rows === null) {
       throw new ApiError('LIMIT_EXCEEDED', `more than ${MAX_DAILY_STATS_ROWS} rows: narrow by app_id, currency or days`, { limit: MAX_DAILY_STATS_ROWS });
     }

@@ -6,7 +6,7 @@
  */
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { DEFAULT_CURRENCY, isCurrency, parseAmount, type ClaimAllowance, type TransactionReply, type Transfer } from '@coffer/contracts';
+import { DEFAULT_CURRENCY, DEFAULT_REALM, isCurrency, parseAmount, realmOfApp, type ClaimAllowance, type TransactionReply, type Transfer } from '@coffer/contracts';
 import { CONFIG, type CofferConfig } from '@coffer/platform';
 import { AchievementReads } from '../achievements/achievement-reads';
 import { ApiKeyRegistry } from '../auth/api-key-registry';
@@ -59,7 +59,7 @@ export class DiscordCommands {
     const user = userOption(command, 'user');
     if (user === null) return ephemeral(BAD_OPTIONS);
     await this.settle();
-    return balanceEmbed(await this.finance.balance(user ?? command.invoker));
+    return balanceEmbed(await this.finance.balance(await this.realm(), user ?? command.invoker));
   }
 
   private async pay(command: SlashCommand, reply: FastifyReply): Promise<InteractionResponse> {
@@ -82,7 +82,7 @@ export class DiscordCommands {
     if (user === null) return ephemeral(BAD_OPTIONS);
     const userId = user ?? command.invoker;
     await this.settle();
-    const page = await this.achievements.ofUser(userId, BADGES_READ);
+    const page = await this.achievements.ofUser(await this.realm(), userId, BADGES_READ);
     return badgesEmbed(userId, page.data, page.next_cursor !== null);
   }
 
@@ -90,7 +90,7 @@ export class DiscordCommands {
     const currency = this.currencyOf(command);
     if (currency === null) return ephemeral(BAD_OPTIONS);
     await this.settle();
-    return leaderboardEmbed(currency, await this.finance.balanceLeaderboard(currency, LEADERBOARD_SIZE));
+    return leaderboardEmbed(currency, await this.finance.balanceLeaderboard(await this.realm(), currency, LEADERBOARD_SIZE));
   }
 
   private async daily(command: SlashCommand, reply: FastifyReply): Promise<InteractionResponse> {
@@ -124,6 +124,16 @@ export class DiscordCommands {
     const owner = await this.registry.lookup(key);
     if (owner === null) return 'Coffer does not accept this server’s app key (unknown or revoked): ask an operator.';
     return { ...owner, app_scopes: this.registry.scopesOf(owner.app_id) };
+  }
+
+  /**
+   * The server's realm: its Discord app's (COFFER_DISCORD_APP_KEY), whose commands go to that
+   * realm's ledger; the default realm while no app key is set.
+   */
+  private async realm(): Promise<string> {
+    if (this.config.discord.appKey === undefined) return DEFAULT_REALM;
+    const caller = await this.caller();
+    return typeof caller === 'string' || caller.app_id === null ? DEFAULT_REALM : realmOfApp(caller.app_id);
   }
 
   /** Reads after the Discord app's own writes (read-your-writes), as the REST reads do for an app. */

@@ -1,9 +1,19 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Pool } from 'pg';
-import type { DepositReply, WithdrawalReply } from '@coffer/contracts';
-import { DeclineDto, DepositListView, DepositView, MAX_LIST_LIMIT, VerificationListQueryDto, WithdrawalListView, WithdrawalView } from '@coffer/contracts/http';
+import { DEFAULT_REALM, type DepositReply, type WithdrawalReply } from '@coffer/contracts';
+import {
+  DeclineDto,
+  DepositListView,
+  DepositView,
+  MAX_LIST_LIMIT,
+  RealmQueryDto,
+  VerificationListQueryDto,
+  WithdrawalListView,
+  WithdrawalView,
+} from '@coffer/contracts/http';
 import { listDeposits, listWithdrawals, type Queryable, type VerificationFilter } from '@coffer/read-models';
+import { realmPath } from '../admin/realm-path';
 import { AdminGuard } from '../auth/admin.guard';
 import { AdminRoles } from '../auth/admin-roles';
 import { Command, CommandSender, type CommandContext } from '../commands/command-sender';
@@ -45,8 +55,14 @@ export class AdminWithdrawalsController {
   @ApiIdempotent()
   @ApiOkResponse({ type: WithdrawalView, headers: COMMAND_RESPONSE_HEADERS })
   @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND', 'CONFLICT', 'IDEMPOTENCY_KEY_REUSED')
-  async acceptWithdrawal(@PositiveIdParam('withdrawal_id') id: number, @Command() context: CommandContext): Promise<WithdrawalView> {
-    const { result } = await this.commands.send<WithdrawalReply>(context, `/admin/withdrawals/${id}/accept`, null, { type: 'AcceptWithdrawal', data: { withdrawal_id: id } });
+  async acceptWithdrawal(@PositiveIdParam('withdrawal_id') id: number, @Query() where: RealmQueryDto, @Command() context: CommandContext): Promise<WithdrawalView> {
+    const { result } = await this.commands.send<WithdrawalReply>(
+      context,
+      realmPath(`/admin/withdrawals/${id}/accept`, where),
+      null,
+      { type: 'AcceptWithdrawal', data: { withdrawal_id: id } },
+      where.realm,
+    );
     return withdrawalView(result);
   }
 
@@ -58,9 +74,20 @@ export class AdminWithdrawalsController {
   @ApiIdempotent()
   @ApiOkResponse({ type: WithdrawalView, headers: COMMAND_RESPONSE_HEADERS })
   @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND', 'CONFLICT', 'IDEMPOTENCY_KEY_REUSED')
-  async declineWithdrawal(@PositiveIdParam('withdrawal_id') id: number, @Body() body: DeclineDto, @Command() context: CommandContext): Promise<WithdrawalView> {
+  async declineWithdrawal(
+    @PositiveIdParam('withdrawal_id') id: number,
+    @Body() body: DeclineDto,
+    @Query() where: RealmQueryDto,
+    @Command() context: CommandContext,
+  ): Promise<WithdrawalView> {
     const data = { withdrawal_id: id, reason: body.reason };
-    const { result } = await this.commands.send<WithdrawalReply>(context, `/admin/withdrawals/${id}/decline`, { reason: body.reason }, { type: 'DeclineWithdrawal', data });
+    const { result } = await this.commands.send<WithdrawalReply>(
+      context,
+      realmPath(`/admin/withdrawals/${id}/decline`, where),
+      { reason: body.reason },
+      { type: 'DeclineWithdrawal', data },
+      where.realm,
+    );
     return withdrawalView(result);
   }
 
@@ -81,8 +108,14 @@ export class AdminWithdrawalsController {
   @ApiIdempotent()
   @ApiOkResponse({ type: DepositView, headers: COMMAND_RESPONSE_HEADERS })
   @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND', 'CONFLICT', 'IDEMPOTENCY_KEY_REUSED')
-  async acceptDeposit(@PositiveIdParam('deposit_id') id: number, @Command() context: CommandContext): Promise<DepositView> {
-    const { result } = await this.commands.send<DepositReply>(context, `/admin/deposits/${id}/accept`, null, { type: 'AcceptDeposit', data: { deposit_id: id } });
+  async acceptDeposit(@PositiveIdParam('deposit_id') id: number, @Query() where: RealmQueryDto, @Command() context: CommandContext): Promise<DepositView> {
+    const { result } = await this.commands.send<DepositReply>(
+      context,
+      realmPath(`/admin/deposits/${id}/accept`, where),
+      null,
+      { type: 'AcceptDeposit', data: { deposit_id: id } },
+      where.realm,
+    );
     return depositView(result);
   }
 
@@ -94,9 +127,20 @@ export class AdminWithdrawalsController {
   @ApiIdempotent()
   @ApiOkResponse({ type: DepositView, headers: COMMAND_RESPONSE_HEADERS })
   @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND', 'CONFLICT', 'IDEMPOTENCY_KEY_REUSED')
-  async declineDeposit(@PositiveIdParam('deposit_id') id: number, @Body() body: DeclineDto, @Command() context: CommandContext): Promise<DepositView> {
+  async declineDeposit(
+    @PositiveIdParam('deposit_id') id: number,
+    @Body() body: DeclineDto,
+    @Query() where: RealmQueryDto,
+    @Command() context: CommandContext,
+  ): Promise<DepositView> {
     const data = { deposit_id: id, reason: body.reason };
-    const { result } = await this.commands.send<DepositReply>(context, `/admin/deposits/${id}/decline`, { reason: body.reason }, { type: 'DeclineDeposit', data });
+    const { result } = await this.commands.send<DepositReply>(
+      context,
+      realmPath(`/admin/deposits/${id}/decline`, where),
+      { reason: body.reason },
+      { type: 'DeclineDeposit', data },
+      where.realm,
+    );
     return depositView(result);
   }
 
@@ -112,6 +156,11 @@ export class AdminWithdrawalsController {
   /** Waits for min_position when asked (the admin has no app whose writes the gateway follows). */
   private async filter(query: VerificationListQueryDto): Promise<VerificationFilter> {
     if (!(await this.consistency.settle('', query))) throw new ApiError('UNAVAILABLE', 'the read models are behind: retry shortly');
-    return { status: query.status, limit: query.limit ?? MAX_LIST_LIMIT, after: query.cursor === undefined ? undefined : Number(query.cursor) };
+    return {
+      realm: query.realm ?? DEFAULT_REALM,
+      status: query.status,
+      limit: query.limit ?? MAX_LIST_LIMIT,
+      after: query.cursor === undefined ? undefined : Number(query.cursor),
+    };
   }
 }

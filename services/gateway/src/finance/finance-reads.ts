@@ -20,7 +20,8 @@ import { DB_POOL } from '../tokens';
 /**
  * The gateway's door to the ledger's read models (@coffer/read-models: balances.ts,
  * transactions.ts and finance-events.ts hold the queries, kept by the projector). Eventually
- * consistent: ReadConsistency decides when to wait for them or ask the ledger instead.
+ * consistent: ReadConsistency decides when to wait for them or ask the ledger instead. A user id
+ * names an account in one realm: each read is of the realm it names (the calling app's).
  */
 @Injectable()
 export class FinanceReads {
@@ -31,13 +32,13 @@ export class FinanceReads {
   }
 
   /** With a line of zeros in the default currency for a user who has held nothing. */
-  balance(userId: string): Promise<BalanceReply> {
-    return balance(this.db, userId);
+  balance(realm: string, userId: string): Promise<BalanceReply> {
+    return balance(this.db, realm, userId);
   }
 
   /** As the balances stood at `at`, from the balance history (the ledger keeps only the present). */
-  balanceAt(userId: string, at: Date): Promise<BalanceReply> {
-    return balanceAt(this.db, userId, at);
+  balanceAt(realm: string, userId: string, at: Date): Promise<BalanceReply> {
+    return balanceAt(this.db, realm, userId, at);
   }
 
   /** At most `maximum` movements; `split_at` says where a longer period would have to be cut. */
@@ -45,8 +46,8 @@ export class FinanceReads {
     return statement(this.db, period, maximum);
   }
 
-  balanceLeaderboard(currency: string, limit: number): Promise<BalanceRank[]> {
-    return balanceLeaderboard(this.db, currency, limit);
+  balanceLeaderboard(realm: string, currency: string, limit: number): Promise<BalanceRank[]> {
+    return balanceLeaderboard(this.db, realm, currency, limit);
   }
 
   transactions(filter: TransactionFilter): Promise<{ data: TransactionReply[]; next_cursor: string | null }> {

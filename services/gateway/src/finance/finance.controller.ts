@@ -6,6 +6,7 @@ import {
   MAX_STATEMENT_MOVEMENTS,
   parseTime,
   PATTERNS,
+  realmOfApp,
   type BalanceReply,
   type LedgerQuery,
   type PostTransaction,
@@ -155,7 +156,7 @@ export class FinanceController {
       const ledgerQuery: LedgerQuery = { type: 'GetBalance', user_id: userId };
       return this.backend.request<BalanceReply>(PATTERNS.ledgerQueries, ledgerQuery, app);
     };
-    const balance = await this.consistency.readOrStrong(app.app_id, query, () => this.reads.balance(userId), fromLedger);
+    const balance = await this.consistency.readOrStrong(app.app_id, query, () => this.reads.balance(realmOfApp(app.app_id), userId), fromLedger);
     return balanceView(withZeroBalance(balance));
   }
 
@@ -167,7 +168,7 @@ export class FinanceController {
       });
     }
     await this.settled(app, query);
-    return this.reads.balanceAt(userId, validatedTime(query.at as string));
+    return this.reads.balanceAt(realmOfApp(app.app_id), userId, validatedTime(query.at as string));
   }
 
   @RequiresScope('finance:read')
@@ -197,7 +198,7 @@ export class FinanceController {
       throw new ApiError('VALIDATION_FAILED', 'the request is not valid', { fields: { to: ['to must not be before from'] } });
     }
     await this.settled(app, query);
-    const period = { user_id: userId, currency: currencyOrDefault(query.currency), from, to };
+    const period = { realm: realmOfApp(app.app_id), user_id: userId, currency: currencyOrDefault(query.currency), from, to };
     const view = statementView(period, await this.reads.statement(period, MAX_STATEMENT_MOVEMENTS));
     if (query.format !== 'csv') return view;
     void reply.header('content-type', 'text/csv; charset=utf-8');
@@ -235,6 +236,7 @@ export class FinanceController {
     }
     await this.settled(app, query);
     const page = await this.reads.transactions({
+      realm: realmOfApp(app.app_id),
       app_id: app.app_id,
       user_id: query.user_id === undefined ? undefined : exactUserId(query.user_id),
       event_id: query.event_id,

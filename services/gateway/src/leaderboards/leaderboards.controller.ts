@@ -8,6 +8,7 @@ import {
   MAX_LIST_LIMIT,
   type MinPositionQueryDto,
 } from '@coffer/contracts/http';
+import { realmOfApp } from '@coffer/contracts';
 import { AchievementReads } from '../achievements/achievement-reads';
 import { AppAuthGuard, RequiresScope } from '../auth/app-auth.guard';
 import { CurrentApp, type AppCaller } from '../auth/caller';
@@ -45,20 +46,20 @@ export class LeaderboardsController {
   @ApiErrors('VALIDATION_FAILED')
   async balances(@Query() query: BalanceLeaderboardQueryDto, @CurrentApp() app: AppCaller): Promise<BalanceLeaderboardView> {
     await this.settled(app, query);
-    return { data: await this.finance.balanceLeaderboard(currencyOrDefault(query.currency), query.limit ?? MAX_LIST_LIMIT) };
+    return { data: await this.finance.balanceLeaderboard(realmOfApp(app.app_id), currencyOrDefault(query.currency), query.limit ?? MAX_LIST_LIMIT) };
   }
 
   @RequiresScope('achievements')
   @Get('achievements')
   @ApiOperation({ operationId: 'getAchievementLeaderboard',
-    summary: 'Users by achievements unlocked, across every app',
+    summary: 'Users by achievements unlocked, across every app of the realm',
     description: `Most first; users who unlocked none are left out. ${RANKING}`,
   })
   @ApiOkResponse({ type: AchievementLeaderboardView })
   @ApiErrors('VALIDATION_FAILED')
   async achievementsUnlocked(@Query() query: AchievementLeaderboardQueryDto, @CurrentApp() app: AppCaller): Promise<AchievementLeaderboardView> {
     await this.settled(app, query);
-    return { data: await this.achievements.leaderboard(query.limit ?? MAX_LIST_LIMIT) };
+    return { data: await this.achievements.leaderboard(realmOfApp(app.app_id), query.limit ?? MAX_LIST_LIMIT) };
   }
 
   private async settled(app: AppCaller, query: MinPositionQueryDto): Promise<void> {

@@ -1,8 +1,8 @@
 import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Pool } from 'pg';
-import { MAX_STATEMENT_MOVEMENTS, parseTime } from '@coffer/contracts';
-import { MAX_LIST_LIMIT, StatementView } from '@coffer/contracts/http';
+import { DEFAULT_REALM, MAX_STATEMENT_MOVEMENTS, parseTime } from '@coffer/contracts';
+import { MAX_LIST_LIMIT, RealmQueryDto, StatementView } from '@coffer/contracts/http';
 import { balance, listTransactions, moneySupply, openFinanceEvents, statement, userAchievements, withZeroBalance, type Queryable } from '@coffer/read-models';
 import { AdminGuard } from '../auth/admin.guard';
 import { ApiError } from '../http/api-error';
@@ -20,8 +20,9 @@ const USER_BADGES = 100;
 const USER_TRANSACTIONS = 20;
 
 /**
- * What the console's overview and user pages read across every app (the /finance routes answer
- * one app's key only). From the read models: eventually consistent.
+ * What the console's overview and user pages read across every app of a realm (`?realm=`, the
+ * default realm without it; the /finance routes answer one app's key only). From the read
+ * models: eventually consistent.
  */
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -38,8 +39,9 @@ export class AdminOverviewController {
   @Get('stats/supply')
   @ApiOperation({ operationId: 'getMoneySupply', summary: 'Money supply per currency', description: "What the users' wallets hold, posted and pending, per currency (house accounts, the treasury and external excluded)." })
   @ApiOkResponse({ type: SupplyView })
-  async supply(): Promise<SupplyView> {
-    return { data: await moneySupply(this.db) };
+  @ApiErrors('VALIDATION_FAILED')
+  async supply(@Query() where: RealmQueryDto): Promise<SupplyView> {
+    return { data: await moneySupply(this.db, where.realm ?? DEFAULT_REALM) };
   }
 
   @Get('finance-events')
@@ -47,7 +49,7 @@ export class AdminOverviewController {
   @ApiOkResponse({ type: OpenFinanceEventsView })
   @ApiErrors('VALIDATION_FAILED')
   async openEvents(@Query() query: OpenFinanceEventsQueryDto): Promise<OpenFinanceEventsView> {
-    return openFinanceEvents(this.db, query.limit ?? MAX_LIST_LIMIT, query.cursor === undefined ? undefined : Number(query.cursor));
+    return openFinanceEvents(this.db, query.realm ?? DEFAULT_REALM, query.limit ?? MAX_LIST_LIMIT, query.cursor === undefined ? undefined : Number(query.cursor));
   }
 
   @Get('users/:user_id')
@@ -55,12 +57,13 @@ export class AdminOverviewController {
   @ApiParam(userIdParamDoc('user_id'))
   @ApiOkResponse({ type: UserOverviewView })
   @ApiErrors('VALIDATION_FAILED')
-  async user(@UserIdParam('user_id') userId: string): Promise<UserOverviewView> {
+  async user(@UserIdParam('user_id') userId: string, @Query() where: RealmQueryDto): Promise<UserOverviewView> {
+    const realm = where.realm ?? DEFAULT_REALM;
     const [balances, badges, recent] = await Promise.all([
-      balance(this.db, userId),
-      userAchievements(this.db, userId, USER_BADGES),
+      balance(this.db, realm, userId),
+      userAchievements(this.db, realm, userId, USER_BADGES),
       // With user_id the app only narrows an event_id filter, which this leaves out: every app's.
-      listTransactions(this.db, { app_id: '', user_id: userId, limit: USER_TRANSACTIONS }),
+      listTransactions(this.db, { realm, app_id: '', user_id: userId, limit: USER_TRANSACTIONS }),
     ]);
     return {
       user_id: userId,
@@ -84,7 +87,7 @@ export class AdminOverviewController {
     const to = query.to === undefined ? undefined : (parseTime(query.to) ?? undefined);
     if (from && to && to < from) throw new ApiError('VALIDATION_FAILED', 'the request is not valid', { fields: { to: ['to must not be before from'] } });
     if (query.format === 'csv') throw new ApiError('VALIDATION_FAILED', 'the request is not valid', { fields: { format: ['the operators\' statement is JSON only'] } });
-    const period = { user_id: userId, currency: currencyOrDefault(query.currency), from, to };
+    const period = { realm: query.realm ?? DEFAULT_REALM, user_id: userId, currency: currencyOrDefault(query.currency), from, to };
     return statementView(period, await statement(this.db, period, MAX_STATEMENT_MOVEMENTS));
   }
 }

@@ -5,6 +5,7 @@ import {
   BalanceLineView,
   CursorField,
   LimitField,
+  RealmField,
   StatementQueryDto,
   TransactionView,
   UserAchievementView,
@@ -32,6 +33,9 @@ export class OpenFinanceEventsQueryDto {
 
   @CursorField(POSITIVE_ID_TEXT_PATTERN)
   cursor?: string;
+
+  @RealmField('the realm whose events to list')
+  realm?: string;
 }
 
 export class OpenFinanceEventView {
@@ -58,7 +62,10 @@ export class UserOverviewView {
   transactions!: TransactionView[];
 }
 
-export class AdminStatementQueryDto extends StatementQueryDto {}
+export class AdminStatementQueryDto extends StatementQueryDto {
+  @RealmField('the realm whose user it is')
+  realm?: string;
+}
 
 export class EventStreamQueryDto {
   @ApiPropertyOptional({

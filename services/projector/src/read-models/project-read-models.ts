@@ -3,12 +3,13 @@
  * written in the caller's transaction so its rows move with the checkpoint; a rebuild folds the
  * store with one ReadModelsReplay. Either way the events are upcast once, the transactions that
  * leave pending are computed once (transactions.ts: settle), and every read model folds the batch
- * with them in memory, then writes its changes with a few set-based statements.
+ * with them in memory, then writes its changes with a few set-based statements. Each realm's
+ * events are folded apart (realms.ts): its ids are its own, and its rows carry its realm.
  */
 import type { ClientBase } from 'pg';
 import { upcastEvent } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
-import { loadPending, PendingTransactions, READ_MODELS, settle, type Replaying, type Write } from '@coffer/read-models';
+import { eventsByRealm, loadPending, PendingTransactions, READ_MODELS, settle, type Replaying, type Write } from '@coffer/read-models';
 import { folding } from '../quarantine';
 import { generationSchema } from './schema';
 
@@ -20,11 +21,13 @@ import { generationSchema } from './schema';
  */
 export async function projectBatch(client: ClientBase, generation: number, stored: readonly ReplayedEvent[]): Promise<void> {
   const schema = generationSchema(generation);
-  const events = folding(() => stored.map(upcastEvent));
-  const pending = await loadPending(client, schema, events);
-  const context = { settlements: folding(() => settle(events, pending)) };
-  const writes = folding(() => READ_MODELS.map((model) => model.fold(events, context)));
-  for (const write of writes) await write(client, schema);
+  const upcast = folding(() => stored.map(upcastEvent));
+  for (const [realm, events] of eventsByRealm(upcast)) {
+    const pending = await loadPending(client, schema, events, realm);
+    const context = { settlements: folding(() => settle(events, pending)), realm };
+    const writes = folding(() => READ_MODELS.map((model) => model.fold(events, context)));
+    for (const write of writes) await write(client, schema);
+  }
 }
 
 /**
@@ -36,10 +39,8 @@ export async function projectBatch(client: ClientBase, generation: number, store
  * A read model without a replay folds each page as the live projector would.
  */
 export class ReadModelsReplay {
-  private readonly pending = new PendingTransactions();
-  private readonly replays: Replaying[] = READ_MODELS.map(
-    (model) => model.replay?.() ?? { fold: (events, context) => model.fold(events, context), finish: async () => undefined },
-  );
+  /** Each realm's pending transactions and replays, made when its first event comes. */
+  private readonly realms = new Map<string, { pending: PendingTransactions; replays: Replaying[] }>();
   private readonly schema: string;
 
   constructor(generation: number) {
@@ -48,9 +49,13 @@ export class ReadModelsReplay {
 
   /** Folds a page of stored events; answers the write of its rows. */
   fold(stored: readonly ReplayedEvent[]): (client: ClientBase) => Promise<void> {
-    const events = folding(() => stored.map(upcastEvent));
-    const context = { settlements: folding(() => settle(events, this.pending)) };
-    const writes: Write[] = folding(() => this.replays.map((replay) => replay.fold(events, context)));
+    const upcast = folding(() => stored.map(upcastEvent));
+    const writes: Write[] = [];
+    for (const [realm, events] of eventsByRealm(upcast)) {
+      const { pending, replays } = this.of(realm);
+      const context = { settlements: folding(() => settle(events, pending)), realm };
+      writes.push(...folding(() => replays.map((replay) => replay.fold(events, context))));
+    }
     return async (client) => {
       for (const write of writes) await write(client, this.schema);
     };
@@ -58,6 +63,17 @@ export class ReadModelsReplay {
 
   /** Writes what the pages left: pending transactions, open finance events, sums. */
   async finish(client: ClientBase): Promise<void> {
-    for (const replay of this.replays) await replay.finish(client, this.schema);
+    for (const { replays } of this.realms.values()) for (const replay of replays) await replay.finish(client, this.schema);
+  }
+
+  private of(realm: string): { pending: PendingTransactions; replays: Replaying[] } {
+    let state = this.realms.get(realm);
+    if (!state) {
+      const replays = READ_MODELS.map(
+        (model): Replaying => model.replay?.(realm) ?? { fold: (events, context) => model.fold(events, context), finish: async () => undefined },
+      );
+      this.realms.set(realm, (state = { pending: new PendingTransactions(), replays }));
+    }
+    return state;
   }
 }

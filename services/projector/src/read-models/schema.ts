@@ -6,6 +6,7 @@
  * Each read model of @coffer/read-models brings its tables' DDL, keys and reader indexes; a
  * generation adds its checkpoint.
  */
+import { DEFAULT_REALM } from '@coffer/contracts';
 import { READ_MODELS, READ_SCHEMA } from '@coffer/read-models';
 
 export { READ_SCHEMA };
@@ -17,6 +18,8 @@ export const generationSchema = (generation: number) => `coffer_rm_${generation}
  * A change of shape bumps it: a projector that finds the serving generation older rebuilds
  * (blue/green, like `coffer rebuild all`) into a new one before it projects anything, since it
  * writes only the current shape.
+ * 8: realms: every table but api_keys has a `realm` column, in the keys of those whose ids are
+ *    a realm's own (accounts, transactions, finance events, balance history, ...).
  * 7: both 6s together (audit trail, and discord_role_id): a generation of either 6 rebuilds.
  * 6 (operators-api): audit_trail (every command decided, GET /admin/audit).
  * 6 (discord): achievements.discord_role_id (badges that give a Discord role).
@@ -27,7 +30,7 @@ export const generationSchema = (generation: number) => `coffer_rm_${generation}
  *    leaderboard), and the accounts' leaderboard index.
  * 2: transactions.type (the transaction's credit/debit/transfer/grant; 1 named the column `kind`).
  */
-export const READ_MODEL_SCHEMA_VERSION = 7;
+export const READ_MODEL_SCHEMA_VERSION = 8;
 
 /** Tables of one generation, in the order a comparison walks them (with their keys). */
 export const READ_MODEL_TABLES: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
@@ -99,25 +102,41 @@ export function viewDdl(generation: number): string[] {
  * its generation keeps serving: its views also offer what the gateway's reads ask for under
  * today's names, so they keep answering instead of failing until the swap: shape 1's
  * transactions.kind as `type`, and before shape 3 a null `reverses_transaction_id` (no reversals
- * then) and a null finance_events.aborted_at (no aborts then). Nothing when the serving tables
- * already have them.
+ * then), a null finance_events.aborted_at (no aborts then), and before shape 8 a `realm` on
+ * every table, the default realm (there were no others). Nothing when the serving tables already
+ * have them.
  */
 export function olderShapeViewDdl(generation: number): string {
   const s = generationSchema(generation);
   const has = (table: string, column: string) =>
     `EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = '${s}' AND table_name = '${table}' AND column_name = '${column}')`;
-  return `DO $$ DECLARE extra text := '';
+  // Before shape 8 every row was the default realm's: each table lacking the column gets it as that.
+  const realmless = Object.keys(READ_MODEL_TABLES)
+    .filter((table) => table !== 'transactions' && table !== 'finance_events')
+    .map(
+      (table) => `IF EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = '${s}' AND table_name = '${table}')
+        AND NOT ${has(table, 'realm')} THEN
+      DROP VIEW IF EXISTS ${READ_SCHEMA}.${table};
+      CREATE VIEW ${READ_SCHEMA}.${table} AS SELECT *, '${DEFAULT_REALM}'::text AS realm FROM ${s}.${table};
+    END IF;`,
+    )
+    .join('\n    ');
+  return `DO $$ DECLARE extra text := ''; aborted text := '';
   BEGIN
     IF ${has('transactions', 'kind')} AND NOT ${has('transactions', 'type')} THEN extra := extra || ', kind AS type'; END IF;
     IF NOT ${has('transactions', 'reverses_transaction_id')} THEN extra := extra || ', NULL::bigint AS reverses_transaction_id'; END IF;
+    IF NOT ${has('transactions', 'realm')} THEN extra := extra || ', ''${DEFAULT_REALM}''::text AS realm'; END IF;
     IF extra <> '' THEN
       DROP VIEW IF EXISTS ${READ_SCHEMA}.transactions;
       EXECUTE 'CREATE VIEW ${READ_SCHEMA}.transactions AS SELECT *' || extra || ' FROM ${s}.transactions';
     END IF;
-    IF NOT ${has('finance_events', 'aborted_at')} THEN
+    IF NOT ${has('finance_events', 'aborted_at')} THEN aborted := aborted || ', NULL::timestamptz AS aborted_at'; END IF;
+    IF NOT ${has('finance_events', 'realm')} THEN aborted := aborted || ', ''${DEFAULT_REALM}''::text AS realm'; END IF;
+    IF aborted <> '' THEN
       DROP VIEW IF EXISTS ${READ_SCHEMA}.finance_events;
-      CREATE VIEW ${READ_SCHEMA}.finance_events AS SELECT *, NULL::timestamptz AS aborted_at FROM ${s}.finance_events;
+      EXECUTE 'CREATE VIEW ${READ_SCHEMA}.finance_events AS SELECT *' || aborted || ' FROM ${s}.finance_events';
     END IF;
+    ${realmless}
   END $$`;
 }
 
