@@ -100,13 +100,16 @@ describe('a store and read models written by v1', () => {
   };
 
   /** Read models as v1 made them: no shape version in the meta table, transactions.kind. */
+  const withoutRealm = (sql: string) => sql.replace(/realm text NOT NULL,\s*/g, '').replace(/\(realm, /g, '(');
+
   async function oldReadModels(): Promise<void> {
     const statements = [
       'CREATE SCHEMA coffer_meta',
       `CREATE TABLE coffer_meta.read_models (
          id boolean PRIMARY KEY DEFAULT true CHECK (id), active_generation int NOT NULL, next_generation int NOT NULL)`,
-      ...generationDdl(1).map((sql) => sql.replace('type text NOT NULL', 'kind text NOT NULL')),
-      ...readerIndexDdl(1),
+      // A v1 generation: transactions.kind, and no realm anywhere (shape 8 added it).
+      ...generationDdl(1).map((sql) => withoutRealm(sql.replace('type text NOT NULL', 'kind text NOT NULL'))),
+      ...readerIndexDdl(1).map(withoutRealm),
       ...viewDdl(1),
       'INSERT INTO coffer_meta.read_models (active_generation, next_generation) VALUES (1, 2)',
     ];
@@ -146,6 +149,9 @@ describe('a store and read models written by v1', () => {
     await new Generations(pool).keepOlderShapeReadable();
     expect((await pool.query('SELECT type, kind, reverses_transaction_id FROM coffer_read.transactions')).rows).toEqual([{ type: 'grant', kind: 'grant', reverses_transaction_id: null }]);
     expect((await pool.query('SELECT aborted_at FROM coffer_read.finance_events')).rows.every((row) => row.aborted_at === null)).toBe(true);
+    // Before realms every row was the default realm's: the realm-filtered reads find them there.
+    expect((await pool.query('SELECT realm FROM coffer_read.transactions')).rows).toEqual([{ realm: 'default' }]);
+    expect((await pool.query(`SELECT count(*)::int AS n FROM coffer_read.accounts WHERE realm = 'default'`)).rows).toEqual([{ n: 0 }]);
     await pool.query('DELETE FROM coffer_rm_1.transactions');
     running.push(await startLedger({ databaseUrl: database.url, prefix }));
 

@@ -1,11 +1,12 @@
 import { houseAccount, isAccountId, isUserAccount, TREASURY, userAccount, userIdOfAccount } from './account-id';
 import { ACHIEVEMENT_KEY_MESSAGE, isAchievementKey } from './achievement-key';
-import { appIdOf, appNumberOf } from './app-id';
+import { appIdOf, appNumberOf, realmOfApp } from './app-id';
+import { isRealm, ledgerStreamOf, realmOfStream } from './realm';
 import { isCanonicalAmount, MAX_AMOUNT, parseAmount } from './amount';
 import { isCorrelationId } from './correlation-id';
 import { currencyMessage, isCurrency } from './currency';
 import { APP_CURSOR_PATTERN, TRANSACTION_CURSOR_PATTERN, USER_ACHIEVEMENT_CURSOR_PATTERN } from './cursor';
-import { ID_PATTERN, idMessage, isId } from './id';
+import { ID_PATTERN, idMessage, isId, MAX_ID_LENGTH } from './id';
 import { isAppName } from './name';
 import { parsePositiveIdText } from './positive-id';
 import { canonicalUserIdMessage, isUserId, parseUserId, userIdMessage } from './user-id';
@@ -86,6 +87,31 @@ describe('path ids, names and cursors', () => {
     expect(appIdOf(12)).toBe('app_12');
     expect(appNumberOf(appIdOf(12))).toBe(12);
     for (const id of ['app_0', 'app_012', 'app_x', 'other']) expect(appNumberOf(id)).toBe(0);
+  });
+
+  it("names an app's realm in its id outside the default realm, and reads the realm and the number back", () => {
+    expect(appIdOf(3, 'default')).toBe('app_3');
+    expect(appIdOf(3, 'blue')).toBe('app_3_blue');
+    expect([appNumberOf('app_3_blue'), realmOfApp('app_3_blue')]).toEqual([3, 'blue']);
+    expect([appNumberOf('app_3'), realmOfApp('app_3')]).toEqual([3, 'default']);
+    const longest = `app_${'9'.repeat(16)}_${'a'.repeat(32)}`;
+    expect([longest.length <= MAX_ID_LENGTH, realmOfApp(longest)]).toEqual([true, 'a'.repeat(32)]);
+    // A realm of 33 characters, one with `_` or capitals, or an id the ledger did not number: the default realm's, numbered 0.
+    for (const id of [`app_1_${'a'.repeat(33)}`, 'app_1_Blue', 'app_1_a_b', 'app_1_', 'house_1_blue']) {
+      expect([id, realmOfApp(id), appNumberOf(id)]).toEqual([id, 'default', 0]);
+    }
+  });
+
+  it('takes realm ids of 1 to 32 characters of [a-z0-9-], not starting with -', () => {
+    for (const realm of ['a', '7', 'blue', 'eu-west-1', 'a'.repeat(32)]) expect([realm, isRealm(realm)]).toEqual([realm, true]);
+    for (const realm of ['', '-a', 'A', 'a_b', 'a.b', 'a'.repeat(33), 'a b', 7]) expect([realm, isRealm(realm)]).toEqual([realm, false]);
+    expect([realmOfStream('ledger-blue'), realmOfStream('ledger-default'), realmOfStream('achievement-app_1-k'), realmOfStream('ledger-')]).toEqual([
+      'blue',
+      'default',
+      undefined,
+      undefined,
+    ]);
+    expect(ledgerStreamOf('blue')).toBe('ledger-blue');
   });
 
   it('refuses a blank app name', () => {

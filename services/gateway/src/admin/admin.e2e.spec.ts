@@ -35,7 +35,8 @@ describe('gateway Admin API', () => {
       const created = await admin().createApp({ name: 'Poker' });
       expect(created.status).toBe(201);
       expect(created.body).toEqual({
-        app_id: expect.stringMatching(/^app_/),
+        app_id: expect.stringMatching(/^app_[0-9]+$/),
+        realm: 'default',
         name: 'Poker',
         api_key: expect.stringMatching(/^ck_[A-Za-z0-9_-]{43}$/),
         key_id: expect.stringMatching(/^key_[0-9a-f]{24}$/),
@@ -69,6 +70,7 @@ describe('gateway Admin API', () => {
       expect(listed.status).toBe(200);
       expect(listed.reply.data).toContainEqual({
         app_id: app.app_id,
+        realm: 'default',
         name: 'Blackjack',
         created_at: TIME,
         scopes: null,

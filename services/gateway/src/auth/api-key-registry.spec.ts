@@ -155,3 +155,55 @@ describe('ApiKeyRegistry', () => {
     expect(store.stopped).toBe(true);
   });
 });
+
+describe('ApiKeyRegistry over several realms', () => {
+  /** One ledger per realm, each with its keys and position. */
+  class RealmLedgers {
+    readonly byRealm = new Map<string, { keys: ApiKeysReply['keys']; position: string; down?: boolean }>();
+    readonly asked: string[] = [];
+    async request<Result>(_pattern: string, _body: unknown, _caller?: unknown, _id?: string, _timeout?: number, realm = 'default'): Promise<Result> {
+      this.asked.push(realm);
+      const ledger = this.byRealm.get(realm);
+      if (!ledger || ledger.down) throw new ApiError('UNAVAILABLE', 'no answer');
+      return { keys: ledger.keys.map((key) => ({ ...key })), position: ledger.position } as Result;
+    }
+  }
+  let ledgers: RealmLedgers;
+  let store: FakeStore;
+  let registry: ApiKeyRegistry;
+
+  beforeEach(() => {
+    ledgers = new RealmLedgers();
+    store = new FakeStore();
+    registry = new ApiKeyRegistry(ledgers, store, new JsonLogger('test', 'error', () => undefined), { realms: ['default', 'blue'] });
+  });
+
+  afterEach(() => registry.beforeApplicationShutdown());
+
+  it("loads every realm's keys and tails from the oldest position of their lists", async () => {
+    const home = keyOf('app_1', 'key_home');
+    const blue = keyOf('app_1_blue', 'key_blue');
+    ledgers.byRealm.set('default', { keys: [home.entry], position: '90' });
+    ledgers.byRealm.set('blue', { keys: [blue.entry], position: '41' });
+    await registry.onApplicationBootstrap();
+    expect(ledgers.asked.sort()).toEqual(['blue', 'default']);
+    expect(await registry.lookup(home.apiKey)).toEqual({ app_id: 'app_1', key_id: 'key_home' });
+    expect(await registry.lookup(blue.apiKey)).toEqual({ app_id: 'app_1_blue', key_id: 'key_blue' });
+    expect(store.options).toMatchObject({ after: 41n });
+  });
+
+  it('tails from the beginning when a realm has written nothing yet', async () => {
+    ledgers.byRealm.set('default', { keys: [], position: '90' });
+    ledgers.byRealm.set('blue', { keys: [], position: '' });
+    await registry.onApplicationBootstrap();
+    expect(store.options?.after).toBeUndefined();
+  });
+
+  it('is not ready until every realm has answered', async () => {
+    ledgers.byRealm.set('default', { keys: [], position: '1' });
+    ledgers.byRealm.set('blue', { keys: [], position: '1', down: true });
+    await registry.onApplicationBootstrap();
+    expect(registry.ready).toBe(false);
+    await expect(registry.lookup('ck_anything')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+});

@@ -249,8 +249,11 @@ export async function verify(store: EventStore, generations: Generations): Promi
       const active = await generations.active(client);
       const { position } = await generations.checkpoint(active, client);
       await fill(store, generations, scratch, { until: position, client });
+      // Rows of another shape cannot be compared with these, nor checked by today's queries.
+      if (!(await generations.servesCurrentShape(client))) {
+        return { ok: false, position: position?.toString() ?? null, problems: ['the serving read models have an older shape: rebuild them (the projector does on start)'] };
+      }
       const problems = [
-        ...((await generations.servesCurrentShape(client)) ? [] : ['the serving read models have an older shape: rebuild them (the projector does on start)']),
         ...(await checks(client, active)),
         ...(await differences(client, active, scratch)),
         ...(await quarantined(client, [readModelsConsumer(active), FEED_CONSUMER])).map(
