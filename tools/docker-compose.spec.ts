@@ -64,6 +64,15 @@ describe('docker-compose.yml', () => {
     expect(compose).not.toMatch(/NATS_URL: nats:\/\//);
   });
 
+  it('runs two realms, a pair of ledgers for each, and the gateway loads both realms\' keys', () => {
+    const services = parse(compose, { merge: true }).services; // with the shared environment merged in (<<)
+    expect(services.ledger.deploy.replicas).toBe(2);
+    expect(services['ledger-blue'].deploy.replicas).toBe(2);
+    expect(services.ledger.environment.COFFER_REALM).toBe('default');
+    expect(services['ledger-blue'].environment.COFFER_REALM).toBe('blue');
+    expect(services.gateway.environment.COFFER_REALMS).toBe('default,blue');
+  });
+
   describe('monitoring (ops/)', () => {
     const prometheus = parse(read('ops/prometheus/prometheus.yml'));
     const alerts = parse(read('ops/prometheus/alerts.yml'));
@@ -94,12 +103,12 @@ describe('docker-compose.yml', () => {
       );
       expect(targets).toEqual({
         gateway: ['gateway:3000'],
-        ledger: ['ledger:9464'],
+        ledger: ['ledger:9464', 'ledger-blue:9464'],
         achievements: ['achievements:9464'],
         projector: ['projector:9464'],
         notifier: ['notifier:9464'],
       });
-      for (const name of ['ledger', 'achievements', 'projector', 'notifier']) expect(service(name)).toContain('COFFER_METRICS_PORT: "9464"');
+      for (const name of ['ledger', 'ledger-blue', 'achievements', 'projector', 'notifier']) expect(service(name)).toContain('COFFER_METRICS_PORT: "9464"');
       expect(service('gateway')).toContain('PORT: "3000"');
     });
 

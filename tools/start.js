@@ -2,7 +2,8 @@
 // `npm start`: PostgreSQL and NATS (started privately if nothing answers), a build of the workspace,
 // then the five services with their log lines prefixed by name, kept running (tools/supervisor.js:
 // one that exits is started again, within a bound), and a summary of where things are once all
-// is up. Ctrl-C stops everything it started.
+// is up. Ctrl-C stops everything it started. One realm, as always, unless COFFER_REALMS names
+// several (`COFFER_REALMS=default,blue npm start`): then a ledger runs for each, `ledger-<realm>`.
 'use strict';
 
 const fs = require('node:fs');
@@ -17,8 +18,6 @@ const { summary, ADMIN_TOKEN_LINE } = require('./start-summary');
 
 const repo = path.resolve(__dirname, '..');
 const SERVICES = ['gateway', 'ledger', 'achievements', 'projector', 'notifier'];
-/** The NATS services serve their own GET /metrics on COFFER_METRICS_PORT: each gets a free port here. */
-const BACKENDS = SERVICES.filter((name) => name !== 'gateway');
 const metricsPorts = new Map(); // backend -> its metrics port
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -66,11 +65,28 @@ function build() {
 
 const mainOf = (name) => path.join(repo, 'services', name, 'dist', 'main.js');
 
-function startService(name) {
+/**
+ * The processes to run: every service once, and the ledger once per realm when COFFER_REALMS names
+ * several (each writes for its own; the gateway and the projector serve them all). Read after the
+ * build, so the realm rule is the contracts' own.
+ */
+function processesOf(realmsSetting) {
+  const { isRealm, REALM_MESSAGE } = require('@coffer/contracts');
+  const realms = [...new Set((realmsSetting || '').split(',').map((realm) => realm.trim()).filter(Boolean))];
+  const bad = realms.find((realm) => !isRealm(realm));
+  if (bad !== undefined) throw new Error(`COFFER_REALMS: ${JSON.stringify(bad)}: ${REALM_MESSAGE}`);
+  return SERVICES.flatMap((service) =>
+    service === 'ledger' && realms.length > 1
+      ? realms.map((realm) => ({ name: `ledger-${realm}`, service, env: { COFFER_REALM: realm } }))
+      : [{ name: service, service, env: {} }],
+  );
+}
+
+function startService({ name, service, env: own }) {
   supervisor.add(name, () => {
     // Own process group: the terminal's Ctrl-C reaches only us, and each service gets exactly one SIGTERM.
-    const own = metricsPorts.has(name) ? { COFFER_METRICS_PORT: String(metricsPorts.get(name)) } : {};
-    const child = spawn(process.execPath, [mainOf(name)], { cwd: repo, env: { ...env, ...own }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const metrics = metricsPorts.has(name) ? { COFFER_METRICS_PORT: String(metricsPorts.get(name)) } : {};
+    const child = spawn(process.execPath, [mainOf(service)], { cwd: repo, env: { ...env, ...own, ...metrics }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     pipeWithPrefix(child.stdout, process.stdout, name);
     pipeWithPrefix(child.stderr, process.stderr, name);
     return child;
@@ -157,8 +173,10 @@ async function main() {
     console.error(`The build did not produce ${missing.map((main) => path.relative(repo, main)).join(', ')}.`);
     return shutdown(1);
   }
-  for (const name of BACKENDS) metricsPorts.set(name, await freePort());
-  for (const name of SERVICES) startService(name);
+  const processes = processesOf(env.COFFER_REALMS);
+  // The NATS services serve their own GET /metrics on COFFER_METRICS_PORT: each gets a free port here.
+  for (const { name, service } of processes) if (service !== 'gateway') metricsPorts.set(name, await freePort());
+  for (const each of processes) startService(each);
 
   if (await waitUntilReady(env.PORT)) {
     console.log(summary({ port: env.PORT, adminToken, adminTokenFromEnv: Boolean(env.COFFER_ADMIN_TOKEN), backendMetrics: [...metricsPorts] }));
