@@ -15,6 +15,8 @@ export interface LedgerEnv {
   metricsPort?: number;
   /** Collects its log lines from `warn` up (otherwise only errors are logged, to nowhere). */
   logs?: string[];
+  /** The realm it writes for (COFFER_REALM); the default realm without it. */
+  realm?: string;
 }
 
 export function ledgerConfig(env: LedgerEnv): CofferConfig {
@@ -25,6 +27,7 @@ export function ledgerConfig(env: LedgerEnv): CofferConfig {
     COFFER_EVENT_TIMEOUT_SECONDS: String(env.eventTimeoutSeconds ?? 60),
     COFFER_SERVICE_KEY: testServiceKey(),
     COFFER_METRICS_PORT: env.metricsPort === undefined ? undefined : String(env.metricsPort),
+    COFFER_REALM: env.realm,
     LOG_LEVEL: 'error',
   });
 }
@@ -57,8 +60,9 @@ export class LedgerTestClient {
   private readonly client: ScopedNatsClient;
   private readonly keyOfApp = new Map<string, string>();
 
-  constructor(prefix: string, sender: ServiceSender = 'gateway') {
-    this.client = new ScopedNatsClient({ servers: testNatsUrl() }, { prefix, realm: 'default' }, { sender, keys: new ServiceKeyring(testServiceKeys()) });
+  /** `realm`: whose ledger it talks to. */
+  constructor(prefix: string, sender: ServiceSender = 'gateway', realm = 'default') {
+    this.client = new ScopedNatsClient({ servers: testNatsUrl() }, { prefix, realm }, { sender, keys: new ServiceKeyring(testServiceKeys()) });
   }
 
   async command<R = any>(

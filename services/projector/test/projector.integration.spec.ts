@@ -44,7 +44,9 @@ describe('read models kept by the projector', () => {
   });
 
   /** A burst of concurrent finance traffic: grants, events with pending debits/credits, closes, transfers. */
-  async function burst(appId: string, users: string[], rounds: number): Promise<void> {
+  /** `on`: the ledger client of the realm to load (the default realm's). */
+  async function burst(appId: string, users: string[], rounds: number, on: LedgerTestClient = client): Promise<void> {
+    const client = on;
     await Promise.all(users.map((user) => client.command({ type: 'Grant', data: { user_id: user, amount: '1000', currency: 'coins', description: null } })));
     await Promise.all(
       Array.from({ length: rounds }, async (_, round) => {
@@ -214,6 +216,59 @@ describe('read models kept by the projector', () => {
         'finance_events_pkey',
       ]),
     );
+  });
+
+  it("keeps two realms apart: the same transaction, event and user ids in each, live and rebuilt, and verify checks both", async () => {
+    running.push(await startLedger({ databaseUrl: database.url, prefix, realm: 'blue' }));
+    const blue = new LedgerTestClient(prefix, 'gateway', 'blue');
+    try {
+      const blueApp = ok(await blue.untilAnswered(() => blue.command({ type: 'RegisterApp', data: { name: 'Blue', key_id: `key_${randomUUID()}`, key_hash: 'h' } }))).result.app_id;
+      expect(blueApp).toBe('app_1_blue');
+      const homeApp = await registerApp();
+      await startProjector();
+      // The same users in both realms, each with its own numbering of transactions and finance events.
+      const users = ['u1', 'u2', 'u3'];
+      await Promise.all([burst(homeApp, users, 12), burst(blueApp, users, 7, blue)]);
+      await caughtUp();
+      const balancesOf = async (realm: string) =>
+        (
+          await pool.query(
+            `SELECT account, currency, posted::text, pending_debit::text, pending_credit::text
+               FROM coffer_read.accounts WHERE realm = $1 AND account LIKE 'user:%' ORDER BY account, currency`,
+            [realm],
+          )
+        ).rows;
+      const ledgerBalancesOf = async (on: LedgerTestClient) => {
+        const rows: Array<Record<string, string>> = [];
+        for (const user of users) {
+          const reply = ok(await on.query<{ balances: Array<Record<string, string>> }>({ type: 'GetBalance', user_id: user }));
+          for (const line of reply.balances.sort((a, b) => a.currency.localeCompare(b.currency))) {
+            rows.push({ account: `user:${user}`, currency: line.currency, posted: line.posted, pending_debit: line.pending_debit, pending_credit: line.pending_credit });
+          }
+        }
+        return rows;
+      };
+      expect(await balancesOf('blue')).toEqual(await ledgerBalancesOf(blue));
+      expect(await balancesOf('default')).toEqual(await ledgerBalancesOf(client));
+      expect(await balancesOf('blue')).not.toEqual(await balancesOf('default'));
+      // Both realms number from 1: the same ids, two rows.
+      const both = await pool.query(`SELECT count(DISTINCT realm)::int AS realms FROM coffer_read.transactions WHERE transaction_id = 1`);
+      expect(both.rows).toEqual([{ realms: 2 }]);
+      const events = await pool.query(`SELECT realm, app_id FROM coffer_read.finance_events WHERE event_id = 1 ORDER BY realm`);
+      expect(events.rows).toEqual([
+        { realm: 'blue', app_id: blueApp },
+        { realm: 'default', app_id: homeApp },
+      ]);
+      expect((await verify(store, new Generations(pool))).ok).toBe(true);
+      // A rebuild in small pages keeps each realm's pending transactions apart across pages.
+      await rebuild(store, new Generations(pool), { pageSize: 5 });
+      await caughtUp();
+      expect(await balancesOf('blue')).toEqual(await ledgerBalancesOf(blue));
+      expect(await balancesOf('default')).toEqual(await ledgerBalancesOf(client));
+      expect((await verify(store, new Generations(pool))).ok).toBe(true);
+    } finally {
+      await blue.close();
+    }
   });
 
   describe('events the read models cannot take', () => {

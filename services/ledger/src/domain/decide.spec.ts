@@ -355,6 +355,22 @@ describe('decide: grants and admin commands', () => {
     expect([...state.apps.keys()]).toEqual(['app_1', 'app_2']);
   });
 
+  it("RegisterApp names the apps of a realm's ledger after the realm (app_1_blue), the default realm's as always", () => {
+    const state = given();
+    const blue = { ...ADMIN, realm: 'blue' };
+    expectEvents(state.when({ type: 'RegisterApp', data: { name: 'Poker', key_id: 'k1', key_hash: 'h1' } }, blue), [
+      { type: 'AppRegistered', data: { app_id: 'app_1_blue', name: 'Poker', registered_at: iso(0) } },
+      { type: 'ApiKeyIssued', data: { app_id: 'app_1_blue', key_id: 'k1', key_hash: 'h1', issued_at: iso(0) } },
+    ]);
+    apply(state, state.when({ type: 'RegisterApp', data: { name: 'Poker', key_id: 'k1', key_hash: 'h1' } }, blue));
+    const [second] = eventsOf(state.when({ type: 'RegisterApp', data: { name: 'Dice', key_id: 'k2', key_hash: 'h2' } }, { ...ADMIN, realm: 'default' }));
+    expect(second.data).toMatchObject({ app_id: 'app_2' });
+    // The realm's app acts in its ledger like any app.
+    apply(state, state.when({ type: 'Grant', data: { user_id: 'ann', amount: '5', currency: 'coins', description: null } }, blue));
+    const credit = { type: 'PostTransaction' as const, data: { user_id: 'ann', event_id: null, type: 'credit' as const, amount: '1', currency: 'coins', description: null } };
+    expect(state.when(credit, { app_id: 'app_1_blue', key_id: 'k1', realm: 'blue' }).kind).toBe('events');
+  });
+
   it('RegisterApp refuses an empty or too long name and a key id in use', () => {
     const state = given(...app1, apiKeyIssued('app_1', 'k1'));
     expectRefusal(state.when({ type: 'RegisterApp', data: { name: '   ', key_id: 'k2', key_hash: 'h' } }, ADMIN), 'VALIDATION_FAILED');

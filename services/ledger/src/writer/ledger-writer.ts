@@ -3,6 +3,7 @@ import {
   contextOf,
   DEFAULT_IDEMPOTENCY_RETENTION_MS,
   EVENT_SCHEMA_VERSIONS,
+  ledgerStreamOf,
   storedTypeNames,
   upcastEvent,
   type LedgerCommandBody,
@@ -114,7 +115,7 @@ export class LedgerWriter implements PoisonedWriter {
   }
 
   get stream(): string {
-    return `ledger-${this.options.realm}`;
+    return ledgerStreamOf(this.options.realm);
   }
 
   get isLeading(): boolean {
