@@ -76,6 +76,7 @@ describe('allowances and app limits over the gateway', () => {
       expect(patched.status).toBe(200);
       expect(patched.body).toEqual({
         app_id: leaky.app_id,
+        realm: 'default',
         name: 'Leaky',
         created_at: TIME,
         scopes: ['finance:write'],

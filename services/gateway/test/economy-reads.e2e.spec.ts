@@ -114,13 +114,13 @@ describe('balances at a time, statements and leaderboards through the gateway', 
       try {
         await pool.query(
           `INSERT INTO coffer_read.balance_history
-             SELECT 'user:reads-whale', 'coins', 1000000 + i, 1000000 + i, 'posted', timestamptz '2030-01-01' + i * interval '1 second', 1, i, 0, 0
+             SELECT 'default', 'user:reads-whale', 'coins', 1000000 + i, 1000000 + i, 'posted', timestamptz '2030-01-01' + i * interval '1 second', 1, i, 0, 0
                FROM generate_series(1, $1::int) AS i`,
           [MAX_STATEMENT_MOVEMENTS + 1],
         );
         await pool.query(
-          `INSERT INTO coffer_read.transactions (transaction_id, type, user_id, debit_account, credit_account, amount, currency, status, created_at, global_position)
-             SELECT 1000000 + i, 'grant', 'reads-whale', 'treasury', 'user:reads-whale', 1, 'coins', 'posted', timestamptz '2030-01-01' + i * interval '1 second', 1000000 + i
+          `INSERT INTO coffer_read.transactions (realm, transaction_id, type, user_id, debit_account, credit_account, amount, currency, status, created_at, global_position)
+             SELECT 'default', 1000000 + i, 'grant', 'reads-whale', 'treasury', 'user:reads-whale', 1, 'coins', 'posted', timestamptz '2030-01-01' + i * interval '1 second', 1000000 + i
                FROM generate_series(1, $1::int) AS i`,
           [MAX_STATEMENT_MOVEMENTS + 1],
         );
