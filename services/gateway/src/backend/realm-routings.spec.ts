@@ -15,17 +15,17 @@ describe('RealmRoutings over a real NATS server', () => {
 
   /** A service answering on `pattern` in `realm` with its own name. */
   const serve = async (pattern: string, realm: string) => {
-    writers.subscribe(subjectOf(pattern, prefix, realm), { callback: (_e, msg) => msg.respond(Buffer.from(`${realm}:${text(msg.data)}`)) });
+    writers.subscribe(subjectOf(pattern, prefix, realm), { callback: (_e, msg) => msg.respond(Buffer.from(JSON.stringify({ response: `${realm}:${text(msg.data)}` }))) });
     await writers.flush();
   };
   const send = (routings: RealmRoutings, pattern: string, realm: string, body: string) =>
-    routings.for(pattern, realm).deliver(pattern, 2000, (subject, remainingMs) => inbox.request(subject, Buffer.from(body), remainingMs));
+    routings.for(pattern, realm).deliver(pattern, 2000, (subject, remainingMs) => inbox.requestAlone(subject, Buffer.from(body), remainingMs));
 
   beforeEach(async () => {
     client = await connect({ servers: testNatsUrl() });
     writers = await connect({ servers: testNatsUrl() });
     prefix = testNatsPrefix('realm_routing');
-    inbox = new ReplyInbox(client, 20);
+    inbox = new ReplyInbox(client, (subject, data) => keys.signedHeaders('gateway', subject, data), 20);
   });
 
   afterEach(async () => {
@@ -39,9 +39,9 @@ describe('RealmRoutings over a real NATS server', () => {
     await serve(PATTERNS.ledgerCommands, 'blue');
     await serve(PATTERNS.ledgerCommands, 'default');
     await serve(PATTERNS.achievementsCommands, 'default');
-    expect(text((await send(routings, PATTERNS.ledgerCommands, 'blue', 'a')).data)).toBe('blue:a');
-    expect(text((await send(routings, PATTERNS.ledgerCommands, 'default', 'b')).data)).toBe('default:b');
-    expect(text((await send(routings, PATTERNS.achievementsCommands, 'blue', 'c')).data)).toBe('default:c');
+    expect((await send(routings, PATTERNS.ledgerCommands, 'blue', 'a')).response).toBe('blue:a');
+    expect((await send(routings, PATTERNS.ledgerCommands, 'default', 'b')).response).toBe('default:b');
+    expect((await send(routings, PATTERNS.achievementsCommands, 'blue', 'c')).response).toBe('default:c');
     expect(routings.size).toBe(2); // blue and default: achievements shared the default realm's
     routings.close();
     expect(routings.size).toBe(0);
