@@ -259,12 +259,12 @@ async function pool(items, concurrency, fn) {
   await Promise.all(workers);
 }
 
-async function createApps(baseUrl, adminToken, names) {
+async function createApps(baseUrl, adminToken, names, { realm } = {}) {
   const client = createClient(baseUrl);
   try {
     const apps = [];
     for (const name of names) {
-      const response = await client.request('POST', '/admin/apps', { token: adminToken, body: { name } });
+      const response = await client.request('POST', '/admin/apps', { token: adminToken, body: realm ? { name, realm } : { name } });
       if (response.status !== 201) throw new Error(`POST /admin/apps answered ${response.status} ${response.text || response.error}`);
       const { app_id: appId, api_key: apiKey, key_id: keyId } = json(response);
       apps.push({ app_id: appId, api_key: apiKey, key_id: keyId, name });
@@ -279,7 +279,7 @@ async function createApps(baseUrl, adminToken, names) {
  * Grants `amount` to each of users 1..n from the treasury. Retries a grant that failed in transit.
  * `bulk`: the baseline's setup-only batch route (see baseline/server.js for why).
  */
-async function fundUsers(baseUrl, adminToken, n, amount, { concurrency = 64, bulk = false } = {}) {
+async function fundUsers(baseUrl, adminToken, n, amount, { concurrency = 64, bulk = false, realm } = {}) {
   const client = createClient(baseUrl, { maxSockets: concurrency });
   const ranks = Array.from({ length: n }, (_, i) => i + 1);
   let failures = 0;
@@ -298,8 +298,8 @@ async function fundUsers(baseUrl, adminToken, n, amount, { concurrency = 64, bul
   try {
     await pool(ranks, concurrency, async (rank) => {
       for (let attempt = 0; ; attempt++) {
-        const idempotencyKey = `fund-${rank}`; // a retry of an unknown outcome cannot grant twice
-        const response = await client.request('POST', '/admin/grants', {
+        const idempotencyKey = realm ? `fund-${realm}-${rank}` : `fund-${rank}`; // a retry of an unknown outcome cannot grant twice
+        const response = await client.request('POST', realm ? `/admin/grants?realm=${realm}` : '/admin/grants', {
           token: adminToken,
           body: { user_id: userId(rank), amount, description: 'bench funding' },
           idempotencyKey,

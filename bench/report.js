@@ -175,6 +175,13 @@ function markdown(results) {
     const refused = (load) => (load ? fmt(Object.values(load.refusals).reduce((sum, n) => sum + n, 0)) : '–');
     row('posting only: refusals', refused(cp), refused(bp), '', '', '');
   }
+  const realms = results.coffer?.realms;
+  if (realms) {
+    const cores = realms.cpu?.cores ?? {};
+    row(`**two realms side by side, posting only: posted transactions/s** (${realms.realms.join(' + ')}, half the virtual users each)`, `**${fmt(realms.committed.per_second)}**`, 'n/a', '', '', '');
+    row('two realms: latency p50 / p95 / p99 (ms)', trio(realms.latency_ms), 'n/a', '', '', '');
+    row('two realms: each writer\'s CPU cores (ledger of default / of the second realm)', `${cores.ledger?.toFixed(2) ?? '–'} / ${cores['ledger-blue']?.toFixed(2) ?? '–'}`, 'n/a', '', '', '');
+  }
   const batchSize = (load) => (load?.nats_batches?.mean_requests_per_message == null ? '–' : fmt(load.nats_batches.mean_requests_per_message));
   if (c?.nats_batches || cp?.nats_batches) {
     row('requests per NATS message, gateway → services (the mix / posting only)', `${batchSize(c)} / ${batchSize(cp)}`, 'n/a', '', '', '');

@@ -19,7 +19,7 @@
 //   --profile            run the services with --cpu-prof; the report lists where their CPU went
 //   --quiet-wait=S       wait up to S s (default 120) for other work on the machine to calm down
 //   --keep-database      leave Coffer's database (and its 1 M-event store) for profiling; the log names it
-//   --skip-baseline --skip-coffer --skip-rebuild --no-build
+//   --skip-baseline --skip-coffer --skip-rebuild --skip-realms --no-build
 'use strict';
 
 const fs = require('node:fs');
@@ -57,7 +57,7 @@ function readFlags(argv) {
   const known = [
     'quick', 'duration', 'warmup', 'concurrency', 'users', 'zipf', 'apps', 'rebuild-events', 'fill-budget',
     'idempotency-keys', 'baseline-pool', 'skip-baseline', 'skip-coffer', 'skip-rebuild', 'no-build', 'profile',
-    'quiet-wait', 'fill', 'keep-database',
+    'quiet-wait', 'fill', 'keep-database', 'skip-realms',
   ];
   for (const name of Object.keys(flags)) if (!known.includes(name)) throw new Error(`unknown flag --${name}`);
   const quick = Boolean(flags.quick);
@@ -85,6 +85,7 @@ function readFlags(argv) {
     skipBaseline: Boolean(flags['skip-baseline']),
     skipCoffer: Boolean(flags['skip-coffer']),
     skipRebuild: Boolean(flags['skip-rebuild']),
+    skipRealms: Boolean(flags['skip-realms']),
     build: !flags['no-build'],
     keepDatabase: Boolean(flags['keep-database']),
   };
@@ -116,15 +117,19 @@ function runLoadChild(config, { logDir, onMeasure, onDone, onAcks, control } = {
     onLine: (line) => process.stderr.write(`[loadgen] ${line}\n`),
   });
   const hooks = [];
+  let answered = false;
   const result = new Promise((resolve, reject) => {
     entry.child.on('message', (message) => {
+      if (message.type === 'result' || message.type === 'error') answered = true;
       if (message.type === 'phase' && message.phase === 'measure') hooks.push(onMeasure?.(message.t));
       else if (message.type === 'phase' && message.phase === 'done') hooks.push(onDone?.(message.t));
       else if (message.type === 'acks') onAcks?.(message.acks);
       else if (message.type === 'result') Promise.all(hooks).then(() => resolve(message.result), reject);
       else if (message.type === 'error') reject(new Error(`load generator failed: ${message.message}`));
     });
-    entry.exited.then(({ code, signal }) => reject(new Error(`load generator exited (${signal || code}) without a result`)));
+    // It exits right after sending its result, which may settle only once the window's hooks have
+    // (they ask the services for counters): its exit says nothing then.
+    entry.exited.then(({ code, signal }) => answered || reject(new Error(`load generator exited (${signal || code}) without a result`)));
   });
   entry.child.send({ type: 'run', config });
   if (control) control.stop = () => entry.child.connected && entry.child.send({ type: 'stop' });
@@ -283,6 +288,9 @@ async function runBaseline(opts, ctx) {
 // ---------------------------------------------------------------- Coffer
 
 const SERVICES = ['ledger', 'projector', 'achievements', 'gateway'];
+/** The second realm of the two-realm run, and its ledger's name among the services. */
+const SECOND_REALM = 'blue';
+const SECOND_REALM_LEDGER = `ledger-${SECOND_REALM}`;
 
 async function startCoffer(ctx) {
   const id = randomBytes(4).toString('hex');
@@ -307,15 +315,16 @@ async function startCoffer(ctx) {
   log(`coffer: database ${database}, NATS prefix ${prefix}, port ${port}`);
   const services = {};
   const profileDir = path.join(ctx.logDir, 'profiles-coffer');
-  const start = (name) =>
-    (services[name] = sys.startNode(name, path.join(repo, 'services', name, 'dist', 'main.js'), {
-      env,
+  /** `as`: another instance of a service under its own name (the second realm's ledger). */
+  const start = (name, { as = name, extraEnv = {} } = {}) =>
+    (services[as] = sys.startNode(as, path.join(repo, 'services', name, 'dist', 'main.js'), {
+      env: { ...env, ...extraEnv },
       logDir: ctx.logDir,
-      nodeArgs: ctx.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, name)}`] : [],
+      nodeArgs: ctx.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, as)}`] : [],
     }));
   start('ledger'); // first, so it takes the writer lock without a race
   for (const name of SERVICES.slice(1)) start(name);
-  const coffer = { id, database, databaseUrl, natsUrl, prefix, port, env, services, profileDir, baseUrl: `http://127.0.0.1:${port}` };
+  const coffer = { id, database, databaseUrl, natsUrl, prefix, port, env, services, profileDir, start, baseUrl: `http://127.0.0.1:${port}` };
   coffer.guard = watchServices(Object.values(services));
   // After a service was stopped or restarted on purpose: watch the ones running now.
   coffer.restartWatch = () => {
@@ -328,8 +337,8 @@ async function startCoffer(ctx) {
 
 async function stopCoffer(coffer, { keepDatabase = false } = {}) {
   coffer.guard.disarm();
-  // The gateway first (no new requests), the writer last.
-  for (const name of ['gateway', 'achievements', 'projector', 'ledger']) {
+  // The gateway first (no new requests), the writers last.
+  for (const name of ['gateway', 'achievements', 'projector', SECOND_REALM_LEDGER, 'ledger']) {
     if (coffer.services[name]) await sys.stopProcess(coffer.services[name]);
   }
   if (keepDatabase) {
@@ -339,6 +348,38 @@ async function stopCoffer(coffer, { keepDatabase = false } = {}) {
   else await sys.dropDatabase(coffer.database).catch(() => {});
   await sys.deleteStreams(coffer.natsUrl, coffer.prefix).catch(() => {});
   sys.owned.streams = sys.owned.streams.filter((s) => s.prefix !== coffer.prefix);
+}
+
+/**
+ * Issue 12's realms side by side: a second realm's ledger starts beside the first, as many apps
+ * join it, its posting users are funded there, and the posting-only workload runs over the apps
+ * of both realms at once (half the virtual users each). Each writer's CPU is its own line.
+ */
+async function twoRealms(opts, coffer, ctx, defaultApps, pidsOf) {
+  coffer.start('ledger', { as: SECOND_REALM_LEDGER, extraEnv: { COFFER_REALM: SECOND_REALM } });
+  coffer.restartWatch();
+  const token = coffer.env.COFFER_ADMIN_TOKEN;
+  // Its writer takes a moment to lead: until then its realm answers 503.
+  const deadline = Date.now() + 60_000;
+  let blueApps;
+  for (;;) {
+    try {
+      blueApps = await coffer.guard.race(createApps(coffer.baseUrl, token, APP_NAMES.slice(0, opts.apps).map((name) => `${name} ${SECOND_REALM}`), { realm: SECOND_REALM }));
+      break;
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`the ${SECOND_REALM} realm's ledger did not take apps within 60 s: ${error.message}`);
+      await sleep(500);
+    }
+  }
+  await coffer.guard.race(fundUsers(coffer.baseUrl, token, POSTING_USERS, GRANT, { realm: SECOND_REALM }));
+  log(`coffer: realm ${SECOND_REALM} has ${blueApps.length} apps and ${POSTING_USERS} funded users`);
+  const groups = () => ({ ...pidsOf(), [SECOND_REALM_LEDGER]: [coffer.services[SECOND_REALM_LEDGER].child.pid] });
+  // Alternating, so virtual user i (app i mod n) lands in each realm in turn.
+  const both = defaultApps.flatMap((app, i) => [app, blueApps[i]]).filter(Boolean);
+  const result = await measure(opts, { baseUrl: coffer.baseUrl, apps: both, logDir: ctx.logDir, groups, databases: [coffer.database], guard: coffer.guard, workload: 'posting' });
+  result.realms = ['default', SECOND_REALM];
+  log(`coffer: ${result.committed.per_second} posted tx/s over two realms (writers: ${result.cpu.cores.ledger} and ${result.cpu.cores[SECOND_REALM_LEDGER]} cores)`);
+  return result;
 }
 
 async function runCoffer(opts, ctx) {
@@ -366,6 +407,7 @@ async function runCoffer(opts, ctx) {
     log(`coffer: ${result.committed.per_second} committed tx/s, projector lag p99 ${result.projector_lag.lag_ms.p99} ms`);
     out.posting = await measure(opts, { baseUrl: coffer.baseUrl, apps, logDir: ctx.logDir, groups: pidsOf, databases: [coffer.database], guard: coffer.guard, workload: 'posting' });
     log(`coffer: ${out.posting.committed.per_second} posted tx/s in the posting-only workload`);
+    if (!opts.skipRealms) out.realms = await twoRealms(opts, coffer, ctx, apps, pidsOf);
 
     // Let abandoned rounds expire and the projector catch up, then check the books.
     await sleep((EVENT_TIMEOUT_SECONDS + 2) * 1000);
@@ -384,6 +426,7 @@ async function runCoffer(opts, ctx) {
     await stopCoffer(coffer, { keepDatabase: opts.keepDatabase });
     // Profiles are written when the services exit.
     if (opts.profile && out.load) out.load.profiles = summarizeProfiles(coffer.profileDir, out.load.monotonic.from, out.load.monotonic.to);
+    if (opts.profile && out.realms) out.realms.profiles = summarizeProfiles(coffer.profileDir, out.realms.monotonic.from, out.realms.monotonic.to);
     if (opts.profile && out.posting) out.posting.profiles = summarizeProfiles(coffer.profileDir, out.posting.monotonic.from, out.posting.monotonic.to);
   }
 }
