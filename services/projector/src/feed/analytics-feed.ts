@@ -60,13 +60,15 @@ export class AnalyticsFeed {
   resumed = false;
 
   constructor(
-    private readonly store: EventStore,
+    store: EventStore,
     /** With `feedMirrorAccount`: analytics reads a mirror of the stream in that NATS account (feed-mirror.ts). */
     private readonly nats: NatsEndpoint & { feedMirrorAccount?: string | undefined },
     private readonly prefix: string,
     private readonly logger: JsonLogger,
     /** Where unpublishable events are quarantined. */
     private readonly pool: Pool,
+    /** Where the events come from: the process's SharedReader (projector.module.ts), or the store itself. */
+    private readonly tail: Pick<EventStore, 'subscribeToAll'> = store,
   ) {
     this.subjects = subjects(prefix);
   }
@@ -95,7 +97,7 @@ export class AnalyticsFeed {
           await this.publish(events);
           failures = 0;
         };
-        this.subscription = this.store.subscribeToAll(publish, { after, batchSize: 500, minReadIntervalMs: 50 });
+        this.subscription = this.tail.subscribeToAll(publish, { after, batchSize: 500, minReadIntervalMs: 50 });
         await this.subscription.done;
       } catch (error) {
         if (this.stopped) return;
