@@ -139,6 +139,20 @@ describe('SharedReader', () => {
     expect(again.position).toBe(all[29].globalPosition);
   });
 
+  it('stops reading when its only consumer fails, and reads again from that consumer\'s position when it joins again', async () => {
+    const failing = reader.subscribeToAll(async (batch) => {
+      if (batch[0].globalPosition > all[9].globalPosition) throw new Error('refused');
+    });
+    await expect(failing.done).rejects.toThrow('refused');
+    expect(failing.position).toBe(all[9].globalPosition);
+    await counting.reads[0].subscription.done; // nobody to read for
+    const again = collector();
+    reader.subscribeToAll(again.handler, { after: failing.position });
+    await eventually(() => again.seen.length === 20, 'the rest');
+    expect(ids(again.seen)).toEqual(ids(all.slice(10)));
+    expect(counting.reads.map((read) => read.after)).toEqual([undefined, all[9].globalPosition]);
+  });
+
   it('reads the next batch only once every consumer has taken this one: a slow consumer holds the read, never more than a batch in memory', async () => {
     const fast = collector();
     reader.subscribeToAll(fast.handler);

@@ -192,6 +192,8 @@ export class SharedReader implements Pick<EventStore, 'subscribeToAll'> {
         this.consumers.delete(consumer);
         consumer.stopped = true;
         consumer.settle(error ?? new Error('the consumer failed'));
+        if (this.consumers.size === 0) this.restart = true; // nobody left to read for until it joins again
+        this.poke();
         return;
       }
       consumer.position = slice[slice.length - 1].globalPosition;
