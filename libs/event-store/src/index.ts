@@ -6,3 +6,4 @@ export * from './port';
 export { PostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store';
 export { createEventStore, type EventStoreConfig } from './create-event-store';
 export { createUnderLock, isCreationRaceLost, underSchemaLock } from './postgres/schema-lock';
+export { SharedReader, type SharedReaderOptions } from './shared-reader';

@@ -3,7 +3,6 @@ import {
   JSONCodec,
   RetentionPolicy,
   StorageType,
-  type JetStreamClient,
   type JetStreamManager,
   type NatsConnection,
   type NatsError,
@@ -15,11 +14,14 @@ import { toEnvelope, type EventStore, type RecordedEvent, type Subscription } fr
 import { NATS_RECONNECT_OPTIONS, natsConnectionOptions, retryDelayMs, sleep, type JsonLogger, type NatsEndpoint } from '@coffer/platform';
 import { ensureQuarantine, FEED_CONSUMER, quarantine } from '../quarantine';
 import { importedJetStreamApi, mirrorConfig } from './feed-mirror';
+import { JetStreamPublisher, type FeedMessage } from './jetstream-publisher';
 
 /** JetStream's error code for a stream that does not exist (JSStreamNotFoundErr). */
 const STREAM_NOT_FOUND = 10059;
 /** Room left in a NATS message for the headers a JetStream publish adds (message id, expected sequence). */
 const HEADER_ROOM_BYTES = 1024;
+/** How long a batch's acknowledgements may take before the batch fails (and is published again from the stream). */
+const BATCH_DEADLINE_MS = 5000;
 const codec = JSONCodec();
 
 /**
@@ -46,7 +48,7 @@ const codec = JSONCodec();
  */
 export class AnalyticsFeed {
   private nc: NatsConnection | undefined;
-  private js: JetStreamClient | undefined;
+  private publisher: JetStreamPublisher | undefined;
   private subscription: Subscription | undefined;
   private stopped = false;
   /** The stream's last sequence as of our last acknowledged publish (or the restart). */
@@ -60,13 +62,15 @@ export class AnalyticsFeed {
   resumed = false;
 
   constructor(
-    private readonly store: EventStore,
+    store: EventStore,
     /** With `feedMirrorAccount`: analytics reads a mirror of the stream in that NATS account (feed-mirror.ts). */
     private readonly nats: NatsEndpoint & { feedMirrorAccount?: string | undefined },
     private readonly prefix: string,
     private readonly logger: JsonLogger,
     /** Where unpublishable events are quarantined. */
     private readonly pool: Pool,
+    /** Where the events come from: the process's SharedReader (projector.module.ts), or the store itself. */
+    private readonly tail: Pick<EventStore, 'subscribeToAll'> = store,
   ) {
     this.subjects = subjects(prefix);
   }
@@ -95,7 +99,7 @@ export class AnalyticsFeed {
           await this.publish(events);
           failures = 0;
         };
-        this.subscription = this.store.subscribeToAll(publish, { after, batchSize: 500, minReadIntervalMs: 50 });
+        this.subscription = this.tail.subscribeToAll(publish, { after, batchSize: 500, minReadIntervalMs: 50 });
         await this.subscription.done;
       } catch (error) {
         if (this.stopped) return;
@@ -117,8 +121,9 @@ export class AnalyticsFeed {
 
   private async connection(): Promise<NatsConnection> {
     if (this.nc && !this.nc.isClosed()) return this.nc;
+    const options = natsConnectionOptions(this.nats);
     this.nc = await connect({
-      ...natsConnectionOptions(this.nats),
+      ...options,
       name: 'coffer-analytics-feed',
       ...NATS_RECONNECT_OPTIONS,
       // The loop retries a first connection that fails; one that waited for NATS could not be
@@ -128,7 +133,8 @@ export class AnalyticsFeed {
       // retried from the stream's last message either way.
       noAsyncTraces: true,
     });
-    this.js = this.nc.jetstream();
+    this.publisher?.close();
+    this.publisher = new JetStreamPublisher(this.nc, options.inboxPrefix);
     return this.nc;
   }
 
@@ -158,7 +164,7 @@ export class AnalyticsFeed {
   }
 
   private async publish(stored: RecordedEvent[]): Promise<void> {
-    const messages: Array<{ event: RecordedEvent & { type: PublicEventType }; data: Uint8Array }> = [];
+    const messages: FeedMessage[] = [];
     for (const recorded of stored) {
       // Published as the current catalog names and shapes it, whatever version the store holds.
       let event: RecordedEvent;
@@ -174,7 +180,8 @@ export class AnalyticsFeed {
         const data = codec.encode(toEnvelope(event));
         const limit = (this.nc?.info?.max_payload ?? Number.POSITIVE_INFINITY) - HEADER_ROOM_BYTES;
         if (data.length <= limit) {
-          messages.push({ event: event as RecordedEvent & { type: PublicEventType }, data });
+          const type = event.type as PublicEventType;
+          messages.push({ subject: this.subjects.event(contextOf(type), type), data, msgId: event.id });
           continue;
         }
         error = new Error(`its message of ${data.length} bytes exceeds the ${limit} bytes a NATS message may carry here`);
@@ -187,19 +194,9 @@ export class AnalyticsFeed {
         error: error.message,
       });
     }
-    const base = this.lastSequence;
-    const acks = messages.map(({ event, data }, i) =>
-      this.js!.publish(this.subjects.event(contextOf(event.type), event.type), data, {
-        msgID: event.id,
-        expect: { lastSequence: base + i },
-        timeout: 5000,
-      }),
-    );
-    const settled = await Promise.allSettled(acks);
-    const failed = settled.find((result) => result.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
-    for (const result of settled) {
-      const ack = (result as PromiseFulfilledResult<{ seq: number }>).value;
+    const acks = messages.length > 0 ? await this.publisher!.publishBatch(messages, this.lastSequence, BATCH_DEADLINE_MS) : [];
+    // A duplicate (a message the stream already holds) comes back with its old sequence: out of step too.
+    for (const ack of acks) {
       if (ack.seq !== ++this.lastSequence) throw new Error(`feed out of step: stored at ${ack.seq}, expected ${this.lastSequence}`);
     }
     this.published += messages.length;
@@ -210,6 +207,7 @@ export class AnalyticsFeed {
     this.stopped = true;
     await this.subscription?.stop();
     await this.loop;
+    this.publisher?.close();
     await this.nc?.drain().catch(() => undefined);
   }
 }

@@ -25,6 +25,8 @@ export class Projector {
     private readonly generations: Generations,
     private readonly logger: JsonLogger,
     private readonly batchSize = 1000,
+    /** Where the events come from: the process's SharedReader (projector.module.ts), or the store itself. */
+    private readonly tail: Pick<EventStore, 'subscribeToAll'> = store,
   ) {}
 
   start(): void {
@@ -50,7 +52,7 @@ export class Projector {
         const { position } = await this.generations.checkpoint(generation);
         if (this.stopped) return; // stop() came while we read: it had no subscription to stop yet
         let committed = position;
-        this.subscription = this.store.subscribeToAll(
+        this.subscription = this.tail.subscribeToAll(
           async (events) => {
             committed = await this.commit(generation, committed, events);
             failures = 0;
