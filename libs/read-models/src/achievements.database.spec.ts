@@ -64,7 +64,7 @@ describe('the achievements read models in PostgreSQL', () => {
     await pool.query(`DROP SCHEMA IF EXISTS ${READ_SCHEMA} CASCADE`);
     await pool.query(`CREATE SCHEMA ${READ_SCHEMA}`);
     for (const model of READ_MODELS) {
-      for (const statement of [...model.ddl(READ_SCHEMA), ...model.readerIndexDdl(READ_SCHEMA)]) await pool.query(statement);
+      for (const statement of [...model.ddl(READ_SCHEMA), ...(model.lookupKeyDdl?.(READ_SCHEMA) ?? []), ...model.readerIndexDdl(READ_SCHEMA)]) await pool.query(statement);
     }
   });
 

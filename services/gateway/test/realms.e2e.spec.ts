@@ -9,7 +9,7 @@
  * so a transfer never crosses realms.
  */
 import { PostgresEventStore } from '@coffer/event-store';
-import { createTestDatabase, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
+import { createTestDatabase, dropTestStreams, testNatsPrefix, testNatsUrl, type TestDatabase } from '@coffer/testing';
 import { LEADING_MESSAGE } from '../../../tools/ledger-roles';
 import { Generations } from '../../projector/src/read-models/generations';
 import { verify } from '../../projector/src/read-models/rebuild-verify-status';
@@ -97,13 +97,16 @@ describe('two realms side by side, one failing over (built services as processes
     return lines.find((line) => line.currency === 'coins')?.posted ?? '0';
   };
 
+  let natsPrefix: string | undefined;
+
   beforeAll(async () => {
     assertBuilt('ledger', 'gateway', 'projector');
     database = await createTestDatabase('gateway_realms');
+    natsPrefix = testNatsPrefix('gateway_realms');
     const s = await BuiltServices.on({
       databaseUrl: database.url,
       natsUrl: testNatsUrl(),
-      natsPrefix: testNatsPrefix('gateway_realms'),
+      natsPrefix,
       adminToken: ADMIN_TOKEN,
       extra: { COFFER_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS), COFFER_REALMS: 'default,blue' },
     });
@@ -130,6 +133,8 @@ describe('two realms side by side, one failing over (built services as processes
   afterAll(async () => {
     await services?.stop();
     await database?.drop();
+    // The projector's feed made the analytics stream: a test leaves no stream behind.
+    if (natsPrefix) await dropTestStreams(natsPrefix).catch(() => undefined);
   });
 
   it("fails blue's writer over while the default realm's requests keep succeeding, and keeps both realms' money apart", async () => {
