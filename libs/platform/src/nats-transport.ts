@@ -62,8 +62,12 @@ class BatchReplies {
     if (this.pending.length === 0) return;
     const replies = this.pending;
     this.pending = [];
-    // respond() is dropped by nats.js when the connection is gone: the sender times out and retries.
-    this.message.respond(encodeBatchReply(replies));
+    try {
+      this.message.respond(encodeBatchReply(replies));
+    } catch {
+      // The connection closed under it (a shutdown): the sender times out and retries, and the
+      // command ids make the retry safe. Thrown from a timer, it would end the process.
+    }
   }
 }
 
