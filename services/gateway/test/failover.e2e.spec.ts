@@ -11,6 +11,7 @@ import { LEADING_MESSAGE, LOST_ROLE_MESSAGE, STANDBY_MESSAGE } from '../../../to
 import { ApiClient } from './api-client';
 import { sleep } from './http-client';
 import { assertBuilt, BuiltServices, type Service } from './processes';
+import { SteadyLoad } from './steady-load';
 
 jest.setTimeout(120000);
 
@@ -22,64 +23,9 @@ const TAKEOVER_BOUND_MS = 2000;
 /** Writes resume (every request in flight at the fault is answered) well before the request timeout. */
 const RESUME_BOUND_MS = 2500;
 
-interface Attempt {
-  sentAt: number;
-  answeredAt: number;
-  status: number;
-}
-
-/** Grants of 1 coin to one user, each with a key of its own, by WORKERS clients that retry a 503 with the same key. */
-class GrantLoad {
-  readonly attempts: Attempt[] = [];
-  acknowledged = 0;
-  private running = true;
-  private next = 0;
-  private readonly done: Promise<void[]>;
-
-  constructor(
-    private readonly base: string,
-    private readonly user: string,
-    private readonly label: string,
-  ) {
-    this.done = Promise.all(Array.from({ length: WORKERS }, () => this.worker()));
-  }
-
-  private async worker(): Promise<void> {
-    while (this.running) {
-      const key = `${this.label}-${this.next++}`;
-      for (;;) {
-        const sentAt = Date.now();
-        const answer = await ApiClient.http(this.base, ADMIN_TOKEN)
-          .grant({ user_id: this.user, amount: 1 }, { idempotencyKey: key })
-          .catch(() => undefined);
-        this.attempts.push({ sentAt, answeredAt: Date.now(), status: answer?.status ?? 0 });
-        if (answer?.status === 201) {
-          this.acknowledged++;
-          break;
-        }
-        await sleep(50);
-      }
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    await this.done;
-  }
-
-  /** How the load fared around a fault at `faultAt`. */
-  around(faultAt: number) {
-    const spanning = this.attempts.filter((attempt) => attempt.sentAt <= faultAt && attempt.answeredAt > faultAt);
-    const after = this.attempts.filter((attempt) => attempt.sentAt >= faultAt && attempt.status === 201);
-    return {
-      in_flight_at_fault: spanning.length,
-      longest_in_flight_wait_ms: Math.max(0, ...spanning.map((attempt) => attempt.answeredAt - faultAt)),
-      first_write_after_fault_ms: after.length ? Math.min(...after.map((attempt) => attempt.answeredAt)) - faultAt : undefined,
-      slowest_answer_ms: Math.max(...this.attempts.map((attempt) => attempt.answeredAt - attempt.sentAt)),
-      unavailable: this.attempts.filter((attempt) => attempt.status !== 201).length,
-    };
-  }
-}
+/** Grants of 1 coin to one user by the admin, each with a key of its own, by WORKERS clients that retry a failure with the same key. */
+const grants = (base: string, user: string, label: string) =>
+  new SteadyLoad((key) => ApiClient.http(base, ADMIN_TOKEN).grant({ user_id: user, amount: 1 }, { idempotencyKey: key }).then((answer) => answer.status), label, WORKERS);
 
 describe('a frozen, then a killed, active ledger under load (built services as processes)', () => {
   let database: TestDatabase;
@@ -119,7 +65,7 @@ describe('a frozen, then a killed, active ledger under load (built services as p
   it('replaces a frozen writer within about a second, resends what was in flight, and fences the frozen one when it wakes', async () => {
     const s = services!;
     const [frozen, standby] = s.ledgers;
-    const load = new GrantLoad(s.base, 'frozen-user', 'freeze');
+    const load = grants(s.base, 'frozen-user', 'freeze');
     await s.waitFor('some grants', () => load.acknowledged >= 20, 20000);
     const resentBefore = await resent();
 
@@ -159,7 +105,7 @@ describe('a frozen, then a killed, active ledger under load (built services as p
     const active = s.ledgers.find((ledger) => ledger.leading)!;
     const standby = s.ledgers.find((ledger) => ledger !== active && !ledger.exited)!;
     await s.waitFor('a warm standby', () => standby.lastRoleMessage() === STANDBY_MESSAGE, 10000);
-    const load = new GrantLoad(s.base, 'killed-user', 'kill');
+    const load = grants(s.base, 'killed-user', 'kill');
     await s.waitFor('some grants', () => load.acknowledged >= 20, 20000);
 
     const faultAt = Date.now();

@@ -16,6 +16,7 @@ import { verify } from '../../projector/src/read-models/rebuild-verify-status';
 import { ApiClient } from './api-client';
 import { sleep } from './http-client';
 import { assertBuilt, BuiltServices, type Service } from './processes';
+import { SteadyLoad } from './steady-load';
 
 jest.setTimeout(180000);
 
@@ -31,54 +32,9 @@ const BLUE = { COFFER_REALM: 'blue' };
  */
 const NO_PAUSE_BOUND_MS = 1000;
 
-interface Attempt {
-  sentAt: number;
-  answeredAt: number;
-  status: number;
-}
-
 /** Credits of 1 coin to one user through one app, each with a key of its own, by WORKERS clients that retry a failure with the same key. */
-class CreditLoad {
-  readonly attempts: Attempt[] = [];
-  acknowledged = 0;
-  private running = true;
-  private next = 0;
-  private readonly done: Promise<void[]>;
-
-  constructor(
-    private readonly client: ApiClient,
-    private readonly user: string,
-    private readonly label: string,
-  ) {
-    this.done = Promise.all(Array.from({ length: WORKERS }, () => this.worker()));
-  }
-
-  private async worker(): Promise<void> {
-    while (this.running) {
-      const key = `${this.label}-${this.next++}`;
-      for (;;) {
-        const sentAt = Date.now();
-        const answer = await this.client.postTransaction({ user_id: this.user, type: 'credit', amount: 1 }, { idempotencyKey: key }).catch(() => undefined);
-        this.attempts.push({ sentAt, answeredAt: Date.now(), status: answer?.status ?? 0 });
-        if (answer?.status === 201) {
-          this.acknowledged++;
-          break;
-        }
-        await sleep(50);
-      }
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    await this.done;
-  }
-
-  /** Attempts answered within [from, to]. */
-  within(from: number, to: number): Attempt[] {
-    return this.attempts.filter((attempt) => attempt.answeredAt >= from && attempt.sentAt <= to);
-  }
-}
+const credits = (client: ApiClient, user: string, label: string) =>
+  new SteadyLoad((key) => client.postTransaction({ user_id: user, type: 'credit', amount: 1 }, { idempotencyKey: key }).then((answer) => answer.status), label, WORKERS);
 
 describe('two realms side by side, one failing over (built services as processes)', () => {
   let database: TestDatabase;
@@ -141,8 +97,8 @@ describe('two realms side by side, one failing over (built services as processes
     const s = services!;
     const [killed, standby] = blueLedgers;
     // The same user id in both realms: two accounts, one in each.
-    const blueLoad = new CreditLoad(blue, 'shared', 'blue');
-    const homeLoad = new CreditLoad(home, 'shared', 'home');
+    const blueLoad = credits(blue, 'shared', 'blue');
+    const homeLoad = credits(home, 'shared', 'home');
     await s.waitFor('writes in both realms', () => blueLoad.acknowledged >= 30 && homeLoad.acknowledged >= 30, 30000);
 
     const faultAt = Date.now();
