@@ -86,8 +86,8 @@ export function page<Row, T>(rows: Row[], limit: number, cursorOf: (row: Row) =>
 }
 
 /** Runs a set-based statement over `rows` passed as one JSON parameter; nothing when there are none. */
-export async function writeRows(client: ClientBase, sql: string, rows: unknown[]): Promise<void> {
-  if (rows.length) await client.query(sql, [JSON.stringify(rows)]);
+export async function writeRows(client: Pick<ClientBase, 'query'>, sql: string, rows: unknown[], ...params: unknown[]): Promise<void> {
+  if (rows.length) await client.query(sql, [JSON.stringify(rows), ...params]);
 }
 
 /** One map key from several parts, none of which can run into the next. */

@@ -5,7 +5,9 @@
  * events apart, so a fold sees one realm's ids only and stamps its rows with that realm.
  */
 import { DEFAULT_REALM, realmOfApp, realmOfStream } from '@coffer/contracts';
+import type { ClientBase } from 'pg';
 import type { ReplayedEvent } from '@coffer/event-store';
+import { writeRows } from './read-model';
 
 /**
  * A ledger event's realm is its stream's (`ledger-<realm>`); an achievements event's, its app's
@@ -49,6 +51,6 @@ export function realmBase(table: string, param: string): string {
 }
 
 /** writeRows with the realm as $2 (see realmBase). */
-export async function writeRealmRows(client: { query(sql: string, params: unknown[]): Promise<unknown> }, sql: string, rows: unknown[], realm: string): Promise<void> {
-  if (rows.length) await client.query(sql, [JSON.stringify(rows), realm]);
+export function writeRealmRows(client: Pick<ClientBase, 'query'>, sql: string, rows: unknown[], realm: string): Promise<void> {
+  return writeRows(client, sql, rows, realm);
 }

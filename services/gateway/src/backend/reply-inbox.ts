@@ -84,24 +84,24 @@ export class ReplyInbox {
 
   /** Sends the request's bytes in this turn's batch for `subject`; resolves with its answer. */
   request(subject: string, packet: Uint8Array, timeoutMs: number): Promise<ReplyPacket> {
-    if (!this.connected) return Promise.reject(new NoAnswer('not connected to NATS: nothing was sent'));
-    const token = this.nextToken();
-    return new Promise<ReplyPacket>((resolve, reject) => {
-      this.waiting.set(token, { resolve, reject, deadline: Date.now() + timeoutMs });
-      this.depart(subject, token, packet);
-    });
+    return this.awaitAnswer(timeoutMs, (token) => this.depart(subject, token, packet));
   }
 
   /** Sends one request on its own, signed, at once. */
   requestAlone(subject: string, packet: Uint8Array, timeoutMs: number): Promise<ReplyPacket> {
+    return this.awaitAnswer(timeoutMs, (token) => this.connection.publish(subject, packet, { reply: this.prefix + token, headers: this.sign(subject, packet) }));
+  }
+
+  /** Registers a waiting request under a new token and sends it; a send that throws (the connection closing) refuses it at once. */
+  private awaitAnswer(timeoutMs: number, send: (token: string) => void): Promise<ReplyPacket> {
     if (!this.connected) return Promise.reject(new NoAnswer('not connected to NATS: nothing was sent'));
     const token = this.nextToken();
     return new Promise<ReplyPacket>((resolve, reject) => {
       this.waiting.set(token, { resolve, reject, deadline: Date.now() + timeoutMs });
       try {
-        this.connection.publish(subject, packet, { reply: this.prefix + token, headers: this.sign(subject, packet) });
+        send(token);
       } catch (error) {
-        this.waiting.delete(token); // the connection is closed or closing
+        this.waiting.delete(token);
         reject(error as Error);
       }
     });

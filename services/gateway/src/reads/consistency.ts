@@ -28,13 +28,16 @@ export class ReadConsistency {
    * not catch up in time, so a read that has a strong alternative can take it.
    */
   async settle(appId: string, query: MinPositionQueryDto): Promise<boolean> {
-    const needed = this.needed(appId, query);
+    return this.settleAt(this.needed(appId, query));
+  }
+
+  private async settleAt(needed: bigint): Promise<boolean> {
     if (needed < 0n) return true;
     try {
       await this.reads.waitFor(needed, READ_YOUR_WRITES_TIMEOUT_MS);
       return true;
     } catch (error) {
-      if (error instanceof ApiError && error.code === 'UNAVAILABLE') return false;
+      if (isUnavailable(error)) return false;
       throw error;
     }
   }
@@ -65,7 +68,7 @@ export class ReadConsistency {
       }
     }
     try {
-      if (await this.settle(appId, query)) return await read();
+      if (await this.settleAt(needed)) return await read();
     } catch (error) {
       if (!isUnavailable(error)) throw error;
     }
