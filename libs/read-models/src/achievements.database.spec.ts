@@ -100,7 +100,8 @@ describe('the achievements read models in PostgreSQL', () => {
     ];
     await project(events);
     const together = [await rows('achievements', 'app_id, key'), await rows('achievement_progress', 'app_id, key, user_id')];
-    await pool.query(`TRUNCATE ${READ_SCHEMA}.achievements, ${READ_SCHEMA}.achievement_progress`);
+    // Every table: projecting an event twice is refused (the audit trail's rows are keyed by position).
+    await pool.query(`TRUNCATE ${READ_MODELS.flatMap((model) => Object.keys(model.tables).map((table) => `${READ_SCHEMA}.${table}`)).join(', ')}`);
     await project(...events.map((one) => [one]));
     expect([await rows('achievements', 'app_id, key'), await rows('achievement_progress', 'app_id, key, user_id')]).toEqual(together);
     expect(together[0]).toEqual([

@@ -8,7 +8,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { ReplayedEvent } from '@coffer/event-store';
 import { createTestDatabase, type TestDatabase } from '@coffer/testing';
-import { AUDIT_TRAIL_TABLE, auditTrail, auditTrailDdl, auditTrailLookupKeyDdl, foldAuditTrail, MAX_AUDIT_USER_IDS, writeAuditTrail } from './audit-trail';
+import { AUDIT_TRAIL_TABLE, auditTrail, auditTrailDdl, foldAuditTrail, MAX_AUDIT_USER_IDS, writeAuditTrail } from './audit-trail';
 import type { FoldContext } from './read-model';
 import { READ_SCHEMA } from './read-model';
 
@@ -40,7 +40,7 @@ describe('the audit trail in PostgreSQL', () => {
   beforeEach(async () => {
     await pool.query(`DROP SCHEMA IF EXISTS ${READ_SCHEMA} CASCADE`);
     await pool.query(`CREATE SCHEMA ${READ_SCHEMA}`);
-    for (const statement of [...auditTrailDdl(READ_SCHEMA), ...auditTrailLookupKeyDdl(READ_SCHEMA)]) await pool.query(statement);
+    for (const statement of auditTrailDdl(READ_SCHEMA)) await pool.query(statement);
   });
 
   async function project(batches: ReplayedEvent[][]): Promise<Record<string, unknown>[]> {
@@ -53,7 +53,7 @@ describe('the audit trail in PostgreSQL', () => {
         client.release();
       }
     }
-    return (await pool.query(`SELECT command_key, user_ids, events, event_count FROM ${READ_SCHEMA}.${AUDIT_TRAIL_TABLE} ORDER BY position`)).rows;
+    return (await pool.query(`SELECT command_id, correlation_id, user_ids, events, event_count FROM ${READ_SCHEMA}.${AUDIT_TRAIL_TABLE} ORDER BY position`)).rows;
   }
 
   /** A rebuild's replay of the same events in pages: rows COPYed as they are final. */
@@ -75,7 +75,7 @@ describe('the audit trail in PostgreSQL', () => {
     return (await pool.query(`SELECT * FROM ${READ_SCHEMA}.${AUDIT_TRAIL_TABLE} ORDER BY position`)).rows;
   };
 
-  it('replays into the rows the live projector writes, wherever the pages split the commands', async () => {
+  it('writes the same rows live and in a replay, wherever batches or pages split the commands', async () => {
     const as = (command_id: string, extra: object = {}) => ({ ...who, command_id, correlation_id: `corr-${command_id}`, ...extra });
     const events = [
       event('TransactionPosted', { user_id: 'zoe' }, as('c1')),
@@ -84,15 +84,20 @@ describe('the audit trail in PostgreSQL', () => {
       // Values COPY and an array literal must escape: quotes, backslashes, commas, braces, tabs.
       event('TransactionPosted', { user_id: 'a"b\\c,{d}\te' }, as('c2', { user_ids: ['x y'] })),
       event('CommandRefused', { code: 'INSUFFICIENT_FUNDS', message: 'not enough\nfunds' }, as('c3', { command_type: 'PostTransaction' })),
+      // The same key reused by another request, refused in the same decision: its own row, even
+      // when a batch begins with it right after the first request's row.
+      event('CommandRefused', { code: 'IDEMPOTENCY_KEY_REUSED', message: 'reused' }, as('c3', { correlation_id: 'corr-other' })),
       event('TransactionPosted', { user_id: 'mia' }, as('c4', { app_id: null, key_id: null, admin_token_id: 'root' })),
     ];
     const whole = await live([events]);
-    expect(whole).toHaveLength(4);
+    expect(whole).toHaveLength(5);
     expect(await replay([events])).toEqual(whole);
     for (let border = 1; border < events.length; border++) {
       expect([border, await replay([events.slice(0, border), events.slice(border)])]).toEqual([border, whole]);
+      expect([border, await live([events.slice(0, border), events.slice(border)])]).toEqual([border, whole]);
     }
     expect(await replay(events.map((one) => [one]))).toEqual(whole);
+    expect(await live(events.map((one) => [one]))).toEqual(whole);
   });
 
   it("keeps a command's users and event types in the order they first came, at every batch border", async () => {

@@ -31,7 +31,6 @@ export function auditTrailDdl(schema: string): string[] {
     `CREATE TABLE ${schema}.${AUDIT_TRAIL_TABLE} (
        realm text NOT NULL,
        position bigint PRIMARY KEY,
-       command_key text NOT NULL,
        command_id text NOT NULL,
        correlation_id text NOT NULL,
        command_type text,
@@ -48,19 +47,18 @@ export function auditTrailDdl(schema: string): string[] {
   ];
 }
 
-/** The key a live batch merges a command's later events into its row by; a rebuild adds it after its COPYs. */
-export function auditTrailLookupKeyDdl(schema: string): string[] {
-  return [`CREATE UNIQUE INDEX IF NOT EXISTS audit_trail_command ON ${schema}.${AUDIT_TRAIL_TABLE} (realm, command_key)`];
-}
-
-/** The searches of GET /admin/audit: each filter with the order pages are read in (newest first). */
+/**
+ * The searches of GET /admin/audit: each filter with the order pages are read in (newest first).
+ * `decided_at` grows with `position` (a writer decides, then appends), so a BRIN index (a few
+ * bytes per range of pages, next to nothing per row) finds a time range as well as a btree would.
+ */
 export function auditTrailReaderIndexDdl(schema: string): string[] {
   const t = `${schema}.${AUDIT_TRAIL_TABLE}`;
   return [
     `CREATE INDEX IF NOT EXISTS audit_trail_correlation ON ${t} (correlation_id, position)`,
     `CREATE INDEX IF NOT EXISTS audit_trail_app ON ${t} (app_id, position)`,
     `CREATE INDEX IF NOT EXISTS audit_trail_type ON ${t} (command_type, position)`,
-    `CREATE INDEX IF NOT EXISTS audit_trail_decided ON ${t} (decided_at)`,
+    `CREATE INDEX IF NOT EXISTS audit_trail_decided ON ${t} USING brin (decided_at)`,
     `CREATE INDEX IF NOT EXISTS audit_trail_users ON ${t} USING gin (user_ids)`,
   ];
 }
@@ -153,30 +151,49 @@ const firstOccurrences = (array: string, limit?: number): string =>
   `ARRAY(SELECT x.value FROM unnest(${array}) WITH ORDINALITY AS x(value, n) GROUP BY x.value ORDER BY min(x.n)${limit === undefined ? '' : ` LIMIT ${limit}`})`;
 
 /**
- * Inserts each command's row, or (the rest of a command whose first events an earlier batch
- * wrote) merges its event types, count and users into the row already there.
+ * Inserts each command's row. A command's events are appended together, so they are contiguous in
+ * the store: only a batch's first command may be the rest of one an earlier batch began, and its
+ * row is then the one right before the batch's first event. That row, if it is the same command's
+ * (same id, decision time and request), takes the first command's event types, count and users;
+ * every other row is inserted. One lookup by position per batch, where a unique key on the
+ * command would cost an index entry of its long key per row.
  */
 export async function writeAuditTrail(client: ClientBase, schema: string, rows: Map<string, AuditRow>, realm: string): Promise<void> {
   const t = `${schema}.${AUDIT_TRAIL_TABLE}`;
-  await writeRealmRows(
-    client,
-    `INSERT INTO ${t} AS a SELECT * FROM jsonb_populate_recordset(${realmBase(t, '$2')}, $1)
-       ON CONFLICT (realm, command_key) DO UPDATE SET
-         events = ${firstOccurrences('a.events || excluded.events')},
-         event_count = a.event_count + excluded.event_count,
-         user_ids = ${firstOccurrences('a.user_ids || excluded.user_ids', MAX_AUDIT_USER_IDS)},
-         command_type = coalesce(a.command_type, excluded.command_type),
-         outcome = CASE WHEN excluded.outcome = 'refused' THEN 'refused' ELSE a.outcome END,
-         refusal_code = coalesce(a.refusal_code, excluded.refusal_code),
-         refusal_message = coalesce(a.refusal_message, excluded.refusal_message)`,
-    [...rows.values()],
-    realm,
+  const [first, ...rest] = rows.values();
+  if (first === undefined) return;
+  const { rowCount } = await client.query(
+    `UPDATE ${t} AS a SET
+        events = ${firstOccurrences('a.events || $6::text[]')},
+        event_count = a.event_count + $7,
+        user_ids = ${firstOccurrences('a.user_ids || $8::text[]', MAX_AUDIT_USER_IDS)},
+        command_type = coalesce(a.command_type, $9),
+        outcome = CASE WHEN $10 = 'refused' THEN 'refused' ELSE a.outcome END,
+        refusal_code = coalesce(a.refusal_code, $11),
+        refusal_message = coalesce(a.refusal_message, $12)
+       FROM (SELECT position FROM ${t} WHERE position < $1 ORDER BY position DESC LIMIT 1) AS previous
+      WHERE a.position = previous.position
+        AND a.realm = $2 AND a.command_id = $3 AND a.decided_at = $4 AND a.correlation_id = $5`,
+    [
+      first.position,
+      realm,
+      first.command_id,
+      first.decided_at,
+      first.correlation_id,
+      first.events,
+      first.event_count,
+      first.user_ids,
+      first.command_type,
+      first.outcome,
+      first.refusal_code,
+      first.refusal_message,
+    ],
   );
+  await copyAuditRows(client, schema, rowCount === 1 ? rest : [first, ...rest], realm);
 }
 
 const AUDIT_COLUMNS = [
   'position',
-  'command_key',
   'command_id',
   'correlation_id',
   'command_type',
@@ -201,11 +218,10 @@ function copyAuditRows(client: ClientBase, schema: string, rows: AuditRow[], rea
 }
 
 /**
- * A rebuild: each page's rows COPYed as they are final. A command's events are appended
- * together, so they are contiguous in the store (and in its realm's share of a page): only the
- * page's last command may go on in the next page. Its row is held and folded on; every other row
- * is final. Before this, a rebuild inserted the trail page by page with the live batch's merging
- * INSERT, one index entry per key per row: the slowest part of a rebuild.
+ * A rebuild: each page's rows COPYed as they are final. A command's events are contiguous in the
+ * store (and in its realm's share of a page; see writeAuditTrail): only the page's last command
+ * may go on in the next page. Its row is held and folded on; every other row is final, so a
+ * rebuild never reads a row back.
  */
 function replayAuditTrail(realm: string): Replaying {
   let open = new Map<string, AuditRow>();
@@ -223,7 +239,6 @@ function replayAuditTrail(realm: string): Replaying {
 export const auditTrail: ReadModel = {
   tables: { [AUDIT_TRAIL_TABLE]: ['position'] },
   ddl: auditTrailDdl,
-  lookupKeyDdl: auditTrailLookupKeyDdl,
   readerIndexDdl: auditTrailReaderIndexDdl,
   fold(events, context) {
     const rows = foldAuditTrail(events);

@@ -31,7 +31,6 @@ import type { ReplayedEvent } from '@coffer/event-store';
 import { BALANCES_TABLE, withZeroBalance } from './balances';
 import { copyRows } from './copy';
 import { READ_SCHEMA, rowKey, type FoldContext, type Queryable, type ReadModel, type Replaying } from './read-model';
-import { realmBase, writeRealmRows } from './realms';
 import { TRANSACTIONS_TABLE, type PendingTransaction } from './transactions';
 
 export const BALANCE_HISTORY_TABLE = 'balance_history';
@@ -253,9 +252,10 @@ export async function writeBalanceHistory(client: ClientBase, schema: string, ch
   for (const row of rows) {
     lines.set(row.account, row.currency, BigInt(row.posted), BigInt(row.pending_debit), BigInt(row.pending_credit), row.at.toISOString());
   }
-  await writeRealmRows(
+  await copyRows(
     client,
-    `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(${realmBase(table, '$2')}, $1)`,
+    table,
+    BALANCE_HISTORY_COLUMNS,
     changes.map((change) => lines.apply(change)),
     realm,
   );

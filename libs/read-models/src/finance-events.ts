@@ -13,7 +13,7 @@ import { realmOfApp, type FinanceEventDetails, type LedgerEvent } from '@coffer/
 import type { ReplayedEvent } from '@coffer/event-store';
 import { copyRows } from './copy';
 import { READ_SCHEMA, takeFinal, type Queryable, type ReadModel, type Replaying } from './read-model';
-import { realmBase, writeRealmRows } from './realms';
+import { writeRealmRows } from './realms';
 import { transactionsOfEvent } from './transactions';
 
 export const FINANCE_EVENTS_TABLE = 'finance_events';
@@ -131,7 +131,7 @@ export function foldFinanceEvents(events: readonly ReplayedEvent[], batch: Finan
 
 export async function writeFinanceEvents(client: ClientBase, schema: string, batch: FinanceEventsBatch, realm: string): Promise<void> {
   const table = `${schema}.${FINANCE_EVENTS_TABLE}`;
-  await writeRealmRows(client, `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(${realmBase(table, '$2')}, $1)`, [...batch.opened.values()], realm);
+  await copyRows(client, table, FINANCE_EVENT_COLUMNS, [...batch.opened.values()], realm);
   await writeRealmRows(
     client,
     `UPDATE ${table} f SET

@@ -16,7 +16,7 @@ import { toUserId, wasPending, type LedgerEvent, type TransactionData, type Tran
 import type { ReplayedEvent } from '@coffer/event-store';
 import { copyRows } from './copy';
 import { READ_SCHEMA, takeFinal, type FoldContext, type Queryable, type ReadModel, type Replaying } from './read-model';
-import { realmBase, writeRealmRows } from './realms';
+import { writeRealmRows } from './realms';
 
 export const TRANSACTIONS_TABLE = 'transactions';
 
@@ -277,7 +277,7 @@ export function foldTransactions(events: readonly ReplayedEvent[], { settlements
 
 export async function writeTransactions(client: ClientBase, schema: string, batch: TransactionsBatch, realm: string): Promise<void> {
   const table = `${schema}.${TRANSACTIONS_TABLE}`;
-  await writeRealmRows(client, `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(${realmBase(table, '$2')}, $1)`, [...batch.created.values()], realm);
+  await copyRows(client, table, TRANSACTION_COLUMNS, [...batch.created.values()], realm);
   await writeRealmRows(
     client,
     `UPDATE ${table} t SET status = u.status, settled_at = u.settled_at

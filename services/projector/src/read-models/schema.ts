@@ -18,6 +18,8 @@ export const generationSchema = (generation: number) => `coffer_rm_${generation}
  * A change of shape bumps it: a projector that finds the serving generation older rebuilds
  * (blue/green, like `coffer rebuild all`) into a new one before it projects anything, since it
  * writes only the current shape.
+ * 9: the audit trail without `command_key` and its unique index (a live batch merges a command
+ *    split across batches by position: audit-trail.ts), and its `decided_at` index a BRIN.
  * 8: realms: every table but api_keys has a `realm` column, in the keys of those whose ids are
  *    a realm's own (accounts, transactions, finance events, balance history, ...).
  * 7: both 6s together (audit trail, and discord_role_id): a generation of either 6 rebuilds.
@@ -30,7 +32,7 @@ export const generationSchema = (generation: number) => `coffer_rm_${generation}
  *    leaderboard), and the accounts' leaderboard index.
  * 2: transactions.type (the transaction's credit/debit/transfer/grant; 1 named the column `kind`).
  */
-export const READ_MODEL_SCHEMA_VERSION = 8;
+export const READ_MODEL_SCHEMA_VERSION = 9;
 
 /** Tables of one generation, in the order a comparison walks them (with their keys). */
 export const READ_MODEL_TABLES: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
