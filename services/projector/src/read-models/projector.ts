@@ -122,6 +122,12 @@ export class Projector {
     project: (client: PoolClient) => Promise<void>,
   ): Promise<bigint | undefined> {
     return this.generations.locked(async (client) => {
+      // Not flushed before the COMMIT returns: read models are derived, and their checkpoint moves
+      // in the same transaction, so a crash of PostgreSQL can only lose whole batches (rows and
+      // checkpoint together), which this projector then projects again from the store. Readers
+      // see the batch at commit as before; only the wait for the disk is gone (the ledger's
+      // appends, the truth, stay synchronous). The feed keeps its own synchronous checkpoint.
+      await client.query('SET LOCAL synchronous_commit TO off');
       const active = await this.generations.active(client);
       const { position } = await this.generations.checkpoint(active, client);
       if (active !== generation || position !== expected) throw new Resync();
