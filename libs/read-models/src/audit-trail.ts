@@ -189,7 +189,12 @@ export async function writeAuditTrail(client: ClientBase, schema: string, rows: 
       first.refusal_message,
     ],
   );
-  await copyAuditRows(client, schema, rowCount === 1 ? rest : [first, ...rest], realm);
+  await writeRealmRows(
+    client,
+    `INSERT INTO ${t} SELECT * FROM jsonb_populate_recordset(${realmBase(t, '$2')}, $1)`,
+    rowCount === 1 ? rest : [first, ...rest],
+    realm,
+  );
 }
 
 const AUDIT_COLUMNS = [

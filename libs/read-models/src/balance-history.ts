@@ -31,6 +31,7 @@ import type { ReplayedEvent } from '@coffer/event-store';
 import { BALANCES_TABLE, withZeroBalance } from './balances';
 import { copyRows } from './copy';
 import { READ_SCHEMA, rowKey, type FoldContext, type Queryable, type ReadModel, type Replaying } from './read-model';
+import { realmBase, writeRealmRows } from './realms';
 import { TRANSACTIONS_TABLE, type PendingTransaction } from './transactions';
 
 export const BALANCE_HISTORY_TABLE = 'balance_history';
@@ -252,10 +253,9 @@ export async function writeBalanceHistory(client: ClientBase, schema: string, ch
   for (const row of rows) {
     lines.set(row.account, row.currency, BigInt(row.posted), BigInt(row.pending_debit), BigInt(row.pending_credit), row.at.toISOString());
   }
-  await copyRows(
+  await writeRealmRows(
     client,
-    table,
-    BALANCE_HISTORY_COLUMNS,
+    `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(${realmBase(table, '$2')}, $1)`,
     changes.map((change) => lines.apply(change)),
     realm,
   );

@@ -1,9 +1,7 @@
 /**
- * Inserts with COPY: PostgreSQL reads tab-separated text directly, with none of the JSON parsing
- * and record building of jsonb_populate_recordset (2–3 times the server's work for the same
- * rows). A rebuild inserts every transaction and finance event of the store this way, and a live
- * batch its new rows: the server's work per posted transaction is most of the system's, and
- * inserts are most of that. Upserts and updates stay JSON (COPY cannot merge).
+ * Bulk inserts with COPY: PostgreSQL reads tab-separated text directly, with none of the JSON
+ * parsing and record building of jsonb_populate_recordset (2–3 times the server's work for the
+ * same rows, and a rebuild inserts every transaction and finance event of the store).
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';

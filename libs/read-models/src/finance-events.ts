@@ -12,8 +12,8 @@ import type { ClientBase } from 'pg';
 import { realmOfApp, type FinanceEventDetails, type LedgerEvent } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
 import { copyRows } from './copy';
-import { READ_SCHEMA, takeFinal, type Queryable, type ReadModel, type Replaying } from './read-model';
-import { writeRealmRows } from './realms';
+import { READ_SCHEMA, takeFinal, writeRows, type Queryable, type ReadModel, type Replaying } from './read-model';
+import { realmBase, writeRealmRows } from './realms';
 import { transactionsOfEvent } from './transactions';
 
 export const FINANCE_EVENTS_TABLE = 'finance_events';
@@ -129,10 +129,11 @@ export function foldFinanceEvents(events: readonly ReplayedEvent[], batch: Finan
   return batch;
 }
 
+/** The changed ids also as an array, for the key's index whatever the statistics say (see writeTransactions). */
 export async function writeFinanceEvents(client: ClientBase, schema: string, batch: FinanceEventsBatch, realm: string): Promise<void> {
   const table = `${schema}.${FINANCE_EVENTS_TABLE}`;
-  await copyRows(client, table, FINANCE_EVENT_COLUMNS, [...batch.opened.values()], realm);
-  await writeRealmRows(
+  await writeRealmRows(client, `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(${realmBase(table, '$2')}, $1)`, [...batch.opened.values()], realm);
+  await writeRows(
     client,
     `UPDATE ${table} f SET
         status = coalesce(u.status, f.status),
@@ -141,9 +142,11 @@ export async function writeFinanceEvents(client: ClientBase, schema: string, bat
         closed_at = coalesce(u.closed_at, f.closed_at),
         expired_at = coalesce(u.expired_at, f.expired_at),
         aborted_at = coalesce(u.aborted_at, f.aborted_at)
-       FROM jsonb_populate_recordset(null::${table}, $1) u WHERE f.realm = $2 AND f.event_id = u.event_id`,
+       FROM jsonb_populate_recordset(null::${table}, $1) u
+      WHERE f.realm = $2 AND f.event_id = ANY($3::bigint[]) AND f.event_id = u.event_id`,
     [...batch.changed.values()],
     realm,
+    [...batch.changed.values()].map((row) => row.event_id),
   );
 }
 

@@ -6,7 +6,7 @@
 import type { ClientBase } from 'pg';
 import type { LedgerEvent, VerificationStatus } from '@coffer/contracts';
 import type { ReplayedEvent } from '@coffer/event-store';
-import { READ_SCHEMA, type FoldContext, type Queryable, type ReadModel } from './read-model';
+import { READ_SCHEMA, writeRows, type FoldContext, type Queryable, type ReadModel } from './read-model';
 import { realmBase, writeRealmRows } from './realms';
 
 export interface VerificationRow {
@@ -87,13 +87,15 @@ export function verificationReadModel(kind: Kind): ReadModel {
         const table = `${schema}.${kind.table}`;
         const rows = [...created.values()].map(({ id, ...rest }) => ({ [kind.idColumn]: id, ...rest }));
         await writeRealmRows(client, `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(${realmBase(table, '$2')}, $1)`, rows, realm);
-        await writeRealmRows(
+        // The ids also as an array, for the key's index whatever the statistics say (transactions.ts: writeTransactions).
+        await writeRows(
           client,
           `UPDATE ${table} t SET status = u.status, decided_at = u.decided_at, reason = u.reason
              FROM jsonb_to_recordset($1) AS u(id bigint, status text, decided_at timestamptz, reason text)
-            WHERE t.realm = $2 AND t.${kind.idColumn} = u.id`,
+            WHERE t.realm = $2 AND t.${kind.idColumn} = ANY($3::bigint[]) AND t.${kind.idColumn} = u.id`,
           decided,
           realm,
+          decided.map((row) => row.id),
         );
       };
     },
