@@ -237,7 +237,9 @@ function markdown(results) {
   const header = [
     `# Coffer benchmark — ${results.started_at}`,
     '',
-    `${results.machine.cpus} × ${results.machine.cpu_model}, ${results.machine.memory_gb} GB, Node ${results.machine.node}. ` +
+    `${results.machine.cpus} × ${results.machine.cpu_model}, ${results.machine.memory_gb} GB, Node ${results.machine.node}` +
+      (results.machine.postgres ? `, PostgreSQL ${results.machine.postgres.server_version} (autovacuum ${results.machine.postgres.autovacuum})` : '') +
+      '. ' +
       `Closed loop: ${o.concurrency} virtual users, ${o.duration} s measured after ${o.warmup} s warm-up per system, ` +
       `${fmt(o.users)} users (Zipf s = ${o.zipf}), ${o.apps} apps${o.idempotencyKeys ? ', Idempotency-Key on every POST' : ''}. ` +
       `Mix (% of scenarios): ${Object.entries(results.workload.mix_percent).map(([k, v]) => `${k} ${v}`).join(', ')}.`,

@@ -453,7 +453,7 @@ async function main() {
   const ctx = { logDir, profile: opts.profile };
   const results = {
     started_at: new Date().toISOString(),
-    machine: machineInfo(),
+    machine: { ...machineInfo(), postgres: await postgresSettings() },
     options: opts,
     workload: {
       event_timeout_seconds: EVENT_TIMEOUT_SECONDS,
@@ -493,6 +493,17 @@ async function main() {
   process.stdout.write(`\n${files.markdown}\n`);
   log(`wrote ${Object.values(files.paths).map((p) => path.relative(repo, p)).join(', ')}`);
   return failed ? 1 : 0;
+}
+
+/**
+ * The server settings the figures depend on. autovacuum above all: with it off (as on the machine
+ * of README "Benchmarks") no table is analyzed or vacuumed during a run, so plans rest on
+ * default estimates and updated rows leave their dead versions behind.
+ */
+async function postgresSettings() {
+  const names = ['server_version', 'autovacuum', 'shared_buffers', 'synchronous_commit', 'max_wal_size'];
+  const { rows } = await sys.withClient(sys.databaseUrl('postgres'), (c) => c.query('SELECT name, setting, unit FROM pg_settings WHERE name = ANY($1)', [names]));
+  return Object.fromEntries(rows.map((row) => [row.name, row.unit ? `${row.setting} × ${row.unit}` : row.setting]));
 }
 
 function machineInfo() {
