@@ -49,8 +49,9 @@ export function auditTrailDdl(schema: string): string[] {
 
 /**
  * The searches of GET /admin/audit: each filter with the order pages are read in (newest first).
- * `decided_at` grows with `position` (a writer decides, then appends), so a BRIN index (a few
- * bytes per range of pages, next to nothing per row) finds a time range as well as a btree would.
+ * `decided_at` grows with `position` (a writer decides, then appends; two realms' writers only
+ * roughly agree), so a BRIN index (a few bytes per range of pages, next to nothing per row) finds
+ * a time range almost as well as a btree would, and is never wrong: it only narrows the pages.
  */
 export function auditTrailReaderIndexDdl(schema: string): string[] {
   const t = `${schema}.${AUDIT_TRAIL_TABLE}`;
@@ -152,8 +153,9 @@ const firstOccurrences = (array: string, limit?: number): string =>
 
 /**
  * Inserts each command's row. A command's events are appended together, so they are contiguous in
- * the store: only a batch's first command may be the rest of one an earlier batch began, and its
- * row is then the one right before the batch's first event. That row, if it is the same command's
+ * the store (one append's positions are consecutive: no event of another append, of any realm,
+ * lies between): only a batch's first command may be the rest of one an earlier batch began, and
+ * its row is then the one right before the batch's first event. That row, if it is the same command's
  * (same id, decision time and request), takes the first command's event types, count and users;
  * every other row is inserted. One lookup by position per batch, where a unique key on the
  * command would cost an index entry of its long key per row.
