@@ -109,13 +109,18 @@ export class SharedReader implements Pick<EventStore, 'subscribeToAll'> {
 
   private async leave(consumer: Consumer): Promise<void> {
     if (!consumer.stopped) {
-      consumer.stopped = true;
-      this.consumers.delete(consumer);
-      if (this.consumers.size === 0) this.restart = true; // nobody to read for: stop reading
-      this.poke();
+      this.detach(consumer);
       await consumer.delivering;
       consumer.settle();
     }
+  }
+
+  /** Takes a consumer out of the read (it is handed nothing more); with none left, the read stops. */
+  private detach(consumer: Consumer): void {
+    consumer.stopped = true;
+    this.consumers.delete(consumer);
+    if (this.consumers.size === 0) this.restart = true; // nobody to read for until one joins again
+    this.poke();
   }
 
   private poke(): void {
@@ -189,11 +194,8 @@ export class SharedReader implements Pick<EventStore, 'subscribeToAll'> {
         if (wanted.length > 0) await consumer.handler(wanted);
       } catch (error) {
         // Dropped, its position before this slice: it restarts from its own checkpoint.
-        this.consumers.delete(consumer);
-        consumer.stopped = true;
+        this.detach(consumer);
         consumer.settle(error ?? new Error('the consumer failed'));
-        if (this.consumers.size === 0) this.restart = true; // nobody left to read for until it joins again
-        this.poke();
         return;
       }
       consumer.position = slice[slice.length - 1].globalPosition;
